@@ -1,0 +1,37 @@
+//! Provider differences declared as data.
+//!
+//! Code above the adapters asks a dialect's [`Capabilities`] what it can do
+//! (take text? truncate? resume?) instead of matching on the provider. The
+//! conformance suite grades a case UNIMPLEMENTED when the capabilities say the
+//! dialect cannot do what the case needs.
+
+use serde::{Deserialize, Serialize};
+
+/// What one provider dialect supports, and its limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Stable dialect name (`openai-ga`, `openai-beta`, …).
+    pub dialect: String,
+    /// Accepts user text messages.
+    pub text_input: bool,
+    /// Accepts user images.
+    pub image_input: bool,
+    /// Can truncate an assistant item to the audio actually played.
+    pub truncation: bool,
+    /// Offers provider-side voice activity detection.
+    pub server_vad: bool,
+    /// Lets the client commit turns itself.
+    pub manual_turns: bool,
+    /// Supports function calling.
+    pub tool_calls: bool,
+    /// Needs an explicit "respond now" after tool results.
+    pub response_after_tool_result: bool,
+    /// Can resume a dropped session with a handle.
+    pub resumption: bool,
+    /// Input sample rate (PCM16 mono).
+    pub input_sample_rate: u32,
+    /// Output sample rate (PCM16 mono).
+    pub output_sample_rate: u32,
+    /// Longest session the provider allows, in seconds.
+    pub max_session_secs: Option<u64>,
+}

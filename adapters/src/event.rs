@@ -1,0 +1,355 @@
+//! The normalised event vocabulary: what every provider adapter emits.
+//!
+//! [`ModelEvent`] is the contract that every layer above the adapters (agents,
+//! chat rooms, conformance checks) depends on. Each provider codec translates its
+//! own wire events into this vocabulary, so code above this line never needs to
+//! know which provider it is talking to.
+//!
+//! Correlation ids: `response_id` names a model response, `item_id` an output
+//! item (a message or a tool call), `call_id` a tool call. Audio is raw PCM16
+//! mono bytes plus its sample rate.
+//!
+//! In JSON every event is an object with a snake_case `type` tag, for example
+//! `{"type":"audio_delta","response_id":"resp_1",...}`; conformance evidence and
+//! snapshots use that form.
+
+use crate::audio::{AudioFormat, Pcm};
+use serde::{Deserialize, Serialize};
+
+/// One normalised event from a realtime model session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ModelEvent {
+    // ---- session -------------------------------------------------------------
+    /// The provider opened a session.
+    SessionCreated {
+        /// Provider session id (`sess_…` on OpenAI).
+        session_id: String,
+        /// Model serving the session, as the provider names it.
+        model: String,
+        /// Audio format the provider expects from the client.
+        input_format: Option<AudioFormat>,
+        /// Audio format the provider sends.
+        output_format: Option<AudioFormat>,
+    },
+    /// The provider acknowledged a session configuration change.
+    SessionUpdated {
+        /// Audio format the provider now expects from the client.
+        input_format: Option<AudioFormat>,
+        /// Audio format the provider now sends.
+        output_format: Option<AudioFormat>,
+    },
+    /// The session is over: the socket closed or the provider ended it.
+    SessionEnded {
+        /// Human-readable reason (close reason, or why the adapter stopped).
+        reason: String,
+        /// WebSocket close code, when the session ended with a close frame.
+        close_code: Option<u16>,
+    },
+    /// The provider announced that it will close the connection soon.
+    GoAway {
+        /// Time left before the close, in milliseconds, when the provider says.
+        time_left_ms: Option<u64>,
+    },
+    /// A handle that a new connection can use to resume this session.
+    ResumptionHandle {
+        /// The newest handle (absent when the provider says none is usable now).
+        handle: Option<String>,
+        /// Whether the session can be resumed at this point.
+        resumable: bool,
+    },
+
+    // ---- user input ----------------------------------------------------------
+    /// Provider VAD heard the user start speaking.
+    SpeechStarted {
+        /// Id the user's input item will get.
+        item_id: String,
+        /// Offset into the audio the client has sent, in milliseconds.
+        audio_start_ms: u64,
+    },
+    /// Provider VAD heard the user stop speaking.
+    SpeechStopped {
+        /// Id the user's input item will get.
+        item_id: String,
+        /// Offset into the audio the client has sent, in milliseconds.
+        audio_end_ms: u64,
+    },
+    /// The buffered user audio became a conversation item.
+    InputCommitted {
+        /// Id of the new user item.
+        item_id: String,
+    },
+    /// The provider discarded the buffered user audio.
+    InputCleared,
+    /// A piece of the transcript of the user's speech.
+    InputTranscriptDelta {
+        /// The user item being transcribed.
+        item_id: String,
+        /// The new text.
+        delta: String,
+    },
+    /// The full transcript of one user turn.
+    InputTranscriptDone {
+        /// The user item that was transcribed.
+        item_id: String,
+        /// The whole transcript.
+        transcript: String,
+    },
+    /// The provider could not transcribe a user turn.
+    InputTranscriptFailed {
+        /// The user item that failed.
+        item_id: String,
+        /// The provider's explanation.
+        error: String,
+    },
+
+    // ---- response ------------------------------------------------------------
+    /// The model started a response.
+    ResponseCreated {
+        /// Id of the new response.
+        response_id: String,
+    },
+    /// A chunk of the model's spoken audio.
+    AudioDelta {
+        /// Response the audio belongs to.
+        response_id: String,
+        /// Output item the audio belongs to.
+        item_id: String,
+        /// PCM16 mono samples.
+        pcm: Pcm,
+        /// Sample rate of `pcm`.
+        sample_rate: u32,
+    },
+    /// The model finished the audio of one output item.
+    AudioDone {
+        /// Response the audio belonged to.
+        response_id: String,
+        /// Output item the audio belonged to.
+        item_id: String,
+    },
+    /// A piece of the transcript of what the model is saying.
+    TranscriptDelta {
+        /// Response being transcribed.
+        response_id: String,
+        /// Output item being transcribed.
+        item_id: String,
+        /// The new text.
+        delta: String,
+    },
+    /// The full transcript of what the model said in one output item.
+    TranscriptDone {
+        /// Response that was transcribed.
+        response_id: String,
+        /// Output item that was transcribed.
+        item_id: String,
+        /// The whole transcript.
+        transcript: String,
+    },
+    /// A piece of a text-modality answer.
+    TextDelta {
+        /// Response the text belongs to.
+        response_id: String,
+        /// Output item the text belongs to.
+        item_id: String,
+        /// The new text.
+        delta: String,
+    },
+    /// The full text of a text-modality answer.
+    TextDone {
+        /// Response the text belonged to.
+        response_id: String,
+        /// Output item the text belonged to.
+        item_id: String,
+        /// The whole text.
+        text: String,
+    },
+    /// A fragment of a tool call's arguments as the model produces them.
+    ToolCallDelta {
+        /// Response that makes the call.
+        response_id: String,
+        /// Output item of the call.
+        item_id: String,
+        /// Id the tool result must carry.
+        call_id: String,
+        /// Tool name, where the provider or earlier events said it.
+        name: Option<String>,
+        /// The new fragment of the JSON arguments.
+        arguments_delta: String,
+    },
+    /// A complete tool call, ready to run.
+    ToolCall {
+        /// Response that makes the call.
+        response_id: String,
+        /// Output item of the call.
+        item_id: String,
+        /// Id the tool result must carry.
+        call_id: String,
+        /// Tool name.
+        name: String,
+        /// Arguments as JSON text, exactly as the model wrote them.
+        arguments: String,
+    },
+    /// The provider withdrew tool calls (for example after a barge-in).
+    ToolCallCancelled {
+        /// The calls withdrawn.
+        call_ids: Vec<String>,
+    },
+    /// The model's output was interrupted by the user.
+    Interrupted {
+        /// The interrupted response, where the provider names it.
+        response_id: Option<String>,
+    },
+    /// A conversation item was truncated to the audio actually played.
+    Truncated {
+        /// The truncated item.
+        item_id: String,
+        /// Audio kept, in milliseconds.
+        audio_end_ms: u64,
+    },
+    /// A response ended, however it ended.
+    ResponseDone {
+        /// The response that ended.
+        response_id: String,
+        /// How it ended.
+        status: ResponseStatus,
+        /// Why, where the provider says (`turn_detected`, `client_cancelled`, …).
+        reason: Option<String>,
+        /// Token usage, where reported.
+        usage: Option<Usage>,
+        /// The failure, when `status` is `failed`.
+        error: Option<ErrorInfo>,
+    },
+
+    // ---- other ---------------------------------------------------------------
+    /// Token usage reported on its own (not attached to a response end).
+    Usage(Usage),
+    /// The provider reported an error.
+    Error(ErrorInfo),
+    /// A server event type the adapter does not know. Kept so that provider
+    /// changes show up in evidence instead of vanishing.
+    Unrecognized {
+        /// The provider's event type string.
+        provider_type: String,
+    },
+}
+
+/// How a response ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseStatus {
+    /// The model finished normally.
+    Completed,
+    /// The response was cancelled (barge-in or client request).
+    Cancelled,
+    /// The model stopped early (token limit, content filter).
+    Incomplete,
+    /// The provider failed to produce the response.
+    Failed,
+}
+
+/// Token usage of a response or a session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Input tokens billed.
+    pub input_tokens: Option<u64>,
+    /// Output tokens billed.
+    pub output_tokens: Option<u64>,
+    /// Total tokens billed.
+    pub total_tokens: Option<u64>,
+    /// Input tokens that were audio.
+    pub input_audio_tokens: Option<u64>,
+    /// Output tokens that were audio.
+    pub output_audio_tokens: Option<u64>,
+    /// Input tokens served from the provider's cache.
+    pub cached_tokens: Option<u64>,
+}
+
+/// A provider error, normalised.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// Provider error code (`invalid_event`, `session_expired`, …), or its type
+    /// when the provider gives no code.
+    pub code: String,
+    /// Provider message.
+    pub message: String,
+    /// Whether the session cannot continue after this error.
+    pub fatal: bool,
+    /// Provider error category (`invalid_request_error`, `server_error`, …).
+    pub kind: Option<String>,
+    /// Dotted path of the offending parameter, where given.
+    pub param: Option<String>,
+    /// Id of the client event that caused the error, where echoed.
+    pub event_id: Option<String>,
+}
+
+impl ModelEvent {
+    /// The event's `type` tag as it appears in JSON (`audio_delta`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelEvent::SessionCreated { .. } => "session_created",
+            ModelEvent::SessionUpdated { .. } => "session_updated",
+            ModelEvent::SessionEnded { .. } => "session_ended",
+            ModelEvent::GoAway { .. } => "go_away",
+            ModelEvent::ResumptionHandle { .. } => "resumption_handle",
+            ModelEvent::SpeechStarted { .. } => "speech_started",
+            ModelEvent::SpeechStopped { .. } => "speech_stopped",
+            ModelEvent::InputCommitted { .. } => "input_committed",
+            ModelEvent::InputCleared => "input_cleared",
+            ModelEvent::InputTranscriptDelta { .. } => "input_transcript_delta",
+            ModelEvent::InputTranscriptDone { .. } => "input_transcript_done",
+            ModelEvent::InputTranscriptFailed { .. } => "input_transcript_failed",
+            ModelEvent::ResponseCreated { .. } => "response_created",
+            ModelEvent::AudioDelta { .. } => "audio_delta",
+            ModelEvent::AudioDone { .. } => "audio_done",
+            ModelEvent::TranscriptDelta { .. } => "transcript_delta",
+            ModelEvent::TranscriptDone { .. } => "transcript_done",
+            ModelEvent::TextDelta { .. } => "text_delta",
+            ModelEvent::TextDone { .. } => "text_done",
+            ModelEvent::ToolCallDelta { .. } => "tool_call_delta",
+            ModelEvent::ToolCall { .. } => "tool_call",
+            ModelEvent::ToolCallCancelled { .. } => "tool_call_cancelled",
+            ModelEvent::Interrupted { .. } => "interrupted",
+            ModelEvent::Truncated { .. } => "truncated",
+            ModelEvent::ResponseDone { .. } => "response_done",
+            ModelEvent::Usage(_) => "usage",
+            ModelEvent::Error(_) => "error",
+            ModelEvent::Unrecognized { .. } => "unrecognized",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialise_with_a_snake_case_type_tag() {
+        let event = ModelEvent::AudioDelta {
+            response_id: "resp_1".into(),
+            item_id: "item_1".into(),
+            pcm: Pcm(vec![1, 0, 2, 0]),
+            sample_rate: 24_000,
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "audio_delta");
+        assert_eq!(json["pcm"], "AQACAA==");
+        assert_eq!(event.kind(), "audio_delta");
+        let back: ModelEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn kind_matches_the_serialised_tag_for_every_shape() {
+        let samples = vec![
+            ModelEvent::InputCleared,
+            ModelEvent::Usage(Usage::default()),
+            ModelEvent::Error(ErrorInfo::default()),
+            ModelEvent::GoAway { time_left_ms: None },
+            ModelEvent::ToolCallCancelled { call_ids: vec![] },
+        ];
+        for event in samples {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["type"], event.kind());
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! # understudy-adapters
+//!
+//! Provider wire types, sans-IO codecs and realtime clients. Every provider's
+//! protocol is turned into one normalised [`ModelEvent`] stream, and one set of
+//! normalised [`ClientInput`]s is turned into each provider's frames.
+//!
+//! The protocol cores are plain data and pure functions (wire types, a decoder
+//! with a small explicit state machine, an encoder); sockets and tasks live in the
+//! thin client layer on top. The mock providers use the same wire types, so the
+//! client and the server cannot drift apart.
+
+pub mod audio;
+pub mod capabilities;
+pub mod event;
+pub mod input;
+
+pub use audio::{AudioEncoding, AudioFormat, Pcm};
+pub use capabilities::Capabilities;
+pub use event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
+pub use input::{
+    ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, ToolSpec, TurnDetection,
+};
