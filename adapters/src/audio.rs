@@ -160,7 +160,10 @@ mod tests {
         assert_eq!(json, format!("\"{}\"", pcm.to_base64()));
         let back: Pcm = serde_json::from_str(&json).unwrap();
         assert_eq!(back, pcm);
-        assert_eq!(back.samples().collect::<Vec<_>>(), vec![0, 1, -1, i16::MAX, i16::MIN]);
+        assert_eq!(
+            back.samples().collect::<Vec<_>>(),
+            vec![0, 1, -1, i16::MAX, i16::MIN]
+        );
     }
 
     #[test]

@@ -11,11 +11,17 @@
 
 pub mod audio;
 pub mod capabilities;
+pub mod client;
+pub mod codec;
 pub mod event;
 pub mod input;
+pub mod openai;
+pub mod tagged;
 
 pub use audio::{AudioEncoding, AudioFormat, Pcm};
 pub use capabilities::Capabilities;
+pub use client::{ClientError, RealtimeClient, TimedEvent};
+pub use codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
 pub use event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
 pub use input::{
     ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, ToolSpec, TurnDetection,

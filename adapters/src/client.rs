@@ -1,0 +1,264 @@
+//! A realtime client over tokio-tungstenite for any [`RealtimeCodec`].
+//!
+//! The client is a thin transport: it opens the WebSocket, encodes inputs with
+//! the codec and sends them, and runs one reader task that decodes every frame
+//! into [`ModelEvent`]s stamped with the instant the frame arrived. A frame the
+//! codec cannot decode becomes a non-fatal `Error` event (never dropped
+//! silently); the end of the socket becomes exactly one `SessionEnded`.
+
+use crate::capabilities::Capabilities;
+use crate::codec::{EncodeError, RealtimeCodec, WireFrame};
+use crate::event::{ErrorInfo, ModelEvent};
+use crate::input::ClientInput;
+use futures_util::stream::{SplitSink, StreamExt};
+use futures_util::SinkExt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type SharedCodec = Arc<Mutex<Box<dyn RealtimeCodec>>>;
+
+/// How many decoded events may wait for the consumer before the reader pauses.
+const EVENT_QUEUE: usize = 4096;
+
+/// Errors of the realtime client.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The URL or a header could not be used to build the handshake.
+    #[error("invalid connection request: {0}")]
+    InvalidRequest(String),
+    /// The server refused the WebSocket upgrade with an HTTP status.
+    #[error("{url}: server refused the WebSocket upgrade with HTTP {status}")]
+    Rejected {
+        /// The URL dialled.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The connection could not be made.
+    #[error("{url}: could not connect: {source}")]
+    Connect {
+        /// The URL dialled.
+        url: String,
+        /// The transport's complaint.
+        source: tungstenite::Error,
+    },
+    /// The input cannot be encoded for this provider.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// Sending on the socket failed (usually: the session is over).
+    #[error("could not send: {0}")]
+    Send(tungstenite::Error),
+}
+
+/// A normalised event with the instants the client saw it.
+#[derive(Debug, Clone)]
+pub struct TimedEvent {
+    /// When the frame carrying the event was read off the socket.
+    pub received_at: Instant,
+    /// When the codec had turned it into this event (`decoded_at - received_at`
+    /// is what the adapter adds).
+    pub decoded_at: Instant,
+    /// The event.
+    pub event: ModelEvent,
+}
+
+/// A connected realtime session.
+pub struct RealtimeClient {
+    sink: SplitSink<Socket, Message>,
+    codec: SharedCodec,
+    events: mpsc::Receiver<TimedEvent>,
+    reader: JoinHandle<()>,
+    capabilities: Capabilities,
+}
+
+impl std::fmt::Debug for RealtimeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealtimeClient")
+            .field("dialect", &self.capabilities.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RealtimeClient {
+    /// Opens the WebSocket described by `request` and starts decoding with `codec`.
+    pub async fn connect(
+        request: http::Request<()>,
+        codec: Box<dyn RealtimeCodec>,
+    ) -> Result<Self, ClientError> {
+        let url = request.uri().to_string();
+        let (socket, _response) =
+            tokio_tungstenite::connect_async(request)
+                .await
+                .map_err(|source| match source {
+                    tungstenite::Error::Http(response) => ClientError::Rejected {
+                        url: url.clone(),
+                        status: response.status().as_u16(),
+                    },
+                    source => ClientError::Connect {
+                        url: url.clone(),
+                        source,
+                    },
+                })?;
+        tracing::debug!(%url, "realtime session connected");
+        let capabilities = codec.capabilities();
+        let codec: SharedCodec = Arc::new(Mutex::new(codec));
+        let (sink, stream) = socket.split();
+        let (tx, events) = mpsc::channel(EVENT_QUEUE);
+        let reader = tokio::spawn(read_loop(stream, Arc::clone(&codec), tx));
+        Ok(RealtimeClient {
+            sink,
+            codec,
+            events,
+            reader,
+            capabilities,
+        })
+    }
+
+    /// What the connected dialect supports.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    /// Encodes and sends one input.
+    pub async fn send(&mut self, input: &ClientInput) -> Result<(), ClientError> {
+        let frames = self
+            .codec
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .encode(input)?;
+        for frame in frames {
+            self.send_frame(frame).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a raw frame, bypassing the codec (for probing servers with bad input).
+    pub async fn send_frame(&mut self, frame: WireFrame) -> Result<(), ClientError> {
+        let message = match frame {
+            WireFrame::Text(text) => Message::Text(text.into()),
+            WireFrame::Binary(bytes) => Message::Binary(bytes.into()),
+            WireFrame::Close { code, reason } => Message::Close(code.map(|code| CloseFrame {
+                code: CloseCode::from(code),
+                reason: reason.into(),
+            })),
+        };
+        self.sink.send(message).await.map_err(ClientError::Send)
+    }
+
+    /// The next event, or `None` once the session has ended and all events were read.
+    pub async fn next_event(&mut self) -> Option<ModelEvent> {
+        self.events.recv().await.map(|timed| timed.event)
+    }
+
+    /// The next event with its arrival instants.
+    pub async fn next_timed(&mut self) -> Option<TimedEvent> {
+        self.events.recv().await
+    }
+
+    /// Closes the session politely (close code 1000) and stops the reader.
+    pub async fn close(mut self) -> Result<(), ClientError> {
+        let result = self
+            .sink
+            .send(Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "client closed".into(),
+            })))
+            .await;
+        self.reader.abort();
+        match result {
+            Ok(()) | Err(tungstenite::Error::ConnectionClosed) => Ok(()),
+            Err(tungstenite::Error::AlreadyClosed) => Ok(()),
+            Err(e) => Err(ClientError::Send(e)),
+        }
+    }
+}
+
+impl Drop for RealtimeClient {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+async fn read_loop(
+    mut stream: futures_util::stream::SplitStream<Socket>,
+    codec: SharedCodec,
+    tx: mpsc::Sender<TimedEvent>,
+) {
+    let mut ended = false;
+    while let Some(message) = stream.next().await {
+        let received_at = Instant::now();
+        let frame = match message {
+            Ok(Message::Text(text)) => WireFrame::Text(text.to_string()),
+            Ok(Message::Binary(bytes)) => WireFrame::Binary(bytes.to_vec()),
+            Ok(Message::Close(close)) => WireFrame::Close {
+                code: close.as_ref().map(|c| u16::from(c.code)),
+                reason: close.map(|c| c.reason.to_string()).unwrap_or_default(),
+            },
+            Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
+            Err(error) => {
+                tracing::debug!(%error, "realtime socket failed");
+                let _ = tx
+                    .send(timed(
+                        received_at,
+                        ModelEvent::SessionEnded {
+                            reason: format!("connection lost: {error}"),
+                            close_code: None,
+                        },
+                    ))
+                    .await;
+                ended = true;
+                break;
+            }
+        };
+        let is_close = matches!(frame, WireFrame::Close { .. });
+        let decoded = codec
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .decode(&frame);
+        let events = decoded.unwrap_or_else(|error| {
+            tracing::warn!(%error, "undecodable frame from provider");
+            vec![ModelEvent::Error(ErrorInfo {
+                code: "undecodable_frame".into(),
+                message: error.to_string(),
+                fatal: false,
+                ..ErrorInfo::default()
+            })]
+        });
+        for event in events {
+            if tx.send(timed(received_at, event)).await.is_err() {
+                return;
+            }
+        }
+        if is_close {
+            ended = true;
+            break;
+        }
+    }
+    if !ended {
+        let _ = tx
+            .send(timed(
+                Instant::now(),
+                ModelEvent::SessionEnded {
+                    reason: "connection closed without a close frame".into(),
+                    close_code: None,
+                },
+            ))
+            .await;
+    }
+}
+
+fn timed(received_at: Instant, event: ModelEvent) -> TimedEvent {
+    TimedEvent {
+        received_at,
+        decoded_at: Instant::now(),
+        event,
+    }
+}

@@ -1,0 +1,84 @@
+//! OpenAI Realtime: wire types, the sans-IO codec and a connect helper.
+//!
+//! Both dialects are supported: GA (`response.output_audio.delta`) and beta
+//! (`OpenAI-Beta: realtime=v1`, `response.audio.delta`). See
+//! `shared/protocols/openai-realtime.md` for the protocol.
+
+pub mod codec;
+pub mod dialect;
+pub mod wire;
+
+pub use codec::{Decoder, Encoder, OpenAiCodec};
+pub use dialect::Dialect;
+
+use crate::client::{ClientError, RealtimeClient};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Where and how to open an OpenAI Realtime session.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// WebSocket base URL up to the API version, e.g. `wss://api.openai.com/v1`
+    /// or a mock's `ws://127.0.0.1:PORT/v1`; `/realtime` is appended.
+    pub base_url: String,
+    /// API key sent as `Authorization: Bearer`; none sends no header.
+    pub api_key: Option<String>,
+    /// Which dialect to speak.
+    pub dialect: Dialect,
+    /// Model to request.
+    pub model: String,
+}
+
+impl ConnectOptions {
+    /// Options for `model` at `base_url` in `dialect`, without a key.
+    pub fn new(base_url: impl Into<String>, dialect: Dialect, model: impl Into<String>) -> Self {
+        ConnectOptions {
+            base_url: base_url.into(),
+            api_key: None,
+            dialect,
+            model: model.into(),
+        }
+    }
+
+    /// Sets the API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The full session URL (`…/realtime?model=…`).
+    pub fn url(&self) -> String {
+        let base = self.base_url.trim_end_matches('/');
+        let model: String = url::form_urlencoded::byte_serialize(self.model.as_bytes()).collect();
+        format!("{base}/realtime?model={model}")
+    }
+
+    /// The WebSocket handshake request, with auth and dialect headers.
+    pub fn request(&self) -> Result<http::Request<()>, ClientError> {
+        let mut request = self
+            .url()
+            .into_client_request()
+            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        let headers = request.headers_mut();
+        if let Some(key) = &self.api_key {
+            let value = http::HeaderValue::from_str(&format!("Bearer {key}"))
+                .map_err(|e| ClientError::InvalidRequest(format!("API key: {e}")))?;
+            headers.insert(http::header::AUTHORIZATION, value);
+        }
+        if self.dialect == Dialect::Beta {
+            headers.insert(
+                dialect::BETA_HEADER.0,
+                http::HeaderValue::from_static(dialect::BETA_HEADER.1),
+            );
+        }
+        Ok(request)
+    }
+}
+
+/// Opens an OpenAI Realtime session.
+pub async fn connect(options: &ConnectOptions) -> Result<RealtimeClient, ClientError> {
+    RealtimeClient::connect(
+        options.request()?,
+        Box::new(OpenAiCodec::new(options.dialect)),
+    )
+    .await
+}

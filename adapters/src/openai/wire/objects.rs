@@ -1,0 +1,385 @@
+//! Objects nested inside OpenAI Realtime events: sessions, items, content
+//! parts, responses, usage and errors.
+//!
+//! One struct serves both dialects: GA and beta share most fields, and where
+//! they differ (GA `audio.input.format` vs beta `input_audio_format`) both are
+//! present as optional fields. Every struct keeps unknown fields in `extra`.
+//! Fields where an explicit `null` means something (`turn_detection: null` is
+//! manual turn taking) are `Option<Option<T>>`: absent, null, or a value.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use serde_with::skip_serializing_none;
+
+/// A realtime session, as configured by `session.update` and reported by
+/// `session.created` / `session.updated` (GA and beta fields together).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// GA: `realtime` or `transcription`; required in a GA `session.update`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Server-assigned session id (`sess_…`).
+    pub id: Option<String>,
+    /// Always `realtime.session` when present.
+    pub object: Option<String>,
+    /// Model serving the session.
+    pub model: Option<String>,
+    /// Unix time of forced expiry.
+    pub expires_at: Option<i64>,
+    /// System instructions.
+    pub instructions: Option<String>,
+    /// GA output modalities (`["audio"]` or `["text"]`).
+    pub output_modalities: Option<Vec<String>>,
+    /// Beta modalities (`["text"]` or `["text","audio"]`).
+    pub modalities: Option<Vec<String>>,
+    /// GA audio configuration.
+    pub audio: Option<SessionAudio>,
+    /// Beta voice.
+    pub voice: Option<String>,
+    /// Beta input format (`pcm16`, `g711_ulaw`, `g711_alaw`).
+    pub input_audio_format: Option<String>,
+    /// Beta output format.
+    pub output_audio_format: Option<String>,
+    /// Beta input transcription (`null` disables it).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub input_audio_transcription: Option<Option<Transcription>>,
+    /// Beta noise reduction.
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub input_audio_noise_reduction: Option<Option<Value>>,
+    /// Beta turn detection (`null` = manual).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub turn_detection: Option<Option<TurnDetection>>,
+    /// Tools the model may call.
+    pub tools: Option<Vec<Tool>>,
+    /// `auto`, `none`, `required` or a `{type, name}` object.
+    pub tool_choice: Option<Value>,
+    /// Beta sampling temperature.
+    pub temperature: Option<f64>,
+    /// GA output token limit (integer or `"inf"`).
+    pub max_output_tokens: Option<Value>,
+    /// Beta output token limit (integer or `"inf"`).
+    pub max_response_output_tokens: Option<Value>,
+    /// Fields this crate does not model, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// GA `session.audio`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionAudio {
+    /// Input side.
+    pub input: Option<AudioInput>,
+    /// Output side.
+    pub output: Option<AudioOutput>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// GA `session.audio.input`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AudioInput {
+    /// Format of the audio the client sends.
+    pub format: Option<AudioFormatSpec>,
+    /// Input transcription (`null` disables it).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub transcription: Option<Option<Transcription>>,
+    /// Noise reduction (`null` disables it).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub noise_reduction: Option<Option<Value>>,
+    /// Turn detection (`null` = manual).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub turn_detection: Option<Option<TurnDetection>>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// GA `session.audio.output`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AudioOutput {
+    /// Format of the audio the server sends.
+    pub format: Option<AudioFormatSpec>,
+    /// Voice name, or `{id}` for a custom voice.
+    pub voice: Option<Value>,
+    /// Speaking speed.
+    pub speed: Option<f64>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// GA audio format object: `{type:"audio/pcm", rate:24000}`, `{type:"audio/pcmu"}`, `{type:"audio/pcma"}`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AudioFormatSpec {
+    /// MIME-like format name.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Sample rate (PCM only).
+    pub rate: Option<u32>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Input transcription settings.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transcription {
+    /// Transcription model (`whisper-1`, `gpt-4o-mini-transcribe`, …).
+    pub model: Option<String>,
+    /// Language hint.
+    pub language: Option<String>,
+    /// Prompt hint.
+    pub prompt: Option<String>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Turn detection object (`server_vad` or `semantic_vad`).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TurnDetection {
+    /// `server_vad` or `semantic_vad`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// VAD threshold 0.0–1.0 (server_vad).
+    pub threshold: Option<f64>,
+    /// Audio kept before speech, ms (server_vad).
+    pub prefix_padding_ms: Option<u32>,
+    /// Silence that ends a turn, ms (server_vad).
+    pub silence_duration_ms: Option<u32>,
+    /// Idle timeout, ms (GA server_vad).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub idle_timeout_ms: Option<Option<u32>>,
+    /// `low|medium|high|auto` (semantic_vad).
+    pub eagerness: Option<String>,
+    /// Start a response when the turn ends.
+    pub create_response: Option<bool>,
+    /// Cancel the response in progress when speech starts.
+    pub interrupt_response: Option<bool>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A tool definition (flat function shape).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    /// `function` (or `mcp` in GA).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Function name.
+    pub name: Option<String>,
+    /// What the function does.
+    pub description: Option<String>,
+    /// JSON Schema of the arguments.
+    pub parameters: Option<Value>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A conversation item: a message, a function call or a function call output.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Item id (`item_…`).
+    pub id: Option<String>,
+    /// `realtime.item` when present.
+    pub object: Option<String>,
+    /// `message`, `function_call`, `function_call_output`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `user`, `assistant` or `system` (messages).
+    pub role: Option<String>,
+    /// `in_progress`, `completed` or `incomplete`.
+    pub status: Option<String>,
+    /// Content parts (messages).
+    pub content: Option<Vec<ContentPart>>,
+    /// Call id (function calls and outputs).
+    pub call_id: Option<String>,
+    /// Function name (function calls).
+    pub name: Option<String>,
+    /// Arguments as a JSON string (function calls).
+    pub arguments: Option<String>,
+    /// Result text (function call outputs).
+    pub output: Option<String>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One content part of a message item or a `response.content_part.*` event.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContentPart {
+    /// `input_text`, `input_audio`, `input_image`, `output_text`, `output_audio`, `text`, `audio`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Text.
+    pub text: Option<String>,
+    /// Base64 audio.
+    pub audio: Option<String>,
+    /// Transcript of audio (`null` while unknown).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub transcript: Option<Option<String>>,
+    /// Image as a data URL (GA `input_image`).
+    pub image_url: Option<String>,
+    /// Image detail level.
+    pub detail: Option<String>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The response object of `response.created` and `response.done`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    /// Response id (`resp_…`).
+    pub id: Option<String>,
+    /// `realtime.response`.
+    pub object: Option<String>,
+    /// `in_progress|completed|cancelled|failed|incomplete`.
+    pub status: Option<String>,
+    /// Why it ended.
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub status_details: Option<Option<StatusDetails>>,
+    /// Conversation the response belongs to.
+    pub conversation_id: Option<String>,
+    /// Output items (without audio bytes).
+    pub output: Option<Vec<Item>>,
+    /// GA output modalities.
+    pub output_modalities: Option<Vec<String>>,
+    /// Beta modalities.
+    pub modalities: Option<Vec<String>>,
+    /// Token usage (on `response.done`).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub usage: Option<Option<Usage>>,
+    /// Unmodelled fields (`audio`, `metadata`, `voice`, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `response.status_details`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatusDetails {
+    /// `completed|cancelled|incomplete|failed`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `turn_detected`, `client_cancelled`, `max_output_tokens`, `content_filter`.
+    pub reason: Option<String>,
+    /// The failure, for `failed`.
+    pub error: Option<ErrorDetail>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Token usage of a response.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Total tokens.
+    pub total_tokens: Option<u64>,
+    /// Input tokens.
+    pub input_tokens: Option<u64>,
+    /// Output tokens.
+    pub output_tokens: Option<u64>,
+    /// Input breakdown.
+    pub input_token_details: Option<TokenDetails>,
+    /// Output breakdown.
+    pub output_token_details: Option<TokenDetails>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Per-modality token counts.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenDetails {
+    /// Text tokens.
+    pub text_tokens: Option<u64>,
+    /// Audio tokens.
+    pub audio_tokens: Option<u64>,
+    /// Cached tokens.
+    pub cached_tokens: Option<u64>,
+    /// Unmodelled fields (`cached_tokens_details`, `image_tokens`, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The `error` object of an `error` event (and of failed responses).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// `invalid_request_error`, `server_error`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Machine-readable code (`invalid_event`, `invalid_api_key`, …).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub code: Option<Option<String>>,
+    /// Human-readable message.
+    pub message: String,
+    /// Dotted path of the offending parameter.
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub param: Option<Option<String>>,
+    /// Client `event_id` that caused the error.
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub event_id: Option<Option<String>>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One entry of `rate_limits.updated`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// `requests` or `tokens`.
+    pub name: Option<String>,
+    /// The limit.
+    pub limit: Option<u64>,
+    /// What is left.
+    pub remaining: Option<u64>,
+    /// Seconds until reset.
+    pub reset_seconds: Option<f64>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Per-response overrides carried by `response.create`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResponseParams {
+    /// Instructions for this response.
+    pub instructions: Option<String>,
+    /// GA output modalities.
+    pub output_modalities: Option<Vec<String>>,
+    /// Beta modalities.
+    pub modalities: Option<Vec<String>>,
+    /// Tools for this response.
+    pub tools: Option<Vec<Tool>>,
+    /// Tool choice for this response.
+    pub tool_choice: Option<Value>,
+    /// `auto` or `none` (out-of-band response).
+    pub conversation: Option<String>,
+    /// Items the response should see instead of the conversation.
+    pub input: Option<Vec<Value>>,
+    /// Caller metadata.
+    pub metadata: Option<Value>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
