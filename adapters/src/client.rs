@@ -48,14 +48,14 @@ pub enum ClientError {
         /// The URL dialled.
         url: String,
         /// The transport's complaint.
-        source: tungstenite::Error,
+        source: Box<tungstenite::Error>,
     },
     /// The input cannot be encoded for this provider.
     #[error(transparent)]
     Encode(#[from] EncodeError),
     /// Sending on the socket failed (usually: the session is over).
     #[error("could not send: {0}")]
-    Send(tungstenite::Error),
+    Send(Box<tungstenite::Error>),
 }
 
 /// A normalised event with the instants the client saw it.
@@ -104,7 +104,7 @@ impl RealtimeClient {
                     },
                     source => ClientError::Connect {
                         url: url.clone(),
-                        source,
+                        source: Box::new(source),
                     },
                 })?;
         tracing::debug!(%url, "realtime session connected");
@@ -150,7 +150,10 @@ impl RealtimeClient {
                 reason: reason.into(),
             })),
         };
-        self.sink.send(message).await.map_err(ClientError::Send)
+        self.sink
+            .send(message)
+            .await
+            .map_err(|e| ClientError::Send(Box::new(e)))
     }
 
     /// The next event, or `None` once the session has ended and all events were read.
@@ -176,7 +179,7 @@ impl RealtimeClient {
         match result {
             Ok(()) | Err(tungstenite::Error::ConnectionClosed) => Ok(()),
             Err(tungstenite::Error::AlreadyClosed) => Ok(()),
-            Err(e) => Err(ClientError::Send(e)),
+            Err(e) => Err(ClientError::Send(Box::new(e))),
         }
     }
 }

@@ -404,7 +404,7 @@ impl Encoder {
                     self.input_rate = format.sample_rate;
                 }
                 ClientEvent::SessionUpdate(SessionUpdate {
-                    session: session_update(self.dialect, config),
+                    session: Box::new(session_update(self.dialect, config)),
                     ..Default::default()
                 })
             }

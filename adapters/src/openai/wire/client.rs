@@ -78,7 +78,7 @@ pub struct SessionUpdate {
     /// Optional client event id.
     pub event_id: Option<String>,
     /// The session fields to change (GA: must include `type`).
-    pub session: Session,
+    pub session: Box<Session>,
     /// Unmodelled fields.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -153,7 +153,7 @@ pub struct SessionEvent {
     /// Server event id.
     pub event_id: Option<String>,
     /// The full effective session.
-    pub session: Session,
+    pub session: Box<Session>,
     /// Unmodelled fields.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
