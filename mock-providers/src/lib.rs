@@ -1,1 +1,252 @@
-//! Mock providers (being built).
+//! # understudy-mock
+//!
+//! Mock realtime providers that speak each provider's exact wire protocol, so
+//! that the providers' own SDKs cannot tell them from the real service.
+//!
+//! Start one in-process from any test, point a client at it, read what happened
+//! from its journal, and drop it:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), understudy_mock::MockError> {
+//! use understudy_mock::MockServer;
+//!
+//! let server = MockServer::start().await?;          // respond engine, open auth
+//! let ws_base = server.openai_base_url();            // ws://127.0.0.1:PORT/v1
+//! // ... connect a client to `{ws_base}/realtime?model=gpt-realtime` ...
+//! for session in server.journal() {
+//!     println!("{} {} entries", session.dialect, session.entries.len());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Two engines answer sessions: the *respond* engine, a protocol-faithful state
+//! machine that answers any conversation, and the *replay* engine, which plays
+//! back cassettes with their recorded timing. Both are sans-IO cores driven by a
+//! thin axum transport; see [`engine::SessionEngine`].
+
+pub mod config;
+pub mod engine;
+pub mod journal;
+pub mod openai;
+pub mod server;
+pub mod timeline;
+pub mod vad;
+
+pub use config::{Auth, EngineConfig, MockConfig, ReplayLibrary, DEFAULT_MAX_FRAME_BYTES};
+pub use journal::{EntryKind, Journal, JournalEntry, SessionJournal};
+pub use openai::replay::ReplayScript;
+pub use openai::respond::ResponderConfig;
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use understudy_fixtures::Cassette;
+
+/// Name of the bundled voice the responder speaks with.
+pub const BUNDLED_VOICE: &str = "voice-24k.wav";
+
+/// Errors starting a mock server.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    /// The address could not be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The bundled voice recording is missing or unreadable.
+    #[error("bundled voice `{BUNDLED_VOICE}` is unusable: {0}")]
+    Voice(String),
+    /// A cassette cannot be replayed.
+    #[error(transparent)]
+    Script(#[from] openai::replay::ScriptError),
+}
+
+/// The bundled voice as PCM16 samples at 24 kHz.
+pub fn bundled_voice() -> Result<Arc<[i16]>, MockError> {
+    let bytes = understudy_fixtures::bundled::audio(BUNDLED_VOICE)
+        .ok_or_else(|| MockError::Voice("not bundled".into()))?;
+    let (pcm, rate) =
+        understudy_fixtures::wav::read_pcm16(bytes).map_err(|e| MockError::Voice(e.to_string()))?;
+    if rate != 24_000 {
+        return Err(MockError::Voice(format!(
+            "recorded at {rate} Hz, expected 24000"
+        )));
+    }
+    let samples: Vec<i16> = pcm
+        .chunks_exact(2)
+        .map(|p| i16::from_le_bytes([p[0], p[1]]))
+        .collect();
+    Ok(samples.into())
+}
+
+/// A running mock provider server. Dropping it shuts it down.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    journal: Journal,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// Starts a mock with the respond engine on a free loopback port.
+    pub async fn start() -> Result<Self, MockError> {
+        Self::builder().start().await
+    }
+
+    /// A builder for any other configuration.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
+    }
+
+    /// The address it listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The OpenAI WebSocket base, `ws://127.0.0.1:PORT/v1` (the SDK's `websocket_base_url`).
+    pub fn openai_base_url(&self) -> String {
+        format!("ws://{}/v1", self.addr)
+    }
+
+    /// What every session so far sent and was answered.
+    pub fn journal(&self) -> Vec<SessionJournal> {
+        self.journal.snapshot()
+    }
+
+    /// Stops accepting connections and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Configures and starts a [`MockServer`].
+#[derive(Debug, Default)]
+pub struct MockServerBuilder {
+    engine: Option<EngineConfig>,
+    auth: Option<Auth>,
+    max_frame_bytes: Option<usize>,
+    speed: Option<f64>,
+    addr: Option<SocketAddr>,
+}
+
+impl MockServerBuilder {
+    /// Answer with the respond engine, configured.
+    pub fn respond(mut self, config: ResponderConfig) -> Self {
+        self.engine = Some(EngineConfig::Respond(config));
+        self
+    }
+
+    /// Replay these cassettes (name, cassette).
+    pub fn replay(mut self, cassettes: &[(String, Cassette)]) -> Result<Self, MockError> {
+        let scripts = cassettes
+            .iter()
+            .map(|(name, c)| ReplayScript::from_cassette(name, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.engine = Some(EngineConfig::Replay(ReplayLibrary::new(scripts)));
+        Ok(self)
+    }
+
+    /// Use a prepared engine configuration.
+    pub fn engine(mut self, engine: EngineConfig) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Require a bearer key: any non-empty key when `keys` is empty, else one of `keys`.
+    pub fn require_auth(mut self, keys: Vec<String>) -> Self {
+        self.auth = Some(if keys.is_empty() {
+            Auth::AnyKey
+        } else {
+            Auth::Keys(keys)
+        });
+        self
+    }
+
+    /// Largest client frame accepted (default 15 MiB).
+    pub fn max_frame_bytes(mut self, bytes: usize) -> Self {
+        self.max_frame_bytes = Some(bytes);
+        self
+    }
+
+    /// Timing factor for both engines (2.0 = twice as fast).
+    pub fn speed(mut self, speed: f64) -> Self {
+        self.speed = Some(speed);
+        self
+    }
+
+    /// Listen on this address (default `127.0.0.1:0`, a free port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = Some(addr);
+        self
+    }
+
+    /// Binds and starts serving in the background.
+    pub async fn start(self) -> Result<MockServer, MockError> {
+        let engine = match self.engine {
+            Some(engine) => engine,
+            None => EngineConfig::Respond(ResponderConfig::with_voice(bundled_voice()?)),
+        };
+        let config = MockConfig {
+            engine,
+            auth: self.auth.unwrap_or(Auth::Open),
+            max_frame_bytes: self.max_frame_bytes.unwrap_or(DEFAULT_MAX_FRAME_BYTES),
+            speed: self.speed.unwrap_or(1.0),
+        };
+        let addr = self
+            .addr
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| MockError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| MockError::Bind { addr, source })?;
+        let journal = Journal::default();
+        let state = server::AppState {
+            config: Arc::new(config),
+            journal: journal.clone(),
+            sessions: Arc::new(AtomicU64::new(0)),
+        };
+        let app = server::router(state);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = rx.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "mock server stopped");
+            }
+        });
+        tracing::info!(%addr, "understudy mock listening");
+        Ok(MockServer {
+            addr,
+            journal,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}

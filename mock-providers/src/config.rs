@@ -1,0 +1,95 @@
+//! How a mock server is configured: engine, auth, limits, speed.
+
+use crate::openai::replay::ReplayScript;
+use crate::openai::respond::ResponderConfig;
+use std::sync::Arc;
+use understudy_adapters::openai::Dialect;
+
+/// Largest client frame accepted by default: the SDK documents 15 MiB per append.
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 15 * 1024 * 1024;
+
+/// Who may connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// Anyone, with or without a key.
+    Open,
+    /// Any non-empty bearer key.
+    AnyKey,
+    /// Only these keys.
+    Keys(Vec<String>),
+}
+
+/// Cassettes available to the replay engine.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayLibrary {
+    scripts: Vec<Arc<ReplayScript>>,
+}
+
+impl ReplayLibrary {
+    /// A library of prepared scripts.
+    pub fn new(scripts: Vec<ReplayScript>) -> Self {
+        ReplayLibrary {
+            scripts: scripts.into_iter().map(Arc::new).collect(),
+        }
+    }
+
+    /// Names of the cassettes, in load order.
+    pub fn names(&self) -> Vec<&str> {
+        self.scripts.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// Picks the cassette for a session: the one named (by `?cassette=` or the
+    /// `X-Understudy-Cassette` header), else the first one of the session's dialect.
+    pub fn select(
+        &self,
+        name: Option<&str>,
+        dialect: Dialect,
+    ) -> Result<Arc<ReplayScript>, String> {
+        match name {
+            Some(name) => self
+                .scripts
+                .iter()
+                .find(|s| s.name == name || s.name.rsplit('/').next() == Some(name))
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "no cassette named `{name}` (loaded: {})",
+                        self.names().join(", ")
+                    )
+                }),
+            None => self
+                .scripts
+                .iter()
+                .find(|s| s.dialect == dialect)
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "no cassette for dialect {dialect} (loaded: {})",
+                        self.names().join(", ")
+                    )
+                }),
+        }
+    }
+}
+
+/// Which engine answers sessions.
+#[derive(Debug, Clone)]
+pub enum EngineConfig {
+    /// The protocol-faithful responder.
+    Respond(ResponderConfig),
+    /// Replay of recorded cassettes.
+    Replay(ReplayLibrary),
+}
+
+/// Everything a running mock needs to know.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// The engine.
+    pub engine: EngineConfig,
+    /// Who may connect.
+    pub auth: Auth,
+    /// Largest client frame accepted; larger ones get an `error` event.
+    pub max_frame_bytes: usize,
+    /// Timing factor: 2.0 plays everything twice as fast.
+    pub speed: f64,
+}

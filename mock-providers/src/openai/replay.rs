@@ -1,0 +1,445 @@
+//! The replay engine: plays a cassette back to a live client, protocol-aware.
+//!
+//! At load time the cassette becomes a [`ReplayScript`]: a list of steps, each
+//! a trigger (the connection opening, a client event, or the client's audio
+//! reaching a length) with the server frames that followed it in the
+//! recording, already serialised, at their offsets from the trigger. When a
+//! trigger fires, its frames are scheduled at absolute deadlines (trigger
+//! instant + offset ÷ speed), so timing does not drift over a long session.
+//!
+//! Client events are matched leniently: by type and a few key fields, never by
+//! ids or audio bytes. Audio appends are matched by how much audio has arrived,
+//! so a client may chunk its audio differently from the recording. A client
+//! event that does not match is recorded in the journal and not answered.
+//! Client frames that the recording shows were malformed are dropped with their
+//! answers: the transport's validator answers those live, the same way.
+
+use super::validate::parse_client_frame;
+use crate::engine::{Note, SessionEngine};
+use crate::timeline::{Outgoing, Timeline};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use understudy_adapters::openai::wire::ClientEvent;
+use understudy_adapters::openai::Dialect;
+use understudy_fixtures::{Cassette, Direction, FrameBody};
+
+/// Input audio rate of both OpenAI dialects.
+const RATE: f64 = 24_000.0;
+
+/// What makes a step's frames go out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// The connection opened.
+    Connect,
+    /// A client event of this type, with these key fields.
+    Client {
+        /// Event type.
+        event_type: String,
+        /// Fields that must match (`item.type`, `item.role`).
+        key: Value,
+    },
+    /// The client's appended audio reached this many milliseconds.
+    Audio {
+        /// Cumulative audio, in milliseconds.
+        ms: f64,
+    },
+}
+
+/// One trigger and the server frames that answered it.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// What fires the step.
+    pub trigger: Trigger,
+    /// Frames, at their offset from the trigger.
+    pub frames: Vec<(Duration, Outgoing)>,
+}
+
+/// A cassette prepared for replay.
+#[derive(Debug, Clone)]
+pub struct ReplayScript {
+    /// Cassette name (for the journal and for selection).
+    pub name: String,
+    /// Dialect the cassette speaks.
+    pub dialect: Dialect,
+    /// Model recorded in the header.
+    pub model: String,
+    /// The steps, in recorded order.
+    pub steps: Vec<Step>,
+}
+
+/// Why a cassette cannot be replayed by the OpenAI mock.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    /// The cassette is for another provider or dialect.
+    #[error("cassette `{name}` is for dialect `{dialect}`, not an OpenAI dialect")]
+    WrongDialect {
+        /// Cassette name.
+        name: String,
+        /// Its dialect.
+        dialect: String,
+    },
+}
+
+impl ReplayScript {
+    /// Prepares `cassette` (named `name`) for replay.
+    pub fn from_cassette(name: &str, cassette: &Cassette) -> Result<Self, ScriptError> {
+        let dialect: Dialect =
+            cassette
+                .header
+                .dialect
+                .parse()
+                .map_err(|_| ScriptError::WrongDialect {
+                    name: name.to_owned(),
+                    dialect: cassette.header.dialect.clone(),
+                })?;
+        let mut steps = vec![Step {
+            trigger: Trigger::Connect,
+            frames: vec![],
+        }];
+        let mut anchor_us = 0u64;
+        let mut audio_ms = 0.0;
+        let mut skipping_answer = false;
+        for frame in &cassette.frames {
+            match (frame.dir, &frame.body) {
+                (Direction::ClientToServer, FrameBody::Text(_)) => {
+                    let text = frame.json().map(Value::to_string).unwrap_or_default();
+                    let event = match parse_client_frame(&text, dialect, usize::MAX) {
+                        Ok(event) => event,
+                        Err(_) => {
+                            // Answered live by the validator; drop the recorded answer.
+                            skipping_answer = true;
+                            continue;
+                        }
+                    };
+                    skipping_answer = false;
+                    anchor_us = frame.t_us;
+                    if let ClientEvent::InputAudioBufferAppend(append) = &event {
+                        audio_ms += base64_audio_ms(&append.audio);
+                        match steps.last_mut() {
+                            Some(Step {
+                                trigger: Trigger::Audio { ms },
+                                frames,
+                            }) if frames.is_empty() => *ms = audio_ms,
+                            _ => steps.push(Step {
+                                trigger: Trigger::Audio { ms: audio_ms },
+                                frames: vec![],
+                            }),
+                        }
+                    } else {
+                        steps.push(Step {
+                            trigger: Trigger::Client {
+                                event_type: event.event_type().to_owned(),
+                                key: key_fields(&event),
+                            },
+                            frames: vec![],
+                        });
+                    }
+                }
+                (Direction::ServerToClient, body) => {
+                    if skipping_answer {
+                        continue;
+                    }
+                    let outgoing = match body {
+                        FrameBody::Text(_) | FrameBody::Binary(_) => match frame.json() {
+                            Some(json) => Outgoing::Text {
+                                event_type: Arc::from(frame.event_type().unwrap_or("")),
+                                text: Arc::from(json.to_string()),
+                            },
+                            None => continue,
+                        },
+                        FrameBody::Close(close) => Outgoing::Close {
+                            code: close.as_ref().map(|c| c.code).unwrap_or(1005),
+                            reason: close.as_ref().map(|c| c.reason.clone()).unwrap_or_default(),
+                        },
+                        _ => continue,
+                    };
+                    let offset = Duration::from_micros(frame.t_us.saturating_sub(anchor_us));
+                    if let Some(step) = steps.last_mut() {
+                        step.frames.push((offset, outgoing));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(ReplayScript {
+            name: name.to_owned(),
+            dialect,
+            model: cassette.header.model.clone(),
+            steps,
+        })
+    }
+}
+
+/// Milliseconds of PCM16 at 24 kHz in a base64 string, without decoding it.
+fn base64_audio_ms(encoded: &str) -> f64 {
+    let padding = encoded.bytes().rev().take_while(|b| *b == b'=').count();
+    let bytes = (encoded.len() / 4 * 3).saturating_sub(padding);
+    (bytes / 2) as f64 * 1000.0 / RATE
+}
+
+/// The fields a client event is matched on besides its type.
+fn key_fields(event: &ClientEvent) -> Value {
+    match event {
+        ClientEvent::ConversationItemCreate(create) => serde_json::json!({
+            "item.type": create.item.kind,
+            "item.role": create.item.role,
+        }),
+        _ => Value::Null,
+    }
+}
+
+/// Replays one [`ReplayScript`] to one client.
+pub struct Replayer {
+    script: Arc<ReplayScript>,
+    speed: f64,
+    cursor: usize,
+    audio_ms: f64,
+    timeline: Timeline,
+    notes: Vec<Note>,
+}
+
+impl Replayer {
+    /// A replayer for `script` at `speed` (2.0 = twice as fast as recorded).
+    pub fn new(script: Arc<ReplayScript>, speed: f64) -> Self {
+        Replayer {
+            script,
+            speed: speed.max(1e-6),
+            cursor: 0,
+            audio_ms: 0.0,
+            timeline: Timeline::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn fire(&mut self, index: usize, now: Instant) {
+        let script = Arc::clone(&self.script);
+        for (offset, frame) in &script.steps[index].frames {
+            let at = now + offset.div_f64(self.speed);
+            self.timeline.push(at, frame.clone());
+        }
+        self.cursor = index + 1;
+    }
+
+    fn fire_reached_audio(&mut self, now: Instant) {
+        while let Some(Step {
+            trigger: Trigger::Audio { ms },
+            ..
+        }) = self.script.steps.get(self.cursor)
+        {
+            if *ms > self.audio_ms + 0.5 {
+                break;
+            }
+            self.fire(self.cursor, now);
+        }
+    }
+}
+
+impl SessionEngine for Replayer {
+    fn label(&self) -> String {
+        format!("replay:{}", self.script.name)
+    }
+
+    fn on_connect(&mut self, now: Instant) {
+        self.fire(0, now);
+    }
+
+    fn on_client_event(&mut self, event: &ClientEvent, now: Instant) {
+        if let ClientEvent::InputAudioBufferAppend(append) = event {
+            self.audio_ms += base64_audio_ms(&append.audio);
+            self.fire_reached_audio(now);
+            return;
+        }
+        let wanted_type = event.event_type();
+        let key = key_fields(event);
+        let next_client = self.script.steps[self.cursor..]
+            .iter()
+            .position(|s| matches!(s.trigger, Trigger::Client { .. }))
+            .map(|p| p + self.cursor);
+        let Some(index) = next_client else {
+            self.notes.push(Note::new(
+                "replay.unexpected",
+                format!(
+                    "`{wanted_type}` arrived after the cassette's last client event; not answered"
+                ),
+            ));
+            return;
+        };
+        let Trigger::Client {
+            event_type,
+            key: expected_key,
+        } = &self.script.steps[index].trigger
+        else {
+            return;
+        };
+        if event_type != wanted_type || *expected_key != key {
+            self.notes.push(Note::new(
+                "replay.mismatch",
+                format!("expected `{event_type}` {expected_key}, got `{wanted_type}` {key}; not answered"),
+            ));
+            return;
+        }
+        for skipped in self.cursor..index {
+            if let Trigger::Audio { ms } = self.script.steps[skipped].trigger {
+                self.notes.push(Note::new(
+                    "replay.audio_short",
+                    format!(
+                        "client sent {:.0} ms of audio; the cassette had {ms:.0} ms by here",
+                        self.audio_ms
+                    ),
+                ));
+            }
+            self.fire(skipped, now);
+        }
+        self.fire(index, now);
+    }
+
+    fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
+        self.timeline.pop_due(now)
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.timeline.next_deadline()
+    }
+
+    fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use understudy_fixtures::{Frame, Header, Origin};
+
+    fn cassette() -> Cassette {
+        let mut c = Cassette::new(Header::new(
+            "openai",
+            "openai-ga",
+            "gpt-realtime",
+            Origin::Synthesized,
+        ));
+        let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
+        let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
+        c.frames = vec![
+            s(
+                1_000,
+                json!({"type":"session.created","event_id":"e1","session":{}}),
+            ),
+            c2s(
+                10_000,
+                json!({"type":"input_audio_buffer.append","audio":"AAAAAA=="}),
+            ),
+            c2s(
+                20_000,
+                json!({"type":"input_audio_buffer.append","audio":"AAAAAA=="}),
+            ),
+            s(
+                25_000,
+                json!({"type":"input_audio_buffer.speech_started","event_id":"e2","audio_start_ms":0,"item_id":"i"}),
+            ),
+            c2s(30_000, json!({"event_id":"bad"})),
+            s(
+                30_500,
+                json!({"type":"error","event_id":"e3","error":{"type":"invalid_request_error","message":"x"}}),
+            ),
+            c2s(
+                40_000,
+                json!({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[]}}),
+            ),
+            s(
+                40_100,
+                json!({"type":"conversation.item.added","event_id":"e4","item":{"type":"message"}}),
+            ),
+            s(
+                90_000,
+                json!({"type":"conversation.item.done","event_id":"e5","item":{"type":"message"}}),
+            ),
+        ];
+        c
+    }
+
+    fn types(frames: &[Outgoing]) -> Vec<String> {
+        frames
+            .iter()
+            .map(|f| match f {
+                Outgoing::Text { event_type, .. } => event_type.to_string(),
+                Outgoing::Close { code, .. } => format!("close {code}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn script_groups_frames_under_their_triggers_and_drops_invalid_exchanges() {
+        let script = ReplayScript::from_cassette("t", &cassette()).unwrap();
+        let triggers: Vec<&Trigger> = script.steps.iter().map(|s| &s.trigger).collect();
+        assert_eq!(triggers.len(), 3);
+        assert_eq!(*triggers[0], Trigger::Connect);
+        assert!(matches!(triggers[1], Trigger::Audio { ms } if (*ms - 4.0 / 24.0).abs() < 1e-9));
+        assert!(
+            matches!(triggers[2], Trigger::Client { event_type, .. } if event_type == "conversation.item.create")
+        );
+        assert_eq!(script.steps[2].frames[1].0, Duration::from_micros(50_000));
+        let all: Vec<&str> = script
+            .steps
+            .iter()
+            .flat_map(|s| s.frames.iter())
+            .filter_map(|(_, f)| match f {
+                Outgoing::Text { event_type, .. } => Some(&**event_type),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            !all.contains(&"error"),
+            "the validator answers malformed frames live"
+        );
+    }
+
+    #[tokio::test]
+    async fn frames_go_out_at_their_offsets_from_the_trigger_scaled_by_speed() {
+        let script = Arc::new(ReplayScript::from_cassette("t", &cassette()).unwrap());
+        let mut r = Replayer::new(script, 2.0);
+        let t0 = Instant::now();
+        r.on_connect(t0);
+        assert_eq!(
+            types(&r.pop_due(t0 + Duration::from_micros(500))),
+            ["session.created"]
+        );
+        // Audio is matched by amount, not by chunking: one bigger append fires the step.
+        let append: ClientEvent = serde_json::from_value(
+            json!({"type":"input_audio_buffer.append","audio":"AAAAAAAAAAA="}),
+        )
+        .unwrap();
+        r.on_client_event(&append, t0 + Duration::from_millis(10));
+        assert_eq!(
+            types(&r.pop_due(t0 + Duration::from_millis(13))),
+            ["input_audio_buffer.speech_started"]
+        );
+        let create: ClientEvent = serde_json::from_value(json!({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"other words"}]}})).unwrap();
+        let t1 = t0 + Duration::from_millis(100);
+        r.on_client_event(&create, t1);
+        assert_eq!(
+            types(&r.pop_due(t1 + Duration::from_micros(50))),
+            ["conversation.item.added"]
+        );
+        assert_eq!(r.next_deadline(), Some(t1 + Duration::from_millis(25)));
+    }
+
+    #[tokio::test]
+    async fn a_mismatched_event_is_noted_and_not_answered() {
+        let script = Arc::new(ReplayScript::from_cassette("t", &cassette()).unwrap());
+        let mut r = Replayer::new(script, 1.0);
+        let t0 = Instant::now();
+        r.on_connect(t0);
+        r.pop_due(t0 + Duration::from_secs(1));
+        let cancel: ClientEvent =
+            serde_json::from_value(json!({"type":"response.cancel"})).unwrap();
+        r.on_client_event(&cancel, t0);
+        assert!(r.pop_due(t0 + Duration::from_secs(10)).is_empty());
+        let notes = r.take_notes();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].label, "replay.mismatch");
+    }
+}

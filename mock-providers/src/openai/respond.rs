@@ -1,0 +1,1342 @@
+//! The respond engine: a protocol-faithful OpenAI Realtime server that answers
+//! any conversation without a cassette.
+//!
+//! It keeps the session, the conversation and the input buffer; runs an energy
+//! VAD over appended audio when turn detection is on; answers with words from
+//! [`reply::decide`](super::reply::decide) spoken in the bundled voice; calls
+//! tools when the rule says so; and cancels on barge-in or `response.cancel`,
+//! reporting exactly the audio and transcript that had already gone out. Event
+//! orders follow §7 of the protocol notes, in the GA or beta dialect.
+
+use super::reply::{decide, Reply};
+use crate::engine::{Note, SessionEngine};
+use crate::timeline::{Outgoing, Timeline};
+use crate::vad::{EnergyVad, VadConfig, VadEvent};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use understudy_adapters::audio::{pcm16_duration_ms, Pcm};
+use understudy_adapters::openai::wire::client::ResponseCreate;
+use understudy_adapters::openai::wire::objects::{
+    AudioFormatSpec, AudioInput, AudioOutput, ContentPart, ErrorDetail, Item, Response, Session,
+    SessionAudio, StatusDetails, TokenDetails, Tool, TurnDetection, Usage,
+};
+use understudy_adapters::openai::wire::server::{
+    BufferCommitted, ContentDelta, ContentPartEvent, ContentRef, ErrorEvent,
+    FunctionCallArgumentsDelta, FunctionCallArgumentsDone, ItemEvent, ItemIdEvent, ItemTruncated,
+    Opaque, OutputItemEvent, ResponseEvent, SessionEvent, SpeechStarted, SpeechStopped, TextDone,
+    TranscriptDone,
+};
+use understudy_adapters::openai::wire::{ClientEvent, ServerEvent};
+use understudy_adapters::openai::Dialect;
+
+/// The OpenAI PCM rate.
+const RATE: u32 = 24_000;
+/// Shortest buffer a commit accepts.
+const MIN_COMMIT_MS: f64 = 100.0;
+
+/// How the responder paces and voices its answers.
+#[derive(Debug, Clone)]
+pub struct ResponderConfig {
+    /// Delay between `response.created` and the first audio delta (model "thinking").
+    pub first_audio_ms: u64,
+    /// Audio carried by each delta, in milliseconds.
+    pub chunk_ms: u64,
+    /// Wall-clock milliseconds per millisecond of audio streamed (0.5 = twice real time).
+    pub pace: f64,
+    /// Divides every delay (2.0 = everything twice as fast).
+    pub speed: f64,
+    /// The voice every answer is spoken in: PCM16 mono at 24 kHz.
+    pub voice: Arc<[i16]>,
+    /// End sessions after this long, the provider's way (`session_expired`, close 1001).
+    pub session_limit: Option<Duration>,
+}
+
+impl ResponderConfig {
+    /// Defaults (180 ms to first audio, 100 ms chunks streamed at twice real
+    /// time) with the given voice.
+    pub fn with_voice(voice: Arc<[i16]>) -> Self {
+        ResponderConfig {
+            first_audio_ms: 180,
+            chunk_ms: 100,
+            pace: 0.5,
+            speed: 1.0,
+            voice,
+            session_limit: None,
+        }
+    }
+}
+
+/// What an in-progress response is producing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Audio,
+    Text,
+    Call,
+}
+
+/// The response being generated, with the schedule needed to know what went out.
+#[derive(Debug)]
+struct Active {
+    id: String,
+    item_id: String,
+    output: Output,
+    /// Deadline of each audio (or text) chunk, and the transcript words it carries.
+    chunks: Vec<(Instant, String)>,
+    item_announced_at: Instant,
+    done_at: Instant,
+}
+
+/// Deterministic id source (`item_…`, `resp_…`).
+#[derive(Debug)]
+struct Ids {
+    state: u64,
+}
+
+impl Ids {
+    fn new(seed: u64) -> Self {
+        Ids {
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }
+    }
+
+    fn next(&mut self, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut out = String::with_capacity(prefix.len() + 17);
+        out.push_str(prefix);
+        out.push('_');
+        for _ in 0..16 {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            out.push(ALPHABET[(self.state % ALPHABET.len() as u64) as usize] as char);
+        }
+        out
+    }
+}
+
+/// The respond engine for one session.
+pub struct Responder {
+    dialect: Dialect,
+    config: ResponderConfig,
+    ids: Ids,
+    session: Session,
+    conversation: Vec<Item>,
+    item_audio_ms: HashMap<String, f64>,
+    buffer: Vec<u8>,
+    vad: Option<EnergyVad>,
+    speech_item: Option<String>,
+    active: Option<Active>,
+    last_pop: Option<Instant>,
+    timeline: Timeline,
+    notes: Vec<Note>,
+}
+
+impl Responder {
+    /// A responder for a new session of `model` in `dialect`; `seed` makes its ids unique.
+    pub fn new(dialect: Dialect, model: &str, config: ResponderConfig, seed: u64) -> Self {
+        let mut ids = Ids::new(seed);
+        let session = default_session(dialect, model, &mut ids);
+        let mut responder = Responder {
+            dialect,
+            config,
+            ids,
+            session,
+            conversation: Vec::new(),
+            item_audio_ms: HashMap::new(),
+            buffer: Vec::new(),
+            vad: None,
+            speech_item: None,
+            active: None,
+            last_pop: None,
+            timeline: Timeline::new(),
+            notes: Vec::new(),
+        };
+        responder.configure_vad();
+        responder
+    }
+
+    fn delay(&self, ms: f64) -> Duration {
+        Duration::from_secs_f64((ms.max(0.0) / 1000.0) / self.config.speed.max(1e-6))
+    }
+
+    fn emit(&mut self, at: Instant, event: ServerEvent, tag: Option<&Arc<str>>) {
+        let event = with_event_id(event, self.ids.next("event"));
+        let frame = Outgoing::json(event.event_type(), &event);
+        self.timeline.push_tagged(at, frame, tag.cloned());
+    }
+
+    fn error(
+        &mut self,
+        now: Instant,
+        code: &str,
+        message: String,
+        param: Option<&str>,
+        event_id: Option<&str>,
+    ) {
+        let event = ServerEvent::Error(ErrorEvent {
+            error: ErrorDetail {
+                kind: "invalid_request_error".into(),
+                code: Some(Some(code.into())),
+                message,
+                param: Some(param.map(str::to_owned)),
+                event_id: Some(event_id.map(str::to_owned)),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        self.emit(now, event, None);
+    }
+
+    // ---- session ---------------------------------------------------------------
+
+    fn turn_detection(&self) -> Option<TurnDetection> {
+        let setting = match self.dialect {
+            Dialect::Ga => self
+                .session
+                .audio
+                .as_ref()
+                .and_then(|a| a.input.as_ref())
+                .and_then(|i| i.turn_detection.clone()),
+            Dialect::Beta => self.session.turn_detection.clone(),
+        };
+        setting.flatten()
+    }
+
+    fn configure_vad(&mut self) {
+        self.vad = self.turn_detection().map(|td| {
+            let config = VadConfig::from_provider_threshold(
+                td.threshold.unwrap_or(0.5),
+                u64::from(td.silence_duration_ms.unwrap_or(500)),
+            );
+            let mut vad = EnergyVad::new(config, RATE);
+            // Keep the session clock: offsets count all audio since the session began.
+            if let Some(old) = &self.vad {
+                let _ = old.position_ms();
+            }
+            vad.reset();
+            vad
+        });
+    }
+
+    fn wants_audio(&self, overrides: Option<&ResponseCreate>) -> bool {
+        let params = overrides.and_then(|c| c.response.as_ref());
+        match self.dialect {
+            Dialect::Ga => params
+                .and_then(|p| p.output_modalities.clone())
+                .or_else(|| self.session.output_modalities.clone())
+                .is_none_or(|m| m.iter().any(|x| x == "audio")),
+            Dialect::Beta => params
+                .and_then(|p| p.modalities.clone())
+                .or_else(|| self.session.modalities.clone())
+                .is_none_or(|m| m.iter().any(|x| x == "audio")),
+        }
+    }
+
+    fn on_session_update(&mut self, update: &Session, now: Instant) {
+        merge_session(&mut self.session, update);
+        self.configure_vad();
+        let event = ServerEvent::SessionUpdated(SessionEvent {
+            session: Box::new(self.session.clone()),
+            ..Default::default()
+        });
+        self.emit(now, event, None);
+    }
+
+    // ---- input -----------------------------------------------------------------
+
+    fn on_append(&mut self, audio: &str, now: Instant) {
+        let Ok(pcm) = Pcm::from_base64(audio) else {
+            return; // validated by the transport; unreachable in practice
+        };
+        self.buffer.extend_from_slice(&pcm.0);
+        let samples: Vec<i16> = pcm.samples().collect();
+        let events = match self.vad.as_mut() {
+            Some(vad) => vad.push(&samples),
+            None => return,
+        };
+        let td = self.turn_detection().unwrap_or_default();
+        for event in events {
+            match event {
+                VadEvent::SpeechStarted { at_ms } => {
+                    let item_id = self.ids.next("item");
+                    self.speech_item = Some(item_id.clone());
+                    self.notes
+                        .push(Note::new("vad", format!("speech started at {at_ms} ms")));
+                    let started = ServerEvent::SpeechStarted(SpeechStarted {
+                        audio_start_ms: at_ms,
+                        item_id,
+                        ..Default::default()
+                    });
+                    self.emit(now, started, None);
+                    if td.interrupt_response.unwrap_or(true) && self.active.is_some() {
+                        self.notes
+                            .push(Note::new("barge_in", "user speech cancels the response"));
+                        self.cancel(now, "turn_detected");
+                    }
+                }
+                VadEvent::SpeechStopped { at_ms } => {
+                    let item_id = self
+                        .speech_item
+                        .take()
+                        .unwrap_or_else(|| self.ids.next("item"));
+                    self.notes
+                        .push(Note::new("vad", format!("speech stopped at {at_ms} ms")));
+                    let stopped = ServerEvent::SpeechStopped(SpeechStopped {
+                        audio_end_ms: at_ms,
+                        item_id: item_id.clone(),
+                        ..Default::default()
+                    });
+                    self.emit(now, stopped, None);
+                    self.commit(item_id, now);
+                    if td.create_response.unwrap_or(true) {
+                        if self.active.is_some() {
+                            self.notes.push(Note::new(
+                                "vad",
+                                "turn ended while a response is active; no new response",
+                            ));
+                        } else {
+                            self.start_response(now, None);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn commit(&mut self, item_id: String, now: Instant) {
+        let audio = std::mem::take(&mut self.buffer);
+        let ms = pcm16_duration_ms(audio.len(), RATE);
+        self.item_audio_ms.insert(item_id.clone(), ms);
+        let previous = self.conversation.last().and_then(|i| i.id.clone());
+        let committed = ServerEvent::InputAudioBufferCommitted(BufferCommitted {
+            previous_item_id: Some(previous.clone()),
+            item_id: item_id.clone(),
+            ..Default::default()
+        });
+        self.emit(now, committed, None);
+        let item = Item {
+            id: Some(item_id),
+            object: Some("realtime.item".into()),
+            kind: "message".into(),
+            role: Some("user".into()),
+            status: Some("completed".into()),
+            content: Some(vec![ContentPart {
+                kind: "input_audio".into(),
+                transcript: Some(None),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        self.add_item(item, previous, now);
+    }
+
+    /// Appends an item and acknowledges it in the dialect's way.
+    fn add_item(&mut self, item: Item, previous: Option<String>, now: Instant) {
+        self.conversation.push(item.clone());
+        let event = |item: Item| ItemEvent {
+            previous_item_id: Some(previous.clone()),
+            item,
+            ..Default::default()
+        };
+        match self.dialect {
+            Dialect::Ga => {
+                self.emit(
+                    now,
+                    ServerEvent::ConversationItemAdded(event(item.clone())),
+                    None,
+                );
+                self.emit(now, ServerEvent::ConversationItemDone(event(item)), None);
+            }
+            Dialect::Beta => {
+                self.emit(now, ServerEvent::ConversationItemCreated(event(item)), None);
+            }
+        }
+    }
+
+    fn on_item_create(&mut self, mut item: Item, now: Instant) {
+        if item.id.is_none() {
+            item.id = Some(self.ids.next("item"));
+        }
+        item.object = Some("realtime.item".into());
+        if item.status.is_none() {
+            item.status = Some("completed".into());
+        }
+        let previous = self.conversation.last().and_then(|i| i.id.clone());
+        self.add_item(item, previous, now);
+    }
+
+    // ---- responses -------------------------------------------------------------
+
+    fn tools(&self, overrides: Option<&ResponseCreate>) -> Vec<Tool> {
+        overrides
+            .and_then(|c| c.response.as_ref())
+            .and_then(|r| r.tools.clone())
+            .or_else(|| self.session.tools.clone())
+            .unwrap_or_default()
+    }
+
+    fn start_response(&mut self, now: Instant, overrides: Option<&ResponseCreate>) {
+        let tools = self.tools(overrides);
+        let reply = {
+            let audio_ms = &self.item_audio_ms;
+            decide(&self.conversation, &tools, |item| {
+                item.id
+                    .as_ref()
+                    .and_then(|id| audio_ms.get(id))
+                    .copied()
+                    .unwrap_or(0.0)
+            })
+        };
+        let output = match (&reply, self.wants_audio(overrides)) {
+            (Reply::Call { .. }, _) => Output::Call,
+            (Reply::Speak(_), true) => Output::Audio,
+            (Reply::Speak(_), false) => Output::Text,
+        };
+        let response_id = self.ids.next("resp");
+        let item_id = self.ids.next("item");
+        let tag: Arc<str> = Arc::from(response_id.as_str());
+        let created = ServerEvent::ResponseCreated(ResponseEvent {
+            response: self.response_object(&response_id, "in_progress", None, vec![], false),
+            ..Default::default()
+        });
+        self.emit(now, created, Some(&tag));
+        let announce_at = now + self.delay(20.0);
+        let active = match reply {
+            Reply::Call { name, arguments } => {
+                self.schedule_call(&tag, &item_id, announce_at, name, arguments)
+            }
+            Reply::Speak(text) => self.schedule_speech(&tag, &item_id, announce_at, output, text),
+        };
+        self.active = Some(active);
+    }
+
+    fn announce_item(&mut self, tag: &Arc<str>, at: Instant, item: Item) {
+        let added = ServerEvent::ResponseOutputItemAdded(OutputItemEvent {
+            response_id: tag.to_string(),
+            output_index: 0,
+            item: item.clone(),
+            ..Default::default()
+        });
+        self.emit(at, added, Some(tag));
+        let previous = self.conversation.last().and_then(|i| i.id.clone());
+        let ack = ItemEvent {
+            previous_item_id: Some(previous),
+            item,
+            ..Default::default()
+        };
+        let ack = match self.dialect {
+            Dialect::Ga => ServerEvent::ConversationItemAdded(ack),
+            Dialect::Beta => ServerEvent::ConversationItemCreated(ack),
+        };
+        self.emit(at, ack, Some(tag));
+    }
+
+    fn schedule_call(
+        &mut self,
+        tag: &Arc<str>,
+        item_id: &str,
+        at: Instant,
+        name: String,
+        arguments: String,
+    ) -> Active {
+        let call_id = self.ids.next("call");
+        let mut item = Item {
+            id: Some(item_id.into()),
+            object: Some("realtime.item".into()),
+            kind: "function_call".into(),
+            status: Some("in_progress".into()),
+            call_id: Some(call_id.clone()),
+            name: Some(name.clone()),
+            arguments: Some(String::new()),
+            ..Default::default()
+        };
+        self.announce_item(tag, at, item.clone());
+        let split = arguments
+            .char_indices()
+            .nth(arguments.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
+        let mut t = at + self.delay(self.config.first_audio_ms as f64);
+        for piece in [&arguments[..split], &arguments[split..]] {
+            if piece.is_empty() {
+                continue;
+            }
+            let delta = ServerEvent::FunctionCallArgumentsDelta(FunctionCallArgumentsDelta {
+                response_id: tag.to_string(),
+                item_id: item_id.into(),
+                output_index: 0,
+                call_id: call_id.clone(),
+                delta: piece.into(),
+                ..Default::default()
+            });
+            self.emit(t, delta, Some(tag));
+            t += self.delay(30.0);
+        }
+        let done = ServerEvent::FunctionCallArgumentsDone(FunctionCallArgumentsDone {
+            response_id: tag.to_string(),
+            item_id: item_id.into(),
+            output_index: 0,
+            call_id,
+            // The beta event has no `name` (its SDK schema rejects one).
+            name: (self.dialect == Dialect::Ga).then(|| name.clone()),
+            arguments: arguments.clone(),
+            ..Default::default()
+        });
+        self.emit(t, done, Some(tag));
+        item.status = Some("completed".into());
+        item.arguments = Some(arguments);
+        self.finish_item(tag, t, item.clone(), "completed", None);
+        self.conversation.push(item);
+        Active {
+            id: tag.to_string(),
+            item_id: item_id.into(),
+            output: Output::Call,
+            chunks: vec![],
+            item_announced_at: at,
+            done_at: t,
+        }
+    }
+
+    fn schedule_speech(
+        &mut self,
+        tag: &Arc<str>,
+        item_id: &str,
+        at: Instant,
+        output: Output,
+        text: String,
+    ) -> Active {
+        let audio = output == Output::Audio;
+        let mut item = Item {
+            id: Some(item_id.into()),
+            object: Some("realtime.item".into()),
+            kind: "message".into(),
+            role: Some("assistant".into()),
+            status: Some("in_progress".into()),
+            content: Some(vec![]),
+            ..Default::default()
+        };
+        self.announce_item(tag, at, item.clone());
+        let part = |transcript: &str| ContentPart {
+            kind: if audio { "audio" } else { "text" }.into(),
+            transcript: audio.then(|| Some(transcript.to_owned())),
+            text: (!audio).then(|| transcript.to_owned()),
+            ..Default::default()
+        };
+        self.emit(at, content_part(true, tag, item_id, part("")), Some(tag));
+
+        let pcm = if audio {
+            self.voice_for(&text)
+        } else {
+            Vec::new()
+        };
+        let chunk_samples = (RATE as u64 * self.config.chunk_ms / 1000) as usize;
+        let words: Vec<&str> = text.split_inclusive(' ').collect();
+        let n_chunks = if audio {
+            pcm.len().div_ceil(chunk_samples.max(1)).max(1)
+        } else {
+            words.len().max(1)
+        };
+        let first = at + self.delay(self.config.first_audio_ms as f64);
+        let step = if audio {
+            self.config.chunk_ms as f64 * self.config.pace
+        } else {
+            40.0 * self.config.pace
+        };
+        let mut chunks = Vec::with_capacity(n_chunks);
+        for i in 0..n_chunks {
+            let t = first + self.delay(step * i as f64);
+            let said: String = words
+                .iter()
+                .enumerate()
+                .filter(|(w, _)| w * n_chunks / words.len().max(1) == i)
+                .map(|(_, w)| *w)
+                .collect();
+            let scope = |delta: String| ContentDelta {
+                response_id: tag.to_string(),
+                item_id: item_id.into(),
+                output_index: 0,
+                content_index: 0,
+                delta,
+                ..Default::default()
+            };
+            if !said.is_empty() {
+                let event = match (audio, self.dialect) {
+                    (true, Dialect::Ga) => {
+                        ServerEvent::ResponseOutputAudioTranscriptDelta(scope(said.clone()))
+                    }
+                    (true, Dialect::Beta) => {
+                        ServerEvent::ResponseAudioTranscriptDelta(scope(said.clone()))
+                    }
+                    (false, Dialect::Ga) => {
+                        ServerEvent::ResponseOutputTextDelta(scope(said.clone()))
+                    }
+                    (false, Dialect::Beta) => ServerEvent::ResponseTextDelta(scope(said.clone())),
+                };
+                self.emit(t, event, Some(tag));
+            }
+            if audio {
+                let end = ((i + 1) * chunk_samples).min(pcm.len());
+                let bytes = Pcm::from_samples(&pcm[i * chunk_samples..end]).to_base64();
+                let event = match self.dialect {
+                    Dialect::Ga => ServerEvent::ResponseOutputAudioDelta(scope(bytes)),
+                    Dialect::Beta => ServerEvent::ResponseAudioDelta(scope(bytes)),
+                };
+                self.emit(t, event, Some(tag));
+            }
+            chunks.push((t, said));
+        }
+        let end = first + self.delay(step * n_chunks as f64);
+        self.close_content(tag, item_id, end, audio, &text);
+        item.status = Some("completed".into());
+        item.content = Some(vec![assistant_part(self.dialect, audio, &text)]);
+        self.finish_item(tag, end, item.clone(), "completed", None);
+        self.item_audio_ms
+            .insert(item_id.into(), pcm.len() as f64 * 1000.0 / RATE as f64);
+        self.conversation.push(item);
+        Active {
+            id: tag.to_string(),
+            item_id: item_id.into(),
+            output,
+            chunks,
+            item_announced_at: at,
+            done_at: end,
+        }
+    }
+
+    /// `*.done` events closing an audio or text part.
+    fn close_content(
+        &mut self,
+        tag: &Arc<str>,
+        item_id: &str,
+        at: Instant,
+        audio: bool,
+        said: &str,
+    ) {
+        let scope = ContentRef {
+            response_id: tag.to_string(),
+            item_id: item_id.into(),
+            output_index: 0,
+            content_index: 0,
+            ..Default::default()
+        };
+        if audio {
+            let done = match self.dialect {
+                Dialect::Ga => ServerEvent::ResponseOutputAudioDone(scope.clone()),
+                Dialect::Beta => ServerEvent::ResponseAudioDone(scope.clone()),
+            };
+            self.emit(at, done, Some(tag));
+            let transcript = TranscriptDone {
+                response_id: scope.response_id.clone(),
+                item_id: scope.item_id.clone(),
+                transcript: said.into(),
+                ..Default::default()
+            };
+            let done = match self.dialect {
+                Dialect::Ga => ServerEvent::ResponseOutputAudioTranscriptDone(transcript),
+                Dialect::Beta => ServerEvent::ResponseAudioTranscriptDone(transcript),
+            };
+            self.emit(at, done, Some(tag));
+        } else {
+            let text = TextDone {
+                response_id: scope.response_id.clone(),
+                item_id: scope.item_id.clone(),
+                text: said.into(),
+                ..Default::default()
+            };
+            let done = match self.dialect {
+                Dialect::Ga => ServerEvent::ResponseOutputTextDone(text),
+                Dialect::Beta => ServerEvent::ResponseTextDone(text),
+            };
+            self.emit(at, done, Some(tag));
+        }
+        let part = ContentPart {
+            kind: if audio { "audio" } else { "text" }.into(),
+            transcript: audio.then(|| Some(said.to_owned())),
+            text: (!audio).then(|| said.to_owned()),
+            ..Default::default()
+        };
+        self.emit(at, content_part(false, tag, item_id, part), Some(tag));
+    }
+
+    /// `response.output_item.done`, the GA item `done`, and `response.done`.
+    fn finish_item(
+        &mut self,
+        tag: &Arc<str>,
+        at: Instant,
+        item: Item,
+        status: &str,
+        reason: Option<&str>,
+    ) {
+        let done = ServerEvent::ResponseOutputItemDone(OutputItemEvent {
+            response_id: tag.to_string(),
+            output_index: 0,
+            item: item.clone(),
+            ..Default::default()
+        });
+        self.emit(at, done, Some(tag));
+        if self.dialect == Dialect::Ga {
+            let previous = self
+                .conversation
+                .iter()
+                .rev()
+                .find(|i| i.id != item.id)
+                .and_then(|i| i.id.clone());
+            let done = ServerEvent::ConversationItemDone(ItemEvent {
+                previous_item_id: Some(previous),
+                item: item.clone(),
+                ..Default::default()
+            });
+            self.emit(at, done, Some(tag));
+        }
+        self.finish_response(tag, at, status, reason, vec![item]);
+    }
+
+    fn finish_response(
+        &mut self,
+        tag: &Arc<str>,
+        at: Instant,
+        status: &str,
+        reason: Option<&str>,
+        output: Vec<Item>,
+    ) {
+        let response = self.response_object(tag, status, reason, output, true);
+        let done = ServerEvent::ResponseDone(ResponseEvent {
+            response,
+            ..Default::default()
+        });
+        self.emit(at, done, Some(tag));
+    }
+
+    fn cancel(&mut self, now: Instant, reason: &str) {
+        let Some(active) = self.active.take() else {
+            return;
+        };
+        let withdrawn = self.timeline.withdraw(&active.id);
+        let sent_until = self.last_pop;
+        let was_sent = |t: Instant| sent_until.is_some_and(|s| t <= s);
+        let sent: Vec<&(Instant, String)> =
+            active.chunks.iter().filter(|(t, _)| was_sent(*t)).collect();
+        let said: String = sent.iter().map(|(_, w)| w.as_str()).collect();
+        self.notes.push(Note::new(
+            "cancel",
+            format!(
+                "response {} cancelled ({reason}) after {} of {} chunks; {withdrawn} frames withdrawn",
+                active.id,
+                sent.len(),
+                active.chunks.len()
+            ),
+        ));
+        let tag: Arc<str> = Arc::from(active.id.as_str());
+        if !was_sent(active.item_announced_at) {
+            // Nothing of the item reached the client: the response ends empty.
+            self.conversation
+                .retain(|i| i.id.as_deref() != Some(&active.item_id));
+            self.finish_response(&tag, now, "cancelled", Some(reason), vec![]);
+            return;
+        }
+        let audio = active.output == Output::Audio;
+        if active.output != Output::Call {
+            self.close_content(&tag, &active.item_id, now, audio, &said);
+        }
+        let mut item = self
+            .conversation
+            .iter()
+            .find(|i| i.id.as_deref() == Some(&active.item_id))
+            .cloned()
+            .unwrap_or_default();
+        item.status = Some("incomplete".into());
+        if active.output != Output::Call {
+            item.content = Some(vec![assistant_part(self.dialect, audio, &said)]);
+            let played_ms = (sent.len() as u64 * self.config.chunk_ms) as f64;
+            self.item_audio_ms.insert(active.item_id.clone(), played_ms);
+        }
+        if let Some(slot) = self.conversation.iter_mut().find(|i| i.id == item.id) {
+            *slot = item.clone();
+        }
+        self.finish_item(&tag, now, item, "cancelled", Some(reason));
+    }
+
+    fn response_object(
+        &self,
+        id: &str,
+        status: &str,
+        reason: Option<&str>,
+        output: Vec<Item>,
+        done: bool,
+    ) -> Response {
+        let status_details = match (done, status) {
+            (true, "completed") | (false, _) => None,
+            (true, other) => Some(StatusDetails {
+                kind: Some(other.into()),
+                reason: reason.map(str::to_owned),
+                ..Default::default()
+            }),
+        };
+        let usage = done.then(|| self.usage(&output));
+        let mut response = Response {
+            id: Some(id.into()),
+            object: Some("realtime.response".into()),
+            status: Some(status.into()),
+            status_details: Some(status_details),
+            conversation_id: Some(format!("conv_{}", &self.ids_suffix())),
+            output: Some(output),
+            usage: Some(usage),
+            ..Default::default()
+        };
+        let audio = self.wants_audio(None);
+        match self.dialect {
+            Dialect::Ga => {
+                response.output_modalities =
+                    Some(vec![if audio { "audio" } else { "text" }.into()]);
+                response.extra.insert(
+                    "audio".into(),
+                    json!({"output": {"format": {"type": "audio/pcm", "rate": RATE}, "voice": self.voice_name()}}),
+                );
+                response
+                    .extra
+                    .insert("max_output_tokens".into(), json!("inf"));
+                response.extra.insert("metadata".into(), Value::Null);
+            }
+            Dialect::Beta => {
+                response.modalities = Some(if audio {
+                    vec!["text".into(), "audio".into()]
+                } else {
+                    vec!["text".into()]
+                });
+                response
+                    .extra
+                    .insert("voice".into(), json!(self.voice_name()));
+                response
+                    .extra
+                    .insert("output_audio_format".into(), json!("pcm16"));
+                response.extra.insert("temperature".into(), json!(0.8));
+                response
+                    .extra
+                    .insert("max_output_tokens".into(), json!("inf"));
+                response.extra.insert("metadata".into(), Value::Null);
+            }
+        }
+        response
+    }
+
+    fn ids_suffix(&self) -> String {
+        self.session
+            .id
+            .as_deref()
+            .and_then(|id| id.strip_prefix("sess_"))
+            .unwrap_or("0")
+            .to_owned()
+    }
+
+    fn voice_name(&self) -> String {
+        match self.dialect {
+            Dialect::Ga => self
+                .session
+                .audio
+                .as_ref()
+                .and_then(|a| a.output.as_ref())
+                .and_then(|o| o.voice.as_ref())
+                .and_then(Value::as_str)
+                .unwrap_or("alloy")
+                .to_owned(),
+            Dialect::Beta => self.session.voice.clone().unwrap_or_else(|| "alloy".into()),
+        }
+    }
+
+    fn usage(&self, output: &[Item]) -> Usage {
+        let words = |items: &[Item]| -> u64 {
+            items
+                .iter()
+                .flat_map(|i| i.content.iter().flatten())
+                .map(|p| {
+                    let text = p
+                        .text
+                        .clone()
+                        .or_else(|| p.transcript.clone().flatten())
+                        .unwrap_or_default();
+                    text.split_whitespace().count() as u64
+                })
+                .sum()
+        };
+        let input_audio: f64 = self.item_audio_ms.values().sum();
+        let input_text = words(&self.conversation) + 20;
+        let input_audio_tokens = (input_audio / 100.0) as u64;
+        let output_text = words(output);
+        let output_audio_tokens = output_text * 3;
+        let input = input_text + input_audio_tokens;
+        let out = output_text + output_audio_tokens;
+        Usage {
+            total_tokens: Some(input + out),
+            input_tokens: Some(input),
+            output_tokens: Some(out),
+            input_token_details: Some(TokenDetails {
+                text_tokens: Some(input_text),
+                audio_tokens: Some(input_audio_tokens),
+                cached_tokens: Some(0),
+                ..Default::default()
+            }),
+            output_token_details: Some(TokenDetails {
+                text_tokens: Some(output_text),
+                audio_tokens: Some(output_audio_tokens),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// The answer's audio: the bundled voice, long enough for the words.
+    fn voice_for(&self, text: &str) -> Vec<i16> {
+        let voice = &self.config.voice;
+        let ms = (text.chars().count() as u64 * 60).clamp(1000, 6000);
+        let wanted = (RATE as u64 * ms / 1000) as usize;
+        if voice.is_empty() {
+            return vec![0; wanted];
+        }
+        voice.iter().copied().cycle().take(wanted).collect()
+    }
+
+    // ---- other client events ---------------------------------------------------
+
+    fn on_truncate(
+        &mut self,
+        item_id: &str,
+        content_index: u32,
+        audio_end_ms: u64,
+        event_id: Option<&str>,
+        now: Instant,
+    ) {
+        let Some(item) = self
+            .conversation
+            .iter()
+            .find(|i| i.id.as_deref() == Some(item_id))
+        else {
+            return self.error(
+                now,
+                "invalid_value",
+                format!("Item with item_id '{item_id}' not found."),
+                Some("item_id"),
+                event_id,
+            );
+        };
+        if item.role.as_deref() != Some("assistant") {
+            return self.error(
+                now,
+                "invalid_value",
+                "Only assistant messages can be truncated.".into(),
+                Some("item_id"),
+                event_id,
+            );
+        }
+        let available = self.item_audio_ms.get(item_id).copied().unwrap_or(0.0);
+        if audio_end_ms as f64 > available + 1.0 {
+            return self.error(
+                now,
+                "invalid_value",
+                format!(
+                    "Audio content of {available:.0}ms is already shorter than {audio_end_ms}ms"
+                ),
+                Some("audio_end_ms"),
+                event_id,
+            );
+        }
+        self.item_audio_ms
+            .insert(item_id.into(), audio_end_ms as f64);
+        let event = ServerEvent::ConversationItemTruncated(ItemTruncated {
+            item_id: item_id.into(),
+            content_index,
+            audio_end_ms,
+            ..Default::default()
+        });
+        self.emit(now, event, None);
+    }
+}
+
+impl SessionEngine for Responder {
+    fn label(&self) -> String {
+        "respond".into()
+    }
+
+    fn on_connect(&mut self, now: Instant) {
+        let created = ServerEvent::SessionCreated(SessionEvent {
+            session: Box::new(self.session.clone()),
+            ..Default::default()
+        });
+        self.emit(now, created, None);
+        if let Some(limit) = self.config.session_limit {
+            let message = format!(
+                "Your session hit the maximum duration of {}.",
+                describe(limit)
+            );
+            let at = now + limit;
+            let expired = ServerEvent::Error(ErrorEvent {
+                error: ErrorDetail {
+                    kind: "invalid_request_error".into(),
+                    code: Some(Some("session_expired".into())),
+                    message: message.clone(),
+                    param: Some(None),
+                    event_id: Some(None),
+                    ..Default::default()
+                },
+                ..Default::default()
+            });
+            self.emit(at, expired, None);
+            self.timeline.push(
+                at,
+                Outgoing::Close {
+                    code: 1001,
+                    reason: message,
+                },
+            );
+        }
+    }
+
+    fn on_client_event(&mut self, event: &ClientEvent, now: Instant) {
+        let event_id = event.event_id().map(str::to_owned);
+        let event_id = event_id.as_deref();
+        match event {
+            ClientEvent::SessionUpdate(update) => self.on_session_update(&update.session, now),
+            ClientEvent::InputAudioBufferAppend(append) => self.on_append(&append.audio, now),
+            ClientEvent::InputAudioBufferCommit(_) => {
+                let ms = pcm16_duration_ms(self.buffer.len(), RATE);
+                if ms < MIN_COMMIT_MS {
+                    return self.error(
+                        now,
+                        "input_audio_buffer_commit_empty",
+                        format!("Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has {ms:.2}ms of audio."),
+                        None,
+                        event_id,
+                    );
+                }
+                if let Some(vad) = self.vad.as_mut() {
+                    vad.reset();
+                }
+                let item_id = self
+                    .speech_item
+                    .take()
+                    .unwrap_or_else(|| self.ids.next("item"));
+                self.commit(item_id, now);
+            }
+            ClientEvent::InputAudioBufferClear(_) => {
+                self.buffer.clear();
+                self.speech_item = None;
+                if let Some(vad) = self.vad.as_mut() {
+                    vad.reset();
+                }
+                self.emit(
+                    now,
+                    ServerEvent::InputAudioBufferCleared(Opaque::default()),
+                    None,
+                );
+            }
+            ClientEvent::ConversationItemCreate(create) => {
+                self.on_item_create(create.item.clone(), now)
+            }
+            ClientEvent::ConversationItemRetrieve(r) => {
+                match self
+                    .conversation
+                    .iter()
+                    .find(|i| i.id.as_deref() == Some(&r.item_id))
+                    .cloned()
+                {
+                    Some(item) => {
+                        let event = ServerEvent::ConversationItemRetrieved(ItemEvent {
+                            item,
+                            ..Default::default()
+                        });
+                        self.emit(now, event, None);
+                    }
+                    None => self.error(
+                        now,
+                        "invalid_value",
+                        format!("Item with item_id '{}' not found.", r.item_id),
+                        Some("item_id"),
+                        event_id,
+                    ),
+                }
+            }
+            ClientEvent::ConversationItemTruncate(t) => {
+                self.on_truncate(&t.item_id, t.content_index, t.audio_end_ms, event_id, now)
+            }
+            ClientEvent::ConversationItemDelete(d) => {
+                let before = self.conversation.len();
+                self.conversation
+                    .retain(|i| i.id.as_deref() != Some(&d.item_id));
+                if self.conversation.len() == before {
+                    self.error(
+                        now,
+                        "invalid_value",
+                        format!("Item with item_id '{}' not found.", d.item_id),
+                        Some("item_id"),
+                        event_id,
+                    );
+                } else {
+                    let event = ServerEvent::ConversationItemDeleted(ItemIdEvent {
+                        item_id: d.item_id.clone(),
+                        ..Default::default()
+                    });
+                    self.emit(now, event, None);
+                }
+            }
+            ClientEvent::ResponseCreate(create) => {
+                if let Some(active) = &self.active {
+                    let message = format!("Conversation already has an active response in progress: {}. Wait until the response is finished before creating a new one.", active.id);
+                    return self.error(
+                        now,
+                        "conversation_already_has_active_response",
+                        message,
+                        None,
+                        event_id,
+                    );
+                }
+                self.start_response(now, Some(create));
+            }
+            ClientEvent::ResponseCancel(_) => {
+                if self.active.is_none() {
+                    return self.error(
+                        now,
+                        "response_cancel_not_active",
+                        "Cancellation failed: no active response found.".into(),
+                        None,
+                        event_id,
+                    );
+                }
+                self.cancel(now, "client_cancelled");
+            }
+            ClientEvent::OutputAudioBufferClear(_) => self.error(
+                now,
+                "invalid_value",
+                "output_audio_buffer.clear is only supported for WebRTC and SIP sessions.".into(),
+                Some("type"),
+                event_id,
+            ),
+            ClientEvent::TranscriptionSessionUpdate(update) => {
+                let mut extra = serde_json::Map::new();
+                extra.insert("session".into(), update.session.clone());
+                let event = ServerEvent::TranscriptionSessionUpdated(Opaque {
+                    extra,
+                    ..Default::default()
+                });
+                self.emit(now, event, None);
+            }
+            ClientEvent::Unknown(_) => {}
+        }
+    }
+
+    fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
+        self.last_pop = Some(now);
+        let due = self.timeline.pop_due(now);
+        if self.active.as_ref().is_some_and(|a| a.done_at <= now) {
+            self.active = None;
+        }
+        due
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.timeline.next_deadline()
+    }
+
+    fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+}
+
+fn describe(limit: Duration) -> String {
+    let secs = limit.as_secs();
+    if secs >= 60 && secs % 60 == 0 {
+        format!("{} minutes", secs / 60)
+    } else {
+        format!("{} seconds", limit.as_secs_f64())
+    }
+}
+
+fn content_part(added: bool, tag: &Arc<str>, item_id: &str, part: ContentPart) -> ServerEvent {
+    let event = ContentPartEvent {
+        response_id: tag.to_string(),
+        item_id: item_id.into(),
+        output_index: 0,
+        content_index: 0,
+        part,
+        ..Default::default()
+    };
+    if added {
+        ServerEvent::ResponseContentPartAdded(event)
+    } else {
+        ServerEvent::ResponseContentPartDone(event)
+    }
+}
+
+/// The content part of an assistant item: GA `output_audio`/`output_text`, beta `audio`/`text`.
+fn assistant_part(dialect: Dialect, audio: bool, said: &str) -> ContentPart {
+    let kind = match (dialect, audio) {
+        (Dialect::Ga, true) => "output_audio",
+        (Dialect::Ga, false) => "output_text",
+        (Dialect::Beta, true) => "audio",
+        (Dialect::Beta, false) => "text",
+    };
+    ContentPart {
+        kind: kind.into(),
+        transcript: audio.then(|| Some(said.to_owned())),
+        text: (!audio).then(|| said.to_owned()),
+        ..Default::default()
+    }
+}
+
+fn with_event_id(mut event: ServerEvent, id: String) -> ServerEvent {
+    // Every server event carries an event_id; the payload structs all have one.
+    let value = serde_json::to_value(&event).ok();
+    if let Some(Value::Object(mut map)) = value {
+        map.insert("event_id".into(), Value::String(id));
+        if let Ok(parsed) = serde_json::from_value(Value::Object(map)) {
+            event = parsed;
+        }
+    }
+    event
+}
+
+fn default_turn_detection() -> TurnDetection {
+    TurnDetection {
+        kind: "server_vad".into(),
+        threshold: Some(0.5),
+        prefix_padding_ms: Some(300),
+        silence_duration_ms: Some(500),
+        idle_timeout_ms: None,
+        create_response: Some(true),
+        interrupt_response: Some(true),
+        ..Default::default()
+    }
+}
+
+fn default_session(dialect: Dialect, model: &str, ids: &mut Ids) -> Session {
+    let mut session = Session {
+        id: Some(ids.next("sess")),
+        object: Some("realtime.session".into()),
+        model: Some(model.into()),
+        expires_at: Some(unix_now() + 3600),
+        instructions: Some(String::new()),
+        tools: Some(vec![]),
+        tool_choice: Some(json!("auto")),
+        ..Default::default()
+    };
+    match dialect {
+        Dialect::Ga => {
+            session.kind = Some("realtime".into());
+            session.output_modalities = Some(vec!["audio".into()]);
+            session.max_output_tokens = Some(json!("inf"));
+            for key in ["tracing", "prompt", "include"] {
+                session.extra.insert(key.into(), Value::Null);
+            }
+            let pcm = || AudioFormatSpec {
+                kind: "audio/pcm".into(),
+                rate: Some(RATE),
+                ..Default::default()
+            };
+            session.audio = Some(SessionAudio {
+                input: Some(AudioInput {
+                    format: Some(pcm()),
+                    transcription: Some(None),
+                    noise_reduction: Some(None),
+                    turn_detection: Some(Some(default_turn_detection())),
+                    ..Default::default()
+                }),
+                output: Some(AudioOutput {
+                    format: Some(pcm()),
+                    voice: Some(json!("alloy")),
+                    speed: Some(1.0),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+        Dialect::Beta => {
+            session.modalities = Some(vec!["text".into(), "audio".into()]);
+            session.voice = Some("alloy".into());
+            session.input_audio_format = Some("pcm16".into());
+            session.output_audio_format = Some("pcm16".into());
+            session.input_audio_transcription = Some(None);
+            let mut td = default_turn_detection();
+            td.idle_timeout_ms = None;
+            session.turn_detection = Some(Some(td));
+            session.temperature = Some(0.8);
+            session.max_response_output_tokens = Some(json!("inf"));
+        }
+    }
+    session
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Applies the fields present in `update` to `session`, nested GA audio included.
+fn merge_session(session: &mut Session, update: &Session) {
+    macro_rules! take {
+        ($($field:ident),*) => { $( if update.$field.is_some() { session.$field = update.$field.clone(); } )* };
+    }
+    take!(
+        kind,
+        instructions,
+        output_modalities,
+        modalities,
+        voice,
+        input_audio_format,
+        output_audio_format,
+        input_audio_transcription,
+        input_audio_noise_reduction,
+        turn_detection,
+        tools,
+        tool_choice,
+        temperature,
+        max_output_tokens,
+        max_response_output_tokens
+    );
+    if let Some(audio) = &update.audio {
+        let target = session.audio.get_or_insert_with(Default::default);
+        if let Some(input) = &audio.input {
+            let t = target.input.get_or_insert_with(Default::default);
+            if input.format.is_some() {
+                t.format = input.format.clone();
+            }
+            if input.transcription.is_some() {
+                t.transcription = input.transcription.clone();
+            }
+            if input.noise_reduction.is_some() {
+                t.noise_reduction = input.noise_reduction.clone();
+            }
+            if let Some(td) = &input.turn_detection {
+                // A partial turn_detection object fills in from the defaults.
+                t.turn_detection = Some(td.clone().map(|mut td| {
+                    let d = default_turn_detection();
+                    if td.kind == "server_vad" {
+                        td.threshold = td.threshold.or(d.threshold);
+                        td.prefix_padding_ms = td.prefix_padding_ms.or(d.prefix_padding_ms);
+                        td.silence_duration_ms = td.silence_duration_ms.or(d.silence_duration_ms);
+                        td.idle_timeout_ms = td.idle_timeout_ms.or(Some(None));
+                    }
+                    td.create_response = td.create_response.or(d.create_response);
+                    td.interrupt_response = td.interrupt_response.or(d.interrupt_response);
+                    td
+                }));
+            }
+        }
+        if let Some(output) = &audio.output {
+            let t = target.output.get_or_insert_with(Default::default);
+            if output.format.is_some() {
+                t.format = output.format.clone();
+            }
+            if output.voice.is_some() {
+                t.voice = output.voice.clone();
+            }
+            if output.speed.is_some() {
+                t.speed = output.speed;
+            }
+        }
+    }
+    for (key, value) in &update.extra {
+        session.extra.insert(key.clone(), value.clone());
+    }
+}

@@ -1,0 +1,166 @@
+//! The HTTP side of the mock: routes, WebSocket upgrades, admin endpoints.
+
+use crate::config::{Auth, EngineConfig, MockConfig};
+use crate::engine::SessionEngine;
+use crate::journal::Journal;
+use crate::openai::{self, replay::Replayer, respond::Responder, SessionContext};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use understudy_adapters::openai::Dialect;
+
+/// Shared state of one running mock.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) config: Arc<MockConfig>,
+    pub(crate) journal: Journal,
+    pub(crate) sessions: Arc<AtomicU64>,
+}
+
+/// Builds the router serving every provider this build knows.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/__understudy/health", get(|| async { "ok" }))
+        .route("/__understudy/journal", get(journal))
+        .fallback(dispatch)
+        .with_state(state)
+}
+
+async fn journal(State(state): State<AppState>) -> impl IntoResponse {
+    Json(state.journal.snapshot())
+}
+
+/// Routes by path: anything ending in `/realtime` (with or without a prefix) is
+/// the OpenAI Realtime WebSocket.
+async fn dispatch(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let path = uri.path().trim_end_matches('/');
+    if path == "/realtime" || path.ends_with("/realtime") {
+        let Ok(upgrade) = upgrade else {
+            return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
+        };
+        return openai_upgrade(state, headers, query, upgrade);
+    }
+    (
+        StatusCode::NOT_FOUND,
+        format!("understudy has no route for {path}"),
+    )
+        .into_response()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(|k| k.trim().to_owned())
+}
+
+/// Browser clients pass the key as a subprotocol `openai-insecure-api-key.<key>`.
+fn subprotocol_key(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("sec-websocket-protocol")?.to_str().ok()?;
+    value
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("openai-insecure-api-key."))
+        .map(str::to_owned)
+}
+
+fn openai_upgrade(
+    state: AppState,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let beta = headers.get("openai-beta").and_then(|v| v.to_str().ok());
+    let subprotocol_beta = headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("openai-beta.realtime-v1"));
+    let dialect = if subprotocol_beta {
+        Dialect::Beta
+    } else {
+        Dialect::from_beta_header(beta)
+    };
+    let model = query
+        .get("model")
+        .cloned()
+        .unwrap_or_else(|| "gpt-realtime".into());
+    let key = bearer(&headers).or_else(|| subprotocol_key(&headers));
+    let authorised = match &state.config.auth {
+        Auth::Open => true,
+        Auth::AnyKey => key.is_some_and(|k| !k.is_empty()),
+        Auth::Keys(keys) => key.is_some_and(|k| keys.contains(&k)),
+    };
+    let number = state.sessions.fetch_add(1, Ordering::Relaxed) + 1;
+    let engine: Result<Box<dyn SessionEngine>, String> = match &state.config.engine {
+        EngineConfig::Respond(config) => {
+            let mut config = config.clone();
+            config.speed = state.config.speed;
+            Ok(Box::new(Responder::new(dialect, &model, config, number)))
+        }
+        EngineConfig::Replay(library) => {
+            let wanted = query.get("cassette").cloned().or_else(|| {
+                headers
+                    .get("x-understudy-cassette")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
+            library.select(wanted.as_deref(), dialect).map(|script| {
+                Box::new(Replayer::new(script, state.config.speed)) as Box<dyn SessionEngine>
+            })
+        }
+    };
+    let max_frame_bytes = state.config.max_frame_bytes;
+    let journal = state.journal.clone();
+    // Accept larger frames at the socket so an oversized event gets a
+    // provider-style `error` instead of a dropped connection.
+    let socket_limit = max_frame_bytes.saturating_mul(4).max(64 << 20);
+    let mut upgrade = upgrade
+        .max_message_size(socket_limit)
+        .max_frame_size(socket_limit);
+    if let Some(protocols) = headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+    {
+        if protocols.split(',').any(|p| p.trim() == "realtime") {
+            upgrade = upgrade.protocols(["realtime"]);
+        }
+    }
+    upgrade
+        .on_upgrade(move |socket| async move {
+            match engine {
+                Ok(engine) => {
+                    let session = journal.open(dialect.name(), &model, &engine.label());
+                    let ctx = SessionContext {
+                        dialect,
+                        journal,
+                        session,
+                        max_frame_bytes,
+                        authorised,
+                    };
+                    openai::run_session(socket, ctx, engine).await;
+                }
+                Err(problem) => {
+                    let session = journal.open(dialect.name(), &model, "replay:none");
+                    openai::refuse(socket, &journal, session, &problem).await;
+                }
+            }
+        })
+        .into_response()
+}
