@@ -58,6 +58,42 @@ pub enum ClientError {
     Send(Box<tungstenite::Error>),
 }
 
+/// Which way a tapped frame travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TapDirection {
+    /// Client to server.
+    Sent,
+    /// Server to client.
+    Received,
+}
+
+/// One raw frame seen by the client, with when it was seen.
+#[derive(Debug, Clone)]
+pub struct TappedFrame {
+    /// When it was sent or read.
+    pub at: Instant,
+    /// Which way it went.
+    pub direction: TapDirection,
+    /// The frame.
+    pub frame: WireFrame,
+}
+
+/// A shared log of every raw frame a client sends and receives: the wire
+/// transcript kept as conformance evidence and used to synthesize cassettes.
+pub type FrameTap = Arc<Mutex<Vec<TappedFrame>>>;
+
+fn tap_push(tap: &Option<FrameTap>, direction: TapDirection, frame: &WireFrame) {
+    if let Some(tap) = tap {
+        tap.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(TappedFrame {
+                at: Instant::now(),
+                direction,
+                frame: frame.clone(),
+            });
+    }
+}
+
 /// A normalised event with the instants the client saw it.
 #[derive(Debug, Clone)]
 pub struct TimedEvent {
@@ -77,6 +113,7 @@ pub struct RealtimeClient {
     events: mpsc::Receiver<TimedEvent>,
     reader: JoinHandle<()>,
     capabilities: Capabilities,
+    tap: Option<FrameTap>,
 }
 
 impl std::fmt::Debug for RealtimeClient {
@@ -92,6 +129,15 @@ impl RealtimeClient {
     pub async fn connect(
         request: http::Request<()>,
         codec: Box<dyn RealtimeCodec>,
+    ) -> Result<Self, ClientError> {
+        Self::connect_with_tap(request, codec, None).await
+    }
+
+    /// Like [`RealtimeClient::connect`], also logging every raw frame to `tap`.
+    pub async fn connect_with_tap(
+        request: http::Request<()>,
+        codec: Box<dyn RealtimeCodec>,
+        tap: Option<FrameTap>,
     ) -> Result<Self, ClientError> {
         let url = request.uri().to_string();
         let (socket, _response) =
@@ -112,13 +158,14 @@ impl RealtimeClient {
         let codec: SharedCodec = Arc::new(Mutex::new(codec));
         let (sink, stream) = socket.split();
         let (tx, events) = mpsc::channel(EVENT_QUEUE);
-        let reader = tokio::spawn(read_loop(stream, Arc::clone(&codec), tx));
+        let reader = tokio::spawn(read_loop(stream, Arc::clone(&codec), tx, tap.clone()));
         Ok(RealtimeClient {
             sink,
             codec,
             events,
             reader,
             capabilities,
+            tap,
         })
     }
 
@@ -142,6 +189,7 @@ impl RealtimeClient {
 
     /// Sends a raw frame, bypassing the codec (for probing servers with bad input).
     pub async fn send_frame(&mut self, frame: WireFrame) -> Result<(), ClientError> {
+        tap_push(&self.tap, TapDirection::Sent, &frame);
         let message = match frame {
             WireFrame::Text(text) => Message::Text(text.into()),
             WireFrame::Binary(bytes) => Message::Binary(bytes.into()),
@@ -194,6 +242,7 @@ async fn read_loop(
     mut stream: futures_util::stream::SplitStream<Socket>,
     codec: SharedCodec,
     tx: mpsc::Sender<TimedEvent>,
+    tap: Option<FrameTap>,
 ) {
     let mut ended = false;
     while let Some(message) = stream.next().await {
@@ -221,6 +270,7 @@ async fn read_loop(
                 break;
             }
         };
+        tap_push(&tap, TapDirection::Received, &frame);
         let is_close = matches!(frame, WireFrame::Close { .. });
         let decoded = codec
             .lock()

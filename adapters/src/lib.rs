@@ -20,7 +20,7 @@ pub mod tagged;
 
 pub use audio::{AudioEncoding, AudioFormat, Pcm};
 pub use capabilities::Capabilities;
-pub use client::{ClientError, RealtimeClient, TimedEvent};
+pub use client::{ClientError, FrameTap, RealtimeClient, TapDirection, TappedFrame, TimedEvent};
 pub use codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
 pub use event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
 pub use input::{

@@ -1,1 +1,217 @@
-fn main() {}
+//! `understudy`: mock realtime voice providers, conformance, and fixture tools.
+
+mod fixtures_cmd;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use understudy_conformance::{Format, RunOptions};
+use understudy_mock::{MockServer, ResponderConfig};
+
+/// Build and test realtime voice agents without calling the providers.
+#[derive(Debug, Parser)]
+#[command(name = "understudy", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the mock providers (every dialect this build knows) on one port.
+    Serve(ServeArgs),
+    /// Run the bundled conformance suite in-process against the bundled mocks.
+    Conform(ConformArgs),
+    /// Inspect, check and make cassettes.
+    #[command(subcommand)]
+    Fixtures(fixtures_cmd::FixturesCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum EngineKind {
+    /// Answer any conversation with the protocol-faithful responder.
+    Respond,
+    /// Replay cassettes with their recorded timing.
+    Replay,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Port to listen on (0 picks a free one; the address is printed).
+    #[arg(long, default_value_t = 8765)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Which engine answers sessions.
+    #[arg(long, value_enum, default_value_t = EngineKind::Respond)]
+    engine: EngineKind,
+    /// Folder of cassettes for the replay engine (default: the bundled ones).
+    /// A client picks one with `?cassette=NAME`; otherwise the first of its dialect plays.
+    #[arg(long)]
+    cassettes: Option<PathBuf>,
+    /// Timing factor: 2 plays everything twice as fast.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Require an API key (Bearer); a bad key gets the provider's auth error.
+    #[arg(long)]
+    require_auth: bool,
+    /// Accept only this key (repeatable); implies --require-auth.
+    #[arg(long = "api-key", value_name = "KEY")]
+    api_keys: Vec<String>,
+    /// Largest client frame accepted, in bytes; larger ones get an `error` event.
+    #[arg(long, default_value_t = understudy_mock::DEFAULT_MAX_FRAME_BYTES)]
+    max_frame_bytes: usize,
+    /// End each session after this many seconds, the provider's way (respond engine).
+    #[arg(long, value_name = "SECONDS")]
+    session_limit: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, clap::Args)]
+struct ConformArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Write the report here instead of standard output (a text summary still prints).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Run only cases whose id contains this.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Replay speed; latency figures are only meaningful at 1.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// List the cases and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await.map(|()| true),
+            Command::Conform(args) => conform(args).await,
+            Command::Fixtures(command) => fixtures_cmd::run(command).await,
+        }
+    });
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    if args.speed <= 0.0 {
+        bail!("--speed must be positive");
+    }
+    let mut builder = MockServer::builder()
+        .bind(SocketAddr::new(args.host, args.port))
+        .speed(args.speed)
+        .max_frame_bytes(args.max_frame_bytes);
+    if args.require_auth || !args.api_keys.is_empty() {
+        builder = builder.require_auth(args.api_keys.clone());
+    }
+    builder = match args.engine {
+        EngineKind::Respond => {
+            let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice()?);
+            config.session_limit = args.session_limit.map(Duration::from_secs_f64);
+            builder.respond(config)
+        }
+        EngineKind::Replay => {
+            let cassettes = fixtures_cmd::load_cassettes(args.cassettes.as_deref())?;
+            if cassettes.is_empty() {
+                bail!("no cassettes to replay");
+            }
+            eprintln!(
+                "replaying {} cassettes: {}",
+                cassettes.len(),
+                cassettes
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            builder.replay(&cassettes)?
+        }
+    };
+    let server = builder.start().await.context("starting the mock")?;
+    println!("understudy serving on {}", server.url());
+    println!(
+        "  openai realtime: {}/realtime?model=gpt-realtime",
+        server.openai_base_url()
+    );
+    println!("  journal:         {}/__understudy/journal", server.url());
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    eprintln!("shutting down");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn conform(args: ConformArgs) -> Result<bool> {
+    let cases = understudy_conformance::cases();
+    if args.list {
+        for case in &cases {
+            println!("{:<40} {}", case.id, case.description);
+        }
+        return Ok(true);
+    }
+    let options = RunOptions {
+        speed: args.speed,
+        filter: args.filter.clone(),
+    };
+    let results = understudy_conformance::run_all(&cases, &options).await;
+    if results.is_empty() {
+        bail!(
+            "no case matches the filter {:?}",
+            args.filter.unwrap_or_default()
+        );
+    }
+    let format = match args.format {
+        ReportFormat::Text => Format::Text,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Junit => Format::Junit,
+    };
+    let report = understudy_conformance::render(&results, format);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &report).with_context(|| format!("writing {}", path.display()))?;
+            if !matches!(format, Format::Text) {
+                print!("{}", understudy_conformance::render(&results, Format::Text));
+            }
+            println!("report written to {}", path.display());
+        }
+        None => print!("{report}"),
+    }
+    Ok(understudy_conformance::passed(&results))
+}

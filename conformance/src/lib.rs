@@ -1,1 +1,18 @@
-//! Conformance (being built).
+//! # understudy-conformance
+//!
+//! The conformance suite: a catalogue of cases with stable ids, a runner that
+//! drives the real adapter against an in-process mock replaying each case's
+//! cassette, graded checks (reviewed snapshot, protocol expectations, latency)
+//! and reports as text, JSON and JUnit XML.
+
+pub mod catalogue;
+pub mod normalize;
+pub mod report;
+pub mod run;
+pub mod runner;
+pub mod scenario;
+pub mod synth;
+
+pub use catalogue::{cases, Case};
+pub use report::{passed, render, Format};
+pub use run::{run_all, run_case, CaseResult, Grade, RunOptions};

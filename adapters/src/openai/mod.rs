@@ -26,6 +26,8 @@ pub struct ConnectOptions {
     pub dialect: Dialect,
     /// Model to request.
     pub model: String,
+    /// Extra query parameters, sent as given (the SDK's `extra_query`).
+    pub extra_query: Vec<(String, String)>,
 }
 
 impl ConnectOptions {
@@ -36,7 +38,14 @@ impl ConnectOptions {
             api_key: None,
             dialect,
             model: model.into(),
+            extra_query: Vec::new(),
         }
+    }
+
+    /// Adds a query parameter to the session URL.
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_query.push((key.into(), value.into()));
+        self
     }
 
     /// Sets the API key.
@@ -48,8 +57,12 @@ impl ConnectOptions {
     /// The full session URL (`…/realtime?model=…`).
     pub fn url(&self) -> String {
         let base = self.base_url.trim_end_matches('/');
-        let model: String = url::form_urlencoded::byte_serialize(self.model.as_bytes()).collect();
-        format!("{base}/realtime?model={model}")
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("model", &self.model);
+        for (key, value) in &self.extra_query {
+            query.append_pair(key, value);
+        }
+        format!("{base}/realtime?{}", query.finish())
     }
 
     /// The WebSocket handshake request, with auth and dialect headers.
@@ -76,9 +89,18 @@ impl ConnectOptions {
 
 /// Opens an OpenAI Realtime session.
 pub async fn connect(options: &ConnectOptions) -> Result<RealtimeClient, ClientError> {
-    RealtimeClient::connect(
+    connect_with_tap(options, None).await
+}
+
+/// Opens an OpenAI Realtime session, logging every raw frame to `tap`.
+pub async fn connect_with_tap(
+    options: &ConnectOptions,
+    tap: Option<crate::client::FrameTap>,
+) -> Result<RealtimeClient, ClientError> {
+    RealtimeClient::connect_with_tap(
         options.request()?,
         Box::new(OpenAiCodec::new(options.dialect)),
+        tap,
     )
     .await
 }

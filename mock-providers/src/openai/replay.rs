@@ -196,6 +196,9 @@ pub struct Replayer {
     speed: f64,
     cursor: usize,
     audio_ms: f64,
+    /// Deadline of the last frame scheduled: later steps never overtake it, so
+    /// frames go out in the order they were recorded.
+    last_deadline: Option<Instant>,
     timeline: Timeline,
     notes: Vec<Note>,
 }
@@ -208,6 +211,7 @@ impl Replayer {
             speed: speed.max(1e-6),
             cursor: 0,
             audio_ms: 0.0,
+            last_deadline: None,
             timeline: Timeline::new(),
             notes: Vec::new(),
         }
@@ -216,7 +220,8 @@ impl Replayer {
     fn fire(&mut self, index: usize, now: Instant) {
         let script = Arc::clone(&self.script);
         for (offset, frame) in &script.steps[index].frames {
-            let at = now + offset.div_f64(self.speed);
+            let at = (now + offset.div_f64(self.speed)).max(self.last_deadline.unwrap_or(now));
+            self.last_deadline = Some(at);
             self.timeline.push(at, frame.clone());
         }
         self.cursor = index + 1;
@@ -425,6 +430,32 @@ mod tests {
             ["conversation.item.added"]
         );
         assert_eq!(r.next_deadline(), Some(t1 + Duration::from_millis(25)));
+    }
+
+    #[tokio::test]
+    async fn a_later_step_never_overtakes_an_earlier_one() {
+        let script = Arc::new(ReplayScript::from_cassette("t", &cassette()).unwrap());
+        let mut r = Replayer::new(script, 1.0);
+        let t0 = Instant::now();
+        r.on_connect(t0); // session.created due at t0 + 1 ms
+                          // The client's event arrives at once; its answer is recorded 0.1 ms after it.
+        let create: ClientEvent = serde_json::from_value(json!({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[]}})).unwrap();
+        let append: ClientEvent = serde_json::from_value(
+            json!({"type":"input_audio_buffer.append","audio":"AAAAAAAAAAA="}),
+        )
+        .unwrap();
+        r.on_client_event(&append, t0);
+        r.on_client_event(&create, t0);
+        let order = types(&r.pop_due(t0 + Duration::from_secs(1)));
+        assert_eq!(
+            order,
+            [
+                "session.created",
+                "input_audio_buffer.speech_started",
+                "conversation.item.added",
+                "conversation.item.done"
+            ]
+        );
     }
 
     #[tokio::test]

@@ -1,0 +1,213 @@
+//! `understudy fixtures …`: validate, show and synthesize cassettes.
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use understudy_adapters::openai::{Decoder, Dialect};
+use understudy_adapters::ModelEvent;
+use understudy_fixtures::{bundled, Cassette, Direction, FrameBody};
+
+#[derive(Debug, Subcommand)]
+pub enum FixturesCommand {
+    /// Check cassettes (files, folders, or bundled names like `openai/ga-text-turn`).
+    Validate {
+        /// Cassettes to check; none checks every bundled cassette.
+        targets: Vec<String>,
+    },
+    /// Print a cassette: its header and one line per frame.
+    Show {
+        /// A cassette file or a bundled name.
+        target: String,
+        /// Print instead, as JSON lines, the normalised events the server frames decode to.
+        #[arg(long)]
+        events: bool,
+    },
+    /// Regenerate the bundled OpenAI cassettes from their scenarios with the respond engine.
+    Synthesize {
+        /// Where to write (the repository's `fixtures/cassettes` to update the bundle).
+        #[arg(long)]
+        out: PathBuf,
+        /// Only scenarios whose cassette name contains this.
+        #[arg(long)]
+        only: Option<String>,
+    },
+}
+
+pub async fn run(command: FixturesCommand) -> Result<bool> {
+    match command {
+        FixturesCommand::Validate { targets } => validate(&targets),
+        FixturesCommand::Show { target, events } => show(&target, events).map(|()| true),
+        FixturesCommand::Synthesize { out, only } => {
+            synthesize(&out, only.as_deref()).await.map(|()| true)
+        }
+    }
+}
+
+fn validate(targets: &[String]) -> Result<bool> {
+    let mut ok = true;
+    let mut checked = 0;
+    let mut report = |name: &str, report: understudy_fixtures::ValidationReport| {
+        checked += 1;
+        if report.is_valid() {
+            println!("ok      {name}");
+        } else {
+            ok = false;
+            println!("INVALID {name}");
+        }
+        for issue in &report.issues {
+            println!("        {issue}");
+        }
+    };
+    if targets.is_empty() {
+        for name in bundled::cassette_names() {
+            if let Some(r) = bundled::validate(name) {
+                report(&format!("bundled:{name}"), r);
+            }
+        }
+    }
+    for target in targets {
+        let path = Path::new(target);
+        if path.is_dir() {
+            for file in jsonl_files(path)? {
+                report(
+                    &file.display().to_string(),
+                    understudy_fixtures::validate_file(&file),
+                );
+            }
+        } else if path.exists() {
+            report(target, understudy_fixtures::validate_file(path));
+        } else if let Some(r) = bundled::validate(target) {
+            report(&format!("bundled:{target}"), r);
+        } else {
+            bail!("{target}: no such file, folder or bundled cassette");
+        }
+    }
+    println!(
+        "{checked} cassettes checked, {}",
+        if ok { "all valid" } else { "some INVALID" }
+    );
+    Ok(ok)
+}
+
+fn jsonl_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Loads a cassette from a path or, failing that, from the bundle.
+fn load(target: &str) -> Result<Cassette> {
+    let path = Path::new(target);
+    if path.exists() {
+        return Cassette::read(path).with_context(|| format!("reading {target}"));
+    }
+    bundled::cassette(target.trim_start_matches("bundled:"))
+        .with_context(|| format!("{target}: no such file or bundled cassette"))
+}
+
+/// Cassettes for the replay engine: every `.jsonl` under `dir`, or the bundled ones.
+pub fn load_cassettes(dir: Option<&Path>) -> Result<Vec<(String, Cassette)>> {
+    match dir {
+        None => bundled::cassette_names()
+            .into_iter()
+            .map(|name| Ok((name.to_owned(), bundled::cassette(name)?)))
+            .collect(),
+        Some(dir) => jsonl_files(dir)?
+            .into_iter()
+            .map(|file| {
+                let name = file
+                    .strip_prefix(dir)
+                    .unwrap_or(&file)
+                    .with_extension("")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let cassette =
+                    Cassette::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                Ok((name, cassette))
+            })
+            .collect(),
+    }
+}
+
+fn show(target: &str, events: bool) -> Result<()> {
+    let cassette = load(target)?;
+    if events {
+        let dialect: Dialect = cassette.header.dialect.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "no decoder for dialect `{}` in this build",
+                cassette.header.dialect
+            )
+        })?;
+        let _ = dialect;
+        let mut decoder = Decoder::new();
+        for frame in cassette
+            .frames
+            .iter()
+            .filter(|f| f.dir == Direction::ServerToClient)
+        {
+            let decoded: Vec<ModelEvent> = match &frame.body {
+                FrameBody::Close(close) => decoder.decode_close(
+                    close.as_ref().map(|c| c.code),
+                    close.as_ref().map(|c| c.reason.as_str()).unwrap_or(""),
+                ),
+                _ => match frame.json() {
+                    Some(json) => decoder
+                        .decode_text(&json.to_string())
+                        .with_context(|| format!("frame at {} µs", frame.t_us))?,
+                    None => continue,
+                },
+            };
+            for event in decoded {
+                println!("{}", serde_json::to_string(&event)?);
+            }
+        }
+        return Ok(());
+    }
+    let h = &cassette.header;
+    println!(
+        "provider {}  dialect {}  model {}  origin {:?}",
+        h.provider, h.dialect, h.model, h.origin
+    );
+    if let Some(d) = &h.description {
+        println!("{d}");
+    }
+    println!("{} frames", cassette.frames.len());
+    for frame in &cassette.frames {
+        let dir = match frame.dir {
+            Direction::ClientToServer => "c→s",
+            Direction::ServerToClient => "s→c",
+        };
+        let what = match &frame.body {
+            FrameBody::Close(Some(c)) => format!("close {} {}", c.code, c.reason),
+            FrameBody::Close(None) => "close".into(),
+            body => frame
+                .event_type()
+                .map(str::to_owned)
+                .unwrap_or_else(|| body.kind().to_owned()),
+        };
+        println!("{:>10.1} ms  {dir}  {what}", frame.t_us as f64 / 1000.0);
+    }
+    Ok(())
+}
+
+async fn synthesize(out: &Path, only: Option<&str>) -> Result<()> {
+    for scenario in understudy_conformance::scenario::openai_scenarios() {
+        if only.is_some_and(|o| !scenario.cassette.contains(o)) {
+            continue;
+        }
+        let path = understudy_conformance::synth::synthesize(&scenario, out).await?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

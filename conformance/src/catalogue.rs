@@ -1,0 +1,283 @@
+//! The bundled conformance cases: stable ids, the scenario each replays, what
+//! it needs from the dialect, and the checks it makes beyond its snapshot.
+
+use crate::scenario::{self, Scenario};
+use understudy_adapters::openai::Dialect;
+use understudy_adapters::{Capabilities, ModelEvent, ResponseStatus};
+
+/// A check on the normalised events of a run.
+pub type Expectation = fn(&[ModelEvent]) -> Result<(), String>;
+
+/// A capability a case needs: its name, and how to read it off the dialect's capabilities.
+pub type Requirement = (&'static str, fn(&Capabilities) -> bool);
+
+/// One conformance case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Stable id (`openai.ga.tool.round-trip`).
+    pub id: String,
+    /// What it shows.
+    pub description: &'static str,
+    /// The client script and the cassette it replays.
+    pub scenario: Scenario,
+    /// A capability the case needs, with its name; a dialect without it grades
+    /// the case UNIMPLEMENTED instead of running it.
+    pub requires: Option<Requirement>,
+    /// Checks beyond the snapshot, by name.
+    pub expectations: Vec<(&'static str, Expectation)>,
+}
+
+fn last_response_status(events: &[ModelEvent]) -> Option<ResponseStatus> {
+    events.iter().rev().find_map(|e| match e {
+        ModelEvent::ResponseDone { status, .. } => Some(*status),
+        _ => None,
+    })
+}
+
+fn ends_completed(events: &[ModelEvent]) -> Result<(), String> {
+    match last_response_status(events) {
+        Some(ResponseStatus::Completed) => Ok(()),
+        other => Err(format!("last response ended {other:?}, expected Completed")),
+    }
+}
+
+fn has_audio_and_transcript(events: &[ModelEvent]) -> Result<(), String> {
+    let audio = events
+        .iter()
+        .any(|e| matches!(e, ModelEvent::AudioDelta { pcm, .. } if !pcm.is_empty()));
+    let transcript: String = events
+        .iter()
+        .filter_map(|e| match e {
+            ModelEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    let done = events
+        .iter()
+        .any(|e| matches!(e, ModelEvent::TranscriptDone { transcript: t, .. } if *t == transcript));
+    match (audio, !transcript.is_empty() && done) {
+        (true, true) => Ok(()),
+        (a, t) => Err(format!(
+            "audio present: {a}; transcript deltas add up to the done transcript: {t}"
+        )),
+    }
+}
+
+fn one_done_per_created(events: &[ModelEvent]) -> Result<(), String> {
+    let created = events
+        .iter()
+        .filter(|e| matches!(e, ModelEvent::ResponseCreated { .. }))
+        .count();
+    let done = events
+        .iter()
+        .filter(|e| matches!(e, ModelEvent::ResponseDone { .. }))
+        .count();
+    if created == done && created > 0 {
+        Ok(())
+    } else {
+        Err(format!("{created} responses created, {done} done"))
+    }
+}
+
+fn no_output_after_done(events: &[ModelEvent]) -> Result<(), String> {
+    let mut finished = std::collections::HashSet::new();
+    for e in events {
+        match e {
+            ModelEvent::ResponseDone { response_id, .. } => {
+                finished.insert(response_id.clone());
+            }
+            ModelEvent::AudioDelta { response_id, .. }
+            | ModelEvent::TranscriptDelta { response_id, .. }
+                if finished.contains(response_id) =>
+            {
+                return Err(format!("output for {response_id} after its response_done"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn vad_turn(events: &[ModelEvent]) -> Result<(), String> {
+    let start = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::SpeechStarted { .. }));
+    let stop = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::SpeechStopped { .. }));
+    let commit = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::InputCommitted { .. }));
+    let response = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::ResponseCreated { .. }));
+    match (start, stop, commit, response) {
+        (Some(a), Some(b), Some(c), Some(d)) if a < b && b < c && c < d => Ok(()),
+        other => Err(format!("expected speech_started < speech_stopped < input_committed < response_created, got positions {other:?}")),
+    }
+}
+
+fn tool_round_trip(events: &[ModelEvent]) -> Result<(), String> {
+    let call = events.iter().find_map(|e| match e {
+        ModelEvent::ToolCall {
+            name, arguments, ..
+        } => Some((name.clone(), arguments.clone())),
+        _ => None,
+    });
+    let Some((name, arguments)) = call else {
+        return Err("no tool_call event".into());
+    };
+    if name != "get_weather" {
+        return Err(format!("tool name {name:?}, expected get_weather"));
+    }
+    let args: serde_json::Value =
+        serde_json::from_str(&arguments).map_err(|e| format!("arguments are not JSON: {e}"))?;
+    if args["city"] != "Paris" {
+        return Err(format!("arguments {arguments}, expected city Paris"));
+    }
+    let responses = events
+        .iter()
+        .filter(|e| matches!(e, ModelEvent::ResponseDone { .. }))
+        .count();
+    if responses != 2 {
+        return Err(format!(
+            "{responses} responses, expected the call and a follow-up"
+        ));
+    }
+    Ok(())
+}
+
+fn barge_in(events: &[ModelEvent]) -> Result<(), String> {
+    let speech = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::SpeechStarted { .. }));
+    let interrupted = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::Interrupted { .. }));
+    let cancelled = events.iter().position(|e| {
+        matches!(e, ModelEvent::ResponseDone { status: ResponseStatus::Cancelled, reason: Some(r), .. } if r == "turn_detected")
+    });
+    let truncated = events
+        .iter()
+        .any(|e| matches!(e, ModelEvent::Truncated { .. }));
+    match (speech, interrupted, cancelled) {
+        (Some(s), Some(i), Some(c)) if s < i && i < c && truncated => Ok(()),
+        other => Err(format!(
+            "expected speech_started < interrupted < response_done(cancelled, turn_detected) and a truncation; got {other:?}, truncated: {truncated}"
+        )),
+    }
+}
+
+fn malformed_answered(events: &[ModelEvent]) -> Result<(), String> {
+    let codes: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            ModelEvent::Error(info) => Some(info.code.as_str()),
+            _ => None,
+        })
+        .collect();
+    if codes != ["invalid_event", "invalid_value"] {
+        return Err(format!(
+            "error codes {codes:?}, expected [invalid_event, invalid_value]"
+        ));
+    }
+    let echoed = events
+        .iter()
+        .any(|e| matches!(e, ModelEvent::Error(i) if i.event_id.as_deref() == Some("evt_bad_1")));
+    if !echoed {
+        return Err("the error does not echo the client's event_id evt_bad_1".into());
+    }
+    ends_completed(events)
+}
+
+const COMMON: [(&str, Expectation); 2] = [
+    (
+        "one response_done per response_created",
+        one_done_per_created,
+    ),
+    ("no output after response_done", no_output_after_done),
+];
+
+fn case(
+    id: &str,
+    description: &'static str,
+    scenario: Scenario,
+    extra: Vec<(&'static str, Expectation)>,
+) -> Case {
+    let mut expectations = COMMON.to_vec();
+    expectations.extend(extra);
+    Case {
+        id: id.into(),
+        description,
+        scenario,
+        requires: None,
+        expectations,
+    }
+}
+
+fn dialect_id(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Ga => "openai.ga",
+        Dialect::Beta => "openai.beta",
+    }
+}
+
+/// Every bundled case, in report order.
+pub fn cases() -> Vec<Case> {
+    let mut all = Vec::new();
+    for dialect in [Dialect::Ga, Dialect::Beta] {
+        let d = dialect_id(dialect);
+        all.push(case(
+            &format!("{d}.text.turn"),
+            "user text answered with audio and a matching transcript",
+            scenario::text_turn(dialect),
+            vec![
+                ("spoken answer with transcript", has_audio_and_transcript),
+                ("ends completed", ends_completed),
+            ],
+        ));
+        all.push(case(
+            &format!("{d}.audio.vad-turn"),
+            "real speech detected by server VAD, committed and answered",
+            scenario::audio_vad_turn(dialect),
+            vec![
+                ("VAD turn order", vad_turn),
+                ("spoken answer with transcript", has_audio_and_transcript),
+                ("ends completed", ends_completed),
+            ],
+        ));
+        all.push(case(
+            &format!("{d}.tool.round-trip"),
+            "function call with JSON arguments, tool result, spoken follow-up",
+            scenario::tool_round_trip(dialect),
+            vec![
+                ("tool round trip", tool_round_trip),
+                ("ends completed", ends_completed),
+            ],
+        ));
+    }
+    all.push(case(
+        "openai.ga.barge-in",
+        "user speech during a response cancels it (turn_detected) and the client truncates",
+        scenario::barge_in(Dialect::Ga),
+        vec![
+            ("barge-in order", barge_in),
+            ("new turn answered", ends_completed),
+        ],
+    ));
+    all.push(case(
+        "openai.ga.error.malformed-event",
+        "malformed events get invalid_request_error events; the session stays usable",
+        scenario::malformed_event(Dialect::Ga),
+        vec![("errors answered, session usable", malformed_answered)],
+    ));
+    let mut image = case(
+        "openai.beta.image-input",
+        "a user image frame (the beta dialect has no image input)",
+        scenario::text_turn(Dialect::Beta),
+        vec![],
+    );
+    image.requires = Some(("image input", |c: &Capabilities| c.image_input));
+    all.push(image);
+    all
+}

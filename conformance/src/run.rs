@@ -1,0 +1,303 @@
+//! Runs cases in-process against the mock and grades them.
+
+use crate::catalogue::Case;
+use crate::normalize::normalise;
+use crate::runner::{latencies, run_scenario, Latency, RunRecord};
+use serde::Serialize;
+use serde_json::Value;
+use std::time::Instant;
+use understudy_adapters::{ModelEvent, TapDirection, WireFrame};
+use understudy_mock::{EntryKind, MockServer};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/snapshots.rs"));
+}
+
+/// A case's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Grade {
+    /// Every check passed.
+    Ok,
+    /// Passed, but only leniently (reserved for checks that tolerate documented variation).
+    NonStrict,
+    /// Measured and reported; nothing to pass or fail.
+    Informational,
+    /// The dialect's capabilities say it cannot do what the case needs.
+    Unimplemented,
+    /// A check failed, or the run did not complete.
+    Failed,
+}
+
+impl Grade {
+    /// How the grade is printed.
+    pub fn label(self) -> &'static str {
+        match self {
+            Grade::Ok => "OK",
+            Grade::NonStrict => "NON-STRICT",
+            Grade::Informational => "INFORMATIONAL",
+            Grade::Unimplemented => "UNIMPLEMENTED",
+            Grade::Failed => "FAILED",
+        }
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// Check name.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Why not, or what it saw.
+    pub detail: String,
+}
+
+/// One line of the wire transcript.
+#[derive(Debug, Clone, Serialize)]
+pub struct WireLine {
+    /// Milliseconds since the connection attempt.
+    pub t_ms: f64,
+    /// `c2s` or `s2c`.
+    pub dir: &'static str,
+    /// The frame, audio payloads summarised.
+    pub frame: String,
+}
+
+/// What a case leaves behind.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    /// Normalised events (the snapshot form).
+    pub events: Value,
+    /// Raw frames both ways.
+    pub wire: Vec<WireLine>,
+    /// Notes from the mock's journal.
+    pub journal_notes: Vec<String>,
+}
+
+/// A graded case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    /// Case id.
+    pub id: String,
+    /// What it shows.
+    pub description: String,
+    /// Dialect.
+    pub dialect: String,
+    /// Grade.
+    pub grade: Grade,
+    /// Why, for UNIMPLEMENTED and FAILED.
+    pub reason: Option<String>,
+    /// Checks made.
+    pub checks: Vec<CheckResult>,
+    /// Latency of each spoken response.
+    pub latency: Vec<Latency>,
+    /// Wall time of the case.
+    pub duration_ms: f64,
+    /// Evidence (absent when the case did not run).
+    pub evidence: Option<Evidence>,
+}
+
+/// How the suite runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Replay speed (1.0 = recorded timing, which latency figures need).
+    pub speed: f64,
+    /// Only cases whose id contains this.
+    pub filter: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            speed: 1.0,
+            filter: None,
+        }
+    }
+}
+
+/// The reviewed snapshot of a case, if one is bundled.
+pub fn reviewed_snapshot(id: &str) -> Option<Value> {
+    let text = embedded::SNAPSHOTS.iter().find(|(name, _)| *name == id)?.1;
+    // insta files: a `---` header block, then the JSON body.
+    let body = text.splitn(3, "---\n").nth(2)?;
+    serde_json::from_str(body).ok()
+}
+
+/// Runs one case against a fresh in-process mock replaying its cassette.
+pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
+    let started = Instant::now();
+    let dialect = case.scenario.dialect;
+    let mut result = CaseResult {
+        id: case.id.clone(),
+        description: case.description.into(),
+        dialect: dialect.name().into(),
+        grade: Grade::Ok,
+        reason: None,
+        checks: Vec::new(),
+        latency: Vec::new(),
+        duration_ms: 0.0,
+        evidence: None,
+    };
+    if let Some((needs, has)) = case.requires {
+        if !has(&dialect.capabilities()) {
+            result.grade = Grade::Unimplemented;
+            result.reason = Some(format!("{} declares no {needs}", dialect.name()));
+            return result;
+        }
+    }
+    match execute(case, options).await {
+        Ok((record, notes)) => grade(case, &mut result, &record, notes),
+        Err(problem) => {
+            result.grade = Grade::Failed;
+            result.reason = Some(problem);
+        }
+    }
+    result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    result
+}
+
+async fn execute(case: &Case, options: &RunOptions) -> Result<(RunRecord, Vec<String>), String> {
+    let cassette = understudy_fixtures::bundled::cassette(&case.scenario.cassette)
+        .map_err(|e| format!("bundled cassette `{}`: {e}", case.scenario.cassette))?;
+    let server = MockServer::builder()
+        .replay(&[(case.scenario.cassette.clone(), cassette)])
+        .map_err(|e| e.to_string())?
+        .speed(options.speed)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    let record = run_scenario(
+        &case.scenario,
+        &server.openai_base_url(),
+        Some(&case.scenario.cassette),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let notes = server
+        .journal()
+        .iter()
+        .flat_map(|s| s.entries.iter().filter(|e| e.kind == EntryKind::Note))
+        .map(|e| format!("{}: {}", e.label, e.detail))
+        .collect();
+    Ok((record, notes))
+}
+
+fn grade(case: &Case, result: &mut CaseResult, record: &RunRecord, notes: Vec<String>) {
+    let events: Vec<ModelEvent> = record
+        .events
+        .iter()
+        .map(|t| t.event.clone())
+        .filter(|e| !matches!(e, ModelEvent::SessionEnded { .. }))
+        .collect();
+    let normalised = normalise(&events);
+    let snapshot = match reviewed_snapshot(&case.id) {
+        None => CheckResult {
+            name: "snapshot".into(),
+            passed: false,
+            detail: "no reviewed snapshot is bundled for this case".into(),
+        },
+        Some(expected) if expected == normalised => CheckResult {
+            name: "snapshot".into(),
+            passed: true,
+            detail: "matches the reviewed snapshot".into(),
+        },
+        Some(expected) => CheckResult {
+            name: "snapshot".into(),
+            passed: false,
+            detail: first_difference(&expected, &normalised),
+        },
+    };
+    result.checks.push(snapshot);
+    let mismatches: Vec<&String> = notes.iter().filter(|n| n.starts_with("replay.")).collect();
+    result.checks.push(CheckResult {
+        name: "client sent what the cassette expects".into(),
+        passed: mismatches.is_empty(),
+        detail: if mismatches.is_empty() {
+            "no replay mismatches".into()
+        } else {
+            format!("{mismatches:?}")
+        },
+    });
+    for (name, check) in &case.expectations {
+        let outcome = check(&events);
+        result.checks.push(CheckResult {
+            name: (*name).into(),
+            passed: outcome.is_ok(),
+            detail: outcome.err().unwrap_or_default(),
+        });
+    }
+    result.latency = latencies(record);
+    if let Some(failed) = result.checks.iter().find(|c| !c.passed) {
+        result.grade = Grade::Failed;
+        result.reason = Some(format!("{}: {}", failed.name, failed.detail));
+    }
+    result.evidence = Some(Evidence {
+        events: normalised,
+        wire: wire_lines(record),
+        journal_notes: notes,
+    });
+}
+
+fn first_difference(expected: &Value, actual: &Value) -> String {
+    let (Some(e), Some(a)) = (expected.as_array(), actual.as_array()) else {
+        return "snapshot is not a list of events".into();
+    };
+    for (i, (x, y)) in e.iter().zip(a.iter()).enumerate() {
+        if x != y {
+            return format!("event {i} differs: expected {x}, got {y}");
+        }
+    }
+    format!("expected {} events, got {}", e.len(), a.len())
+}
+
+fn wire_lines(record: &RunRecord) -> Vec<WireLine> {
+    record
+        .wire
+        .iter()
+        .map(|f| WireLine {
+            t_ms: f.at.duration_since(record.started).as_secs_f64() * 1000.0,
+            dir: match f.direction {
+                TapDirection::Sent => "c2s",
+                TapDirection::Received => "s2c",
+            },
+            frame: match &f.frame {
+                WireFrame::Text(t) => summarise_audio(t),
+                WireFrame::Binary(b) => format!("<binary {} bytes>", b.len()),
+                WireFrame::Close { code, reason } => format!("<close {code:?} {reason}>"),
+            },
+        })
+        .collect()
+}
+
+fn summarise_audio(text: &str) -> String {
+    let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(text) else {
+        return text.to_owned();
+    };
+    for key in ["audio", "delta"] {
+        let is_audio = map
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.ends_with(".append") || t.ends_with("audio.delta"));
+        if let (true, Some(Value::String(s))) = (is_audio, map.get(key)) {
+            let summary = format!("<{} base64 chars>", s.len());
+            map.insert(key.into(), Value::String(summary));
+        }
+    }
+    Value::Object(map).to_string()
+}
+
+/// Runs every selected case, one after another.
+pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
+    let mut results = Vec::new();
+    for case in cases {
+        if let Some(filter) = &options.filter {
+            if !case.id.contains(filter.as_str()) {
+                continue;
+            }
+        }
+        results.push(run_case(case, options).await);
+    }
+    results
+}

@@ -1,0 +1,333 @@
+//! Drives a scenario through the real adapter against a live endpoint and
+//! keeps everything it saw: normalised events with arrival instants, the raw
+//! wire transcript, and the instants user input ended (for latency).
+
+use crate::scenario::{Scenario, Step};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::time::{timeout, Instant};
+use understudy_adapters::openai::{self, ConnectOptions};
+use understudy_adapters::{
+    ClientError, ClientInput, FrameTap, ModelEvent, Pcm, RealtimeClient, TappedFrame, TimedEvent,
+    WireFrame,
+};
+
+/// How long one wait may take before the run fails.
+const WAIT_LIMIT: Duration = Duration::from_secs(20);
+/// How long to keep listening after the last step, to catch stray events.
+const DRAIN: Duration = Duration::from_millis(150);
+
+/// Why a run could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Connecting or sending failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// An awaited event never came.
+    #[error(
+        "waited {waited:?} for `{kind}` (#{nth}) but it did not arrive; last events: {recent}"
+    )]
+    Timeout {
+        /// The event kind awaited.
+        kind: String,
+        /// Which occurrence.
+        nth: usize,
+        /// How long it waited.
+        waited: Duration,
+        /// The last few event kinds seen.
+        recent: String,
+    },
+    /// The session ended while waiting.
+    #[error("the session ended while waiting for `{kind}`; last events: {recent}")]
+    Ended {
+        /// The event kind awaited.
+        kind: String,
+        /// The last few event kinds seen.
+        recent: String,
+    },
+    /// A scenario step could not be carried out.
+    #[error("step failed: {0}")]
+    Step(String),
+}
+
+/// Everything a run observed.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// When the connection attempt began (t = 0 of the wire transcript).
+    pub started: std::time::Instant,
+    /// Normalised events with arrival instants.
+    pub events: Vec<TimedEvent>,
+    /// Every raw frame sent and received.
+    pub wire: Vec<TappedFrame>,
+    /// Instants at which user input ended (response requested, or VAD stop seen).
+    pub input_ends: Vec<std::time::Instant>,
+}
+
+/// Runs `scenario` against the OpenAI endpoint at `base_url` (`ws://…/v1`).
+pub async fn run_scenario(
+    scenario: &Scenario,
+    base_url: &str,
+    cassette: Option<&str>,
+) -> Result<RunRecord, RunError> {
+    let tap: FrameTap = Arc::new(Mutex::new(Vec::new()));
+    let mut options = ConnectOptions::new(base_url, scenario.dialect, scenario.model)
+        .api_key("sk-understudy-conformance");
+    if let Some(name) = cassette {
+        // Select the cassette the way any client can: an extra query parameter.
+        options = options.query("cassette", name);
+    }
+    let started = std::time::Instant::now();
+    let mut client = openai::connect_with_tap(&options, Some(Arc::clone(&tap))).await?;
+    let mut run = Runner {
+        client: &mut client,
+        events: Vec::new(),
+        waited: HashMap::new(),
+        input_ends: Vec::new(),
+    };
+    for step in &scenario.steps {
+        run.step(step).await?;
+    }
+    run.drain().await;
+    let Runner {
+        events, input_ends, ..
+    } = run;
+    let _ = client.close().await;
+    let wire = tap.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    Ok(RunRecord {
+        started,
+        events,
+        wire,
+        input_ends,
+    })
+}
+
+struct Runner<'a> {
+    client: &'a mut RealtimeClient,
+    events: Vec<TimedEvent>,
+    waited: HashMap<&'static str, usize>,
+    input_ends: Vec<std::time::Instant>,
+}
+
+impl Runner<'_> {
+    fn recent(&self) -> String {
+        let start = self.events.len().saturating_sub(8);
+        self.events[start..]
+            .iter()
+            .map(|e| e.event.kind())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn record(&mut self, timed: TimedEvent) {
+        if matches!(timed.event, ModelEvent::SpeechStopped { .. }) {
+            self.input_ends.push(timed.received_at);
+        }
+        self.events.push(timed);
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), RunError> {
+        match step {
+            Step::Send(input) => {
+                if matches!(input, ClientInput::CreateResponse(_)) {
+                    self.input_ends.push(std::time::Instant::now());
+                }
+                self.client.send(input).await?;
+            }
+            Step::Raw(text) => {
+                self.client
+                    .send_frame(WireFrame::Text((*text).into()))
+                    .await?
+            }
+            Step::Audio {
+                wav,
+                chunk_ms,
+                trailing_silence_ms,
+            } => {
+                let bytes = understudy_fixtures::bundled::audio(wav)
+                    .ok_or_else(|| RunError::Step(format!("no bundled audio `{wav}`")))?;
+                let (mut pcm, rate) = understudy_fixtures::wav::read_pcm16(bytes)
+                    .map_err(|e| RunError::Step(format!("{wav}: {e}")))?;
+                pcm.extend(std::iter::repeat_n(
+                    0u8,
+                    (rate as usize * *trailing_silence_ms as usize / 1000) * 2,
+                ));
+                let chunk = (rate as usize * *chunk_ms as usize / 1000).max(1) * 2;
+                for piece in pcm.chunks(chunk) {
+                    self.client
+                        .send(&ClientInput::Audio {
+                            pcm: Pcm(piece.to_vec()),
+                            sample_rate: rate,
+                        })
+                        .await?;
+                }
+            }
+            Step::WaitFor(kind) => self.wait_for(kind).await?,
+            Step::AnswerLastToolCall { output } => {
+                let (call_id, name) = self
+                    .events
+                    .iter()
+                    .rev()
+                    .find_map(|e| match &e.event {
+                        ModelEvent::ToolCall { call_id, name, .. } => {
+                            Some((call_id.clone(), name.clone()))
+                        }
+                        _ => None,
+                    })
+                    .ok_or_else(|| RunError::Step("no tool call to answer".into()))?;
+                self.client
+                    .send(&ClientInput::ToolResult {
+                        call_id,
+                        name,
+                        output: (*output).into(),
+                    })
+                    .await?;
+            }
+            Step::TruncateInterrupted => {
+                let response = self
+                    .events
+                    .iter()
+                    .rev()
+                    .find_map(|e| match &e.event {
+                        ModelEvent::Interrupted { response_id } => response_id.clone(),
+                        _ => None,
+                    })
+                    .ok_or_else(|| RunError::Step("no interrupted response".into()))?;
+                let mut item = None;
+                let mut played_ms = 0.0;
+                for e in &self.events {
+                    if let ModelEvent::AudioDelta {
+                        response_id,
+                        item_id,
+                        pcm,
+                        sample_rate,
+                    } = &e.event
+                    {
+                        if *response_id == response {
+                            item = Some(item_id.clone());
+                            played_ms += pcm.duration_ms(*sample_rate);
+                        }
+                    }
+                }
+                let item_id = item.ok_or_else(|| {
+                    RunError::Step("the interrupted response had no audio".into())
+                })?;
+                self.client
+                    .send(&ClientInput::Truncate {
+                        item_id,
+                        content_index: 0,
+                        audio_end_ms: played_ms as u64,
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn wait_for(&mut self, kind: &'static str) -> Result<(), RunError> {
+        let nth = self.waited.get(kind).copied().unwrap_or(0) + 1;
+        self.waited.insert(kind, nth);
+        let deadline = Instant::now() + WAIT_LIMIT;
+        loop {
+            let seen = self
+                .events
+                .iter()
+                .filter(|e| e.event.kind() == kind)
+                .count();
+            if seen >= nth {
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match timeout(left, self.client.next_timed()).await {
+                Ok(Some(timed)) => self.record(timed),
+                Ok(None) => {
+                    return Err(RunError::Ended {
+                        kind: kind.into(),
+                        recent: self.recent(),
+                    })
+                }
+                Err(_) => {
+                    return Err(RunError::Timeout {
+                        kind: kind.into(),
+                        nth,
+                        waited: WAIT_LIMIT,
+                        recent: self.recent(),
+                    })
+                }
+            }
+        }
+    }
+
+    async fn drain(&mut self) {
+        while let Ok(Some(timed)) = timeout(DRAIN, self.client.next_timed()).await {
+            let ended = matches!(timed.event, ModelEvent::SessionEnded { .. });
+            self.record(timed);
+            if ended {
+                break;
+            }
+        }
+    }
+}
+
+/// Latency of one response, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Latency {
+    /// First audio byte after the end of user input.
+    pub ttfb_ms: f64,
+    /// First audible sample after the end of user input (TTFB plus leading silence).
+    pub ttfa_ms: f64,
+}
+
+/// RMS level (of full scale) above which a 10 ms window counts as audible.
+const AUDIBLE_RMS: f64 = 0.01;
+
+/// TTFB and TTFA of every response that produced audio.
+pub fn latencies(record: &RunRecord) -> Vec<Latency> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (index, timed) in record.events.iter().enumerate() {
+        let ModelEvent::AudioDelta {
+            response_id,
+            sample_rate,
+            ..
+        } = &timed.event
+        else {
+            continue;
+        };
+        if !seen.insert(response_id.clone()) {
+            continue;
+        }
+        let Some(input_end) = record
+            .input_ends
+            .iter()
+            .filter(|t| **t <= timed.received_at)
+            .max()
+        else {
+            continue;
+        };
+        let ttfb_ms = timed.received_at.duration_since(*input_end).as_secs_f64() * 1000.0;
+        let samples: Vec<i16> = record.events[index..]
+            .iter()
+            .filter_map(|e| match &e.event {
+                ModelEvent::AudioDelta {
+                    response_id: r,
+                    pcm,
+                    ..
+                } if r == response_id => Some(pcm.samples().collect::<Vec<_>>()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let window = (*sample_rate as usize / 100).max(1);
+        let silent_windows = samples
+            .chunks(window)
+            .take_while(|w| understudy_adapters::audio::rms(w) < AUDIBLE_RMS)
+            .count();
+        let leading_ms = silent_windows as f64 * 10.0;
+        out.push(Latency {
+            ttfb_ms,
+            ttfa_ms: ttfb_ms + leading_ms,
+        });
+    }
+    out
+}

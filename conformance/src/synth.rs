@@ -1,0 +1,81 @@
+//! Synthesizes bundled cassettes: runs a scenario against the respond engine
+//! and writes what went over the wire as a cassette marked `synthesized`.
+
+use crate::runner::{run_scenario, RunError};
+use crate::scenario::Scenario;
+use std::path::{Path, PathBuf};
+use understudy_adapters::{TapDirection, WireFrame};
+use understudy_fixtures::{AudioRules, Cassette, Direction, Frame, Header, Origin};
+use understudy_mock::MockServer;
+
+/// Why synthesis failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    /// The mock would not start.
+    #[error(transparent)]
+    Mock(#[from] understudy_mock::MockError),
+    /// The scenario did not complete against the responder.
+    #[error("scenario {cassette}: {source}")]
+    Run {
+        /// Which cassette.
+        cassette: String,
+        /// Why.
+        source: RunError,
+    },
+    /// Writing the cassette failed.
+    #[error(transparent)]
+    Write(#[from] understudy_fixtures::CassetteError),
+}
+
+/// Runs `scenario` against a fresh respond-engine mock and writes the cassette
+/// under `out_dir` (as `<out_dir>/<scenario.cassette>.jsonl` plus WAV sidecars).
+pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<PathBuf, SynthError> {
+    let server = MockServer::start().await?;
+    let record = run_scenario(scenario, &server.openai_base_url(), None)
+        .await
+        .map_err(|source| SynthError::Run {
+            cassette: scenario.cassette.clone(),
+            source,
+        })?;
+    let header = Header::new(
+        "openai",
+        scenario.dialect.name(),
+        scenario.model,
+        Origin::Synthesized,
+    )
+    .with_description(format!(
+        "{} — synthesized by `understudy fixtures synthesize` from the respond engine",
+        scenario.description
+    ));
+    let mut cassette = Cassette::new(header);
+    for tapped in &record.wire {
+        let t_us = tapped.at.duration_since(record.started).as_micros() as u64;
+        let dir = match tapped.direction {
+            TapDirection::Sent => Direction::ClientToServer,
+            TapDirection::Received => Direction::ServerToClient,
+        };
+        let frame = match &tapped.frame {
+            WireFrame::Text(text) => match serde_json::from_str(text) {
+                Ok(json) => Frame::text_json(t_us, dir, json),
+                Err(_) => Frame::text(t_us, dir, text.clone()),
+            },
+            WireFrame::Binary(bytes) => Frame::binary(t_us, dir, bytes.clone()),
+            WireFrame::Close { code, reason } => {
+                Frame::close(t_us, dir, code.unwrap_or(1005), reason.clone())
+            }
+        };
+        cassette.frames.push(frame);
+    }
+    let path = out_dir.join(format!("{}.jsonl", scenario.cassette));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| {
+            understudy_fixtures::CassetteError::Io {
+                path: parent.to_path_buf(),
+                action: "creating the cassette folder",
+                source,
+            }
+        })?;
+    }
+    cassette.write(&path, &AudioRules::for_provider("openai"))?;
+    Ok(path)
+}

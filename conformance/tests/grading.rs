@@ -1,0 +1,65 @@
+//! Grading is honest: a client that does not do what the cassette expects, or
+//! events that differ from the reviewed snapshot, grade FAILED.
+
+use understudy_conformance::{cases, render, run_case, Format, Grade, RunOptions};
+
+#[tokio::test]
+async fn a_run_against_the_wrong_cassette_fails_with_reasons() {
+    let mut case = cases()
+        .into_iter()
+        .find(|c| c.id == "openai.ga.text.turn")
+        .unwrap();
+    case.scenario.cassette = "openai/ga-tool-round-trip".into();
+    let result = run_case(
+        &case,
+        &RunOptions {
+            speed: 8.0,
+            filter: None,
+        },
+    )
+    .await;
+    assert_eq!(result.grade, Grade::Failed);
+    let failed: Vec<&str> = result
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(failed.contains(&"snapshot"), "{failed:?}");
+    assert!(
+        failed.contains(&"spoken answer with transcript"),
+        "{failed:?}"
+    );
+    let junit = render(std::slice::from_ref(&result), Format::Junit);
+    assert!(junit.contains("<failure"), "{junit}");
+    assert!(!understudy_conformance::passed(&[result]));
+}
+
+#[tokio::test]
+async fn unimplemented_cases_do_not_run_and_do_not_fail_the_suite() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "openai.beta.image-input")
+        .unwrap();
+    let result = run_case(&case, &RunOptions::default()).await;
+    assert_eq!(result.grade, Grade::Unimplemented);
+    assert!(result.evidence.is_none());
+    assert!(understudy_conformance::passed(&[result]));
+}
+
+#[test]
+fn every_runnable_case_has_a_bundled_cassette_and_a_reviewed_snapshot() {
+    let bundled = understudy_fixtures::bundled::cassette_names();
+    for case in cases().iter().filter(|c| c.requires.is_none()) {
+        assert!(
+            bundled.contains(&case.scenario.cassette.as_str()),
+            "{}: no cassette",
+            case.id
+        );
+        assert!(
+            understudy_conformance::run::reviewed_snapshot(&case.id).is_some(),
+            "{}: no snapshot",
+            case.id
+        );
+    }
+}
