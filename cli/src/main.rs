@@ -4,6 +4,7 @@ mod fixtures_cmd;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -164,12 +165,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
         }
     };
     let server = builder.start().await.context("starting the mock")?;
-    println!("understudy serving on {}", server.url());
-    println!(
-        "  openai realtime: {}/realtime?model=gpt-realtime",
-        server.openai_base_url()
+    // A closed stdout (a supervisor that stopped reading) must not kill the server.
+    let banner = format!(
+        "understudy serving on {}\n  openai realtime: {}/realtime?model=gpt-realtime\n  journal:         {}/__understudy/journal\n",
+        server.url(),
+        server.openai_base_url(),
+        server.url()
     );
-    println!("  journal:         {}/__understudy/journal", server.url());
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;

@@ -120,13 +120,16 @@ fn say(text: &str) -> Step {
     Step::Send(ClientInput::Text { text: text.into() })
 }
 
+/// Every scenario starts the way real clients do: by waiting for the greeting.
 fn scenario(dialect: Dialect, name: &str, description: &'static str, steps: Vec<Step>) -> Scenario {
+    let mut all = vec![Step::WaitFor("session_created")];
+    all.extend(steps);
     Scenario {
         cassette: format!("openai/{}-{name}", short(dialect)),
         dialect,
         model: model_for(dialect),
         description,
-        steps,
+        steps: all,
     }
 }
 

@@ -702,10 +702,12 @@ async def run(args: argparse.Namespace) -> int:
                          max_retries=0)
     validator = StrictValidator(args.dialect)
     names = GA_NAMES if args.dialect == "ga" else BETA_NAMES
+    # The SDK's own extra_query is how a client selects a cassette on a replaying mock.
+    extra = {"extra_query": {"cassette": args.cassette}} if args.cassette else {}
     if args.dialect == "ga":
-        manager = client.realtime.connect(model=args.model or "gpt-realtime")
+        manager = client.realtime.connect(model=args.model or "gpt-realtime", **extra)
     else:
-        manager = client.beta.realtime.connect(model=args.model or "gpt-4o-realtime-preview")
+        manager = client.beta.realtime.connect(model=args.model or "gpt-4o-realtime-preview", **extra)
     label = "auth-failure" if args.expect_auth_failure else args.scenario
 
     stream: Optional[Stream] = None
@@ -896,6 +898,8 @@ def main() -> int:
     p.add_argument("--api-key", default=None, help="default sk-test (or an invalid key with --expect-auth-failure)")
     p.add_argument("--model", default=None, help="default gpt-realtime (GA) / gpt-4o-realtime-preview (beta)")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="text")
+    p.add_argument("--cassette", default=None,
+                   help="replay engine: cassette to play (sent as ?cassette=NAME via the SDK's extra_query)")
     p.add_argument("--audio", help="WAV for --scenario audio (mono PCM16 24 kHz)")
     p.add_argument("--timeout", type=float, default=20.0, help="overall timeout in seconds (default 20)")
     p.add_argument("--drain-ms", type=float, default=300.0,

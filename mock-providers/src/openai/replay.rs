@@ -155,6 +155,14 @@ impl ReplayScript {
                         },
                         _ => continue,
                     };
+                    // `session.created` is the server's unsolicited greeting: it
+                    // answers the connection, even when a client's first event
+                    // happened to be recorded before it arrived.
+                    if frame.event_type() == Some("session.created") {
+                        let offset = Duration::from_micros(frame.t_us);
+                        steps[0].frames.push((offset, outgoing));
+                        continue;
+                    }
                     let offset = Duration::from_micros(frame.t_us.saturating_sub(anchor_us));
                     if let Some(step) = steps.last_mut() {
                         step.frames.push((offset, outgoing));
@@ -430,6 +438,36 @@ mod tests {
             ["conversation.item.added"]
         );
         assert_eq!(r.next_deadline(), Some(t1 + Duration::from_millis(25)));
+    }
+
+    #[test]
+    fn session_created_always_answers_the_connection() {
+        let mut c = cassette();
+        // The client's first event was recorded before the greeting arrived.
+        c.frames.insert(
+            0,
+            Frame::text_json(
+                500,
+                Direction::ClientToServer,
+                json!({"type":"session.update","session":{"type":"realtime"}}),
+            ),
+        );
+        let script = ReplayScript::from_cassette("t", &c).unwrap();
+        assert_eq!(script.steps[0].trigger, Trigger::Connect);
+        assert_eq!(
+            types(
+                &script.steps[0]
+                    .frames
+                    .iter()
+                    .map(|(_, f)| f.clone())
+                    .collect::<Vec<_>>()
+            ),
+            ["session.created"]
+        );
+        assert!(
+            script.steps[1].frames.is_empty(),
+            "session.update's step keeps no greeting"
+        );
     }
 
     #[tokio::test]

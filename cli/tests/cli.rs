@@ -1,0 +1,125 @@
+//! The `understudy` command as a user runs it.
+
+use std::process::Command;
+
+fn understudy(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(args)
+        .output()
+        .expect("run understudy");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn conform_writes_junit_and_json_and_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let (code, stdout, stderr) = understudy(&[
+        "conform",
+        "--speed",
+        "4",
+        "--format",
+        "junit",
+        "--output",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("0 FAILED"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"));
+    assert!(
+        xml.contains("<testsuites") && xml.contains("failures=\"0\""),
+        "{xml}"
+    );
+    assert!(xml.matches("<testcase ").count() >= 9);
+
+    let json_path = dir.path().join("r.json");
+    let (code, _, _) = understudy(&[
+        "conform",
+        "--speed",
+        "4",
+        "--filter",
+        "openai.ga",
+        "--format",
+        "json",
+        "--output",
+        json_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let cases = report["cases"].as_array().unwrap();
+    assert!(cases.len() >= 5, "at least five OpenAI GA cases");
+    for case in cases {
+        assert!(case["id"].as_str().unwrap().starts_with("openai.ga"));
+        assert_eq!(case["grade"], "OK", "{}", case["id"]);
+        assert!(case["evidence"]["events"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()));
+        assert!(case["evidence"]["wire"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()));
+    }
+}
+
+#[test]
+fn conform_with_an_unknown_filter_is_an_error() {
+    let (code, _, stderr) = understudy(&["conform", "--filter", "no.such.case"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no case matches"), "{stderr}");
+}
+
+#[test]
+fn fixtures_show_events_prints_normalised_events_as_json_lines() {
+    let (code, stdout, stderr) =
+        understudy(&["fixtures", "show", "openai/ga-tool-round-trip", "--events"]);
+    assert_eq!(code, 0, "{stderr}");
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["type"], "session_created");
+    let call = events
+        .iter()
+        .find(|e| e["type"] == "tool_call")
+        .expect("a tool call");
+    assert_eq!(call["name"], "get_weather");
+    assert_eq!(call["arguments"], r#"{"city":"Paris"}"#);
+    assert!(events
+        .iter()
+        .any(|e| e["type"] == "audio_delta" && e["pcm"].as_str().is_some_and(|p| !p.is_empty())));
+}
+
+#[test]
+fn fixtures_validate_reports_a_broken_cassette() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("ok.jsonl");
+    std::fs::write(&good, concat!(
+        r#"{"understudy_cassette":1,"provider":"openai","dialect":"openai-ga","model":"gpt-realtime","origin":"synthesized","created_at":"2026-11-24T00:00:00Z","toolkit_version":"0.1.0"}"#, "\n",
+        r#"{"t_us":5,"dir":"s2c","kind":"text","json":{"type":"session.created","event_id":"e","session":{}}}"#, "\n",
+    )).unwrap();
+    let (code, stdout, _) = understudy(&["fixtures", "validate", good.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, concat!(
+        r#"{"understudy_cassette":1,"provider":"openai","dialect":"openai-ga","model":"gpt-realtime","origin":"synthesized","created_at":"2026-11-24T00:00:00Z","toolkit_version":"0.1.0"}"#, "\n",
+        r#"{"t_us":50,"dir":"s2c","kind":"text","json":{"type":"a"}}"#, "\n",
+        r#"{"t_us":10,"dir":"s2c","kind":"close","code":99,"reason":""}"#, "\n",
+    )).unwrap();
+    let (code, stdout, _) = understudy(&["fixtures", "validate", bad.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("INVALID"), "{stdout}");
+}
+
+#[test]
+fn help_names_every_command() {
+    let (code, stdout, _) = understudy(&["--help"]);
+    assert_eq!(code, 0);
+    for command in ["serve", "conform", "fixtures"] {
+        assert!(stdout.contains(command), "{stdout}");
+    }
+}
