@@ -63,7 +63,8 @@ fn user_audio(name: &str) -> Vec<u8> {
     pcm
 }
 
-async fn text_turn(client: &mut RealtimeClient, text: &str) -> Vec<ModelEvent> {
+/// Sends a user text and asks for a response.
+async fn ask(client: &mut RealtimeClient, text: &str) {
     client
         .send(&ClientInput::Text { text: text.into() })
         .await
@@ -72,7 +73,21 @@ async fn text_turn(client: &mut RealtimeClient, text: &str) -> Vec<ModelEvent> {
         .send(&ClientInput::CreateResponse(ResponseOptions::default()))
         .await
         .unwrap();
+}
+
+async fn text_turn(client: &mut RealtimeClient, text: &str) -> Vec<ModelEvent> {
+    ask(client, text).await;
     until(client, is_done).await
+}
+
+/// A respond-engine mock at real-time pace (long enough to talk over).
+async fn real_time_server() -> MockServer {
+    let voice = understudy_mock::bundled_voice().unwrap();
+    MockServer::builder()
+        .respond(ResponderConfig::with_voice(voice))
+        .start()
+        .await
+        .unwrap()
 }
 
 fn transcript(events: &[ModelEvent]) -> String {
@@ -257,23 +272,13 @@ async fn tool_round_trip_in_both_dialects() {
 
 #[tokio::test]
 async fn barge_in_cancels_the_response_and_truncation_is_accepted() {
-    let voice = understudy_mock::bundled_voice().unwrap();
-    let server = MockServer::builder()
-        .respond(ResponderConfig::with_voice(voice))
-        .start()
-        .await
-        .unwrap();
+    let server = real_time_server().await;
     let mut client = connect(&server, Dialect::Ga).await;
-    client
-        .send(&ClientInput::Text {
-            text: "Tell me a long story about the sea and the ships".into(),
-        })
-        .await
-        .unwrap();
-    client
-        .send(&ClientInput::CreateResponse(ResponseOptions::default()))
-        .await
-        .unwrap();
+    ask(
+        &mut client,
+        "Tell me a long story about the sea and the ships",
+    )
+    .await;
     let before = until(&mut client, |e| matches!(e, ModelEvent::AudioDelta { .. })).await;
     let item_id = before
         .iter()
@@ -405,24 +410,9 @@ async fn bad_input_gets_openai_errors_and_the_session_stays_usable() {
 
 #[tokio::test]
 async fn a_client_vanishing_mid_response_does_not_affect_others() {
-    let server = MockServer::builder()
-        .respond(ResponderConfig::with_voice(
-            understudy_mock::bundled_voice().unwrap(),
-        ))
-        .start()
-        .await
-        .unwrap();
+    let server = real_time_server().await;
     let mut leaver = connect(&server, Dialect::Ga).await;
-    leaver
-        .send(&ClientInput::Text {
-            text: "talk".into(),
-        })
-        .await
-        .unwrap();
-    leaver
-        .send(&ClientInput::CreateResponse(ResponseOptions::default()))
-        .await
-        .unwrap();
+    ask(&mut leaver, "talk").await;
     until(&mut leaver, |e| matches!(e, ModelEvent::AudioDelta { .. })).await;
     drop(leaver); // no close frame: the TCP connection just goes away
     let mut stayer = connect(&server, Dialect::Beta).await;
@@ -496,4 +486,79 @@ async fn protocol_errors_from_the_responder() {
     assert!(
         matches!(events.last(), Some(ModelEvent::Error(i)) if i.code == "input_audio_buffer_commit_empty")
     );
+}
+
+#[tokio::test]
+async fn the_journal_is_readable_over_http() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = fast_server().await;
+    let mut client = connect(&server, Dialect::Beta).await;
+    text_turn(&mut client, "journal me").await;
+    client.close().await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(server.address())
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /__understudy/journal HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let journal: serde_json::Value = serde_json::from_str(body).unwrap();
+    let session = &journal[0];
+    assert_eq!(session["dialect"], "openai-beta");
+    let labels: Vec<&str> = session["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["label"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "conversation.item.create",
+        "response.create",
+        "response.audio.delta",
+        "response.done",
+    ] {
+        assert!(
+            labels.contains(&expected),
+            "{expected} missing from {labels:?}"
+        );
+    }
+    // Audio is summarised in the journal, never stored.
+    assert!(
+        !body.contains("\"delta\":\"AAAA"),
+        "raw audio leaked into the journal"
+    );
+}
+
+#[tokio::test]
+async fn a_session_limit_ends_the_session_the_provider_way() {
+    let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+    config.session_limit = Some(Duration::from_millis(300));
+    let server = MockServer::builder().respond(config).start().await.unwrap();
+    let mut client = connect(&server, Dialect::Ga).await;
+    let events = until(&mut client, |e| {
+        matches!(e, ModelEvent::SessionEnded { .. })
+    })
+    .await;
+    let expired = events.iter().find_map(|e| match e {
+        ModelEvent::Error(info) => Some(info.clone()),
+        _ => None,
+    });
+    let expired = expired.expect("a session_expired error before the close");
+    assert_eq!(expired.code, "session_expired");
+    assert!(
+        expired.message.contains("maximum duration"),
+        "{}",
+        expired.message
+    );
+    assert!(matches!(
+        events.last(),
+        Some(ModelEvent::SessionEnded {
+            close_code: Some(1001),
+            ..
+        })
+    ));
 }

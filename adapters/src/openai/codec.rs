@@ -28,9 +28,10 @@
 
 use super::dialect::Dialect;
 use super::wire::client::{
-    Bare, ConversationItemCreate, ConversationItemTruncate, InputAudioBufferAppend, ResponseCancel,
+    ConversationItemCreate, ConversationItemTruncate, InputAudioBufferAppend, ResponseCancel,
     ResponseCreate, SessionUpdate,
 };
+use super::wire::common::Opaque;
 use super::wire::objects::{
     self, AudioFormatSpec, AudioInput, AudioOutput, ContentPart, Item, ResponseParams, Session,
     SessionAudio, Tool,
@@ -420,8 +421,8 @@ impl Encoder {
                     ..Default::default()
                 })
             }
-            ClientInput::CommitAudio => ClientEvent::InputAudioBufferCommit(Bare::default()),
-            ClientInput::ClearAudio => ClientEvent::InputAudioBufferClear(Bare::default()),
+            ClientInput::CommitAudio => ClientEvent::InputAudioBufferCommit(Opaque::default()),
+            ClientInput::ClearAudio => ClientEvent::InputAudioBufferClear(Opaque::default()),
             ClientInput::Text { text } => user_message(ContentPart {
                 kind: "input_text".into(),
                 text: Some(text.clone()),

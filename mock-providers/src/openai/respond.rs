@@ -25,7 +25,7 @@ use understudy_adapters::openai::wire::objects::{
 };
 use understudy_adapters::openai::wire::server::{
     BufferCommitted, ContentDelta, ContentPartEvent, ContentRef, ErrorEvent,
-    FunctionCallArgumentsDelta, FunctionCallArgumentsDone, ItemEvent, ItemIdEvent, ItemTruncated,
+    FunctionCallArgumentsDelta, FunctionCallArgumentsDone, ItemEvent, ItemRef, ItemTruncated,
     Opaque, OutputItemEvent, ResponseEvent, SessionEvent, SpeechStarted, SpeechStopped, TextDone,
     TranscriptDone,
 };
@@ -166,6 +166,17 @@ impl Responder {
         let event = with_event_id(event, self.ids.next("event"));
         let frame = Outgoing::json(event.event_type(), &event);
         self.timeline.push_tagged(at, frame, tag.cloned());
+    }
+
+    /// The error for a client event naming an item the conversation does not have.
+    fn item_not_found(&mut self, now: Instant, item_id: &str, event_id: Option<&str>) {
+        self.error(
+            now,
+            "invalid_value",
+            format!("Item with item_id '{item_id}' not found."),
+            Some("item_id"),
+            event_id,
+        );
     }
 
     fn error(
@@ -341,18 +352,10 @@ impl Responder {
             item,
             ..Default::default()
         };
-        match self.dialect {
-            Dialect::Ga => {
-                self.emit(
-                    now,
-                    ServerEvent::ConversationItemAdded(event(item.clone())),
-                    None,
-                );
-                self.emit(now, ServerEvent::ConversationItemDone(event(item)), None);
-            }
-            Dialect::Beta => {
-                self.emit(now, ServerEvent::ConversationItemCreated(event(item)), None);
-            }
+        let ack = ServerEvent::item_added(self.dialect, event(item.clone()));
+        self.emit(now, ack, None);
+        if self.dialect == Dialect::Ga {
+            self.emit(now, ServerEvent::ConversationItemDone(event(item)), None);
         }
     }
 
@@ -427,10 +430,7 @@ impl Responder {
             item,
             ..Default::default()
         };
-        let ack = match self.dialect {
-            Dialect::Ga => ServerEvent::ConversationItemAdded(ack),
-            Dialect::Beta => ServerEvent::ConversationItemCreated(ack),
-        };
+        let ack = ServerEvent::item_added(self.dialect, ack);
         self.emit(at, ack, Some(tag));
     }
 
@@ -562,27 +562,17 @@ impl Responder {
                 ..Default::default()
             };
             if !said.is_empty() {
-                let event = match (audio, self.dialect) {
-                    (true, Dialect::Ga) => {
-                        ServerEvent::ResponseOutputAudioTranscriptDelta(scope(said.clone()))
-                    }
-                    (true, Dialect::Beta) => {
-                        ServerEvent::ResponseAudioTranscriptDelta(scope(said.clone()))
-                    }
-                    (false, Dialect::Ga) => {
-                        ServerEvent::ResponseOutputTextDelta(scope(said.clone()))
-                    }
-                    (false, Dialect::Beta) => ServerEvent::ResponseTextDelta(scope(said.clone())),
+                let event = if audio {
+                    ServerEvent::audio_transcript_delta(self.dialect, scope(said.clone()))
+                } else {
+                    ServerEvent::text_delta(self.dialect, scope(said.clone()))
                 };
                 self.emit(t, event, Some(tag));
             }
             if audio {
                 let end = ((i + 1) * chunk_samples).min(pcm.len());
                 let bytes = Pcm::from_samples(&pcm[i * chunk_samples..end]).to_base64();
-                let event = match self.dialect {
-                    Dialect::Ga => ServerEvent::ResponseOutputAudioDelta(scope(bytes)),
-                    Dialect::Beta => ServerEvent::ResponseAudioDelta(scope(bytes)),
-                };
+                let event = ServerEvent::audio_delta(self.dialect, scope(bytes));
                 self.emit(t, event, Some(tag));
             }
             chunks.push((t, said));
@@ -622,10 +612,7 @@ impl Responder {
             ..Default::default()
         };
         if audio {
-            let done = match self.dialect {
-                Dialect::Ga => ServerEvent::ResponseOutputAudioDone(scope.clone()),
-                Dialect::Beta => ServerEvent::ResponseAudioDone(scope.clone()),
-            };
+            let done = ServerEvent::audio_done(self.dialect, scope.clone());
             self.emit(at, done, Some(tag));
             let transcript = TranscriptDone {
                 response_id: scope.response_id.clone(),
@@ -633,10 +620,7 @@ impl Responder {
                 transcript: said.into(),
                 ..Default::default()
             };
-            let done = match self.dialect {
-                Dialect::Ga => ServerEvent::ResponseOutputAudioTranscriptDone(transcript),
-                Dialect::Beta => ServerEvent::ResponseAudioTranscriptDone(transcript),
-            };
+            let done = ServerEvent::audio_transcript_done(self.dialect, transcript);
             self.emit(at, done, Some(tag));
         } else {
             let text = TextDone {
@@ -645,10 +629,7 @@ impl Responder {
                 text: said.into(),
                 ..Default::default()
             };
-            let done = match self.dialect {
-                Dialect::Ga => ServerEvent::ResponseOutputTextDone(text),
-                Dialect::Beta => ServerEvent::ResponseTextDone(text),
-            };
+            let done = ServerEvent::text_done(self.dialect, text);
             self.emit(at, done, Some(tag));
         }
         let part = ContentPart {
@@ -912,13 +893,7 @@ impl Responder {
             .iter()
             .find(|i| i.id.as_deref() == Some(item_id))
         else {
-            return self.error(
-                now,
-                "invalid_value",
-                format!("Item with item_id '{item_id}' not found."),
-                Some("item_id"),
-                event_id,
-            );
+            return self.item_not_found(now, item_id, event_id);
         };
         if item.role.as_deref() != Some("assistant") {
             return self.error(
@@ -1047,13 +1022,7 @@ impl SessionEngine for Responder {
                         });
                         self.emit(now, event, None);
                     }
-                    None => self.error(
-                        now,
-                        "invalid_value",
-                        format!("Item with item_id '{}' not found.", r.item_id),
-                        Some("item_id"),
-                        event_id,
-                    ),
+                    None => self.item_not_found(now, &r.item_id, event_id),
                 }
             }
             ClientEvent::ConversationItemTruncate(t) => {
@@ -1064,15 +1033,9 @@ impl SessionEngine for Responder {
                 self.conversation
                     .retain(|i| i.id.as_deref() != Some(&d.item_id));
                 if self.conversation.len() == before {
-                    self.error(
-                        now,
-                        "invalid_value",
-                        format!("Item with item_id '{}' not found.", d.item_id),
-                        Some("item_id"),
-                        event_id,
-                    );
+                    self.item_not_found(now, &d.item_id, event_id);
                 } else {
-                    let event = ServerEvent::ConversationItemDeleted(ItemIdEvent {
+                    let event = ServerEvent::ConversationItemDeleted(ItemRef {
                         item_id: d.item_id.clone(),
                         ..Default::default()
                     });

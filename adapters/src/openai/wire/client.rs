@@ -1,5 +1,6 @@
 //! Client → server events of the OpenAI Realtime API (both dialects).
 
+pub use super::common::{ItemRef, Opaque};
 use super::objects::{Item, ResponseParams, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -13,9 +14,9 @@ crate::tagged_union! {
         /// Append base64 audio to the input buffer.
         InputAudioBufferAppend(InputAudioBufferAppend) = "input_audio_buffer.append",
         /// Commit the input buffer as a user item.
-        InputAudioBufferCommit(Bare) = "input_audio_buffer.commit",
+        InputAudioBufferCommit(Opaque) = "input_audio_buffer.commit",
         /// Discard the input buffer.
-        InputAudioBufferClear(Bare) = "input_audio_buffer.clear",
+        InputAudioBufferClear(Opaque) = "input_audio_buffer.clear",
         /// Add an item to the conversation.
         ConversationItemCreate(ConversationItemCreate) = "conversation.item.create",
         /// Ask for an item (with audio).
@@ -29,7 +30,7 @@ crate::tagged_union! {
         /// Cancel the response in progress.
         ResponseCancel(ResponseCancel) = "response.cancel",
         /// Clear the output audio buffer (WebRTC/SIP only).
-        OutputAudioBufferClear(Bare) = "output_audio_buffer.clear",
+        OutputAudioBufferClear(Opaque) = "output_audio_buffer.clear",
         /// Configure a transcription session (beta only).
         TranscriptionSessionUpdate(TranscriptionSessionUpdate) = "transcription_session.update",
     }
@@ -58,17 +59,6 @@ impl ClientEvent {
         };
         id.as_deref()
     }
-}
-
-/// An event with no fields beyond `type` and `event_id`.
-#[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Bare {
-    /// Optional client event id.
-    pub event_id: Option<String>,
-    /// Unmodelled fields.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 /// `session.update`.
@@ -107,19 +97,6 @@ pub struct ConversationItemCreate {
     pub previous_item_id: Option<String>,
     /// The item.
     pub item: Item,
-    /// Unmodelled fields.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// `conversation.item.retrieve` and `conversation.item.delete`.
-#[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ItemRef {
-    /// Optional client event id.
-    pub event_id: Option<String>,
-    /// The item.
-    pub item_id: String,
     /// Unmodelled fields.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

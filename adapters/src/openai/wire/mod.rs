@@ -4,6 +4,7 @@
 //! struct's `extra` map, so nothing the provider adds is lost or fatal.
 
 pub mod client;
+pub mod common;
 pub mod objects;
 pub mod server;
 

@@ -5,7 +5,9 @@
 //! variants over [`ContentDelta`]. The variant keeps the name that was on the
 //! wire, so a frame re-encodes exactly as it arrived.
 
+pub use super::common::{ItemRef, Opaque};
 use super::objects::{ErrorDetail, Item, RateLimit, Response, Session};
+use crate::openai::Dialect;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
@@ -34,7 +36,7 @@ crate::tagged_union! {
         /// Answer to `conversation.item.truncate`.
         ConversationItemTruncated(ItemTruncated) = "conversation.item.truncated",
         /// Answer to `conversation.item.delete`.
-        ConversationItemDeleted(ItemIdEvent) = "conversation.item.deleted",
+        ConversationItemDeleted(ItemRef) = "conversation.item.deleted",
         /// Piece of a user-audio transcript.
         InputTranscriptionDelta(InputTranscriptionDelta) = "conversation.item.input_audio_transcription.delta",
         /// Whole user-audio transcript.
@@ -122,17 +124,6 @@ crate::tagged_union! {
     }
 }
 
-/// An event whose fields this crate does not model beyond `event_id`.
-#[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Opaque {
-    /// Server event id.
-    pub event_id: Option<String>,
-    /// Every other field, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
 /// `error`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -187,19 +178,6 @@ pub struct ItemTruncated {
     pub content_index: u32,
     /// Audio kept, in ms.
     pub audio_end_ms: u64,
-    /// Unmodelled fields.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// `conversation.item.deleted`.
-#[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ItemIdEvent {
-    /// Server event id.
-    pub event_id: Option<String>,
-    /// The item.
-    pub item_id: String,
     /// Unmodelled fields.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -492,4 +470,66 @@ pub struct FunctionCallArgumentsDone {
     /// Unmodelled fields.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The events whose wire names differ between GA and beta (protocol §6.1),
+/// built for a given dialect. This is the one place the name table lives.
+impl ServerEvent {
+    /// `response.output_audio.delta` (GA) / `response.audio.delta` (beta).
+    pub fn audio_delta(dialect: Dialect, delta: ContentDelta) -> Self {
+        match dialect {
+            Dialect::Ga => ServerEvent::ResponseOutputAudioDelta(delta),
+            Dialect::Beta => ServerEvent::ResponseAudioDelta(delta),
+        }
+    }
+
+    /// `response.output_audio.done` (GA) / `response.audio.done` (beta).
+    pub fn audio_done(dialect: Dialect, scope: ContentRef) -> Self {
+        match dialect {
+            Dialect::Ga => ServerEvent::ResponseOutputAudioDone(scope),
+            Dialect::Beta => ServerEvent::ResponseAudioDone(scope),
+        }
+    }
+
+    /// `response.output_audio_transcript.delta` (GA) / `response.audio_transcript.delta` (beta).
+    pub fn audio_transcript_delta(dialect: Dialect, delta: ContentDelta) -> Self {
+        match dialect {
+            Dialect::Ga => ServerEvent::ResponseOutputAudioTranscriptDelta(delta),
+            Dialect::Beta => ServerEvent::ResponseAudioTranscriptDelta(delta),
+        }
+    }
+
+    /// `response.output_audio_transcript.done` (GA) / `response.audio_transcript.done` (beta).
+    pub fn audio_transcript_done(dialect: Dialect, done: TranscriptDone) -> Self {
+        match dialect {
+            Dialect::Ga => ServerEvent::ResponseOutputAudioTranscriptDone(done),
+            Dialect::Beta => ServerEvent::ResponseAudioTranscriptDone(done),
+        }
+    }
+
+    /// `response.output_text.delta` (GA) / `response.text.delta` (beta).
+    pub fn text_delta(dialect: Dialect, delta: ContentDelta) -> Self {
+        match dialect {
+            Dialect::Ga => ServerEvent::ResponseOutputTextDelta(delta),
+            Dialect::Beta => ServerEvent::ResponseTextDelta(delta),
+        }
+    }
+
+    /// `response.output_text.done` (GA) / `response.text.done` (beta).
+    pub fn text_done(dialect: Dialect, done: TextDone) -> Self {
+        match dialect {
+            Dialect::Ga => ServerEvent::ResponseOutputTextDone(done),
+            Dialect::Beta => ServerEvent::ResponseTextDone(done),
+        }
+    }
+
+    /// The acknowledgement of a new item: `conversation.item.added` (GA; a
+    /// `conversation.item.done` follows once the item is final) or
+    /// `conversation.item.created` (beta).
+    pub fn item_added(dialect: Dialect, event: ItemEvent) -> Self {
+        match dialect {
+            Dialect::Ga => ServerEvent::ConversationItemAdded(event),
+            Dialect::Beta => ServerEvent::ConversationItemCreated(event),
+        }
+    }
 }
