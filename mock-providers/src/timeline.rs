@@ -40,6 +40,33 @@ impl Outgoing {
     }
 }
 
+impl Outgoing {
+    /// A text frame from a server event, with `event_id` stamped right after
+    /// `type` (every server event carries one), serialised once.
+    pub fn with_event_id<T: serde::Serialize>(
+        event_type: &str,
+        event: &T,
+        event_id: String,
+    ) -> Self {
+        let mut value = match serde_json::to_value(event) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => return Self::json(event_type, event),
+        };
+        value.remove("event_id");
+        let mut ordered = serde_json::Map::with_capacity(value.len() + 1);
+        let mut fields = value.into_iter();
+        if let Some((key, tag)) = fields.next() {
+            ordered.insert(key, tag);
+        }
+        ordered.insert("event_id".into(), serde_json::Value::String(event_id));
+        ordered.extend(fields);
+        Outgoing::Text {
+            event_type: Arc::from(event_type),
+            text: Arc::from(serde_json::Value::Object(ordered).to_string()),
+        }
+    }
+}
+
 /// A frame waiting for its deadline, optionally tagged (e.g. with the response
 /// it belongs to) so a cancellation can withdraw it.
 #[derive(Debug, Clone)]

@@ -106,6 +106,11 @@ impl EnergyVad {
         events
     }
 
+    /// Changes the tuning; the clock and any speech in progress are kept.
+    pub fn reconfigure(&mut self, config: VadConfig) {
+        self.config = config;
+    }
+
     /// Forgets speech state (after a manual commit or clear) but keeps the clock.
     pub fn reset(&mut self) {
         self.loud_run = 0;
@@ -172,6 +177,16 @@ mod tests {
         let events = vad.push(&audio);
         assert_eq!(events, vec![VadEvent::SpeechStarted { at_ms: 0 }]);
         assert!(vad.is_speaking());
+    }
+
+    #[test]
+    fn reconfiguring_keeps_the_clock() {
+        let rate = 24_000;
+        let mut vad = EnergyVad::new(VadConfig::default(), rate);
+        vad.push(&vec![0i16; 24_000]); // 1 s of silence
+        vad.reconfigure(VadConfig::from_provider_threshold(0.5, 300));
+        let events = vad.push(&tone(500, rate));
+        assert_eq!(events, vec![VadEvent::SpeechStarted { at_ms: 1000 }]);
     }
 
     #[test]

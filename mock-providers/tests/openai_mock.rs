@@ -562,3 +562,52 @@ async fn a_session_limit_ends_the_session_the_provider_way() {
         })
     ));
 }
+
+#[tokio::test]
+async fn vad_offsets_count_from_the_session_start_across_session_updates() {
+    let server = fast_server().await;
+    let mut client = connect(&server, Dialect::Ga).await;
+    let manual = SessionConfig {
+        turn_detection: Some(TurnDetection::Manual),
+        ..Default::default()
+    };
+    client.send(&ClientInput::Session(manual)).await.unwrap();
+    // Two seconds of silence, committed by hand, before turning VAD on.
+    for _ in 0..20 {
+        client
+            .send(&ClientInput::Audio {
+                pcm: Pcm(vec![0; 4_800]),
+                sample_rate: 24_000,
+            })
+            .await
+            .unwrap();
+    }
+    client.send(&ClientInput::CommitAudio).await.unwrap();
+    let vad = SessionConfig {
+        turn_detection: Some(TurnDetection::server_vad()),
+        ..Default::default()
+    };
+    client.send(&ClientInput::Session(vad)).await.unwrap();
+    let mut pcm = user_audio("user-weather-24k.wav");
+    pcm.extend(vec![0u8; 48_000]);
+    for chunk in pcm.chunks(4_800) {
+        client
+            .send(&ClientInput::Audio {
+                pcm: Pcm(chunk.to_vec()),
+                sample_rate: 24_000,
+            })
+            .await
+            .unwrap();
+    }
+    let events = until(&mut client, |e| {
+        matches!(e, ModelEvent::SpeechStarted { .. })
+    })
+    .await;
+    let Some(ModelEvent::SpeechStarted { audio_start_ms, .. }) = events.last() else {
+        unreachable!()
+    };
+    assert!(
+        (2250..=2400).contains(audio_start_ms),
+        "2 s earlier audio + ~300 ms lead-in, got {audio_start_ms}"
+    );
+}

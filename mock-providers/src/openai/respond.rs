@@ -126,7 +126,9 @@ pub struct Responder {
     conversation: Vec<Item>,
     item_audio_ms: HashMap<String, f64>,
     buffer: Vec<u8>,
-    vad: Option<EnergyVad>,
+    /// Runs over all appended audio so its clock counts from the session start;
+    /// its events only matter while turn detection is on.
+    vad: EnergyVad,
     speech_item: Option<String>,
     active: Option<Active>,
     last_pop: Option<Instant>,
@@ -147,7 +149,7 @@ impl Responder {
             conversation: Vec::new(),
             item_audio_ms: HashMap::new(),
             buffer: Vec::new(),
-            vad: None,
+            vad: EnergyVad::new(VadConfig::default(), RATE),
             speech_item: None,
             active: None,
             last_pop: None,
@@ -163,8 +165,7 @@ impl Responder {
     }
 
     fn emit(&mut self, at: Instant, event: ServerEvent, tag: Option<&Arc<str>>) {
-        let event = with_event_id(event, self.ids.next("event"));
-        let frame = Outgoing::json(event.event_type(), &event);
+        let frame = Outgoing::with_event_id(event.event_type(), &event, self.ids.next("event"));
         self.timeline.push_tagged(at, frame, tag.cloned());
     }
 
@@ -217,19 +218,12 @@ impl Responder {
     }
 
     fn configure_vad(&mut self) {
-        self.vad = self.turn_detection().map(|td| {
-            let config = VadConfig::from_provider_threshold(
+        if let Some(td) = self.turn_detection() {
+            self.vad.reconfigure(VadConfig::from_provider_threshold(
                 td.threshold.unwrap_or(0.5),
                 u64::from(td.silence_duration_ms.unwrap_or(500)),
-            );
-            let mut vad = EnergyVad::new(config, RATE);
-            // Keep the session clock: offsets count all audio since the session began.
-            if let Some(old) = &self.vad {
-                let _ = old.position_ms();
-            }
-            vad.reset();
-            vad
-        });
+            ));
+        }
     }
 
     fn wants_audio(&self, overrides: Option<&ResponseCreate>) -> bool {
@@ -264,11 +258,10 @@ impl Responder {
         };
         self.buffer.extend_from_slice(&pcm.0);
         let samples: Vec<i16> = pcm.samples().collect();
-        let events = match self.vad.as_mut() {
-            Some(vad) => vad.push(&samples),
-            None => return,
+        let events = self.vad.push(&samples);
+        let Some(td) = self.turn_detection() else {
+            return; // manual turns: the client commits
         };
-        let td = self.turn_detection().unwrap_or_default();
         for event in events {
             match event {
                 VadEvent::SpeechStarted { at_ms } => {
@@ -984,9 +977,7 @@ impl SessionEngine for Responder {
                         event_id,
                     );
                 }
-                if let Some(vad) = self.vad.as_mut() {
-                    vad.reset();
-                }
+                self.vad.reset();
                 let item_id = self
                     .speech_item
                     .take()
@@ -996,9 +987,7 @@ impl SessionEngine for Responder {
             ClientEvent::InputAudioBufferClear(_) => {
                 self.buffer.clear();
                 self.speech_item = None;
-                if let Some(vad) = self.vad.as_mut() {
-                    vad.reset();
-                }
+                self.vad.reset();
                 self.emit(
                     now,
                     ServerEvent::InputAudioBufferCleared(Opaque::default()),
@@ -1144,18 +1133,6 @@ fn assistant_part(dialect: Dialect, audio: bool, said: &str) -> ContentPart {
         text: (!audio).then(|| said.to_owned()),
         ..Default::default()
     }
-}
-
-fn with_event_id(mut event: ServerEvent, id: String) -> ServerEvent {
-    // Every server event carries an event_id; the payload structs all have one.
-    let value = serde_json::to_value(&event).ok();
-    if let Some(Value::Object(mut map)) = value {
-        map.insert("event_id".into(), Value::String(id));
-        if let Ok(parsed) = serde_json::from_value(Value::Object(map)) {
-            event = parsed;
-        }
-    }
-    event
 }
 
 fn default_turn_detection() -> TurnDetection {
