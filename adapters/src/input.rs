@@ -61,6 +61,10 @@ pub enum ClientInput {
         /// How much audio was played, in milliseconds.
         audio_end_ms: u64,
     },
+    /// End the session politely: providers with an explicit goodbye
+    /// (DashScope's `session.finish`) flush their output and confirm before
+    /// closing; for the others there is nothing to send and the transport closes.
+    EndSession,
     /// Resume an earlier session with a provider handle.
     Resume {
         /// The handle from a [`crate::ModelEvent::ResumptionHandle`].

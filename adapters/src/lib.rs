@@ -13,6 +13,7 @@ pub mod audio;
 pub mod capabilities;
 pub mod client;
 pub mod codec;
+pub mod dashscope;
 pub mod event;
 pub mod input;
 pub mod openai;

@@ -315,7 +315,9 @@ pub fn beta_format(name: &str) -> Option<AudioFormat> {
     }
 }
 
-fn error_info(detail: &objects::ErrorDetail, fatal: bool) -> ErrorInfo {
+/// An OpenAI-family `error` object as a normalised [`ErrorInfo`] (shared with
+/// DashScope, whose errors have the same shape).
+pub(crate) fn error_info(detail: &objects::ErrorDetail, fatal: bool) -> ErrorInfo {
     let code = detail
         .code
         .clone()
@@ -331,18 +333,24 @@ fn error_info(detail: &objects::ErrorDetail, fatal: bool) -> ErrorInfo {
     }
 }
 
-fn response_done(response: &objects::Response) -> Vec<ModelEvent> {
-    let response_id = response.id.clone().unwrap_or_default();
-    let details = response.status_details.clone().flatten();
-    let reason = details.as_ref().and_then(|d| d.reason.clone());
-    let status = match response.status.as_deref() {
+/// The normalised end of a response from its id, wire status, status details
+/// and usage; `interrupted` puts an [`ModelEvent::Interrupted`] before it.
+/// Shared by the OpenAI-family codecs.
+pub(crate) fn response_end(
+    response_id: String,
+    status: Option<&str>,
+    details: Option<&objects::StatusDetails>,
+    usage: Option<Usage>,
+    interrupted: bool,
+) -> Vec<ModelEvent> {
+    let reason = details.and_then(|d| d.reason.clone());
+    let status = match status {
         Some("cancelled") => ResponseStatus::Cancelled,
         Some("incomplete") => ResponseStatus::Incomplete,
         Some("failed") => ResponseStatus::Failed,
         _ => ResponseStatus::Completed,
     };
     let error = details
-        .as_ref()
         .and_then(|d| d.error.as_ref())
         .map(|e| error_info(e, false))
         .or_else(|| {
@@ -352,16 +360,8 @@ fn response_done(response: &objects::Response) -> Vec<ModelEvent> {
                 ..ErrorInfo::default()
             })
         });
-    let usage = response.usage.clone().flatten().map(|u| Usage {
-        input_tokens: u.input_tokens,
-        output_tokens: u.output_tokens,
-        total_tokens: u.total_tokens,
-        input_audio_tokens: u.input_token_details.as_ref().and_then(|d| d.audio_tokens),
-        output_audio_tokens: u.output_token_details.as_ref().and_then(|d| d.audio_tokens),
-        cached_tokens: u.input_token_details.as_ref().and_then(|d| d.cached_tokens),
-    });
     let mut out = Vec::with_capacity(2);
-    if status == ResponseStatus::Cancelled && reason.as_deref() == Some("turn_detected") {
+    if interrupted {
         out.push(ModelEvent::Interrupted {
             response_id: Some(response_id.clone()),
         });
@@ -374,6 +374,47 @@ fn response_done(response: &objects::Response) -> Vec<ModelEvent> {
         error,
     });
     out
+}
+
+/// Token usage from OpenAI-family counts and per-modality details.
+pub(crate) fn usage_from(
+    total: Option<u64>,
+    input: Option<u64>,
+    output: Option<u64>,
+    input_details: Option<&objects::TokenDetails>,
+    output_details: Option<&objects::TokenDetails>,
+) -> Usage {
+    Usage {
+        input_tokens: input,
+        output_tokens: output,
+        total_tokens: total,
+        input_audio_tokens: input_details.and_then(|d| d.audio_tokens),
+        output_audio_tokens: output_details.and_then(|d| d.audio_tokens),
+        cached_tokens: input_details.and_then(|d| d.cached_tokens),
+    }
+}
+
+fn response_done(response: &objects::Response) -> Vec<ModelEvent> {
+    let details = response.status_details.clone().flatten();
+    let usage = response.usage.clone().flatten().map(|u| {
+        usage_from(
+            u.total_tokens,
+            u.input_tokens,
+            u.output_tokens,
+            u.input_token_details.as_ref(),
+            u.output_token_details.as_ref(),
+        )
+    });
+    // OpenAI names the barge-in: cancelled because a turn was detected.
+    let interrupted = response.status.as_deref() == Some("cancelled")
+        && details.as_ref().and_then(|d| d.reason.as_deref()) == Some("turn_detected");
+    response_end(
+        response.id.clone().unwrap_or_default(),
+        response.status.as_deref(),
+        details.as_ref(),
+        usage,
+        interrupted,
+    )
 }
 
 /// Encodes normalised inputs as OpenAI Realtime client events for one dialect.
@@ -473,6 +514,8 @@ impl Encoder {
                 ..Default::default()
             }),
             ClientInput::Resume { .. } => return Err(self.unsupported("session resumption")),
+            // OpenAI has no goodbye event: the client just closes the socket.
+            ClientInput::EndSession => return Ok(vec![]),
         };
         Ok(vec![event])
     }

@@ -1,0 +1,569 @@
+//! Sans-IO Qwen-Omni codec: server frames → [`ModelEvent`]s, and
+//! [`ClientInput`]s → client frames.
+//!
+//! The decoder keeps three facts: the tool name of each call (taken from
+//! `response.output_item.added`, since `…arguments.done` may omit it), whether
+//! user speech started while a response was running (DashScope's cancelled
+//! `response.done` carries no documented reason, so a barge-in is recognised
+//! by that order of events), and whether `session.finished` was seen (so the
+//! close that follows it does not end the session twice).
+//!
+//! Mapping differences from OpenAI: `session.finished` → `SessionEnded`;
+//! `input_tokens_details` usage; `response.audio.*` only (beta names).
+
+use super::wire::{
+    AudioAppend, ClientEvent, FunctionDef, ImageAppend, ItemCreate, Opaque, ResponseCancel,
+    ResponseCreate, ServerEvent, Session, SessionUpdate, Tool, Usage as WireUsage,
+};
+use super::{capabilities_for, INPUT_RATE, OUTPUT_RATE};
+use crate::audio::{AudioEncoding, AudioFormat, Pcm};
+use crate::capabilities::Capabilities;
+use crate::codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
+use crate::event::ModelEvent;
+use crate::input::{
+    ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, TurnDetection,
+};
+use crate::openai::codec::{error_info, response_end, usage_from};
+use crate::openai::wire::objects::{self, ContentPart, Item};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// The DashScope dialect name used in cassettes, reports and capabilities.
+pub const DIALECT: &str = "dashscope-omni";
+
+/// Decodes Qwen-Omni server frames into normalised events.
+#[derive(Debug, Clone, Default)]
+pub struct Decoder {
+    tool_names: HashMap<String, String>,
+    active_response: Option<String>,
+    interrupted: Option<String>,
+    finished: bool,
+}
+
+impl Decoder {
+    /// A decoder for a fresh session.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes one text frame.
+    pub fn decode_text(&mut self, text: &str) -> Result<Vec<ModelEvent>, DecodeError> {
+        let event: ServerEvent = serde_json::from_str(text)?;
+        self.decode_event(&event)
+    }
+
+    /// Decodes one parsed server event.
+    pub fn decode_event(&mut self, event: &ServerEvent) -> Result<Vec<ModelEvent>, DecodeError> {
+        use ServerEvent as S;
+        let out = match event {
+            S::Error(e) => vec![ModelEvent::Error(error_info(&e.error, false))],
+            S::SessionCreated(e) => vec![ModelEvent::SessionCreated {
+                session_id: e.session.id.clone().unwrap_or_default(),
+                model: e.session.model.clone().unwrap_or_default(),
+                input_format: input_format(&e.session),
+                output_format: output_format(&e.session),
+            }],
+            S::SessionUpdated(e) => vec![ModelEvent::SessionUpdated {
+                input_format: input_format(&e.session),
+                output_format: output_format(&e.session),
+            }],
+            S::SpeechStarted(e) => {
+                if let Some(response) = &self.active_response {
+                    self.interrupted = Some(response.clone());
+                }
+                vec![ModelEvent::SpeechStarted {
+                    item_id: e.item_id.clone(),
+                    audio_start_ms: e.audio_start_ms,
+                }]
+            }
+            S::SpeechStopped(e) => vec![ModelEvent::SpeechStopped {
+                item_id: e.item_id.clone(),
+                audio_end_ms: e.audio_end_ms,
+            }],
+            S::InputAudioBufferCommitted(e) => vec![ModelEvent::InputCommitted {
+                item_id: e.item_id.clone(),
+            }],
+            S::InputAudioBufferCleared(_) => vec![ModelEvent::InputCleared],
+            S::InputTranscriptionDelta(e) => match &e.delta {
+                Some(delta) if !delta.is_empty() => vec![ModelEvent::InputTranscriptDelta {
+                    item_id: e.item_id.clone(),
+                    delta: delta.clone(),
+                }],
+                _ => vec![],
+            },
+            S::InputTranscriptionCompleted(e) => vec![ModelEvent::InputTranscriptDone {
+                item_id: e.item_id.clone(),
+                transcript: e.transcript.clone(),
+            }],
+            S::InputTranscriptionFailed(e) => vec![ModelEvent::InputTranscriptFailed {
+                item_id: e.item_id.clone(),
+                error: e
+                    .error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("transcription failed")
+                    .to_owned(),
+            }],
+            S::ResponseCreated(e) => {
+                let id = e.response.id.clone().unwrap_or_default();
+                self.active_response = Some(id.clone());
+                self.interrupted = None;
+                vec![ModelEvent::ResponseCreated { response_id: id }]
+            }
+            S::ResponseOutputItemAdded(e) | S::ResponseOutputItemDone(e) => {
+                if let (Some(call_id), Some(name)) = (&e.item.call_id, &e.item.name) {
+                    self.tool_names.insert(call_id.clone(), name.clone());
+                }
+                vec![]
+            }
+            S::ResponseAudioDelta(d) => {
+                if d.delta.is_empty() {
+                    vec![]
+                } else {
+                    let pcm = Pcm::from_base64(&d.delta).map_err(|source| DecodeError::Base64 {
+                        event_type: event.event_type().to_owned(),
+                        source,
+                    })?;
+                    vec![ModelEvent::AudioDelta {
+                        response_id: d.response_id.clone(),
+                        item_id: d.item_id.clone(),
+                        pcm,
+                        sample_rate: OUTPUT_RATE,
+                    }]
+                }
+            }
+            S::ResponseAudioDone(r) => vec![ModelEvent::AudioDone {
+                response_id: r.response_id.clone(),
+                item_id: r.item_id.clone(),
+            }],
+            S::ResponseAudioTranscriptDelta(d) => vec![ModelEvent::TranscriptDelta {
+                response_id: d.response_id.clone(),
+                item_id: d.item_id.clone(),
+                delta: d.delta.clone(),
+            }],
+            S::ResponseAudioTranscriptDone(t) => vec![ModelEvent::TranscriptDone {
+                response_id: t.response_id.clone(),
+                item_id: t.item_id.clone(),
+                transcript: t.transcript.clone(),
+            }],
+            S::ResponseTextDelta(d) => vec![ModelEvent::TextDelta {
+                response_id: d.response_id.clone(),
+                item_id: d.item_id.clone(),
+                delta: d.delta.clone(),
+            }],
+            S::ResponseTextDone(t) => vec![ModelEvent::TextDone {
+                response_id: t.response_id.clone(),
+                item_id: t.item_id.clone(),
+                text: t.text.clone(),
+            }],
+            S::FunctionCallArgumentsDelta(d) => vec![ModelEvent::ToolCallDelta {
+                response_id: d.response_id.clone(),
+                item_id: d.item_id.clone(),
+                call_id: d.call_id.clone(),
+                name: self.tool_names.get(&d.call_id).cloned(),
+                arguments_delta: d.delta.clone(),
+            }],
+            S::FunctionCallArgumentsDone(d) => vec![ModelEvent::ToolCall {
+                response_id: d.response_id.clone(),
+                item_id: d.item_id.clone(),
+                call_id: d.call_id.clone(),
+                name: d
+                    .name
+                    .clone()
+                    .or_else(|| self.tool_names.get(&d.call_id).cloned())
+                    .unwrap_or_default(),
+                arguments: d.arguments.clone(),
+            }],
+            S::ResponseDone(e) => {
+                let id = e.response.id.clone().unwrap_or_default();
+                let status = e.response.status.as_deref();
+                let interrupted = status != Some("completed")
+                    && status.is_some()
+                    && self.interrupted.as_deref() == Some(id.as_str());
+                self.active_response = None;
+                self.interrupted = None;
+                let details = e.response.status_details.clone().flatten();
+                let usage = e.response.usage.clone().flatten().map(|u: WireUsage| {
+                    usage_from(
+                        u.total_tokens,
+                        u.input_tokens,
+                        u.output_tokens,
+                        u.input_tokens_details.as_ref(),
+                        u.output_tokens_details.as_ref(),
+                    )
+                });
+                response_end(id, status, details.as_ref(), usage, interrupted)
+            }
+            S::SessionFinished(_) => {
+                self.finished = true;
+                vec![ModelEvent::SessionEnded {
+                    reason: "session finished".into(),
+                    close_code: None,
+                }]
+            }
+            S::ConversationItemCreated(_)
+            | S::ResponseContentPartAdded(_)
+            | S::ResponseContentPartDone(_) => vec![],
+            S::Unknown(map) => vec![ModelEvent::Unrecognized {
+                provider_type: map
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            }],
+        };
+        Ok(out)
+    }
+
+    /// The events for a close frame: the end of the session, unless
+    /// `session.finished` already said so.
+    pub fn decode_close(&mut self, code: Option<u16>, reason: &str) -> Vec<ModelEvent> {
+        if self.finished {
+            return vec![];
+        }
+        vec![ModelEvent::SessionEnded {
+            reason: reason.to_owned(),
+            close_code: code,
+        }]
+    }
+}
+
+/// Every PCM format name DashScope uses is 16-bit; input is 16 kHz.
+fn input_format(session: &Session) -> Option<AudioFormat> {
+    session
+        .input_audio_format
+        .as_deref()
+        .filter(|f| f.starts_with("pcm"))
+        .map(|_| AudioFormat::pcm16(INPUT_RATE))
+}
+
+/// Output is 24 kHz whatever the name (`pcm`, `pcm16`, `pcm24`).
+fn output_format(session: &Session) -> Option<AudioFormat> {
+    session
+        .output_audio_format
+        .as_deref()
+        .filter(|f| f.starts_with("pcm"))
+        .map(|_| AudioFormat::pcm16(OUTPUT_RATE))
+}
+
+/// How the encoder spells PCM formats: the protocol has changed names over
+/// time and which ones a model accepts is unconfirmed, so it is a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatNames {
+    /// `pcm16` in and out: what the official SDK sends by default.
+    #[default]
+    Pcm16,
+    /// `pcm` in and out: the newer documentation's spelling.
+    Pcm,
+}
+
+impl FormatNames {
+    fn input(self) -> &'static str {
+        match self {
+            FormatNames::Pcm16 => "pcm16",
+            FormatNames::Pcm => "pcm",
+        }
+    }
+
+    fn output(self) -> &'static str {
+        self.input()
+    }
+}
+
+/// Encodes normalised inputs as Qwen-Omni client events.
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    capabilities: Capabilities,
+    format_names: FormatNames,
+    next_event: u64,
+}
+
+impl Encoder {
+    /// An encoder for `model` (capabilities depend on the model family).
+    pub fn new(model: &str) -> Self {
+        Encoder {
+            capabilities: capabilities_for(model),
+            format_names: FormatNames::default(),
+            next_event: 0,
+        }
+    }
+
+    /// Chooses how PCM format names are spelled.
+    pub fn with_format_names(mut self, names: FormatNames) -> Self {
+        self.format_names = names;
+        self
+    }
+
+    /// What the model supports.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    /// A fresh client event id (`event_<32 hex>`, as the SDK sends).
+    fn event_id(&mut self) -> Option<String> {
+        self.next_event += 1;
+        Some(format!("event_{:032x}", self.next_event))
+    }
+
+    fn unsupported(&self, input: &'static str) -> EncodeError {
+        EncodeError::Unsupported {
+            input,
+            dialect: self.capabilities.dialect.clone(),
+        }
+    }
+
+    /// Turns one input into the client events that carry it.
+    pub fn encode(&mut self, input: &ClientInput) -> Result<Vec<ClientEvent>, EncodeError> {
+        let event_id = self.event_id();
+        let event = match input {
+            ClientInput::Session(config) => {
+                if let Some(format) = config.input_format {
+                    check_rate(format, INPUT_RATE)?;
+                }
+                ClientEvent::SessionUpdate(SessionUpdate {
+                    event_id,
+                    session: Some(Box::new(self.session(config))),
+                    ..Default::default()
+                })
+            }
+            ClientInput::Audio { pcm, sample_rate } => {
+                check_rate(AudioFormat::pcm16(*sample_rate), INPUT_RATE)?;
+                ClientEvent::InputAudioBufferAppend(AudioAppend {
+                    event_id,
+                    audio: pcm.to_base64(),
+                    ..Default::default()
+                })
+            }
+            ClientInput::CommitAudio => ClientEvent::InputAudioBufferCommit(Opaque {
+                event_id,
+                ..Default::default()
+            }),
+            ClientInput::ClearAudio => ClientEvent::InputAudioBufferClear(Opaque {
+                event_id,
+                ..Default::default()
+            }),
+            ClientInput::Text { text } => {
+                if !self.capabilities.text_input {
+                    return Err(self.unsupported("text input"));
+                }
+                ClientEvent::ConversationItemCreate(ItemCreate {
+                    event_id,
+                    item: Box::new(Item {
+                        kind: "message".into(),
+                        role: Some("user".into()),
+                        content: Some(vec![ContentPart {
+                            kind: "input_text".into(),
+                            text: Some(text.clone()),
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                })
+            }
+            ClientInput::Image { mime_type, data } => {
+                if !matches!(mime_type.as_str(), "image/jpeg" | "image/jpg") {
+                    return Err(self.unsupported("images other than JPEG"));
+                }
+                ClientEvent::InputImageBufferAppend(ImageAppend {
+                    event_id,
+                    image: data.to_base64(),
+                    ..Default::default()
+                })
+            }
+            ClientInput::ToolResult {
+                call_id, output, ..
+            } => {
+                if !self.capabilities.tool_calls {
+                    return Err(
+                        self.unsupported("tool results (this model has no function calling)")
+                    );
+                }
+                ClientEvent::ConversationItemCreate(ItemCreate {
+                    event_id,
+                    item: Box::new(Item {
+                        kind: "function_call_output".into(),
+                        call_id: Some(call_id.clone()),
+                        output: Some(output.clone()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                })
+            }
+            ClientInput::CreateResponse(options) => ClientEvent::ResponseCreate(ResponseCreate {
+                event_id,
+                response: response_overrides(options),
+                ..Default::default()
+            }),
+            ClientInput::CancelResponse { response_id } => {
+                ClientEvent::ResponseCancel(ResponseCancel {
+                    event_id,
+                    response_id: response_id.clone(),
+                    ..Default::default()
+                })
+            }
+            ClientInput::EndSession => ClientEvent::SessionFinish(Opaque {
+                event_id,
+                ..Default::default()
+            }),
+            ClientInput::Truncate { .. } => return Err(self.unsupported("truncation")),
+            ClientInput::Resume { .. } => return Err(self.unsupported("session resumption")),
+        };
+        Ok(vec![event])
+    }
+
+    fn session(&self, config: &SessionConfig) -> Session {
+        let modalities = config.output_modalities.as_deref().map(|m| {
+            if m.contains(&Modality::Audio) {
+                vec!["text".to_owned(), "audio".to_owned()]
+            } else {
+                vec!["text".to_owned()]
+            }
+        });
+        let tools = (!config.tools.is_empty()).then(|| {
+            config
+                .tools
+                .iter()
+                .map(|t| Tool {
+                    kind: Some("function".into()),
+                    function: Some(FunctionDef {
+                        name: Some(t.name.clone()),
+                        description: Some(t.description.clone()),
+                        parameters: Some(t.parameters.clone()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                })
+                .collect()
+        });
+        Session {
+            modalities,
+            voice: config.voice.clone(),
+            input_audio_format: config
+                .input_format
+                .map(|_| self.format_names.input().to_owned()),
+            output_audio_format: config
+                .output_format
+                .map(|_| self.format_names.output().to_owned()),
+            instructions: config.instructions.clone(),
+            input_audio_transcription: config
+                .input_transcription
+                .as_ref()
+                .map(|model| Some(json!({ "model": model }))),
+            turn_detection: config.turn_detection.as_ref().map(turn_detection_wire),
+            tools,
+            tool_choice: config.tool_choice.as_ref().map(|c| match c {
+                ToolChoice::Auto => json!("auto"),
+                ToolChoice::None => json!("none"),
+                ToolChoice::Required => json!("required"),
+                ToolChoice::Function(name) => {
+                    json!({"type": "function", "function": {"name": name}})
+                }
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+fn check_rate(format: AudioFormat, expected: u32) -> Result<(), EncodeError> {
+    if format.encoding != AudioEncoding::Pcm16 || format.sample_rate != expected {
+        return Err(EncodeError::SampleRate {
+            expected,
+            got: format.sample_rate,
+        });
+    }
+    Ok(())
+}
+
+fn turn_detection_wire(detection: &TurnDetection) -> Option<objects::TurnDetection> {
+    match detection {
+        TurnDetection::Manual => None,
+        TurnDetection::ServerVad {
+            threshold,
+            prefix_padding_ms,
+            silence_duration_ms,
+            create_response,
+            interrupt_response,
+        } => Some(objects::TurnDetection {
+            kind: "server_vad".into(),
+            threshold: *threshold,
+            prefix_padding_ms: *prefix_padding_ms,
+            silence_duration_ms: *silence_duration_ms,
+            create_response: *create_response,
+            interrupt_response: *interrupt_response,
+            ..Default::default()
+        }),
+        TurnDetection::SemanticVad {
+            eagerness,
+            create_response,
+            interrupt_response,
+        } => Some(objects::TurnDetection {
+            kind: "semantic_vad".into(),
+            eagerness: eagerness.clone(),
+            create_response: *create_response,
+            interrupt_response: *interrupt_response,
+            ..Default::default()
+        }),
+    }
+}
+
+fn response_overrides(options: &ResponseOptions) -> Option<Value> {
+    if options == &ResponseOptions::default() {
+        return None;
+    }
+    let mut map = serde_json::Map::new();
+    if let Some(instructions) = &options.instructions {
+        map.insert("instructions".into(), json!(instructions));
+    }
+    if let Some(m) = &options.output_modalities {
+        let names = if m.contains(&Modality::Audio) {
+            json!(["text", "audio"])
+        } else {
+            json!(["text"])
+        };
+        map.insert("modalities".into(), names);
+    }
+    Some(Value::Object(map))
+}
+
+/// The Qwen-Omni protocol as a [`RealtimeCodec`].
+#[derive(Debug, Clone)]
+pub struct DashScopeCodec {
+    encoder: Encoder,
+    decoder: Decoder,
+}
+
+impl DashScopeCodec {
+    /// A codec for a fresh session with `model`.
+    pub fn new(model: &str) -> Self {
+        DashScopeCodec {
+            encoder: Encoder::new(model),
+            decoder: Decoder::new(),
+        }
+    }
+}
+
+impl RealtimeCodec for DashScopeCodec {
+    fn capabilities(&self) -> Capabilities {
+        self.encoder.capabilities().clone()
+    }
+
+    fn encode(&mut self, input: &ClientInput) -> Result<Vec<WireFrame>, EncodeError> {
+        self.encoder
+            .encode(input)?
+            .iter()
+            .map(|event| Ok(WireFrame::Text(serde_json::to_string(event)?)))
+            .collect()
+    }
+
+    fn decode(&mut self, frame: &WireFrame) -> Result<Vec<ModelEvent>, DecodeError> {
+        match frame {
+            WireFrame::Text(text) => self.decoder.decode_text(text),
+            WireFrame::Binary(bytes) => {
+                let text = std::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8)?;
+                self.decoder.decode_text(text)
+            }
+            WireFrame::Close { code, reason } => Ok(self.decoder.decode_close(*code, reason)),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! DashScope Qwen-Omni realtime: wire types, the sans-IO codec, capabilities
+//! and a connect helper. See `shared/protocols/dashscope-omni-realtime.md`.
+
+pub mod codec;
+pub mod wire;
+
+pub use codec::{DashScopeCodec, Decoder, Encoder, FormatNames, DIALECT};
+
+use crate::capabilities::Capabilities;
+use crate::client::{ClientError, FrameTap, RealtimeClient};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Input audio rate: PCM16 mono at 16 kHz.
+pub const INPUT_RATE: u32 = 16_000;
+/// Output audio rate: PCM16 mono at 24 kHz.
+pub const OUTPUT_RATE: u32 = 24_000;
+/// The hosted endpoint (China region).
+pub const DEFAULT_URL: &str = "wss://dashscope.aliyuncs.com/api-ws/v1/realtime";
+
+/// What Qwen-Omni realtime supports for `model`.
+///
+/// Text input is declared unsupported: the protocol notes list
+/// `conversation.item.create` text turns as unconfirmed per model, and the
+/// reference agent framework treats the dialect as audio-only. Function calling
+/// exists only on the 3.5 family.
+pub fn capabilities_for(model: &str) -> Capabilities {
+    Capabilities {
+        dialect: codec::DIALECT.to_owned(),
+        text_input: false,
+        image_input: true,
+        truncation: false,
+        server_vad: true,
+        manual_turns: true,
+        tool_calls: model.contains("3.5"),
+        response_after_tool_result: true,
+        resumption: false,
+        input_sample_rate: INPUT_RATE,
+        output_sample_rate: OUTPUT_RATE,
+        max_session_secs: Some(120 * 60),
+    }
+}
+
+/// Where and how to open a Qwen-Omni session.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Endpoint without a query string (the model is appended as `?model=`).
+    pub url: String,
+    /// API key, sent as `Authorization: Bearer`.
+    pub api_key: Option<String>,
+    /// Model (`qwen3-omni-flash-realtime`, `qwen3.5-omni-plus-realtime`, …).
+    pub model: String,
+    /// Optional `X-DashScope-WorkSpace`.
+    pub workspace: Option<String>,
+    /// Extra query parameters (a replaying mock reads `cassette`).
+    pub extra_query: Vec<(String, String)>,
+}
+
+impl ConnectOptions {
+    /// Options for `model` at `url`.
+    pub fn new(url: impl Into<String>, model: impl Into<String>) -> Self {
+        ConnectOptions {
+            url: url.into(),
+            api_key: None,
+            model: model.into(),
+            workspace: None,
+            extra_query: Vec::new(),
+        }
+    }
+
+    /// Sets the API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_query.push((key.into(), value.into()));
+        self
+    }
+
+    /// The full session URL.
+    pub fn full_url(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("model", &self.model);
+        for (key, value) in &self.extra_query {
+            query.append_pair(key, value);
+        }
+        format!("{}?{}", self.url.trim_end_matches('/'), query.finish())
+    }
+
+    /// The WebSocket handshake request.
+    pub fn request(&self) -> Result<http::Request<()>, ClientError> {
+        let mut request = self
+            .full_url()
+            .into_client_request()
+            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        let headers = request.headers_mut();
+        if let Some(key) = &self.api_key {
+            let value = http::HeaderValue::from_str(&format!("Bearer {key}"))
+                .map_err(|e| ClientError::InvalidRequest(format!("API key: {e}")))?;
+            headers.insert(http::header::AUTHORIZATION, value);
+        }
+        if let Some(workspace) = &self.workspace {
+            let value = http::HeaderValue::from_str(workspace)
+                .map_err(|e| ClientError::InvalidRequest(format!("workspace: {e}")))?;
+            headers.insert("x-dashscope-workspace", value);
+        }
+        Ok(request)
+    }
+}
+
+/// Opens a Qwen-Omni session, optionally logging raw frames to `tap`.
+pub async fn connect(
+    options: &ConnectOptions,
+    tap: Option<FrameTap>,
+) -> Result<RealtimeClient, ClientError> {
+    RealtimeClient::connect_with_tap(
+        options.request()?,
+        Box::new(DashScopeCodec::new(&options.model)),
+        tap,
+    )
+    .await
+}
