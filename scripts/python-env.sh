@@ -85,6 +85,7 @@ log "installing pinned requirements from $req"
 # Sanity: the SDK and the modules the harness uses import cleanly.
 "$vpy" - >&2 <<'PY' || die "installed environment failed the import check"
 import openai, pydantic, websockets
+import dashscope.audio.qwen_omni
 from openai.types.realtime import RealtimeServerEvent  # noqa: F401  (GA)
 from openai.types.beta.realtime import RealtimeServerEvent as _B  # noqa: F401  (beta)
 print(f"python-env: openai {openai.__version__}, pydantic {pydantic.VERSION}, websockets {websockets.__version__}")

@@ -1,9 +1,8 @@
 //! How a mock server is configured: engine, auth, limits, speed.
 
-use crate::openai::replay::ReplayScript;
 use crate::openai::respond::ResponderConfig;
+use crate::replay::ReplayScript;
 use std::sync::Arc;
-use understudy_adapters::openai::Dialect;
 
 /// Largest client frame accepted by default: the SDK documents 15 MiB per append.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 15 * 1024 * 1024;
@@ -40,11 +39,7 @@ impl ReplayLibrary {
 
     /// Picks the cassette for a session: the one named (by `?cassette=` or the
     /// `X-Understudy-Cassette` header), else the first one of the session's dialect.
-    pub fn select(
-        &self,
-        name: Option<&str>,
-        dialect: Dialect,
-    ) -> Result<Arc<ReplayScript>, String> {
+    pub fn select(&self, name: Option<&str>, dialect: &str) -> Result<Arc<ReplayScript>, String> {
         match name {
             Some(name) => self
                 .scripts

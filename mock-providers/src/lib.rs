@@ -28,14 +28,17 @@ pub mod config;
 pub mod engine;
 pub mod journal;
 pub mod openai;
+pub mod protocol;
+pub mod replay;
 pub mod server;
+pub mod session;
 pub mod timeline;
 pub mod vad;
 
 pub use config::{Auth, EngineConfig, MockConfig, ReplayLibrary, DEFAULT_MAX_FRAME_BYTES};
 pub use journal::{EntryKind, Journal, JournalEntry, SessionJournal};
-pub use openai::replay::ReplayScript;
 pub use openai::respond::ResponderConfig;
+pub use replay::ReplayScript;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -63,7 +66,15 @@ pub enum MockError {
     Voice(String),
     /// A cassette cannot be replayed.
     #[error(transparent)]
-    Script(#[from] openai::replay::ScriptError),
+    Script(#[from] replay::ScriptError),
+    /// No mock dialect speaks the cassette's dialect.
+    #[error("cassette `{name}`: this build has no mock for dialect `{dialect}`")]
+    UnknownDialect {
+        /// Cassette name.
+        name: String,
+        /// Its dialect.
+        dialect: String,
+    },
 }
 
 /// The bundled voice as PCM16 samples at 24 kHz.
@@ -82,6 +93,22 @@ pub fn bundled_voice() -> Result<Arc<[i16]>, MockError> {
         .map(|p| i16::from_le_bytes([p[0], p[1]]))
         .collect();
     Ok(samples.into())
+}
+
+/// Prepares a cassette for replay by the mock dialect its header names.
+pub fn replay_script(name: &str, cassette: &Cassette) -> Result<ReplayScript, MockError> {
+    let dialect = cassette.header.dialect.as_str();
+    match dialect.parse::<understudy_adapters::openai::Dialect>() {
+        Ok(dialect) => Ok(ReplayScript::from_cassette(
+            name,
+            cassette,
+            &openai::OpenAiProtocol { dialect },
+        )?),
+        Err(_) => Err(MockError::UnknownDialect {
+            name: name.to_owned(),
+            dialect: dialect.to_owned(),
+        }),
+    }
 }
 
 /// A running mock provider server. Dropping it shuts it down.
@@ -164,7 +191,7 @@ impl MockServerBuilder {
     pub fn replay(mut self, cassettes: &[(String, Cassette)]) -> Result<Self, MockError> {
         let scripts = cassettes
             .iter()
-            .map(|(name, c)| ReplayScript::from_cassette(name, c))
+            .map(|(name, c)| replay_script(name, c))
             .collect::<Result<Vec<_>, _>>()?;
         self.engine = Some(EngineConfig::Replay(ReplayLibrary::new(scripts)));
         Ok(self)

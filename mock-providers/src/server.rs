@@ -3,7 +3,9 @@
 use crate::config::{Auth, EngineConfig, MockConfig};
 use crate::engine::SessionEngine;
 use crate::journal::Journal;
-use crate::openai::{self, replay::Replayer, respond::Responder, SessionContext};
+use crate::openai::{respond::Responder, OpenAiProtocol};
+use crate::replay::Replayer;
+use crate::session::{self, SessionContext};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
@@ -108,7 +110,10 @@ fn openai_upgrade(
         Auth::Keys(keys) => key.is_some_and(|k| keys.contains(&k)),
     };
     let number = state.sessions.fetch_add(1, Ordering::Relaxed) + 1;
-    let engine: Result<Box<dyn SessionEngine>, String> = match &state.config.engine {
+    let engine: Result<
+        Box<dyn SessionEngine<understudy_adapters::openai::wire::ClientEvent>>,
+        String,
+    > = match &state.config.engine {
         EngineConfig::Respond(config) => {
             let mut config = config.clone();
             config.speed = state.config.speed;
@@ -121,9 +126,11 @@ fn openai_upgrade(
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned)
             });
-            library.select(wanted.as_deref(), dialect).map(|script| {
-                Box::new(Replayer::new(script, state.config.speed)) as Box<dyn SessionEngine>
-            })
+            library
+                .select(wanted.as_deref(), dialect.name())
+                .map(|script| {
+                    Box::new(Replayer::new(script, state.config.speed)) as Box<dyn SessionEngine<_>>
+                })
         }
     };
     let max_frame_bytes = state.config.max_frame_bytes;
@@ -148,17 +155,17 @@ fn openai_upgrade(
                 Ok(engine) => {
                     let session = journal.open(dialect.name(), &model, &engine.label());
                     let ctx = SessionContext {
-                        dialect,
                         journal,
                         session,
                         max_frame_bytes,
                         authorised,
                     };
-                    openai::run_session(socket, ctx, engine).await;
+                    session::run_session(socket, ctx, Arc::new(OpenAiProtocol { dialect }), engine)
+                        .await;
                 }
                 Err(problem) => {
                     let session = journal.open(dialect.name(), &model, "replay:none");
-                    openai::refuse(socket, &journal, session, &problem).await;
+                    session::refuse(socket, &journal, session, &problem).await;
                 }
             }
         })

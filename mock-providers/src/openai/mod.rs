@@ -1,165 +1,87 @@
-//! The OpenAI Realtime dialects of the mock: route, auth, validation and the
-//! session loop that drives an engine over a real WebSocket.
+//! The OpenAI Realtime dialects of the mock (GA and beta): validation, the
+//! provider's error and auth-failure shapes, and the respond engine.
 
-pub mod replay;
 pub mod reply;
 pub mod respond;
 pub mod validate;
 
-use crate::engine::SessionEngine;
-use crate::journal::{EntryKind, Journal, JournalEntry};
+use crate::protocol::{base64_pcm16_ms, item_key, FrameError, FrameSummary, Protocol};
+use crate::session::rand_suffix;
 use crate::timeline::Outgoing;
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use serde_json::json;
-use tokio::time::Instant;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use understudy_adapters::openai::wire::ClientEvent;
 use understudy_adapters::openai::Dialect;
-use validate::{parse_client_frame, FrameError};
 
 /// Close code the hosted service uses after an `invalid_api_key` error.
 pub const CLOSE_INVALID_API_KEY: u16 = 3000;
 
-/// Everything one session needs besides its engine.
-pub struct SessionContext {
-    /// Dialect chosen from the handshake.
+/// Input audio rate of both dialects.
+pub const INPUT_RATE: u32 = 24_000;
+
+/// OpenAI Realtime in one dialect, as the session loop sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenAiProtocol {
+    /// GA or beta.
     pub dialect: Dialect,
-    /// Journal to write to, and this session's number in it.
-    pub journal: Journal,
-    /// Session number in the journal.
-    pub session: u64,
-    /// Largest client frame accepted, in bytes.
-    pub max_frame_bytes: usize,
-    /// Whether the client's key was accepted.
-    pub authorised: bool,
 }
 
-/// Runs one session until either side closes.
-pub async fn run_session(
-    mut socket: WebSocket,
-    ctx: SessionContext,
-    mut engine: Box<dyn SessionEngine>,
-) {
-    let started = Instant::now();
-    let log = |kind: EntryKind, label: &str, detail: String| {
-        ctx.journal.record(
-            ctx.session,
-            JournalEntry {
-                t_ms: started.elapsed().as_millis() as u64,
-                kind,
-                label: label.to_owned(),
-                detail,
-            },
-        );
-    };
-    if !ctx.authorised {
+impl Protocol for OpenAiProtocol {
+    type Event = ClientEvent;
+
+    fn name(&self) -> &str {
+        self.dialect.name()
+    }
+
+    fn parse(&self, text: &str, max_frame_bytes: usize) -> Result<ClientEvent, FrameError> {
+        validate::parse_client_frame(text, self.dialect, max_frame_bytes)
+    }
+
+    fn summarise(&self, event: &ClientEvent) -> FrameSummary {
+        let (key, audio_ms) = match event {
+            ClientEvent::ConversationItemCreate(create) => (
+                item_key(&create.item.kind, create.item.role.as_deref()),
+                None,
+            ),
+            ClientEvent::InputAudioBufferAppend(append) => (
+                Value::Null,
+                Some(base64_pcm16_ms(&append.audio, INPUT_RATE)),
+            ),
+            _ => (Value::Null, None),
+        };
+        FrameSummary {
+            event_type: event.event_type().to_owned(),
+            key,
+            audio_ms,
+        }
+    }
+
+    fn error_frame(&self, rejection: &FrameError) -> String {
+        error_frame(
+            rejection.code,
+            &rejection.message,
+            rejection.param.as_deref(),
+            rejection.event_id.as_deref(),
+        )
+    }
+
+    fn auth_failure(&self) -> Vec<Outgoing> {
         let error = error_frame(
             "invalid_api_key",
             "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
             None,
             None,
         );
-        log(EntryKind::Server, "error", error.clone());
-        let _ = socket.send(Message::Text(error.into())).await;
-        let _ = socket
-            .send(Message::Close(Some(CloseFrame {
+        vec![
+            Outgoing::Text {
+                event_type: Arc::from("error"),
+                text: Arc::from(error),
+            },
+            Outgoing::Close {
                 code: CLOSE_INVALID_API_KEY,
                 reason: "invalid_request_error.invalid_api_key".into(),
-            })))
-            .await;
-        ctx.journal.close(ctx.session);
-        return;
-    }
-    engine.on_connect(Instant::now());
-    'session: loop {
-        for note in engine.take_notes() {
-            log(EntryKind::Note, &note.label, note.detail);
-        }
-        for frame in engine.pop_due(Instant::now()) {
-            match frame {
-                Outgoing::Text { event_type, text } => {
-                    log(EntryKind::Server, &event_type, summarise(&text));
-                    if socket
-                        .send(Message::Text(text.as_ref().into()))
-                        .await
-                        .is_err()
-                    {
-                        log(
-                            EntryKind::Note,
-                            "disconnect",
-                            "client went away mid-stream".into(),
-                        );
-                        break 'session;
-                    }
-                }
-                Outgoing::Close { code, reason } => {
-                    log(EntryKind::Server, "close", format!("{code} {reason}"));
-                    let _ = socket
-                        .send(Message::Close(Some(CloseFrame {
-                            code,
-                            reason: reason.into(),
-                        })))
-                        .await;
-                    break 'session;
-                }
-            }
-        }
-        let deadline = engine.next_deadline();
-        tokio::select! {
-            message = socket.recv() => {
-                let text = match message {
-                    None => {
-                        log(EntryKind::Note, "disconnect", "client went away".into());
-                        break;
-                    }
-                    Some(Err(error)) => {
-                        log(EntryKind::Note, "disconnect", format!("socket error: {error}"));
-                        break;
-                    }
-                    Some(Ok(Message::Close(close))) => {
-                        let detail = close.map(|c| format!("{} {}", c.code, c.reason)).unwrap_or_default();
-                        log(EntryKind::Client, "close", detail);
-                        break;
-                    }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Ok(Message::Binary(bytes))) => {
-                        log(EntryKind::Client, "binary", format!("{} bytes", bytes.len()));
-                        let error = error_frame("invalid_event", "Binary frames are not supported: send each event as a JSON text frame.", None, None);
-                        log(EntryKind::Server, "error", error.clone());
-                        if socket.send(Message::Text(error.into())).await.is_err() {
-                            break;
-                        }
-                        continue;
-                    }
-                    Some(Ok(Message::Text(text))) => text,
-                };
-                let now = Instant::now();
-                match parse_client_frame(text.as_str(), ctx.dialect, ctx.max_frame_bytes) {
-                    Ok(event) => {
-                        log(EntryKind::Client, event.event_type(), summarise(text.as_str()));
-                        engine.on_client_event(&event, now);
-                    }
-                    Err(rejection) => {
-                        log(EntryKind::Client, "invalid", summarise(text.as_str()));
-                        let error = rejection_frame(&rejection);
-                        log(EntryKind::Server, "error", error.clone());
-                        if socket.send(Message::Text(error.into())).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-            _ = sleep_until(deadline), if deadline.is_some() => {}
-        }
-    }
-    for note in engine.take_notes() {
-        log(EntryKind::Note, &note.label, note.detail);
-    }
-    ctx.journal.close(ctx.session);
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+            },
+        ]
     }
 }
 
@@ -182,76 +104,4 @@ pub fn error_frame(
         }
     })
     .to_string()
-}
-
-fn rejection_frame(rejection: &FrameError) -> String {
-    error_frame(
-        rejection.code,
-        &rejection.message,
-        rejection.param.as_deref(),
-        rejection.event_id.as_deref(),
-    )
-}
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(1);
-    COUNTER.fetch_add(1, Ordering::Relaxed)
-}
-
-/// A frame for the journal: audio payloads replaced by their size.
-fn summarise(text: &str) -> String {
-    const LIMIT: usize = 512;
-    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(text) else {
-        return text.chars().take(LIMIT).collect();
-    };
-    if let Some(map) = value.as_object_mut() {
-        for key in ["audio", "delta"] {
-            let is_audio_event = map
-                .get("type")
-                .and_then(|t| t.as_str())
-                .is_some_and(|t| t.ends_with("append") || t.ends_with("audio.delta"));
-            if is_audio_event {
-                if let Some(serde_json::Value::String(s)) = map.get(key) {
-                    let summary = format!("<{} base64 chars>", s.len());
-                    map.insert(key.into(), summary.into());
-                }
-            }
-        }
-    }
-    let text = value.to_string();
-    if text.len() > LIMIT {
-        let cut: String = text.chars().take(LIMIT).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
-
-/// Ends a session that cannot be served (no cassette for it): a `server_error`
-/// event, then close 1011, as the hosted service does on internal failures.
-pub async fn refuse(mut socket: WebSocket, journal: &Journal, session: u64, problem: &str) {
-    let error = json!({
-        "type": "error",
-        "event_id": format!("event_err{:012x}", rand_suffix()),
-        "error": {"type": "server_error", "code": "no_cassette", "message": problem, "param": null, "event_id": null}
-    })
-    .to_string();
-    journal.record(
-        session,
-        JournalEntry {
-            t_ms: 0,
-            kind: EntryKind::Note,
-            label: "refused".into(),
-            detail: problem.to_owned(),
-        },
-    );
-    let _ = socket.send(Message::Text(error.into())).await;
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code: 1011,
-            reason: "no cassette for this session".into(),
-        })))
-        .await;
-    journal.close(session);
 }

@@ -10,6 +10,7 @@
 
 use super::reply::{decide, Reply};
 use crate::engine::{Note, SessionEngine};
+use crate::protocol::FrameSummary;
 use crate::timeline::{Outgoing, Timeline};
 use crate::vad::{EnergyVad, VadConfig, VadEvent};
 use serde_json::{json, Value};
@@ -921,7 +922,7 @@ impl Responder {
     }
 }
 
-impl SessionEngine for Responder {
+impl SessionEngine<ClientEvent> for Responder {
     fn label(&self) -> String {
         "respond".into()
     }
@@ -960,7 +961,7 @@ impl SessionEngine for Responder {
         }
     }
 
-    fn on_client_event(&mut self, event: &ClientEvent, now: Instant) {
+    fn on_client_event(&mut self, event: &ClientEvent, _summary: &FrameSummary, now: Instant) {
         let event_id = event.event_id().map(str::to_owned);
         let event_id = event_id.as_deref();
         match event {

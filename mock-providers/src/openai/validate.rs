@@ -7,6 +7,7 @@
 //! where the hosted code is unconfirmed (oversized frames, bad base64) the code
 //! chosen here is listed in `FrameError::code` docs and the README.
 
+use crate::protocol::{check_envelope, serde_rejection, FrameError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -51,111 +52,34 @@ const BETA_SESSION_FIELDS: &[&str] = &[
     "include",
 ];
 
-/// A client frame the server refuses, and how it says so.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FrameError {
-    /// Error code: `invalid_event` (not JSON, no `type`), `invalid_value`
-    /// (unknown type, bad base64 audio), `missing_required_parameter`,
-    /// `unknown_parameter`, `invalid_type`, or `message_too_large` (frame over
-    /// the configured limit; the hosted code for this is unconfirmed).
-    pub code: &'static str,
-    /// Human-readable message, OpenAI style.
-    pub message: String,
-    /// Dotted path of the offending parameter.
-    pub param: Option<String>,
-    /// The client's `event_id`, when it could be read.
-    pub event_id: Option<String>,
-}
-
-impl FrameError {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
-        FrameError {
-            code,
-            message: message.into(),
-            param: None,
-            event_id: None,
-        }
-    }
-
-    fn param(mut self, param: impl Into<String>) -> Self {
-        self.param = Some(param.into());
-        self
-    }
-}
-
 /// Parses and checks one text frame from the client.
 pub fn parse_client_frame(
     text: &str,
     dialect: Dialect,
     max_frame_bytes: usize,
 ) -> Result<ClientEvent, FrameError> {
-    if text.len() > max_frame_bytes {
-        return Err(FrameError::new(
-            "message_too_large",
-            format!(
-                "The event is {} bytes, which is more than the maximum of {max_frame_bytes} bytes.",
-                text.len()
-            ),
-        ));
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        FrameError::new(
-            "invalid_event",
-            format!("The event is not valid JSON: {e}."),
-        )
-    })?;
-    let Value::Object(map) = value else {
-        return Err(FrameError::new(
-            "invalid_event",
-            "The event must be a JSON object.",
-        ));
-    };
+    let known = dialect_types(dialect);
+    let (event_type, map) = check_envelope(text, max_frame_bytes, &known)?;
     let event_id = map
         .get("event_id")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    check_object(map, dialect).map_err(|mut e| {
+    check_object(&event_type, map, dialect).map_err(|mut e| {
         e.event_id = event_id;
         e
     })
 }
 
-fn check_object(map: Map<String, Value>, dialect: Dialect) -> Result<ClientEvent, FrameError> {
-    let event_type = match map.get("type") {
-        None => {
-            return Err(FrameError::new(
-                "invalid_event",
-                "The 'type' field is missing.",
-            ))
-        }
-        Some(Value::String(t)) => t.clone(),
-        Some(_) => {
-            return Err(FrameError::new(
-                "invalid_type",
-                "Invalid type for 'type': expected a string.",
-            )
-            .param("type"))
-        }
-    };
-    let allowed = dialect_types(dialect);
-    if !allowed.contains(&event_type.as_str()) {
-        return Err(FrameError::new(
-            "invalid_value",
-            format!(
-                "Invalid value: '{event_type}'. Supported values are: {}.",
-                allowed
-                    .iter()
-                    .map(|t| format!("'{t}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-        .param("type"));
-    }
+fn check_object(
+    event_type: &str,
+    map: Map<String, Value>,
+    dialect: Dialect,
+) -> Result<ClientEvent, FrameError> {
     if event_type == "session.update" {
         check_session(map.get("session"), dialect)?;
     }
-    let event: ClientEvent = serde_json::from_value(Value::Object(map)).map_err(serde_error)?;
+    let event: ClientEvent =
+        serde_json::from_value(Value::Object(map)).map_err(|e| serde_rejection(&e))?;
     check_event(&event)?;
     Ok(event)
 }
@@ -246,23 +170,6 @@ fn known_top_level_fields(event_type: &str) -> &'static [&'static str] {
         "response.cancel" => &["type", "event_id", "response_id"],
         _ => &["type", "event_id"],
     }
-}
-
-fn serde_error(error: serde_json::Error) -> FrameError {
-    let text = error.to_string();
-    // serde reports "<type>: missing field `x`" / "invalid type: … expected …".
-    if let Some(field) = text
-        .split("missing field `")
-        .nth(1)
-        .and_then(|rest| rest.split('`').next())
-    {
-        return FrameError::new(
-            "missing_required_parameter",
-            format!("Missing required parameter: '{field}'."),
-        )
-        .param(field.to_owned());
-    }
-    FrameError::new("invalid_value", format!("Invalid event: {text}."))
 }
 
 #[cfg(test)]

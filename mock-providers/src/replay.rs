@@ -14,19 +14,14 @@
 //! Client frames that the recording shows were malformed are dropped with their
 //! answers: the transport's validator answers those live, the same way.
 
-use super::validate::parse_client_frame;
 use crate::engine::{Note, SessionEngine};
+use crate::protocol::{FrameSummary, Protocol};
 use crate::timeline::{Outgoing, Timeline};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-use understudy_adapters::openai::wire::ClientEvent;
-use understudy_adapters::openai::Dialect;
 use understudy_fixtures::{Cassette, Direction, FrameBody};
-
-/// Input audio rate of both OpenAI dialects.
-const RATE: f64 = 24_000.0;
 
 /// What makes a step's frames go out.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,39 +56,43 @@ pub struct Step {
 pub struct ReplayScript {
     /// Cassette name (for the journal and for selection).
     pub name: String,
-    /// Dialect the cassette speaks.
-    pub dialect: Dialect,
+    /// Dialect the cassette speaks (`openai-ga`, `dashscope-omni`, …).
+    pub dialect: String,
     /// Model recorded in the header.
     pub model: String,
     /// The steps, in recorded order.
     pub steps: Vec<Step>,
 }
 
-/// Why a cassette cannot be replayed by the OpenAI mock.
+/// Why a cassette cannot be replayed by a dialect.
 #[derive(Debug, thiserror::Error)]
 pub enum ScriptError {
-    /// The cassette is for another provider or dialect.
-    #[error("cassette `{name}` is for dialect `{dialect}`, not an OpenAI dialect")]
+    /// The cassette is for another dialect.
+    #[error("cassette `{name}` is for dialect `{dialect}`, not `{wanted}`")]
     WrongDialect {
         /// Cassette name.
         name: String,
         /// Its dialect.
         dialect: String,
+        /// The dialect asked to replay it.
+        wanted: String,
     },
 }
 
 impl ReplayScript {
-    /// Prepares `cassette` (named `name`) for replay.
-    pub fn from_cassette(name: &str, cassette: &Cassette) -> Result<Self, ScriptError> {
-        let dialect: Dialect =
-            cassette
-                .header
-                .dialect
-                .parse()
-                .map_err(|_| ScriptError::WrongDialect {
-                    name: name.to_owned(),
-                    dialect: cassette.header.dialect.clone(),
-                })?;
+    /// Prepares `cassette` (named `name`) for replay by `protocol`.
+    pub fn from_cassette<P: Protocol>(
+        name: &str,
+        cassette: &Cassette,
+        protocol: &P,
+    ) -> Result<Self, ScriptError> {
+        if cassette.header.dialect != protocol.name() {
+            return Err(ScriptError::WrongDialect {
+                name: name.to_owned(),
+                dialect: cassette.header.dialect.clone(),
+                wanted: protocol.name().to_owned(),
+            });
+        }
         let mut steps = vec![Step {
             trigger: Trigger::Connect,
             frames: vec![],
@@ -105,8 +104,8 @@ impl ReplayScript {
             match (frame.dir, &frame.body) {
                 (Direction::ClientToServer, FrameBody::Text(_)) => {
                     let text = frame.json().map(Value::to_string).unwrap_or_default();
-                    let event = match parse_client_frame(&text, dialect, usize::MAX) {
-                        Ok(event) => event,
+                    let summary = match protocol.parse(&text, usize::MAX) {
+                        Ok(event) => protocol.summarise(&event),
                         Err(_) => {
                             // Answered live by the validator; drop the recorded answer.
                             skipping_answer = true;
@@ -115,8 +114,8 @@ impl ReplayScript {
                     };
                     skipping_answer = false;
                     anchor_us = frame.t_us;
-                    if let ClientEvent::InputAudioBufferAppend(append) = &event {
-                        audio_ms += base64_audio_ms(&append.audio);
+                    if let Some(ms) = summary.audio_ms {
+                        audio_ms += ms;
                         match steps.last_mut() {
                             Some(Step {
                                 trigger: Trigger::Audio { ms },
@@ -130,8 +129,8 @@ impl ReplayScript {
                     } else {
                         steps.push(Step {
                             trigger: Trigger::Client {
-                                event_type: event.event_type().to_owned(),
-                                key: key_fields(&event),
+                                event_type: summary.event_type,
+                                key: summary.key,
                             },
                             frames: vec![],
                         });
@@ -173,28 +172,10 @@ impl ReplayScript {
         }
         Ok(ReplayScript {
             name: name.to_owned(),
-            dialect,
+            dialect: protocol.name().to_owned(),
             model: cassette.header.model.clone(),
             steps,
         })
-    }
-}
-
-/// Milliseconds of PCM16 at 24 kHz in a base64 string, without decoding it.
-fn base64_audio_ms(encoded: &str) -> f64 {
-    let padding = encoded.bytes().rev().take_while(|b| *b == b'=').count();
-    let bytes = (encoded.len() / 4 * 3).saturating_sub(padding);
-    (bytes / 2) as f64 * 1000.0 / RATE
-}
-
-/// The fields a client event is matched on besides its type.
-fn key_fields(event: &ClientEvent) -> Value {
-    match event {
-        ClientEvent::ConversationItemCreate(create) => serde_json::json!({
-            "item.type": create.item.kind,
-            "item.role": create.item.role,
-        }),
-        _ => Value::Null,
     }
 }
 
@@ -249,7 +230,7 @@ impl Replayer {
     }
 }
 
-impl SessionEngine for Replayer {
+impl<E> SessionEngine<E> for Replayer {
     fn label(&self) -> String {
         format!("replay:{}", self.script.name)
     }
@@ -258,14 +239,14 @@ impl SessionEngine for Replayer {
         self.fire(0, now);
     }
 
-    fn on_client_event(&mut self, event: &ClientEvent, now: Instant) {
-        if let ClientEvent::InputAudioBufferAppend(append) = event {
-            self.audio_ms += base64_audio_ms(&append.audio);
+    fn on_client_event(&mut self, _event: &E, summary: &FrameSummary, now: Instant) {
+        if let Some(ms) = summary.audio_ms {
+            self.audio_ms += ms;
             self.fire_reached_audio(now);
             return;
         }
-        let wanted_type = event.event_type();
-        let key = key_fields(event);
+        let wanted_type = summary.event_type.as_str();
+        let key = summary.key.clone();
         let next_client = self.script.steps[self.cursor..]
             .iter()
             .position(|s| matches!(s.trigger, Trigger::Client { .. }))
@@ -324,8 +305,21 @@ impl SessionEngine for Replayer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::openai::OpenAiProtocol;
     use serde_json::json;
+    use understudy_adapters::openai::wire::ClientEvent;
+    use understudy_adapters::openai::Dialect;
     use understudy_fixtures::{Frame, Header, Origin};
+
+    const GA: OpenAiProtocol = OpenAiProtocol {
+        dialect: Dialect::Ga,
+    };
+    type Engine = dyn SessionEngine<ClientEvent>;
+
+    fn feed(r: &mut Replayer, event: &ClientEvent, now: Instant) {
+        let summary = GA.summarise(event);
+        (r as &mut Engine).on_client_event(event, &summary, now);
+    }
 
     fn cassette() -> Cassette {
         let mut c = Cassette::new(Header::new(
@@ -386,7 +380,7 @@ mod tests {
 
     #[test]
     fn script_groups_frames_under_their_triggers_and_drops_invalid_exchanges() {
-        let script = ReplayScript::from_cassette("t", &cassette()).unwrap();
+        let script = ReplayScript::from_cassette("t", &cassette(), &GA).unwrap();
         let triggers: Vec<&Trigger> = script.steps.iter().map(|s| &s.trigger).collect();
         assert_eq!(triggers.len(), 3);
         assert_eq!(*triggers[0], Trigger::Connect);
@@ -412,12 +406,12 @@ mod tests {
 
     #[tokio::test]
     async fn frames_go_out_at_their_offsets_from_the_trigger_scaled_by_speed() {
-        let script = Arc::new(ReplayScript::from_cassette("t", &cassette()).unwrap());
+        let script = Arc::new(ReplayScript::from_cassette("t", &cassette(), &GA).unwrap());
         let mut r = Replayer::new(script, 2.0);
         let t0 = Instant::now();
-        r.on_connect(t0);
+        (&mut r as &mut Engine).on_connect(t0);
         assert_eq!(
-            types(&r.pop_due(t0 + Duration::from_micros(500))),
+            types(&(&mut r as &mut Engine).pop_due(t0 + Duration::from_micros(500))),
             ["session.created"]
         );
         // Audio is matched by amount, not by chunking: one bigger append fires the step.
@@ -425,19 +419,22 @@ mod tests {
             json!({"type":"input_audio_buffer.append","audio":"AAAAAAAAAAA="}),
         )
         .unwrap();
-        r.on_client_event(&append, t0 + Duration::from_millis(10));
+        feed(&mut r, &append, t0 + Duration::from_millis(10));
         assert_eq!(
-            types(&r.pop_due(t0 + Duration::from_millis(13))),
+            types(&(&mut r as &mut Engine).pop_due(t0 + Duration::from_millis(13))),
             ["input_audio_buffer.speech_started"]
         );
         let create: ClientEvent = serde_json::from_value(json!({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"other words"}]}})).unwrap();
         let t1 = t0 + Duration::from_millis(100);
-        r.on_client_event(&create, t1);
+        feed(&mut r, &create, t1);
         assert_eq!(
-            types(&r.pop_due(t1 + Duration::from_micros(50))),
+            types(&(&mut r as &mut Engine).pop_due(t1 + Duration::from_micros(50))),
             ["conversation.item.added"]
         );
-        assert_eq!(r.next_deadline(), Some(t1 + Duration::from_millis(25)));
+        assert_eq!(
+            (&mut r as &mut Engine).next_deadline(),
+            Some(t1 + Duration::from_millis(25))
+        );
     }
 
     #[test]
@@ -452,7 +449,7 @@ mod tests {
                 json!({"type":"session.update","session":{"type":"realtime"}}),
             ),
         );
-        let script = ReplayScript::from_cassette("t", &c).unwrap();
+        let script = ReplayScript::from_cassette("t", &c, &GA).unwrap();
         assert_eq!(script.steps[0].trigger, Trigger::Connect);
         assert_eq!(
             types(
@@ -472,19 +469,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_later_step_never_overtakes_an_earlier_one() {
-        let script = Arc::new(ReplayScript::from_cassette("t", &cassette()).unwrap());
+        let script = Arc::new(ReplayScript::from_cassette("t", &cassette(), &GA).unwrap());
         let mut r = Replayer::new(script, 1.0);
         let t0 = Instant::now();
-        r.on_connect(t0); // session.created due at t0 + 1 ms
-                          // The client's event arrives at once; its answer is recorded 0.1 ms after it.
+        (&mut r as &mut Engine).on_connect(t0); // session.created due at t0 + 1 ms
+                                                // The client's event arrives at once; its answer is recorded 0.1 ms after it.
         let create: ClientEvent = serde_json::from_value(json!({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[]}})).unwrap();
         let append: ClientEvent = serde_json::from_value(
             json!({"type":"input_audio_buffer.append","audio":"AAAAAAAAAAA="}),
         )
         .unwrap();
-        r.on_client_event(&append, t0);
-        r.on_client_event(&create, t0);
-        let order = types(&r.pop_due(t0 + Duration::from_secs(1)));
+        feed(&mut r, &append, t0);
+        feed(&mut r, &create, t0);
+        let order = types(&(&mut r as &mut Engine).pop_due(t0 + Duration::from_secs(1)));
         assert_eq!(
             order,
             [
@@ -498,16 +495,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_mismatched_event_is_noted_and_not_answered() {
-        let script = Arc::new(ReplayScript::from_cassette("t", &cassette()).unwrap());
+        let script = Arc::new(ReplayScript::from_cassette("t", &cassette(), &GA).unwrap());
         let mut r = Replayer::new(script, 1.0);
         let t0 = Instant::now();
-        r.on_connect(t0);
-        r.pop_due(t0 + Duration::from_secs(1));
+        (&mut r as &mut Engine).on_connect(t0);
+        (&mut r as &mut Engine).pop_due(t0 + Duration::from_secs(1));
         let cancel: ClientEvent =
             serde_json::from_value(json!({"type":"response.cancel"})).unwrap();
-        r.on_client_event(&cancel, t0);
-        assert!(r.pop_due(t0 + Duration::from_secs(10)).is_empty());
-        let notes = r.take_notes();
+        feed(&mut r, &cancel, t0);
+        assert!((&mut r as &mut Engine)
+            .pop_due(t0 + Duration::from_secs(10))
+            .is_empty());
+        let notes = (&mut r as &mut Engine).take_notes();
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].label, "replay.mismatch");
     }

@@ -1,0 +1,171 @@
+//! What a provider dialect must tell the session loop: how to parse and check
+//! a client frame, how it answers bad input, and what the replay engine needs
+//! to know about each event.
+//!
+//! The session loop (`session.rs`) and the replay engine (`replay.rs`) are
+//! written once against [`Protocol`]; each provider module implements it.
+
+use crate::timeline::Outgoing;
+use serde_json::{Map, Value};
+
+/// A client frame the server refuses, and how it says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameError {
+    /// Provider error code (`invalid_event`, `invalid_value`,
+    /// `missing_required_parameter`, `unknown_parameter`, `invalid_type`,
+    /// `message_too_large`, …).
+    pub code: &'static str,
+    /// Human-readable message in the provider's style.
+    pub message: String,
+    /// Dotted path of the offending parameter.
+    pub param: Option<String>,
+    /// The client's `event_id`, when it could be read.
+    pub event_id: Option<String>,
+}
+
+impl FrameError {
+    /// A rejection with a code and message.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        FrameError {
+            code,
+            message: message.into(),
+            param: None,
+            event_id: None,
+        }
+    }
+
+    /// Names the offending parameter.
+    pub fn param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+}
+
+/// What the replay engine needs to know about a valid client event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameSummary {
+    /// The event's `type`.
+    pub event_type: String,
+    /// Fields it is matched on besides its type (never ids or audio).
+    pub key: Value,
+    /// Milliseconds of audio it carries, for audio appends.
+    pub audio_ms: Option<f64>,
+}
+
+/// One provider dialect as the session loop sees it.
+pub trait Protocol: Send + Sync + 'static {
+    /// The dialect's parsed client event.
+    type Event: Send + Sync + 'static;
+    /// Dialect name (`openai-ga`, `dashscope-omni`, …) for journals and cassettes.
+    fn name(&self) -> &str;
+    /// Parses and checks one text frame.
+    fn parse(&self, text: &str, max_frame_bytes: usize) -> Result<Self::Event, FrameError>;
+    /// What the replay engine matches the event on.
+    fn summarise(&self, event: &Self::Event) -> FrameSummary;
+    /// The provider's `error` event for a refused frame.
+    fn error_frame(&self, rejection: &FrameError) -> String;
+    /// What the provider sends after the upgrade when the key is bad (empty if
+    /// it refuses at the HTTP upgrade instead).
+    fn auth_failure(&self) -> Vec<Outgoing>;
+}
+
+/// The checks every JSON-event dialect shares: size, JSON, an object, a string
+/// `type` among `known` types. Returns the object; errors carry the `event_id`.
+pub fn check_envelope(
+    text: &str,
+    max_frame_bytes: usize,
+    known: &[&str],
+) -> Result<(String, Map<String, Value>), FrameError> {
+    if text.len() > max_frame_bytes {
+        return Err(FrameError::new(
+            "message_too_large",
+            format!(
+                "The event is {} bytes, which is more than the maximum of {max_frame_bytes} bytes.",
+                text.len()
+            ),
+        ));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        FrameError::new(
+            "invalid_event",
+            format!("The event is not valid JSON: {e}."),
+        )
+    })?;
+    let Value::Object(map) = value else {
+        return Err(FrameError::new(
+            "invalid_event",
+            "The event must be a JSON object.",
+        ));
+    };
+    let event_id = map
+        .get("event_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let with_id = |mut e: FrameError| {
+        e.event_id = event_id.clone();
+        e
+    };
+    let event_type = match map.get("type") {
+        None => {
+            return Err(with_id(FrameError::new(
+                "invalid_event",
+                "The 'type' field is missing.",
+            )))
+        }
+        Some(Value::String(t)) => t.clone(),
+        Some(_) => {
+            return Err(with_id(
+                FrameError::new(
+                    "invalid_type",
+                    "Invalid type for 'type': expected a string.",
+                )
+                .param("type"),
+            ))
+        }
+    };
+    if !known.contains(&event_type.as_str()) {
+        let supported = known
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(with_id(
+            FrameError::new(
+                "invalid_value",
+                format!("Invalid value: '{event_type}'. Supported values are: {supported}."),
+            )
+            .param("type"),
+        ));
+    }
+    Ok((event_type, map))
+}
+
+/// Turns a serde error on a known event into the provider-style rejection:
+/// a missing field is `missing_required_parameter`, anything else `invalid_value`.
+pub fn serde_rejection(error: &serde_json::Error) -> FrameError {
+    let text = error.to_string();
+    if let Some(field) = text
+        .split("missing field `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+    {
+        return FrameError::new(
+            "missing_required_parameter",
+            format!("Missing required parameter: '{field}'."),
+        )
+        .param(field.to_owned());
+    }
+    FrameError::new("invalid_value", format!("Invalid event: {text}."))
+}
+
+/// Milliseconds of PCM16 in a base64 string at `rate`, without decoding it.
+pub fn base64_pcm16_ms(encoded: &str, rate: u32) -> f64 {
+    let padding = encoded.bytes().rev().take_while(|b| *b == b'=').count();
+    let bytes = (encoded.len() / 4 * 3).saturating_sub(padding);
+    (bytes / 2) as f64 * 1000.0 / f64::from(rate.max(1))
+}
+
+/// The replay key of an event from its JSON: the item's type and role, if any.
+pub fn item_key(item_type: &str, role: Option<&str>) -> Value {
+    serde_json::json!({"item.type": item_type, "item.role": role})
+}

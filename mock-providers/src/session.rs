@@ -1,0 +1,228 @@
+//! The session loop: drives one engine over a real WebSocket for any dialect.
+//!
+//! It validates every client frame with the dialect's [`Protocol`] (bad input
+//! is answered with the provider's `error` event and the session goes on),
+//! feeds valid events to the engine, sends whatever the engine has due, and
+//! records all of it in the journal. A client that vanishes ends only its own
+//! session.
+
+use crate::engine::SessionEngine;
+use crate::journal::{EntryKind, Journal, JournalEntry};
+use crate::protocol::{FrameError, Protocol};
+use crate::timeline::Outgoing;
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use serde_json::json;
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// Everything one session needs besides its engine.
+pub struct SessionContext {
+    /// Journal to write to, and this session's number in it.
+    pub journal: Journal,
+    /// Session number in the journal.
+    pub session: u64,
+    /// Largest client frame accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Whether the client's key was accepted.
+    pub authorised: bool,
+}
+
+/// Runs one session until either side closes.
+pub async fn run_session<P: Protocol>(
+    mut socket: WebSocket,
+    ctx: SessionContext,
+    protocol: Arc<P>,
+    mut engine: Box<dyn SessionEngine<P::Event>>,
+) {
+    let started = Instant::now();
+    let log = |kind: EntryKind, label: &str, detail: String| {
+        ctx.journal.record(
+            ctx.session,
+            JournalEntry {
+                t_ms: started.elapsed().as_millis() as u64,
+                kind,
+                label: label.to_owned(),
+                detail,
+            },
+        );
+    };
+    if !ctx.authorised {
+        for frame in protocol.auth_failure() {
+            if !send(&mut socket, frame, &log).await {
+                break;
+            }
+        }
+        ctx.journal.close(ctx.session);
+        return;
+    }
+    engine.on_connect(Instant::now());
+    'session: loop {
+        for note in engine.take_notes() {
+            log(EntryKind::Note, &note.label, note.detail);
+        }
+        for frame in engine.pop_due(Instant::now()) {
+            let closing = matches!(frame, Outgoing::Close { .. });
+            if !send(&mut socket, frame, &log).await {
+                log(
+                    EntryKind::Note,
+                    "disconnect",
+                    "client went away mid-stream".into(),
+                );
+                break 'session;
+            }
+            if closing {
+                break 'session;
+            }
+        }
+        let deadline = engine.next_deadline();
+        tokio::select! {
+            message = socket.recv() => {
+                let text = match message {
+                    None => {
+                        log(EntryKind::Note, "disconnect", "client went away".into());
+                        break;
+                    }
+                    Some(Err(error)) => {
+                        log(EntryKind::Note, "disconnect", format!("socket error: {error}"));
+                        break;
+                    }
+                    Some(Ok(Message::Close(close))) => {
+                        let detail = close.map(|c| format!("{} {}", c.code, c.reason)).unwrap_or_default();
+                        log(EntryKind::Client, "close", detail);
+                        break;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Binary(bytes))) => {
+                        log(EntryKind::Client, "binary", format!("{} bytes", bytes.len()));
+                        let error = protocol.error_frame(&FrameError::new("invalid_event", "Binary frames are not supported: send each event as a JSON text frame."));
+                        log(EntryKind::Server, "error", error.clone());
+                        if socket.send(Message::Text(error.into())).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    Some(Ok(Message::Text(text))) => text,
+                };
+                let now = Instant::now();
+                match protocol.parse(text.as_str(), ctx.max_frame_bytes) {
+                    Ok(event) => {
+                        let summary = protocol.summarise(&event);
+                        log(EntryKind::Client, &summary.event_type, summarise(text.as_str()));
+                        engine.on_client_event(&event, &summary, now);
+                    }
+                    Err(rejection) => {
+                        log(EntryKind::Client, "invalid", summarise(text.as_str()));
+                        let error = protocol.error_frame(&rejection);
+                        log(EntryKind::Server, "error", error.clone());
+                        if socket.send(Message::Text(error.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            _ = sleep_until(deadline), if deadline.is_some() => {}
+        }
+    }
+    for note in engine.take_notes() {
+        log(EntryKind::Note, &note.label, note.detail);
+    }
+    ctx.journal.close(ctx.session);
+}
+
+/// Sends one frame and journals it; false when the client is gone.
+async fn send(
+    socket: &mut WebSocket,
+    frame: Outgoing,
+    log: &impl Fn(EntryKind, &str, String),
+) -> bool {
+    match frame {
+        Outgoing::Text { event_type, text } => {
+            log(EntryKind::Server, &event_type, summarise(&text));
+            socket
+                .send(Message::Text(text.as_ref().into()))
+                .await
+                .is_ok()
+        }
+        Outgoing::Close { code, reason } => {
+            log(EntryKind::Server, "close", format!("{code} {reason}"));
+            let _ = socket
+                .send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })))
+                .await;
+            true
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A process-wide counter for ids the transport mints itself.
+pub fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(1);
+    COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A frame for the journal: audio payloads replaced by their size.
+pub(crate) fn summarise(text: &str) -> String {
+    const LIMIT: usize = 512;
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.chars().take(LIMIT).collect();
+    };
+    if let Some(map) = value.as_object_mut() {
+        for key in ["audio", "delta"] {
+            let is_audio_event = map
+                .get("type")
+                .and_then(|t| t.as_str())
+                .is_some_and(|t| t.ends_with("append") || t.ends_with("audio.delta"));
+            if is_audio_event {
+                if let Some(serde_json::Value::String(s)) = map.get(key) {
+                    let summary = format!("<{} base64 chars>", s.len());
+                    map.insert(key.into(), summary.into());
+                }
+            }
+        }
+    }
+    let text = value.to_string();
+    if text.len() > LIMIT {
+        let cut: String = text.chars().take(LIMIT).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// Ends a session that cannot be served (no cassette for it): a `server_error`
+/// event, then close 1011, as the hosted service does on internal failures.
+pub async fn refuse(mut socket: WebSocket, journal: &Journal, session: u64, problem: &str) {
+    let error = json!({
+        "type": "error",
+        "event_id": format!("event_err{:012x}", rand_suffix()),
+        "error": {"type": "server_error", "code": "no_cassette", "message": problem, "param": null, "event_id": null}
+    })
+    .to_string();
+    journal.record(
+        session,
+        JournalEntry {
+            t_ms: 0,
+            kind: EntryKind::Note,
+            label: "refused".into(),
+            detail: problem.to_owned(),
+        },
+    );
+    let _ = socket.send(Message::Text(error.into())).await;
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: 1011,
+            reason: "no cassette for this session".into(),
+        })))
+        .await;
+    journal.close(session);
+}
