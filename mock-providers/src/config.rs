@@ -87,4 +87,7 @@ pub struct MockConfig {
     pub max_frame_bytes: usize,
     /// Timing factor: 2.0 plays everything twice as fast.
     pub speed: f64,
+    /// Make every DashScope session's set-up fail this way (a client can also
+    /// ask per connection with the `X-Understudy-Fault` header).
+    pub setup_fault: Option<crate::dashscope::SetupFault>,
 }

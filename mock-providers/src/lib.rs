@@ -25,6 +25,7 @@
 //! thin axum transport; see [`engine::SessionEngine`].
 
 pub mod config;
+pub mod dashscope;
 pub mod engine;
 pub mod journal;
 pub mod openai;
@@ -141,6 +142,12 @@ impl MockServer {
         format!("http://{}", self.addr)
     }
 
+    /// The DashScope realtime endpoint, `ws://127.0.0.1:PORT/api-ws/v1/realtime`
+    /// (the SDK's `url=`; it appends `?model=`).
+    pub fn dashscope_url(&self) -> String {
+        format!("ws://{}/api-ws/v1/realtime", self.addr)
+    }
+
     /// The OpenAI WebSocket base, `ws://127.0.0.1:PORT/v1` (the SDK's `websocket_base_url`).
     pub fn openai_base_url(&self) -> String {
         format!("ws://{}/v1", self.addr)
@@ -178,6 +185,7 @@ pub struct MockServerBuilder {
     max_frame_bytes: Option<usize>,
     speed: Option<f64>,
     addr: Option<SocketAddr>,
+    setup_fault: Option<dashscope::SetupFault>,
 }
 
 impl MockServerBuilder {
@@ -225,6 +233,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Make every DashScope session's set-up fail this way.
+    pub fn setup_fault(mut self, fault: dashscope::SetupFault) -> Self {
+        self.setup_fault = Some(fault);
+        self
+    }
+
     /// Listen on this address (default `127.0.0.1:0`, a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -242,6 +256,7 @@ impl MockServerBuilder {
             auth: self.auth.unwrap_or(Auth::Open),
             max_frame_bytes: self.max_frame_bytes.unwrap_or(DEFAULT_MAX_FRAME_BYTES),
             speed: self.speed.unwrap_or(1.0),
+            setup_fault: self.setup_fault,
         };
         let addr = self
             .addr

@@ -1,6 +1,8 @@
 //! The HTTP side of the mock: routes, WebSocket upgrades, admin endpoints.
 
 use crate::config::{Auth, EngineConfig, MockConfig};
+use crate::dashscope::respond::DashScopeResponder;
+use crate::dashscope::{self, DashScopeProtocol, SetupFault};
 use crate::engine::SessionEngine;
 use crate::journal::Journal;
 use crate::openai::{respond::Responder, OpenAiProtocol};
@@ -16,6 +18,7 @@ use axum::{Json, Router};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use understudy_adapters::dashscope::DIALECT;
 use understudy_adapters::openai::Dialect;
 
 /// Shared state of one running mock.
@@ -49,6 +52,12 @@ async fn dispatch(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let path = uri.path().trim_end_matches('/');
+    if path.ends_with("/api-ws/v1/realtime") {
+        let Ok(upgrade) = upgrade else {
+            return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
+        };
+        return dashscope_upgrade(state, headers, query, upgrade);
+    }
     if path == "/realtime" || path.ends_with("/realtime") {
         let Ok(upgrade) = upgrade else {
             return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
@@ -165,6 +174,112 @@ fn openai_upgrade(
                 }
                 Err(problem) => {
                     let session = journal.open(dialect.name(), &model, "replay:none");
+                    session::refuse(socket, &journal, session, &problem).await;
+                }
+            }
+        })
+        .into_response()
+}
+
+/// `/api-ws/v1/realtime?model=…`: shared by Qwen-Omni and Qwen-TTS realtime;
+/// the model routes the connection.
+fn dashscope_upgrade(
+    state: AppState,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let model = query.get("model").cloned().unwrap_or_default();
+    let key = bearer(&headers);
+    let authorised = match &state.config.auth {
+        Auth::Open => true,
+        Auth::AnyKey => key.is_some_and(|k| !k.is_empty()),
+        Auth::Keys(keys) => key.is_some_and(|k| keys.contains(&k)),
+    };
+    if !authorised {
+        // DashScope refuses a bad key at the upgrade (protocol notes: HTTP 401,
+        // unconfirmed), with the body shape of its HTTP APIs.
+        let body = Json(serde_json::json!({
+            "code": "InvalidApiKey",
+            "message": "Invalid API-key provided.",
+            "request_id": format!("{:032x}", crate::session::rand_suffix()),
+        }));
+        return (StatusCode::UNAUTHORIZED, body).into_response();
+    }
+    let number = state.sessions.fetch_add(1, Ordering::Relaxed) + 1;
+    let journal = state.journal.clone();
+    let max_frame_bytes = state.config.max_frame_bytes;
+    let socket_limit = max_frame_bytes.saturating_mul(4).max(64 << 20);
+    let upgrade = upgrade
+        .max_message_size(socket_limit)
+        .max_frame_size(socket_limit);
+    if !dashscope::is_omni_model(&model) {
+        let (code, reason) = if dashscope::is_tts_model(&model) {
+            (
+                1011,
+                format!("{model}: Qwen-TTS realtime is not served by this build of understudy"),
+            )
+        } else {
+            // Third-party reports describe a close without an error event for
+            // unknown models (unconfirmed).
+            (1008, format!("Model not found: {model}"))
+        };
+        return upgrade
+            .on_upgrade(move |socket| async move {
+                let session = journal.open(DIALECT, &model, "none");
+                session::close_with(socket, &journal, session, code, &reason).await;
+            })
+            .into_response();
+    }
+    let fault = headers
+        .get("x-understudy-fault")
+        .and_then(|v| v.to_str().ok())
+        .and_then(SetupFault::parse)
+        .or(state.config.setup_fault);
+    let engine: Result<
+        Box<dyn SessionEngine<understudy_adapters::dashscope::wire::ClientEvent>>,
+        String,
+    > = match &state.config.engine {
+        EngineConfig::Respond(config) => {
+            let mut config = config.clone();
+            config.speed = state.config.speed;
+            Ok(Box::new(DashScopeResponder::new(
+                &model, config, number, fault,
+            )))
+        }
+        EngineConfig::Replay(library) => {
+            let wanted = query.get("cassette").cloned().or_else(|| {
+                headers
+                    .get("x-understudy-cassette")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
+            library.select(wanted.as_deref(), DIALECT).map(|script| {
+                Box::new(Replayer::new(script, state.config.speed)) as Box<dyn SessionEngine<_>>
+            })
+        }
+    };
+    upgrade
+        .on_upgrade(move |socket| async move {
+            match engine {
+                Ok(engine) => {
+                    let session = journal.open(DIALECT, &model, &engine.label());
+                    let ctx = SessionContext {
+                        journal,
+                        session,
+                        max_frame_bytes,
+                        authorised: true,
+                    };
+                    session::run_session(
+                        socket,
+                        ctx,
+                        Arc::new(DashScopeProtocol { model }),
+                        engine,
+                    )
+                    .await;
+                }
+                Err(problem) => {
+                    let session = journal.open(DIALECT, &model, "replay:none");
                     session::refuse(socket, &journal, session, &problem).await;
                 }
             }

@@ -226,3 +226,29 @@ pub async fn refuse(mut socket: WebSocket, journal: &Journal, session: u64, prob
         .await;
     journal.close(session);
 }
+
+/// Closes a session at once with `code` and `reason` (no engine ran).
+pub async fn close_with(
+    mut socket: WebSocket,
+    journal: &Journal,
+    session: u64,
+    code: u16,
+    reason: &str,
+) {
+    journal.record(
+        session,
+        JournalEntry {
+            t_ms: 0,
+            kind: EntryKind::Server,
+            label: "close".into(),
+            detail: format!("{code} {reason}"),
+        },
+    );
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+    journal.close(session);
+}

@@ -116,6 +116,11 @@ impl Timeline {
         self.pending.keys().next().map(|(at, _)| *at)
     }
 
+    /// The latest deadline scheduled.
+    pub fn last_deadline(&self) -> Option<Instant> {
+        self.pending.keys().next_back().map(|(at, _)| *at)
+    }
+
     /// Withdraws every pending frame with `tag`; returns how many.
     pub fn withdraw(&mut self, tag: &str) -> usize {
         let before = self.pending.len();

@@ -54,10 +54,26 @@ pub fn decide(conversation: &[Item], tools: &[Tool], audio_ms: impl Fn(&Item) ->
             },
             None => Reply::Speak(format!("You said: {}", text.trim())),
         },
-        None => Reply::Speak(format!(
-            "I heard {:.1} seconds of audio. This is the understudy speaking.",
-            audio_ms(last) / 1000.0
-        )),
+        None => {
+            let images = last
+                .content
+                .iter()
+                .flatten()
+                .filter(|p| p.kind == "input_image")
+                .count();
+            let seen = match images {
+                0 => String::new(),
+                1 => "I see one image and ".into(),
+                n => format!("I see {n} images and "),
+            };
+            let heard = format!("heard {:.1} seconds of audio", audio_ms(last) / 1000.0);
+            let sentence = if seen.is_empty() {
+                format!("I {heard}")
+            } else {
+                format!("{seen}{heard}")
+            };
+            Reply::Speak(format!("{sentence}. This is the understudy speaking."))
+        }
     }
 }
 

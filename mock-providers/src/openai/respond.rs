@@ -33,7 +33,7 @@ use understudy_adapters::openai::wire::server::{
 use understudy_adapters::openai::wire::{ClientEvent, ServerEvent};
 use understudy_adapters::openai::Dialect;
 
-/// The OpenAI PCM rate.
+/// The output PCM rate (both OpenAI dialects and DashScope answer at 24 kHz).
 const RATE: u32 = 24_000;
 /// Shortest buffer a commit accepts.
 const MIN_COMMIT_MS: f64 = 100.0;
@@ -127,6 +127,10 @@ pub struct Responder {
     conversation: Vec<Item>,
     item_audio_ms: HashMap<String, f64>,
     buffer: Vec<u8>,
+    /// Rate of the audio the client appends (24 kHz OpenAI, 16 kHz DashScope).
+    input_rate: u32,
+    /// Image frames received since the last commit; they join the next user item.
+    pending_images: usize,
     /// Runs over all appended audio so its clock counts from the session start;
     /// its events only matter while turn detection is on.
     vad: EnergyVad,
@@ -150,6 +154,8 @@ impl Responder {
             conversation: Vec::new(),
             item_audio_ms: HashMap::new(),
             buffer: Vec::new(),
+            input_rate: RATE,
+            pending_images: 0,
             vad: EnergyVad::new(VadConfig::default(), RATE),
             speech_item: None,
             active: None,
@@ -159,6 +165,35 @@ impl Responder {
         };
         responder.configure_vad();
         responder
+    }
+
+    /// Takes input audio at `rate` instead of 24 kHz (DashScope: 16 kHz).
+    pub fn with_input_rate(mut self, rate: u32) -> Self {
+        self.input_rate = rate;
+        self.vad = EnergyVad::new(VadConfig::default(), rate);
+        self.configure_vad();
+        self
+    }
+
+    /// Applies session settings without answering (a dialect's own defaults).
+    pub fn configure(&mut self, update: &Session) {
+        merge_session(&mut self.session, update);
+        self.configure_vad();
+    }
+
+    /// The effective session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// An image frame arrived: it joins the next committed user item.
+    pub fn attach_image(&mut self) {
+        self.pending_images += 1;
+    }
+
+    /// When everything scheduled so far will have gone out.
+    pub fn quiet_at(&self) -> Option<Instant> {
+        self.timeline.last_deadline()
     }
 
     fn delay(&self, ms: f64) -> Duration {
@@ -313,7 +348,7 @@ impl Responder {
 
     fn commit(&mut self, item_id: String, now: Instant) {
         let audio = std::mem::take(&mut self.buffer);
-        let ms = pcm16_duration_ms(audio.len(), RATE);
+        let ms = pcm16_duration_ms(audio.len(), self.input_rate);
         self.item_audio_ms.insert(item_id.clone(), ms);
         let previous = self.conversation.last().and_then(|i| i.id.clone());
         let committed = ServerEvent::InputAudioBufferCommitted(BufferCommitted {
@@ -328,11 +363,19 @@ impl Responder {
             kind: "message".into(),
             role: Some("user".into()),
             status: Some("completed".into()),
-            content: Some(vec![ContentPart {
-                kind: "input_audio".into(),
-                transcript: Some(None),
-                ..Default::default()
-            }]),
+            content: Some(
+                std::iter::repeat_with(|| ContentPart {
+                    kind: "input_image".into(),
+                    ..Default::default()
+                })
+                .take(std::mem::take(&mut self.pending_images))
+                .chain(std::iter::once(ContentPart {
+                    kind: "input_audio".into(),
+                    transcript: Some(None),
+                    ..Default::default()
+                }))
+                .collect(),
+            ),
             ..Default::default()
         };
         self.add_item(item, previous, now);
@@ -968,7 +1011,7 @@ impl SessionEngine<ClientEvent> for Responder {
             ClientEvent::SessionUpdate(update) => self.on_session_update(&update.session, now),
             ClientEvent::InputAudioBufferAppend(append) => self.on_append(&append.audio, now),
             ClientEvent::InputAudioBufferCommit(_) => {
-                let ms = pcm16_duration_ms(self.buffer.len(), RATE);
+                let ms = pcm16_duration_ms(self.buffer.len(), self.input_rate);
                 if ms < MIN_COMMIT_MS {
                     return self.error(
                         now,

@@ -1,0 +1,314 @@
+//! The DashScope Qwen-Omni realtime dialect of the mock
+//! (`/api-ws/v1/realtime?model=…`): validation, error shape, the respond
+//! engine, set-up faults and the input-rate heuristic.
+
+pub mod rate_check;
+pub mod respond;
+
+use crate::protocol::{
+    base64_pcm16_ms, check_envelope, item_key, serde_rejection, FrameError, FrameSummary, Protocol,
+};
+use crate::session::rand_suffix;
+use crate::timeline::Outgoing;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+use understudy_adapters::dashscope::wire::ClientEvent;
+use understudy_adapters::dashscope::{capabilities_for, DIALECT, INPUT_RATE};
+
+/// Input format names the service accepts.
+const INPUT_FORMATS: &[&str] = &["pcm", "pcm16"];
+/// Output format names the service accepts.
+const OUTPUT_FORMATS: &[&str] = &["pcm", "pcm16", "pcm24"];
+
+/// How a session's set-up can be made to fail, on demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupFault {
+    /// Answer `session.update` with an `error` and no `session.updated`.
+    Error,
+    /// Never answer `session.update` (clients time out).
+    Silent,
+    /// Close the connection instead of answering.
+    Close,
+}
+
+impl SetupFault {
+    /// Parses `setup-error`, `setup-silent` or `setup-close` (header
+    /// `X-Understudy-Fault`, CLI `--fault`).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim() {
+            "setup-error" => Some(SetupFault::Error),
+            "setup-silent" => Some(SetupFault::Silent),
+            "setup-close" => Some(SetupFault::Close),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a model name is a Qwen-Omni realtime model this mock serves.
+pub fn is_omni_model(model: &str) -> bool {
+    model.contains("omni") && model.contains("realtime")
+}
+
+/// Whether a model name is a Qwen-TTS realtime model (same path, other service).
+pub fn is_tts_model(model: &str) -> bool {
+    model.contains("tts") && model.contains("realtime")
+}
+
+/// Qwen-Omni realtime for one model, as the session loop sees it.
+#[derive(Debug, Clone)]
+pub struct DashScopeProtocol {
+    /// The model the client asked for (text input and tools depend on it).
+    pub model: String,
+}
+
+impl Protocol for DashScopeProtocol {
+    type Event = ClientEvent;
+
+    fn name(&self) -> &str {
+        DIALECT
+    }
+
+    fn parse(&self, text: &str, max_frame_bytes: usize) -> Result<ClientEvent, FrameError> {
+        let (event_type, map) = check_envelope(text, max_frame_bytes, ClientEvent::KNOWN_TYPES)?;
+        let event_id = map
+            .get("event_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        self.check(&event_type, map).map_err(|mut e| {
+            e.event_id = event_id;
+            e
+        })
+    }
+
+    fn summarise(&self, event: &ClientEvent) -> FrameSummary {
+        let (key, audio_ms) = match event {
+            ClientEvent::ConversationItemCreate(create) => (
+                item_key(&create.item.kind, create.item.role.as_deref()),
+                None,
+            ),
+            ClientEvent::InputAudioBufferAppend(append) => (
+                Value::Null,
+                Some(base64_pcm16_ms(&append.audio, INPUT_RATE)),
+            ),
+            _ => (Value::Null, None),
+        };
+        FrameSummary {
+            event_type: event.event_type().to_owned(),
+            key,
+            audio_ms,
+        }
+    }
+
+    /// DashScope's error event: `{type, code, message, param}`, no echo of the
+    /// client's event id (none is documented).
+    fn error_frame(&self, rejection: &FrameError) -> String {
+        error_frame(
+            "invalid_request_error",
+            rejection.code,
+            &rejection.message,
+            rejection.param.as_deref(),
+        )
+    }
+
+    /// DashScope refuses a bad key at the HTTP upgrade, so nothing is sent here.
+    fn auth_failure(&self) -> Vec<Outgoing> {
+        Vec::new()
+    }
+}
+
+/// A DashScope `error` event as text.
+pub fn error_frame(kind: &str, code: &str, message: &str, param: Option<&str>) -> String {
+    json!({
+        "event_id": format!("event_{:032x}", rand_suffix()),
+        "type": "error",
+        "error": {"type": kind, "code": code, "message": message, "param": param}
+    })
+    .to_string()
+}
+
+impl DashScopeProtocol {
+    fn check(&self, event_type: &str, map: Map<String, Value>) -> Result<ClientEvent, FrameError> {
+        if event_type == "session.update" {
+            check_session(map.get("session"))?;
+        }
+        if event_type == "conversation.item.create"
+            && is_text_message(&map)
+            && !capabilities_for(&self.model).text_input
+        {
+            return Err(FrameError::new(
+                "invalid_value",
+                format!("Model {} does not accept text input; send audio with input_audio_buffer.append.", self.model),
+            )
+            .param("item.content"));
+        }
+        let event: ClientEvent =
+            serde_json::from_value(Value::Object(map)).map_err(|e| serde_rejection(&e))?;
+        match &event {
+            ClientEvent::InputAudioBufferAppend(append)
+                if STANDARD.decode(&append.audio).is_err() =>
+            {
+                return Err(FrameError::new(
+                    "invalid_value",
+                    "Invalid 'audio'. Expected base64-encoded PCM16 audio.",
+                )
+                .param("audio"));
+            }
+            ClientEvent::InputImageBufferAppend(image) => {
+                let is_jpeg = STANDARD
+                    .decode(&image.image)
+                    .is_ok_and(|b| b.starts_with(&[0xFF, 0xD8]));
+                if !is_jpeg {
+                    return Err(FrameError::new(
+                        "invalid_value",
+                        "Invalid 'image'. Expected a base64-encoded JPEG.",
+                    )
+                    .param("image"));
+                }
+            }
+            _ => {}
+        }
+        Ok(event)
+    }
+}
+
+fn is_text_message(map: &Map<String, Value>) -> bool {
+    let item = map.get("item");
+    item.and_then(|i| i.get("type")).and_then(Value::as_str) == Some("message")
+        && item
+            .and_then(|i| i.get("content"))
+            .and_then(Value::as_array)
+            .is_some_and(|parts| {
+                parts
+                    .iter()
+                    .any(|p| p.get("type").and_then(Value::as_str) == Some("input_text"))
+            })
+}
+
+fn check_session(session: Option<&Value>) -> Result<(), FrameError> {
+    let Some(session) = session else {
+        return Ok(()); // the session object is optional on this dialect
+    };
+    if let Some(modalities) = session.get("modalities").and_then(Value::as_array) {
+        let names: Vec<&str> = modalities.iter().filter_map(Value::as_str).collect();
+        let valid = matches!(
+            names.as_slice(),
+            ["text"] | ["text", "audio"] | ["audio", "text"]
+        );
+        if !valid {
+            return Err(FrameError::new(
+                "invalid_value",
+                format!("Invalid modalities: {names:?}. Supported combinations are: ['text'] and ['audio', 'text']."),
+            )
+            .param("session.modalities"));
+        }
+    }
+    for (field, allowed) in [
+        ("input_audio_format", INPUT_FORMATS),
+        ("output_audio_format", OUTPUT_FORMATS),
+    ] {
+        if let Some(name) = session.get(field).and_then(Value::as_str) {
+            if !allowed.contains(&name) {
+                return Err(FrameError::new(
+                    "invalid_value",
+                    format!(
+                        "Invalid {field}: '{name}'. Supported values are: {}.",
+                        allowed.join(", ")
+                    ),
+                )
+                .param(format!("session.{field}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protocol() -> DashScopeProtocol {
+        DashScopeProtocol {
+            model: "qwen3-omni-flash-realtime".into(),
+        }
+    }
+
+    fn err(text: &str) -> FrameError {
+        protocol().parse(text, 1 << 20).unwrap_err()
+    }
+
+    #[test]
+    fn the_sdk_default_session_update_is_accepted() {
+        let frame = r#"{"event_id":"event_54bd","type":"session.update","session":{"modalities":["audio","text"],"voice":"Cherry","input_audio_format":"pcm16","output_audio_format":"pcm16","input_audio_transcription":{"model":null},"turn_detection":{"type":"server_vad","threshold":0.2,"prefix_padding_ms":300,"silence_duration_ms":800}}}"#;
+        assert!(protocol().parse(frame, 1 << 20).is_ok());
+    }
+
+    #[test]
+    fn audio_only_modalities_are_refused_as_the_service_does() {
+        let e =
+            err(r#"{"event_id":"e","type":"session.update","session":{"modalities":["audio"]}}"#);
+        assert_eq!(
+            (e.code, e.param.as_deref()),
+            ("invalid_value", Some("session.modalities"))
+        );
+    }
+
+    #[test]
+    fn openai_only_events_and_text_on_flash_are_refused() {
+        assert_eq!(err(r#"{"type":"conversation.item.truncate","item_id":"i","content_index":0,"audio_end_ms":1}"#).code, "invalid_value");
+        let text = r#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}}"#;
+        assert_eq!(err(text).param.as_deref(), Some("item.content"));
+        let plus = DashScopeProtocol {
+            model: "qwen3.5-omni-plus-realtime".into(),
+        };
+        assert_eq!(
+            plus.parse(text, 1 << 20).unwrap_err().param.as_deref(),
+            Some("item.content"),
+            "no model family takes text here"
+        );
+    }
+
+    #[test]
+    fn images_must_be_jpeg_and_audio_base64() {
+        assert_eq!(
+            err(r#"{"type":"input_image_buffer.append","image":"iVBORw0KGgo="}"#)
+                .param
+                .as_deref(),
+            Some("image")
+        );
+        assert!(protocol()
+            .parse(
+                r#"{"type":"input_image_buffer.append","image":"/9j/4AAQ"}"#,
+                1 << 20
+            )
+            .is_ok());
+        assert_eq!(
+            err(r#"{"type":"input_audio_buffer.append","audio":"%%"}"#)
+                .param
+                .as_deref(),
+            Some("audio")
+        );
+    }
+
+    #[test]
+    fn errors_have_the_dashscope_shape() {
+        let frame: Value = serde_json::from_str(&protocol().error_frame(&err("{nope"))).unwrap();
+        assert_eq!(frame["type"], "error");
+        assert!(frame["event_id"].as_str().unwrap().starts_with("event_"));
+        assert_eq!(frame["error"]["type"], "invalid_request_error");
+        assert_eq!(frame["error"]["code"], "invalid_event");
+        assert!(frame["error"].get("event_id").is_none());
+    }
+
+    #[test]
+    fn models_are_routed_by_name() {
+        assert!(
+            is_omni_model("qwen3-omni-flash-realtime")
+                && !is_tts_model("qwen3-omni-flash-realtime")
+        );
+        assert!(
+            is_tts_model("qwen3-tts-flash-realtime") && !is_omni_model("qwen3-tts-flash-realtime")
+        );
+        assert!(!is_omni_model("qwen-max"));
+    }
+}
