@@ -33,6 +33,7 @@ pub mod protocol;
 pub mod replay;
 pub mod server;
 pub mod session;
+pub mod speech;
 pub mod timeline;
 pub mod vad;
 

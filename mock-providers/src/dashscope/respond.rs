@@ -213,6 +213,10 @@ impl DashScopeResponder {
                     );
                 }
             }
+            "conversation.item.input_audio_transcription.completed" => {
+                // DashScope's completed transcription carries no usage.
+                event.remove("usage");
+            }
             _ => {
                 if let Some(Value::Object(part)) = event.get_mut("part") {
                     if let Some(transcript) = part.remove("transcript") {

@@ -45,35 +45,29 @@ pub fn decide(conversation: &[Item], tools: &[Tool], audio_ms: impl Fn(&Item) ->
         let output = last.output.as_deref().unwrap_or_default();
         return Reply::Speak(format!("Here is what I found: {}.", summarise(output)));
     }
-    let text = user_text(last);
-    match text {
+    let images = last
+        .content
+        .iter()
+        .flatten()
+        .filter(|p| p.kind == "input_image")
+        .count();
+    let seen = match images {
+        0 => "",
+        1 => " I see one image.",
+        _ => " I see several images.",
+    };
+    match user_text(last) {
         Some(text) => match matching_tool(&text, tools) {
             Some(tool) => Reply::Call {
                 name: tool.name.clone().unwrap_or_default(),
                 arguments: arguments_for(tool, &text),
             },
-            None => Reply::Speak(format!("You said: {}", text.trim())),
+            None => Reply::Speak(format!("You said: {}{seen}", text.trim())),
         },
-        None => {
-            let images = last
-                .content
-                .iter()
-                .flatten()
-                .filter(|p| p.kind == "input_image")
-                .count();
-            let seen = match images {
-                0 => String::new(),
-                1 => "I see one image and ".into(),
-                n => format!("I see {n} images and "),
-            };
-            let heard = format!("heard {:.1} seconds of audio", audio_ms(last) / 1000.0);
-            let sentence = if seen.is_empty() {
-                format!("I {heard}")
-            } else {
-                format!("{seen}{heard}")
-            };
-            Reply::Speak(format!("{sentence}. This is the understudy speaking."))
-        }
+        None => Reply::Speak(format!(
+            "I heard {:.1} seconds of audio.{seen} This is the understudy speaking.",
+            audio_ms(last) / 1000.0
+        )),
     }
 }
 

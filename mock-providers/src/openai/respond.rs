@@ -11,6 +11,7 @@
 use super::reply::{decide, Reply};
 use crate::engine::{Note, SessionEngine};
 use crate::protocol::FrameSummary;
+use crate::speech::KnownSpeech;
 use crate::timeline::{Outgoing, Timeline};
 use crate::vad::{EnergyVad, VadConfig, VadEvent};
 use serde_json::{json, Value};
@@ -26,9 +27,9 @@ use understudy_adapters::openai::wire::objects::{
 };
 use understudy_adapters::openai::wire::server::{
     BufferCommitted, ContentDelta, ContentPartEvent, ContentRef, ErrorEvent,
-    FunctionCallArgumentsDelta, FunctionCallArgumentsDone, ItemEvent, ItemRef, ItemTruncated,
-    Opaque, OutputItemEvent, ResponseEvent, SessionEvent, SpeechStarted, SpeechStopped, TextDone,
-    TranscriptDone,
+    FunctionCallArgumentsDelta, FunctionCallArgumentsDone, InputTranscriptionCompleted, ItemEvent,
+    ItemRef, ItemTruncated, Opaque, OutputItemEvent, ResponseEvent, SessionEvent, SpeechStarted,
+    SpeechStopped, TextDone, TranscriptDone,
 };
 use understudy_adapters::openai::wire::{ClientEvent, ServerEvent};
 use understudy_adapters::openai::Dialect;
@@ -349,6 +350,7 @@ impl Responder {
     fn commit(&mut self, item_id: String, now: Instant) {
         let audio = std::mem::take(&mut self.buffer);
         let ms = pcm16_duration_ms(audio.len(), self.input_rate);
+        let heard = KnownSpeech::bundled().transcribe(&audio, self.input_rate);
         self.item_audio_ms.insert(item_id.clone(), ms);
         let previous = self.conversation.last().and_then(|i| i.id.clone());
         let committed = ServerEvent::InputAudioBufferCommitted(BufferCommitted {
@@ -358,7 +360,7 @@ impl Responder {
         });
         self.emit(now, committed, None);
         let item = Item {
-            id: Some(item_id),
+            id: Some(item_id.clone()),
             object: Some("realtime.item".into()),
             kind: "message".into(),
             role: Some("user".into()),
@@ -379,6 +381,56 @@ impl Responder {
             ..Default::default()
         };
         self.add_item(item, previous, now);
+        self.transcribe(&item_id, heard, ms, now);
+    }
+
+    /// Emits the input transcription of a committed item (when the session
+    /// asks for one) and records what was said for the reply rule.
+    fn transcribe(&mut self, item_id: &str, heard: Option<&'static str>, ms: f64, now: Instant) {
+        let Some(transcript) = heard else {
+            self.notes.push(Note::new(
+                "speech",
+                format!("{ms:.0} ms of audio that is not a bundled utterance; answered by length"),
+            ));
+            return;
+        };
+        self.notes
+            .push(Note::new("speech", format!("recognised: {transcript:?}")));
+        if let Some(item) = self
+            .conversation
+            .iter_mut()
+            .find(|i| i.id.as_deref() == Some(item_id))
+        {
+            for part in item
+                .content
+                .iter_mut()
+                .flatten()
+                .filter(|p| p.kind == "input_audio")
+            {
+                part.transcript = Some(Some(transcript.to_owned()));
+            }
+        }
+        let enabled = match self.dialect {
+            Dialect::Ga => self
+                .session
+                .audio
+                .as_ref()
+                .and_then(|a| a.input.as_ref())
+                .is_some_and(|i| matches!(i.transcription, Some(Some(_)))),
+            Dialect::Beta => matches!(self.session.input_audio_transcription, Some(Some(_))),
+        };
+        if enabled {
+            let event = ServerEvent::InputTranscriptionCompleted(InputTranscriptionCompleted {
+                item_id: item_id.to_owned(),
+                content_index: 0,
+                transcript: transcript.to_owned(),
+                usage: Some(
+                    json!({"type": "duration", "seconds": (ms / 1000.0 * 10.0).round() / 10.0}),
+                ),
+                ..Default::default()
+            });
+            self.emit(now + self.delay(50.0), event, None);
+        }
     }
 
     /// Appends an item and acknowledges it in the dialect's way.

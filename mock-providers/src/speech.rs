@@ -1,0 +1,140 @@
+//! Recognises the bundled user utterances in committed audio.
+//!
+//! The mock cannot transcribe arbitrary speech, but the toolkit ships its own
+//! test utterances (`fixtures/audio/user-*.wav`, rendered with espeak-ng from
+//! known texts). When a committed buffer contains one of them sample for
+//! sample, the responder knows what was said: it can answer the words, call a
+//! tool they name, and emit the provider's input-transcription event. Audio it
+//! does not recognise is acknowledged by length instead.
+
+use std::sync::OnceLock;
+
+/// The bundled utterances and what they say (see `fixtures/audio/README.md`).
+const CLIPS: &[(&str, &str)] = &[
+    (
+        "user-weather-24k.wav",
+        "What is the weather like in Paris today?",
+    ),
+    (
+        "user-weather-16k.wav",
+        "What is the weather like in Paris today?",
+    ),
+    (
+        "user-order-24k.wav",
+        "Can you check the status of order A seventeen?",
+    ),
+    (
+        "user-order-16k.wav",
+        "Can you check the status of order A seventeen?",
+    ),
+    (
+        "user-interrupt-24k.wav",
+        "Wait, stop. Actually, tell me about Berlin instead.",
+    ),
+    (
+        "user-interrupt-16k.wav",
+        "Wait, stop. Actually, tell me about Berlin instead.",
+    ),
+];
+
+/// Length of the fingerprint taken from the start of each utterance's speech.
+const NEEDLE_MS: usize = 250;
+
+#[derive(Debug)]
+struct Clip {
+    rate: u32,
+    needle: Vec<i16>,
+    transcript: &'static str,
+}
+
+/// The utterances the mock can recognise.
+#[derive(Debug, Default)]
+pub struct KnownSpeech {
+    clips: Vec<Clip>,
+}
+
+impl KnownSpeech {
+    /// The bundled utterances (loaded once).
+    pub fn bundled() -> &'static KnownSpeech {
+        static BUNDLED: OnceLock<KnownSpeech> = OnceLock::new();
+        BUNDLED.get_or_init(|| {
+            let clips = CLIPS
+                .iter()
+                .filter_map(|(file, transcript)| {
+                    let wav = understudy_fixtures::bundled::audio(file)?;
+                    let (pcm, rate) = understudy_fixtures::wav::read_pcm16(wav).ok()?;
+                    let samples: Vec<i16> = pcm
+                        .chunks_exact(2)
+                        .map(|p| i16::from_le_bytes([p[0], p[1]]))
+                        .collect();
+                    let onset = samples.iter().position(|s| *s != 0)?;
+                    let len = rate as usize * NEEDLE_MS / 1000;
+                    let needle = samples.get(onset..onset + len)?.to_vec();
+                    Some(Clip {
+                        rate,
+                        needle,
+                        transcript,
+                    })
+                })
+                .collect();
+            KnownSpeech { clips }
+        })
+    }
+
+    /// What `pcm` (PCM16 at `rate`) says, if it contains a known utterance.
+    pub fn transcribe(&self, pcm: &[u8], rate: u32) -> Option<&'static str> {
+        let samples: Vec<i16> = pcm
+            .chunks_exact(2)
+            .map(|p| i16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        self.clips
+            .iter()
+            .filter(|clip| clip.rate == rate)
+            .find(|clip| contains(&samples, &clip.needle))
+            .map(|clip| clip.transcript)
+    }
+}
+
+fn contains(haystack: &[i16], needle: &[i16]) -> bool {
+    let Some(&first) = needle.first() else {
+        return false;
+    };
+    haystack.len() >= needle.len()
+        && (0..=haystack.len() - needle.len())
+            .any(|i| haystack[i] == first && haystack[i..i + needle.len()] == *needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pcm(name: &str) -> (Vec<u8>, u32) {
+        understudy_fixtures::wav::read_pcm16(understudy_fixtures::bundled::audio(name).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn bundled_utterances_are_recognised_at_their_own_rate_only() {
+        let known = KnownSpeech::bundled();
+        let (weather, rate) = pcm("user-weather-24k.wav");
+        let mut padded = vec![0u8; 9_600];
+        padded.extend(&weather);
+        padded.extend(vec![0u8; 48_000]);
+        assert_eq!(
+            known.transcribe(&padded, rate),
+            Some("What is the weather like in Paris today?")
+        );
+        assert_eq!(
+            known.transcribe(&weather, 16_000),
+            None,
+            "24 kHz samples are not 16 kHz speech"
+        );
+        let (order, rate) = pcm("user-order-24k.wav");
+        assert_eq!(
+            known.transcribe(&order, rate),
+            Some("Can you check the status of order A seventeen?")
+        );
+        let (voice, rate) = pcm("voice-24k.wav");
+        assert_eq!(known.transcribe(&voice, rate), None);
+    }
+}
