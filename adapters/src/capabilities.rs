@@ -28,6 +28,9 @@ pub struct Capabilities {
     pub response_after_tool_result: bool,
     /// Can resume a dropped session with a handle.
     pub resumption: bool,
+    /// Ends sessions with a goodbye the server confirms (DashScope's
+    /// `session.finish` → `session.finished`) rather than by just closing.
+    pub end_handshake: bool,
     /// Input sample rate (PCM16 mono).
     pub input_sample_rate: u32,
     /// Output sample rate (PCM16 mono).

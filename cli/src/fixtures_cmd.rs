@@ -3,8 +3,9 @@
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
-use understudy_adapters::openai::{Decoder, Dialect};
-use understudy_adapters::ModelEvent;
+use understudy_adapters::dashscope::DashScopeCodec;
+use understudy_adapters::openai::{Dialect, OpenAiCodec};
+use understudy_adapters::{ModelEvent, RealtimeCodec, WireFrame};
 use understudy_fixtures::{bundled, Cassette, Direction, FrameBody};
 
 #[derive(Debug, Subcommand)]
@@ -22,7 +23,7 @@ pub enum FixturesCommand {
         #[arg(long)]
         events: bool,
     },
-    /// Regenerate the bundled OpenAI cassettes from their scenarios with the respond engine.
+    /// Regenerate the bundled cassettes from their scenarios with the respond engine.
     Synthesize {
         /// Where to write (the repository's `fixtures/cassettes` to update the bundle).
         #[arg(long)]
@@ -143,31 +144,36 @@ pub fn load_cassettes(dir: Option<&Path>) -> Result<Vec<(String, Cassette)>> {
 fn show(target: &str, events: bool) -> Result<()> {
     let cassette = load(target)?;
     if events {
-        let dialect: Dialect = cassette.header.dialect.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "no decoder for dialect `{}` in this build",
-                cassette.header.dialect
-            )
-        })?;
-        let _ = dialect;
-        let mut decoder = Decoder::new();
+        let mut codec: Box<dyn RealtimeCodec> =
+            if cassette.header.dialect == understudy_adapters::dashscope::DIALECT {
+                Box::new(DashScopeCodec::new(&cassette.header.model))
+            } else {
+                let dialect: Dialect = cassette.header.dialect.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "no decoder for dialect `{}` in this build",
+                        cassette.header.dialect
+                    )
+                })?;
+                Box::new(OpenAiCodec::new(dialect))
+            };
         for frame in cassette
             .frames
             .iter()
             .filter(|f| f.dir == Direction::ServerToClient)
         {
-            let decoded: Vec<ModelEvent> = match &frame.body {
-                FrameBody::Close(close) => decoder.decode_close(
-                    close.as_ref().map(|c| c.code),
-                    close.as_ref().map(|c| c.reason.as_str()).unwrap_or(""),
-                ),
+            let wire = match &frame.body {
+                FrameBody::Close(close) => WireFrame::Close {
+                    code: close.as_ref().map(|c| c.code),
+                    reason: close.as_ref().map(|c| c.reason.clone()).unwrap_or_default(),
+                },
                 _ => match frame.json() {
-                    Some(json) => decoder
-                        .decode_text(&json.to_string())
-                        .with_context(|| format!("frame at {} µs", frame.t_us))?,
+                    Some(json) => WireFrame::Text(json.to_string()),
                     None => continue,
                 },
             };
+            let decoded: Vec<ModelEvent> = codec
+                .decode(&wire)
+                .with_context(|| format!("frame at {} µs", frame.t_us))?;
             for event in decoded {
                 println!("{}", serde_json::to_string(&event)?);
             }
@@ -202,7 +208,7 @@ fn show(target: &str, events: bool) -> Result<()> {
 }
 
 async fn synthesize(out: &Path, only: Option<&str>) -> Result<()> {
-    for scenario in understudy_conformance::scenario::openai_scenarios() {
+    for scenario in understudy_conformance::scenario::all_scenarios() {
         if only.is_some_and(|o| !scenario.cassette.contains(o)) {
             continue;
         }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use understudy_conformance::{Format, RunOptions};
+use understudy_mock::dashscope::SetupFault;
 use understudy_mock::{MockServer, ResponderConfig};
 
 /// Build and test realtime voice agents without calling the providers.
@@ -69,6 +70,17 @@ struct ServeArgs {
     /// End each session after this many seconds, the provider's way (respond engine).
     #[arg(long, value_name = "SECONDS")]
     session_limit: Option<f64>,
+    /// Make every DashScope session's set-up fail: `setup-error` (an error instead
+    /// of session.updated), `setup-silent` (no answer) or `setup-close`. A client
+    /// can also ask per connection with the `X-Understudy-Fault` header.
+    #[arg(long, value_name = "FAULT", value_parser = parse_fault)]
+    fault: Option<SetupFault>,
+}
+
+fn parse_fault(name: &str) -> Result<SetupFault, String> {
+    SetupFault::parse(name).ok_or_else(|| {
+        format!("unknown fault `{name}` (expected setup-error, setup-silent or setup-close)")
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -138,6 +150,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .bind(SocketAddr::new(args.host, args.port))
         .speed(args.speed)
         .max_frame_bytes(args.max_frame_bytes);
+    if let Some(fault) = args.fault {
+        builder = builder.setup_fault(fault);
+    }
     if args.require_auth || !args.api_keys.is_empty() {
         builder = builder.require_auth(args.api_keys.clone());
     }
@@ -167,9 +182,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let server = builder.start().await.context("starting the mock")?;
     // A closed stdout (a supervisor that stopped reading) must not kill the server.
     let banner = format!(
-        "understudy serving on {}\n  openai realtime: {}/realtime?model=gpt-realtime\n  journal:         {}/__understudy/journal\n",
+        "understudy serving on {}\n  openai realtime:   {}/realtime?model=gpt-realtime\n  dashscope omni:    {}?model=qwen3-omni-flash-realtime\n  journal:           {}/__understudy/journal\n",
         server.url(),
         server.openai_base_url(),
+        server.dashscope_url(),
         server.url()
     );
     let mut stdout = std::io::stdout();

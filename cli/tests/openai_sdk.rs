@@ -6,82 +6,15 @@
 //! The virtualenv is created by `scripts/python-env.sh` (PyPI only; reused when
 //! its requirements have not changed).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(repo().join("scripts/python-env.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/python-env.sh");
-        assert!(out.status.success(), "scripts/python-env.sh failed");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        PathBuf::from(stdout.lines().last().expect("python path").trim())
-    })
-}
-
-/// `understudy serve` on a free port; killed on drop.
-struct Serve {
-    child: Child,
-    base_url: String,
-}
-
-impl Serve {
-    fn start(args: &[&str]) -> Serve {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
-            .args(["serve", "--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start understudy serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("read the serving line");
-        // Keep draining so the server never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        let url = line
-            .trim()
-            .strip_prefix("understudy serving on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
-        Serve {
-            child,
-            base_url: format!("{url}/v1"),
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{repo, run_harness, Serve};
 
 fn harness(serve: &Serve, extra: &[&str]) -> (bool, String) {
-    let out = Command::new(python())
-        .arg(repo().join("tests/sdk/openai_realtime_turn.py"))
-        .args(["--base-url", &serve.base_url])
-        .args(extra)
-        .output()
-        .expect("run the SDK harness");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let base_url = format!("{}/v1", serve.url);
+    let mut args = vec!["--base-url", base_url.as_str()];
+    args.extend_from_slice(extra);
+    run_harness("tests/sdk/openai_realtime_turn.py", &args)
 }
 
 fn scenario_args(dialect: &str, scenario: &str, replay: bool) -> Vec<String> {
@@ -170,14 +103,6 @@ fn official_sdk_sees_invalid_api_key_and_close_3000() {
 
 #[test]
 fn the_harness_strict_validator_rejects_broken_events() {
-    let out = Command::new(python())
-        .arg(repo().join("tests/sdk/openai_realtime_turn.py"))
-        .arg("--self-check")
-        .output()
-        .expect("run the self-check");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (ok, output) = run_harness("tests/sdk/openai_realtime_turn.py", &["--self-check"]);
+    assert!(ok, "{output}");
 }

@@ -72,7 +72,7 @@ fn one_done_per_created(events: &[ModelEvent]) -> Result<(), String> {
         .iter()
         .filter(|e| matches!(e, ModelEvent::ResponseDone { .. }))
         .count();
-    if created == done && created > 0 {
+    if created == done {
         Ok(())
     } else {
         Err(format!("{created} responses created, {done} done"))
@@ -190,6 +190,85 @@ fn malformed_answered(events: &[ModelEvent]) -> Result<(), String> {
     ends_completed(events)
 }
 
+fn interrupted_without_truncation(events: &[ModelEvent]) -> Result<(), String> {
+    let speech = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::SpeechStarted { .. }));
+    let interrupted = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::Interrupted { .. }));
+    let ended_early = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::ResponseDone { status, .. } if *status != ResponseStatus::Completed));
+    match (speech, interrupted, ended_early) {
+        (Some(s), Some(i), Some(c)) if s < i && i < c => Ok(()),
+        other => Err(format!(
+            "expected speech_started < interrupted < response_done(not completed); got {other:?}"
+        )),
+    }
+}
+
+fn user_transcribed(events: &[ModelEvent]) -> Result<(), String> {
+    let heard = events.iter().find_map(|e| match e {
+        ModelEvent::InputTranscriptDone { transcript, .. } => Some(transcript.as_str()),
+        _ => None,
+    });
+    match heard {
+        Some("What is the weather like in Paris today?") => Ok(()),
+        other => Err(format!("input transcript {other:?}")),
+    }
+}
+
+fn no_vad_events(events: &[ModelEvent]) -> Result<(), String> {
+    match events.iter().find(|e| {
+        matches!(
+            e,
+            ModelEvent::SpeechStarted { .. } | ModelEvent::SpeechStopped { .. }
+        )
+    }) {
+        None => Ok(()),
+        Some(e) => Err(format!(
+            "manual turn taking, but the provider sent {}",
+            e.kind()
+        )),
+    }
+}
+
+fn image_acknowledged(events: &[ModelEvent]) -> Result<(), String> {
+    let said: String = events
+        .iter()
+        .filter_map(|e| match e {
+            ModelEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    if said.contains("I see one image") {
+        ends_completed(events)
+    } else {
+        Err(format!("the answer does not mention the image: {said:?}"))
+    }
+}
+
+fn setup_refused(events: &[ModelEvent]) -> Result<(), String> {
+    let error = events.iter().any(|e| matches!(e, ModelEvent::Error(_)));
+    let updated = events
+        .iter()
+        .any(|e| matches!(e, ModelEvent::SessionUpdated { .. }));
+    match (error, updated) {
+        (true, false) => Ok(()),
+        _ => Err(format!("error seen: {error}; session_updated seen: {updated} (expected an error and no update)")),
+    }
+}
+
+fn finished_cleanly(events: &[ModelEvent]) -> Result<(), String> {
+    match events.last() {
+        Some(ModelEvent::SessionEnded { reason, .. }) if reason == "session finished" => Ok(()),
+        other => Err(format!(
+            "expected the session to end with session.finished, last event {other:?}"
+        )),
+    }
+}
+
 const COMMON: [(&str, Expectation); 2] = [
     (
         "one response_done per response_created",
@@ -257,6 +336,16 @@ pub fn cases() -> Vec<Case> {
         ));
     }
     all.push(case(
+        "openai.ga.tool.spoken-round-trip",
+        "a spoken question names a tool: function call, result, spoken answer",
+        scenario::spoken_tool_round_trip(Dialect::Ga),
+        vec![
+            ("tool round trip", tool_round_trip),
+            ("user transcribed", user_transcribed),
+            ("ends completed", ends_completed),
+        ],
+    ));
+    all.push(case(
         "openai.ga.barge-in",
         "user speech during a response cancels it (turn_detected) and the client truncates",
         scenario::barge_in(Dialect::Ga),
@@ -279,5 +368,84 @@ pub fn cases() -> Vec<Case> {
     );
     image.requires = Some(("image input", |c: &Capabilities| c.image_input));
     all.push(image);
+    all.extend(dashscope_cases());
+    all
+}
+
+fn dashscope_cases() -> Vec<Case> {
+    let mut scenarios = scenario::dashscope_scenarios().into_iter();
+    let mut next = || scenarios.next().expect("the DashScope scenarios, in order");
+    let mut all = vec![
+        case(
+            "dashscope.audio.vad-turn",
+            "spoken question heard by server VAD, transcribed, answered in text and audio; session.finish",
+            next(),
+            vec![
+                ("VAD turn order", vad_turn),
+                ("user transcribed", user_transcribed),
+                ("spoken answer with transcript", has_audio_and_transcript),
+                ("finished cleanly", finished_cleanly),
+            ],
+        ),
+        case(
+            "dashscope.audio.manual-turn",
+            "push-to-talk: commit and response.create, no VAD events; session.finish",
+            next(),
+            vec![("no VAD events", no_vad_events), ("spoken answer with transcript", has_audio_and_transcript), ("finished cleanly", finished_cleanly)],
+        ),
+        case(
+            "dashscope.barge-in",
+            "speech during a response interrupts it (no truncation on this dialect); the new turn is answered",
+            next(),
+            vec![("interrupted", interrupted_without_truncation), ("new turn answered", ends_completed)],
+        ),
+        case(
+            "dashscope.tool.round-trip",
+            "qwen3.5: a spoken question calls a tool; result; spoken answer",
+            next(),
+            vec![("tool round trip", tool_round_trip), ("ends completed", ends_completed)],
+        ),
+        case(
+            "dashscope.image.question",
+            "a JPEG camera frame with a spoken question",
+            next(),
+            vec![("image acknowledged", image_acknowledged)],
+        ),
+        case(
+            "dashscope.error.setup",
+            "session.update answered by an error and never by session.updated",
+            next(),
+            vec![("set-up refused", setup_refused)],
+        ),
+        case(
+            "dashscope.session.finish",
+            "session.finish → session.finished, then the server closes",
+            next(),
+            vec![("finished cleanly", finished_cleanly)],
+        ),
+    ];
+    // What the dialect cannot do is reported, not run.
+    let mut text = case(
+        "dashscope.text.turn",
+        "a user text turn (Qwen-Omni realtime takes audio, not text)",
+        scenario::dashscope_scenarios().remove(0),
+        vec![],
+    );
+    text.requires = Some(("text input", |c: &Capabilities| c.text_input));
+    let mut truncate = case(
+        "dashscope.truncate",
+        "truncating the assistant's audio to what was played",
+        scenario::dashscope_scenarios().remove(0),
+        vec![],
+    );
+    truncate.requires = Some(("truncation", |c: &Capabilities| c.truncation));
+    let mut tools_on_flash = case(
+        "dashscope.tool.flash",
+        "function calling on qwen3-omni-flash",
+        scenario::dashscope_scenarios().remove(0),
+        vec![],
+    );
+    tools_on_flash.requires = Some(("function calling", |c: &Capabilities| c.tool_calls));
+    all.extend([text, truncate, tools_on_flash]);
     all
 }

@@ -6,6 +6,7 @@
 //! and reports as text, JSON and JUnit XML.
 
 pub mod catalogue;
+pub mod equivalence;
 pub mod normalize;
 pub mod report;
 pub mod run;

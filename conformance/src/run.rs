@@ -2,7 +2,7 @@
 
 use crate::catalogue::Case;
 use crate::normalize::normalise;
-use crate::runner::{latencies, run_scenario, Latency, RunRecord};
+use crate::runner::{latencies, run_scenario, Endpoints, Latency, Pacing, RunRecord};
 use serde::Serialize;
 use serde_json::Value;
 use std::time::Instant;
@@ -127,11 +127,11 @@ pub fn reviewed_snapshot(id: &str) -> Option<Value> {
 /// Runs one case against a fresh in-process mock replaying its cassette.
 pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
     let started = Instant::now();
-    let dialect = case.scenario.dialect;
+    let provider = case.scenario.provider;
     let mut result = CaseResult {
         id: case.id.clone(),
         description: case.description.into(),
-        dialect: dialect.name().into(),
+        dialect: provider.dialect().into(),
         grade: Grade::Ok,
         reason: None,
         checks: Vec::new(),
@@ -140,9 +140,13 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
         evidence: None,
     };
     if let Some((needs, has)) = case.requires {
-        if !has(&dialect.capabilities()) {
+        if !has(&provider.capabilities(case.scenario.model)) {
             result.grade = Grade::Unimplemented;
-            result.reason = Some(format!("{} declares no {needs}", dialect.name()));
+            result.reason = Some(format!(
+                "{} ({}) declares no {needs}",
+                provider.dialect(),
+                case.scenario.model
+            ));
             return result;
         }
     }
@@ -169,8 +173,9 @@ async fn execute(case: &Case, options: &RunOptions) -> Result<(RunRecord, Vec<St
         .map_err(|e| e.to_string())?;
     let record = run_scenario(
         &case.scenario,
-        &server.openai_base_url(),
+        &Endpoints::of(&server),
         Some(&case.scenario.cassette),
+        Pacing::Burst,
     )
     .await
     .map_err(|e| e.to_string())?;
@@ -185,12 +190,7 @@ async fn execute(case: &Case, options: &RunOptions) -> Result<(RunRecord, Vec<St
 }
 
 fn grade(case: &Case, result: &mut CaseResult, record: &RunRecord, notes: Vec<String>) {
-    let events: Vec<ModelEvent> = record
-        .events
-        .iter()
-        .map(|t| t.event.clone())
-        .filter(|e| !matches!(e, ModelEvent::SessionEnded { .. }))
-        .collect();
+    let events: Vec<ModelEvent> = record.events.iter().map(|t| t.event.clone()).collect();
     let normalised = normalise(&events);
     let snapshot = match reviewed_snapshot(&case.id) {
         None => CheckResult {
@@ -288,7 +288,8 @@ fn summarise_audio(text: &str) -> String {
     Value::Object(map).to_string()
 }
 
-/// Runs every selected case, one after another.
+/// Runs every selected case, one after another, then every equivalence whose
+/// two cases ran.
 pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
     let mut results = Vec::new();
     for case in cases {
@@ -298,6 +299,22 @@ pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
             }
         }
         results.push(run_case(case, options).await);
+    }
+    for equivalence in crate::equivalence::equivalences() {
+        let find = |id: &str| {
+            let result = results.iter().find(|r| r.id == id)?;
+            let case = cases.iter().find(|c| c.id == id)?;
+            Some((
+                result,
+                case.scenario.provider.capabilities(case.scenario.model),
+            ))
+        };
+        if let (Some((left, lc)), Some((right, rc))) =
+            (find(equivalence.cases[0]), find(equivalence.cases[1]))
+        {
+            let compared = crate::equivalence::compare(&equivalence, left, right, [&lc, &rc]);
+            results.push(compared);
+        }
     }
     results
 }

@@ -2,11 +2,12 @@
 //! keeps everything it saw: normalised events with arrival instants, the raw
 //! wire transcript, and the instants user input ended (for latency).
 
-use crate::scenario::{Scenario, Step};
+use crate::scenario::{Provider, Scenario, Step};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::{timeout, Instant};
+use understudy_adapters::dashscope;
 use understudy_adapters::openai::{self, ConnectOptions};
 use understudy_adapters::{
     ClientError, ClientInput, FrameTap, ModelEvent, Pcm, RealtimeClient, TappedFrame, TimedEvent,
@@ -64,22 +65,65 @@ pub struct RunRecord {
     pub input_ends: Vec<std::time::Instant>,
 }
 
-/// Runs `scenario` against the OpenAI endpoint at `base_url` (`ws://…/v1`).
+/// Where a run connects: the mock's (or a provider's) endpoint per protocol.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// OpenAI WebSocket base (`ws://…/v1`).
+    pub openai: String,
+    /// DashScope realtime URL (`ws://…/api-ws/v1/realtime`).
+    pub dashscope: String,
+}
+
+impl Endpoints {
+    /// The endpoints of a running mock.
+    pub fn of(server: &understudy_mock::MockServer) -> Self {
+        Endpoints {
+            openai: server.openai_base_url(),
+            dashscope: server.dashscope_url(),
+        }
+    }
+}
+
+/// How a run streams its audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// As fast as the socket takes it (replays match audio by amount).
+    Burst,
+    /// One chunk per chunk-length of wall time, like a microphone: recordings
+    /// made this way anchor each VAD event to the audio that caused it.
+    RealTime,
+}
+
+/// Runs `scenario` against `endpoints`; `cassette` names the cassette a
+/// replaying mock should play (sent as the `cassette` query parameter).
 pub async fn run_scenario(
     scenario: &Scenario,
-    base_url: &str,
+    endpoints: &Endpoints,
     cassette: Option<&str>,
+    pacing: Pacing,
 ) -> Result<RunRecord, RunError> {
     let tap: FrameTap = Arc::new(Mutex::new(Vec::new()));
-    let mut options = ConnectOptions::new(base_url, scenario.dialect, scenario.model)
-        .api_key("sk-understudy-conformance");
-    if let Some(name) = cassette {
-        // Select the cassette the way any client can: an extra query parameter.
-        options = options.query("cassette", name);
-    }
     let started = std::time::Instant::now();
-    let mut client = openai::connect_with_tap(&options, Some(Arc::clone(&tap))).await?;
+    let mut client = match scenario.provider {
+        Provider::OpenAi(dialect) => {
+            let mut options = ConnectOptions::new(&endpoints.openai, dialect, scenario.model)
+                .api_key("sk-understudy-conformance");
+            if let Some(name) = cassette {
+                options = options.query("cassette", name);
+            }
+            openai::connect_with_tap(&options, Some(Arc::clone(&tap))).await?
+        }
+        Provider::DashScope => {
+            let mut options = dashscope::ConnectOptions::new(&endpoints.dashscope, scenario.model)
+                .api_key("sk-understudy-conformance");
+            if let Some(name) = cassette {
+                options = options.query("cassette", name);
+            }
+            dashscope::connect(&options, Some(Arc::clone(&tap))).await?
+        }
+    };
     let mut run = Runner {
+        pacing,
         client: &mut client,
         events: Vec::new(),
         waited: HashMap::new(),
@@ -103,6 +147,7 @@ pub async fn run_scenario(
 }
 
 struct Runner<'a> {
+    pacing: Pacing,
     client: &'a mut RealtimeClient,
     events: Vec<TimedEvent>,
     waited: HashMap<&'static str, usize>,
@@ -153,13 +198,19 @@ impl Runner<'_> {
                     (rate as usize * *trailing_silence_ms as usize / 1000) * 2,
                 ));
                 let chunk = (rate as usize * *chunk_ms as usize / 1000).max(1) * 2;
-                for piece in pcm.chunks(chunk) {
+                let start = Instant::now();
+                for (i, piece) in pcm.chunks(chunk).enumerate() {
                     self.client
                         .send(&ClientInput::Audio {
                             pcm: Pcm(piece.to_vec()),
                             sample_rate: rate,
                         })
                         .await?;
+                    if self.pacing == Pacing::RealTime {
+                        let due =
+                            start + Duration::from_millis(u64::from(*chunk_ms) * (i as u64 + 1));
+                        tokio::time::sleep_until(due).await;
+                    }
                 }
             }
             Step::WaitFor(kind) => self.wait_for(kind).await?,

@@ -10,9 +10,48 @@
 use serde_json::json;
 use understudy_adapters::openai::Dialect;
 use understudy_adapters::{
-    AudioFormat, ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, ToolSpec,
-    TurnDetection,
+    AudioFormat, Capabilities, ClientInput, Modality, Pcm, ResponseOptions, SessionConfig,
+    ToolChoice, ToolSpec, TurnDetection,
 };
+use understudy_mock::dashscope::SetupFault;
+
+/// The camera frame the image scenario sends (see `conformance/assets/README.md`).
+pub const FRAME_JPEG: &[u8] = include_bytes!("../assets/frame-64x48.jpg");
+
+/// Which provider protocol a scenario speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// OpenAI Realtime in a dialect.
+    OpenAi(Dialect),
+    /// DashScope Qwen-Omni realtime.
+    DashScope,
+}
+
+impl Provider {
+    /// Provider name in cassette headers (`openai`, `dashscope`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::OpenAi(_) => "openai",
+            Provider::DashScope => "dashscope",
+        }
+    }
+
+    /// Dialect name (`openai-ga`, `dashscope-omni`, …).
+    pub fn dialect(self) -> &'static str {
+        match self {
+            Provider::OpenAi(d) => d.name(),
+            Provider::DashScope => understudy_adapters::dashscope::DIALECT,
+        }
+    }
+
+    /// What the dialect supports for `model`.
+    pub fn capabilities(self, model: &str) -> Capabilities {
+        match self {
+            Provider::OpenAi(d) => d.capabilities(),
+            Provider::DashScope => understudy_adapters::dashscope::capabilities_for(model),
+        }
+    }
+}
 
 /// Instructions the SDK harness sends; the scenarios send the same.
 pub const INSTRUCTIONS: &str =
@@ -52,8 +91,10 @@ pub enum Step {
 pub struct Scenario {
     /// Cassette name it synthesizes (`openai/ga-text-turn`).
     pub cassette: String,
-    /// Dialect it speaks.
-    pub dialect: Dialect,
+    /// Provider and dialect it speaks.
+    pub provider: Provider,
+    /// A set-up fault the mock must inject when synthesizing (DashScope).
+    pub setup_fault: Option<SetupFault>,
     /// Model it asks for.
     pub model: &'static str,
     /// What it exercises.
@@ -95,6 +136,9 @@ fn base_session() -> SessionConfig {
 
 fn vad_session(dialect: Dialect) -> SessionConfig {
     SessionConfig {
+        // Transcribe the user, as DashScope does by default, so spoken turns
+        // compare across providers.
+        input_transcription: Some("gpt-4o-mini-transcribe".into()),
         input_format: Some(AudioFormat::pcm16(24_000)),
         output_format: Some(AudioFormat::pcm16(24_000)),
         voice: Some(match dialect {
@@ -126,7 +170,8 @@ fn scenario(dialect: Dialect, name: &str, description: &'static str, steps: Vec<
     all.extend(steps);
     Scenario {
         cassette: format!("openai/{}-{name}", short(dialect)),
-        dialect,
+        provider: Provider::OpenAi(dialect),
+        setup_fault: None,
         model: model_for(dialect),
         description,
         steps: all,
@@ -243,6 +288,226 @@ pub fn malformed_event(dialect: Dialect) -> Scenario {
     )
 }
 
+/// A spoken question that names a tool: function call, result, spoken answer.
+pub fn spoken_tool_round_trip(dialect: Dialect) -> Scenario {
+    let session = SessionConfig {
+        tools: vec![weather_tool()],
+        tool_choice: Some(ToolChoice::Auto),
+        ..vad_session(dialect)
+    };
+    scenario(
+        dialect,
+        "spoken-tool-round-trip",
+        "spoken question calls a tool; result; spoken answer",
+        vec![
+            Step::Send(ClientInput::Session(session)),
+            Step::WaitFor("session_updated"),
+            Step::Audio {
+                wav: "user-weather-24k.wav",
+                chunk_ms: 100,
+                trailing_silence_ms: 1000,
+            },
+            Step::WaitFor("response_done"),
+            Step::AnswerLastToolCall {
+                output: r#"{"temperature_c":18,"sky":"clear"}"#,
+            },
+            respond(),
+            Step::WaitFor("response_done"),
+        ],
+    )
+}
+
+/// The DashScope models the scenarios use: flash for most, the 3.5 family
+/// (which has function calling) for tools.
+pub const DASHSCOPE_FLASH: &str = "qwen3-omni-flash-realtime";
+/// The DashScope model with function calling.
+pub const DASHSCOPE_PLUS: &str = "qwen3.5-omni-plus-realtime";
+
+fn dashscope(
+    name: &str,
+    model: &'static str,
+    description: &'static str,
+    steps: Vec<Step>,
+) -> Scenario {
+    let mut all = vec![Step::WaitFor("session_created")];
+    all.extend(steps);
+    Scenario {
+        cassette: format!("dashscope/{name}"),
+        provider: Provider::DashScope,
+        setup_fault: None,
+        model,
+        description,
+        steps: all,
+    }
+}
+
+fn dashscope_session(turns: TurnDetection) -> SessionConfig {
+    SessionConfig {
+        instructions: Some(INSTRUCTIONS.into()),
+        output_modalities: Some(vec![Modality::Audio]),
+        voice: Some("Cherry".into()),
+        input_format: Some(AudioFormat::pcm16(16_000)),
+        output_format: Some(AudioFormat::pcm16(24_000)),
+        turn_detection: Some(turns),
+        ..Default::default()
+    }
+}
+
+/// Server VAD with the same tuning as the OpenAI scenarios, so the same
+/// speech commits the same audio on both providers.
+fn dashscope_vad() -> TurnDetection {
+    TurnDetection::ServerVad {
+        threshold: Some(0.5),
+        prefix_padding_ms: Some(300),
+        silence_duration_ms: Some(500),
+        create_response: None,
+        interrupt_response: None,
+    }
+}
+
+fn finish() -> [Step; 2] {
+    [
+        Step::Send(ClientInput::EndSession),
+        Step::WaitFor("session_ended"),
+    ]
+}
+
+/// Every bundled DashScope scenario.
+pub fn dashscope_scenarios() -> Vec<Scenario> {
+    let vad = || Step::Send(ClientInput::Session(dashscope_session(dashscope_vad())));
+    let manual = || {
+        Step::Send(ClientInput::Session(dashscope_session(
+            TurnDetection::Manual,
+        )))
+    };
+    let weather = || Step::Audio {
+        wav: "user-weather-16k.wav",
+        chunk_ms: 100,
+        trailing_silence_ms: 1200,
+    };
+    let mut tools = dashscope_session(dashscope_vad());
+    tools.tools = vec![weather_tool()];
+    tools.tool_choice = Some(ToolChoice::Auto);
+    let mut setup_error = dashscope(
+        "setup-error",
+        DASHSCOPE_FLASH,
+        "session.update answered by an error, never by session.updated",
+        vec![manual(), Step::WaitFor("error")],
+    );
+    setup_error.setup_fault = Some(SetupFault::Error);
+    vec![
+        dashscope(
+            "vad-turn",
+            DASHSCOPE_FLASH,
+            "spoken question heard by server VAD, transcribed, answered in text and audio",
+            vec![
+                vad(),
+                Step::WaitFor("session_updated"),
+                weather(),
+                Step::WaitFor("response_done"),
+                finish()[0].clone(),
+                finish()[1].clone(),
+            ],
+        ),
+        dashscope(
+            "manual-turn",
+            DASHSCOPE_FLASH,
+            "push-to-talk: audio, commit, response.create",
+            vec![
+                manual(),
+                Step::WaitFor("session_updated"),
+                Step::Audio {
+                    wav: "user-order-16k.wav",
+                    chunk_ms: 100,
+                    trailing_silence_ms: 200,
+                },
+                Step::Send(ClientInput::CommitAudio),
+                respond(),
+                Step::WaitFor("response_done"),
+                finish()[0].clone(),
+                finish()[1].clone(),
+            ],
+        ),
+        dashscope(
+            "barge-in",
+            DASHSCOPE_FLASH,
+            "speech during a response interrupts it; the new turn is answered",
+            vec![
+                vad(),
+                Step::WaitFor("session_updated"),
+                // Just past the VAD's 500 ms silence window, so the user starts
+                // talking again while the answer is still playing.
+                Step::Audio {
+                    wav: "user-weather-16k.wav",
+                    chunk_ms: 100,
+                    trailing_silence_ms: 600,
+                },
+                Step::WaitFor("audio_delta"),
+                Step::Audio {
+                    wav: "user-interrupt-16k.wav",
+                    chunk_ms: 100,
+                    trailing_silence_ms: 1200,
+                },
+                Step::WaitFor("interrupted"),
+                Step::WaitFor("response_done"),
+                Step::WaitFor("response_done"),
+            ],
+        ),
+        dashscope(
+            "tool-round-trip",
+            DASHSCOPE_PLUS,
+            "spoken question calls a tool (3.5 family); result; spoken answer",
+            vec![
+                Step::Send(ClientInput::Session(tools)),
+                Step::WaitFor("session_updated"),
+                weather(),
+                Step::WaitFor("response_done"),
+                Step::AnswerLastToolCall {
+                    output: r#"{"temperature_c":18,"sky":"clear"}"#,
+                },
+                respond(),
+                Step::WaitFor("response_done"),
+            ],
+        ),
+        dashscope(
+            "image-question",
+            DASHSCOPE_FLASH,
+            "a camera frame with a spoken question",
+            vec![
+                manual(),
+                Step::WaitFor("session_updated"),
+                weather(),
+                Step::Send(ClientInput::Image {
+                    mime_type: "image/jpeg".into(),
+                    data: Pcm(FRAME_JPEG.to_vec()),
+                }),
+                Step::Send(ClientInput::CommitAudio),
+                respond(),
+                Step::WaitFor("response_done"),
+            ],
+        ),
+        setup_error,
+        dashscope(
+            "session-finish",
+            DASHSCOPE_FLASH,
+            "session.finish answered by session.finished, then the server closes",
+            vec![
+                manual(),
+                Step::WaitFor("session_updated"),
+                finish()[0].clone(),
+                finish()[1].clone(),
+            ],
+        ),
+    ]
+}
+
+/// Every bundled scenario, OpenAI then DashScope.
+pub fn all_scenarios() -> Vec<Scenario> {
+    let mut all = openai_scenarios();
+    all.extend(dashscope_scenarios());
+    all
+}
+
 /// Every bundled OpenAI scenario.
 pub fn openai_scenarios() -> Vec<Scenario> {
     let mut all = Vec::new();
@@ -251,6 +516,7 @@ pub fn openai_scenarios() -> Vec<Scenario> {
         all.push(audio_vad_turn(dialect));
         all.push(tool_round_trip(dialect));
     }
+    all.push(spoken_tool_round_trip(Dialect::Ga));
     all.push(barge_in(Dialect::Ga));
     all.push(malformed_event(Dialect::Ga));
     all

@@ -1,7 +1,7 @@
 //! Synthesizes bundled cassettes: runs a scenario against the respond engine
 //! and writes what went over the wire as a cassette marked `synthesized`.
 
-use crate::runner::{run_scenario, RunError};
+use crate::runner::{run_scenario, Endpoints, Pacing, RunError};
 use crate::scenario::Scenario;
 use std::path::{Path, PathBuf};
 use understudy_adapters::{TapDirection, WireFrame};
@@ -30,16 +30,21 @@ pub enum SynthError {
 /// Runs `scenario` against a fresh respond-engine mock and writes the cassette
 /// under `out_dir` (as `<out_dir>/<scenario.cassette>.jsonl` plus WAV sidecars).
 pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<PathBuf, SynthError> {
-    let server = MockServer::start().await?;
-    let record = run_scenario(scenario, &server.openai_base_url(), None)
+    let mut builder = MockServer::builder();
+    if let Some(fault) = scenario.setup_fault {
+        builder = builder.setup_fault(fault);
+    }
+    let server = builder.start().await?;
+    let record = run_scenario(scenario, &Endpoints::of(&server), None, Pacing::RealTime)
         .await
         .map_err(|source| SynthError::Run {
             cassette: scenario.cassette.clone(),
             source,
         })?;
+    let provider = scenario.provider;
     let header = Header::new(
-        "openai",
-        scenario.dialect.name(),
+        provider.name(),
+        provider.dialect(),
         scenario.model,
         Origin::Synthesized,
     )
@@ -76,6 +81,6 @@ pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<PathBuf, 
             }
         })?;
     }
-    cassette.write(&path, &AudioRules::for_provider("openai"))?;
+    cassette.write(&path, &AudioRules::for_provider(provider.name()))?;
     Ok(path)
 }

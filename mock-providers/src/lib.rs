@@ -100,6 +100,12 @@ pub fn bundled_voice() -> Result<Arc<[i16]>, MockError> {
 /// Prepares a cassette for replay by the mock dialect its header names.
 pub fn replay_script(name: &str, cassette: &Cassette) -> Result<ReplayScript, MockError> {
     let dialect = cassette.header.dialect.as_str();
+    if dialect == understudy_adapters::dashscope::DIALECT {
+        let protocol = dashscope::DashScopeProtocol {
+            model: cassette.header.model.clone(),
+        };
+        return Ok(ReplayScript::from_cassette(name, cassette, &protocol)?);
+    }
     match dialect.parse::<understudy_adapters::openai::Dialect>() {
         Ok(dialect) => Ok(ReplayScript::from_cassette(
             name,

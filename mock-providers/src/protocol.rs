@@ -67,6 +67,31 @@ pub trait Protocol: Send + Sync + 'static {
     /// What the provider sends after the upgrade when the key is bad (empty if
     /// it refuses at the HTTP upgrade instead).
     fn auth_failure(&self) -> Vec<Outgoing>;
+    /// The client event type a server event type answers, if it answers one.
+    /// Replay anchors answers to the event they answer even when the recording
+    /// client sent more before the answer arrived (pipelining), so a client
+    /// that waits for each answer is not left waiting.
+    fn answers(&self, server_type: &str) -> Option<&'static str> {
+        openai_family_answer(server_type)
+    }
+}
+
+/// Which client event each server event answers, for the OpenAI-style
+/// protocols (OpenAI GA and beta, DashScope Qwen-Omni).
+pub fn openai_family_answer(server_type: &str) -> Option<&'static str> {
+    Some(match server_type {
+        "session.updated" => "session.update",
+        "transcription_session.updated" => "transcription_session.update",
+        "input_audio_buffer.committed" => "input_audio_buffer.commit",
+        "input_audio_buffer.cleared" => "input_audio_buffer.clear",
+        "conversation.item.added" | "conversation.item.created" => "conversation.item.create",
+        "conversation.item.truncated" => "conversation.item.truncate",
+        "conversation.item.deleted" => "conversation.item.delete",
+        "conversation.item.retrieved" => "conversation.item.retrieve",
+        "response.created" => "response.create",
+        "session.finished" => "session.finish",
+        _ => return None,
+    })
 }
 
 /// The checks every JSON-event dialect shares: size, JSON, an object, a string

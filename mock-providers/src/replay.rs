@@ -7,6 +7,14 @@
 //! trigger fires, its frames are scheduled at absolute deadlines (trigger
 //! instant + offset ÷ speed), so timing does not drift over a long session.
 //!
+//! Each server frame is anchored to what caused it, using protocol knowledge
+//! rather than mere recording order (a recording client may pipeline events
+//! or keep streaming audio while answers arrive): the greeting to the
+//! connection; an answer (`committed`, `session.updated`, `response.created`,
+//! …) to the client event it answers; VAD events to the audio that carried the
+//! speech; a response's output to the step that started the response, until
+//! speech interrupts it.
+//!
 //! Client events are matched leniently: by type and a few key fields, never by
 //! ids or audio bytes. Audio appends are matched by how much audio has arrived,
 //! so a client may chunk its audio differently from the recording. A client
@@ -18,6 +26,7 @@ use crate::engine::{Note, SessionEngine};
 use crate::protocol::{FrameSummary, Protocol};
 use crate::timeline::{Outgoing, Timeline};
 use serde_json::Value;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -47,6 +56,8 @@ pub enum Trigger {
 pub struct Step {
     /// What fires the step.
     pub trigger: Trigger,
+    /// When the trigger happened in the recording (µs since connect).
+    pub at_us: u64,
     /// Frames, at their offset from the trigger.
     pub frames: Vec<(Duration, Outgoing)>,
 }
@@ -95,11 +106,19 @@ impl ReplayScript {
         }
         let mut steps = vec![Step {
             trigger: Trigger::Connect,
+            at_us: 0,
             frames: vec![],
         }];
-        let mut anchor_us = 0u64;
         let mut audio_ms = 0.0;
         let mut skipping_answer = false;
+        // Where non-answer frames go after an answer was re-anchored to an
+        // earlier trigger: with that answer.
+        let mut sticky: Option<usize> = None;
+        let mut answered: HashSet<(usize, String)> = HashSet::new();
+        // The step a response in progress was anchored to, and whether user
+        // speech has interrupted it since.
+        let mut response: Option<usize> = None;
+        let mut interrupted = false;
         for frame in &cassette.frames {
             match (frame.dir, &frame.body) {
                 (Direction::ClientToServer, FrameBody::Text(_)) => {
@@ -113,16 +132,20 @@ impl ReplayScript {
                         }
                     };
                     skipping_answer = false;
-                    anchor_us = frame.t_us;
+                    sticky = None;
                     if let Some(ms) = summary.audio_ms {
                         audio_ms += ms;
                         match steps.last_mut() {
-                            Some(Step {
-                                trigger: Trigger::Audio { ms },
-                                frames,
-                            }) if frames.is_empty() => *ms = audio_ms,
+                            Some(step)
+                                if matches!(step.trigger, Trigger::Audio { .. })
+                                    && step.frames.is_empty() =>
+                            {
+                                step.trigger = Trigger::Audio { ms: audio_ms };
+                                step.at_us = frame.t_us;
+                            }
                             _ => steps.push(Step {
                                 trigger: Trigger::Audio { ms: audio_ms },
+                                at_us: frame.t_us,
                                 frames: vec![],
                             }),
                         }
@@ -132,6 +155,7 @@ impl ReplayScript {
                                 event_type: summary.event_type,
                                 key: summary.key,
                             },
+                            at_us: frame.t_us,
                             frames: vec![],
                         });
                     }
@@ -154,18 +178,52 @@ impl ReplayScript {
                         },
                         _ => continue,
                     };
-                    // `session.created` is the server's unsolicited greeting: it
-                    // answers the connection, even when a client's first event
-                    // happened to be recorded before it arrived.
-                    if frame.event_type() == Some("session.created") {
-                        let offset = Duration::from_micros(frame.t_us);
-                        steps[0].frames.push((offset, outgoing));
-                        continue;
+                    let event_type = frame.event_type().unwrap_or("");
+                    let last = steps.len() - 1;
+                    let vad = matches!(
+                        event_type,
+                        "input_audio_buffer.speech_started" | "input_audio_buffer.speech_stopped"
+                    );
+                    let answered_step = protocol.answers(event_type).and_then(|answers| {
+                        (0..=last).rev().find(|&i| {
+                            matches!(&steps[i].trigger, Trigger::Client { event_type: t, .. } if t == answers)
+                                && !answered.contains(&(i, event_type.to_owned()))
+                        })
+                    });
+                    let target = if event_type == "session.created" {
+                        // The unsolicited greeting answers the connection itself.
+                        0
+                    } else if let Some(i) = answered_step {
+                        answered.insert((i, event_type.to_owned()));
+                        sticky = (i != last).then_some(i);
+                        i
+                    } else if vad {
+                        // Speech is caused by the audio that carried it, and it
+                        // interrupts the response in progress, if any.
+                        sticky = None;
+                        if response.is_some() {
+                            interrupted = true;
+                        }
+                        last
+                    } else {
+                        match response {
+                            // A response's output belongs to the step that started
+                            // it, not to audio that happened to arrive meanwhile.
+                            Some(step) if !interrupted => step,
+                            _ => sticky.unwrap_or(last),
+                        }
+                    };
+                    match event_type {
+                        "response.created" => {
+                            response = Some(target);
+                            interrupted = false;
+                        }
+                        "response.done" => response = None,
+                        _ => {}
                     }
-                    let offset = Duration::from_micros(frame.t_us.saturating_sub(anchor_us));
-                    if let Some(step) = steps.last_mut() {
-                        step.frames.push((offset, outgoing));
-                    }
+                    let offset =
+                        Duration::from_micros(frame.t_us.saturating_sub(steps[target].at_us));
+                    steps[target].frames.push((offset, outgoing));
                 }
                 _ => {}
             }
@@ -464,6 +522,136 @@ mod tests {
         assert!(
             script.steps[1].frames.is_empty(),
             "session.update's step keeps no greeting"
+        );
+    }
+
+    #[test]
+    fn answers_stay_with_the_event_they_answer_when_the_client_pipelined() {
+        // The recording client sent commit and response.create back to back,
+        // before `committed` arrived; a client that waits for `committed`
+        // before asking for a response must still get it.
+        let mut c = Cassette::new(Header::new(
+            "openai",
+            "openai-ga",
+            "gpt-realtime",
+            Origin::Synthesized,
+        ));
+        let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
+        let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
+        c.frames = vec![
+            s(
+                1_000,
+                json!({"type":"session.created","event_id":"e1","session":{}}),
+            ),
+            c2s(
+                10_000,
+                json!({"type":"input_audio_buffer.append","audio":"AAAAAA=="}),
+            ),
+            c2s(20_000, json!({"type":"input_audio_buffer.commit"})),
+            c2s(20_050, json!({"type":"response.create"})),
+            s(
+                20_300,
+                json!({"type":"input_audio_buffer.committed","event_id":"e2","item_id":"i"}),
+            ),
+            s(
+                20_400,
+                json!({"type":"conversation.item.added","event_id":"e3","item":{"type":"message"}}),
+            ),
+            s(
+                20_500,
+                json!({"type":"response.created","event_id":"e4","response":{}}),
+            ),
+            s(
+                20_600,
+                json!({"type":"response.output_audio.delta","event_id":"e5","response_id":"r","item_id":"a","output_index":0,"content_index":0,"delta":"AAAA"}),
+            ),
+        ];
+        let script = ReplayScript::from_cassette("t", &c, &GA).unwrap();
+        let by_step: Vec<Vec<&str>> = script
+            .steps
+            .iter()
+            .map(|st| {
+                st.frames
+                    .iter()
+                    .filter_map(|(_, f)| match f {
+                        Outgoing::Text { event_type, .. } => Some(&**event_type),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            by_step[2],
+            ["input_audio_buffer.committed", "conversation.item.added"],
+            "{by_step:?}"
+        );
+        assert_eq!(
+            by_step[3],
+            ["response.created", "response.output_audio.delta"],
+            "{by_step:?}"
+        );
+        assert_eq!(
+            script.steps[2].frames[0].0,
+            Duration::from_micros(300),
+            "offset from the commit it answers"
+        );
+    }
+
+    #[test]
+    fn response_output_stays_with_its_response_until_speech_interrupts_it() {
+        let mut c = Cassette::new(Header::new(
+            "openai",
+            "openai-ga",
+            "gpt-realtime",
+            Origin::Synthesized,
+        ));
+        let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
+        let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
+        let append = || json!({"type":"input_audio_buffer.append","audio":"AAAAAA=="});
+        let delta = |id: &str| json!({"type":"response.output_audio.delta","event_id":id,"response_id":"r","item_id":"a","output_index":0,"content_index":0,"delta":"AAAA"});
+        c.frames = vec![
+            c2s(10_000, append()),
+            s(
+                11_000,
+                json!({"type":"response.created","event_id":"e1","response":{"id":"r"}}),
+            ),
+            c2s(20_000, append()), // silence still streaming
+            s(21_000, delta("e2")),
+            c2s(30_000, append()), // the user talks over the answer
+            s(
+                31_000,
+                json!({"type":"input_audio_buffer.speech_started","event_id":"e3","audio_start_ms":0,"item_id":"u"}),
+            ),
+            s(
+                31_500,
+                json!({"type":"response.done","event_id":"e4","response":{"id":"r","status":"cancelled"}}),
+            ),
+        ];
+        let script = ReplayScript::from_cassette("t", &c, &GA).unwrap();
+        let types: Vec<Vec<&str>> = script
+            .steps
+            .iter()
+            .map(|st| {
+                st.frames
+                    .iter()
+                    .filter_map(|(_, f)| match f {
+                        Outgoing::Text { event_type, .. } => Some(&**event_type),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            types[1],
+            ["response.created", "response.output_audio.delta"],
+            "{types:?}"
+        );
+        // Appends with nothing anchored to them merge into one audio trigger.
+        assert_eq!(types.len(), 3, "{types:?}");
+        assert_eq!(
+            types[2],
+            ["input_audio_buffer.speech_started", "response.done"],
+            "{types:?}"
         );
     }
 

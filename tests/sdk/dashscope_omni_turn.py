@@ -499,8 +499,11 @@ class Session:
             logging.getLogger(name).addHandler(self.log)
         self.callback = _make_callback(self.q)
         from dashscope.audio.qwen_omni import OmniRealtimeConversation
+        # The SDK's own `headers=` argument is how a client picks a cassette on a
+        # replaying mock (the SDK builds the query string itself).
+        headers = {"X-Understudy-Cassette": args.cassette} if args.cassette else None
         self.conv = OmniRealtimeConversation(model=args.model, callback=self.callback, url=args.url,
-                                             api_key=args.api_key)
+                                             api_key=args.api_key, headers=headers)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -920,6 +923,8 @@ def main() -> int:
     p.add_argument("--url", help="e.g. ws://127.0.0.1:PORT/api-ws/v1/realtime (the SDK appends ?model=)")
     p.add_argument("--model", default="qwen3-omni-flash-realtime")
     p.add_argument("--api-key", default="sk-test")
+    p.add_argument("--cassette", default=None,
+                   help="replay engine: cassette to play (sent as the X-Understudy-Cassette header)")
     p.add_argument("--scenario", choices=["vad", "manual"], default="vad")
     p.add_argument("--audio", default=DEFAULT_AUDIO, help="16 kHz mono PCM16 WAV (default: %(default)s)")
     p.add_argument("--voice", default="Cherry")

@@ -34,6 +34,7 @@ pub fn capabilities_for(model: &str) -> Capabilities {
         tool_calls: model.contains("3.5"),
         response_after_tool_result: true,
         resumption: false,
+        end_handshake: true,
         input_sample_rate: INPUT_RATE,
         output_sample_rate: OUTPUT_RATE,
         max_session_secs: Some(120 * 60),

@@ -55,6 +55,7 @@ impl Dialect {
             tool_calls: true,
             response_after_tool_result: true,
             resumption: false,
+            end_handshake: false,
             input_sample_rate: 24_000,
             output_sample_rate: 24_000,
             max_session_secs: Some(match self {
