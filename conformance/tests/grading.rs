@@ -63,3 +63,38 @@ fn every_runnable_case_has_a_bundled_cassette_and_a_reviewed_snapshot() {
         );
     }
 }
+
+#[tokio::test]
+async fn equivalence_fails_when_the_streams_really_differ() {
+    use understudy_conformance::equivalence::{compare, equivalences};
+    let options = RunOptions {
+        speed: 8.0,
+        filter: None,
+    };
+    let all = cases();
+    let find = |id: &str| all.iter().find(|c| c.id == id).unwrap().clone();
+    let openai = find("openai.ga.audio.vad-turn");
+    let dashscope = find("dashscope.audio.vad-turn");
+    let unrelated = find("dashscope.audio.manual-turn");
+    let caps =
+        |c: &understudy_conformance::Case| c.scenario.provider.capabilities(c.scenario.model);
+    let (a, b, c) = (
+        run_case(&openai, &options).await,
+        run_case(&dashscope, &options).await,
+        run_case(&unrelated, &options).await,
+    );
+    let pair = &equivalences()[0];
+    let same = compare(pair, &a, &b, [&caps(&openai), &caps(&dashscope)]);
+    assert_eq!(same.grade, Grade::Ok, "{:?}", same.reason);
+    assert!(
+        same.checks[0].detail.contains("input_format"),
+        "the ignored capability difference is named: {}",
+        same.checks[0].detail
+    );
+    let different = compare(pair, &a, &c, [&caps(&openai), &caps(&unrelated)]);
+    assert_eq!(different.grade, Grade::Failed);
+    assert!(
+        different.reason.unwrap().contains("event"),
+        "the first difference is reported"
+    );
+}

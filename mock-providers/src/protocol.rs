@@ -190,7 +190,21 @@ pub fn base64_pcm16_ms(encoded: &str, rate: u32) -> f64 {
     (bytes / 2) as f64 * 1000.0 / f64::from(rate.max(1))
 }
 
-/// The replay key of an event from its JSON: the item's type and role, if any.
-pub fn item_key(item_type: &str, role: Option<&str>) -> Value {
-    serde_json::json!({"item.type": item_type, "item.role": role})
+/// The replay summary of an OpenAI-style event (OpenAI GA/beta, DashScope):
+/// item creations are keyed by the item's type and role, audio appends carry
+/// their length at the dialect's input `rate`.
+pub fn summarise_openai_family(
+    event_type: &str,
+    item: Option<(&str, Option<&str>)>,
+    audio: Option<&str>,
+    rate: u32,
+) -> FrameSummary {
+    FrameSummary {
+        event_type: event_type.to_owned(),
+        key: item.map_or(
+            Value::Null,
+            |(kind, role)| serde_json::json!({"item.type": kind, "item.role": role}),
+        ),
+        audio_ms: audio.map(|a| base64_pcm16_ms(a, rate)),
+    }
 }

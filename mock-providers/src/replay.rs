@@ -426,6 +426,23 @@ mod tests {
         c
     }
 
+    /// The event types each step of a script sends, step by step.
+    fn types_by_step(script: &ReplayScript) -> Vec<Vec<&str>> {
+        script
+            .steps
+            .iter()
+            .map(|st| {
+                st.frames
+                    .iter()
+                    .filter_map(|(_, f)| match f {
+                        Outgoing::Text { event_type, .. } => Some(&**event_type),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     fn types(frames: &[Outgoing]) -> Vec<String> {
         frames
             .iter()
@@ -567,19 +584,7 @@ mod tests {
             ),
         ];
         let script = ReplayScript::from_cassette("t", &c, &GA).unwrap();
-        let by_step: Vec<Vec<&str>> = script
-            .steps
-            .iter()
-            .map(|st| {
-                st.frames
-                    .iter()
-                    .filter_map(|(_, f)| match f {
-                        Outgoing::Text { event_type, .. } => Some(&**event_type),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .collect();
+        let by_step = types_by_step(&script);
         assert_eq!(
             by_step[2],
             ["input_audio_buffer.committed", "conversation.item.added"],
@@ -628,19 +633,7 @@ mod tests {
             ),
         ];
         let script = ReplayScript::from_cassette("t", &c, &GA).unwrap();
-        let types: Vec<Vec<&str>> = script
-            .steps
-            .iter()
-            .map(|st| {
-                st.frames
-                    .iter()
-                    .filter_map(|(_, f)| match f {
-                        Outgoing::Text { event_type, .. } => Some(&**event_type),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .collect();
+        let types = types_by_step(&script);
         assert_eq!(
             types[1],
             ["response.created", "response.output_audio.delta"],

@@ -71,6 +71,37 @@ async fn dispatch(
         .into_response()
 }
 
+/// Whether the configured auth policy lets `key` in.
+fn authorised(auth: &Auth, key: Option<String>) -> bool {
+    match auth {
+        Auth::Open => true,
+        Auth::AnyKey => key.is_some_and(|k| !k.is_empty()),
+        Auth::Keys(keys) => key.is_some_and(|k| keys.contains(&k)),
+    }
+}
+
+/// The cassette a client asked for: `?cassette=` or `X-Understudy-Cassette`.
+fn wanted_cassette(query: &HashMap<String, String>, headers: &HeaderMap) -> Option<String> {
+    query.get("cassette").cloned().or_else(|| {
+        headers
+            .get("x-understudy-cassette")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
+}
+
+/// A replay engine for a session of `dialect`, any protocol.
+fn replay_engine<E: 'static>(
+    state: &AppState,
+    library: &crate::config::ReplayLibrary,
+    wanted: Option<&str>,
+    dialect: &str,
+) -> Result<Box<dyn SessionEngine<E>>, String> {
+    library.select(wanted, dialect).map(|script| {
+        Box::new(Replayer::new(script, state.config.speed)) as Box<dyn SessionEngine<E>>
+    })
+}
+
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
@@ -113,11 +144,7 @@ fn openai_upgrade(
         .cloned()
         .unwrap_or_else(|| "gpt-realtime".into());
     let key = bearer(&headers).or_else(|| subprotocol_key(&headers));
-    let authorised = match &state.config.auth {
-        Auth::Open => true,
-        Auth::AnyKey => key.is_some_and(|k| !k.is_empty()),
-        Auth::Keys(keys) => key.is_some_and(|k| keys.contains(&k)),
-    };
+    let authorised = authorised(&state.config.auth, key);
     let number = state.sessions.fetch_add(1, Ordering::Relaxed) + 1;
     let engine: Result<
         Box<dyn SessionEngine<understudy_adapters::openai::wire::ClientEvent>>,
@@ -128,19 +155,12 @@ fn openai_upgrade(
             config.speed = state.config.speed;
             Ok(Box::new(Responder::new(dialect, &model, config, number)))
         }
-        EngineConfig::Replay(library) => {
-            let wanted = query.get("cassette").cloned().or_else(|| {
-                headers
-                    .get("x-understudy-cassette")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            });
-            library
-                .select(wanted.as_deref(), dialect.name())
-                .map(|script| {
-                    Box::new(Replayer::new(script, state.config.speed)) as Box<dyn SessionEngine<_>>
-                })
-        }
+        EngineConfig::Replay(library) => replay_engine(
+            &state,
+            library,
+            wanted_cassette(&query, &headers).as_deref(),
+            dialect.name(),
+        ),
     };
     let max_frame_bytes = state.config.max_frame_bytes;
     let journal = state.journal.clone();
@@ -191,11 +211,7 @@ fn dashscope_upgrade(
 ) -> Response {
     let model = query.get("model").cloned().unwrap_or_default();
     let key = bearer(&headers);
-    let authorised = match &state.config.auth {
-        Auth::Open => true,
-        Auth::AnyKey => key.is_some_and(|k| !k.is_empty()),
-        Auth::Keys(keys) => key.is_some_and(|k| keys.contains(&k)),
-    };
+    let authorised = authorised(&state.config.auth, key);
     if !authorised {
         // DashScope refuses a bad key at the upgrade (protocol notes: HTTP 401,
         // unconfirmed), with the body shape of its HTTP APIs.
@@ -247,17 +263,12 @@ fn dashscope_upgrade(
                 &model, config, number, fault,
             )))
         }
-        EngineConfig::Replay(library) => {
-            let wanted = query.get("cassette").cloned().or_else(|| {
-                headers
-                    .get("x-understudy-cassette")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            });
-            library.select(wanted.as_deref(), DIALECT).map(|script| {
-                Box::new(Replayer::new(script, state.config.speed)) as Box<dyn SessionEngine<_>>
-            })
-        }
+        EngineConfig::Replay(library) => replay_engine(
+            &state,
+            library,
+            wanted_cassette(&query, &headers).as_deref(),
+            DIALECT,
+        ),
     };
     upgrade
         .on_upgrade(move |socket| async move {

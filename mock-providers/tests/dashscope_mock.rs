@@ -2,7 +2,10 @@
 //! DashScope adapter: VAD and manual turns, images, tools, barge-in, the
 //! goodbye, set-up faults, bad input, auth and model routing.
 
+mod support;
+
 use std::time::Duration;
+use support::{is_done, transcript, until};
 use tokio::time::timeout;
 use understudy_adapters::dashscope::{self, ConnectOptions};
 use understudy_adapters::{
@@ -32,27 +35,6 @@ async fn connect(server: &MockServer, model: &str) -> RealtimeClient {
     dashscope::connect(&options, None).await.unwrap()
 }
 
-async fn until(client: &mut RealtimeClient, stop: impl Fn(&ModelEvent) -> bool) -> Vec<ModelEvent> {
-    let mut seen = Vec::new();
-    loop {
-        let kinds = || seen.iter().map(ModelEvent::kind).collect::<Vec<_>>();
-        let event = match timeout(Duration::from_secs(10), client.next_event()).await {
-            Ok(Some(event)) => event,
-            Ok(None) => panic!("session ended; saw {:?}", kinds()),
-            Err(_) => panic!("timed out; saw {:?}", kinds()),
-        };
-        let done = stop(&event);
-        seen.push(event);
-        if done {
-            return seen;
-        }
-    }
-}
-
-fn is_done(e: &ModelEvent) -> bool {
-    matches!(e, ModelEvent::ResponseDone { .. })
-}
-
 fn speech(name: &str) -> Vec<u8> {
     let (pcm, rate) =
         understudy_fixtures::wav::read_pcm16(understudy_fixtures::bundled::audio(name).unwrap())
@@ -73,16 +55,6 @@ async fn say(client: &mut RealtimeClient, name: &str, trailing_silence_ms: usize
             .await
             .unwrap();
     }
-}
-
-fn transcript(events: &[ModelEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ModelEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 async fn configure(client: &mut RealtimeClient, config: SessionConfig) {

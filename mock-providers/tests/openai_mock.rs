@@ -1,8 +1,10 @@
 //! The OpenAI mock over real sockets, driven by the understudy adapter:
 //! turns in both dialects, tools, barge-in, bad input, auth, disconnects.
 
+mod support;
+
 use std::time::Duration;
-use tokio::time::timeout;
+use support::{is_done, transcript, until};
 use understudy_adapters::openai::{self, ConnectOptions, Dialect};
 use understudy_adapters::{
     ClientInput, ModelEvent, Pcm, RealtimeClient, ResponseOptions, ResponseStatus, SessionConfig,
@@ -24,36 +26,6 @@ async fn connect(server: &MockServer, dialect: Dialect) -> RealtimeClient {
     let options =
         ConnectOptions::new(server.openai_base_url(), dialect, "gpt-realtime").api_key("sk-test");
     openai::connect(&options).await.unwrap()
-}
-
-/// Reads events until one satisfies `stop` (inclusive), failing after 10 s.
-async fn until(client: &mut RealtimeClient, stop: impl Fn(&ModelEvent) -> bool) -> Vec<ModelEvent> {
-    let mut seen = Vec::new();
-    loop {
-        let event = timeout(Duration::from_secs(10), client.next_event())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "timed out; saw {:?}",
-                    seen.iter().map(ModelEvent::kind).collect::<Vec<_>>()
-                )
-            })
-            .unwrap_or_else(|| {
-                panic!(
-                    "session ended; saw {:?}",
-                    seen.iter().map(ModelEvent::kind).collect::<Vec<_>>()
-                )
-            });
-        let done = stop(&event);
-        seen.push(event);
-        if done {
-            return seen;
-        }
-    }
-}
-
-fn is_done(e: &ModelEvent) -> bool {
-    matches!(e, ModelEvent::ResponseDone { .. })
 }
 
 fn user_audio(name: &str) -> Vec<u8> {
@@ -88,16 +60,6 @@ async fn real_time_server() -> MockServer {
         .start()
         .await
         .unwrap()
-}
-
-fn transcript(events: &[ModelEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ModelEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ pub mod rate_check;
 pub mod respond;
 
 use crate::protocol::{
-    base64_pcm16_ms, check_envelope, item_key, serde_rejection, FrameError, FrameSummary, Protocol,
+    check_envelope, serde_rejection, summarise_openai_family, FrameError, FrameSummary, Protocol,
 };
 use crate::session::rand_suffix;
 use crate::timeline::Outgoing;
@@ -82,22 +82,17 @@ impl Protocol for DashScopeProtocol {
     }
 
     fn summarise(&self, event: &ClientEvent) -> FrameSummary {
-        let (key, audio_ms) = match event {
-            ClientEvent::ConversationItemCreate(create) => (
-                item_key(&create.item.kind, create.item.role.as_deref()),
-                None,
-            ),
-            ClientEvent::InputAudioBufferAppend(append) => (
-                Value::Null,
-                Some(base64_pcm16_ms(&append.audio, INPUT_RATE)),
-            ),
-            _ => (Value::Null, None),
+        let item = match event {
+            ClientEvent::ConversationItemCreate(create) => {
+                Some((create.item.kind.as_str(), create.item.role.as_deref()))
+            }
+            _ => None,
         };
-        FrameSummary {
-            event_type: event.event_type().to_owned(),
-            key,
-            audio_ms,
-        }
+        let audio = match event {
+            ClientEvent::InputAudioBufferAppend(append) => Some(append.audio.as_str()),
+            _ => None,
+        };
+        summarise_openai_family(event.event_type(), item, audio, INPUT_RATE)
     }
 
     /// DashScope's error event: `{type, code, message, param}`, no echo of the

@@ -5,10 +5,10 @@ pub mod reply;
 pub mod respond;
 pub mod validate;
 
-use crate::protocol::{base64_pcm16_ms, item_key, FrameError, FrameSummary, Protocol};
+use crate::protocol::{summarise_openai_family, FrameError, FrameSummary, Protocol};
 use crate::session::rand_suffix;
 use crate::timeline::Outgoing;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 use understudy_adapters::openai::wire::ClientEvent;
 use understudy_adapters::openai::Dialect;
@@ -38,22 +38,17 @@ impl Protocol for OpenAiProtocol {
     }
 
     fn summarise(&self, event: &ClientEvent) -> FrameSummary {
-        let (key, audio_ms) = match event {
-            ClientEvent::ConversationItemCreate(create) => (
-                item_key(&create.item.kind, create.item.role.as_deref()),
-                None,
-            ),
-            ClientEvent::InputAudioBufferAppend(append) => (
-                Value::Null,
-                Some(base64_pcm16_ms(&append.audio, INPUT_RATE)),
-            ),
-            _ => (Value::Null, None),
+        let item = match event {
+            ClientEvent::ConversationItemCreate(create) => {
+                Some((create.item.kind.as_str(), create.item.role.as_deref()))
+            }
+            _ => None,
         };
-        FrameSummary {
-            event_type: event.event_type().to_owned(),
-            key,
-            audio_ms,
-        }
+        let audio = match event {
+            ClientEvent::InputAudioBufferAppend(append) => Some(append.audio.as_str()),
+            _ => None,
+        };
+        summarise_openai_family(event.event_type(), item, audio, INPUT_RATE)
     }
 
     fn error_frame(&self, rejection: &FrameError) -> String {
