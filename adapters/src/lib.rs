@@ -15,6 +15,7 @@ pub mod client;
 pub mod codec;
 pub mod dashscope;
 pub mod event;
+pub mod gemini;
 pub mod input;
 pub mod openai;
 pub mod tagged;

@@ -1,0 +1,708 @@
+//! Sans-IO Gemini Live codec.
+//!
+//! Decoding: one server message may carry several parts (`serverContent` with
+//! `modelTurn` and `turnComplete`, a sibling `usageMetadata`, …); every part
+//! becomes its events, in the order the message lists them. Gemini has no
+//! response or item ids, so the decoder mints them (`turn_<n>`,
+//! `turn_<n>_model`, `turn_<n>_user`) and keeps the turn state the protocol
+//! implies: a response starts with its first output, is interrupted by
+//! `interrupted`, and ends at `turnComplete`.
+//!
+//! Encoding: the session configuration becomes `setup`, which must be the
+//! first message and cannot change afterwards; audio becomes `realtimeInput`
+//! (its rate declared in the MIME type); in manual turn mode the encoder
+//! brackets speech with `activityStart`/`activityEnd`.
+
+use super::wire::{
+    AutomaticActivityDetection, Blob, ClientContent, ClientMessage, Content, FunctionDeclaration,
+    FunctionResponse, GenerationConfig, Part, RealtimeInput, RealtimeInputConfig, ServerContent,
+    SessionResumption, Setup, Tool, ToolResponse,
+};
+use super::{capabilities, INPUT_RATE, OUTPUT_RATE};
+use crate::audio::{AudioFormat, Pcm};
+use crate::capabilities::Capabilities;
+use crate::codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
+use crate::event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
+use crate::input::{ClientInput, Modality, SessionConfig, TurnDetection};
+use serde_json::{json, Map, Value};
+
+/// The Gemini Live dialect name.
+pub const DIALECT: &str = "gemini-live";
+
+/// Decodes Gemini Live server messages into normalised events.
+#[derive(Debug, Clone, Default)]
+pub struct Decoder {
+    model: String,
+    turn: u64,
+    responding: bool,
+    interrupted: bool,
+    user_speaking: bool,
+    input_transcript: String,
+    output_transcript: String,
+    text: String,
+    audio_started: bool,
+}
+
+impl Decoder {
+    /// A decoder for a session with `model` (Gemini's `setupComplete` does not name it).
+    pub fn new(model: &str) -> Self {
+        Decoder {
+            model: model.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    fn response_id(&self) -> String {
+        format!("turn_{}", self.turn)
+    }
+
+    fn item_id(&self) -> String {
+        format!("turn_{}_model", self.turn)
+    }
+
+    fn user_item(&self) -> String {
+        format!("turn_{}_user", self.turn)
+    }
+
+    /// Starts a response if none is running.
+    fn ensure_response(&mut self, out: &mut Vec<ModelEvent>) {
+        if !self.responding {
+            self.responding = true;
+            self.interrupted = false;
+            self.audio_started = false;
+            out.push(ModelEvent::ResponseCreated {
+                response_id: self.response_id(),
+            });
+        }
+    }
+
+    /// Decodes one message (text or the bytes of a binary frame).
+    pub fn decode_text(&mut self, text: &str) -> Result<Vec<ModelEvent>, DecodeError> {
+        let map: Map<String, Value> = serde_json::from_str(text)?;
+        let mut out = Vec::new();
+        for (key, value) in map {
+            match key.as_str() {
+                "setupComplete" | "setup_complete" => {
+                    let session_id = value
+                        .get("sessionId")
+                        .or_else(|| value.get("session_id"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    out.push(ModelEvent::SessionCreated {
+                        session_id,
+                        model: self.model.clone(),
+                        input_format: Some(AudioFormat::pcm16(INPUT_RATE)),
+                        output_format: Some(AudioFormat::pcm16(OUTPUT_RATE)),
+                    });
+                }
+                "serverContent" | "server_content" => {
+                    let Value::Object(fields) = value else {
+                        return Err(not_an_object(&key));
+                    };
+                    self.server_content(fields, &mut out)?;
+                }
+                "toolCall" | "tool_call" => {
+                    let call: super::wire::ToolCall = serde_json::from_value(value)?;
+                    self.ensure_response(&mut out);
+                    for (i, function) in call
+                        .function_calls
+                        .unwrap_or_default()
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let call_id = function
+                            .id
+                            .unwrap_or_else(|| format!("{}_call_{i}", self.response_id()));
+                        out.push(ModelEvent::ToolCall {
+                            response_id: self.response_id(),
+                            item_id: call_id.clone(),
+                            call_id,
+                            name: function.name.unwrap_or_default(),
+                            arguments: function.args.unwrap_or_else(|| json!({})).to_string(),
+                        });
+                    }
+                }
+                "toolCallCancellation" | "tool_call_cancellation" => {
+                    let cancel: super::wire::ToolCallCancellation = serde_json::from_value(value)?;
+                    out.push(ModelEvent::ToolCallCancelled {
+                        call_ids: cancel.ids.unwrap_or_default(),
+                    });
+                }
+                "goAway" | "go_away" => {
+                    let go_away: super::wire::GoAway = serde_json::from_value(value)?;
+                    out.push(ModelEvent::GoAway {
+                        time_left_ms: go_away.time_left.as_deref().and_then(duration_ms),
+                    });
+                }
+                "sessionResumptionUpdate" | "session_resumption_update" => {
+                    let update: super::wire::SessionResumptionUpdate =
+                        serde_json::from_value(value)?;
+                    out.push(ModelEvent::ResumptionHandle {
+                        handle: update.new_handle.filter(|h| !h.is_empty()),
+                        resumable: update.resumable.unwrap_or(false),
+                    });
+                }
+                "usageMetadata" | "usage_metadata" => {
+                    let usage: super::wire::UsageMetadata = serde_json::from_value(value)?;
+                    out.push(ModelEvent::Usage(usage_from(&usage)));
+                }
+                other => out.push(ModelEvent::Unrecognized {
+                    provider_type: other.to_owned(),
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    fn server_content(
+        &mut self,
+        fields: Map<String, Value>,
+        out: &mut Vec<ModelEvent>,
+    ) -> Result<(), DecodeError> {
+        for (key, value) in fields {
+            let typed = |v: Value| -> Result<ServerContent, DecodeError> {
+                let mut single = Map::new();
+                single.insert(key.clone(), v);
+                Ok(serde_json::from_value(Value::Object(single))?)
+            };
+            let content = typed(value)?;
+            if let Some(t) = content.input_transcription {
+                let text = t.text.unwrap_or_default();
+                if !text.is_empty() {
+                    self.user_speaking = true;
+                    self.input_transcript.push_str(&text);
+                    out.push(ModelEvent::InputTranscriptDelta {
+                        item_id: self.user_item(),
+                        delta: text,
+                    });
+                }
+                if t.finished == Some(true) {
+                    self.finish_input(out);
+                }
+            }
+            if let Some(turn) = content.model_turn {
+                self.finish_input(out);
+                for part in turn.parts.unwrap_or_default() {
+                    self.model_part(part, out)?;
+                }
+            }
+            if let Some(t) = content.output_transcription {
+                let text = t.text.unwrap_or_default();
+                if !text.is_empty() {
+                    self.finish_input(out);
+                    self.ensure_response(out);
+                    self.output_transcript.push_str(&text);
+                    out.push(ModelEvent::TranscriptDelta {
+                        response_id: self.response_id(),
+                        item_id: self.item_id(),
+                        delta: text,
+                    });
+                }
+            }
+            if content.interrupted == Some(true) {
+                self.interrupted = true;
+                out.push(ModelEvent::Interrupted {
+                    response_id: self.responding.then(|| self.response_id()),
+                });
+            }
+            if content.generation_complete == Some(true) {
+                self.close_output(out);
+            }
+            if content.turn_complete == Some(true) {
+                self.finish_input(out);
+                self.close_output(out);
+                if self.responding {
+                    let (status, reason) = if self.interrupted {
+                        (ResponseStatus::Cancelled, Some("interrupted".to_owned()))
+                    } else {
+                        (
+                            ResponseStatus::Completed,
+                            content.turn_complete_reason.clone(),
+                        )
+                    };
+                    out.push(ModelEvent::ResponseDone {
+                        response_id: self.response_id(),
+                        status,
+                        reason,
+                        usage: None,
+                        error: None,
+                    });
+                }
+                self.responding = false;
+                self.interrupted = false;
+                self.turn += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn model_part(&mut self, part: Part, out: &mut Vec<ModelEvent>) -> Result<(), DecodeError> {
+        if part.thought == Some(true) {
+            return Ok(()); // thinking is not output
+        }
+        if let Some(blob) = part.inline_data {
+            let mime = blob.mime_type.unwrap_or_default();
+            let data = blob.data.unwrap_or_default();
+            if mime.starts_with("audio/") && !data.is_empty() {
+                self.ensure_response(out);
+                let pcm = Pcm::from_base64(&data).map_err(|source| DecodeError::Base64 {
+                    event_type: "serverContent.modelTurn".into(),
+                    source,
+                })?;
+                self.audio_started = true;
+                out.push(ModelEvent::AudioDelta {
+                    response_id: self.response_id(),
+                    item_id: self.item_id(),
+                    pcm,
+                    sample_rate: rate_of(&mime).unwrap_or(OUTPUT_RATE),
+                });
+            }
+        }
+        if let Some(text) = part.text.filter(|t| !t.is_empty()) {
+            self.ensure_response(out);
+            self.text.push_str(&text);
+            out.push(ModelEvent::TextDelta {
+                response_id: self.response_id(),
+                item_id: self.item_id(),
+                delta: text,
+            });
+        }
+        Ok(())
+    }
+
+    /// The user's turn is over once the model answers: settle its transcript.
+    fn finish_input(&mut self, out: &mut Vec<ModelEvent>) {
+        if self.user_speaking {
+            self.user_speaking = false;
+            out.push(ModelEvent::InputTranscriptDone {
+                item_id: self.user_item(),
+                transcript: std::mem::take(&mut self.input_transcript),
+            });
+        }
+    }
+
+    /// Closes the audio, transcript and text of the current output, once.
+    fn close_output(&mut self, out: &mut Vec<ModelEvent>) {
+        if !self.responding {
+            return;
+        }
+        if std::mem::take(&mut self.audio_started) {
+            out.push(ModelEvent::AudioDone {
+                response_id: self.response_id(),
+                item_id: self.item_id(),
+            });
+        }
+        if !self.output_transcript.is_empty() {
+            out.push(ModelEvent::TranscriptDone {
+                response_id: self.response_id(),
+                item_id: self.item_id(),
+                transcript: std::mem::take(&mut self.output_transcript),
+            });
+        }
+        if !self.text.is_empty() {
+            out.push(ModelEvent::TextDone {
+                response_id: self.response_id(),
+                item_id: self.item_id(),
+                text: std::mem::take(&mut self.text),
+            });
+        }
+    }
+
+    /// A close ends the session; Gemini reports errors this way (1007 invalid
+    /// argument or key, 1008 unknown model or unsupported, 1011 internal or quota).
+    pub fn decode_close(&mut self, code: Option<u16>, reason: &str) -> Vec<ModelEvent> {
+        let mut out = Vec::new();
+        if let Some(code) = code.filter(|c| *c >= 1002 && *c != 1005) {
+            out.push(ModelEvent::Error(ErrorInfo {
+                code: format!("close_{code}"),
+                message: reason.to_owned(),
+                fatal: true,
+                ..ErrorInfo::default()
+            }));
+        }
+        out.push(ModelEvent::SessionEnded {
+            reason: reason.to_owned(),
+            close_code: code,
+        });
+        out
+    }
+}
+
+fn not_an_object(key: &str) -> DecodeError {
+    DecodeError::Json {
+        source: serde::de::Error::custom(format!("`{key}` is not an object")),
+    }
+}
+
+/// The `rate=` parameter of a PCM MIME type.
+pub fn rate_of(mime: &str) -> Option<u32> {
+    mime.split(';')
+        .filter_map(|p| p.trim().strip_prefix("rate="))
+        .find_map(|r| r.parse().ok())
+}
+
+/// A protobuf duration (`"10s"`, `"1.5s"`, `"0.250s"`) in milliseconds.
+pub fn duration_ms(text: &str) -> Option<u64> {
+    let seconds: f64 = text.trim().strip_suffix('s')?.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).round() as u64)
+}
+
+fn usage_from(usage: &super::wire::UsageMetadata) -> Usage {
+    let audio = |details: &Option<Vec<super::wire::ModalityTokenCount>>| {
+        details.as_ref().and_then(|list| {
+            list.iter()
+                .find(|d| d.modality.as_deref() == Some("AUDIO"))
+                .and_then(|d| d.token_count)
+        })
+    };
+    Usage {
+        input_tokens: usage.prompt_token_count,
+        output_tokens: usage.response_token_count,
+        total_tokens: usage.total_token_count,
+        input_audio_tokens: audio(&usage.prompt_tokens_details),
+        output_audio_tokens: audio(&usage.response_tokens_details),
+        cached_tokens: usage.cached_content_token_count,
+    }
+}
+
+/// Encodes normalised inputs as Gemini Live client messages.
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    model: String,
+    set_up: bool,
+    manual_turns: bool,
+    in_activity: bool,
+    resume_handle: Option<String>,
+}
+
+impl Encoder {
+    /// An encoder for a session with `model` (`gemini-live-2.5-flash-preview`).
+    pub fn new(model: &str) -> Self {
+        Encoder {
+            model: model.to_owned(),
+            set_up: false,
+            manual_turns: false,
+            in_activity: false,
+            resume_handle: None,
+        }
+    }
+
+    fn unsupported(&self, input: &'static str) -> EncodeError {
+        EncodeError::Unsupported {
+            input,
+            dialect: DIALECT.to_owned(),
+        }
+    }
+
+    fn realtime(input: RealtimeInput) -> ClientMessage {
+        ClientMessage {
+            realtime_input: Some(input),
+            ..Default::default()
+        }
+    }
+
+    /// Turns one input into the messages that carry it.
+    pub fn encode(&mut self, input: &ClientInput) -> Result<Vec<ClientMessage>, EncodeError> {
+        Ok(match input {
+            ClientInput::Session(config) => {
+                if self.set_up {
+                    return Err(
+                        self.unsupported("changing the session after setup (reconnect instead)")
+                    );
+                }
+                self.set_up = true;
+                self.manual_turns = config.turn_detection == Some(TurnDetection::Manual);
+                vec![ClientMessage {
+                    setup: Some(self.setup(config)),
+                    ..Default::default()
+                }]
+            }
+            ClientInput::Resume { handle } => {
+                if self.set_up {
+                    return Err(
+                        self.unsupported("resuming after setup (resume on a new connection)")
+                    );
+                }
+                self.resume_handle = Some(handle.clone());
+                vec![]
+            }
+            ClientInput::Audio { pcm, sample_rate } => {
+                let mut out = Vec::with_capacity(2);
+                if self.manual_turns && !self.in_activity {
+                    self.in_activity = true;
+                    out.push(Self::realtime(RealtimeInput {
+                        activity_start: Some(json!({})),
+                        ..Default::default()
+                    }));
+                }
+                out.push(Self::realtime(RealtimeInput {
+                    audio: Some(Blob {
+                        mime_type: Some(format!("audio/pcm;rate={sample_rate}")),
+                        data: Some(pcm.to_base64()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }));
+                out
+            }
+            ClientInput::CommitAudio => {
+                if self.manual_turns {
+                    if !self.in_activity {
+                        return Ok(vec![]);
+                    }
+                    self.in_activity = false;
+                    vec![Self::realtime(RealtimeInput {
+                        activity_end: Some(json!({})),
+                        ..Default::default()
+                    })]
+                } else {
+                    vec![Self::realtime(RealtimeInput {
+                        audio_stream_end: Some(true),
+                        ..Default::default()
+                    })]
+                }
+            }
+            ClientInput::ClearAudio => return Err(self.unsupported("clearing buffered audio")),
+            ClientInput::Text { text } => vec![ClientMessage {
+                client_content: Some(ClientContent {
+                    turns: Some(vec![Content {
+                        role: Some("user".into()),
+                        parts: Some(vec![Part {
+                            text: Some(text.clone()),
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
+                    }]),
+                    turn_complete: Some(true),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            ClientInput::Image { mime_type, data } => vec![Self::realtime(RealtimeInput {
+                video: Some(Blob {
+                    mime_type: Some(mime_type.clone()),
+                    data: Some(data.to_base64()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })],
+            ClientInput::ToolResult {
+                call_id,
+                name,
+                output,
+            } => {
+                let response = match serde_json::from_str::<Value>(output) {
+                    Ok(Value::Object(map)) => Value::Object(map),
+                    Ok(other) => json!({ "result": other }),
+                    Err(_) => json!({ "result": output }),
+                };
+                vec![ClientMessage {
+                    tool_response: Some(ToolResponse {
+                        function_responses: Some(vec![FunctionResponse {
+                            id: Some(call_id.clone()),
+                            name: Some(name.clone()),
+                            response: Some(response),
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }]
+            }
+            // Gemini answers on its own (end of activity, a complete turn, a tool
+            // response); there is no "respond now" message.
+            ClientInput::CreateResponse(_) => vec![],
+            ClientInput::CancelResponse { .. } => {
+                return Err(self.unsupported("cancelling a response (user activity interrupts it)"))
+            }
+            ClientInput::Truncate { .. } => return Err(self.unsupported("truncation")),
+            // Gemini has no goodbye message: the client closes the socket.
+            ClientInput::EndSession => vec![],
+        })
+    }
+
+    fn setup(&self, config: &SessionConfig) -> Setup {
+        let modality = match config.output_modalities.as_deref() {
+            Some(m) if !m.contains(&Modality::Audio) => "TEXT",
+            _ => "AUDIO",
+        };
+        let speech_config = config
+            .voice
+            .as_ref()
+            .map(|voice| json!({"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": voice}}}));
+        let tools = (!config.tools.is_empty()).then(|| {
+            vec![Tool {
+                function_declarations: Some(
+                    config
+                        .tools
+                        .iter()
+                        .map(|t| FunctionDeclaration {
+                            name: Some(t.name.clone()),
+                            description: Some(t.description.clone()),
+                            parameters: Some(upper_case_types(t.parameters.clone())),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            }]
+        });
+        let realtime_input_config = config.turn_detection.as_ref().map(|td| match td {
+            TurnDetection::Manual => RealtimeInputConfig {
+                automatic_activity_detection: Some(AutomaticActivityDetection {
+                    disabled: Some(true),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            TurnDetection::ServerVad {
+                prefix_padding_ms,
+                silence_duration_ms,
+                interrupt_response,
+                ..
+            } => RealtimeInputConfig {
+                automatic_activity_detection: Some(AutomaticActivityDetection {
+                    disabled: Some(false),
+                    prefix_padding_ms: *prefix_padding_ms,
+                    silence_duration_ms: *silence_duration_ms,
+                    ..Default::default()
+                }),
+                activity_handling: (*interrupt_response == Some(false))
+                    .then(|| "NO_INTERRUPTION".to_owned()),
+                ..Default::default()
+            },
+            TurnDetection::SemanticVad {
+                interrupt_response, ..
+            } => RealtimeInputConfig {
+                automatic_activity_detection: Some(AutomaticActivityDetection {
+                    disabled: Some(false),
+                    ..Default::default()
+                }),
+                activity_handling: (*interrupt_response == Some(false))
+                    .then(|| "NO_INTERRUPTION".to_owned()),
+                ..Default::default()
+            },
+        });
+        Setup {
+            model: Some(format!(
+                "models/{}",
+                self.model.trim_start_matches("models/")
+            )),
+            generation_config: Some(GenerationConfig {
+                response_modalities: Some(vec![modality.to_owned()]),
+                speech_config,
+                ..Default::default()
+            }),
+            system_instruction: config.instructions.as_ref().map(|text| Content {
+                role: Some("user".into()),
+                parts: Some(vec![Part {
+                    text: Some(text.clone()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            tools,
+            realtime_input_config,
+            session_resumption: Some(SessionResumption {
+                handle: self.resume_handle.clone(),
+                ..Default::default()
+            }),
+            input_audio_transcription: config.input_transcription.as_ref().map(|_| json!({})),
+            output_audio_transcription: (modality == "AUDIO").then(|| json!({})),
+            ..Default::default()
+        }
+    }
+}
+
+/// Gemini's function schemas spell JSON-schema types upper-case (`OBJECT`).
+fn upper_case_types(mut schema: Value) -> Value {
+    match &mut schema {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == "type" {
+                    if let Value::String(t) = value {
+                        *t = t.to_uppercase();
+                    }
+                } else {
+                    *value = upper_case_types(value.take());
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                *item = upper_case_types(item.take());
+            }
+        }
+        _ => {}
+    }
+    schema
+}
+
+/// The Gemini Live protocol as a [`RealtimeCodec`].
+#[derive(Debug, Clone)]
+pub struct GeminiCodec {
+    encoder: Encoder,
+    decoder: Decoder,
+}
+
+impl GeminiCodec {
+    /// A codec for a fresh session with `model`.
+    pub fn new(model: &str) -> Self {
+        GeminiCodec {
+            encoder: Encoder::new(model),
+            decoder: Decoder::new(model),
+        }
+    }
+}
+
+impl RealtimeCodec for GeminiCodec {
+    fn capabilities(&self) -> Capabilities {
+        capabilities()
+    }
+
+    fn encode(&mut self, input: &ClientInput) -> Result<Vec<WireFrame>, EncodeError> {
+        self.encoder
+            .encode(input)?
+            .iter()
+            .map(|message| Ok(WireFrame::Text(serde_json::to_string(message)?)))
+            .collect()
+    }
+
+    fn decode(&mut self, frame: &WireFrame) -> Result<Vec<ModelEvent>, DecodeError> {
+        match frame {
+            WireFrame::Text(text) => self.decoder.decode_text(text),
+            // The hosted service sends its JSON in binary frames.
+            WireFrame::Binary(bytes) => {
+                let text = std::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8)?;
+                self.decoder.decode_text(text)
+            }
+            WireFrame::Close { code, reason } => Ok(self.decoder.decode_close(*code, reason)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_rates_parse() {
+        assert_eq!(duration_ms("10s"), Some(10_000));
+        assert_eq!(duration_ms("1.5s"), Some(1_500));
+        assert_eq!(duration_ms("0.250s"), Some(250));
+        assert_eq!(duration_ms("ten"), None);
+        assert_eq!(duration_ms("-1s"), None);
+        assert_eq!(rate_of("audio/pcm;rate=24000"), Some(24_000));
+        assert_eq!(rate_of("audio/pcm"), None);
+    }
+
+    #[test]
+    fn schema_types_are_upper_cased_recursively() {
+        let schema = json!({"type":"object","properties":{"city":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}}}});
+        assert_eq!(
+            upper_case_types(schema),
+            json!({"type":"OBJECT","properties":{"city":{"type":"STRING"},"tags":{"type":"ARRAY","items":{"type":"STRING"}}}})
+        );
+    }
+}

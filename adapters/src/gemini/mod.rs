@@ -1,0 +1,126 @@
+//! Google Gemini Live (`BidiGenerateContent`): wire types, the sans-IO codec,
+//! capabilities and a connect helper. See `shared/protocols/gemini-live.md`.
+
+pub mod codec;
+pub mod wire;
+
+pub use codec::{Decoder, Encoder, GeminiCodec, DIALECT};
+
+use crate::capabilities::Capabilities;
+use crate::client::{ClientError, FrameTap, RealtimeClient};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Input audio rate (other rates are declared in the MIME type and resampled by the service).
+pub const INPUT_RATE: u32 = 16_000;
+/// Output audio rate.
+pub const OUTPUT_RATE: u32 = 24_000;
+/// The hosted endpoint's base URL.
+pub const DEFAULT_BASE_URL: &str = "wss://generativelanguage.googleapis.com";
+
+/// What Gemini Live supports.
+///
+/// No commit or clear (turns end by activity detection or `activityEnd`), no
+/// "respond now" (the service answers on its own), cancellation by user
+/// activity, resumption by handle. Audio-only sessions last about 15 minutes
+/// without context compression; each connection about 10 (then `goAway`).
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        dialect: codec::DIALECT.to_owned(),
+        text_input: true,
+        image_input: true,
+        truncation: false,
+        server_vad: true,
+        manual_turns: true,
+        tool_calls: true,
+        response_after_tool_result: false,
+        resumption: true,
+        end_handshake: false,
+        input_sample_rate: INPUT_RATE,
+        output_sample_rate: OUTPUT_RATE,
+        max_session_secs: Some(15 * 60),
+    }
+}
+
+/// Where and how to open a Gemini Live session.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Base URL (`wss://generativelanguage.googleapis.com`, or a mock's `ws://…`).
+    pub base_url: String,
+    /// API version path segment (`v1beta`, `v1alpha`, `v1`).
+    pub api_version: String,
+    /// API key, sent as `x-goog-api-key`.
+    pub api_key: Option<String>,
+    /// Model without the `models/` prefix.
+    pub model: String,
+    /// Extra headers (a replaying mock reads `x-understudy-cassette`).
+    pub headers: Vec<(String, String)>,
+}
+
+impl ConnectOptions {
+    /// Options for `model` at `base_url`, API version `v1beta`.
+    pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
+        ConnectOptions {
+            base_url: base_url.into(),
+            api_version: "v1beta".into(),
+            api_key: None,
+            model: model.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Sets the API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Adds a request header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The full session URL.
+    pub fn url(&self) -> String {
+        format!(
+            "{}/ws/google.ai.generativelanguage.{}.GenerativeService.BidiGenerateContent",
+            self.base_url.trim_end_matches('/'),
+            self.api_version
+        )
+    }
+
+    /// The WebSocket handshake request.
+    pub fn request(&self) -> Result<http::Request<()>, ClientError> {
+        let mut request = self
+            .url()
+            .into_client_request()
+            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        let headers = request.headers_mut();
+        let mut pairs: Vec<(String, String)> = self.headers.clone();
+        if let Some(key) = &self.api_key {
+            pairs.push(("x-goog-api-key".into(), key.clone()));
+        }
+        for (name, value) in pairs {
+            let name = http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| ClientError::InvalidRequest(format!("header {name}: {e}")))?;
+            let value = http::HeaderValue::from_str(&value)
+                .map_err(|e| ClientError::InvalidRequest(format!("header value: {e}")))?;
+            headers.insert(name, value);
+        }
+        Ok(request)
+    }
+}
+
+/// Opens a Gemini Live session, optionally logging raw frames to `tap`.
+/// The first input sent must be the session configuration (`setup`).
+pub async fn connect(
+    options: &ConnectOptions,
+    tap: Option<FrameTap>,
+) -> Result<RealtimeClient, ClientError> {
+    RealtimeClient::connect_with_tap(
+        options.request()?,
+        Box::new(GeminiCodec::new(&options.model)),
+        tap,
+    )
+    .await
+}
