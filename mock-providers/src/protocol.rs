@@ -62,8 +62,22 @@ pub trait Protocol: Send + Sync + 'static {
     fn parse(&self, text: &str, max_frame_bytes: usize) -> Result<Self::Event, FrameError>;
     /// What the replay engine matches the event on.
     fn summarise(&self, event: &Self::Event) -> FrameSummary;
-    /// The provider's `error` event for a refused frame.
-    fn error_frame(&self, rejection: &FrameError) -> String;
+    /// How the provider answers a refused frame: an `error` event on an open
+    /// socket (OpenAI, DashScope), or a close with a code and reason (Gemini).
+    fn rejection(&self, rejection: &FrameError) -> Vec<Outgoing>;
+    /// The kind of a server message, for the journal and replay anchoring:
+    /// its `type` where messages have one.
+    fn kind_of(&self, message: &Value) -> String {
+        message
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+    /// Whether binary frames carrying UTF-8 JSON are accepted like text.
+    fn binary_json(&self) -> bool {
+        false
+    }
     /// What the provider sends after the upgrade when the key is bad (empty if
     /// it refuses at the HTTP upgrade instead).
     fn auth_failure(&self) -> Vec<Outgoing>;

@@ -165,10 +165,17 @@ impl ReplayScript {
                         continue;
                     }
                     let outgoing = match body {
-                        FrameBody::Text(_) | FrameBody::Binary(_) => match frame.json() {
-                            Some(json) => Outgoing::Text {
-                                event_type: Arc::from(frame.event_type().unwrap_or("")),
-                                text: Arc::from(json.to_string()),
+                        FrameBody::Text(_) => match frame.json() {
+                            Some(json) => {
+                                Outgoing::text(frame.event_type().unwrap_or(""), json.to_string())
+                            }
+                            None => continue,
+                        },
+                        // Binary JSON (Gemini) goes out as binary again.
+                        FrameBody::Binary(_) => match frame.json() {
+                            Some(json) => Outgoing::Binary {
+                                event_type: Arc::from(protocol.kind_of(json).as_str()),
+                                data: Arc::from(json.to_string().into_bytes()),
                             },
                             None => continue,
                         },
@@ -178,7 +185,11 @@ impl ReplayScript {
                         },
                         _ => continue,
                     };
-                    let event_type = frame.event_type().unwrap_or("");
+                    let kind = frame
+                        .json()
+                        .map(|j| protocol.kind_of(j))
+                        .unwrap_or_default();
+                    let event_type = kind.as_str();
                     let last = steps.len() - 1;
                     let vad = matches!(
                         event_type,
@@ -447,7 +458,9 @@ mod tests {
         frames
             .iter()
             .map(|f| match f {
-                Outgoing::Text { event_type, .. } => event_type.to_string(),
+                Outgoing::Text { event_type, .. } | Outgoing::Binary { event_type, .. } => {
+                    event_type.to_string()
+                }
                 Outgoing::Close { code, .. } => format!("close {code}"),
             })
             .collect()

@@ -93,13 +93,20 @@ pub async fn run_session<P: Protocol>(
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Binary(bytes))) => {
-                        log(EntryKind::Client, "binary", format!("{} bytes", bytes.len()));
-                        let error = protocol.error_frame(&FrameError::new("invalid_event", "Binary frames are not supported: send each event as a JSON text frame."));
-                        log(EntryKind::Server, "error", error.clone());
-                        if socket.send(Message::Text(error.into())).await.is_err() {
-                            break;
+                        match std::str::from_utf8(&bytes) {
+                            Ok(text) if protocol.binary_json() => text.to_owned().into(),
+                            _ => {
+                                log(EntryKind::Client, "binary", format!("{} bytes", bytes.len()));
+                                let refusal = FrameError::new(
+                                    "invalid_event",
+                                    "Binary frames are not supported: send each event as a JSON text frame.",
+                                );
+                                if !reject(&mut socket, protocol.rejection(&refusal), &log).await {
+                                    break;
+                                }
+                                continue;
+                            }
                         }
-                        continue;
                     }
                     Some(Ok(Message::Text(text))) => text,
                 };
@@ -112,9 +119,7 @@ pub async fn run_session<P: Protocol>(
                     }
                     Err(rejection) => {
                         log(EntryKind::Client, "invalid", summarise(text.as_str()));
-                        let error = protocol.error_frame(&rejection);
-                        log(EntryKind::Server, "error", error.clone());
-                        if socket.send(Message::Text(error.into())).await.is_err() {
+                        if !reject(&mut socket, protocol.rejection(&rejection), &log).await {
                             break;
                         }
                     }
@@ -129,6 +134,22 @@ pub async fn run_session<P: Protocol>(
     ctx.journal.close(ctx.session);
 }
 
+/// Sends a protocol's answer to bad input; false when the session is over
+/// (the client is gone, or the answer was a close).
+async fn reject(
+    socket: &mut WebSocket,
+    frames: Vec<Outgoing>,
+    log: &impl Fn(EntryKind, &str, String),
+) -> bool {
+    for frame in frames {
+        let closing = matches!(frame, Outgoing::Close { .. });
+        if !send(socket, frame, log).await || closing {
+            return false;
+        }
+    }
+    true
+}
+
 /// Sends one frame and journals it; false when the client is gone.
 async fn send(
     socket: &mut WebSocket,
@@ -140,6 +161,17 @@ async fn send(
             log(EntryKind::Server, &event_type, summarise(&text));
             socket
                 .send(Message::Text(text.as_ref().into()))
+                .await
+                .is_ok()
+        }
+        Outgoing::Binary { event_type, data } => {
+            log(
+                EntryKind::Server,
+                &event_type,
+                summarise(&String::from_utf8_lossy(&data)),
+            );
+            socket
+                .send(Message::Binary(data.to_vec().into()))
                 .await
                 .is_ok()
         }

@@ -19,6 +19,13 @@ pub enum Outgoing {
         /// The frame.
         text: Arc<str>,
     },
+    /// A binary frame (Gemini sends its JSON this way), serialised once.
+    Binary {
+        /// The event's kind, for the journal.
+        event_type: Arc<str>,
+        /// The frame.
+        data: Arc<[u8]>,
+    },
     /// Close the connection.
     Close {
         /// Close code.
@@ -29,6 +36,14 @@ pub enum Outgoing {
 }
 
 impl Outgoing {
+    /// A text frame carrying `text` (an error event, a pre-serialised event).
+    pub fn text(event_type: &str, text: String) -> Self {
+        Outgoing::Text {
+            event_type: Arc::from(event_type),
+            text: Arc::from(text),
+        }
+    }
+
     /// A text frame from a serialisable event with a known `type`.
     pub fn json<T: serde::Serialize>(event_type: &str, event: &T) -> Self {
         let text = serde_json::to_string(event)

@@ -97,18 +97,25 @@ impl Protocol for DashScopeProtocol {
 
     /// DashScope's error event: `{type, code, message, param}`, no echo of the
     /// client's event id (none is documented).
-    fn error_frame(&self, rejection: &FrameError) -> String {
+    fn rejection(&self, rejection: &FrameError) -> Vec<Outgoing> {
+        vec![Outgoing::text("error", self.error_text(rejection))]
+    }
+
+    /// DashScope refuses a bad key at the HTTP upgrade, so nothing is sent here.
+    fn auth_failure(&self) -> Vec<Outgoing> {
+        Vec::new()
+    }
+}
+
+impl DashScopeProtocol {
+    /// The provider's `error` event for a refused frame, as text.
+    pub fn error_text(&self, rejection: &FrameError) -> String {
         error_frame(
             "invalid_request_error",
             rejection.code,
             &rejection.message,
             rejection.param.as_deref(),
         )
-    }
-
-    /// DashScope refuses a bad key at the HTTP upgrade, so nothing is sent here.
-    fn auth_failure(&self) -> Vec<Outgoing> {
-        Vec::new()
     }
 }
 
@@ -287,7 +294,7 @@ mod tests {
 
     #[test]
     fn errors_have_the_dashscope_shape() {
-        let frame: Value = serde_json::from_str(&protocol().error_frame(&err("{nope"))).unwrap();
+        let frame: Value = serde_json::from_str(&protocol().error_text(&err("{nope"))).unwrap();
         assert_eq!(frame["type"], "error");
         assert!(frame["event_id"].as_str().unwrap().starts_with("event_"));
         assert_eq!(frame["error"]["type"], "invalid_request_error");

@@ -51,13 +51,8 @@ impl Protocol for OpenAiProtocol {
         summarise_openai_family(event.event_type(), item, audio, INPUT_RATE)
     }
 
-    fn error_frame(&self, rejection: &FrameError) -> String {
-        error_frame(
-            rejection.code,
-            &rejection.message,
-            rejection.param.as_deref(),
-            rejection.event_id.as_deref(),
-        )
+    fn rejection(&self, rejection: &FrameError) -> Vec<Outgoing> {
+        vec![Outgoing::text("error", self.error_text(rejection))]
     }
 
     fn auth_failure(&self) -> Vec<Outgoing> {
@@ -77,6 +72,18 @@ impl Protocol for OpenAiProtocol {
                 reason: "invalid_request_error.invalid_api_key".into(),
             },
         ]
+    }
+}
+
+impl OpenAiProtocol {
+    /// The provider's `error` event for a refused frame, as text.
+    pub fn error_text(&self, rejection: &FrameError) -> String {
+        error_frame(
+            rejection.code,
+            &rejection.message,
+            rejection.param.as_deref(),
+            rejection.event_id.as_deref(),
+        )
     }
 }
 
