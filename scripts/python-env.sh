@@ -4,7 +4,7 @@
 # on stdout. Everything else goes to stderr.
 #
 #   UNDERSTUDY_VENV   venv location (default: <repo>/.venv)
-#   PYTHON            interpreter used to create the venv (default: python3, >= 3.10)
+#   PYTHON            interpreter used to create the venv (default: python3, >= 3.11)
 #
 # Idempotent and fast when nothing changed: the venv holds a stamp file with the
 # sha256 of scripts/requirements-sdk.txt (plus the interpreter version); if it
@@ -24,9 +24,9 @@ stamp="$venv/.understudy-sdk-requirements.sha256"
 vpy="$venv/bin/python"
 
 [ -f "$req" ] || die "missing $req"
-command -v "$base_python" >/dev/null 2>&1 || die "'$base_python' not found; install Python >= 3.10"
-"$base_python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
-  || die "$("$base_python" -V 2>&1) is too old; openai 3.x needs Python >= 3.10 (set PYTHON=...)"
+command -v "$base_python" >/dev/null 2>&1 || die "'$base_python' not found; install Python >= 3.11"
+"$base_python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+  || die "$("$base_python" -V 2>&1) is too old; google-genai 3.x needs Python >= 3.11 (set PYTHON=...)"
 
 sha256_of() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
@@ -61,7 +61,7 @@ if command -v flock >/dev/null 2>&1; then
   fi
 fi
 
-if [ -x "$vpy" ] && "$vpy" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1 \
+if [ -x "$vpy" ] && "$vpy" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' >/dev/null 2>&1 \
    && [ -f "$venv/pyvenv.cfg" ] && "$vpy" -m pip --version >/dev/null 2>&1; then
   log "reusing existing venv $venv (requirements changed or stamp missing)"
 else
@@ -86,6 +86,7 @@ log "installing pinned requirements from $req"
 "$vpy" - >&2 <<'PY' || die "installed environment failed the import check"
 import openai, pydantic, websockets
 import dashscope.audio.qwen_omni
+import google.genai
 from openai.types.realtime import RealtimeServerEvent  # noqa: F401  (GA)
 from openai.types.beta.realtime import RealtimeServerEvent as _B  # noqa: F401  (beta)
 print(f"python-env: openai {openai.__version__}, pydantic {pydantic.VERSION}, websockets {websockets.__version__}")

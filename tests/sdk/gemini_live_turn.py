@@ -396,6 +396,8 @@ def make_recording_connection(state: State) -> type:
 
         async def recv(self, decode: Optional[bool] = None) -> Any:  # type: ignore[override]
             msg = await super().recv(decode=None)  # str = text frame, bytes = binary frame
+            if state.capture == "none":
+                state.capture = "create_connection"
             state.record(msg)
             if decode is False and isinstance(msg, str):
                 return msg.encode("utf-8")
@@ -711,9 +713,7 @@ async def run(args: argparse.Namespace, state_box: List[State]) -> int:
     state.waiting_for = "connect + setupComplete"
     try:
         async with client.aio.live.connect(model=args.model, config=config) as session:
-            if isinstance(session._ws, conn_cls):
-                state.capture = "create_connection"
-            else:
+            if not isinstance(session._ws, conn_cls):
                 state.capture = "session-hook"
                 print("   note: SDK ignored create_connection; hooking session._ws (setupComplete not captured)",
                       flush=True)
@@ -731,8 +731,7 @@ async def run(args: argparse.Namespace, state_box: List[State]) -> int:
     except errors.APIError as e:
         if state.failure:
             raise state.failure
-        fail(f"SDK raised APIError code={e.code} status={e.status} message={e.message!r} "
-             f"while waiting for {state.waiting_for}")
+        fail(f"SDK raised APIError code={e.code} ({str(e)[:200]!r}) while waiting for {state.waiting_for}")
     except (ssl.SSLError, ssl.CertificateError) as e:
         fail(f"TLS failure: {type(e).__name__}: {e} (is --ca-file the mock's CA?)")
     except OSError as e:
