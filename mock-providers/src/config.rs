@@ -90,4 +90,6 @@ pub struct MockConfig {
     /// Make every DashScope session's set-up fail this way (a client can also
     /// ask per connection with the `X-Understudy-Fault` header).
     pub setup_fault: Option<crate::dashscope::SetupFault>,
+    /// Close each Gemini connection after this long, warning with `goAway`.
+    pub connection_limit: Option<std::time::Duration>,
 }

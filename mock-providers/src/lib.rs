@@ -27,6 +27,7 @@
 pub mod config;
 pub mod dashscope;
 pub mod engine;
+pub mod gemini;
 pub mod journal;
 pub mod openai;
 pub mod protocol;
@@ -100,6 +101,13 @@ pub fn bundled_voice() -> Result<Arc<[i16]>, MockError> {
 /// Prepares a cassette for replay by the mock dialect its header names.
 pub fn replay_script(name: &str, cassette: &Cassette) -> Result<ReplayScript, MockError> {
     let dialect = cassette.header.dialect.as_str();
+    if dialect == understudy_adapters::gemini::DIALECT {
+        return Ok(ReplayScript::from_cassette(
+            name,
+            cassette,
+            &gemini::GeminiProtocol,
+        )?);
+    }
     if dialect == understudy_adapters::dashscope::DIALECT {
         let protocol = dashscope::DashScopeProtocol {
             model: cassette.header.model.clone(),
@@ -155,6 +163,11 @@ impl MockServer {
         format!("ws://{}/api-ws/v1/realtime", self.addr)
     }
 
+    /// The Gemini base URL, `ws://127.0.0.1:PORT` (the adapter appends the Live path).
+    pub fn gemini_base_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
     /// The OpenAI WebSocket base, `ws://127.0.0.1:PORT/v1` (the SDK's `websocket_base_url`).
     pub fn openai_base_url(&self) -> String {
         format!("ws://{}/v1", self.addr)
@@ -193,6 +206,7 @@ pub struct MockServerBuilder {
     speed: Option<f64>,
     addr: Option<SocketAddr>,
     setup_fault: Option<dashscope::SetupFault>,
+    connection_limit: Option<std::time::Duration>,
 }
 
 impl MockServerBuilder {
@@ -246,6 +260,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Close each Gemini connection after `limit`, sending `goAway` first.
+    pub fn connection_limit(mut self, limit: std::time::Duration) -> Self {
+        self.connection_limit = Some(limit);
+        self
+    }
+
     /// Listen on this address (default `127.0.0.1:0`, a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -264,6 +284,7 @@ impl MockServerBuilder {
             max_frame_bytes: self.max_frame_bytes.unwrap_or(DEFAULT_MAX_FRAME_BYTES),
             speed: self.speed.unwrap_or(1.0),
             setup_fault: self.setup_fault,
+            connection_limit: self.connection_limit,
         };
         let addr = self
             .addr
@@ -279,6 +300,7 @@ impl MockServerBuilder {
             config: Arc::new(config),
             journal: journal.clone(),
             sessions: Arc::new(AtomicU64::new(0)),
+            resumption: Default::default(),
         };
         let app = server::router(state);
         let (tx, rx) = oneshot::channel::<()>();

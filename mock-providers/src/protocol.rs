@@ -74,6 +74,19 @@ pub trait Protocol: Send + Sync + 'static {
             .unwrap_or_default()
             .to_owned()
     }
+    /// How a server message kind bears on a response in progress, for replay
+    /// anchoring (OpenAI family: `response.created` starts, `response.done`
+    /// ends, VAD speech events interrupt).
+    fn response_marker(&self, kind: &str) -> Option<ResponseMarker> {
+        match kind {
+            "response.created" => Some(ResponseMarker::Start),
+            "response.done" => Some(ResponseMarker::End),
+            "input_audio_buffer.speech_started" | "input_audio_buffer.speech_stopped" => {
+                Some(ResponseMarker::Speech)
+            }
+            _ => None,
+        }
+    }
     /// Whether binary frames carrying UTF-8 JSON are accepted like text.
     fn binary_json(&self) -> bool {
         false
@@ -106,6 +119,17 @@ pub fn openai_family_answer(server_type: &str) -> Option<&'static str> {
         "session.finished" => "session.finish",
         _ => return None,
     })
+}
+
+/// What a server message means for the response in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMarker {
+    /// A response starts (if none is in progress).
+    Start,
+    /// The response ends.
+    End,
+    /// User speech: caused by audio, and it interrupts a response in progress.
+    Speech,
 }
 
 /// The checks every JSON-event dialect shares: size, JSON, an object, a string

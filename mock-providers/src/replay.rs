@@ -23,7 +23,7 @@
 //! answers: the transport's validator answers those live, the same way.
 
 use crate::engine::{Note, SessionEngine};
-use crate::protocol::{FrameSummary, Protocol};
+use crate::protocol::{FrameSummary, Protocol, ResponseMarker};
 use crate::timeline::{Outgoing, Timeline};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -191,10 +191,8 @@ impl ReplayScript {
                         .unwrap_or_default();
                     let event_type = kind.as_str();
                     let last = steps.len() - 1;
-                    let vad = matches!(
-                        event_type,
-                        "input_audio_buffer.speech_started" | "input_audio_buffer.speech_stopped"
-                    );
+                    let marker = protocol.response_marker(event_type);
+                    let vad = marker == Some(ResponseMarker::Speech);
                     let answered_step = protocol.answers(event_type).and_then(|answers| {
                         (0..=last).rev().find(|&i| {
                             matches!(&steps[i].trigger, Trigger::Client { event_type: t, .. } if t == answers)
@@ -224,12 +222,12 @@ impl ReplayScript {
                             _ => sticky.unwrap_or(last),
                         }
                     };
-                    match event_type {
-                        "response.created" => {
+                    match marker {
+                        Some(ResponseMarker::Start) if response.is_none() => {
                             response = Some(target);
                             interrupted = false;
                         }
-                        "response.done" => response = None,
+                        Some(ResponseMarker::End) => response = None,
                         _ => {}
                     }
                     let offset =

@@ -4,6 +4,8 @@ use crate::config::{Auth, EngineConfig, MockConfig};
 use crate::dashscope::respond::DashScopeResponder;
 use crate::dashscope::{self, DashScopeProtocol, SetupFault};
 use crate::engine::SessionEngine;
+use crate::gemini::respond::{GeminiResponder, GeminiSettings, ResumptionStore};
+use crate::gemini::{self, GeminiProtocol};
 use crate::journal::Journal;
 use crate::openai::{respond::Responder, OpenAiProtocol};
 use crate::replay::Replayer;
@@ -27,6 +29,8 @@ pub struct AppState {
     pub(crate) config: Arc<MockConfig>,
     pub(crate) journal: Journal,
     pub(crate) sessions: Arc<AtomicU64>,
+    /// Gemini conversations kept for resumption across connections.
+    pub(crate) resumption: ResumptionStore,
 }
 
 /// Builds the router serving every provider this build knows.
@@ -52,6 +56,12 @@ async fn dispatch(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let path = uri.path().trim_end_matches('/');
+    if gemini::is_live_path(path) {
+        let Ok(upgrade) = upgrade else {
+            return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
+        };
+        return gemini_upgrade(state, headers, query, upgrade);
+    }
     if path.ends_with("/api-ws/v1/realtime") {
         let Ok(upgrade) = upgrade else {
             return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
@@ -292,6 +302,87 @@ fn dashscope_upgrade(
                 Err(problem) => {
                     let session = journal.open(DIALECT, &model, "replay:none");
                     session::refuse(socket, &journal, session, &problem).await;
+                }
+            }
+        })
+        .into_response()
+}
+
+/// Gemini Live: the key may come as `x-goog-api-key`, `?key=` or
+/// `Authorization: Token …` (ephemeral tokens); a bad one is refused after
+/// `setup` with close 1007, as the service does.
+fn gemini_upgrade(
+    state: AppState,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let key = headers
+        .get("x-goog-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query.get("key").cloned())
+        .or_else(|| query.get("access_token").cloned())
+        .or_else(|| {
+            headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Token "))
+                .map(str::to_owned)
+        });
+    let authorised = authorised(&state.config.auth, key);
+    let number = state.sessions.fetch_add(1, Ordering::Relaxed) + 1;
+    let journal = state.journal.clone();
+    let max_frame_bytes = state.config.max_frame_bytes;
+    let socket_limit = max_frame_bytes.saturating_mul(4).max(64 << 20);
+    let upgrade = upgrade
+        .max_message_size(socket_limit)
+        .max_frame_size(socket_limit);
+    let engine: Result<
+        Box<dyn SessionEngine<understudy_adapters::gemini::wire::ClientMessage>>,
+        String,
+    > = match &state.config.engine {
+        EngineConfig::Respond(config) => {
+            let mut config = config.clone();
+            config.speed = state.config.speed;
+            let settings = GeminiSettings {
+                connection_limit: state.config.connection_limit,
+                store: state.resumption.clone(),
+            };
+            Ok(Box::new(GeminiResponder::new(
+                config, settings, authorised, number,
+            )))
+        }
+        EngineConfig::Replay(library) => replay_engine(
+            &state,
+            library,
+            wanted_cassette(&query, &headers).as_deref(),
+            understudy_adapters::gemini::DIALECT,
+        ),
+    };
+    upgrade
+        .on_upgrade(move |socket| async move {
+            let model = String::new();
+            match engine {
+                Ok(engine) => {
+                    let session = journal.open(
+                        understudy_adapters::gemini::DIALECT,
+                        &model,
+                        &engine.label(),
+                    );
+                    // Auth is the engine's to answer (after setup), so the loop lets everyone in.
+                    let ctx = SessionContext {
+                        journal,
+                        session,
+                        max_frame_bytes,
+                        authorised: true,
+                    };
+                    session::run_session(socket, ctx, Arc::new(GeminiProtocol), engine).await;
+                }
+                Err(problem) => {
+                    let session =
+                        journal.open(understudy_adapters::gemini::DIALECT, &model, "replay:none");
+                    session::close_with(socket, &journal, session, 1011, &problem).await;
                 }
             }
         })

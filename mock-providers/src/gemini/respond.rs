@@ -1,0 +1,622 @@
+//! The Gemini Live respond engine: answers any conversation the way the Live
+//! API does, without a cassette.
+//!
+//! `setup` must come first (anything else closes 1007), a bad key or model
+//! closes the session after it (1007 / 1008), and `setupComplete` answers it.
+//! Turns end by server VAD over the audio, by `activityEnd` (manual turns), by
+//! `audioStreamEnd`, by a complete `clientContent` turn or by streamed text.
+//! Answers are spoken in the bundled voice as `modelTurn` audio with
+//! `outputTranscription`, then `generationComplete`, then `turnComplete` with
+//! `usageMetadata`; a tool call pauses the turn until `toolResponse`. User
+//! speech during an answer sends `interrupted` then `turnComplete` (and
+//! `toolCallCancellation` for a pending call). With `sessionResumption` on,
+//! every completed turn sends a new handle, and a later connection that sets
+//! up with that handle continues the same conversation. A connection limit
+//! sends `goAway {timeLeft}` and then closes. All frames go out binary, as the
+//! hosted service sends them.
+
+use super::{decode_base64, INVALID_ARGUMENT};
+use crate::engine::{Note, SessionEngine};
+use crate::openai::reply::{decide, Reply};
+use crate::openai::respond::ResponderConfig;
+use crate::protocol::{FrameSummary, Protocol};
+use crate::speech::KnownSpeech;
+use crate::timeline::{Outgoing, Timeline};
+use crate::vad::{EnergyVad, VadConfig, VadEvent};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::time::Instant;
+use understudy_adapters::audio::pcm16_duration_ms;
+use understudy_adapters::gemini::codec::rate_of;
+use understudy_adapters::gemini::wire::{ClientMessage, Setup};
+use understudy_adapters::openai::wire::objects::{ContentPart, Item, Tool};
+
+/// Output rate.
+const RATE: u32 = 24_000;
+
+/// Conversations kept for resumption, by handle, shared by every session of a mock.
+pub type ResumptionStore = Arc<Mutex<HashMap<String, Vec<Item>>>>;
+
+/// Connection-level settings of the Gemini engine.
+#[derive(Debug, Clone, Default)]
+pub struct GeminiSettings {
+    /// Close each connection after this long, warning with `goAway` first.
+    pub connection_limit: Option<Duration>,
+    /// Conversations to resume, shared across connections.
+    pub store: ResumptionStore,
+}
+
+/// The respond engine for one Gemini Live connection.
+pub struct GeminiResponder {
+    config: ResponderConfig,
+    settings: GeminiSettings,
+    authorised: bool,
+    session: u64,
+    set_up: bool,
+    audio_out: bool,
+    transcribe_input: bool,
+    transcribe_output: bool,
+    resumption: bool,
+    manual: bool,
+    interrupts: bool,
+    tools: Vec<Tool>,
+    conversation: Vec<Item>,
+    /// Length of each user audio item, by position in the conversation.
+    audio_ms: HashMap<usize, f64>,
+    vad: Option<EnergyVad>,
+    input_rate: u32,
+    buffer: Vec<u8>,
+    pending_images: usize,
+    turn: u64,
+    responding: Option<Arc<str>>,
+    pending_call: Option<String>,
+    handles: u64,
+    calls: u64,
+    /// When the answer in progress will have gone out completely.
+    turn_done_at: Option<Instant>,
+    timeline: Timeline,
+    closed: bool,
+    notes: Vec<Note>,
+}
+
+impl GeminiResponder {
+    /// A responder for one connection; `authorised` says whether the key was good.
+    pub fn new(
+        config: ResponderConfig,
+        settings: GeminiSettings,
+        authorised: bool,
+        session: u64,
+    ) -> Self {
+        GeminiResponder {
+            config,
+            settings,
+            authorised,
+            session,
+            set_up: false,
+            audio_out: true,
+            transcribe_input: false,
+            transcribe_output: false,
+            resumption: false,
+            manual: false,
+            interrupts: true,
+            tools: Vec::new(),
+            conversation: Vec::new(),
+            audio_ms: HashMap::new(),
+            vad: None,
+            input_rate: 16_000,
+            buffer: Vec::new(),
+            pending_images: 0,
+            turn: 0,
+            responding: None,
+            pending_call: None,
+            handles: 0,
+            calls: 0,
+            turn_done_at: None,
+            timeline: Timeline::new(),
+            closed: false,
+            notes: Vec::new(),
+        }
+    }
+
+    fn delay(&self, ms: f64) -> Duration {
+        Duration::from_secs_f64(ms.max(0.0) / 1000.0 / self.config.speed.max(1e-6))
+    }
+
+    fn send(&mut self, at: Instant, message: Value, tag: Option<&Arc<str>>) {
+        let frame = Outgoing::Binary {
+            event_type: Arc::from(super::GeminiProtocol.kind_of(&message).as_str()),
+            data: Arc::from(message.to_string().into_bytes()),
+        };
+        self.timeline.push_tagged(at, frame, tag.cloned());
+    }
+
+    fn close(&mut self, now: Instant, code: u16, reason: &str) {
+        self.closed = true;
+        self.timeline.push(
+            now,
+            Outgoing::Close {
+                code,
+                reason: reason.to_owned(),
+            },
+        );
+    }
+
+    fn on_setup(&mut self, setup: &Setup, now: Instant) {
+        if !self.authorised {
+            return self.close(now, 1007, "API key not valid. Please pass a valid API key.");
+        }
+        let model = setup.model.clone().unwrap_or_default();
+        if !(model.starts_with("models/") && model.contains("gemini")) {
+            let reason = format!("{model} is not found for API version v1beta, or is not supported for bidiGenerateContent.");
+            return self.close(now, 1008, &reason);
+        }
+        let modalities = setup
+            .generation_config
+            .as_ref()
+            .and_then(|g| g.response_modalities.clone())
+            .unwrap_or_else(|| vec!["AUDIO".into()]);
+        if modalities.len() != 1 {
+            return self.close(now, INVALID_ARGUMENT.0, INVALID_ARGUMENT.1);
+        }
+        self.audio_out = modalities[0].eq_ignore_ascii_case("AUDIO");
+        self.transcribe_input = setup.input_audio_transcription.is_some();
+        self.transcribe_output = setup.output_audio_transcription.is_some();
+        let detection = setup.realtime_input_config.as_ref();
+        self.manual = detection
+            .and_then(|c| c.automatic_activity_detection.as_ref())
+            .and_then(|a| a.disabled)
+            .unwrap_or(false);
+        self.interrupts =
+            detection.and_then(|c| c.activity_handling.as_deref()) != Some("NO_INTERRUPTION");
+        let silence = detection
+            .and_then(|c| c.automatic_activity_detection.as_ref())
+            .and_then(|a| a.silence_duration_ms)
+            .unwrap_or(500);
+        self.vad = (!self.manual).then(|| {
+            EnergyVad::new(
+                VadConfig::from_provider_threshold(0.5, u64::from(silence)),
+                self.input_rate,
+            )
+        });
+        self.tools = setup
+            .tools
+            .iter()
+            .flatten()
+            .flat_map(|t| t.function_declarations.iter().flatten())
+            .map(|f| Tool {
+                kind: Some("function".into()),
+                name: f.name.clone(),
+                description: f.description.clone(),
+                parameters: f.parameters.clone(),
+                ..Default::default()
+            })
+            .collect();
+        if let Some(instructions) = setup.system_instruction.as_ref() {
+            let text: String = instructions
+                .parts
+                .iter()
+                .flatten()
+                .filter_map(|p| p.text.clone())
+                .collect();
+            self.notes
+                .push(Note::new("setup", format!("instructions: {text:?}")));
+        }
+        if let Some(resumption) = &setup.session_resumption {
+            self.resumption = true;
+            if let Some(handle) = resumption.handle.as_deref().filter(|h| !h.is_empty()) {
+                let saved = self
+                    .settings
+                    .store
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(handle)
+                    .cloned();
+                match saved {
+                    Some(conversation) => {
+                        self.notes.push(Note::new(
+                            "resumed",
+                            format!("{handle}: {} items", conversation.len()),
+                        ));
+                        self.conversation = conversation;
+                    }
+                    // Unconfirmed: the service's answer to an unknown handle.
+                    None => {
+                        return self.close(
+                            now,
+                            INVALID_ARGUMENT.0,
+                            "Session resumption handle is invalid or expired.",
+                        )
+                    }
+                }
+            }
+        }
+        self.set_up = true;
+        self.send(now, json!({"setupComplete": {}}), None);
+        self.resumption_update(now);
+    }
+
+    fn resumption_update(&mut self, at: Instant) {
+        if !self.resumption {
+            return;
+        }
+        self.handles += 1;
+        let handle = format!("understudy-s{}-h{}", self.session, self.handles);
+        self.settings
+            .store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(handle.clone(), self.conversation.clone());
+        self.send(
+            at,
+            json!({"sessionResumptionUpdate": {"newHandle": handle, "resumable": true}}),
+            None,
+        );
+    }
+
+    fn on_audio(&mut self, data: &str, mime: &str, now: Instant) {
+        let Some(bytes) = decode_base64(data) else {
+            return;
+        };
+        let rate = rate_of(mime).unwrap_or(16_000);
+        if rate != self.input_rate {
+            self.input_rate = rate;
+            if let Some(vad) = self.vad.as_mut() {
+                *vad = EnergyVad::new(VadConfig::default(), rate);
+            }
+        }
+        self.buffer.extend_from_slice(&bytes);
+        let samples: Vec<i16> = bytes
+            .chunks_exact(2)
+            .map(|p| i16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        let events = match self.vad.as_mut() {
+            Some(vad) => vad.push(&samples),
+            None => return,
+        };
+        for event in events {
+            match event {
+                VadEvent::SpeechStarted { at_ms } => {
+                    self.notes
+                        .push(Note::new("vad", format!("speech started at {at_ms} ms")));
+                    self.interrupt(now);
+                }
+                VadEvent::SpeechStopped { at_ms } => {
+                    self.notes
+                        .push(Note::new("vad", format!("speech stopped at {at_ms} ms")));
+                    self.end_user_turn(now);
+                }
+            }
+        }
+    }
+
+    /// User activity during an answer: `interrupted`, then `turnComplete`.
+    fn interrupt(&mut self, now: Instant) {
+        if !self.interrupts {
+            return;
+        }
+        let Some(tag) = self.responding.take() else {
+            return;
+        };
+        let withdrawn = self.timeline.withdraw(&tag);
+        self.notes.push(Note::new(
+            "barge_in",
+            format!("turn {tag} interrupted; {withdrawn} frames withdrawn"),
+        ));
+        if let Some(call) = self.pending_call.take() {
+            self.send(now, json!({"toolCallCancellation": {"ids": [call]}}), None);
+        }
+        self.send(now, json!({"serverContent": {"interrupted": true}}), None);
+        self.send(now, json!({"serverContent": {"turnComplete": true}}), None);
+        self.turn += 1;
+    }
+
+    fn end_user_turn(&mut self, now: Instant) {
+        let audio = std::mem::take(&mut self.buffer);
+        let ms = pcm16_duration_ms(audio.len(), self.input_rate);
+        let heard = KnownSpeech::bundled().transcribe(&audio, self.input_rate);
+        let mut parts: Vec<ContentPart> = std::iter::repeat_with(|| ContentPart {
+            kind: "input_image".into(),
+            ..Default::default()
+        })
+        .take(std::mem::take(&mut self.pending_images))
+        .collect();
+        parts.push(ContentPart {
+            kind: "input_audio".into(),
+            transcript: Some(heard.map(str::to_owned)),
+            ..Default::default()
+        });
+        self.conversation.push(Item {
+            id: Some(format!("user_{}", self.conversation.len())),
+            kind: "message".into(),
+            role: Some("user".into()),
+            content: Some(parts),
+            ..Default::default()
+        });
+        let mut at = now;
+        match heard {
+            Some(text) if self.transcribe_input => {
+                for chunk in text.split_inclusive(' ').collect::<Vec<_>>().chunks(3) {
+                    self.send(
+                        at,
+                        json!({"serverContent": {"inputTranscription": {"text": chunk.concat()}}}),
+                        None,
+                    );
+                    at += self.delay(20.0);
+                }
+            }
+            Some(_) => {}
+            None => self.notes.push(Note::new(
+                "speech",
+                format!("{ms:.0} ms of audio that is not a bundled utterance; answered by length"),
+            )),
+        }
+        self.audio_ms.insert(self.conversation.len() - 1, ms);
+        self.respond(at);
+    }
+
+    fn user_text(&mut self, text: &str, now: Instant, respond: bool) {
+        self.interrupt(now);
+        self.conversation.push(Item {
+            id: Some(format!("user_{}", self.conversation.len())),
+            kind: "message".into(),
+            role: Some("user".into()),
+            content: Some(vec![ContentPart {
+                kind: "input_text".into(),
+                text: Some(text.to_owned()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        });
+        if respond {
+            self.respond(now);
+        }
+    }
+
+    fn respond(&mut self, now: Instant) {
+        let reply = {
+            let lengths = &self.audio_ms;
+            let conversation = &self.conversation;
+            decide(conversation, &self.tools, |item| {
+                conversation
+                    .iter()
+                    .position(|i| std::ptr::eq(i, item))
+                    .and_then(|i| lengths.get(&i))
+                    .copied()
+                    .unwrap_or(0.0)
+            })
+        };
+        let tag: Arc<str> = Arc::from(format!("turn_{}", self.turn).as_str());
+        self.responding = Some(Arc::clone(&tag));
+        let start = now + self.delay(self.config.first_audio_ms as f64);
+        match reply {
+            Reply::Call { name, arguments } => {
+                self.calls += 1;
+                let id = format!("function-call-{}-{}", self.session, self.calls);
+                let args: Value = serde_json::from_str(&arguments).unwrap_or_else(|_| json!({}));
+                self.conversation.push(Item {
+                    kind: "function_call".into(),
+                    call_id: Some(id.clone()),
+                    name: Some(name.clone()),
+                    arguments: Some(arguments),
+                    ..Default::default()
+                });
+                self.pending_call = Some(id.clone());
+                self.send(start, json!({"toolCall": {"functionCalls": [{"id": id, "name": name, "args": args}]}}), Some(&tag));
+            }
+            Reply::Speak(text) => self.speak(&tag, start, text),
+        }
+    }
+
+    fn speak(&mut self, tag: &Arc<str>, start: Instant, text: String) {
+        let words: Vec<&str> = text.split_inclusive(' ').collect();
+        let mut at = start;
+        if self.audio_out {
+            let voice = &self.config.voice;
+            let ms = (text.chars().count() as u64 * 60).clamp(1000, 6000);
+            let wanted = (RATE as u64 * ms / 1000) as usize;
+            let pcm: Vec<i16> = if voice.is_empty() {
+                vec![0; wanted]
+            } else {
+                voice.iter().copied().cycle().take(wanted).collect()
+            };
+            let chunk = (RATE as u64 * self.config.chunk_ms / 1000) as usize;
+            let chunks = pcm.len().div_ceil(chunk.max(1)).max(1);
+            for i in 0..chunks {
+                let end = ((i + 1) * chunk).min(pcm.len());
+                let bytes: Vec<u8> = pcm[i * chunk..end]
+                    .iter()
+                    .flat_map(|s| s.to_le_bytes())
+                    .collect();
+                let data =
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+                self.send(at, json!({"serverContent": {"modelTurn": {"role": "model", "parts": [{"inlineData": {"mimeType": "audio/pcm;rate=24000", "data": data}}]}}}), Some(tag));
+                let said: String = words
+                    .iter()
+                    .enumerate()
+                    .filter(|(w, _)| w * chunks / words.len().max(1) == i)
+                    .map(|(_, w)| *w)
+                    .collect();
+                if self.transcribe_output && !said.is_empty() {
+                    self.send(
+                        at,
+                        json!({"serverContent": {"outputTranscription": {"text": said}}}),
+                        Some(tag),
+                    );
+                }
+                at += self.delay(self.config.chunk_ms as f64 * self.config.pace);
+            }
+        } else {
+            for word in &words {
+                self.send(at, json!({"serverContent": {"modelTurn": {"role": "model", "parts": [{"text": word}]}}}), Some(tag));
+                at += self.delay(40.0 * self.config.pace);
+            }
+        }
+        self.send(
+            at,
+            json!({"serverContent": {"generationComplete": true}}),
+            Some(tag),
+        );
+        let output_words = words.len() as u64;
+        let usage = json!({"promptTokenCount": 20 + self.conversation.len() as u64 * 8, "responseTokenCount": output_words * 4,
+                           "totalTokenCount": 20 + self.conversation.len() as u64 * 8 + output_words * 4,
+                           "responseTokensDetails": [{"modality": if self.audio_out { "AUDIO" } else { "TEXT" }, "tokenCount": output_words * 4}]});
+        self.send(
+            at,
+            json!({"serverContent": {"turnComplete": true}, "usageMetadata": usage}),
+            Some(tag),
+        );
+        self.conversation.push(Item {
+            kind: "message".into(),
+            role: Some("assistant".into()),
+            content: Some(vec![ContentPart {
+                kind: "output_audio".into(),
+                transcript: Some(Some(text)),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        });
+        self.turn_done_at = Some(at);
+    }
+}
+
+impl GeminiResponder {
+    fn finish_turn_if_done(&mut self, now: Instant) {
+        if self.turn_done_at.is_some_and(|at| at <= now) {
+            self.turn_done_at = None;
+            self.responding = None;
+            self.pending_call = None;
+            self.turn += 1;
+            self.resumption_update(now);
+        }
+    }
+}
+
+impl SessionEngine<ClientMessage> for GeminiResponder {
+    fn label(&self) -> String {
+        "respond".into()
+    }
+
+    fn on_connect(&mut self, now: Instant) {
+        if let Some(limit) = self.settings.connection_limit {
+            let warning = limit
+                .min(Duration::from_secs(10))
+                .div_f64(2.0)
+                .max(Duration::from_millis(100))
+                .min(limit);
+            let time_left = format!("{}s", warning.as_secs_f64());
+            self.send(
+                now + (limit - warning),
+                json!({"goAway": {"timeLeft": time_left}}),
+                None,
+            );
+            self.timeline.push(
+                now + limit,
+                Outgoing::Close {
+                    code: 1001,
+                    reason: "connection lifetime reached".into(),
+                },
+            );
+        }
+    }
+
+    fn on_client_event(&mut self, message: &ClientMessage, _summary: &FrameSummary, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if !self.set_up {
+            match &message.setup {
+                Some(setup) => self.on_setup(setup, now),
+                None => self.close(now, INVALID_ARGUMENT.0, INVALID_ARGUMENT.1),
+            }
+            return;
+        }
+        if message.setup.is_some() {
+            return self.close(now, INVALID_ARGUMENT.0, INVALID_ARGUMENT.1);
+        }
+        if let Some(content) = &message.client_content {
+            let text: String = content
+                .turns
+                .iter()
+                .flatten()
+                .flat_map(|t| t.parts.iter().flatten())
+                .filter_map(|p| p.text.clone())
+                .collect::<Vec<_>>()
+                .join(" ");
+            self.user_text(&text, now, content.turn_complete == Some(true));
+        }
+        if let Some(response) = &message.tool_response {
+            for result in response.function_responses.iter().flatten() {
+                self.conversation.push(Item {
+                    kind: "function_call_output".into(),
+                    call_id: result.id.clone(),
+                    output: result.response.as_ref().map(Value::to_string),
+                    ..Default::default()
+                });
+            }
+            if self.pending_call.take().is_some() {
+                // The paused turn continues with the answer.
+                let tag = self
+                    .responding
+                    .clone()
+                    .unwrap_or_else(|| Arc::from(format!("turn_{}", self.turn).as_str()));
+                self.responding = Some(Arc::clone(&tag));
+                let reply = decide(&self.conversation, &self.tools, |_| 0.0);
+                if let Reply::Speak(text) = reply {
+                    let start = now + self.delay(self.config.first_audio_ms as f64);
+                    self.speak(&tag, start, text);
+                }
+            }
+        }
+        if let Some(input) = &message.realtime_input {
+            if let Some(blob) = &input.audio {
+                let mime = blob.mime_type.clone().unwrap_or_default();
+                self.on_audio(blob.data.as_deref().unwrap_or(""), &mime, now);
+            }
+            for blob in input.media_chunks.iter().flatten() {
+                let mime = blob.mime_type.clone().unwrap_or_default();
+                if mime.starts_with("audio/") {
+                    self.on_audio(blob.data.as_deref().unwrap_or(""), &mime, now);
+                } else {
+                    self.pending_images += 1;
+                }
+            }
+            if input.video.is_some() {
+                self.pending_images += 1;
+            }
+            if let Some(text) = &input.text {
+                self.user_text(text, now, true);
+            }
+            if input.activity_start.is_some() {
+                self.interrupt(now);
+                self.buffer.clear();
+            }
+            if input.activity_end.is_some() {
+                self.end_user_turn(now);
+            }
+            if input.audio_stream_end == Some(true)
+                && self.vad.as_ref().is_some_and(EnergyVad::is_speaking)
+            {
+                if let Some(vad) = self.vad.as_mut() {
+                    vad.reset();
+                }
+                self.end_user_turn(now);
+            }
+        }
+    }
+
+    fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
+        let due = self.timeline.pop_due(now);
+        self.finish_turn_if_done(now);
+        due
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.timeline.next_deadline()
+    }
+
+    fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+}

@@ -1,0 +1,358 @@
+//! The Gemini Live mock over real sockets, driven by the understudy Gemini
+//! adapter: audio and text turns, tools, barge-in, close-code errors,
+//! resumption across connections, goAway, binary frames.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::{is_done, transcript, until};
+use understudy_adapters::gemini::{self, ConnectOptions};
+use understudy_adapters::{
+    ClientInput, ModelEvent, Pcm, RealtimeClient, ResponseStatus, SessionConfig, TapDirection,
+    ToolSpec, TurnDetection, WireFrame,
+};
+use understudy_mock::{EntryKind, MockServer, ResponderConfig};
+
+const MODEL: &str = "gemini-live-2.5-flash-preview";
+
+async fn server(speed: f64) -> MockServer {
+    MockServer::builder()
+        .respond(ResponderConfig::with_voice(
+            understudy_mock::bundled_voice().unwrap(),
+        ))
+        .speed(speed)
+        .start()
+        .await
+        .unwrap()
+}
+
+async fn connect_model(server: &MockServer, model: &str) -> RealtimeClient {
+    let options =
+        ConnectOptions::new(server.gemini_base_url(), model).api_key("understudy-test-key");
+    gemini::connect(&options, None).await.unwrap()
+}
+
+async fn set_up(client: &mut RealtimeClient, config: SessionConfig) -> Vec<ModelEvent> {
+    client.send(&ClientInput::Session(config)).await.unwrap();
+    until(client, |e| {
+        matches!(
+            e,
+            ModelEvent::SessionCreated { .. } | ModelEvent::SessionEnded { .. }
+        )
+    })
+    .await
+}
+
+fn spoken() -> SessionConfig {
+    SessionConfig {
+        input_transcription: Some("default".into()),
+        turn_detection: Some(TurnDetection::server_vad()),
+        ..Default::default()
+    }
+}
+
+async fn say(client: &mut RealtimeClient, name: &str) {
+    let (mut pcm, rate) =
+        understudy_fixtures::wav::read_pcm16(understudy_fixtures::bundled::audio(name).unwrap())
+            .unwrap();
+    pcm.extend(vec![0u8; 32_000]);
+    for chunk in pcm.chunks(3_200) {
+        client
+            .send(&ClientInput::Audio {
+                pcm: Pcm(chunk.to_vec()),
+                sample_rate: rate,
+            })
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_spoken_turn_is_transcribed_answered_and_leaves_a_resumption_handle() {
+    let server = server(8.0).await;
+    let tap = Arc::new(Mutex::new(Vec::new()));
+    let options = ConnectOptions::new(server.gemini_base_url(), MODEL).api_key("k");
+    let mut client = gemini::connect(&options, Some(Arc::clone(&tap)))
+        .await
+        .unwrap();
+    set_up(&mut client, spoken()).await;
+    say(&mut client, "user-weather-16k.wav").await;
+    let events = until(&mut client, is_done).await;
+    assert!(events.iter().any(|e| matches!(e, ModelEvent::InputTranscriptDone { transcript, .. } if transcript == "What is the weather like in Paris today?")));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ModelEvent::AudioDelta {
+            sample_rate: 24_000,
+            ..
+        }
+    )));
+    assert_eq!(
+        transcript(&events),
+        "You said: What is the weather like in Paris today?"
+    );
+    assert!(matches!(
+        events.last(),
+        Some(ModelEvent::ResponseDone {
+            status: ResponseStatus::Completed,
+            ..
+        })
+    ));
+    let after = until(&mut client, |e| {
+        matches!(e, ModelEvent::ResumptionHandle { .. })
+    })
+    .await;
+    assert!(after
+        .iter()
+        .any(|e| matches!(e, ModelEvent::Usage(u) if u.total_tokens.is_some())));
+    assert!(matches!(
+        after.last(),
+        Some(ModelEvent::ResumptionHandle {
+            handle: Some(_),
+            resumable: true
+        })
+    ));
+    let received = tap
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|f| f.direction == TapDirection::Received)
+        .cloned()
+        .collect::<Vec<_>>();
+    assert!(
+        received
+            .iter()
+            .all(|f| matches!(f.frame, WireFrame::Binary(_))),
+        "the service sends JSON in binary frames"
+    );
+}
+
+#[tokio::test]
+async fn text_turns_and_tool_calls() {
+    let server = server(8.0).await;
+    let mut client = connect_model(&server, MODEL).await;
+    let weather = ToolSpec {
+        name: "get_weather".into(),
+        description: "Weather for a city".into(),
+        parameters: serde_json::json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+    };
+    set_up(
+        &mut client,
+        SessionConfig {
+            tools: vec![weather],
+            ..Default::default()
+        },
+    )
+    .await;
+    client
+        .send(&ClientInput::Text {
+            text: "Hello there".into(),
+        })
+        .await
+        .unwrap();
+    let events = until(&mut client, is_done).await;
+    assert_eq!(transcript(&events), "You said: Hello there");
+    client
+        .send(&ClientInput::Text {
+            text: "What is the weather in Paris?".into(),
+        })
+        .await
+        .unwrap();
+    let events = until(&mut client, |e| matches!(e, ModelEvent::ToolCall { .. })).await;
+    let Some(ModelEvent::ToolCall {
+        call_id,
+        name,
+        arguments,
+        ..
+    }) = events.last().cloned()
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (name.as_str(), arguments.as_str()),
+        ("get_weather", r#"{"city":"Paris"}"#)
+    );
+    client
+        .send(&ClientInput::ToolResult {
+            call_id,
+            name,
+            output: r#"{"sky":"clear"}"#.into(),
+        })
+        .await
+        .unwrap();
+    let events = until(&mut client, is_done).await;
+    assert_eq!(transcript(&events), "Here is what I found: sky clear.");
+}
+
+#[tokio::test]
+async fn user_speech_interrupts_the_answer() {
+    let server = server(1.0).await;
+    let mut client = connect_model(&server, MODEL).await;
+    set_up(&mut client, spoken()).await;
+    client
+        .send(&ClientInput::Text {
+            text: "Tell me a long story about the sea".into(),
+        })
+        .await
+        .unwrap();
+    until(&mut client, |e| matches!(e, ModelEvent::AudioDelta { .. })).await;
+    say(&mut client, "user-interrupt-16k.wav").await;
+    let events = until(&mut client, is_done).await;
+    let kinds: Vec<&str> = events.iter().map(ModelEvent::kind).collect();
+    assert!(kinds.contains(&"interrupted"), "{kinds:?}");
+    assert!(matches!(
+        events.last(),
+        Some(ModelEvent::ResponseDone {
+            status: ResponseStatus::Cancelled,
+            ..
+        })
+    ));
+    let next = until(&mut client, is_done).await;
+    assert_eq!(
+        transcript(&next),
+        "You said: Wait, stop. Actually, tell me about Berlin instead."
+    );
+}
+
+async fn closes_with(client: &mut RealtimeClient, code: u16) {
+    let events = until(client, |e| matches!(e, ModelEvent::SessionEnded { .. })).await;
+    assert!(
+        matches!(events.last(), Some(ModelEvent::SessionEnded { close_code: Some(c), .. }) if *c == code),
+        "expected close {code}, got {events:?}"
+    );
+    assert!(events.iter().any(|e| matches!(e, ModelEvent::Error(info) if info.code == format!("close_{code}") && info.fatal)));
+}
+
+#[tokio::test]
+async fn errors_are_close_codes_as_on_the_service() {
+    let server = server(8.0).await;
+    // Anything before setup.
+    let mut client = connect_model(&server, MODEL).await;
+    client
+        .send_frame(WireFrame::Text(r#"{"realtimeInput":{"text":"hi"}}"#.into()))
+        .await
+        .unwrap();
+    closes_with(&mut client, 1007).await;
+    // An unknown model.
+    let mut client = connect_model(&server, "gpt-realtime").await;
+    client
+        .send(&ClientInput::Session(SessionConfig::default()))
+        .await
+        .unwrap();
+    closes_with(&mut client, 1008).await;
+    // Malformed JSON after setup.
+    let mut client = connect_model(&server, MODEL).await;
+    set_up(&mut client, SessionConfig::default()).await;
+    client
+        .send_frame(WireFrame::Text("{nope".into()))
+        .await
+        .unwrap();
+    closes_with(&mut client, 1007).await;
+    // A bad key, answered after setup.
+    let guarded = MockServer::builder()
+        .require_auth(vec!["good".into()])
+        .start()
+        .await
+        .unwrap();
+    let options = ConnectOptions::new(guarded.gemini_base_url(), MODEL).api_key("bad");
+    let mut client = gemini::connect(&options, None).await.unwrap();
+    client
+        .send(&ClientInput::Session(SessionConfig::default()))
+        .await
+        .unwrap();
+    closes_with(&mut client, 1007).await;
+    // Every failure ended only its own session.
+    let mut client = connect_model(&server, MODEL).await;
+    assert!(matches!(
+        set_up(&mut client, SessionConfig::default()).await.last(),
+        Some(ModelEvent::SessionCreated { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_handle_resumes_the_conversation_on_a_new_connection() {
+    let server = server(8.0).await;
+    let mut first = connect_model(&server, MODEL).await;
+    set_up(&mut first, SessionConfig::default()).await;
+    first
+        .send(&ClientInput::Text {
+            text: "Remember Paris".into(),
+        })
+        .await
+        .unwrap();
+    until(&mut first, is_done).await;
+    let handle = until(&mut first, |e| {
+        matches!(e, ModelEvent::ResumptionHandle { .. })
+    })
+    .await;
+    let Some(ModelEvent::ResumptionHandle {
+        handle: Some(handle),
+        ..
+    }) = handle.last().cloned()
+    else {
+        unreachable!()
+    };
+    drop(first);
+    let mut second = connect_model(&server, MODEL).await;
+    second
+        .send(&ClientInput::Resume {
+            handle: handle.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        set_up(&mut second, SessionConfig::default()).await.last(),
+        Some(ModelEvent::SessionCreated { .. })
+    ));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let journal = server.journal();
+    let resumed = journal
+        .iter()
+        .flat_map(|s| s.find(EntryKind::Note, "resumed"))
+        .next()
+        .expect("the second session resumed");
+    assert!(
+        resumed.detail.starts_with(&handle) && resumed.detail.contains("2 items"),
+        "{}",
+        resumed.detail
+    );
+    let mut third = connect_model(&server, MODEL).await;
+    third
+        .send(&ClientInput::Resume {
+            handle: "no-such-handle".into(),
+        })
+        .await
+        .unwrap();
+    third
+        .send(&ClientInput::Session(SessionConfig::default()))
+        .await
+        .unwrap();
+    closes_with(&mut third, 1007).await;
+}
+
+#[tokio::test]
+async fn a_connection_limit_sends_go_away_then_closes() {
+    let server = MockServer::builder()
+        .connection_limit(Duration::from_millis(600))
+        .start()
+        .await
+        .unwrap();
+    let mut client = connect_model(&server, MODEL).await;
+    set_up(&mut client, SessionConfig::default()).await;
+    let events = until(&mut client, |e| {
+        matches!(e, ModelEvent::SessionEnded { .. })
+    })
+    .await;
+    let go_away = events.iter().find_map(|e| match e {
+        ModelEvent::GoAway { time_left_ms } => *time_left_ms,
+        _ => None,
+    });
+    assert_eq!(go_away, Some(300), "warned with the time left");
+    assert!(matches!(
+        events.last(),
+        Some(ModelEvent::SessionEnded {
+            close_code: Some(1001),
+            ..
+        })
+    ));
+}
