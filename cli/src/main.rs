@@ -75,6 +75,16 @@ struct ServeArgs {
     /// can also ask per connection with the `X-Understudy-Fault` header.
     #[arg(long, value_name = "FAULT", value_parser = parse_fault)]
     fault: Option<SetupFault>,
+    /// Also serve every route over TLS on this port (0 picks one), with a
+    /// certificate generated at start; the official Gemini SDK needs wss://.
+    #[arg(long, value_name = "PORT")]
+    tls_port: Option<u16>,
+    /// Write the CA certificate of the TLS listener here (trust it with SSL_CERT_FILE).
+    #[arg(long, value_name = "FILE", requires = "tls_port")]
+    ca_file: Option<PathBuf>,
+    /// Close each Gemini connection after this many seconds, sending goAway first.
+    #[arg(long, value_name = "SECONDS")]
+    connection_limit: Option<f64>,
 }
 
 fn parse_fault(name: &str) -> Result<SetupFault, String> {
@@ -153,6 +163,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(fault) = args.fault {
         builder = builder.setup_fault(fault);
     }
+    if let Some(port) = args.tls_port {
+        builder = builder.tls(SocketAddr::new(args.host, port));
+    }
+    if let Some(limit) = args.connection_limit {
+        builder = builder.connection_limit(Duration::from_secs_f64(limit));
+    }
     if args.require_auth || !args.api_keys.is_empty() {
         builder = builder.require_auth(args.api_keys.clone());
     }
@@ -180,14 +196,22 @@ async fn serve(args: ServeArgs) -> Result<()> {
         }
     };
     let server = builder.start().await.context("starting the mock")?;
+    if let (Some(path), Some(pem)) = (&args.ca_file, server.ca_pem()) {
+        std::fs::write(path, pem)
+            .with_context(|| format!("writing the CA certificate to {}", path.display()))?;
+    }
     // A closed stdout (a supervisor that stopped reading) must not kill the server.
-    let banner = format!(
-        "understudy serving on {}\n  openai realtime:   {}/realtime?model=gpt-realtime\n  dashscope omni:    {}?model=qwen3-omni-flash-realtime\n  journal:           {}/__understudy/journal\n",
-        server.url(),
+    let mut banner = format!("understudy serving on {}\n", server.url());
+    if let Some(tls) = server.tls_url() {
+        banner.push_str(&format!("understudy serving TLS on {tls}\n"));
+    }
+    banner.push_str(&format!(
+        "  openai realtime:   {}/realtime?model=gpt-realtime\n  dashscope omni:    {}?model=qwen3-omni-flash-realtime\n  gemini live:       {}/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent\n  journal:           {}/__understudy/journal\n",
         server.openai_base_url(),
         server.dashscope_url(),
+        server.tls_url().unwrap_or_else(|| server.gemini_base_url()),
         server.url()
-    );
+    ));
     let mut stdout = std::io::stdout();
     let _ = stdout
         .write_all(banner.as_bytes())

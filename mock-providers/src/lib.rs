@@ -36,6 +36,7 @@ pub mod server;
 pub mod session;
 pub mod speech;
 pub mod timeline;
+pub mod tls;
 pub mod vad;
 
 pub use config::{Auth, EngineConfig, MockConfig, ReplayLibrary, DEFAULT_MAX_FRAME_BYTES};
@@ -46,7 +47,6 @@ pub use replay::ReplayScript;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use understudy_fixtures::Cassette;
 
@@ -70,6 +70,9 @@ pub enum MockError {
     /// A cassette cannot be replayed.
     #[error(transparent)]
     Script(#[from] replay::ScriptError),
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     /// No mock dialect speaks the cassette's dialect.
     #[error("cassette `{name}`: this build has no mock for dialect `{dialect}`")]
     UnknownDialect {
@@ -131,8 +134,9 @@ pub fn replay_script(name: &str, cassette: &Cassette) -> Result<ReplayScript, Mo
 #[derive(Debug)]
 pub struct MockServer {
     addr: SocketAddr,
+    tls: Option<(SocketAddr, tls::TlsIdentity)>,
     journal: Journal,
-    shutdown: Option<oneshot::Sender<()>>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -150,6 +154,21 @@ impl MockServer {
     /// The address it listens on.
     pub fn address(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The TLS address, when the mock also serves TLS.
+    pub fn tls_address(&self) -> Option<SocketAddr> {
+        self.tls.as_ref().map(|(addr, _)| *addr)
+    }
+
+    /// `https://127.0.0.1:PORT` of the TLS listener (the google-genai `base_url`).
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls_address().map(|addr| format!("https://{addr}"))
+    }
+
+    /// The PEM of the CA that signed the TLS certificate (trust it to connect).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|(_, identity)| identity.ca_pem())
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -181,7 +200,7 @@ impl MockServer {
     /// Stops accepting connections and waits for the server task to end.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
@@ -192,7 +211,7 @@ impl MockServer {
 impl Drop for MockServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
     }
 }
@@ -207,6 +226,7 @@ pub struct MockServerBuilder {
     addr: Option<SocketAddr>,
     setup_fault: Option<dashscope::SetupFault>,
     connection_limit: Option<std::time::Duration>,
+    tls_addr: Option<SocketAddr>,
 }
 
 impl MockServerBuilder {
@@ -260,6 +280,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// Also serve every route over TLS on this address (`127.0.0.1:0` for a
+    /// free port), with a certificate generated at start.
+    pub fn tls(mut self, addr: SocketAddr) -> Self {
+        self.tls_addr = Some(addr);
+        self
+    }
+
     /// Close each Gemini connection after `limit`, sending `goAway` first.
     pub fn connection_limit(mut self, limit: std::time::Duration) -> Self {
         self.connection_limit = Some(limit);
@@ -303,10 +330,46 @@ impl MockServerBuilder {
             resumption: Default::default(),
         };
         let app = server::router(state);
-        let (tx, rx) = oneshot::channel::<()>();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let tls = match self.tls_addr {
+            Some(tls_addr) => {
+                let identity = tls::TlsIdentity::generate()?;
+                let tcp = tokio::net::TcpListener::bind(tls_addr)
+                    .await
+                    .map_err(|source| MockError::Bind {
+                        addr: tls_addr,
+                        source,
+                    })?;
+                let listener =
+                    tls::TlsListener::new(tcp, &identity).map_err(|source| MockError::Bind {
+                        addr: tls_addr,
+                        source,
+                    })?;
+                let bound = axum::serve::Listener::local_addr(&listener).map_err(|source| {
+                    MockError::Bind {
+                        addr: tls_addr,
+                        source,
+                    }
+                })?;
+                let app = app.clone();
+                let mut stop = rx.clone();
+                tokio::spawn(async move {
+                    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                        let _ = stop.changed().await;
+                    });
+                    if let Err(error) = serve.await {
+                        tracing::error!(%error, "mock TLS server stopped");
+                    }
+                });
+                tracing::info!(addr = %bound, "understudy mock listening (TLS)");
+                Some((bound, identity))
+            }
+            None => None,
+        };
+        let mut stop = rx;
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = rx.await;
+                let _ = stop.changed().await;
             });
             if let Err(error) = serve.await {
                 tracing::error!(%error, "mock server stopped");
@@ -315,6 +378,7 @@ impl MockServerBuilder {
         tracing::info!(%addr, "understudy mock listening");
         Ok(MockServer {
             addr,
+            tls,
             journal,
             shutdown: Some(tx),
             task: Some(task),

@@ -30,6 +30,8 @@ pub struct Serve {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// `https://127.0.0.1:PORT` when started with `--tls-port`.
+    pub tls_url: Option<String>,
 }
 
 impl Serve {
@@ -45,14 +47,26 @@ impl Serve {
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();
         reader.read_line(&mut line).expect("read the serving line");
-        // Keep draining so the server never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let url = line
             .trim()
             .strip_prefix("understudy serving on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
             .to_owned();
-        Serve { child, url }
+        let tls_url = args.contains(&"--tls-port").then(|| {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("read the TLS line");
+            line.trim()
+                .strip_prefix("understudy serving TLS on ")
+                .unwrap_or_else(|| panic!("unexpected TLS line: {line:?}"))
+                .to_owned()
+        });
+        // Keep draining so the server never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        Serve {
+            child,
+            url,
+            tls_url,
+        }
     }
 }
 

@@ -1,0 +1,91 @@
+//! The official `google-genai` Python SDK (pinned in `scripts/requirements-sdk.txt`),
+//! unmodified, against `understudy serve --tls-port`: `client.aio.live.connect`
+//! completes an audio turn and a text turn over `wss://`, trusting the mock's
+//! CA through `SSL_CERT_FILE`. The harness checks every raw frame strictly.
+
+mod support;
+
+use support::{run_harness, Serve};
+
+const HARNESS: &str = "tests/sdk/gemini_live_turn.py";
+
+#[test]
+fn official_sdk_completes_turns_over_tls_against_the_respond_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let ca_arg = ca.display().to_string();
+    let serve = Serve::start(&[
+        "--engine",
+        "respond",
+        "--tls-port",
+        "0",
+        "--ca-file",
+        &ca_arg,
+    ]);
+    let base = serve.tls_url.clone().expect("a TLS listener");
+    assert!(
+        std::fs::read_to_string(&ca)
+            .unwrap()
+            .contains("BEGIN CERTIFICATE"),
+        "the CA was written"
+    );
+    let mut failures = Vec::new();
+    for scenario in ["audio", "text"] {
+        let (ok, output) = run_harness(
+            HARNESS,
+            &[
+                "--base-url",
+                &base,
+                "--ca-file",
+                &ca_arg,
+                "--scenario",
+                scenario,
+            ],
+        );
+        let last = output.lines().last().unwrap_or_default();
+        if ok && last.starts_with(&format!("OK {scenario}")) {
+            eprintln!("{last}");
+        } else {
+            failures.push(format!("{scenario}:\n{output}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "google-genai scenarios failed:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_sdk_refuses_a_server_it_does_not_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let serve = Serve::start(&["--tls-port", "0", "--ca-file", &ca.display().to_string()]);
+    // Trusting a different CA (another mock's) must fail the TLS handshake.
+    let other = dir.path().join("other.pem");
+    let _other_serve =
+        Serve::start(&["--tls-port", "0", "--ca-file", &other.display().to_string()]);
+    let (ok, output) = run_harness(
+        HARNESS,
+        &[
+            "--base-url",
+            serve.tls_url.as_deref().unwrap(),
+            "--ca-file",
+            &other.display().to_string(),
+            "--scenario",
+            "text",
+            "--timeout",
+            "10",
+        ],
+    );
+    assert!(
+        !ok,
+        "the SDK must not accept an untrusted certificate:\n{output}"
+    );
+}
+
+#[test]
+fn the_harness_checks_reject_broken_frames() {
+    let (ok, output) = run_harness(HARNESS, &["--self-check"]);
+    assert!(ok, "{output}");
+}
