@@ -175,6 +175,30 @@ fn tool_calls_cancellations_go_away_and_closes() {
 }
 
 #[test]
+fn a_tool_call_settles_the_users_transcript_first() {
+    let events = decode_all(&[
+        json!({"serverContent": {"inputTranscription": {"text": "weather in Paris?"}}}),
+        json!({"toolCall": {"functionCalls": [{"id": "fc-1", "name": "get_weather", "args": {"city": "Paris"}}]}}),
+        json!({"serverContent": {"inputTranscription": {"text": "Wait"}}}),
+        json!({"serverContent": {"interrupted": true}}),
+    ]);
+    assert_eq!(
+        kinds(&events),
+        [
+            "input_transcript_delta",
+            "input_transcript_done",
+            "response_created",
+            "tool_call",
+            "input_transcript_delta",
+            "interrupted"
+        ]
+    );
+    assert!(
+        matches!(&events[1], ModelEvent::InputTranscriptDone { transcript, .. } if transcript == "weather in Paris?")
+    );
+}
+
+#[test]
 fn binary_frames_decode_like_text() {
     let mut codec = GeminiCodec::new("m");
     let events = codec

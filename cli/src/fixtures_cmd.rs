@@ -147,6 +147,10 @@ fn show(target: &str, events: bool) -> Result<()> {
         let mut codec: Box<dyn RealtimeCodec> =
             if cassette.header.dialect == understudy_adapters::dashscope::DIALECT {
                 Box::new(DashScopeCodec::new(&cassette.header.model))
+            } else if cassette.header.dialect == understudy_adapters::gemini::DIALECT {
+                Box::new(understudy_adapters::gemini::GeminiCodec::new(
+                    &cassette.header.model,
+                ))
             } else {
                 let dialect: Dialect = cassette.header.dialect.parse().map_err(|_| {
                     anyhow::anyhow!(

@@ -57,6 +57,50 @@ fn official_sdk_completes_turns_over_tls_against_the_respond_engine() {
 }
 
 #[test]
+fn official_sdk_completes_turns_over_tls_against_the_replay_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let ca_arg = ca.display().to_string();
+    let serve = Serve::start(&[
+        "--engine",
+        "replay",
+        "--tls-port",
+        "0",
+        "--ca-file",
+        &ca_arg,
+    ]);
+    let base = serve.tls_url.clone().expect("a TLS listener");
+    let mut failures = Vec::new();
+    for (scenario, cassette) in [("audio", "gemini/audio-turn"), ("text", "gemini/text-turn")] {
+        let header = format!("X-Understudy-Cassette={cassette}");
+        let (ok, output) = run_harness(
+            HARNESS,
+            &[
+                "--base-url",
+                &base,
+                "--ca-file",
+                &ca_arg,
+                "--scenario",
+                scenario,
+                "--header",
+                &header,
+            ],
+        );
+        let last = output.lines().last().unwrap_or_default();
+        if ok && last.starts_with(&format!("OK {scenario}")) {
+            eprintln!("{last}");
+        } else {
+            failures.push(format!("{scenario}:\n{output}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "google-genai replay scenarios failed:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
 fn the_sdk_refuses_a_server_it_does_not_trust() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");

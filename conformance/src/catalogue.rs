@@ -269,6 +269,103 @@ fn finished_cleanly(events: &[ModelEvent]) -> Result<(), String> {
     }
 }
 
+fn resumable(events: &[ModelEvent]) -> Result<(), String> {
+    match events.iter().any(|e| {
+        matches!(
+            e,
+            ModelEvent::ResumptionHandle {
+                handle: Some(_),
+                resumable: true
+            }
+        )
+    }) {
+        true => Ok(()),
+        false => Err("no resumable handle was offered".into()),
+    }
+}
+
+fn single_turn_tool_round_trip(events: &[ModelEvent]) -> Result<(), String> {
+    let call = events.iter().find_map(|e| match e {
+        ModelEvent::ToolCall {
+            name, arguments, ..
+        } => Some((name.as_str(), arguments.as_str())),
+        _ => None,
+    });
+    if call != Some(("get_weather", r#"{"city":"Paris"}"#)) {
+        return Err(format!(
+            "tool call {call:?}, expected get_weather {{\"city\":\"Paris\"}}"
+        ));
+    }
+    let said: String = events
+        .iter()
+        .filter_map(|e| match e {
+            ModelEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !said.starts_with("Here is what I found") {
+        return Err(format!("the answer does not use the tool result: {said:?}"));
+    }
+    ends_completed(events)
+}
+
+fn call_cancelled_by_speech(events: &[ModelEvent]) -> Result<(), String> {
+    let call = events.iter().find_map(|e| match e {
+        ModelEvent::ToolCall { call_id, .. } => Some(call_id.clone()),
+        _ => None,
+    });
+    let cancelled = events.iter().find_map(|e| match e {
+        ModelEvent::ToolCallCancelled { call_ids } => Some(call_ids.clone()),
+        _ => None,
+    });
+    match (call, cancelled) {
+        (Some(call), Some(ids)) if ids.contains(&call) => interrupted_turn_then_answer(events),
+        other => Err(format!(
+            "expected the pending call to be cancelled: {other:?}"
+        )),
+    }
+}
+
+fn interrupted_turn_then_answer(events: &[ModelEvent]) -> Result<(), String> {
+    let interrupted = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::Interrupted { .. }));
+    let cancelled = events.iter().position(|e| {
+        matches!(
+            e,
+            ModelEvent::ResponseDone {
+                status: ResponseStatus::Cancelled,
+                ..
+            }
+        )
+    });
+    match (interrupted, cancelled) {
+        (Some(i), Some(c)) if i < c => ends_completed(events),
+        other => Err(format!(
+            "expected interrupted < response_done(cancelled): {other:?}"
+        )),
+    }
+}
+
+fn closed_with_1008(events: &[ModelEvent]) -> Result<(), String> {
+    let error = events
+        .iter()
+        .any(|e| matches!(e, ModelEvent::Error(info) if info.code == "close_1008" && info.fatal));
+    let ended = matches!(
+        events.last(),
+        Some(ModelEvent::SessionEnded {
+            close_code: Some(1008),
+            ..
+        })
+    );
+    match (error, ended) {
+        (true, true) => Ok(()),
+        _ => Err(format!(
+            "expected a fatal close_1008 error and the session ending with 1008; got {events:?}"
+        )),
+    }
+}
+
 const COMMON: [(&str, Expectation); 2] = [
     (
         "one response_done per response_created",
@@ -369,6 +466,64 @@ pub fn cases() -> Vec<Case> {
     image.requires = Some(("image input", |c: &Capabilities| c.image_input));
     all.push(image);
     all.extend(dashscope_cases());
+    all.extend(gemini_cases());
+    all
+}
+
+fn gemini_cases() -> Vec<Case> {
+    let mut scenarios = scenario::gemini_scenarios().into_iter();
+    let mut next = || scenarios.next().expect("the Gemini scenarios, in order");
+    let mut all = vec![
+        case(
+            "gemini.audio.turn",
+            "spoken question with input and output transcriptions, spoken answer, resumption handles",
+            next(),
+            vec![
+                ("user transcribed", user_transcribed),
+                ("spoken answer with transcript", has_audio_and_transcript),
+                ("ends completed", ends_completed),
+                ("resumable", resumable),
+            ],
+        ),
+        case(
+            "gemini.text.turn",
+            "a clientContent text turn answered in speech",
+            next(),
+            vec![("spoken answer with transcript", has_audio_and_transcript), ("ends completed", ends_completed)],
+        ),
+        case(
+            "gemini.tool.round-trip",
+            "a spoken question calls a tool; toolResponse; the same turn answers in speech",
+            next(),
+            vec![("tool round trip in one turn", single_turn_tool_round_trip)],
+        ),
+        case(
+            "gemini.tool.cancelled",
+            "the user speaks while a tool call is pending: toolCallCancellation, interrupted, new turn answered",
+            next(),
+            vec![("pending call cancelled", call_cancelled_by_speech)],
+        ),
+        case(
+            "gemini.interrupted",
+            "speech during an answer: interrupted then turnComplete; the new turn is answered",
+            next(),
+            vec![("interrupted then answered", interrupted_turn_then_answer)],
+        ),
+        case(
+            "gemini.error.close",
+            "an unsupported model: the session closes with 1008 and a reason",
+            next(),
+            vec![("closed with 1008", closed_with_1008)],
+        ),
+    ];
+    let mut truncate = case(
+        "gemini.truncate",
+        "truncating the model's audio to what was played",
+        scenario::gemini_scenarios().remove(0),
+        vec![],
+    );
+    truncate.requires = Some(("truncation", |c: &Capabilities| c.truncation));
+    all.push(truncate);
     all
 }
 

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::{timeout, Instant};
-use understudy_adapters::dashscope;
 use understudy_adapters::openai::{self, ConnectOptions};
+use understudy_adapters::{dashscope, gemini};
 use understudy_adapters::{
     ClientError, ClientInput, FrameTap, ModelEvent, Pcm, RealtimeClient, TappedFrame, TimedEvent,
     WireFrame,
@@ -61,7 +61,8 @@ pub struct RunRecord {
     pub events: Vec<TimedEvent>,
     /// Every raw frame sent and received.
     pub wire: Vec<TappedFrame>,
-    /// Instants at which user input ended (response requested, or VAD stop seen).
+    /// Instants at which user input ended: a text turn or the last audio chunk
+    /// sent, a response requested, or a provider VAD stop seen.
     pub input_ends: Vec<std::time::Instant>,
 }
 
@@ -72,6 +73,8 @@ pub struct Endpoints {
     pub openai: String,
     /// DashScope realtime URL (`ws://…/api-ws/v1/realtime`).
     pub dashscope: String,
+    /// Gemini base URL (`ws://…`; the adapter appends the Live path).
+    pub gemini: String,
 }
 
 impl Endpoints {
@@ -80,6 +83,7 @@ impl Endpoints {
         Endpoints {
             openai: server.openai_base_url(),
             dashscope: server.dashscope_url(),
+            gemini: server.gemini_base_url(),
         }
     }
 }
@@ -120,6 +124,15 @@ pub async fn run_scenario(
                 options = options.query("cassette", name);
             }
             dashscope::connect(&options, Some(Arc::clone(&tap))).await?
+        }
+        Provider::Gemini => {
+            let mut options = gemini::ConnectOptions::new(&endpoints.gemini, scenario.model)
+                .api_key("understudy-conformance");
+            if let Some(name) = cassette {
+                // Gemini clients set headers, not query strings.
+                options = options.header("x-understudy-cassette", name);
+            }
+            gemini::connect(&options, Some(Arc::clone(&tap))).await?
         }
     };
     let mut run = Runner {
@@ -174,7 +187,10 @@ impl Runner<'_> {
     async fn step(&mut self, step: &Step) -> Result<(), RunError> {
         match step {
             Step::Send(input) => {
-                if matches!(input, ClientInput::CreateResponse(_)) {
+                if matches!(
+                    input,
+                    ClientInput::CreateResponse(_) | ClientInput::Text { .. }
+                ) {
                     self.input_ends.push(std::time::Instant::now());
                 }
                 self.client.send(input).await?;
@@ -212,6 +228,9 @@ impl Runner<'_> {
                         tokio::time::sleep_until(due).await;
                     }
                 }
+                // The client's end of input; a provider VAD stop, where there
+                // is one, comes later and takes precedence.
+                self.input_ends.push(std::time::Instant::now());
             }
             Step::WaitFor(kind) => self.wait_for(kind).await?,
             Step::AnswerLastToolCall { output } => {
@@ -226,6 +245,8 @@ impl Runner<'_> {
                         _ => None,
                     })
                     .ok_or_else(|| RunError::Step("no tool call to answer".into()))?;
+                // The answer waits on the tool result: input ends here.
+                self.input_ends.push(std::time::Instant::now());
                 self.client
                     .send(&ClientInput::ToolResult {
                         call_id,

@@ -25,6 +25,8 @@ pub enum Provider {
     OpenAi(Dialect),
     /// DashScope Qwen-Omni realtime.
     DashScope,
+    /// Google Gemini Live.
+    Gemini,
 }
 
 impl Provider {
@@ -33,6 +35,7 @@ impl Provider {
         match self {
             Provider::OpenAi(_) => "openai",
             Provider::DashScope => "dashscope",
+            Provider::Gemini => "gemini",
         }
     }
 
@@ -41,6 +44,7 @@ impl Provider {
         match self {
             Provider::OpenAi(d) => d.name(),
             Provider::DashScope => understudy_adapters::dashscope::DIALECT,
+            Provider::Gemini => understudy_adapters::gemini::DIALECT,
         }
     }
 
@@ -49,6 +53,7 @@ impl Provider {
         match self {
             Provider::OpenAi(d) => d.capabilities(),
             Provider::DashScope => understudy_adapters::dashscope::capabilities_for(model),
+            Provider::Gemini => understudy_adapters::gemini::capabilities(),
         }
     }
 }
@@ -501,10 +506,154 @@ pub fn dashscope_scenarios() -> Vec<Scenario> {
     ]
 }
 
-/// Every bundled scenario, OpenAI then DashScope.
+/// The Gemini Live model the scenarios use.
+pub const GEMINI_MODEL: &str = "gemini-live-2.5-flash-preview";
+
+fn gemini(
+    name: &str,
+    model: &'static str,
+    description: &'static str,
+    steps: Vec<Step>,
+) -> Scenario {
+    Scenario {
+        cassette: format!("gemini/{name}"),
+        provider: Provider::Gemini,
+        setup_fault: None,
+        model,
+        description,
+        steps,
+    }
+}
+
+fn gemini_session(tools: bool) -> SessionConfig {
+    SessionConfig {
+        instructions: Some(INSTRUCTIONS.into()),
+        input_transcription: Some("default".into()),
+        turn_detection: Some(TurnDetection::ServerVad {
+            threshold: None,
+            prefix_padding_ms: None,
+            silence_duration_ms: Some(500),
+            create_response: None,
+            interrupt_response: None,
+        }),
+        tools: if tools { vec![weather_tool()] } else { vec![] },
+        ..Default::default()
+    }
+}
+
+/// Every bundled Gemini scenario. Gemini speaks second: `setup` first, then
+/// `setupComplete`.
+pub fn gemini_scenarios() -> Vec<Scenario> {
+    let setup = |tools| {
+        [
+            Step::Send(ClientInput::Session(gemini_session(tools))),
+            Step::WaitFor("session_created"),
+        ]
+    };
+    let weather = || Step::Audio {
+        wav: "user-weather-16k.wav",
+        chunk_ms: 100,
+        trailing_silence_ms: 1000,
+    };
+    let interrupt = || Step::Audio {
+        wav: "user-interrupt-16k.wav",
+        chunk_ms: 100,
+        trailing_silence_ms: 1000,
+    };
+    let with =
+        |first: [Step; 2], rest: Vec<Step>| first.into_iter().chain(rest).collect::<Vec<_>>();
+    vec![
+        gemini(
+            "audio-turn",
+            GEMINI_MODEL,
+            "spoken question with input and output transcriptions, spoken answer",
+            with(
+                setup(false),
+                vec![
+                    weather(),
+                    Step::WaitFor("response_done"),
+                    Step::WaitFor("resumption_handle"),
+                    Step::WaitFor("resumption_handle"),
+                ],
+            ),
+        ),
+        gemini(
+            "text-turn",
+            GEMINI_MODEL,
+            "a clientContent text turn answered in speech",
+            with(
+                setup(false),
+                vec![
+                    say("Say hello to the Understudy conformance test."),
+                    Step::WaitFor("response_done"),
+                ],
+            ),
+        ),
+        gemini(
+            "tool-round-trip",
+            GEMINI_MODEL,
+            "a spoken question calls a tool; toolResponse; spoken answer",
+            with(
+                setup(true),
+                vec![
+                    weather(),
+                    Step::WaitFor("tool_call"),
+                    Step::AnswerLastToolCall {
+                        output: r#"{"temperature_c":18,"sky":"clear"}"#,
+                    },
+                    Step::WaitFor("response_done"),
+                ],
+            ),
+        ),
+        gemini(
+            "tool-cancelled",
+            GEMINI_MODEL,
+            "the user speaks while a tool call is pending: toolCallCancellation, interrupted",
+            with(
+                setup(true),
+                vec![
+                    weather(),
+                    Step::WaitFor("tool_call"),
+                    interrupt(),
+                    Step::WaitFor("tool_call_cancelled"),
+                    Step::WaitFor("response_done"),
+                    Step::WaitFor("response_done"),
+                ],
+            ),
+        ),
+        gemini(
+            "interrupted",
+            GEMINI_MODEL,
+            "speech during an answer: interrupted then turnComplete; the new turn is answered",
+            with(
+                setup(false),
+                vec![
+                    say("Tell me a long story about the sea and the ships that sail on it."),
+                    Step::WaitFor("audio_delta"),
+                    interrupt(),
+                    Step::WaitFor("interrupted"),
+                    Step::WaitFor("response_done"),
+                    Step::WaitFor("response_done"),
+                ],
+            ),
+        ),
+        gemini(
+            "error-close",
+            "imagen-3.0-generate",
+            "an unsupported model: close 1008 with the reason",
+            vec![
+                Step::Send(ClientInput::Session(SessionConfig::default())),
+                Step::WaitFor("session_ended"),
+            ],
+        ),
+    ]
+}
+
+/// Every bundled scenario: OpenAI, DashScope, Gemini.
 pub fn all_scenarios() -> Vec<Scenario> {
     let mut all = openai_scenarios();
     all.extend(dashscope_scenarios());
+    all.extend(gemini_scenarios());
     all
 }
 

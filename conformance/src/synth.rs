@@ -64,7 +64,11 @@ pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<PathBuf, 
                 Ok(json) => Frame::text_json(t_us, dir, json),
                 Err(_) => Frame::text(t_us, dir, text.clone()),
             },
-            WireFrame::Binary(bytes) => Frame::binary(t_us, dir, bytes.clone()),
+            // Gemini sends JSON in binary frames: keep it readable, and binary.
+            WireFrame::Binary(bytes) => match serde_json::from_slice(bytes) {
+                Ok(json) => Frame::binary_json(t_us, dir, json),
+                Err(_) => Frame::binary(t_us, dir, bytes.clone()),
+            },
             WireFrame::Close { code, reason } => {
                 Frame::close(t_us, dir, code.unwrap_or(1005), reason.clone())
             }

@@ -87,6 +87,12 @@ pub trait Protocol: Send + Sync + 'static {
             _ => None,
         }
     }
+    /// Whether a client event continues a response in progress, so the output
+    /// after it waits for it (Gemini's `toolResponse`: the turn goes on once
+    /// the tool result arrives).
+    fn continues_response(&self, _client_type: &str) -> bool {
+        false
+    }
     /// Whether binary frames carrying UTF-8 JSON are accepted like text.
     fn binary_json(&self) -> bool {
         false

@@ -150,6 +150,10 @@ impl ReplayScript {
                             }),
                         }
                     } else {
+                        if response.is_some() && protocol.continues_response(&summary.event_type) {
+                            // What follows waits for this event, not for the turn's start.
+                            response = Some(steps.len());
+                        }
                         steps.push(Step {
                             trigger: Trigger::Client {
                                 event_type: summary.event_type,

@@ -104,6 +104,8 @@ impl Decoder {
                 }
                 "toolCall" | "tool_call" => {
                     let call: super::wire::ToolCall = serde_json::from_value(value)?;
+                    // The model answering (even with a call) ends the user's turn.
+                    self.finish_input(&mut out);
                     self.ensure_response(&mut out);
                     for (i, function) in call
                         .function_calls

@@ -170,9 +170,14 @@ impl Protocol for GeminiProtocol {
         match kind {
             "serverContent.modelTurn" | "toolCall" => Some(ResponseMarker::Start),
             "serverContent.turnComplete" => Some(ResponseMarker::End),
-            "serverContent.interrupted" => Some(ResponseMarker::Speech),
+            // Both are caused by the user's speech, not by the turn in progress.
+            "serverContent.interrupted" | "toolCallCancellation" => Some(ResponseMarker::Speech),
             _ => None,
         }
+    }
+
+    fn continues_response(&self, client_type: &str) -> bool {
+        client_type == "toolResponse"
     }
 
     fn binary_json(&self) -> bool {
