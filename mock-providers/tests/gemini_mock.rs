@@ -356,3 +356,108 @@ async fn a_connection_limit_sends_go_away_then_closes() {
         })
     ));
 }
+
+#[tokio::test]
+async fn a_resuming_session_loses_no_turn_across_go_away() {
+    let server = MockServer::builder()
+        .respond(ResponderConfig::with_voice(
+            understudy_mock::bundled_voice().unwrap(),
+        ))
+        .speed(4.0)
+        .connection_limit(Duration::from_millis(1_200))
+        .start()
+        .await
+        .unwrap();
+    let options = ConnectOptions::new(server.gemini_base_url(), MODEL).api_key("k");
+    let mut session = gemini::ResumingSession::connect(options, SessionConfig::default())
+        .await
+        .unwrap();
+    let mut answers = Vec::new();
+    for i in 0..6 {
+        session
+            .send(&ClientInput::Text {
+                text: format!("turn {i}"),
+            })
+            .await
+            .unwrap();
+        let mut said = String::new();
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(10), session.next_event())
+                .await
+                .unwrap()
+                .unwrap();
+            match event {
+                ModelEvent::TranscriptDelta { delta, .. } => said.push_str(&delta),
+                ModelEvent::ResponseDone {
+                    status: ResponseStatus::Completed,
+                    ..
+                } => break,
+                ModelEvent::SessionEnded { reason, .. } => {
+                    panic!("session ended at turn {i}: {reason}")
+                }
+                _ => {}
+            }
+        }
+        answers.push(said);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let expected: Vec<String> = (0..6).map(|i| format!("You said: turn {i}")).collect();
+    assert_eq!(
+        answers, expected,
+        "every turn answered exactly once, in order"
+    );
+    assert!(
+        session.reconnects() >= 1,
+        "the conversation crossed at least one goAway"
+    );
+    let resumed = server
+        .journal()
+        .iter()
+        .filter(|s| s.find(EntryKind::Note, "resumed").next().is_some())
+        .count();
+    assert_eq!(
+        resumed as u32,
+        session.reconnects(),
+        "every new connection resumed the conversation"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_client_loses_the_conversation_at_go_away() {
+    let server = MockServer::builder()
+        .respond(ResponderConfig::with_voice(
+            understudy_mock::bundled_voice().unwrap(),
+        ))
+        .speed(4.0)
+        .connection_limit(Duration::from_millis(1_200))
+        .start()
+        .await
+        .unwrap();
+    let mut client = connect_model(&server, MODEL).await;
+    set_up(&mut client, SessionConfig::default()).await;
+    let mut answered = 0;
+    'turns: for i in 0..6 {
+        if client
+            .send(&ClientInput::Text {
+                text: format!("turn {i}"),
+            })
+            .await
+            .is_err()
+        {
+            break;
+        }
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), client.next_event()).await {
+                Ok(Some(ModelEvent::ResponseDone { .. })) => break,
+                Ok(Some(ModelEvent::SessionEnded { .. })) | Ok(None) | Err(_) => break 'turns,
+                Ok(Some(_)) => {}
+            }
+        }
+        answered += 1;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert!(
+        answered < 6,
+        "without resumption the session ends at the connection limit ({answered} answered)"
+    );
+}

@@ -2,9 +2,11 @@
 //! capabilities and a connect helper. See `shared/protocols/gemini-live.md`.
 
 pub mod codec;
+pub mod resume;
 pub mod wire;
 
 pub use codec::{Decoder, Encoder, GeminiCodec, DIALECT};
+pub use resume::ResumingSession;
 
 use crate::capabilities::Capabilities;
 use crate::client::{ClientError, FrameTap, RealtimeClient};

@@ -1,0 +1,207 @@
+//! A Gemini Live session that survives its connections.
+//!
+//! Gemini closes every connection after about ten minutes (announced by
+//! `goAway`) and may drop one at any time. [`ResumingSession`] keeps the
+//! newest resumption handle and, when a connection is going away, opens a new
+//! one with that handle: between turns when it can (it waits for the answer in
+//! progress unless the deadline is close), at once when it cannot. Inputs sent
+//! since the newest handle are kept and sent again on the new connection, and
+//! inputs sent while switching are held and delivered after it, so no user
+//! turn is lost.
+
+use super::{connect, ConnectOptions};
+use crate::client::{ClientError, RealtimeClient};
+use crate::event::ModelEvent;
+use crate::input::{ClientInput, SessionConfig};
+use std::time::Duration;
+use tokio::time::{timeout_at, Instant};
+
+/// Safety margin: switch this long before the announced close at the latest.
+const MARGIN: Duration = Duration::from_millis(250);
+/// How long a new connection may take to complete `setup`.
+const SETUP_LIMIT: Duration = Duration::from_secs(10);
+
+/// A Gemini session that reconnects with its resumption handle.
+pub struct ResumingSession {
+    options: ConnectOptions,
+    config: SessionConfig,
+    client: RealtimeClient,
+    handle: Option<String>,
+    /// Inputs the newest handle may not cover, and whether each was answered
+    /// (a handle that arrives after an answer covers the inputs before it).
+    since_handle: Vec<(ClientInput, bool)>,
+    responding: bool,
+    switch_by: Option<Instant>,
+    reconnects: u32,
+}
+
+impl std::fmt::Debug for ResumingSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResumingSession")
+            .field("reconnects", &self.reconnects)
+            .field("handle", &self.handle)
+            .field(
+                "pending",
+                &self
+                    .since_handle
+                    .iter()
+                    .filter(|(_, answered)| !answered)
+                    .count(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResumingSession {
+    /// Connects, sends `setup` for `config` (with resumption on) and waits for it.
+    pub async fn connect(
+        options: ConnectOptions,
+        config: SessionConfig,
+    ) -> Result<Self, ClientError> {
+        let client = Self::open(&options, &config, None).await?;
+        Ok(ResumingSession {
+            options,
+            config,
+            client,
+            handle: None,
+            since_handle: Vec::new(),
+            responding: false,
+            switch_by: None,
+            reconnects: 0,
+        })
+    }
+
+    async fn open(
+        options: &ConnectOptions,
+        config: &SessionConfig,
+        handle: Option<&str>,
+    ) -> Result<RealtimeClient, ClientError> {
+        let mut client = connect(options, None).await?;
+        if let Some(handle) = handle {
+            client
+                .send(&ClientInput::Resume {
+                    handle: handle.to_owned(),
+                })
+                .await?;
+        }
+        client.send(&ClientInput::Session(config.clone())).await?;
+        Ok(client)
+    }
+
+    /// How many times the session moved to a new connection.
+    pub fn reconnects(&self) -> u32 {
+        self.reconnects
+    }
+
+    /// Sends an input, keeping it until a newer handle covers it.
+    pub async fn send(&mut self, input: &ClientInput) -> Result<(), ClientError> {
+        self.since_handle.push((input.clone(), false));
+        match self.client.send(input).await {
+            Ok(()) => Ok(()),
+            // The connection is gone: the input is kept and resent after resuming.
+            Err(ClientError::Send(_)) => self.switch().await,
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Moves to a new connection with the newest handle and resends what it
+    /// has not seen.
+    async fn switch(&mut self) -> Result<(), ClientError> {
+        let mut client = Self::open(&self.options, &self.config, self.handle.as_deref()).await?;
+        let deadline = Instant::now() + SETUP_LIMIT;
+        loop {
+            match timeout_at(deadline, client.next_event()).await {
+                Ok(Some(ModelEvent::SessionCreated { .. })) => break,
+                Ok(Some(ModelEvent::SessionEnded { reason, close_code })) => {
+                    return Err(ClientError::InvalidRequest(format!(
+                        "resuming failed: the new connection closed ({close_code:?} {reason})"
+                    )))
+                }
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(_) => {
+                    return Err(ClientError::InvalidRequest(
+                        "resuming failed: no setupComplete".into(),
+                    ))
+                }
+            }
+        }
+        // What was answered is in the conversation the handle resumes (or was
+        // heard by the user); what was not is sent again.
+        self.since_handle.retain(|(_, answered)| !answered);
+        for (input, _) in &self.since_handle {
+            client.send(input).await?;
+        }
+        let old = std::mem::replace(&mut self.client, client);
+        drop(old);
+        self.reconnects += 1;
+        self.switch_by = None;
+        self.responding = false;
+        tracing::debug!(reconnects = self.reconnects, handle = ?self.handle, "Gemini session resumed on a new connection");
+        Ok(())
+    }
+
+    /// The next event of the session, across connections. `GoAway` and
+    /// `ResumptionHandle` are passed on too, so callers can see the handover.
+    pub async fn next_event(&mut self) -> Option<ModelEvent> {
+        loop {
+            if self
+                .switch_by
+                .is_some_and(|by| !self.responding || Instant::now() >= by)
+                && self.switch().await.is_err()
+            {
+                return Some(ModelEvent::SessionEnded {
+                    reason: "could not resume the session".into(),
+                    close_code: None,
+                });
+            }
+            let event = match self.switch_by {
+                Some(by) => match timeout_at(by, self.client.next_event()).await {
+                    Ok(event) => event,
+                    Err(_) => continue, // the deadline: switch now, mid-turn
+                },
+                None => self.client.next_event().await,
+            };
+            let Some(event) = event else {
+                // The reader ended without a SessionEnded: treat as a drop.
+                if self.switch().await.is_err() {
+                    return None;
+                }
+                continue;
+            };
+            match &event {
+                ModelEvent::ResumptionHandle {
+                    handle: Some(handle),
+                    resumable: true,
+                } => {
+                    self.handle = Some(handle.clone());
+                    self.since_handle.retain(|(_, answered)| !answered);
+                }
+                ModelEvent::ResponseCreated { .. } => self.responding = true,
+                ModelEvent::ResponseDone { .. } => {
+                    self.responding = false;
+                    for (_, answered) in &mut self.since_handle {
+                        *answered = true;
+                    }
+                }
+                ModelEvent::GoAway { time_left_ms } => {
+                    let left = Duration::from_millis(time_left_ms.unwrap_or(0));
+                    self.switch_by = Some(Instant::now() + left.saturating_sub(MARGIN));
+                }
+                ModelEvent::SessionEnded { .. } | ModelEvent::Error(_) if self.handle.is_some() => {
+                    // A dropped or closed connection: resume instead of ending.
+                    if matches!(event, ModelEvent::SessionEnded { .. }) {
+                        if self.switch().await.is_err() {
+                            return Some(event);
+                        }
+                        continue;
+                    }
+                    if matches!(&event, ModelEvent::Error(info) if info.fatal) {
+                        continue; // the close that follows is handled by resuming
+                    }
+                }
+                _ => {}
+            }
+            return Some(event);
+        }
+    }
+}
