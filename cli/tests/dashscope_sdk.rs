@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{repo, run_harness, Serve};
+use support::{repo, run_harness, run_scenarios, Serve};
 
 const HARNESS: &str = "tests/sdk/dashscope_omni_turn.py";
 
@@ -21,34 +21,27 @@ fn turns(serve: &Serve, replay: bool) {
         .join("fixtures/audio/user-weather-16k.wav")
         .display()
         .to_string();
-    let mut failures = Vec::new();
-    for scenario in ["vad", "manual"] {
-        let url = url(serve);
-        let cassette = format!("dashscope/{scenario}-turn");
-        let mut args = vec![
-            "--url",
-            url.as_str(),
-            "--scenario",
-            scenario,
-            "--audio",
-            audio.as_str(),
-        ];
-        if replay {
-            args.extend(["--cassette", cassette.as_str()]);
-        }
-        let (ok, output) = run_harness(HARNESS, &args);
-        let last = output.lines().last().unwrap_or_default();
-        if ok && last.starts_with(&format!("OK {scenario}")) {
-            eprintln!("{last}");
-        } else {
-            failures.push(format!("{scenario}:\n{output}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "DashScope SDK scenarios failed:\n{}",
-        failures.join("\n")
-    );
+    let runs: Vec<(String, Vec<String>)> = ["vad", "manual"]
+        .into_iter()
+        .map(|scenario| {
+            let mut args: Vec<String> = vec![
+                "--url".into(),
+                url(serve),
+                "--scenario".into(),
+                scenario.into(),
+                "--audio".into(),
+                audio.clone(),
+            ];
+            if replay {
+                args.extend([
+                    "--cassette".to_owned(),
+                    format!("dashscope/{scenario}-turn"),
+                ]);
+            }
+            (scenario.to_owned(), args)
+        })
+        .collect();
+    run_scenarios(HARNESS, &runs);
 }
 
 #[test]

@@ -5,23 +5,16 @@
 
 mod support;
 
-use support::{run_harness, Serve};
+use support::{run_harness, run_scenarios, Serve};
 
 const HARNESS: &str = "tests/sdk/gemini_live_turn.py";
 
-#[test]
-fn official_sdk_completes_turns_over_tls_against_the_respond_engine() {
+/// The audio and text scenarios against `serve` (with a cassette header each
+/// when replaying).
+fn turns(engine: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    let ca_arg = ca.display().to_string();
-    let serve = Serve::start(&[
-        "--engine",
-        "respond",
-        "--tls-port",
-        "0",
-        "--ca-file",
-        &ca_arg,
-    ]);
+    let ca = dir.path().join("ca.pem").display().to_string();
+    let serve = Serve::start(&["--engine", engine, "--tls-port", "0", "--ca-file", &ca]);
     let base = serve.tls_url.clone().expect("a TLS listener");
     assert!(
         std::fs::read_to_string(&ca)
@@ -29,75 +22,40 @@ fn official_sdk_completes_turns_over_tls_against_the_respond_engine() {
             .contains("BEGIN CERTIFICATE"),
         "the CA was written"
     );
-    let mut failures = Vec::new();
-    for scenario in ["audio", "text"] {
-        let (ok, output) = run_harness(
-            HARNESS,
-            &[
-                "--base-url",
-                &base,
-                "--ca-file",
-                &ca_arg,
-                "--scenario",
-                scenario,
-            ],
-        );
-        let last = output.lines().last().unwrap_or_default();
-        if ok && last.starts_with(&format!("OK {scenario}")) {
-            eprintln!("{last}");
-        } else {
-            failures.push(format!("{scenario}:\n{output}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "google-genai scenarios failed:\n{}",
-        failures.join("\n")
-    );
+    let runs: Vec<(String, Vec<String>)> =
+        [("audio", "gemini/audio-turn"), ("text", "gemini/text-turn")]
+            .into_iter()
+            .map(|(scenario, cassette)| {
+                let mut args: Vec<String> = [
+                    "--base-url",
+                    &base,
+                    "--ca-file",
+                    &ca,
+                    "--scenario",
+                    scenario,
+                ]
+                .map(String::from)
+                .to_vec();
+                if engine == "replay" {
+                    args.extend([
+                        "--header".to_owned(),
+                        format!("X-Understudy-Cassette={cassette}"),
+                    ]);
+                }
+                (scenario.to_owned(), args)
+            })
+            .collect();
+    run_scenarios(HARNESS, &runs);
+}
+
+#[test]
+fn official_sdk_completes_turns_over_tls_against_the_respond_engine() {
+    turns("respond");
 }
 
 #[test]
 fn official_sdk_completes_turns_over_tls_against_the_replay_engine() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    let ca_arg = ca.display().to_string();
-    let serve = Serve::start(&[
-        "--engine",
-        "replay",
-        "--tls-port",
-        "0",
-        "--ca-file",
-        &ca_arg,
-    ]);
-    let base = serve.tls_url.clone().expect("a TLS listener");
-    let mut failures = Vec::new();
-    for (scenario, cassette) in [("audio", "gemini/audio-turn"), ("text", "gemini/text-turn")] {
-        let header = format!("X-Understudy-Cassette={cassette}");
-        let (ok, output) = run_harness(
-            HARNESS,
-            &[
-                "--base-url",
-                &base,
-                "--ca-file",
-                &ca_arg,
-                "--scenario",
-                scenario,
-                "--header",
-                &header,
-            ],
-        );
-        let last = output.lines().last().unwrap_or_default();
-        if ok && last.starts_with(&format!("OK {scenario}")) {
-            eprintln!("{last}");
-        } else {
-            failures.push(format!("{scenario}:\n{output}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "google-genai replay scenarios failed:\n{}",
-        failures.join("\n")
-    );
+    turns("replay");
 }
 
 #[test]

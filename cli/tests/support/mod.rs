@@ -91,3 +91,24 @@ pub fn run_harness(script: &str, args: &[&str]) -> (bool, String) {
     );
     (out.status.success(), text)
 }
+
+/// Runs a harness once per labelled argument list; fails with every failing
+/// run's output. A run passes when it exits 0 with a last line `OK <label>`.
+pub fn run_scenarios(script: &str, runs: &[(String, Vec<String>)]) {
+    let mut failures = Vec::new();
+    for (label, args) in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, output) = run_harness(script, &args);
+        let last = output.lines().last().unwrap_or_default();
+        if ok && last.starts_with(&format!("OK {label}")) {
+            eprintln!("{last}");
+        } else {
+            failures.push(format!("{label}:\n{output}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{script} failed:\n{}",
+        failures.join("\n")
+    );
+}
