@@ -7,6 +7,8 @@ use understudy_adapters::dashscope::DashScopeCodec;
 use understudy_adapters::openai::{Dialect, OpenAiCodec};
 use understudy_adapters::{ModelEvent, RealtimeCodec, WireFrame};
 use understudy_fixtures::{bundled, Cassette, Direction, FrameBody};
+use understudy_mock::gemini::GeminiProtocol;
+use understudy_mock::protocol::Protocol as _;
 
 #[derive(Debug, Subcommand)]
 pub enum FixturesCommand {
@@ -201,9 +203,16 @@ fn show(target: &str, events: bool) -> Result<()> {
         let what = match &frame.body {
             FrameBody::Close(Some(c)) => format!("close {} {}", c.code, c.reason),
             FrameBody::Close(None) => "close".into(),
+            // Messages without a `type` (Gemini) are named by their top-level key.
             body => frame
                 .event_type()
                 .map(str::to_owned)
+                .or_else(|| {
+                    frame
+                        .json()
+                        .map(|json| GeminiProtocol.kind_of(json))
+                        .filter(|k| !k.is_empty())
+                })
                 .unwrap_or_else(|| body.kind().to_owned()),
         };
         println!("{:>10.1} ms  {dir}  {what}", frame.t_us as f64 / 1000.0);

@@ -95,6 +95,21 @@ fn fixtures_show_events_prints_normalised_events_as_json_lines() {
 }
 
 #[test]
+fn fixtures_show_names_gemini_messages_by_their_key() {
+    let (code, stdout, stderr) = understudy(&["fixtures", "show", "gemini/audio-turn"]);
+    assert_eq!(code, 0, "{stderr}");
+    for kind in [
+        "setup",
+        "realtimeInput",
+        "setupComplete",
+        "serverContent.modelTurn",
+        "serverContent.turnComplete",
+    ] {
+        assert!(stdout.contains(kind), "{kind} missing:\n{stdout}");
+    }
+}
+
+#[test]
 fn fixtures_validate_reports_a_broken_cassette() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("ok.jsonl");
