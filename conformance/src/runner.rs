@@ -111,7 +111,7 @@ pub async fn run_scenario(
     let mut client = match scenario.provider {
         Provider::OpenAi(dialect) => {
             let mut options = ConnectOptions::new(&endpoints.openai, dialect, scenario.model)
-                .api_key("sk-understudy-conformance");
+                .api_key("understudy-conformance-key");
             if let Some(name) = cassette {
                 options = options.query("cassette", name);
             }
@@ -119,7 +119,7 @@ pub async fn run_scenario(
         }
         Provider::DashScope => {
             let mut options = dashscope::ConnectOptions::new(&endpoints.dashscope, scenario.model)
-                .api_key("sk-understudy-conformance");
+                .api_key("understudy-conformance-key");
             if let Some(name) = cassette {
                 options = options.query("cassette", name);
             }

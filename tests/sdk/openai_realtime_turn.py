@@ -697,7 +697,7 @@ async def run(args: argparse.Namespace) -> int:
             ws_base = args.base_url
     api_key = args.api_key
     if args.expect_auth_failure and api_key is None:
-        api_key = "sk-understudy-invalid-key"
+        api_key = "understudy-invalid-key"
     client = AsyncOpenAI(api_key=api_key or "sk-test", base_url=args.base_url, websocket_base_url=ws_base,
                          max_retries=0)
     validator = StrictValidator(args.dialect)
