@@ -16,7 +16,7 @@ use super::wire::{
     ResponseCreate, ServerEvent, Session, SessionUpdate, Tool, Usage as WireUsage,
 };
 use super::{capabilities_for, INPUT_RATE, OUTPUT_RATE};
-use crate::audio::{AudioEncoding, AudioFormat, Pcm};
+use crate::audio::{AudioEncoding, AudioFormat};
 use crate::capabilities::Capabilities;
 use crate::codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
 use crate::event::ModelEvent;
@@ -24,9 +24,9 @@ use crate::input::{
     ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, TurnDetection,
 };
 use crate::openai::codec::{error_info, response_end, usage_from};
+use crate::openai::family::Shared;
 use crate::openai::wire::objects::{self, ContentPart, Item};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// The DashScope dialect name used in cassettes, reports and capabilities.
 pub const DIALECT: &str = "dashscope-omni";
@@ -34,7 +34,7 @@ pub const DIALECT: &str = "dashscope-omni";
 /// Decodes Qwen-Omni server frames into normalised events.
 #[derive(Debug, Clone, Default)]
 pub struct Decoder {
-    tool_names: HashMap<String, String>,
+    shared: Shared,
     active_response: Option<String>,
     interrupted: Option<String>,
     finished: bool,
@@ -71,39 +71,14 @@ impl Decoder {
                 if let Some(response) = &self.active_response {
                     self.interrupted = Some(response.clone());
                 }
-                vec![ModelEvent::SpeechStarted {
-                    item_id: e.item_id.clone(),
-                    audio_start_ms: e.audio_start_ms,
-                }]
+                vec![Shared::speech_started(e)]
             }
-            S::SpeechStopped(e) => vec![ModelEvent::SpeechStopped {
-                item_id: e.item_id.clone(),
-                audio_end_ms: e.audio_end_ms,
-            }],
-            S::InputAudioBufferCommitted(e) => vec![ModelEvent::InputCommitted {
-                item_id: e.item_id.clone(),
-            }],
+            S::SpeechStopped(e) => vec![Shared::speech_stopped(e)],
+            S::InputAudioBufferCommitted(e) => vec![Shared::committed(e)],
             S::InputAudioBufferCleared(_) => vec![ModelEvent::InputCleared],
-            S::InputTranscriptionDelta(e) => match &e.delta {
-                Some(delta) if !delta.is_empty() => vec![ModelEvent::InputTranscriptDelta {
-                    item_id: e.item_id.clone(),
-                    delta: delta.clone(),
-                }],
-                _ => vec![],
-            },
-            S::InputTranscriptionCompleted(e) => vec![ModelEvent::InputTranscriptDone {
-                item_id: e.item_id.clone(),
-                transcript: e.transcript.clone(),
-            }],
-            S::InputTranscriptionFailed(e) => vec![ModelEvent::InputTranscriptFailed {
-                item_id: e.item_id.clone(),
-                error: e
-                    .error
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("transcription failed")
-                    .to_owned(),
-            }],
+            S::InputTranscriptionDelta(e) => Shared::transcription_delta(e),
+            S::InputTranscriptionCompleted(e) => vec![Shared::transcription_completed(e)],
+            S::InputTranscriptionFailed(e) => vec![Shared::transcription_failed(e)],
             S::ResponseCreated(e) => {
                 let id = e.response.id.clone().unwrap_or_default();
                 self.active_response = Some(id.clone());
@@ -111,69 +86,17 @@ impl Decoder {
                 vec![ModelEvent::ResponseCreated { response_id: id }]
             }
             S::ResponseOutputItemAdded(e) | S::ResponseOutputItemDone(e) => {
-                if let (Some(call_id), Some(name)) = (&e.item.call_id, &e.item.name) {
-                    self.tool_names.insert(call_id.clone(), name.clone());
-                }
+                self.shared.note_item(e);
                 vec![]
             }
-            S::ResponseAudioDelta(d) => {
-                if d.delta.is_empty() {
-                    vec![]
-                } else {
-                    let pcm = Pcm::from_base64(&d.delta).map_err(|source| DecodeError::Base64 {
-                        event_type: event.event_type().to_owned(),
-                        source,
-                    })?;
-                    vec![ModelEvent::AudioDelta {
-                        response_id: d.response_id.clone(),
-                        item_id: d.item_id.clone(),
-                        pcm,
-                        sample_rate: OUTPUT_RATE,
-                    }]
-                }
-            }
-            S::ResponseAudioDone(r) => vec![ModelEvent::AudioDone {
-                response_id: r.response_id.clone(),
-                item_id: r.item_id.clone(),
-            }],
-            S::ResponseAudioTranscriptDelta(d) => vec![ModelEvent::TranscriptDelta {
-                response_id: d.response_id.clone(),
-                item_id: d.item_id.clone(),
-                delta: d.delta.clone(),
-            }],
-            S::ResponseAudioTranscriptDone(t) => vec![ModelEvent::TranscriptDone {
-                response_id: t.response_id.clone(),
-                item_id: t.item_id.clone(),
-                transcript: t.transcript.clone(),
-            }],
-            S::ResponseTextDelta(d) => vec![ModelEvent::TextDelta {
-                response_id: d.response_id.clone(),
-                item_id: d.item_id.clone(),
-                delta: d.delta.clone(),
-            }],
-            S::ResponseTextDone(t) => vec![ModelEvent::TextDone {
-                response_id: t.response_id.clone(),
-                item_id: t.item_id.clone(),
-                text: t.text.clone(),
-            }],
-            S::FunctionCallArgumentsDelta(d) => vec![ModelEvent::ToolCallDelta {
-                response_id: d.response_id.clone(),
-                item_id: d.item_id.clone(),
-                call_id: d.call_id.clone(),
-                name: self.tool_names.get(&d.call_id).cloned(),
-                arguments_delta: d.delta.clone(),
-            }],
-            S::FunctionCallArgumentsDone(d) => vec![ModelEvent::ToolCall {
-                response_id: d.response_id.clone(),
-                item_id: d.item_id.clone(),
-                call_id: d.call_id.clone(),
-                name: d
-                    .name
-                    .clone()
-                    .or_else(|| self.tool_names.get(&d.call_id).cloned())
-                    .unwrap_or_default(),
-                arguments: d.arguments.clone(),
-            }],
+            S::ResponseAudioDelta(d) => Shared::audio_delta(event.event_type(), d, OUTPUT_RATE)?,
+            S::ResponseAudioDone(r) => vec![Shared::audio_done(r)],
+            S::ResponseAudioTranscriptDelta(d) => vec![Shared::transcript_delta(d)],
+            S::ResponseAudioTranscriptDone(t) => vec![Shared::transcript_done(t)],
+            S::ResponseTextDelta(d) => vec![Shared::text_delta(d)],
+            S::ResponseTextDone(t) => vec![Shared::text_done(t)],
+            S::FunctionCallArgumentsDelta(d) => vec![self.shared.tool_delta(d)],
+            S::FunctionCallArgumentsDone(d) => vec![self.shared.tool_done(d)],
             S::ResponseDone(e) => {
                 let id = e.response.id.clone().unwrap_or_default();
                 let status = e.response.status.as_deref();

@@ -27,6 +27,7 @@
 //! nothing the normalised vocabulary needs and decode to no event.
 
 use super::dialect::Dialect;
+use super::family::Shared;
 use super::wire::client::{
     ConversationItemCreate, ConversationItemTruncate, InputAudioBufferAppend, ResponseCancel,
     ResponseCreate, SessionUpdate,
@@ -36,9 +37,9 @@ use super::wire::objects::{
     self, AudioFormatSpec, AudioInput, AudioOutput, ContentPart, Item, ResponseParams, Session,
     SessionAudio, Tool,
 };
-use super::wire::server::{ContentDelta, ServerEvent};
+use super::wire::server::ServerEvent;
 use super::wire::ClientEvent;
-use crate::audio::{AudioEncoding, AudioFormat, Pcm};
+use crate::audio::{AudioEncoding, AudioFormat};
 use crate::capabilities::Capabilities;
 use crate::codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
 use crate::event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
@@ -48,7 +49,6 @@ use crate::input::{
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// Default PCM rate of both dialects.
 const DEFAULT_RATE: u32 = 24_000;
@@ -57,14 +57,14 @@ const DEFAULT_RATE: u32 = 24_000;
 #[derive(Debug, Clone)]
 pub struct Decoder {
     output_rate: u32,
-    tool_names: HashMap<String, String>,
+    shared: Shared,
 }
 
 impl Default for Decoder {
     fn default() -> Self {
         Decoder {
             output_rate: DEFAULT_RATE,
-            tool_names: HashMap::new(),
+            shared: Shared::default(),
         }
     }
 }
@@ -102,103 +102,34 @@ impl Decoder {
                     output_format,
                 }]
             }
-            S::SpeechStarted(e) => vec![ModelEvent::SpeechStarted {
-                item_id: e.item_id.clone(),
-                audio_start_ms: e.audio_start_ms,
-            }],
-            S::SpeechStopped(e) => vec![ModelEvent::SpeechStopped {
-                item_id: e.item_id.clone(),
-                audio_end_ms: e.audio_end_ms,
-            }],
-            S::InputAudioBufferCommitted(e) => vec![ModelEvent::InputCommitted {
-                item_id: e.item_id.clone(),
-            }],
+            S::SpeechStarted(e) => vec![Shared::speech_started(e)],
+            S::SpeechStopped(e) => vec![Shared::speech_stopped(e)],
+            S::InputAudioBufferCommitted(e) => vec![Shared::committed(e)],
             S::InputAudioBufferCleared(_) => vec![ModelEvent::InputCleared],
-            S::InputTranscriptionDelta(e) => match &e.delta {
-                Some(delta) if !delta.is_empty() => vec![ModelEvent::InputTranscriptDelta {
-                    item_id: e.item_id.clone(),
-                    delta: delta.clone(),
-                }],
-                _ => vec![],
-            },
-            S::InputTranscriptionCompleted(e) => vec![ModelEvent::InputTranscriptDone {
-                item_id: e.item_id.clone(),
-                transcript: e.transcript.clone(),
-            }],
-            S::InputTranscriptionFailed(e) => vec![ModelEvent::InputTranscriptFailed {
-                item_id: e.item_id.clone(),
-                error: e
-                    .error
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("transcription failed")
-                    .to_owned(),
-            }],
+            S::InputTranscriptionDelta(e) => Shared::transcription_delta(e),
+            S::InputTranscriptionCompleted(e) => vec![Shared::transcription_completed(e)],
+            S::InputTranscriptionFailed(e) => vec![Shared::transcription_failed(e)],
             S::ResponseCreated(e) => vec![ModelEvent::ResponseCreated {
                 response_id: e.response.id.clone().unwrap_or_default(),
             }],
             S::ResponseOutputItemAdded(e) | S::ResponseOutputItemDone(e) => {
-                if let (Some(call_id), Some(name)) = (&e.item.call_id, &e.item.name) {
-                    self.tool_names.insert(call_id.clone(), name.clone());
-                }
+                self.shared.note_item(e);
                 vec![]
             }
             S::ResponseOutputAudioDelta(d) | S::ResponseAudioDelta(d) => {
-                self.audio_delta(event.event_type(), d)?
+                Shared::audio_delta(event.event_type(), d, self.output_rate)?
             }
-            S::ResponseOutputAudioDone(r) | S::ResponseAudioDone(r) => {
-                vec![ModelEvent::AudioDone {
-                    response_id: r.response_id.clone(),
-                    item_id: r.item_id.clone(),
-                }]
-            }
+            S::ResponseOutputAudioDone(r) | S::ResponseAudioDone(r) => vec![Shared::audio_done(r)],
             S::ResponseOutputAudioTranscriptDelta(d) | S::ResponseAudioTranscriptDelta(d) => {
-                vec![ModelEvent::TranscriptDelta {
-                    response_id: d.response_id.clone(),
-                    item_id: d.item_id.clone(),
-                    delta: d.delta.clone(),
-                }]
+                vec![Shared::transcript_delta(d)]
             }
             S::ResponseOutputAudioTranscriptDone(t) | S::ResponseAudioTranscriptDone(t) => {
-                vec![ModelEvent::TranscriptDone {
-                    response_id: t.response_id.clone(),
-                    item_id: t.item_id.clone(),
-                    transcript: t.transcript.clone(),
-                }]
+                vec![Shared::transcript_done(t)]
             }
-            S::ResponseOutputTextDelta(d) | S::ResponseTextDelta(d) => {
-                vec![ModelEvent::TextDelta {
-                    response_id: d.response_id.clone(),
-                    item_id: d.item_id.clone(),
-                    delta: d.delta.clone(),
-                }]
-            }
-            S::ResponseOutputTextDone(t) | S::ResponseTextDone(t) => vec![ModelEvent::TextDone {
-                response_id: t.response_id.clone(),
-                item_id: t.item_id.clone(),
-                text: t.text.clone(),
-            }],
-            S::FunctionCallArgumentsDelta(d) => vec![ModelEvent::ToolCallDelta {
-                response_id: d.response_id.clone(),
-                item_id: d.item_id.clone(),
-                call_id: d.call_id.clone(),
-                name: self.tool_names.get(&d.call_id).cloned(),
-                arguments_delta: d.delta.clone(),
-            }],
-            S::FunctionCallArgumentsDone(d) => {
-                let name = d
-                    .name
-                    .clone()
-                    .or_else(|| self.tool_names.get(&d.call_id).cloned())
-                    .unwrap_or_default();
-                vec![ModelEvent::ToolCall {
-                    response_id: d.response_id.clone(),
-                    item_id: d.item_id.clone(),
-                    call_id: d.call_id.clone(),
-                    name,
-                    arguments: d.arguments.clone(),
-                }]
-            }
+            S::ResponseOutputTextDelta(d) | S::ResponseTextDelta(d) => vec![Shared::text_delta(d)],
+            S::ResponseOutputTextDone(t) | S::ResponseTextDone(t) => vec![Shared::text_done(t)],
+            S::FunctionCallArgumentsDelta(d) => vec![self.shared.tool_delta(d)],
+            S::FunctionCallArgumentsDone(d) => vec![self.shared.tool_done(d)],
             S::ConversationItemTruncated(t) => vec![ModelEvent::Truncated {
                 item_id: t.item_id.clone(),
                 audio_end_ms: t.audio_end_ms,
@@ -245,26 +176,6 @@ impl Decoder {
             reason: reason.to_owned(),
             close_code: code,
         }]
-    }
-
-    fn audio_delta(
-        &self,
-        event_type: &str,
-        delta: &ContentDelta,
-    ) -> Result<Vec<ModelEvent>, DecodeError> {
-        if delta.delta.is_empty() {
-            return Ok(vec![]);
-        }
-        let pcm = Pcm::from_base64(&delta.delta).map_err(|source| DecodeError::Base64 {
-            event_type: event_type.to_owned(),
-            source,
-        })?;
-        Ok(vec![ModelEvent::AudioDelta {
-            response_id: delta.response_id.clone(),
-            item_id: delta.item_id.clone(),
-            pcm,
-            sample_rate: self.output_rate,
-        }])
     }
 
     fn track_formats(&mut self, session: &Session) -> (Option<AudioFormat>, Option<AudioFormat>) {

@@ -6,6 +6,7 @@
 
 pub mod codec;
 pub mod dialect;
+pub(crate) mod family;
 pub mod wire;
 
 pub use codec::{Decoder, Encoder, OpenAiCodec};

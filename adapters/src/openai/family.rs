@@ -1,0 +1,165 @@
+//! Mappings the OpenAI-style decoders share (OpenAI GA and beta, DashScope
+//! Qwen-Omni): their VAD, transcription, delta and tool-call payloads are
+//! field-for-field the same wire types, so they normalise in one place.
+
+use super::wire::server::{
+    BufferCommitted, ContentDelta, ContentRef, FunctionCallArgumentsDelta,
+    FunctionCallArgumentsDone, InputTranscriptionCompleted, InputTranscriptionDelta,
+    InputTranscriptionFailed, OutputItemEvent, SpeechStarted, SpeechStopped, TextDone,
+    TranscriptDone,
+};
+use crate::audio::Pcm;
+use crate::codec::DecodeError;
+use crate::event::ModelEvent;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// The state the shared mappings need: each call's tool name, taken from its
+/// output item because a `function_call_arguments.done` may omit it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Shared {
+    tool_names: HashMap<String, String>,
+}
+
+impl Shared {
+    pub(crate) fn speech_started(e: &SpeechStarted) -> ModelEvent {
+        ModelEvent::SpeechStarted {
+            item_id: e.item_id.clone(),
+            audio_start_ms: e.audio_start_ms,
+        }
+    }
+
+    pub(crate) fn speech_stopped(e: &SpeechStopped) -> ModelEvent {
+        ModelEvent::SpeechStopped {
+            item_id: e.item_id.clone(),
+            audio_end_ms: e.audio_end_ms,
+        }
+    }
+
+    pub(crate) fn committed(e: &BufferCommitted) -> ModelEvent {
+        ModelEvent::InputCommitted {
+            item_id: e.item_id.clone(),
+        }
+    }
+
+    /// Empty transcription deltas carry nothing and give no event.
+    pub(crate) fn transcription_delta(e: &InputTranscriptionDelta) -> Vec<ModelEvent> {
+        match &e.delta {
+            Some(delta) if !delta.is_empty() => vec![ModelEvent::InputTranscriptDelta {
+                item_id: e.item_id.clone(),
+                delta: delta.clone(),
+            }],
+            _ => vec![],
+        }
+    }
+
+    pub(crate) fn transcription_completed(e: &InputTranscriptionCompleted) -> ModelEvent {
+        ModelEvent::InputTranscriptDone {
+            item_id: e.item_id.clone(),
+            transcript: e.transcript.clone(),
+        }
+    }
+
+    pub(crate) fn transcription_failed(e: &InputTranscriptionFailed) -> ModelEvent {
+        ModelEvent::InputTranscriptFailed {
+            item_id: e.item_id.clone(),
+            error: e
+                .error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("transcription failed")
+                .to_owned(),
+        }
+    }
+
+    /// Remembers the tool name of a function-call item.
+    pub(crate) fn note_item(&mut self, e: &OutputItemEvent) {
+        if let (Some(call_id), Some(name)) = (&e.item.call_id, &e.item.name) {
+            self.tool_names.insert(call_id.clone(), name.clone());
+        }
+    }
+
+    /// Audio deltas decode from base64; empty ones carry no audio and give no event.
+    pub(crate) fn audio_delta(
+        event_type: &str,
+        d: &ContentDelta,
+        sample_rate: u32,
+    ) -> Result<Vec<ModelEvent>, DecodeError> {
+        if d.delta.is_empty() {
+            return Ok(vec![]);
+        }
+        let pcm = Pcm::from_base64(&d.delta).map_err(|source| DecodeError::Base64 {
+            event_type: event_type.to_owned(),
+            source,
+        })?;
+        Ok(vec![ModelEvent::AudioDelta {
+            response_id: d.response_id.clone(),
+            item_id: d.item_id.clone(),
+            pcm,
+            sample_rate,
+        }])
+    }
+
+    pub(crate) fn audio_done(r: &ContentRef) -> ModelEvent {
+        ModelEvent::AudioDone {
+            response_id: r.response_id.clone(),
+            item_id: r.item_id.clone(),
+        }
+    }
+
+    pub(crate) fn transcript_delta(d: &ContentDelta) -> ModelEvent {
+        ModelEvent::TranscriptDelta {
+            response_id: d.response_id.clone(),
+            item_id: d.item_id.clone(),
+            delta: d.delta.clone(),
+        }
+    }
+
+    pub(crate) fn transcript_done(t: &TranscriptDone) -> ModelEvent {
+        ModelEvent::TranscriptDone {
+            response_id: t.response_id.clone(),
+            item_id: t.item_id.clone(),
+            transcript: t.transcript.clone(),
+        }
+    }
+
+    pub(crate) fn text_delta(d: &ContentDelta) -> ModelEvent {
+        ModelEvent::TextDelta {
+            response_id: d.response_id.clone(),
+            item_id: d.item_id.clone(),
+            delta: d.delta.clone(),
+        }
+    }
+
+    pub(crate) fn text_done(t: &TextDone) -> ModelEvent {
+        ModelEvent::TextDone {
+            response_id: t.response_id.clone(),
+            item_id: t.item_id.clone(),
+            text: t.text.clone(),
+        }
+    }
+
+    pub(crate) fn tool_delta(&self, d: &FunctionCallArgumentsDelta) -> ModelEvent {
+        ModelEvent::ToolCallDelta {
+            response_id: d.response_id.clone(),
+            item_id: d.item_id.clone(),
+            call_id: d.call_id.clone(),
+            name: self.tool_names.get(&d.call_id).cloned(),
+            arguments_delta: d.delta.clone(),
+        }
+    }
+
+    pub(crate) fn tool_done(&self, d: &FunctionCallArgumentsDone) -> ModelEvent {
+        ModelEvent::ToolCall {
+            response_id: d.response_id.clone(),
+            item_id: d.item_id.clone(),
+            call_id: d.call_id.clone(),
+            name: d
+                .name
+                .clone()
+                .or_else(|| self.tool_names.get(&d.call_id).cloned())
+                .unwrap_or_default(),
+            arguments: d.arguments.clone(),
+        }
+    }
+}
