@@ -3,9 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
-use understudy_adapters::dashscope::DashScopeCodec;
-use understudy_adapters::openai::{Dialect, OpenAiCodec};
-use understudy_adapters::{ModelEvent, RealtimeCodec, WireFrame};
+use understudy_adapters::{ModelEvent, WireFrame};
 use understudy_fixtures::{bundled, Cassette, Direction, FrameBody};
 use understudy_mock::gemini::GeminiProtocol;
 use understudy_mock::protocol::Protocol as _;
@@ -146,22 +144,16 @@ pub fn load_cassettes(dir: Option<&Path>) -> Result<Vec<(String, Cassette)>> {
 fn show(target: &str, events: bool) -> Result<()> {
     let cassette = load(target)?;
     if events {
-        let mut codec: Box<dyn RealtimeCodec> =
-            if cassette.header.dialect == understudy_adapters::dashscope::DIALECT {
-                Box::new(DashScopeCodec::new(&cassette.header.model))
-            } else if cassette.header.dialect == understudy_adapters::gemini::DIALECT {
-                Box::new(understudy_adapters::gemini::GeminiCodec::new(
-                    &cassette.header.model,
-                ))
-            } else {
-                let dialect: Dialect = cassette.header.dialect.parse().map_err(|_| {
-                    anyhow::anyhow!(
-                        "no decoder for dialect `{}` in this build",
-                        cassette.header.dialect
-                    )
-                })?;
-                Box::new(OpenAiCodec::new(dialect))
-            };
+        let mut codec = understudy_adapters::codec_for_dialect(
+            &cassette.header.dialect,
+            &cassette.header.model,
+        )
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no decoder for dialect `{}` in this build",
+                cassette.header.dialect
+            )
+        })?;
         for frame in cassette
             .frames
             .iter()

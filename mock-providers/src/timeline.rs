@@ -143,15 +143,6 @@ impl Timeline {
         before - self.pending.len()
     }
 
-    /// The last deadline scheduled under `tag`.
-    pub fn last_deadline_of(&self, tag: &str) -> Option<Instant> {
-        self.pending
-            .iter()
-            .filter(|(_, p)| p.tag.as_deref() == Some(tag))
-            .map(|((at, _), _)| *at)
-            .max()
-    }
-
     /// Whether nothing is scheduled.
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
