@@ -10,6 +10,7 @@ use crate::capabilities::Capabilities;
 use crate::codec::{EncodeError, RealtimeCodec, WireFrame};
 use crate::event::{ErrorInfo, ModelEvent};
 use crate::input::ClientInput;
+use crate::tls::{TlsError, TlsTrust};
 use futures_util::stream::{SplitSink, StreamExt};
 use futures_util::SinkExt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,7 +21,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type SharedCodec = Arc<Mutex<Box<dyn RealtimeCodec>>>;
@@ -50,6 +51,9 @@ pub enum ClientError {
         /// The transport's complaint.
         source: Box<tungstenite::Error>,
     },
+    /// A `wss://` connection could not be configured.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The input cannot be encoded for this provider.
     #[error(transparent)]
     Encode(#[from] EncodeError),
@@ -139,9 +143,24 @@ impl RealtimeClient {
         codec: Box<dyn RealtimeCodec>,
         tap: Option<FrameTap>,
     ) -> Result<Self, ClientError> {
+        Self::connect_trusting(request, codec, tap, &TlsTrust::System).await
+    }
+
+    /// Like [`RealtimeClient::connect_with_tap`], trusting `trust` for `wss://`
+    /// URLs (a mock's generated CA, or the system roots for real providers).
+    pub async fn connect_trusting(
+        request: http::Request<()>,
+        codec: Box<dyn RealtimeCodec>,
+        tap: Option<FrameTap>,
+        trust: &TlsTrust,
+    ) -> Result<Self, ClientError> {
         let url = request.uri().to_string();
+        let connector = match request.uri().scheme_str() {
+            Some("wss") => Some(Connector::Rustls(trust.client_config()?)),
+            _ => None,
+        };
         let (socket, _response) =
-            tokio_tungstenite::connect_async(request)
+            tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector)
                 .await
                 .map_err(|source| match source {
                     tungstenite::Error::Http(response) => ClientError::Rejected {

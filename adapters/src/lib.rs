@@ -19,6 +19,7 @@ pub mod gemini;
 pub mod input;
 pub mod openai;
 pub mod tagged;
+pub mod tls;
 pub mod tts;
 
 pub use audio::{AudioEncoding, AudioFormat, Pcm};
@@ -29,6 +30,7 @@ pub use event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
 pub use input::{
     ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, ToolSpec, TurnDetection,
 };
+pub use tls::{TlsError, TlsTrust};
 
 /// The codec that speaks `dialect` (a cassette header's dialect: `openai-ga`,
 /// `openai-beta`, `dashscope-omni`, `gemini-live`) for `model`, or `None` when

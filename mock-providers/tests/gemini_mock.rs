@@ -461,3 +461,52 @@ async fn a_plain_client_loses_the_conversation_at_go_away() {
         "without resumption the session ends at the connection limit ({answered} answered)"
     );
 }
+
+/// The adapter speaks `wss://` (the real service's only scheme): it trusts the
+/// mock's generated CA when told to, and refuses the same server otherwise.
+#[tokio::test]
+async fn the_adapter_connects_over_tls_trusting_only_the_given_ca() {
+    let server = MockServer::builder()
+        .respond(ResponderConfig::with_voice(
+            understudy_mock::bundled_voice().unwrap(),
+        ))
+        .speed(8.0)
+        .tls("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let tls_url = server.tls_url().unwrap().replacen("https://", "wss://", 1);
+    let ca = server.ca_pem().unwrap().to_owned();
+
+    let options = ConnectOptions::new(&tls_url, MODEL)
+        .api_key("understudy-test-key")
+        .trust(understudy_adapters::TlsTrust::Only(ca));
+    let mut client = gemini::connect(&options, None).await.unwrap();
+    let events = set_up(&mut client, SessionConfig::default()).await;
+    assert!(
+        matches!(events.last(), Some(ModelEvent::SessionCreated { .. })),
+        "{events:?}"
+    );
+    client
+        .send(&ClientInput::Text {
+            text: "Hello over TLS".into(),
+        })
+        .await
+        .unwrap();
+    let turn = until(&mut client, is_done).await;
+    assert_eq!(transcript(&turn), "You said: Hello over TLS");
+
+    let untrusting = ConnectOptions::new(&tls_url, MODEL)
+        .api_key("understudy-test-key")
+        .trust(understudy_adapters::TlsTrust::Only(
+            rcgen::generate_simple_self_signed(vec!["elsewhere".into()])
+                .unwrap()
+                .cert
+                .pem(),
+        ));
+    let error = gemini::connect(&untrusting, None).await.unwrap_err();
+    assert!(
+        error.to_string().to_lowercase().contains("certificate"),
+        "the refusal names the certificate: {error}"
+    );
+}

@@ -54,6 +54,8 @@ pub struct ConnectOptions {
     pub workspace: Option<String>,
     /// Extra query parameters (a replaying mock reads `cassette`).
     pub extra_query: Vec<(String, String)>,
+    /// Which certificate authorities a `wss://` URL is checked against.
+    pub trust: crate::tls::TlsTrust,
 }
 
 impl ConnectOptions {
@@ -65,7 +67,14 @@ impl ConnectOptions {
             model: model.into(),
             workspace: None,
             extra_query: Vec::new(),
+            trust: crate::tls::TlsTrust::System,
         }
+    }
+
+    /// Sets the certificate authorities trusted for `wss://` (default: the system's).
+    pub fn trust(mut self, trust: crate::tls::TlsTrust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// Sets the API key.
@@ -116,10 +125,11 @@ pub async fn connect(
     options: &ConnectOptions,
     tap: Option<FrameTap>,
 ) -> Result<RealtimeClient, ClientError> {
-    RealtimeClient::connect_with_tap(
+    RealtimeClient::connect_trusting(
         options.request()?,
         Box::new(DashScopeCodec::new(&options.model)),
         tap,
+        &options.trust,
     )
     .await
 }

@@ -56,6 +56,8 @@ pub struct ConnectOptions {
     pub model: String,
     /// Extra headers (a replaying mock reads `x-understudy-cassette`).
     pub headers: Vec<(String, String)>,
+    /// Which certificate authorities a `wss://` URL is checked against.
+    pub trust: crate::tls::TlsTrust,
 }
 
 impl ConnectOptions {
@@ -67,7 +69,14 @@ impl ConnectOptions {
             api_key: None,
             model: model.into(),
             headers: Vec::new(),
+            trust: crate::tls::TlsTrust::System,
         }
+    }
+
+    /// Sets the certificate authorities trusted for `wss://` (default: the system's).
+    pub fn trust(mut self, trust: crate::tls::TlsTrust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// Sets the API key.
@@ -119,10 +128,11 @@ pub async fn connect(
     options: &ConnectOptions,
     tap: Option<FrameTap>,
 ) -> Result<RealtimeClient, ClientError> {
-    RealtimeClient::connect_with_tap(
+    RealtimeClient::connect_trusting(
         options.request()?,
         Box::new(GeminiCodec::new(&options.model)),
         tap,
+        &options.trust,
     )
     .await
 }

@@ -29,6 +29,8 @@ pub struct ConnectOptions {
     pub model: String,
     /// Extra query parameters, sent as given (the SDK's `extra_query`).
     pub extra_query: Vec<(String, String)>,
+    /// Which certificate authorities a `wss://` URL is checked against.
+    pub trust: crate::tls::TlsTrust,
 }
 
 impl ConnectOptions {
@@ -40,12 +42,19 @@ impl ConnectOptions {
             dialect,
             model: model.into(),
             extra_query: Vec::new(),
+            trust: crate::tls::TlsTrust::System,
         }
     }
 
     /// Adds a query parameter to the session URL.
     pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra_query.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets the certificate authorities trusted for `wss://` (default: the system's).
+    pub fn trust(mut self, trust: crate::tls::TlsTrust) -> Self {
+        self.trust = trust;
         self
     }
 
@@ -98,10 +107,11 @@ pub async fn connect_with_tap(
     options: &ConnectOptions,
     tap: Option<crate::client::FrameTap>,
 ) -> Result<RealtimeClient, ClientError> {
-    RealtimeClient::connect_with_tap(
+    RealtimeClient::connect_trusting(
         options.request()?,
         Box::new(OpenAiCodec::new(options.dialect)),
         tap,
+        &options.trust,
     )
     .await
 }
