@@ -217,8 +217,9 @@ async fn synthesize(out: &Path, only: Option<&str>) -> Result<()> {
         if only.is_some_and(|o| !scenario.cassette.contains(o)) {
             continue;
         }
-        let path = understudy_conformance::synth::synthesize(&scenario, out).await?;
-        println!("wrote {}", path.display());
+        for path in understudy_conformance::synth::synthesize(&scenario, out).await? {
+            println!("wrote {}", path.display());
+        }
     }
     Ok(())
 }

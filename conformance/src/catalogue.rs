@@ -284,6 +284,58 @@ fn resumable(events: &[ModelEvent]) -> Result<(), String> {
     }
 }
 
+/// What the user says in the `goAway` scenario, in order; the responder
+/// answers each with "You said: …".
+const RESUMED_TURNS: [&str; 3] = ["Remember forty-two.", "Which number?", "Thanks."];
+
+fn each_turn_answered_once(events: &[ModelEvent]) -> Result<(), String> {
+    let answers: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            ModelEvent::TranscriptDone { transcript, .. } => Some(transcript.as_str()),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<String> = RESUMED_TURNS
+        .iter()
+        .map(|turn| format!("You said: {turn}"))
+        .collect();
+    let completed = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                ModelEvent::ResponseDone {
+                    status: ResponseStatus::Completed,
+                    ..
+                }
+            )
+        })
+        .count();
+    if answers == expected && completed == RESUMED_TURNS.len() {
+        Ok(())
+    } else {
+        Err(format!(
+            "answers {answers:?} ({completed} completed responses), expected {expected:?}"
+        ))
+    }
+}
+
+fn crossed_go_away(events: &[ModelEvent]) -> Result<(), String> {
+    let go_away = events
+        .iter()
+        .position(|e| matches!(e, ModelEvent::GoAway { .. }))
+        .ok_or("no goAway was seen")?;
+    let answered_after = events[go_away..]
+        .iter()
+        .any(|e| matches!(e, ModelEvent::ResponseDone { .. }));
+    if answered_after {
+        Ok(())
+    } else {
+        Err("nothing was answered after the goAway".into())
+    }
+}
+
 fn single_turn_tool_round_trip(events: &[ModelEvent]) -> Result<(), String> {
     let call = events.iter().find_map(|e| match e {
         ModelEvent::ToolCall {
@@ -509,6 +561,19 @@ fn gemini_cases() -> Vec<Case> {
             next(),
             vec![("interrupted then answered", interrupted_turn_then_answer)],
         ),
+        {
+            let mut resumed = case(
+                "gemini.go-away.resumed",
+                "goAway mid-conversation: the client resumes with its newest handle on a new connection; every turn is answered exactly once",
+                next(),
+                vec![
+                    ("every user turn answered exactly once, in order", each_turn_answered_once),
+                    ("the conversation crossed a goAway", crossed_go_away),
+                ],
+            );
+            resumed.requires = Some(("session resumption", |c: &Capabilities| c.resumption));
+            resumed
+        },
         case(
             "gemini.error.close",
             "an unsupported model: the session closes with 1008 and a reason",

@@ -162,10 +162,17 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
 }
 
 async fn execute(case: &Case, options: &RunOptions) -> Result<(RunRecord, Vec<String>), String> {
-    let cassette = understudy_fixtures::bundled::cassette(&case.scenario.cassette)
-        .map_err(|e| format!("bundled cassette `{}`: {e}", case.scenario.cassette))?;
+    // The session's connections, each recorded as a cassette of its own.
+    let cassettes = std::iter::once(&case.scenario.cassette)
+        .chain(&case.scenario.continued_in)
+        .map(|name| {
+            understudy_fixtures::bundled::cassette(name)
+                .map(|cassette| (name.clone(), cassette))
+                .map_err(|e| format!("bundled cassette `{name}`: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let server = MockServer::builder()
-        .replay(&[(case.scenario.cassette.clone(), cassette)])
+        .replay(&cassettes)
         .map_err(|e| e.to_string())?
         .speed(options.speed)
         .start()

@@ -59,8 +59,11 @@ pub struct RunRecord {
     pub started: std::time::Instant,
     /// Normalised events with arrival instants.
     pub events: Vec<TimedEvent>,
-    /// Every raw frame sent and received.
+    /// Every raw frame sent and received, over all connections, in time order.
     pub wire: Vec<TappedFrame>,
+    /// The raw frames of each connection, in order (one unless the session
+    /// was resumed on new connections).
+    pub connections: Vec<Vec<TappedFrame>>,
     /// Instants at which user input ended: a text turn or the last audio chunk
     /// sent, a response requested, or a provider VAD stop seen.
     pub input_ends: Vec<std::time::Instant>,
@@ -98,6 +101,56 @@ pub enum Pacing {
     RealTime,
 }
 
+/// The session a run drives: one plain connection, or the Gemini adapter's
+/// resuming session, which may span several.
+enum Connection {
+    Plain {
+        client: RealtimeClient,
+        tap: FrameTap,
+    },
+    Resuming(Box<gemini::ResumingSession>),
+}
+
+impl Connection {
+    async fn send(&mut self, input: &ClientInput) -> Result<(), ClientError> {
+        match self {
+            Connection::Plain { client, .. } => client.send(input).await,
+            Connection::Resuming(session) => session.send(input).await,
+        }
+    }
+
+    async fn send_frame(&mut self, frame: WireFrame) -> Result<(), RunError> {
+        match self {
+            Connection::Plain { client, .. } => Ok(client.send_frame(frame).await?),
+            Connection::Resuming(_) => Err(RunError::Step(
+                "raw frames bypass the resuming session; use a plain connection".into(),
+            )),
+        }
+    }
+
+    async fn next_timed(&mut self) -> Option<TimedEvent> {
+        match self {
+            Connection::Plain { client, .. } => client.next_timed().await,
+            Connection::Resuming(session) => session.next_timed().await,
+        }
+    }
+
+    /// Closes the session; returns each connection's raw frames, in order.
+    async fn finish(self) -> Vec<Vec<TappedFrame>> {
+        let taps: Vec<FrameTap> = match &self {
+            Connection::Plain { tap, .. } => vec![Arc::clone(tap)],
+            Connection::Resuming(session) => session.connection_taps().to_vec(),
+        };
+        let _ = match self {
+            Connection::Plain { client, .. } => client.close().await,
+            Connection::Resuming(session) => session.close().await,
+        };
+        taps.iter()
+            .map(|tap| tap.lock().unwrap_or_else(PoisonError::into_inner).clone())
+            .collect()
+    }
+}
+
 /// Runs `scenario` against `endpoints`; `cassette` names the cassette a
 /// replaying mock should play (sent as the `cassette` query parameter).
 pub async fn run_scenario(
@@ -106,9 +159,43 @@ pub async fn run_scenario(
     cassette: Option<&str>,
     pacing: Pacing,
 ) -> Result<RunRecord, RunError> {
-    let tap: FrameTap = Arc::new(Mutex::new(Vec::new()));
     let started = std::time::Instant::now();
-    let mut client = match scenario.provider {
+    let (mut connection, steps) = open(scenario, endpoints, cassette).await?;
+    let mut run = Runner {
+        pacing,
+        client: &mut connection,
+        events: Vec::new(),
+        waited: HashMap::new(),
+        input_ends: Vec::new(),
+    };
+    for step in steps {
+        run.step(step).await?;
+    }
+    run.drain().await;
+    let Runner {
+        events, input_ends, ..
+    } = run;
+    let connections = connection.finish().await;
+    let mut wire: Vec<TappedFrame> = connections.iter().flatten().cloned().collect();
+    wire.sort_by_key(|frame| frame.at);
+    Ok(RunRecord {
+        started,
+        events,
+        wire,
+        connections,
+        input_ends,
+    })
+}
+
+/// Connects the way `scenario` says; returns the connection and the steps
+/// left to run (a resuming session sends the set-up step itself).
+async fn open<'s>(
+    scenario: &'s Scenario,
+    endpoints: &Endpoints,
+    cassette: Option<&str>,
+) -> Result<(Connection, &'s [Step]), RunError> {
+    let tap: FrameTap = Arc::new(Mutex::new(Vec::new()));
+    let client = match scenario.provider {
         Provider::OpenAi(dialect) => {
             let mut options = ConnectOptions::new(&endpoints.openai, dialect, scenario.model)
                 .api_key("understudy-conformance-key");
@@ -132,36 +219,33 @@ pub async fn run_scenario(
                 // Gemini clients set headers, not query strings.
                 options = options.header("x-understudy-cassette", name);
             }
+            if scenario.resume {
+                let Some((Step::Send(ClientInput::Session(config)), rest)) =
+                    scenario.steps.split_first()
+                else {
+                    return Err(RunError::Step(
+                        "a resuming scenario starts with its session set-up".into(),
+                    ));
+                };
+                let session =
+                    gemini::ResumingSession::connect_recording(options, config.clone()).await?;
+                return Ok((Connection::Resuming(Box::new(session)), rest));
+            }
             gemini::connect(&options, Some(Arc::clone(&tap))).await?
         }
     };
-    let mut run = Runner {
-        pacing,
-        client: &mut client,
-        events: Vec::new(),
-        waited: HashMap::new(),
-        input_ends: Vec::new(),
-    };
-    for step in &scenario.steps {
-        run.step(step).await?;
+    if scenario.resume {
+        return Err(RunError::Step(format!(
+            "{} has no resuming session",
+            scenario.provider.dialect()
+        )));
     }
-    run.drain().await;
-    let Runner {
-        events, input_ends, ..
-    } = run;
-    let _ = client.close().await;
-    let wire = tap.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    Ok(RunRecord {
-        started,
-        events,
-        wire,
-        input_ends,
-    })
+    Ok((Connection::Plain { client, tap }, &scenario.steps))
 }
 
 struct Runner<'a> {
     pacing: Pacing,
-    client: &'a mut RealtimeClient,
+    client: &'a mut Connection,
     events: Vec<TimedEvent>,
     waited: HashMap<&'static str, usize>,
     input_ends: Vec<std::time::Instant>,

@@ -8,6 +8,7 @@
 //! to the unmodified SDK.
 
 use serde_json::json;
+use std::time::Duration;
 use understudy_adapters::openai::Dialect;
 use understudy_adapters::{
     AudioFormat, Capabilities, ClientInput, Modality, Pcm, ResponseOptions, SessionConfig,
@@ -100,6 +101,17 @@ pub struct Scenario {
     pub provider: Provider,
     /// A set-up fault the mock must inject when synthesizing (DashScope).
     pub setup_fault: Option<SetupFault>,
+    /// Connection lifetime the respond engine enforces when synthesizing
+    /// (Gemini: `goAway` before it, then a close).
+    pub connection_limit: Option<Duration>,
+    /// Drive the session through the adapter's resuming session, which moves
+    /// to a new connection with its resumption handle on `goAway` or a drop,
+    /// instead of one plain connection.
+    pub resume: bool,
+    /// The cassettes of the session's later connections, in order (a resumed
+    /// session is a new connection on the wire, recorded as a cassette of its
+    /// own); the first connection's is [`Scenario::cassette`].
+    pub continued_in: Vec<String>,
     /// Model it asks for.
     pub model: &'static str,
     /// What it exercises.
@@ -177,6 +189,9 @@ fn scenario(dialect: Dialect, name: &str, description: &'static str, steps: Vec<
         cassette: format!("openai/{}-{name}", short(dialect)),
         provider: Provider::OpenAi(dialect),
         setup_fault: None,
+        connection_limit: None,
+        resume: false,
+        continued_in: Vec::new(),
         model: model_for(dialect),
         description,
         steps: all,
@@ -340,6 +355,9 @@ fn dashscope(
         cassette: format!("dashscope/{name}"),
         provider: Provider::DashScope,
         setup_fault: None,
+        connection_limit: None,
+        resume: false,
+        continued_in: Vec::new(),
         model,
         description,
         steps: all,
@@ -519,6 +537,9 @@ fn gemini(
         cassette: format!("gemini/{name}"),
         provider: Provider::Gemini,
         setup_fault: None,
+        connection_limit: None,
+        resume: false,
+        continued_in: Vec::new(),
         model,
         description,
         steps,
@@ -637,6 +658,7 @@ pub fn gemini_scenarios() -> Vec<Scenario> {
                 ],
             ),
         ),
+        go_away_resumed(),
         gemini(
             "error-close",
             "imagen-3.0-generate",
@@ -647,6 +669,38 @@ pub fn gemini_scenarios() -> Vec<Scenario> {
             ],
         ),
     ]
+}
+
+/// The connection lifetime the `goAway` scenario is synthesized with: long
+/// enough for the first turn, short enough to keep the case quick.
+pub const GO_AWAY_CONNECTION_LIMIT: Duration = Duration::from_secs(8);
+
+/// A conversation that crosses a `goAway`: the first connection answers one
+/// turn and announces its end; the client resumes with its newest handle on a
+/// second connection, where the next turns are answered. Driven through the
+/// adapter's resuming session; a client that sends its next turn to the
+/// connection that is going away loses it.
+fn go_away_resumed() -> Scenario {
+    let mut scenario = gemini(
+        "go-away",
+        GEMINI_MODEL,
+        "goAway mid-conversation: the client resumes with its handle on a new connection and no turn is lost",
+        vec![
+            Step::Send(ClientInput::Session(gemini_session(false))),
+            Step::WaitFor("session_created"),
+            say("Remember forty-two."),
+            Step::WaitFor("response_done"),
+            Step::WaitFor("go_away"),
+            say("Which number?"),
+            Step::WaitFor("response_done"),
+            say("Thanks."),
+            Step::WaitFor("response_done"),
+        ],
+    );
+    scenario.resume = true;
+    scenario.connection_limit = Some(GO_AWAY_CONNECTION_LIMIT);
+    scenario.continued_in = vec!["gemini/go-away-resumed".into()];
+    scenario
 }
 
 /// Every bundled scenario: OpenAI, DashScope, Gemini.

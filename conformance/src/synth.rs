@@ -4,7 +4,7 @@
 use crate::runner::{run_scenario, Endpoints, Pacing, RunError};
 use crate::scenario::Scenario;
 use std::path::{Path, PathBuf};
-use understudy_adapters::{TapDirection, WireFrame};
+use understudy_adapters::{TapDirection, TappedFrame, WireFrame};
 use understudy_fixtures::{AudioRules, Cassette, Direction, Frame, Header, Origin};
 use understudy_mock::MockServer;
 
@@ -22,17 +22,32 @@ pub enum SynthError {
         /// Why.
         source: RunError,
     },
+    /// The run used a different number of connections than the scenario names cassettes for.
+    #[error("scenario {cassette}: names {expected} connection cassette(s) but the run made {made} connection(s)")]
+    Connections {
+        /// Which scenario.
+        cassette: String,
+        /// Cassettes named.
+        expected: usize,
+        /// Connections made.
+        made: usize,
+    },
     /// Writing the cassette failed.
     #[error(transparent)]
     Write(#[from] understudy_fixtures::CassetteError),
 }
 
 /// Runs `scenario` against a fresh respond-engine mock and writes the cassette
-/// under `out_dir` (as `<out_dir>/<scenario.cassette>.jsonl` plus WAV sidecars).
-pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<PathBuf, SynthError> {
+/// under `out_dir` (as `<out_dir>/<scenario.cassette>.jsonl` plus WAV
+/// sidecars), and one more per later connection (`continued_in`). Returns the
+/// paths written.
+pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<Vec<PathBuf>, SynthError> {
     let mut builder = MockServer::builder();
     if let Some(fault) = scenario.setup_fault {
         builder = builder.setup_fault(fault);
+    }
+    if let Some(limit) = scenario.connection_limit {
+        builder = builder.connection_limit(limit);
     }
     let server = builder.start().await?;
     let record = run_scenario(scenario, &Endpoints::of(&server), None, Pacing::RealTime)
@@ -41,6 +56,49 @@ pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<PathBuf, 
             cassette: scenario.cassette.clone(),
             source,
         })?;
+    let names: Vec<&String> = std::iter::once(&scenario.cassette)
+        .chain(&scenario.continued_in)
+        .collect();
+    if record.connections.len() != names.len() {
+        return Err(SynthError::Connections {
+            cassette: scenario.cassette.clone(),
+            expected: names.len(),
+            made: record.connections.len(),
+        });
+    }
+    let mut written = Vec::new();
+    for (index, (name, frames)) in names.iter().zip(&record.connections).enumerate() {
+        // Offsets count from each connection's start: the run's start for the
+        // first, the first frame (the set-up, sent on connecting) for the rest.
+        let connected = match index {
+            0 => record.started,
+            _ => frames.first().map_or(record.started, |f| f.at),
+        };
+        let description = match index {
+            0 => scenario.description.to_owned(),
+            n => format!("{} (connection {})", scenario.description, n + 1),
+        };
+        written.push(write_cassette(
+            scenario,
+            name,
+            &description,
+            connected,
+            frames,
+            out_dir,
+        )?);
+    }
+    Ok(written)
+}
+
+/// Writes one connection's frames as a synthesized cassette named `name`.
+fn write_cassette(
+    scenario: &Scenario,
+    name: &str,
+    description: &str,
+    connected: std::time::Instant,
+    frames: &[TappedFrame],
+    out_dir: &Path,
+) -> Result<PathBuf, SynthError> {
     let provider = scenario.provider;
     let header = Header::new(
         provider.name(),
@@ -49,12 +107,11 @@ pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<PathBuf, 
         Origin::Synthesized,
     )
     .with_description(format!(
-        "{} — synthesized by `understudy fixtures synthesize` from the respond engine",
-        scenario.description
+        "{description} — synthesized by `understudy fixtures synthesize` from the respond engine"
     ));
     let mut cassette = Cassette::new(header);
-    for tapped in &record.wire {
-        let t_us = tapped.at.duration_since(record.started).as_micros() as u64;
+    for tapped in frames {
+        let t_us = tapped.at.saturating_duration_since(connected).as_micros() as u64;
         let dir = match tapped.direction {
             TapDirection::Sent => Direction::ClientToServer,
             TapDirection::Received => Direction::ServerToClient,
@@ -75,7 +132,7 @@ pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<PathBuf, 
         };
         cassette.frames.push(frame);
     }
-    let path = out_dir.join(format!("{}.jsonl", scenario.cassette));
+    let path = out_dir.join(format!("{name}.jsonl"));
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|source| {
             understudy_fixtures::CassetteError::Io {

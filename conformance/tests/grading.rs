@@ -51,11 +51,14 @@ async fn unimplemented_cases_do_not_run_and_do_not_fail_the_suite() {
 fn every_runnable_case_has_a_bundled_cassette_and_a_reviewed_snapshot() {
     let bundled = understudy_fixtures::bundled::cassette_names();
     for case in cases().iter().filter(|c| c.requires.is_none()) {
-        assert!(
-            bundled.contains(&case.scenario.cassette.as_str()),
-            "{}: no cassette",
-            case.id
-        );
+        for cassette in std::iter::once(&case.scenario.cassette).chain(&case.scenario.continued_in)
+        {
+            assert!(
+                bundled.contains(&cassette.as_str()),
+                "{}: no cassette {cassette}",
+                case.id
+            );
+        }
         assert!(
             understudy_conformance::run::reviewed_snapshot(&case.id).is_some(),
             "{}: no snapshot",
@@ -96,5 +99,31 @@ async fn equivalence_fails_when_the_streams_really_differ() {
     assert!(
         different.reason.unwrap().contains("event"),
         "the first difference is reported"
+    );
+}
+
+/// The `goAway` case fails a client that keeps one connection: its next turn
+/// goes to the connection that is going away, is never answered, and the
+/// connection closes when the announced time is up.
+#[tokio::test]
+async fn a_client_that_does_not_resume_loses_its_turn_and_fails_the_go_away_case() {
+    let mut case = cases()
+        .into_iter()
+        .find(|c| c.id == "gemini.go-away.resumed")
+        .unwrap();
+    let options = RunOptions {
+        speed: 8.0,
+        filter: None,
+    };
+    let resuming = run_case(&case, &options).await;
+    assert_eq!(resuming.grade, Grade::Ok, "{:?}", resuming.reason);
+
+    case.scenario.resume = false;
+    let plain = run_case(&case, &options).await;
+    assert_eq!(plain.grade, Grade::Failed);
+    let reason = plain.reason.unwrap_or_default();
+    assert!(
+        reason.contains("session ended while waiting for `response_done`"),
+        "the lost turn is why: {reason}"
     );
 }

@@ -32,6 +32,15 @@ impl ReplayLibrary {
         }
     }
 
+    /// The cassettes of `dialect`, in load order.
+    pub fn of_dialect(&self, dialect: &str) -> Vec<Arc<ReplayScript>> {
+        self.scripts
+            .iter()
+            .filter(|s| s.dialect == dialect)
+            .cloned()
+            .collect()
+    }
+
     /// Names of the cassettes, in load order.
     pub fn names(&self) -> Vec<&str> {
         self.scripts.iter().map(|s| s.name.as_str()).collect()

@@ -93,6 +93,13 @@ pub trait Protocol: Send + Sync + 'static {
     fn continues_response(&self, _client_type: &str) -> bool {
         false
     }
+    /// A close a server message promises after a delay (Gemini's `goAway`
+    /// closes the connection when `timeLeft` is up). Replay sends it when a
+    /// recording ends before the promised close, because the recording client
+    /// left first; a client that stays is then closed on as the service would.
+    fn announced_close(&self, _message: &Value) -> Option<(std::time::Duration, Outgoing)> {
+        None
+    }
     /// Whether binary frames carrying UTF-8 JSON are accepted like text.
     fn binary_json(&self) -> bool {
         false

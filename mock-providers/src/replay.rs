@@ -119,6 +119,9 @@ impl ReplayScript {
         // speech has interrupted it since.
         let mut response: Option<usize> = None;
         let mut interrupted = false;
+        // A close a server message promised (step, offset, frame), until the
+        // recording shows a close of its own.
+        let mut promised_close: Option<(usize, Duration, Outgoing)> = None;
         for frame in &cassette.frames {
             match (frame.dir, &frame.body) {
                 (Direction::ClientToServer, FrameBody::Text(_)) => {
@@ -236,10 +239,22 @@ impl ReplayScript {
                     }
                     let offset =
                         Duration::from_micros(frame.t_us.saturating_sub(steps[target].at_us));
+                    if matches!(outgoing, Outgoing::Close { .. }) {
+                        promised_close = None;
+                    } else if let Some((after, close)) =
+                        frame.json().and_then(|j| protocol.announced_close(j))
+                    {
+                        promised_close = Some((target, offset + after, close));
+                    }
                     steps[target].frames.push((offset, outgoing));
                 }
                 _ => {}
             }
+        }
+        if let Some((step, at, close)) = promised_close {
+            let frames = &mut steps[step].frames;
+            let position = frames.partition_point(|(offset, _)| *offset <= at);
+            frames.insert(position, (at, close));
         }
         Ok(ReplayScript {
             name: name.to_owned(),
@@ -261,6 +276,9 @@ pub struct Replayer {
     last_deadline: Option<Instant>,
     timeline: Timeline,
     notes: Vec<Note>,
+    /// Recordings this session may turn out to continue (see
+    /// [`Replayer::continuing`]); empty once a client event has matched.
+    continuations: Vec<Arc<ReplayScript>>,
 }
 
 impl Replayer {
@@ -274,7 +292,53 @@ impl Replayer {
             last_deadline: None,
             timeline: Timeline::new(),
             notes: Vec::new(),
+            continuations: Vec::new(),
         }
+    }
+
+    /// Lets the session's first client event pick another of `scripts` when it
+    /// carries a key the selected script does not expect and another script's
+    /// first client event does: a Gemini client resuming with a recorded
+    /// handle continues the recording of the resumed connection, whatever
+    /// cassette the client named.
+    pub fn continuing(mut self, scripts: Vec<Arc<ReplayScript>>) -> Self {
+        self.continuations = scripts;
+        self
+    }
+
+    /// The first client trigger of `script`.
+    fn first_client_trigger(script: &ReplayScript) -> Option<(&str, &Value)> {
+        script.steps.iter().find_map(|step| match &step.trigger {
+            Trigger::Client { event_type, key } => Some((event_type.as_str(), key)),
+            _ => None,
+        })
+    }
+
+    /// Moves to the continuation whose first client event is (`event_type`,
+    /// `key`), if there is one and nothing has been matched yet.
+    fn switch_to_continuation(&mut self, event_type: &str, key: &Value) -> bool {
+        if key.is_null() || self.continuations.is_empty() {
+            return false;
+        }
+        let found = self
+            .continuations
+            .iter()
+            .find(|candidate| Self::first_client_trigger(candidate) == Some((event_type, key)));
+        let Some(next) = found.cloned() else {
+            return false;
+        };
+        self.notes.push(Note::new(
+            "continued",
+            format!(
+                "`{event_type}` {key} continues cassette `{}` (was `{}`)",
+                next.name, self.script.name
+            ),
+        ));
+        // The connection's own frames (step 0) already went out.
+        self.script = next;
+        self.cursor = 1;
+        self.continuations.clear();
+        true
     }
 
     fn fire(&mut self, index: usize, now: Instant) {
@@ -339,12 +403,18 @@ impl<E> SessionEngine<E> for Replayer {
             return;
         };
         if event_type != wanted_type || *expected_key != key {
+            let expected = format!("`{event_type}` {expected_key}");
+            if self.switch_to_continuation(wanted_type, &key) {
+                return self.on_client_event(_event, summary, now);
+            }
             self.notes.push(Note::new(
                 "replay.mismatch",
-                format!("expected `{event_type}` {expected_key}, got `{wanted_type}` {key}; not answered"),
+                format!("expected {expected}, got `{wanted_type}` {key}; not answered"),
             ));
             return;
         }
+        // The session is this recording's: no other may take it over now.
+        self.continuations.clear();
         for skipped in self.cursor..index {
             if let Trigger::Audio { ms } = self.script.steps[skipped].trigger {
                 self.notes.push(Note::new(

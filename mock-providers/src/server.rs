@@ -108,7 +108,13 @@ fn replay_engine<E: 'static>(
     dialect: &str,
 ) -> Result<Box<dyn SessionEngine<E>>, String> {
     library.select(wanted, dialect).map(|script| {
-        Box::new(Replayer::new(script, state.config.speed)) as Box<dyn SessionEngine<E>>
+        let others = library
+            .of_dialect(dialect)
+            .into_iter()
+            .filter(|other| !Arc::ptr_eq(other, &script))
+            .collect();
+        Box::new(Replayer::new(script, state.config.speed).continuing(others))
+            as Box<dyn SessionEngine<E>>
     })
 }
 

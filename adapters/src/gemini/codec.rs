@@ -651,9 +651,19 @@ pub struct GeminiCodec {
 impl GeminiCodec {
     /// A codec for a fresh session with `model`.
     pub fn new(model: &str) -> Self {
+        Self::continuing(model, 0)
+    }
+
+    /// A codec for a session resumed on a new connection after `turns` turns
+    /// began on earlier ones: minted ids go on from there (`turn_<turns>`), so
+    /// no two responses of one conversation share an id.
+    pub fn continuing(model: &str, turns: u64) -> Self {
         GeminiCodec {
             encoder: Encoder::new(model),
-            decoder: Decoder::new(model),
+            decoder: Decoder {
+                turn: turns,
+                ..Decoder::new(model)
+            },
         }
     }
 }

@@ -128,11 +128,15 @@ pub async fn connect(
     options: &ConnectOptions,
     tap: Option<FrameTap>,
 ) -> Result<RealtimeClient, ClientError> {
-    RealtimeClient::connect_trusting(
-        options.request()?,
-        Box::new(GeminiCodec::new(&options.model)),
-        tap,
-        &options.trust,
-    )
-    .await
+    connect_with_codec(options, tap, GeminiCodec::new(&options.model)).await
+}
+
+/// Like [`connect`], decoding with `codec` (a resumed session's, whose ids
+/// continue the conversation's).
+pub async fn connect_with_codec(
+    options: &ConnectOptions,
+    tap: Option<FrameTap>,
+    codec: GeminiCodec,
+) -> Result<RealtimeClient, ClientError> {
+    RealtimeClient::connect_trusting(options.request()?, Box::new(codec), tap, &options.trust).await
 }

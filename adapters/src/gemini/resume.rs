@@ -9,10 +9,11 @@
 //! inputs sent while switching are held and delivered after it, so no user
 //! turn is lost.
 
-use super::{connect, ConnectOptions};
-use crate::client::{ClientError, RealtimeClient};
+use super::{connect_with_codec, ConnectOptions, GeminiCodec};
+use crate::client::{ClientError, FrameTap, RealtimeClient, TimedEvent};
 use crate::event::ModelEvent;
 use crate::input::{ClientInput, SessionConfig};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
 
@@ -33,6 +34,11 @@ pub struct ResumingSession {
     responding: bool,
     switch_by: Option<Instant>,
     reconnects: u32,
+    /// Responses begun so far, over all connections: a new connection's ids
+    /// go on from here.
+    turns: u64,
+    /// One raw-frame log per connection, in order, when recording.
+    taps: Option<Vec<FrameTap>>,
 }
 
 impl std::fmt::Debug for ResumingSession {
@@ -58,7 +64,25 @@ impl ResumingSession {
         options: ConnectOptions,
         config: SessionConfig,
     ) -> Result<Self, ClientError> {
-        let client = Self::open(&options, &config, None).await?;
+        Self::start(options, config, None).await
+    }
+
+    /// Like [`ResumingSession::connect`], also logging every connection's raw
+    /// frames, one log per connection (see [`ResumingSession::connection_taps`]):
+    /// each connection is a session of its own on the wire, and is recorded as one.
+    pub async fn connect_recording(
+        options: ConnectOptions,
+        config: SessionConfig,
+    ) -> Result<Self, ClientError> {
+        Self::start(options, config, Some(Vec::new())).await
+    }
+
+    async fn start(
+        options: ConnectOptions,
+        config: SessionConfig,
+        mut taps: Option<Vec<FrameTap>>,
+    ) -> Result<Self, ClientError> {
+        let client = Self::open(&options, &config, None, taps.as_mut(), 0).await?;
         Ok(ResumingSession {
             options,
             config,
@@ -68,6 +92,8 @@ impl ResumingSession {
             responding: false,
             switch_by: None,
             reconnects: 0,
+            turns: 0,
+            taps,
         })
     }
 
@@ -75,8 +101,16 @@ impl ResumingSession {
         options: &ConnectOptions,
         config: &SessionConfig,
         handle: Option<&str>,
+        taps: Option<&mut Vec<FrameTap>>,
+        turns: u64,
     ) -> Result<RealtimeClient, ClientError> {
-        let mut client = connect(options, None).await?;
+        let tap = taps.map(|taps| {
+            let tap: FrameTap = Arc::new(Mutex::new(Vec::new()));
+            taps.push(Arc::clone(&tap));
+            tap
+        });
+        let codec = GeminiCodec::continuing(&options.model, turns);
+        let mut client = connect_with_codec(options, tap, codec).await?;
         if let Some(handle) = handle {
             client
                 .send(&ClientInput::Resume {
@@ -93,8 +127,19 @@ impl ResumingSession {
         self.reconnects
     }
 
-    /// Sends an input, keeping it until a newer handle covers it.
+    /// The raw frames of each connection so far, oldest first (empty unless
+    /// opened with [`ResumingSession::connect_recording`]).
+    pub fn connection_taps(&self) -> &[FrameTap] {
+        self.taps.as_deref().unwrap_or_default()
+    }
+
+    /// Sends an input, keeping it until a newer handle covers it. A connection
+    /// that is going away gets no new turn: when it is idle the session moves
+    /// first and the input goes to the new connection.
     pub async fn send(&mut self, input: &ClientInput) -> Result<(), ClientError> {
+        if self.switch_by.is_some() && !self.responding {
+            self.switch().await?;
+        }
         self.since_handle.push((input.clone(), false));
         match self.client.send(input).await {
             Ok(()) => Ok(()),
@@ -107,7 +152,14 @@ impl ResumingSession {
     /// Moves to a new connection with the newest handle and resends what it
     /// has not seen.
     async fn switch(&mut self) -> Result<(), ClientError> {
-        let mut client = Self::open(&self.options, &self.config, self.handle.as_deref()).await?;
+        let mut client = Self::open(
+            &self.options,
+            &self.config,
+            self.handle.as_deref(),
+            self.taps.as_mut(),
+            self.turns,
+        )
+        .await?;
         let deadline = Instant::now() + SETUP_LIMIT;
         loop {
             match timeout_at(deadline, client.next_event()).await {
@@ -143,32 +195,44 @@ impl ResumingSession {
     /// The next event of the session, across connections. `GoAway` and
     /// `ResumptionHandle` are passed on too, so callers can see the handover.
     pub async fn next_event(&mut self) -> Option<ModelEvent> {
+        self.next_timed().await.map(|timed| timed.event)
+    }
+
+    /// Like [`ResumingSession::next_event`], with the instants the frame
+    /// arrived and was decoded.
+    pub async fn next_timed(&mut self) -> Option<TimedEvent> {
         loop {
             if self
                 .switch_by
                 .is_some_and(|by| !self.responding || Instant::now() >= by)
                 && self.switch().await.is_err()
             {
-                return Some(ModelEvent::SessionEnded {
-                    reason: "could not resume the session".into(),
-                    close_code: None,
+                let now = std::time::Instant::now();
+                return Some(TimedEvent {
+                    received_at: now,
+                    decoded_at: now,
+                    event: ModelEvent::SessionEnded {
+                        reason: "could not resume the session".into(),
+                        close_code: None,
+                    },
                 });
             }
-            let event = match self.switch_by {
-                Some(by) => match timeout_at(by, self.client.next_event()).await {
-                    Ok(event) => event,
+            let timed = match self.switch_by {
+                Some(by) => match timeout_at(by, self.client.next_timed()).await {
+                    Ok(timed) => timed,
                     Err(_) => continue, // the deadline: switch now, mid-turn
                 },
-                None => self.client.next_event().await,
+                None => self.client.next_timed().await,
             };
-            let Some(event) = event else {
+            let Some(timed) = timed else {
                 // The reader ended without a SessionEnded: treat as a drop.
                 if self.switch().await.is_err() {
                     return None;
                 }
                 continue;
             };
-            match &event {
+            let event = &timed.event;
+            match event {
                 ModelEvent::ResumptionHandle {
                     handle: Some(handle),
                     resumable: true,
@@ -176,7 +240,10 @@ impl ResumingSession {
                     self.handle = Some(handle.clone());
                     self.since_handle.retain(|(_, answered)| !answered);
                 }
-                ModelEvent::ResponseCreated { .. } => self.responding = true,
+                ModelEvent::ResponseCreated { .. } => {
+                    self.responding = true;
+                    self.turns += 1;
+                }
                 ModelEvent::ResponseDone { .. } => {
                     self.responding = false;
                     for (_, answered) in &mut self.since_handle {
@@ -191,17 +258,22 @@ impl ResumingSession {
                     // A dropped or closed connection: resume instead of ending.
                     if matches!(event, ModelEvent::SessionEnded { .. }) {
                         if self.switch().await.is_err() {
-                            return Some(event);
+                            return Some(timed);
                         }
                         continue;
                     }
-                    if matches!(&event, ModelEvent::Error(info) if info.fatal) {
+                    if matches!(event, ModelEvent::Error(info) if info.fatal) {
                         continue; // the close that follows is handled by resuming
                     }
                 }
                 _ => {}
             }
-            return Some(event);
+            return Some(timed);
         }
+    }
+
+    /// Ends the session: closes the current connection.
+    pub async fn close(self) -> Result<(), ClientError> {
+        self.client.close().await
     }
 }

@@ -16,6 +16,9 @@ use understudy_adapters::gemini::DIALECT;
 /// Close code and reason for any malformed or out-of-order message.
 pub const INVALID_ARGUMENT: (u16, &str) = (1007, "Request contains an invalid argument.");
 
+/// How the service closes a connection whose lifetime is over (after `goAway`).
+pub const LIFETIME_CLOSE: (u16, &str) = (1001, "connection lifetime reached");
+
 /// Top-level keys a client message may have (camelCase and snake_case).
 const CLIENT_KEYS: &[&str] = &[
     "setup",
@@ -122,11 +125,39 @@ impl Protocol for GeminiProtocol {
         } else {
             ("unknown".to_owned(), None)
         };
+        // A resumed session is matched on its handle: the handle says which
+        // recorded conversation the new connection continues.
+        let key = message
+            .setup
+            .as_ref()
+            .and_then(|setup| setup.session_resumption.as_ref())
+            .and_then(|resumption| resumption.handle.as_deref())
+            .map_or(
+                Value::Null,
+                |handle| serde_json::json!({ "sessionResumption.handle": handle }),
+            );
         FrameSummary {
             event_type,
-            key: Value::Null,
+            key,
             audio_ms,
         }
+    }
+
+    /// `goAway {timeLeft}` promises a close when the time is up.
+    fn announced_close(&self, message: &Value) -> Option<(std::time::Duration, Outgoing)> {
+        let go_away = message.get("goAway").or_else(|| message.get("go_away"))?;
+        let left = go_away
+            .get("timeLeft")
+            .or_else(|| go_away.get("time_left"))
+            .and_then(Value::as_str)
+            .and_then(understudy_adapters::gemini::codec::duration_ms)?;
+        Some((
+            std::time::Duration::from_millis(left),
+            Outgoing::Close {
+                code: LIFETIME_CLOSE.0,
+                reason: LIFETIME_CLOSE.1.into(),
+            },
+        ))
     }
 
     /// Gemini has no error event: it closes with 1007 and a reason.

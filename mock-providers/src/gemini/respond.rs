@@ -514,8 +514,8 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
             self.timeline.push(
                 now + limit,
                 Outgoing::Close {
-                    code: 1001,
-                    reason: "connection lifetime reached".into(),
+                    code: super::LIFETIME_CLOSE.0,
+                    reason: super::LIFETIME_CLOSE.1.into(),
                 },
             );
         }
