@@ -31,6 +31,15 @@ pub struct Capabilities {
     /// Ends sessions with a goodbye the server confirms (DashScope's
     /// `session.finish` → `session.finished`) rather than by just closing.
     pub end_handshake: bool,
+    /// Reports what its server VAD decides as events: speech started and
+    /// stopped, and the user's turn committed (OpenAI, DashScope). Gemini's VAD
+    /// acts without saying so: the answer simply begins.
+    pub vad_events: bool,
+    /// Takes configuration changes on an open session and acknowledges them
+    /// (`SessionUpdated`). Gemini is configured once, by its opening `setup`.
+    pub session_updates: bool,
+    /// Streams a tool call's arguments (`ToolCallDelta`) before the whole call.
+    pub tool_call_deltas: bool,
     /// Input sample rate (PCM16 mono).
     pub input_sample_rate: u32,
     /// Output sample rate (PCM16 mono).

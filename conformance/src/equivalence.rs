@@ -33,6 +33,11 @@ pub fn equivalences() -> Vec<Equivalence> {
             cases: ["openai.ga.audio.vad-turn", "dashscope.audio.vad-turn"],
         },
         Equivalence {
+            id: "cross.audio-question.gemini",
+            description: "a spoken question answered in speech: OpenAI GA and Gemini agree",
+            cases: ["openai.ga.audio.vad-turn", "gemini.audio.turn"],
+        },
+        Equivalence {
             id: "cross.tool.round-trip",
             description: "a spoken question that calls a tool: OpenAI GA and DashScope agree",
             cases: [
@@ -40,69 +45,186 @@ pub fn equivalences() -> Vec<Equivalence> {
                 "dashscope.tool.round-trip",
             ],
         },
+        Equivalence {
+            id: "cross.tool.round-trip.gemini",
+            description: "a spoken question that calls a tool: OpenAI GA and Gemini agree",
+            cases: ["openai.ga.tool.spoken-round-trip", "gemini.tool.round-trip"],
+        },
     ]
 }
 
-/// Fields (or, for `session_ended`, whole events) removed before comparing,
-/// with why: identity always; formats when the capabilities say the rates
-/// differ; the goodbye when only one side has one.
-pub fn ignored_fields(left: &Capabilities, right: &Capabilities) -> Vec<(&'static str, String)> {
-    let mut ignored = vec![
-        ("session_id", "provider-minted identity".to_owned()),
-        ("model", "provider identity".to_owned()),
-    ];
-    if left.input_sample_rate != right.input_sample_rate {
-        ignored.push((
-            "input_format",
-            format!(
-                "capabilities: input_sample_rate {} vs {}",
-                left.input_sample_rate, right.input_sample_rate
-            ),
-        ));
-    }
-    if left.output_sample_rate != right.output_sample_rate {
-        ignored.push((
-            "output_format",
-            format!(
-                "capabilities: output_sample_rate {} vs {}",
-                left.output_sample_rate, right.output_sample_rate
-            ),
-        ));
-    }
-    if left.end_handshake != right.end_handshake {
-        ignored.push((
-            "session_ended",
-            format!(
-                "capabilities: end_handshake {} vs {}",
-                left.end_handshake, right.end_handshake
-            ),
-        ));
-    }
-    ignored
+/// Something the comparison sets aside: an event type dropped, or a field
+/// removed from every event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aside {
+    /// Remove this field wherever it appears.
+    Field(&'static str),
+    /// Drop events of this type.
+    Event(&'static str),
 }
 
-fn project(events: &Value, ignored: &[(&'static str, String)]) -> Vec<Value> {
-    events
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter(|event| {
-                    // Whole events are ignored by their type (`session_ended`).
-                    let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
-                    !ignored.iter().any(|(field, _)| *field == kind)
-                })
-                .map(|event| {
-                    let mut event = event.clone();
-                    if let Value::Object(map) = &mut event {
-                        for (field, _) in ignored {
-                            map.remove(*field);
-                        }
-                    }
-                    event
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// What is set aside, and why. Always: the provider's identity and its token
+/// accounting. Beyond that, only what the two sides' capabilities say differs.
+pub fn set_aside(left: &Capabilities, right: &Capabilities) -> Vec<(Aside, String)> {
+    let mut aside = vec![
+        (
+            Aside::Field("session_id"),
+            "provider-minted identity".to_owned(),
+        ),
+        (Aside::Field("model"), "provider identity".to_owned()),
+        (
+            Aside::Event("usage"),
+            "token counts are each provider's own accounting".to_owned(),
+        ),
+        (
+            Aside::Field("usage"),
+            "token counts are each provider's own accounting".to_owned(),
+        ),
+    ];
+    let mut differs = |differ: bool, asides: &[Aside], what: &str, l: String, r: String| {
+        if differ {
+            for a in asides {
+                aside.push((*a, format!("capabilities: {what} {l} vs {r}")));
+            }
+        }
+    };
+    differs(
+        left.input_sample_rate != right.input_sample_rate,
+        &[Aside::Field("input_format")],
+        "input_sample_rate",
+        left.input_sample_rate.to_string(),
+        right.input_sample_rate.to_string(),
+    );
+    differs(
+        left.output_sample_rate != right.output_sample_rate,
+        &[Aside::Field("output_format")],
+        "output_sample_rate",
+        left.output_sample_rate.to_string(),
+        right.output_sample_rate.to_string(),
+    );
+    differs(
+        left.end_handshake != right.end_handshake,
+        &[Aside::Event("session_ended")],
+        "end_handshake",
+        left.end_handshake.to_string(),
+        right.end_handshake.to_string(),
+    );
+    differs(
+        left.session_updates != right.session_updates,
+        &[Aside::Event("session_updated")],
+        "session_updates",
+        left.session_updates.to_string(),
+        right.session_updates.to_string(),
+    );
+    differs(
+        left.vad_events != right.vad_events,
+        &[
+            Aside::Event("speech_started"),
+            Aside::Event("speech_stopped"),
+            Aside::Event("input_committed"),
+        ],
+        "vad_events",
+        left.vad_events.to_string(),
+        right.vad_events.to_string(),
+    );
+    differs(
+        left.resumption != right.resumption,
+        &[Aside::Event("resumption_handle"), Aside::Event("go_away")],
+        "resumption",
+        left.resumption.to_string(),
+        right.resumption.to_string(),
+    );
+    differs(
+        left.tool_call_deltas != right.tool_call_deltas,
+        &[Aside::Event("tool_call_delta")],
+        "tool_call_deltas",
+        left.tool_call_deltas.to_string(),
+        right.tool_call_deltas.to_string(),
+    );
+    // One side asks for a second response after a tool result, the other
+    // answers in the same turn: response boundaries cannot agree.
+    differs(
+        left.response_after_tool_result != right.response_after_tool_result,
+        &[
+            Aside::Event("response_created"),
+            Aside::Event("response_done"),
+            Aside::Field("response_id"),
+        ],
+        "response_after_tool_result",
+        left.response_after_tool_result.to_string(),
+        right.response_after_tool_result.to_string(),
+    );
+    aside
+}
+
+/// The comparable form of a run's normalised events.
+///
+/// Besides what [`set_aside`] lists, two things are compared by content
+/// rather than by arrival, on every provider alike:
+/// - the user's input transcription is asynchronous to the response (OpenAI
+///   documents it may arrive before or after the answer begins) and streamed
+///   in deltas by some transcription models only, so it is compared as its own
+///   list of final transcripts;
+/// - an item's audio and its transcript are separate channels whose chunks
+///   each provider interleaves on its own schedule, so each item is compared
+///   by its total audio and its final transcript (`audio_done` carries the
+///   byte total; the per-case checks already verify the deltas add up).
+///
+/// Call ids are renumbered by first appearance (`<call#n>`): Gemini reuses a
+/// call's id as its item id, so the namespaces differ though the structure
+/// agrees.
+pub fn project(events: &Value, aside: &[(Aside, String)]) -> Value {
+    let dropped = |kind: &str| {
+        aside
+            .iter()
+            .any(|(a, _)| matches!(a, Aside::Event(t) if *t == kind))
+    };
+    let mut conversation: Vec<Value> = Vec::new();
+    let mut user_transcripts: Vec<Value> = Vec::new();
+    let mut audio_bytes: std::collections::HashMap<String, u64> = Default::default();
+    let mut calls: std::collections::HashMap<String, String> = Default::default();
+    for event in events.as_array().into_iter().flatten() {
+        let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
+        if dropped(kind) {
+            continue;
+        }
+        let item = event
+            .get("item_id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let mut event = event.clone();
+        let Value::Object(map) = &mut event else {
+            continue;
+        };
+        for (a, _) in aside {
+            if let Aside::Field(field) = a {
+                map.remove(*field);
+            }
+        }
+        if let Some(Value::String(call)) = map.get_mut("call_id") {
+            let next = format!("<call#{}>", calls.len() + 1);
+            *call = calls.entry(call.clone()).or_insert(next).clone();
+        }
+        match kind {
+            "input_transcript_delta" => {}
+            "input_transcript_done" => user_transcripts.push(event),
+            "audio_delta" => {
+                let bytes = map.get("approx_bytes").and_then(Value::as_u64).unwrap_or(0);
+                *audio_bytes.entry(item).or_default() += bytes;
+            }
+            "transcript_delta" => {}
+            "audio_done" => {
+                map.insert(
+                    "audio_bytes".into(),
+                    json!(audio_bytes.remove(&item).unwrap_or(0)),
+                );
+                conversation.push(event);
+            }
+            _ => conversation.push(event),
+        }
+    }
+    json!({"conversation": conversation, "user_transcripts": user_transcripts})
 }
 
 /// Compares two graded cases; `capabilities` are the two sides' capabilities.
@@ -112,7 +234,7 @@ pub fn compare(
     right: &CaseResult,
     capabilities: [&Capabilities; 2],
 ) -> CaseResult {
-    let ignored = ignored_fields(capabilities[0], capabilities[1]);
+    let aside = set_aside(capabilities[0], capabilities[1]);
     let mut result = CaseResult {
         id: equivalence.id.into(),
         description: equivalence.description.into(),
@@ -129,48 +251,56 @@ pub fn compare(
         result.reason = Some(format!("{} or {} did not run", left.id, right.id));
         return result;
     };
-    let (a, b) = (project(&l.events, &ignored), project(&r.events, &ignored));
-    let difference = a
+    let (a, b) = (project(&l.events, &aside), project(&r.events, &aside));
+    let difference = ["conversation", "user_transcripts"]
         .iter()
-        .zip(&b)
-        .position(|(x, y)| x != y)
-        .map(|i| {
-            format!(
-                "event {i}: {} has {}, {} has {}",
-                left.id, a[i], right.id, b[i]
-            )
+        .find_map(|part| first_difference(part, &a[part], &b[part], &left.id, &right.id));
+    let explained = aside
+        .iter()
+        .map(|(a, why)| match a {
+            Aside::Field(f) => format!("field {f} ({why})"),
+            Aside::Event(e) => format!("event {e} ({why})"),
         })
-        .or_else(|| {
-            (a.len() != b.len()).then(|| {
-                format!(
-                    "{} has {} events, {} has {}",
-                    left.id,
-                    a.len(),
-                    right.id,
-                    b.len()
-                )
-            })
-        });
-    let explained = ignored
-        .iter()
-        .map(|(f, why)| format!("{f} ({why})"))
         .collect::<Vec<_>>()
         .join("; ");
+    let compared = a["conversation"].as_array().map_or(0, Vec::len);
     result.checks.push(CheckResult {
         name: "equivalent apart from capability differences".into(),
         passed: difference.is_none(),
         detail: difference
             .clone()
-            .unwrap_or_else(|| format!("{} events agree; ignored: {explained}", a.len())),
+            .unwrap_or_else(|| format!("{compared} events agree; set aside: {explained}")),
     });
     if let Some(difference) = difference {
         result.grade = Grade::Failed;
         result.reason = Some(difference);
     }
     result.evidence = Some(Evidence {
-        events: json!({"ignored": explained, "projected": a}),
+        events: json!({"set_aside": explained, "projected": a}),
         wire: Vec::new(),
         journal_notes: Vec::new(),
     });
     result
+}
+
+/// Where two projected lists first differ, if they do.
+fn first_difference(part: &str, a: &Value, b: &Value, left: &str, right: &str) -> Option<String> {
+    let empty = Vec::new();
+    let (a, b) = (
+        a.as_array().unwrap_or(&empty),
+        b.as_array().unwrap_or(&empty),
+    );
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .map(|i| format!("{part} {i}: {left} has {}, {right} has {}", a[i], b[i]))
+        .or_else(|| {
+            (a.len() != b.len()).then(|| {
+                format!(
+                    "{part}: {left} has {} entries, {right} has {}",
+                    a.len(),
+                    b.len()
+                )
+            })
+        })
 }

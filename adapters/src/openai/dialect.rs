@@ -56,6 +56,9 @@ impl Dialect {
             response_after_tool_result: true,
             resumption: false,
             end_handshake: false,
+            vad_events: true,
+            session_updates: true,
+            tool_call_deltas: true,
             input_sample_rate: 24_000,
             output_sample_rate: 24_000,
             max_session_secs: Some(match self {
