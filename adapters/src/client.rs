@@ -23,7 +23,36 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// A client WebSocket, plain or TLS.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens the WebSocket `request` describes, trusting `trust` for `wss://`.
+/// Every WebSocket adapter (realtime and TTS) connects through here, so they
+/// report refusals the same way.
+pub async fn open_socket(
+    request: http::Request<()>,
+    trust: &TlsTrust,
+) -> Result<Socket, ClientError> {
+    let url = request.uri().to_string();
+    let connector = match request.uri().scheme_str() {
+        Some("wss") => Some(Connector::Rustls(trust.client_config()?)),
+        _ => None,
+    };
+    let (socket, _response) =
+        tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector)
+            .await
+            .map_err(|source| match source {
+                tungstenite::Error::Http(response) => ClientError::Rejected {
+                    url: url.clone(),
+                    status: response.status().as_u16(),
+                },
+                source => ClientError::Connect {
+                    url: url.clone(),
+                    source: Box::new(source),
+                },
+            })?;
+    Ok(socket)
+}
 type SharedCodec = Arc<Mutex<Box<dyn RealtimeCodec>>>;
 
 /// How many decoded events may wait for the consumer before the reader pauses.
@@ -155,23 +184,7 @@ impl RealtimeClient {
         trust: &TlsTrust,
     ) -> Result<Self, ClientError> {
         let url = request.uri().to_string();
-        let connector = match request.uri().scheme_str() {
-            Some("wss") => Some(Connector::Rustls(trust.client_config()?)),
-            _ => None,
-        };
-        let (socket, _response) =
-            tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector)
-                .await
-                .map_err(|source| match source {
-                    tungstenite::Error::Http(response) => ClientError::Rejected {
-                        url: url.clone(),
-                        status: response.status().as_u16(),
-                    },
-                    source => ClientError::Connect {
-                        url: url.clone(),
-                        source: Box::new(source),
-                    },
-                })?;
+        let socket = open_socket(request, trust).await?;
         tracing::debug!(%url, "realtime session connected");
         let capabilities = codec.capabilities();
         let codec: SharedCodec = Arc::new(Mutex::new(codec));

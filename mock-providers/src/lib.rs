@@ -38,6 +38,7 @@ pub mod speech;
 pub mod timeline;
 pub mod tls;
 pub mod vad;
+pub mod voice;
 
 pub use config::{Auth, EngineConfig, MockConfig, ReplayLibrary, DEFAULT_MAX_FRAME_BYTES};
 pub use journal::{EntryKind, Journal, JournalEntry, SessionJournal};

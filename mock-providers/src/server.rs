@@ -245,21 +245,17 @@ fn dashscope_upgrade(
     let upgrade = upgrade
         .max_message_size(socket_limit)
         .max_frame_size(socket_limit);
+    if dashscope::is_tts_model(&model) {
+        return dashscope_tts_upgrade(state, headers, query, upgrade, model, number);
+    }
     if !dashscope::is_omni_model(&model) {
-        let (code, reason) = if dashscope::is_tts_model(&model) {
-            (
-                1011,
-                format!("{model}: Qwen-TTS realtime is not served by this build of understudy"),
-            )
-        } else {
-            // Third-party reports describe a close without an error event for
-            // unknown models (unconfirmed).
-            (1008, format!("Model not found: {model}"))
-        };
+        // Third-party reports describe a close without an error event for
+        // unknown models (unconfirmed).
+        let reason = format!("Model not found: {model}");
         return upgrade
             .on_upgrade(move |socket| async move {
                 let session = journal.open(DIALECT, &model, "none");
-                session::close_with(socket, &journal, session, code, &reason).await;
+                session::close_with(socket, &journal, session, 1008, &reason).await;
             })
             .into_response();
     }
@@ -307,6 +303,58 @@ fn dashscope_upgrade(
                 }
                 Err(problem) => {
                     let session = journal.open(DIALECT, &model, "replay:none");
+                    session::refuse(socket, &journal, session, &problem).await;
+                }
+            }
+        })
+        .into_response()
+}
+
+/// Qwen-TTS realtime: the DashScope realtime path with a TTS model (the key
+/// was checked at the upgrade already).
+fn dashscope_tts_upgrade(
+    state: AppState,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    upgrade: WebSocketUpgrade,
+    model: String,
+    number: u64,
+) -> Response {
+    use understudy_adapters::dashscope::tts::{wire::TtsClientEvent, DIALECT as TTS};
+    let journal = state.journal.clone();
+    let max_frame_bytes = state.config.max_frame_bytes;
+    let engine: Result<Box<dyn SessionEngine<TtsClientEvent>>, String> = match &state.config.engine
+    {
+        EngineConfig::Respond(config) => {
+            let mut config = config.clone();
+            config.speed = state.config.speed;
+            Ok(Box::new(dashscope::tts::TtsResponder::new(
+                &model, config, number,
+            )))
+        }
+        EngineConfig::Replay(library) => replay_engine(
+            &state,
+            library,
+            wanted_cassette(&query, &headers).as_deref(),
+            TTS,
+        ),
+    };
+    upgrade
+        .on_upgrade(move |socket| async move {
+            match engine {
+                Ok(engine) => {
+                    let session = journal.open(TTS, &model, &engine.label());
+                    let ctx = SessionContext {
+                        journal,
+                        session,
+                        max_frame_bytes,
+                        authorised: true,
+                    };
+                    let protocol = Arc::new(dashscope::tts::DashScopeTtsProtocol { model });
+                    session::run_session(socket, ctx, protocol, engine).await;
+                }
+                Err(problem) => {
+                    let session = journal.open(TTS, &model, "replay:none");
                     session::refuse(socket, &journal, session, &problem).await;
                 }
             }

@@ -2,6 +2,7 @@
 //! and a connect helper. See `shared/protocols/dashscope-omni-realtime.md`.
 
 pub mod codec;
+pub mod tts;
 pub mod wire;
 
 pub use codec::{DashScopeCodec, Decoder, Encoder, FormatNames, DIALECT};

@@ -4,6 +4,7 @@
 
 pub mod rate_check;
 pub mod respond;
+pub mod tts;
 
 use crate::protocol::{
     check_envelope, serde_rejection, summarise_openai_family, FrameError, FrameSummary, Protocol,

@@ -413,14 +413,12 @@ impl GeminiResponder {
         let words: Vec<&str> = text.split_inclusive(' ').collect();
         let mut at = start;
         if self.audio_out {
-            let voice = &self.config.voice;
-            let ms = (text.chars().count() as u64 * 60).clamp(1000, 6000);
-            let wanted = (RATE as u64 * ms / 1000) as usize;
-            let pcm: Vec<i16> = if voice.is_empty() {
-                vec![0; wanted]
-            } else {
-                voice.iter().copied().cycle().take(wanted).collect()
-            };
+            let pcm = crate::voice::speak(
+                &self.config.voice,
+                &text,
+                RATE,
+                crate::openai::respond::ANSWER_MS,
+            );
             let chunk = (RATE as u64 * self.config.chunk_ms / 1000) as usize;
             let chunks = pcm.len().div_ceil(chunk.max(1)).max(1);
             for i in 0..chunks {

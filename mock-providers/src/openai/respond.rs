@@ -71,6 +71,9 @@ impl ResponderConfig {
     }
 }
 
+/// Shortest and longest spoken answer, in milliseconds.
+pub(crate) const ANSWER_MS: (u64, u64) = (1000, 6000);
+
 /// What an in-progress response is producing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Output {
@@ -958,13 +961,7 @@ impl Responder {
 
     /// The answer's audio: the bundled voice, long enough for the words.
     fn voice_for(&self, text: &str) -> Vec<i16> {
-        let voice = &self.config.voice;
-        let ms = (text.chars().count() as u64 * 60).clamp(1000, 6000);
-        let wanted = (RATE as u64 * ms / 1000) as usize;
-        if voice.is_empty() {
-            return vec![0; wanted];
-        }
-        voice.iter().copied().cycle().take(wanted).collect()
+        crate::voice::speak(&self.config.voice, text, RATE, ANSWER_MS)
     }
 
     // ---- other client events ---------------------------------------------------
