@@ -290,9 +290,8 @@ impl TtsResponder {
         let Some(cut) = self
             .buffer
             .char_indices()
-            .filter(|(_, c)| SENTENCE_ENDS.contains(c))
+            .rfind(|(_, c)| SENTENCE_ENDS.contains(c))
             .map(|(i, c)| i + c.len_utf8())
-            .last()
         else {
             return;
         };

@@ -194,7 +194,7 @@ impl Session {
         self.expect("session.created").await?;
         self.send(&TtsClientEvent::SessionUpdate(wire::SessionUpdate {
             event_id: Some(event_id()),
-            session: settings,
+            session: Box::new(settings),
             ..Default::default()
         }))
         .await?;

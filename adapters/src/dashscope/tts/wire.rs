@@ -69,7 +69,7 @@ pub struct SessionUpdate {
     /// Client event id (the SDK sends `event_<32 hex>`).
     pub event_id: Option<String>,
     /// The settings to change.
-    pub session: TtsSession,
+    pub session: Box<TtsSession>,
     /// Unmodelled fields.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -82,7 +82,7 @@ pub struct SessionEvent {
     /// Server event id.
     pub event_id: Option<String>,
     /// The effective session.
-    pub session: TtsSession,
+    pub session: Box<TtsSession>,
     /// Unmodelled fields.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
