@@ -2,6 +2,7 @@
 //! unmodified, against `understudy serve` through its `url=` argument:
 //! `OmniRealtimeConversation` completes a VAD turn and a manual turn and ends
 //! with a clean `end_session()`, on both engines; a failing set-up reaches it.
+//! `QwenTtsRealtime` speaks streamed text in `server_commit` and `commit` modes.
 
 mod support;
 
@@ -77,4 +78,27 @@ fn official_sdk_sees_a_failed_set_up_on_both_engines() {
 fn the_harness_checks_reject_broken_event_streams() {
     let (ok, output) = run_harness(HARNESS, &["--self-check"]);
     assert!(ok, "{output}");
+}
+
+const TTS_HARNESS: &str = "tests/sdk/dashscope_tts_realtime.py";
+
+/// `QwenTtsRealtime` streams text in both modes and hears every response
+/// group in order; a bad setting reaches it as DashScope's `error` event.
+#[test]
+fn official_sdk_speaks_with_qwen_tts_realtime_against_the_respond_engine() {
+    let serve = Serve::start(&["--engine", "respond"]);
+    let runs: Vec<(String, Vec<String>)> = ["server_commit", "commit"]
+        .into_iter()
+        .map(|mode| {
+            (
+                mode.to_owned(),
+                vec!["--url".into(), url(&serve), "--mode".into(), mode.into()],
+            )
+        })
+        .chain(std::iter::once((
+            "invalid-rate".to_owned(),
+            vec!["--url".into(), url(&serve), "--expect-invalid-rate".into()],
+        )))
+        .collect();
+    run_scenarios(TTS_HARNESS, &runs);
 }
