@@ -287,7 +287,7 @@ proptest! {
 
     #[test]
     fn segmenter_is_split_independent(doc in prop_oneof![markdown(), soup()], sizes in sizes()) {
-        let whole = segment_deltas(&[doc.clone()]);
+        let whole = segment_deltas(std::slice::from_ref(&doc));
         prop_assert_eq!(segment_deltas(&split(&doc, &sizes)), whole.clone());
         for unit in &whole {
             prop_assert!(!unit.is_empty());
