@@ -384,12 +384,18 @@ struct Flanking {
 }
 
 /// CommonMark's flanking rules for a run of `c` between `prev` and `next`;
-/// `None` when the run is literal text (`2 * 3`, `snake_case`, `2*3`, `~5`).
+/// `None` when the run is literal text (`2 * 3`, `snake_case`, `~5`).
+///
+/// One deliberate departure: a `*` run between two ASCII letters or digits
+/// (`2*3`, `n*t`, `a**b`) is literal. CommonMark allows intraword emphasis
+/// there, but in LLM replies it is arithmetic far more often than emphasis,
+/// and deciding it by pairing would need unbounded look-ahead. Intraword
+/// emphasis in scripts without spaces (`这是**重点**内容`) still works.
 fn flanking(c: char, run: usize, prev: char, next: char) -> Option<Flanking> {
     if c == '~' && run != 2 {
         return None;
     }
-    if c == '*' && prev.is_ascii_digit() && next.is_ascii_digit() {
+    if c == '*' && prev.is_ascii_alphanumeric() && next.is_ascii_alphanumeric() {
         return None;
     }
     let ws = |x: char| x.is_whitespace();
