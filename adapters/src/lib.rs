@@ -19,6 +19,7 @@ pub mod gemini;
 pub mod input;
 pub mod openai;
 pub mod tagged;
+pub mod text;
 pub mod tls;
 pub mod tts;
 
