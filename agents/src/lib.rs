@@ -1,11 +1,13 @@
 //! # understudy-agents
 //!
-//! The agent layer the conformance suite replays sessions through:
-//! `RealtimeAgent`, the multi-agent `ChatRoom`, the deployment server, the
-//! stage-1 TTS speaker and the stage-2 omni chat agent. They work on any
-//! realtime adapter through [`understudy_adapters::ModelEvent`] alone.
-//!
-//! Not built yet (issue 6); the crate exists so the dependency graph of the
-//! design (`cli → conformance → agents → adapters`) holds from the start.
+//! The agent layer the conformance suite replays sessions through. Built so
+//! far: the stage-1 [`speaker`] (an LLM's text stream → content filter →
+//! segmenter → TTS engine → audio, with time to first sound measured).
+//! `RealtimeAgent`, the multi-agent `ChatRoom` and the deployment server come
+//! with issue 6; they work on any realtime adapter through
+//! [`understudy_adapters::ModelEvent`] alone.
 
+pub mod speaker;
+
+pub use speaker::{Segmenting, Speaker, SpeakerTurn, Spoken};
 pub use understudy_adapters::{Capabilities, ClientInput, ModelEvent};
