@@ -230,6 +230,9 @@ async fn conform(args: ConformArgs) -> Result<bool> {
         for case in &cases {
             println!("{:<40} {}", case.id, case.description);
         }
+        for (id, description) in understudy_conformance::tts::case_ids() {
+            println!("{id:<40} {description}");
+        }
         return Ok(true);
     }
     let options = RunOptions {

@@ -243,6 +243,7 @@ pub fn compare(
         reason: None,
         checks: Vec::new(),
         latency: Vec::new(),
+        time_to_first_sound_ms: None,
         duration_ms: 0.0,
         evidence: None,
     };

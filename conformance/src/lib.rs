@@ -13,6 +13,7 @@ pub mod run;
 pub mod runner;
 pub mod scenario;
 pub mod synth;
+pub mod tts;
 
 pub use catalogue::{cases, Case};
 pub use report::{passed, render, Format};

@@ -46,9 +46,10 @@ fn text(results: &[CaseResult]) -> String {
     let width = results.iter().map(|r| r.id.len()).max().unwrap_or(10);
     let _ = writeln!(out, "understudy conformance — {} cases\n", results.len());
     for r in results {
-        let latency = match r.latency.first() {
-            Some(l) => format!("TTFB {:>6.1} ms  TTFA {:>6.1} ms", l.ttfb_ms, l.ttfa_ms),
-            None => String::new(),
+        let latency = match (r.latency.first(), r.time_to_first_sound_ms) {
+            (Some(l), _) => format!("TTFB {:>6.1} ms  TTFA {:>6.1} ms", l.ttfb_ms, l.ttfa_ms),
+            (None, Some(ttfs)) => format!("TTFS {ttfs:>6.1} ms"),
+            (None, None) => String::new(),
         };
         let _ = writeln!(out, "  {:<13} {:<width$}  {latency}", r.grade.label(), r.id);
         if let Some(reason) = &r.reason {
@@ -72,6 +73,17 @@ fn text(results: &[CaseResult]) -> String {
         count(results, Grade::Unimplemented),
         count(results, Grade::Failed)
     );
+    let first_sound: Vec<String> = results
+        .iter()
+        .filter(|r| r.id.ends_with(".first-sound"))
+        .filter_map(|r| {
+            let engine = r.id.strip_prefix("tts.")?.strip_suffix(".first-sound")?;
+            Some(format!("{engine} {:.1} ms", r.time_to_first_sound_ms?))
+        })
+        .collect();
+    if !first_sound.is_empty() {
+        let _ = writeln!(out, "time to first sound: {}", first_sound.join(", "));
+    }
     if let (Some(b), Some(a)) = (median(&mut ttfb), median(&mut ttfa)) {
         let _ = writeln!(
             out,
@@ -173,6 +185,7 @@ fn junit(results: &[CaseResult]) -> String {
                     .latency
                     .iter()
                     .map(|l| format!("TTFB {:.1} ms, TTFA {:.1} ms", l.ttfb_ms, l.ttfa_ms))
+                    .chain(r.time_to_first_sound_ms.map(|t| format!("TTFS {t:.1} ms")))
                     .collect::<Vec<_>>()
                     .join("; ");
                 let _ = writeln!(

@@ -92,6 +92,9 @@ pub struct CaseResult {
     pub checks: Vec<CheckResult>,
     /// Latency of each spoken response.
     pub latency: Vec<Latency>,
+    /// Speaking pipeline cases: first text delta to first audio chunk, in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_first_sound_ms: Option<f64>,
     /// Wall time of the case.
     pub duration_ms: f64,
     /// Evidence (absent when the case did not run).
@@ -136,6 +139,7 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
         reason: None,
         checks: Vec::new(),
         latency: Vec::new(),
+        time_to_first_sound_ms: None,
         duration_ms: 0.0,
         evidence: None,
     };
@@ -323,5 +327,6 @@ pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
             results.push(compared);
         }
     }
+    results.extend(crate::tts::run_tts_cases(options).await);
     results
 }

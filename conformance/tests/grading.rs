@@ -154,3 +154,33 @@ async fn a_client_that_does_not_resume_loses_its_turn_and_fails_the_go_away_case
         "the lost turn is why: {reason}"
     );
 }
+
+/// The speaking cases fail a pipeline that reads markup aloud.
+#[tokio::test]
+async fn a_speaker_that_keeps_markup_fails_the_markup_case() {
+    use std::sync::Arc;
+    use understudy_adapters::text::{FilterPolicy, Policy};
+    use understudy_conformance::tts::{markup_case, targets};
+    let server = understudy_mock::MockServer::builder()
+        .respond(understudy_mock::ResponderConfig::with_voice(
+            understudy_mock::bundled_voice().unwrap(),
+        ))
+        .speed(8.0)
+        .start()
+        .await
+        .unwrap();
+    let target = &targets()[0];
+    let engine = (target.build)(&server);
+    let filtering = understudy_agents::Speaker::new(Arc::clone(&engine));
+    let ok = markup_case("ok".into(), target, &filtering).await;
+    assert_eq!(ok.grade, Grade::Ok, "{:?}", ok.reason);
+    let keeping =
+        understudy_agents::Speaker::new(engine).filter(FilterPolicy::uniform(Policy::Keep));
+    let failed = markup_case("keeps".into(), target, &keeping).await;
+    assert_eq!(failed.grade, Grade::Failed);
+    assert!(
+        failed.reason.as_deref().unwrap_or("").contains("heard"),
+        "{:?}",
+        failed.reason
+    );
+}

@@ -249,13 +249,21 @@ impl Session {
 
     async fn pump(&mut self, driver: &mut UtteranceDriver) -> Result<(), TtsError> {
         let mut finishing = false;
+        // Open until the caller drops its input; a cancel after `finish` (the
+        // text is complete, the audio is not) must still stop the audio.
+        let mut listening = true;
         loop {
             tokio::select! {
-                command = driver.commands.recv(), if !finishing => match command {
+                command = driver.commands.recv(), if listening => match command {
+                    Some(TextCommand::Text(_)) if finishing => {
+                        tracing::debug!("text after finish ignored");
+                    }
                     Some(TextCommand::Text(text)) if text.is_empty() => {}
                     Some(TextCommand::Text(text)) => {
                         self.append(text).await?;
                     }
+                    Some(TextCommand::Finish) if finishing => {}
+                    None if finishing => listening = false,
                     Some(TextCommand::Finish) | None => {
                         finishing = true;
                         self.send(&TtsClientEvent::SessionFinish(opaque())).await?;
