@@ -103,12 +103,16 @@ impl SpeechStage {
             State::Text => self.feed_text(c, out),
             State::Prefix(held) => {
                 held.push(c);
-                let lower = held.to_ascii_lowercase();
-                if URL_PREFIXES.contains(&lower.as_str()) {
+                let held_bytes = held.as_bytes();
+                let starts = |p: &&str| {
+                    p.len() >= held_bytes.len()
+                        && p.as_bytes()[..held_bytes.len()].eq_ignore_ascii_case(held_bytes)
+                };
+                if URL_PREFIXES.iter().any(|p| p.eq_ignore_ascii_case(held)) {
                     let prefix = std::mem::take(held);
                     self.start_url(&prefix, out);
                     self.prev = c;
-                } else if !URL_PREFIXES.iter().any(|p| p.starts_with(&lower)) {
+                } else if !URL_PREFIXES.iter().any(starts) {
                     let held = std::mem::take(held);
                     self.state = State::Text;
                     self.release_prefix(&held, out);
