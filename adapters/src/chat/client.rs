@@ -218,6 +218,8 @@ impl ChatClient {
                 .headers(self.headers.clone())
                 .header(CONTENT_TYPE, "application/json")
                 .header(ACCEPT, "application/json")
+                // The official SDKs number their attempts this way; mocks and
+                // journals use it to tell a retry from a new request.
                 .header("x-stainless-retry-count", attempt.to_string())
                 .body(body.clone())
                 .send()
