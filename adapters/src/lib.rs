@@ -11,6 +11,7 @@
 
 pub mod audio;
 pub mod capabilities;
+pub mod chat;
 pub mod client;
 pub mod codec;
 pub mod dashscope;

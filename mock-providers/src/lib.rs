@@ -24,6 +24,7 @@
 //! back cassettes with their recorded timing. Both are sans-IO cores driven by a
 //! thin axum transport; see [`engine::SessionEngine`].
 
+pub mod chat;
 pub mod config;
 pub mod dashscope;
 pub mod engine;

@@ -39,6 +39,10 @@ pub fn router(state: AppState) -> Router {
         .route("/__understudy/health", get(|| async { "ok" }))
         .route("/__understudy/journal", get(journal))
         .fallback(dispatch)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::chat::intercept,
+        ))
         .with_state(state)
 }
 
@@ -82,7 +86,7 @@ async fn dispatch(
 }
 
 /// Whether the configured auth policy lets `key` in.
-fn authorised(auth: &Auth, key: Option<String>) -> bool {
+pub(crate) fn authorised(auth: &Auth, key: Option<String>) -> bool {
     match auth {
         Auth::Open => true,
         Auth::AnyKey => key.is_some_and(|k| !k.is_empty()),
@@ -118,7 +122,8 @@ fn replay_engine<E: 'static>(
     })
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+/// The `Authorization: Bearer` key, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()

@@ -97,7 +97,8 @@ fn matching_tool<'a>(text: &str, tools: &'a [Tool]) -> Option<&'a Tool> {
     })
 }
 
-fn arguments_for(tool: &Tool, text: &str) -> String {
+/// JSON arguments for `tool`, taken from the user's `text` (also used by the chat mock to honour a forced `tool_choice`).
+pub(crate) fn arguments_for(tool: &Tool, text: &str) -> String {
     let params = tool.parameters.as_ref();
     let properties = params
         .and_then(|p| p.get("properties"))

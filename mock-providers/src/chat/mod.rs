@@ -1,0 +1,291 @@
+//! Chat completions over HTTP: `POST …/chat/completions`, streamed as SSE (or
+//! one JSON body), in the OpenAI dialect and DashScope's compatible mode.
+//!
+//! Any path ending in `/chat/completions` is served; a path under
+//! `/compatible-mode/` speaks DashScope, anything else OpenAI. The answer comes
+//! from the realtime responders' rule (see [`conversation`]), audio from the
+//! bundled voice. The respond engine answers in both engine configurations:
+//! replay of HTTP cassettes is not implemented for this route yet.
+//!
+//! Per-request switches (headers):
+//! - `X-Understudy-First-Token-Ms: N` — delay before the first content chunk
+//!   (default: the responder's `first_audio_ms`, divided by the speed);
+//! - `X-Understudy-Fault: midstream-error | truncate | rate-limit` — §10.9.
+//!
+//! Every request is journalled as a session of dialect `openai-chat` or
+//! `dashscope-chat`: the request (audio summarised), each event sent, and errors.
+
+pub mod answer;
+pub mod conversation;
+pub mod errors;
+pub mod validate;
+
+use crate::journal::{EntryKind, JournalEntry};
+use crate::server::AppState;
+use answer::{ChatFault, Identity, Pacing, Planner, Scheduled};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use conversation::Conversation;
+use errors::ChatFailure;
+use std::time::{Duration, Instant};
+use understudy_adapters::chat::ChatDialect;
+
+/// Whether a path is the chat-completions endpoint (any prefix).
+pub fn is_chat_path(path: &str) -> bool {
+    path.trim_end_matches('/').ends_with("/chat/completions")
+}
+
+/// The dialect a chat path speaks.
+pub fn dialect_for_path(path: &str) -> ChatDialect {
+    if path.contains("/compatible-mode/") {
+        ChatDialect::DashScope
+    } else {
+        ChatDialect::OpenAi
+    }
+}
+
+/// Router middleware: answers `POST …/chat/completions` and passes every
+/// other request on. (A layer rather than a route so that any path prefix
+/// works, which axum's path patterns cannot express.)
+pub async fn intercept(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if !is_chat_path(&path) {
+        return next.run(request).await;
+    }
+    let dialect = dialect_for_path(&path);
+    if request.method() != Method::POST {
+        let failure = ChatFailure::bad_request(
+            dialect,
+            format!(
+                "Invalid method for URL ({} {path}): use POST.",
+                request.method()
+            ),
+            None,
+            None,
+        );
+        return failure_response(StatusCode::METHOD_NOT_ALLOWED, failure);
+    }
+    let (parts, body) = request.into_parts();
+    let limit = state.config.max_frame_bytes.saturating_mul(4).max(64 << 20);
+    match axum::body::to_bytes(body, limit).await {
+        Ok(body) => serve(state, dialect, &parts.headers, body).await,
+        Err(_) => {
+            let failure = ChatFailure::bad_request(
+                dialect,
+                "The request body is too large or could not be read.",
+                None,
+                None,
+            );
+            failure_response(StatusCode::PAYLOAD_TOO_LARGE, failure)
+        }
+    }
+}
+
+async fn serve(
+    state: AppState,
+    dialect: ChatDialect,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    let received = Instant::now();
+    let model = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("model").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    let journal = state.journal.clone();
+    let session = journal.open(dialect.name(), &model, "respond");
+    let record = |kind: EntryKind, label: &str, detail: String| {
+        journal.record(
+            session,
+            JournalEntry {
+                t_ms: received.elapsed().as_millis() as u64,
+                kind,
+                label: label.to_owned(),
+                detail,
+            },
+        );
+    };
+    record(
+        EntryKind::Client,
+        "chat.completions",
+        summarise(&String::from_utf8_lossy(&body)),
+    );
+    let refuse = |failure: ChatFailure| {
+        tracing::debug!(dialect = dialect.name(), status = %failure.status, message = %failure.body.error.message, "chat request refused");
+        record(
+            EntryKind::Server,
+            "error",
+            serde_json::to_string(&failure.body).unwrap_or_default(),
+        );
+        journal.close(session);
+        failure_response(failure.status, failure)
+    };
+    let key = crate::server::bearer(headers);
+    if !crate::server::authorised(&state.config.auth, key.clone()) {
+        return refuse(ChatFailure::unauthorised(
+            dialect,
+            key.as_deref().filter(|k| !k.is_empty()),
+        ));
+    }
+    let request = match validate::validate(dialect, &body) {
+        Ok(request) => request,
+        Err(failure) => return refuse(failure),
+    };
+    let fault = headers
+        .get("x-understudy-fault")
+        .and_then(|v| v.to_str().ok())
+        .and_then(ChatFault::parse);
+    if fault == Some(ChatFault::RateLimit) {
+        return refuse(ChatFailure::rate_limited(dialect, &request.model));
+    }
+    let conversation = match Conversation::read(dialect, &request) {
+        Ok(conversation) => conversation,
+        Err(failure) => return refuse(failure),
+    };
+    let decision = answer::decide_answer(&conversation);
+    record(EntryKind::Note, "decision", format!("{decision:?}"));
+    let planner = Planner {
+        dialect,
+        request: &request,
+        identity: Identity::mint(dialect, crate::session::rand_suffix(), unix_now()),
+        pacing: pacing(&state, headers),
+    };
+    if !request.is_streaming() {
+        return match planner.completion(&decision) {
+            Ok(completion) => {
+                let text = serde_json::to_string(&completion).unwrap_or_default();
+                record(EntryKind::Server, "chat.completion", summarise(&text));
+                journal.close(session);
+                ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+            }
+            Err(failure) => refuse(failure),
+        };
+    }
+    let events = planner.stream(&decision, fault);
+    stream_response(&state, session, received, events)
+}
+
+/// Sends the planned events at their offsets, one flushed write each, then
+/// ends the body (clients that read to EOF after `[DONE]` must not hang).
+fn stream_response(
+    state: &AppState,
+    session: u64,
+    received: Instant,
+    events: Vec<Scheduled>,
+) -> Response {
+    let journal = state.journal.clone();
+    let stream = futures_util::stream::unfold(
+        (events.into_iter(), journal),
+        move |(mut events, journal)| async move {
+            let Some(event) = events.next() else {
+                journal.close(session);
+                return None;
+            };
+            tokio::time::sleep_until((received + event.at).into()).await;
+            let label = if event.data == "[DONE]" {
+                "[DONE]"
+            } else if event.data.starts_with("{\"error\"") {
+                "error"
+            } else {
+                "chat.completion.chunk"
+            };
+            journal.record(
+                session,
+                JournalEntry {
+                    t_ms: received.elapsed().as_millis() as u64,
+                    kind: EntryKind::Server,
+                    label: label.to_owned(),
+                    detail: summarise(&event.data),
+                },
+            );
+            let bytes = Bytes::from(format!("data: {}\n\n", event.data));
+            Some((Ok::<_, std::convert::Infallible>(bytes), (events, journal)))
+        },
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+fn pacing(state: &AppState, headers: &HeaderMap) -> Pacing {
+    let (config, voice) = match &state.config.engine {
+        crate::config::EngineConfig::Respond(config) => {
+            (Some(config.clone()), config.voice.clone())
+        }
+        crate::config::EngineConfig::Replay(_) => (
+            None,
+            crate::bundled_voice().unwrap_or_else(|_| Vec::new().into()),
+        ),
+    };
+    let speed = if state.config.speed > 0.0 {
+        state.config.speed
+    } else {
+        1.0
+    };
+    let first_audio_ms = config.as_ref().map_or(180, |c| c.first_audio_ms);
+    let chunk_ms = config.as_ref().map_or(100, |c| c.chunk_ms).max(10);
+    let pace = config.as_ref().map_or(0.5, |c| c.pace);
+    let ms = |ms: f64| Duration::from_secs_f64((ms / speed).max(0.0) / 1000.0);
+    let first_token = headers
+        .get("x-understudy-first-token-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|v| Duration::from_millis(v.min(600_000)))
+        .unwrap_or_else(|| ms(first_audio_ms as f64));
+    Pacing {
+        first_token,
+        text_step: ms(40.0 * pace),
+        audio_step: ms(chunk_ms as f64 * pace),
+        chunk_ms,
+        voice,
+    }
+}
+
+fn failure_response(status: StatusCode, failure: ChatFailure) -> Response {
+    let mut response = (status, axum::Json(&failure.body)).into_response();
+    for (name, value) in &failure.headers {
+        if let Ok(value) = value.parse() {
+            response.headers_mut().insert(*name, value);
+        }
+    }
+    response
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// A request or event for the journal: long strings (audio) replaced by their length.
+fn summarise(text: &str) -> String {
+    fn shorten(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) if s.len() > 256 => {
+                *s = format!("<{} chars>", s.len());
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(shorten),
+            serde_json::Value::Object(map) => map.values_mut().for_each(shorten),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut value) => {
+            shorten(&mut value);
+            value.to_string()
+        }
+        Err(_) => text.chars().take(512).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
