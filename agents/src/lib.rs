@@ -2,12 +2,16 @@
 //!
 //! The agent layer the conformance suite replays sessions through. Built so
 //! far: the stage-1 [`speaker`] (an LLM's text stream → content filter →
-//! segmenter → TTS engine → audio, with time to first sound measured).
+//! segmenter → TTS engine → audio, with time to first sound measured) and
+//! the two chat agents of [`stages`]: a text model spoken by TTS (stage 1) and
+//! an omni model that answers in audio (stage 2).
 //! `RealtimeAgent`, the multi-agent `ChatRoom` and the deployment server come
 //! with issue 6; they work on any realtime adapter through
 //! [`understudy_adapters::ModelEvent`] alone.
 
 pub mod speaker;
+pub mod stages;
 
 pub use speaker::{Segmenting, Speaker, SpeakerTurn, Spoken};
+pub use stages::{AgentError, OmniChatAgent, TextVoiceAgent, VoiceReply};
 pub use understudy_adapters::{Capabilities, ClientInput, ModelEvent};
