@@ -230,7 +230,11 @@ async fn conform(args: ConformArgs) -> Result<bool> {
         for case in &cases {
             println!("{:<40} {}", case.id, case.description);
         }
-        for (id, description) in understudy_conformance::tts::case_ids() {
+        let speaking = understudy_conformance::tts::case_ids();
+        for (id, description) in speaking
+            .into_iter()
+            .chain(understudy_conformance::omni::case_ids())
+        {
             println!("{id:<40} {description}");
         }
         return Ok(true);

@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod equivalence;
 pub mod normalize;
+pub mod omni;
 pub mod report;
 pub mod run;
 pub mod runner;

@@ -170,14 +170,14 @@ pub async fn run_tts_cases(options: &RunOptions) -> Vec<CaseResult> {
     results
 }
 
-fn failed_result(id: &str, description: &str, reason: String) -> CaseResult {
+pub(crate) fn failed_result(id: &str, description: &str, reason: String) -> CaseResult {
     let mut result = blank(id.to_owned(), description);
     result.grade = Grade::Failed;
     result.reason = Some(reason);
     result
 }
 
-fn blank(id: String, description: &str) -> CaseResult {
+pub(crate) fn blank(id: String, description: &str) -> CaseResult {
     CaseResult {
         id,
         description: description.to_owned(),
@@ -193,7 +193,7 @@ fn blank(id: String, description: &str) -> CaseResult {
 }
 
 /// Grades `result` from its checks.
-fn conclude(mut result: CaseResult, started: Instant) -> CaseResult {
+pub(crate) fn conclude(mut result: CaseResult, started: Instant) -> CaseResult {
     if let Some(failed) = result.checks.iter().find(|c| !c.passed) {
         result.grade = Grade::Failed;
         result.reason = Some(format!("{}: {}", failed.name, failed.detail));
@@ -202,7 +202,7 @@ fn conclude(mut result: CaseResult, started: Instant) -> CaseResult {
     result
 }
 
-fn check(name: &str, passed: bool, detail: String) -> CheckResult {
+pub(crate) fn check(name: &str, passed: bool, detail: String) -> CheckResult {
     CheckResult {
         name: name.into(),
         passed,
@@ -357,6 +357,6 @@ async fn cancel_case(id: String, target: &TtsTarget, speaker: &Speaker) -> CaseR
     conclude(result, started)
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
