@@ -28,6 +28,7 @@ pub mod config;
 pub mod dashscope;
 pub mod engine;
 pub mod gemini;
+pub mod http_tts;
 pub mod journal;
 pub mod openai;
 pub mod protocol;

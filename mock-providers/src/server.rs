@@ -39,6 +39,12 @@ pub fn router(state: AppState) -> Router {
         .route("/__understudy/health", get(|| async { "ok" }))
         .route("/__understudy/journal", get(journal))
         .fallback(dispatch)
+        // HTTP TTS (OpenAI audio/speech, Gemini generateContent) answers POSTs
+        // to its paths before the fallback sees them.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http_tts::intercept,
+        ))
         .with_state(state)
 }
 
@@ -82,7 +88,7 @@ async fn dispatch(
 }
 
 /// Whether the configured auth policy lets `key` in.
-fn authorised(auth: &Auth, key: Option<String>) -> bool {
+pub(crate) fn authorised(auth: &Auth, key: Option<String>) -> bool {
     match auth {
         Auth::Open => true,
         Auth::AnyKey => key.is_some_and(|k| !k.is_empty()),

@@ -7,6 +7,11 @@
 //! feeds it the response as it streams in and stamps every chunk with the
 //! instant its bytes arrived, for time-to-first-sound figures.
 
+/// The HTTP client crate the adapters are built on, re-exported so that callers
+/// can build a [`reqwest::Client`] for the builders' `client(...)` without
+/// depending on a matching version themselves.
+pub use reqwest;
+
 use super::units::ChunkStream;
 use super::{AudioChunk, TtsError};
 use crate::audio::{AudioFormat, Pcm};
