@@ -79,6 +79,28 @@ fn official_google_genai_sdk_gets_audio_from_generate_content_over_tls() {
 }
 
 #[test]
+fn both_official_sdks_play_the_bundled_cassettes_on_the_replay_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem").display().to_string();
+    let serve = Serve::start(&["--engine", "replay", "--tls-port", "0", "--ca-file", &ca]);
+    let openai_base = format!("{}/v1", serve.url);
+    let gemini_base = serve.tls_url.clone().expect("a TLS listener");
+    let mut all = runs(
+        "openai",
+        &openai_base,
+        &["--text", "Hello there."],
+        &["replay"],
+    );
+    all.extend(runs(
+        "gemini",
+        &gemini_base,
+        &["--ca-file", &ca, "--text", "Have a nice day."],
+        &["replay"],
+    ));
+    run_scenarios(HARNESS, &all);
+}
+
+#[test]
 fn the_harness_fails_when_the_server_does_not_behave() {
     // An open server accepts any key, so the harness's wrong-key check must fail.
     let serve = Serve::start(&[]);

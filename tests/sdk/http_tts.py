@@ -26,6 +26,10 @@ server and check what comes back (shared/protocols/http-tts.md):
               generate answer, the last with STOP and usage
     errors    errors.ClientError with Google's code, status and message
 
+  replay (either provider, against `serve --engine replay` and the bundled
+  cassettes openai/speech-pcm and gemini/tts-stream): the recorded text
+  (--text) comes back as plausible audible PCM, streamed in several pieces
+
 Run with the harness venv (scripts/python-env.sh prints its python):
 
     PY=$(scripts/python-env.sh | tail -n1)
@@ -312,6 +316,35 @@ def gemini_errors(args):
     return f"wrong key and {len(cases)} refusals raised errors.ClientError; the server still answers"
 
 
+def openai_replay(args):
+    client = openai_client(args)
+    body = speech(client, args.text).content
+    seconds, rms = pcm_stats(body, "replay")
+    plausible(seconds, args.text, "replay")
+    pieces = 0
+    with client.audio.speech.with_streaming_response.create(
+            model="gpt-4o-mini-tts", voice="alloy", input=args.text, response_format="pcm") as response:
+        streamed = b""
+        for chunk in response.iter_bytes():
+            if chunk:
+                pieces += 1
+                streamed += chunk
+    check(pieces >= 2, f"the recorded body came in {pieces} piece(s)")
+    check(streamed == body, "two replays of the same cassette differ")
+    return f"{seconds:.2f}s in {pieces} pieces, rms {rms:.3f}"
+
+
+def gemini_replay(args):
+    client = gemini_client(args)
+    chunks = list(client.models.generate_content_stream(model=args.model, contents=args.text, config=tts_config()))
+    check(len(chunks) >= 2, f"{len(chunks)} chunk(s)")
+    audio = b"".join(c.candidates[0].content.parts[0].inline_data.data for c in chunks)
+    check(str(chunks[-1].candidates[0].finish_reason).endswith("STOP"), "the last chunk is not STOP")
+    seconds, rms = pcm_stats(audio, "replay")
+    plausible(seconds, args.text, "replay")
+    return f"{len(chunks)} chunks, {seconds:.2f}s, rms {rms:.3f}"
+
+
 SCENARIOS = {
     ("openai", "plain"): openai_plain,
     ("openai", "wav"): openai_wav,
@@ -321,6 +354,8 @@ SCENARIOS = {
     ("gemini", "generate"): lambda a: gemini_generate(a)[1],
     ("gemini", "stream"): gemini_stream,
     ("gemini", "errors"): gemini_errors,
+    ("openai", "replay"): openai_replay,
+    ("gemini", "replay"): gemini_replay,
 }
 
 
@@ -333,6 +368,7 @@ def main():
     p.add_argument("--ca-file", help="PEM of the mock's CA (Gemini over TLS); exported as SSL_CERT_FILE")
     p.add_argument("--api-version", default="v1beta")
     p.add_argument("--model", default=None)
+    p.add_argument("--text", default=SHORT, help="what to say (replay: the cassette's text)")
     args = p.parse_args()
     if args.api_key is None:
         args.api_key = "sk-understudy-good" if args.provider == "openai" else "understudy-test-key"

@@ -18,6 +18,7 @@
 //! `drop-mid-stream`), `X-Understudy-Wav-Sizes: placeholder` (OpenAI `wav`),
 //! `X-Understudy-Cassette` or `?cassette=` (replay).
 
+pub mod cassettes;
 pub mod gemini;
 pub mod openai;
 pub mod plan;
@@ -106,7 +107,7 @@ pub async fn intercept(State(state): State<AppState>, request: Request, next: Ne
     let path = parts.uri.path().to_owned();
     match endpoint {
         Endpoint::OpenAiSpeech => serve_openai(&state, &path, &parts.headers, &query, body),
-        Endpoint::Gemini(route) => serve_gemini(&state, route, &parts.headers, &query, body),
+        Endpoint::Gemini(route) => serve_gemini(&state, route, &path, &parts.headers, &query, body),
     }
 }
 
@@ -199,12 +200,6 @@ fn serve_openai(
         ctx.record(EntryKind::Note, "fault", format!("{}", planned.status));
         return plan::play(planned, ctx);
     }
-    if let EngineConfig::Replay(library) = &state.config.engine {
-        if let Some(planned) = replay::answer(library, openai::DIALECT, headers, query, &body, &ctx)
-        {
-            return plan::play(planned, ctx);
-        }
-    }
     let request = match openai::validate(&body) {
         Ok(request) => request,
         Err(refusal) => {
@@ -212,6 +207,20 @@ fn serve_openai(
             return plan::play(openai::refusal(refusal), ctx);
         }
     };
+    if let EngineConfig::Replay(library) = &state.config.engine {
+        let speed = state.config.speed;
+        let incoming = replay::Incoming {
+            dialect: openai::DIALECT,
+            path,
+            headers,
+            query,
+            body: &body,
+        };
+        let replayed = replay::answer(library, incoming, speed, &ctx);
+        if let Some(planned) = replayed {
+            return plan::play(planned, ctx);
+        }
+    }
     let Some(synth) = synth_for(state, headers) else {
         return plan::play(openai::refusal(server_error_openai()), ctx);
     };
@@ -236,6 +245,7 @@ fn serve_openai(
 fn serve_gemini(
     state: &AppState,
     route: gemini::Route,
+    path: &str,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
     body: Result<axum::body::Bytes, axum::Error>,
@@ -285,12 +295,6 @@ fn serve_gemini(
         ctx.record(EntryKind::Note, "fault", format!("{}", planned.status));
         return plan::play(planned, ctx);
     }
-    if let EngineConfig::Replay(library) = &state.config.engine {
-        if let Some(planned) = replay::answer(library, gemini::DIALECT, headers, query, &body, &ctx)
-        {
-            return plan::play(planned, ctx);
-        }
-    }
     let call = match gemini::validate(&route, &body) {
         Ok(call) => call,
         Err(error) => {
@@ -298,6 +302,20 @@ fn serve_gemini(
             return plan::play(gemini::refusal(error), ctx);
         }
     };
+    if let EngineConfig::Replay(library) = &state.config.engine {
+        let speed = state.config.speed;
+        let incoming = replay::Incoming {
+            dialect: gemini::DIALECT,
+            path,
+            headers,
+            query,
+            body: &body,
+        };
+        let replayed = replay::answer(library, incoming, speed, &ctx);
+        if let Some(planned) = replayed {
+            return plan::play(planned, ctx);
+        }
+    }
     let Some(synth) = synth_for(state, headers) else {
         return plan::play(
             gemini::refusal(RpcError::new(

@@ -271,3 +271,132 @@ async fn cancelling_drops_the_request_and_the_journal_says_so() {
     .unwrap();
     assert_eq!(aborted, 1);
 }
+
+async fn replay_server() -> MockServer {
+    let cassettes: Vec<(String, understudy_fixtures::Cassette)> =
+        understudy_fixtures::bundled::cassette_names()
+            .into_iter()
+            .map(|name| {
+                (
+                    name.to_owned(),
+                    understudy_fixtures::bundled::cassette(name).unwrap(),
+                )
+            })
+            .collect();
+    MockServer::builder()
+        .replay(&cassettes)
+        .unwrap()
+        .speed(4.0)
+        .start()
+        .await
+        .unwrap()
+}
+
+fn bundled_synth() -> Synth {
+    Synth::from_responder(
+        &ResponderConfig::with_voice(crate::bundled_voice().unwrap()),
+        1.0,
+    )
+}
+
+#[tokio::test]
+async fn the_replay_engine_plays_the_bundled_openai_cassette_to_the_adapter() {
+    let server = replay_server().await;
+    let engine = OpenAiSpeech::builder()
+        .base_url(format!("{}/v1", server.url()))
+        .build()
+        .unwrap();
+    let (chunks, error) = speak(&engine, &[super::cassettes::OPENAI_TEXT]).await;
+    assert_eq!(error, None);
+    assert_eq!(
+        joined(&chunks),
+        bundled_synth().pcm(super::cassettes::OPENAI_TEXT, 1.0)
+    );
+    assert!(chunks.len() > 2, "the recorded chunks, one by one");
+    let journal = server.journal();
+    let session = &journal[0];
+    assert_eq!(
+        (session.dialect.as_str(), session.engine.as_str()),
+        ("openai-speech", "replay")
+    );
+    assert!(session
+        .find(EntryKind::Note, "replay")
+        .next()
+        .unwrap()
+        .detail
+        .contains("openai/speech-pcm"));
+    assert_eq!(session.find(EntryKind::Note, "replay.mismatch").count(), 0);
+    // Another text is replayed anyway, and the journal says so.
+    let (chunks, error) = speak(&engine, &["Something else entirely."]).await;
+    assert_eq!(error, None);
+    assert!(!chunks.is_empty());
+    let mismatch = server.journal()[1]
+        .find(EntryKind::Note, "replay.mismatch")
+        .next()
+        .cloned()
+        .unwrap();
+    assert!(mismatch.detail.starts_with("input"), "{mismatch:?}");
+}
+
+#[tokio::test]
+async fn replay_refuses_an_answer_of_another_shape_and_falls_back_without_a_cassette() {
+    let server = replay_server().await;
+    let sse = OpenAiSpeech::builder()
+        .base_url(format!("{}/v1", server.url()))
+        .streaming(SpeechStreaming::Sse)
+        .build()
+        .unwrap();
+    let (_, error) = speak(&sse, &["Hello there."]).await;
+    assert!(
+        matches!(&error, Some(TtsError::Http { status: 400, body }) if body.contains("replay_mismatch")),
+        "{error:?}"
+    );
+    let generate = GeminiTts::builder()
+        .base_url(server.url())
+        .method(GeminiMethod::Generate)
+        .build()
+        .unwrap();
+    let (_, error) = speak(&generate, &["Have a nice day."]).await;
+    assert!(
+        matches!(&error, Some(TtsError::Http { status: 400, body }) if body.contains("INVALID_ARGUMENT")),
+        "{error:?}"
+    );
+    // A cassette that is not loaded: the respond engine answers, and the journal says why.
+    let engine = OpenAiSpeech::builder()
+        .base_url(format!("{}/v1", server.url()))
+        .client(with_header(
+            "x-understudy-cassette",
+            "openai/no-such-cassette",
+        ))
+        .build()
+        .unwrap();
+    let (chunks, error) = speak(&engine, &["Hi."]).await;
+    assert_eq!(error, None);
+    assert_eq!(joined(&chunks), bundled_synth().pcm("Hi.", 1.0));
+    let journal = server.journal();
+    assert!(
+        journal
+            .last()
+            .unwrap()
+            .find(EntryKind::Note, "replay.none")
+            .count()
+            == 1
+    );
+}
+
+#[tokio::test]
+async fn the_replay_engine_plays_the_bundled_gemini_cassette_to_the_adapter() {
+    let server = replay_server().await;
+    let engine = GeminiTts::builder()
+        .base_url(server.url())
+        .client(with_header("x-understudy-cassette", "tts-stream"))
+        .build()
+        .unwrap();
+    let (chunks, error) = speak(&engine, &[super::cassettes::GEMINI_TEXT]).await;
+    assert_eq!(error, None);
+    assert_eq!(
+        joined(&chunks),
+        bundled_synth().pcm(super::cassettes::GEMINI_TEXT, 1.0)
+    );
+    assert!(chunks.len() > 2);
+}
