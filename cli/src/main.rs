@@ -58,13 +58,15 @@ struct ServeArgs {
     /// Timing factor: 2 plays everything twice as fast.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
-    /// Require an API key (Bearer); a bad key gets the provider's auth error.
+    /// Require an API key, sent each provider's way (Bearer; Gemini: x-goog-api-key
+    /// or ?key=); a bad key gets the provider's auth error.
     #[arg(long)]
     require_auth: bool,
     /// Accept only this key (repeatable); implies --require-auth.
     #[arg(long = "api-key", value_name = "KEY")]
     api_keys: Vec<String>,
-    /// Largest client frame accepted, in bytes; larger ones get an `error` event.
+    /// Largest client frame (or HTTP TTS request body) accepted, in bytes; a larger
+    /// frame gets an `error` event, a larger body a 413.
     #[arg(long, default_value_t = understudy_mock::DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
     /// End each session after this many seconds, the provider's way (respond engine).
@@ -210,6 +212,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         server.openai_base_url(),
         server.dashscope_url(),
         server.tls_url().unwrap_or_else(|| server.gemini_base_url()),
+        server.url()
+    ));
+    banner.push_str(&format!(
+        "  openai speech:     POST {}/v1/audio/speech\n  gemini tts:        POST {}/v1beta/models/gemini-2.5-flash-preview-tts:generateContent\n",
+        server.url(),
         server.url()
     ));
     let mut stdout = std::io::stdout();

@@ -1,5 +1,6 @@
 //! How a mock server is configured: engine, auth, limits, speed.
 
+use crate::http_tts::replay::HttpReplayScript;
 use crate::openai::respond::ResponderConfig;
 use crate::replay::ReplayScript;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub enum Auth {
 #[derive(Debug, Clone, Default)]
 pub struct ReplayLibrary {
     scripts: Vec<Arc<ReplayScript>>,
+    /// Recorded HTTP exchanges (HTTP TTS), kept apart from the session scripts.
+    http: Vec<Arc<HttpReplayScript>>,
 }
 
 impl ReplayLibrary {
@@ -29,6 +32,7 @@ impl ReplayLibrary {
     pub fn new(scripts: Vec<ReplayScript>) -> Self {
         ReplayLibrary {
             scripts: scripts.into_iter().map(Arc::new).collect(),
+            http: Vec::new(),
         }
     }
 
@@ -41,9 +45,45 @@ impl ReplayLibrary {
             .collect()
     }
 
-    /// Names of the cassettes, in load order.
+    /// The library with these recorded HTTP exchanges as well.
+    pub fn with_http(mut self, scripts: Vec<HttpReplayScript>) -> Self {
+        self.http.extend(scripts.into_iter().map(Arc::new));
+        self
+    }
+
+    /// Names of the cassettes, in load order (session cassettes, then HTTP ones).
     pub fn names(&self) -> Vec<&str> {
-        self.scripts.iter().map(|s| s.name.as_str()).collect()
+        self.scripts
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.http.iter().map(|s| s.name.as_str()))
+            .collect()
+    }
+
+    /// Picks the HTTP exchange for a request: the one named (it must be of
+    /// `dialect`), else the first of `dialect`.
+    pub fn select_http(
+        &self,
+        name: Option<&str>,
+        dialect: &str,
+    ) -> Result<Arc<HttpReplayScript>, String> {
+        let of_dialect = self.http.iter().filter(|s| s.dialect == dialect);
+        let found = match name {
+            Some(name) => of_dialect
+                .clone()
+                .find(|s| s.name == name || s.name.rsplit('/').next() == Some(name)),
+            None => of_dialect.clone().next(),
+        };
+        found.cloned().ok_or_else(|| {
+            format!(
+                "no {dialect} cassette{} (loaded: {})",
+                name.map(|n| format!(" named `{n}`")).unwrap_or_default(),
+                of_dialect
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
     }
 
     /// Picks the cassette for a session: the one named (by `?cassette=` or the

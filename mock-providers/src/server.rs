@@ -43,6 +43,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::chat::intercept,
         ))
+        // HTTP TTS (OpenAI audio/speech, Gemini generateContent) answers POSTs
+        // to its paths before the fallback sees them.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http_tts::intercept,
+        ))
         .with_state(state)
 }
 

@@ -15,6 +15,15 @@
 //! [`UtteranceOutput`]; the engine drives the transport in a task of its own
 //! through the matching [`UtteranceDriver`].
 
+pub mod gemini_tts;
+pub mod http;
+pub mod openai_speech;
+pub mod pcm_stream;
+pub mod sse;
+#[cfg(test)]
+mod test_server;
+pub mod units;
+
 use crate::audio::{AudioFormat, Pcm};
 use std::future::Future;
 use std::pin::Pin;

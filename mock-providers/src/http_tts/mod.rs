@@ -1,0 +1,388 @@
+//! HTTP text-to-speech in the mock: OpenAI `POST {prefix}/audio/speech` and
+//! Gemini `POST /{version}/models/{model}:generateContent` /
+//! `:streamGenerateContent`.
+//!
+//! The router reaches this module through one middleware, [`intercept`]: a
+//! `POST` to one of these paths is answered here, anything else goes on to the
+//! realtime routes. Each request is one journal session (dialect
+//! `openai-speech` or `gemini-tts`): the request (text summarised), the
+//! response head, every body piece with its time, and how the body ended.
+//!
+//! The *respond* engine answers with deterministic audio from [`synth`]. The
+//! *replay* engine plays an HTTP cassette of the request's dialect when one is
+//! loaded (see [`replay`]); without one it answers with the respond engine and
+//! the bundled voice, and says so in the journal.
+//!
+//! Per-request knobs, as headers: `X-Understudy-First-Audio-Ms` (delay before
+//! the first audio byte), `X-Understudy-Fault` (`rate-limit`, `server-error`,
+//! `drop-mid-stream`), `X-Understudy-Wav-Sizes: placeholder` (OpenAI `wav`),
+//! `X-Understudy-Cassette` or `?cassette=` (replay).
+
+pub mod cassettes;
+pub mod gemini;
+pub mod openai;
+pub mod plan;
+pub mod replay;
+pub mod synth;
+
+use crate::config::EngineConfig;
+use crate::journal::EntryKind;
+use crate::openai::respond::ResponderConfig;
+use crate::server::{authorised, AppState};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use plan::{JournalCtx, Planned};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use synth::Synth;
+use understudy_adapters::tts::gemini_tts::wire::RpcError;
+use understudy_adapters::tts::openai_speech::wire::ApiError;
+
+/// A fault a client asked for with `X-Understudy-Fault`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 429, the provider's rate-limit error.
+    RateLimit,
+    /// 500, the provider's internal error.
+    ServerError,
+    /// 200, then the connection drops half way through the body.
+    DropMidStream,
+}
+
+impl Fault {
+    /// Parses a header value.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim() {
+            "rate-limit" => Some(Fault::RateLimit),
+            "server-error" => Some(Fault::ServerError),
+            "drop-mid-stream" => Some(Fault::DropMidStream),
+            _ => None,
+        }
+    }
+}
+
+/// Which HTTP TTS endpoint a path is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Endpoint {
+    OpenAiSpeech,
+    Gemini(gemini::Route),
+}
+
+/// Whether `path` is OpenAI's speech endpoint (any prefix).
+pub fn is_openai_speech_path(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    path == "/audio/speech" || path.ends_with("/audio/speech")
+}
+
+fn endpoint(path: &str) -> Option<Endpoint> {
+    if is_openai_speech_path(path) {
+        return Some(Endpoint::OpenAiSpeech);
+    }
+    gemini::route(path).map(Endpoint::Gemini)
+}
+
+/// The router hook: answers HTTP TTS requests, passes everything else on.
+pub async fn intercept(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let Some(endpoint) = endpoint(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let query: HashMap<String, String> = parts
+        .uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let limit = state.config.max_frame_bytes;
+    let body = axum::body::to_bytes(body, limit).await;
+    let path = parts.uri.path().to_owned();
+    match endpoint {
+        Endpoint::OpenAiSpeech => serve_openai(&state, &path, &parts.headers, &query, body),
+        Endpoint::Gemini(route) => serve_gemini(&state, route, &path, &parts.headers, &query, body),
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The respond engine's voice and pacing for this mock (under the replay
+/// engine: the bundled voice with the default pacing).
+fn synth_for(state: &AppState, headers: &HeaderMap) -> Option<Synth> {
+    let first_audio_ms =
+        header(headers, "x-understudy-first-audio-ms").and_then(|v| v.parse().ok());
+    let synth = match &state.config.engine {
+        EngineConfig::Respond(config) => Synth::from_responder(config, state.config.speed),
+        EngineConfig::Replay(_) => {
+            static FALLBACK: OnceLock<Option<ResponderConfig>> = OnceLock::new();
+            let config = FALLBACK
+                .get_or_init(|| crate::bundled_voice().ok().map(ResponderConfig::with_voice))
+                .as_ref()?;
+            Synth::from_responder(config, state.config.speed)
+        }
+    };
+    Some(synth.with_first_audio_ms(first_audio_ms))
+}
+
+fn request_id() -> String {
+    format!(
+        "req_{:024x}",
+        crate::session::rand_suffix() ^ 0x5eed_0000_0000
+    )
+}
+
+/// The request body as a journal line: JSON with long strings shortened.
+fn summary(body: &[u8]) -> String {
+    fn shorten(value: &mut Value) {
+        match value {
+            Value::String(s) if s.chars().count() > 120 => {
+                let n = s.chars().count();
+                *s = format!("{}… ({n} chars)", s.chars().take(120).collect::<String>());
+            }
+            Value::Array(items) => items.iter_mut().for_each(shorten),
+            Value::Object(map) => map.values_mut().for_each(shorten),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(mut value) => {
+            shorten(&mut value);
+            value.to_string()
+        }
+        Err(_) => format!("{} bytes, not JSON", body.len()),
+    }
+}
+
+fn serve_openai(
+    state: &AppState,
+    path: &str,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    body: Result<axum::body::Bytes, axum::Error>,
+) -> Response {
+    let model = body
+        .as_ref()
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default();
+    let engine = match &state.config.engine {
+        EngineConfig::Respond(_) => "respond".to_owned(),
+        EngineConfig::Replay(_) => "replay".to_owned(),
+    };
+    let ctx = JournalCtx::open(&state.journal, openai::DIALECT, &model, &engine);
+    let Ok(body) = body else {
+        ctx.record(EntryKind::Note, "http.refused", "body too large");
+        let error = ApiError::invalid_request("Request body too large.", None, None);
+        return plan::play(openai::refusal((StatusCode::PAYLOAD_TOO_LARGE, error)), ctx);
+    };
+    ctx.record(EntryKind::Client, format!("POST {path}"), summary(&body));
+    let key = header(headers, "authorization")
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|k| k.trim().to_owned());
+    if !authorised(&state.config.auth, key.clone()) {
+        ctx.record(EntryKind::Note, "auth", "key refused");
+        return plan::play(openai::auth_failure(key.as_deref()), ctx);
+    }
+    if let Some(planned) = fault_answer(headers, Provider::OpenAi) {
+        ctx.record(EntryKind::Note, "fault", format!("{}", planned.status));
+        return plan::play(planned, ctx);
+    }
+    let request = match openai::validate(&body) {
+        Ok(request) => request,
+        Err(refusal) => {
+            ctx.record(EntryKind::Note, "http.refused", refusal.1.message.clone());
+            return plan::play(openai::refusal(refusal), ctx);
+        }
+    };
+    if let EngineConfig::Replay(library) = &state.config.engine {
+        let speed = state.config.speed;
+        let incoming = replay::Incoming {
+            dialect: openai::DIALECT,
+            path,
+            headers,
+            query,
+            body: &body,
+        };
+        let replayed = replay::answer(library, incoming, speed, &ctx);
+        if let Some(planned) = replayed {
+            return plan::play(planned, ctx);
+        }
+    }
+    let Some(synth) = synth_for(state, headers) else {
+        return plan::play(openai::refusal(server_error_openai()), ctx);
+    };
+    let options = openai::Options {
+        placeholder_wav_sizes: header(headers, "x-understudy-wav-sizes") == Some("placeholder"),
+        cut_short: header(headers, "x-understudy-fault").and_then(Fault::parse)
+            == Some(Fault::DropMidStream),
+    };
+    if request.model.starts_with("tts-1") && request.instructions.is_some() {
+        ctx.record(
+            EntryKind::Note,
+            "ignored",
+            "instructions are not used by tts-1 models",
+        );
+    }
+    plan::play(
+        openai::answer(&request, &synth, options, &request_id()),
+        ctx,
+    )
+}
+
+fn serve_gemini(
+    state: &AppState,
+    route: gemini::Route,
+    path: &str,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    body: Result<axum::body::Bytes, axum::Error>,
+) -> Response {
+    let engine = match &state.config.engine {
+        EngineConfig::Respond(_) => "respond",
+        EngineConfig::Replay(_) => "replay",
+    };
+    let ctx = JournalCtx::open(&state.journal, gemini::DIALECT, &route.model, engine);
+    let method = if route.streamed {
+        gemini::Method::Stream {
+            sse: query.get("alt").map(String::as_str) == Some("sse"),
+        }
+    } else {
+        gemini::Method::Generate
+    };
+    let Ok(body) = body else {
+        ctx.record(EntryKind::Note, "http.refused", "body too large");
+        return plan::play(
+            gemini::refusal(RpcError::new(
+                413,
+                "INVALID_ARGUMENT",
+                "Request payload size exceeds the limit.",
+            )),
+            ctx,
+        );
+    };
+    let label = if route.streamed {
+        "streamGenerateContent"
+    } else {
+        "generateContent"
+    };
+    ctx.record(EntryKind::Client, label, summary(&body));
+    let key = header(headers, "x-goog-api-key")
+        .map(str::to_owned)
+        .or_else(|| query.get("key").cloned())
+        .or_else(|| {
+            header(headers, "authorization")
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::to_owned)
+        });
+    if !authorised(&state.config.auth, key.clone()) {
+        ctx.record(EntryKind::Note, "auth", "key refused");
+        return plan::play(gemini::auth_failure(key.as_deref()), ctx);
+    }
+    if let Some(planned) = fault_answer(headers, Provider::Gemini) {
+        ctx.record(EntryKind::Note, "fault", format!("{}", planned.status));
+        return plan::play(planned, ctx);
+    }
+    let call = match gemini::validate(&route, &body) {
+        Ok(call) => call,
+        Err(error) => {
+            ctx.record(EntryKind::Note, "http.refused", error.message.clone());
+            return plan::play(gemini::refusal(error), ctx);
+        }
+    };
+    if let EngineConfig::Replay(library) = &state.config.engine {
+        let speed = state.config.speed;
+        let incoming = replay::Incoming {
+            dialect: gemini::DIALECT,
+            path,
+            headers,
+            query,
+            body: &body,
+        };
+        let replayed = replay::answer(library, incoming, speed, &ctx);
+        if let Some(planned) = replayed {
+            return plan::play(planned, ctx);
+        }
+    }
+    let Some(synth) = synth_for(state, headers) else {
+        return plan::play(
+            gemini::refusal(RpcError::new(
+                500,
+                "INTERNAL",
+                "An internal error has occurred.",
+            )),
+            ctx,
+        );
+    };
+    let cut_short =
+        header(headers, "x-understudy-fault").and_then(Fault::parse) == Some(Fault::DropMidStream);
+    let id = request_id();
+    plan::play(
+        gemini::answer(&route, method, &call, &synth, cut_short, &id[4..]),
+        ctx,
+    )
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Provider {
+    OpenAi,
+    Gemini,
+}
+
+fn server_error_openai() -> openai::Refusal {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ApiError {
+            message: "The server had an error while processing your request. Sorry about that!"
+                .into(),
+            kind: "server_error".into(),
+            param: None,
+            code: None,
+        },
+    )
+}
+
+/// The error answer for a rate-limit or server-error fault.
+fn fault_answer(headers: &HeaderMap, provider: Provider) -> Option<Planned> {
+    let fault = header(headers, "x-understudy-fault").and_then(Fault::parse)?;
+    let planned = match (fault, provider) {
+        (Fault::DropMidStream, _) => return None,
+        (Fault::RateLimit, Provider::OpenAi) => openai::refusal((
+            StatusCode::TOO_MANY_REQUESTS,
+            ApiError {
+                message: "Rate limit reached for requests. Please try again in 20ms.".into(),
+                kind: "requests".into(),
+                param: None,
+                code: Some("rate_limit_exceeded".into()),
+            },
+        ))
+        .with_header("retry-after-ms", "20"),
+        (Fault::ServerError, Provider::OpenAi) => openai::refusal(server_error_openai()),
+        (Fault::RateLimit, Provider::Gemini) => gemini::refusal(RpcError::new(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Resource has been exhausted (e.g. check quota).",
+        )),
+        (Fault::ServerError, Provider::Gemini) => gemini::refusal(RpcError::new(
+            500,
+            "INTERNAL",
+            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+        )),
+    };
+    Some(planned)
+}
+
+#[cfg(test)]
+mod tests;
