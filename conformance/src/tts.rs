@@ -14,7 +14,9 @@ use crate::run::{CaseResult, CheckResult, Grade, RunOptions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy_adapters::dashscope::tts::{Mode, QwenTtsRealtime};
-use understudy_adapters::tts::TtsEngine;
+use understudy_adapters::tts::gemini_tts::{GeminiMethod, GeminiTts};
+use understudy_adapters::tts::openai_speech::{OpenAiSpeech, SpeechFormat, SpeechStreaming};
+use understudy_adapters::tts::{TtsEngine, TtsError};
 use understudy_agents::Speaker;
 use understudy_mock::{MockServer, ResponderConfig};
 
@@ -57,7 +59,7 @@ pub struct TtsTarget {
     /// What the engine is.
     pub description: &'static str,
     /// Builds the engine against the mock.
-    pub build: fn(&MockServer) -> Arc<dyn TtsEngine>,
+    pub build: fn(&MockServer) -> Result<Arc<dyn TtsEngine>, TtsError>,
 }
 
 /// Every TTS engine the suite speaks through.
@@ -68,25 +70,70 @@ pub fn targets() -> Vec<TtsTarget> {
             description:
                 "DashScope Qwen-TTS realtime, server_commit mode (text deltas as they come)",
             build: |server| {
-                Arc::new(
+                Ok(Arc::new(
                     QwenTtsRealtime::new(server.dashscope_url())
-                        .api_key("understudy-conformance-key")
+                        .api_key(KEY)
                         .mode(Mode::ServerCommit),
-                )
+                ))
             },
         },
         TtsTarget {
             id: "qwen-realtime.commit",
             description: "DashScope Qwen-TTS realtime, commit mode (the speaker segments)",
             build: |server| {
-                Arc::new(
+                Ok(Arc::new(
                     QwenTtsRealtime::new(server.dashscope_url())
-                        .api_key("understudy-conformance-key")
+                        .api_key(KEY)
                         .mode(Mode::Commit),
-                )
+                ))
             },
         },
+        TtsTarget {
+            id: "openai-speech.audio",
+            description: "OpenAI audio/speech, PCM streamed as the body (one request per unit)",
+            build: |server| openai_speech(server, SpeechStreaming::Audio),
+        },
+        TtsTarget {
+            id: "openai-speech.sse",
+            description: "OpenAI audio/speech, stream_format=sse (one request per unit)",
+            build: |server| openai_speech(server, SpeechStreaming::Sse),
+        },
+        TtsTarget {
+            id: "gemini-tts.stream",
+            description: "Gemini TTS, streamGenerateContent (one request per unit)",
+            build: |server| gemini_tts(server, GeminiMethod::Stream),
+        },
+        TtsTarget {
+            id: "gemini-tts.generate",
+            description: "Gemini TTS, generateContent (one request per unit)",
+            build: |server| gemini_tts(server, GeminiMethod::Generate),
+        },
     ]
+}
+
+/// The key every engine presents to the mock.
+const KEY: &str = "understudy-conformance-key";
+
+fn openai_speech(
+    server: &MockServer,
+    streaming: SpeechStreaming,
+) -> Result<Arc<dyn TtsEngine>, TtsError> {
+    let engine = OpenAiSpeech::builder()
+        .base_url(server.openai_base_url().replacen("ws://", "http://", 1))
+        .api_key(KEY)
+        .format(SpeechFormat::Pcm)
+        .streaming(streaming)
+        .build()?;
+    Ok(Arc::new(engine))
+}
+
+fn gemini_tts(server: &MockServer, method: GeminiMethod) -> Result<Arc<dyn TtsEngine>, TtsError> {
+    let engine = GeminiTts::builder()
+        .base_url(server.url())
+        .api_key(KEY)
+        .method(method)
+        .build()?;
+    Ok(Arc::new(engine))
 }
 
 /// The ids of every TTS case, with descriptions.
@@ -155,7 +202,17 @@ pub async fn run_tts_cases(options: &RunOptions) -> Vec<CaseResult> {
                 .is_none_or(|f| id.contains(f))
                 .then_some(id)
         };
-        let engine = (target.build)(&server);
+        let engine = match (target.build)(&server) {
+            Ok(engine) => engine,
+            Err(e) => {
+                results.push(failed_result(
+                    &format!("tts.{}", target.id),
+                    target.description,
+                    format!("the engine could not be built: {e}"),
+                ));
+                continue;
+            }
+        };
         let speaker = Speaker::new(Arc::clone(&engine));
         if let Some(id) = wanted("markup-not-spoken") {
             results.push(markup_case(id, &target, &speaker).await);

@@ -170,7 +170,7 @@ async fn a_speaker_that_keeps_markup_fails_the_markup_case() {
         .await
         .unwrap();
     let target = &targets()[0];
-    let engine = (target.build)(&server);
+    let engine = (target.build)(&server).unwrap();
     let filtering = understudy_agents::Speaker::new(Arc::clone(&engine));
     let ok = markup_case("ok".into(), target, &filtering).await;
     assert_eq!(ok.grade, Grade::Ok, "{:?}", ok.reason);
