@@ -19,6 +19,7 @@ pub mod event;
 pub mod gemini;
 pub mod input;
 pub mod openai;
+pub mod sse;
 pub mod tagged;
 pub mod text;
 pub mod tls;

@@ -312,7 +312,10 @@ impl ChatStreamDecoder {
 
     /// End of input (see [`ChatDecoder::finish`]).
     pub fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), ChatError> {
-        self.sse.finish();
+        if self.sse.finish().is_some() {
+            // The grammar (and OpenAI's SDK) drop an event left unterminated.
+            tracing::trace!("SSE input ended inside an event; dropped");
+        }
         self.chat.finish(out)
     }
 }

@@ -9,7 +9,7 @@
 //!   (request body, `chat.completion.chunk`, `chat.completion`, error envelope);
 //! - [`dialect`]: how the two services differ, as data, and the outgoing
 //!   rewrites each needs;
-//! - [`sse`]: a sans-IO SSE parser; [`decode`]: chunks to [`ChatEvent`]s
+//! - [`sse`] (shared with HTTP TTS): a sans-IO SSE parser; [`decode`]: chunks to [`ChatEvent`]s
 //!   (with [`tool_calls`] and [`audio_stream`] assembling fragments);
 //! - [`client`]: the `reqwest` transport, with receive timestamps for
 //!   time-to-first-delta.
@@ -24,7 +24,7 @@ pub mod dialect;
 pub mod error;
 pub mod event;
 pub mod request;
-pub mod sse;
+pub use crate::sse;
 pub mod tool_calls;
 
 pub use chunk::{ApiError, ChatChunk, ChatCompletion, ChatUsage, ErrorBody, FinishReason};

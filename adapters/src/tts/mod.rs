@@ -19,7 +19,6 @@ pub mod gemini_tts;
 pub mod http;
 pub mod openai_speech;
 pub mod pcm_stream;
-pub mod sse;
 #[cfg(test)]
 mod test_server;
 pub mod units;

@@ -3,9 +3,9 @@
 //! carrying one (`streamGenerateContent?alt=sse`).
 
 use super::wire::{pcm_rate, GenerateContentResponse};
+use crate::sse::SseParser;
 use crate::tts::http::{BodyDecoder, PcmPiece};
 use crate::tts::pcm_stream::WavStream;
-use crate::tts::sse::SseParser;
 use crate::tts::TtsError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -29,7 +29,7 @@ impl GeminiDecoder {
     /// A decoder for an event stream (`sse`) or a single JSON body.
     pub fn new(sse: bool) -> Self {
         GeminiDecoder {
-            sse: sse.then(SseParser::new),
+            sse: sse.then(SseParser::default),
             json: Vec::new(),
             audio_bytes: 0,
             finish_reason: None,
@@ -96,10 +96,7 @@ impl GeminiDecoder {
         Ok(pieces)
     }
 
-    fn on_events(
-        &mut self,
-        events: Vec<crate::tts::sse::SseEvent>,
-    ) -> Result<Vec<PcmPiece>, TtsError> {
+    fn on_events(&mut self, events: Vec<crate::sse::SseEvent>) -> Result<Vec<PcmPiece>, TtsError> {
         let mut pieces = Vec::new();
         for event in events {
             pieces.extend(self.on_message(event.data.as_bytes())?);
@@ -142,7 +139,9 @@ impl BodyDecoder for GeminiDecoder {
     fn push(&mut self, bytes: &[u8]) -> Result<Vec<PcmPiece>, TtsError> {
         match self.sse.as_mut() {
             Some(parser) => {
-                let events = parser.push(bytes);
+                let events = parser
+                    .events(bytes)
+                    .map_err(|e| TtsError::Protocol(e.to_string()))?;
                 self.on_events(events)
             }
             None => {
@@ -160,7 +159,7 @@ impl BodyDecoder for GeminiDecoder {
     fn finish(&mut self) -> Result<Vec<PcmPiece>, TtsError> {
         let pieces = match self.sse.as_mut() {
             Some(parser) => {
-                let events = parser.finish();
+                let events = parser.finish().into_iter().collect();
                 self.on_events(events)?
             }
             None => {

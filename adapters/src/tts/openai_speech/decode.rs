@@ -3,9 +3,9 @@
 //! events carrying either in base64.
 
 use super::wire::{SpeechStreamEvent, SAMPLE_RATE};
+use crate::sse::SseParser;
 use crate::tts::http::{BodyDecoder, PcmPiece};
 use crate::tts::pcm_stream::{SampleAligner, WavStream};
-use crate::tts::sse::SseParser;
 use crate::tts::TtsError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -88,7 +88,7 @@ impl SpeechDecoder {
     pub fn new(format: SpeechFormat, sse: bool) -> Self {
         SpeechDecoder {
             file: FileDecoder::new(format),
-            sse: sse.then(SseParser::new),
+            sse: sse.then(SseParser::default),
             done: false,
         }
     }
@@ -129,10 +129,7 @@ impl SpeechDecoder {
         }
     }
 
-    fn on_events(
-        &mut self,
-        events: Vec<crate::tts::sse::SseEvent>,
-    ) -> Result<Vec<PcmPiece>, TtsError> {
+    fn on_events(&mut self, events: Vec<crate::sse::SseEvent>) -> Result<Vec<PcmPiece>, TtsError> {
         let mut pieces = Vec::new();
         for event in events {
             pieces.extend(self.on_event(&event.data)?);
@@ -156,7 +153,9 @@ impl BodyDecoder for SpeechDecoder {
     fn push(&mut self, bytes: &[u8]) -> Result<Vec<PcmPiece>, TtsError> {
         match self.sse.as_mut() {
             Some(parser) => {
-                let events = parser.push(bytes);
+                let events = parser
+                    .events(bytes)
+                    .map_err(|e| TtsError::Protocol(e.to_string()))?;
                 self.on_events(events)
             }
             None => self.file.push(bytes),
@@ -166,7 +165,7 @@ impl BodyDecoder for SpeechDecoder {
     fn finish(&mut self) -> Result<Vec<PcmPiece>, TtsError> {
         let mut pieces = Vec::new();
         if let Some(parser) = self.sse.as_mut() {
-            let events = parser.finish();
+            let events = parser.finish().into_iter().collect();
             pieces = self.on_events(events)?;
             if !self.done {
                 // No `[DONE]` sentinel is documented; an end without

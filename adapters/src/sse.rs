@@ -1,17 +1,19 @@
-//! A sans-IO Server-Sent Events parser (the WHATWG event-stream grammar).
+//! A sans-IO Server-Sent Events parser (the WHATWG event-stream grammar),
+//! shared by every HTTP streaming adapter: chat completions and HTTP TTS
+//! (OpenAI `stream_format: "sse"`, Gemini `streamGenerateContent?alt=sse`).
 //!
 //! Bytes go in as they come off the network, split anywhere — inside a line,
 //! between a CR and its LF, inside a UTF-8 sequence — and whole events come
 //! out. It accepts LF, CRLF and CR line endings, ignores comment lines (`:`
 //! keep-alives), joins multiple `data:` lines of one event with `\n`, strips a
 //! leading byte-order mark, and ignores fields it does not know. An event is
-//! dispatched at the blank line that ends it; an unterminated event at end of
-//! input is dropped, as the grammar (and the official Python SDK) do.
+//! dispatched at the blank line that ends it. An event left unterminated at
+//! the end of the input is handed back by [`SseParser::finish`]: the grammar
+//! (and OpenAI's Python SDK) drop it, some servers omit the final blank line,
+//! so each caller decides.
 //!
 //! Memory is bounded: a line or an event larger than the configured limit is
 //! an error instead of an ever-growing buffer.
-
-use tracing::trace;
 
 /// Default limit on one event's size (lines plus joined data): 32 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 32 << 20;
@@ -77,7 +79,8 @@ impl SseParser {
 
     /// Feeds bytes; appends every event they complete to `out`.
     pub fn push(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
-        if self.pending_cr {
+        // An empty push must not forget a CR that ended the previous one.
+        if self.pending_cr && !bytes.is_empty() {
             self.pending_cr = false;
             if let Some(rest) = bytes.strip_prefix(b"\n") {
                 bytes = rest;
@@ -100,15 +103,25 @@ impl SseParser {
         self.extend_line(bytes)
     }
 
-    /// End of input: drops an unterminated event (logged) and resets.
-    pub fn finish(&mut self) {
-        if !self.line.is_empty() || self.has_data {
-            trace!(
-                pending = self.line.len() + self.data.len(),
-                "SSE input ended inside an event; dropped"
-            );
+    /// Like [`SseParser::push`], returning the completed events.
+    pub fn events(&mut self, bytes: &[u8]) -> Result<Vec<SseEvent>, SseError> {
+        let mut out = Vec::new();
+        self.push(bytes, &mut out)?;
+        Ok(out)
+    }
+
+    /// End of input: returns the event left unterminated, if it has data,
+    /// and resets the parser for a new stream.
+    pub fn finish(&mut self) -> Option<SseEvent> {
+        let line = std::mem::take(&mut self.line);
+        let mut out = Vec::new();
+        if !line.is_empty() {
+            // A last field line without its line ending still counts.
+            let _ = self.process_line(&line, &mut out);
         }
+        self.dispatch(&mut out);
         *self = SseParser::new(self.max_event_bytes);
+        out.pop()
     }
 
     fn extend_line(&mut self, bytes: &[u8]) -> Result<(), SseError> {
@@ -188,7 +201,7 @@ mod tests {
         for chunk in chunks {
             parser.push(chunk, &mut out).unwrap();
         }
-        parser.finish();
+        let _unterminated = parser.finish();
         out
     }
 
@@ -216,15 +229,32 @@ mod tests {
     }
 
     #[test]
-    fn an_unterminated_event_at_eof_is_dropped() {
-        assert_eq!(data(&parse_all(&[b"data: a\n\ndata: b"])), vec!["a"]);
-        assert_eq!(data(&parse_all(&[b"data: a\n\ndata: b\n"])), vec!["a"]);
+    fn an_unterminated_event_at_eof_is_handed_back_by_finish() {
+        for tail in [&b"data: b"[..], b"data: b\n", b"data: b\r"] {
+            let mut parser = SseParser::default();
+            let mut out = Vec::new();
+            parser.push(b"data: a\n\n", &mut out).unwrap();
+            parser.push(tail, &mut out).unwrap();
+            assert_eq!(data(&out), vec!["a"], "not dispatched before the end");
+            assert_eq!(parser.finish().map(|e| e.data), Some("b".into()));
+        }
+        let mut parser = SseParser::default();
+        parser.push(b"event: x\n", &mut Vec::new()).unwrap();
+        assert_eq!(parser.finish(), None, "no data, no event");
     }
 
     #[test]
     fn a_cr_at_the_end_of_one_push_and_lf_at_the_start_of_the_next_is_one_line_end() {
         let events = parse_all(&[b"data: a\r", b"\n\r", b"\ndata: b\n\n"]);
         assert_eq!(data(&events), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn an_empty_push_between_cr_and_lf_keeps_them_one_line_end() {
+        // Found by the split property: an empty chunk made the LF a second,
+        // event-ending line end.
+        let events = parse_all(&[b"data: a\r", b"", b"\ndata:\r\n\r\n"]);
+        assert_eq!(data(&events), vec!["a\n"]);
     }
 
     #[test]
@@ -289,7 +319,7 @@ mod tests {
             let mut parser = SseParser::new(256);
             let mut out = Vec::new();
             let _ = parser.push(&bytes, &mut out);
-            parser.finish();
+            let _ = parser.finish();
         }
     }
 }
