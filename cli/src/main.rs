@@ -207,18 +207,30 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(tls) = server.tls_url() {
         banner.push_str(&format!("understudy serving TLS on {tls}\n"));
     }
-    banner.push_str(&format!(
-        "  openai realtime:   {}/realtime?model=gpt-realtime\n  dashscope omni:    {}?model=qwen3-omni-flash-realtime\n  gemini live:       {}/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent\n  journal:           {}/__understudy/journal\n",
-        server.openai_base_url(),
-        server.dashscope_url(),
-        server.tls_url().unwrap_or_else(|| server.gemini_base_url()),
-        server.url()
-    ));
-    banner.push_str(&format!(
-        "  openai speech:     POST {}/v1/audio/speech\n  gemini tts:        POST {}/v1beta/models/gemini-2.5-flash-preview-tts:generateContent\n",
-        server.url(),
-        server.url()
-    ));
+    let (url, dashscope) = (server.url(), server.dashscope_url());
+    let routes = [
+        ("openai realtime", format!("{}/realtime?model=gpt-realtime", server.openai_base_url())),
+        ("dashscope omni", format!("{dashscope}?model=qwen3-omni-flash-realtime")),
+        ("dashscope tts", format!("{dashscope}?model=qwen3-tts-flash-realtime")),
+        (
+            "gemini live",
+            format!(
+                "{}/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent",
+                server.tls_url().unwrap_or_else(|| server.gemini_base_url())
+            ),
+        ),
+        ("openai speech", format!("POST {url}/v1/audio/speech")),
+        (
+            "gemini tts",
+            format!("POST {url}/v1beta/models/gemini-2.5-flash-preview-tts:generateContent"),
+        ),
+        ("openai chat", format!("POST {url}/v1/chat/completions")),
+        ("dashscope chat", format!("POST {url}/compatible-mode/v1/chat/completions")),
+        ("journal", format!("{url}/__understudy/journal")),
+    ];
+    for (name, route) in routes {
+        banner.push_str(&format!("  {:<18} {route}\n", format!("{name}:")));
+    }
     let mut stdout = std::io::stdout();
     let _ = stdout
         .write_all(banner.as_bytes())
