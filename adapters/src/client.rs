@@ -115,7 +115,7 @@ pub struct TappedFrame {
 /// transcript kept as conformance evidence and used to synthesize cassettes.
 pub type FrameTap = Arc<Mutex<Vec<TappedFrame>>>;
 
-fn tap_push(tap: &Option<FrameTap>, direction: TapDirection, frame: &WireFrame) {
+pub(crate) fn tap_push(tap: &Option<FrameTap>, direction: TapDirection, frame: &WireFrame) {
     if let Some(tap) = tap {
         tap.lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -221,5 +221,10 @@ async fn synthesize(out: &Path, only: Option<&str>) -> Result<()> {
             println!("wrote {}", path.display());
         }
     }
+    let tts = understudy_conformance::synth::TTS_CASSETTE;
+    if only.is_none_or(|o| tts.contains(o)) {
+        let path = understudy_conformance::synth::synthesize_tts(out).await?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }

@@ -102,3 +102,23 @@ fn official_sdk_speaks_with_qwen_tts_realtime_against_the_respond_engine() {
         .collect();
     run_scenarios(TTS_HARNESS, &runs);
 }
+
+/// The bundled Qwen-TTS cassette replays to the unmodified SDK.
+#[test]
+fn official_sdk_speaks_with_qwen_tts_realtime_against_the_replay_engine() {
+    let serve = Serve::start(&["--engine", "replay"]);
+    run_scenarios(
+        TTS_HARNESS,
+        &[(
+            "server_commit".to_owned(),
+            vec![
+                "--url".into(),
+                url(&serve),
+                "--mode".into(),
+                "server_commit".into(),
+                "--cassette".into(),
+                "dashscope/tts-server-commit".into(),
+            ],
+        )],
+    );
+}

@@ -32,6 +32,14 @@ pub enum SynthError {
         /// Connections made.
         made: usize,
     },
+    /// The TTS session did not complete against the responder.
+    #[error("{cassette}: {problem}")]
+    Tts {
+        /// Which cassette.
+        cassette: String,
+        /// Why.
+        problem: String,
+    },
     /// Writing the cassette failed.
     #[error(transparent)]
     Write(#[from] understudy_fixtures::CassetteError),
@@ -78,36 +86,43 @@ pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<Vec<PathB
             0 => scenario.description.to_owned(),
             n => format!("{} (connection {})", scenario.description, n + 1),
         };
-        written.push(write_cassette(
-            scenario,
-            name,
-            &description,
-            connected,
-            frames,
-            out_dir,
-        )?);
+        let provider = scenario.provider;
+        let made_of = MadeOf {
+            provider: provider.name(),
+            dialect: provider.dialect(),
+            model: scenario.model,
+            description: &description,
+        };
+        written.push(write_cassette(&made_of, name, connected, frames, out_dir)?);
     }
     Ok(written)
 }
 
+/// What a synthesized cassette's header says it is.
+struct MadeOf<'a> {
+    provider: &'a str,
+    dialect: &'a str,
+    model: &'a str,
+    description: &'a str,
+}
+
 /// Writes one connection's frames as a synthesized cassette named `name`.
 fn write_cassette(
-    scenario: &Scenario,
+    made_of: &MadeOf<'_>,
     name: &str,
-    description: &str,
     connected: std::time::Instant,
     frames: &[TappedFrame],
     out_dir: &Path,
 ) -> Result<PathBuf, SynthError> {
-    let provider = scenario.provider;
     let header = Header::new(
-        provider.name(),
-        provider.dialect(),
-        scenario.model,
+        made_of.provider,
+        made_of.dialect,
+        made_of.model,
         Origin::Synthesized,
     )
     .with_description(format!(
-        "{description} — synthesized by `understudy fixtures synthesize` from the respond engine"
+        "{} — synthesized by `understudy fixtures synthesize` from the respond engine",
+        made_of.description
     ));
     let mut cassette = Cassette::new(header);
     for tapped in frames {
@@ -142,6 +157,59 @@ fn write_cassette(
             }
         })?;
     }
-    cassette.write(&path, &AudioRules::for_provider(provider.name()))?;
+    cassette.write(&path, &AudioRules::for_provider(made_of.provider))?;
     Ok(path)
+}
+
+/// The bundled Qwen-TTS realtime cassette: the text the official-SDK harness
+/// streams (`tests/sdk/dashscope_tts_realtime.py`), spoken in `server_commit`
+/// mode by the respond engine, so that harness replays it unchanged.
+pub const TTS_CASSETTE: &str = "dashscope/tts-server-commit";
+
+/// The pieces of text the harness appends, in order.
+pub const TTS_PIECES: [&str; 4] = [
+    "Hello from the ",
+    "Understudy TTS test. ",
+    "It streams text ",
+    "as it is written.",
+];
+
+/// Synthesizes [`TTS_CASSETTE`] under `out_dir`: one Qwen-TTS realtime
+/// session driven by the understudy engine, every frame recorded.
+pub async fn synthesize_tts(out_dir: &Path) -> Result<PathBuf, SynthError> {
+    use understudy_adapters::dashscope::tts::{Mode, QwenTtsRealtime, DEFAULT_MODEL};
+    use understudy_adapters::tts::TtsEngine;
+    let server = MockServer::builder().start().await?;
+    let tap: understudy_adapters::FrameTap = Default::default();
+    let engine = QwenTtsRealtime::new(server.dashscope_url())
+        .api_key("understudy-synthesis-key")
+        .mode(Mode::ServerCommit)
+        .tap(std::sync::Arc::clone(&tap));
+    let run = |e: understudy_adapters::tts::TtsError| SynthError::Tts {
+        cassette: TTS_CASSETTE.into(),
+        problem: e.to_string(),
+    };
+    let connected = std::time::Instant::now();
+    let mut utterance = engine.start().await.map_err(run)?;
+    for piece in TTS_PIECES {
+        utterance.input.push(piece).map_err(run)?;
+    }
+    utterance.input.finish().map_err(run)?;
+    while let Some(chunk) = utterance.output.next_chunk().await {
+        chunk.map_err(run)?;
+    }
+    // The session task records the server's close after the last chunk.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let frames = tap
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let made_of = MadeOf {
+        provider: "dashscope",
+        dialect: understudy_adapters::dashscope::tts::DIALECT,
+        model: DEFAULT_MODEL,
+        description:
+            "Qwen-TTS realtime, server_commit: four text pieces, two responses, session.finish",
+    };
+    write_cassette(&made_of, TTS_CASSETTE, connected, &frames, out_dir)
 }

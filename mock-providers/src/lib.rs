@@ -123,6 +123,12 @@ pub fn replay_script(name: &str, cassette: &Cassette) -> Result<ReplayScript, Mo
         };
         return Ok(ReplayScript::from_cassette(name, cassette, &protocol)?);
     }
+    if dialect == understudy_adapters::dashscope::tts::DIALECT {
+        let protocol = dashscope::tts::DashScopeTtsProtocol {
+            model: cassette.header.model.clone(),
+        };
+        return Ok(ReplayScript::from_cassette(name, cassette, &protocol)?);
+    }
     match dialect.parse::<understudy_adapters::openai::Dialect>() {
         Ok(dialect) => Ok(ReplayScript::from_cassette(
             name,

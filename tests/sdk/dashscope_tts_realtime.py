@@ -51,6 +51,8 @@ from dashscope.audio.qwen_tts_realtime import (
 )
 
 MODEL = "qwen3-tts-flash-realtime"
+# The bundled cassette dashscope/tts-server-commit records these same pieces
+# (conformance::synth::TTS_PIECES); change both together.
 PIECES = ["Hello from the ", "Understudy TTS test. ", "It streams text ", "as it is written."]
 SERVER_EVENTS = {
     "error", "session.created", "session.updated", "input_text_buffer.committed",

@@ -11,7 +11,8 @@ pub mod wire;
 
 use super::ConnectOptions;
 use crate::audio::{AudioFormat, Pcm};
-use crate::client::{open_socket, ClientError, Socket};
+use crate::client::{open_socket, tap_push, ClientError, FrameTap, Socket, TapDirection};
+use crate::codec::WireFrame;
 use crate::dashscope::wire::Opaque;
 use crate::tts::{
     AudioChunk, BoxFuture, TextCommand, TtsCapabilities, TtsEngine, TtsError, Utterance,
@@ -39,6 +40,7 @@ pub struct QwenTtsRealtime {
     mode: Mode,
     language_type: Option<String>,
     sample_rate: u32,
+    tap: Option<FrameTap>,
 }
 
 impl QwenTtsRealtime {
@@ -52,7 +54,15 @@ impl QwenTtsRealtime {
             mode: Mode::ServerCommit,
             language_type: None,
             sample_rate: DEFAULT_SAMPLE_RATE,
+            tap: None,
         }
+    }
+
+    /// Logs every raw frame of every utterance to `tap` (recording a
+    /// cassette, evidence for a report).
+    pub fn tap(mut self, tap: FrameTap) -> Self {
+        self.tap = Some(tap);
+        self
     }
 
     /// Uses these connection options (key, model, workspace, trust, query).
@@ -135,6 +145,7 @@ impl TtsEngine for QwenTtsRealtime {
                 socket,
                 mode: self.mode,
                 format: AudioFormat::pcm16(self.sample_rate),
+                tap: self.tap.clone(),
             };
             session.handshake(self.session()).await?;
             let (utterance, driver) = Utterance::channel();
@@ -153,6 +164,7 @@ struct Session {
     socket: Socket,
     mode: Mode,
     format: AudioFormat,
+    tap: Option<FrameTap>,
 }
 
 /// What one server frame means to the utterance.
@@ -165,6 +177,11 @@ enum Heard {
 impl Session {
     async fn send(&mut self, event: &TtsClientEvent) -> Result<(), TtsError> {
         let text = serde_json::to_string(event).map_err(|e| TtsError::Protocol(e.to_string()))?;
+        tap_push(
+            &self.tap,
+            TapDirection::Sent,
+            &WireFrame::Text(text.clone()),
+        );
         self.socket
             .send(Message::Text(text.into()))
             .await
@@ -180,9 +197,21 @@ impl Session {
             let text = match message.map_err(transport)? {
                 Message::Text(text) => text.to_string(),
                 Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Message::Close(_) => return Ok(None),
+                Message::Close(close) => {
+                    let frame = WireFrame::Close {
+                        code: close.as_ref().map(|c| u16::from(c.code)),
+                        reason: close.map(|c| c.reason.to_string()).unwrap_or_default(),
+                    };
+                    tap_push(&self.tap, TapDirection::Received, &frame);
+                    return Ok(None);
+                }
                 _ => continue,
             };
+            tap_push(
+                &self.tap,
+                TapDirection::Received,
+                &WireFrame::Text(text.clone()),
+            );
             return serde_json::from_str(&text)
                 .map(Some)
                 .map_err(|e| TtsError::Protocol(format!("unreadable server event: {e}")));
@@ -296,11 +325,25 @@ impl Session {
                                 return Ok(()); // nobody is listening any more
                             }
                         }
-                        Heard::Finished => return Ok(()),
+                        Heard::Finished => {
+                            self.await_close().await;
+                            return Ok(());
+                        }
                         Heard::Nothing => {}
                     },
                 },
             }
+        }
+    }
+
+    /// After `session.finished` the server closes: wait briefly for its close
+    /// frame, so the session ends the way the service ends it.
+    async fn await_close(&mut self) {
+        let wait = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Ok(Some(_)) = self.next().await {}
+        });
+        if wait.await.is_err() {
+            tracing::debug!("no close within 2 s of session.finished; closing ourselves");
         }
     }
 
