@@ -150,7 +150,8 @@ fn show(target: &str, events: bool) -> Result<()> {
         )
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "no decoder for dialect `{}` in this build",
+                "--events decodes realtime sessions into ModelEvents; `{}` is not a realtime \
+                 dialect (show it without --events)",
                 cassette.header.dialect
             )
         })?;
