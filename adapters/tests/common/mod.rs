@@ -91,3 +91,134 @@ where
     let again: T = serde_json::from_value(encoded).unwrap();
     assert_eq!(again, typed, "typed value changed in a round trip");
 }
+
+/// The properties every `type`-tagged wire vocabulary must have (OpenAI,
+/// DashScope Omni, DashScope TTS): every known type has an example that parses
+/// as itself; unknown types are kept verbatim; a missing `type` is an error;
+/// serialised events put `type` first; examples round-trip with any values
+/// and unknown fields; typed events re-serialise; decoding arbitrary text and
+/// known types with arbitrary fields never panics. `decode` takes the frame
+/// text; `fields` are field names worth fuzzing for that vocabulary.
+#[macro_export]
+macro_rules! tagged_wire_properties {
+    (
+        client: $client:ident,
+        server: $server:ident,
+        client_examples: $client_examples:expr,
+        server_examples: $server_examples:expr,
+        decode: $decode:expr,
+        fields: [$($field:literal),* $(,)?]
+    ) => {
+        #[test]
+        fn every_known_type_has_an_example_that_parses_as_itself() {
+            let server = common::examples($server_examples);
+            for known in $server::KNOWN_TYPES {
+                assert!(
+                    server.iter().any(|e| common::type_of(e) == *known),
+                    "no example for server event {known}"
+                );
+            }
+            for example in &server {
+                let event: $server = serde_json::from_value(example.clone()).unwrap();
+                assert_eq!(event.event_type(), common::type_of(example));
+                assert!(!matches!(event, $server::Unknown(_)), "{example} parsed as Unknown");
+            }
+            let client = common::examples($client_examples);
+            for known in $client::KNOWN_TYPES {
+                assert!(
+                    client.iter().any(|e| common::type_of(e) == *known),
+                    "no example for client event {known}"
+                );
+            }
+            for example in &client {
+                let event: $client = serde_json::from_value(example.clone()).unwrap();
+                assert!(!matches!(event, $client::Unknown(_)), "{example} parsed as Unknown");
+            }
+        }
+
+        #[test]
+        fn unknown_event_types_are_kept_verbatim() {
+            let raw = serde_json::json!({"type": "response.brand_new", "event_id": "e1", "x": [1, 2]});
+            let event: $server = serde_json::from_value(raw.clone()).unwrap();
+            assert_eq!(event.event_type(), "response.brand_new");
+            assert!(matches!(event, $server::Unknown(_)));
+            assert_eq!(serde_json::to_value(&event).unwrap(), raw);
+        }
+
+        #[test]
+        fn missing_type_is_an_error_not_a_panic() {
+            let err = serde_json::from_str::<$client>(r#"{"audio":"AAAA"}"#).unwrap_err();
+            assert!(err.to_string().contains("'type' field is missing"), "{err}");
+            assert!(serde_json::from_str::<$client>(r#"{"type":7}"#).is_err());
+        }
+
+        #[test]
+        fn serialised_events_put_type_first() {
+            for example in common::examples($server_examples) {
+                let event: $server = serde_json::from_value(example).unwrap();
+                let text = serde_json::to_string(&event).unwrap();
+                assert!(text.starts_with("{\"type\":"), "{text}");
+            }
+        }
+
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn server_events_round_trip_with_any_values_and_unknown_fields(
+                index in 0usize..1000,
+                strings in proptest::collection::vec("[a-zA-Z0-9 _.\\-]{0,16}", 64),
+                ints in proptest::collection::vec(0u32..1_000_000, 64),
+                extras in proptest::collection::btree_map("[a-z]{1,6}", common::json_value(), 0..3),
+            ) {
+                let all = common::examples($server_examples);
+                let mut value = all[index % all.len()].clone();
+                common::mutate(&mut value, &mut strings.into_iter(), &mut ints.into_iter());
+                common::add_extras(&mut value, &extras.into_iter().collect());
+                common::round_trips::<$server>(&value);
+            }
+
+            #[test]
+            fn client_events_round_trip_with_any_values_and_unknown_fields(
+                index in 0usize..1000,
+                strings in proptest::collection::vec("[a-zA-Z0-9 _.\\-]{0,16}", 64),
+                ints in proptest::collection::vec(0u32..1_000_000, 64),
+                extras in proptest::collection::btree_map("[a-z]{1,6}", common::json_value(), 0..3),
+            ) {
+                let all = common::examples($client_examples);
+                let mut value = all[index % all.len()].clone();
+                common::mutate(&mut value, &mut strings.into_iter(), &mut ints.into_iter());
+                common::add_extras(&mut value, &extras.into_iter().collect());
+                common::round_trips::<$client>(&value);
+            }
+
+            #[test]
+            fn decoding_never_panics_on_arbitrary_text(text in ".{0,200}") {
+                let decode = $decode;
+                decode(&text);
+            }
+
+            #[test]
+            fn decoding_never_panics_on_known_types_with_arbitrary_fields(
+                index in 0usize..1000,
+                fields in proptest::collection::btree_map(
+                    proptest::prop_oneof![$(proptest::strategy::Just($field.to_string()),)* "[a-z_]{1,8}"],
+                    common::json_value(), 0..6),
+            ) {
+                let types = $server::KNOWN_TYPES;
+                let mut map: serde_json::Map<String, serde_json::Value> = fields.into_iter().collect();
+                map.insert("type".into(), serde_json::Value::String(types[index % types.len()].into()));
+                let decode = $decode;
+                decode(&serde_json::Value::Object(map).to_string());
+            }
+
+            #[test]
+            fn typed_events_never_fail_to_serialise_after_a_successful_parse(value in common::json_value()) {
+                if let Ok(event) = serde_json::from_value::<$server>(value) {
+                    let again: $server = serde_json::from_value(serde_json::to_value(&event).unwrap()).unwrap();
+                    proptest::prop_assert_eq!(again, event);
+                }
+            }
+        }
+    };
+}

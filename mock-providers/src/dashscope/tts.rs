@@ -136,7 +136,7 @@ fn check_session(session: &Value) -> Result<(), FrameError> {
         }
     }
     if let Some(mode) = session.get("mode") {
-        if serde_json::from_value::<Mode>(mode.clone()).is_err() {
+        if mode.as_str().and_then(Mode::from_wire).is_none() {
             return Err(invalid(
                 "mode",
                 format!("Invalid mode: {mode}. Supported values are: server_commit, commit."),
@@ -172,7 +172,7 @@ impl TtsResponder {
                 object: Some("realtime.session".into()),
                 model: Some(model.into()),
                 voice: Some("Cherry".into()),
-                mode: Some(Mode::ServerCommit),
+                mode: Some(Mode::ServerCommit.as_str().into()),
                 language_type: Some("Auto".into()),
                 response_format: Some("pcm".into()),
                 sample_rate: Some(24_000),
@@ -379,7 +379,8 @@ impl SessionEngine<TtsClientEvent> for TtsResponder {
             }
             TtsClientEvent::InputTextBufferAppend(append) => {
                 self.buffer.push_str(&append.text);
-                if self.session.mode.unwrap_or_default() == Mode::ServerCommit {
+                let mode = self.session.mode.as_deref().and_then(Mode::from_wire);
+                if mode.unwrap_or_default() == Mode::ServerCommit {
                     self.speak_complete_sentences(now);
                 }
             }

@@ -112,7 +112,7 @@ impl QwenTtsRealtime {
     pub fn session(&self) -> TtsSession {
         TtsSession {
             voice: Some(self.voice.clone()),
-            mode: Some(self.mode),
+            mode: Some(self.mode.as_str().into()),
             language_type: self.language_type.clone(),
             response_format: Some("pcm".into()),
             sample_rate: Some(self.sample_rate),

@@ -31,6 +31,23 @@ pub enum Mode {
     Commit,
 }
 
+impl Mode {
+    /// The wire name (`server_commit`, `commit`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::ServerCommit => "server_commit",
+            Mode::Commit => "commit",
+        }
+    }
+
+    /// The mode a wire name means, if it is one.
+    pub fn from_wire(name: &str) -> Option<Mode> {
+        [Mode::ServerCommit, Mode::Commit]
+            .into_iter()
+            .find(|mode| mode.as_str() == name)
+    }
+}
+
 /// A Qwen-TTS session (`session.update`, `session.created`, `session.updated`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -43,8 +60,9 @@ pub struct TtsSession {
     pub model: Option<String>,
     /// System voice (`Cherry`, `Ethan`, …) or a custom voice id.
     pub voice: Option<String>,
-    /// `server_commit` (default) or `commit`.
-    pub mode: Option<Mode>,
+    /// `server_commit` (default) or `commit` (kept as sent: an unknown value
+    /// survives a round trip; [`Mode::from_wire`] reads it).
+    pub mode: Option<String>,
     /// `Auto` (default), `English`, `Chinese`, …
     pub language_type: Option<String>,
     /// `pcm` (default), `wav`, `mp3`, `opus`.
