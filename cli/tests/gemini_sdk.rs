@@ -84,6 +84,10 @@ fn the_sdk_refuses_a_server_it_does_not_trust() {
         !ok,
         "the SDK must not accept an untrusted certificate:\n{output}"
     );
+    assert!(
+        output.contains("CERTIFICATE_VERIFY_FAILED"),
+        "it fails for the certificate, not for another reason:\n{output}"
+    );
 }
 
 #[test]
