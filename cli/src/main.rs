@@ -209,9 +209,18 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     let (url, dashscope) = (server.url(), server.dashscope_url());
     let routes = [
-        ("openai realtime", format!("{}/realtime?model=gpt-realtime", server.openai_base_url())),
-        ("dashscope omni", format!("{dashscope}?model=qwen3-omni-flash-realtime")),
-        ("dashscope tts", format!("{dashscope}?model=qwen3-tts-flash-realtime")),
+        (
+            "openai realtime",
+            format!("{}/realtime?model=gpt-realtime", server.openai_base_url()),
+        ),
+        (
+            "dashscope omni",
+            format!("{dashscope}?model=qwen3-omni-flash-realtime"),
+        ),
+        (
+            "dashscope tts",
+            format!("{dashscope}?model=qwen3-tts-flash-realtime"),
+        ),
         (
             "gemini live",
             format!(
@@ -225,7 +234,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
             format!("POST {url}/v1beta/models/gemini-2.5-flash-preview-tts:generateContent"),
         ),
         ("openai chat", format!("POST {url}/v1/chat/completions")),
-        ("dashscope chat", format!("POST {url}/compatible-mode/v1/chat/completions")),
+        (
+            "dashscope chat",
+            format!("POST {url}/compatible-mode/v1/chat/completions"),
+        ),
         ("journal", format!("{url}/__understudy/journal")),
     ];
     for (name, route) in routes {
