@@ -1,6 +1,6 @@
 //! How a mock server is configured: engine, auth, limits, speed.
 
-use crate::http_tts::replay::HttpReplayScript;
+use crate::http::replay::HttpReplayScript;
 use crate::openai::respond::ResponderConfig;
 use crate::replay::ReplayScript;
 use std::sync::Arc;
@@ -23,7 +23,8 @@ pub enum Auth {
 #[derive(Debug, Clone, Default)]
 pub struct ReplayLibrary {
     scripts: Vec<Arc<ReplayScript>>,
-    /// Recorded HTTP exchanges (HTTP TTS), kept apart from the session scripts.
+    /// Recorded HTTP exchanges (HTTP TTS, chat completions), kept apart from
+    /// the session scripts.
     http: Vec<Arc<HttpReplayScript>>,
 }
 

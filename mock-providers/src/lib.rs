@@ -29,6 +29,7 @@ pub mod config;
 pub mod dashscope;
 pub mod engine;
 pub mod gemini;
+pub mod http;
 pub mod http_tts;
 pub mod journal;
 pub mod openai;
@@ -78,7 +79,7 @@ pub enum MockError {
     Tls(#[from] tls::TlsError),
     /// An HTTP cassette cannot be replayed.
     #[error(transparent)]
-    HttpScript(#[from] http_tts::replay::HttpScriptError),
+    HttpScript(#[from] http::replay::HttpScriptError),
     /// No mock dialect speaks the cassette's dialect.
     #[error("cassette `{name}`: this build has no mock for dialect `{dialect}`")]
     UnknownDialect {
@@ -248,18 +249,19 @@ impl MockServerBuilder {
         self
     }
 
-    /// Replay these cassettes (name, cassette): sessions, and HTTP TTS exchanges.
+    /// Replay these cassettes (name, cassette): sessions, and HTTP exchanges
+    /// (TTS and chat completions).
     pub fn replay(mut self, cassettes: &[(String, Cassette)]) -> Result<Self, MockError> {
         let (http, sessions): (Vec<_>, Vec<_>) = cassettes
             .iter()
-            .partition(|(_, c)| http_tts::replay::is_http_dialect(&c.header.dialect));
+            .partition(|(_, c)| crate::http::replay::is_http_dialect(&c.header.dialect));
         let scripts = sessions
             .iter()
             .map(|(name, c)| replay_script(name, c))
             .collect::<Result<Vec<_>, _>>()?;
         let http = http
             .iter()
-            .map(|(name, c)| http_tts::replay::HttpReplayScript::from_cassette(name, c))
+            .map(|(name, c)| crate::http::replay::HttpReplayScript::from_cassette(name, c))
             .collect::<Result<Vec<_>, _>>()?;
         self.engine = Some(EngineConfig::Replay(
             ReplayLibrary::new(scripts).with_http(http),

@@ -13,6 +13,11 @@ Run with the harness venv (scripts/python-env.sh prints its python):
     $PY tests/sdk/openai_chat_stream.py --base-url ... --expect-auth-failure
     $PY tests/sdk/openai_chat_stream.py --self-check
 
+Against the replay engine (`understudy serve --engine replay`), name the cassette
+(sent as the `X-Understudy-Cassette` header through the SDK's `default_headers`)
+and say what it recorded: `--cassette openai/chat-audio-stream --expect-text
+"..." --expect-audio-file recorded.b64 --min-first-chunk-ms 70`.
+
 How strictness works: the SDK is given an ordinary `httpx2.Client` whose transport
 copies every response byte the SDK reads (the SDK itself is untouched and parses
 the stream as usual). Afterwards each SSE event's data is json-decoded and
@@ -165,7 +170,29 @@ def make_client(args: argparse.Namespace, tee: TeeTransport, key: Optional[str] 
         base_url=args.base_url,
         http_client=httpx2.Client(transport=tee, timeout=args.timeout),
         max_retries=0,
+        default_headers={"X-Understudy-Cassette": args.cassette} if args.cassette else None,
     )
+
+
+class FirstChunkClock:
+    """Time from sending the request to the first chunk the SDK yields."""
+
+    def __init__(self) -> None:
+        self.sent = time.monotonic()
+        self.first: Optional[float] = None
+
+    def tick(self) -> None:
+        if self.first is None:
+            self.first = time.monotonic()
+
+    def check(self, args: argparse.Namespace) -> None:
+        if args.min_first_chunk_ms is None:
+            return
+        if self.first is None:
+            fail("no chunk arrived")
+        ms = (self.first - self.sent) * 1000
+        if ms < args.min_first_chunk_ms:
+            fail(f"the first chunk came after {ms:.0f} ms, before the recorded {args.min_first_chunk_ms:.0f} ms")
 
 
 def stream_body(tee: TeeTransport) -> bytes:
@@ -179,6 +206,7 @@ def scenario_text(args: argparse.Namespace) -> int:
     tee = TeeTransport()
     client = make_client(args, tee)
     text, usage = "", None
+    clock = FirstChunkClock()
     stream = client.chat.completions.create(
         model=args.model or "gpt-4o-mini",
         messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}],
@@ -186,13 +214,16 @@ def scenario_text(args: argparse.Namespace) -> int:
         stream_options={"include_usage": True},
     )
     for chunk in stream:
+        clock.tick()
         for choice in chunk.choices:
             text += choice.delta.content or ""
         if chunk.usage is not None:
             usage = chunk.usage
     chunks = validate_stream(stream_body(tee))
-    if text != "You said: Hello there":
-        fail(f"assembled text {text!r}")
+    clock.check(args)
+    expected = args.expect_text if args.expect_text is not None else "You said: Hello there"
+    if text != expected:
+        fail(f"assembled text {text!r}, expected {expected!r}")
     if usage is None or usage.total_tokens != usage.prompt_tokens + usage.completion_tokens:
         fail(f"usage chunk missing or inconsistent: {usage}")
     if chunks[-1].choices != [] or chunks[-1].usage is None:
@@ -265,6 +296,7 @@ def scenario_audio(args: argparse.Namespace, dashscope: bool) -> int:
     model = args.model or ("qwen3-omni-flash" if dashscope else "gpt-audio-mini")
     audio_param = {"voice": "Cherry", "format": "wav"} if dashscope else {"voice": "alloy", "format": "pcm16"}
     prompt = "Say something nice"
+    clock = FirstChunkClock()
     stream = client.chat.completions.create(
         model=model,
         messages=[{"role": "user", "content": prompt}],
@@ -276,6 +308,7 @@ def scenario_audio(args: argparse.Namespace, dashscope: bool) -> int:
     content, transcript, b64 = "", "", ""
     ids, expiries, usage = set(), [], None
     for chunk in stream:
+        clock.tick()
         for choice in chunk.choices:
             content += choice.delta.content or ""
             audio = choice.delta.audio  # typed ChoiceDeltaAudio in openai 3.x
@@ -290,7 +323,8 @@ def scenario_audio(args: argparse.Namespace, dashscope: bool) -> int:
         if chunk.usage is not None:
             usage = chunk.usage
     chunks = validate_stream(stream_body(tee))
-    expected = f"You said: {prompt}"
+    clock.check(args)
+    expected = args.expect_text if args.expect_text is not None else f"You said: {prompt}"
     spoken = content if dashscope else transcript
     if spoken != expected:
         fail(f"spoken text {spoken!r} (content {content!r}, transcript {transcript!r})")
@@ -304,7 +338,13 @@ def scenario_audio(args: argparse.Namespace, dashscope: bool) -> int:
             fail(f"DashScope expires_at should equal created on every audio chunk: {expiries[:3]}")
     elif expiries != [created + 3600]:
         fail(f"OpenAI sends expires_at once, about an hour ahead: {expiries}")
-    check_pcm(base64.b64decode(b64), spoken)
+    pcm = base64.b64decode(b64, validate=True)
+    check_pcm(pcm, spoken)
+    if args.expect_audio_file:
+        with open(args.expect_audio_file, "rb") as f:
+            recorded = base64.b64decode(f.read().strip(), validate=True)
+        if pcm != recorded:
+            fail(f"the audio ({len(pcm)} bytes) differs from the recording ({len(recorded)} bytes)")
     details = usage.completion_tokens_details if usage else None
     if details is None or not details.audio_tokens:
         fail(f"usage without completion audio tokens: {usage}")
@@ -407,6 +447,14 @@ def main() -> int:
     p.add_argument("--model", default=None)
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="text")
     p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--cassette", default=None,
+                   help="replay engine: the cassette to play (X-Understudy-Cassette header)")
+    p.add_argument("--expect-text", default=None,
+                   help="the text (or spoken transcript) the answer must assemble to")
+    p.add_argument("--expect-audio-file", default=None,
+                   help="a file of base64 audio the decoded answer must equal byte for byte")
+    p.add_argument("--min-first-chunk-ms", type=float, default=None,
+                   help="the first chunk must not arrive sooner (recorded offset / speed, less slack)")
     p.add_argument("--expect-auth-failure", action="store_true",
                    help="require openai.AuthenticationError (401, code invalid_api_key), not retried")
     p.add_argument("--self-check", action="store_true", help="test the strict validator offline and exit")

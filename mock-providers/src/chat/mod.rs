@@ -2,25 +2,38 @@
 //! one JSON body), in the OpenAI dialect and DashScope's compatible mode.
 //!
 //! Any path ending in `/chat/completions` is served; a path under
-//! `/compatible-mode/` speaks DashScope, anything else OpenAI. The answer comes
-//! from the realtime responders' rule (see [`conversation`]), audio from the
-//! bundled voice. The respond engine answers in both engine configurations:
-//! replay of HTTP cassettes is not implemented for this route yet.
+//! `/compatible-mode/` speaks DashScope, anything else OpenAI. The *respond*
+//! engine's answer comes from the realtime responders' rule (see
+//! [`conversation`]), audio from the bundled voice. The *replay* engine plays
+//! the chat cassette of the request's dialect (see [`replay`]) with its
+//! recorded SSE chunks at their recorded offsets, so the recorded time to
+//! first token and first audio is reproduced (divided by the speed); without
+//! a cassette of the dialect the respond engine answers, and the journal says
+//! so. The bundled chat cassettes are made from the respond engine
+//! ([`cassettes`]).
 //!
 //! Per-request switches (headers):
 //! - `X-Understudy-First-Token-Ms: N` — delay before the first content chunk
 //!   (default: the responder's `first_audio_ms`, divided by the speed);
-//! - `X-Understudy-Fault: midstream-error | truncate | rate-limit` — §10.9.
+//! - `X-Understudy-Fault: midstream-error | truncate | rate-limit` — §10.9
+//!   (under replay only `rate-limit`: a recording plays as recorded);
+//! - `X-Understudy-Cassette: NAME` or `?cassette=NAME` — the cassette to
+//!   replay (a name that is not loaded is refused with a 400).
 //!
 //! Every request is journalled as a session of dialect `openai-chat` or
 //! `dashscope-chat`: the request (audio summarised), each event sent, and errors.
 
 pub mod answer;
+pub mod cassettes;
 pub mod conversation;
 pub mod errors;
+pub mod replay;
 pub mod validate;
 
+use crate::config::EngineConfig;
+use crate::http::plan::{self, JournalCtx, Piece, Planned};
 use crate::journal::{EntryKind, JournalEntry};
+use crate::openai::respond::ResponderConfig;
 use crate::server::AppState;
 use answer::{ChatFault, Identity, Pacing, Planner, Scheduled};
 use axum::body::{Body, Bytes};
@@ -30,6 +43,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use conversation::Conversation;
 use errors::ChatFailure;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use understudy_adapters::chat::ChatDialect;
 
@@ -69,9 +84,25 @@ pub async fn intercept(State(state): State<AppState>, request: Request, next: Ne
         return failure_response(StatusCode::METHOD_NOT_ALLOWED, failure);
     }
     let (parts, body) = request.into_parts();
+    let query: HashMap<String, String> = parts
+        .uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
     let limit = state.config.max_frame_bytes.saturating_mul(4).max(64 << 20);
     match axum::body::to_bytes(body, limit).await {
-        Ok(body) => serve(state, dialect, &parts.headers, body).await,
+        Ok(body) => {
+            let incoming = replay::Request {
+                path: &path,
+                headers: &parts.headers,
+                query: &query,
+            };
+            serve(state, dialect, incoming, body).await
+        }
         Err(_) => {
             let failure = ChatFailure::bad_request(
                 dialect,
@@ -87,16 +118,21 @@ pub async fn intercept(State(state): State<AppState>, request: Request, next: Ne
 async fn serve(
     state: AppState,
     dialect: ChatDialect,
-    headers: &HeaderMap,
+    incoming: replay::Request<'_>,
     body: Bytes,
 ) -> Response {
     let received = Instant::now();
+    let headers = incoming.headers;
     let model = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("model").and_then(|m| m.as_str()).map(str::to_owned))
         .unwrap_or_default();
     let journal = state.journal.clone();
-    let session = journal.open(dialect.name(), &model, "respond");
+    let engine = match &state.config.engine {
+        EngineConfig::Respond(_) => "respond",
+        EngineConfig::Replay(_) => "replay",
+    };
+    let session = journal.open(dialect.name(), &model, engine);
     let record = |kind: EntryKind, label: &str, detail: String| {
         journal.record(
             session,
@@ -145,6 +181,24 @@ async fn serve(
         Ok(conversation) => conversation,
         Err(failure) => return refuse(failure),
     };
+    if let EngineConfig::Replay(library) = &state.config.engine {
+        let ctx = JournalCtx {
+            journal: journal.clone(),
+            session,
+            started: received.into(),
+        };
+        if let Some(fault) = fault {
+            ctx.record(
+                EntryKind::Note,
+                "fault",
+                format!("{fault:?} is not applied under replay: the recording plays as recorded"),
+            );
+        }
+        let replayed = replay::answer(library, dialect, incoming, &body, state.config.speed, &ctx);
+        if let Some(planned) = replayed {
+            return plan::play(planned, ctx);
+        }
+    }
     let decision = answer::decide_answer(&conversation);
     record(EntryKind::Note, "decision", format!("{decision:?}"));
     let planner = Planner {
@@ -185,13 +239,7 @@ fn stream_response(
                 return None;
             };
             tokio::time::sleep_until((received + event.at).into()).await;
-            let label = if event.data == "[DONE]" {
-                "[DONE]"
-            } else if event.data.starts_with("{\"error\"") {
-                "error"
-            } else {
-                "chat.completion.chunk"
-            };
+            let label = event_label(&event.data);
             journal.record(
                 session,
                 JournalEntry {
@@ -216,36 +264,77 @@ fn stream_response(
 }
 
 fn pacing(state: &AppState, headers: &HeaderMap) -> Pacing {
-    let (config, voice) = match &state.config.engine {
-        crate::config::EngineConfig::Respond(config) => {
-            (Some(config.clone()), config.voice.clone())
-        }
-        crate::config::EngineConfig::Replay(_) => (
-            None,
-            crate::bundled_voice().unwrap_or_else(|_| Vec::new().into()),
-        ),
-    };
-    let speed = if state.config.speed > 0.0 {
-        state.config.speed
-    } else {
-        1.0
-    };
-    let first_audio_ms = config.as_ref().map_or(180, |c| c.first_audio_ms);
-    let chunk_ms = config.as_ref().map_or(100, |c| c.chunk_ms).max(10);
-    let pace = config.as_ref().map_or(0.5, |c| c.pace);
-    let ms = |ms: f64| Duration::from_secs_f64((ms / speed).max(0.0) / 1000.0);
     let first_token = headers
         .get("x-understudy-first-token-ms")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|v| Duration::from_millis(v.min(600_000)))
-        .unwrap_or_else(|| ms(first_audio_ms as f64));
+        .map(|v| Duration::from_millis(v.min(600_000)));
+    let config = match &state.config.engine {
+        EngineConfig::Respond(config) => config,
+        EngineConfig::Replay(_) => {
+            // Without a cassette of the dialect: the bundled voice, default pacing.
+            static FALLBACK: OnceLock<ResponderConfig> = OnceLock::new();
+            FALLBACK.get_or_init(|| {
+                ResponderConfig::with_voice(
+                    crate::bundled_voice().unwrap_or_else(|_| Vec::new().into()),
+                )
+            })
+        }
+    };
+    pacing_for(config, state.config.speed, first_token)
+}
+
+/// The respond engine's pacing with `config` at `speed`; `first_token`
+/// overrides the delay before the first content chunk (not divided by speed).
+pub fn pacing_for(config: &ResponderConfig, speed: f64, first_token: Option<Duration>) -> Pacing {
+    let speed = if speed > 0.0 { speed } else { 1.0 };
+    let ms = |ms: f64| Duration::from_secs_f64((ms / speed).max(0.0) / 1000.0);
+    let chunk_ms = config.chunk_ms.max(10);
     Pacing {
-        first_token,
-        text_step: ms(40.0 * pace),
-        audio_step: ms(chunk_ms as f64 * pace),
+        first_token: first_token.unwrap_or_else(|| ms(config.first_audio_ms as f64)),
+        text_step: ms(40.0 * config.pace),
+        audio_step: ms(chunk_ms as f64 * config.pace),
         chunk_ms,
-        voice,
+        voice: config.voice.clone(),
+    }
+}
+
+/// Planned events as an SSE body for [`plan::play`]: one `data:` event per
+/// piece, each after the gap since the one before.
+pub fn sse_plan(events: &[Scheduled]) -> Planned {
+    let mut previous = Duration::ZERO;
+    let pieces = events
+        .iter()
+        .map(|event| {
+            let after = event.at.saturating_sub(previous);
+            previous = previous.max(event.at);
+            Piece {
+                after,
+                bytes: Bytes::from(format!("data: {}\n\n", event.data)),
+                label: event_label(&event.data).to_owned(),
+                detail: summarise(&event.data),
+            }
+        })
+        .collect();
+    Planned {
+        status: StatusCode::OK,
+        headers: vec![
+            ("content-type", "text/event-stream; charset=utf-8".into()),
+            ("cache-control", "no-cache".into()),
+        ],
+        pieces,
+        cut_short: false,
+    }
+}
+
+/// The journal label of one SSE event's data.
+fn event_label(data: &str) -> &'static str {
+    if data == "[DONE]" {
+        "[DONE]"
+    } else if data.starts_with("{\"error\"") {
+        "error"
+    } else {
+        "chat.completion.chunk"
     }
 }
 

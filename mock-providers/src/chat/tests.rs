@@ -8,6 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use understudy_adapters::chat::{
     ChatClient, ChatError, ChatRequest, ContentPart, FinishReason, Message, Tool, ToolCall,
 };
+use understudy_adapters::tts::http::reqwest;
 
 fn client(server: &MockServer, base: &str, key: &str) -> ChatClient {
     ChatClient::builder()
@@ -382,4 +383,311 @@ async fn other_routes_still_reach_the_dispatcher() {
     );
     let (status, _) = raw_post(&server, "/v1/embeddings", "", "{}").await;
     assert_eq!(status, 404);
+}
+
+// ---- the replay engine ----------------------------------------------------
+
+/// A mock replaying every bundled cassette at `speed`.
+async fn replay_server(speed: f64) -> MockServer {
+    let cassettes: Vec<(String, understudy_fixtures::Cassette)> =
+        understudy_fixtures::bundled::cassette_names()
+            .into_iter()
+            .map(|name| {
+                let cassette = understudy_fixtures::bundled::cassette(name).unwrap();
+                (name.to_owned(), cassette)
+            })
+            .collect();
+    MockServer::builder()
+        .replay(&cassettes)
+        .unwrap()
+        .speed(speed)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// The recorded request body and SSE chunks (offset from the request, text).
+fn recorded(name: &str) -> (Value, Vec<(Duration, String)>) {
+    use understudy_fixtures::{ChunkData, FrameBody, HttpBody};
+    let cassette = understudy_fixtures::bundled::cassette(name).unwrap();
+    let mut body = Value::Null;
+    let mut chunks = Vec::new();
+    for frame in &cassette.frames {
+        match &frame.body {
+            FrameBody::HttpRequest(request) => {
+                if let Some(HttpBody::Json(json)) = &request.body {
+                    body = json.clone();
+                }
+            }
+            FrameBody::HttpResponse(response) => {
+                for chunk in &response.chunks {
+                    let ChunkData::Text(text) = &chunk.data else {
+                        panic!("{name}: SSE chunks are text");
+                    };
+                    chunks.push((Duration::from_micros(chunk.t_us), text.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    (body, chunks)
+}
+
+/// POSTs `body` with the cassette header; status, the body pieces with their
+/// arrival time after the request was sent, and the whole body.
+async fn post_timed(
+    server: &MockServer,
+    path: &str,
+    cassette: Option<&str>,
+    body: &Value,
+) -> (u16, Vec<(Duration, Vec<u8>)>, String) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}{path}", server.url()))
+        .bearer_auth("sk-understudy-test")
+        .json(body);
+    if let Some(name) = cassette {
+        request = request.header("x-understudy-cassette", name);
+    }
+    let sent = std::time::Instant::now();
+    let mut response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let mut pieces = Vec::new();
+    let mut whole = Vec::new();
+    while let Some(piece) = response.chunk().await.unwrap() {
+        whole.extend_from_slice(&piece);
+        pieces.push((sent.elapsed(), piece.to_vec()));
+    }
+    (status, pieces, String::from_utf8(whole).unwrap())
+}
+
+/// The journal of the last request, once its session has closed.
+async fn last_session(server: &MockServer) -> crate::SessionJournal {
+    for _ in 0..100 {
+        if let Some(session) = server.journal().last().filter(|s| s.closed) {
+            return session.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the session never closed: {:?}", server.journal().last());
+}
+
+#[tokio::test]
+async fn replay_plays_the_recorded_chunks_in_order_at_their_recorded_offsets() {
+    let speed = 2.0;
+    let server = replay_server(speed).await;
+    for (name, path) in [
+        ("openai/chat-text-stream", "/v1/chat/completions"),
+        ("openai/chat-audio-stream", "/v1/chat/completions"),
+        (
+            "dashscope/chat-omni-stream",
+            "/compatible-mode/v1/chat/completions",
+        ),
+    ] {
+        let (body, chunks) = recorded(name);
+        let (status, pieces, whole) = post_timed(&server, path, Some(name), &body).await;
+        assert_eq!(status, 200, "{name}: {whole}");
+        // Byte for byte what was recorded, in order, ending in [DONE].
+        let expected: String = chunks.iter().map(|(_, text)| text.as_str()).collect();
+        assert_eq!(whole, expected, "{name}");
+        assert!(whole.ends_with("data: [DONE]\n\n"), "{name}");
+        // The first content arrives no earlier than its recorded offset ÷
+        // speed (less a little for clock granularity); the last no earlier
+        // than the last offset ÷ speed. Loose on purpose: lower bounds only.
+        let tolerance = Duration::from_millis(15);
+        let (first_at, _) = pieces.iter().find(|(_, p)| !p.is_empty()).unwrap();
+        let first_recorded = chunks[0].0.div_f64(speed);
+        assert!(
+            first_recorded > Duration::from_millis(80),
+            "{name}: the recording has a real time to first token"
+        );
+        assert!(
+            *first_at + tolerance >= first_recorded,
+            "{name}: first chunk after {first_at:?}, recorded {first_recorded:?}"
+        );
+        let last_recorded = chunks.last().unwrap().0.div_f64(speed);
+        let (last_at, _) = pieces.last().unwrap();
+        assert!(
+            *last_at + tolerance >= last_recorded,
+            "{name}: body over after {last_at:?}, recorded {last_recorded:?}"
+        );
+        let session = last_session(&server).await;
+        assert_eq!(
+            (session.dialect.as_str(), session.engine.as_str()),
+            (
+                if name.starts_with("dashscope") {
+                    "dashscope-chat"
+                } else {
+                    "openai-chat"
+                },
+                "replay"
+            )
+        );
+        let picked = session.find(EntryKind::Note, "replay").next().unwrap();
+        assert_eq!(picked.detail, format!("cassette {name}"));
+        assert_eq!(
+            session.find(EntryKind::Note, "replay.mismatch").count(),
+            0,
+            "{name}: {:?}",
+            session.entries
+        );
+        assert_eq!(
+            session.find(EntryKind::Server, "replay").count(),
+            chunks.len(),
+            "{name}: every chunk journalled"
+        );
+    }
+}
+
+#[tokio::test]
+async fn replay_without_a_name_picks_the_first_cassette_of_the_dialect() {
+    let server = replay_server(50.0).await;
+    let (body, _) = recorded("dashscope/chat-omni-stream");
+    let (status, _, whole) =
+        post_timed(&server, "/compatible-mode/v1/chat/completions", None, &body).await;
+    assert_eq!(status, 200, "{whole}");
+    let session = last_session(&server).await;
+    let picked = session.find(EntryKind::Note, "replay").next().unwrap();
+    assert_eq!(picked.detail, "cassette dashscope/chat-omni-stream");
+}
+
+#[tokio::test]
+async fn replay_notes_minor_differences_and_plays_the_recording_anyway() {
+    let server = replay_server(50.0).await;
+    let (mut body, chunks) = recorded("openai/chat-text-stream");
+    body["model"] = json!("gpt-4.1-mini");
+    body["messages"] = json!([{"role": "user", "content": "Something else entirely"}]);
+    let (status, _, whole) = post_timed(
+        &server,
+        "/v1/chat/completions",
+        Some("chat-text-stream"),
+        &body,
+    )
+    .await;
+    assert_eq!(status, 200, "{whole}");
+    let expected: String = chunks.iter().map(|(_, text)| text.as_str()).collect();
+    assert_eq!(whole, expected, "the recording is played as recorded");
+    let session = last_session(&server).await;
+    let mismatches: Vec<&str> = session
+        .find(EntryKind::Note, "replay.mismatch")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(mismatches.len(), 2, "{mismatches:?}");
+    assert!(
+        mismatches[0].starts_with("model: recorded \"gpt-4o-mini\", sent \"gpt-4.1-mini\""),
+        "{mismatches:?}"
+    );
+    assert!(
+        mismatches[1].starts_with("messages: ") && mismatches[1].contains("replayed anyway"),
+        "{mismatches:?}"
+    );
+}
+
+#[tokio::test]
+async fn replay_refuses_a_request_for_an_answer_of_another_shape() {
+    let server = replay_server(50.0).await;
+    // Not streamed, against a streamed recording.
+    let (mut body, _) = recorded("openai/chat-text-stream");
+    body["stream"] = json!(false);
+    body.as_object_mut().unwrap().remove("stream_options");
+    let (status, _, whole) = post_timed(
+        &server,
+        "/v1/chat/completions",
+        Some("openai/chat-text-stream"),
+        &body,
+    )
+    .await;
+    assert_eq!(status, 400, "{whole}");
+    let error: Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    assert_eq!(error["error"]["code"], "replay_mismatch");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("stream") && message.contains("`openai/chat-text-stream`"),
+        "{message}"
+    );
+    assert!(last_session(&server)
+        .await
+        .find(EntryKind::Note, "replay.mismatch")
+        .any(|e| e.detail.starts_with("stream:")));
+    // Audio asked for, against a text recording.
+    let (audio_body, _) = recorded("openai/chat-audio-stream");
+    let (status, _, whole) = post_timed(
+        &server,
+        "/v1/chat/completions",
+        Some("chat-text-stream"),
+        &audio_body,
+    )
+    .await;
+    assert_eq!(status, 400, "{whole}");
+    let error: Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(error["error"]["code"], "replay_mismatch");
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("audio output"));
+    // DashScope: text only against the omni recording, in DashScope's envelope.
+    let (mut body, _) = recorded("dashscope/chat-omni-stream");
+    body.as_object_mut().unwrap().remove("modalities");
+    body.as_object_mut().unwrap().remove("audio");
+    let (status, _, whole) = post_timed(
+        &server,
+        "/compatible-mode/v1/chat/completions",
+        Some("chat-omni-stream"),
+        &body,
+    )
+    .await;
+    assert_eq!(status, 400, "{whole}");
+    let error: Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(error["error"]["code"], "invalid_parameter_error");
+    assert_eq!(error["request_id"].as_str().map(str::len), Some(36));
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`dashscope/chat-omni-stream`"));
+}
+
+#[tokio::test]
+async fn replay_refuses_a_cassette_name_that_is_not_loaded_and_says_what_is() {
+    let server = replay_server(50.0).await;
+    let (body, _) = recorded("openai/chat-text-stream");
+    for wanted in ["openai/no-such-chat", "openai/speech-pcm"] {
+        let (status, _, whole) =
+            post_timed(&server, "/v1/chat/completions", Some(wanted), &body).await;
+        assert_eq!(status, 400, "{whole}");
+        let error: Value = serde_json::from_str(&whole).unwrap();
+        assert_eq!(error["error"]["code"], "replay_cassette_not_found");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("no openai-chat cassette named `{wanted}`"))
+                && message.contains("openai/chat-text-stream"),
+            "{message}"
+        );
+        let session = last_session(&server).await;
+        assert_eq!(session.find(EntryKind::Note, "replay.none").count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn replay_without_a_chat_cassette_answers_with_the_respond_engine() {
+    let cassettes = vec![(
+        "openai/speech-pcm".to_owned(),
+        understudy_fixtures::bundled::cassette("openai/speech-pcm").unwrap(),
+    )];
+    let server = MockServer::builder()
+        .replay(&cassettes)
+        .unwrap()
+        .speed(50.0)
+        .start()
+        .await
+        .unwrap();
+    let (body, _) = recorded("openai/chat-text-stream");
+    let (status, _, whole) = post_timed(&server, "/v1/chat/completions", None, &body).await;
+    assert_eq!(status, 200, "{whole}");
+    assert!(whole.contains("You said: ") || whole.contains("\"content\":\"You "));
+    let session = last_session(&server).await;
+    let none = session.find(EntryKind::Note, "replay.none").next().unwrap();
+    assert!(
+        none.detail.contains("answering with the respond engine"),
+        "{none:?}"
+    );
 }

@@ -11,8 +11,8 @@
 //! while `streamGenerateContent` sends one audio chunk per event from the
 //! first-audio delay on. Usage counts 25 audio tokens per second.
 
-use super::plan::{Piece, Planned};
 use super::synth::Synth;
+use crate::http::plan::{Piece, Planned};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::STANDARD;

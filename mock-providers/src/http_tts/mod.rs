@@ -10,7 +10,7 @@
 //!
 //! The *respond* engine answers with deterministic audio from [`synth`]. The
 //! *replay* engine plays an HTTP cassette of the request's dialect when one is
-//! loaded (see [`replay`]); without one it answers with the respond engine and
+//! loaded (see [`crate::http::replay`]; what must match is in [`replay`]); without one it answers with the respond engine and
 //! the bundled voice, and says so in the journal.
 //!
 //! Per-request knobs, as headers: `X-Understudy-First-Audio-Ms` (delay before
@@ -21,11 +21,12 @@
 pub mod cassettes;
 pub mod gemini;
 pub mod openai;
-pub mod plan;
 pub mod replay;
 pub mod synth;
 
 use crate::config::EngineConfig;
+use crate::http::plan::{self, JournalCtx, Planned};
+use crate::http::replay::{answer as replay_answer, Incoming};
 use crate::journal::EntryKind;
 use crate::openai::respond::ResponderConfig;
 use crate::server::{authorised, AppState};
@@ -33,7 +34,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use plan::{JournalCtx, Planned};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -209,14 +209,14 @@ fn serve_openai(
     };
     if let EngineConfig::Replay(library) = &state.config.engine {
         let speed = state.config.speed;
-        let incoming = replay::Incoming {
+        let incoming = Incoming {
             dialect: openai::DIALECT,
             path,
             headers,
             query,
             body: &body,
         };
-        let replayed = replay::answer(library, incoming, speed, &ctx);
+        let replayed = replay_answer(library, incoming, &replay::OPENAI, speed, &ctx);
         if let Some(planned) = replayed {
             return plan::play(planned, ctx);
         }
@@ -304,14 +304,14 @@ fn serve_gemini(
     };
     if let EngineConfig::Replay(library) = &state.config.engine {
         let speed = state.config.speed;
-        let incoming = replay::Incoming {
+        let incoming = Incoming {
             dialect: gemini::DIALECT,
             path,
             headers,
             query,
             body: &body,
         };
-        let replayed = replay::answer(library, incoming, speed, &ctx);
+        let replayed = replay_answer(library, incoming, &replay::GEMINI, speed, &ctx);
         if let Some(planned) = replayed {
             return plan::play(planned, ctx);
         }

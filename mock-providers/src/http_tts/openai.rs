@@ -22,8 +22,8 @@
 //! / 4; output tokens ≈ one per 20 ms of audio; the real counts are
 //! unconfirmed).
 
-use super::plan::{Piece, Planned};
 use super::synth::Synth;
+use crate::http::plan::{Piece, Planned};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::STANDARD;
