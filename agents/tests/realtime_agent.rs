@@ -150,7 +150,10 @@ fn kinds(events: &[AgentEvent]) -> Vec<String> {
 
 /// Reads events until one satisfies `stop` (inclusive); fails after 20 s or
 /// if the agent stops.
-async fn until(agent: &mut RealtimeAgent, stop: impl Fn(&AgentEvent) -> bool) -> Vec<AgentEvent> {
+async fn until(
+    agent: &mut RealtimeAgent,
+    mut stop: impl FnMut(&AgentEvent) -> bool,
+) -> Vec<AgentEvent> {
     let mut seen = Vec::new();
     loop {
         let event = match timeout(Duration::from_secs(20), agent.next_event()).await {
@@ -510,7 +513,14 @@ async fn barge_in_cuts_the_answer_on_every_provider() {
         } else {
             say(&agent, &provider.clip("weather"), 1_200).await;
         }
-        let events = until(&mut agent, |e| matches!(e, AgentEvent::Audio { .. })).await;
+        // Three chunks (300 ms) delivered, of which the front end has played
+        // 120 ms when the user starts talking.
+        let mut chunks = 0;
+        let events = until(&mut agent, |e| {
+            chunks += usize::from(matches!(e, AgentEvent::Audio { .. }));
+            chunks == 3
+        })
+        .await;
         let Some(AgentEvent::Audio {
             item_id,
             response_id,
@@ -519,8 +529,7 @@ async fn barge_in_cuts_the_answer_on_every_provider() {
         else {
             unreachable!()
         };
-        // The front end has played 100 ms of it when the user starts talking.
-        agent.input().played(&item_id, 100).await.unwrap();
+        agent.input().played(&item_id, 120).await.unwrap();
         say(&agent, &provider.clip("interrupt"), 1_200).await;
         let events = until(&mut agent, |e| matches!(e, AgentEvent::Interrupted { .. })).await;
         let Some(AgentEvent::Interrupted {
@@ -533,7 +542,7 @@ async fn barge_in_cuts_the_answer_on_every_provider() {
         };
         assert_eq!(cut.as_deref(), Some(response_id.as_str()), "{provider:?}");
         assert_eq!(cut_item.as_deref(), Some(item_id.as_str()), "{provider:?}");
-        assert_eq!(played_ms, Some(100), "{provider:?}");
+        assert_eq!(played_ms, Some(120), "{provider:?}");
         let events = until(
             &mut agent,
             |e| matches!(e, AgentEvent::ResponseDone { response_id: r, .. } if *r == response_id),
@@ -594,7 +603,7 @@ async fn barge_in_cuts_the_answer_on_every_provider() {
         if agent.capabilities().truncation {
             assert_eq!(truncates.len(), 1, "{provider:?}");
             let frame: Value = serde_json::from_str(truncates[0]).unwrap();
-            assert_eq!(frame["audio_end_ms"], 100, "{}", truncates[0]);
+            assert_eq!(frame["audio_end_ms"], 120, "{}", truncates[0]);
             assert_eq!(frame["item_id"], item_id.as_str());
             assert!(
                 journal
