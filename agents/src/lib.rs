@@ -5,12 +5,16 @@
 //! segmenter → TTS engine → audio, with time to first sound measured) and
 //! the two chat agents of [`stages`]: a text model spoken by TTS (stage 1) and
 //! an omni model that answers in audio (stage 2).
-//! `RealtimeAgent`, the multi-agent `ChatRoom` and the deployment server come
-//! with issue 6; they work on any realtime adapter through
-//! [`understudy_adapters::ModelEvent`] alone.
+//! The [`realtime`] module holds the bidirectional [`RealtimeAgent`] (issue
+//! 6); the multi-agent `ChatRoom` and the deployment server come next. They
+//! work on any realtime adapter through [`understudy_adapters::ModelEvent`]
+//! alone.
 
+pub mod realtime;
 pub mod speaker;
 pub mod stages;
+
+pub use realtime::{AgentConfig, AgentEvent, RealtimeAgent, Tool, ToolRegistry};
 
 pub use speaker::{Segmenting, Speaker, SpeakerTurn, Spoken};
 pub use stages::{AgentError, OmniChatAgent, TextVoiceAgent, VoiceReply};

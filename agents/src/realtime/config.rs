@@ -1,0 +1,112 @@
+//! How a [`super::RealtimeAgent`] is configured.
+
+use std::time::Duration;
+use understudy_adapters::SessionConfig;
+
+/// Everything the agent needs besides its connector and tools.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The model session's configuration (instructions, voice, turn
+    /// detection, transcription, …). Its `tools` are replaced by the
+    /// registry's declarations (or emptied where the dialect has no function
+    /// calling). `None` turn detection leaves the provider's default, which is
+    /// server VAD that interrupts the response on all three providers.
+    pub session: SessionConfig,
+    /// The front end's playback rate; model audio is resampled to it.
+    /// `None` passes the model's rate through.
+    pub output_sample_rate: Option<u32>,
+    /// Whether user speech cuts the agent off (cancel, truncate, `Interrupted`).
+    /// An `Interrupted` from the provider is always honoured.
+    pub barge_in: bool,
+    /// Longest a tool may run before the model is told it timed out.
+    pub tool_timeout: Duration,
+    /// How lost sessions are re-established.
+    pub reconnect: ReconnectPolicy,
+    /// Most user audio kept while the session is down, in milliseconds; older
+    /// audio is dropped first (and reported with `AgentEvent::InputDropped`).
+    pub input_buffer_ms: u64,
+    /// Most characters of transcript put into the instructions of a new
+    /// session that could not resume the old one (0: none).
+    pub context_chars: usize,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            session: SessionConfig::default(),
+            output_sample_rate: None,
+            barge_in: true,
+            tool_timeout: Duration::from_secs(30),
+            reconnect: ReconnectPolicy::default(),
+            input_buffer_ms: 10_000,
+            context_chars: 32_000,
+        }
+    }
+}
+
+impl AgentConfig {
+    /// Defaults around this session configuration.
+    pub fn new(session: SessionConfig) -> Self {
+        AgentConfig {
+            session,
+            ..Self::default()
+        }
+    }
+}
+
+/// Exponential back-off for reconnecting: `initial_delay`, doubling, capped
+/// at `max_delay`, for at most `max_attempts` attempts in a row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconnectPolicy {
+    /// Attempts before giving up (0: never reconnect).
+    pub max_attempts: u32,
+    /// Pause before the first attempt.
+    pub initial_delay: Duration,
+    /// Longest pause between attempts.
+    pub max_delay: Duration,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy {
+            max_attempts: 8,
+            initial_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// Never reconnect.
+    pub fn never() -> Self {
+        ReconnectPolicy {
+            max_attempts: 0,
+            ..Self::default()
+        }
+    }
+
+    /// The pause before attempt `attempt` (from 1).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
+        self.initial_delay
+            .saturating_mul(factor)
+            .min(self.max_delay)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_and_is_capped() {
+        let policy = ReconnectPolicy {
+            max_attempts: 10,
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(700),
+        };
+        let delays: Vec<u128> = (1..=5).map(|a| policy.delay(a).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 700, 700]);
+        assert_eq!(policy.delay(u32::MAX), Duration::from_millis(700));
+    }
+}

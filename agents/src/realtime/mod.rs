@@ -1,0 +1,37 @@
+//! The realtime voice agent: bidirectional and event-driven, over any
+//! realtime adapter through [`understudy_adapters::ModelEvent`] alone.
+//!
+//! - [`connect`]: how the agent opens and re-opens its model session
+//!   ([`Connector`]; ready-made for the three providers' `ConnectOptions`).
+//! - [`tools`]: the [`Tool`] trait, the [`ToolRegistry`] and the runner that
+//!   executes calls concurrently with the conversation.
+//! - [`agent`]: the [`RealtimeAgent`] handle and the task that runs it:
+//!   barge-in (cancel where the provider will not, truncate to what was heard
+//!   where it can), tool round trips (a follow-up request only where the
+//!   dialect needs one), reconnects with back-off and buffered input.
+//! - [`events`]: [`AgentEvent`], what the front end hears.
+//! - [`transcript`]: the ordered [`Transcript`] of the session.
+//! - [`resample`]: the linear [`Resampler`] used at the edges.
+//! - [`config`]: [`AgentConfig`] and [`ReconnectPolicy`].
+//!
+//! The design follows AgentScope's `RealtimeAgent` (see
+//! `shared/reference/agentscope-voice.md` §2) and closes its known gaps:
+//! truncation to the audio actually played, tool results sent for every call
+//! (none left dangling after a barge-in), resampling at the edges instead of
+//! a rate-mismatch error.
+
+pub mod agent;
+pub mod config;
+pub mod connect;
+pub mod events;
+pub mod resample;
+pub mod tools;
+pub mod transcript;
+
+pub use agent::{AgentInput, RealtimeAgent, RealtimeAgentError};
+pub use config::{AgentConfig, ReconnectPolicy};
+pub use connect::{connector_fn, Connector, FnConnector, SharedConnector};
+pub use events::AgentEvent;
+pub use resample::{resample_pcm16, Resampler};
+pub use tools::{tool_fn, FnTool, Tool, ToolError, ToolFuture, ToolOutput, ToolRegistry};
+pub use transcript::{Transcript, TranscriptEntry};

@@ -1,0 +1,883 @@
+//! The RealtimeAgent over real sockets against the in-process mock, on each
+//! of the three providers where its capabilities allow: a spoken turn, a tool
+//! round trip with a slow tool, barge-in, a reconnect with buffered input, and
+//! resampling at the edges.
+//!
+//! No assertion depends on how fast the machine is: slow steps are gated by
+//! the test (a tool that waits to be released, a connector that waits before
+//! reconnecting), and every wait has a generous deadline.
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::timeout;
+use understudy_adapters::{
+    dashscope, gemini, openai, ResponseStatus, SessionConfig, TurnDetection,
+};
+use understudy_agents::realtime::{
+    connector_fn, tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, ReconnectPolicy,
+    ToolError, ToolRegistry, TranscriptEntry,
+};
+use understudy_mock::{EntryKind, MockServer, ResponderConfig, SessionJournal};
+
+const GEMINI: &str = "gemini-live-2.5-flash-preview";
+const QWEN_FLASH: &str = "qwen3-omni-flash-realtime";
+const QWEN_PLUS: &str = "qwen3.5-omni-plus-realtime";
+const WEATHER_Q: &str = "What is the weather like in Paris today?";
+const BERLIN: &str = "You said: Wait, stop. Actually, tell me about Berlin instead.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provider {
+    OpenAi,
+    DashScope,
+    Gemini,
+}
+
+const ALL: [Provider; 3] = [Provider::OpenAi, Provider::DashScope, Provider::Gemini];
+
+impl Provider {
+    /// The native input rate of the clips this provider hears.
+    fn clip_rate(self) -> u32 {
+        match self {
+            Provider::OpenAi => 24_000,
+            _ => 16_000,
+        }
+    }
+
+    fn clip(self, what: &str) -> String {
+        format!("user-{what}-{}k.wav", self.clip_rate() / 1000)
+    }
+
+    /// Spoken sessions: server VAD and input transcription (the model name is
+    /// a provider detail the test, not the agent, knows).
+    fn spoken(self) -> SessionConfig {
+        SessionConfig {
+            turn_detection: Some(TurnDetection::server_vad()),
+            input_transcription: Some(
+                match self {
+                    Provider::OpenAi => "gpt-4o-transcribe",
+                    Provider::DashScope => "gummy-realtime-v1",
+                    Provider::Gemini => "default",
+                }
+                .into(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    fn connector(self, server: &MockServer, model: Option<&str>) -> Box<dyn Connector> {
+        match self {
+            Provider::OpenAi => Box::new(
+                openai::ConnectOptions::new(
+                    server.openai_base_url(),
+                    openai::Dialect::Ga,
+                    model.unwrap_or("gpt-realtime"),
+                )
+                .api_key("sk-test"),
+            ),
+            Provider::DashScope => Box::new(
+                dashscope::ConnectOptions::new(server.dashscope_url(), model.unwrap_or(QWEN_FLASH))
+                    .api_key("sk-test"),
+            ),
+            Provider::Gemini => Box::new(
+                gemini::ConnectOptions::new(server.gemini_base_url(), model.unwrap_or(GEMINI))
+                    .api_key("k"),
+            ),
+        }
+    }
+}
+
+async fn server(speed: f64) -> MockServer {
+    server_with(
+        ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap()),
+        speed,
+        None,
+    )
+    .await
+}
+
+async fn server_with(
+    config: ResponderConfig,
+    speed: f64,
+    connection_limit: Option<Duration>,
+) -> MockServer {
+    let mut builder = MockServer::builder().respond(config).speed(speed);
+    if let Some(limit) = connection_limit {
+        builder = builder.connection_limit(limit);
+    }
+    builder.start().await.unwrap()
+}
+
+async fn start(
+    provider: Provider,
+    server: &MockServer,
+    model: Option<&str>,
+    config: AgentConfig,
+    tools: ToolRegistry,
+) -> RealtimeAgent {
+    RealtimeAgent::start(provider.connector(server, model), config, tools)
+        .await
+        .unwrap_or_else(|e| panic!("{provider:?}: {e}"))
+}
+
+fn clip(name: &str) -> (Vec<u8>, u32) {
+    understudy_fixtures::wav::read_pcm16(understudy_fixtures::bundled::audio(name).unwrap())
+        .unwrap()
+}
+
+/// Sends a bundled clip and some trailing silence in 100 ms chunks.
+async fn say(agent: &RealtimeAgent, name: &str, trailing_silence_ms: usize) {
+    let (mut pcm, rate) = clip(name);
+    pcm.extend(vec![0u8; rate as usize / 1000 * 2 * trailing_silence_ms]);
+    let input = agent.input();
+    for chunk in pcm.chunks(rate as usize / 10 * 2) {
+        input.audio(chunk.to_vec(), rate).await.unwrap();
+    }
+}
+
+fn kinds(events: &[AgentEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Reads events until one satisfies `stop` (inclusive); fails after 20 s or
+/// if the agent stops.
+async fn until(
+    agent: &mut RealtimeAgent,
+    mut stop: impl FnMut(&AgentEvent) -> bool,
+) -> Vec<AgentEvent> {
+    let mut seen = Vec::new();
+    loop {
+        let event = match timeout(Duration::from_secs(20), agent.next_event()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => panic!("agent stopped; saw {:?}", kinds(&seen)),
+            Err(_) => panic!("timed out; saw {:?}", kinds(&seen)),
+        };
+        let done = stop(&event);
+        seen.push(event);
+        if done {
+            return seen;
+        }
+    }
+}
+
+fn said(events: &[AgentEvent]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_done(e: &AgentEvent) -> bool {
+    matches!(e, AgentEvent::ResponseDone { .. })
+}
+
+/// Reads answers until one completes and returns what it said.
+async fn next_answer(agent: &mut RealtimeAgent) -> (String, Vec<AgentEvent>) {
+    let events = until(agent, |e| {
+        matches!(
+            e,
+            AgentEvent::ResponseDone {
+                status: ResponseStatus::Completed,
+                ..
+            }
+        )
+    })
+    .await;
+    let start = events
+        .iter()
+        .rposition(|e| matches!(e, AgentEvent::ResponseStarted { .. }))
+        .unwrap_or(0);
+    (said(&events[start..]), events)
+}
+
+fn client_labels(journal: &SessionJournal) -> Vec<&str> {
+    journal
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Client)
+        .map(|e| e.label.as_str())
+        .collect()
+}
+
+// ---- a spoken turn ---------------------------------------------------------------
+
+#[tokio::test]
+async fn a_spoken_turn_is_answered_on_every_provider() {
+    for provider in ALL {
+        let server = server(8.0).await;
+        let mut agent = start(
+            provider,
+            &server,
+            None,
+            AgentConfig::new(provider.spoken()),
+            ToolRegistry::new(),
+        )
+        .await;
+        until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+        say(&agent, &provider.clip("weather"), 1_200).await;
+        let (answer, events) = next_answer(&mut agent).await;
+        assert_eq!(answer, format!("You said: {WEATHER_Q}"), "{provider:?}");
+        let audio: usize = events
+            .iter()
+            .map(|e| match e {
+                AgentEvent::Audio {
+                    pcm, sample_rate, ..
+                } => {
+                    assert_eq!(
+                        *sample_rate, 24_000,
+                        "{provider:?}: the model's rate passes through"
+                    );
+                    pcm.len()
+                }
+                _ => 0,
+            })
+            .sum();
+        assert!(
+            audio >= 48_000,
+            "{provider:?}: a second of audio or more, got {audio} bytes"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, AgentEvent::TranscriptDone { text, .. } if *text == answer)),
+            "{provider:?}"
+        );
+        if agent.capabilities().vad_events {
+            assert!(
+                events
+                    .iter()
+                    .any(|e| matches!(e, AgentEvent::UserSpeechStarted { .. })),
+                "{provider:?}: {:?}",
+                kinds(&events)
+            );
+        }
+        // The user's transcript may settle after the answer starts (OpenAI);
+        // it still takes the user's place in the transcript.
+        let events = if events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::UserTranscript { .. }))
+        {
+            events
+        } else {
+            until(&mut agent, |e| {
+                matches!(e, AgentEvent::UserTranscript { .. })
+            })
+            .await
+        };
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::UserTranscript { text, .. } if text == WEATHER_Q)));
+        let transcript = agent.transcript();
+        assert_eq!(
+            transcript.user_turns(),
+            vec![Some(WEATHER_Q)],
+            "{provider:?}"
+        );
+        assert_eq!(
+            transcript.agent_turns(),
+            vec![answer.as_str()],
+            "{provider:?}"
+        );
+        assert!(
+            matches!(transcript.entries()[0], TranscriptEntry::User { .. }),
+            "{provider:?}: the user spoke first: {:?}",
+            transcript.entries()
+        );
+        let rest = agent.close().await;
+        assert!(
+            matches!(rest.last(), Some(AgentEvent::Closed { .. })),
+            "{provider:?}: {:?}",
+            kinds(&rest)
+        );
+    }
+}
+
+// ---- a tool round trip -----------------------------------------------------------
+
+/// `get_weather`, which waits until the test releases it, then 300 ms more.
+fn gated_weather(gate: Arc<Semaphore>) -> ToolRegistry {
+    ToolRegistry::new().with(tool_fn(
+        "get_weather",
+        "Weather for a city",
+        json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+        move |args: Value| {
+            let gate = Arc::clone(&gate);
+            async move {
+                let _permit = gate
+                    .acquire()
+                    .await
+                    .map_err(|e| ToolError::Failed(e.to_string()))?;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let city = args["city"].as_str().unwrap_or("nowhere");
+                assert_eq!(city, "Paris");
+                Ok(json!({"sky": "clear"}))
+            }
+        },
+    ))
+}
+
+fn audio_frames(journal: &SessionJournal) -> usize {
+    client_labels(journal)
+        .iter()
+        .filter(|l| l.contains("append") || l.contains("audio"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_slow_tool_runs_while_the_agent_keeps_streaming() {
+    for provider in ALL {
+        let server = server(8.0).await;
+        let gate = Arc::new(Semaphore::new(0));
+        let model = (provider == Provider::DashScope).then_some(QWEN_PLUS);
+        let mut agent = start(
+            provider,
+            &server,
+            model,
+            AgentConfig::new(provider.spoken()),
+            gated_weather(Arc::clone(&gate)),
+        )
+        .await;
+        until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+        if agent.capabilities().text_input {
+            agent
+                .input()
+                .text("What is the weather in Paris?")
+                .await
+                .unwrap();
+        } else {
+            say(&agent, &provider.clip("weather"), 1_200).await;
+        }
+        let events = until(&mut agent, |e| {
+            matches!(e, AgentEvent::ToolCallStarted { .. })
+        })
+        .await;
+        let Some(AgentEvent::ToolCallStarted {
+            name, arguments, ..
+        }) = events.last()
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            (name.as_str(), arguments.as_str()),
+            ("get_weather", r#"{"city":"Paris"}"#)
+        );
+
+        // While the tool is held, the agent keeps going both ways: user audio
+        // reaches the provider, and the provider's events reach the front end.
+        let before = audio_frames(&server.journal()[0]);
+        let rate = provider.clip_rate();
+        agent
+            .input()
+            .audio(vec![0u8; rate as usize / 5 * 2], rate)
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while audio_frames(&server.journal()[0]) == before {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{provider:?}: audio stalled behind the tool"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if agent.capabilities().response_after_tool_result {
+            // The response that made the call ends while the tool still runs.
+            let events = until(&mut agent, is_done).await;
+            assert!(
+                !events
+                    .iter()
+                    .any(|e| matches!(e, AgentEvent::ToolCallFinished { .. })),
+                "{provider:?}"
+            );
+        }
+        gate.add_permits(1);
+        let events = until(&mut agent, |e| {
+            matches!(e, AgentEvent::ToolCallFinished { .. })
+        })
+        .await;
+        assert!(matches!(
+            events.last(),
+            Some(AgentEvent::ToolCallFinished { output, is_error: false, .. }) if output == r#"{"sky":"clear"}"#
+        ));
+        let (answer, _) = next_answer(&mut agent).await;
+        assert_eq!(answer, "Here is what I found: sky clear.", "{provider:?}");
+
+        // A follow-up was asked for exactly where the dialect needs it.
+        let journal = &server.journal()[0];
+        let labels = client_labels(journal);
+        let result_at = labels
+            .iter()
+            .position(|l| *l == "conversation.item.create" || *l == "toolResponse")
+            .map(|_| {
+                labels
+                    .iter()
+                    .rposition(|l| *l == "conversation.item.create" || *l == "toolResponse")
+                    .unwrap()
+            })
+            .expect("the result went to the model");
+        let creates_after = labels[result_at..]
+            .iter()
+            .filter(|l| **l == "response.create")
+            .count();
+        let expected = usize::from(agent.capabilities().response_after_tool_result);
+        assert_eq!(creates_after, expected, "{provider:?}: {labels:?}");
+
+        let entries = agent.transcript().entries().to_vec();
+        let call = entries
+            .iter()
+            .position(|e| matches!(e, TranscriptEntry::ToolCall { .. }))
+            .expect("the call is in the transcript");
+        assert!(
+            matches!(&entries[call + 1], TranscriptEntry::ToolResult { output, is_error: false, .. } if output == r#"{"sky":"clear"}"#),
+            "{provider:?}: {entries:?}"
+        );
+        assert!(
+            matches!(entries.last(), Some(TranscriptEntry::Agent { text, .. }) if *text == answer),
+            "{provider:?}: {entries:?}"
+        );
+        agent.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failing_tool_tells_the_model_and_the_agent_carries_on() {
+    let server = server(8.0).await;
+    let tools = ToolRegistry::new().with(tool_fn(
+        "get_weather",
+        "Weather for a city",
+        json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+        |_| async move { panic!("the weather service exploded") },
+    ));
+    let mut agent = start(
+        Provider::OpenAi,
+        &server,
+        None,
+        AgentConfig::default(),
+        tools,
+    )
+    .await;
+    agent
+        .input()
+        .text("What is the weather in Paris?")
+        .await
+        .unwrap();
+    let events = until(&mut agent, |e| {
+        matches!(e, AgentEvent::ToolCallFinished { .. })
+    })
+    .await;
+    assert!(matches!(
+        events.last(),
+        Some(AgentEvent::ToolCallFinished { output, is_error: true, .. }) if output.contains("exploded")
+    ));
+    let (answer, _) = next_answer(&mut agent).await;
+    assert!(answer.starts_with("Here is what I found"), "{answer}");
+    agent.input().text("Still there?").await.unwrap();
+    let (answer, _) = next_answer(&mut agent).await;
+    assert_eq!(answer, "You said: Still there?");
+    agent.close().await;
+}
+
+// ---- barge-in --------------------------------------------------------------------
+
+#[tokio::test]
+async fn barge_in_cuts_the_answer_on_every_provider() {
+    for provider in ALL {
+        // Real-time pace: answers last long enough to talk over.
+        let server = server(1.0).await;
+        let mut agent = start(
+            provider,
+            &server,
+            None,
+            AgentConfig::new(provider.spoken()),
+            ToolRegistry::new(),
+        )
+        .await;
+        until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+        if agent.capabilities().text_input {
+            agent
+                .input()
+                .text("Tell me a long story about the sea and the ships")
+                .await
+                .unwrap();
+        } else {
+            say(&agent, &provider.clip("weather"), 1_200).await;
+        }
+        // Three chunks (300 ms) delivered, of which the front end has played
+        // 120 ms when the user starts talking.
+        let mut chunks = 0;
+        let events = until(&mut agent, |e| {
+            chunks += usize::from(matches!(e, AgentEvent::Audio { .. }));
+            chunks == 3
+        })
+        .await;
+        let Some(AgentEvent::Audio {
+            item_id,
+            response_id,
+            ..
+        }) = events.last().cloned()
+        else {
+            unreachable!()
+        };
+        agent.input().played(&item_id, 120).await.unwrap();
+        say(&agent, &provider.clip("interrupt"), 1_200).await;
+        let events = until(&mut agent, |e| matches!(e, AgentEvent::Interrupted { .. })).await;
+        let Some(AgentEvent::Interrupted {
+            response_id: cut,
+            item_id: cut_item,
+            played_ms,
+        }) = events.last().cloned()
+        else {
+            unreachable!()
+        };
+        assert_eq!(cut.as_deref(), Some(response_id.as_str()), "{provider:?}");
+        assert_eq!(cut_item.as_deref(), Some(item_id.as_str()), "{provider:?}");
+        assert_eq!(played_ms, Some(120), "{provider:?}");
+        let events = until(
+            &mut agent,
+            |e| matches!(e, AgentEvent::ResponseDone { response_id: r, .. } if *r == response_id),
+        )
+        .await;
+        assert!(
+            matches!(
+                events.last(),
+                Some(AgentEvent::ResponseDone {
+                    status: ResponseStatus::Cancelled,
+                    ..
+                })
+            ),
+            "{provider:?}"
+        );
+        assert!(
+            !events.iter().any(
+                |e| matches!(e, AgentEvent::Audio { response_id: r, .. } if *r == response_id)
+            ),
+            "{provider:?}: no audio of the cut response after the barge-in"
+        );
+        let (answer, _) = next_answer(&mut agent).await;
+        assert_eq!(answer, BERLIN, "{provider:?}");
+
+        let transcript = agent.transcript();
+        let cut_turn = transcript
+            .entries()
+            .iter()
+            .find_map(|e| match e {
+                TranscriptEntry::Agent {
+                    item_id: i,
+                    text,
+                    interrupted,
+                    ..
+                } if *i == item_id => Some((text.clone(), *interrupted)),
+                _ => None,
+            })
+            .expect("the cut turn is in the transcript");
+        assert!(cut_turn.1, "{provider:?}: marked interrupted");
+        assert!(
+            cut_turn.0.len() < "You said: Tell me a long story about the sea and the ships".len(),
+            "{provider:?}: only what was heard is kept: {:?}",
+            cut_turn.0
+        );
+
+        // The provider's VAD cancelled by itself: the agent did not cancel
+        // again. Where the dialect truncates, it truncated to what was played.
+        let journal = &server.journal()[0];
+        let labels = client_labels(journal);
+        assert!(
+            !labels.contains(&"response.cancel"),
+            "{provider:?}: {labels:?}"
+        );
+        let truncates: Vec<&str> = journal
+            .find(EntryKind::Client, "conversation.item.truncate")
+            .map(|e| e.detail.as_str())
+            .collect();
+        if agent.capabilities().truncation {
+            assert_eq!(truncates.len(), 1, "{provider:?}");
+            let frame: Value = serde_json::from_str(truncates[0]).unwrap();
+            assert_eq!(frame["audio_end_ms"], 120, "{}", truncates[0]);
+            assert_eq!(frame["item_id"], item_id.as_str());
+            assert!(
+                journal
+                    .find(EntryKind::Server, "conversation.item.truncated")
+                    .next()
+                    .is_some(),
+                "{provider:?}: the provider accepted the truncation"
+            );
+        } else {
+            assert!(truncates.is_empty(), "{provider:?}");
+        }
+        agent.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_stop_button_cancels_where_the_provider_would_not() {
+    let server = server(1.0).await;
+    let mut agent = start(
+        Provider::OpenAi,
+        &server,
+        None,
+        AgentConfig::default(),
+        ToolRegistry::new(),
+    )
+    .await;
+    agent
+        .input()
+        .text("Tell me a long story about the sea and the ships")
+        .await
+        .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::Audio { .. })).await;
+    agent.input().interrupt().await.unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::Interrupted { .. })).await;
+    let events = until(&mut agent, is_done).await;
+    assert!(matches!(
+        events.last(),
+        Some(AgentEvent::ResponseDone {
+            status: ResponseStatus::Cancelled,
+            ..
+        })
+    ));
+    assert!(
+        !events.iter().any(|e| matches!(e, AgentEvent::Error { .. })),
+        "{:?}",
+        kinds(&events)
+    );
+    let journal = &server.journal()[0];
+    assert_eq!(
+        journal.find(EntryKind::Client, "response.cancel").count(),
+        1
+    );
+    agent.close().await;
+}
+
+// ---- reconnect -------------------------------------------------------------------
+
+/// Wraps a connector so that every connection after the first waits for a
+/// permit: the test decides when the agent may come back.
+fn gated(inner: Box<dyn Connector>, gate: Arc<Semaphore>) -> impl Connector {
+    let inner: Arc<dyn Connector> = Arc::from(inner);
+    let count = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    connector_fn(move || {
+        let inner = Arc::clone(&inner);
+        let gate = Arc::clone(&gate);
+        let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            if n > 0 {
+                gate.acquire().await.expect("gate open").forget();
+            }
+            inner.connect().await
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_lost_session_comes_back_and_buffered_input_is_delivered() {
+    for provider in ALL {
+        let mut responder = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+        let mut limit = None;
+        if provider == Provider::Gemini {
+            limit = Some(Duration::from_millis(1_500)); // goAway, then close 1001
+        } else {
+            responder.session_limit = Some(Duration::from_millis(1_500)); // session_expired, close 1001
+        }
+        let server = server_with(responder, 8.0, limit).await;
+        let gate = Arc::new(Semaphore::new(0));
+        let mut config = AgentConfig::new(provider.spoken());
+        config.reconnect = ReconnectPolicy {
+            max_attempts: 3,
+            initial_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(200),
+        };
+        let connector = gated(provider.connector(&server, None), Arc::clone(&gate));
+        let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+            .await
+            .unwrap();
+        // A first exchange, so there is a conversation to carry over.
+        say(&agent, &provider.clip("order"), 1_200).await;
+        let (first, _) = next_answer(&mut agent).await;
+        assert!(
+            first.starts_with("You said: Can you check"),
+            "{provider:?}: {first}"
+        );
+
+        until(&mut agent, |e| matches!(e, AgentEvent::Disconnected { .. })).await;
+        // The session is down (the connector is held): this is buffered.
+        say(&agent, &provider.clip("weather"), 1_200).await;
+        gate.add_permits(1);
+        let events = until(&mut agent, |e| matches!(e, AgentEvent::Reconnected { .. })).await;
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, AgentEvent::Reconnecting { attempt: 1, .. })),
+            "{provider:?}: {:?}",
+            kinds(&events)
+        );
+        let Some(AgentEvent::Reconnected {
+            resumed,
+            delivered_inputs,
+            ..
+        }) = events.last().cloned()
+        else {
+            unreachable!()
+        };
+        assert!(
+            delivered_inputs > 10,
+            "{provider:?}: the buffered speech went out: {delivered_inputs}"
+        );
+        assert_eq!(resumed, agent.capabilities().resumption, "{provider:?}");
+        let (answer, _) = next_answer(&mut agent).await;
+        assert_eq!(answer, format!("You said: {WEATHER_Q}"), "{provider:?}");
+
+        let journal = server.journal();
+        assert!(
+            journal.len() >= 2,
+            "{provider:?}: a second session was opened"
+        );
+        let second = &journal[1];
+        if resumed {
+            assert!(
+                second.find(EntryKind::Note, "resumed").next().is_some(),
+                "{provider:?}"
+            );
+        } else {
+            let config = client_labels(second)
+                .iter()
+                .position(|l| *l == "session.update")
+                .map(|i| {
+                    second
+                        .entries
+                        .iter()
+                        .filter(|e| e.kind == EntryKind::Client)
+                        .nth(i)
+                        .unwrap()
+                        .detail
+                        .clone()
+                })
+                .expect("the new session was configured");
+            assert!(
+                config.contains("Conversation so far") && config.contains("order A seventeen"),
+                "{provider:?}: the new session is briefed with the conversation: {config}"
+            );
+        }
+        agent.close().await;
+    }
+}
+
+#[tokio::test]
+async fn giving_up_after_the_last_attempt_is_said_plainly() {
+    // The provider ends the session after 300 ms; after that nobody answers.
+    let mut responder = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+    responder.session_limit = Some(Duration::from_millis(300));
+    let server = server_with(responder, 8.0, None).await;
+    let options = openai::ConnectOptions::new(
+        server.openai_base_url(),
+        openai::Dialect::Ga,
+        "gpt-realtime",
+    );
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let connector = connector_fn(move || {
+        let options = options.clone();
+        let first = first.swap(false, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            if first {
+                openai::connect(&options).await
+            } else {
+                // Nobody listens here any more.
+                let dead = openai::ConnectOptions::new(
+                    "ws://127.0.0.1:9/v1",
+                    openai::Dialect::Ga,
+                    "gpt-realtime",
+                );
+                openai::connect(&dead).await
+            }
+        }
+    });
+    let config = AgentConfig {
+        reconnect: ReconnectPolicy {
+            max_attempts: 2,
+            initial_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+        },
+        ..AgentConfig::default()
+    };
+    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+        .await
+        .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    let events = until(&mut agent, |e| matches!(e, AgentEvent::Closed { .. })).await;
+    let attempts: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Reconnecting { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, [1, 2]);
+    assert!(events.iter().any(
+        |e| matches!(e, AgentEvent::Error { fatal: true, code, .. } if code == "session_lost")
+    ));
+    assert!(
+        agent.input().text("anyone?").await.is_err(),
+        "the input side says the agent stopped"
+    );
+}
+
+// ---- resampling at the edges -----------------------------------------------------
+
+#[tokio::test]
+async fn audio_is_resampled_at_both_edges() {
+    // DashScope takes 16 kHz; this front end records at 24 kHz and plays at 16 kHz.
+    let server = server(8.0).await;
+    let mut config = AgentConfig::new(Provider::DashScope.spoken());
+    config.output_sample_rate = Some(16_000);
+    let mut agent = start(
+        Provider::DashScope,
+        &server,
+        None,
+        config,
+        ToolRegistry::new(),
+    )
+    .await;
+    say(&agent, "user-weather-24k.wav", 1_200).await;
+    let (answer, events) = next_answer(&mut agent).await;
+    assert!(
+        answer.starts_with("I heard"),
+        "speech was heard (not recognised: it was resampled): {answer}"
+    );
+    let mut bytes = 0;
+    for event in &events {
+        if let AgentEvent::Audio {
+            pcm, sample_rate, ..
+        } = event
+        {
+            assert_eq!(*sample_rate, 16_000);
+            bytes += pcm.len();
+        }
+    }
+    assert!(
+        bytes > 16_000,
+        "about a second or more of 16 kHz audio: {bytes}"
+    );
+    let journal = &server.journal()[0];
+    assert!(
+        journal
+            .find(EntryKind::Note, "input_rate.ok")
+            .next()
+            .is_some(),
+        "the provider's rate check found 16 kHz audio"
+    );
+    assert!(journal
+        .find(EntryKind::Note, "input_rate.suspicious")
+        .next()
+        .is_none());
+    agent.close().await;
+}
