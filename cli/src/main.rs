@@ -265,6 +265,7 @@ async fn conform(args: ConformArgs) -> Result<bool> {
         for (id, description) in speaking
             .into_iter()
             .chain(understudy_conformance::omni::case_ids())
+            .chain(understudy_conformance::agent_cases::case_ids())
         {
             println!("{id:<40} {description}");
         }

@@ -5,6 +5,7 @@
 //! cassette, graded checks (reviewed snapshot, protocol expectations, latency)
 //! and reports as text, JSON and JUnit XML.
 
+pub mod agent_cases;
 pub mod catalogue;
 pub mod equivalence;
 pub mod normalize;

@@ -1,0 +1,547 @@
+//! Conformance through the realtime agent: the runner drives a full
+//! [`RealtimeAgent`] (not a bare adapter) against the in-process mock of each
+//! provider, the way a front end would, and checks what the front end sees —
+//! event order, the transcript, and time to first audio.
+//!
+//! For every provider:
+//! - `agent.<p>.tool.round-trip`: a spoken question calls a tool; the result
+//!   goes back and the answer is spoken;
+//! - `agent.<p>.barge-in.during-tool`: the user speaks while a slow tool call
+//!   is pending; the new question is answered and the stale tool answer is
+//!   never spoken;
+//! - `agent.<p>.reconnect`: the provider ends the session; the agent comes
+//!   back (resuming where the dialect can) and the next turn is answered.
+
+use crate::run::{CaseResult, CheckResult, RunOptions};
+use crate::tts::{blank, check, conclude, failed_result, ms};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::time::timeout;
+use understudy_adapters::{
+    dashscope, gemini, openai, ResponseStatus, SessionConfig, TurnDetection,
+};
+use understudy_agents::realtime::{
+    tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, ReconnectPolicy, ToolError,
+    ToolRegistry, TranscriptEntry,
+};
+use understudy_mock::{MockServer, ResponderConfig};
+
+const WEATHER_Q: &str = "What is the weather like in Paris today?";
+const WEATHER_A: &str = "Here is what I found: temperature_c 18, sky clear.";
+const BERLIN_A: &str = "You said: Wait, stop. Actually, tell me about Berlin instead.";
+/// How long one wait for the agent may take.
+const WAIT: Duration = Duration::from_secs(20);
+/// How long a whole case may take.
+const CASE_LIMIT: Duration = Duration::from_secs(90);
+
+/// A provider the agent cases run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provider {
+    OpenAi,
+    DashScope,
+    Gemini,
+}
+
+const PROVIDERS: [Provider; 3] = [Provider::OpenAi, Provider::DashScope, Provider::Gemini];
+
+impl Provider {
+    fn id(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "openai",
+            Provider::DashScope => "dashscope",
+            Provider::Gemini => "gemini",
+        }
+    }
+
+    /// The bundled clip of `what`, at the rate this provider hears natively.
+    fn clip(self, what: &str) -> String {
+        let khz = if self == Provider::OpenAi { 24 } else { 16 };
+        format!("user-{what}-{khz}k.wav")
+    }
+
+    /// The session the front end asks for: server VAD, user transcription.
+    fn spoken(self) -> SessionConfig {
+        SessionConfig {
+            turn_detection: Some(TurnDetection::server_vad()),
+            input_transcription: Some(
+                match self {
+                    Provider::OpenAi => "gpt-4o-transcribe",
+                    Provider::DashScope => "gummy-realtime-v1",
+                    Provider::Gemini => "default",
+                }
+                .into(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    /// How to reach this provider's mock (a tool-capable model on DashScope).
+    fn connector(self, server: &MockServer) -> Box<dyn Connector> {
+        let key = "understudy-conformance-key";
+        match self {
+            Provider::OpenAi => Box::new(
+                openai::ConnectOptions::new(
+                    server.openai_base_url(),
+                    openai::Dialect::Ga,
+                    "gpt-realtime",
+                )
+                .api_key(key),
+            ),
+            Provider::DashScope => Box::new(
+                dashscope::ConnectOptions::new(
+                    server.dashscope_url(),
+                    "qwen3.5-omni-plus-realtime",
+                )
+                .api_key(key),
+            ),
+            Provider::Gemini => Box::new(
+                gemini::ConnectOptions::new(
+                    server.gemini_base_url(),
+                    crate::scenario::GEMINI_MODEL,
+                )
+                .api_key(key),
+            ),
+        }
+    }
+}
+
+/// The case kinds, with what each shows.
+const KINDS: [(&str, &str); 3] = [
+    ("tool.round-trip", "a spoken question calls a tool through the agent; the answer is spoken"),
+    (
+        "barge-in.during-tool",
+        "the user speaks while a slow tool call is pending: the new question is answered, the stale tool answer never spoken",
+    ),
+    ("reconnect", "the provider ends the session; the agent comes back and the next turn is answered"),
+];
+
+/// The ids of every agent case, with descriptions.
+pub fn case_ids() -> Vec<(String, String)> {
+    PROVIDERS
+        .iter()
+        .flat_map(|p| {
+            KINDS.map(|(kind, what)| {
+                (
+                    format!("agent.{}.{kind}", p.id()),
+                    format!("{}: {what}", p.id()),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Runs every agent case the options select.
+pub async fn run_agent_cases(options: &RunOptions) -> Vec<CaseResult> {
+    let mut results = Vec::new();
+    for provider in PROVIDERS {
+        for (kind, what) in KINDS {
+            let id = format!("agent.{}.{kind}", provider.id());
+            if options.filter.as_deref().is_some_and(|f| !id.contains(f)) {
+                continue;
+            }
+            let description = format!("{}: {what}", provider.id());
+            let started = Instant::now();
+            let case = async {
+                match kind {
+                    "tool.round-trip" => tool_round_trip(provider, options.speed).await,
+                    "barge-in.during-tool" => barge_in_during_tool(provider, options.speed).await,
+                    _ => reconnect(provider, options.speed).await,
+                }
+            };
+            let outcome = timeout(CASE_LIMIT, case)
+                .await
+                .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
+            let result = match outcome {
+                Ok((checks, first_audio)) => {
+                    let mut result = blank(id, &description);
+                    result.dialect = format!("agent/{}", provider.id());
+                    result.checks = checks;
+                    result.time_to_first_sound_ms = first_audio.map(ms);
+                    conclude(result, started)
+                }
+                Err(problem) => failed_result(&id, &description, problem),
+            };
+            results.push(result);
+        }
+    }
+    results
+}
+
+/// What a case returns: its checks and the front end's time to first audio.
+type Outcome = Result<(Vec<CheckResult>, Option<Duration>), String>;
+
+async fn mock(
+    speed: f64,
+    responder: ResponderConfig,
+    connection_limit: Option<Duration>,
+) -> Result<MockServer, String> {
+    let mut builder = MockServer::builder().respond(responder).speed(speed);
+    if let Some(limit) = connection_limit {
+        builder = builder.connection_limit(limit);
+    }
+    builder.start().await.map_err(|e| format!("mock: {e}"))
+}
+
+fn voice() -> ResponderConfig {
+    ResponderConfig::with_voice(
+        understudy_mock::bundled_voice().unwrap_or_else(|_| Arc::from(Vec::new())),
+    )
+}
+
+/// `get_weather`, answering once `gate` lets it.
+fn weather_tool(gate: Arc<Semaphore>) -> ToolRegistry {
+    ToolRegistry::new().with(tool_fn(
+        "get_weather",
+        "Get the current weather for a city.",
+        json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+        move |_args: Value| {
+            let gate = Arc::clone(&gate);
+            async move {
+                let _permit = gate
+                    .acquire()
+                    .await
+                    .map_err(|e| ToolError::Failed(e.to_string()))?;
+                Ok(json!({"temperature_c": 18, "sky": "clear"}))
+            }
+        },
+    ))
+}
+
+/// The agent as a front end sees it: events read so far, and when the user's
+/// last audio went out.
+struct FrontEnd {
+    agent: RealtimeAgent,
+    seen: Vec<(Instant, AgentEvent)>,
+    spoke_at: Option<Instant>,
+}
+
+impl FrontEnd {
+    async fn start(
+        provider: Provider,
+        server: &MockServer,
+        config: AgentConfig,
+        tools: ToolRegistry,
+    ) -> Result<Self, String> {
+        let agent = RealtimeAgent::start(provider.connector(server), config, tools)
+            .await
+            .map_err(|e| format!("the agent did not start: {e}"))?;
+        let mut front = FrontEnd {
+            agent,
+            seen: Vec::new(),
+            spoke_at: None,
+        };
+        front
+            .until("session ready", |e| {
+                matches!(e, AgentEvent::SessionReady { .. })
+            })
+            .await?;
+        Ok(front)
+    }
+
+    /// Speaks a bundled clip (plus a second of silence) in 100 ms chunks.
+    async fn say(&mut self, clip: &str) -> Result<(), String> {
+        let bytes =
+            understudy_fixtures::bundled::audio(clip).ok_or_else(|| format!("no clip {clip}"))?;
+        let (mut pcm, rate) =
+            understudy_fixtures::wav::read_pcm16(bytes).map_err(|e| e.to_string())?;
+        pcm.extend(vec![0u8; rate as usize * 2]);
+        let input = self.agent.input();
+        for chunk in pcm.chunks(rate as usize / 10 * 2) {
+            input
+                .audio(chunk.to_vec(), rate)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        self.spoke_at = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Reads events until `stop` matches one; the index of that event.
+    async fn until(
+        &mut self,
+        what: &str,
+        mut stop: impl FnMut(&AgentEvent) -> bool,
+    ) -> Result<usize, String> {
+        loop {
+            match timeout(WAIT, self.agent.next_event()).await {
+                Ok(Some(event)) => {
+                    let done = stop(&event);
+                    self.seen.push((Instant::now(), event));
+                    if done {
+                        return Ok(self.seen.len() - 1);
+                    }
+                }
+                Ok(None) => {
+                    return Err(format!(
+                        "the agent stopped while waiting for {what}; saw {}",
+                        self.kinds()
+                    ))
+                }
+                Err(_) => return Err(format!("no {what} within {WAIT:?}; saw {}", self.kinds())),
+            }
+        }
+    }
+
+    /// Reads until a response completes; what it said.
+    async fn answer(&mut self) -> Result<String, String> {
+        let done = self
+            .until("a completed answer", |e| {
+                matches!(
+                    e,
+                    AgentEvent::ResponseDone {
+                        status: ResponseStatus::Completed,
+                        ..
+                    }
+                )
+            })
+            .await?;
+        let start = self.seen[..done]
+            .iter()
+            .rposition(|(_, e)| matches!(e, AgentEvent::ResponseStarted { .. }))
+            .unwrap_or(0);
+        Ok(self.seen[start..done]
+            .iter()
+            .filter_map(|(_, e)| match e {
+                AgentEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Reads whatever arrives for `quiet`; what was said in it.
+    async fn listen(&mut self, quiet: Duration) -> String {
+        let until = tokio::time::Instant::now() + quiet;
+        let mut said = String::new();
+        while let Ok(Some(event)) = tokio::time::timeout_at(until, self.agent.next_event()).await {
+            if let AgentEvent::TranscriptDelta { delta, .. } = &event {
+                said.push_str(delta);
+            }
+            self.seen.push((Instant::now(), event));
+        }
+        said
+    }
+
+    /// From the user's last audio to the first agent audio after it.
+    fn first_audio(&self) -> Option<Duration> {
+        let spoke = self.spoke_at?;
+        self.seen
+            .iter()
+            .find(|(at, e)| *at >= spoke && matches!(e, AgentEvent::Audio { .. }))
+            .map(|(at, _)| at.duration_since(spoke))
+    }
+
+    fn position(&self, matches: impl Fn(&AgentEvent) -> bool) -> Option<usize> {
+        self.seen.iter().position(|(_, e)| matches(e))
+    }
+
+    fn kinds(&self) -> String {
+        let start = self.seen.len().saturating_sub(10);
+        self.seen[start..]
+            .iter()
+            .map(|(_, e)| {
+                serde_json::to_value(e)
+                    .ok()
+                    .and_then(|v| v["type"].as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+async fn tool_round_trip(provider: Provider, speed: f64) -> Outcome {
+    let server = mock(speed, voice(), None).await?;
+    let gate = Arc::new(Semaphore::new(u32::MAX as usize >> 4));
+    let mut front = FrontEnd::start(
+        provider,
+        &server,
+        AgentConfig::new(provider.spoken()),
+        weather_tool(gate),
+    )
+    .await?;
+    front.say(&provider.clip("weather")).await?;
+    let mut answer = front.answer().await?;
+    if answer.is_empty() {
+        // The response that made the call said nothing; the answer follows.
+        answer = front.answer().await?;
+    }
+    let mut checks = vec![check(
+        "the tool's answer is spoken",
+        answer == WEATHER_A,
+        format!("said {answer:?}"),
+    )];
+    let called = front.position(|e| matches!(e, AgentEvent::ToolCallStarted { name, arguments, .. } if name == "get_weather" && arguments == r#"{"city":"Paris"}"#));
+    let finished = front.position(|e| {
+        matches!(
+            e,
+            AgentEvent::ToolCallFinished {
+                is_error: false,
+                ..
+            }
+        )
+    });
+    let spoken = front
+        .position(|e| matches!(e, AgentEvent::TranscriptDone { text, .. } if text == WEATHER_A));
+    checks.push(check(
+        "call, result, answer in order",
+        matches!((called, finished, spoken), (Some(a), Some(b), Some(c)) if a < b && b < c),
+        format!("positions: call {called:?}, result {finished:?}, answer {spoken:?}"),
+    ));
+    checks.push(transcript_check(
+        &front.agent,
+        &["user", "tool call", "tool result", "agent"],
+    ));
+    let first = front.first_audio();
+    let _ = front.agent.close().await;
+    Ok((checks, first))
+}
+
+async fn barge_in_during_tool(provider: Provider, speed: f64) -> Outcome {
+    let server = mock(speed, voice(), None).await?;
+    let gate = Arc::new(Semaphore::new(0));
+    let mut front = FrontEnd::start(
+        provider,
+        &server,
+        AgentConfig::new(provider.spoken()),
+        weather_tool(Arc::clone(&gate)),
+    )
+    .await?;
+    front.say(&provider.clip("weather")).await?;
+    front
+        .until("the tool call", |e| {
+            matches!(e, AgentEvent::ToolCallStarted { .. })
+        })
+        .await?;
+    front.say(&provider.clip("interrupt")).await?;
+    let mut answer = front.answer().await?;
+    while answer.is_empty() {
+        answer = front.answer().await?;
+    }
+    let mut checks = vec![check(
+        "the new question is answered",
+        answer == BERLIN_A,
+        format!("said {answer:?}"),
+    )];
+    // The slow tool finishes after the barge-in: its answer must not be spoken.
+    gate.add_permits(1);
+    let later = front
+        .listen(Duration::from_secs(3).div_f64(speed.max(1.0)))
+        .await;
+    let stale = front
+        .seen
+        .iter()
+        .any(|(_, e)| matches!(e, AgentEvent::TranscriptDone { text, .. } if text == WEATHER_A));
+    checks.push(check(
+        "the stale tool answer is never spoken",
+        !stale && !later.contains("Here is what I found"),
+        format!("said after the tool finished: {later:?}"),
+    ));
+    // Every call is settled: answered (kept in the conversation) or cancelled.
+    let settled = front.position(|e| {
+        matches!(
+            e,
+            AgentEvent::ToolCallFinished { .. } | AgentEvent::ToolCallCancelled { .. }
+        )
+    });
+    checks.push(check(
+        "the pending call is settled, not left dangling",
+        settled.is_some(),
+        format!("last events: {}", front.kinds()),
+    ));
+    let first = front.first_audio();
+    let _ = front.agent.close().await;
+    Ok((checks, first))
+}
+
+async fn reconnect(provider: Provider, speed: f64) -> Outcome {
+    let mut responder = voice();
+    let mut limit = None;
+    // Short lives, reached after the first turn: the provider's own way of
+    // ending a session (goAway then close on Gemini; session_expired elsewhere).
+    let life = Duration::from_secs(4).div_f64(speed.max(1.0));
+    if provider == Provider::Gemini {
+        limit = Some(life);
+    } else {
+        responder.session_limit = Some(life);
+    }
+    let server = mock(speed, responder, limit).await?;
+    let mut config = AgentConfig::new(provider.spoken());
+    config.reconnect = ReconnectPolicy {
+        max_attempts: 5,
+        initial_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(400),
+    };
+    let mut front = FrontEnd::start(provider, &server, config, ToolRegistry::new()).await?;
+    front.say(&provider.clip("order")).await?;
+    let first = front.answer().await?;
+    // Lost and reopened (Reconnected), or handed over before the announced
+    // end (a new connection's SessionReady, Gemini after goAway).
+    front
+        .until("the move to a new session", |e| {
+            matches!(
+                e,
+                AgentEvent::Reconnected { .. }
+                    | AgentEvent::SessionReady {
+                        connection: 2..,
+                        ..
+                    }
+            )
+        })
+        .await?;
+    let resumed = front.seen.iter().rev().find_map(|(_, e)| match e {
+        AgentEvent::Reconnected { resumed, .. } => Some(*resumed),
+        // A handover always resumes: it is made with the newest handle.
+        AgentEvent::SessionReady {
+            connection: 2.., ..
+        } => Some(true),
+        _ => None,
+    });
+    front.say(&provider.clip("weather")).await?;
+    let second = front.answer().await?;
+    let resumption = front.agent.capabilities().resumption;
+    let checks = vec![
+        check(
+            "the first turn is answered",
+            first.starts_with("You said: Can you check"),
+            format!("said {first:?}"),
+        ),
+        check(
+            "the session comes back, resumed where the dialect can",
+            resumed == Some(resumption),
+            format!("resumed {resumed:?}; capabilities.resumption {resumption}"),
+        ),
+        check(
+            "the next turn is answered after the reconnect",
+            second == format!("You said: {WEATHER_Q}"),
+            format!("said {second:?}"),
+        ),
+    ];
+    let first_audio = front.first_audio();
+    let _ = front.agent.close().await;
+    Ok((checks, first_audio))
+}
+
+/// The transcript holds these kinds of entries, in this order (others may sit between).
+fn transcript_check(agent: &RealtimeAgent, wanted: &[&str]) -> CheckResult {
+    let transcript = agent.transcript();
+    let kinds: Vec<&str> = transcript
+        .entries()
+        .iter()
+        .map(|e| match e {
+            TranscriptEntry::User { .. } => "user",
+            TranscriptEntry::Agent { .. } => "agent",
+            TranscriptEntry::ToolCall { .. } => "tool call",
+            TranscriptEntry::ToolResult { .. } => "tool result",
+            TranscriptEntry::ToolCancelled { .. } => "tool cancelled",
+        })
+        .collect();
+    let mut rest = kinds.iter();
+    let in_order = wanted.iter().all(|w| rest.any(|k| k == w));
+    check(
+        "the transcript keeps the turns in order",
+        in_order,
+        format!("transcript: {kinds:?}; wanted {wanted:?}"),
+    )
+}
