@@ -1,0 +1,239 @@
+//! The model session's life: opening and configuring a connection (resuming
+//! the conversation where the dialect can), noticing it is ready, losing it,
+//! backing off before the next attempt, and closing for good.
+//!
+//! While the session is down the loop keeps serving the front end: input is
+//! buffered (see `input_buffer`) and delivered once a new session is ready.
+
+use super::runner::Runner;
+use crate::realtime::events::AgentEvent;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use understudy_adapters::{ClientError, ClientInput, ModelEvent, RealtimeClient, SessionConfig};
+
+/// How long a polite goodbye (DashScope's `session.finish`) may take.
+const GOODBYE_WAIT: Duration = Duration::from_secs(2);
+
+/// The session is down and the agent is getting it back.
+#[derive(Debug)]
+pub(super) struct Outage {
+    /// The attempt under way or next (from 1).
+    pub(super) attempt: u32,
+    /// When to try; `None` while a new connection is being opened or waits
+    /// to be acknowledged.
+    pub(super) retry_at: Option<Instant>,
+}
+
+/// A connection attempt in flight (owned, so that closing can drop it).
+pub(super) type Connecting =
+    Pin<Box<dyn Future<Output = Result<RealtimeClient, ClientError>> + Send>>;
+
+/// The attempt's result; never ready while no attempt is under way.
+pub(super) async fn next_connection(
+    connecting: &mut Option<Connecting>,
+) -> Result<RealtimeClient, ClientError> {
+    match connecting {
+        Some(attempt) => {
+            let result = attempt.await;
+            *connecting = None;
+            result
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Fires when the back-off pause is over; never while none is set.
+pub(super) async fn retry_timer(outage: &Option<Outage>) {
+    match outage.as_ref().and_then(|o| o.retry_at) {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Runner {
+    /// The configuration a new session gets; `with_context` adds the
+    /// conversation so far to the instructions.
+    fn session_config(&self, with_context: bool) -> SessionConfig {
+        let mut session = self.config.session.clone();
+        session.tools = if self.caps.tool_calls {
+            self.tools.specs()
+        } else {
+            if !self.tools.is_empty() {
+                tracing::warn!(
+                    dialect = %self.caps.dialect,
+                    "the dialect has no function calling; tools are not declared"
+                );
+            }
+            Vec::new()
+        };
+        if with_context && self.config.context_chars > 0 {
+            let context = self.transcript().as_context(self.config.context_chars);
+            if !context.is_empty() {
+                let base = session.instructions.take().unwrap_or_default();
+                session.instructions = Some(
+                    format!("{base}\n\n## Conversation so far\n{context}")
+                        .trim_start()
+                        .to_owned(),
+                );
+            }
+        }
+        session
+    }
+
+    /// Takes a fresh connection: resume where possible, configure, wait for
+    /// the acknowledgement (inputs are buffered until then).
+    pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
+        self.caps = client.capabilities().clone();
+        self.connections += 1;
+        self.ready = false;
+        self.in_resampler = None;
+        let handle = self
+            .resume_handle
+            .clone()
+            .filter(|_| self.caps.resumption && after_outage);
+        self.resuming = handle.is_some();
+        let mut result = Ok(());
+        if let Some(handle) = handle {
+            tracing::info!("resuming the model session with its handle");
+            result = client.send(&ClientInput::Resume { handle }).await;
+        }
+        if result.is_ok() {
+            let config = self.session_config(after_outage && !self.resuming);
+            result = client.send(&ClientInput::Session(config)).await;
+        }
+        if !self.resuming {
+            self.epoch += 1;
+        }
+        self.client = Some(client);
+        if let Err(error) = result {
+            self.on_session_ended(format!("could not configure the session: {error}"))
+                .await;
+        }
+    }
+
+    /// The provider acknowledged the session: deliver what waited.
+    pub(super) async fn on_ready(&mut self) {
+        self.ready = true;
+        let pending = self.buffer.take_all();
+        let delivered = pending.len();
+        let dropped_ms = self.buffer.take_dropped_ms();
+        match self.outage.take() {
+            Some(outage) => {
+                if dropped_ms > 0.0 {
+                    self.emit(AgentEvent::InputDropped {
+                        audio_ms: dropped_ms as u64,
+                    });
+                }
+                self.emit(AgentEvent::Reconnected {
+                    attempt: outage.attempt,
+                    resumed: self.resuming,
+                    delivered_inputs: delivered,
+                })
+            }
+            None => self.emit(AgentEvent::SessionReady {
+                session_id: self.session_id.clone(),
+                connection: self.connections,
+            }),
+        }
+        for input in pending {
+            self.deliver(input).await;
+            if !self.ready {
+                break; // lost again; the rest went back to the buffer
+            }
+        }
+        self.maybe_follow_up().await;
+    }
+
+    /// The session is gone (closed, failed, or could not be opened): tell the
+    /// front end, and schedule the next attempt or give up.
+    pub(super) async fn on_session_ended(&mut self, reason: String) {
+        if let Some(client) = self.client.take() {
+            let _ = client.close().await;
+        }
+        self.ready = false;
+        if self.finished {
+            return;
+        }
+        tracing::warn!(%reason, "model session lost");
+        if let Some(response) = self.response.take() {
+            self.suppressed.insert(response.id);
+        }
+        if self.resuming {
+            // The handle may be what the provider refused: start afresh next time.
+            self.resume_handle = None;
+        }
+        let attempt = match &self.outage {
+            Some(outage) => outage.attempt + 1,
+            None => {
+                self.emit(AgentEvent::Disconnected {
+                    reason: reason.clone(),
+                });
+                1
+            }
+        };
+        let policy = &self.config.reconnect;
+        if attempt > policy.max_attempts {
+            let message = format!(
+                "model session lost ({reason}); gave up after {} reconnect attempts",
+                policy.max_attempts
+            );
+            self.emit(AgentEvent::Error {
+                code: "session_lost".into(),
+                message: message.clone(),
+                fatal: true,
+            });
+            self.emit(AgentEvent::Closed { reason: message });
+            self.finished = true;
+            return;
+        }
+        let delay = policy.delay(attempt);
+        self.outage = Some(Outage {
+            attempt,
+            retry_at: Some(Instant::now() + delay),
+        });
+        self.emit(AgentEvent::Reconnecting {
+            attempt,
+            delay_ms: delay.as_millis() as u64,
+        });
+    }
+
+    /// Starts a connection attempt; the loop keeps serving the front end
+    /// (buffering its input, or closing) while it is under way.
+    pub(super) fn retry(&mut self) {
+        let Some(outage) = self.outage.as_mut() else {
+            return;
+        };
+        outage.retry_at = None;
+        tracing::info!(attempt = outage.attempt, "reconnecting the model session");
+        let connector = Arc::clone(&self.connector);
+        self.connecting = Some(Box::pin(async move { connector.connect().await }));
+    }
+
+    /// Stops the agent: running calls are aborted, the session is ended the
+    /// way the dialect ends it, and the front end hears `Closed`.
+    pub(super) async fn close(&mut self, reason: &str) {
+        self.finished = true;
+        self.connecting = None;
+        self.calls.abort_all();
+        if let Some(mut client) = self.client.take() {
+            if client.send(&ClientInput::EndSession).await.is_ok() && self.caps.end_handshake {
+                // Let the provider flush and confirm before the socket goes.
+                let _ = tokio::time::timeout(GOODBYE_WAIT, async {
+                    while let Some(event) = client.next_event().await {
+                        if matches!(event, ModelEvent::SessionEnded { .. }) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+            }
+            let _ = client.close().await;
+        }
+        self.emit(AgentEvent::Closed {
+            reason: reason.to_owned(),
+        });
+    }
+}
