@@ -48,7 +48,8 @@ use understudy_adapters::{Capabilities, ClientError};
 /// Errors of the agent handle.
 #[derive(Debug, thiserror::Error)]
 pub enum RealtimeAgentError {
-    /// The first model session could not be opened.
+    /// The first model session could not be opened (after retrying, where
+    /// retrying could help).
     #[error("could not open the model session: {0}")]
     Connect(#[from] ClientError),
     /// The agent has stopped; the input was not taken.
@@ -74,13 +75,19 @@ pub struct RealtimeAgent {
 impl RealtimeAgent {
     /// Opens the model session through `connector`, configures it from
     /// `config` with `tools` declared, and starts the agent.
+    ///
+    /// A first connection that fails in a way that may pass (unreachable,
+    /// overloaded) is retried under `config.reconnect`; the error is returned
+    /// when every attempt failed or the server refused the request outright.
+    /// The session's acknowledgement is awaited by the running agent (see
+    /// [`AgentConfig::setup_timeout`]): `SessionReady` says it came.
     pub async fn start(
         connector: impl Connector,
         config: AgentConfig,
         tools: ToolRegistry,
     ) -> Result<RealtimeAgent, RealtimeAgentError> {
         let connector: SharedConnector = Arc::new(connector);
-        let client = connector.connect().await?;
+        let client = connection::first_connection(&connector, &config.reconnect).await?;
         let capabilities = client.capabilities().clone();
         let (input, inputs) = AgentInput::channel();
         let (event_tx, events) = mpsc::unbounded_channel();

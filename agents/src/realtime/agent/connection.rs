@@ -6,6 +6,8 @@
 //! buffered (see `input_buffer`) and delivered once a new session is ready.
 
 use super::runner::Runner;
+use crate::realtime::config::ReconnectPolicy;
+use crate::realtime::connect::SharedConnector;
 use crate::realtime::events::AgentEvent;
 use std::future::Future;
 use std::pin::Pin;
@@ -41,6 +43,47 @@ pub(super) async fn next_connection(
             *connecting = None;
             result
         }
+        None => std::future::pending().await,
+    }
+}
+
+/// Opens the first connection, retrying with `policy` (as after a lost
+/// session) while the failure may pass: the server unreachable, or refusing
+/// with 408, 429 or a 5xx. A request the server refused outright (a bad key,
+/// a bad URL: other 4xx) or that could not be built fails at once. The error
+/// is the last attempt's.
+pub(super) async fn first_connection(
+    connector: &SharedConnector,
+    policy: &ReconnectPolicy,
+) -> Result<RealtimeClient, ClientError> {
+    let mut attempt = 0;
+    loop {
+        match connector.connect().await {
+            Ok(client) => return Ok(client),
+            Err(error) if attempt < policy.max_attempts && worth_retrying(&error) => {
+                attempt += 1;
+                let delay = policy.delay(attempt);
+                tracing::warn!(%error, attempt, ?delay, "could not open the model session; retrying");
+                tokio::time::sleep(delay).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Whether a failed connection attempt may succeed if repeated.
+fn worth_retrying(error: &ClientError) -> bool {
+    match error {
+        ClientError::Connect { .. } | ClientError::Send(_) => true,
+        ClientError::Rejected { status, .. } => matches!(status, 408 | 429 | 500..=599),
+        ClientError::InvalidRequest(_) | ClientError::Tls(_) | ClientError::Encode(_) => false,
+    }
+}
+
+/// Fires at `at`; never when there is no deadline.
+pub(super) async fn deadline(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
 }
@@ -89,6 +132,7 @@ impl Runner {
         self.caps = client.capabilities().clone();
         self.connections += 1;
         self.ready = false;
+        self.setup_deadline = Some(Instant::now() + self.config.setup_timeout);
         self.in_resampler = None;
         let handle = self
             .resume_handle
@@ -114,14 +158,28 @@ impl Runner {
         }
     }
 
+    /// Whether `event` is the provider's acknowledgement of the session
+    /// configuration: `SessionUpdated` where the dialect acknowledges updates
+    /// (its `SessionCreated` comes on connect, before the configuration is
+    /// even read), else `SessionCreated` (Gemini's `setupComplete`).
+    pub(super) fn acknowledges_setup(&self, event: &ModelEvent) -> bool {
+        match event {
+            ModelEvent::SessionUpdated { .. } => self.caps.session_updates,
+            ModelEvent::SessionCreated { .. } => !self.caps.session_updates,
+            _ => false,
+        }
+    }
+
     /// The provider acknowledged the session: deliver what waited.
     pub(super) async fn on_ready(&mut self) {
         self.ready = true;
+        self.setup_deadline = None;
+        let first_ready = !std::mem::replace(&mut self.was_ready, true);
         let pending = self.buffer.take_all();
         let delivered = pending.len();
         let dropped_ms = self.buffer.take_dropped_ms();
         match self.outage.take() {
-            Some(outage) => {
+            Some(outage) if !first_ready => {
                 if dropped_ms > 0.0 {
                     self.emit(AgentEvent::InputDropped {
                         audio_ms: dropped_ms as u64,
@@ -133,7 +191,9 @@ impl Runner {
                     delivered_inputs: delivered,
                 })
             }
-            None => self.emit(AgentEvent::SessionReady {
+            // The first session to be ready, even after failed attempts, is
+            // the one the front end waits for.
+            _ => self.emit(AgentEvent::SessionReady {
                 session_id: self.session_id.clone(),
                 connection: self.connections,
             }),
@@ -154,6 +214,7 @@ impl Runner {
             let _ = client.close().await;
         }
         self.ready = false;
+        self.setup_deadline = None;
         if self.finished {
             return;
         }

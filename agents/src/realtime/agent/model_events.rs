@@ -12,14 +12,12 @@ impl Runner {
     /// Handles one event of the model session.
     pub(super) async fn on_model_event(&mut self, event: ModelEvent) {
         match event {
-            ModelEvent::SessionCreated { session_id, .. } => {
-                self.session_id = Some(session_id);
-                if !self.ready {
-                    self.on_ready().await;
+            ModelEvent::SessionCreated { .. } | ModelEvent::SessionUpdated { .. } => {
+                let acknowledged = self.acknowledges_setup(&event);
+                if let ModelEvent::SessionCreated { session_id, .. } = event {
+                    self.session_id = Some(session_id);
                 }
-            }
-            ModelEvent::SessionUpdated { .. } => {
-                if !self.ready {
+                if acknowledged && !self.ready {
                     self.on_ready().await;
                 }
             }

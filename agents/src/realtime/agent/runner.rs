@@ -2,7 +2,7 @@
 //! and hands each wake-up to the module whose job it is.
 
 use super::barge_in::{Playback, Response};
-use super::connection::{next_connection, retry_timer, Connecting, Outage};
+use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
 use super::input::Command;
 use super::input_buffer::InputBuffer;
 use super::tool_calls::ToolCalls;
@@ -15,6 +15,7 @@ use crate::realtime::transcript::Transcript;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use understudy_adapters::{Capabilities, ClientError, ModelEvent, RealtimeClient};
 
 /// What woke the agent task.
@@ -29,6 +30,8 @@ enum Step {
     Retry,
     /// A connection attempt finished.
     Connected(Result<RealtimeClient, ClientError>),
+    /// The new connection did not acknowledge its configuration in time.
+    SetupTimedOut,
 }
 
 /// Everything the agent task owns. The fields are grouped by the module that
@@ -59,6 +62,11 @@ pub(super) struct Runner {
     pub(super) client: Option<RealtimeClient>,
     /// The provider acknowledged the session configuration.
     pub(super) ready: bool,
+    /// Some session was ready once (the first ready one is `SessionReady`,
+    /// later ones `Reconnected`).
+    pub(super) was_ready: bool,
+    /// When the current connection must have acknowledged its configuration.
+    pub(super) setup_deadline: Option<Instant>,
     /// Connections opened so far.
     pub(super) connections: u32,
     /// The session lineage: bumped by every connection that does not resume
@@ -121,6 +129,8 @@ impl Runner {
             in_resampler: None,
             client: None,
             ready: false,
+            was_ready: false,
+            setup_deadline: None,
             connections: 0,
             epoch: 0,
             finished: false,
@@ -148,6 +158,7 @@ impl Runner {
                 Some(outcome) = self.calls.finished.recv() => Step::Tool(outcome),
                 () = retry_timer(&self.outage) => Step::Retry,
                 result = next_connection(&mut self.connecting) => Step::Connected(result),
+                () = deadline(self.setup_deadline) => Step::SetupTimedOut,
             };
             match step {
                 Step::Input(Some(command)) => self.on_command(command).await,
@@ -161,6 +172,13 @@ impl Runner {
                     let attempt = self.outage.as_ref().map_or(0, |o| o.attempt);
                     self.on_session_ended(format!("reconnect attempt {attempt} failed: {error}"))
                         .await
+                }
+                Step::SetupTimedOut => {
+                    let waited = self.config.setup_timeout.as_millis();
+                    self.on_session_ended(format!(
+                        "the provider did not acknowledge the session configuration within {waited} ms"
+                    ))
+                    .await
                 }
             }
         }

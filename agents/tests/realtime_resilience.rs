@@ -1,0 +1,359 @@
+//! The RealtimeAgent when the provider misbehaves, over real sockets against
+//! the in-process mock: a session that never acknowledges its configuration,
+//! a first connection that fails, a connection going away (`GoAway`), a tool
+//! call the provider withdraws, and input dropped while reconnecting.
+//!
+//! As in `realtime_agent.rs`, no assertion depends on how fast the machine
+//! is: slow steps are gated by the test (a connector that counts or waits, a
+//! tool that waits to be released), and every wait has a generous deadline.
+//! The only short timeouts are ones that *must* fire (a provider that never
+//! answers), so a slow machine cannot make them flake.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::timeout;
+use understudy_adapters::{dashscope, openai, ResponseStatus, SessionConfig, TurnDetection};
+use understudy_agents::realtime::{
+    connector_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, RealtimeAgentError,
+    ReconnectPolicy, ToolRegistry,
+};
+use understudy_mock::{EntryKind, MockServer, ResponderConfig, SessionJournal};
+
+const QWEN_FLASH: &str = "qwen3-omni-flash-realtime";
+const WEATHER_Q: &str = "What is the weather like in Paris today?";
+
+fn voice() -> ResponderConfig {
+    ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap())
+}
+
+async fn server(speed: f64) -> MockServer {
+    MockServer::builder()
+        .respond(voice())
+        .speed(speed)
+        .start()
+        .await
+        .unwrap()
+}
+
+fn spoken(transcription: &str) -> SessionConfig {
+    SessionConfig {
+        turn_detection: Some(TurnDetection::server_vad()),
+        input_transcription: Some(transcription.into()),
+        ..Default::default()
+    }
+}
+
+fn dashscope_at(server: &MockServer) -> dashscope::ConnectOptions {
+    dashscope::ConnectOptions::new(server.dashscope_url(), QWEN_FLASH).api_key("sk-test")
+}
+
+/// OpenAI options for a port nobody listens on.
+fn nobody() -> openai::ConnectOptions {
+    openai::ConnectOptions::new("ws://127.0.0.1:9/v1", openai::Dialect::Ga, "gpt-realtime")
+}
+
+/// Quick back-off, `attempts` attempts.
+fn quick(attempts: u32) -> ReconnectPolicy {
+    ReconnectPolicy {
+        max_attempts: attempts,
+        initial_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(100),
+    }
+}
+
+/// Wraps a connector so the test can count its connection attempts.
+fn counted(inner: impl Connector, count: Arc<AtomicU32>) -> impl Connector {
+    let inner: Arc<dyn Connector> = Arc::new(inner);
+    connector_fn(move || {
+        let inner = Arc::clone(&inner);
+        count.fetch_add(1, Ordering::SeqCst);
+        async move { inner.connect().await }
+    })
+}
+
+fn clip(name: &str) -> (Vec<u8>, u32) {
+    understudy_fixtures::wav::read_pcm16(understudy_fixtures::bundled::audio(name).unwrap())
+        .unwrap()
+}
+
+/// Sends a bundled clip and some trailing silence in 100 ms chunks.
+async fn say(agent: &RealtimeAgent, name: &str, trailing_silence_ms: usize) {
+    let (mut pcm, rate) = clip(name);
+    pcm.extend(vec![0u8; rate as usize / 1000 * 2 * trailing_silence_ms]);
+    let input = agent.input();
+    for chunk in pcm.chunks(rate as usize / 10 * 2) {
+        input.audio(chunk.to_vec(), rate).await.unwrap();
+    }
+}
+
+fn kinds(events: &[AgentEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Reads events until one satisfies `stop` (inclusive); fails after 20 s or
+/// if the agent stops.
+async fn until(
+    agent: &mut RealtimeAgent,
+    mut stop: impl FnMut(&AgentEvent) -> bool,
+) -> Vec<AgentEvent> {
+    let mut seen = Vec::new();
+    loop {
+        let event = match timeout(Duration::from_secs(20), agent.next_event()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => panic!("agent stopped; saw {:?}", kinds(&seen)),
+            Err(_) => panic!("timed out; saw {:?}", kinds(&seen)),
+        };
+        let done = stop(&event);
+        seen.push(event);
+        if done {
+            return seen;
+        }
+    }
+}
+
+/// Reads answers until one completes and returns what it said.
+async fn next_answer(agent: &mut RealtimeAgent) -> (String, Vec<AgentEvent>) {
+    let events = until(agent, |e| {
+        matches!(
+            e,
+            AgentEvent::ResponseDone {
+                status: ResponseStatus::Completed,
+                ..
+            }
+        )
+    })
+    .await;
+    let start = events
+        .iter()
+        .rposition(|e| matches!(e, AgentEvent::ResponseStarted { .. }))
+        .unwrap_or(0);
+    let said = events[start..]
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    (said, events)
+}
+
+fn client_labels(journal: &SessionJournal) -> Vec<&str> {
+    journal
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Client)
+        .map(|e| e.label.as_str())
+        .collect()
+}
+
+// ---- a session that never acknowledges its configuration -------------------------
+
+#[tokio::test]
+async fn a_session_that_never_acknowledges_its_setup_is_replaced() {
+    // The first connection goes to a DashScope that never answers
+    // `session.update`; the next ones to a healthy one.
+    let silent = MockServer::builder()
+        .respond(voice())
+        .speed(8.0)
+        .setup_fault(understudy_mock::dashscope::SetupFault::Silent)
+        .start()
+        .await
+        .unwrap();
+    let healthy = server(8.0).await;
+    let (first, rest) = (dashscope_at(&silent), dashscope_at(&healthy));
+    let count = Arc::new(AtomicU32::new(0));
+    let calls = Arc::clone(&count);
+    let connector = connector_fn(move || {
+        let options = if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            first.clone()
+        } else {
+            rest.clone()
+        };
+        async move { dashscope::connect(&options, None).await }
+    });
+    let config = AgentConfig {
+        reconnect: quick(3),
+        // Long enough for a healthy mock on a loaded machine; the silent one
+        // never answers, so this always fires for it.
+        setup_timeout: Duration::from_secs(3),
+        ..AgentConfig::new(spoken("gummy-realtime-v1"))
+    };
+    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+        .await
+        .unwrap();
+    // Spoken at once: held until a session is ready, not sent into the void.
+    say(&agent, "user-weather-16k.wav", 1_200).await;
+    let events = until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    let reason = events
+        .iter()
+        .find_map(|e| match e {
+            AgentEvent::Disconnected { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("the silent session was given up: {:?}", kinds(&events)));
+    assert!(reason.contains("acknowledge"), "{reason}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Reconnecting { attempt: 1, .. })),
+        "{:?}",
+        kinds(&events)
+    );
+    assert!(
+        matches!(
+            events.last(),
+            Some(AgentEvent::SessionReady { connection: 2, .. })
+        ),
+        "the first session to be ready is announced as such: {:?}",
+        events.last()
+    );
+    let (answer, _) = next_answer(&mut agent).await;
+    assert_eq!(answer, format!("You said: {WEATHER_Q}"));
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+
+    // The silent session got its configuration and nothing else: the speech
+    // waited for a session that had said it was ready.
+    let journal = &silent.journal()[0];
+    assert!(journal.find(EntryKind::Note, "fault").next().is_some());
+    let labels = client_labels(journal);
+    assert!(labels.contains(&"session.update"), "{labels:?}");
+    assert!(
+        !labels.iter().any(|l| l.contains("append")),
+        "no audio went to the unacknowledged session: {labels:?}"
+    );
+    agent.close().await;
+}
+
+#[tokio::test]
+async fn a_provider_that_never_acknowledges_is_given_up_on() {
+    let silent = MockServer::builder()
+        .respond(voice())
+        .setup_fault(understudy_mock::dashscope::SetupFault::Silent)
+        .start()
+        .await
+        .unwrap();
+    let config = AgentConfig {
+        reconnect: quick(2),
+        setup_timeout: Duration::from_millis(200),
+        ..AgentConfig::default()
+    };
+    let mut agent = RealtimeAgent::start(dashscope_at(&silent), config, ToolRegistry::new())
+        .await
+        .unwrap();
+    let events = until(&mut agent, |e| matches!(e, AgentEvent::Closed { .. })).await;
+    let attempts: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Reconnecting { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, [1, 2], "{:?}", kinds(&events));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::SessionReady { .. })),
+        "{:?}",
+        kinds(&events)
+    );
+    assert!(events.iter().any(
+        |e| matches!(e, AgentEvent::Error { fatal: true, code, .. } if code == "session_lost")
+    ));
+    assert_eq!(silent.journal().len(), 3, "one connection per attempt");
+}
+
+// ---- the first connection ---------------------------------------------------------
+
+#[tokio::test]
+async fn a_failing_first_connection_is_retried_under_the_policy() {
+    let server = server(8.0).await;
+    let healthy = openai::ConnectOptions::new(
+        server.openai_base_url(),
+        openai::Dialect::Ga,
+        "gpt-realtime",
+    )
+    .api_key("sk-test");
+    let count = Arc::new(AtomicU32::new(0));
+    let calls = Arc::clone(&count);
+    // Nobody listens for the first two attempts.
+    let connector = connector_fn(move || {
+        let options = if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+            nobody()
+        } else {
+            healthy.clone()
+        };
+        async move { openai::connect(&options).await }
+    });
+    let config = AgentConfig {
+        reconnect: quick(3),
+        ..AgentConfig::default()
+    };
+    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+        .await
+        .expect("the third attempt connects");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+    let events = until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    assert!(
+        matches!(
+            events.last(),
+            Some(AgentEvent::SessionReady { connection: 1, .. })
+        ),
+        "failed attempts open no connection: {:?}",
+        kinds(&events)
+    );
+    agent.input().text("Still there?").await.unwrap();
+    let (answer, _) = next_answer(&mut agent).await;
+    assert_eq!(answer, "You said: Still there?");
+    agent.close().await;
+}
+
+#[tokio::test]
+async fn start_fails_when_every_first_attempt_fails() {
+    let count = Arc::new(AtomicU32::new(0));
+    let config = AgentConfig {
+        reconnect: quick(2),
+        ..AgentConfig::default()
+    };
+    let result = RealtimeAgent::start(
+        counted(nobody(), Arc::clone(&count)),
+        config.clone(),
+        ToolRegistry::new(),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(RealtimeAgentError::Connect(_))),
+        "{result:?}"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 3, "one try and two retries");
+
+    // A refusal that repeating cannot fix (a bad key) fails at once.
+    let guarded = MockServer::builder()
+        .respond(voice())
+        .require_auth(vec!["sk-right".into()])
+        .start()
+        .await
+        .unwrap();
+    let count = Arc::new(AtomicU32::new(0));
+    let wrong_key =
+        dashscope::ConnectOptions::new(guarded.dashscope_url(), QWEN_FLASH).api_key("sk-wrong");
+    let result = RealtimeAgent::start(
+        counted(wrong_key, Arc::clone(&count)),
+        config,
+        ToolRegistry::new(),
+    )
+    .await;
+    let Err(RealtimeAgentError::Connect(error)) = result else {
+        panic!("{result:?}")
+    };
+    assert!(error.to_string().contains("401"), "{error}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
