@@ -12,14 +12,18 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
 use tokio::time::timeout;
-use understudy_adapters::{dashscope, openai, ResponseStatus, SessionConfig, TurnDetection};
+use understudy_adapters::{
+    dashscope, gemini, openai, ResponseStatus, SessionConfig, TurnDetection,
+};
 use understudy_agents::realtime::{
     connector_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, RealtimeAgentError,
     ReconnectPolicy, ToolRegistry,
 };
 use understudy_mock::{EntryKind, MockServer, ResponderConfig, SessionJournal};
 
+const GEMINI: &str = "gemini-live-2.5-flash-preview";
 const QWEN_FLASH: &str = "qwen3-omni-flash-realtime";
 const WEATHER_Q: &str = "What is the weather like in Paris today?";
 
@@ -356,4 +360,104 @@ async fn start_fails_when_every_first_attempt_fails() {
     };
     assert!(error.to_string().contains("401"), "{error}");
     assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+// ---- GoAway: moving to a new connection before the old one closes --------------------
+
+#[tokio::test]
+async fn go_away_moves_to_a_resumed_session_without_losing_input() {
+    // Each connection lives 8 s; `goAway` comes at 4 s.
+    let server = MockServer::builder()
+        .respond(voice())
+        .speed(8.0)
+        .connection_limit(Duration::from_secs(8))
+        .start()
+        .await
+        .unwrap();
+    let options = gemini::ConnectOptions::new(server.gemini_base_url(), GEMINI).api_key("k");
+    // The second connection (the handover's) says it was asked for, then
+    // waits until the test lets it through.
+    let asked = Arc::new(Notify::new());
+    let gate = Arc::new(Semaphore::new(0));
+    let count = Arc::new(AtomicU32::new(0));
+    let connector = {
+        let (asked, gate, count) = (Arc::clone(&asked), Arc::clone(&gate), Arc::clone(&count));
+        connector_fn(move || {
+            let options = options.clone();
+            let (asked, gate) = (Arc::clone(&asked), Arc::clone(&gate));
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n > 0 {
+                    asked.notify_one();
+                    gate.acquire().await.expect("gate open").forget();
+                }
+                gemini::connect(&options, None).await
+            }
+        })
+    };
+    let mut agent = RealtimeAgent::start(
+        connector,
+        AgentConfig::new(spoken("default")),
+        ToolRegistry::new(),
+    )
+    .await
+    .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    say(&agent, "user-weather-16k.wav", 1_200).await;
+    let (first, _) = next_answer(&mut agent).await;
+    assert_eq!(first, format!("You said: {WEATHER_Q}"));
+
+    // `goAway` came: the agent asked for the next connection.
+    timeout(Duration::from_secs(20), asked.notified())
+        .await
+        .expect("the agent opens a new connection on goAway");
+    // The user starts a turn on the old connection: speech without the
+    // silence that would end it (the clip's own trailing silence cut off).
+    let (pcm, rate) = clip("user-order-16k.wav");
+    let spoken_part = &pcm[..(rate as usize * 2 * 2_750 / 1_000)];
+    for chunk in spoken_part.chunks(rate as usize / 10 * 2) {
+        agent.input().audio(chunk.to_vec(), rate).await.unwrap();
+    }
+    gate.add_permits(1);
+    let events = until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    assert!(
+        matches!(
+            events.last(),
+            Some(AgentEvent::SessionReady { connection: 2, .. })
+        ),
+        "{:?}",
+        events.last()
+    );
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            AgentEvent::Disconnected { .. }
+                | AgentEvent::Reconnecting { .. }
+                | AgentEvent::Error { .. }
+        )),
+        "a planned move is no outage: {:?}",
+        kinds(&events)
+    );
+    // The turn ends on the new connection, which heard its beginning again.
+    agent
+        .input()
+        .audio(vec![0u8; rate as usize * 2 * 1_200 / 1_000], rate)
+        .await
+        .unwrap();
+    let (second, _) = next_answer(&mut agent).await;
+    assert!(second.starts_with("You said: Can you check"), "{second}");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+
+    let journal = server.journal();
+    assert_eq!(journal.len(), 2);
+    assert!(
+        journal[1].find(EntryKind::Note, "resumed").next().is_some(),
+        "the new connection resumed the conversation"
+    );
+    // Both connections count turns from zero: the transcript keeps them apart.
+    assert_eq!(
+        agent.transcript().agent_turns(),
+        vec![first.as_str(), second.as_str()]
+    );
+    agent.close().await;
 }

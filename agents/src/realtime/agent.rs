@@ -17,6 +17,8 @@
 //! - `model_events`: what each model event means for the agent;
 //! - `connection`: opening, configuring, resuming and losing the model
 //!   session, back-off between attempts, closing;
+//! - `handover`: moving to a new connection before the provider closes the
+//!   current one (`GoAway`), and what to send it again;
 //! - `outbox` and `input_buffer`: sending to the model, and holding input
 //!   (bounded) while no session is ready;
 //! - `barge_in`: what the front end has played, and cutting the agent off;
@@ -25,6 +27,7 @@
 mod barge_in;
 mod connection;
 mod front_end;
+mod handover;
 mod input;
 mod input_buffer;
 mod model_events;

@@ -130,6 +130,10 @@ impl Runner {
     /// the acknowledgement (inputs are buffered until then).
     pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
         self.caps = client.capabilities().clone();
+        self.handover = None;
+        if let Some(outage) = self.outage.as_mut() {
+            outage.retry_at = None; // this is the attempt
+        }
         self.connections += 1;
         self.ready = false;
         self.setup_deadline = Some(Instant::now() + self.config.setup_timeout);
@@ -151,11 +155,28 @@ impl Runner {
         if !self.resuming {
             self.epoch += 1;
         }
+        self.new_id_space();
+        // A resumed conversation has not seen what was sent after its
+        // handle and not answered: that goes first, before what waited.
+        let unseen = self.replay.take_unanswered();
+        if self.resuming {
+            self.buffer.prepend(unseen);
+        }
         self.client = Some(client);
         if let Err(error) = result {
             self.on_session_ended(format!("could not configure the session: {error}"))
                 .await;
         }
+    }
+
+    /// Forgets ids of the previous connection: a new connection may mint the
+    /// same ones again (Gemini counts turns from `turn_0` on each), and none
+    /// of the old connection's events can arrive any more.
+    fn new_id_space(&mut self) {
+        self.suppressed.clear();
+        self.playback = Default::default();
+        self.out_resampler = None;
+        self.transcript().new_connection();
     }
 
     /// Whether `event` is the provider's acknowledgement of the session
@@ -215,8 +236,14 @@ impl Runner {
         }
         self.ready = false;
         self.setup_deadline = None;
+        let standby = self.handover.take().and_then(|h| h.into_standby());
         if self.finished {
             return;
+        }
+        if let Some(standby) = standby {
+            // A handover had the next connection open already: it is the
+            // first reconnect attempt.
+            self.connecting = Some(Box::pin(async move { Ok(standby) }));
         }
         tracing::warn!(%reason, "model session lost");
         if let Some(response) = self.response.take() {
@@ -248,6 +275,7 @@ impl Runner {
             });
             self.emit(AgentEvent::Closed { reason: message });
             self.finished = true;
+            self.connecting = None;
             return;
         }
         let delay = policy.delay(attempt);
@@ -268,6 +296,9 @@ impl Runner {
             return;
         };
         outage.retry_at = None;
+        if self.connecting.is_some() {
+            return; // an attempt (a handover's) is already under way
+        }
         tracing::info!(attempt = outage.attempt, "reconnecting the model session");
         let connector = Arc::clone(&self.connector);
         self.connecting = Some(Box::pin(async move { connector.connect().await }));
@@ -279,6 +310,9 @@ impl Runner {
         self.finished = true;
         self.connecting = None;
         self.calls.abort_all();
+        if let Some(standby) = self.handover.take().and_then(|h| h.into_standby()) {
+            let _ = standby.close().await;
+        }
         if let Some(mut client) = self.client.take() {
             if client.send(&ClientInput::EndSession).await.is_ok() && self.caps.end_handshake {
                 // Let the provider flush and confirm before the socket goes.

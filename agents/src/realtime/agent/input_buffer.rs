@@ -60,6 +60,17 @@ impl InputBuffer {
         first.then_some(self.dropped_ms as u64)
     }
 
+    /// Puts `inputs` before everything kept (input to send again, older than
+    /// what waited); they do not count against the bound.
+    pub(super) fn prepend(&mut self, inputs: Vec<ClientInput>) {
+        for input in inputs.into_iter().rev() {
+            if let ClientInput::Audio { pcm, sample_rate } = &input {
+                self.audio_ms += pcm.duration_ms(*sample_rate);
+            }
+            self.queue.push_front(input);
+        }
+    }
+
     /// Everything kept, oldest first; the buffer is left empty.
     pub(super) fn take_all(&mut self) -> Vec<ClientInput> {
         self.audio_ms = 0.0;

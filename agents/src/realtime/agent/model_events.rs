@@ -28,12 +28,11 @@ impl Runner {
                 };
                 self.on_session_ended(reason).await;
             }
-            ModelEvent::GoAway { time_left_ms } => {
-                tracing::info!(?time_left_ms, "the provider will close the session soon");
-            }
+            ModelEvent::GoAway { time_left_ms } => self.on_go_away(time_left_ms),
             ModelEvent::ResumptionHandle { handle, resumable } => {
                 if let (Some(handle), true) = (handle, resumable) {
                     self.resume_handle = Some(handle);
+                    self.replay.covered();
                 }
             }
             ModelEvent::SpeechStarted { item_id, .. } => {
@@ -154,6 +153,7 @@ impl Runner {
                 if self.response.as_ref().is_some_and(|r| r.id == response_id) {
                     self.response = None;
                 }
+                self.replay.answered();
                 self.emit(AgentEvent::ResponseDone {
                     response_id,
                     status,

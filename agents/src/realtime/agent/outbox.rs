@@ -21,7 +21,11 @@ impl Runner {
             return;
         };
         match client.send(&input).await {
-            Ok(()) => {}
+            Ok(()) => {
+                if self.caps.resumption {
+                    self.replay.sent(input);
+                }
+            }
             Err(ClientError::Encode(error)) => self.report_unsendable(&input, &error),
             Err(error) => {
                 self.buffer_input(input);

@@ -3,6 +3,7 @@
 
 use super::barge_in::{Playback, Response};
 use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
+use super::handover::{Handover, ReplayLog};
 use super::input::Command;
 use super::input_buffer::InputBuffer;
 use super::tool_calls::ToolCalls;
@@ -32,6 +33,8 @@ enum Step {
     Connected(Result<RealtimeClient, ClientError>),
     /// The new connection did not acknowledge its configuration in time.
     SetupTimedOut,
+    /// A planned move to a new connection must happen now.
+    HandoverDue,
 }
 
 /// Everything the agent task owns. The fields are grouped by the module that
@@ -85,6 +88,12 @@ pub(super) struct Runner {
     /// The provider's session id, where it gave one.
     pub(super) session_id: Option<String>,
 
+    // ---- moving before the provider closes (`handover`) -----------------------
+    /// A planned move to a new connection.
+    pub(super) handover: Option<Handover>,
+    /// Inputs the newest resumption handle may not cover.
+    pub(super) replay: ReplayLog,
+
     // ---- sending (`outbox`, `input_buffer`) -----------------------------------
     /// Inputs waiting for a ready session.
     pub(super) buffer: InputBuffer,
@@ -118,6 +127,7 @@ impl Runner {
         transcript: Arc<Mutex<Transcript>>,
     ) -> Runner {
         let buffer = InputBuffer::new(config.input_buffer_ms);
+        let replay = ReplayLog::new(config.input_buffer_ms);
         Runner {
             connector,
             config,
@@ -139,6 +149,8 @@ impl Runner {
             resume_handle: None,
             resuming: false,
             session_id: None,
+            handover: None,
+            replay,
             buffer,
             response: None,
             suppressed: HashSet::new(),
@@ -152,6 +164,7 @@ impl Runner {
     pub(super) async fn run(mut self, client: RealtimeClient) {
         self.open(client, false).await;
         while !self.finished {
+            let handover_due = self.handover_due();
             let step = tokio::select! {
                 command = self.inputs.recv() => Step::Input(command),
                 event = next_model_event(&mut self.client) => Step::Model(event),
@@ -159,6 +172,7 @@ impl Runner {
                 () = retry_timer(&self.outage) => Step::Retry,
                 result = next_connection(&mut self.connecting) => Step::Connected(result),
                 () = deadline(self.setup_deadline) => Step::SetupTimedOut,
+                () = deadline(handover_due) => Step::HandoverDue,
             };
             match step {
                 Step::Input(Some(command)) => self.on_command(command).await,
@@ -167,7 +181,17 @@ impl Runner {
                 Step::Model(None) => self.on_session_ended("the event stream ended".into()).await,
                 Step::Tool(outcome) => self.on_tool_done(outcome).await,
                 Step::Retry => self.retry(),
-                Step::Connected(Ok(client)) => self.open(client, true).await,
+                Step::Connected(Ok(client)) => {
+                    if let Some(client) = self.on_standby(client) {
+                        self.open(client, true).await
+                    }
+                }
+                Step::Connected(Err(error)) if self.client.is_some() => {
+                    // A handover's connection failed while the old one still
+                    // serves: its close will go through the reconnect path.
+                    tracing::warn!(%error, "could not open the next connection");
+                    self.handover = None;
+                }
                 Step::Connected(Err(error)) => {
                     let attempt = self.outage.as_ref().map_or(0, |o| o.attempt);
                     self.on_session_ended(format!("reconnect attempt {attempt} failed: {error}"))
@@ -180,7 +204,9 @@ impl Runner {
                     ))
                     .await
                 }
+                Step::HandoverDue => {}
             }
+            self.maybe_hand_over().await;
         }
         self.calls.abort_all();
     }

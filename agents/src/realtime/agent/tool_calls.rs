@@ -55,6 +55,11 @@ impl ToolCalls {
         self.followup_blocked = true;
     }
 
+    /// Whether a call made in session lineage `epoch` is still running.
+    pub(super) fn waiting_in(&self, epoch: u32) -> bool {
+        self.running.values().any(|c| c.epoch == epoch)
+    }
+
     /// Stops every call under way.
     pub(super) fn abort_all(&mut self) {
         for (_, call) in self.running.drain() {
@@ -150,9 +155,7 @@ impl Runner {
             self.calls.unanswered_results = 0;
             return;
         }
-        let epoch = self.epoch;
-        let waiting = self.calls.running.values().any(|c| c.epoch == epoch);
-        if waiting || self.response.is_some() || !self.ready {
+        if self.calls.waiting_in(self.epoch) || self.response.is_some() || !self.ready {
             return;
         }
         self.calls.unanswered_results = 0;
