@@ -9,6 +9,7 @@
 //! The only short timeouts are ones that *must* fire (a provider that never
 //! answers), so a slow machine cannot make them flake.
 
+use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,8 +19,8 @@ use understudy_adapters::{
     dashscope, gemini, openai, ResponseStatus, SessionConfig, TurnDetection,
 };
 use understudy_agents::realtime::{
-    connector_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, RealtimeAgentError,
-    ReconnectPolicy, ToolRegistry,
+    connector_fn, tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, RealtimeAgentError,
+    ReconnectPolicy, ToolError, ToolRegistry, TranscriptEntry,
 };
 use understudy_mock::{EntryKind, MockServer, ResponderConfig, SessionJournal};
 
@@ -459,5 +460,175 @@ async fn go_away_moves_to_a_resumed_session_without_losing_input() {
         agent.transcript().agent_turns(),
         vec![first.as_str(), second.as_str()]
     );
+    agent.close().await;
+}
+
+// ---- a tool call the provider withdraws ------------------------------------------------
+
+#[tokio::test]
+async fn a_tool_call_gemini_cancels_is_stopped_and_never_answered() {
+    let server = server(8.0).await;
+    let gate = Arc::new(Semaphore::new(0));
+    let finished = Arc::new(AtomicU32::new(0));
+    let tools = {
+        let (gate, finished) = (Arc::clone(&gate), Arc::clone(&finished));
+        ToolRegistry::new().with(tool_fn(
+            "get_weather",
+            "Weather for a city",
+            json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+            move |_args: Value| {
+                let (gate, finished) = (Arc::clone(&gate), Arc::clone(&finished));
+                async move {
+                    let _permit = gate
+                        .acquire()
+                        .await
+                        .map_err(|e| ToolError::Failed(e.to_string()))?;
+                    finished.fetch_add(1, Ordering::SeqCst);
+                    Ok(json!({"sky": "clear"}))
+                }
+            },
+        ))
+    };
+    let options = gemini::ConnectOptions::new(server.gemini_base_url(), GEMINI).api_key("k");
+    let mut agent = RealtimeAgent::start(options, AgentConfig::new(spoken("default")), tools)
+        .await
+        .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    say(&agent, "user-weather-16k.wav", 1_200).await;
+    let events = until(&mut agent, |e| {
+        matches!(e, AgentEvent::ToolCallStarted { .. })
+    })
+    .await;
+    let Some(AgentEvent::ToolCallStarted { call_id, .. }) = events.last().cloned() else {
+        unreachable!()
+    };
+    // The user speaks while the call is pending: Gemini withdraws it.
+    say(&agent, "user-interrupt-16k.wav", 1_200).await;
+    let events = until(&mut agent, |e| {
+        matches!(e, AgentEvent::ToolCallCancelled { .. })
+    })
+    .await;
+    assert!(
+        matches!(events.last(), Some(AgentEvent::ToolCallCancelled { call_id: c }) if *c == call_id),
+        "{:?}",
+        events.last()
+    );
+    // Released now, the withdrawn call does not run on, and the agent goes on
+    // to answer what the user said instead.
+    gate.add_permits(1);
+    let (answer, events) = next_answer(&mut agent).await;
+    assert!(answer.starts_with("You said: Wait, stop"), "{answer}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::ToolCallFinished { .. })),
+        "{:?}",
+        kinds(&events)
+    );
+    assert_eq!(finished.load(Ordering::SeqCst), 0, "the call was stopped");
+    let entries = agent.transcript().entries().to_vec();
+    let call = entries
+        .iter()
+        .position(|e| matches!(e, TranscriptEntry::ToolCall { call_id: c, .. } if *c == call_id))
+        .expect("the call is in the transcript");
+    assert!(
+        matches!(&entries[call + 1..], [TranscriptEntry::ToolCancelled { call_id: c }, ..] if *c == call_id),
+        "{entries:?}"
+    );
+    assert!(!entries
+        .iter()
+        .any(|e| matches!(e, TranscriptEntry::ToolResult { .. })));
+    let journal = &server.journal()[0];
+    assert!(
+        !client_labels(journal).contains(&"toolResponse"),
+        "no result is sent for a withdrawn call: {:?}",
+        client_labels(journal)
+    );
+    agent.close().await;
+}
+
+// ---- input dropped while reconnecting --------------------------------------------------
+
+#[tokio::test]
+async fn input_past_the_buffer_bound_is_dropped_oldest_first_and_reported() {
+    // OpenAI sessions expire after 300 ms; the reconnect is held by the test.
+    let mut responder = voice();
+    responder.session_limit = Some(Duration::from_millis(300));
+    let server = MockServer::builder()
+        .respond(responder)
+        .speed(8.0)
+        .start()
+        .await
+        .unwrap();
+    let options = openai::ConnectOptions::new(
+        server.openai_base_url(),
+        openai::Dialect::Ga,
+        "gpt-realtime",
+    )
+    .api_key("sk-test");
+    let gate = Arc::new(Semaphore::new(0));
+    let count = Arc::new(AtomicU32::new(0));
+    let connector = {
+        let gate = Arc::clone(&gate);
+        connector_fn(move || {
+            let options = options.clone();
+            let gate = Arc::clone(&gate);
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n > 0 {
+                    gate.acquire().await.expect("gate open").forget();
+                }
+                openai::connect(&options).await
+            }
+        })
+    };
+    let config = AgentConfig {
+        reconnect: quick(3),
+        input_buffer_ms: 500,
+        ..AgentConfig::default()
+    };
+    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+        .await
+        .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::Disconnected { .. })).await;
+    // 2 s of audio in 100 ms chunks while the session is down: 500 ms fit.
+    let rate = 24_000;
+    for _ in 0..20 {
+        agent
+            .input()
+            .audio(vec![0u8; rate / 10 * 2], rate as u32)
+            .await
+            .unwrap();
+    }
+    let early = until(&mut agent, |e| matches!(e, AgentEvent::InputDropped { .. })).await;
+    assert!(
+        !early
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Reconnected { .. })),
+        "the drop is reported while it happens: {:?}",
+        kinds(&early)
+    );
+    gate.add_permits(1);
+    let events = until(&mut agent, |e| matches!(e, AgentEvent::Reconnected { .. })).await;
+    let drops: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::InputDropped { audio_ms } => Some(*audio_ms),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        drops,
+        [1_500],
+        "the outage's total, once more with the reconnect: {:?}",
+        kinds(&events)
+    );
+    let Some(AgentEvent::Reconnected {
+        delivered_inputs, ..
+    }) = events.last()
+    else {
+        unreachable!()
+    };
+    assert_eq!(*delivered_inputs, 5, "the newest 500 ms went out");
     agent.close().await;
 }
