@@ -219,10 +219,15 @@ impl Runner {
                 connection: self.connections,
             }),
         }
-        for input in pending {
+        let mut pending = pending.into_iter();
+        while let Some(input) = pending.next() {
             self.deliver(input).await;
             if !self.ready {
-                break; // lost again; the rest went back to the buffer
+                // Lost again: the failed input went back to the buffer; the
+                // rest follows it, in order, for the next session.
+                for input in pending.by_ref() {
+                    self.buffer_input(input);
+                }
             }
         }
         self.maybe_follow_up().await;

@@ -69,7 +69,7 @@ impl Runner {
 
     /// Keeps an input for the next ready session, warning the front end the
     /// first time audio has to be dropped.
-    fn buffer_input(&mut self, input: ClientInput) {
+    pub(super) fn buffer_input(&mut self, input: ClientInput) {
         if let Some(audio_ms) = self.buffer.push(input) {
             tracing::warn!("input buffer full while the session is down; dropping oldest audio");
             self.emit(AgentEvent::InputDropped { audio_ms });
