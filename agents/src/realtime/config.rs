@@ -28,6 +28,10 @@ pub struct AgentConfig {
     /// Most characters of transcript put into the instructions of a new
     /// session that could not resume the old one (0: none).
     pub context_chars: usize,
+    /// Longest a new connection may take to acknowledge its session
+    /// configuration. A provider that stays silent past it is treated as a
+    /// lost session (reconnect with back-off), not waited on for ever.
+    pub setup_timeout: Duration,
 }
 
 impl Default for AgentConfig {
@@ -40,6 +44,7 @@ impl Default for AgentConfig {
             reconnect: ReconnectPolicy::default(),
             input_buffer_ms: 10_000,
             context_chars: 32_000,
+            setup_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -16,6 +16,9 @@ use understudy_adapters::{Pcm, ResponseStatus};
 pub enum AgentEvent {
     // ---- session state ---------------------------------------------------------
     /// A model session is open and configured; input flows to the model.
+    /// Comes for the first session to be ready, and again after a planned
+    /// move to a new connection (the provider's `GoAway`), which is no
+    /// outage: no `Disconnected` comes before it.
     SessionReady {
         /// Provider session id, where the provider gave one.
         session_id: Option<String>,

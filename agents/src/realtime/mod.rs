@@ -5,10 +5,13 @@
 //!   ([`Connector`]; ready-made for the three providers' `ConnectOptions`).
 //! - [`tools`]: the [`Tool`] trait, the [`ToolRegistry`] and the runner that
 //!   executes calls concurrently with the conversation.
-//! - [`agent`]: the [`RealtimeAgent`] handle and the task that runs it:
+//! - [`agent`]: the [`RealtimeAgent`] handle, [`AgentInput`], and the task
+//!   that runs the conversation, split by job into private modules: the event
+//!   loop, front-end commands, model events, the connection's life
+//!   (reconnects with back-off), sending and the bounded input buffer,
 //!   barge-in (cancel where the provider will not, truncate to what was heard
-//!   where it can), tool round trips (a follow-up request only where the
-//!   dialect needs one), reconnects with back-off and buffered input.
+//!   where it can) and tool calls (a follow-up request only where the dialect
+//!   needs one).
 //! - [`events`]: [`AgentEvent`], what the front end hears.
 //! - [`transcript`]: the ordered [`Transcript`] of the session.
 //! - [`resample`]: the linear [`Resampler`] used at the edges.

@@ -67,6 +67,11 @@ pub struct Transcript {
     /// (ms) delivered when each arrived, so a barge-in can cut at what was heard.
     #[serde(skip)]
     pieces: Vec<(usize, u64, String)>,
+    /// Entries before this index belong to earlier connections: ids are only
+    /// looked up after it, since a new connection may mint the same ids again
+    /// (Gemini's `turn_0`, …).
+    #[serde(skip)]
+    sealed: usize,
 }
 
 impl Transcript {
@@ -95,6 +100,11 @@ impl Transcript {
                 _ => None,
             })
             .collect()
+    }
+
+    /// A new model connection starts: later ids refer to its items only.
+    pub(crate) fn new_connection(&mut self) {
+        self.sealed = self.entries.len();
     }
 
     pub(crate) fn push(&mut self, entry: TranscriptEntry) {
@@ -127,15 +137,19 @@ impl Transcript {
     }
 
     fn user_index(&self, item_id: &str) -> Option<usize> {
-        self.entries.iter().rposition(
-            |e| matches!(e, TranscriptEntry::User { item_id: Some(id), .. } if id == item_id),
-        )
+        self.entries[self.sealed..]
+            .iter()
+            .rposition(
+                |e| matches!(e, TranscriptEntry::User { item_id: Some(id), .. } if id == item_id),
+            )
+            .map(|i| i + self.sealed)
     }
 
     fn agent_index(&self, item_id: &str) -> Option<usize> {
-        self.entries
+        self.entries[self.sealed..]
             .iter()
             .rposition(|e| matches!(e, TranscriptEntry::Agent { item_id: id, .. } if id == item_id))
+            .map(|i| i + self.sealed)
     }
 
     /// Appends a piece of an agent turn, heard from `audio_ms` on.
@@ -259,6 +273,17 @@ mod tests {
         t.user_heard("u1", "hi there");
         assert_eq!(t.user_turns(), vec![Some("hi there")]);
         assert!(matches!(t.entries()[0], TranscriptEntry::User { .. }));
+    }
+
+    #[test]
+    fn ids_a_new_connection_mints_again_start_new_turns() {
+        let mut t = Transcript::default();
+        t.agent_delta("turn_0", "turn_0_model", "Before.", 0);
+        t.agent_done("turn_0", "turn_0_model", "Before.");
+        t.new_connection();
+        t.agent_delta("turn_0", "turn_0_model", "After.", 0);
+        t.agent_done("turn_0", "turn_0_model", "After.");
+        assert_eq!(t.agent_turns(), vec!["Before.", "After."]);
     }
 
     #[test]

@@ -1,0 +1,339 @@
+//! The model session's life: opening and configuring a connection (resuming
+//! the conversation where the dialect can), noticing it is ready, losing it,
+//! backing off before the next attempt, and closing for good.
+//!
+//! While the session is down the loop keeps serving the front end: input is
+//! buffered (see `input_buffer`) and delivered once a new session is ready.
+
+use super::runner::Runner;
+use crate::realtime::config::ReconnectPolicy;
+use crate::realtime::connect::SharedConnector;
+use crate::realtime::events::AgentEvent;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use understudy_adapters::{ClientError, ClientInput, ModelEvent, RealtimeClient, SessionConfig};
+
+/// How long a polite goodbye (DashScope's `session.finish`) may take.
+const GOODBYE_WAIT: Duration = Duration::from_secs(2);
+
+/// The session is down and the agent is getting it back.
+#[derive(Debug)]
+pub(super) struct Outage {
+    /// The attempt under way or next (from 1).
+    pub(super) attempt: u32,
+    /// When to try; `None` while a new connection is being opened or waits
+    /// to be acknowledged.
+    pub(super) retry_at: Option<Instant>,
+}
+
+/// A connection attempt in flight (owned, so that closing can drop it).
+pub(super) type Connecting =
+    Pin<Box<dyn Future<Output = Result<RealtimeClient, ClientError>> + Send>>;
+
+/// The attempt's result; never ready while no attempt is under way.
+pub(super) async fn next_connection(
+    connecting: &mut Option<Connecting>,
+) -> Result<RealtimeClient, ClientError> {
+    match connecting {
+        Some(attempt) => {
+            let result = attempt.await;
+            *connecting = None;
+            result
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Opens the first connection, retrying with `policy` (as after a lost
+/// session) while the failure may pass: the server unreachable, or refusing
+/// with 408, 429 or a 5xx. A request the server refused outright (a bad key,
+/// a bad URL: other 4xx) or that could not be built fails at once. The error
+/// is the last attempt's.
+pub(super) async fn first_connection(
+    connector: &SharedConnector,
+    policy: &ReconnectPolicy,
+) -> Result<RealtimeClient, ClientError> {
+    let mut attempt = 0;
+    loop {
+        match connector.connect().await {
+            Ok(client) => return Ok(client),
+            Err(error) if attempt < policy.max_attempts && worth_retrying(&error) => {
+                attempt += 1;
+                let delay = policy.delay(attempt);
+                tracing::warn!(%error, attempt, ?delay, "could not open the model session; retrying");
+                tokio::time::sleep(delay).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Whether a failed connection attempt may succeed if repeated.
+fn worth_retrying(error: &ClientError) -> bool {
+    match error {
+        ClientError::Connect { .. } | ClientError::Send(_) => true,
+        ClientError::Rejected { status, .. } => matches!(status, 408 | 429 | 500..=599),
+        ClientError::InvalidRequest(_) | ClientError::Tls(_) | ClientError::Encode(_) => false,
+    }
+}
+
+/// Fires at `at`; never when there is no deadline.
+pub(super) async fn deadline(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Fires when the back-off pause is over; never while none is set.
+pub(super) async fn retry_timer(outage: &Option<Outage>) {
+    match outage.as_ref().and_then(|o| o.retry_at) {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Runner {
+    /// The configuration a new session gets; `with_context` adds the
+    /// conversation so far to the instructions.
+    fn session_config(&self, with_context: bool) -> SessionConfig {
+        let mut session = self.config.session.clone();
+        session.tools = if self.caps.tool_calls {
+            self.tools.specs()
+        } else {
+            if !self.tools.is_empty() {
+                tracing::warn!(
+                    dialect = %self.caps.dialect,
+                    "the dialect has no function calling; tools are not declared"
+                );
+            }
+            Vec::new()
+        };
+        if with_context && self.config.context_chars > 0 {
+            let context = self.transcript().as_context(self.config.context_chars);
+            if !context.is_empty() {
+                let base = session.instructions.take().unwrap_or_default();
+                session.instructions = Some(
+                    format!("{base}\n\n## Conversation so far\n{context}")
+                        .trim_start()
+                        .to_owned(),
+                );
+            }
+        }
+        session
+    }
+
+    /// Takes a fresh connection: resume where possible, configure, wait for
+    /// the acknowledgement (inputs are buffered until then).
+    pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
+        self.caps = client.capabilities().clone();
+        self.handover = None;
+        if let Some(outage) = self.outage.as_mut() {
+            outage.retry_at = None; // this is the attempt
+        }
+        self.connections += 1;
+        self.ready = false;
+        self.setup_deadline = Some(Instant::now() + self.config.setup_timeout);
+        self.in_resampler = None;
+        let handle = self
+            .resume_handle
+            .clone()
+            .filter(|_| self.caps.resumption && after_outage);
+        self.resuming = handle.is_some();
+        let mut result = Ok(());
+        if let Some(handle) = handle {
+            tracing::info!("resuming the model session with its handle");
+            result = client.send(&ClientInput::Resume { handle }).await;
+        }
+        if result.is_ok() {
+            let config = self.session_config(after_outage && !self.resuming);
+            result = client.send(&ClientInput::Session(config)).await;
+        }
+        if !self.resuming {
+            self.epoch += 1;
+        }
+        self.new_id_space();
+        // A resumed conversation has not seen what was sent after its
+        // handle and not answered: that goes first, before what waited.
+        let unseen = self.replay.take_unanswered();
+        if self.resuming {
+            self.buffer.prepend(unseen);
+        }
+        self.client = Some(client);
+        if let Err(error) = result {
+            self.on_session_ended(format!("could not configure the session: {error}"))
+                .await;
+        }
+    }
+
+    /// Forgets ids of the previous connection: a new connection may mint the
+    /// same ones again (Gemini counts turns from `turn_0` on each), and none
+    /// of the old connection's events can arrive any more.
+    fn new_id_space(&mut self) {
+        self.suppressed.clear();
+        self.playback = Default::default();
+        self.out_resampler = None;
+        self.transcript().new_connection();
+    }
+
+    /// Whether `event` is the provider's acknowledgement of the session
+    /// configuration: `SessionUpdated` where the dialect acknowledges updates
+    /// (its `SessionCreated` comes on connect, before the configuration is
+    /// even read), else `SessionCreated` (Gemini's `setupComplete`).
+    pub(super) fn acknowledges_setup(&self, event: &ModelEvent) -> bool {
+        match event {
+            ModelEvent::SessionUpdated { .. } => self.caps.session_updates,
+            ModelEvent::SessionCreated { .. } => !self.caps.session_updates,
+            _ => false,
+        }
+    }
+
+    /// The provider acknowledged the session: deliver what waited.
+    pub(super) async fn on_ready(&mut self) {
+        self.ready = true;
+        self.setup_deadline = None;
+        let first_ready = !std::mem::replace(&mut self.was_ready, true);
+        let pending = self.buffer.take_all();
+        let delivered = pending.len();
+        let dropped_ms = self.buffer.take_dropped_ms();
+        match self.outage.take() {
+            Some(outage) if !first_ready => {
+                if dropped_ms > 0.0 {
+                    self.emit(AgentEvent::InputDropped {
+                        audio_ms: dropped_ms as u64,
+                    });
+                }
+                self.emit(AgentEvent::Reconnected {
+                    attempt: outage.attempt,
+                    resumed: self.resuming,
+                    delivered_inputs: delivered,
+                })
+            }
+            // The first session to be ready, even after failed attempts, is
+            // the one the front end waits for.
+            _ => self.emit(AgentEvent::SessionReady {
+                session_id: self.session_id.clone(),
+                connection: self.connections,
+            }),
+        }
+        let mut pending = pending.into_iter();
+        while let Some(input) = pending.next() {
+            self.deliver(input).await;
+            if !self.ready {
+                // Lost again: the failed input went back to the buffer; the
+                // rest follows it, in order, for the next session.
+                for input in pending.by_ref() {
+                    self.buffer_input(input);
+                }
+            }
+        }
+        self.maybe_follow_up().await;
+    }
+
+    /// The session is gone (closed, failed, or could not be opened): tell the
+    /// front end, and schedule the next attempt or give up.
+    pub(super) async fn on_session_ended(&mut self, reason: String) {
+        if let Some(client) = self.client.take() {
+            let _ = client.close().await;
+        }
+        self.ready = false;
+        self.setup_deadline = None;
+        let standby = self.handover.take().and_then(|h| h.into_standby());
+        if self.finished {
+            return;
+        }
+        if let Some(standby) = standby {
+            // A handover had the next connection open already: it is the
+            // first reconnect attempt.
+            self.connecting = Some(Box::pin(async move { Ok(standby) }));
+        }
+        tracing::warn!(%reason, "model session lost");
+        if let Some(response) = self.response.take() {
+            self.suppressed.insert(response.id);
+        }
+        if self.resuming {
+            // The handle may be what the provider refused: start afresh next time.
+            self.resume_handle = None;
+        }
+        let attempt = match &self.outage {
+            Some(outage) => outage.attempt + 1,
+            None => {
+                self.emit(AgentEvent::Disconnected {
+                    reason: reason.clone(),
+                });
+                1
+            }
+        };
+        let policy = &self.config.reconnect;
+        if attempt > policy.max_attempts {
+            let message = format!(
+                "model session lost ({reason}); gave up after {} reconnect attempts",
+                policy.max_attempts
+            );
+            self.emit(AgentEvent::Error {
+                code: "session_lost".into(),
+                message: message.clone(),
+                fatal: true,
+            });
+            self.emit(AgentEvent::Closed { reason: message });
+            self.finished = true;
+            self.connecting = None;
+            return;
+        }
+        let delay = policy.delay(attempt);
+        self.outage = Some(Outage {
+            attempt,
+            retry_at: Some(Instant::now() + delay),
+        });
+        self.emit(AgentEvent::Reconnecting {
+            attempt,
+            delay_ms: delay.as_millis() as u64,
+        });
+    }
+
+    /// Starts a connection attempt; the loop keeps serving the front end
+    /// (buffering its input, or closing) while it is under way.
+    pub(super) fn retry(&mut self) {
+        let Some(outage) = self.outage.as_mut() else {
+            return;
+        };
+        outage.retry_at = None;
+        if self.connecting.is_some() {
+            return; // an attempt (a handover's) is already under way
+        }
+        tracing::info!(attempt = outage.attempt, "reconnecting the model session");
+        let connector = Arc::clone(&self.connector);
+        self.connecting = Some(Box::pin(async move { connector.connect().await }));
+    }
+
+    /// Stops the agent: running calls are aborted, the session is ended the
+    /// way the dialect ends it, and the front end hears `Closed`.
+    pub(super) async fn close(&mut self, reason: &str) {
+        self.finished = true;
+        self.connecting = None;
+        self.calls.abort_all();
+        if let Some(standby) = self.handover.take().and_then(|h| h.into_standby()) {
+            let _ = standby.close().await;
+        }
+        if let Some(mut client) = self.client.take() {
+            if client.send(&ClientInput::EndSession).await.is_ok() && self.caps.end_handshake {
+                // Let the provider flush and confirm before the socket goes.
+                let _ = tokio::time::timeout(GOODBYE_WAIT, async {
+                    while let Some(event) = client.next_event().await {
+                        if matches!(event, ModelEvent::SessionEnded { .. }) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+            }
+            let _ = client.close().await;
+        }
+        self.emit(AgentEvent::Closed {
+            reason: reason.to_owned(),
+        });
+    }
+}

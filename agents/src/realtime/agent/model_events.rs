@@ -1,0 +1,177 @@
+//! What each model event means for the agent: session state for
+//! `connection`, answers forwarded to the front end (except those a barge-in
+//! cut), user turns into the transcript, calls for `tool_calls`, and
+//! interruptions for `barge_in`.
+
+use super::barge_in::{Response, Trigger};
+use super::runner::Runner;
+use crate::realtime::events::AgentEvent;
+use understudy_adapters::ModelEvent;
+
+impl Runner {
+    /// Handles one event of the model session.
+    pub(super) async fn on_model_event(&mut self, event: ModelEvent) {
+        match event {
+            ModelEvent::SessionCreated { .. } | ModelEvent::SessionUpdated { .. } => {
+                let acknowledged = self.acknowledges_setup(&event);
+                if let ModelEvent::SessionCreated { session_id, .. } = event {
+                    self.session_id = Some(session_id);
+                }
+                if acknowledged && !self.ready {
+                    self.on_ready().await;
+                }
+            }
+            ModelEvent::SessionEnded { reason, close_code } => {
+                let reason = match close_code {
+                    Some(code) => format!("{reason} (close {code})"),
+                    None => reason,
+                };
+                self.on_session_ended(reason).await;
+            }
+            ModelEvent::GoAway { time_left_ms } => self.on_go_away(time_left_ms),
+            ModelEvent::ResumptionHandle { handle, resumable } => {
+                if let (Some(handle), true) = (handle, resumable) {
+                    self.resume_handle = Some(handle);
+                    self.replay.covered();
+                }
+            }
+            ModelEvent::SpeechStarted { item_id, .. } => {
+                self.emit(AgentEvent::UserSpeechStarted { item_id });
+                self.calls.block_follow_up();
+                if self.config.barge_in {
+                    self.barge_in(Trigger::Speech).await;
+                }
+            }
+            ModelEvent::SpeechStopped { item_id, .. } => {
+                self.emit(AgentEvent::UserSpeechStopped { item_id });
+            }
+            ModelEvent::InputCommitted { item_id } => self.transcript().user_pending(&item_id),
+            ModelEvent::InputCleared => {}
+            ModelEvent::InputTranscriptDelta { item_id, delta } => {
+                self.emit(AgentEvent::UserTranscriptDelta { item_id, delta });
+            }
+            ModelEvent::InputTranscriptDone {
+                item_id,
+                transcript,
+            } => {
+                self.transcript().user_heard(&item_id, &transcript);
+                self.emit(AgentEvent::UserTranscript {
+                    item_id,
+                    text: transcript,
+                });
+            }
+            ModelEvent::InputTranscriptFailed { item_id, error } => {
+                tracing::warn!(%item_id, %error, "the provider could not transcribe a user turn");
+            }
+            ModelEvent::ResponseCreated { response_id } => {
+                self.response = Some(Response {
+                    id: response_id.clone(),
+                    interrupted: false,
+                });
+                self.emit(AgentEvent::ResponseStarted { response_id });
+            }
+            ModelEvent::AudioDelta {
+                response_id,
+                item_id,
+                pcm,
+                sample_rate,
+            } => self.on_audio(response_id, item_id, pcm, sample_rate),
+            ModelEvent::AudioDone {
+                response_id,
+                item_id,
+            } => {
+                if !self.suppressed.contains(&response_id) {
+                    self.emit(AgentEvent::AudioDone {
+                        response_id,
+                        item_id,
+                    });
+                }
+            }
+            ModelEvent::TranscriptDelta {
+                response_id,
+                item_id,
+                delta,
+            }
+            | ModelEvent::TextDelta {
+                response_id,
+                item_id,
+                delta,
+            } => {
+                if self.suppressed.contains(&response_id) {
+                    return;
+                }
+                let at = self.playback.delivered_ms(&item_id);
+                self.transcript()
+                    .agent_delta(&response_id, &item_id, &delta, at);
+                self.emit(AgentEvent::TranscriptDelta {
+                    response_id,
+                    item_id,
+                    delta,
+                });
+            }
+            ModelEvent::TranscriptDone {
+                response_id,
+                item_id,
+                transcript,
+            }
+            | ModelEvent::TextDone {
+                response_id,
+                item_id,
+                text: transcript,
+            } => {
+                if self.suppressed.contains(&response_id) {
+                    return;
+                }
+                self.transcript()
+                    .agent_done(&response_id, &item_id, &transcript);
+                self.emit(AgentEvent::TranscriptDone {
+                    response_id,
+                    item_id,
+                    text: transcript,
+                });
+            }
+            ModelEvent::ToolCallDelta { .. } => {}
+            ModelEvent::ToolCall {
+                call_id,
+                name,
+                arguments,
+                ..
+            } => self.on_tool_call(call_id, name, arguments),
+            ModelEvent::ToolCallCancelled { call_ids } => self.on_tool_calls_cancelled(call_ids),
+            ModelEvent::Interrupted { .. } => self.barge_in(Trigger::Provider).await,
+            ModelEvent::Truncated {
+                item_id,
+                audio_end_ms,
+            } => {
+                tracing::debug!(%item_id, audio_end_ms, "the provider truncated an item");
+            }
+            ModelEvent::ResponseDone {
+                response_id,
+                status,
+                ..
+            } => {
+                if self.response.as_ref().is_some_and(|r| r.id == response_id) {
+                    self.response = None;
+                }
+                self.replay.answered();
+                self.emit(AgentEvent::ResponseDone {
+                    response_id,
+                    status,
+                });
+                self.maybe_follow_up().await;
+            }
+            ModelEvent::Usage(_) => {}
+            ModelEvent::Error(info) => {
+                tracing::warn!(code = %info.code, message = %info.message, "provider error");
+                self.emit(AgentEvent::Error {
+                    code: info.code,
+                    message: info.message,
+                    fatal: info.fatal,
+                });
+            }
+            ModelEvent::Unrecognized { provider_type } => {
+                tracing::debug!(%provider_type, "unrecognised provider event");
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The agent task: its state, and the loop that waits on everything at once
+//! and hands each wake-up to the module whose job it is.
+
+use super::barge_in::{Playback, Response};
+use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
+use super::handover::{Handover, ReplayLog};
+use super::input::Command;
+use super::input_buffer::InputBuffer;
+use super::tool_calls::ToolCalls;
+use crate::realtime::config::AgentConfig;
+use crate::realtime::connect::SharedConnector;
+use crate::realtime::events::AgentEvent;
+use crate::realtime::resample::Resampler;
+use crate::realtime::tools::{CallOutcome, ToolRegistry};
+use crate::realtime::transcript::Transcript;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use understudy_adapters::{Capabilities, ClientError, ModelEvent, RealtimeClient};
+
+/// What woke the agent task.
+enum Step {
+    /// The front end sent something (`None`: every input handle is gone).
+    Input(Option<Command>),
+    /// The model sent something (`None`: its event stream ended).
+    Model(Option<ModelEvent>),
+    /// A tool call finished.
+    Tool(CallOutcome),
+    /// The back-off pause is over: try to connect.
+    Retry,
+    /// A connection attempt finished.
+    Connected(Result<RealtimeClient, ClientError>),
+    /// The new connection did not acknowledge its configuration in time.
+    SetupTimedOut,
+    /// A planned move to a new connection must happen now.
+    HandoverDue,
+}
+
+/// Everything the agent task owns. The fields are grouped by the module that
+/// looks after them; the methods live in those modules.
+pub(super) struct Runner {
+    // ---- set at start --------------------------------------------------------
+    /// Opens new model sessions.
+    pub(super) connector: SharedConnector,
+    /// The agent's configuration.
+    pub(super) config: AgentConfig,
+    /// The tools the model may call.
+    pub(super) tools: ToolRegistry,
+    /// What the current session's dialect supports.
+    pub(super) caps: Capabilities,
+
+    // ---- the front end -------------------------------------------------------
+    /// Commands from [`super::AgentInput`].
+    pub(super) inputs: mpsc::Receiver<Command>,
+    /// Events for the front end.
+    pub(super) events: mpsc::UnboundedSender<AgentEvent>,
+    /// The transcript, shared with the handle.
+    pub(super) transcript: Arc<Mutex<Transcript>>,
+    /// Resamples user audio to the model's input rate.
+    pub(super) in_resampler: Option<Resampler>,
+
+    // ---- the connection (`connection`) ----------------------------------------
+    /// The model session, while one is open.
+    pub(super) client: Option<RealtimeClient>,
+    /// The provider acknowledged the session configuration.
+    pub(super) ready: bool,
+    /// Some session was ready once (the first ready one is `SessionReady`,
+    /// later ones `Reconnected`).
+    pub(super) was_ready: bool,
+    /// When the current connection must have acknowledged its configuration.
+    pub(super) setup_deadline: Option<Instant>,
+    /// Connections opened so far.
+    pub(super) connections: u32,
+    /// The session lineage: bumped by every connection that does not resume
+    /// the previous conversation.
+    pub(super) epoch: u32,
+    /// The agent has stopped; the loop ends.
+    pub(super) finished: bool,
+    /// Set while the session is down and the agent is getting it back.
+    pub(super) outage: Option<Outage>,
+    /// A connection attempt in flight.
+    pub(super) connecting: Option<Connecting>,
+    /// The newest resumption handle the provider gave.
+    pub(super) resume_handle: Option<String>,
+    /// The current connection was opened with a resumption handle.
+    pub(super) resuming: bool,
+    /// The provider's session id, where it gave one.
+    pub(super) session_id: Option<String>,
+
+    // ---- moving before the provider closes (`handover`) -----------------------
+    /// A planned move to a new connection.
+    pub(super) handover: Option<Handover>,
+    /// Inputs the newest resumption handle may not cover.
+    pub(super) replay: ReplayLog,
+
+    // ---- sending (`outbox`, `input_buffer`) -----------------------------------
+    /// Inputs waiting for a ready session.
+    pub(super) buffer: InputBuffer,
+
+    // ---- answers and barge-in (`barge_in`) ------------------------------------
+    /// The response in progress.
+    pub(super) response: Option<Response>,
+    /// Responses cut by a barge-in or lost with their session: their late
+    /// deltas are dropped.
+    pub(super) suppressed: HashSet<String>,
+    /// The audio items forwarded and how much of each was played.
+    pub(super) playback: Playback,
+    /// Resamples model audio to the front end's rate, per item.
+    pub(super) out_resampler: Option<(String, Resampler)>,
+
+    // ---- tools (`tool_calls`) -------------------------------------------------
+    /// Calls under way and the follow-up bookkeeping.
+    pub(super) calls: ToolCalls,
+}
+
+impl Runner {
+    /// A runner for a session about to open, talking to the front end
+    /// through `inputs`, `events` and `transcript`.
+    pub(super) fn new(
+        connector: SharedConnector,
+        config: AgentConfig,
+        tools: ToolRegistry,
+        caps: Capabilities,
+        inputs: mpsc::Receiver<Command>,
+        events: mpsc::UnboundedSender<AgentEvent>,
+        transcript: Arc<Mutex<Transcript>>,
+    ) -> Runner {
+        let buffer = InputBuffer::new(config.input_buffer_ms);
+        let replay = ReplayLog::new(config.input_buffer_ms);
+        Runner {
+            connector,
+            config,
+            tools,
+            caps,
+            inputs,
+            events,
+            transcript,
+            in_resampler: None,
+            client: None,
+            ready: false,
+            was_ready: false,
+            setup_deadline: None,
+            connections: 0,
+            epoch: 0,
+            finished: false,
+            outage: None,
+            connecting: None,
+            resume_handle: None,
+            resuming: false,
+            session_id: None,
+            handover: None,
+            replay,
+            buffer,
+            response: None,
+            suppressed: HashSet::new(),
+            playback: Playback::default(),
+            out_resampler: None,
+            calls: ToolCalls::new(),
+        }
+    }
+
+    /// Runs the agent on its first connection until it stops.
+    pub(super) async fn run(mut self, client: RealtimeClient) {
+        self.open(client, false).await;
+        while !self.finished {
+            let handover_due = self.handover_due();
+            let step = tokio::select! {
+                command = self.inputs.recv() => Step::Input(command),
+                event = next_model_event(&mut self.client) => Step::Model(event),
+                Some(outcome) = self.calls.finished.recv() => Step::Tool(outcome),
+                () = retry_timer(&self.outage) => Step::Retry,
+                result = next_connection(&mut self.connecting) => Step::Connected(result),
+                () = deadline(self.setup_deadline) => Step::SetupTimedOut,
+                () = deadline(handover_due) => Step::HandoverDue,
+            };
+            match step {
+                Step::Input(Some(command)) => self.on_command(command).await,
+                Step::Input(None) => self.close("every input handle was dropped").await,
+                Step::Model(Some(event)) => self.on_model_event(event).await,
+                Step::Model(None) => self.on_session_ended("the event stream ended".into()).await,
+                Step::Tool(outcome) => self.on_tool_done(outcome).await,
+                Step::Retry => self.retry(),
+                Step::Connected(Ok(client)) => {
+                    if let Some(client) = self.on_standby(client) {
+                        self.open(client, true).await
+                    }
+                }
+                Step::Connected(Err(error)) if self.client.is_some() => {
+                    // A handover's connection failed while the old one still
+                    // serves: its close will go through the reconnect path.
+                    tracing::warn!(%error, "could not open the next connection");
+                    self.handover = None;
+                }
+                Step::Connected(Err(error)) => {
+                    let attempt = self.outage.as_ref().map_or(0, |o| o.attempt);
+                    self.on_session_ended(format!("reconnect attempt {attempt} failed: {error}"))
+                        .await
+                }
+                Step::SetupTimedOut => {
+                    let waited = self.config.setup_timeout.as_millis();
+                    self.on_session_ended(format!(
+                        "the provider did not acknowledge the session configuration within {waited} ms"
+                    ))
+                    .await
+                }
+                Step::HandoverDue => {}
+            }
+            self.maybe_hand_over().await;
+        }
+        self.calls.abort_all();
+    }
+
+    /// Tells the front end (a front end that stopped listening is no error).
+    pub(super) fn emit(&self, event: AgentEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// The shared transcript (a poisoned lock is still usable: entries are
+    /// only ever appended or cut).
+    pub(super) fn transcript(&self) -> MutexGuard<'_, Transcript> {
+        self.transcript
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The model's next event; never ready while no session is open.
+async fn next_model_event(client: &mut Option<RealtimeClient>) -> Option<ModelEvent> {
+    match client {
+        Some(client) => client.next_event().await,
+        None => std::future::pending().await,
+    }
+}
