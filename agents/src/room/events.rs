@@ -214,3 +214,42 @@ impl RoomEvent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn room_events_serialise_with_the_senders_identity() {
+        let event = RoomEvent::Member {
+            member: MemberId::new("pro"),
+            event: AgentEvent::ResponseStarted {
+                response_id: "r1".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            json!({"type": "member", "member": "pro",
+                   "event": {"type": "response_started", "response_id": "r1"}})
+        );
+        let overflow = RoomEvent::Overflow {
+            member: "c".into(),
+            policy: OverflowPolicy::DropOldest,
+            dropped_total: 3,
+        };
+        assert_eq!(
+            serde_json::to_value(&overflow).unwrap(),
+            json!({"type": "overflow", "member": "c", "policy": "drop_oldest", "dropped_total": 3})
+        );
+        let ended = RoomEvent::TurnEnded {
+            member: "a".into(),
+            turn: 2,
+            reason: TurnEndReason::SilenceTimeout,
+        };
+        assert_eq!(
+            serde_json::to_value(&ended).unwrap()["reason"],
+            "silence_timeout"
+        );
+    }
+}

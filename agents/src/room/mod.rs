@@ -38,7 +38,13 @@
 //! the member's own pump, so a stuck member delays nobody. When its queue is
 //! full the [`OverflowPolicy`] applies (drop the oldest, drop the newest, or
 //! disconnect the member), and every overflow is reported as
-//! [`RoomEvent::Overflow`].
+//! [`RoomEvent::Overflow`]. Turn signals travel in the same queue, so that a
+//! member is granted the floor only after everything routed to it before;
+//! a grant lost to `DropOldest` is recovered by the silence timeout. A burst
+//! larger than the capacity overflows even a healthy member (the room does
+//! not wait for anyone), so size the queue for the burstiest sender.
+//! Before turn-taking opens nobody holds the floor, so speech then (a
+//! model's unprompted greeting) is out of turn too.
 //!
 //! # Modules
 //!
