@@ -6,15 +6,17 @@
 //! the two chat agents of [`stages`]: a text model spoken by TTS (stage 1) and
 //! an omni model that answers in audio (stage 2).
 //! The [`realtime`] module holds the bidirectional [`RealtimeAgent`] (issue
-//! 6); the multi-agent `ChatRoom` and the deployment server come next. They
-//! work on any realtime adapter through [`understudy_adapters::ModelEvent`]
-//! alone.
+//! 6); the [`room`] module its multi-agent [`ChatRoom`] with turn-taking and
+//! bounded per-member queues. The deployment server comes next. They work on
+//! any realtime adapter through [`understudy_adapters::ModelEvent`] alone.
 
 pub mod realtime;
+pub mod room;
 pub mod speaker;
 pub mod stages;
 
 pub use realtime::{AgentConfig, AgentEvent, RealtimeAgent, Tool, ToolRegistry};
+pub use room::{ChatRoom, RealtimeMember, RoomEvent};
 
 pub use speaker::{Segmenting, Speaker, SpeakerTurn, Spoken};
 pub use stages::{AgentError, OmniChatAgent, TextVoiceAgent, VoiceReply};
