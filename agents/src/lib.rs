@@ -6,10 +6,12 @@
 //! the two chat agents of [`stages`]: a text model spoken by TTS (stage 1) and
 //! an omni model that answers in audio (stage 2).
 //! The [`realtime`] module holds the bidirectional [`RealtimeAgent`] (issue
-//! 6); the multi-agent `ChatRoom` and the deployment server come next. They
-//! work on any realtime adapter through [`understudy_adapters::ModelEvent`]
-//! alone.
+//! 6) and [`deploy`] the WebSocket deployment server that puts it behind
+//! AgentScope's front-end event vocabulary; the multi-agent `ChatRoom` comes
+//! next. They work on any realtime adapter through
+//! [`understudy_adapters::ModelEvent`] alone.
 
+pub mod deploy;
 pub mod realtime;
 pub mod speaker;
 pub mod stages;
