@@ -597,3 +597,82 @@ async fn fifty_sessions_at_once_each_complete_a_turn() {
     assert_eq!(journal.len(), 50, "one provider connection per session");
     server.shutdown().await;
 }
+
+// ---- stop button, unreachable provider -------------------------------------------
+
+#[tokio::test]
+async fn client_response_cancel_stops_the_answer() {
+    // AgentScope's agent ignored `client_response_cancel`; here it is the
+    // stop button. Speed 1: the answer is still playing when the cancel lands.
+    let mock = mock(1.0).await;
+    let server = deploy(&mock).await;
+    let mut socket = open(&server, "gina", "s").await;
+    create(&mut socket, Some("openai")).await;
+    send(
+        &mut socket,
+        json!({"type": "client_text_append", "text": "Tell me a long story about the sea and the ships"}),
+    )
+    .await;
+    until(&mut socket, "agent_response_audio_delta").await;
+    send(
+        &mut socket,
+        json!({"type": "client_response_cancel", "session_id": "s"}),
+    )
+    .await;
+    let events = until(&mut socket, "agent_response_done").await;
+    let kinds = types(&events);
+    assert!(kinds.contains(&"agent_interrupted"), "{kinds:?}");
+    assert_eq!(
+        events.last().unwrap()["metadata"]["status"],
+        "cancelled",
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds.contains(&"agent_error") && !kinds.contains(&"server_error"),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        mock.journal()[0]
+            .find(EntryKind::Client, "response.cancel")
+            .count(),
+        1
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_an_error_event_not_a_dead_socket() {
+    // A port that was free a moment ago: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mock = mock(8.0).await;
+    let providers = Providers::new(ProviderKind::OpenAi)
+        .with(
+            ProviderKind::OpenAi,
+            ProviderEndpoint::new(format!("ws://{closed}/v1")),
+        )
+        .with(
+            ProviderKind::Gemini,
+            ProviderEndpoint::new(mock.gemini_base_url()),
+        );
+    let server = DeployServer::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        DeployConfig::new(providers),
+    )
+    .await
+    .unwrap();
+    let mut socket = open(&server, "hal", "s").await;
+    send(
+        &mut socket,
+        json!({"type": "client_session_create", "config": {"model_provider": "openai"}}),
+    )
+    .await;
+    let error = recv(&mut socket).await;
+    server_error(&error, "provider_unavailable");
+    assert_eq!(error["error_type"], "provider_error");
+    assert!(server.sessions().is_empty());
+    create(&mut socket, Some("gemini")).await;
+    server.shutdown().await;
+}
