@@ -381,7 +381,33 @@ async fn an_unknown_or_unconfigured_provider_is_refused_and_the_socket_lives_on(
     }
     assert!(mock.journal().is_empty(), "no provider session was opened");
     create(&mut socket, Some("openai")).await;
+    // AgentScope's `/api/check-models`: which providers this server has.
+    let body = http_get(server.address(), "/api/check-models").await;
+    assert_eq!(
+        body,
+        json!({"openai": true, "dashscope": false, "gemini": false, "default": "openai"})
+    );
     server.shutdown().await;
+}
+
+/// A bare HTTP/1.1 GET; returns the JSON body.
+async fn http_get(addr: SocketAddr, path: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut response = String::new();
+    timeout(WAIT, stream.read_to_string(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let body = response.split("\r\n\r\n").nth(1).unwrap();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
 // ---- errors ------------------------------------------------------------------------
