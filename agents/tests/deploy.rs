@@ -702,3 +702,35 @@ async fn an_unreachable_provider_is_an_error_event_not_a_dead_socket() {
     create(&mut socket, Some("gemini")).await;
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn shutdown_ends_live_sessions_and_their_provider_connections() {
+    let mock = mock(8.0).await;
+    let server = deploy(&mock).await;
+    let registry = server.registry().clone();
+    let mut sockets = Vec::new();
+    for (n, provider) in ["openai", "dashscope", "gemini"].into_iter().enumerate() {
+        let mut socket = open(&server, "ivy", &format!("s{n}")).await;
+        create(&mut socket, Some(provider)).await;
+        sockets.push(socket);
+    }
+    assert_eq!(registry.len(), 3);
+    server.shutdown().await;
+    for mut socket in sockets {
+        // The server closes the socket (a close frame, or the stream ends).
+        loop {
+            match timeout(WAIT, socket.next()).await.expect("closed in time") {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+    timeout(WAIT, async {
+        while !registry.is_empty() || !mock.journal().iter().all(|j| j.closed) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("sessions and provider connections end");
+    assert_eq!(mock.journal().len(), 3);
+}

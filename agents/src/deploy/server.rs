@@ -76,16 +76,35 @@ impl DeployConfig {
     }
 }
 
-/// The router, for embedding the deployment server in a larger app.
+/// What every request handler shares.
+#[derive(Clone)]
+struct AppState {
+    config: Arc<DeployConfig>,
+    /// Turns true when the server shuts down; open sockets then close.
+    stop: watch::Receiver<bool>,
+}
+
+/// The router, for embedding the deployment server in a larger app (its
+/// sockets close when their clients leave).
 pub fn router(config: DeployConfig) -> Router {
+    // The sender is dropped: never fires (an embedding app ends connections
+    // its own way).
+    let (_, stopped) = watch::channel(false);
+    routes(config, stopped)
+}
+
+fn routes(config: DeployConfig, stop: watch::Receiver<bool>) -> Router {
     Router::new()
         .route("/ws/{user_id}/{session_id}", get(upgrade))
         .route("/api/check-models", get(check_models))
         .route("/health", get(|| async { "ok" }))
-        .with_state(Arc::new(config))
+        .with_state(AppState {
+            config: Arc::new(config),
+            stop,
+        })
 }
 
-async fn check_models(State(config): State<Arc<DeployConfig>>) -> impl IntoResponse {
+async fn check_models(State(AppState { config, .. }): State<AppState>) -> impl IntoResponse {
     let mut body = Map::new();
     for kind in ProviderKind::ALL {
         body.insert(
@@ -101,18 +120,27 @@ async fn check_models(State(config): State<Arc<DeployConfig>>) -> impl IntoRespo
 }
 
 async fn upgrade(
-    State(config): State<Arc<DeployConfig>>,
+    State(AppState { config, stop }): State<AppState>,
     Path((user_id, session_id)): Path<(String, String)>,
     upgrade: WebSocketUpgrade,
 ) -> impl IntoResponse {
-    upgrade.on_upgrade(move |socket| serve_socket(socket, Bridge::new(user_id, session_id, config)))
+    upgrade.on_upgrade(move |socket| {
+        serve_socket(socket, Bridge::new(user_id, session_id, config), stop)
+    })
 }
 
-/// Runs one front-end connection until either side goes away.
-async fn serve_socket(socket: WebSocket, mut bridge: Bridge) {
+/// Runs one front-end connection until either side goes away or the server
+/// shuts down.
+async fn serve_socket(socket: WebSocket, mut bridge: Bridge, mut stop: watch::Receiver<bool>) {
     let (mut sink, mut stream) = socket.split();
     loop {
         let out = tokio::select! {
+            _ = stopping(&mut stop) => {
+                // Close the agent first so its provider session ends cleanly.
+                bridge.close().await;
+                let _ = sink.send(Message::Close(None)).await;
+                return;
+            }
             message = stream.next() => match message {
                 Some(Ok(Message::Text(text))) => bridge.on_text(text.as_str()).await,
                 Some(Ok(Message::Binary(bytes))) => vec![binary_frame(bytes.len())],
@@ -137,6 +165,13 @@ async fn serve_socket(socket: WebSocket, mut bridge: Bridge) {
         tracing::debug!("front end left with a live session; closing its agent");
     }
     bridge.close().await;
+}
+
+/// Resolves when the server shuts down; never if nobody can shut it down.
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 fn binary_frame(len: usize) -> ServerEvent {
@@ -169,8 +204,8 @@ impl DeployServer {
             .local_addr()
             .map_err(|source| DeployError::Bind { addr, source })?;
         let registry = config.registry.clone();
-        let app = router(config);
         let (stop, mut stopped) = watch::channel(false);
+        let app = routes(config, stopped.clone());
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
@@ -212,8 +247,9 @@ impl DeployServer {
         &self.registry
     }
 
-    /// Stops accepting connections; waits up to 5 s for open ones to end,
-    /// then drops them.
+    /// Stops accepting connections, ends every live session (its agent and
+    /// provider connection) and closes its socket; waits up to 5 s for the
+    /// server task.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let abort = self.task.abort_handle();
