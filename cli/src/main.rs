@@ -1,5 +1,6 @@
 //! `understudy`: mock realtime voice providers, conformance, and fixture tools.
 
+mod agent_cmd;
 mod fixtures_cmd;
 
 use anyhow::{bail, Context, Result};
@@ -25,6 +26,22 @@ struct Cli {
 enum Command {
     /// Serve the mock providers (every dialect this build knows) on one port.
     Serve(ServeArgs),
+    /// Serve realtime voice agents to a front end.
+    ///
+    /// Speaks the JSON event vocabulary of AgentScope's realtime front end at
+    /// `ws://HOST:PORT/ws/{user_id}/{session_id}`: the first message is
+    /// `client_session_create` with `config {instructions, agent_name,
+    /// model_provider}`, answered by `server_session_created` and `agent_ready`;
+    /// then `client_audio_append` (base64 PCM16, `format.rate`, 16 kHz if absent),
+    /// `client_text_append`, `client_image_append`, `client_audio_commit`,
+    /// `client_response_cancel`, `client_session_end` in, `agent_*` events out
+    /// (audio at 24 kHz). `model_provider` (openai, dashscope, gemini) picks the
+    /// provider per session; `--provider` is the default.
+    ///
+    /// A provider with no URL is served by an in-process mock (the respond
+    /// engine with the bundled voice), so the command works offline. Give a
+    /// provider's URL (and key) to use the real one.
+    Agent(agent_cmd::AgentArgs),
     /// Run the bundled conformance suite in-process against the bundled mocks.
     Conform(ConformArgs),
     /// Inspect, check and make cassettes.
@@ -140,6 +157,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(args).await.map(|()| true),
+            Command::Agent(args) => agent_cmd::run(args).await.map(|()| true),
             Command::Conform(args) => conform(args).await,
             Command::Fixtures(command) => fixtures_cmd::run(command).await,
         }

@@ -134,7 +134,7 @@ fn fixtures_validate_reports_a_broken_cassette() {
 fn help_names_every_command() {
     let (code, stdout, _) = understudy(&["--help"]);
     assert_eq!(code, 0);
-    for command in ["serve", "conform", "fixtures"] {
+    for command in ["serve", "agent", "conform", "fixtures"] {
         assert!(stdout.contains(command), "{stdout}");
     }
 }

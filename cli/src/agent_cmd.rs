@@ -1,0 +1,236 @@
+//! `understudy agent`: the deployment server (AgentScope's front-end event
+//! vocabulary over WebSocket) with one realtime agent per session.
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+use understudy_agents::deploy::{
+    DeployConfig, DeployServer, ProviderEndpoint, ProviderKind, Providers,
+};
+use understudy_mock::{MockServer, ResponderConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    /// OpenAI Realtime.
+    Openai,
+    /// DashScope Qwen-Omni realtime.
+    Dashscope,
+    /// Gemini Live.
+    Gemini,
+}
+
+impl From<ProviderArg> for ProviderKind {
+    fn from(arg: ProviderArg) -> Self {
+        match arg {
+            ProviderArg::Openai => ProviderKind::OpenAi,
+            ProviderArg::Dashscope => ProviderKind::DashScope,
+            ProviderArg::Gemini => ProviderKind::Gemini,
+        }
+    }
+}
+
+/// Arguments of `understudy agent` (documented on the subcommand).
+#[derive(Debug, clap::Args)]
+pub struct AgentArgs {
+    /// Port to listen on (0 picks a free one; the URL is printed on the first line).
+    #[arg(long, default_value_t = 8766)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Provider for sessions whose `config.model_provider` is absent.
+    #[arg(long, value_enum, default_value_t = ProviderArg::Openai)]
+    provider: ProviderArg,
+
+    /// OpenAI WebSocket base up to the version, e.g. wss://api.openai.com/v1
+    /// (`/realtime?model=` is appended). Absent: the in-process mock.
+    #[arg(long, value_name = "URL")]
+    openai_url: Option<String>,
+    /// OpenAI API key.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "OPENAI_API_KEY",
+        hide_env_values = true
+    )]
+    openai_key: Option<String>,
+    /// OpenAI model [default: gpt-realtime].
+    #[arg(long, value_name = "MODEL")]
+    openai_model: Option<String>,
+
+    /// DashScope realtime endpoint, e.g. wss://dashscope.aliyuncs.com/api-ws/v1/realtime
+    /// (`?model=` is appended). Absent: the in-process mock.
+    #[arg(long, value_name = "URL")]
+    dashscope_url: Option<String>,
+    /// DashScope API key.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "DASHSCOPE_API_KEY",
+        hide_env_values = true
+    )]
+    dashscope_key: Option<String>,
+    /// DashScope model [default: qwen3-omni-flash-realtime].
+    #[arg(long, value_name = "MODEL")]
+    dashscope_model: Option<String>,
+
+    /// Gemini base URL, e.g. wss://generativelanguage.googleapis.com (the Live
+    /// path is appended). Absent: the in-process mock.
+    #[arg(long, value_name = "URL")]
+    gemini_url: Option<String>,
+    /// Gemini API key.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "GEMINI_API_KEY",
+        hide_env_values = true
+    )]
+    gemini_key: Option<String>,
+    /// Gemini model [default: gemini-live-2.5-flash-preview].
+    #[arg(long, value_name = "MODEL")]
+    gemini_model: Option<String>,
+
+    /// Timing factor of the in-process mock: 2 answers twice as fast.
+    #[arg(long, default_value_t = 1.0)]
+    mock_speed: f64,
+    /// Longest wait for a provider when a session is created, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    connect_timeout: f64,
+}
+
+struct ProviderArgs<'a> {
+    kind: ProviderKind,
+    url: Option<&'a str>,
+    key: Option<&'a str>,
+    model: Option<&'a str>,
+}
+
+impl AgentArgs {
+    fn providers(&self) -> [ProviderArgs<'_>; 3] {
+        [
+            ProviderArgs {
+                kind: ProviderKind::OpenAi,
+                url: self.openai_url.as_deref(),
+                key: self.openai_key.as_deref(),
+                model: self.openai_model.as_deref(),
+            },
+            ProviderArgs {
+                kind: ProviderKind::DashScope,
+                url: self.dashscope_url.as_deref(),
+                key: self.dashscope_key.as_deref(),
+                model: self.dashscope_model.as_deref(),
+            },
+            ProviderArgs {
+                kind: ProviderKind::Gemini,
+                url: self.gemini_url.as_deref(),
+                key: self.gemini_key.as_deref(),
+                model: self.gemini_model.as_deref(),
+            },
+        ]
+    }
+}
+
+pub async fn run(args: AgentArgs) -> Result<()> {
+    anyhow::ensure!(args.mock_speed > 0.0, "--mock-speed must be positive");
+    anyhow::ensure!(
+        args.connect_timeout > 0.0,
+        "--connect-timeout must be positive"
+    );
+    let needs_mock = args.providers().iter().any(|p| p.url.is_none());
+    let mock = if needs_mock {
+        let voice = understudy_mock::bundled_voice().context("loading the bundled voice")?;
+        Some(
+            MockServer::builder()
+                .respond(ResponderConfig::with_voice(voice))
+                .speed(args.mock_speed)
+                .start()
+                .await
+                .context("starting the in-process mock")?,
+        )
+    } else {
+        None
+    };
+    let mut providers = Providers::new(args.provider.into());
+    let mut lines = Vec::new();
+    for p in args.providers() {
+        let (url, real) = match (p.url, &mock) {
+            (Some(url), _) => (url.to_owned(), true),
+            (None, Some(mock)) => (
+                match p.kind {
+                    ProviderKind::OpenAi => mock.openai_base_url(),
+                    ProviderKind::DashScope => mock.dashscope_url(),
+                    ProviderKind::Gemini => mock.gemini_base_url(),
+                },
+                false,
+            ),
+            (None, None) => unreachable!("the mock runs when a URL is missing"),
+        };
+        let mut endpoint = ProviderEndpoint::new(&url);
+        // The mock takes any key; a real provider gets the one given.
+        if let Some(key) = p.key.filter(|k| !k.is_empty()) {
+            endpoint = endpoint.api_key(key);
+        }
+        if let Some(model) = p.model {
+            endpoint = endpoint.model(model);
+        }
+        let model = p.model.unwrap_or(p.kind.default_model());
+        let default = if p.kind == providers.default_kind() {
+            " (default)"
+        } else {
+            ""
+        };
+        lines.push(if real {
+            format!(
+                "  {:<10} {url} model {model}{}{default}",
+                format!("{}:", p.kind),
+                if endpoint.api_key.is_some() {
+                    ", key set"
+                } else {
+                    ", no key"
+                }
+            )
+        } else {
+            format!(
+                "  {:<10} in-process mock {url} model {model}{default}",
+                format!("{}:", p.kind)
+            )
+        });
+        if !real && p.key.is_some_and(|k| !k.is_empty()) {
+            eprintln!(
+                "note: a {} key is set but no --{}-url: sessions on {} use the in-process mock",
+                p.kind, p.kind, p.kind
+            );
+        }
+        providers = providers.with(p.kind, endpoint);
+    }
+    let mut config = DeployConfig::new(providers);
+    config.connect_timeout = Duration::from_secs_f64(args.connect_timeout);
+    let server = DeployServer::start(SocketAddr::new(args.host, args.port), config)
+        .await
+        .context("starting the deployment server")?;
+    let mut banner = format!("understudy agent serving on {}\n", server.url());
+    banner.push_str(&format!(
+        "  route:     {}/ws/{{user_id}}/{{session_id}}\n",
+        server.url()
+    ));
+    for line in lines {
+        banner.push_str(&line);
+        banner.push('\n');
+    }
+    // A closed stdout (a supervisor that stopped reading) must not kill the server.
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    eprintln!("shutting down");
+    server.shutdown().await;
+    if let Some(mock) = mock {
+        mock.shutdown().await;
+    }
+    Ok(())
+}
