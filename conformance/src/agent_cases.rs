@@ -11,6 +11,10 @@
 //!   never spoken;
 //! - `agent.<p>.reconnect`: the provider ends the session; the agent comes
 //!   back (resuming where the dialect can) and the next turn is answered.
+//!
+//! And one room: `room.debate.openai-dashscope`, two agents on different
+//! providers taking three turns each in a [`ChatRoom`], hearing each other as
+//! audio.
 
 use crate::run::{CaseResult, CheckResult, RunOptions};
 use crate::tts::{blank, check, conclude, failed_result, ms};
@@ -26,6 +30,8 @@ use understudy_agents::realtime::{
     tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, ReconnectPolicy, ToolError,
     ToolRegistry, TranscriptEntry,
 };
+use understudy_agents::room::turns::RoundRobin;
+use understudy_agents::room::{ChatRoom, RealtimeMember, RoomConfig, RoomEvent, TurnEndReason};
 use understudy_mock::{MockServer, ResponderConfig};
 
 const WEATHER_Q: &str = "What is the weather like in Paris today?";
@@ -167,6 +173,174 @@ pub async fn run_agent_cases(options: &RunOptions) -> Vec<CaseResult> {
         }
     }
     results
+}
+
+/// The room case's id and what it shows.
+pub const DEBATE: (&str, &str) = (
+    "room.debate.openai-dashscope",
+    "two agents on different providers (OpenAI, DashScope) debate three turns each in a ChatRoom, hearing each other as audio",
+);
+
+/// Runs the room case if the options select it.
+pub async fn run_room_cases(options: &RunOptions) -> Vec<CaseResult> {
+    let (id, description) = DEBATE;
+    if options.filter.as_deref().is_some_and(|f| !id.contains(f)) {
+        return Vec::new();
+    }
+    let started = Instant::now();
+    let outcome = timeout(CASE_LIMIT, debate(options.speed))
+        .await
+        .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
+    vec![match outcome {
+        Ok((checks, first_audio)) => {
+            let mut result = blank(id.into(), description);
+            result.dialect = "room".into();
+            result.checks = checks;
+            result.time_to_first_sound_ms = first_audio.map(ms);
+            conclude(result, started)
+        }
+        Err(problem) => failed_result(id, description, problem),
+    }]
+}
+
+async fn debate(speed: f64) -> Outcome {
+    let server = mock(speed, voice(), None).await?;
+    // Manual turns: the room, not each model's VAD, decides who speaks.
+    let manual = || {
+        AgentConfig::new(SessionConfig {
+            turn_detection: Some(TurnDetection::Manual),
+            ..Default::default()
+        })
+    };
+    let key = "understudy-conformance-key";
+    let pro = RealtimeAgent::start(
+        openai::ConnectOptions::new(
+            server.openai_base_url(),
+            openai::Dialect::Ga,
+            "gpt-realtime",
+        )
+        .api_key(key),
+        manual(),
+        ToolRegistry::new(),
+    )
+    .await
+    .map_err(|e| format!("pro: {e}"))?;
+    let contra = RealtimeAgent::start(
+        dashscope::ConnectOptions::new(server.dashscope_url(), "qwen3-omni-flash-realtime")
+            .api_key(key),
+        manual(),
+        ToolRegistry::new(),
+    )
+    .await
+    .map_err(|e| format!("contra: {e}"))?;
+    let mut room = ChatRoom::builder()
+        .config(RoomConfig {
+            queue_capacity: 4096,
+            silence_timeout: Duration::from_secs(20),
+            ..RoomConfig::default()
+        })
+        .turns(RoundRobin::new())
+        .member("pro", RealtimeMember::new(pro))
+        .member("contra", RealtimeMember::new(contra))
+        .start()
+        .map_err(|e| e.to_string())?;
+    // The user opens the debate; both hear it; the commit gives the floor.
+    let clip = "user-weather-24k.wav";
+    let bytes =
+        understudy_fixtures::bundled::audio(clip).ok_or_else(|| format!("no clip {clip}"))?;
+    let (pcm, rate) = understudy_fixtures::wav::read_pcm16(bytes).map_err(|e| e.to_string())?;
+    for chunk in pcm.chunks(rate as usize / 10 * 2) {
+        room.input()
+            .audio(chunk.to_vec(), rate)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let opened = Instant::now();
+    room.input().commit().await.map_err(|e| e.to_string())?;
+    let mut events: Vec<(Instant, RoomEvent)> = Vec::new();
+    let mut ended = 0;
+    while ended < 6 {
+        match timeout(WAIT * 3, room.next_event()).await {
+            Ok(Some(event)) => {
+                if matches!(event, RoomEvent::TurnEnded { .. }) {
+                    ended += 1;
+                }
+                events.push((Instant::now(), event));
+            }
+            Ok(None) => return Err(format!("the room closed after {ended} turns")),
+            Err(_) => {
+                return Err(format!(
+                    "no turn ended within {:?} ({ended} so far)",
+                    WAIT * 3
+                ))
+            }
+        }
+    }
+    let turns: Vec<(String, TurnEndReason)> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RoomEvent::TurnEnded { member, reason, .. } => Some((member.to_string(), *reason)),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(String, TurnEndReason)> =
+        ["pro", "contra", "pro", "contra", "pro", "contra"]
+            .iter()
+            .map(|m| (m.to_string(), TurnEndReason::Finished))
+            .collect();
+    let said: Vec<(String, String)> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RoomEvent::Member {
+                member,
+                event: AgentEvent::TranscriptDone { text, .. },
+            } => Some((member.to_string(), text.clone())),
+            _ => None,
+        })
+        .collect();
+    let speakers: Vec<&str> = said.iter().map(|(m, _)| m.as_str()).collect();
+    let answered_audio = said
+        .iter()
+        .skip(1)
+        .all(|(_, text)| text.starts_with("I heard "));
+    let out_of_order = events
+        .iter()
+        .any(|(_, e)| matches!(e, RoomEvent::OutOfTurn { .. } | RoomEvent::Overflow { .. }));
+    let first_audio = events.iter().find_map(|(at, e)| {
+        matches!(
+            e,
+            RoomEvent::Member {
+                event: AgentEvent::Audio { .. },
+                ..
+            }
+        )
+        .then(|| at.duration_since(opened))
+    });
+    let _ = room.close().await;
+    Ok((
+        vec![
+            check(
+                "three turns each, alternating, each finished",
+                turns == expected,
+                format!("turns: {turns:?}"),
+            ),
+            check(
+                "each turn was spoken, and each agent answered the other's audio",
+                speakers == ["pro", "contra", "pro", "contra", "pro", "contra"]
+                    && said
+                        .first()
+                        .is_some_and(|(_, t)| t == &format!("You said: {WEATHER_Q}"))
+                    && answered_audio,
+                format!("said: {said:?}"),
+            ),
+            check(
+                "nobody spoke out of turn and no queue overflowed",
+                !out_of_order,
+                "no out-of-turn or overflow events".into(),
+            ),
+        ],
+        first_audio,
+    ))
 }
 
 /// What a case returns: its checks and the front end's time to first audio.

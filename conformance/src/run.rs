@@ -330,5 +330,6 @@ pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
     results.extend(crate::tts::run_tts_cases(options).await);
     results.extend(crate::omni::run_agent_cases(options).await);
     results.extend(crate::agent_cases::run_agent_cases(options).await);
+    results.extend(crate::agent_cases::run_room_cases(options).await);
     results
 }
