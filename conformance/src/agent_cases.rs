@@ -12,9 +12,9 @@
 //! - `agent.<p>.reconnect`: the provider ends the session; the agent comes
 //!   back (resuming where the dialect can) and the next turn is answered.
 //!
-//! And one room: `room.debate.openai-dashscope`, two agents on different
+//! And rooms: `room.debate.openai-dashscope`, two agents on different
 //! providers taking three turns each in a [`ChatRoom`], hearing each other as
-//! audio.
+//! audio; `room.round-robin.three-providers`, one agent per provider.
 
 use crate::run::{CaseResult, CheckResult, RunOptions};
 use crate::tts::{blank, check, conclude, failed_result, ms};
@@ -175,35 +175,62 @@ pub async fn run_agent_cases(options: &RunOptions) -> Vec<CaseResult> {
     results
 }
 
-/// The room case's id and what it shows.
-pub const DEBATE: (&str, &str) = (
-    "room.debate.openai-dashscope",
-    "two agents on different providers (OpenAI, DashScope) debate three turns each in a ChatRoom, hearing each other as audio",
+/// A room case: id, what it shows, its members (name, provider; the first
+/// speaks first), and how many turns each takes.
+type RoomCase = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, Provider)],
+    usize,
 );
 
-/// Runs the room case if the options select it.
+/// The room cases.
+const ROOMS: [RoomCase; 2] = [
+    (
+        "room.debate.openai-dashscope",
+        "two agents on different providers (OpenAI, DashScope) debate three turns each in a ChatRoom, hearing each other as audio",
+        &[("pro", Provider::OpenAi), ("contra", Provider::DashScope)],
+        3,
+    ),
+    (
+        "room.round-robin.three-providers",
+        "an OpenAI, a DashScope and a Gemini agent take two turns each in a round-robin ChatRoom, hearing each other as audio",
+        &[
+            ("openai", Provider::OpenAi),
+            ("dashscope", Provider::DashScope),
+            ("gemini", Provider::Gemini),
+        ],
+        2,
+    ),
+];
+
+/// Runs the room cases the options select.
 pub async fn run_room_cases(options: &RunOptions) -> Vec<CaseResult> {
-    let (id, description) = DEBATE;
-    if options.filter.as_deref().is_some_and(|f| !id.contains(f)) {
-        return Vec::new();
-    }
-    let started = Instant::now();
-    let outcome = timeout(CASE_LIMIT, debate(options.speed))
-        .await
-        .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
-    vec![match outcome {
-        Ok((checks, first_audio)) => {
-            let mut result = blank(id.into(), description);
-            result.dialect = "room".into();
-            result.checks = checks;
-            result.time_to_first_sound_ms = first_audio.map(ms);
-            conclude(result, started)
+    let mut results = Vec::new();
+    for (id, description, members, rounds) in ROOMS {
+        if options.filter.as_deref().is_some_and(|f| !id.contains(f)) {
+            continue;
         }
-        Err(problem) => failed_result(id, description, problem),
-    }]
+        let started = Instant::now();
+        let outcome = timeout(CASE_LIMIT, room_turns(options.speed, members, rounds))
+            .await
+            .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
+        results.push(match outcome {
+            Ok((checks, first_audio)) => {
+                let mut result = blank(id.into(), description);
+                result.dialect = "room".into();
+                result.checks = checks;
+                result.time_to_first_sound_ms = first_audio.map(ms);
+                conclude(result, started)
+            }
+            Err(problem) => failed_result(id, description, problem),
+        });
+    }
+    results
 }
 
-async fn debate(speed: f64) -> Outcome {
+/// `members` take `rounds` turns each, round robin, after the user opens.
+async fn room_turns(speed: f64, members: &[(&str, Provider)], rounds: usize) -> Outcome {
     let server = mock(speed, voice(), None).await?;
     // Manual turns: the room, not each model's VAD, decides who speaks.
     let manual = || {
@@ -212,39 +239,22 @@ async fn debate(speed: f64) -> Outcome {
             ..Default::default()
         })
     };
-    let key = "understudy-conformance-key";
-    let pro = RealtimeAgent::start(
-        openai::ConnectOptions::new(
-            server.openai_base_url(),
-            openai::Dialect::Ga,
-            "gpt-realtime",
-        )
-        .api_key(key),
-        manual(),
-        ToolRegistry::new(),
-    )
-    .await
-    .map_err(|e| format!("pro: {e}"))?;
-    let contra = RealtimeAgent::start(
-        dashscope::ConnectOptions::new(server.dashscope_url(), "qwen3-omni-flash-realtime")
-            .api_key(key),
-        manual(),
-        ToolRegistry::new(),
-    )
-    .await
-    .map_err(|e| format!("contra: {e}"))?;
-    let mut room = ChatRoom::builder()
+    let mut builder = ChatRoom::builder()
         .config(RoomConfig {
             queue_capacity: 4096,
             silence_timeout: Duration::from_secs(20),
             ..RoomConfig::default()
         })
-        .turns(RoundRobin::new())
-        .member("pro", RealtimeMember::new(pro))
-        .member("contra", RealtimeMember::new(contra))
-        .start()
-        .map_err(|e| e.to_string())?;
-    // The user opens the debate; both hear it; the commit gives the floor.
+        .turns(RoundRobin::new());
+    for (name, provider) in members {
+        let agent =
+            RealtimeAgent::start(provider.connector(&server), manual(), ToolRegistry::new())
+                .await
+                .map_err(|e| format!("{name}: {e}"))?;
+        builder = builder.member(*name, RealtimeMember::new(agent));
+    }
+    let mut room = builder.start().map_err(|e| e.to_string())?;
+    // The user opens (everyone hears it); the commit gives the floor.
     let clip = "user-weather-24k.wav";
     let bytes =
         understudy_fixtures::bundled::audio(clip).ok_or_else(|| format!("no clip {clip}"))?;
@@ -257,9 +267,10 @@ async fn debate(speed: f64) -> Outcome {
     }
     let opened = Instant::now();
     room.input().commit().await.map_err(|e| e.to_string())?;
+    let total = members.len() * rounds;
     let mut events: Vec<(Instant, RoomEvent)> = Vec::new();
     let mut ended = 0;
-    while ended < 6 {
+    while ended < total {
         match timeout(WAIT * 3, room.next_event()).await {
             Ok(Some(event)) => {
                 if matches!(event, RoomEvent::TurnEnded { .. }) {
@@ -276,6 +287,8 @@ async fn debate(speed: f64) -> Outcome {
             }
         }
     }
+    let _ = room.close().await;
+    let order: Vec<&str> = (0..total).map(|i| members[i % members.len()].0).collect();
     let turns: Vec<(String, TurnEndReason)> = events
         .iter()
         .filter_map(|(_, e)| match e {
@@ -283,11 +296,10 @@ async fn debate(speed: f64) -> Outcome {
             _ => None,
         })
         .collect();
-    let expected: Vec<(String, TurnEndReason)> =
-        ["pro", "contra", "pro", "contra", "pro", "contra"]
-            .iter()
-            .map(|m| (m.to_string(), TurnEndReason::Finished))
-            .collect();
+    let expected: Vec<(String, TurnEndReason)> = order
+        .iter()
+        .map(|m| (m.to_string(), TurnEndReason::Finished))
+        .collect();
     let said: Vec<(String, String)> = events
         .iter()
         .filter_map(|(_, e)| match e {
@@ -299,11 +311,16 @@ async fn debate(speed: f64) -> Outcome {
         })
         .collect();
     let speakers: Vec<&str> = said.iter().map(|(m, _)| m.as_str()).collect();
-    let answered_audio = said
-        .iter()
-        .skip(1)
-        .all(|(_, text)| text.starts_with("I heard "));
-    let out_of_order = events
+    // The first speaker heard the user's clip; every later one heard an agent
+    // (the mock answers speech it does not know by its length).
+    let heard_right = said
+        .first()
+        .is_some_and(|(_, t)| *t == format!("You said: {WEATHER_Q}"))
+        && said
+            .iter()
+            .skip(1)
+            .all(|(_, text)| text.starts_with("I heard "));
+    let disorder = events
         .iter()
         .any(|(_, e)| matches!(e, RoomEvent::OutOfTurn { .. } | RoomEvent::Overflow { .. }));
     let first_audio = events.iter().find_map(|(at, e)| {
@@ -316,26 +333,21 @@ async fn debate(speed: f64) -> Outcome {
         )
         .then(|| at.duration_since(opened))
     });
-    let _ = room.close().await;
     Ok((
         vec![
             check(
-                "three turns each, alternating, each finished",
+                "every member takes its turns in order, each finished",
                 turns == expected,
                 format!("turns: {turns:?}"),
             ),
             check(
-                "each turn was spoken, and each agent answered the other's audio",
-                speakers == ["pro", "contra", "pro", "contra", "pro", "contra"]
-                    && said
-                        .first()
-                        .is_some_and(|(_, t)| t == &format!("You said: {WEATHER_Q}"))
-                    && answered_audio,
+                "each turn is spoken and answers what was heard",
+                speakers == order && heard_right,
                 format!("said: {said:?}"),
             ),
             check(
                 "nobody spoke out of turn and no queue overflowed",
-                !out_of_order,
+                !disorder,
                 "no out-of-turn or overflow events".into(),
             ),
         ],
