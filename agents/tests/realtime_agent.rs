@@ -7,11 +7,13 @@
 //! the test (a tool that waits to be released, a connector that waits before
 //! reconnecting), and every wait has a generous deadline.
 
+mod common;
+
+use common::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use tokio::time::timeout;
 use understudy_adapters::{
     dashscope, gemini, openai, ResponseStatus, SessionConfig, TurnDetection,
 };
@@ -21,10 +23,7 @@ use understudy_agents::realtime::{
 };
 use understudy_mock::{EntryKind, MockServer, ResponderConfig, SessionJournal};
 
-const GEMINI: &str = "gemini-live-2.5-flash-preview";
-const QWEN_FLASH: &str = "qwen3-omni-flash-realtime";
 const QWEN_PLUS: &str = "qwen3.5-omni-plus-realtime";
-const WEATHER_Q: &str = "What is the weather like in Paris today?";
 const BERLIN: &str = "You said: Wait, stop. Actually, tell me about Berlin instead.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,96 +118,6 @@ async fn start(
     RealtimeAgent::start(provider.connector(server, model), config, tools)
         .await
         .unwrap_or_else(|e| panic!("{provider:?}: {e}"))
-}
-
-fn clip(name: &str) -> (Vec<u8>, u32) {
-    understudy_fixtures::wav::read_pcm16(understudy_fixtures::bundled::audio(name).unwrap())
-        .unwrap()
-}
-
-/// Sends a bundled clip and some trailing silence in 100 ms chunks.
-async fn say(agent: &RealtimeAgent, name: &str, trailing_silence_ms: usize) {
-    let (mut pcm, rate) = clip(name);
-    pcm.extend(vec![0u8; rate as usize / 1000 * 2 * trailing_silence_ms]);
-    let input = agent.input();
-    for chunk in pcm.chunks(rate as usize / 10 * 2) {
-        input.audio(chunk.to_vec(), rate).await.unwrap();
-    }
-}
-
-fn kinds(events: &[AgentEvent]) -> Vec<String> {
-    events
-        .iter()
-        .map(|e| {
-            serde_json::to_value(e).unwrap()["type"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
-}
-
-/// Reads events until one satisfies `stop` (inclusive); fails after 20 s or
-/// if the agent stops.
-async fn until(
-    agent: &mut RealtimeAgent,
-    mut stop: impl FnMut(&AgentEvent) -> bool,
-) -> Vec<AgentEvent> {
-    let mut seen = Vec::new();
-    loop {
-        let event = match timeout(Duration::from_secs(20), agent.next_event()).await {
-            Ok(Some(event)) => event,
-            Ok(None) => panic!("agent stopped; saw {:?}", kinds(&seen)),
-            Err(_) => panic!("timed out; saw {:?}", kinds(&seen)),
-        };
-        let done = stop(&event);
-        seen.push(event);
-        if done {
-            return seen;
-        }
-    }
-}
-
-fn said(events: &[AgentEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            AgentEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn is_done(e: &AgentEvent) -> bool {
-    matches!(e, AgentEvent::ResponseDone { .. })
-}
-
-/// Reads answers until one completes and returns what it said.
-async fn next_answer(agent: &mut RealtimeAgent) -> (String, Vec<AgentEvent>) {
-    let events = until(agent, |e| {
-        matches!(
-            e,
-            AgentEvent::ResponseDone {
-                status: ResponseStatus::Completed,
-                ..
-            }
-        )
-    })
-    .await;
-    let start = events
-        .iter()
-        .rposition(|e| matches!(e, AgentEvent::ResponseStarted { .. }))
-        .unwrap_or(0);
-    (said(&events[start..]), events)
-}
-
-fn client_labels(journal: &SessionJournal) -> Vec<&str> {
-    journal
-        .entries
-        .iter()
-        .filter(|e| e.kind == EntryKind::Client)
-        .map(|e| e.label.as_str())
-        .collect()
 }
 
 // ---- a spoken turn ---------------------------------------------------------------

@@ -9,24 +9,21 @@
 //! The only short timeouts are ones that *must* fire (a provider that never
 //! answers), so a slow machine cannot make them flake.
 
+mod common;
+
+use common::*;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::timeout;
-use understudy_adapters::{
-    dashscope, gemini, openai, ResponseStatus, SessionConfig, TurnDetection,
-};
+use understudy_adapters::{dashscope, gemini, openai, SessionConfig, TurnDetection};
 use understudy_agents::realtime::{
     connector_fn, tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, RealtimeAgentError,
     ReconnectPolicy, ToolError, ToolRegistry, TranscriptEntry,
 };
-use understudy_mock::{EntryKind, MockServer, ResponderConfig, SessionJournal};
-
-const GEMINI: &str = "gemini-live-2.5-flash-preview";
-const QWEN_FLASH: &str = "qwen3-omni-flash-realtime";
-const WEATHER_Q: &str = "What is the weather like in Paris today?";
+use understudy_mock::{EntryKind, MockServer, ResponderConfig};
 
 fn voice() -> ResponderConfig {
     ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap())
@@ -75,89 +72,6 @@ fn counted(inner: impl Connector, count: Arc<AtomicU32>) -> impl Connector {
         count.fetch_add(1, Ordering::SeqCst);
         async move { inner.connect().await }
     })
-}
-
-fn clip(name: &str) -> (Vec<u8>, u32) {
-    understudy_fixtures::wav::read_pcm16(understudy_fixtures::bundled::audio(name).unwrap())
-        .unwrap()
-}
-
-/// Sends a bundled clip and some trailing silence in 100 ms chunks.
-async fn say(agent: &RealtimeAgent, name: &str, trailing_silence_ms: usize) {
-    let (mut pcm, rate) = clip(name);
-    pcm.extend(vec![0u8; rate as usize / 1000 * 2 * trailing_silence_ms]);
-    let input = agent.input();
-    for chunk in pcm.chunks(rate as usize / 10 * 2) {
-        input.audio(chunk.to_vec(), rate).await.unwrap();
-    }
-}
-
-fn kinds(events: &[AgentEvent]) -> Vec<String> {
-    events
-        .iter()
-        .map(|e| {
-            serde_json::to_value(e).unwrap()["type"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
-}
-
-/// Reads events until one satisfies `stop` (inclusive); fails after 20 s or
-/// if the agent stops.
-async fn until(
-    agent: &mut RealtimeAgent,
-    mut stop: impl FnMut(&AgentEvent) -> bool,
-) -> Vec<AgentEvent> {
-    let mut seen = Vec::new();
-    loop {
-        let event = match timeout(Duration::from_secs(20), agent.next_event()).await {
-            Ok(Some(event)) => event,
-            Ok(None) => panic!("agent stopped; saw {:?}", kinds(&seen)),
-            Err(_) => panic!("timed out; saw {:?}", kinds(&seen)),
-        };
-        let done = stop(&event);
-        seen.push(event);
-        if done {
-            return seen;
-        }
-    }
-}
-
-/// Reads answers until one completes and returns what it said.
-async fn next_answer(agent: &mut RealtimeAgent) -> (String, Vec<AgentEvent>) {
-    let events = until(agent, |e| {
-        matches!(
-            e,
-            AgentEvent::ResponseDone {
-                status: ResponseStatus::Completed,
-                ..
-            }
-        )
-    })
-    .await;
-    let start = events
-        .iter()
-        .rposition(|e| matches!(e, AgentEvent::ResponseStarted { .. }))
-        .unwrap_or(0);
-    let said = events[start..]
-        .iter()
-        .filter_map(|e| match e {
-            AgentEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect();
-    (said, events)
-}
-
-fn client_labels(journal: &SessionJournal) -> Vec<&str> {
-    journal
-        .entries
-        .iter()
-        .filter(|e| e.kind == EntryKind::Client)
-        .map(|e| e.label.as_str())
-        .collect()
 }
 
 // ---- a session that never acknowledges its configuration -------------------------
