@@ -8,6 +8,7 @@ use crate::gemini::respond::{GeminiResponder, GeminiSettings, ResumptionStore};
 use crate::gemini::{self, GeminiProtocol};
 use crate::journal::Journal;
 use crate::openai::{respond::Responder, OpenAiProtocol};
+use crate::protocol::Protocol;
 use crate::replay::Replayer;
 use crate::session::{self, SessionContext};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -205,27 +206,19 @@ fn openai_upgrade(
             upgrade = upgrade.protocols(["realtime"]);
         }
     }
-    upgrade
-        .on_upgrade(move |socket| async move {
-            match engine {
-                Ok(engine) => {
-                    let session = journal.open(dialect.name(), &model, &engine.label());
-                    let ctx = SessionContext {
-                        journal,
-                        session,
-                        max_frame_bytes,
-                        authorised,
-                    };
-                    session::run_session(socket, ctx, Arc::new(OpenAiProtocol { dialect }), engine)
-                        .await;
-                }
-                Err(problem) => {
-                    let session = journal.open(dialect.name(), &model, "replay:none");
-                    session::refuse(socket, &journal, session, &problem).await;
-                }
-            }
-        })
-        .into_response()
+    serve_session(
+        upgrade,
+        journal,
+        Served {
+            dialect: dialect.name().to_owned(),
+            model,
+            max_frame_bytes,
+            authorised,
+            protocol: OpenAiProtocol { dialect },
+            engine,
+            refusal: Refusal::ErrorEvent,
+        },
+    )
 }
 
 /// `/api-ws/v1/realtime?model=…`: shared by Qwen-Omni and Qwen-TTS realtime;
@@ -293,32 +286,19 @@ fn dashscope_upgrade(
             DIALECT,
         ),
     };
-    upgrade
-        .on_upgrade(move |socket| async move {
-            match engine {
-                Ok(engine) => {
-                    let session = journal.open(DIALECT, &model, &engine.label());
-                    let ctx = SessionContext {
-                        journal,
-                        session,
-                        max_frame_bytes,
-                        authorised: true,
-                    };
-                    session::run_session(
-                        socket,
-                        ctx,
-                        Arc::new(DashScopeProtocol { model }),
-                        engine,
-                    )
-                    .await;
-                }
-                Err(problem) => {
-                    let session = journal.open(DIALECT, &model, "replay:none");
-                    session::refuse(socket, &journal, session, &problem).await;
-                }
-            }
-        })
-        .into_response()
+    serve_session(
+        upgrade,
+        journal,
+        Served {
+            dialect: DIALECT.to_owned(),
+            model: model.clone(),
+            max_frame_bytes,
+            authorised: true,
+            protocol: DashScopeProtocol { model },
+            engine,
+            refusal: Refusal::ErrorEvent,
+        },
+    )
 }
 
 /// Qwen-TTS realtime: the DashScope realtime path with a TTS model (the key
@@ -350,27 +330,19 @@ fn dashscope_tts_upgrade(
             TTS,
         ),
     };
-    upgrade
-        .on_upgrade(move |socket| async move {
-            match engine {
-                Ok(engine) => {
-                    let session = journal.open(TTS, &model, &engine.label());
-                    let ctx = SessionContext {
-                        journal,
-                        session,
-                        max_frame_bytes,
-                        authorised: true,
-                    };
-                    let protocol = Arc::new(dashscope::tts::DashScopeTtsProtocol { model });
-                    session::run_session(socket, ctx, protocol, engine).await;
-                }
-                Err(problem) => {
-                    let session = journal.open(TTS, &model, "replay:none");
-                    session::refuse(socket, &journal, session, &problem).await;
-                }
-            }
-        })
-        .into_response()
+    serve_session(
+        upgrade,
+        journal,
+        Served {
+            dialect: TTS.to_owned(),
+            model: model.clone(),
+            max_frame_bytes,
+            authorised: true,
+            protocol: dashscope::tts::DashScopeTtsProtocol { model },
+            engine,
+            refusal: Refusal::ErrorEvent,
+        },
+    )
 }
 
 /// Gemini Live: the key may come as `x-goog-api-key`, `?key=` or
@@ -425,29 +397,82 @@ fn gemini_upgrade(
             understudy_adapters::gemini::DIALECT,
         ),
     };
+    // Auth is the engine's to answer (after setup), so the loop lets everyone in.
+    serve_session(
+        upgrade,
+        journal,
+        Served {
+            dialect: understudy_adapters::gemini::DIALECT.to_owned(),
+            model: String::new(),
+            max_frame_bytes,
+            authorised: true,
+            protocol: GeminiProtocol,
+            engine,
+            refusal: Refusal::Close(1011),
+        },
+    )
+}
+
+/// How a session whose engine could not be built (no cassette) is refused.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// An `error` event, then a close (the JSON-event dialects).
+    ErrorEvent,
+    /// A close with this code and the problem as reason (Gemini has no error event).
+    Close(u16),
+}
+
+/// One WebSocket session, ready to be served.
+struct Served<P: Protocol> {
+    dialect: String,
+    model: String,
+    max_frame_bytes: usize,
+    /// Whether the key was accepted (where the engine, not the upgrade, answers a bad key).
+    authorised: bool,
+    protocol: P,
+    engine: Result<Box<dyn SessionEngine<P::Event>>, String>,
+    refusal: Refusal,
+}
+
+/// Completes the upgrade and runs the session loop (or refuses it), journalled.
+/// Every realtime dialect is served through here.
+fn serve_session<P>(upgrade: WebSocketUpgrade, journal: Journal, served: Served<P>) -> Response
+where
+    P: Protocol + Send + Sync + 'static,
+    P::Event: Send + 'static,
+{
     upgrade
         .on_upgrade(move |socket| async move {
-            let model = String::new();
+            let Served {
+                dialect,
+                model,
+                max_frame_bytes,
+                authorised,
+                protocol,
+                engine,
+                refusal,
+            } = served;
             match engine {
                 Ok(engine) => {
-                    let session = journal.open(
-                        understudy_adapters::gemini::DIALECT,
-                        &model,
-                        &engine.label(),
-                    );
-                    // Auth is the engine's to answer (after setup), so the loop lets everyone in.
+                    let session = journal.open(&dialect, &model, &engine.label());
                     let ctx = SessionContext {
                         journal,
                         session,
                         max_frame_bytes,
-                        authorised: true,
+                        authorised,
                     };
-                    session::run_session(socket, ctx, Arc::new(GeminiProtocol), engine).await;
+                    session::run_session(socket, ctx, Arc::new(protocol), engine).await;
                 }
                 Err(problem) => {
-                    let session =
-                        journal.open(understudy_adapters::gemini::DIALECT, &model, "replay:none");
-                    session::close_with(socket, &journal, session, 1011, &problem).await;
+                    let session = journal.open(&dialect, &model, "replay:none");
+                    match refusal {
+                        Refusal::ErrorEvent => {
+                            session::refuse(socket, &journal, session, &problem).await
+                        }
+                        Refusal::Close(code) => {
+                            session::close_with(socket, &journal, session, code, &problem).await
+                        }
+                    }
                 }
             }
         })
