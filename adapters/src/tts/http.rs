@@ -53,6 +53,12 @@ pub fn default_client() -> Result<reqwest::Client, TtsError> {
         .map_err(|e| TtsError::Transport(format!("building the HTTP client: {e}")))
 }
 
+/// An environment variable's value, unless unset or empty (the official SDKs
+/// read base URLs and keys this way).
+pub fn env_setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 /// `base` + `path`, with exactly one `/` between them.
 pub fn join_url(base: &str, path: &str) -> String {
     format!(

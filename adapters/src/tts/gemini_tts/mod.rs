@@ -36,7 +36,7 @@ mod tests;
 
 pub use decode::GeminiDecoder;
 
-use super::http::{decode_body, default_client, is_event_stream, join_url, send};
+use super::http::{decode_body, default_client, env_setting, is_event_stream, join_url, send};
 use super::units::{spawn_units, ChunkStream, UnitSynthesizer};
 use super::{BoxFuture, TtsCapabilities, TtsEngine, TtsError, Utterance};
 use crate::audio::AudioFormat;
@@ -173,15 +173,14 @@ impl GeminiTtsBuilder {
             Some(client) => client,
             None => default_client()?,
         };
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let base_url = self
             .base_url
-            .or_else(|| env("GOOGLE_GEMINI_BASE_URL"))
+            .or_else(|| env_setting("GOOGLE_GEMINI_BASE_URL"))
             .unwrap_or_else(|| wire::DEFAULT_BASE_URL.into());
         let api_key = self
             .api_key
-            .or_else(|| env("GEMINI_API_KEY"))
-            .or_else(|| env("GOOGLE_API_KEY"));
+            .or_else(|| env_setting("GEMINI_API_KEY"))
+            .or_else(|| env_setting("GOOGLE_API_KEY"));
         let path = format!(
             "{}/models/{}{}",
             self.api_version.trim_matches('/'),

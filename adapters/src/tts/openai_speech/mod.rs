@@ -32,7 +32,7 @@ mod tests;
 
 pub use decode::{SpeechDecoder, SpeechFormat};
 
-use super::http::{decode_body, default_client, is_event_stream, join_url, send};
+use super::http::{decode_body, default_client, env_setting, is_event_stream, join_url, send};
 use super::units::{spawn_units, ChunkStream, UnitSynthesizer};
 use super::{BoxFuture, TtsCapabilities, TtsEngine, TtsError, Utterance};
 use crate::audio::AudioFormat;
@@ -166,17 +166,9 @@ impl OpenAiSpeechBuilder {
         };
         let base_url = self
             .base_url
-            .or_else(|| {
-                std::env::var("OPENAI_BASE_URL")
-                    .ok()
-                    .filter(|v| !v.is_empty())
-            })
+            .or_else(|| env_setting("OPENAI_BASE_URL"))
             .unwrap_or_else(|| DEFAULT_BASE_URL.into());
-        let api_key = self.api_key.or_else(|| {
-            std::env::var("OPENAI_API_KEY")
-                .ok()
-                .filter(|v| !v.is_empty())
-        });
+        let api_key = self.api_key.or_else(|| env_setting("OPENAI_API_KEY"));
         Ok(OpenAiSpeech {
             inner: Arc::new(Inner {
                 client,
