@@ -2,6 +2,7 @@
 
 mod agent_cmd;
 mod fixtures_cmd;
+mod record_cmd;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -42,6 +43,12 @@ enum Command {
     /// engine with the bundled voice), so the command works offline. Give a
     /// provider's URL (and key) to use the real one.
     Agent(agent_cmd::AgentArgs),
+    /// Record sessions from a provider as cassettes, through a local proxy.
+    ///
+    /// Listens locally and forwards every WebSocket and HTTP exchange the
+    /// provider's SDKs use (realtime, TTS, chat) to the upstream and back
+    /// unchanged, writing one cassette per session with secrets scrubbed.
+    Record(record_cmd::RecordArgs),
     /// Run the bundled conformance suite in-process against the bundled mocks.
     Conform(ConformArgs),
     /// Inspect, check and make cassettes.
@@ -139,14 +146,34 @@ struct ConformArgs {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // The recorder's secrets are known before anything is logged, so that the
+    // logs can be scrubbed with them.
+    let log_scrubber = match &cli.command {
+        Command::Record(args) => match record_cmd::scrubber(args) {
+            Ok(scrubber) => Some(scrubber),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    match &log_scrubber {
+        Some(scrubber) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(record_cmd::ScrubbingStderr(std::sync::Arc::new(
+                scrubber.clone(),
+            )))
+            .init(),
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -158,6 +185,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await.map(|()| true),
             Command::Agent(args) => agent_cmd::run(args).await.map(|()| true),
+            Command::Record(args) => {
+                let scrubber = log_scrubber.unwrap_or_default();
+                record_cmd::run(args, scrubber).await.map(|()| true)
+            }
             Command::Conform(args) => conform(args).await,
             Command::Fixtures(command) => fixtures_cmd::run(command).await,
         }

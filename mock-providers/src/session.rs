@@ -89,6 +89,9 @@ pub async fn run_session<P: Protocol>(
                     Some(Ok(Message::Close(close))) => {
                         let detail = close.map(|c| format!("{} {}", c.code, c.reason)).unwrap_or_default();
                         log(EntryKind::Client, "close", detail);
+                        // Send the close reply tungstenite queued, so the client
+                        // sees a complete closing handshake.
+                        let _ = futures_util::SinkExt::flush(&mut socket).await;
                         break;
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,

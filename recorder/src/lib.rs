@@ -1,0 +1,296 @@
+//! # understudy-recorder
+//!
+//! A recording proxy for realtime voice providers. Point a client (an official
+//! SDK, your agent) at the recorder instead of the provider; it forwards every
+//! WebSocket and HTTP exchange to the upstream and back unchanged, and writes
+//! one cassette per session: every frame in both directions with its time,
+//! close codes and reasons, HTTP requests and responses (streamed bodies as
+//! their chunks with arrival times), audio moved to WAV sidecars. Cassettes are
+//! marked `recorded`, with the upstream host, the model and the toolkit version.
+//!
+//! Secrets never reach the disk: credential headers and query parameters, the
+//! credentials a session carried (learned from its request), and every value
+//! the caller names are scrubbed before a cassette is written, and the written
+//! files are read back to prove it. A session that ends badly (upstream refused,
+//! dropped, answered garbage; client vanished) still leaves a valid cassette,
+//! marked `incomplete` with the reason.
+//!
+//! ```no_run
+//! use understudy_recorder::{Provider, Recorder};
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let recorder = Recorder::builder(Provider::OpenAi, "https://api.openai.com")
+//!     .out("recordings")
+//!     .start()
+//!     .await?;
+//! println!("point the client at {}/v1", recorder.url());
+//! // … run the session …
+//! let report = recorder.shutdown().await;
+//! for session in &report.sessions {
+//!     println!("{}", session.line());
+//! }
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod capture;
+mod endpoint;
+mod error;
+mod headers;
+mod http;
+mod latency;
+mod provider;
+mod report;
+mod shared;
+mod upstream;
+mod ws;
+
+pub use error::RecorderError;
+pub use latency::LatencySummary;
+pub use provider::{Provider, UnknownProvider};
+pub use report::{RecordingReport, SessionSummary, REPORT_FILE};
+pub use shared::SessionHook;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::response::Response;
+use axum::Router;
+use shared::Shared;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use understudy_adapters::tls::TlsTrust;
+use understudy_fixtures::Scrubber;
+use understudy_mock::tls::{TlsIdentity, TlsListener};
+
+/// A running recorder. Stop it with [`Recorder::shutdown`] so that sessions
+/// still open are written (marked incomplete); dropping it stops listening.
+pub struct Recorder {
+    addr: SocketAddr,
+    tls: Option<(SocketAddr, TlsIdentity)>,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    servers: Vec<JoinHandle<()>>,
+}
+
+/// Configures a [`Recorder`].
+pub struct RecorderBuilder {
+    provider: Provider,
+    upstream: String,
+    out: PathBuf,
+    scrubber: Scrubber,
+    trust: TlsTrust,
+    bind: SocketAddr,
+    tls_bind: Option<SocketAddr>,
+    hook: Option<SessionHook>,
+}
+
+impl Recorder {
+    /// A recorder for `provider` forwarding to `upstream` (`https://…`,
+    /// `wss://…`, or a local `http://` mock).
+    pub fn builder(provider: Provider, upstream: impl Into<String>) -> RecorderBuilder {
+        RecorderBuilder {
+            provider,
+            upstream: upstream.into(),
+            out: PathBuf::from("recordings"),
+            scrubber: Scrubber::standard(),
+            trust: TlsTrust::System,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_bind: None,
+            hook: None,
+        }
+    }
+
+    /// The plain listening address.
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, the base URL to give clients (add the provider's path
+    /// prefix, e.g. `/v1` for OpenAI SDKs).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `https://ADDR` when a TLS listener was asked for.
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls.as_ref().map(|(addr, _)| format!("https://{addr}"))
+    }
+
+    /// The CA certificate (PEM) clients must trust for the TLS listener.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|(_, identity)| identity.ca_pem())
+    }
+
+    /// The sessions written so far.
+    pub fn report(&self) -> RecordingReport {
+        self.shared.report()
+    }
+
+    /// Stops listening, ends open sessions (their cassettes marked incomplete),
+    /// waits for every cassette to be written and returns the report.
+    pub async fn shutdown(mut self) -> RecordingReport {
+        let _ = self.stop.send(true);
+        for server in self.servers.drain(..) {
+            let _ = server.await;
+        }
+        loop {
+            let writers = self.shared.take_writers();
+            if writers.is_empty() {
+                break;
+            }
+            for writer in writers {
+                let _ = writer.await;
+            }
+        }
+        self.shared.report()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl RecorderBuilder {
+    /// Where cassettes and `record-report.json` go (created if missing).
+    pub fn out(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out = dir.into();
+        self
+    }
+
+    /// What to scrub besides the standard credential headers and parameters.
+    pub fn scrubber(mut self, scrubber: Scrubber) -> Self {
+        self.scrubber = scrubber;
+        self
+    }
+
+    /// Which CAs a TLS upstream must chain to (default: the system's roots).
+    pub fn trust(mut self, trust: TlsTrust) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    /// Where to listen (default `127.0.0.1:0`, a free port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Also listen with TLS here, with a certificate generated at start (the
+    /// Gemini SDK only speaks `wss://`).
+    pub fn tls(mut self, addr: SocketAddr) -> Self {
+        self.tls_bind = Some(addr);
+        self
+    }
+
+    /// Called with each session's summary once its cassette is written.
+    pub fn on_session(mut self, hook: impl Fn(&SessionSummary) + Send + Sync + 'static) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Checks the upstream, creates the output folder and starts listening.
+    pub async fn start(self) -> Result<Recorder, RecorderError> {
+        let upstream = upstream::Upstream::new(&self.upstream, &self.trust)?;
+        std::fs::create_dir_all(&self.out).map_err(|source| RecorderError::OutDir {
+            path: self.out.clone(),
+            source,
+        })?;
+        let (stop, stop_rx) = watch::channel(false);
+        let shared = Arc::new(Shared::new(
+            self.provider,
+            upstream,
+            self.out,
+            self.scrubber,
+            stop_rx.clone(),
+            self.hook,
+        ));
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
+        let listener = tokio::net::TcpListener::bind(self.bind)
+            .await
+            .map_err(|source| RecorderError::Bind {
+                addr: self.bind,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| RecorderError::Bind {
+                addr: self.bind,
+                source,
+            })?;
+        let mut servers = vec![spawn_server(listener, app.clone(), stop_rx.clone())];
+        let tls = match self.tls_bind {
+            Some(tls_bind) => {
+                let identity = TlsIdentity::generate()?;
+                let tcp = tokio::net::TcpListener::bind(tls_bind)
+                    .await
+                    .map_err(|source| RecorderError::Bind {
+                        addr: tls_bind,
+                        source,
+                    })?;
+                let listener =
+                    TlsListener::new(tcp, &identity).map_err(|source| RecorderError::Bind {
+                        addr: tls_bind,
+                        source,
+                    })?;
+                let bound = axum::serve::Listener::local_addr(&listener).map_err(|source| {
+                    RecorderError::Bind {
+                        addr: tls_bind,
+                        source,
+                    }
+                })?;
+                servers.push(spawn_server(listener, app, stop_rx));
+                Some((bound, identity))
+            }
+            None => None,
+        };
+        tracing::info!(%addr, upstream = %shared.upstream.host(), "understudy recorder listening");
+        Ok(Recorder {
+            addr,
+            tls,
+            shared,
+            stop,
+            servers,
+        })
+    }
+}
+
+fn spawn_server<L>(listener: L, app: Router, mut stop: watch::Receiver<bool>) -> JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stop.changed().await;
+        });
+        if let Err(error) = serve.await {
+            tracing::error!(%error, "recorder listener stopped");
+        }
+    })
+}
+
+/// Every request: a WebSocket upgrade or a plain HTTP exchange.
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let start = Instant::now();
+    let (mut parts, body) = request.into_parts();
+    let wants_upgrade = parts
+        .headers
+        .get(axum::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if wants_upgrade {
+        match WebSocketUpgrade::from_request_parts(&mut parts, &shared).await {
+            Ok(upgrade) => return ws::proxy(shared, parts, upgrade, start).await,
+            Err(rejection) => return axum::response::IntoResponse::into_response(rejection),
+        }
+    }
+    http::proxy(shared, parts, body, start).await
+}

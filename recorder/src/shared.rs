@@ -1,0 +1,114 @@
+//! State every session of one recorder shares.
+
+use crate::provider::Provider;
+use crate::report::{RecordingReport, SessionSummary};
+use crate::upstream::Upstream;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use understudy_fixtures::Scrubber;
+
+/// Called with each session's summary when its cassette is written.
+pub type SessionHook = Arc<dyn Fn(&SessionSummary) + Send + Sync>;
+
+pub(crate) struct Shared {
+    pub(crate) provider: Provider,
+    pub(crate) upstream: Upstream,
+    pub(crate) out: PathBuf,
+    pub(crate) scrubber: Scrubber,
+    pub(crate) stop: watch::Receiver<bool>,
+    names: Mutex<HashSet<String>>,
+    report: Mutex<RecordingReport>,
+    writers: Mutex<Vec<JoinHandle<()>>>,
+    hook: Option<SessionHook>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        provider: Provider,
+        upstream: Upstream,
+        out: PathBuf,
+        scrubber: Scrubber,
+        stop: watch::Receiver<bool>,
+        hook: Option<SessionHook>,
+    ) -> Self {
+        let report = RecordingReport {
+            toolkit_version: env!("CARGO_PKG_VERSION").to_owned(),
+            provider: provider.name().to_owned(),
+            upstream: upstream.host(),
+            sessions: Vec::new(),
+        };
+        Shared {
+            provider,
+            upstream,
+            out,
+            scrubber,
+            stop,
+            names: Mutex::new(HashSet::new()),
+            report: Mutex::new(report),
+            writers: Mutex::new(Vec::new()),
+            hook,
+        }
+    }
+
+    /// A cassette stem `<dialect>-NNN` free in the output folder and not
+    /// promised to another session.
+    pub(crate) fn allocate_name(&self, dialect: &str) -> String {
+        let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        let safe: String = dialect
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        (1..)
+            .map(|n| format!("{safe}-{n:03}"))
+            .find(|stem| !names.contains(stem) && !self.out.join(format!("{stem}.jsonl")).exists())
+            .inspect(|stem| {
+                names.insert(stem.clone());
+            })
+            .unwrap_or_else(|| safe.clone())
+    }
+
+    /// Keeps a session writer so that shutdown can wait for it.
+    pub(crate) fn track(&self, task: JoinHandle<()>) {
+        let mut writers = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+        writers.retain(|t| !t.is_finished());
+        writers.push(task);
+    }
+
+    /// The writers still running.
+    pub(crate) fn take_writers(&self) -> Vec<JoinHandle<()>> {
+        std::mem::take(&mut *self.writers.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Adds a finished session to the report (and its file), then tells the hook.
+    pub(crate) fn finish(&self, summary: SessionSummary) {
+        tracing::info!("{}", summary.line());
+        let report = {
+            let mut report = self.report.lock().unwrap_or_else(|e| e.into_inner());
+            report.sessions.push(summary.clone());
+            report.clone()
+        };
+        if let Err(error) = report.write_into(&self.out) {
+            tracing::warn!(%error, "cannot write the recording report");
+        }
+        if let Some(hook) = &self.hook {
+            hook(&summary);
+        }
+    }
+
+    /// The report so far.
+    pub(crate) fn report(&self) -> RecordingReport {
+        self.report
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
