@@ -169,6 +169,9 @@ async fn pump(
     let mut client = Side::Open;
     let mut server = Side::Open;
     let mut deadline: Option<tokio::time::Instant> = None;
+    // Whether the upstream vanished without a close: the client is then
+    // dropped the same way instead of being sent a close the upstream never sent.
+    let mut upstream_vanished = false;
     loop {
         if client != Side::Open && server != Side::Open {
             break;
@@ -180,83 +183,87 @@ async fn pump(
             }
         };
         tokio::select! {
-                    message = client_rx.next(), if client == Side::Open => {
-                        let at = Instant::now();
-                        match message {
-                            Some(Ok(message)) => {
-                                let Some((payload, outgoing, closing)) = from_client(message) else { continue };
-                                capture.frame(at, Direction::ClientToServer, payload);
-                                let sent = upstream_tx.send(outgoing).await;
-                                capture.forwarded(at.elapsed());
-                                if closing {
-                                    client = Side::Closed;
-                                    deadline.get_or_insert_with(|| tokio::time::Instant::now() + CLOSE_GRACE);
-                                } else if let Err(error) = sent {
-                                    if server == Side::Open {
-                                        capture.incomplete(format!("the upstream connection failed: {error}"));
-                                    }
-                                    server = Side::Gone;
-                                }
+            message = client_rx.next(), if client == Side::Open => {
+                let at = Instant::now();
+                match message {
+                    Some(Ok(message)) => {
+                        let Some((payload, outgoing, closing)) = from_client(message) else { continue };
+                        capture.frame(at, Direction::ClientToServer, payload);
+                        let sent = upstream_tx.send(outgoing).await;
+                        capture.forwarded(at.elapsed());
+                        if closing {
+                            client = Side::Closed;
+                            deadline.get_or_insert_with(|| tokio::time::Instant::now() + CLOSE_GRACE);
+                        } else if let Err(error) = sent {
+                            if server == Side::Open {
+                                capture.incomplete(format!("the upstream connection failed: {error}"));
                             }
-                            Some(Err(error)) => {
-                                if client == Side::Open && server == Side::Open {
-        capture.incomplete(format!("the client connection failed: {error}"));
-        }
-                                let _ = upstream_tx.send(going_away("client connection failed")).await;
-                                break;
-                            }
-                            None => {
-                                if client == Side::Open && server == Side::Open {
-        capture.incomplete("the client disconnected without a close frame");
-        }
-                                let _ = upstream_tx.send(going_away("client went away")).await;
-                                break;
-                            }
+                            server = Side::Gone;
                         }
                     }
-                    message = upstream_rx.next(), if server == Side::Open => {
-                        let at = Instant::now();
-                        match message {
-                            Some(Ok(message)) => {
-                                let Some((payload, outgoing, closing)) = from_upstream(message) else { continue };
-                                capture.frame(at, Direction::ServerToClient, payload);
-                                let sent = client_tx.send(outgoing).await;
-                                capture.forwarded(at.elapsed());
-                                if closing {
-                                    server = Side::Closed;
-                                    deadline.get_or_insert_with(|| tokio::time::Instant::now() + CLOSE_GRACE);
-                                }
-                                // A failed send to the client: its read side reports how it went.
-                                drop(sent);
-                            }
-                            Some(Err(error)) => {
-                                if client == Side::Open && server == Side::Open {
-        capture.incomplete(format!("the upstream connection failed mid-session: {error}"));
-        }
-                                // Drop the client the way the upstream dropped us.
-                                break;
-                            }
-                            None => {
-                                if client == Side::Open && server == Side::Open {
-        capture.incomplete("the upstream closed the connection without a close frame");
-        }
-                                break;
-                            }
+                    Some(Err(error)) => {
+                        if client == Side::Open && server == Side::Open {
+                            capture.incomplete(format!("the client disconnected without a close frame ({error})"));
                         }
+                        let _ = upstream_tx.send(going_away("client connection failed")).await;
+                        break;
                     }
-                    () = grace => break,
-                    _ = stop.changed() => {
-                        capture.incomplete("the recorder was stopped while the session was open");
-                        let _ = upstream_tx.send(going_away("recorder stopped")).await;
-                        let _ = client_tx.send(ws::Message::Close(Some(ws::CloseFrame {
-                            code: 1001,
-                            reason: "recorder stopped".into(),
-                        }))).await;
+                    None => {
+                        if client == Side::Open && server == Side::Open {
+                            capture.incomplete("the client disconnected without a close frame");
+                        }
+                        let _ = upstream_tx.send(going_away("client went away")).await;
                         break;
                     }
                 }
+            }
+            message = upstream_rx.next(), if server == Side::Open => {
+                let at = Instant::now();
+                match message {
+                    Some(Ok(message)) => {
+                        let Some((payload, outgoing, closing)) = from_upstream(message) else { continue };
+                        capture.frame(at, Direction::ServerToClient, payload);
+                        let sent = client_tx.send(outgoing).await;
+                        capture.forwarded(at.elapsed());
+                        if closing {
+                            server = Side::Closed;
+                            deadline.get_or_insert_with(|| tokio::time::Instant::now() + CLOSE_GRACE);
+                        }
+                        // A failed send to the client: its read side reports how it went.
+                        drop(sent);
+                    }
+                    Some(Err(error)) => {
+                        if client == Side::Open && server == Side::Open {
+                            capture.incomplete(format!("the upstream connection failed mid-session: {error}"));
+                        }
+                        upstream_vanished = true;
+                        // Drop the client the way the upstream dropped us.
+                        break;
+                    }
+                    None => {
+                        if client == Side::Open && server == Side::Open {
+                            capture.incomplete("the upstream closed the connection without a close frame");
+                        }
+                        upstream_vanished = true;
+                        break;
+                    }
+                }
+            }
+            () = grace => break,
+            _ = stop.changed() => {
+                capture.incomplete("the recorder was stopped while the session was open");
+                let _ = upstream_tx.send(going_away("recorder stopped")).await;
+                let _ = client_tx.send(ws::Message::Close(Some(ws::CloseFrame {
+                    code: 1001,
+                    reason: "recorder stopped".into(),
+                }))).await;
+                break;
+            }
+        }
     }
-    let _ = client_tx.close().await;
+    if !upstream_vanished {
+        let _ = client_tx.close().await;
+    }
     let _ = upstream_tx.close().await;
 }
 
