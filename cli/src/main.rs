@@ -161,13 +161,13 @@ fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let log_scrubber: Option<record_cmd::LogScrubber> =
+        log_scrubber.map(|s| std::sync::Arc::new(std::sync::RwLock::new(s)));
     match &log_scrubber {
         Some(scrubber) => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_ansi(false)
-            .with_writer(record_cmd::ScrubbingStderr(std::sync::Arc::new(
-                scrubber.clone(),
-            )))
+            .with_writer(record_cmd::ScrubbingStderr(std::sync::Arc::clone(scrubber)))
             .init(),
         None => tracing_subscriber::fmt()
             .with_env_filter(filter)
@@ -186,8 +186,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await.map(|()| true),
             Command::Agent(args) => agent_cmd::run(args).await.map(|()| true),
             Command::Record(args) => {
-                let scrubber = log_scrubber.unwrap_or_default();
-                record_cmd::run(args, scrubber).await.map(|()| true)
+                let logs = log_scrubber.unwrap_or_default();
+                let scrubber = logs.read().unwrap_or_else(|e| e.into_inner()).clone();
+                record_cmd::run(args, scrubber, logs).await.map(|()| true)
             }
             Command::Conform(args) => conform(args).await,
             Command::Fixtures(command) => fixtures_cmd::run(command).await,

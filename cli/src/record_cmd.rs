@@ -118,8 +118,9 @@ pub fn scrubber(args: &RecordArgs) -> Result<Scrubber> {
     Ok(scrubber)
 }
 
-/// Runs the recorder until Ctrl-C.
-pub async fn run(args: RecordArgs, scrubber: Scrubber) -> Result<()> {
+/// Runs the recorder until Ctrl-C; `logs` is the scrubber of the log writer,
+/// which learns each session's credentials.
+pub async fn run(args: RecordArgs, scrubber: Scrubber, logs: LogScrubber) -> Result<()> {
     let upstream = args
         .upstream
         .clone()
@@ -137,6 +138,11 @@ pub async fn run(args: RecordArgs, scrubber: Scrubber) -> Result<()> {
         .scrubber(scrubber)
         .trust(trust)
         .bind(SocketAddr::new(args.host, args.port))
+        .on_credentials(move |learned| {
+            logs.write()
+                .unwrap_or_else(|e| e.into_inner())
+                .absorb(learned)
+        })
         .on_session(|summary| {
             let mut stdout = std::io::stdout();
             let _ = writeln!(stdout, "{}", summary.line()).and_then(|()| stdout.flush());
@@ -183,14 +189,18 @@ pub async fn run(args: RecordArgs, scrubber: Scrubber) -> Result<()> {
     Ok(())
 }
 
+/// The log writer's scrubber, shared with the recorder so it can learn each
+/// session's credentials.
+pub type LogScrubber = std::sync::Arc<std::sync::RwLock<Scrubber>>;
+
 /// A log writer that scrubs each formatted event before it reaches stderr, so
-/// no named secret reaches the logs whatever a dependency chooses to log.
+/// no secret reaches the logs whatever a dependency chooses to log.
 #[derive(Clone)]
-pub struct ScrubbingStderr(pub std::sync::Arc<Scrubber>);
+pub struct ScrubbingStderr(pub LogScrubber);
 
 /// One log event, buffered until it is complete.
 pub struct ScrubbedEvent {
-    scrubber: std::sync::Arc<Scrubber>,
+    scrubber: LogScrubber,
     buffer: Vec<u8>,
 }
 
@@ -207,7 +217,8 @@ impl std::io::Write for ScrubbedEvent {
 
 impl Drop for ScrubbedEvent {
     fn drop(&mut self) {
-        let clean = self.scrubber.bytes(&self.buffer);
+        let scrubber = self.scrubber.read().unwrap_or_else(|e| e.into_inner());
+        let clean = scrubber.bytes(&self.buffer);
         let _ = std::io::stderr().write_all(&clean);
     }
 }

@@ -58,8 +58,13 @@ impl Capture {
         start: Instant,
     ) -> Capture {
         let (tx, rx) = mpsc::unbounded_channel();
+        // Learn the credentials this session carries before anything is
+        // forwarded (or logged), so every later trace of them can be scrubbed.
+        let scrubber = shared.scrubber.learning_from(&request);
+        shared.learned(&scrubber);
         let task = tokio::spawn(write_session(
             Arc::clone(shared),
+            scrubber,
             endpoint,
             request,
             start,
@@ -119,13 +124,12 @@ fn body_of(payload: Payload) -> FrameBody {
 
 async fn write_session(
     shared: Arc<Shared>,
+    scrubber: Scrubber,
     endpoint: Endpoint,
     request: HttpRequest,
     start: Instant,
     mut rx: mpsc::UnboundedReceiver<Captured>,
 ) {
-    // Learn the credentials this session carried before anything is scrubbed.
-    let scrubber = shared.scrubber.learning_from(&request);
     let mut frames = vec![Frame::new(
         0,
         Direction::ClientToServer,
@@ -134,11 +138,9 @@ async fn write_session(
     let mut model = endpoint.model.clone();
     let mut incomplete: Option<String> = None;
     let mut latency = LatencySamples::default();
-    let mut last = start;
     while let Some(captured) = rx.recv().await {
         match captured {
             Captured::Frame { at, dir, payload } => {
-                last = last.max(at);
                 let frame = Frame::new(micros_between(start, at), dir, body_of(payload));
                 if model.is_none() && frame.is_client() {
                     model = frame.json().and_then(model_in_frame);
@@ -174,7 +176,7 @@ async fn write_session(
         model: cassette.header.model.clone(),
         complete: !cassette.header.incomplete,
         incomplete_reason: cassette.header.incomplete_reason.clone(),
-        duration_ms: last.saturating_duration_since(start).as_secs_f64() * 1000.0,
+        duration_ms: last_micros(&cassette.frames) as f64 / 1000.0,
         frames_c2s: cassette.frames.iter().filter(|f| f.is_client()).count(),
         frames_s2c: cassette.frames.iter().filter(|f| f.is_server()).count(),
         scrubbed: scrubbed.into_iter().collect(),
@@ -194,6 +196,24 @@ async fn write_session(
         Err(join) => summary.write_error = Some(format!("the writer task failed: {join}")),
     }
     shared.finish(summary);
+}
+
+/// When the last frame (or streamed body chunk) arrived, in µs since the start.
+fn last_micros(frames: &[Frame]) -> u64 {
+    frames
+        .iter()
+        .map(|frame| match &frame.body {
+            FrameBody::HttpResponse(response) => response
+                .chunks
+                .iter()
+                .map(|c| c.t_us)
+                .max()
+                .unwrap_or(frame.t_us)
+                .max(frame.t_us),
+            _ => frame.t_us,
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// Writes the cassette and reads back every file it made: if a named secret

@@ -49,7 +49,7 @@ pub use error::RecorderError;
 pub use latency::LatencySummary;
 pub use provider::{Provider, UnknownProvider};
 pub use report::{RecordingReport, SessionSummary, REPORT_FILE};
-pub use shared::SessionHook;
+pub use shared::{CredentialHook, SessionHook};
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
@@ -86,6 +86,7 @@ pub struct RecorderBuilder {
     bind: SocketAddr,
     tls_bind: Option<SocketAddr>,
     hook: Option<SessionHook>,
+    credential_hook: Option<CredentialHook>,
 }
 
 impl Recorder {
@@ -101,6 +102,7 @@ impl Recorder {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls_bind: None,
             hook: None,
+            credential_hook: None,
         }
     }
 
@@ -194,6 +196,15 @@ impl RecorderBuilder {
         self
     }
 
+    /// Called before a session is forwarded with a scrubber that also knows
+    /// the credentials it carries (its bearer token, `?key=`…), when those are
+    /// not among the named secrets: how the command's log writer keeps even
+    /// unnamed keys out of trace logs.
+    pub fn on_credentials(mut self, hook: impl Fn(&Scrubber) + Send + Sync + 'static) -> Self {
+        self.credential_hook = Some(Arc::new(hook));
+        self
+    }
+
     /// Checks the upstream, creates the output folder and starts listening.
     pub async fn start(self) -> Result<Recorder, RecorderError> {
         let upstream = upstream::Upstream::new(&self.upstream, &self.trust)?;
@@ -208,7 +219,7 @@ impl RecorderBuilder {
             self.out,
             self.scrubber,
             stop_rx.clone(),
-            self.hook,
+            (self.hook, self.credential_hook),
         ));
         let app = Router::new()
             .fallback(handle)

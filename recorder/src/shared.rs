@@ -13,6 +13,10 @@ use understudy_fixtures::Scrubber;
 /// Called with each session's summary when its cassette is written.
 pub type SessionHook = Arc<dyn Fn(&SessionSummary) + Send + Sync>;
 
+/// Called, before anything of a session is forwarded, with a scrubber that
+/// also knows the credentials the session carries (so logs can drop them).
+pub type CredentialHook = Arc<dyn Fn(&Scrubber) + Send + Sync>;
+
 pub(crate) struct Shared {
     pub(crate) provider: Provider,
     pub(crate) upstream: Upstream,
@@ -23,6 +27,7 @@ pub(crate) struct Shared {
     report: Mutex<RecordingReport>,
     writers: Mutex<Vec<JoinHandle<()>>>,
     hook: Option<SessionHook>,
+    credential_hook: Option<CredentialHook>,
 }
 
 impl Shared {
@@ -32,8 +37,9 @@ impl Shared {
         out: PathBuf,
         scrubber: Scrubber,
         stop: watch::Receiver<bool>,
-        hook: Option<SessionHook>,
+        hooks: (Option<SessionHook>, Option<CredentialHook>),
     ) -> Self {
+        let (hook, credential_hook) = hooks;
         let report = RecordingReport {
             toolkit_version: env!("CARGO_PKG_VERSION").to_owned(),
             provider: provider.name().to_owned(),
@@ -50,6 +56,7 @@ impl Shared {
             report: Mutex::new(report),
             writers: Mutex::new(Vec::new()),
             hook,
+            credential_hook,
         }
     }
 
@@ -74,6 +81,16 @@ impl Shared {
                 names.insert(stem.clone());
             })
             .unwrap_or_else(|| safe.clone())
+    }
+
+    /// Tells the credential hook about a session's scrubber when it learned
+    /// secrets the recorder's own scrubber does not name.
+    pub(crate) fn learned(&self, session: &Scrubber) {
+        if let Some(hook) = &self.credential_hook {
+            if session.labels().count() > self.scrubber.labels().count() {
+                hook(session);
+            }
+        }
     }
 
     /// Keeps a session writer so that shutdown can wait for it.
