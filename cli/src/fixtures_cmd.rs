@@ -1,10 +1,14 @@
-//! `understudy fixtures …`: validate, show and synthesize cassettes.
+//! `understudy fixtures …`: validate, show, synthesize, redact, trim, diff and
+//! measure cassettes.
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use understudy_adapters::{ModelEvent, WireFrame};
-use understudy_fixtures::{bundled, Cassette, Direction, FrameBody};
+use understudy_fixtures::{
+    bundled, cassette_stats, AudioRules, Cassette, CassetteStats, DiffOptions, Direction,
+    FrameBody, RedactOptions, TurnRange,
+};
 use understudy_mock::gemini::GeminiProtocol;
 use understudy_mock::protocol::Protocol as _;
 
@@ -23,6 +27,64 @@ pub enum FixturesCommand {
         #[arg(long)]
         events: bool,
     },
+    /// Scrub secrets from an existing cassette (credential headers, `?key=`-style
+    /// query parameters and `api_key` fields always; more on request).
+    ///
+    /// Writes in place unless --out is given; audio sidecars are rewritten
+    /// beside the output. Prints what was scrubbed.
+    Redact {
+        /// The cassette file.
+        cassette: PathBuf,
+        /// Write here instead of overwriting the cassette.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// An environment variable holding a secret (an API key, say): every
+        /// occurrence of its value is replaced by `<scrubbed:VAR>`. Repeatable.
+        #[arg(long = "secret-env", value_name = "VAR")]
+        secret_env: Vec<String>,
+        /// Also scrub this HTTP header's value (case-insensitive). Repeatable.
+        #[arg(long, value_name = "NAME")]
+        header: Vec<String>,
+        /// Also scrub this query parameter's value. Repeatable.
+        #[arg(long, value_name = "NAME")]
+        query: Vec<String>,
+    },
+    /// Keep only some turns of a cassette (plus its set-up and closing frames),
+    /// closing up the time the removed turns took.
+    Trim {
+        /// The cassette (file or bundled name).
+        cassette: String,
+        /// Turns to keep, 1-based and inclusive: `2`, `2..3`, `..2`, `3..`.
+        #[arg(long, value_name = "RANGE")]
+        turns: TurnRange,
+        /// Where to write the trimmed cassette (sidecars go beside it).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Compare two cassettes, ignoring ids, timestamps, frame times and
+    /// per-connection HTTP headers.
+    ///
+    /// Exits 0 when equivalent, 1 with one line per difference otherwise.
+    Diff {
+        /// The left cassette (file or bundled name).
+        left: String,
+        /// The right cassette (file or bundled name).
+        right: String,
+        /// Also ignore this JSON key (anywhere in payloads) or HTTP header.
+        /// Repeatable.
+        #[arg(long, value_name = "KEY")]
+        ignore: Vec<String>,
+    },
+    /// Print numbers about cassettes: duration, frames, turns, seconds of audio
+    /// each way, and time to first audio per turn.
+    Stats {
+        /// Cassettes (files or bundled names).
+        #[arg(required = true)]
+        cassettes: Vec<String>,
+        /// Print a JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Regenerate the bundled cassettes from their scenarios with the respond engine.
     Synthesize {
         /// Where to write (the repository's `fixtures/cassettes` to update the bundle).
@@ -38,6 +100,31 @@ pub async fn run(command: FixturesCommand) -> Result<bool> {
     match command {
         FixturesCommand::Validate { targets } => validate(&targets),
         FixturesCommand::Show { target, events } => show(&target, events).map(|()| true),
+        FixturesCommand::Redact {
+            cassette,
+            out,
+            secret_env,
+            header,
+            query,
+        } => {
+            let options = RedactOptions {
+                secret_envs: secret_env,
+                headers: header,
+                query,
+            };
+            redact(&cassette, out.as_deref(), &options).map(|()| true)
+        }
+        FixturesCommand::Trim {
+            cassette,
+            turns,
+            out,
+        } => trim(&cassette, turns, &out).map(|()| true),
+        FixturesCommand::Diff {
+            left,
+            right,
+            ignore,
+        } => diff(&left, &right, ignore),
+        FixturesCommand::Stats { cassettes, json } => stats(&cassettes, json).map(|()| true),
         FixturesCommand::Synthesize { out, only } => {
             synthesize(&out, only.as_deref()).await.map(|()| true)
         }
@@ -226,6 +313,124 @@ async fn synthesize(out: &Path, only: Option<&str>) -> Result<()> {
     if only.is_none_or(|o| tts.contains(o)) {
         let path = understudy_conformance::synth::synthesize_tts(out).await?;
         println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn redact(path: &Path, out: Option<&Path>, options: &RedactOptions) -> Result<()> {
+    let scrubber = options.scrubber(|var| std::env::var(var).ok())?;
+    let mut cassette =
+        Cassette::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let found = understudy_fixtures::redact(&mut cassette, &scrubber);
+    let target = out.unwrap_or(path);
+    cassette
+        .write(target, &AudioRules::for_provider(&cassette.header.provider))
+        .with_context(|| format!("writing {}", target.display()))?;
+    if found.is_empty() {
+        println!("nothing to scrub");
+    } else {
+        let names: Vec<&str> = found.iter().map(String::as_str).collect();
+        println!("scrubbed: {}", names.join(", "));
+    }
+    println!("wrote {}", target.display());
+    Ok(())
+}
+
+fn trim(target: &str, turns: TurnRange, out: &Path) -> Result<()> {
+    let cassette = load(target)?;
+    let trimmed = understudy_fixtures::trim(&cassette, turns)
+        .with_context(|| format!("trimming {target}"))?;
+    trimmed
+        .write(out, &AudioRules::for_provider(&trimmed.header.provider))
+        .with_context(|| format!("writing {}", out.display()))?;
+    let report = understudy_fixtures::validate_file(out);
+    if !report.is_valid() {
+        bail!(
+            "the trimmed cassette {} does not validate:\n{report}",
+            out.display()
+        );
+    }
+    println!(
+        "kept turns {turns} ({} of {} frames) in {}",
+        trimmed.frames.len(),
+        cassette.frames.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn diff(left: &str, right: &str, ignore: Vec<String>) -> Result<bool> {
+    let (a, b) = (load(left)?, load(right)?);
+    let differences = understudy_fixtures::diff(&a, &b, &DiffOptions { ignore });
+    if differences.is_empty() {
+        println!("no differences (ignoring ids and timing)");
+        return Ok(true);
+    }
+    for d in &differences {
+        println!("{d}");
+    }
+    println!(
+        "{} difference{}",
+        differences.len(),
+        if differences.len() == 1 { "" } else { "s" }
+    );
+    Ok(false)
+}
+
+fn stats(targets: &[String], json: bool) -> Result<()> {
+    let mut all: Vec<(String, CassetteStats)> = Vec::new();
+    for target in targets {
+        all.push((target.clone(), cassette_stats(&load(target)?)));
+    }
+    if json {
+        let values: Vec<serde_json::Value> = all
+            .iter()
+            .map(|(name, s)| {
+                let mut v = serde_json::to_value(s)?;
+                if let Some(map) = v.as_object_mut() {
+                    map.insert("cassette".into(), name.clone().into());
+                }
+                Ok(v)
+            })
+            .collect::<Result<_>>()?;
+        println!("{}", serde_json::to_string_pretty(&values)?);
+        return Ok(());
+    }
+    for (name, s) in &all {
+        println!("{name}");
+        println!(
+            "  {} / {} / {}  {}{}",
+            s.provider,
+            s.dialect,
+            s.model,
+            match s.origin {
+                understudy_fixtures::Origin::Recorded => "recorded",
+                understudy_fixtures::Origin::Synthesized => "synthesized",
+            },
+            if s.incomplete { "  INCOMPLETE" } else { "" }
+        );
+        println!(
+            "  duration {:.1} ms  frames c2s {}  s2c {}  turns {}",
+            s.duration_ms,
+            s.frames_c2s,
+            s.frames_s2c,
+            s.turns.len()
+        );
+        println!(
+            "  audio c2s {:.3} s  s2c {:.3} s",
+            s.audio_seconds_c2s, s.audio_seconds_s2c
+        );
+        for t in &s.turns {
+            let first = t
+                .first_audio_ms
+                .map_or_else(|| "-".to_string(), |ms| format!("{ms:.1} ms"));
+            println!(
+                "  turn {}  {} frames{}  first audio {first}",
+                t.number,
+                t.frames,
+                if t.complete { "" } else { " (unfinished)" }
+            );
+        }
     }
     Ok(())
 }
