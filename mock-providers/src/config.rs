@@ -61,6 +61,15 @@ impl ReplayLibrary {
             .collect()
     }
 
+    /// The recorded HTTP exchanges of `dialect`, in load order.
+    pub fn http_of_dialect(&self, dialect: &str) -> Vec<Arc<HttpReplayScript>> {
+        self.http
+            .iter()
+            .filter(|s| s.dialect == dialect)
+            .cloned()
+            .collect()
+    }
+
     /// Picks the HTTP exchange for a request: the one named (it must be of
     /// `dialect`), else the first of `dialect`.
     pub fn select_http(

@@ -161,9 +161,11 @@ async fn write_session(
         Origin::Recorded,
     );
     header.upstream = Some(shared.upstream.host());
+    // The host is in `upstream`; the description stays the same across hosts
+    // so that two recordings of one scenario compare equal.
     header.description = Some(format!(
-        "recorded by `understudy record` from {}",
-        shared.upstream.host()
+        "{} session recorded by `understudy record`",
+        endpoint.dialect
     ));
     header.incomplete = incomplete.is_some();
     header.incomplete_reason = incomplete.map(|r| scrubber.path(&scrubber.text(&r)));

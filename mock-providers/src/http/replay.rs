@@ -28,6 +28,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use understudy_adapters::chat::ChatDialect;
 use understudy_fixtures::{
@@ -161,6 +162,19 @@ impl HttpReplayScript {
                 .collect(),
             pieces,
         })
+    }
+
+    /// The recorded path (without query) and query parameters.
+    pub fn recorded_path(&self) -> (&str, HashMap<String, String>) {
+        match self.path.split_once('?') {
+            Some((path, query)) => (
+                path,
+                url::form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect(),
+            ),
+            None => (self.path.as_str(), HashMap::new()),
+        }
     }
 
     /// The recorded answer as a plan, at `speed`.
@@ -325,7 +339,23 @@ pub fn answer(
             .get("x-understudy-cassette")
             .and_then(|v| v.to_str().ok())
     });
-    let script = match library.select_http(wanted, dialect) {
+    let sent_body: Option<Value> = serde_json::from_slice(body).ok();
+    let sent = RequestView {
+        path,
+        query,
+        body: sent_body.as_ref(),
+    };
+    // Unnamed, the exchange that fits the request best plays (a recording of
+    // several exchanges replays each one to its own request).
+    let best = match wanted {
+        Some(_) => None,
+        None => best_fit(&library.http_of_dialect(dialect), &sent, matching),
+    };
+    let selected = match best {
+        Some(script) => Ok(script),
+        None => library.select_http(wanted, dialect),
+    };
+    let script = match selected {
         Ok(script) => script,
         Err(problem) if wanted.is_some() && matching.unknown_name == UnknownName::Refuse => {
             ctx.record(EntryKind::Note, "replay.none", problem.clone());
@@ -349,21 +379,7 @@ pub fn answer(
         "replay",
         format!("cassette {}", script.name),
     );
-    let sent_body: Option<Value> = serde_json::from_slice(body).ok();
-    let sent = RequestView {
-        path,
-        query,
-        body: sent_body.as_ref(),
-    };
-    let (recorded_path, recorded_query) = match script.path.split_once('?') {
-        Some((path, query)) => (
-            path,
-            url::form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .collect(),
-        ),
-        None => (script.path.as_str(), HashMap::new()),
-    };
+    let (recorded_path, recorded_query) = script.recorded_path();
     let recorded = RequestView {
         path: recorded_path,
         query: &recorded_query,
@@ -402,6 +418,33 @@ pub fn answer(
         return Some((matching.refuse)(dialect, message, "replay_mismatch"));
     }
     Some(script.plan(speed))
+}
+
+/// Of several recorded exchanges, the first that agrees with `sent` on every
+/// shape aspect and on the most minor ones; `None` when none agrees on shape.
+fn best_fit(
+    scripts: &[Arc<HttpReplayScript>],
+    sent: &RequestView<'_>,
+    matching: &Matching,
+) -> Option<Arc<HttpReplayScript>> {
+    let mut best: Option<(usize, &Arc<HttpReplayScript>)> = None;
+    for script in scripts {
+        let (path, query) = script.recorded_path();
+        let recorded = RequestView {
+            path,
+            query: &query,
+            body: script.request.as_ref(),
+        };
+        let agrees = |aspect: &Aspect| aspect.of(&recorded) == aspect.of(sent);
+        if !matching.shape.iter().all(agrees) {
+            continue;
+        }
+        let minor = matching.minor.iter().filter(|a| agrees(a)).count();
+        if best.is_none_or(|(score, _)| minor > score) {
+            best = Some((minor, script));
+        }
+    }
+    best.map(|(_, script)| Arc::clone(script))
 }
 
 /// When a synthesized cassette's response head arrives after the request, in

@@ -1,0 +1,577 @@
+//! `understudy record` end to end: the official SDKs, unmodified, run a session
+//! through the recorder with `understudy serve` as the upstream, for every
+//! realtime dialect (and OpenAI speech and chat over HTTP); the cassette validates, holds no secret, and replaying it
+//! with `understudy serve` makes the same SDK session pass again. A session
+//! whose frames carry the key proves no byte sequence of it reaches the
+//! cassettes, the logs or the report.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use support::{repo, run_harness, Serve};
+
+/// The key every session uses; random enough that no window of it occurs by chance.
+const KEY: &str = "sk-proj-Zq8XwV3mLr5TnP0yKc7BdF2hJ9";
+
+/// `understudy record` on a free port; stopped with SIGINT by [`Record::stop`].
+struct Record {
+    child: Child,
+    url: String,
+    tls_url: Option<String>,
+    stdout: BufReader<std::process::ChildStdout>,
+    stderr_path: PathBuf,
+}
+
+impl Record {
+    fn start(upstream: &str, out: &Path, extra: &[&str]) -> Record {
+        let stderr_path = out.with_extension("stderr.log");
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+            .args(["record", "--port", "0", "--upstream", upstream, "--out"])
+            .arg(out)
+            .args(extra)
+            .env("UNDERSTUDY_TEST_KEY", KEY)
+            .env("UNDERSTUDY_LOG", "trace")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start understudy record");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("banner");
+        let url = line
+            .trim()
+            .strip_prefix("understudy recording on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        let tls_url = extra.contains(&"--tls-port").then(|| {
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("TLS banner");
+            line.trim()
+                .strip_prefix("understudy recording TLS on ")
+                .unwrap_or_else(|| panic!("unexpected TLS line {line:?}"))
+                .to_owned()
+        });
+        Record {
+            child,
+            url,
+            tls_url,
+            stdout,
+            stderr_path,
+        }
+    }
+
+    /// Stops with Ctrl-C; returns what it printed after the banner.
+    fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(status.success());
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "record exited with {exit}: {rest}");
+        rest
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One realtime dialect's SDK session: harness and arguments for a base URL.
+struct Dialect {
+    label: &'static str,
+    script: &'static str,
+    /// Whether the SDK needs wss:// (Gemini).
+    tls: bool,
+    args: fn(base: &str, ca: &str) -> Vec<String>,
+}
+
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+fn audio(name: &str) -> String {
+    repo()
+        .join("fixtures/audio")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+const DIALECTS: &[Dialect] = &[
+    Dialect {
+        label: "openai-ga",
+        script: "tests/sdk/openai_realtime_turn.py",
+        tls: false,
+        args: |base, _| {
+            owned(&[
+                "--base-url",
+                &format!("{base}/v1"),
+                "--dialect",
+                "ga",
+                "--scenario",
+                "text",
+                "--api-key",
+                KEY,
+            ])
+        },
+    },
+    Dialect {
+        label: "openai-beta",
+        script: "tests/sdk/openai_realtime_turn.py",
+        tls: false,
+        args: |base, _| {
+            owned(&[
+                "--base-url",
+                &format!("{base}/v1"),
+                "--dialect",
+                "beta",
+                "--scenario",
+                "audio",
+                "--audio",
+                &audio("user-weather-24k.wav"),
+                "--api-key",
+                KEY,
+            ])
+        },
+    },
+    Dialect {
+        label: "gemini-live",
+        script: "tests/sdk/gemini_live_turn.py",
+        tls: true,
+        args: |base, ca| {
+            owned(&[
+                "--base-url",
+                base,
+                "--ca-file",
+                ca,
+                "--scenario",
+                "audio",
+                "--api-key",
+                KEY,
+            ])
+        },
+    },
+    Dialect {
+        label: "dashscope-omni",
+        script: "tests/sdk/dashscope_omni_turn.py",
+        tls: false,
+        args: |base, _| {
+            owned(&[
+                "--url",
+                &format!(
+                    "{}/api-ws/v1/realtime",
+                    base.replacen("http://", "ws://", 1)
+                ),
+                "--scenario",
+                "manual",
+                "--audio",
+                &audio("user-weather-16k.wav"),
+                "--api-key",
+                KEY,
+            ])
+        },
+    },
+    Dialect {
+        label: "dashscope-tts",
+        script: "tests/sdk/dashscope_tts_realtime.py",
+        tls: false,
+        args: |base, _| {
+            owned(&[
+                "--url",
+                &format!(
+                    "{}/api-ws/v1/realtime",
+                    base.replacen("http://", "ws://", 1)
+                ),
+                "--key",
+                KEY,
+            ])
+        },
+    },
+    // HTTP exchanges record and replay the same way.
+    Dialect {
+        label: "openai-speech",
+        script: "tests/sdk/http_tts.py",
+        tls: false,
+        args: |base, _| {
+            owned(&[
+                "--provider",
+                "openai",
+                "--scenario",
+                "wav",
+                "--base-url",
+                &format!("{base}/v1"),
+                "--api-key",
+                KEY,
+            ])
+        },
+    },
+    Dialect {
+        label: "openai-chat",
+        script: "tests/sdk/openai_chat_stream.py",
+        tls: false,
+        args: |base, _| {
+            owned(&[
+                "--base-url",
+                &format!("{base}/v1"),
+                "--scenario",
+                "text",
+                "--api-key",
+                KEY,
+            ])
+        },
+    },
+];
+
+/// Every file under `dir` (recursively).
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Fails if any 12-byte window of the key occurs in any of `paths`.
+fn assert_no_key_bytes(paths: &[PathBuf]) {
+    let windows: Vec<&[u8]> = KEY.as_bytes().windows(12).collect();
+    for path in paths {
+        let bytes = std::fs::read(path).unwrap();
+        for window in &windows {
+            assert!(
+                !bytes.windows(window.len()).any(|w| w == *window),
+                "{} contains {:?}, a piece of the key",
+                path.display(),
+                String::from_utf8_lossy(window)
+            );
+        }
+    }
+}
+
+/// The cassettes a recording folder holds, in the order they were numbered
+/// (one per WebSocket connection or HTTP exchange).
+fn cassettes(dir: &Path) -> Vec<PathBuf> {
+    let mut cassettes: Vec<PathBuf> = files(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    cassettes.sort();
+    assert!(
+        !cassettes.is_empty(),
+        "nothing recorded in {}",
+        dir.display()
+    );
+    cassettes
+}
+
+fn understudy(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Runs `dialect`'s SDK session through a recorder in front of `upstream`;
+/// returns the cassette and the recorder's log file.
+fn record_session(dialect: &Dialect, upstream: &Serve, out: &Path) -> (Vec<PathBuf>, PathBuf) {
+    let ca = out.with_extension("ca.pem").display().to_string();
+    let extra: Vec<&str> = if dialect.tls {
+        vec![
+            "--provider",
+            provider_of(dialect.label),
+            "--tls-port",
+            "0",
+            "--ca-file",
+            &ca,
+        ]
+    } else {
+        vec!["--provider", provider_of(dialect.label)]
+    };
+    let mut extra = extra;
+    extra.extend(["--secret-env", "UNDERSTUDY_TEST_KEY"]);
+    let record = Record::start(&upstream.url, out, &extra);
+    let base = record.tls_url.clone().unwrap_or_else(|| record.url.clone());
+    let (ok, output) = run_harness(
+        dialect.script,
+        &(dialect.args)(&base, &ca)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    let log = record.stderr_path.clone();
+    let printed = record.stop();
+    assert!(
+        ok,
+        "{}: the SDK session through the recorder failed:\n{output}",
+        dialect.label
+    );
+    assert!(printed.contains("recorded "), "{printed}");
+    (cassettes(out), log)
+}
+
+fn provider_of(label: &str) -> &'static str {
+    match label.split('-').next() {
+        Some("openai") => "openai",
+        Some("gemini") => "gemini",
+        _ => "dashscope",
+    }
+}
+
+#[test]
+fn sdk_sessions_record_validate_replay_and_diff_clean_for_every_dialect() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for dialect in DIALECTS {
+        let first = dir.path().join(format!("{}-first", dialect.label));
+        let second = dir.path().join(format!("{}-second", dialect.label));
+        // 1. Record against the respond engine (which checks the key).
+        let live = Serve::start(&["--api-key", KEY]);
+        let (recorded, log) = record_session(dialect, &live, &first);
+        drop(live);
+        for cassette in &recorded {
+            let text = std::fs::read_to_string(cassette).unwrap();
+            let header = text.lines().next().unwrap();
+            assert!(header.contains(r#""origin":"recorded""#), "{header}");
+            assert!(
+                !header.contains(r#""incomplete":true"#),
+                "{}: {header}",
+                dialect.label
+            );
+            let (valid, output) = understudy(&["fixtures", "validate", cassette.to_str().unwrap()]);
+            assert!(valid, "{}: {output}", dialect.label);
+        }
+        let mut checked = files(&first);
+        checked.push(log);
+        assert_no_key_bytes(&checked);
+        // 2. Replay them with `serve` and record the replayed sessions again.
+        let replay = Serve::start(&["--engine", "replay", "--cassettes", first.to_str().unwrap()]);
+        let (again, _) = record_session(dialect, &replay, &second);
+        assert_eq!(recorded.len(), again.len(), "{}: {again:?}", dialect.label);
+        // 3. Each pair differs only in ids and timing.
+        for (cassette, again) in recorded.iter().zip(&again) {
+            let (same, diff) = understudy(&[
+                "fixtures",
+                "diff",
+                cassette.to_str().unwrap(),
+                again.to_str().unwrap(),
+            ]);
+            if !same {
+                failures.push(format!(
+                    "{}: fixtures diff found differences:\n{diff}",
+                    dialect.label
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Reads server messages until one contains `until`; returns everything read.
+async fn read_until<S>(socket: &mut S, until: &str) -> String
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures_util::StreamExt;
+    let mut seen = String::new();
+    let deadline = std::time::Duration::from_secs(20);
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(deadline, socket.next()).await {
+        let text = String::from_utf8_lossy(&message.into_data()).into_owned();
+        seen.push_str(&text);
+        seen.push('\n');
+        if text.contains(until) {
+            return seen;
+        }
+    }
+    panic!("no {until} in:\n{seen}");
+}
+
+async fn close_normally<S>(socket: &mut S)
+where
+    S: futures_util::Sink<tokio_tungstenite::tungstenite::Message>
+        + futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::{frame::coding::CloseCode, CloseFrame};
+    let _ = socket
+        .send(tokio_tungstenite::tungstenite::Message::Close(Some(
+            CloseFrame {
+                code: CloseCode::Normal,
+                reason: "done".into(),
+            },
+        )))
+        .await;
+    while let Ok(Some(Ok(_))) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), socket.next()).await
+    {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_inside_frames_reaches_no_cassette_log_or_report() {
+    key_session(true).await;
+}
+
+/// The same with the key never named: it is learned from each session's
+/// credentials (bearer token, `?key=`) and scrubbed everywhere, logs included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unnamed_key_is_learned_from_the_requests_and_scrubbed_too() {
+    key_session(false).await;
+}
+
+async fn key_session(named: bool) {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("recordings");
+    let live = Serve::start(&["--api-key", KEY]);
+    let args: &[&str] = if named {
+        &[
+            "--provider",
+            "openai",
+            "--secret-env",
+            "UNDERSTUDY_TEST_KEY",
+        ]
+    } else {
+        &["--provider", "openai"]
+    };
+    let record = Record::start(&live.url, &out, args);
+    let ws = record.url.replacen("http://", "ws://", 1);
+
+    // OpenAI Realtime: the key in the header, the instructions and the user's
+    // text; the mock repeats the text, so server frames carry it too.
+    let mut request = format!("{ws}/v1/realtime?model=gpt-realtime")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {KEY}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    read_until(&mut socket, "session.created").await;
+    for event in [
+        serde_json::json!({"type": "session.update", "session": {"type": "realtime", "instructions": format!("Never say {KEY}.")}}),
+        serde_json::json!({"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": format!("my key is {KEY}")}]}}),
+        serde_json::json!({"type": "response.create"}),
+    ] {
+        socket.send(Message::text(event.to_string())).await.unwrap();
+    }
+    let answer = read_until(&mut socket, "response.done").await;
+    assert!(
+        answer.contains(KEY),
+        "the server's frames repeat the key (else this test proves nothing)"
+    );
+    close_normally(&mut socket).await;
+
+    // Gemini Live: the key in the query string and in the conversation.
+    let path = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("{ws}{path}?key={KEY}"))
+        .await
+        .unwrap();
+    socket
+        .send(Message::text(r#"{"setup":{"model":"models/gemini-live-2.5-flash-preview","generationConfig":{"responseModalities":["TEXT"]}}}"#))
+        .await
+        .unwrap();
+    read_until(&mut socket, "setupComplete").await;
+    let turn = serde_json::json!({"clientContent": {"turns": [{"role": "user", "parts": [{"text": format!("remember {KEY}")}]}], "turnComplete": true}});
+    socket.send(Message::text(turn.to_string())).await.unwrap();
+    read_until(&mut socket, "turnComplete").await;
+    close_normally(&mut socket).await;
+
+    // Chat completions over HTTP: header and body.
+    let body = serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": format!("key {KEY}")}]});
+    let client = reqwest_like_post(
+        &format!("{}/v1/chat/completions", record.url),
+        &body.to_string(),
+    );
+    assert!(
+        client.contains(KEY),
+        "the chat answer repeats the key: {client}"
+    );
+
+    let log = record.stderr_path.clone();
+    let printed = record.stop();
+    assert_eq!(
+        printed
+            .lines()
+            .filter(|l| l.starts_with("recorded "))
+            .count(),
+        3,
+        "{printed}"
+    );
+    let report = std::fs::read_to_string(out.join("record-report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    // Named, the key goes by its variable's name; unnamed, by where it was
+    // learned (the bearer header, Gemini's `?key=`).
+    let label = |session: &serde_json::Value| match (named, session["dialect"].as_str()) {
+        (true, _) => "UNDERSTUDY_TEST_KEY",
+        (false, Some("gemini-live")) => "key",
+        (false, _) => "authorization",
+    };
+    for session in report["sessions"].as_array().unwrap() {
+        let scrubbed = session["scrubbed"].to_string();
+        assert!(scrubbed.contains(label(session)), "{session}");
+    }
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.lines().count() > 50,
+        "trace logging was on: {logged:.500}"
+    );
+    let mark = if named {
+        "<scrubbed:UNDERSTUDY_TEST_KEY>"
+    } else {
+        "<scrubbed:authorization>"
+    };
+    assert!(
+        logged.contains(mark),
+        "the logs saw the key and scrubbed it"
+    );
+    let mut checked = files(&out);
+    checked.push(log);
+    assert_no_key_bytes(&checked);
+}
+
+/// POSTs `body` as JSON with the key as bearer token over a plain TCP
+/// socket (HTTP/1.1, connection close); returns the response text.
+fn reqwest_like_post(url: &str, body: &str) -> String {
+    use std::io::Write as _;
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
