@@ -15,6 +15,7 @@ pub mod chat;
 pub mod client;
 pub mod codec;
 pub mod dashscope;
+pub mod error_text;
 pub mod event;
 pub mod gemini;
 pub mod input;

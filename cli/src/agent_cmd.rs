@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use understudy_agents::deploy::{
@@ -219,14 +218,7 @@ pub async fn run(args: AgentArgs) -> Result<()> {
         banner.push_str(&line);
         banner.push('\n');
     }
-    // A closed stdout (a supervisor that stopped reading) must not kill the server.
-    let mut stdout = std::io::stdout();
-    let _ = stdout
-        .write_all(banner.as_bytes())
-        .and_then(|()| stdout.flush());
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    crate::announce_and_wait(&banner).await?;
     eprintln!("shutting down");
     server.shutdown().await;
     if let Some(mock) = mock {

@@ -252,7 +252,6 @@ async fn serve(args: ServeArgs) -> Result<()> {
         std::fs::write(path, pem)
             .with_context(|| format!("writing the CA certificate to {}", path.display()))?;
     }
-    // A closed stdout (a supervisor that stopped reading) must not kill the server.
     let mut banner = format!("understudy serving on {}\n", server.url());
     if let Some(tls) = server.tls_url() {
         banner.push_str(&format!("understudy serving TLS on {tls}\n"));
@@ -293,16 +292,21 @@ async fn serve(args: ServeArgs) -> Result<()> {
     for (name, route) in routes {
         banner.push_str(&format!("  {:<18} {route}\n", format!("{name}:")));
     }
+    announce_and_wait(&banner).await?;
+    eprintln!("shutting down");
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Prints the banner of a long-running command (its first lines are what
+/// scripts read for the address) and waits for Ctrl-C.
+pub(crate) async fn announce_and_wait(banner: &str) -> Result<()> {
+    // A closed stdout (a supervisor that stopped reading) must not kill the server.
     let mut stdout = std::io::stdout();
     let _ = stdout
         .write_all(banner.as_bytes())
         .and_then(|()| stdout.flush());
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    eprintln!("shutting down");
-    server.shutdown().await;
-    Ok(())
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
 }
 
 async fn conform(args: ConformArgs) -> Result<bool> {

@@ -171,13 +171,7 @@ pub async fn run(args: RecordArgs, scrubber: Scrubber, logs: LogScrubber) -> Res
             format!(", and the values of {}", labels.join(", "))
         }
     ));
-    let mut stdout = std::io::stdout();
-    let _ = stdout
-        .write_all(banner.as_bytes())
-        .and_then(|()| stdout.flush());
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    crate::announce_and_wait(&banner).await?;
     eprintln!("stopping: writing open sessions");
     let report = recorder.shutdown().await;
     let incomplete = report.sessions.iter().filter(|s| !s.complete).count();

@@ -122,6 +122,10 @@ impl ReplayScript {
         // A close a server message promised (step, offset, frame), until the
         // recording shows a close of its own.
         let mut promised_close: Option<(usize, Duration, Outgoing)> = None;
+        // Once the client has closed, what the server sent is the WebSocket
+        // library's close reply (recorded by `understudy record`), not the
+        // provider's to replay: the replaying socket answers a close itself.
+        let mut client_closed = false;
         for frame in &cassette.frames {
             match (frame.dir, &frame.body) {
                 (Direction::ClientToServer, FrameBody::Text(_)) => {
@@ -167,8 +171,9 @@ impl ReplayScript {
                         });
                     }
                 }
+                (Direction::ClientToServer, FrameBody::Close(_)) => client_closed = true,
                 (Direction::ServerToClient, body) => {
-                    if skipping_answer {
+                    if skipping_answer || client_closed {
                         continue;
                     }
                     let outgoing = match body {
@@ -595,6 +600,41 @@ mod tests {
             (&mut r as &mut Engine).next_deadline(),
             Some(t1 + Duration::from_millis(25))
         );
+    }
+
+    #[test]
+    fn the_close_reply_to_a_client_close_is_not_replayed() {
+        let mut c = cassette();
+        let end = c.frames.last().map_or(0, |f| f.t_us);
+        c.frames
+            .push(Frame::close(end + 10, Direction::ClientToServer, 1000, ""));
+        c.frames
+            .push(Frame::close(end + 20, Direction::ServerToClient, 1000, ""));
+        let script = ReplayScript::from_cassette("t", &c, &GA).unwrap();
+        let closes = script
+            .steps
+            .iter()
+            .flat_map(|s| s.frames.iter())
+            .filter(|(_, f)| matches!(f, Outgoing::Close { .. }))
+            .count();
+        assert_eq!(
+            closes, 0,
+            "the recorded echo would close the replayed session early"
+        );
+        // A close the server starts is replayed.
+        let mut c = cassette();
+        c.frames.push(Frame::close(
+            end + 10,
+            Direction::ServerToClient,
+            1011,
+            "bye",
+        ));
+        let script = ReplayScript::from_cassette("t", &c, &GA).unwrap();
+        assert!(script
+            .steps
+            .iter()
+            .flat_map(|s| s.frames.iter())
+            .any(|(_, f)| matches!(f, Outgoing::Close { code: 1011, .. })));
     }
 
     #[test]

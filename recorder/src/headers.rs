@@ -24,6 +24,14 @@ const PER_HOP: &[&str] = &[
     "sec-websocket-accept",
 ];
 
+/// The path and query of a request, as the client sent them.
+pub(crate) fn path_and_query(parts: &axum::http::request::Parts) -> String {
+    parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned())
+}
+
 /// Client request headers as forwarded upstream.
 ///
 /// `accept-encoding` is dropped so that the upstream answers uncompressed and

@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
+use understudy_adapters::error_text::error_chain;
 use understudy_fixtures::{ChunkData, Direction, HttpBody, HttpChunk, HttpRequest, HttpResponse};
 
 /// Largest request body forwarded (TTS and chat requests are far smaller).
@@ -29,10 +30,7 @@ pub(crate) async fn proxy(
     body: Body,
     start: Instant,
 ) -> Response {
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let path = crate::headers::path_and_query(&parts);
     let shown_path = shared.scrubber.path(&path);
     let bytes = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => bytes,
@@ -170,16 +168,4 @@ async fn relay_body(
             chunks: recorded_chunks,
         }),
     );
-}
-
-/// An error with its causes, which reqwest keeps in the source chain.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -54,6 +54,7 @@ pub use shared::{CredentialHook, SessionHook};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::response::Response;
+use axum::serve::ListenerExt as _;
 use axum::Router;
 use shared::Shared;
 use std::net::SocketAddr;
@@ -236,6 +237,10 @@ impl RecorderBuilder {
                 addr: self.bind,
                 source,
             })?;
+        // Realtime frames are small and latency-bound: no Nagle delay.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let mut servers = vec![spawn_server(listener, app.clone(), stop_rx.clone())];
         let tls = match self.tls_bind {
             Some(tls_bind) => {
@@ -257,6 +262,9 @@ impl RecorderBuilder {
                         source,
                     }
                 })?;
+                let listener = listener.tap_io(|tls| {
+                    let _ = tls.get_ref().0.set_nodelay(true);
+                });
                 servers.push(spawn_server(listener, app, stop_rx));
                 Some((bound, identity))
             }

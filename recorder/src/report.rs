@@ -30,7 +30,11 @@ pub struct SessionSummary {
     pub frames_s2c: usize,
     /// What was scrubbed (header names, `?query` names, secret labels).
     pub scrubbed: Vec<String>,
-    /// What the proxy added per forwarded frame (HTTP: per body chunk).
+    /// How long the proxy took to pass each frame on, from the moment it was
+    /// read to the moment the other side's write completed (HTTP: per body
+    /// chunk). Reading and decoding the frame and the extra network hop are
+    /// not in it; `cargo bench -p understudy-recorder` measures the whole
+    /// round-trip cost against a direct connection.
     pub added_latency: Option<LatencySummary>,
     /// A problem writing the cassette, if there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,7 +49,7 @@ impl SessionSummary {
             .added_latency
             .map(|l| {
                 format!(
-                    ", proxy added p50 {:.0} µs / p99 {:.0} µs over {} frames",
+                    ", forwarding p50 {:.0} µs / p99 {:.0} µs per frame ({} frames)",
                     l.p50_us, l.p99_us, l.frames
                 )
             })

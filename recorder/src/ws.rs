@@ -37,10 +37,7 @@ pub(crate) async fn proxy(
     upgrade: WebSocketUpgrade,
     start: Instant,
 ) -> Response {
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let path = crate::headers::path_and_query(&parts);
     let endpoint = endpoint::websocket(shared.provider, &path, &parts.headers);
     let forwarded = forwarded_request_headers(&parts.headers);
     let request = HttpRequest {

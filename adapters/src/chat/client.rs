@@ -33,6 +33,7 @@ use super::dialect::ChatDialect;
 use super::error::ChatError;
 use super::event::{ChatEvent, TimedChatEvent};
 use super::request::ChatRequest;
+use crate::error_text::error_chain;
 use futures_util::stream::{self, Stream, StreamExt};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use std::collections::VecDeque;
@@ -301,17 +302,6 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// 0.5 s, 1 s, 2 s, … capped at 8 s.
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(500u64.saturating_mul(1 << attempt.min(4)).min(8_000))
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<TimedChatEvent, ChatError>> + Send>>;
