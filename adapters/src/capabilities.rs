@@ -44,6 +44,31 @@ pub struct Capabilities {
     pub input_sample_rate: u32,
     /// Output sample rate (PCM16 mono).
     pub output_sample_rate: u32,
-    /// Longest session the provider allows, in seconds.
-    pub max_session_secs: Option<u64>,
+    /// How long sessions and connections may last, and how their end comes.
+    pub limits: SessionLimits,
+}
+
+/// A dialect's session limits, as data: what an agent must plan around to
+/// carry a conversation past them (compaction, handover).
+///
+/// Values are the providers' documented defaults; a mock can be told to use
+/// shorter ones (`serve --session-limit`), and announces them the provider's
+/// way (`expires_at`, `goAway`), which an agent should prefer to these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionLimits {
+    /// Longest session, in seconds: OpenAI ends it with `session_expired`,
+    /// DashScope closes it; Gemini audio sessions without context compression
+    /// are bound by their token window (about 15 minutes).
+    pub session_secs: Option<u64>,
+    /// Longest single connection, in seconds (Gemini: about 10 minutes, then
+    /// `goAway` and a close; the session itself can be resumed).
+    pub connection_secs: Option<u64>,
+    /// The context window in tokens, where the dialect has one fixed size
+    /// (`None`: it depends on the model, or is not documented).
+    pub context_tokens: Option<u32>,
+    /// The session's end time is announced at its start (`expires_at` in
+    /// OpenAI's and DashScope's `session.created`).
+    pub announces_expiry: bool,
+    /// The server warns before it closes (Gemini's `goAway{timeLeft}`).
+    pub warns_before_close: bool,
 }

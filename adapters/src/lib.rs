@@ -27,7 +27,7 @@ pub mod tls;
 pub mod tts;
 
 pub use audio::{AudioEncoding, AudioFormat, Pcm};
-pub use capabilities::Capabilities;
+pub use capabilities::{Capabilities, SessionLimits};
 pub use client::{ClientError, FrameTap, RealtimeClient, TapDirection, TappedFrame, TimedEvent};
 pub use codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
 pub use event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};

@@ -261,6 +261,6 @@ fn capabilities_differ_from_openai_where_the_protocols_do() {
     assert_eq!(oa.input_sample_rate, 24_000);
     assert!(!ds.truncation && oa.truncation);
     assert!(!ds.text_input && oa.text_input);
-    assert_eq!(ds.max_session_secs, Some(7_200));
+    assert_eq!(ds.limits.session_secs, Some(7_200));
     assert!(!ds.tool_calls && capabilities_for("qwen3.5-omni-flash-realtime").tool_calls);
 }

@@ -7,7 +7,7 @@ pub mod wire;
 
 pub use codec::{DashScopeCodec, Decoder, Encoder, FormatNames, DIALECT};
 
-use crate::capabilities::Capabilities;
+use crate::capabilities::{Capabilities, SessionLimits};
 use crate::client::{ClientError, FrameTap, RealtimeClient};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -41,7 +41,14 @@ pub fn capabilities_for(model: &str) -> Capabilities {
         tool_call_deltas: true,
         input_sample_rate: INPUT_RATE,
         output_sample_rate: OUTPUT_RATE,
-        max_session_secs: Some(120 * 60),
+        limits: SessionLimits {
+            session_secs: Some(120 * 60),
+            connection_secs: None,
+            context_tokens: None,
+            // `expires_at` in `session.created`, as in OpenAI's beta shape.
+            announces_expiry: true,
+            warns_before_close: false,
+        },
     }
 }
 

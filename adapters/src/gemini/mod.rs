@@ -8,7 +8,7 @@ pub mod wire;
 pub use codec::{Decoder, Encoder, GeminiCodec, DIALECT};
 pub use resume::ResumingSession;
 
-use crate::capabilities::Capabilities;
+use crate::capabilities::{Capabilities, SessionLimits};
 use crate::client::{ClientError, FrameTap, RealtimeClient};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -42,7 +42,13 @@ pub fn capabilities() -> Capabilities {
         tool_call_deltas: false,
         input_sample_rate: INPUT_RATE,
         output_sample_rate: OUTPUT_RATE,
-        max_session_secs: Some(15 * 60),
+        limits: SessionLimits {
+            session_secs: Some(15 * 60),
+            connection_secs: Some(10 * 60),
+            context_tokens: None,
+            announces_expiry: false,
+            warns_before_close: true,
+        },
     }
 }
 

@@ -1,6 +1,6 @@
 //! The two OpenAI Realtime dialects and what differs between them, as data.
 
-use crate::capabilities::Capabilities;
+use crate::capabilities::{Capabilities, SessionLimits};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -61,10 +61,16 @@ impl Dialect {
             tool_call_deltas: true,
             input_sample_rate: 24_000,
             output_sample_rate: 24_000,
-            max_session_secs: Some(match self {
-                Dialect::Ga => 60 * 60,
-                Dialect::Beta => 30 * 60,
-            }),
+            limits: SessionLimits {
+                session_secs: Some(match self {
+                    Dialect::Ga => 60 * 60,
+                    Dialect::Beta => 30 * 60,
+                }),
+                connection_secs: None,
+                context_tokens: None,
+                announces_expiry: true,
+                warns_before_close: false,
+            },
         }
     }
 }
