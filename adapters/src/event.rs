@@ -31,6 +31,10 @@ pub enum ModelEvent {
         input_format: Option<AudioFormat>,
         /// Audio format the provider sends.
         output_format: Option<AudioFormat>,
+        /// When the provider will end the session, in unix seconds, where it
+        /// says so at the start (OpenAI's and DashScope's `expires_at`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<i64>,
     },
     /// The provider acknowledged a session configuration change.
     SessionUpdated {

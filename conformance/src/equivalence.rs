@@ -73,6 +73,10 @@ pub fn set_aside(left: &Capabilities, right: &Capabilities) -> Vec<(Aside, Strin
         ),
         (Aside::Field("model"), "provider identity".to_owned()),
         (
+            Aside::Field("expires_at"),
+            "a point in time, set by each provider's own session limit".to_owned(),
+        ),
+        (
             Aside::Event("usage"),
             "token counts are each provider's own accounting".to_owned(),
         ),

@@ -1,5 +1,5 @@
 //! The reviewable form of a run's events: ids replaced by stable placeholders,
-//! audio summarised, consecutive audio chunks of one item merged.
+//! times (`expires_at`) by `<time>`, audio summarised, consecutive audio chunks of one item merged.
 //!
 //! Snapshots compare this form, so a run matches its reviewed snapshot when the
 //! adapter produced the same events in the same order with the same content,
@@ -20,6 +20,10 @@ pub fn normalise(events: &[ModelEvent]) -> Value {
         let mut value = serde_json::to_value(event).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut value {
             rename_ids(map, &mut ids);
+            // A point in time, different in every recording.
+            if let Some(at) = map.get_mut("expires_at") {
+                *at = json!("<time>");
+            }
             if map.get("type").and_then(Value::as_str) == Some("audio_delta") {
                 let bytes = map
                     .remove("pcm")

@@ -62,6 +62,7 @@ impl Decoder {
                 model: e.session.model.clone().unwrap_or_default(),
                 input_format: input_format(&e.session),
                 output_format: output_format(&e.session),
+                expires_at: e.session.extra.get("expires_at").and_then(Value::as_i64),
             }],
             S::SessionUpdated(e) => vec![ModelEvent::SessionUpdated {
                 input_format: input_format(&e.session),

@@ -94,6 +94,7 @@ impl Decoder {
                         model: self.model.clone(),
                         input_format: Some(AudioFormat::pcm16(INPUT_RATE)),
                         output_format: Some(AudioFormat::pcm16(OUTPUT_RATE)),
+                        expires_at: None,
                     });
                 }
                 "serverContent" | "server_content" => {

@@ -93,6 +93,7 @@ impl Decoder {
                     model: e.session.model.clone().unwrap_or_default(),
                     input_format,
                     output_format,
+                    expires_at: e.session.expires_at,
                 }]
             }
             S::SessionUpdated(e) => {

@@ -331,6 +331,9 @@ pub fn translate(
         AgentEvent::Reconnected {
             attempt, resumed, ..
         } => ServerBody::AgentReconnected { attempt, resumed },
+        // The AgentScope vocabulary has no word for it; the front end sees
+        // the session continue (SessionReady / Reconnected are translated).
+        AgentEvent::SessionSwitched { .. } => return Vec::new(),
         AgentEvent::InputDropped { audio_ms } => ServerBody::AgentError {
             error_type: "warning".into(),
             code: "input_dropped".into(),

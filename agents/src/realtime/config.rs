@@ -1,5 +1,7 @@
 //! How a [`super::RealtimeAgent`] is configured.
 
+use super::compaction::{ExtractiveSummariser, SharedSummariser};
+use std::sync::Arc;
 use std::time::Duration;
 use understudy_adapters::SessionConfig;
 
@@ -25,9 +27,17 @@ pub struct AgentConfig {
     /// Most user audio kept while the session is down, in milliseconds; older
     /// audio is dropped first (and reported with `AgentEvent::InputDropped`).
     pub input_buffer_ms: u64,
-    /// Most characters of transcript put into the instructions of a new
-    /// session that could not resume the old one (0: none).
+    /// Most characters of conversation (summary plus recent turns) put into
+    /// the instructions of a new session that could not resume the old one
+    /// (0: none).
     pub context_chars: usize,
+    /// Turns the new session gets verbatim; older ones are summarised.
+    pub recent_turns: usize,
+    /// Summarises the older turns for a new session.
+    pub summariser: SharedSummariser,
+    /// Move to a new session this long before the provider ends the current
+    /// one (at most a quarter of the session's life), between turns.
+    pub handover_margin: Duration,
     /// Longest a new connection may take to acknowledge its session
     /// configuration. A provider that stays silent past it is treated as a
     /// lost session (reconnect with back-off), not waited on for ever.
@@ -44,6 +54,9 @@ impl Default for AgentConfig {
             reconnect: ReconnectPolicy::default(),
             input_buffer_ms: 10_000,
             context_chars: 32_000,
+            recent_turns: 4,
+            summariser: Arc::new(ExtractiveSummariser),
+            handover_margin: Duration::from_secs(60),
             setup_timeout: Duration::from_secs(10),
         }
     }

@@ -47,6 +47,23 @@ pub enum AgentEvent {
         /// Buffered inputs delivered to the new session.
         delivered_inputs: usize,
     },
+    /// The conversation moved to a new provider session, planned (before
+    /// the provider's announced end: `goAway`, `expires_at`) or after a
+    /// loss; comes with `SessionReady` or `Reconnected`, and says how.
+    SessionSwitched {
+        /// The new connection's number.
+        connection: u32,
+        /// Whether the move was made before the provider ended the session.
+        planned: bool,
+        /// Whether the provider resumed the conversation (a handle).
+        resumed: bool,
+        /// When it could not: the length of the summary the new session's
+        /// instructions carry (`None`: nothing to carry, or resumed).
+        summary_chars: Option<usize>,
+        /// From leaving the old session to the new one being ready, in
+        /// milliseconds: the time input waited.
+        gap_ms: u64,
+    },
     /// Input buffered during an outage exceeded the bound; the oldest audio
     /// was dropped.
     InputDropped {

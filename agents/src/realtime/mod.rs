@@ -16,6 +16,8 @@
 //! - [`transcript`]: the ordered [`Transcript`] of the session.
 //! - [`resample`]: the linear [`Resampler`] used at the edges.
 //! - [`config`]: [`AgentConfig`] and [`ReconnectPolicy`].
+//! - [`compaction`]: carrying the conversation into a session that cannot
+//!   resume the old one: [`Summariser`]s and the instructions they feed.
 //!
 //! The design follows AgentScope's `RealtimeAgent` (see
 //! `shared/reference/agentscope-voice.md` §2) and closes its known gaps:
@@ -24,6 +26,7 @@
 //! a rate-mismatch error.
 
 pub mod agent;
+pub mod compaction;
 pub mod config;
 pub mod connect;
 pub mod events;
@@ -32,6 +35,7 @@ pub mod tools;
 pub mod transcript;
 
 pub use agent::{AgentInput, RealtimeAgent, RealtimeAgentError};
+pub use compaction::{ChatSummariser, ExtractiveSummariser, SharedSummariser, Summariser};
 pub use config::{AgentConfig, ReconnectPolicy};
 pub use connect::{connector_fn, Connector, FnConnector, SharedConnector};
 pub use events::AgentEvent;

@@ -6,6 +6,7 @@
 //! buffered (see `input_buffer`) and delivered once a new session is ready.
 
 use super::runner::Runner;
+use crate::realtime::compaction;
 use crate::realtime::config::ReconnectPolicy;
 use crate::realtime::connect::SharedConnector;
 use crate::realtime::events::AgentEvent;
@@ -97,9 +98,10 @@ pub(super) async fn retry_timer(outage: &Option<Outage>) {
 }
 
 impl Runner {
-    /// The configuration a new session gets; `with_context` adds the
-    /// conversation so far to the instructions.
-    fn session_config(&self, with_context: bool) -> SessionConfig {
+    /// The configuration a new session gets; `with_context` carries the
+    /// conversation so far into its instructions: the older turns
+    /// summarised, the most recent ones verbatim.
+    async fn session_config(&mut self, with_context: bool) -> SessionConfig {
         let mut session = self.config.session.clone();
         session.tools = if self.caps.tool_calls {
             self.tools.specs()
@@ -112,17 +114,44 @@ impl Runner {
             }
             Vec::new()
         };
-        if with_context && self.config.context_chars > 0 {
-            let context = self.transcript().as_context(self.config.context_chars);
-            if !context.is_empty() {
-                let base = session.instructions.take().unwrap_or_default();
-                session.instructions = Some(
-                    format!("{base}\n\n## Conversation so far\n{context}")
-                        .trim_start()
-                        .to_owned(),
-                );
-            }
+        self.summary_chars = None;
+        if !with_context || self.config.context_chars == 0 {
+            return session;
         }
+        let lines = compaction::lines_of(self.transcript().entries());
+        if lines.is_empty() {
+            return session;
+        }
+        let (older, recent) = compaction::split_recent(&lines, self.config.recent_turns);
+        let recent_chars: usize = recent.iter().map(|l| l.to_string().len() + 1).sum();
+        let budget = self
+            .config
+            .context_chars
+            .saturating_sub(recent_chars.min(self.config.context_chars / 2));
+        let summary = if older.is_empty() {
+            String::new()
+        } else {
+            let started = Instant::now();
+            let summariser = Arc::clone(&self.config.summariser);
+            let summary = match summariser.summarise(older, budget).await {
+                Ok(summary) => summary,
+                Err(error) => {
+                    tracing::warn!(%error, "summarising without the configured summariser");
+                    compaction::ExtractiveSummariser::extract(older, budget)
+                }
+            };
+            tracing::info!(
+                summariser = summariser.name(),
+                lines = older.len(),
+                chars = summary.len(),
+                took = ?started.elapsed(),
+                "conversation summarised for the new session"
+            );
+            summary
+        };
+        let base = session.instructions.take().unwrap_or_default();
+        session.instructions = Some(compaction::compose_instructions(&base, &summary, recent));
+        self.summary_chars = Some(summary.len());
         session
     }
 
@@ -131,6 +160,15 @@ impl Runner {
     pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
         self.caps = client.capabilities().clone();
         self.handover = None;
+        self.opened_at = Instant::now();
+        // Until the provider announces the end itself: the dialect's limit.
+        // Where it warns before closing (Gemini's goAway), the warning drives.
+        self.session_end = match self.caps.limits {
+            limits if limits.warns_before_close => None,
+            limits => limits
+                .session_secs
+                .map(|secs| self.opened_at + Duration::from_secs(secs)),
+        };
         if let Some(outage) = self.outage.as_mut() {
             outage.retry_at = None; // this is the attempt
         }
@@ -149,7 +187,7 @@ impl Runner {
             result = client.send(&ClientInput::Resume { handle }).await;
         }
         if result.is_ok() {
-            let config = self.session_config(after_outage && !self.resuming);
+            let config = self.session_config(after_outage && !self.resuming).await;
             result = client.send(&ClientInput::Session(config)).await;
         }
         if !self.resuming {
@@ -219,6 +257,15 @@ impl Runner {
                 connection: self.connections,
             }),
         }
+        if let Some(switch) = self.switch.take().filter(|_| self.connections > 1) {
+            self.emit(AgentEvent::SessionSwitched {
+                connection: self.connections,
+                planned: switch.planned,
+                resumed: self.resuming,
+                summary_chars: self.summary_chars,
+                gap_ms: switch.started.elapsed().as_millis() as u64,
+            });
+        }
         let mut pending = pending.into_iter();
         while let Some(input) = pending.next() {
             self.deliver(input).await;
@@ -258,6 +305,10 @@ impl Runner {
             // The handle may be what the provider refused: start afresh next time.
             self.resume_handle = None;
         }
+        self.switch.get_or_insert(super::runner::Switch {
+            started: Instant::now(),
+            planned: false,
+        });
         let attempt = match &self.outage {
             Some(outage) => outage.attempt + 1,
             None => {

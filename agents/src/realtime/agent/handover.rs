@@ -136,6 +136,43 @@ impl Runner {
         }
     }
 
+    /// When to plan the move before the provider ends the session: the
+    /// margin before its end (at most a quarter of the session's life), once
+    /// the session is ready and no move is planned yet.
+    pub(super) fn session_ending_at(&self) -> Option<Instant> {
+        let end = self.session_end?;
+        if !self.ready || self.handover.is_some() || self.client.is_none() {
+            return None;
+        }
+        let life = end.saturating_duration_since(self.opened_at);
+        let margin = self.config.handover_margin.min(life / 4);
+        Some(end.checked_sub(margin).unwrap_or(end))
+    }
+
+    /// The session's end is near: move as after the provider's `GoAway`.
+    pub(super) fn on_session_ending(&mut self) {
+        let Some(end) = self.session_end.take() else {
+            return;
+        };
+        let left = end.saturating_duration_since(Instant::now());
+        tracing::info!(
+            ?left,
+            "the provider will end the session; moving to a new one"
+        );
+        self.on_go_away(Some(left.as_millis() as u64));
+    }
+
+    /// The provider announced when it will end the session (unix seconds,
+    /// whole: one second is taken off for the rounding).
+    pub(super) fn on_expiry_announced(&mut self, expires_at: i64) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
+        let left = (expires_at as f64 - 1.0 - now).max(0.0);
+        self.session_end = Some(Instant::now() + Duration::from_secs_f64(left));
+    }
+
     /// The new connection of a handover is open: keep it until the switch.
     /// Returns it when no handover wants it.
     pub(super) fn on_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
@@ -174,6 +211,10 @@ impl Runner {
             return;
         };
         tracing::info!(overdue, "switching to the new connection");
+        self.switch = Some(super::runner::Switch {
+            started: Instant::now(),
+            planned: true,
+        });
         if let Some(response) = self.response.take() {
             self.suppressed.insert(response.id);
         }

@@ -14,8 +14,16 @@ impl Runner {
         match event {
             ModelEvent::SessionCreated { .. } | ModelEvent::SessionUpdated { .. } => {
                 let acknowledged = self.acknowledges_setup(&event);
-                if let ModelEvent::SessionCreated { session_id, .. } = event {
+                if let ModelEvent::SessionCreated {
+                    session_id,
+                    expires_at,
+                    ..
+                } = event
+                {
                     self.session_id = Some(session_id);
+                    if let Some(expires_at) = expires_at {
+                        self.on_expiry_announced(expires_at);
+                    }
                 }
                 if acknowledged && !self.ready {
                     self.on_ready().await;

@@ -35,6 +35,17 @@ enum Step {
     SetupTimedOut,
     /// A planned move to a new connection must happen now.
     HandoverDue,
+    /// The provider will end the session soon: plan the move.
+    SessionEnding,
+}
+
+/// A move to a new session under way, for its `SessionSwitched` report.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Switch {
+    /// When the agent left the old session (or lost it).
+    pub(super) started: Instant,
+    /// Before the provider's end rather than after a loss.
+    pub(super) planned: bool,
 }
 
 /// Everything the agent task owns. The fields are grouped by the module that
@@ -91,6 +102,15 @@ pub(super) struct Runner {
     // ---- moving before the provider closes (`handover`) -----------------------
     /// A planned move to a new connection.
     pub(super) handover: Option<Handover>,
+    /// When the provider will end the current session (announced, or from
+    /// the dialect's limits); the agent moves before it.
+    pub(super) session_end: Option<Instant>,
+    /// When the current connection was opened.
+    pub(super) opened_at: Instant,
+    /// The move to a new session under way.
+    pub(super) switch: Option<Switch>,
+    /// The summary length the current session's instructions carry.
+    pub(super) summary_chars: Option<usize>,
     /// Inputs the newest resumption handle may not cover.
     pub(super) replay: ReplayLog,
 
@@ -150,6 +170,10 @@ impl Runner {
             resuming: false,
             session_id: None,
             handover: None,
+            session_end: None,
+            opened_at: Instant::now(),
+            switch: None,
+            summary_chars: None,
             replay,
             buffer,
             response: None,
@@ -165,6 +189,7 @@ impl Runner {
         self.open(client, false).await;
         while !self.finished {
             let handover_due = self.handover_due();
+            let session_ending = self.session_ending_at();
             let step = tokio::select! {
                 command = self.inputs.recv() => Step::Input(command),
                 event = next_model_event(&mut self.client) => Step::Model(event),
@@ -173,6 +198,7 @@ impl Runner {
                 result = next_connection(&mut self.connecting) => Step::Connected(result),
                 () = deadline(self.setup_deadline) => Step::SetupTimedOut,
                 () = deadline(handover_due) => Step::HandoverDue,
+                () = deadline(session_ending) => Step::SessionEnding,
             };
             match step {
                 Step::Input(Some(command)) => self.on_command(command).await,
@@ -205,6 +231,7 @@ impl Runner {
                     .await
                 }
                 Step::HandoverDue => {}
+                Step::SessionEnding => self.on_session_ending(),
             }
             self.maybe_hand_over().await;
         }
