@@ -673,7 +673,9 @@ async fn a_lost_session_comes_back_and_buffered_input_is_delivered() {
                 })
                 .expect("the new session was configured");
             assert!(
-                config.contains("Conversation so far") && config.contains("order A seventeen"),
+                (config.contains("## Most recent turns")
+                    || config.contains("## Summary of the conversation so far"))
+                    && config.contains("order A seventeen"),
                 "{provider:?}: the new session is briefed with the conversation: {config}"
             );
         }

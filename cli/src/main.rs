@@ -320,6 +320,7 @@ async fn conform(args: ConformArgs) -> Result<bool> {
             .into_iter()
             .chain(understudy_conformance::omni::case_ids())
             .chain(understudy_conformance::agent_cases::case_ids())
+            .chain(understudy_conformance::handover::case_ids())
         {
             println!("{id:<40} {description}");
         }

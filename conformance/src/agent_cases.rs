@@ -44,16 +44,16 @@ const CASE_LIMIT: Duration = Duration::from_secs(90);
 
 /// A provider the agent cases run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Provider {
+pub(crate) enum Provider {
     OpenAi,
     DashScope,
     Gemini,
 }
 
-const PROVIDERS: [Provider; 3] = [Provider::OpenAi, Provider::DashScope, Provider::Gemini];
+pub(crate) const PROVIDERS: [Provider; 3] = [Provider::OpenAi, Provider::DashScope, Provider::Gemini];
 
 impl Provider {
-    fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Provider::OpenAi => "openai",
             Provider::DashScope => "dashscope",
@@ -358,7 +358,7 @@ async fn room_turns(speed: f64, members: &[(&str, Provider)], rounds: usize) -> 
 /// What a case returns: its checks and the front end's time to first audio.
 type Outcome = Result<(Vec<CheckResult>, Option<Duration>), String>;
 
-async fn mock(
+pub(crate) async fn mock(
     speed: f64,
     responder: ResponderConfig,
     connection_limit: Option<Duration>,
@@ -370,7 +370,7 @@ async fn mock(
     builder.start().await.map_err(|e| format!("mock: {e}"))
 }
 
-fn voice() -> ResponderConfig {
+pub(crate) fn voice() -> ResponderConfig {
     ResponderConfig::with_voice(
         understudy_mock::bundled_voice().unwrap_or_else(|_| Arc::from(Vec::new())),
     )
@@ -397,14 +397,14 @@ fn weather_tool(gate: Arc<Semaphore>) -> ToolRegistry {
 
 /// The agent as a front end sees it: events read so far, and when the user's
 /// last audio went out.
-struct FrontEnd {
-    agent: RealtimeAgent,
-    seen: Vec<(Instant, AgentEvent)>,
+pub(crate) struct FrontEnd {
+    pub(crate) agent: RealtimeAgent,
+    pub(crate) seen: Vec<(Instant, AgentEvent)>,
     spoke_at: Option<Instant>,
 }
 
 impl FrontEnd {
-    async fn start(
+    pub(crate) async fn start(
         provider: Provider,
         server: &MockServer,
         config: AgentConfig,
@@ -471,7 +471,7 @@ impl FrontEnd {
     }
 
     /// Reads until a response completes; what it said.
-    async fn answer(&mut self) -> Result<String, String> {
+    pub(crate) async fn answer(&mut self) -> Result<String, String> {
         let done = self
             .until("a completed answer", |e| {
                 matches!(
@@ -497,7 +497,7 @@ impl FrontEnd {
     }
 
     /// Reads whatever arrives for `quiet`; what was said in it.
-    async fn listen(&mut self, quiet: Duration) -> String {
+    pub(crate) async fn listen(&mut self, quiet: Duration) -> String {
         let until = tokio::time::Instant::now() + quiet;
         let mut said = String::new();
         while let Ok(Some(event)) = tokio::time::timeout_at(until, self.agent.next_event()).await {

@@ -250,6 +250,7 @@ pub fn compare(
         time_to_first_sound_ms: None,
         duration_ms: 0.0,
         evidence: None,
+        handover: None,
     };
     let (Some(l), Some(r)) = (&left.evidence, &right.evidence) else {
         result.grade = Grade::Failed;

@@ -8,6 +8,7 @@
 pub mod agent_cases;
 pub mod catalogue;
 pub mod equivalence;
+pub mod handover;
 pub mod normalize;
 pub mod omni;
 pub mod report;

@@ -55,6 +55,9 @@ fn text(results: &[CaseResult]) -> String {
         if let Some(reason) = &r.reason {
             let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {reason}", "", "");
         }
+        if let Some(handover) = &r.handover {
+            let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {}", "", "", handover.summary());
+        }
     }
     let mut ttfb: Vec<f64> = results
         .iter()

@@ -99,6 +99,71 @@ pub struct CaseResult {
     pub duration_ms: f64,
     /// Evidence (absent when the case did not run).
     pub evidence: Option<Evidence>,
+    /// Long-conversation cases: the moves between sessions and what they cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handover: Option<HandoverReport>,
+}
+
+/// What carrying a conversation across session ends cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HandoverReport {
+    /// Moves to a new session.
+    pub handovers: usize,
+    /// Of those, made before the provider's end (not after a loss).
+    pub planned: usize,
+    /// Of those, resumed by the provider (a handle).
+    pub resumed: usize,
+    /// Of those, carried by a summary in the new session's instructions.
+    pub compacted: usize,
+    /// How long each move kept input waiting, in milliseconds.
+    pub gaps_ms: Vec<u64>,
+    /// User turns with no answer or more than one.
+    pub lost_turns: usize,
+}
+
+impl HandoverReport {
+    /// The report of a conversation of `turns` user turns that got `answers`
+    /// completed answers, from its `SessionSwitched` events.
+    pub fn from_events(
+        switches: &[&understudy_agents::realtime::AgentEvent],
+        turns: usize,
+        answers: usize,
+    ) -> Self {
+        let mut report = HandoverReport {
+            lost_turns: turns.abs_diff(answers),
+            ..Default::default()
+        };
+        for event in switches {
+            if let understudy_agents::realtime::AgentEvent::SessionSwitched {
+                planned,
+                resumed,
+                summary_chars,
+                gap_ms,
+                ..
+            } = event
+            {
+                report.handovers += 1;
+                report.planned += usize::from(*planned);
+                report.resumed += usize::from(*resumed);
+                report.compacted += usize::from(!*resumed && summary_chars.is_some());
+                report.gaps_ms.push(*gap_ms);
+            }
+        }
+        report
+    }
+
+    /// One line for reports.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} handovers ({} planned; {} resumed, {} with a summary), gaps {:?} ms, lost turns {}",
+            self.handovers,
+            self.planned,
+            self.resumed,
+            self.compacted,
+            self.gaps_ms,
+            self.lost_turns
+        )
+    }
 }
 
 /// How the suite runs.
@@ -142,6 +207,7 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
         time_to_first_sound_ms: None,
         duration_ms: 0.0,
         evidence: None,
+        handover: None,
     };
     if let Some((needs, has)) = case.requires {
         if !has(&provider.capabilities(case.scenario.model)) {
@@ -331,5 +397,6 @@ pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
     results.extend(crate::omni::run_agent_cases(options).await);
     results.extend(crate::agent_cases::run_agent_cases(options).await);
     results.extend(crate::agent_cases::run_room_cases(options).await);
+    results.extend(crate::handover::run_handover_cases(options).await);
     results
 }

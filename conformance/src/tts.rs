@@ -246,6 +246,7 @@ pub(crate) fn blank(id: String, description: &str) -> CaseResult {
         time_to_first_sound_ms: None,
         duration_ms: 0.0,
         evidence: None,
+        handover: None,
     }
 }
 

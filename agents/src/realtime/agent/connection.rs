@@ -100,8 +100,9 @@ pub(super) async fn retry_timer(outage: &Option<Outage>) {
 impl Runner {
     /// The configuration a new session gets; `with_context` carries the
     /// conversation so far into its instructions: the older turns
-    /// summarised, the most recent ones verbatim.
-    async fn session_config(&mut self, with_context: bool) -> SessionConfig {
+    /// summarised, the most recent ones verbatim. When `resending`, the
+    /// unanswered user turns at the end are left out: they are sent again.
+    async fn session_config(&mut self, with_context: bool, resending: bool) -> SessionConfig {
         let mut session = self.config.session.clone();
         session.tools = if self.caps.tool_calls {
             self.tools.specs()
@@ -118,7 +119,15 @@ impl Runner {
         if !with_context || self.config.context_chars == 0 {
             return session;
         }
-        let lines = compaction::lines_of(self.transcript().entries());
+        let mut lines = compaction::lines_of(self.transcript().entries());
+        if resending {
+            while lines
+                .last()
+                .is_some_and(|l| l.speaker == compaction::Speaker::User)
+            {
+                lines.pop();
+            }
+        }
         if lines.is_empty() {
             return session;
         }
@@ -186,20 +195,21 @@ impl Runner {
             tracing::info!("resuming the model session with its handle");
             result = client.send(&ClientInput::Resume { handle }).await;
         }
+        // What the old session was sent and never answered: a resumed
+        // conversation has not seen it after its handle, a fresh one not at
+        // all. It goes first, before what waited, so no turn is lost.
+        let unseen = self.replay.take_unanswered();
         if result.is_ok() {
-            let config = self.session_config(after_outage && !self.resuming).await;
+            let config = self
+                .session_config(after_outage && !self.resuming, !unseen.is_empty())
+                .await;
             result = client.send(&ClientInput::Session(config)).await;
         }
         if !self.resuming {
             self.epoch += 1;
         }
         self.new_id_space();
-        // A resumed conversation has not seen what was sent after its
-        // handle and not answered: that goes first, before what waited.
-        let unseen = self.replay.take_unanswered();
-        if self.resuming {
-            self.buffer.prepend(unseen);
-        }
+        self.buffer.prepend(unseen);
         self.client = Some(client);
         if let Err(error) = result {
             self.on_session_ended(format!("could not configure the session: {error}"))

@@ -21,11 +21,8 @@ impl Runner {
             return;
         };
         match client.send(&input).await {
-            Ok(()) => {
-                if self.caps.resumption {
-                    self.replay.sent(input);
-                }
-            }
+            // Kept until answered: a session lost before the answer gets it again.
+            Ok(()) => self.replay.sent(input),
             Err(ClientError::Encode(error)) => self.report_unsendable(&input, &error),
             Err(error) => {
                 self.buffer_input(input);

@@ -1,0 +1,254 @@
+//! Long conversations across session ends: `handover.<provider>.long-conversation`.
+//!
+//! Twenty typed turns go through a [`RealtimeAgent`] to a mock whose sessions
+//! (OpenAI, DashScope) or connections (Gemini) end after a few seconds, the
+//! provider's way, so that the conversation crosses at least two ends. Facts
+//! stated early ("Remember that the code word is falcon.") are asked for
+//! later, after the ends: the mock answers them only from what its session
+//! holds — the history a resumed Gemini session keeps, or the summary the
+//! agent put into a fresh session's instructions. The case reports how many
+//! moves there were, how long each kept input waiting, and lost turns (a
+//! turn with no answer, or with two), which must be zero.
+
+use crate::agent_cases::{mock, voice, FrontEnd, Provider, PROVIDERS};
+use crate::run::{CaseResult, CheckResult, HandoverReport, RunOptions};
+use crate::tts::{blank, check, conclude, failed_result};
+use std::time::{Duration, Instant};
+use tokio::time::timeout;
+use understudy_adapters::{Modality, ResponseStatus, SessionConfig};
+use understudy_agents::realtime::{AgentConfig, AgentEvent, ReconnectPolicy, ToolRegistry};
+
+/// How long one whole case may take.
+const CASE_LIMIT: Duration = Duration::from_secs(120);
+
+/// A session (Gemini: a connection) lasts this long at speed 1.
+const SESSION_LIFE: Duration = Duration::from_secs(3);
+
+/// The front end waits this long between turns, so that twenty turns take
+/// well over two session lives whatever the model's speed.
+const PAUSE: Duration = Duration::from_millis(400);
+
+/// The conversation: what the user types, and what a faithful answer says.
+fn script() -> Vec<(String, String)> {
+    let fact = |subject: &str, value: &str| {
+        (
+            format!("Remember that {subject} is {value}."),
+            format!("Noted: {subject} is {value}."),
+        )
+    };
+    let ask = |subject: &str, value: &str| {
+        (
+            format!("What did I say {subject} is?"),
+            format!("You said {subject} is {value}."),
+        )
+    };
+    let chat = |n: usize| {
+        let text = format!("This is small talk number {n}.");
+        let answer = format!("You said: {text}");
+        (text, answer)
+    };
+    let mut turns = vec![
+        fact("the code word", "falcon"),
+        fact("my city", "Lisbon"),
+    ];
+    for n in 1..=17 {
+        turns.push(match n {
+            6 | 12 => ask("the code word", "falcon"),
+            9 => fact("the meeting day", "Thursday"),
+            15 => ask("my city", "Lisbon"),
+            _ => chat(n),
+        });
+    }
+    turns.push(ask("the meeting day", "Thursday"));
+    turns
+}
+
+/// The case ids, with descriptions.
+pub fn case_ids() -> Vec<(String, String)> {
+    PROVIDERS
+        .iter()
+        .map(|p| (id(*p), description(*p)))
+        .collect()
+}
+
+fn id(provider: Provider) -> String {
+    format!("handover.{}.long-conversation", provider.id())
+}
+
+fn description(provider: Provider) -> String {
+    let how = match provider {
+        Provider::Gemini => "connections end with goAway; the agent resumes with the newest handle",
+        _ => "sessions expire the provider's way; the agent moves to a fresh session carrying a summary",
+    };
+    format!(
+        "{}: a 20-turn typed conversation crosses at least two session ends ({how}); every turn answered once, early facts recalled after the ends",
+        provider.id()
+    )
+}
+
+/// Runs the cases the options select.
+pub async fn run_handover_cases(options: &RunOptions) -> Vec<CaseResult> {
+    let mut results = Vec::new();
+    for provider in PROVIDERS {
+        let id = id(provider);
+        if options.filter.as_deref().is_some_and(|f| !id.contains(f)) {
+            continue;
+        }
+        let description = description(provider);
+        let started = Instant::now();
+        let outcome = timeout(CASE_LIMIT, long_conversation(provider, options.speed))
+            .await
+            .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
+        results.push(match outcome {
+            Ok(((checks, _), report)) => {
+                let mut result = blank(id, &description);
+                result.dialect = format!("agent/{}", provider.id());
+                result.checks = checks;
+                result.handover = Some(report);
+                conclude(result, started)
+            }
+            Err(problem) => failed_result(&id, &description, problem),
+        });
+    }
+    results
+}
+
+/// One conversation; its checks and what the moves cost.
+async fn long_conversation(
+    provider: Provider,
+    speed: f64,
+) -> Result<((Vec<CheckResult>, Option<Duration>), HandoverReport), String> {
+    let speed = speed.max(1.0);
+    let life = SESSION_LIFE.div_f64(speed);
+    let mut responder = voice();
+    let server = if provider == Provider::Gemini {
+        mock(speed, responder, Some(life)).await?
+    } else {
+        responder.session_limit = Some(life);
+        mock(speed, responder, None).await?
+    };
+    let mut config = AgentConfig::new(SessionConfig {
+        instructions: Some("You are a helpful assistant.".into()),
+        output_modalities: Some(vec![Modality::Text]),
+        ..Default::default()
+    });
+    config.reconnect = ReconnectPolicy {
+        max_attempts: 5,
+        initial_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(400),
+    };
+    let mut front = FrontEnd::start(provider, &server, config, ToolRegistry::new()).await?;
+    let turns = script();
+    let mut answers = Vec::new();
+    for (text, _) in &turns {
+        front
+            .agent
+            .input()
+            .text(text.clone())
+            .await
+            .map_err(|e| format!("typing {text:?}: {e}"))?;
+        answers.push(front.answer().await?);
+        front.listen(PAUSE.div_f64(speed)).await;
+    }
+    // Anything still arriving (a second answer to some turn) counts too.
+    front.listen(PAUSE).await;
+    let switches: Vec<&AgentEvent> = front
+        .seen
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| matches!(e, AgentEvent::SessionSwitched { .. }))
+        .collect();
+    let report = HandoverReport::from_events(&switches, turns.len(), completed(&front));
+    let wrong: Vec<String> = turns
+        .iter()
+        .zip(&answers)
+        .enumerate()
+        .filter(|(_, ((_, want), got))| got.trim() != want)
+        .map(|(n, ((text, want), got))| {
+            format!("turn {}: {text:?} → {got:?}, wanted {want:?}", n + 1)
+        })
+        .collect();
+    let recalls_after_a_move = recalls_after_first_move(&front, &turns);
+    let mut checks: Vec<CheckResult> = vec![
+        check(
+            "the conversation crosses at least two session ends",
+            report.handovers >= 2,
+            report.summary(),
+        ),
+        check(
+            "every user turn gets exactly one answer (no lost turns)",
+            report.lost_turns == 0,
+            format!(
+                "{} turns, {} completed answers",
+                turns.len(),
+                completed(&front)
+            ),
+        ),
+        check(
+            "every answer is the one the turn asked for",
+            wrong.is_empty(),
+            if wrong.is_empty() {
+                "all 20 answers as expected".into()
+            } else {
+                wrong.join("; ")
+            },
+        ),
+        check(
+            "facts stated before a session end are recalled after it",
+            recalls_after_a_move > 0,
+            format!("{recalls_after_a_move} recall questions answered after the first move"),
+        ),
+    ];
+    let resumption = front.agent.capabilities().resumption;
+    checks.push(check(
+        "each move resumes where the dialect can, else carries a summary",
+        report.resumed + report.compacted == report.handovers
+            && (resumption || report.resumed == 0),
+        format!(
+            "{} resumed, {} with a summary; capabilities.resumption {resumption}",
+            report.resumed, report.compacted
+        ),
+    ));
+    let _ = front.agent.close().await;
+    Ok(((checks, None), report))
+}
+
+/// Completed answers the front end heard.
+fn completed(front: &FrontEnd) -> usize {
+    front
+        .seen
+        .iter()
+        .filter(|(_, e)| {
+            matches!(
+                e,
+                AgentEvent::ResponseDone {
+                    status: ResponseStatus::Completed,
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+/// How many recall questions were answered (rightly) after the first move.
+fn recalls_after_first_move(front: &FrontEnd, turns: &[(String, String)]) -> usize {
+    let Some(first_move) = front
+        .seen
+        .iter()
+        .position(|(_, e)| matches!(e, AgentEvent::SessionSwitched { .. }))
+    else {
+        return 0;
+    };
+    let said: String = front.seen[first_move..]
+        .iter()
+        .filter_map(|(_, e)| match e {
+            AgentEvent::TranscriptDone { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    turns
+        .iter()
+        .filter(|(text, want)| text.starts_with("What did I say") && said.contains(want.as_str()))
+        .count()
+}
