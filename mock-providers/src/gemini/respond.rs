@@ -62,6 +62,8 @@ pub struct GeminiResponder {
     manual: bool,
     interrupts: bool,
     tools: Vec<Tool>,
+    /// The text of `setup.systemInstruction`, for the reply rule.
+    instructions: Option<String>,
     conversation: Vec<Item>,
     /// Length of each user audio item, by position in the conversation.
     audio_ms: HashMap<usize, f64>,
@@ -102,6 +104,7 @@ impl GeminiResponder {
             manual: false,
             interrupts: true,
             tools: Vec::new(),
+            instructions: None,
             conversation: Vec::new(),
             audio_ms: HashMap::new(),
             vad: None,
@@ -199,9 +202,11 @@ impl GeminiResponder {
                 .iter()
                 .flatten()
                 .filter_map(|p| p.text.clone())
-                .collect();
+                .collect::<Vec<_>>()
+                .join("\n");
             self.notes
                 .push(Note::new("setup", format!("instructions: {text:?}")));
+            self.instructions = Some(text);
         }
         if let Some(resumption) = &setup.session_resumption {
             self.resumption = true;
@@ -378,7 +383,8 @@ impl GeminiResponder {
         let reply = {
             let lengths = &self.audio_ms;
             let conversation = &self.conversation;
-            decide(conversation, &self.tools, |item| {
+            let instructions = self.instructions.as_deref();
+            decide(conversation, &self.tools, instructions, |item| {
                 conversation
                     .iter()
                     .position(|i| std::ptr::eq(i, item))
@@ -560,7 +566,12 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
                     .clone()
                     .unwrap_or_else(|| Arc::from(format!("turn_{}", self.turn).as_str()));
                 self.responding = Some(Arc::clone(&tag));
-                let reply = decide(&self.conversation, &self.tools, |_| 0.0);
+                let reply = decide(
+                    &self.conversation,
+                    &self.tools,
+                    self.instructions.as_deref(),
+                    |_| 0.0,
+                );
                 if let Reply::Speak(text) = reply {
                     let start = now + self.delay(self.config.first_audio_ms as f64);
                     self.speak(&tag, start, text);

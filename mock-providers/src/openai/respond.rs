@@ -473,11 +473,20 @@ impl Responder {
             .unwrap_or_default()
     }
 
+    /// The instructions a response runs under: its own, else the session's.
+    fn instructions<'a>(&'a self, overrides: Option<&'a ResponseCreate>) -> Option<&'a str> {
+        overrides
+            .and_then(|c| c.response.as_ref())
+            .and_then(|r| r.instructions.as_deref())
+            .or(self.session.instructions.as_deref())
+    }
+
     fn start_response(&mut self, now: Instant, overrides: Option<&ResponseCreate>) {
         let tools = self.tools(overrides);
         let reply = {
             let audio_ms = &self.item_audio_ms;
-            decide(&self.conversation, &tools, |item| {
+            let instructions = self.instructions(overrides);
+            decide(&self.conversation, &tools, instructions, |item| {
                 item.id
                     .as_ref()
                     .and_then(|id| audio_ms.get(id))
