@@ -122,10 +122,15 @@ pub fn summary(text: &str) -> String {
         .join("\n")
 }
 
-/// Whether a system prompt asks for a summary (`summarize` or `summarise`).
+/// Whether a system prompt asks for a summary: it has the word `summarize`
+/// or `summarise` (any case). Whole words only, so instructions that carry a
+/// summary's `(N turns summarized)` line do not read as a request for one.
 pub fn asks_for_summary(instructions: &str) -> bool {
-    let lower = instructions.to_ascii_lowercase();
-    lower.contains("summarize") || lower.contains("summarise")
+    instructions
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .any(|word| {
+            word.eq_ignore_ascii_case("summarize") || word.eq_ignore_ascii_case("summarise")
+        })
 }
 
 /// `subject is value` split at the first ` is ` (case-insensitive), both trimmed and non-empty.
@@ -243,6 +248,10 @@ mod tests {
         );
         assert_eq!(summary("nothing here"), "(0 turns summarized)");
         assert!(asks_for_summary("Please SUMMARISE the chat"));
+        assert!(asks_for_summary("summarize:"));
         assert!(!asks_for_summary("Be helpful"));
+        assert!(!asks_for_summary(
+            "Remember that x is y.\n(2 turns summarized)"
+        ));
     }
 }
