@@ -510,3 +510,25 @@ async fn the_adapter_connects_over_tls_trusting_only_the_given_ca() {
         "the refusal names the certificate: {error}"
     );
 }
+
+#[tokio::test]
+async fn a_question_is_answered_from_the_system_instruction() {
+    let server = server(8.0).await;
+    let mut client = connect_model(&server, MODEL).await;
+    set_up(
+        &mut client,
+        SessionConfig {
+            instructions: Some("Be brief. Remember that the city is Paris.".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    client
+        .send(&ClientInput::Text {
+            text: "What did I say the city is?".into(),
+        })
+        .await
+        .unwrap();
+    let events = until(&mut client, is_done).await;
+    assert_eq!(transcript(&events), "You said the city is Paris.");
+}

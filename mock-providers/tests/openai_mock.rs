@@ -577,3 +577,43 @@ async fn vad_offsets_count_from_the_session_start_across_session_updates() {
         "2 s earlier audio + ~300 ms lead-in, got {audio_start_ms}"
     );
 }
+
+#[tokio::test]
+async fn a_question_is_answered_from_the_session_instructions_in_both_dialects() {
+    let server = fast_server().await;
+    for dialect in [Dialect::Ga, Dialect::Beta] {
+        let mut client = connect(&server, dialect).await;
+        client
+            .send(&ClientInput::Session(SessionConfig {
+                instructions: Some(
+                    "Summary of the earlier session:\nRemember that my name is Ada.\n(1 turns summarized)"
+                        .into(),
+                ),
+                ..Default::default()
+            }))
+            .await
+            .unwrap();
+        until(&mut client, |e| {
+            matches!(e, ModelEvent::SessionUpdated { .. })
+        })
+        .await;
+        let events = text_turn(&mut client, "What did I say my name is?").await;
+        assert_eq!(
+            transcript(&events),
+            "You said my name is Ada.",
+            "{dialect:?}"
+        );
+        let events = text_turn(&mut client, "Remember that my name is Grace.").await;
+        assert_eq!(
+            transcript(&events),
+            "Noted: my name is Grace.",
+            "{dialect:?}"
+        );
+        let events = text_turn(&mut client, "What did I say my name is?").await;
+        assert_eq!(
+            transcript(&events),
+            "You said my name is Grace.",
+            "{dialect:?}: the session's own turns are later than its instructions"
+        );
+    }
+}

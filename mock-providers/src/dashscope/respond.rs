@@ -429,3 +429,60 @@ impl SessionEngine<ClientEvent> for DashScopeResponder {
         notes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(json: Value) -> ClientEvent {
+        serde_json::from_value(json).expect("a valid client event")
+    }
+
+    fn summary() -> FrameSummary {
+        FrameSummary {
+            event_type: String::new(),
+            key: Value::Null,
+            audio_ms: None,
+        }
+    }
+
+    /// Everything a responder sends up to `until`, as JSON events.
+    fn sent(responder: &mut DashScopeResponder, until: Instant) -> Vec<Value> {
+        responder
+            .pop_due(until)
+            .into_iter()
+            .filter_map(|frame| match frame {
+                Outgoing::Text { text, .. } => serde_json::from_str(&text).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    // The mock refuses text items on the wire (Qwen-Omni's capabilities say
+    // no text input) and no bundled utterance asks a question, so the engine
+    // is driven directly.
+    #[test]
+    fn a_question_is_answered_from_the_session_instructions() {
+        let voice = Arc::from(vec![0i16; 2_400]);
+        let mut config = ResponderConfig::with_voice(voice);
+        config.speed = 100.0;
+        let mut responder = DashScopeResponder::new("qwen3-omni-flash-realtime", config, 7, None);
+        let now = Instant::now();
+        responder.on_connect(now);
+        let update = event(json!({"type": "session.update", "session": {
+            "modalities": ["text"],
+            "instructions": "Remember that my order is A17.\n(3 turns summarized)"}}));
+        responder.on_client_event(&update, &summary(), now);
+        let ask = event(json!({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": "What did I say my order is?"}]}}));
+        responder.on_client_event(&ask, &summary(), now);
+        responder.on_client_event(&event(json!({"type": "response.create"})), &summary(), now);
+        let events = sent(&mut responder, now + std::time::Duration::from_secs(60));
+        let done = events
+            .iter()
+            .find(|e| e["type"] == "response.text.done")
+            .expect("response.text.done");
+        assert_eq!(done["text"], "You said my order is A17.");
+    }
+}
