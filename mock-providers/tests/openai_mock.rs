@@ -617,3 +617,36 @@ async fn a_question_is_answered_from_the_session_instructions_in_both_dialects()
         );
     }
 }
+
+#[tokio::test]
+async fn a_session_limit_is_announced_in_expires_at_then_expires_on_a_raw_socket() {
+    use support::{assert_expires_at, next_frame, raw_connect, unix_now, Frame};
+    let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+    config.session_limit = Some(Duration::from_millis(300));
+    let server = MockServer::builder().respond(config).start().await.unwrap();
+    let url = format!("{}/realtime?model=gpt-realtime", server.openai_base_url());
+    for headers in [vec![], vec![("OpenAI-Beta", "realtime=v1")]] {
+        let before = unix_now();
+        let mut socket = raw_connect(&url, &headers).await;
+        let Frame::Json(created) = next_frame(&mut socket).await else {
+            panic!("session.created first")
+        };
+        assert_eq!(created["type"], "session.created", "{headers:?}");
+        assert_expires_at(&created["session"]["expires_at"], before, 0.3);
+        let Frame::Json(error) = next_frame(&mut socket).await else {
+            panic!("an error before the close")
+        };
+        assert_eq!(error["type"], "error");
+        assert_eq!(error["error"]["type"], "invalid_request_error");
+        assert_eq!(error["error"]["code"], "session_expired");
+        let message = error["error"]["message"].as_str().unwrap().to_owned();
+        assert_eq!(
+            message,
+            "Your session hit the maximum duration of 0.3 seconds."
+        );
+        match next_frame(&mut socket).await {
+            Frame::Close(code, reason) => assert_eq!((code, reason), (1001, message)),
+            other => panic!("expected the close, got {other:?}"),
+        }
+    }
+}

@@ -11,16 +11,21 @@
 //! - out: its session and response objects (usage as `input_tokens_details`),
 //!   and content parts carrying `text` where OpenAI has `transcript`;
 //! - its own behaviour: `session.finished` then a close after the last output,
-//!   set-up faults on demand, and a check that the input audio really is 16 kHz.
+//!   set-up faults on demand, a check that the input audio really is 16 kHz,
+//!   and its own end at the session limit ([`DashScopeExpiry`]: a close, or
+//!   an `error` then a close; which one the service does is unconfirmed),
+//!   announced by `expires_at` in `session.created` (120 minutes without a
+//!   limit; the field is in OpenAI's beta shape, its presence here unconfirmed).
 
 use super::rate_check::{RateCheck, RateVerdict};
-use super::{error_frame, SetupFault};
+use super::{error_frame, DashScopeExpiry, SetupFault, MAX_SESSION};
 use crate::engine::{Note, SessionEngine};
 use crate::openai::respond::{Responder, ResponderConfig};
 use crate::protocol::FrameSummary;
 use crate::timeline::{Outgoing, Timeline};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::time::Instant;
 use understudy_adapters::audio::Pcm;
 use understudy_adapters::dashscope::wire::{ClientEvent, Session};
@@ -41,6 +46,10 @@ pub struct DashScopeResponder {
     own: Timeline,
     finishing: bool,
     next_id: u64,
+    /// The forced end, if limited, and how it is announced.
+    limit: Option<(Duration, DashScopeExpiry)>,
+    /// `session.expires_at`: unix seconds of the forced end.
+    expires_at: i64,
     notes: Vec<Note>,
 }
 
@@ -77,8 +86,20 @@ fn default_session(model: &str) -> Session {
 
 impl DashScopeResponder {
     /// A responder for `model`; `seed` makes its ids unique; `fault` makes set-up fail.
-    pub fn new(model: &str, config: ResponderConfig, seed: u64, fault: Option<SetupFault>) -> Self {
+    pub fn new(
+        model: &str,
+        mut config: ResponderConfig,
+        seed: u64,
+        fault: Option<SetupFault>,
+    ) -> Self {
         let session = default_session(model);
+        // The limit is enforced here, the DashScope way, not by the OpenAI engine.
+        let limit = config
+            .session_limit
+            .take()
+            .map(|limit| (limit, config.dashscope_expiry));
+        let expires_at =
+            crate::openai::respond::expires_at(limit.map_or(MAX_SESSION, |(limit, _)| limit));
         let mut inner =
             Responder::new(Dialect::Beta, model, config, seed).with_input_rate(INPUT_RATE);
         inner.configure(&to_openai_session(&session));
@@ -90,8 +111,39 @@ impl DashScopeResponder {
             own: Timeline::new(),
             finishing: false,
             next_id: seed << 32,
+            limit,
+            expires_at,
             notes: Vec::new(),
         }
+    }
+
+    /// Schedules the forced end of a limited session: an optional `error`,
+    /// then close 1001 with the reason.
+    fn schedule_expiry(&mut self, now: Instant) {
+        let Some((limit, style)) = self.limit else {
+            return;
+        };
+        let reason = format!(
+            "Session exceeded the maximum duration of {} seconds",
+            limit.as_secs_f64()
+        );
+        let at = now + limit;
+        if style == DashScopeExpiry::ErrorThenClose {
+            let text = error_frame(
+                "invalid_request_error",
+                "session_expired",
+                &format!("{reason}."),
+                None,
+            );
+            self.own.push(
+                at,
+                Outgoing::Text {
+                    event_type: Arc::from("error"),
+                    text: Arc::from(text),
+                },
+            );
+        }
+        self.own.push(at, Outgoing::Close { code: 1001, reason });
     }
 
     fn event_id(&mut self) -> String {
@@ -202,6 +254,9 @@ impl DashScopeResponder {
                     if let (Some(v), Value::Object(map)) = (inner.get(key), &mut view) {
                         map.insert(key.into(), v.clone());
                     }
+                }
+                if let Value::Object(map) = &mut view {
+                    map.insert("expires_at".into(), json!(self.expires_at));
                 }
                 event.insert("session".into(), view);
             }
@@ -318,6 +373,7 @@ impl SessionEngine<ClientEvent> for DashScopeResponder {
 
     fn on_connect(&mut self, now: Instant) {
         self.inner.on_connect(now);
+        self.schedule_expiry(now);
     }
 
     fn on_client_event(&mut self, event: &ClientEvent, _summary: &FrameSummary, now: Instant) {

@@ -12,8 +12,12 @@
 //! `toolCallCancellation` for a pending call). With `sessionResumption` on,
 //! every completed turn sends a new handle, and a later connection that sets
 //! up with that handle continues the same conversation. A connection limit
-//! sends `goAway {timeLeft}` and then closes. All frames go out binary, as the
-//! hosted service sends them.
+//! sends `goAway {timeLeft}` and then closes. The responder's session limit
+//! does the same: Gemini's session-level limit is bound by tokens (context
+//! size, or 15 minutes of audio without compression), while the connection
+//! limit (about 10 minutes) is what clients cross in practice, and the service
+//! ends a connection with `goAway` then a close; with both limits set, the
+//! shorter wins. All frames go out binary, as the hosted service sends them.
 
 use super::{decode_base64, INVALID_ARGUMENT};
 use crate::engine::{Note, SessionEngine};
@@ -486,6 +490,15 @@ impl GeminiResponder {
 }
 
 impl GeminiResponder {
+    /// How long this connection lives: the shorter of the connection limit
+    /// and the responder's session limit, when either is set.
+    fn lifetime(&self) -> Option<Duration> {
+        match (self.settings.connection_limit, self.config.session_limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     fn finish_turn_if_done(&mut self, now: Instant) {
         if self.turn_done_at.is_some_and(|at| at <= now) {
             self.turn_done_at = None;
@@ -503,7 +516,7 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
     }
 
     fn on_connect(&mut self, now: Instant) {
-        if let Some(limit) = self.settings.connection_limit {
+        if let Some(limit) = self.lifetime() {
             let warning = limit
                 .min(Duration::from_secs(10))
                 .div_f64(2.0)
