@@ -93,7 +93,10 @@ struct ServeArgs {
     /// frame gets an `error` event, a larger body a 413.
     #[arg(long, default_value_t = understudy_mock::DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
-    /// End each session after this many seconds, the provider's way (respond engine).
+    /// End each session after this many seconds, the provider's way (respond engine):
+    /// OpenAI `session_expired` then close 1001 (announced in `expires_at`), DashScope
+    /// close 1001 (announced in `expires_at`), Gemini `goAway` then close (as a
+    /// connection limit; the shorter of the two wins).
     #[arg(long, value_name = "SECONDS")]
     session_limit: Option<f64>,
     /// Make every DashScope session's set-up fail: `setup-error` (an error instead

@@ -455,3 +455,76 @@ async fn the_model_routes_the_connection() {
     let journal = server.journal();
     assert_eq!(journal.last().unwrap().dialect, "dashscope-tts");
 }
+
+/// A Qwen-Omni session on a mock whose sessions end after `limit` in `style`.
+async fn limited(
+    limit: Option<Duration>,
+    style: understudy_mock::dashscope::DashScopeExpiry,
+) -> (MockServer, support::Socket, f64) {
+    let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+    config.session_limit = limit;
+    config.dashscope_expiry = style;
+    let server = MockServer::builder().respond(config).start().await.unwrap();
+    let before = support::unix_now();
+    let url = format!("{}?model={FLASH}", server.dashscope_url());
+    let socket = support::raw_connect(&url, &[("Authorization", "Bearer sk-test")]).await;
+    (server, socket, before)
+}
+
+/// Reads `session.created` and checks its `expires_at` is `limit` seconds away.
+async fn created_expiring_in(socket: &mut support::Socket, before: f64, limit: f64) {
+    let support::Frame::Json(created) = support::next_frame(socket).await else {
+        panic!("session.created first")
+    };
+    assert_eq!(created["type"], "session.created");
+    support::assert_expires_at(&created["session"]["expires_at"], before, limit);
+}
+
+#[tokio::test]
+async fn a_session_limit_closes_the_dashscope_way_by_default() {
+    use understudy_mock::dashscope::DashScopeExpiry;
+    let (_server, mut socket, before) =
+        limited(Some(Duration::from_millis(300)), DashScopeExpiry::Close).await;
+    created_expiring_in(&mut socket, before, 0.3).await;
+    match support::next_frame(&mut socket).await {
+        support::Frame::Close(code, reason) => assert_eq!(
+            (code, reason.as_str()),
+            (1001, "Session exceeded the maximum duration of 0.3 seconds")
+        ),
+        other => panic!("expected a close and no event, got {other:?}"),
+    }
+    // Without a limit, expires_at announces the documented 120 minutes.
+    let (_server, mut socket, before) = limited(None, DashScopeExpiry::Close).await;
+    created_expiring_in(&mut socket, before, 7_200.0).await;
+}
+
+#[tokio::test]
+async fn a_session_limit_can_send_a_dashscope_error_before_the_close() {
+    use understudy_mock::dashscope::DashScopeExpiry;
+    let (_server, mut socket, before) = limited(
+        Some(Duration::from_millis(300)),
+        DashScopeExpiry::ErrorThenClose,
+    )
+    .await;
+    created_expiring_in(&mut socket, before, 0.3).await;
+    let support::Frame::Json(error) = support::next_frame(&mut socket).await else {
+        panic!("an error before the close")
+    };
+    assert_eq!(error["type"], "error");
+    assert!(error["event_id"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("event_")));
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    assert_eq!(error["error"]["code"], "session_expired");
+    assert_eq!(error["error"]["param"], serde_json::Value::Null);
+    match support::next_frame(&mut socket).await {
+        support::Frame::Close(code, reason) => {
+            assert_eq!(code, 1001);
+            assert_eq!(
+                format!("{reason}."),
+                error["error"]["message"].as_str().unwrap()
+            );
+        }
+        other => panic!("expected the close, got {other:?}"),
+    }
+}

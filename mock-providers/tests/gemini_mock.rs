@@ -510,3 +510,85 @@ async fn the_adapter_connects_over_tls_trusting_only_the_given_ca() {
         "the refusal names the certificate: {error}"
     );
 }
+
+#[tokio::test]
+async fn a_question_is_answered_from_the_system_instruction() {
+    let server = server(8.0).await;
+    let mut client = connect_model(&server, MODEL).await;
+    set_up(
+        &mut client,
+        SessionConfig {
+            instructions: Some("Be brief. Remember that the city is Paris.".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    client
+        .send(&ClientInput::Text {
+            text: "What did I say the city is?".into(),
+        })
+        .await
+        .unwrap();
+    let events = until(&mut client, is_done).await;
+    assert_eq!(transcript(&events), "You said the city is Paris.");
+}
+
+#[tokio::test]
+async fn a_session_limit_ends_the_connection_with_go_away_and_the_shorter_limit_wins() {
+    use support::{next_frame, raw_connect, Frame};
+    let short = Duration::from_millis(300);
+    let long = Duration::from_secs(30);
+    // (session limit, connection limit): each alone, and both either way round.
+    for (session, connection) in [
+        (Some(short), None),
+        (Some(short), Some(long)),
+        (Some(long), Some(short)),
+    ] {
+        let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+        config.session_limit = session;
+        let mut builder = MockServer::builder().respond(config);
+        if let Some(limit) = connection {
+            builder = builder.connection_limit(limit);
+        }
+        let server = builder.start().await.unwrap();
+        let url = format!(
+            "{}/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent",
+            server.gemini_base_url()
+        );
+        let mut socket = raw_connect(&url, &[("x-goog-api-key", "test-key")]).await;
+        let setup = serde_json::json!({"setup": {"model": format!("models/{MODEL}")}});
+        futures_util::SinkExt::send(
+            &mut socket,
+            tokio_tungstenite::tungstenite::Message::Text(setup.to_string().into()),
+        )
+        .await
+        .unwrap();
+        let started = std::time::Instant::now();
+        let case = format!("session {session:?}, connection {connection:?}");
+        let Frame::Json(complete) = next_frame(&mut socket).await else {
+            panic!("{case}: setupComplete first")
+        };
+        assert!(
+            complete.get("setupComplete").is_some(),
+            "{case}: {complete}"
+        );
+        let Frame::Json(go_away) = next_frame(&mut socket).await else {
+            panic!("{case}: goAway before the close")
+        };
+        assert_eq!(go_away["goAway"]["timeLeft"], "0.15s", "{case}");
+        match next_frame(&mut socket).await {
+            Frame::Close(code, reason) => {
+                assert_eq!(
+                    (code, reason.as_str()),
+                    (1001, "connection lifetime reached"),
+                    "{case}"
+                )
+            }
+            other => panic!("{case}: expected the close, got {other:?}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{case}: the shorter limit"
+        );
+    }
+}

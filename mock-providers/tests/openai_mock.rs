@@ -577,3 +577,76 @@ async fn vad_offsets_count_from_the_session_start_across_session_updates() {
         "2 s earlier audio + ~300 ms lead-in, got {audio_start_ms}"
     );
 }
+
+#[tokio::test]
+async fn a_question_is_answered_from_the_session_instructions_in_both_dialects() {
+    let server = fast_server().await;
+    for dialect in [Dialect::Ga, Dialect::Beta] {
+        let mut client = connect(&server, dialect).await;
+        client
+            .send(&ClientInput::Session(SessionConfig {
+                instructions: Some(
+                    "Summary of the earlier session:\nRemember that my name is Ada.\n(1 turns summarized)"
+                        .into(),
+                ),
+                ..Default::default()
+            }))
+            .await
+            .unwrap();
+        until(&mut client, |e| {
+            matches!(e, ModelEvent::SessionUpdated { .. })
+        })
+        .await;
+        let events = text_turn(&mut client, "What did I say my name is?").await;
+        assert_eq!(
+            transcript(&events),
+            "You said my name is Ada.",
+            "{dialect:?}"
+        );
+        let events = text_turn(&mut client, "Remember that my name is Grace.").await;
+        assert_eq!(
+            transcript(&events),
+            "Noted: my name is Grace.",
+            "{dialect:?}"
+        );
+        let events = text_turn(&mut client, "What did I say my name is?").await;
+        assert_eq!(
+            transcript(&events),
+            "You said my name is Grace.",
+            "{dialect:?}: the session's own turns are later than its instructions"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_session_limit_is_announced_in_expires_at_then_expires_on_a_raw_socket() {
+    use support::{assert_expires_at, next_frame, raw_connect, unix_now, Frame};
+    let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+    config.session_limit = Some(Duration::from_millis(300));
+    let server = MockServer::builder().respond(config).start().await.unwrap();
+    let url = format!("{}/realtime?model=gpt-realtime", server.openai_base_url());
+    for headers in [vec![], vec![("OpenAI-Beta", "realtime=v1")]] {
+        let before = unix_now();
+        let mut socket = raw_connect(&url, &headers).await;
+        let Frame::Json(created) = next_frame(&mut socket).await else {
+            panic!("session.created first")
+        };
+        assert_eq!(created["type"], "session.created", "{headers:?}");
+        assert_expires_at(&created["session"]["expires_at"], before, 0.3);
+        let Frame::Json(error) = next_frame(&mut socket).await else {
+            panic!("an error before the close")
+        };
+        assert_eq!(error["type"], "error");
+        assert_eq!(error["error"]["type"], "invalid_request_error");
+        assert_eq!(error["error"]["code"], "session_expired");
+        let message = error["error"]["message"].as_str().unwrap().to_owned();
+        assert_eq!(
+            message,
+            "Your session hit the maximum duration of 0.3 seconds."
+        );
+        match next_frame(&mut socket).await {
+            Frame::Close(code, reason) => assert_eq!((code, reason), (1001, message)),
+            other => panic!("expected the close, got {other:?}"),
+        }
+    }
+}

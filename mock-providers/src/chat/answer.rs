@@ -14,6 +14,7 @@
 
 use super::conversation::Conversation;
 use super::errors::ChatFailure;
+use crate::openai::recall;
 use crate::openai::reply::{arguments_for, decide, Reply};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -156,10 +157,19 @@ pub enum Decision {
 
 /// Decides the answer with the realtime responders' rule, honouring a forced
 /// tool choice when the user has just spoken.
+///
+/// A system or developer message that asks to summarize (`summarize` or
+/// `summarise`) makes this mock the model a summariser calls: the answer is
+/// [`recall::summary`] of the user messages' text, whatever else was asked.
 pub fn decide_answer(conversation: &Conversation) -> Decision {
+    let instructions = conversation.instructions.as_deref();
+    if instructions.is_some_and(recall::asks_for_summary) {
+        return Decision::Say(recall::summary(&user_texts(&conversation.items).join("\n")));
+    }
     let reply = decide(
         &conversation.items,
         &conversation.tools,
+        instructions,
         Conversation::audio_ms,
     );
     match (reply, &conversation.forced) {
@@ -183,15 +193,27 @@ fn last_user_text(items: &[Item]) -> String {
         .iter()
         .rev()
         .find(|i| i.role.as_deref() == Some("user"))
-        .and_then(|i| i.content.as_ref())
-        .map(|parts| {
-            parts
-                .iter()
-                .filter_map(|p| p.text.clone().or_else(|| p.transcript.clone().flatten()))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(item_text)
         .unwrap_or_default()
+}
+
+/// The text of every user message, oldest first.
+fn user_texts(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .filter(|i| i.role.as_deref() == Some("user"))
+        .map(item_text)
+        .collect()
+}
+
+/// An item's words: its text parts and recognised audio transcripts.
+fn item_text(item: &Item) -> String {
+    item.content
+        .iter()
+        .flatten()
+        .filter_map(|p| p.text.clone().or_else(|| p.transcript.clone().flatten()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Everything needed to plan one answer.

@@ -26,6 +26,9 @@ pub struct Conversation {
     pub tools: Vec<Tool>,
     /// A tool the answer must call (`required` or a named `tool_choice`).
     pub forced: Option<Tool>,
+    /// The text of the `system` and `developer` messages, one per line (the
+    /// realtime sessions' instructions), if there were any.
+    pub instructions: Option<String>,
 }
 
 impl Conversation {
@@ -40,9 +43,11 @@ impl Conversation {
     /// Reads `request`; input audio that cannot be decoded is a 400.
     pub fn read(dialect: ChatDialect, request: &ChatRequest) -> Result<Self, ChatFailure> {
         let mut items = Vec::new();
+        let mut instructions: Vec<String> = Vec::new();
         for (i, message) in request.messages.iter().enumerate() {
             match message.role {
-                Role::System | Role::Developer | Role::Other(_) => {}
+                Role::System | Role::Developer => instructions.extend(message.text()),
+                Role::Other(_) => {}
                 Role::User => items.push(user_item(dialect, i, message.content.as_ref())?),
                 Role::Assistant => {
                     for call in message.tool_calls.iter().flatten() {
@@ -108,6 +113,7 @@ impl Conversation {
             items,
             tools,
             forced,
+            instructions: (!instructions.is_empty()).then(|| instructions.join("\n")),
         })
     }
 }

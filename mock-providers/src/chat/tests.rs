@@ -691,3 +691,58 @@ async fn replay_without_a_chat_cassette_answers_with_the_respond_engine() {
         "{none:?}"
     );
 }
+
+/// The transcript a summariser sends: two `User:` turns and a restated fact.
+const TRANSCRIPT: &str = "User: Remember that my name is Ada.\nAssistant: Noted: my name is Ada.\n\
+                          User: Remember that the city is Paris. Remember that my name is Grace.\n\
+                          Assistant: Noted: the city is Paris.";
+
+#[tokio::test]
+async fn a_summarise_request_gets_an_extractive_summary_streamed_and_not() {
+    let server = MockServer::start().await.unwrap();
+    let expected =
+        "Remember that my name is Grace.\nRemember that the city is Paris.\n(2 turns summarized)";
+    let request = ChatRequest::new(
+        "gpt-4o-mini",
+        vec![
+            Message::system("Summarize the conversation below for a new session."),
+            Message::user(TRANSCRIPT),
+        ],
+    );
+    let answer = client(&server, "/v1", "sk-any")
+        .stream(request)
+        .await
+        .unwrap()
+        .collect_answer()
+        .await
+        .unwrap();
+    assert_eq!(answer.text, expected);
+    let body = json!({"model": "gpt-4o-mini", "messages": [
+        {"role": "developer", "content": "Please summarise this."},
+        {"role": "user", "content": TRANSCRIPT},
+    ]});
+    let (status, text) = raw_post(&server, "/v1/chat/completions", "", &body.to_string()).await;
+    assert_eq!(status, 200, "{text}");
+    let completion: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(completion["choices"][0]["message"]["content"], expected);
+}
+
+#[tokio::test]
+async fn a_question_is_answered_from_the_system_message() {
+    let server = MockServer::start().await.unwrap();
+    let request = ChatRequest::new(
+        "gpt-4o-mini",
+        vec![
+            Message::system("Be brief.\nRemember that my name is Grace.\n(2 turns summarized)"),
+            Message::user("What did I say my name is?"),
+        ],
+    );
+    let answer = client(&server, "/v1", "sk-any")
+        .stream(request)
+        .await
+        .unwrap()
+        .collect_answer()
+        .await
+        .unwrap();
+    assert_eq!(answer.text, "You said my name is Grace.");
+}

@@ -46,6 +46,24 @@ impl SetupFault {
     }
 }
 
+/// How a Qwen-Omni session ends when it reaches its maximum duration.
+///
+/// The service documents only that it "closes the connection" after 120
+/// minutes; whether an event comes first, and the close code and reason, are
+/// **unconfirmed**. Both styles close with 1001 and the reason `Session
+/// exceeded the maximum duration of N seconds`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DashScopeExpiry {
+    /// Close without an event first (the documented behaviour, read literally).
+    #[default]
+    Close,
+    /// A DashScope-shaped `error` (code `session_expired`), then the same close.
+    ErrorThenClose,
+}
+
+/// The longest a Qwen-Omni realtime session lasts (documented: 120 minutes).
+pub const MAX_SESSION: std::time::Duration = std::time::Duration::from_secs(120 * 60);
+
 /// Whether a model name is a Qwen-Omni realtime model this mock serves.
 pub fn is_omni_model(model: &str) -> bool {
     model.contains("omni") && model.contains("realtime")

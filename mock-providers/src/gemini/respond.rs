@@ -12,8 +12,12 @@
 //! `toolCallCancellation` for a pending call). With `sessionResumption` on,
 //! every completed turn sends a new handle, and a later connection that sets
 //! up with that handle continues the same conversation. A connection limit
-//! sends `goAway {timeLeft}` and then closes. All frames go out binary, as the
-//! hosted service sends them.
+//! sends `goAway {timeLeft}` and then closes. The responder's session limit
+//! does the same: Gemini's session-level limit is bound by tokens (context
+//! size, or 15 minutes of audio without compression), while the connection
+//! limit (about 10 minutes) is what clients cross in practice, and the service
+//! ends a connection with `goAway` then a close; with both limits set, the
+//! shorter wins. All frames go out binary, as the hosted service sends them.
 
 use super::{decode_base64, INVALID_ARGUMENT};
 use crate::engine::{Note, SessionEngine};
@@ -62,6 +66,8 @@ pub struct GeminiResponder {
     manual: bool,
     interrupts: bool,
     tools: Vec<Tool>,
+    /// The text of `setup.systemInstruction`, for the reply rule.
+    instructions: Option<String>,
     conversation: Vec<Item>,
     /// Length of each user audio item, by position in the conversation.
     audio_ms: HashMap<usize, f64>,
@@ -102,6 +108,7 @@ impl GeminiResponder {
             manual: false,
             interrupts: true,
             tools: Vec::new(),
+            instructions: None,
             conversation: Vec::new(),
             audio_ms: HashMap::new(),
             vad: None,
@@ -199,9 +206,11 @@ impl GeminiResponder {
                 .iter()
                 .flatten()
                 .filter_map(|p| p.text.clone())
-                .collect();
+                .collect::<Vec<_>>()
+                .join("\n");
             self.notes
                 .push(Note::new("setup", format!("instructions: {text:?}")));
+            self.instructions = Some(text);
         }
         if let Some(resumption) = &setup.session_resumption {
             self.resumption = true;
@@ -378,7 +387,8 @@ impl GeminiResponder {
         let reply = {
             let lengths = &self.audio_ms;
             let conversation = &self.conversation;
-            decide(conversation, &self.tools, |item| {
+            let instructions = self.instructions.as_deref();
+            decide(conversation, &self.tools, instructions, |item| {
                 conversation
                     .iter()
                     .position(|i| std::ptr::eq(i, item))
@@ -480,6 +490,15 @@ impl GeminiResponder {
 }
 
 impl GeminiResponder {
+    /// How long this connection lives: the shorter of the connection limit
+    /// and the responder's session limit, when either is set.
+    fn lifetime(&self) -> Option<Duration> {
+        match (self.settings.connection_limit, self.config.session_limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     fn finish_turn_if_done(&mut self, now: Instant) {
         if self.turn_done_at.is_some_and(|at| at <= now) {
             self.turn_done_at = None;
@@ -497,7 +516,7 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
     }
 
     fn on_connect(&mut self, now: Instant) {
-        if let Some(limit) = self.settings.connection_limit {
+        if let Some(limit) = self.lifetime() {
             let warning = limit
                 .min(Duration::from_secs(10))
                 .div_f64(2.0)
@@ -560,7 +579,12 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
                     .clone()
                     .unwrap_or_else(|| Arc::from(format!("turn_{}", self.turn).as_str()));
                 self.responding = Some(Arc::clone(&tag));
-                let reply = decide(&self.conversation, &self.tools, |_| 0.0);
+                let reply = decide(
+                    &self.conversation,
+                    &self.tools,
+                    self.instructions.as_deref(),
+                    |_| 0.0,
+                );
                 if let Reply::Speak(text) = reply {
                     let start = now + self.delay(self.config.first_audio_ms as f64);
                     self.speak(&tag, start, text);

@@ -1,6 +1,7 @@
 //! The OpenAI Realtime dialects of the mock (GA and beta): validation, the
 //! provider's error and auth-failure shapes, and the respond engine.
 
+pub mod recall;
 pub mod reply;
 pub mod respond;
 pub mod validate;

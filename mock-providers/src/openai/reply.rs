@@ -2,12 +2,19 @@
 //! answer from the conversation so far.
 //!
 //! - After a tool result, it reads the result back.
+//! - `Remember that <subject> is <value>.` is acknowledged (`Noted: <subject>
+//!   is <value>.`), and `What did I say <subject> is?` is answered from the
+//!   latest such statement in the session's instructions or the user's earlier
+//!   turns (`You said <subject> is <value>.`, or `You never told me what
+//!   <subject> is.`); see [`super::recall`]. This lets a test check that an
+//!   agent carried a conversation into a new session through its instructions.
 //! - A user text that names a configured tool (a word of the tool's name, such as
 //!   `weather` for `get_weather`) makes it call that tool, with string arguments
 //!   taken from the text (a token with digits, else the last capitalised word).
 //! - Any other text is echoed back; audio it cannot understand is acknowledged
 //!   with its length.
 
+use super::recall::{self, classify};
 use serde_json::{Map, Value};
 use understudy_adapters::openai::wire::objects::{Item, Tool};
 
@@ -30,17 +37,23 @@ const GENERIC_WORDS: &[&str] = &[
     "get", "set", "lookup", "check", "find", "fetch", "the", "tool",
 ];
 
-/// Decides the reply to the conversation, given the configured tools.
+/// Decides the reply to the conversation, given the configured tools and the
+/// session's instructions (system prompt), if any.
 ///
 /// `audio_ms` is the length of the last user audio item, when it has no text.
-pub fn decide(conversation: &[Item], tools: &[Tool], audio_ms: impl Fn(&Item) -> f64) -> Reply {
-    let Some(last) = conversation
+pub fn decide(
+    conversation: &[Item],
+    tools: &[Tool],
+    instructions: Option<&str>,
+    audio_ms: impl Fn(&Item) -> f64,
+) -> Reply {
+    let Some(position) = conversation
         .iter()
-        .rev()
-        .find(|i| i.role.as_deref() != Some("assistant") && i.kind != "function_call")
+        .rposition(|i| i.role.as_deref() != Some("assistant") && i.kind != "function_call")
     else {
         return Reply::Speak("Hello! How can I help you today?".into());
     };
+    let last = &conversation[position];
     if last.kind == "function_call_output" {
         let output = last.output.as_deref().unwrap_or_default();
         return Reply::Speak(format!("Here is what I found: {}.", summarise(output)));
@@ -56,7 +69,17 @@ pub fn decide(conversation: &[Item], tools: &[Tool], audio_ms: impl Fn(&Item) ->
         1 => " I see one image.",
         _ => " I see several images.",
     };
-    match user_text(last) {
+    let text = user_text(last);
+    if let Some(asked) = text.as_deref().and_then(classify) {
+        let earlier: Vec<String> = conversation[..position]
+            .iter()
+            .filter(|i| i.role.as_deref() == Some("user"))
+            .filter_map(user_text)
+            .collect();
+        let said = recall::answer(&asked, instructions, earlier.iter().map(String::as_str));
+        return Reply::Speak(format!("{said}{seen}"));
+    }
+    match text {
         Some(text) => match matching_tool(&text, tools) {
             Some(tool) => Reply::Call {
                 name: tool.name.clone().unwrap_or_default(),
@@ -205,6 +228,7 @@ mod tests {
         let reply = decide(
             &[user("What is the weather in Paris?")],
             &[weather_tool()],
+            None,
             |_| 0.0,
         );
         assert_eq!(
@@ -218,7 +242,7 @@ mod tests {
 
     #[test]
     fn echoes_text_without_a_matching_tool() {
-        let reply = decide(&[user("Hello there")], &[weather_tool()], |_| 0.0);
+        let reply = decide(&[user("Hello there")], &[weather_tool()], None, |_| 0.0);
         assert_eq!(reply, Reply::Speak("You said: Hello there".into()));
     }
 
@@ -230,7 +254,7 @@ mod tests {
             output: Some(r#"{"temperature":"18C","sky":"clear"}"#.into()),
             ..Default::default()
         };
-        let reply = decide(&[user("weather?"), output], &[], |_| 0.0);
+        let reply = decide(&[user("weather?"), output], &[], None, |_| 0.0);
         assert_eq!(
             reply,
             Reply::Speak("Here is what I found: temperature 18C, sky clear.".into())
@@ -246,13 +270,103 @@ mod tests {
             ),
             ..Default::default()
         };
-        let reply = decide(&[user("Where is my order A17, Bob?")], &[tool], |_| 0.0);
+        let reply = decide(
+            &[user("Where is my order A17, Bob?")],
+            &[tool],
+            None,
+            |_| 0.0,
+        );
         assert_eq!(
             reply,
             Reply::Call {
                 name: "lookup_order".into(),
                 arguments: r#"{"order_no":"A17"}"#.into()
             }
+        );
+    }
+
+    fn assistant(text: &str) -> Item {
+        Item {
+            kind: "message".into(),
+            role: Some("assistant".into()),
+            content: Some(vec![ContentPart {
+                kind: "output_text".into(),
+                text: Some(text.into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }
+    }
+
+    fn say(conversation: &[Item], instructions: Option<&str>) -> Reply {
+        decide(conversation, &[weather_tool()], instructions, |_| 0.0)
+    }
+
+    #[test]
+    fn a_statement_is_acknowledged() {
+        assert_eq!(
+            say(&[user("Remember that my name is Ada.")], None),
+            Reply::Speak("Noted: my name is Ada.".into())
+        );
+        // Even when it names a tool: the statement form wins.
+        assert_eq!(
+            say(&[user("remember that the weather is sunny.")], None),
+            Reply::Speak("Noted: the weather is sunny.".into())
+        );
+    }
+
+    #[test]
+    fn a_question_is_answered_from_earlier_turns() {
+        let conversation = [
+            user("Remember that my name is Ada."),
+            assistant("Noted: my name is Ada."),
+            user("Hello there"),
+            assistant("You said: Hello there"),
+            user("What did I say my name is?"),
+        ];
+        assert_eq!(
+            say(&conversation, Some("Be brief.")),
+            Reply::Speak("You said my name is Ada.".into())
+        );
+    }
+
+    #[test]
+    fn a_question_is_answered_from_the_instructions_alone() {
+        let instructions = "You are a helpful agent.\nSummary of the earlier session:\n\
+                            Remember that the city is Paris.\n(2 turns summarized)";
+        assert_eq!(
+            say(&[user("what did i say the City is?")], Some(instructions)),
+            Reply::Speak("You said the City is Paris.".into())
+        );
+    }
+
+    #[test]
+    fn the_latest_statement_wins_and_turns_win_over_instructions() {
+        let instructions = "remember that my name is Ada.";
+        let conversation = [
+            user("Remember that my name is Grace."),
+            user("Remember that my name is Barbara."),
+            user("What did I say my name is?"),
+        ];
+        assert_eq!(
+            say(&conversation, Some(instructions)),
+            Reply::Speak("You said my name is Barbara.".into())
+        );
+        assert_eq!(
+            say(&[user("What did I say my name is?")], Some(instructions)),
+            Reply::Speak("You said my name is Ada.".into())
+        );
+    }
+
+    #[test]
+    fn an_unknown_subject_is_never_told() {
+        let conversation = [
+            user("Remember that my name is Ada."),
+            user("What did I say my city is?"),
+        ];
+        assert_eq!(
+            say(&conversation, Some("Remember that my dog is Rex.")),
+            Reply::Speak("You never told me what my city is.".into())
         );
     }
 }

@@ -9,6 +9,7 @@
 //! orders follow §7 of the protocol notes, in the GA or beta dialect.
 
 use super::reply::{decide, Reply};
+use crate::dashscope::DashScopeExpiry;
 use crate::engine::{Note, SessionEngine};
 use crate::protocol::FrameSummary;
 use crate::speech::KnownSpeech;
@@ -52,8 +53,15 @@ pub struct ResponderConfig {
     pub speed: f64,
     /// The voice every answer is spoken in: PCM16 mono at 24 kHz.
     pub voice: Arc<[i16]>,
-    /// End sessions after this long, the provider's way (`session_expired`, close 1001).
+    /// End sessions after this long, each dialect its own way: OpenAI an
+    /// `error` `session_expired` then close 1001 (and `session.expires_at` says
+    /// when); DashScope as [`dashscope_expiry`](Self::dashscope_expiry) says;
+    /// Gemini `goAway {timeLeft}` then close, like a connection limit (the
+    /// shorter of the two wins).
     pub session_limit: Option<Duration>,
+    /// How a DashScope session ends at [`session_limit`](Self::session_limit)
+    /// (the service's exact way is unconfirmed).
+    pub dashscope_expiry: DashScopeExpiry,
 }
 
 impl ResponderConfig {
@@ -67,6 +75,7 @@ impl ResponderConfig {
             speed: 1.0,
             voice,
             session_limit: None,
+            dashscope_expiry: DashScopeExpiry::default(),
         }
     }
 }
@@ -149,7 +158,10 @@ impl Responder {
     /// A responder for a new session of `model` in `dialect`; `seed` makes its ids unique.
     pub fn new(dialect: Dialect, model: &str, config: ResponderConfig, seed: u64) -> Self {
         let mut ids = Ids::new(seed);
-        let session = default_session(dialect, model, &mut ids);
+        let mut session = default_session(dialect, model, &mut ids);
+        if let Some(limit) = config.session_limit {
+            session.expires_at = Some(expires_at(limit));
+        }
         let mut responder = Responder {
             dialect,
             config,
@@ -473,11 +485,20 @@ impl Responder {
             .unwrap_or_default()
     }
 
+    /// The instructions a response runs under: its own, else the session's.
+    fn instructions<'a>(&'a self, overrides: Option<&'a ResponseCreate>) -> Option<&'a str> {
+        overrides
+            .and_then(|c| c.response.as_ref())
+            .and_then(|r| r.instructions.as_deref())
+            .or(self.session.instructions.as_deref())
+    }
+
     fn start_response(&mut self, now: Instant, overrides: Option<&ResponseCreate>) {
         let tools = self.tools(overrides);
         let reply = {
             let audio_ms = &self.item_audio_ms;
-            decide(&self.conversation, &tools, |item| {
+            let instructions = self.instructions(overrides);
+            decide(&self.conversation, &tools, instructions, |item| {
                 item.id
                     .as_ref()
                     .and_then(|id| audio_ms.get(id))
@@ -1296,6 +1317,15 @@ fn default_session(dialect: Dialect, model: &str, ids: &mut Ids) -> Session {
         }
     }
     session
+}
+
+/// The unix time (whole seconds, rounded up) at which a session starting now
+/// and ending after `limit` is forced to end: `session.expires_at`.
+pub(crate) fn expires_at(limit: Duration) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (now + limit).as_secs_f64().ceil() as i64
 }
 
 fn unix_now() -> i64 {
