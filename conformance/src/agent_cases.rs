@@ -50,7 +50,8 @@ pub(crate) enum Provider {
     Gemini,
 }
 
-pub(crate) const PROVIDERS: [Provider; 3] = [Provider::OpenAi, Provider::DashScope, Provider::Gemini];
+pub(crate) const PROVIDERS: [Provider; 3] =
+    [Provider::OpenAi, Provider::DashScope, Provider::Gemini];
 
 impl Provider {
     pub(crate) fn id(self) -> &'static str {
@@ -62,13 +63,13 @@ impl Provider {
     }
 
     /// The bundled clip of `what`, at the rate this provider hears natively.
-    fn clip(self, what: &str) -> String {
+    pub(crate) fn clip(self, what: &str) -> String {
         let khz = if self == Provider::OpenAi { 24 } else { 16 };
         format!("user-{what}-{khz}k.wav")
     }
 
     /// The session the front end asks for: server VAD, user transcription.
-    fn spoken(self) -> SessionConfig {
+    pub(crate) fn spoken(self) -> SessionConfig {
         SessionConfig {
             turn_detection: Some(TurnDetection::server_vad()),
             input_transcription: Some(
@@ -427,7 +428,7 @@ impl FrontEnd {
     }
 
     /// Speaks a bundled clip (plus a second of silence) in 100 ms chunks.
-    async fn say(&mut self, clip: &str) -> Result<(), String> {
+    pub(crate) async fn say(&mut self, clip: &str) -> Result<(), String> {
         let bytes =
             understudy_fixtures::bundled::audio(clip).ok_or_else(|| format!("no clip {clip}"))?;
         let (mut pcm, rate) =

@@ -1,6 +1,7 @@
 //! Long conversations across session ends: `handover.<provider>.long-conversation`.
 //!
-//! Twenty typed turns go through a [`RealtimeAgent`] to a mock whose sessions
+//! Twenty user turns (typed; spoken on DashScope, which takes no text) go
+//! through a [`RealtimeAgent`] to a mock whose sessions
 //! (OpenAI, DashScope) or connections (Gemini) end after a few seconds, the
 //! provider's way, so that the conversation crosses at least two ends. Facts
 //! stated early ("Remember that the code word is falcon.") are asked for
@@ -28,29 +29,64 @@ const SESSION_LIFE: Duration = Duration::from_secs(3);
 /// well over two session lives whatever the model's speed.
 const PAUSE: Duration = Duration::from_millis(400);
 
-/// The conversation: what the user types, and what a faithful answer says.
-fn script() -> Vec<(String, String)> {
+/// One user turn: typed, or spoken (a bundled clip).
+enum Say {
+    Typed(String),
+    Spoken(&'static str),
+}
+
+/// What the user says, and what a faithful answer says.
+struct Turn {
+    say: Say,
+    want: String,
+}
+
+impl Turn {
+    fn typed(text: String, want: String) -> Self {
+        Turn {
+            say: Say::Typed(text),
+            want,
+        }
+    }
+
+    fn label(&self) -> String {
+        match &self.say {
+            Say::Typed(text) => text.clone(),
+            Say::Spoken(clip) => format!("(spoken: {clip})"),
+        }
+    }
+
+    /// Whether the turn asks for a fact stated earlier.
+    fn is_recall(&self) -> bool {
+        self.want.starts_with("You said ") && !self.want.starts_with("You said:")
+    }
+}
+
+/// The conversation. Typed where the dialect takes text; DashScope takes
+/// none (`capabilities.text_input` is false), so its user speaks the bundled
+/// clips, which the mock recognises.
+fn script(provider: Provider) -> Vec<Turn> {
+    if provider == Provider::DashScope {
+        return spoken_script();
+    }
     let fact = |subject: &str, value: &str| {
-        (
+        Turn::typed(
             format!("Remember that {subject} is {value}."),
             format!("Noted: {subject} is {value}."),
         )
     };
     let ask = |subject: &str, value: &str| {
-        (
+        Turn::typed(
             format!("What did I say {subject} is?"),
             format!("You said {subject} is {value}."),
         )
     };
     let chat = |n: usize| {
         let text = format!("This is small talk number {n}.");
-        let answer = format!("You said: {text}");
-        (text, answer)
+        let want = format!("You said: {text}");
+        Turn::typed(text, want)
     };
-    let mut turns = vec![
-        fact("the code word", "falcon"),
-        fact("my city", "Lisbon"),
-    ];
+    let mut turns = vec![fact("the code word", "falcon"), fact("my city", "Lisbon")];
     for n in 1..=17 {
         turns.push(match n {
             6 | 12 => ask("the code word", "falcon"),
@@ -61,6 +97,28 @@ fn script() -> Vec<(String, String)> {
     }
     turns.push(ask("the meeting day", "Thursday"));
     turns
+}
+
+/// Twenty spoken turns: the fact first, small talk, the question every fifth turn.
+fn spoken_script() -> Vec<Turn> {
+    let spoken = |clip: &'static str, want: &str| Turn {
+        say: Say::Spoken(clip),
+        want: want.to_owned(),
+    };
+    (0..20)
+        .map(|n| match n {
+            0 => spoken("remember", "Noted: the code word is falcon."),
+            n if n % 5 == 4 => spoken("recall", "You said the code word is falcon."),
+            n if n % 2 == 1 => spoken(
+                "weather",
+                "You said: What is the weather like in Paris today?",
+            ),
+            _ => spoken(
+                "order",
+                "You said: Can you check the status of order A seventeen?",
+            ),
+        })
+        .collect()
 }
 
 /// The case ids, with descriptions.
@@ -80,8 +138,12 @@ fn description(provider: Provider) -> String {
         Provider::Gemini => "connections end with goAway; the agent resumes with the newest handle",
         _ => "sessions expire the provider's way; the agent moves to a fresh session carrying a summary",
     };
+    let said = match provider {
+        Provider::DashScope => "spoken: the dialect takes no typed text",
+        _ => "typed",
+    };
     format!(
-        "{}: a 20-turn typed conversation crosses at least two session ends ({how}); every turn answered once, early facts recalled after the ends",
+        "{}: a 20-turn conversation ({said}) crosses at least two session ends ({how}); every turn answered once, early facts recalled after the ends",
         provider.id()
     )
 }
@@ -130,7 +192,7 @@ async fn long_conversation(
     let mut config = AgentConfig::new(SessionConfig {
         instructions: Some("You are a helpful assistant.".into()),
         output_modalities: Some(vec![Modality::Text]),
-        ..Default::default()
+        ..provider.spoken()
     });
     config.reconnect = ReconnectPolicy {
         max_attempts: 5,
@@ -138,15 +200,18 @@ async fn long_conversation(
         max_delay: Duration::from_millis(400),
     };
     let mut front = FrontEnd::start(provider, &server, config, ToolRegistry::new()).await?;
-    let turns = script();
+    let turns = script(provider);
     let mut answers = Vec::new();
-    for (text, _) in &turns {
-        front
-            .agent
-            .input()
-            .text(text.clone())
-            .await
-            .map_err(|e| format!("typing {text:?}: {e}"))?;
+    for turn in &turns {
+        match &turn.say {
+            Say::Typed(text) => front
+                .agent
+                .input()
+                .text(text.clone())
+                .await
+                .map_err(|e| format!("typing {text:?}: {e}"))?,
+            Say::Spoken(clip) => front.say(&provider.clip(clip)).await?,
+        }
         answers.push(front.answer().await?);
         front.listen(PAUSE.div_f64(speed)).await;
     }
@@ -163,9 +228,14 @@ async fn long_conversation(
         .iter()
         .zip(&answers)
         .enumerate()
-        .filter(|(_, ((_, want), got))| got.trim() != want)
-        .map(|(n, ((text, want), got))| {
-            format!("turn {}: {text:?} → {got:?}, wanted {want:?}", n + 1)
+        .filter(|(_, (turn, got))| got.trim() != turn.want)
+        .map(|(n, (turn, got))| {
+            format!(
+                "turn {}: {:?} → {got:?}, wanted {:?}",
+                n + 1,
+                turn.label(),
+                turn.want
+            )
         })
         .collect();
     let recalls_after_a_move = recalls_after_first_move(&front, &turns);
@@ -231,7 +301,7 @@ fn completed(front: &FrontEnd) -> usize {
 }
 
 /// How many recall questions were answered (rightly) after the first move.
-fn recalls_after_first_move(front: &FrontEnd, turns: &[(String, String)]) -> usize {
+fn recalls_after_first_move(front: &FrontEnd, turns: &[Turn]) -> usize {
     let Some(first_move) = front
         .seen
         .iter()
@@ -247,8 +317,13 @@ fn recalls_after_first_move(front: &FrontEnd, turns: &[(String, String)]) -> usi
         })
         .collect::<Vec<_>>()
         .join("\n");
-    turns
-        .iter()
-        .filter(|(text, want)| text.starts_with("What did I say") && said.contains(want.as_str()))
-        .count()
+    let mut rest = said.as_str();
+    let mut count = 0;
+    for turn in turns.iter().filter(|t| t.is_recall()) {
+        if let Some(at) = rest.find(turn.want.as_str()) {
+            count += 1;
+            rest = &rest[at + turn.want.len()..];
+        }
+    }
+    count
 }

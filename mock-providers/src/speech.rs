@@ -35,6 +35,16 @@ const CLIPS: &[(&str, &str)] = &[
         "user-interrupt-16k.wav",
         "Wait, stop. Actually, tell me about Berlin instead.",
     ),
+    (
+        "user-remember-24k.wav",
+        "Remember that the code word is falcon.",
+    ),
+    (
+        "user-remember-16k.wav",
+        "Remember that the code word is falcon.",
+    ),
+    ("user-recall-24k.wav", "What did I say the code word is?"),
+    ("user-recall-16k.wav", "What did I say the code word is?"),
 ];
 
 /// Length of the fingerprint taken from the start of each utterance's speech.
@@ -136,5 +146,16 @@ mod tests {
         );
         let (voice, rate) = pcm("voice-24k.wav");
         assert_eq!(known.transcribe(&voice, rate), None);
+    }
+
+    #[test]
+    fn every_clip_is_heard_as_its_own_text() {
+        // "What did I say…" and "What is the weather…" start alike: each must
+        // still be told apart by its own fingerprint.
+        let known = KnownSpeech::bundled();
+        for (name, text) in CLIPS {
+            let (speech, rate) = pcm(name);
+            assert_eq!(known.transcribe(&speech, rate), Some(*text), "{name}");
+        }
     }
 }
