@@ -1,0 +1,277 @@
+//! Carrying a conversation across session ends: a chat model's summary
+//! briefs the fresh session, and a conversation whose provider connection is
+//! killed at seeded random moments still completes with nothing lost.
+
+mod common;
+
+use common::until;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use understudy_adapters::chat::client::ChatClient;
+use understudy_adapters::{openai, Modality, ResponseStatus, SessionConfig};
+use understudy_agents::realtime::{
+    connector_fn, AgentConfig, AgentEvent, ChatSummariser, RealtimeAgent, ReconnectPolicy,
+    ToolRegistry,
+};
+use understudy_mock::{EntryKind, MockServer, ResponderConfig};
+
+fn text_session() -> SessionConfig {
+    SessionConfig {
+        instructions: Some("You are a helpful assistant.".into()),
+        output_modalities: Some(vec![Modality::Text]),
+        ..Default::default()
+    }
+}
+
+/// Types `text` and returns the completed answer's words.
+async fn ask(agent: &mut RealtimeAgent, text: &str) -> (String, Vec<AgentEvent>) {
+    agent.input().text(text).await.unwrap();
+    let events = until(agent, |e| {
+        matches!(
+            e,
+            AgentEvent::ResponseDone {
+                status: ResponseStatus::Completed,
+                ..
+            }
+        )
+    })
+    .await;
+    let start = events
+        .iter()
+        .rposition(|e| matches!(e, AgentEvent::ResponseStarted { .. }))
+        .unwrap_or(0);
+    let said = events[start..]
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    (said, events)
+}
+
+#[tokio::test]
+async fn a_chat_model_summary_carries_the_facts_into_a_fresh_session() {
+    let mut responder = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+    responder.session_limit = Some(Duration::from_secs(2));
+    let server = MockServer::builder()
+        .respond(responder)
+        .start()
+        .await
+        .unwrap();
+    let chat = ChatClient::builder()
+        .base_url(format!("{}/v1", server.url()))
+        .api_key("sk-understudy-test")
+        .model("gpt-4o-mini")
+        .build()
+        .unwrap();
+    let mut config = AgentConfig::new(text_session());
+    config.summariser = Arc::new(ChatSummariser::new(chat, "gpt-4o-mini"));
+    // Only the last turn goes verbatim: the fact must travel in the summary.
+    config.recent_turns = 1;
+    let connector = openai::ConnectOptions::new(
+        server.openai_base_url(),
+        openai::Dialect::Ga,
+        "gpt-realtime",
+    );
+    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+        .await
+        .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    let (noted, _) = ask(&mut agent, "Remember that the code word is falcon.").await;
+    assert_eq!(noted, "Noted: the code word is falcon.");
+    // Small talk until the agent has moved to a new session (planned: the
+    // mock announced the end in `expires_at`).
+    let mut switched = None;
+    for n in 0..20 {
+        let (_, events) = ask(&mut agent, &format!("Small talk {n}.")).await;
+        switched = events.into_iter().find_map(|e| match e {
+            AgentEvent::SessionSwitched {
+                planned,
+                summary_chars,
+                ..
+            } => Some((planned, summary_chars)),
+            _ => None,
+        });
+        if switched.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (planned, summary_chars) = switched.expect("the agent moved to a new session");
+    assert!(
+        planned,
+        "moved before the provider's end, not after losing it"
+    );
+    assert!(summary_chars.is_some_and(|c| c > 0), "{summary_chars:?}");
+    let (recalled, _) = ask(&mut agent, "What did I say the code word is?").await;
+    assert_eq!(recalled, "You said the code word is falcon.");
+    // The new session was briefed with the chat model's summary (its
+    // extractive fallback would have written `User:` lines instead).
+    let journal = server.journal();
+    let briefed = journal.iter().skip(1).any(|session| {
+        session
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Client)
+            .any(|e| e.detail.contains("turns summarized)") && e.detail.contains("falcon"))
+    });
+    assert!(briefed, "no session.update carried the model's summary");
+    agent.close().await;
+}
+
+/// A TCP relay in front of the mock that can cut every connection through it.
+struct KillSwitch {
+    addr: std::net::SocketAddr,
+    kill: watch::Sender<u32>,
+    kills: Arc<AtomicU32>,
+}
+
+impl KillSwitch {
+    async fn start(upstream: std::net::SocketAddr) -> KillSwitch {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (kill, watch) = watch::channel(0u32);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let mut watch = watch.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (mut client, mut server) = (client, server);
+                    watch.borrow_and_update();
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = watch.changed() => {
+                            // Cut: no close frame, no FIN handshake courtesy.
+                            let _ = client.shutdown().await;
+                            let _ = server.shutdown().await;
+                        }
+                    }
+                });
+            }
+        });
+        KillSwitch {
+            addr,
+            kill,
+            kills: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    fn cut(&self) {
+        self.kills.fetch_add(1, Ordering::SeqCst);
+        self.kill.send_modify(|n| *n += 1);
+    }
+}
+
+/// A small deterministic generator (xorshift64*), so a failing schedule can
+/// be replayed from its seed.
+struct Schedule(u64);
+
+impl Schedule {
+    fn next_ms(&mut self, low: u64, high: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let r = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        low + r % (high - low)
+    }
+}
+
+#[tokio::test]
+async fn connections_killed_at_seeded_random_moments_lose_no_turn() {
+    for seed in [7u64, 1_234_567, 0x5eed] {
+        killed_conversation(seed).await;
+    }
+}
+
+async fn killed_conversation(seed: u64) {
+    let server = MockServer::builder()
+        .respond(ResponderConfig::with_voice(
+            understudy_mock::bundled_voice().unwrap(),
+        ))
+        .start()
+        .await
+        .unwrap();
+    let switch = Arc::new(KillSwitch::start(server.address()).await);
+    let base = format!("ws://{}/v1", switch.addr);
+    let connector = connector_fn(move || {
+        let options =
+            openai::ConnectOptions::new(base.clone(), openai::Dialect::Ga, "gpt-realtime");
+        async move { openai::connect(&options).await }
+    });
+    let mut config = AgentConfig::new(text_session());
+    config.reconnect = ReconnectPolicy {
+        max_attempts: 20,
+        initial_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+    };
+    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+        .await
+        .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    // The killer: cuts the connection at seeded random moments, for as long
+    // as the conversation runs.
+    let killer = {
+        let switch = Arc::clone(&switch);
+        tokio::spawn(async move {
+            let mut schedule = Schedule(seed.max(1));
+            loop {
+                tokio::time::sleep(Duration::from_millis(schedule.next_ms(150, 900))).await;
+                switch.cut();
+            }
+        })
+    };
+    let mut answers = Vec::new();
+    let mut completed = 0;
+    let turns: Vec<String> = (0..20)
+        .map(|n| match n {
+            0 => "Remember that the code word is falcon.".to_owned(),
+            n if n % 6 == 5 => "What did I say the code word is?".to_owned(),
+            n => format!("Turn number {n}."),
+        })
+        .collect();
+    for text in &turns {
+        let (said, events) = ask(&mut agent, text).await;
+        completed += events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    AgentEvent::ResponseDone {
+                        status: ResponseStatus::Completed,
+                        ..
+                    }
+                )
+            })
+            .count();
+        answers.push(said);
+    }
+    killer.abort();
+    let kills = switch.kills.load(Ordering::SeqCst);
+    assert!(
+        kills >= 3,
+        "seed {seed}: the schedule cut only {kills} times"
+    );
+    assert_eq!(
+        completed,
+        turns.len(),
+        "seed {seed}: one completed answer per turn"
+    );
+    for (text, said) in turns.iter().zip(&answers) {
+        let want = match text.as_str() {
+            "Remember that the code word is falcon." => {
+                "Noted: the code word is falcon.".to_owned()
+            }
+            "What did I say the code word is?" => "You said the code word is falcon.".to_owned(),
+            other => format!("You said: {other}"),
+        };
+        assert_eq!(said, &want, "seed {seed}: {text:?} ({kills} cuts)");
+    }
+    agent.close().await;
+}
