@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::until;
+use common::{until, GEMINI};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use understudy_adapters::chat::client::ChatClient;
-use understudy_adapters::{openai, Modality, ResponseStatus, SessionConfig};
+use understudy_adapters::{gemini, openai, Modality, ResponseStatus, SessionConfig};
 use understudy_agents::realtime::{
     connector_fn, AgentConfig, AgentEvent, ChatSummariser, RealtimeAgent, ReconnectPolicy,
     ToolRegistry,
@@ -183,14 +183,30 @@ impl Schedule {
     }
 }
 
+/// Which provider a killed conversation runs on.
+#[derive(Debug, Clone, Copy)]
+enum Dialect {
+    /// Fresh sessions carry a summary.
+    OpenAi,
+    /// Sessions resume with the newest handle.
+    Gemini,
+}
+
 #[tokio::test]
 async fn connections_killed_at_seeded_random_moments_lose_no_turn() {
-    for seed in [7u64, 1_234_567, 0x5eed] {
-        killed_conversation(seed).await;
+    for seed in [7u64, 1_234_567] {
+        killed_conversation(Dialect::OpenAi, seed).await;
     }
 }
 
-async fn killed_conversation(seed: u64) {
+#[tokio::test]
+async fn resumed_gemini_connections_killed_at_random_lose_no_turn() {
+    for seed in [0x5eed_u64, 99] {
+        killed_conversation(Dialect::Gemini, seed).await;
+    }
+}
+
+async fn killed_conversation(dialect: Dialect, seed: u64) {
     let server = MockServer::builder()
         .respond(ResponderConfig::with_voice(
             understudy_mock::bundled_voice().unwrap(),
@@ -271,7 +287,74 @@ async fn killed_conversation(seed: u64) {
             "What did I say the code word is?" => "You said the code word is falcon.".to_owned(),
             other => format!("You said: {other}"),
         };
-        assert_eq!(said, &want, "seed {seed}: {text:?} ({kills} cuts)");
+        assert_eq!(
+            said, &want,
+            "{dialect:?} seed {seed}: {text:?} ({kills} cuts)"
+        );
     }
+    agent.close().await;
+}
+
+#[tokio::test]
+async fn a_refused_resumption_falls_back_to_a_summary() {
+    // The first server ends each connection after 1.5 s with goAway; the
+    // second has never seen the conversation, so it refuses the handle.
+    let voice = || ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+    let first = MockServer::builder()
+        .respond(voice())
+        .connection_limit(Duration::from_millis(1500))
+        .start()
+        .await
+        .unwrap();
+    let second = MockServer::builder()
+        .respond(voice())
+        .start()
+        .await
+        .unwrap();
+    let bases = [first.gemini_base_url(), second.gemini_base_url()];
+    let opened = Arc::new(AtomicU32::new(0));
+    let connector = connector_fn(move || {
+        let n = opened.fetch_add(1, Ordering::SeqCst) as usize;
+        let options = gemini::ConnectOptions::new(bases[n.min(1)].clone(), GEMINI);
+        async move { gemini::connect(&options, None).await }
+    });
+    let mut agent = RealtimeAgent::start(
+        connector,
+        AgentConfig::new(text_session()),
+        ToolRegistry::new(),
+    )
+    .await
+    .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    let (noted, _) = ask(&mut agent, "Remember that the code word is falcon.").await;
+    assert_eq!(noted, "Noted: the code word is falcon.");
+    // goAway → the move to the second server → the handle refused → a
+    // fresh session briefed with the summary.
+    let events = until(&mut agent, |e| {
+        matches!(
+            e,
+            AgentEvent::SessionSwitched {
+                resumed: false,
+                summary_chars: Some(_),
+                ..
+            }
+        )
+    })
+    .await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Disconnected { .. })),
+        "the refused resumption ended that session: {:?}",
+        common::kinds(&events)
+    );
+    let (recalled, _) = ask(&mut agent, "What did I say the code word is?").await;
+    assert_eq!(recalled, "You said the code word is falcon.");
+    let refused = second.journal().iter().any(|s| {
+        s.entries
+            .iter()
+            .any(|e| e.detail.contains("invalid or expired"))
+    });
+    assert!(refused, "the second server refused the handle");
     agent.close().await;
 }
