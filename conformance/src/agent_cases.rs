@@ -663,26 +663,15 @@ async fn reconnect(provider: Provider, speed: f64) -> Outcome {
     let mut front = FrontEnd::start(provider, &server, config, ToolRegistry::new()).await?;
     front.say(&provider.clip("order")).await?;
     let first = front.answer().await?;
-    // Lost and reopened (Reconnected), or handed over before the announced
-    // end (a new connection's SessionReady, Gemini after goAway).
+    // Lost and reopened, or moved before the announced end (goAway,
+    // expires_at): either way the agent reports the switch and how it went.
     front
         .until("the move to a new session", |e| {
-            matches!(
-                e,
-                AgentEvent::Reconnected { .. }
-                    | AgentEvent::SessionReady {
-                        connection: 2..,
-                        ..
-                    }
-            )
+            matches!(e, AgentEvent::SessionSwitched { .. })
         })
         .await?;
     let resumed = front.seen.iter().rev().find_map(|(_, e)| match e {
-        AgentEvent::Reconnected { resumed, .. } => Some(*resumed),
-        // A handover always resumes: it is made with the newest handle.
-        AgentEvent::SessionReady {
-            connection: 2.., ..
-        } => Some(true),
+        AgentEvent::SessionSwitched { resumed, .. } => Some(*resumed),
         _ => None,
     });
     front.say(&provider.clip("weather")).await?;
