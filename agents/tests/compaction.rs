@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{until, GEMINI};
+use common::{next_answer, until, GEMINI};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,28 +30,7 @@ fn text_session() -> SessionConfig {
 /// Types `text` and returns the completed answer's words.
 async fn ask(agent: &mut RealtimeAgent, text: &str) -> (String, Vec<AgentEvent>) {
     agent.input().text(text).await.unwrap();
-    let events = until(agent, |e| {
-        matches!(
-            e,
-            AgentEvent::ResponseDone {
-                status: ResponseStatus::Completed,
-                ..
-            }
-        )
-    })
-    .await;
-    let start = events
-        .iter()
-        .rposition(|e| matches!(e, AgentEvent::ResponseStarted { .. }))
-        .unwrap_or(0);
-    let said = events[start..]
-        .iter()
-        .filter_map(|e| match e {
-            AgentEvent::TranscriptDelta { delta, .. } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect();
-    (said, events)
+    next_answer(agent).await
 }
 
 #[tokio::test]
