@@ -337,3 +337,89 @@ async fn a_refused_resumption_falls_back_to_a_summary() {
     assert!(refused, "the second server refused the handle");
     agent.close().await;
 }
+
+#[tokio::test]
+async fn a_context_budget_moves_to_a_fresh_compacted_session() {
+    for dialect in [Dialect::OpenAi, Dialect::Gemini] {
+        let server = MockServer::builder()
+            .respond(ResponderConfig::with_voice(
+                understudy_mock::bundled_voice().unwrap(),
+            ))
+            .start()
+            .await
+            .unwrap();
+        let (openai_base, gemini_base) = (server.openai_base_url(), server.gemini_base_url());
+        let connector = connector_fn(move || {
+            let (openai_base, gemini_base) = (openai_base.clone(), gemini_base.clone());
+            async move {
+                match dialect {
+                    Dialect::OpenAi => {
+                        let options = openai::ConnectOptions::new(
+                            openai_base,
+                            openai::Dialect::Ga,
+                            "gpt-realtime",
+                        );
+                        openai::connect(&options).await
+                    }
+                    Dialect::Gemini => {
+                        gemini::connect(&gemini::ConnectOptions::new(gemini_base, GEMINI), None)
+                            .await
+                    }
+                }
+            }
+        });
+        let mut config = AgentConfig::new(text_session());
+        // Small enough that a few turns reach it; no session limit is set.
+        config.context_budget_tokens = Some(80);
+        let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+            .await
+            .unwrap();
+        until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+        let (noted, _) = ask(&mut agent, "Remember that the code word is falcon.").await;
+        assert_eq!(noted, "Noted: the code word is falcon.", "{dialect:?}");
+        let mut switched = None;
+        for n in 0..20 {
+            let (_, events) = ask(&mut agent, &format!("Small talk {n}.")).await;
+            // The move may be reported just after the answer.
+            let more = tokio::time::timeout(Duration::from_millis(300), async {
+                let mut seen = Vec::new();
+                while let Some(e) = agent.next_event().await {
+                    let done = matches!(e, AgentEvent::SessionSwitched { .. });
+                    seen.push(e);
+                    if done {
+                        break;
+                    }
+                }
+                seen
+            })
+            .await
+            .unwrap_or_default();
+            switched = events.iter().chain(&more).find_map(|e| match e {
+                AgentEvent::SessionSwitched {
+                    planned,
+                    resumed,
+                    summary_chars,
+                    ..
+                } => Some((*planned, *resumed, *summary_chars)),
+                _ => None,
+            });
+            if switched.is_some() {
+                break;
+            }
+        }
+        let (planned, resumed, summary) =
+            switched.unwrap_or_else(|| panic!("{dialect:?}: no move within 20 turns"));
+        assert!(planned, "{dialect:?}: a planned move");
+        assert!(
+            !resumed,
+            "{dialect:?}: compacting never resumes the full context"
+        );
+        assert!(
+            summary.is_some(),
+            "{dialect:?}: the fresh session carries a summary"
+        );
+        let (recalled, _) = ask(&mut agent, "What did I say the code word is?").await;
+        assert_eq!(recalled, "You said the code word is falcon.", "{dialect:?}");
+        agent.close().await;
+    }
+}

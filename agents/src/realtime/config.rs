@@ -38,6 +38,12 @@ pub struct AgentConfig {
     /// Move to a new session this long before the provider ends the current
     /// one (at most a quarter of the session's life), between turns.
     pub handover_margin: Duration,
+    /// Move to a fresh, compacted session (never a resumed one: resuming
+    /// keeps the whole context) once the context reaches this many tokens,
+    /// as the provider's usage reports count it (else estimated from the
+    /// conversation's length). `None`: 80% of the dialect's fixed context
+    /// window where it has one, else never.
+    pub context_budget_tokens: Option<u64>,
     /// Longest a new connection may take to acknowledge its session
     /// configuration. A provider that stays silent past it is treated as a
     /// lost session (reconnect with back-off), not waited on for ever.
@@ -57,6 +63,7 @@ impl Default for AgentConfig {
             recent_turns: 4,
             summariser: Arc::new(ExtractiveSummariser),
             handover_margin: Duration::from_secs(60),
+            context_budget_tokens: None,
             setup_timeout: Duration::from_secs(10),
         }
     }

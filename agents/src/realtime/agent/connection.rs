@@ -185,6 +185,10 @@ impl Runner {
         self.ready = false;
         self.setup_deadline = Some(Instant::now() + self.config.setup_timeout);
         self.in_resampler = None;
+        if std::mem::take(&mut self.fresh_next) {
+            // Compacting for the context budget: the old context is left behind.
+            self.resume_handle = None;
+        }
         let handle = self
             .resume_handle
             .clone()
@@ -210,6 +214,8 @@ impl Runner {
         }
         self.new_id_space();
         self.buffer.prepend(unseen);
+        self.chars_at_open = self.conversation_chars();
+        self.context_tokens = 0;
         self.client = Some(client);
         if let Err(error) = result {
             self.on_session_ended(format!("could not configure the session: {error}"))

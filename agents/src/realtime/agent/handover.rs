@@ -173,6 +173,46 @@ impl Runner {
         self.session_end = Some(Instant::now() + Duration::from_secs_f64(left));
     }
 
+    /// Characters of conversation so far (the context estimate's unit).
+    pub(super) fn conversation_chars(&self) -> usize {
+        crate::realtime::compaction::lines_of(self.transcript().entries())
+            .iter()
+            .map(|l| l.text.len() + 2)
+            .sum()
+    }
+
+    /// Notes the context's size after a turn (`reported` by the provider's
+    /// usage, when it says) and, past the budget, plans a move to a fresh,
+    /// compacted session at the next quiet moment.
+    pub(super) fn on_context_grown(&mut self, reported: Option<u64>) {
+        let estimate = (self.conversation_chars().saturating_sub(self.chars_at_open) / 4) as u64;
+        self.context_tokens = self.context_tokens.max(reported.unwrap_or(0)).max(estimate);
+        let budget = self.config.context_budget_tokens.or_else(|| {
+            self.caps
+                .limits
+                .context_tokens
+                .map(|window| u64::from(window) * 8 / 10)
+        });
+        let Some(budget) = budget else {
+            return;
+        };
+        if self.context_tokens < budget
+            || self.handover.is_some()
+            || self.outage.is_some()
+            || self.client.is_none()
+        {
+            return;
+        }
+        tracing::info!(
+            tokens = self.context_tokens,
+            budget,
+            "the context is near its budget; moving to a compacted session"
+        );
+        self.fresh_next = true;
+        // No provider deadline: switch at the next quiet moment.
+        self.on_go_away(Some(60_000));
+    }
+
     /// The new connection of a handover is open: keep it until the switch.
     /// Returns it when no handover wants it.
     pub(super) fn on_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {

@@ -156,6 +156,7 @@ impl Runner {
             ModelEvent::ResponseDone {
                 response_id,
                 status,
+                usage,
                 ..
             } => {
                 if self.response.as_ref().is_some_and(|r| r.id == response_id) {
@@ -166,9 +167,10 @@ impl Runner {
                     response_id,
                     status,
                 });
+                self.on_context_grown(usage.as_ref().and_then(context_tokens));
                 self.maybe_follow_up().await;
             }
-            ModelEvent::Usage(_) => {}
+            ModelEvent::Usage(usage) => self.on_context_grown(context_tokens(&usage)),
             ModelEvent::Error(info) => {
                 tracing::warn!(code = %info.code, message = %info.message, "provider error");
                 self.emit(AgentEvent::Error {
@@ -182,4 +184,15 @@ impl Runner {
             }
         }
     }
+}
+
+/// How big the context was, by a usage report: every response's input is the
+/// whole conversation so far, plus what it added.
+fn context_tokens(usage: &understudy_adapters::Usage) -> Option<u64> {
+    usage
+        .total_tokens
+        .or(match (usage.input_tokens, usage.output_tokens) {
+            (None, None) => None,
+            (input, output) => Some(input.unwrap_or(0) + output.unwrap_or(0)),
+        })
 }

@@ -111,6 +111,13 @@ pub(super) struct Runner {
     pub(super) switch: Option<Switch>,
     /// The summary length the current session's instructions carry.
     pub(super) summary_chars: Option<usize>,
+    /// The current session's context, in tokens (reported, else estimated).
+    pub(super) context_tokens: u64,
+    /// Conversation characters when the current session opened (the base of
+    /// the estimate).
+    pub(super) chars_at_open: usize,
+    /// The next session must start afresh (compacted), not resume.
+    pub(super) fresh_next: bool,
     /// Inputs the newest resumption handle may not cover.
     pub(super) replay: ReplayLog,
 
@@ -174,6 +181,9 @@ impl Runner {
             opened_at: Instant::now(),
             switch: None,
             summary_chars: None,
+            context_tokens: 0,
+            chars_at_open: 0,
+            fresh_next: false,
             replay,
             buffer,
             response: None,
