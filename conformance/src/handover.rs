@@ -29,6 +29,26 @@ const SESSION_LIFE: Duration = Duration::from_secs(3);
 /// well over two session lives whatever the model's speed.
 const PAUSE: Duration = Duration::from_millis(400);
 
+/// What ends each session in a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// The provider's limit, shortened (`handover.*`).
+    SessionEnds,
+    /// The agent's context budget: no provider limit at all (`compaction.*`).
+    ContextBudget,
+}
+
+/// The context budget of the `compaction.*` cases, in tokens: a few turns
+/// of the mock's usage reports (spoken turns also count their audio).
+fn context_budget(provider: Provider) -> u64 {
+    match provider {
+        Provider::DashScope => 200,
+        _ => 80,
+    }
+}
+
+const TRIGGERS: [Trigger; 2] = [Trigger::SessionEnds, Trigger::ContextBudget];
+
 /// One user turn: typed, or spoken (a bundled clip).
 enum Say {
     Typed(String),
@@ -123,19 +143,25 @@ fn spoken_script() -> Vec<Turn> {
 
 /// The case ids, with descriptions.
 pub fn case_ids() -> Vec<(String, String)> {
-    PROVIDERS
+    TRIGGERS
         .iter()
-        .map(|p| (id(*p), description(*p)))
+        .flat_map(|t| PROVIDERS.iter().map(|p| (id(*p, *t), description(*p, *t))))
         .collect()
 }
 
-fn id(provider: Provider) -> String {
-    format!("handover.{}.long-conversation", provider.id())
+fn id(provider: Provider, trigger: Trigger) -> String {
+    match trigger {
+        Trigger::SessionEnds => format!("handover.{}.long-conversation", provider.id()),
+        Trigger::ContextBudget => format!("compaction.{}.context-budget", provider.id()),
+    }
 }
 
-fn description(provider: Provider) -> String {
-    let how = match provider {
-        Provider::Gemini => "connections end with goAway; the agent resumes with the newest handle",
+fn description(provider: Provider, trigger: Trigger) -> String {
+    let how = match (trigger, provider) {
+        (Trigger::ContextBudget, _) => {
+            "no provider limit: the agent's context budget (a few turns of usage) makes it move to a fresh session carrying a summary, never a resumed one"
+        }
+        (_, Provider::Gemini) => "connections end with goAway; the agent resumes with the newest handle",
         _ => "sessions expire the provider's way; the agent moves to a fresh session carrying a summary",
     };
     let said = match provider {
@@ -151,16 +177,22 @@ fn description(provider: Provider) -> String {
 /// Runs the cases the options select.
 pub async fn run_handover_cases(options: &RunOptions) -> Vec<CaseResult> {
     let mut results = Vec::new();
-    for provider in PROVIDERS {
-        let id = id(provider);
+    for (trigger, provider) in TRIGGERS
+        .iter()
+        .flat_map(|t| PROVIDERS.iter().map(move |p| (*t, *p)))
+    {
+        let id = id(provider, trigger);
         if options.filter.as_deref().is_some_and(|f| !id.contains(f)) {
             continue;
         }
-        let description = description(provider);
+        let description = description(provider, trigger);
         let started = Instant::now();
-        let outcome = timeout(CASE_LIMIT, long_conversation(provider, options.speed))
-            .await
-            .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
+        let outcome = timeout(
+            CASE_LIMIT,
+            long_conversation(provider, trigger, options.speed),
+        )
+        .await
+        .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
         results.push(match outcome {
             Ok(((checks, _), report)) => {
                 let mut result = blank(id, &description);
@@ -178,22 +210,28 @@ pub async fn run_handover_cases(options: &RunOptions) -> Vec<CaseResult> {
 /// One conversation; its checks and what the moves cost.
 async fn long_conversation(
     provider: Provider,
+    trigger: Trigger,
     speed: f64,
 ) -> Result<((Vec<CheckResult>, Option<Duration>), HandoverReport), String> {
     let speed = speed.max(1.0);
     let life = SESSION_LIFE.div_f64(speed);
     let mut responder = voice();
-    let server = if provider == Provider::Gemini {
-        mock(speed, responder, Some(life)).await?
-    } else {
-        responder.session_limit = Some(life);
-        mock(speed, responder, None).await?
+    let server = match (trigger, provider) {
+        (Trigger::ContextBudget, _) => mock(speed, responder, None).await?,
+        (Trigger::SessionEnds, Provider::Gemini) => mock(speed, responder, Some(life)).await?,
+        (Trigger::SessionEnds, _) => {
+            responder.session_limit = Some(life);
+            mock(speed, responder, None).await?
+        }
     };
     let mut config = AgentConfig::new(SessionConfig {
         instructions: Some("You are a helpful assistant.".into()),
         output_modalities: Some(vec![Modality::Text]),
         ..provider.spoken()
     });
+    if trigger == Trigger::ContextBudget {
+        config.context_budget_tokens = Some(context_budget(provider));
+    }
     config.reconnect = ReconnectPolicy {
         max_attempts: 5,
         initial_delay: Duration::from_millis(50),
@@ -213,7 +251,12 @@ async fn long_conversation(
             Say::Spoken(clip) => front.say(&provider.clip(clip)).await?,
         }
         answers.push(front.answer().await?);
-        front.listen(PAUSE.div_f64(speed)).await;
+        // Pauses let session time pass; the budget needs none.
+        let pause = match trigger {
+            Trigger::SessionEnds => PAUSE.div_f64(speed),
+            Trigger::ContextBudget => Duration::from_millis(20),
+        };
+        front.listen(pause).await;
     }
     // Anything still arriving (a second answer to some turn) counts too.
     front.listen(PAUSE).await;
@@ -270,15 +313,25 @@ async fn long_conversation(
         ),
     ];
     let resumption = front.agent.capabilities().resumption;
-    checks.push(check(
-        "each move resumes where the dialect can, else carries a summary",
-        report.resumed + report.compacted == report.handovers
-            && (resumption || report.resumed == 0),
-        format!(
-            "{} resumed, {} with a summary; capabilities.resumption {resumption}",
-            report.resumed, report.compacted
+    checks.push(match trigger {
+        Trigger::SessionEnds => check(
+            "each move resumes where the dialect can, else carries a summary",
+            report.resumed + report.compacted == report.handovers
+                && (resumption || report.resumed == 0),
+            format!(
+                "{} resumed, {} with a summary; capabilities.resumption {resumption}",
+                report.resumed, report.compacted
+            ),
         ),
-    ));
+        Trigger::ContextBudget => check(
+            "each move starts a fresh session carrying a summary (resuming would keep the full context)",
+            report.compacted == report.handovers && report.planned == report.handovers,
+            format!(
+                "{} moves: {} planned, {} with a summary, {} resumed",
+                report.handovers, report.planned, report.compacted, report.resumed
+            ),
+        ),
+    });
     let _ = front.agent.close().await;
     Ok(((checks, None), report))
 }
