@@ -245,7 +245,7 @@ fn diff_ignores_ids_and_times_but_not_content() {
 fn redact_scrubs_env_secrets_headers_and_params_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let src = copy_cassette(dir.path(), "openai", "speech-pcm");
-    let secret = "sk-live-abcdefghijklmnop";
+    let secret = "fake-live-abcdefghijklmnop";
     // Plant the secret, a team header and a signed query parameter.
     let text = std::fs::read_to_string(&src).unwrap();
     let mut lines: Vec<serde_json::Value> = text

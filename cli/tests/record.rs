@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use support::{repo, run_harness, Serve};
 
 /// The key every session uses; random enough that no window of it occurs by chance.
-const KEY: &str = "sk-proj-Zq8XwV3mLr5TnP0yKc7BdF2hJ9";
+const KEY: &str = "fake-key-Zq8XwV3mLr5TnP0yKc7BdF2hJ9";
 
 /// `understudy record` on a free port; stopped with SIGINT by [`Record::stop`].
 struct Record {

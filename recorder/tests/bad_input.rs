@@ -15,7 +15,7 @@ use understudy_fixtures::{Cassette, FrameBody, HttpBody};
 use understudy_mock::MockServer;
 use understudy_recorder::{Provider, Recorder, RecordingReport, SessionSummary};
 
-const KEY: &str = "sk-recorder-test-Xq7Lm2Vb9Tn4";
+const KEY: &str = "fake-recorder-test-Xq7Lm2Vb9Tn4";
 
 async fn recorder(provider: Provider, upstream: &str, out: &Path) -> Recorder {
     recorder_trusting(provider, upstream, out, TlsTrust::System).await
