@@ -190,8 +190,7 @@ fn main() -> ExitCode {
             Command::Agent(args) => agent_cmd::run(args).await.map(|()| true),
             Command::Record(args) => {
                 let logs = log_scrubber.unwrap_or_default();
-                let scrubber = logs.read().unwrap_or_else(|e| e.into_inner()).clone();
-                record_cmd::run(args, scrubber, logs).await.map(|()| true)
+                record_cmd::run(args, logs).await.map(|()| true)
             }
             Command::Conform(args) => conform(args).await,
             Command::Fixtures(command) => fixtures_cmd::run(command).await,

@@ -118,9 +118,10 @@ pub fn scrubber(args: &RecordArgs) -> Result<Scrubber> {
     Ok(scrubber)
 }
 
-/// Runs the recorder until Ctrl-C; `logs` is the scrubber of the log writer,
-/// which learns each session's credentials.
-pub async fn run(args: RecordArgs, scrubber: Scrubber, logs: LogScrubber) -> Result<()> {
+/// Runs the recorder until Ctrl-C with the log writer's scrubber `logs`
+/// (built by [`scrubber`]), which also learns each session's credentials.
+pub async fn run(args: RecordArgs, logs: LogScrubber) -> Result<()> {
+    let scrubber = logs.read().unwrap_or_else(|e| e.into_inner()).clone();
     let upstream = args
         .upstream
         .clone()

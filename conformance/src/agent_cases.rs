@@ -24,8 +24,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 use understudy_adapters::{
-    dashscope, gemini, openai, ResponseStatus, SessionConfig, TurnDetection,
+    dashscope, gemini, openai, Capabilities, ResponseStatus, SessionConfig, TurnDetection,
 };
+
+/// The DashScope model the cases use (tool-capable: the 3.5 family).
+const DASHSCOPE_MODEL: &str = "qwen3.5-omni-plus-realtime";
 use understudy_agents::realtime::{
     tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, ReconnectPolicy, ToolError,
     ToolRegistry, TranscriptEntry,
@@ -64,8 +67,18 @@ impl Provider {
 
     /// The bundled clip of `what`, at the rate this provider hears natively.
     pub(crate) fn clip(self, what: &str) -> String {
-        let khz = if self == Provider::OpenAi { 24 } else { 16 };
+        let khz = self.capabilities().input_sample_rate / 1000;
         format!("user-{what}-{khz}k.wav")
+    }
+
+    /// What the dialect and model [`Provider::connector`] reaches can do:
+    /// what the cases read instead of matching on the provider.
+    pub(crate) fn capabilities(self) -> Capabilities {
+        match self {
+            Provider::OpenAi => openai::Dialect::Ga.capabilities(),
+            Provider::DashScope => dashscope::capabilities_for(DASHSCOPE_MODEL),
+            Provider::Gemini => gemini::capabilities(),
+        }
     }
 
     /// The session the front end asks for: server VAD, user transcription.
@@ -97,11 +110,8 @@ impl Provider {
                 .api_key(key),
             ),
             Provider::DashScope => Box::new(
-                dashscope::ConnectOptions::new(
-                    server.dashscope_url(),
-                    "qwen3.5-omni-plus-realtime",
-                )
-                .api_key(key),
+                dashscope::ConnectOptions::new(server.dashscope_url(), DASHSCOPE_MODEL)
+                    .api_key(key),
             ),
             Provider::Gemini => Box::new(
                 gemini::ConnectOptions::new(
@@ -232,7 +242,7 @@ pub async fn run_room_cases(options: &RunOptions) -> Vec<CaseResult> {
 
 /// `members` take `rounds` turns each, round robin, after the user opens.
 async fn room_turns(speed: f64, members: &[(&str, Provider)], rounds: usize) -> Outcome {
-    let server = mock(speed, voice(), None).await?;
+    let server = mock(speed, voice()).await?;
     // Manual turns: the room, not each model's VAD, decides who speaks.
     let manual = || {
         AgentConfig::new(SessionConfig {
@@ -359,16 +369,13 @@ async fn room_turns(speed: f64, members: &[(&str, Provider)], rounds: usize) -> 
 /// What a case returns: its checks and the front end's time to first audio.
 type Outcome = Result<(Vec<CheckResult>, Option<Duration>), String>;
 
-pub(crate) async fn mock(
-    speed: f64,
-    responder: ResponderConfig,
-    connection_limit: Option<Duration>,
-) -> Result<MockServer, String> {
-    let mut builder = MockServer::builder().respond(responder).speed(speed);
-    if let Some(limit) = connection_limit {
-        builder = builder.connection_limit(limit);
-    }
-    builder.start().await.map_err(|e| format!("mock: {e}"))
+pub(crate) async fn mock(speed: f64, responder: ResponderConfig) -> Result<MockServer, String> {
+    MockServer::builder()
+        .respond(responder)
+        .speed(speed)
+        .start()
+        .await
+        .map_err(|e| format!("mock: {e}"))
 }
 
 pub(crate) fn voice() -> ResponderConfig {
@@ -539,7 +546,7 @@ impl FrontEnd {
 }
 
 async fn tool_round_trip(provider: Provider, speed: f64) -> Outcome {
-    let server = mock(speed, voice(), None).await?;
+    let server = mock(speed, voice()).await?;
     let gate = Arc::new(Semaphore::new(u32::MAX as usize >> 4));
     let mut front = FrontEnd::start(
         provider,
@@ -586,7 +593,7 @@ async fn tool_round_trip(provider: Provider, speed: f64) -> Outcome {
 }
 
 async fn barge_in_during_tool(provider: Provider, speed: f64) -> Outcome {
-    let server = mock(speed, voice(), None).await?;
+    let server = mock(speed, voice()).await?;
     let gate = Arc::new(Semaphore::new(0));
     let mut front = FrontEnd::start(
         provider,
@@ -644,16 +651,11 @@ async fn barge_in_during_tool(provider: Provider, speed: f64) -> Outcome {
 
 async fn reconnect(provider: Provider, speed: f64) -> Outcome {
     let mut responder = voice();
-    let mut limit = None;
-    // Short lives, reached after the first turn: the provider's own way of
-    // ending a session (goAway then close on Gemini; session_expired elsewhere).
-    let life = Duration::from_secs(4).div_f64(speed.max(1.0));
-    if provider == Provider::Gemini {
-        limit = Some(life);
-    } else {
-        responder.session_limit = Some(life);
-    }
-    let server = mock(speed, responder, limit).await?;
+    // Short lives, reached after the first turn; each mock dialect ends them
+    // its provider's way (goAway then close on Gemini, session_expired on
+    // OpenAI, a close on DashScope).
+    responder.session_limit = Some(Duration::from_secs(4).div_f64(speed.max(1.0)));
+    let server = mock(speed, responder).await?;
     let mut config = AgentConfig::new(provider.spoken());
     config.reconnect = ReconnectPolicy {
         max_attempts: 5,

@@ -16,7 +16,7 @@ use crate::run::{CaseResult, CheckResult, HandoverReport, RunOptions};
 use crate::tts::{blank, check, conclude, failed_result};
 use std::time::{Duration, Instant};
 use tokio::time::timeout;
-use understudy_adapters::{Modality, ResponseStatus, SessionConfig};
+use understudy_adapters::{Capabilities, Modality, ResponseStatus, SessionConfig};
 use understudy_agents::realtime::{AgentConfig, AgentEvent, ReconnectPolicy, ToolRegistry};
 
 /// How long one whole case may take.
@@ -40,10 +40,11 @@ enum Trigger {
 
 /// The context budget of the `compaction.*` cases, in tokens: a few turns
 /// of the mock's usage reports (spoken turns also count their audio).
-fn context_budget(provider: Provider) -> u64 {
-    match provider {
-        Provider::DashScope => 200,
-        _ => 80,
+fn context_budget(spoken: bool) -> u64 {
+    if spoken {
+        200
+    } else {
+        80
     }
 }
 
@@ -82,11 +83,11 @@ impl Turn {
     }
 }
 
-/// The conversation. Typed where the dialect takes text; DashScope takes
-/// none (`capabilities.text_input` is false), so its user speaks the bundled
-/// clips, which the mock recognises.
-fn script(provider: Provider) -> Vec<Turn> {
-    if provider == Provider::DashScope {
+/// The conversation: typed where the dialect takes text; spoken (bundled
+/// clips, which the mock recognises) where `capabilities.text_input` says it
+/// does not (DashScope).
+fn script(caps: &Capabilities) -> Vec<Turn> {
+    if !caps.text_input {
         return spoken_script();
     }
     let fact = |subject: &str, value: &str| {
@@ -157,16 +158,18 @@ fn id(provider: Provider, trigger: Trigger) -> String {
 }
 
 fn description(provider: Provider, trigger: Trigger) -> String {
-    let how = match (trigger, provider) {
+    let caps = provider.capabilities();
+    let how = match (trigger, caps.resumption) {
         (Trigger::ContextBudget, _) => {
             "no provider limit: the agent's context budget (a few turns of usage) makes it move to a fresh session carrying a summary, never a resumed one"
         }
-        (_, Provider::Gemini) => "connections end with goAway; the agent resumes with the newest handle",
-        _ => "sessions expire the provider's way; the agent moves to a fresh session carrying a summary",
+        (_, true) => "sessions end the provider's way; the agent resumes with the newest handle",
+        (_, false) => "sessions end the provider's way; the agent moves to a fresh session carrying a summary",
     };
-    let said = match provider {
-        Provider::DashScope => "spoken: the dialect takes no typed text",
-        _ => "typed",
+    let said = if caps.text_input {
+        "typed"
+    } else {
+        "spoken: the dialect takes no typed text"
     };
     format!(
         "{}: a 20-turn conversation ({said}) crosses at least two session ends ({how}); every turn answered once, early facts recalled after the ends",
@@ -216,21 +219,20 @@ async fn long_conversation(
     let speed = speed.max(1.0);
     let life = SESSION_LIFE.div_f64(speed);
     let mut responder = voice();
-    let server = match (trigger, provider) {
-        (Trigger::ContextBudget, _) => mock(speed, responder, None).await?,
-        (Trigger::SessionEnds, Provider::Gemini) => mock(speed, responder, Some(life)).await?,
-        (Trigger::SessionEnds, _) => {
-            responder.session_limit = Some(life);
-            mock(speed, responder, None).await?
-        }
-    };
+    if trigger == Trigger::SessionEnds {
+        // Each mock dialect ends it its provider's way (goAway on Gemini).
+        responder.session_limit = Some(life);
+    }
+    let server = mock(speed, responder).await?;
+    let caps = provider.capabilities();
+    let spoken = !caps.text_input;
     let mut config = AgentConfig::new(SessionConfig {
         instructions: Some("You are a helpful assistant.".into()),
         output_modalities: Some(vec![Modality::Text]),
         ..provider.spoken()
     });
     if trigger == Trigger::ContextBudget {
-        config.context_budget_tokens = Some(context_budget(provider));
+        config.context_budget_tokens = Some(context_budget(spoken));
     }
     config.reconnect = ReconnectPolicy {
         max_attempts: 5,
@@ -238,7 +240,7 @@ async fn long_conversation(
         max_delay: Duration::from_millis(400),
     };
     let mut front = FrontEnd::start(provider, &server, config, ToolRegistry::new()).await?;
-    let turns = script(provider);
+    let turns = script(&caps);
     let mut answers = Vec::new();
     for turn in &turns {
         match &turn.say {
