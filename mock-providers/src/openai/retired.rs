@@ -18,7 +18,7 @@
 
 use crate::journal::{EntryKind, Journal, JournalEntry};
 use crate::openai::error_frame;
-use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -141,19 +141,14 @@ pub fn refuse(
                 let frame = beta_disabled_frame();
                 server_entry(&journal, session, "error", &frame);
                 let _ = socket.send(Message::Text(frame.into())).await;
-                let close = format!("{CLOSE_BETA_DISABLED} {CLOSE_BETA_DISABLED_REASON}");
-                server_entry(&journal, session, "close", &close);
-                let _ = socket
-                    .send(Message::Close(Some(CloseFrame {
-                        code: CLOSE_BETA_DISABLED,
-                        reason: CLOSE_BETA_DISABLED_REASON.into(),
-                    })))
-                    .await;
-                // Wait briefly for the client's close reply so the closing
-                // handshake completes before the socket drops.
-                let _ =
-                    tokio::time::timeout(std::time::Duration::from_secs(2), socket.recv()).await;
-                journal.close(session);
+                crate::session::close_with(
+                    socket,
+                    &journal,
+                    session,
+                    CLOSE_BETA_DISABLED,
+                    CLOSE_BETA_DISABLED_REASON,
+                )
+                .await;
             })
             .into_response(),
     }
