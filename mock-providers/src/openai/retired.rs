@@ -139,7 +139,7 @@ pub fn refuse(
                 let session = journal.open(dialect, &model, "refused:beta");
                 note(&journal, session, BETA_DISABLED_CODE);
                 let frame = beta_disabled_frame();
-                server_entry(&journal, session, "error", &frame);
+                record(&journal, session, EntryKind::Server, "error", frame.clone());
                 let _ = socket.send(Message::Text(frame.into())).await;
                 crate::session::close_with(
                     socket,
@@ -154,28 +154,20 @@ pub fn refuse(
     }
 }
 
-fn note(journal: &Journal, session: u64, detail: &str) {
-    journal.record(
-        session,
-        JournalEntry {
-            t_ms: 0,
-            kind: EntryKind::Note,
-            label: "refused".into(),
-            detail: format!("retired Realtime beta: {detail}"),
-        },
-    );
+/// Journals one entry of the refused session.
+fn record(journal: &Journal, session: u64, kind: EntryKind, label: &str, detail: String) {
+    let entry = JournalEntry {
+        t_ms: 0,
+        kind,
+        label: label.into(),
+        detail,
+    };
+    journal.record(session, entry);
 }
 
-fn server_entry(journal: &Journal, session: u64, label: &str, detail: &str) {
-    journal.record(
-        session,
-        JournalEntry {
-            t_ms: 0,
-            kind: EntryKind::Server,
-            label: label.into(),
-            detail: detail.into(),
-        },
-    );
+fn note(journal: &Journal, session: u64, detail: &str) {
+    let detail = format!("retired Realtime beta: {detail}");
+    record(journal, session, EntryKind::Note, "refused", detail);
 }
 
 #[cfg(test)]
