@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Create/refresh the Python virtualenv used by the official-SDK conformance
-# harness (tests/sdk/*.py) and print the venv's python path as the LAST line
+# Create/refresh a Python virtualenv used by the official-SDK conformance
+# harnesses (tests/sdk/*.py) and print the venv's python path as the LAST line
 # on stdout. Everything else goes to stderr.
 #
-#   UNDERSTUDY_VENV   venv location (default: <repo>/.venv)
+#   scripts/python-env.sh [--profile sdk|livekit]
+#
+# Profiles (one pinned requirements file and one venv each):
+#   sdk      (default) scripts/requirements-sdk.txt: openai, dashscope, google-genai
+#            venv: UNDERSTUDY_VENV (default <repo>/.venv)
+#   livekit  scripts/requirements-livekit.txt: livekit-agents + its OpenAI plugin
+#            venv: UNDERSTUDY_LIVEKIT_VENV (default <repo>/.venv-livekit)
 #   PYTHON            interpreter used to create the venv (default: python3, >= 3.11)
 #
 # Idempotent and fast when nothing changed: the venv holds a stamp file with the
-# sha256 of scripts/requirements-sdk.txt (plus the interpreter version); if it
+# sha256 of the profile's requirements file (plus the interpreter version); if it
 # matches, nothing is installed. Safe to call concurrently (flock, if present).
 # Needs only PyPI (or a pip index configured via PIP_INDEX_URL etc.).
 set -euo pipefail
@@ -17,10 +23,22 @@ die() { log "error: $*"; exit 1; }
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$script_dir/.." && pwd)"
-req="$script_dir/requirements-sdk.txt"
-venv="${UNDERSTUDY_VENV:-$repo_root/.venv}"
+profile=sdk
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --profile) [ $# -ge 2 ] || die "--profile needs a name (sdk or livekit)"; profile="$2"; shift 2 ;;
+    --profile=*) profile="${1#--profile=}"; shift ;;
+    *) die "unknown argument '$1' (usage: python-env.sh [--profile sdk|livekit])" ;;
+  esac
+done
+case "$profile" in
+  sdk) venv="${UNDERSTUDY_VENV:-$repo_root/.venv}" ;;
+  livekit) venv="${UNDERSTUDY_LIVEKIT_VENV:-$repo_root/.venv-livekit}" ;;
+  *) die "unknown profile '$profile' (expected sdk or livekit)" ;;
+esac
+req="$script_dir/requirements-$profile.txt"
 base_python="${PYTHON:-python3}"
-stamp="$venv/.understudy-sdk-requirements.sha256"
+stamp="$venv/.understudy-$profile-requirements.sha256"
 vpy="$venv/bin/python"
 
 [ -f "$req" ] || die "missing $req"
@@ -82,7 +100,8 @@ rm -f "$stamp"
 log "installing pinned requirements from $req"
 "$vpy" -m pip install --disable-pip-version-check --no-input --quiet -r "$req" >&2 \
   || die "pip install -r $req failed"
-# Sanity: the SDK and the modules the harness uses import cleanly.
+# Sanity: the SDKs and the modules the profile's harnesses use import cleanly.
+if [ "$profile" = sdk ]; then
 "$vpy" - >&2 <<'PY' || die "installed environment failed the import check"
 import openai, pydantic, websockets
 import dashscope.audio.qwen_omni
@@ -91,6 +110,15 @@ from openai.types.realtime import RealtimeServerEvent  # noqa: F401  (GA)
 from openai.types.beta.realtime import RealtimeServerEvent as _B  # noqa: F401  (beta)
 print(f"python-env: openai {openai.__version__}, pydantic {pydantic.VERSION}, websockets {websockets.__version__}")
 PY
+else
+"$vpy" - >&2 <<'PY' || die "installed environment failed the import check"
+import aiohttp, openai
+from importlib.metadata import version
+from livekit.agents import llm  # noqa: F401
+from livekit.plugins.openai.realtime import RealtimeModel  # noqa: F401
+print(f"python-env: livekit-agents {version('livekit-agents')}, livekit-plugins-openai {version('livekit-plugins-openai')}, openai {openai.__version__}")
+PY
+fi
 printf '%s\n' "$want" >"$stamp"
 log "venv ready"
 echo "$vpy"

@@ -114,6 +114,22 @@ struct ServeArgs {
     /// Close each Gemini connection after this many seconds, sending goAway first.
     #[arg(long, value_name = "SECONDS")]
     connection_limit: Option<f64>,
+    /// Serve the retired OpenAI Realtime beta (`OpenAI-Beta: realtime=v1`) as it
+    /// was while it was live, for old cassettes and old clients. Without it a
+    /// beta-shaped session is refused as the service refuses it now: an `error`
+    /// (`beta_api_shape_disabled`) as the first frame, then close 4000.
+    #[arg(long)]
+    legacy_beta: bool,
+    /// How a beta-shaped session is refused (without --legacy-beta):
+    /// `close-4000` (error event then close 4000, as observed) or `http-500`
+    /// (a 500 at the handshake, reported but unconfirmed).
+    #[arg(long, value_name = "HOW", default_value = "close-4000")]
+    beta_refusal: understudy_mock::BetaRefusal,
+    /// Serve (in the legacy beta dialect) a session that asks for the beta only
+    /// by the `openai-beta.realtime-v1` browser subprotocol, instead of refusing
+    /// it like the header (unconfirmed; refused by default).
+    #[arg(long)]
+    allow_beta_subprotocol: bool,
 }
 
 fn parse_fault(name: &str) -> Result<SetupFault, String> {
@@ -223,6 +239,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(limit) = args.connection_limit {
         builder = builder.connection_limit(Duration::from_secs_f64(limit));
     }
+    builder = builder.beta_policy(understudy_mock::BetaPolicy {
+        legacy: args.legacy_beta,
+        refusal: args.beta_refusal,
+        refuse_subprotocol: !args.allow_beta_subprotocol,
+    });
     if args.require_auth || !args.api_keys.is_empty() {
         builder = builder.require_auth(args.api_keys.clone());
     }

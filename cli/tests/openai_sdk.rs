@@ -1,7 +1,9 @@
 //! The official `openai` Python SDK (pinned in `scripts/requirements-sdk.txt`),
 //! unmodified, against `understudy serve`: GA and beta, text, audio and tool
-//! turns, on both engines, plus a rejected key. The harness validates every
-//! server event strictly against the SDK's own event models.
+//! turns and `response.create` overrides, on both engines, plus a rejected key.
+//! The harness validates every server event strictly against the SDK's own
+//! event models. The Realtime beta is retired: by default the beta client is
+//! refused as the service refuses it; the beta turns run with `--legacy-beta`.
 //!
 //! The virtualenv is created by `scripts/python-env.sh` (PyPI only; reused when
 //! its requirements have not changed).
@@ -48,8 +50,14 @@ fn scenario_args(dialect: &str, scenario: &str, replay: bool) -> Vec<String> {
 fn run_all_scenarios(serve: &Serve, replay: bool) {
     let base_url = format!("{}/v1", serve.url);
     let mut runs = Vec::new();
+    // The replay cassettes hold no override turn; the respond engine answers any.
+    let scenarios: &[&str] = if replay {
+        &["text", "audio", "tool"]
+    } else {
+        &["text", "audio", "tool", "overrides"]
+    };
     for dialect in ["ga", "beta"] {
-        for scenario in ["text", "audio", "tool"] {
+        for &scenario in scenarios {
             let mut args = vec!["--base-url".to_owned(), base_url.clone()];
             args.extend(scenario_args(dialect, scenario, replay));
             runs.push((format!("{scenario} {dialect}"), args));
@@ -58,21 +66,42 @@ fn run_all_scenarios(serve: &Serve, replay: bool) {
     run_scenarios("tests/sdk/openai_realtime_turn.py", &runs);
 }
 
+// The turn tests run both dialects, so they serve the retired beta on purpose.
+
 #[test]
 fn official_sdk_completes_turns_against_the_respond_engine() {
-    let serve = Serve::start(&["--engine", "respond"]);
+    let serve = Serve::start(&["--engine", "respond", "--legacy-beta"]);
     run_all_scenarios(&serve, false);
 }
 
 #[test]
 fn official_sdk_completes_turns_against_the_replay_engine() {
-    let serve = Serve::start(&["--engine", "replay"]);
+    let serve = Serve::start(&["--engine", "replay", "--legacy-beta"]);
     run_all_scenarios(&serve, true);
 }
 
 #[test]
+fn the_beta_sdk_client_is_refused_like_the_retired_service_by_default() {
+    for engine in ["respond", "replay"] {
+        let serve = Serve::start(&["--engine", engine]);
+        let (ok, output) = harness(&serve, &["--dialect", "beta", "--expect-beta-disabled"]);
+        assert!(ok, "{engine}: {output}");
+        assert!(output.contains("closed with 4000"), "{engine}: {output}");
+        // GA is served as ever by the same server.
+        let args = scenario_args("ga", "text", engine == "replay");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, output) = harness(&serve, &args);
+        assert!(ok, "{engine} GA: {output}");
+    }
+    // And with --legacy-beta the same client completes a turn.
+    let serve = Serve::start(&["--legacy-beta"]);
+    let (ok, output) = harness(&serve, &["--dialect", "beta", "--scenario", "text"]);
+    assert!(ok, "legacy beta: {output}");
+}
+
+#[test]
 fn official_sdk_sees_invalid_api_key_and_close_3000() {
-    let serve = Serve::start(&["--api-key", "sk-understudy-good"]);
+    let serve = Serve::start(&["--api-key", "sk-understudy-good", "--legacy-beta"]);
     for dialect in ["ga", "beta"] {
         let (ok, output) = harness(&serve, &["--dialect", dialect, "--expect-auth-failure"]);
         assert!(ok, "{dialect}: {output}");

@@ -343,8 +343,9 @@ fn sdk_sessions_record_validate_replay_and_diff_clean_for_every_dialect() {
     for dialect in DIALECTS {
         let first = dir.path().join(format!("{}-first", dialect.label));
         let second = dir.path().join(format!("{}-second", dialect.label));
-        // 1. Record against the respond engine (which checks the key).
-        let live = Serve::start(&["--api-key", KEY]);
+        // 1. Record against the respond engine (which checks the key). The
+        // beta session records the retired dialect on purpose: legacy beta.
+        let live = Serve::start(&["--api-key", KEY, "--legacy-beta"]);
         let (recorded, log) = record_session(dialect, &live, &first);
         drop(live);
         for cassette in &recorded {
@@ -363,7 +364,13 @@ fn sdk_sessions_record_validate_replay_and_diff_clean_for_every_dialect() {
         checked.push(log);
         assert_no_key_bytes(&checked);
         // 2. Replay them with `serve` and record the replayed sessions again.
-        let replay = Serve::start(&["--engine", "replay", "--cassettes", first.to_str().unwrap()]);
+        let replay = Serve::start(&[
+            "--engine",
+            "replay",
+            "--legacy-beta",
+            "--cassettes",
+            first.to_str().unwrap(),
+        ]);
         let (again, _) = record_session(dialect, &replay, &second);
         assert_eq!(recorded.len(), again.len(), "{}: {again:?}", dialect.label);
         // 3. Each pair differs only in ids and timing.

@@ -168,6 +168,27 @@ fn barge_in(events: &[ModelEvent]) -> Result<(), String> {
     }
 }
 
+/// The retired beta's refusal: the `error` first (no session), then close 4000.
+fn beta_refused(events: &[ModelEvent]) -> Result<(), String> {
+    match events {
+        [ModelEvent::Error(info), .., ModelEvent::SessionEnded { close_code, .. }]
+            if info.code == "beta_api_shape_disabled" && *close_code == Some(4000) =>
+        {
+            if events
+                .iter()
+                .any(|e| matches!(e, ModelEvent::SessionCreated { .. }))
+            {
+                return Err("a session was created".into());
+            }
+            Ok(())
+        }
+        _ => Err(format!(
+            "expected error beta_api_shape_disabled then close 4000, got {:?}",
+            events.iter().map(ModelEvent::kind).collect::<Vec<_>>()
+        )),
+    }
+}
+
 fn malformed_answered(events: &[ModelEvent]) -> Result<(), String> {
     let codes: Vec<&str> = events
         .iter()
@@ -508,6 +529,12 @@ pub fn cases() -> Vec<Case> {
         "malformed events get invalid_request_error events; the session stays usable",
         scenario::malformed_event(Dialect::Ga),
         vec![("errors answered, session usable", malformed_answered)],
+    ));
+    all.push(case(
+        "openai.beta.retired",
+        "a beta-shaped session is refused as today's service refuses it (error, close 4000)",
+        scenario::beta_retired(),
+        vec![("refused like the retired beta", beta_refused)],
     ));
     let mut image = case(
         "openai.beta.image-input",

@@ -251,6 +251,7 @@ pub fn compare(
         duration_ms: 0.0,
         evidence: None,
         handover: None,
+        mock_mode: None,
     };
     let (Some(l), Some(r)) = (&left.evidence, &right.evidence) else {
         result.grade = Grade::Failed;

@@ -51,7 +51,17 @@ fn text(results: &[CaseResult]) -> String {
             (None, Some(ttfs)) => format!("TTFS {ttfs:>6.1} ms"),
             (None, None) => String::new(),
         };
-        let _ = writeln!(out, "  {:<13} {:<width$}  {latency}", r.grade.label(), r.id);
+        let mode = r
+            .mock_mode
+            .as_deref()
+            .map(|m| format!("  [{m}]"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<13} {:<width$}  {latency}{mode}",
+            r.grade.label(),
+            r.id
+        );
         if let Some(reason) = &r.reason {
             let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {reason}", "", "");
         }

@@ -102,6 +102,10 @@ pub struct CaseResult {
     /// Long-conversation cases: the moves between sessions and what they cost.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handover: Option<HandoverReport>,
+    /// How the mock ran when it differs from today's provider (`legacy beta`:
+    /// the retired Realtime beta served as it was), shown on the report line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mock_mode: Option<String>,
 }
 
 /// What carrying a conversation across session ends cost.
@@ -208,6 +212,10 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
         duration_ms: 0.0,
         evidence: None,
         handover: None,
+        mock_mode: case
+            .scenario
+            .legacy_beta
+            .then(|| "legacy beta: the retired Realtime beta, served as it was".into()),
     };
     if let Some((needs, has)) = case.requires {
         if !has(&provider.capabilities(case.scenario.model)) {
@@ -241,13 +249,14 @@ async fn execute(case: &Case, options: &RunOptions) -> Result<(RunRecord, Vec<St
                 .map_err(|e| format!("bundled cassette `{name}`: {e}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let server = MockServer::builder()
+    let mut builder = MockServer::builder()
         .replay(&cassettes)
         .map_err(|e| e.to_string())?
-        .speed(options.speed)
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
+        .speed(options.speed);
+    if case.scenario.legacy_beta {
+        builder = builder.legacy_beta();
+    }
+    let server = builder.start().await.map_err(|e| e.to_string())?;
     let record = run_scenario(
         &case.scenario,
         &Endpoints::of(&server),

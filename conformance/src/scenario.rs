@@ -118,6 +118,11 @@ pub struct Scenario {
     pub description: &'static str,
     /// The steps.
     pub steps: Vec<Step>,
+    /// Run the mock with the retired OpenAI Realtime beta served as it was
+    /// (`serve --legacy-beta`): the beta scenarios replay (and synthesize)
+    /// cassettes of the old dialect on purpose. Today's service refuses a beta
+    /// session; [`beta_retired`] checks that refusal.
+    pub legacy_beta: bool,
 }
 
 fn model_for(dialect: Dialect) -> &'static str {
@@ -195,6 +200,26 @@ fn scenario(dialect: Dialect, name: &str, description: &'static str, steps: Vec<
         model: model_for(dialect),
         description,
         steps: all,
+        legacy_beta: dialect == Dialect::Beta,
+    }
+}
+
+/// A beta-shaped session against today's service: refused with an `error`
+/// (`beta_api_shape_disabled`) as the first frame and close 4000, no
+/// `session.created`. Its cassette is the beta text turn, which the refusal
+/// never reaches.
+pub fn beta_retired() -> Scenario {
+    Scenario {
+        cassette: "openai/beta-text-turn".into(),
+        provider: Provider::OpenAi(Dialect::Beta),
+        setup_fault: None,
+        connection_limit: None,
+        resume: false,
+        continued_in: Vec::new(),
+        model: model_for(Dialect::Beta),
+        description: "a beta-shaped session is refused as the retired beta is now",
+        steps: vec![Step::WaitFor("error"), Step::WaitFor("session_ended")],
+        legacy_beta: false,
     }
 }
 
@@ -361,6 +386,7 @@ fn dashscope(
         model,
         description,
         steps: all,
+        legacy_beta: false,
     }
 }
 
@@ -543,6 +569,7 @@ fn gemini(
         model,
         description,
         steps,
+        legacy_beta: false,
     }
 }
 

@@ -57,6 +57,10 @@ pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<Vec<PathB
     if let Some(limit) = scenario.connection_limit {
         builder = builder.connection_limit(limit);
     }
+    if scenario.legacy_beta {
+        // The beta cassettes record the retired dialect on purpose.
+        builder = builder.legacy_beta();
+    }
     let server = builder.start().await?;
     let record = run_scenario(scenario, &Endpoints::of(&server), None, Pacing::RealTime)
         .await

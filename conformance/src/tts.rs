@@ -247,6 +247,7 @@ pub(crate) fn blank(id: String, description: &str) -> CaseResult {
         duration_ms: 0.0,
         evidence: None,
         handover: None,
+        mock_mode: None,
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::http::replay::HttpReplayScript;
 use crate::openai::respond::ResponderConfig;
+pub use crate::openai::retired::{BetaPolicy, BetaRefusal};
 use crate::replay::ReplayScript;
 use std::sync::Arc;
 
@@ -151,4 +152,7 @@ pub struct MockConfig {
     pub setup_fault: Option<crate::dashscope::SetupFault>,
     /// Close each Gemini connection after this long, warning with `goAway`.
     pub connection_limit: Option<std::time::Duration>,
+    /// What a session asking for the retired OpenAI Realtime beta gets
+    /// (default: refused like the service; legacy keeps the old dialect).
+    pub beta: BetaPolicy,
 }

@@ -42,8 +42,11 @@ pub mod timeline;
 pub mod tls;
 pub mod vad;
 pub mod voice;
+pub mod wrong_type;
 
-pub use config::{Auth, EngineConfig, MockConfig, ReplayLibrary, DEFAULT_MAX_FRAME_BYTES};
+pub use config::{
+    Auth, BetaPolicy, BetaRefusal, EngineConfig, MockConfig, ReplayLibrary, DEFAULT_MAX_FRAME_BYTES,
+};
 pub use journal::{EntryKind, Journal, JournalEntry, SessionJournal};
 pub use openai::respond::ResponderConfig;
 pub use replay::ReplayScript;
@@ -240,6 +243,7 @@ pub struct MockServerBuilder {
     setup_fault: Option<dashscope::SetupFault>,
     connection_limit: Option<std::time::Duration>,
     tls_addr: Option<SocketAddr>,
+    beta: BetaPolicy,
 }
 
 impl MockServerBuilder {
@@ -316,6 +320,20 @@ impl MockServerBuilder {
         self
     }
 
+    /// Serve the retired OpenAI Realtime beta as it was while it was live
+    /// (`serve --legacy-beta`): for old cassettes and old clients. Without it,
+    /// a beta-shaped session is refused as the service refuses it now.
+    pub fn legacy_beta(mut self) -> Self {
+        self.beta.legacy = true;
+        self
+    }
+
+    /// How beta-shaped sessions are treated, in full (see [`BetaPolicy`]).
+    pub fn beta_policy(mut self, policy: BetaPolicy) -> Self {
+        self.beta = policy;
+        self
+    }
+
     /// Listen on this address (default `127.0.0.1:0`, a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -335,6 +353,7 @@ impl MockServerBuilder {
             speed: self.speed.unwrap_or(1.0),
             setup_fault: self.setup_fault,
             connection_limit: self.connection_limit,
+            beta: self.beta,
         };
         let addr = self
             .addr

@@ -7,7 +7,7 @@ use crate::engine::SessionEngine;
 use crate::gemini::respond::{GeminiResponder, GeminiSettings, ResumptionStore};
 use crate::gemini::{self, GeminiProtocol};
 use crate::journal::Journal;
-use crate::openai::{respond::Responder, OpenAiProtocol};
+use crate::openai::{respond::Responder, retired, OpenAiProtocol};
 use crate::protocol::Protocol;
 use crate::replay::Replayer;
 use crate::session::{self, SessionContext};
@@ -162,15 +162,21 @@ fn openai_upgrade(
         .get("sec-websocket-protocol")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("openai-beta.realtime-v1"));
+    let header_dialect = Dialect::from_beta_header(beta);
     let dialect = if subprotocol_beta {
         Dialect::Beta
     } else {
-        Dialect::from_beta_header(beta)
+        header_dialect
     };
     let model = query
         .get("model")
         .cloned()
         .unwrap_or_else(|| "gpt-realtime".into());
+    let by_subprotocol_only = header_dialect != Dialect::Beta;
+    if let Some(refusal) = state.config.beta.refusal_for(dialect, by_subprotocol_only) {
+        let upgrade = accept_realtime_subprotocol(upgrade, &headers);
+        return retired::refuse(upgrade, refusal, state.journal.clone(), model);
+    }
     let key = bearer(&headers).or_else(|| subprotocol_key(&headers));
     let authorised = authorised(&state.config.auth, key);
     let number = state.sessions.fetch_add(1, Ordering::Relaxed) + 1;
@@ -195,17 +201,12 @@ fn openai_upgrade(
     // Accept larger frames at the socket so an oversized event gets a
     // provider-style `error` instead of a dropped connection.
     let socket_limit = max_frame_bytes.saturating_mul(4).max(64 << 20);
-    let mut upgrade = upgrade
-        .max_message_size(socket_limit)
-        .max_frame_size(socket_limit);
-    if let Some(protocols) = headers
-        .get("sec-websocket-protocol")
-        .and_then(|v| v.to_str().ok())
-    {
-        if protocols.split(',').any(|p| p.trim() == "realtime") {
-            upgrade = upgrade.protocols(["realtime"]);
-        }
-    }
+    let upgrade = accept_realtime_subprotocol(
+        upgrade
+            .max_message_size(socket_limit)
+            .max_frame_size(socket_limit),
+        &headers,
+    );
     serve_session(
         upgrade,
         journal,
@@ -219,6 +220,20 @@ fn openai_upgrade(
             refusal: Refusal::ErrorEvent,
         },
     )
+}
+
+/// Browser clients offer the `realtime` subprotocol and fail the handshake
+/// unless the server selects it.
+fn accept_realtime_subprotocol(upgrade: WebSocketUpgrade, headers: &HeaderMap) -> WebSocketUpgrade {
+    let offered = headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|protocols| protocols.split(',').any(|p| p.trim() == "realtime"));
+    if offered {
+        upgrade.protocols(["realtime"])
+    } else {
+        upgrade
+    }
 }
 
 /// `/api-ws/v1/realtime?model=…`: shared by Qwen-Omni and Qwen-TTS realtime;

@@ -12,10 +12,13 @@ use understudy_adapters::{
 };
 use understudy_mock::{EntryKind, MockServer, ResponderConfig};
 
+/// These tests exercise both dialects, so the retired beta is served on
+/// purpose (legacy); its refusal is tested in `openai_clients.rs`.
 async fn fast_server() -> MockServer {
     let voice = understudy_mock::bundled_voice().unwrap();
     MockServer::builder()
         .respond(ResponderConfig::with_voice(voice))
+        .legacy_beta()
         .speed(8.0)
         .start()
         .await
@@ -52,11 +55,13 @@ async fn text_turn(client: &mut RealtimeClient, text: &str) -> Vec<ModelEvent> {
     until(client, is_done).await
 }
 
-/// A respond-engine mock at real-time pace (long enough to talk over).
+/// A respond-engine mock at real-time pace (long enough to talk over), with
+/// the legacy beta (a test below keeps a beta client connected).
 async fn real_time_server() -> MockServer {
     let voice = understudy_mock::bundled_voice().unwrap();
     MockServer::builder()
         .respond(ResponderConfig::with_voice(voice))
+        .legacy_beta()
         .start()
         .await
         .unwrap()
@@ -623,7 +628,13 @@ async fn a_session_limit_is_announced_in_expires_at_then_expires_on_a_raw_socket
     use support::{assert_expires_at, next_frame, raw_connect, unix_now, Frame};
     let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
     config.session_limit = Some(Duration::from_millis(300));
-    let server = MockServer::builder().respond(config).start().await.unwrap();
+    // Legacy beta: the expiry is checked in both dialects.
+    let server = MockServer::builder()
+        .respond(config)
+        .legacy_beta()
+        .start()
+        .await
+        .unwrap();
     let url = format!("{}/realtime?model=gpt-realtime", server.openai_base_url());
     for headers in [vec![], vec![("OpenAI-Beta", "realtime=v1")]] {
         let before = unix_now();

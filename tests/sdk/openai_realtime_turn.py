@@ -10,6 +10,12 @@ Run with the harness venv (scripts/python-env.sh prints its python):
     $PY tests/sdk/openai_realtime_turn.py --base-url ... --dialect beta --scenario audio --audio fixtures/audio/user-weather-24k.wav
     $PY tests/sdk/openai_realtime_turn.py --base-url ... --dialect ga --scenario tool
     $PY tests/sdk/openai_realtime_turn.py --base-url ... --dialect ga --expect-auth-failure
+    $PY tests/sdk/openai_realtime_turn.py --base-url ... --dialect ga --scenario overrides
+    $PY tests/sdk/openai_realtime_turn.py --base-url ... --dialect beta --expect-beta-disabled
+
+The beta dialect is retired: today's service (and `understudy serve` by default)
+refuses it with error `beta_api_shape_disabled` and close 4000, which
+`--expect-beta-disabled` checks; the beta scenarios need `serve --legacy-beta`.
     $PY tests/sdk/openai_realtime_turn.py --self-check
 
 Strictness: each frame is read raw with `connection.recv_bytes()`, json-decoded,
@@ -681,7 +687,86 @@ async def scenario_auth_failure(conn: Any, stream: Stream, dialect: str) -> None
     print(f"   closed with {item.code} {item.reason!r}", flush=True)
 
 
-SCENARIOS = {"text": scenario_text, "audio": scenario_audio, "tool": scenario_tool}
+async def scenario_beta_disabled(conn: Any, stream: Stream, dialect: str) -> None:
+    """The retired beta: error beta_api_shape_disabled as the first frame, then close 4000."""
+    ev = await stream.wait_for("error", lambda e: True)
+    err = ev.get("error") or {}
+    if ev["type"] != "error" or err.get("code") != "beta_api_shape_disabled":
+        fail(f"expected an error event with code beta_api_shape_disabled, got {ev['type']} {err}")
+    if err.get("type") != "invalid_request_error":
+        fail(f"beta_api_shape_disabled error type = {err.get('type')!r}, expected invalid_request_error")
+    want = "The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API."
+    if err.get("message") != want:
+        fail(f"beta_api_shape_disabled message = {err.get('message')!r}, expected {want!r}")
+    stream.waiting_for = "close 4000"
+    item = await stream.next()
+    if not isinstance(item, Closed):
+        fail(f"expected the server to close after beta_api_shape_disabled, got event {item['type']}")
+    if (item.code, item.reason) != (4000, "invalid_request_error.beta_api_shape_disabled"):
+        fail(f"expected close 4000 invalid_request_error.beta_api_shape_disabled, got {item.code} {item.reason!r}")
+    print(f"   closed with {item.code} {item.reason!r}", flush=True)
+
+
+def _check_reported(what: str, dialect: str, r: Dict[str, Any], want: Dict[str, Any]) -> None:
+    """A response object (response.created / response.done) reports the overrides."""
+    for key, value in want.items():
+        got: Any = r
+        for part in key.split("."):
+            got = got.get(part) if isinstance(got, dict) else None
+        if got != value:
+            fail(f"{dialect} {what}.response.{key} = {got!r}, expected the override {value!r}")
+
+
+async def scenario_overrides(conn: Any, stream: Stream, dialect: str, names: Names, args: argparse.Namespace) -> None:
+    """response.create overrides (as livekit-agents sends them) are honoured and reported in
+    response.created and response.done; conversation "none" stays out of the conversation."""
+    await _open_session(conn, stream, dialect, "text")
+    await _user_text(conn, "Tell me about the sea.")
+    meta = {"client_event_id": "response_create_understudy_1"}
+    if dialect == "ga":
+        params: Dict[str, Any] = {"metadata": meta, "output_modalities": ["text"], "instructions": "Be terse.",
+                                  "max_output_tokens": 400, "audio": {"output": {"voice": "coral"}}}
+        want = {"metadata": meta, "output_modalities": ["text"], "max_output_tokens": 400,
+                "audio.output.voice": "coral"}
+    else:
+        params = {"metadata": meta, "modalities": ["text"], "instructions": "Be terse.",
+                  "max_response_output_tokens": 400, "voice": "verse", "temperature": 0.7}
+        want = {"metadata": meta, "modalities": ["text"], "max_output_tokens": 400, "voice": "verse",
+                "temperature": 0.7}
+    _sent("response.create (overrides)")
+    await conn.response.create(response=params)
+    rec = await stream.wait_response_done()
+    check_completed(rec)
+    created = stream.events[rec.created_index]["response"]
+    assert rec.done is not None
+    for what, r in (("response.created", created), ("response.done", rec.done["response"])):
+        _check_reported(what, dialect, r, want)
+        if not isinstance(r.get("conversation_id"), str):
+            fail(f"{what}.response.conversation_id = {r.get('conversation_id')!r}, expected the conversation's id")
+    types = _types(rec)
+    if names.text_done not in types or names.audio_delta in types:
+        fail(f"a text-only response should stream text, not audio (got {sorted(set(types))})")
+
+    _sent("response.create (conversation: none)")
+    oob_meta = {"purpose": "out-of-band"}
+    await conn.response.create(response={"conversation": "none", "metadata": oob_meta})
+    rec2 = await stream.wait_response_done(after_index=rec.created_index + 1)
+    check_completed(rec2)
+    assert rec2.done is not None
+    created2 = stream.events[rec2.created_index]["response"]
+    for what, r in (("response.created", created2), ("response.done", rec2.done["response"])):
+        if "conversation_id" not in r or r["conversation_id"] is not None:
+            fail(f"out-of-band {what}.response.conversation_id = {r.get('conversation_id')!r}, expected null")
+        _check_reported(what, dialect, r, {"metadata": oob_meta})
+    out_ids = {o.get("id") for o in rec2.done["response"].get("output") or []}
+    acks = {"conversation.item.added", "conversation.item.done", "conversation.item.created"}
+    for e in stream.events[rec2.created_index:]:
+        if e["type"] in acks and (e.get("item") or {}).get("id") in out_ids:
+            fail(f"out-of-band output {e['item'].get('id')} was added to the conversation ({e['type']})")
+    print(f"   overrides reported; out-of-band response {rec2.id} kept out of the conversation", flush=True)
+
+
+SCENARIOS = {"text": scenario_text, "audio": scenario_audio, "tool": scenario_tool, "overrides": scenario_overrides}
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -698,6 +783,8 @@ async def run(args: argparse.Namespace) -> int:
     api_key = args.api_key
     if args.expect_auth_failure and api_key is None:
         api_key = "understudy-invalid-key"
+    if args.expect_beta_disabled and args.dialect != "beta":
+        fail("--expect-beta-disabled needs --dialect beta")
     client = AsyncOpenAI(api_key=api_key or "sk-test", base_url=args.base_url, websocket_base_url=ws_base,
                          max_retries=0)
     validator = StrictValidator(args.dialect)
@@ -708,7 +795,7 @@ async def run(args: argparse.Namespace) -> int:
         manager = client.realtime.connect(model=args.model or "gpt-realtime", **extra)
     else:
         manager = client.beta.realtime.connect(model=args.model or "gpt-4o-realtime-preview", **extra)
-    label = "auth-failure" if args.expect_auth_failure else args.scenario
+    label = _label(args)
 
     stream: Optional[Stream] = None
     try:
@@ -717,10 +804,13 @@ async def run(args: argparse.Namespace) -> int:
         except Exception as e:
             fail(f"WebSocket connect to {ws_base}/realtime failed: {type(e).__name__}: {e}")
         try:
-            stream = Stream(conn, validator, expect_error_first=args.expect_auth_failure)
+            stream = Stream(conn, validator,
+                            expect_error_first=args.expect_auth_failure or args.expect_beta_disabled)
             stream.start()
             if args.expect_auth_failure:
                 await scenario_auth_failure(conn, stream, args.dialect)
+            elif args.expect_beta_disabled:
+                await scenario_beta_disabled(conn, stream, args.dialect)
             else:
                 await SCENARIOS[args.scenario](conn, stream, args.dialect, names, args)
                 await stream.drain(args.drain_ms / 1000.0)
@@ -890,6 +980,14 @@ def self_check() -> int:
 
 # --------------------------------------------------------------------------------------
 
+def _label(args: argparse.Namespace) -> str:
+    if args.expect_auth_failure:
+        return "auth-failure"
+    if args.expect_beta_disabled:
+        return "beta-disabled"
+    return args.scenario
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base-url", help="e.g. http://127.0.0.1:PORT/v1")
@@ -906,6 +1004,8 @@ def main() -> int:
                    help="after success keep validating late frames for this long (default 300)")
     p.add_argument("--expect-auth-failure", action="store_true",
                    help="require error{code: invalid_api_key} then close code 3000")
+    p.add_argument("--expect-beta-disabled", action="store_true",
+                   help="beta: require error{code: beta_api_shape_disabled} first, then close 4000 (the retired beta)")
     p.add_argument("--self-check", action="store_true", help="test the strict validator offline and exit")
     args = p.parse_args()
 
@@ -914,7 +1014,7 @@ def main() -> int:
     if not args.base_url:
         p.error("--base-url is required")
 
-    label = "auth-failure" if args.expect_auth_failure else args.scenario
+    label = _label(args)
     t0 = time.monotonic()
     try:
         return asyncio.run(asyncio.wait_for(run(args), timeout=args.timeout))

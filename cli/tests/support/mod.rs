@@ -11,18 +11,32 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The python of the official-SDK virtualenv (`scripts/python-env.sh`).
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(repo().join("scripts/python-env.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/python-env.sh");
-        assert!(out.status.success(), "scripts/python-env.sh failed");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        PathBuf::from(stdout.lines().last().expect("python path").trim())
-    })
+    PYTHON.get_or_init(|| venv_python("sdk"))
+}
+
+/// The python of the livekit-agents virtualenv
+/// (`scripts/python-env.sh --profile livekit`).
+pub fn livekit_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| venv_python("livekit"))
+}
+
+fn venv_python(profile: &str) -> PathBuf {
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/python-env.sh"))
+        .args(["--profile", profile])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run scripts/python-env.sh");
+    assert!(
+        out.status.success(),
+        "scripts/python-env.sh --profile {profile} failed"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    PathBuf::from(stdout.lines().last().expect("python path").trim())
 }
 
 /// `understudy serve` on a free port; killed on drop.
@@ -79,7 +93,12 @@ impl Drop for Serve {
 
 /// Runs a harness script with the venv's python; returns success and output.
 pub fn run_harness(script: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(python())
+    run_harness_with(python(), script, args)
+}
+
+/// Runs a harness script with `python`; returns success and output.
+pub fn run_harness_with(python: &Path, script: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(python)
         .arg(repo().join(script))
         .args(args)
         .output()

@@ -57,6 +57,18 @@ impl ChatFailure {
         Self::new(dialect, StatusCode::BAD_REQUEST, error)
     }
 
+    /// 404 for a model the provider does not serve, in the speech route's
+    /// words (`model_not_found`, no `param`).
+    pub fn model_not_found(dialect: ChatDialect, model: &str) -> Self {
+        let error = ApiError {
+            message: format!("The model `{model}` does not exist or you do not have access to it."),
+            kind: Some("invalid_request_error".into()),
+            param: None,
+            code: Some("model_not_found".into()),
+        };
+        Self::new(dialect, StatusCode::NOT_FOUND, error)
+    }
+
     /// A body that is not JSON.
     pub fn unparsable(dialect: ChatDialect) -> Self {
         let message = match dialect {

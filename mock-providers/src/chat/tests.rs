@@ -287,7 +287,7 @@ async fn bad_requests_get_provider_errors_and_the_server_keeps_serving() {
         ("/v1/chat/completions", "{not json".to_owned(), 400, Value::Null),
         ("/v1/chat/completions", json!({"model": "gpt-audio-mini", "stream": true, "messages": user, "modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}).to_string(), 400, json!("audio.format")),
         ("/compatible-mode/v1/chat/completions", json!({"model": "qwen3-omni-flash", "messages": user}).to_string(), 400, Value::Null),
-        ("/v1/chat/completions", json!({"model": "m", "messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "%%%", "format": "wav"}}]}]}).to_string(), 400, json!("messages[0].content[0].input_audio.data")),
+        ("/v1/chat/completions", json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "%%%", "format": "wav"}}]}]}).to_string(), 400, json!("messages[0].content[0].input_audio.data")),
     ];
     for (path, body, status, param) in cases {
         let (got, text) = raw_post(&server, path, "", &body).await;

@@ -3,8 +3,10 @@
 //! mock's choice; the status, `type`, `param` and `code` follow §8.
 
 use super::errors::ChatFailure;
+use serde::Deserialize as _;
 use serde_json::Value;
 use understudy_adapters::chat::{ChatDialect, ChatRequest, Content, Role, ToolChoice};
+use understudy_adapters::tts::openai_speech::wire::VOICES;
 
 /// Roles OpenAI accepts, in its error message's order.
 const ROLES: &str = "'system', 'assistant', 'user', 'function', 'tool', and 'developer'";
@@ -78,19 +80,136 @@ pub fn validate(dialect: ChatDialect, body: &[u8]) -> Result<ChatRequest, ChatFa
             _ => {}
         }
     }
-    let request: ChatRequest = serde_json::from_value(value.clone()).map_err(|e| {
-        ChatFailure::bad_request(
-            dialect,
-            format!("Invalid request body: {e}"),
-            None,
-            Some("invalid_type"),
-        )
-    })?;
+    let request =
+        ChatRequest::deserialize(&value).map_err(|e| {
+            match crate::wrong_type::locate::<ChatRequest>(&value) {
+                Some(wrong) => ChatFailure::bad_request(
+                    dialect,
+                    wrong.message(),
+                    Some(&wrong.param),
+                    Some("invalid_type"),
+                ),
+                None => ChatFailure::bad_request(
+                    dialect,
+                    format!("Invalid request body: {e}"),
+                    None,
+                    Some("invalid_type"),
+                ),
+            }
+        })?;
     check_messages(dialect, &request)?;
     check_streaming(dialect, &request)?;
     check_audio(dialect, &request)?;
+    check_voice(dialect, &request)?;
     check_tools(dialect, &request)?;
+    check_model(dialect, &request.model)?;
     Ok(request)
+}
+
+/// OpenAI chat model families; each also answers to its dated snapshots
+/// (`gpt-4o-mini-2024-07-18`) and fine-tunes (`ft:…`). The service answers any
+/// other name with 404 `model_not_found`, as the speech route does.
+const OPENAI_CHAT_MODELS: &[&str] = &[
+    "gpt-audio",
+    "gpt-audio-mini",
+    "gpt-4o-audio-preview",
+    "gpt-4o-mini-audio-preview",
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4o-search-preview",
+    "gpt-4o-mini-search-preview",
+    "chatgpt-4o-latest",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "gpt-4",
+    "gpt-4-turbo",
+    "gpt-3.5-turbo",
+    "gpt-5",
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "gpt-5-chat-latest",
+    "gpt-5.1",
+    "gpt-5.2",
+    "o1",
+    "o1-mini",
+    "o3",
+    "o3-mini",
+    "o4-mini",
+];
+
+/// Whether OpenAI serves chat completions for `model`.
+pub fn is_openai_chat_model(model: &str) -> bool {
+    model.starts_with("ft:")
+        || OPENAI_CHAT_MODELS.iter().any(|family| {
+            model == *family
+                || model
+                    .strip_prefix(family)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|date| {
+                        date.len() >= 4 && date.chars().all(|c| c.is_ascii_digit() || c == '-')
+                    })
+        })
+}
+
+/// An unknown OpenAI model: 404 `model_not_found`, worded as the speech route
+/// words it. (DashScope's answer to an unknown model is unconfirmed, so its
+/// dialect accepts any name.)
+fn check_model(dialect: ChatDialect, model: &str) -> Result<(), ChatFailure> {
+    if dialect == ChatDialect::OpenAi && !is_openai_chat_model(model) {
+        return Err(ChatFailure::model_not_found(dialect, model));
+    }
+    Ok(())
+}
+
+/// OpenAI voices are the speech route's (or a custom `{"id": "voice_…"}`).
+/// DashScope's sets differ per model and its answer to an unknown one is
+/// unconfirmed, so its dialect is not checked.
+fn check_voice(dialect: ChatDialect, request: &ChatRequest) -> Result<(), ChatFailure> {
+    let Some(audio) = &request.audio else {
+        return Ok(());
+    };
+    if dialect != ChatDialect::OpenAi {
+        return Ok(());
+    }
+    let bad = |message: String, param: &str, code: &str| {
+        ChatFailure::bad_request(dialect, message, Some(param), Some(code))
+    };
+    match &audio.voice {
+        Value::String(name) if VOICES.contains(&name.as_str()) => Ok(()),
+        Value::String(name) => Err(bad(
+            format!(
+                "Invalid value: '{name}'. Supported values are: {}.",
+                crate::http_tts::openai::listing(VOICES)
+            ),
+            "audio.voice",
+            "invalid_value",
+        )),
+        Value::Object(custom) => match custom.get("id") {
+            Some(Value::String(id)) if !id.is_empty() => Ok(()),
+            None => Err(bad(
+                "Missing required parameter: 'audio.voice.id'.".into(),
+                "audio.voice.id",
+                "missing_required_parameter",
+            )),
+            Some(other) => Err(bad(
+                format!(
+                    "Invalid type for 'audio.voice.id': expected a string, but got {} instead.",
+                    crate::wrong_type::type_name(other)
+                ),
+                "audio.voice.id",
+                "invalid_type",
+            )),
+        },
+        other => Err(bad(
+            format!(
+                "Invalid type for 'audio.voice': expected one of a string or an object, but got {} instead.",
+                crate::wrong_type::type_name(other)
+            ),
+            "audio.voice",
+            "invalid_type",
+        )),
+    }
 }
 
 fn check_messages(dialect: ChatDialect, request: &ChatRequest) -> Result<(), ChatFailure> {
@@ -272,42 +391,42 @@ mod tests {
                 Some("missing_required_parameter"),
             ),
             (
-                json!({"model": "m", "messages": []}),
+                json!({"model": "gpt-4o-mini", "messages": []}),
                 Some("messages"),
                 Some("empty_array"),
             ),
             (
-                json!({"model": "m", "messages": [{"role": "narrator", "content": "x"}]}),
+                json!({"model": "gpt-4o-mini", "messages": [{"role": "narrator", "content": "x"}]}),
                 Some("messages[0].role"),
                 Some("invalid_value"),
             ),
             (
-                json!({"model": "m", "messages": [{"role": "tool", "content": "x"}]}),
+                json!({"model": "gpt-4o-mini", "messages": [{"role": "tool", "content": "x"}]}),
                 Some("messages[0].tool_call_id"),
                 Some("missing_required_parameter"),
             ),
             (
-                json!({"model": "m", "messages": user, "stream_options": {"include_usage": true}}),
+                json!({"model": "gpt-4o-mini", "messages": user, "stream_options": {"include_usage": true}}),
                 Some("stream_options"),
                 Some("invalid_value"),
             ),
             (
-                json!({"model": "m", "messages": user, "stream": true, "modalities": ["text", "audio"]}),
+                json!({"model": "gpt-4o-mini", "messages": user, "stream": true, "modalities": ["text", "audio"]}),
                 Some("audio"),
                 Some("missing_required_parameter"),
             ),
             (
-                json!({"model": "m", "messages": user, "stream": true, "modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}),
+                json!({"model": "gpt-4o-mini", "messages": user, "stream": true, "modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}),
                 Some("audio.format"),
                 Some("unsupported_value"),
             ),
             (
-                json!({"model": "m", "messages": user, "tool_choice": "auto"}),
+                json!({"model": "gpt-4o-mini", "messages": user, "tool_choice": "auto"}),
                 Some("tool_choice"),
                 None,
             ),
             (
-                json!({"model": "m", "messages": [{"role": "user", "content": [{"type": "sticker"}]}]}),
+                json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": [{"type": "sticker"}]}]}),
                 Some("messages[0].content[0].type"),
                 Some("invalid_value"),
             ),
@@ -322,6 +441,58 @@ mod tests {
         }
         assert!(check(ChatDialect::OpenAi, json!({"model": "gpt-audio-mini", "messages": user, "stream": false, "modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}})).is_ok());
         assert!(validate(ChatDialect::OpenAi, b"{oops").is_err());
+    }
+
+    #[test]
+    fn openai_unknown_models_voices_and_wrong_types_are_refused() {
+        let user = json!([{"role": "user", "content": "Hi"}]);
+        let (status, param, code) = check(
+            ChatDialect::OpenAi,
+            json!({"model": "gpt-nonexistent", "messages": user}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (status, param, code.as_deref()),
+            (404, None, Some("model_not_found"))
+        );
+        for known in [
+            "gpt-4o-mini",
+            "gpt-4o-mini-2024-07-18",
+            "gpt-audio-mini-2025-12-15",
+            "ft:gpt-4o-mini:acme::1",
+        ] {
+            assert!(
+                check(
+                    ChatDialect::OpenAi,
+                    json!({"model": known, "messages": user})
+                )
+                .is_ok(),
+                "{known}"
+            );
+        }
+        let audio = |voice: Value| json!({"model": "gpt-audio-mini", "messages": user, "modalities": ["text", "audio"], "audio": {"voice": voice, "format": "wav"}});
+        let (status, param, code) = check(ChatDialect::OpenAi, audio(json!("bob"))).unwrap_err();
+        assert_eq!(
+            (status, param.as_deref(), code.as_deref()),
+            (400, Some("audio.voice"), Some("invalid_value"))
+        );
+        assert!(check(ChatDialect::OpenAi, audio(json!("coral"))).is_ok());
+        assert!(check(ChatDialect::OpenAi, audio(json!({"id": "voice_123"}))).is_ok());
+        let (status, param, code) = check(
+            ChatDialect::OpenAi,
+            json!({"model": "gpt-audio-mini", "messages": user, "audio": 123}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (status, param.as_deref(), code.as_deref()),
+            (400, Some("audio"), Some("invalid_type"))
+        );
+        // DashScope's voice sets and unknown-model answer are unconfirmed: accepted.
+        assert!(check(
+            ChatDialect::DashScope,
+            json!({"model": "qwen3-omni-flash", "messages": user, "stream": true, "modalities": ["text", "audio"], "audio": {"voice": "Cherry", "format": "wav"}})
+        )
+        .is_ok());
     }
 
     #[test]

@@ -24,6 +24,7 @@
 
 use super::synth::Synth;
 use crate::http::plan::{Piece, Planned};
+use crate::wrong_type::type_name;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::STANDARD;
@@ -60,19 +61,6 @@ fn bad(message: impl Into<String>, param: Option<&str>, code: Option<&str>) -> R
     )
 }
 
-/// The JSON type name OpenAI's validator uses in its messages.
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a decimal",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn invalid_type(field: &str, expected: &str, got: &Value) -> Refusal {
     bad(
         format!(
@@ -85,7 +73,7 @@ fn invalid_type(field: &str, expected: &str, got: &Value) -> Refusal {
 }
 
 /// `'a', 'b', and 'c'` as OpenAI lists supported values.
-fn listing(values: &[&str]) -> String {
+pub(crate) fn listing(values: &[&str]) -> String {
     match values {
         [] => String::new(),
         [one] => format!("'{one}'"),

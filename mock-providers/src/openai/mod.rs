@@ -1,9 +1,12 @@
-//! The OpenAI Realtime dialects of the mock (GA and beta): validation, the
+//! The OpenAI Realtime dialects of the mock (GA, and the retired beta — refused
+//! like the service unless legacy is on, see [`retired`]): validation, the
 //! provider's error and auth-failure shapes, and the respond engine.
 
+pub mod plan;
 pub mod recall;
 pub mod reply;
 pub mod respond;
+pub mod retired;
 pub mod validate;
 
 use crate::protocol::{summarise_openai_family, FrameError, FrameSummary, Protocol};

@@ -8,6 +8,7 @@
 //! reporting exactly the audio and transcript that had already gone out. Event
 //! orders follow §7 of the protocol notes, in the GA or beta dialect.
 
+use super::plan::ResponsePlan;
 use super::reply::{decide, Reply};
 use crate::dashscope::DashScopeExpiry;
 use crate::engine::{Note, SessionEngine};
@@ -91,6 +92,33 @@ enum Output {
     Call,
 }
 
+/// How a response that ran to its end finishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// Said everything.
+    Completed,
+    /// Stopped at the response's `max_output_tokens`.
+    MaxOutputTokens,
+}
+
+impl Ending {
+    /// The response's status and `status_details.reason`.
+    fn status(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Ending::Completed => ("completed", None),
+            Ending::MaxOutputTokens => ("incomplete", Some("max_output_tokens")),
+        }
+    }
+
+    /// The output item's status.
+    fn item_status(self) -> &'static str {
+        match self {
+            Ending::Completed => "completed",
+            Ending::MaxOutputTokens => "incomplete",
+        }
+    }
+}
+
 /// The response being generated, with the schedule needed to know what went out.
 #[derive(Debug)]
 struct Active {
@@ -101,6 +129,9 @@ struct Active {
     chunks: Vec<(Instant, String)>,
     item_announced_at: Instant,
     done_at: Instant,
+    /// The output item as it will be when complete (out-of-band responses
+    /// keep it only here, not in the conversation).
+    item: Item,
 }
 
 /// Deterministic id source (`item_…`, `resp_…`).
@@ -149,6 +180,9 @@ pub struct Responder {
     vad: EnergyVad,
     speech_item: Option<String>,
     active: Option<Active>,
+    /// The settings of the latest response (its `response.create` overrides
+    /// over the session's).
+    plan: ResponsePlan,
     last_pop: Option<Instant>,
     timeline: Timeline,
     notes: Vec<Note>,
@@ -162,6 +196,7 @@ impl Responder {
         if let Some(limit) = config.session_limit {
             session.expires_at = Some(expires_at(limit));
         }
+        let plan = ResponsePlan::new(dialect, &session, None);
         let mut responder = Responder {
             dialect,
             config,
@@ -175,6 +210,7 @@ impl Responder {
             vad: EnergyVad::new(VadConfig::default(), RATE),
             speech_item: None,
             active: None,
+            plan,
             last_pop: None,
             timeline: Timeline::new(),
             notes: Vec::new(),
@@ -275,20 +311,6 @@ impl Responder {
                 td.threshold.unwrap_or(0.5),
                 u64::from(td.silence_duration_ms.unwrap_or(500)),
             ));
-        }
-    }
-
-    fn wants_audio(&self, overrides: Option<&ResponseCreate>) -> bool {
-        let params = overrides.and_then(|c| c.response.as_ref());
-        match self.dialect {
-            Dialect::Ga => params
-                .and_then(|p| p.output_modalities.clone())
-                .or_else(|| self.session.output_modalities.clone())
-                .is_none_or(|m| m.iter().any(|x| x == "audio")),
-            Dialect::Beta => params
-                .and_then(|p| p.modalities.clone())
-                .or_else(|| self.session.modalities.clone())
-                .is_none_or(|m| m.iter().any(|x| x == "audio")),
         }
     }
 
@@ -477,9 +499,17 @@ impl Responder {
 
     // ---- responses -------------------------------------------------------------
 
+    /// The tools a response may call: its own, else the session's; none under
+    /// `tool_choice: "none"` (its own, else the session's).
     fn tools(&self, overrides: Option<&ResponseCreate>) -> Vec<Tool> {
-        overrides
-            .and_then(|c| c.response.as_ref())
+        let params = overrides.and_then(|c| c.response.as_ref());
+        let choice = params
+            .and_then(|r| r.tool_choice.as_ref())
+            .or(self.session.tool_choice.as_ref());
+        if choice.and_then(Value::as_str) == Some("none") {
+            return Vec::new();
+        }
+        params
             .and_then(|r| r.tools.clone())
             .or_else(|| self.session.tools.clone())
             .unwrap_or_default()
@@ -494,6 +524,11 @@ impl Responder {
     }
 
     fn start_response(&mut self, now: Instant, overrides: Option<&ResponseCreate>) {
+        self.plan = ResponsePlan::new(
+            self.dialect,
+            &self.session,
+            overrides.and_then(|c| c.response.as_ref()),
+        );
         let tools = self.tools(overrides);
         let reply = {
             let audio_ms = &self.item_audio_ms;
@@ -506,7 +541,7 @@ impl Responder {
                     .unwrap_or(0.0)
             })
         };
-        let output = match (&reply, self.wants_audio(overrides)) {
+        let output = match (&reply, self.plan.audio) {
             (Reply::Call { .. }, _) => Output::Call,
             (Reply::Speak(_), true) => Output::Audio,
             (Reply::Speak(_), false) => Output::Text,
@@ -524,7 +559,22 @@ impl Responder {
             Reply::Call { name, arguments } => {
                 self.schedule_call(&tag, &item_id, announce_at, name, arguments)
             }
-            Reply::Speak(text) => self.schedule_speech(&tag, &item_id, announce_at, output, text),
+            Reply::Speak(text) => {
+                // Under `max_output_tokens` the answer stops early and the
+                // response ends incomplete, as the service reports it.
+                let (text, ending) = match self.plan.word_limit(&text) {
+                    Some(words) => (
+                        text.split_inclusive(' ')
+                            .take(words)
+                            .collect::<String>()
+                            .trim_end()
+                            .to_owned(),
+                        Ending::MaxOutputTokens,
+                    ),
+                    None => (text, Ending::Completed),
+                };
+                self.schedule_speech(&tag, &item_id, announce_at, output, text, ending)
+            }
         };
         self.active = Some(active);
     }
@@ -537,6 +587,10 @@ impl Responder {
             ..Default::default()
         });
         self.emit(at, added, Some(tag));
+        if self.plan.out_of_band {
+            // Not added to the conversation: no item acknowledgement.
+            return;
+        }
         let previous = self.conversation.last().and_then(|i| i.id.clone());
         let ack = ItemEvent {
             previous_item_id: Some(previous),
@@ -601,7 +655,7 @@ impl Responder {
         item.status = Some("completed".into());
         item.arguments = Some(arguments);
         self.finish_item(tag, t, item.clone(), "completed", None);
-        self.conversation.push(item);
+        self.remember(item.clone());
         Active {
             id: tag.to_string(),
             item_id: item_id.into(),
@@ -609,6 +663,7 @@ impl Responder {
             chunks: vec![],
             item_announced_at: at,
             done_at: t,
+            item,
         }
     }
 
@@ -619,6 +674,7 @@ impl Responder {
         at: Instant,
         output: Output,
         text: String,
+        ending: Ending,
     ) -> Active {
         let audio = output == Output::Audio;
         let mut item = Item {
@@ -692,12 +748,13 @@ impl Responder {
         }
         let end = first + self.delay(step * n_chunks as f64);
         self.close_content(tag, item_id, end, audio, &text);
-        item.status = Some("completed".into());
+        let (status, reason) = ending.status();
+        item.status = Some(ending.item_status().into());
         item.content = Some(vec![assistant_part(self.dialect, audio, &text)]);
-        self.finish_item(tag, end, item.clone(), "completed", None);
+        self.finish_item(tag, end, item.clone(), status, reason);
         self.item_audio_ms
             .insert(item_id.into(), pcm.len() as f64 * 1000.0 / RATE as f64);
-        self.conversation.push(item);
+        self.remember(item.clone());
         Active {
             id: tag.to_string(),
             item_id: item_id.into(),
@@ -705,6 +762,15 @@ impl Responder {
             chunks,
             item_announced_at: at,
             done_at: end,
+            item,
+        }
+    }
+
+    /// Adds a response's output item to the conversation, unless the
+    /// response is out of band (`conversation: "none"`).
+    fn remember(&mut self, item: Item) {
+        if !self.plan.out_of_band {
+            self.conversation.push(item);
         }
     }
 
@@ -770,7 +836,7 @@ impl Responder {
             ..Default::default()
         });
         self.emit(at, done, Some(tag));
-        if self.dialect == Dialect::Ga {
+        if self.dialect == Dialect::Ga && !self.plan.out_of_band {
             let previous = self
                 .conversation
                 .iter()
@@ -839,7 +905,7 @@ impl Responder {
             .iter()
             .find(|i| i.id.as_deref() == Some(&active.item_id))
             .cloned()
-            .unwrap_or_default();
+            .unwrap_or_else(|| active.item.clone());
         item.status = Some("incomplete".into());
         if active.output != Output::Call {
             item.content = Some(vec![assistant_part(self.dialect, audio, &said)]);
@@ -874,44 +940,13 @@ impl Responder {
             object: Some("realtime.response".into()),
             status: Some(status.into()),
             status_details: Some(status_details),
-            conversation_id: Some(format!("conv_{}", &self.ids_suffix())),
             output: Some(output),
             usage: Some(usage),
             ..Default::default()
         };
-        let audio = self.wants_audio(None);
-        match self.dialect {
-            Dialect::Ga => {
-                response.output_modalities =
-                    Some(vec![if audio { "audio" } else { "text" }.into()]);
-                response.extra.insert(
-                    "audio".into(),
-                    json!({"output": {"format": {"type": "audio/pcm", "rate": RATE}, "voice": self.voice_name()}}),
-                );
-                response
-                    .extra
-                    .insert("max_output_tokens".into(), json!("inf"));
-                response.extra.insert("metadata".into(), Value::Null);
-            }
-            Dialect::Beta => {
-                response.modalities = Some(if audio {
-                    vec!["text".into(), "audio".into()]
-                } else {
-                    vec!["text".into()]
-                });
-                response
-                    .extra
-                    .insert("voice".into(), json!(self.voice_name()));
-                response
-                    .extra
-                    .insert("output_audio_format".into(), json!("pcm16"));
-                response.extra.insert("temperature".into(), json!(0.8));
-                response
-                    .extra
-                    .insert("max_output_tokens".into(), json!("inf"));
-                response.extra.insert("metadata".into(), Value::Null);
-            }
-        }
+        let conversation_id = format!("conv_{}", &self.ids_suffix());
+        self.plan
+            .report(self.dialect, &mut response, conversation_id);
         response
     }
 
@@ -922,21 +957,6 @@ impl Responder {
             .and_then(|id| id.strip_prefix("sess_"))
             .unwrap_or("0")
             .to_owned()
-    }
-
-    fn voice_name(&self) -> String {
-        match self.dialect {
-            Dialect::Ga => self
-                .session
-                .audio
-                .as_ref()
-                .and_then(|a| a.output.as_ref())
-                .and_then(|o| o.voice.as_ref())
-                .and_then(Value::as_str)
-                .unwrap_or("alloy")
-                .to_owned(),
-            Dialect::Beta => self.session.voice.clone().unwrap_or_else(|| "alloy".into()),
-        }
     }
 
     fn usage(&self, output: &[Item]) -> Usage {

@@ -10,6 +10,7 @@
 use crate::protocol::{check_envelope, serde_rejection, FrameError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 use understudy_adapters::openai::wire::ClientEvent;
 use understudy_adapters::openai::Dialect;
@@ -78,9 +79,15 @@ fn check_object(
     if event_type == "session.update" {
         check_session(map.get("session"), dialect)?;
     }
-    let event: ClientEvent =
-        serde_json::from_value(Value::Object(map)).map_err(|e| serde_rejection(&e))?;
+    let value = Value::Object(map);
+    let event = ClientEvent::deserialize(&value).map_err(|e| {
+        match crate::wrong_type::locate::<ClientEvent>(&value) {
+            Some(wrong) => FrameError::new("invalid_type", wrong.message()).param(wrong.param),
+            None => serde_rejection(&e),
+        }
+    })?;
     check_event(&event)?;
+    check_response_create(&event)?;
     Ok(event)
 }
 
@@ -118,7 +125,133 @@ fn check_session(session: Option<&Value>, dialect: Dialect) -> Result<(), FrameE
         )
         .param("session.type"));
     }
+    check_audio_formats(session, dialect, "session")
+}
+
+/// GA PCM formats: the only rate the service accepts.
+const GA_PCM_RATES: &[&str] = &["24000"];
+/// GA format types.
+const GA_FORMAT_TYPES: &[&str] = &["audio/pcm", "audio/pcmu", "audio/pcma"];
+/// Beta format names.
+const BETA_FORMATS: &[&str] = &["pcm16", "g711_ulaw", "g711_alaw"];
+
+/// Audio formats in a session (or a response's overrides, `at` = `response`):
+/// GA `audio.{input,output}.format` (PCM only at 24 kHz), beta
+/// `{input,output}_audio_format` (`pcm16` or G.711).
+fn check_audio_formats(
+    object: &Map<String, Value>,
+    dialect: Dialect,
+    at: &str,
+) -> Result<(), FrameError> {
+    match dialect {
+        Dialect::Ga => {
+            for direction in ["input", "output"] {
+                let format = object
+                    .get("audio")
+                    .and_then(|a| a.get(direction))
+                    .and_then(|d| d.get("format"));
+                let Some(Value::Object(format)) = format else {
+                    continue;
+                };
+                let path = format!("{at}.audio.{direction}.format");
+                let kind = format
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if !GA_FORMAT_TYPES.contains(&kind) {
+                    return Err(unsupported(&format!("{path}.type"), kind, GA_FORMAT_TYPES));
+                }
+                match format.get("rate") {
+                    Some(rate) if kind == "audio/pcm" && rate.as_u64() != Some(24_000) => {
+                        return Err(unsupported(
+                            &format!("{path}.rate"),
+                            &rate.to_string(),
+                            GA_PCM_RATES,
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Dialect::Beta => {
+            for field in ["input_audio_format", "output_audio_format"] {
+                match object.get(field) {
+                    Some(Value::String(name)) if !BETA_FORMATS.contains(&name.as_str()) => {
+                        return Err(unsupported(&format!("{at}.{field}"), name, BETA_FORMATS));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+/// OpenAI's `invalid_value` for a value outside a fixed set.
+fn unsupported(param: &str, got: &str, supported: &[&str]) -> FrameError {
+    FrameError::new(
+        "invalid_value",
+        format!(
+            "Invalid value: '{got}'. Supported values are: {}.",
+            crate::http_tts::openai::listing(supported)
+        ),
+    )
+    .param(param.to_owned())
+}
+
+/// The `response.create` overrides the service checks before it answers:
+/// `conversation` is `auto` or `none`, `metadata` a map of strings, audio
+/// formats as in a session.
+fn check_response_create(event: &ClientEvent) -> Result<(), FrameError> {
+    let ClientEvent::ResponseCreate(create) = event else {
+        return Ok(());
+    };
+    let Some(params) = &create.response else {
+        return Ok(());
+    };
+    if let Some(conversation) = params.conversation.as_deref() {
+        if !matches!(conversation, "auto" | "none") {
+            return Err(unsupported(
+                "response.conversation",
+                conversation,
+                &["auto", "none"],
+            ));
+        }
+    }
+    match &params.metadata {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            if let Some((key, value)) = map.iter().find(|(_, v)| !v.is_string()) {
+                return Err(FrameError::new(
+                    "invalid_type",
+                    format!(
+                        "Invalid type for 'response.metadata.{key}': expected a string, but got {} instead.",
+                        crate::wrong_type::type_name(value)
+                    ),
+                )
+                .param(format!("response.metadata.{key}")));
+            }
+        }
+        Some(other) => {
+            return Err(FrameError::new(
+                "invalid_type",
+                format!(
+                    "Invalid type for 'response.metadata': expected an object, but got {} instead.",
+                    crate::wrong_type::type_name(other)
+                ),
+            )
+            .param("response.metadata"));
+        }
+    }
+    let params = serde_json::to_value(params).unwrap_or_default();
+    match params.as_object() {
+        Some(map) => {
+            let ga = check_audio_formats(map, Dialect::Ga, "response");
+            let beta = check_audio_formats(map, Dialect::Beta, "response");
+            ga.and(beta)
+        }
+        None => Ok(()),
+    }
 }
 
 /// Rejects fields the event does not have (the hosted server does too).
@@ -256,5 +389,85 @@ mod tests {
             "A".repeat(2000)
         );
         assert_eq!(err(&big, Dialect::Ga).code, "message_too_large");
+    }
+
+    #[test]
+    fn ga_pcm_is_24khz_only_and_beta_formats_are_the_three_named() {
+        let e = err(
+            r#"{"type":"session.update","session":{"type":"realtime","audio":{"input":{"format":{"type":"audio/pcm","rate":16000}}}}}"#,
+            Dialect::Ga,
+        );
+        assert_eq!(
+            (e.code, e.param.as_deref()),
+            ("invalid_value", Some("session.audio.input.format.rate"))
+        );
+        assert_eq!(
+            e.message,
+            "Invalid value: '16000'. Supported values are: '24000'."
+        );
+        assert!(parse_client_frame(
+            r#"{"type":"session.update","session":{"type":"realtime","audio":{"input":{"format":{"type":"audio/pcm","rate":24000}},"output":{"format":{"type":"audio/pcmu"}}}}}"#,
+            Dialect::Ga,
+            1024
+        )
+        .is_ok());
+        let e = err(
+            r#"{"type":"session.update","session":{"input_audio_format":"pcm8"}}"#,
+            Dialect::Beta,
+        );
+        assert_eq!(
+            (e.code, e.param.as_deref()),
+            ("invalid_value", Some("session.input_audio_format"))
+        );
+        assert!(e.message.contains("'pcm16', 'g711_ulaw', and 'g711_alaw'"));
+        let e = err(
+            r#"{"type":"response.create","response":{"output_audio_format":"pcm8"}}"#,
+            Dialect::Beta,
+        );
+        assert_eq!(e.param.as_deref(), Some("response.output_audio_format"));
+    }
+
+    #[test]
+    fn wrong_types_name_their_param() {
+        let e = err(
+            r#"{"type":"input_audio_buffer.append","audio":123}"#,
+            Dialect::Ga,
+        );
+        assert_eq!(
+            (e.code, e.param.as_deref()),
+            ("invalid_type", Some("audio"))
+        );
+        assert_eq!(
+            e.message,
+            "Invalid type for 'audio': expected a string, but got an integer instead."
+        );
+        let e = err(
+            r#"{"type":"conversation.item.truncate","item_id":"i","content_index":"0","audio_end_ms":5}"#,
+            Dialect::Ga,
+        );
+        assert_eq!(e.param.as_deref(), Some("content_index"));
+    }
+
+    #[test]
+    fn response_create_overrides_are_checked() {
+        let e = err(
+            r#"{"type":"response.create","response":{"conversation":"elsewhere"}}"#,
+            Dialect::Ga,
+        );
+        assert_eq!(e.param.as_deref(), Some("response.conversation"));
+        let e = err(
+            r#"{"type":"response.create","response":{"metadata":{"n":1}}}"#,
+            Dialect::Ga,
+        );
+        assert_eq!(
+            (e.code, e.param.as_deref()),
+            ("invalid_type", Some("response.metadata.n"))
+        );
+        assert!(parse_client_frame(
+            r#"{"type":"response.create","response":{"conversation":"none","metadata":{"client_event_id":"x"}}}"#,
+            Dialect::Ga,
+            1024
+        )
+        .is_ok());
     }
 }
