@@ -21,7 +21,9 @@
 //! keeps its recorded order exactly when every server frame is anchored to a
 //! step no earlier than the frame recorded before it. When an answer belongs
 //! to an earlier step than frames recorded before it, those frames move to the
-//! answer's step ([`pull_down`]): they go out with it, never after it. That
+//! answer's step ([`pull_down`]): they go out with it, never after it. Any
+//! other frame recorded after a later trigger's answer (a response's output
+//! after a `conversation.item.truncated`, say) waits for that trigger. That
 //! holds at any client pacing — pipelined or one request at a time — as long
 //! as the client sends what the recording's client sent
 //! (`tests/replay_order.rs` checks it over generated sessions).
@@ -252,17 +254,15 @@ impl ReplayScript {
                             _ => sticky.unwrap_or(last),
                         }
                     };
-                    match marker {
-                        Some(ResponseMarker::Start) if response.is_none() => {
-                            response = Some(target);
-                            interrupted = false;
-                        }
-                        Some(ResponseMarker::End) => response = None,
-                        _ => {}
-                    }
-                    if target < floor {
-                        // Frames recorded before this one were anchored to later
-                        // steps: they go out with it, so the order holds.
+                    // Anchors never go down in recorded order, or a frame would
+                    // overtake one recorded before it.
+                    let answer = event_type == "session.created" || answered_step.is_some();
+                    let target = if target >= floor {
+                        target
+                    } else if answer {
+                        // An answer stays with what it answers; the frames
+                        // recorded before it, anchored to later steps, go out
+                        // with it (a client waiting for it is not left waiting).
                         pull_down(&mut steps, target, floor);
                         if let Some((step, at, _)) = promised_close.as_mut() {
                             if *step > target {
@@ -270,6 +270,20 @@ impl ReplayScript {
                                 *step = target;
                             }
                         }
+                        target
+                    } else {
+                        // Output of an earlier step recorded after a later
+                        // trigger's answer waits for that trigger, as it did in
+                        // the recording.
+                        floor
+                    };
+                    match marker {
+                        Some(ResponseMarker::Start) if response.is_none() => {
+                            response = Some(target);
+                            interrupted = false;
+                        }
+                        Some(ResponseMarker::End) => response = None,
+                        _ => {}
                     }
                     floor = target;
                     let offset =
@@ -303,13 +317,14 @@ impl ReplayScript {
 /// Moves the frames of steps `into + 1 ..= through` into step `into`, in
 /// order, at their offsets from its trigger.
 ///
-/// A frame anchored to an earlier step than a frame recorded before it would
+/// An answer anchored to an earlier step than a frame recorded before it would
 /// overtake that frame on replay (steps fire in order). Rather than hold the
 /// answer back until a later trigger (a client waiting for it would wait
 /// forever), the frames recorded before it go out with it: every frame then
 /// sits in a step no earlier than the one before it, and since steps fire in
 /// order and a step's frames go out in order, a direction keeps its recorded
-/// order at any client pacing.
+/// order at any client pacing. (Other frames, such as a response's output,
+/// move the other way: they wait for the later step.)
 fn pull_down(steps: &mut [Step], into: usize, through: usize) {
     let base = steps[into].at_us;
     for index in into + 1..=through {
