@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use understudy_adapters::{ModelEvent, WireFrame};
+use understudy_fixtures::http_audio::response_pieces;
 use understudy_fixtures::{
     bundled, cassette_stats, AudioRules, Cassette, CassetteStats, DiffOptions, Direction,
     FrameBody, RedactOptions, TurnRange,
@@ -134,6 +135,7 @@ pub async fn run(command: FixturesCommand) -> Result<bool> {
 fn validate(targets: &[String]) -> Result<bool> {
     let mut ok = true;
     let mut checked = 0;
+    let mut empty_folder = false;
     let mut report = |name: &str, report: understudy_fixtures::ValidationReport| {
         checked += 1;
         if report.is_valid() {
@@ -156,7 +158,13 @@ fn validate(targets: &[String]) -> Result<bool> {
     for target in targets {
         let path = Path::new(target);
         if path.is_dir() {
-            for file in jsonl_files(path)? {
+            let files = jsonl_files(path)?;
+            if files.is_empty() {
+                // A CI gate must not pass on an empty or mistyped folder.
+                empty_folder = true;
+                println!("EMPTY   {target}: no .jsonl cassettes in this folder, nothing to check");
+            }
+            for file in files {
                 report(
                     &file.display().to_string(),
                     understudy_fixtures::validate_file(&file),
@@ -170,11 +178,15 @@ fn validate(targets: &[String]) -> Result<bool> {
             bail!("{target}: no such file, folder or bundled cassette");
         }
     }
+    if checked == 0 {
+        println!("0 cassettes checked: nothing to check");
+        return Ok(false);
+    }
     println!(
         "{checked} cassettes checked, {}",
         if ok { "all valid" } else { "some INVALID" }
     );
-    Ok(ok)
+    Ok(ok && !empty_folder)
 }
 
 fn jsonl_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -281,6 +293,31 @@ fn show(target: &str, events: bool) -> Result<()> {
             Direction::ServerToClient => "s→c",
         };
         let what = match &frame.body {
+            FrameBody::HttpRequest(request) => {
+                format!("http_request {} {}", request.method, request.path)
+            }
+            FrameBody::HttpResponse(response) => {
+                println!(
+                    "{:>10.1} ms  {dir}  http_response {} {}",
+                    frame.t_us as f64 / 1000.0,
+                    response.status,
+                    response.headers.get("content-type").unwrap_or_default()
+                );
+                // The body, chunk by chunk (server-sent events reassembled).
+                for piece in response_pieces(frame.t_us, response) {
+                    let audio = if piece.audio_seconds > 0.0 {
+                        format!("  audio {:.1} ms", piece.audio_seconds * 1000.0)
+                    } else {
+                        String::new()
+                    };
+                    println!(
+                        "{:>10.1} ms  {dir}    chunk {}{audio}",
+                        piece.t_us as f64 / 1000.0,
+                        piece.what
+                    );
+                }
+                continue;
+            }
             FrameBody::Close(Some(c)) => format!("close {} {}", c.code, c.reason),
             FrameBody::Close(None) => "close".into(),
             // Messages without a `type` (Gemini) are named by their top-level key.
