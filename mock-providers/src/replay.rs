@@ -546,12 +546,7 @@ mod tests {
     }
 
     fn cassette() -> Cassette {
-        let mut c = Cassette::new(Header::new(
-            "openai",
-            "openai-ga",
-            "gpt-realtime",
-            Origin::Synthesized,
-        ));
+        let mut c = ga_cassette(Vec::new());
         let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
         let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
         c.frames = vec![
@@ -750,12 +745,7 @@ mod tests {
         // The recording client sent commit and response.create back to back,
         // before `committed` arrived; a client that waits for `committed`
         // before asking for a response must still get it.
-        let mut c = Cassette::new(Header::new(
-            "openai",
-            "openai-ga",
-            "gpt-realtime",
-            Origin::Synthesized,
-        ));
+        let mut c = ga_cassette(Vec::new());
         let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
         let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
         c.frames = vec![
@@ -807,12 +797,7 @@ mod tests {
 
     #[test]
     fn response_output_stays_with_its_response_until_speech_interrupts_it() {
-        let mut c = Cassette::new(Header::new(
-            "openai",
-            "openai-ga",
-            "gpt-realtime",
-            Origin::Synthesized,
-        ));
+        let mut c = ga_cassette(Vec::new());
         let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
         let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
         let append = || json!({"type":"input_audio_buffer.append","audio":"AAAAAA=="});

@@ -176,7 +176,16 @@ fn session(requests: &[Request], moves: &[Move], gaps: &[u16]) -> Cassette {
     let mut extra = 0;
     let mut moves = moves.iter().copied();
     loop {
-        let next = moves.next().unwrap_or(Move::Answer);
+        let next = match moves.next().unwrap_or(Move::Answer) {
+            // Nothing to answer: the client goes on, or the session is over.
+            Move::Answer if pending.is_empty() => {
+                if to_send.len() == 0 {
+                    break;
+                }
+                Move::Send
+            }
+            other => other,
+        };
         let server = |value: Value, t: u64| Frame::text_json(t, Direction::ServerToClient, value);
         match next {
             Move::Send => {
@@ -193,16 +202,6 @@ fn session(requests: &[Request], moves: &[Move], gaps: &[u16]) -> Cassette {
             Move::Answer => {
                 if let Some(answer) = pending.pop_front() {
                     frames.push(server(answer, tick(&mut t)));
-                } else if let Some((n, request)) = to_send.next() {
-                    frames.push(Frame::text_json(
-                        tick(&mut t),
-                        Direction::ClientToServer,
-                        client_frame(request, n),
-                    ));
-                    audio_sent |= matches!(request, Request::Audio(_));
-                    pending.extend(answers(request, n));
-                } else {
-                    break;
                 }
             }
             Move::RateLimits => {
