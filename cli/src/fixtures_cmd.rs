@@ -5,9 +5,9 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use understudy_adapters::{ModelEvent, WireFrame};
-use understudy_fixtures::http_audio::response_pieces;
+use understudy_fixtures::http_audio::{response_pieces, HttpAudio, DEFAULT_HTTP_AUDIO_RATE};
 use understudy_fixtures::{
-    bundled, cassette_stats, AudioRules, Cassette, CassetteStats, DiffOptions, Direction,
+    bundled, cassette_stats_with, AudioRules, Cassette, CassetteStats, DiffOptions, Direction,
     FrameBody, RedactOptions, TurnRange,
 };
 use understudy_mock::gemini::GeminiProtocol;
@@ -85,6 +85,12 @@ pub enum FixturesCommand {
         /// Print a JSON array instead of text.
         #[arg(long)]
         json: bool,
+        /// Sample rate of PCM16 audio in HTTP answers (raw `audio/pcm` bodies,
+        /// chat and TTS audio fields); a WAV body's own header wins. The chat
+        /// rate is not stated by the providers' API types.
+        #[arg(long, value_name = "HZ", default_value_t = DEFAULT_HTTP_AUDIO_RATE,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        http_audio_rate: u32,
     },
     /// Regenerate the bundled cassettes from their scenarios with the respond engine.
     Synthesize {
@@ -125,7 +131,18 @@ pub async fn run(command: FixturesCommand) -> Result<bool> {
             right,
             ignore,
         } => diff(&left, &right, ignore),
-        FixturesCommand::Stats { cassettes, json } => stats(&cassettes, json).map(|()| true),
+        FixturesCommand::Stats {
+            cassettes,
+            json,
+            http_audio_rate,
+        } => stats(
+            &cassettes,
+            json,
+            &HttpAudio {
+                rate: http_audio_rate,
+            },
+        )
+        .map(|()| true),
         FixturesCommand::Synthesize { out, only } => {
             synthesize(&out, only.as_deref()).await.map(|()| true)
         }
@@ -304,7 +321,7 @@ fn show(target: &str, events: bool) -> Result<()> {
                     response.headers.get("content-type").unwrap_or_default()
                 );
                 // The body, chunk by chunk (server-sent events reassembled).
-                for piece in response_pieces(frame.t_us, response) {
+                for piece in response_pieces(frame.t_us, response, &HttpAudio::default()) {
                     let audio = if piece.audio_seconds > 0.0 {
                         format!("  audio {:.1} ms", piece.audio_seconds * 1000.0)
                     } else {
@@ -414,10 +431,10 @@ fn diff(left: &str, right: &str, ignore: Vec<String>) -> Result<bool> {
     Ok(false)
 }
 
-fn stats(targets: &[String], json: bool) -> Result<()> {
+fn stats(targets: &[String], json: bool, http: &HttpAudio) -> Result<()> {
     let mut all: Vec<(String, CassetteStats)> = Vec::new();
     for target in targets {
-        all.push((target.clone(), cassette_stats(&load(target)?)));
+        all.push((target.clone(), cassette_stats_with(&load(target)?, http)));
     }
     if json {
         let values: Vec<serde_json::Value> = all

@@ -557,6 +557,38 @@ fn stats_measure_audio_in_http_answers() {
 }
 
 #[test]
+fn the_http_audio_rate_is_an_option() {
+    let (want_seconds, _) = http_audio("openai/speech-pcm");
+    let (code, stdout, stderr) = understudy(
+        &[
+            "fixtures",
+            "stats",
+            "--json",
+            "--http-audio-rate",
+            "16000",
+            "openai/speech-pcm",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let stats: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let got = stats[0]["audio_seconds_s2c"].as_f64().unwrap();
+    let want = want_seconds * 24_000.0 / 16_000.0;
+    assert!((got - want).abs() < 0.002, "{got} vs {want}");
+    let (code, _, stderr) = understudy(
+        &[
+            "fixtures",
+            "stats",
+            "--http-audio-rate",
+            "0",
+            "openai/speech-pcm",
+        ],
+        &[],
+    );
+    assert_ne!(code, 0, "a zero rate is refused: {stderr}");
+}
+
+#[test]
 fn show_lists_the_chunks_of_http_answers() {
     let (code, stdout, stderr) = understudy(&["fixtures", "show", "openai/chat-audio-stream"], &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
