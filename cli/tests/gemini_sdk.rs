@@ -108,11 +108,7 @@ fn official_sdk_gets_a_replayed_session_in_recorded_order_pipelined_and_one_at_a
     let serve = Serve::start(&["--engine", "replay", "--tls-port", "0", "--ca-file", &ca]);
     let base = serve.tls_url.clone().expect("a TLS listener");
     let name = "gemini/tool-round-trip";
-    let file = support::repo()
-        .join("fixtures/cassettes")
-        .join(format!("{name}.jsonl"))
-        .display()
-        .to_string();
+    let file = support::cassette_file(name);
     let runs: Vec<(String, Vec<String>)> = ["pipelined", "one-at-a-time"]
         .iter()
         .map(|pacing| {

@@ -899,13 +899,14 @@ mod tests {
         ])
     }
 
-    /// The texts of `frames`.
+    /// The JSON text of `frames` (binary frames carry JSON too).
     fn texts(frames: &[Outgoing]) -> Vec<String> {
         frames
             .iter()
             .filter_map(|f| match f {
                 Outgoing::Text { text, .. } => Some(text.to_string()),
-                _ => None,
+                Outgoing::Binary { data, .. } => Some(String::from_utf8_lossy(data).into_owned()),
+                Outgoing::Close { .. } => None,
             })
             .collect()
     }
@@ -1095,20 +1096,9 @@ mod tests {
             let summary = GeminiProtocol.summarise(&message);
             engine.on_client_event(&message, &summary, t0);
         }
-        let sent: Vec<String> = texts_or_binary(&engine.pop_due(t0 + Duration::from_secs(1)));
+        let sent: Vec<String> = texts(&engine.pop_due(t0 + Duration::from_secs(1)));
         assert_eq!(sent.len(), 2, "{sent:?}");
         assert!(sent[1].contains("inputTranscription"), "{sent:?}");
-    }
-
-    fn texts_or_binary(frames: &[Outgoing]) -> Vec<String> {
-        frames
-            .iter()
-            .filter_map(|f| match f {
-                Outgoing::Text { text, .. } => Some(text.to_string()),
-                Outgoing::Binary { data, .. } => Some(String::from_utf8_lossy(data).into_owned()),
-                Outgoing::Close { .. } => None,
-            })
-            .collect()
     }
 
     #[tokio::test]

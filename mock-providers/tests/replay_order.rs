@@ -285,6 +285,16 @@ fn replay(cassette: &Cassette, paces: &[Pace]) -> Result<Vec<String>, String> {
     Ok(got)
 }
 
+/// The server frames of `cassette` as replay sends them.
+fn recorded_server_frames(cassette: &Cassette) -> Vec<String> {
+    cassette
+        .frames
+        .iter()
+        .filter(|f| f.dir == Direction::ServerToClient)
+        .filter_map(|f| f.json().map(Value::to_string))
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -296,12 +306,7 @@ proptest! {
         paces in vec(pace(), 1..12),
     ) {
         let cassette = session(&requests, &moves, &gaps);
-        let recorded: Vec<String> = cassette
-            .frames
-            .iter()
-            .filter(|f| f.dir == Direction::ServerToClient)
-            .filter_map(|f| f.json().map(Value::to_string))
-            .collect();
+        let recorded = recorded_server_frames(&cassette);
         let got = replay(&cassette, &paces).map_err(TestCaseError::fail)?;
         prop_assert_eq!(got, recorded);
     }
@@ -313,12 +318,7 @@ proptest! {
         gaps in vec(0u16..3000, 1..16),
     ) {
         let cassette = session(&requests, &moves, &gaps);
-        let recorded: Vec<String> = cassette
-            .frames
-            .iter()
-            .filter(|f| f.dir == Direction::ServerToClient)
-            .filter_map(|f| f.json().map(Value::to_string))
-            .collect();
+        let recorded = recorded_server_frames(&cassette);
         let got = replay(&cassette, &[Pace::Now]).map_err(TestCaseError::fail)?;
         prop_assert_eq!(got, recorded);
     }
