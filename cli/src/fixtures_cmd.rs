@@ -5,8 +5,9 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use understudy_adapters::{ModelEvent, WireFrame};
+use understudy_fixtures::http_audio::{response_pieces, HttpAudio, DEFAULT_HTTP_AUDIO_RATE};
 use understudy_fixtures::{
-    bundled, cassette_stats, AudioRules, Cassette, CassetteStats, DiffOptions, Direction,
+    bundled, cassette_stats_with, AudioRules, Cassette, CassetteStats, DiffOptions, Direction,
     FrameBody, RedactOptions, TurnRange,
 };
 use understudy_mock::gemini::GeminiProtocol;
@@ -84,6 +85,12 @@ pub enum FixturesCommand {
         /// Print a JSON array instead of text.
         #[arg(long)]
         json: bool,
+        /// Sample rate of PCM16 audio in HTTP answers (raw `audio/pcm` bodies,
+        /// chat and TTS audio fields); a WAV body's own header wins. The chat
+        /// rate is not stated by the providers' API types.
+        #[arg(long, value_name = "HZ", default_value_t = DEFAULT_HTTP_AUDIO_RATE,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        http_audio_rate: u32,
     },
     /// Regenerate the bundled cassettes from their scenarios with the respond engine.
     Synthesize {
@@ -124,7 +131,18 @@ pub async fn run(command: FixturesCommand) -> Result<bool> {
             right,
             ignore,
         } => diff(&left, &right, ignore),
-        FixturesCommand::Stats { cassettes, json } => stats(&cassettes, json).map(|()| true),
+        FixturesCommand::Stats {
+            cassettes,
+            json,
+            http_audio_rate,
+        } => stats(
+            &cassettes,
+            json,
+            &HttpAudio {
+                rate: http_audio_rate,
+            },
+        )
+        .map(|()| true),
         FixturesCommand::Synthesize { out, only } => {
             synthesize(&out, only.as_deref()).await.map(|()| true)
         }
@@ -134,6 +152,7 @@ pub async fn run(command: FixturesCommand) -> Result<bool> {
 fn validate(targets: &[String]) -> Result<bool> {
     let mut ok = true;
     let mut checked = 0;
+    let mut empty_folder = false;
     let mut report = |name: &str, report: understudy_fixtures::ValidationReport| {
         checked += 1;
         if report.is_valid() {
@@ -156,7 +175,13 @@ fn validate(targets: &[String]) -> Result<bool> {
     for target in targets {
         let path = Path::new(target);
         if path.is_dir() {
-            for file in jsonl_files(path)? {
+            let files = jsonl_files(path)?;
+            if files.is_empty() {
+                // A CI gate must not pass on an empty or mistyped folder.
+                empty_folder = true;
+                println!("EMPTY   {target}: no .jsonl cassettes in this folder, nothing to check");
+            }
+            for file in files {
                 report(
                     &file.display().to_string(),
                     understudy_fixtures::validate_file(&file),
@@ -170,11 +195,15 @@ fn validate(targets: &[String]) -> Result<bool> {
             bail!("{target}: no such file, folder or bundled cassette");
         }
     }
+    if checked == 0 {
+        println!("0 cassettes checked: nothing to check");
+        return Ok(false);
+    }
     println!(
         "{checked} cassettes checked, {}",
         if ok { "all valid" } else { "some INVALID" }
     );
-    Ok(ok)
+    Ok(ok && !empty_folder)
 }
 
 fn jsonl_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -281,6 +310,31 @@ fn show(target: &str, events: bool) -> Result<()> {
             Direction::ServerToClient => "s→c",
         };
         let what = match &frame.body {
+            FrameBody::HttpRequest(request) => {
+                format!("http_request {} {}", request.method, request.path)
+            }
+            FrameBody::HttpResponse(response) => {
+                println!(
+                    "{:>10.1} ms  {dir}  http_response {} {}",
+                    frame.t_us as f64 / 1000.0,
+                    response.status,
+                    response.headers.get("content-type").unwrap_or_default()
+                );
+                // The body, chunk by chunk (server-sent events reassembled).
+                for piece in response_pieces(frame.t_us, response, &HttpAudio::default()) {
+                    let audio = if piece.audio_seconds > 0.0 {
+                        format!("  audio {:.1} ms", piece.audio_seconds * 1000.0)
+                    } else {
+                        String::new()
+                    };
+                    println!(
+                        "{:>10.1} ms  {dir}    chunk {}{audio}",
+                        piece.t_us as f64 / 1000.0,
+                        piece.what
+                    );
+                }
+                continue;
+            }
             FrameBody::Close(Some(c)) => format!("close {} {}", c.code, c.reason),
             FrameBody::Close(None) => "close".into(),
             // Messages without a `type` (Gemini) are named by their top-level key.
@@ -377,10 +431,10 @@ fn diff(left: &str, right: &str, ignore: Vec<String>) -> Result<bool> {
     Ok(false)
 }
 
-fn stats(targets: &[String], json: bool) -> Result<()> {
+fn stats(targets: &[String], json: bool, http: &HttpAudio) -> Result<()> {
     let mut all: Vec<(String, CassetteStats)> = Vec::new();
     for target in targets {
-        all.push((target.clone(), cassette_stats(&load(target)?)));
+        all.push((target.clone(), cassette_stats_with(&load(target)?, http)));
     }
     if json {
         let values: Vec<serde_json::Value> = all

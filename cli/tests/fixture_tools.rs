@@ -378,3 +378,238 @@ fn stats_reports_turns_audio_and_first_audio() {
         "{stdout}"
     );
 }
+
+#[test]
+fn validate_on_a_folder_with_no_cassettes_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a cassette").unwrap();
+    let (code, stdout, stderr) = understudy(&["fixtures", "validate", s(dir.path())], &[]);
+    assert_ne!(
+        code, 0,
+        "a CI gate must not pass on nothing: {stdout}{stderr}"
+    );
+    assert!(stdout.contains("nothing to check"), "{stdout}");
+    // A folder with a cassette still passes.
+    copy_cassette(dir.path(), "openai", "ga-text-turn");
+    let (code, stdout, _) = understudy(&["fixtures", "validate", s(dir.path())], &[]);
+    assert_eq!(code, 0, "{stdout}");
+}
+
+/// `n` bytes whose base64 uses `-`/`_` in the URL-safe alphabet (`+`/`/` in
+/// the standard one), as URL-safe base64.
+fn url_safe_audio(units: usize) -> String {
+    // Six bytes [fb ff bf fb ff bf] are "-_-_-_-_" URL-safe.
+    "-_-_-_-_".repeat(units)
+}
+
+/// A Gemini Live session as the official google-genai SDK records it:
+/// `realtime_input` in snake_case, `mime_type`, URL-safe base64 audio.
+fn genai_sdk_session(dir: &Path, chunks: usize, units: usize) -> PathBuf {
+    let mut lines = vec![
+        serde_json::json!({"understudy_cassette":1,"provider":"gemini","dialect":"gemini-live","model":"gemini-live-2.5-flash-preview","origin":"synthesized","created_at":"2026-12-07T00:00:00Z","toolkit_version":"0.1.0","description":"google-genai SDK microphone audio (synthesized from the SDK's frame shapes)","scrubbed":[],"audio":[],"upstream":null,"incomplete":false}),
+        serde_json::json!({"t_us":800,"dir":"c2s","kind":"text","json":{"setup":{"model":"models/gemini-live-2.5-flash-preview"}}}),
+        serde_json::json!({"t_us":1200,"dir":"s2c","kind":"binary","json":{"setupComplete":{}}}),
+    ];
+    for i in 0..chunks {
+        lines.push(serde_json::json!({"t_us":10_000 + i as u64 * 500_000,"dir":"c2s","kind":"text","json":{"realtime_input":{"audio":{"data":url_safe_audio(units),"mime_type":"audio/pcm;rate=16000"}}}}));
+    }
+    let end = 10_000 + chunks as u64 * 500_000;
+    lines.push(serde_json::json!({"t_us":end,"dir":"s2c","kind":"binary","json":{"serverContent":{"turnComplete":true}}}));
+    let path = dir.join("genai-sdk.jsonl");
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(&path, text.join("\n") + "\n").unwrap();
+    path
+}
+
+#[test]
+fn google_genai_snake_case_url_safe_audio_is_measured_and_moved_to_a_sidecar() {
+    let dir = tempfile::tempdir().unwrap();
+    // 11 chunks of 2667 × 6 bytes: 5.5 s of 16 kHz PCM16.
+    let (chunks, units) = (11, 2667);
+    let src = genai_sdk_session(dir.path(), chunks, units);
+    let want = (chunks * units * 6 / 2) as f64 / 16_000.0;
+
+    let (code, stdout, stderr) = understudy(&["fixtures", "stats", "--json", s(&src)], &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let stats: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let got = stats[0]["audio_seconds_c2s"].as_f64().unwrap();
+    assert!(
+        (got - want).abs() < 0.002,
+        "input audio {got} s, sent {want} s"
+    );
+
+    let out = dir.path().join("redacted.jsonl");
+    let (code, stdout, stderr) =
+        understudy(&["fixtures", "redact", s(&src), "--out", s(&out)], &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let audio_frames: Vec<serde_json::Value> = frame_lines(&out)
+        .into_iter()
+        .filter(|f| f["json"].get("realtime_input").is_some())
+        .collect();
+    assert_eq!(audio_frames.len(), chunks);
+    for frame in &audio_frames {
+        let data = &frame["json"]["realtime_input"]["audio"]["data"];
+        assert!(data.get("$audio").is_some(), "audio left inline: {frame}");
+    }
+    assert!(dir.path().join("redacted.c2s.wav").exists());
+    let (code, stdout, _) = understudy(&["fixtures", "validate", s(&out)], &[]);
+    assert_eq!(code, 0, "{stdout}");
+    // Read back, the audio is the URL-safe string that was recorded.
+    let back = understudy_fixtures::Cassette::read(&out).unwrap();
+    let original = understudy_fixtures::Cassette::read(&src).unwrap();
+    assert_eq!(back.frames, original.frames, "byte-for-byte");
+}
+
+#[test]
+fn stats_do_not_count_wind_down_after_the_last_response_as_a_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = copy_cassette(dir.path(), "openai", "ga-text-turn");
+    let mut text = std::fs::read_to_string(&src).unwrap();
+    let last = frame_lines(&src)
+        .last()
+        .and_then(|f| f["t_us"].as_u64())
+        .unwrap();
+    for (i, event) in [
+        serde_json::json!({"type":"rate_limits.updated","event_id":"event_rl","rate_limits":[{"name":"requests","limit":1000,"remaining":999,"reset_seconds":0.06}]}),
+        serde_json::json!({"type":"output_audio_buffer.stopped","event_id":"event_st","response_id":"resp_x"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let frame = serde_json::json!({"t_us": last + 1000 * (i as u64 + 1), "dir":"s2c","kind":"text","json":event});
+        text.push_str(&format!("{frame}\n"));
+    }
+    std::fs::write(&src, text).unwrap();
+    let (code, stdout, stderr) = understudy(&["fixtures", "stats", "--json", s(&src)], &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let stats: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let turns = stats[0]["turns"].as_array().unwrap();
+    assert!(
+        turns.iter().all(|t| t["complete"] == true),
+        "wind-down frames reported as an unfinished turn: {turns:?}"
+    );
+}
+
+/// Seconds of audio and the first audio time the test reads itself from an
+/// HTTP cassette's chunks.
+fn http_audio(name: &str) -> (f64, f64) {
+    use understudy_fixtures::{ChunkData, FrameBody};
+    let c = understudy_fixtures::bundled::cassette(name).unwrap();
+    let request_us = c.frames[0].t_us;
+    let mut seconds = 0.0;
+    let mut first = None;
+    for frame in &c.frames {
+        let FrameBody::HttpResponse(response) = &frame.body else {
+            continue;
+        };
+        for chunk in &response.chunks {
+            let s = match &chunk.data {
+                ChunkData::Bytes(b) => (b.len() / 2) as f64 / 24_000.0,
+                ChunkData::Text(t) => t
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                    .map(|event| {
+                        let data = event
+                            .pointer("/choices/0/delta/audio/data")
+                            .or_else(|| {
+                                event.pointer("/candidates/0/content/parts/0/inlineData/data")
+                            })
+                            .and_then(|d| d.as_str())
+                            .and_then(understudy_fixtures::decode_audio_base64);
+                        data.map_or(0.0, |b| (b.len() / 2) as f64 / 24_000.0)
+                    })
+                    .sum(),
+            };
+            if s > 0.0 && first.is_none() {
+                first = Some((chunk.t_us - request_us) as f64 / 1000.0);
+            }
+            seconds += s;
+        }
+    }
+    (seconds, first.unwrap())
+}
+
+#[test]
+fn stats_measure_audio_in_http_answers() {
+    for name in [
+        "openai/speech-pcm",
+        "openai/chat-audio-stream",
+        "dashscope/chat-omni-stream",
+        "gemini/tts-stream",
+    ] {
+        let (want_seconds, want_first) = http_audio(name);
+        assert!(want_seconds > 0.1, "{name}: {want_seconds}");
+        let (code, stdout, stderr) = understudy(&["fixtures", "stats", "--json", name], &[]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let stats: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let got = stats[0]["audio_seconds_s2c"].as_f64().unwrap();
+        assert!(
+            (got - want_seconds).abs() < 0.002,
+            "{name}: {got} vs {want_seconds}"
+        );
+        assert_eq!(
+            stats[0]["turns"][0]["first_audio_ms"].as_f64(),
+            Some(want_first),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_http_audio_rate_is_an_option() {
+    let (want_seconds, _) = http_audio("openai/speech-pcm");
+    let (code, stdout, stderr) = understudy(
+        &[
+            "fixtures",
+            "stats",
+            "--json",
+            "--http-audio-rate",
+            "16000",
+            "openai/speech-pcm",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let stats: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let got = stats[0]["audio_seconds_s2c"].as_f64().unwrap();
+    let want = want_seconds * 24_000.0 / 16_000.0;
+    assert!((got - want).abs() < 0.002, "{got} vs {want}");
+    let (code, _, stderr) = understudy(
+        &[
+            "fixtures",
+            "stats",
+            "--http-audio-rate",
+            "0",
+            "openai/speech-pcm",
+        ],
+        &[],
+    );
+    assert_ne!(code, 0, "a zero rate is refused: {stderr}");
+}
+
+#[test]
+fn show_lists_the_chunks_of_http_answers() {
+    let (code, stdout, stderr) = understudy(&["fixtures", "show", "openai/chat-audio-stream"], &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("http_request POST /v1/chat/completions"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("http_response 200 text/event-stream"),
+        "{stdout}"
+    );
+    let chunks: Vec<&str> = stdout.lines().filter(|l| l.contains("chunk ")).collect();
+    assert!(chunks.len() > 3, "{stdout}");
+    assert!(
+        chunks
+            .iter()
+            .any(|l| l.contains("chat.completion.chunk") && l.contains("audio ")),
+        "{stdout}"
+    );
+    assert!(chunks.iter().any(|l| l.contains("[DONE]")), "{stdout}");
+    let (code, stdout, _) = understudy(&["fixtures", "show", "openai/speech-pcm"], &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("bytes  audio "), "{stdout}");
+}

@@ -95,3 +95,42 @@ fn the_harness_checks_reject_broken_frames() {
     let (ok, output) = run_harness(HARNESS, &["--self-check"]);
     assert!(ok, "{output}");
 }
+
+/// The replay engine keeps the recording's order for the official SDK: the
+/// cassette's client messages go out through `google-genai` (which sends
+/// audio as snake_case, URL-safe `realtime_input`), all at once and one at a
+/// time, and every recorded server frame must come back identical and in
+/// recorded order.
+#[test]
+fn official_sdk_gets_a_replayed_session_in_recorded_order_pipelined_and_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem").display().to_string();
+    let serve = Serve::start(&["--engine", "replay", "--tls-port", "0", "--ca-file", &ca]);
+    let base = serve.tls_url.clone().expect("a TLS listener");
+    let name = "gemini/tool-round-trip";
+    let file = support::cassette_file(name);
+    let runs: Vec<(String, Vec<String>)> = ["pipelined", "one-at-a-time"]
+        .iter()
+        .map(|pacing| {
+            let args = [
+                "--base-url",
+                &base,
+                "--ca-file",
+                &ca,
+                "--header",
+                &format!("X-Understudy-Cassette={name}"),
+                "--replay-order",
+                &file,
+                "--pacing",
+                pacing,
+                "--timeout",
+                "40",
+            ];
+            (
+                format!("replay-{pacing}"),
+                args.iter().map(|a| a.to_string()).collect(),
+            )
+        })
+        .collect();
+    run_scenarios(HARNESS, &runs);
+}

@@ -126,3 +126,38 @@ fn the_harness_strict_validator_rejects_broken_events() {
     let (ok, output) = run_harness("tests/sdk/openai_realtime_turn.py", &["--self-check"]);
     assert!(ok, "{output}");
 }
+
+/// The replay engine keeps the recording's causality and order: the SDK sends
+/// the cassette's own client frames (three history items back to back, then a
+/// tool round trip answered before `response.done`, with `rate_limits.updated`
+/// recorded right after it), all at once and one at a time, and must receive
+/// every recorded server frame, identical and in recorded order.
+#[test]
+fn official_sdk_gets_a_replayed_session_in_recorded_order_pipelined_and_one_at_a_time() {
+    let serve = Serve::start(&["--engine", "replay"]);
+    let base_url = format!("{}/v1", serve.url);
+    let name = "openai/ga-history-tool-round-trip";
+    let file = support::cassette_file(name);
+    let runs: Vec<(String, Vec<String>)> = ["pipelined", "one-at-a-time"]
+        .iter()
+        .map(|pacing| {
+            let args = [
+                "--base-url",
+                &base_url,
+                "--dialect",
+                "ga",
+                "--cassette",
+                name,
+                "--replay-order",
+                &file,
+                "--pacing",
+                pacing,
+            ];
+            (
+                format!("replay-{pacing}"),
+                args.iter().map(|a| a.to_string()).collect(),
+            )
+        })
+        .collect();
+    run_scenarios("tests/sdk/openai_realtime_turn.py", &runs);
+}

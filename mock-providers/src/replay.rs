@@ -13,7 +13,20 @@
 //! connection; an answer (`committed`, `session.updated`, `response.created`,
 //! …) to the client event it answers; VAD events to the audio that carried the
 //! speech; a response's output to the step that started the response, until
-//! speech interrupts it.
+//! speech interrupts it. Answers of one kind pair with the requests they answer
+//! in recorded order (the first `conversation.item.added` answers the first
+//! pipelined `conversation.item.create`).
+//!
+//! Steps fire in order and a step's frames go out in order, so a direction
+//! keeps its recorded order exactly when every server frame is anchored to a
+//! step no earlier than the frame recorded before it. When an answer belongs
+//! to an earlier step than frames recorded before it, those frames move to the
+//! answer's step ([`pull_down`]): they go out with it, never after it. Any
+//! other frame recorded after a later trigger's answer (a response's output
+//! after a `conversation.item.truncated`, say) waits for that trigger. That
+//! holds at any client pacing — pipelined or one request at a time — as long
+//! as the client sends what the recording's client sent
+//! (`tests/replay_order.rs` checks it over generated sessions).
 //!
 //! Client events are matched leniently: by type and a few key fields, never by
 //! ids or audio bytes. Audio appends are matched by how much audio has arrived,
@@ -26,7 +39,7 @@ use crate::engine::{Note, SessionEngine};
 use crate::protocol::{FrameSummary, Protocol, ResponseMarker};
 use crate::timeline::{Outgoing, Timeline};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -114,7 +127,14 @@ impl ReplayScript {
         // Where non-answer frames go after an answer was re-anchored to an
         // earlier trigger: with that answer.
         let mut sticky: Option<usize> = None;
-        let mut answered: HashSet<(usize, String)> = HashSet::new();
+        // The step each kind of answer last paired with: answers pair with
+        // the requests they answer in recorded order (first come, first
+        // answered), never with a later request of the same type.
+        let mut paired: HashMap<String, usize> = HashMap::new();
+        // The latest step any server frame is anchored to so far. Anchors never
+        // go down in recorded order (see [`pull_down`]), which is what keeps a
+        // direction in recorded order however the client is paced.
+        let mut floor = 0;
         // The step a response in progress was anchored to, and whether user
         // speech has interrupted it since.
         let mut response: Option<usize> = None;
@@ -206,16 +226,16 @@ impl ReplayScript {
                     let marker = protocol.response_marker(event_type);
                     let vad = marker == Some(ResponseMarker::Speech);
                     let answered_step = protocol.answers(event_type).and_then(|answers| {
-                        (0..=last).rev().find(|&i| {
+                        let first = paired.get(event_type).map_or(0, |p| p + 1);
+                        (first..=last).find(|&i| {
                             matches!(&steps[i].trigger, Trigger::Client { event_type: t, .. } if t == answers)
-                                && !answered.contains(&(i, event_type.to_owned()))
                         })
                     });
                     let target = if event_type == "session.created" {
                         // The unsolicited greeting answers the connection itself.
                         0
                     } else if let Some(i) = answered_step {
-                        answered.insert((i, event_type.to_owned()));
+                        paired.insert(event_type.to_owned(), i);
                         sticky = (i != last).then_some(i);
                         i
                     } else if vad {
@@ -234,6 +254,29 @@ impl ReplayScript {
                             _ => sticky.unwrap_or(last),
                         }
                     };
+                    // Anchors never go down in recorded order, or a frame would
+                    // overtake one recorded before it.
+                    let answer = event_type == "session.created" || answered_step.is_some();
+                    let target = if target >= floor {
+                        target
+                    } else if answer {
+                        // An answer stays with what it answers; the frames
+                        // recorded before it, anchored to later steps, go out
+                        // with it (a client waiting for it is not left waiting).
+                        pull_down(&mut steps, target, floor);
+                        if let Some((step, at, _)) = promised_close.as_mut() {
+                            if *step > target {
+                                *at = rebase(*at, steps[*step].at_us, steps[target].at_us);
+                                *step = target;
+                            }
+                        }
+                        target
+                    } else {
+                        // Output of an earlier step recorded after a later
+                        // trigger's answer waits for that trigger, as it did in
+                        // the recording.
+                        floor
+                    };
                     match marker {
                         Some(ResponseMarker::Start) if response.is_none() => {
                             response = Some(target);
@@ -242,6 +285,7 @@ impl ReplayScript {
                         Some(ResponseMarker::End) => response = None,
                         _ => {}
                     }
+                    floor = target;
                     let offset =
                         Duration::from_micros(frame.t_us.saturating_sub(steps[target].at_us));
                     if matches!(outgoing, Outgoing::Close { .. }) {
@@ -268,6 +312,37 @@ impl ReplayScript {
             steps,
         })
     }
+}
+
+/// Moves the frames of steps `into + 1 ..= through` into step `into`, in
+/// order, at their offsets from its trigger.
+///
+/// An answer anchored to an earlier step than a frame recorded before it would
+/// overtake that frame on replay (steps fire in order). Rather than hold the
+/// answer back until a later trigger (a client waiting for it would wait
+/// forever), the frames recorded before it go out with it: every frame then
+/// sits in a step no earlier than the one before it, and since steps fire in
+/// order and a step's frames go out in order, a direction keeps its recorded
+/// order at any client pacing. (Other frames, such as a response's output,
+/// move the other way: they wait for the later step.)
+fn pull_down(steps: &mut [Step], into: usize, through: usize) {
+    let base = steps[into].at_us;
+    for index in into + 1..=through {
+        let at_us = steps[index].at_us;
+        let moved: Vec<(Duration, Outgoing)> = std::mem::take(&mut steps[index].frames)
+            .into_iter()
+            .map(|(offset, frame)| (rebase(offset, at_us, base), frame))
+            .collect();
+        steps[into].frames.extend(moved);
+    }
+}
+
+/// `offset` from a trigger at `from_us`, as an offset from a trigger at `to_us`.
+fn rebase(offset: Duration, from_us: u64, to_us: u64) -> Duration {
+    let absolute = u64::try_from(offset.as_micros())
+        .unwrap_or(u64::MAX)
+        .saturating_add(from_us);
+    Duration::from_micros(absolute.saturating_sub(to_us))
 }
 
 /// Replays one [`ReplayScript`] to one client.
@@ -433,6 +508,9 @@ impl<E> SessionEngine<E> for Replayer {
             self.fire(skipped, now);
         }
         self.fire(index, now);
+        // Audio the client sent ahead of this event may already reach the
+        // steps after it.
+        self.fire_reached_audio(now);
     }
 
     fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
@@ -468,12 +546,7 @@ mod tests {
     }
 
     fn cassette() -> Cassette {
-        let mut c = Cassette::new(Header::new(
-            "openai",
-            "openai-ga",
-            "gpt-realtime",
-            Origin::Synthesized,
-        ));
+        let mut c = ga_cassette(Vec::new());
         let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
         let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
         c.frames = vec![
@@ -672,12 +745,7 @@ mod tests {
         // The recording client sent commit and response.create back to back,
         // before `committed` arrived; a client that waits for `committed`
         // before asking for a response must still get it.
-        let mut c = Cassette::new(Header::new(
-            "openai",
-            "openai-ga",
-            "gpt-realtime",
-            Origin::Synthesized,
-        ));
+        let mut c = ga_cassette(Vec::new());
         let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
         let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
         c.frames = vec![
@@ -729,12 +797,7 @@ mod tests {
 
     #[test]
     fn response_output_stays_with_its_response_until_speech_interrupts_it() {
-        let mut c = Cassette::new(Header::new(
-            "openai",
-            "openai-ga",
-            "gpt-realtime",
-            Origin::Synthesized,
-        ));
+        let mut c = ga_cassette(Vec::new());
         let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
         let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
         let append = || json!({"type":"input_audio_buffer.append","audio":"AAAAAA=="});
@@ -797,6 +860,285 @@ mod tests {
                 "conversation.item.done"
             ]
         );
+    }
+
+    fn ga_cassette(frames: Vec<Frame>) -> Cassette {
+        let mut c = Cassette::new(Header::new(
+            "openai",
+            "openai-ga",
+            "gpt-realtime",
+            Origin::Synthesized,
+        ));
+        c.frames = frames;
+        c
+    }
+
+    fn user_item(id: &str) -> Value {
+        json!({"type":"conversation.item.create","item":{"id":id,"type":"message","role":"user","content":[{"type":"input_text","text":id}]}})
+    }
+
+    fn item_added(id: &str, previous: Option<&str>) -> Value {
+        json!({"type":"conversation.item.added","event_id":format!("ev_{id}"),"previous_item_id":previous,"item":{"id":id,"type":"message","role":"user","status":"completed","content":[]}})
+    }
+
+    /// History seeding: three creates back to back, answered afterwards.
+    fn seeding() -> Cassette {
+        let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
+        let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
+        ga_cassette(vec![
+            s(
+                1_000,
+                json!({"type":"session.created","event_id":"e0","session":{}}),
+            ),
+            c2s(10_000, user_item("a")),
+            c2s(10_010, user_item("b")),
+            c2s(10_020, user_item("c")),
+            s(10_300, item_added("a", None)),
+            s(10_400, item_added("b", Some("a"))),
+            s(10_500, item_added("c", Some("b"))),
+        ])
+    }
+
+    /// The JSON text of `frames` (binary frames carry JSON too).
+    fn texts(frames: &[Outgoing]) -> Vec<String> {
+        frames
+            .iter()
+            .filter_map(|f| match f {
+                Outgoing::Text { text, .. } => Some(text.to_string()),
+                Outgoing::Binary { data, .. } => Some(String::from_utf8_lossy(data).into_owned()),
+                Outgoing::Close { .. } => None,
+            })
+            .collect()
+    }
+
+    /// The recorded server frames of `c`, as they would go out.
+    fn recorded_server_texts(c: &Cassette) -> Vec<String> {
+        c.frames
+            .iter()
+            .filter(|f| f.dir == Direction::ServerToClient)
+            .filter_map(|f| f.json().map(Value::to_string))
+            .collect()
+    }
+
+    fn client_events(c: &Cassette) -> Vec<ClientEvent> {
+        c.frames
+            .iter()
+            .filter(|f| f.dir == Direction::ClientToServer)
+            .filter_map(|f| f.json().cloned())
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn pipelined_requests_get_their_own_answers_one_at_a_time() {
+        let c = seeding();
+        let script = Arc::new(ReplayScript::from_cassette("t", &c, &GA).unwrap());
+        let mut r = Replayer::new(script, 1.0);
+        let mut now = Instant::now();
+        (&mut r as &mut Engine).on_connect(now);
+        let mut got = texts(&(&mut r as &mut Engine).pop_due(now + Duration::from_secs(1)));
+        // Each create waits for its own answer before the next is sent.
+        for event in client_events(&c) {
+            now += Duration::from_secs(2);
+            feed(&mut r, &event, now);
+            let answer = texts(&(&mut r as &mut Engine).pop_due(now + Duration::from_secs(1)));
+            assert_eq!(answer.len(), 1, "one answer per create: {answer:?}");
+            got.extend(answer);
+        }
+        assert_eq!(got, recorded_server_texts(&c));
+    }
+
+    #[test]
+    fn answers_pair_with_requests_in_recorded_order() {
+        let script = ReplayScript::from_cassette("t", &seeding(), &GA).unwrap();
+        let by_step: Vec<Vec<String>> = script
+            .steps
+            .iter()
+            .map(|st| texts(&st.frames.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>()))
+            .collect();
+        for (step, id) in [(1, "\"a\""), (2, "\"b\""), (3, "\"c\"")] {
+            assert_eq!(by_step[step].len(), 1, "{by_step:?}");
+            assert!(by_step[step][0].contains(id), "{by_step:?}");
+        }
+    }
+
+    /// A tool round trip whose client sent the tool output and the next
+    /// `response.create` before `response.done`; `rate_limits.updated` was
+    /// recorded right after `response.done`, before the tool output's answers.
+    fn tool_round_trip() -> Cassette {
+        let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
+        let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
+        let output = json!({"type":"conversation.item.create","item":{"type":"function_call_output","call_id":"call_1","output":"{}"}});
+        ga_cassette(vec![
+            s(
+                1_000,
+                json!({"type":"session.created","event_id":"e0","session":{}}),
+            ),
+            c2s(10_000, json!({"type":"response.create"})),
+            s(
+                10_100,
+                json!({"type":"response.created","event_id":"e1","response":{"id":"r1"}}),
+            ),
+            s(
+                10_200,
+                json!({"type":"response.function_call_arguments.done","event_id":"e2","response_id":"r1","item_id":"fc","output_index":0,"call_id":"call_1","name":"f","arguments":"{}"}),
+            ),
+            c2s(10_250, output),
+            c2s(10_260, json!({"type":"response.create"})),
+            s(
+                10_300,
+                json!({"type":"response.done","event_id":"e3","response":{"id":"r1","status":"completed"}}),
+            ),
+            s(
+                10_310,
+                json!({"type":"rate_limits.updated","event_id":"e4","rate_limits":[]}),
+            ),
+            s(
+                10_400,
+                json!({"type":"conversation.item.added","event_id":"e5","previous_item_id":"fc","item":{"id":"out","type":"function_call_output"}}),
+            ),
+            s(
+                10_410,
+                json!({"type":"conversation.item.done","event_id":"e6","previous_item_id":"fc","item":{"id":"out","type":"function_call_output"}}),
+            ),
+            s(
+                10_500,
+                json!({"type":"response.created","event_id":"e7","response":{"id":"r2"}}),
+            ),
+            s(
+                10_900,
+                json!({"type":"response.done","event_id":"e8","response":{"id":"r2","status":"completed"}}),
+            ),
+        ])
+    }
+
+    #[tokio::test]
+    async fn a_direction_keeps_its_recorded_order_when_the_client_pipelines() {
+        let c = tool_round_trip();
+        let script = Arc::new(ReplayScript::from_cassette("t", &c, &GA).unwrap());
+        let mut r = Replayer::new(script, 1.0);
+        let now = Instant::now();
+        (&mut r as &mut Engine).on_connect(now);
+        for event in client_events(&c) {
+            feed(&mut r, &event, now);
+        }
+        let got = texts(&(&mut r as &mut Engine).pop_due(now + Duration::from_secs(10)));
+        assert_eq!(got, recorded_server_texts(&c));
+    }
+
+    #[tokio::test]
+    async fn a_direction_keeps_its_recorded_order_one_request_at_a_time() {
+        // The client sends each event only once it has everything the
+        // recording shows before it.
+        let c = tool_round_trip();
+        let script = Arc::new(ReplayScript::from_cassette("t", &c, &GA).unwrap());
+        let mut r = Replayer::new(script, 1.0);
+        let mut now = Instant::now();
+        (&mut r as &mut Engine).on_connect(now);
+        let mut got = Vec::new();
+        for event in client_events(&c) {
+            now += Duration::from_secs(1);
+            got.extend(texts(&(&mut r as &mut Engine).pop_due(now)));
+            feed(&mut r, &event, now);
+        }
+        got.extend(texts(
+            &(&mut r as &mut Engine).pop_due(now + Duration::from_secs(10)),
+        ));
+        assert_eq!(got, recorded_server_texts(&c));
+    }
+
+    #[tokio::test]
+    async fn google_genai_snake_case_url_safe_audio_is_replayed_by_amount() {
+        use crate::gemini::GeminiProtocol;
+        use understudy_adapters::gemini::wire::ClientMessage;
+        // 0.1 s of 16 kHz PCM16 whose base64 differs between the alphabets.
+        let url_safe = "-_-_".repeat(3200 / 3 + 1);
+        let mut c = Cassette::new(Header::new(
+            "gemini",
+            "gemini-live",
+            "gemini-live-2.5-flash-preview",
+            Origin::Synthesized,
+        ));
+        let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
+        let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
+        c.frames = vec![
+            c2s(1_000, json!({"setup":{"model":"models/x"}})),
+            s(2_000, json!({"setupComplete":{}})),
+            c2s(
+                10_000,
+                json!({"realtime_input":{"audio":{"data":url_safe,"mime_type":"audio/pcm;rate=16000"}}}),
+            ),
+            s(
+                20_000,
+                json!({"serverContent":{"inputTranscription":{"text":"hi"}}}),
+            ),
+        ];
+        let script = ReplayScript::from_cassette("t", &c, &GeminiProtocol).unwrap();
+        assert!(
+            matches!(script.steps.last().map(|st| &st.trigger), Some(Trigger::Audio { ms }) if (*ms - 100.0).abs() < 1.0),
+            "{:?}",
+            script
+                .steps
+                .iter()
+                .map(|st| &st.trigger)
+                .collect::<Vec<_>>()
+        );
+        let mut r = Replayer::new(Arc::new(script), 1.0);
+        let engine: &mut dyn SessionEngine<ClientMessage> = &mut r;
+        let t0 = Instant::now();
+        engine.on_connect(t0);
+        for text in [
+            json!({"setup":{"model":"models/x"}}).to_string(),
+            // The same 0.1 s, camelCase and standard base64 this time.
+            json!({"realtimeInput":{"audio":{"data":"AAAA".repeat(3200 / 3 + 1),"mimeType":"audio/pcm;rate=16000"}}}).to_string(),
+        ] {
+            let message = GeminiProtocol.parse(&text, usize::MAX).unwrap();
+            let summary = GeminiProtocol.summarise(&message);
+            engine.on_client_event(&message, &summary, t0);
+        }
+        let sent: Vec<String> = texts(&engine.pop_due(t0 + Duration::from_secs(1)));
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert!(sent[1].contains("inputTranscription"), "{sent:?}");
+    }
+
+    #[tokio::test]
+    async fn audio_sent_ahead_of_a_client_event_still_fires_the_steps_after_it() {
+        // Recorded: 10 ms of audio, a create, 10 ms more, then speech started.
+        let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
+        let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
+        let ten_ms = || json!({"type":"input_audio_buffer.append","audio":"AAAA".repeat(160)});
+        let c = ga_cassette(vec![
+            s(
+                1_000,
+                json!({"type":"session.created","event_id":"e0","session":{}}),
+            ),
+            c2s(10_000, ten_ms()),
+            s(
+                11_000,
+                json!({"type":"rate_limits.updated","event_id":"e1","rate_limits":[]}),
+            ),
+            c2s(20_000, user_item("a")),
+            s(20_100, item_added("a", None)),
+            c2s(30_000, ten_ms()),
+            s(
+                31_000,
+                json!({"type":"input_audio_buffer.speech_started","event_id":"e2","audio_start_ms":0,"item_id":"u"}),
+            ),
+        ]);
+        let script = Arc::new(ReplayScript::from_cassette("t", &c, &GA).unwrap());
+        let mut r = Replayer::new(script, 1.0);
+        let now = Instant::now();
+        (&mut r as &mut Engine).on_connect(now);
+        // This client sends all 20 ms of its audio first, in one append.
+        let twenty_ms: ClientEvent = serde_json::from_value(
+            json!({"type":"input_audio_buffer.append","audio":"AAAA".repeat(320)}),
+        )
+        .unwrap();
+        feed(&mut r, &twenty_ms, now);
+        let create: ClientEvent = serde_json::from_value(user_item("a")).unwrap();
+        feed(&mut r, &create, now);
+        let got = texts(&(&mut r as &mut Engine).pop_due(now + Duration::from_secs(1)));
+        assert_eq!(got, recorded_server_texts(&c));
     }
 
     #[tokio::test]

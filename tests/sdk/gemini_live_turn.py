@@ -9,6 +9,9 @@ Run with the harness venv (scripts/python-env.sh prints its python):
     $PY tests/sdk/gemini_live_turn.py --base-url https://127.0.0.1:PORT --ca-file mock-ca.pem --scenario audio
     $PY tests/sdk/gemini_live_turn.py --base-url https://127.0.0.1:PORT --ca-file mock-ca.pem --scenario text \
         --header X-Understudy-Cassette=weather
+    $PY tests/sdk/gemini_live_turn.py --base-url https://127.0.0.1:PORT --ca-file mock-ca.pem \
+        --header X-Understudy-Cassette=gemini/tool-round-trip \
+        --replay-order fixtures/cassettes/gemini/tool-round-trip.jsonl --pacing pipelined
     $PY tests/sdk/gemini_live_turn.py --self-check
 
 TLS: google-genai always rewrites the live URL scheme to wss://, so the mock must
@@ -604,6 +607,121 @@ SCENARIOS = {"audio": scenario_audio, "text": scenario_text}
 
 
 # --------------------------------------------------------------------------------------
+# --replay-order: the cassette's own client frames through the SDK, pipelined or one
+# at a time, and its server frames back identical and in recorded order
+# --------------------------------------------------------------------------------------
+
+def load_cassette(path: str) -> Tuple[List[Tuple[int, Dict[str, Any]]], List[Dict[str, Any]]]:
+    """The cassette's JSON client frames (with their times, µs) and JSON server frames, in
+    recorded order, audio restored from the sidecars beside it."""
+    from cassette_file import read_json_frames
+    frames = read_json_frames(path)
+    return ([(t, p) for t, d, p in frames if d == "c2s"], [p for _, d, p in frames if d != "c2s"])
+
+
+def _field(body: Dict[str, Any], camel: str) -> Any:
+    """A field in either spelling (the service accepts camelCase and snake_case)."""
+    return body.get(camel, body.get(_snake(camel)))
+
+
+async def send_recorded(session: Any, types: Any, message: Dict[str, Any]) -> bool:
+    """Sends one recorded client message through the SDK's own API; returns whether it
+    was audio. Setup is the SDK's connect()."""
+    (key, body), = message.items()
+    if key in ("realtimeInput", "realtime_input"):
+        audio = _field(body, "audio")
+        if audio is not None:
+            data = audio.get("data", "")
+            try:
+                pcm = base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                pcm = base64.urlsafe_b64decode(data)
+            await session.send_realtime_input(audio=types.Blob(data=pcm, mime_type=_field(audio, "mimeType")))
+            return True
+        if _field(body, "activityStart") is not None:
+            await session.send_realtime_input(activity_start=types.ActivityStart())
+        elif _field(body, "activityEnd") is not None:
+            await session.send_realtime_input(activity_end=types.ActivityEnd())
+        elif _field(body, "audioStreamEnd") is not None:
+            await session.send_realtime_input(audio_stream_end=True)
+        elif _field(body, "text") is not None:
+            await session.send_realtime_input(text=_field(body, "text"))
+        else:
+            fail(f"--replay-order: no SDK call for recorded realtimeInput {sorted(body)}")
+        return False
+    if key in ("clientContent", "client_content"):
+        turns = [types.Content.model_validate(t) for t in _field(body, "turns") or []]
+        await session.send_client_content(turns=turns, turn_complete=bool(_field(body, "turnComplete")))
+        return False
+    if key in ("toolResponse", "tool_response"):
+        responses = [types.FunctionResponse.model_validate(r) for r in _field(body, "functionResponses") or []]
+        await session.send_tool_response(function_responses=responses)
+        return False
+    fail(f"--replay-order: no SDK call for recorded client message {key}")
+
+
+async def scenario_replay_order(session: Any, types: Any, state: State, args: argparse.Namespace) -> None:
+    """Pipelined: every recorded client message at once. One at a time: audio streams at
+    its recorded pace (a microphone), and after any other message the harness waits until
+    the server has been quiet for --quiet-ms. Either way every recorded server frame must
+    arrive, identical and in recorded order, and nothing else."""
+    client, server = load_cassette(args.replay_order)
+    client = [(t, m) for t, m in client if next(iter(m)) != "setup"]
+    quiet = args.quiet_ms / 1000.0
+
+    async def reader() -> None:
+        # session.receive() ends at each turnComplete; a session has more turns.
+        while True:
+            async for msg in session.receive():
+                state.sdk_messages.append(msg)
+
+    async def settle() -> None:
+        state.waiting_for = f"quiet for {args.quiet_ms:g} ms"
+        seen = -1
+        while seen != len(state.frames):
+            seen = len(state.frames)
+            await asyncio.sleep(quiet)
+            if task.done():
+                break
+
+    task = asyncio.get_running_loop().create_task(reader())
+    try:
+        previous_t: Optional[int] = None
+        for t_us, message in client:
+            _reader_alive(task)
+            if args.pacing == "one-at-a-time" and previous_t is not None:
+                await asyncio.sleep(min(0.1, max(0.0, (t_us - previous_t) / 1e6)))
+            previous_t = t_us
+            was_audio = await send_recorded(session, types, message)
+            if args.pacing == "one-at-a-time" and not was_audio:
+                await settle()
+        print(f"-> {len(client)} recorded client messages ({args.pacing})", flush=True)
+        while len(state.frames) < len(server):
+            _reader_alive(task)
+            if state.failure:
+                raise state.failure
+            state.waiting_for = f"recorded frame {len(state.frames) + 1} of {len(server)}"
+            await asyncio.sleep(0.05)
+        state.draining = True
+        await asyncio.sleep(args.drain_ms / 1000.0)
+    finally:
+        if not task.done():
+            task.cancel()
+            try:
+                await task
+            except BaseException:
+                pass
+    if state.failure:
+        raise state.failure
+    got = [f.data for f in state.frames]
+    for i, (have, want) in enumerate(zip(got, server)):
+        if have != want:
+            fail(f"server frame {i + 1}: expected {json.dumps(want)[:160]}, got {json.dumps(have)[:160]}")
+    if len(got) != len(server):
+        fail(f"received {len(got)} server frames, the cassette has {len(server)}")
+
+
+# --------------------------------------------------------------------------------------
 # Turn checks (on the SDK's parsed messages, cross-checked with the raw frames)
 # --------------------------------------------------------------------------------------
 
@@ -720,12 +838,19 @@ async def run(args: argparse.Namespace, state_box: List[State]) -> int:
                 hook_session_ws(state, session._ws)
             print(f"   connected; setup_complete={session.setup_complete is not None} "
                   f"session_id={session.session_id!r}", flush=True)
-            await SCENARIOS[args.scenario](session, types, state, args)
-            await drain(session, state, args.drain_ms / 1000.0)
-            if state.failure:
-                raise state.failure
-            cross_check(state)
-            details = check_turn(state, args.scenario, session)
+            if args.replay_order:
+                await scenario_replay_order(session, types, state, args)
+                if state.capture != "create_connection":
+                    fail("--replay-order needs every raw frame, setupComplete included")
+                cross_check(state)
+                details = f"{len(state.frames)} recorded server frames in recorded order"
+            else:
+                await SCENARIOS[args.scenario](session, types, state, args)
+                await drain(session, state, args.drain_ms / 1000.0)
+                if state.failure:
+                    raise state.failure
+                cross_check(state)
+                details = check_turn(state, args.scenario, session)
     except HarnessFailure:
         raise
     except errors.APIError as e:
@@ -744,7 +869,7 @@ async def run(args: argparse.Namespace, state_box: List[State]) -> int:
     print(f"   {details}", flush=True)
     print(f"   server frames: {len(state.frames)} ({'/'.join(kinds) or 'none'}); "
           f"capture via {state.capture}; client sent {len(state.sent)} frames", flush=True)
-    print(f"OK {args.scenario} {len(state.frames)} messages", flush=True)
+    print(f"OK {run_label(args)} {len(state.frames)} messages", flush=True)
     return 0
 
 
@@ -872,6 +997,10 @@ def self_check() -> int:
 
 # --------------------------------------------------------------------------------------
 
+def run_label(args: argparse.Namespace) -> str:
+    return f"replay-{args.pacing}" if args.replay_order else args.scenario
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base-url", help="https://127.0.0.1:PORT (http_options.base_url; the SDK forces wss://)")
@@ -889,6 +1018,14 @@ def main() -> int:
                    help="after turnComplete keep reading/validating for this long (default 500)")
     p.add_argument("--show-frames", action="store_true", help="print raw server frames and client frames")
     p.add_argument("--self-check", action="store_true", help="test the strict frame validator offline and exit")
+    p.add_argument("--replay-order", metavar="CASSETTE_FILE",
+                   help="send this cassette's client messages through the SDK (name it with --header "
+                        "X-Understudy-Cassette=NAME) and require its server frames, identical and in order")
+    p.add_argument("--pacing", choices=["pipelined", "one-at-a-time"], default="pipelined",
+                   help="--replay-order: everything at once, or audio at its recorded pace and each other "
+                        "message once the server has been quiet for --quiet-ms")
+    p.add_argument("--quiet-ms", type=float, default=400.0,
+                   help="--replay-order one-at-a-time: silence that ends the answers to one message (default 400)")
     args = p.parse_args()
 
     try:
@@ -905,7 +1042,7 @@ def main() -> int:
     try:
         return asyncio.run(asyncio.wait_for(run(args, state_box), timeout=args.timeout))
     except HarnessFailure as f:
-        print(f"FAIL: {args.scenario}: {f} ({time.monotonic() - t0:.1f}s)", flush=True)
+        print(f"FAIL: {run_label(args)}: {f} ({time.monotonic() - t0:.1f}s)", flush=True)
         return 1
     except asyncio.TimeoutError:
         st = state_box[0] if state_box else None

@@ -12,11 +12,13 @@ Run with the harness venv (scripts/python-env.sh prints its python):
     $PY tests/sdk/openai_realtime_turn.py --base-url ... --dialect ga --expect-auth-failure
     $PY tests/sdk/openai_realtime_turn.py --base-url ... --dialect ga --scenario overrides
     $PY tests/sdk/openai_realtime_turn.py --base-url ... --dialect beta --expect-beta-disabled
+    $PY tests/sdk/openai_realtime_turn.py --base-url ... --dialect ga --cassette openai/ga-history-tool-round-trip \
+        --replay-order fixtures/cassettes/openai/ga-history-tool-round-trip.jsonl --pacing one-at-a-time
+    $PY tests/sdk/openai_realtime_turn.py --self-check
 
 The beta dialect is retired: today's service (and `understudy serve` by default)
 refuses it with error `beta_api_shape_disabled` and close 4000, which
 `--expect-beta-disabled` checks; the beta scenarios need `serve --legacy-beta`.
-    $PY tests/sdk/openai_realtime_turn.py --self-check
 
 Strictness: each frame is read raw with `connection.recv_bytes()`, json-decoded,
 and validated with `pydantic.TypeAdapter(<dialect RealtimeServerEvent union>)`
@@ -769,6 +771,59 @@ async def scenario_overrides(conn: Any, stream: Stream, dialect: str, names: Nam
 SCENARIOS = {"text": scenario_text, "audio": scenario_audio, "tool": scenario_tool, "overrides": scenario_overrides}
 
 
+# --------------------------------------------------------------------------------------
+# --replay-order: the cassette's own client frames, pipelined or one at a time
+# --------------------------------------------------------------------------------------
+
+def load_cassette(path: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """The JSON client frames and JSON server frames of a cassette file, in recorded
+    order, audio restored from its sidecars."""
+    from cassette_file import read_json_frames
+    frames = read_json_frames(path)
+    return ([p for _, d, p in frames if d == "c2s"], [p for _, d, p in frames if d != "c2s"])
+
+
+async def scenario_replay_order(conn: Any, stream: Stream, args: argparse.Namespace) -> None:
+    """Sends the cassette's client frames through the SDK (all at once, or each after the
+    answers to the previous one have stopped coming) and requires every recorded server
+    frame, identical and in recorded order, and nothing else."""
+    client, server = load_cassette(args.replay_order)
+    quiet = args.quiet_ms / 1000.0
+
+    async def settle() -> None:
+        stream.waiting_for = f"quiet for {args.quiet_ms:g} ms"
+        while True:
+            try:
+                item = await asyncio.wait_for(stream.next(), timeout=quiet)
+            except asyncio.TimeoutError:
+                return
+            if isinstance(item, Closed):
+                fail(f"connection closed (code={item.code} reason={item.reason!r}) mid-replay")
+
+    if args.pacing == "one-at-a-time":
+        await settle()
+    for i, frame in enumerate(client):
+        await conn.send(frame)
+        print(f"-> {frame.get('type')}", flush=True)
+        if args.pacing == "one-at-a-time":
+            await settle()
+    while len(stream.events) < len(server):
+        stream.waiting_for = f"recorded frame {len(stream.events) + 1} of {len(server)} ({server[len(stream.events)].get('type')})"
+        item = await stream.next()
+        if isinstance(item, Closed):
+            fail(f"connection closed (code={item.code} reason={item.reason!r}) after {len(stream.events)} of {len(server)} frames")
+    await stream.drain(args.drain_ms / 1000.0)
+    got = stream.events
+    for i, (have, want) in enumerate(zip(got, server)):
+        if have != want:
+            fail(f"server frame {i + 1}: expected {want.get('type')} {want.get('event_id')}, "
+                 f"got {have.get('type')} {have.get('event_id')} "
+                 f"(recorded order: {[e.get('event_id') for e in server[max(0, i - 2):i + 3]]}, "
+                 f"received: {[e.get('event_id') for e in got[max(0, i - 2):i + 3]]})")
+    if len(got) != len(server):
+        fail(f"received {len(got)} server frames, the cassette has {len(server)}")
+
+
 async def run(args: argparse.Namespace) -> int:
     from openai import AsyncOpenAI
 
@@ -795,7 +850,7 @@ async def run(args: argparse.Namespace) -> int:
         manager = client.realtime.connect(model=args.model or "gpt-realtime", **extra)
     else:
         manager = client.beta.realtime.connect(model=args.model or "gpt-4o-realtime-preview", **extra)
-    label = _label(args)
+    label = run_label(args)
 
     stream: Optional[Stream] = None
     try:
@@ -811,6 +866,8 @@ async def run(args: argparse.Namespace) -> int:
                 await scenario_auth_failure(conn, stream, args.dialect)
             elif args.expect_beta_disabled:
                 await scenario_beta_disabled(conn, stream, args.dialect)
+            elif args.replay_order:
+                await scenario_replay_order(conn, stream, args)
             else:
                 await SCENARIOS[args.scenario](conn, stream, args.dialect, names, args)
                 await stream.drain(args.drain_ms / 1000.0)
@@ -980,11 +1037,13 @@ def self_check() -> int:
 
 # --------------------------------------------------------------------------------------
 
-def _label(args: argparse.Namespace) -> str:
+def run_label(args: argparse.Namespace) -> str:
     if args.expect_auth_failure:
         return "auth-failure"
     if args.expect_beta_disabled:
         return "beta-disabled"
+    if args.replay_order:
+        return f"replay-{args.pacing}"
     return args.scenario
 
 
@@ -1007,6 +1066,14 @@ def main() -> int:
     p.add_argument("--expect-beta-disabled", action="store_true",
                    help="beta: require error{code: beta_api_shape_disabled} first, then close 4000 (the retired beta)")
     p.add_argument("--self-check", action="store_true", help="test the strict validator offline and exit")
+    p.add_argument("--replay-order", metavar="CASSETTE_FILE",
+                   help="send this cassette's client frames (with --cassette naming it on a replaying mock) "
+                        "and require its server frames, identical and in recorded order")
+    p.add_argument("--pacing", choices=["pipelined", "one-at-a-time"], default="pipelined",
+                   help="--replay-order: send every frame at once, or each once the server has been quiet "
+                        "for --quiet-ms")
+    p.add_argument("--quiet-ms", type=float, default=400.0,
+                   help="--replay-order one-at-a-time: silence that ends the answers to one frame (default 400)")
     args = p.parse_args()
 
     if args.self_check:
@@ -1014,7 +1081,7 @@ def main() -> int:
     if not args.base_url:
         p.error("--base-url is required")
 
-    label = _label(args)
+    label = run_label(args)
     t0 = time.monotonic()
     try:
         return asyncio.run(asyncio.wait_for(run(args), timeout=args.timeout))

@@ -11,6 +11,15 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The source file of the bundled cassette `name` (`openai/ga-text-turn`).
+pub fn cassette_file(name: &str) -> String {
+    repo()
+        .join("fixtures/cassettes")
+        .join(format!("{name}.jsonl"))
+        .display()
+        .to_string()
+}
+
 /// The python of the official-SDK virtualenv (`scripts/python-env.sh`).
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
