@@ -71,7 +71,7 @@ fn an_audio_turn_decodes_with_minted_ids_and_settled_transcripts() {
         matches!(&events[10], ModelEvent::ResponseDone { status: ResponseStatus::Completed, response_id, .. } if response_id == "turn_0")
     );
     assert!(
-        matches!(&events[11], ModelEvent::Usage(u) if u.output_audio_tokens == Some(4) && u.total_tokens == Some(13))
+        matches!(&events[11], ModelEvent::Usage { usage: u, .. } if u.output_audio_tokens == Some(4) && u.total_tokens == Some(13))
     );
 }
 
