@@ -2,9 +2,10 @@
 //! message phases, every usage spelling, grounding, WebRTC playback, and one
 //! usage placement for every provider.
 
+mod common;
+
 use serde_json::{json, Value};
 use understudy_adapters::dashscope;
-use understudy_adapters::gemini;
 use understudy_adapters::openai::wire::objects::{Response, Session};
 use understudy_adapters::openai::wire::ServerEvent;
 use understudy_adapters::openai::Decoder;
@@ -19,11 +20,7 @@ fn openai(frames: &[Value]) -> Vec<ModelEvent> {
 }
 
 fn gemini(messages: &[Value]) -> Vec<ModelEvent> {
-    let mut decoder = gemini::Decoder::new("gemini-live-2.5-flash");
-    messages
-        .iter()
-        .flat_map(|m| decoder.decode_text(&m.to_string()).unwrap())
-        .collect()
+    common::gemini_events(messages)
 }
 
 fn kinds(events: &[ModelEvent]) -> Vec<&'static str> {

@@ -3,18 +3,16 @@
 //! clientContent/toolResponse, or typed refusals.
 
 use serde_json::json;
-use understudy_adapters::gemini::{Decoder, Encoder, GeminiCodec};
+use understudy_adapters::gemini::{Encoder, GeminiCodec};
 use understudy_adapters::{
     ClientInput, EncodeError, ModelEvent, Pcm, RealtimeCodec, ResponseOptions, ResponseStatus,
     SessionConfig, ToolSpec, TurnDetection, WireFrame,
 };
 
+mod common;
+
 fn decode_all(messages: &[serde_json::Value]) -> Vec<ModelEvent> {
-    let mut decoder = Decoder::new("gemini-live-2.5-flash-preview");
-    messages
-        .iter()
-        .flat_map(|m| decoder.decode_text(&m.to_string()).unwrap())
-        .collect()
+    common::gemini_events(messages)
 }
 
 fn kinds(events: &[ModelEvent]) -> Vec<&'static str> {

@@ -277,3 +277,12 @@ macro_rules! tagged_wire_properties {
         }
     };
 }
+
+/// Decodes Gemini Live server messages with one fresh decoder.
+pub fn gemini_events(messages: &[Value]) -> Vec<understudy_adapters::ModelEvent> {
+    let mut decoder = understudy_adapters::gemini::Decoder::new("gemini-live-2.5-flash-preview");
+    messages
+        .iter()
+        .flat_map(|m| decoder.decode_text(&m.to_string()).unwrap())
+        .collect()
+}
