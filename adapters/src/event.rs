@@ -465,6 +465,35 @@ mod tests {
     }
 
     #[test]
+    fn phases_keep_their_provider_spelling() {
+        for spelled in ["commentary", "final_answer", "aside"] {
+            let phase = MessagePhase::from(spelled);
+            let json = serde_json::to_value(&phase).unwrap();
+            assert_eq!(json, spelled);
+            assert_eq!(serde_json::from_value::<MessagePhase>(json).unwrap(), phase);
+        }
+        assert_eq!(MessagePhase::from("commentary"), MessagePhase::Commentary);
+    }
+
+    #[test]
+    fn usage_events_put_their_counts_beside_the_response_id() {
+        let event = ModelEvent::Usage {
+            response_id: Some("resp_1".into()),
+            usage: Usage {
+                total_tokens: Some(3),
+                reasoning_tokens: Some(1),
+                ..Usage::default()
+            },
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["response_id"], "resp_1");
+        assert_eq!(json["total_tokens"], 3);
+        assert_eq!(json["reasoning_tokens"], 1);
+        assert!(json.get("cached_text_tokens").is_none());
+        assert_eq!(serde_json::from_value::<ModelEvent>(json).unwrap(), event);
+    }
+
+    #[test]
     fn kind_matches_the_serialised_tag_for_every_shape() {
         let samples = vec![
             ModelEvent::InputCleared,

@@ -8,6 +8,13 @@
 //! implies: a response starts with its first output, is interrupted by
 //! `interrupted`, and ends at `turnComplete`.
 //!
+//! Usage (`usageMetadata`, in the Gemini API or the Vertex AI spelling, see
+//! [`super::usage`]) becomes a `Usage` event after the `ResponseDone` of the
+//! response it counts, as on every provider: a sibling of `turnComplete` is
+//! read last, one sent later is tied to the response that ended last, and one
+//! sent while a response runs is held until that response is done.
+//! `groundingMetadata` becomes a `Grounding` event of the current response.
+//!
 //! Encoding: the session configuration becomes `setup`, which must be the
 //! first message and cannot change afterwards; audio becomes `realtimeInput`
 //! (its rate declared in the MIME type); in manual turn mode the encoder
