@@ -15,8 +15,9 @@
 //! answers, the encoders' frames) has nothing remembered and serialises exactly
 //! as the derive alone would, so nothing is sent as `null` that was not set.
 //!
-//! A remembered `null` gives way to a value: once code sets the field it named,
-//! the value is written and the `null` is not.
+//! A modelled field that is set always wins: a remembered `null`, or an entry
+//! code put in `extra` under the same key, gives way to it (a key is never
+//! written twice).
 
 use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, Serializer};
@@ -74,10 +75,11 @@ impl Extra {
         self.fields
     }
 
-    /// Whether re-encoding needs more than the derived field-by-field code.
+    /// Whether the derived field-by-field code alone re-encodes the struct:
+    /// nothing remembered and no unmodelled field that could clash with one.
     #[doc(hidden)]
-    pub fn remembers_nothing(&self) -> bool {
-        self.memo.is_empty()
+    pub fn is_plain(&self) -> bool {
+        self.memo.is_empty() && self.fields.is_empty()
     }
 }
 
@@ -187,8 +189,10 @@ where
     Ok(value)
 }
 
-/// Puts the remembered wire details back into a struct's derived JSON.
-/// Used by [`lossless!`](crate::lossless) when [`Extra::remembers_nothing`] is false.
+/// Puts the unmodelled fields and the remembered wire details back into the
+/// derived JSON of a struct serialised without its `extra`: a key the derived
+/// JSON already has (a modelled field that is set) is not written again.
+/// Used by [`lossless!`](crate::lossless) unless [`Extra::is_plain`].
 #[doc(hidden)]
 pub fn restore(derived: Value, extra: &Extra, case: Case) -> Value {
     let Value::Object(map) = derived else {
@@ -206,6 +210,11 @@ pub fn restore(derived: Value, extra: &Extra, case: Case) -> Value {
             (spelled.unwrap_or(key), value)
         })
         .collect();
+    for (key, value) in &extra.fields {
+        if !out.contains_key(key) {
+            out.insert(key.clone(), value.clone());
+        }
+    }
     for key in &memo.nulls {
         let canonical = match case {
             Case::Camel => snake_to_camel(key),
@@ -259,13 +268,15 @@ macro_rules! lossless {
 
         impl ::serde::Serialize for $ty {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                if self.extra.remembers_nothing() {
+                if self.extra.is_plain() {
                     return <$ty>::serialize(self, serializer);
                 }
-                let derived = <$ty>::serialize(self, ::serde_json::value::Serializer)
+                let mut bare = self.clone();
+                let extra = ::std::mem::take(&mut bare.extra);
+                let derived = <$ty>::serialize(&bare, ::serde_json::value::Serializer)
                     .map_err(<S::Error as ::serde::ser::Error>::custom)?;
                 ::serde::Serialize::serialize(
-                    &$crate::lossless::restore(derived, &self.extra, $case),
+                    &$crate::lossless::restore(derived, &extra, $case),
                     serializer,
                 )
             }

@@ -192,6 +192,24 @@ fn a_remembered_null_gives_way_to_a_value_set_in_code() {
 }
 
 #[test]
+fn a_set_field_wins_over_the_same_key_in_extra() {
+    // The mock puts `"metadata": null` in `extra`; code that later models the
+    // override must not be overwritten by it, and no key is written twice.
+    let mut response = openai::wire::objects::Response {
+        id: Some("resp_1".into()),
+        ..Default::default()
+    };
+    response
+        .extra
+        .insert("metadata".into(), serde_json::Value::Null);
+    response.metadata = Some(Some(serde_json::json!({"client_event_id": "c1"})));
+    let text = serde_json::to_string(&response).unwrap();
+    assert_eq!(text.matches("metadata").count(), 1, "{text}");
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["metadata"]["client_event_id"], "c1");
+}
+
+#[test]
 fn structs_built_in_code_send_no_nulls() {
     // The mock builds its frames in code: nothing it did not set may appear.
     let transcription = openai::wire::objects::Transcription {
