@@ -15,6 +15,11 @@
 //! answers, the encoders' frames) has nothing remembered and serialises exactly
 //! as the derive alone would, so nothing is sent as `null` that was not set.
 //!
+//! serde names those inherent functions `serialize` and `deserialize`, so
+//! `Type::deserialize(d)` on a wire type calls the derived code, without the
+//! memo; decode through `serde_json::from_*` or
+//! `<Type as serde::Deserialize>::deserialize` to keep the wire details.
+//!
 //! A modelled field that is set always wins: a remembered `null`, or an entry
 //! code put in `extra` under the same key, gives way to it (a key is never
 //! written twice).
