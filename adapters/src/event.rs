@@ -12,6 +12,20 @@
 //! In JSON every event is an object with a snake_case `type` tag, for example
 //! `{"type":"audio_delta","response_id":"resp_1",...}`; conformance evidence and
 //! snapshots use that form.
+//!
+//! **Usage placement.** Token usage is always its own [`ModelEvent::Usage`]
+//! event, naming the response it counts, and it comes *after* that response's
+//! [`ModelEvent::ResponseDone`] — on every provider. OpenAI and DashScope put
+//! usage inside `response.done`, so their decoders emit `ResponseDone` and
+//! then `Usage`; Gemini sends `usageMetadata` with or after `turnComplete`
+//! (and, on some servers, with other messages too), so its decoder emits
+//! `Usage` when it arrives. A consumer that adds up usage listens to `Usage`
+//! alone and never looks for counts on `ResponseDone`.
+//!
+//! **Message phase.** Some models (`gpt-realtime-2.1`) mark an assistant
+//! message as a preamble (`commentary`: "I'll check the weather for you.") or
+//! the answer (`final_answer`). The text, transcript and audio-done events of
+//! such an item carry it as `phase`, so an agent can tell the two apart.
 
 use crate::audio::{AudioFormat, Pcm};
 use serde::{Deserialize, Serialize};
@@ -130,6 +144,21 @@ pub enum ModelEvent {
         response_id: String,
         /// Output item the audio belonged to.
         item_id: String,
+        /// Preamble or answer, where the model marks its messages.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<MessagePhase>,
+    },
+    /// The client's player started playing a response's audio. Sent by
+    /// providers that deliver audio out of band (OpenAI over WebRTC or SIP,
+    /// whose WebSocket sideband sees no audio deltas).
+    PlaybackStarted {
+        /// The response being played.
+        response_id: String,
+    },
+    /// The client's player finished (or stopped) playing a response's audio.
+    PlaybackStopped {
+        /// The response that was played.
+        response_id: String,
     },
     /// A piece of the transcript of what the model is saying.
     TranscriptDelta {
@@ -139,6 +168,9 @@ pub enum ModelEvent {
         item_id: String,
         /// The new text.
         delta: String,
+        /// Preamble or answer, where the model marks its messages.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<MessagePhase>,
     },
     /// The full transcript of what the model said in one output item.
     TranscriptDone {
@@ -148,6 +180,9 @@ pub enum ModelEvent {
         item_id: String,
         /// The whole transcript.
         transcript: String,
+        /// Preamble or answer, where the model marks its messages.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<MessagePhase>,
     },
     /// A piece of a text-modality answer.
     TextDelta {
@@ -157,6 +192,9 @@ pub enum ModelEvent {
         item_id: String,
         /// The new text.
         delta: String,
+        /// Preamble or answer, where the model marks its messages.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<MessagePhase>,
     },
     /// The full text of a text-modality answer.
     TextDone {
@@ -166,6 +204,9 @@ pub enum ModelEvent {
         item_id: String,
         /// The whole text.
         text: String,
+        /// Preamble or answer, where the model marks its messages.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<MessagePhase>,
     },
     /// A fragment of a tool call's arguments as the model produces them.
     ToolCallDelta {
@@ -218,15 +259,28 @@ pub enum ModelEvent {
         status: ResponseStatus,
         /// Why, where the provider says (`turn_detected`, `client_cancelled`, …).
         reason: Option<String>,
-        /// Token usage, where reported.
-        usage: Option<Usage>,
         /// The failure, when `status` is `failed`.
         error: Option<ErrorInfo>,
     },
 
     // ---- other ---------------------------------------------------------------
-    /// Token usage reported on its own (not attached to a response end).
-    Usage(Usage),
+    /// Token usage, on every provider its own event after the `ResponseDone`
+    /// of the response it counts (see the module docs).
+    Usage {
+        /// The response counted, where the provider's report can be tied to one.
+        response_id: Option<String>,
+        /// The counts.
+        #[serde(flatten)]
+        usage: Usage,
+    },
+    /// Sources the model grounded its answer in (Gemini `groundingMetadata`:
+    /// search queries, web chunks, supports), kept as the provider sent them.
+    Grounding {
+        /// The response grounded, where one is running or just ended.
+        response_id: Option<String>,
+        /// The provider's grounding object, verbatim.
+        metadata: serde_json::Value,
+    },
     /// The provider reported an error.
     Error(ErrorInfo),
     /// A server event type the adapter does not know. Kept so that provider
@@ -251,7 +305,55 @@ pub enum ResponseStatus {
     Failed,
 }
 
-/// Token usage of a response or a session.
+/// Whether an assistant message is a preamble or the answer
+/// (OpenAI `item.phase`, sent by `gpt-realtime-2.1`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MessagePhase {
+    /// A preamble spoken before the work (`commentary`).
+    Commentary,
+    /// The answer itself (`final_answer`).
+    FinalAnswer,
+    /// A phase this crate does not know, as the provider spelled it.
+    Other(String),
+}
+
+impl MessagePhase {
+    /// The provider's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MessagePhase::Commentary => "commentary",
+            MessagePhase::FinalAnswer => "final_answer",
+            MessagePhase::Other(other) => other,
+        }
+    }
+}
+
+impl From<&str> for MessagePhase {
+    fn from(phase: &str) -> Self {
+        match phase {
+            "commentary" => MessagePhase::Commentary,
+            "final_answer" => MessagePhase::FinalAnswer,
+            other => MessagePhase::Other(other.to_owned()),
+        }
+    }
+}
+
+impl Serialize for MessagePhase {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for MessagePhase {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|s| MessagePhase::from(s.as_str()))
+    }
+}
+
+/// Token usage of a response or a session, in one spelling for every
+/// provider: OpenAI `usage` with its token details, DashScope
+/// `input_tokens_details`, Gemini `usageMetadata` in both its Gemini API
+/// (`responseTokenCount`) and Vertex AI (`candidatesTokenCount`) spellings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// Input tokens billed.
@@ -266,6 +368,23 @@ pub struct Usage {
     pub output_audio_tokens: Option<u64>,
     /// Input tokens served from the provider's cache.
     pub cached_tokens: Option<u64>,
+    /// Cached input tokens that were text (OpenAI `cached_tokens_details`,
+    /// Gemini `cacheTokensDetails`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_text_tokens: Option<u64>,
+    /// Cached input tokens that were audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_audio_tokens: Option<u64>,
+    /// Cached input tokens that were images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_image_tokens: Option<u64>,
+    /// Input tokens that were images (OpenAI `image_tokens`, Gemini `IMAGE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_image_tokens: Option<u64>,
+    /// Tokens the model spent thinking (OpenAI `reasoning_tokens`, Gemini
+    /// `thoughtsTokenCount`); billed as output, not part of what was said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
 }
 
 /// A provider error, normalised.
@@ -305,6 +424,8 @@ impl ModelEvent {
             ModelEvent::ResponseCreated { .. } => "response_created",
             ModelEvent::AudioDelta { .. } => "audio_delta",
             ModelEvent::AudioDone { .. } => "audio_done",
+            ModelEvent::PlaybackStarted { .. } => "playback_started",
+            ModelEvent::PlaybackStopped { .. } => "playback_stopped",
             ModelEvent::TranscriptDelta { .. } => "transcript_delta",
             ModelEvent::TranscriptDone { .. } => "transcript_done",
             ModelEvent::TextDelta { .. } => "text_delta",
@@ -315,7 +436,8 @@ impl ModelEvent {
             ModelEvent::Interrupted { .. } => "interrupted",
             ModelEvent::Truncated { .. } => "truncated",
             ModelEvent::ResponseDone { .. } => "response_done",
-            ModelEvent::Usage(_) => "usage",
+            ModelEvent::Usage { .. } => "usage",
+            ModelEvent::Grounding { .. } => "grounding",
             ModelEvent::Error(_) => "error",
             ModelEvent::Unrecognized { .. } => "unrecognized",
         }
@@ -343,10 +465,52 @@ mod tests {
     }
 
     #[test]
+    fn phases_keep_their_provider_spelling() {
+        for spelled in ["commentary", "final_answer", "aside"] {
+            let phase = MessagePhase::from(spelled);
+            let json = serde_json::to_value(&phase).unwrap();
+            assert_eq!(json, spelled);
+            assert_eq!(serde_json::from_value::<MessagePhase>(json).unwrap(), phase);
+        }
+        assert_eq!(MessagePhase::from("commentary"), MessagePhase::Commentary);
+    }
+
+    #[test]
+    fn usage_events_put_their_counts_beside_the_response_id() {
+        let event = ModelEvent::Usage {
+            response_id: Some("resp_1".into()),
+            usage: Usage {
+                total_tokens: Some(3),
+                reasoning_tokens: Some(1),
+                ..Usage::default()
+            },
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["response_id"], "resp_1");
+        assert_eq!(json["total_tokens"], 3);
+        assert_eq!(json["reasoning_tokens"], 1);
+        assert!(json.get("cached_text_tokens").is_none());
+        assert_eq!(serde_json::from_value::<ModelEvent>(json).unwrap(), event);
+    }
+
+    #[test]
     fn kind_matches_the_serialised_tag_for_every_shape() {
         let samples = vec![
             ModelEvent::InputCleared,
-            ModelEvent::Usage(Usage::default()),
+            ModelEvent::Usage {
+                response_id: None,
+                usage: Usage::default(),
+            },
+            ModelEvent::Grounding {
+                response_id: None,
+                metadata: serde_json::json!({}),
+            },
+            ModelEvent::PlaybackStarted {
+                response_id: "r".into(),
+            },
+            ModelEvent::PlaybackStopped {
+                response_id: "r".into(),
+            },
             ModelEvent::Error(ErrorInfo::default()),
             ModelEvent::GoAway { time_left_ms: None },
             ModelEvent::ToolCallCancelled { call_ids: vec![] },

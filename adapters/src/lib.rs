@@ -19,6 +19,7 @@ pub mod error_text;
 pub mod event;
 pub mod gemini;
 pub mod input;
+pub mod lossless;
 pub mod openai;
 pub mod sse;
 pub mod tagged;
@@ -30,7 +31,7 @@ pub use audio::{AudioEncoding, AudioFormat, Pcm};
 pub use capabilities::{Capabilities, SessionLimits};
 pub use client::{ClientError, FrameTap, RealtimeClient, TapDirection, TappedFrame, TimedEvent};
 pub use codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
-pub use event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
+pub use event::{ErrorInfo, MessagePhase, ModelEvent, ResponseStatus, Usage};
 pub use input::{
     ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, ToolSpec, TurnDetection,
 };

@@ -3,8 +3,9 @@
 //! Provider events are JSON objects discriminated by a string `type`. The
 //! [`tagged_union!`](crate::tagged_union) macro builds an enum with one variant per known
 //! type plus `Unknown`, which keeps an unrecognised event verbatim instead of
-//! failing. Known payload structs keep unknown fields in their own `extra` maps,
-//! so a frame survives a decode/encode round trip unchanged.
+//! failing. Known payload structs keep unknown fields in their own `extra`
+//! ([`crate::lossless::Extra`], which also remembers explicit nulls and alias
+//! spellings), so a frame survives a decode/encode round trip unchanged.
 
 use serde::ser::Error as _;
 use serde::{Serialize, Serializer};

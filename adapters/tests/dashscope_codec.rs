@@ -53,7 +53,8 @@ fn a_vad_turn_decodes_with_24k_audio_and_dashscope_usage() {
             "audio_delta",
             "transcript_done",
             "audio_done",
-            "response_done"
+            "response_done",
+            "usage"
         ]
     );
     assert!(
@@ -64,9 +65,13 @@ fn a_vad_turn_decodes_with_24k_audio_and_dashscope_usage() {
         matches!(&events[6], ModelEvent::AudioDelta { sample_rate: 24_000, pcm, .. } if pcm.len() == 4)
     );
     match &events[9] {
-        ModelEvent::ResponseDone { status, usage, .. } => {
+        ModelEvent::ResponseDone { status, .. } => {
             assert_eq!(*status, ResponseStatus::Completed);
-            let usage = usage.as_ref().unwrap();
+        }
+        other => panic!("expected response_done, got {other:?}"),
+    }
+    match &events[10] {
+        ModelEvent::Usage { usage, .. } => {
             assert_eq!(
                 (usage.input_audio_tokens, usage.output_audio_tokens),
                 (Some(108), Some(32))

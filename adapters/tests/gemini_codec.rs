@@ -3,18 +3,16 @@
 //! clientContent/toolResponse, or typed refusals.
 
 use serde_json::json;
-use understudy_adapters::gemini::{Decoder, Encoder, GeminiCodec};
+use understudy_adapters::gemini::{Encoder, GeminiCodec};
 use understudy_adapters::{
     ClientInput, EncodeError, ModelEvent, Pcm, RealtimeCodec, ResponseOptions, ResponseStatus,
     SessionConfig, ToolSpec, TurnDetection, WireFrame,
 };
 
+mod common;
+
 fn decode_all(messages: &[serde_json::Value]) -> Vec<ModelEvent> {
-    let mut decoder = Decoder::new("gemini-live-2.5-flash-preview");
-    messages
-        .iter()
-        .flat_map(|m| decoder.decode_text(&m.to_string()).unwrap())
-        .collect()
+    common::gemini_events(messages)
 }
 
 fn kinds(events: &[ModelEvent]) -> Vec<&'static str> {
@@ -71,7 +69,7 @@ fn an_audio_turn_decodes_with_minted_ids_and_settled_transcripts() {
         matches!(&events[10], ModelEvent::ResponseDone { status: ResponseStatus::Completed, response_id, .. } if response_id == "turn_0")
     );
     assert!(
-        matches!(&events[11], ModelEvent::Usage(u) if u.output_audio_tokens == Some(4) && u.total_tokens == Some(13))
+        matches!(&events[11], ModelEvent::Usage { usage: u, .. } if u.output_audio_tokens == Some(4) && u.total_tokens == Some(13))
     );
 }
 

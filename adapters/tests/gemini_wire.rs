@@ -53,12 +53,21 @@ fn the_sdk_mixed_case_setup_parses_like_camel_case() {
         json!({"realtime_input": {"audio": {"data": "AAE=", "mime_type": "audio/pcm;rate=16000"}}}),
     )
     .unwrap();
+    // A decoded frame re-encodes as it was sent (issue 13: frames round-trip).
+    assert_eq!(
+        serde_json::to_value(&audio).unwrap(),
+        json!({"realtime_input": {"audio": {"data": "AAE=", "mime_type": "audio/pcm;rate=16000"}}})
+    );
     let blob = audio.realtime_input.unwrap().audio.unwrap();
     assert_eq!(blob.mime_type.as_deref(), Some("audio/pcm;rate=16000"));
-    // Output is always camelCase.
+    // What code builds is always camelCase.
     let out = serde_json::to_value(ClientMessage {
         realtime_input: Some(understudy_adapters::gemini::wire::RealtimeInput {
-            audio: Some(blob),
+            audio: Some(understudy_adapters::gemini::wire::Blob {
+                mime_type: blob.mime_type.clone(),
+                data: blob.data.clone(),
+                ..Default::default()
+            }),
             ..Default::default()
         }),
         ..Default::default()
@@ -77,8 +86,60 @@ fn free_form_json_is_not_renamed() {
     assert_eq!(serde_json::to_value(&message).unwrap(), response);
 }
 
+/// Respells the keys picked by `picks` (cycled, in walk order) in snake_case,
+/// as the google-genai SDK sends them; free-form values are left alone.
+fn snake_keys(value: &mut Value, picks: &[bool], at: &mut usize) {
+    const FREE_FORM: &[&str] = &["args", "response", "parameters", "speechConfig"];
+    if let Value::Object(map) = value {
+        let old = std::mem::take(map);
+        for (key, mut child) in old {
+            let pick = picks[*at % picks.len()];
+            *at += 1;
+            if !FREE_FORM.contains(&key.as_str()) {
+                snake_keys(&mut child, picks, at);
+            }
+            let key = if pick {
+                key.chars()
+                    .flat_map(|c| {
+                        if c.is_ascii_uppercase() {
+                            vec!['_', c.to_ascii_lowercase()]
+                        } else {
+                            vec![c]
+                        }
+                    })
+                    .collect()
+            } else {
+                key
+            };
+            map.insert(key, child);
+        }
+    } else if let Value::Array(items) = value {
+        items.iter_mut().for_each(|v| snake_keys(v, picks, at));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_mix_of_spellings_and_nulls_round_trips(
+        index in 0usize..1000,
+        spell in prop::collection::vec(any::<bool>(), 1..16),
+        nulls in prop::collection::vec(prop::bool::weighted(0.15), 1..16),
+    ) {
+        for (examples_text, server) in [(SERVER_EXAMPLES, true), (CLIENT_EXAMPLES, false)] {
+            let all = examples(examples_text);
+            let mut value = all[index % all.len()].clone();
+            snake_keys(&mut value, &spell, &mut 0);
+            common::nullify(&mut value, &nulls, &mut 0);
+            let result = if server {
+                common::round_trips_if_it_parses::<ServerMessage>(&value)
+            } else {
+                common::round_trips_if_it_parses::<ClientMessage>(&value)
+            };
+            prop_assert!(result.is_ok(), "{}", result.unwrap_err());
+        }
+    }
 
     #[test]
     fn server_messages_round_trip_with_any_values_and_unknown_fields(

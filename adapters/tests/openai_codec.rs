@@ -47,7 +47,8 @@ fn ga_audio_reply_decodes_to_the_normalised_sequence() {
             "audio_delta",
             "audio_done",
             "transcript_done",
-            "response_done"
+            "response_done",
+            "usage"
         ]
     );
     match &events[6] {
@@ -60,9 +61,13 @@ fn ga_audio_reply_decodes_to_the_normalised_sequence() {
         other => panic!("expected audio, got {other:?}"),
     }
     match &events[9] {
-        ModelEvent::ResponseDone { status, usage, .. } => {
+        ModelEvent::ResponseDone { status, .. } => {
             assert_eq!(*status, ResponseStatus::Completed);
-            let usage = usage.as_ref().unwrap();
+        }
+        other => panic!("expected response_done, got {other:?}"),
+    }
+    match &events[10] {
+        ModelEvent::Usage { usage, .. } => {
             assert_eq!(usage.total_tokens, Some(12));
             assert_eq!(usage.output_audio_tokens, Some(6));
         }

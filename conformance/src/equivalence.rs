@@ -80,10 +80,6 @@ pub fn set_aside(left: &Capabilities, right: &Capabilities) -> Vec<(Aside, Strin
             Aside::Event("usage"),
             "token counts are each provider's own accounting".to_owned(),
         ),
-        (
-            Aside::Field("usage"),
-            "token counts are each provider's own accounting".to_owned(),
-        ),
     ];
     let mut differs = |differ: bool, asides: &[Aside], what: &str, l: String, r: String| {
         if differ {
@@ -310,4 +306,40 @@ fn first_difference(part: &str, a: &Value, b: &Value, left: &str, right: &str) -
                 )
             })
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use understudy_adapters::{MessagePhase, ModelEvent};
+
+    fn transcript(phase: Option<MessagePhase>) -> Value {
+        let event = ModelEvent::TranscriptDone {
+            response_id: "r".into(),
+            item_id: "i".into(),
+            transcript: "I'll check the weather for you.".into(),
+            phase,
+        };
+        json!([serde_json::to_value(event).unwrap()])
+    }
+
+    #[test]
+    fn the_projection_keeps_a_message_phase() {
+        let projected = project(&transcript(Some(MessagePhase::Commentary)), &[]);
+        assert_eq!(projected["conversation"][0]["phase"], "commentary");
+    }
+
+    #[test]
+    fn a_preamble_and_an_answer_are_not_equivalent() {
+        let preamble = project(&transcript(Some(MessagePhase::Commentary)), &[]);
+        let answer = project(&transcript(Some(MessagePhase::FinalAnswer)), &[]);
+        assert!(first_difference(
+            "conversation",
+            &preamble["conversation"],
+            &answer["conversation"],
+            "a",
+            "b"
+        )
+        .is_some());
+    }
 }

@@ -166,8 +166,18 @@ async fn a_manual_turn_with_an_image_frame() {
         transcript(&events),
         "You said: Can you check the status of order A seventeen? I see one image."
     );
+    assert!(matches!(
+        events.last(),
+        Some(ModelEvent::ResponseDone {
+            status: ResponseStatus::Completed,
+            ..
+        })
+    ));
+    // Usage follows the response it counts.
+    let usage = until(&mut client, |_| true).await;
     assert!(
-        matches!(events.last(), Some(ModelEvent::ResponseDone { status: ResponseStatus::Completed, usage: Some(u), .. }) if u.output_audio_tokens.is_some())
+        matches!(&usage[0], ModelEvent::Usage { usage: u, .. } if u.output_audio_tokens.is_some()),
+        "{usage:?}"
     );
 }
 

@@ -104,7 +104,7 @@ async fn a_spoken_turn_is_transcribed_answered_and_leaves_a_resumption_handle() 
     .await;
     assert!(after
         .iter()
-        .any(|e| matches!(e, ModelEvent::Usage(u) if u.total_tokens.is_some())));
+        .any(|e| matches!(e, ModelEvent::Usage { usage: u, .. } if u.total_tokens.is_some())));
     assert!(matches!(
         after.last(),
         Some(ModelEvent::ResumptionHandle {

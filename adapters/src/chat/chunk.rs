@@ -9,8 +9,9 @@
 //! `Option<Option<T>>`: outer `None` omits the key, `Some(None)` writes `null`.
 //! Read them through the accessor methods.
 
+use crate::lossless::Extra;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_with::skip_serializing_none;
 use std::fmt;
 
@@ -23,6 +24,7 @@ pub const COMPLETION_OBJECT: &str = "chat.completion";
 /// One streamed `chat.completion.chunk`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ChatChunk {
     /// Completion id, the same on every chunk of one response (do not key state on it: DashScope's samples vary).
     pub id: Option<String>,
@@ -45,7 +47,7 @@ pub struct ChatChunk {
     pub error: Option<Value>,
     /// Unmodelled fields (`service_tier`, `obfuscation`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl ChatChunk {
@@ -58,6 +60,7 @@ impl ChatChunk {
 /// `choices[i]` of a chunk.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ChunkChoice {
     /// Choice number (0 unless `n > 1`); a missing index reads as 0.
     #[serde(default)]
@@ -73,7 +76,7 @@ pub struct ChunkChoice {
     pub logprobs: Option<Option<Value>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl ChunkChoice {
@@ -86,6 +89,7 @@ impl ChunkChoice {
 /// The `delta` of a choice: every field optional.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Delta {
     /// `assistant`, normally on the first chunk only (OpenAI may repeat it).
     pub role: Option<String>,
@@ -103,7 +107,7 @@ pub struct Delta {
     pub reasoning_content: Option<String>,
     /// Unmodelled fields (deprecated `function_call`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl Delta {
@@ -283,6 +287,15 @@ impl From<&ChatUsage> for crate::event::Usage {
                 .prompt_tokens_details
                 .as_ref()
                 .and_then(|d| d.cached_tokens),
+            input_image_tokens: u
+                .prompt_tokens_details
+                .as_ref()
+                .and_then(|d| d.image_tokens),
+            reasoning_tokens: u
+                .completion_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens),
+            ..Default::default()
         }
     }
 }
@@ -290,6 +303,7 @@ impl From<&ChatUsage> for crate::event::Usage {
 /// A non-streaming `chat.completion` (§6.4).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ChatCompletion {
     /// Completion id.
     pub id: String,
@@ -308,7 +322,7 @@ pub struct ChatCompletion {
     pub system_fingerprint: Option<Option<String>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// One answer of a non-streaming completion.
@@ -327,6 +341,7 @@ pub struct CompletionChoice {
 /// The assistant message of a non-streaming completion.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct CompletionMessage {
     /// `assistant`.
     pub role: String,
@@ -342,7 +357,7 @@ pub struct CompletionMessage {
     pub audio: Option<CompletionAudio>,
     /// Unmodelled fields (`annotations`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `message.audio` of a non-streaming completion: every field required.
@@ -493,3 +508,11 @@ mod tests {
         );
     }
 }
+
+crate::lossless!(
+    ChatChunk,
+    ChunkChoice,
+    Delta,
+    ChatCompletion,
+    CompletionMessage,
+);

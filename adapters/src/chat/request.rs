@@ -7,13 +7,15 @@
 //! toolkit does not model (`temperature` aside, the DashScope `extra_body`
 //! keys such as `enable_thinking`) ride along in `extra`.
 
+use crate::lossless::Extra;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 /// A chat-completions request.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ChatRequest {
     /// Model name (free string; the client fills in its default when empty).
     #[serde(default)]
@@ -46,7 +48,7 @@ pub struct ChatRequest {
     /// Everything else, passed through unchanged (DashScope's `enable_thinking`,
     /// `top_k`, …; OpenAI's `seed`, `metadata`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl ChatRequest {
@@ -109,6 +111,7 @@ impl ChatRequest {
 /// `stream_options`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct StreamOptions {
     /// Send a final chunk with `usage` and empty `choices`.
     pub include_usage: Option<bool>,
@@ -116,7 +119,7 @@ pub struct StreamOptions {
     pub include_obfuscation: Option<bool>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// The `audio` object: how spoken output should sound and be encoded.
@@ -189,6 +192,7 @@ impl Role {
 /// One message of the conversation (§2.1).
 #[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Message {
     /// Who wrote it.
     pub role: Role,
@@ -204,7 +208,7 @@ pub struct Message {
     pub audio: Option<AudioRef>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl Message {
@@ -216,7 +220,7 @@ impl Message {
             tool_calls: None,
             tool_call_id: None,
             audio: None,
-            extra: Map::new(),
+            extra: Default::default(),
         }
     }
 
@@ -288,6 +292,7 @@ pub enum Content {
 /// unknown part type survives a round trip and a mock can name it in an error.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ContentPart {
     /// The part type.
     #[serde(rename = "type")]
@@ -302,7 +307,7 @@ pub struct ContentPart {
     pub refusal: Option<String>,
     /// Unmodelled fields (`file`, `video_url`, `video`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl ContentPart {
@@ -409,6 +414,7 @@ pub struct FunctionCall {
 /// A tool offered to the model.
 #[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Tool {
     /// `function` (OpenAI's `custom` tools are not covered).
     #[serde(rename = "type")]
@@ -417,7 +423,7 @@ pub struct Tool {
     pub function: Option<FunctionDef>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl Tool {
@@ -435,7 +441,7 @@ impl Tool {
                 parameters: Some(parameters),
                 strict: None,
             }),
-            extra: Map::new(),
+            extra: Default::default(),
         }
     }
 
@@ -569,3 +575,5 @@ mod tests {
         assert_eq!(message.role, Role::Other("narrator".into()));
     }
 }
+
+crate::lossless!(ChatRequest, StreamOptions, Message, ContentPart, Tool,);

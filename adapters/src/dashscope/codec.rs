@@ -91,11 +91,11 @@ impl Decoder {
                 vec![]
             }
             S::ResponseAudioDelta(d) => Shared::audio_delta(event.event_type(), d, OUTPUT_RATE)?,
-            S::ResponseAudioDone(r) => vec![Shared::audio_done(r)],
-            S::ResponseAudioTranscriptDelta(d) => vec![Shared::transcript_delta(d)],
-            S::ResponseAudioTranscriptDone(t) => vec![Shared::transcript_done(t)],
-            S::ResponseTextDelta(d) => vec![Shared::text_delta(d)],
-            S::ResponseTextDone(t) => vec![Shared::text_done(t)],
+            S::ResponseAudioDone(r) => vec![self.shared.audio_done(r)],
+            S::ResponseAudioTranscriptDelta(d) => vec![self.shared.transcript_delta(d)],
+            S::ResponseAudioTranscriptDone(t) => vec![self.shared.transcript_done(t)],
+            S::ResponseTextDelta(d) => vec![self.shared.text_delta(d)],
+            S::ResponseTextDone(t) => vec![self.shared.text_done(t)],
             S::FunctionCallArgumentsDelta(d) => vec![self.shared.tool_delta(d)],
             S::FunctionCallArgumentsDone(d) => vec![self.shared.tool_done(d)],
             S::ResponseDone(e) => {

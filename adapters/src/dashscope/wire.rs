@@ -12,8 +12,9 @@
 //! Unknown event types deserialise to `Unknown`; unknown fields land in each
 //! struct's `extra` map.
 
+use crate::lossless::Extra;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 pub use crate::openai::wire::common::{ItemRef, Opaque};
@@ -30,6 +31,7 @@ pub use crate::openai::wire::server::{
 /// A Qwen-Omni session (`session.update`, `session.created`, `session.updated`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Session {
     /// Server-assigned id (`sess_…`); the SDK dereferences it.
     pub id: Option<String>,
@@ -62,12 +64,13 @@ pub struct Session {
     /// Unmodelled fields (`top_p`, `top_k`, `max_tokens`, `seed`,
     /// `smooth_output`, `enable_search`, the newer nested `audio`, …), verbatim.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A tool in the Chat-Completions shape DashScope uses.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Tool {
     /// `function`.
     #[serde(rename = "type")]
@@ -76,12 +79,13 @@ pub struct Tool {
     pub function: Option<FunctionDef>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// The function inside a [`Tool`].
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct FunctionDef {
     /// Name the model calls it by.
     pub name: Option<String>,
@@ -91,12 +95,13 @@ pub struct FunctionDef {
     pub parameters: Option<Value>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// Token usage, DashScope spelling (`input_tokens_details`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Usage {
     /// Total tokens.
     pub total_tokens: Option<u64>,
@@ -110,12 +115,13 @@ pub struct Usage {
     pub output_tokens_details: Option<TokenDetails>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// The response object of `response.created` / `response.done`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Response {
     /// Response id; the SDK dereferences it.
     pub id: Option<String>,
@@ -141,12 +147,13 @@ pub struct Response {
     pub usage: Option<Option<Usage>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `session.update` (its `session` is optional on this dialect).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SessionUpdate {
     /// Client event id (the SDK always sends one).
     pub event_id: Option<String>,
@@ -154,12 +161,13 @@ pub struct SessionUpdate {
     pub session: Option<Box<Session>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `input_audio_buffer.append`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct AudioAppend {
     /// Client event id.
     pub event_id: Option<String>,
@@ -167,12 +175,13 @@ pub struct AudioAppend {
     pub audio: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `input_image_buffer.append`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ImageAppend {
     /// Client event id.
     pub event_id: Option<String>,
@@ -180,12 +189,13 @@ pub struct ImageAppend {
     pub image: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `conversation.item.create`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ItemCreate {
     /// Client event id.
     pub event_id: Option<String>,
@@ -195,12 +205,13 @@ pub struct ItemCreate {
     pub item: Box<Item>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.create`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResponseCreate {
     /// Client event id.
     pub event_id: Option<String>,
@@ -208,12 +219,13 @@ pub struct ResponseCreate {
     pub response: Option<Value>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.cancel`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResponseCancel {
     /// Client event id.
     pub event_id: Option<String>,
@@ -221,12 +233,13 @@ pub struct ResponseCancel {
     pub response_id: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `session.created` / `session.updated`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SessionEvent {
     /// Server event id.
     pub event_id: Option<String>,
@@ -234,12 +247,13 @@ pub struct SessionEvent {
     pub session: Box<Session>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.created` / `response.done`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResponseEvent {
     /// Server event id.
     pub event_id: Option<String>,
@@ -247,7 +261,7 @@ pub struct ResponseEvent {
     pub response: Box<Response>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 crate::tagged_union! {
@@ -331,3 +345,19 @@ crate::tagged_union! {
         SessionFinished(Opaque) = "session.finished",
     }
 }
+
+crate::lossless!(
+    Session,
+    Tool,
+    FunctionDef,
+    Usage,
+    Response,
+    SessionUpdate,
+    AudioAppend,
+    ImageAppend,
+    ItemCreate,
+    ResponseCreate,
+    ResponseCancel,
+    SessionEvent,
+    ResponseEvent,
+);

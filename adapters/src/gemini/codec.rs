@@ -8,6 +8,13 @@
 //! implies: a response starts with its first output, is interrupted by
 //! `interrupted`, and ends at `turnComplete`.
 //!
+//! Usage (`usageMetadata`, in the Gemini API or the Vertex AI spelling, see
+//! [`super::usage`]) becomes a `Usage` event after the `ResponseDone` of the
+//! response it counts, as on every provider: a sibling of `turnComplete` is
+//! read last, one sent later is tied to the response that ended last, and one
+//! sent while a response runs is held until that response is done.
+//! `groundingMetadata` becomes a `Grounding` event of the current response.
+//!
 //! Encoding: the session configuration becomes `setup`, which must be the
 //! first message and cannot change afterwards; audio becomes `realtimeInput`
 //! (its rate declared in the MIME type); in manual turn mode the encoder
@@ -41,6 +48,12 @@ pub struct Decoder {
     output_transcript: String,
     text: String,
     audio_started: bool,
+    /// The response that ended last, which a usage report sent after
+    /// `turnComplete` counts.
+    last_response: Option<String>,
+    /// Usage reports that arrived while a response ran, held until its
+    /// `ResponseDone` (usage always follows the response it counts).
+    held_usage: Vec<Usage>,
 }
 
 impl Decoder {
@@ -76,10 +89,47 @@ impl Decoder {
         }
     }
 
+    /// The response a usage or grounding report belongs to: the running one,
+    /// else the one that ended last.
+    fn reported_response(&self) -> Option<String> {
+        if self.responding {
+            Some(self.response_id())
+        } else {
+            self.last_response.clone()
+        }
+    }
+
+    /// A usage report: held while a response runs, emitted once it is done.
+    fn usage(&mut self, usage: Usage, out: &mut Vec<ModelEvent>) {
+        if self.responding {
+            self.held_usage.push(usage);
+        } else {
+            out.push(ModelEvent::Usage {
+                response_id: self.last_response.clone(),
+                usage,
+            });
+        }
+    }
+
+    /// Emits the usage held back while the response that just ended ran.
+    fn release_usage(&mut self, out: &mut Vec<ModelEvent>) {
+        for usage in std::mem::take(&mut self.held_usage) {
+            out.push(ModelEvent::Usage {
+                response_id: self.last_response.clone(),
+                usage,
+            });
+        }
+    }
+
     /// Decodes one message (text or the bytes of a binary frame).
     pub fn decode_text(&mut self, text: &str) -> Result<Vec<ModelEvent>, DecodeError> {
-        let map: Map<String, Value> = serde_json::from_str(text)?;
+        let mut map: Map<String, Value> = serde_json::from_str(text)?;
         let mut out = Vec::new();
+        // A sibling `usageMetadata` counts the turn this message may end:
+        // it is read after everything else, so that it follows `ResponseDone`.
+        let usage = map
+            .shift_remove("usageMetadata")
+            .or_else(|| map.shift_remove("usage_metadata"));
         for (key, value) in map {
             match key.as_str() {
                 "setupComplete" | "setup_complete" => {
@@ -146,14 +196,14 @@ impl Decoder {
                         resumable: update.resumable.unwrap_or(false),
                     });
                 }
-                "usageMetadata" | "usage_metadata" => {
-                    let usage: super::wire::UsageMetadata = serde_json::from_value(value)?;
-                    out.push(ModelEvent::Usage(usage_from(&usage)));
-                }
                 other => out.push(ModelEvent::Unrecognized {
                     provider_type: other.to_owned(),
                 }),
             }
+        }
+        if let Some(value) = usage {
+            let usage: super::wire::UsageMetadata = serde_json::from_value(value)?;
+            self.usage(super::usage::normalise(&usage), &mut out);
         }
         Ok(out)
     }
@@ -200,8 +250,15 @@ impl Decoder {
                         response_id: self.response_id(),
                         item_id: self.item_id(),
                         delta: text,
+                        phase: None,
                     });
                 }
+            }
+            if let Some(metadata) = content.grounding_metadata {
+                out.push(ModelEvent::Grounding {
+                    response_id: self.reported_response(),
+                    metadata,
+                });
             }
             if content.interrupted == Some(true) {
                 self.interrupted = true;
@@ -228,11 +285,12 @@ impl Decoder {
                         response_id: self.response_id(),
                         status,
                         reason,
-                        usage: None,
                         error: None,
                     });
+                    self.last_response = Some(self.response_id());
                 }
                 self.responding = false;
+                self.release_usage(out);
                 self.interrupted = false;
                 self.turn += 1;
             }
@@ -269,6 +327,7 @@ impl Decoder {
                 response_id: self.response_id(),
                 item_id: self.item_id(),
                 delta: text,
+                phase: None,
             });
         }
         Ok(())
@@ -294,6 +353,7 @@ impl Decoder {
             out.push(ModelEvent::AudioDone {
                 response_id: self.response_id(),
                 item_id: self.item_id(),
+                phase: None,
             });
         }
         if !self.output_transcript.is_empty() {
@@ -301,6 +361,7 @@ impl Decoder {
                 response_id: self.response_id(),
                 item_id: self.item_id(),
                 transcript: std::mem::take(&mut self.output_transcript),
+                phase: None,
             });
         }
         if !self.text.is_empty() {
@@ -308,6 +369,7 @@ impl Decoder {
                 response_id: self.response_id(),
                 item_id: self.item_id(),
                 text: std::mem::take(&mut self.text),
+                phase: None,
             });
         }
     }
@@ -316,6 +378,9 @@ impl Decoder {
     /// argument or key, 1008 unknown model or unsupported, 1011 internal or quota).
     pub fn decode_close(&mut self, code: Option<u16>, reason: &str) -> Vec<ModelEvent> {
         let mut out = Vec::new();
+        // Usage held for a response the close cut short still counts.
+        self.last_response = self.reported_response();
+        self.release_usage(&mut out);
         if let Some(code) = code.filter(|c| *c >= 1002 && *c != 1005) {
             out.push(ModelEvent::Error(ErrorInfo {
                 code: format!("close_{code}"),
@@ -349,24 +414,6 @@ pub fn rate_of(mime: &str) -> Option<u32> {
 pub fn duration_ms(text: &str) -> Option<u64> {
     let seconds: f64 = text.trim().strip_suffix('s')?.parse().ok()?;
     (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).round() as u64)
-}
-
-fn usage_from(usage: &super::wire::UsageMetadata) -> Usage {
-    let audio = |details: &Option<Vec<super::wire::ModalityTokenCount>>| {
-        details.as_ref().and_then(|list| {
-            list.iter()
-                .find(|d| d.modality.as_deref() == Some("AUDIO"))
-                .and_then(|d| d.token_count)
-        })
-    };
-    Usage {
-        input_tokens: usage.prompt_token_count,
-        output_tokens: usage.response_token_count,
-        total_tokens: usage.total_token_count,
-        input_audio_tokens: audio(&usage.prompt_tokens_details),
-        output_audio_tokens: audio(&usage.response_tokens_details),
-        cached_tokens: usage.cached_content_token_count,
-    }
 }
 
 /// Encodes normalised inputs as Gemini Live client messages.

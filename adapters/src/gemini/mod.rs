@@ -3,6 +3,7 @@
 
 pub mod codec;
 pub mod resume;
+pub mod usage;
 pub mod wire;
 
 pub use codec::{Decoder, Encoder, GeminiCodec, DIALECT};

@@ -9,13 +9,15 @@
 //! mix). Free-form JSON (schemas, function arguments and results) is kept as
 //! `Value`, untouched. Unknown fields are kept in `extra`.
 
+use crate::lossless::Extra;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 /// A message from the client.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct ClientMessage {
     /// Session configuration; must be the first message.
@@ -31,12 +33,13 @@ pub struct ClientMessage {
     pub tool_response: Option<ToolResponse>,
     /// Unmodelled top-level keys (`contextUpdate`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `setup`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct Setup {
     /// `models/<name>`.
@@ -66,12 +69,13 @@ pub struct Setup {
     pub output_audio_transcription: Option<Value>,
     /// Unmodelled fields (`proactivity`, `explicitVadSignal`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `setup.generationConfig`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct GenerationConfig {
     /// Exactly one of `AUDIO` or `TEXT`.
@@ -84,12 +88,13 @@ pub struct GenerationConfig {
     pub temperature: Option<f64>,
     /// Unmodelled fields (`topP`, `maxOutputTokens`, `thinkingConfig`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// One entry of `setup.tools`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct Tool {
     /// Functions the model may call.
@@ -97,12 +102,13 @@ pub struct Tool {
     pub function_declarations: Option<Vec<FunctionDeclaration>>,
     /// Other tools (`googleSearch`, `codeExecution`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A function the model may call.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionDeclaration {
     /// Name.
@@ -115,12 +121,13 @@ pub struct FunctionDeclaration {
     pub behavior: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `setup.realtimeInputConfig`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct RealtimeInputConfig {
     /// Server VAD settings.
@@ -134,12 +141,13 @@ pub struct RealtimeInputConfig {
     pub turn_coverage: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `realtimeInputConfig.automaticActivityDetection`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct AutomaticActivityDetection {
     /// `true` = the client brackets speech with `activityStart`/`activityEnd`.
@@ -158,12 +166,13 @@ pub struct AutomaticActivityDetection {
     pub silence_duration_ms: Option<u32>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `setup.sessionResumption`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct SessionResumption {
     /// Handle of the session to resume.
@@ -172,12 +181,13 @@ pub struct SessionResumption {
     pub transparent: Option<bool>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A `Content`: a role and its parts.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct Content {
     /// `user` or `model`.
@@ -186,12 +196,13 @@ pub struct Content {
     pub parts: Option<Vec<Part>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A part of a `Content`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct Part {
     /// Text.
@@ -203,12 +214,13 @@ pub struct Part {
     pub thought: Option<bool>,
     /// Unmodelled fields (`functionCall`, `executableCode`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// Bytes with a MIME type (`audio/pcm;rate=16000`, `image/jpeg`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct Blob {
     /// MIME type; PCM carries its rate (`audio/pcm;rate=24000`).
@@ -218,12 +230,13 @@ pub struct Blob {
     pub data: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `clientContent`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct ClientContent {
     /// Turns to append.
@@ -233,12 +246,13 @@ pub struct ClientContent {
     pub turn_complete: Option<bool>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `realtimeInput` (one field per message).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct RealtimeInput {
     /// Audio chunk.
@@ -261,12 +275,13 @@ pub struct RealtimeInput {
     pub media_chunks: Option<Vec<Blob>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `toolResponse`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct ToolResponse {
     /// One result per call.
@@ -274,12 +289,13 @@ pub struct ToolResponse {
     pub function_responses: Option<Vec<FunctionResponse>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// One function result.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionResponse {
     /// The call id.
@@ -290,12 +306,13 @@ pub struct FunctionResponse {
     pub response: Option<Value>,
     /// Unmodelled fields (`scheduling`, `willContinue`).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A message from the server: one or more of these at once.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct ServerMessage {
     /// Answer to `setup`.
@@ -321,12 +338,13 @@ pub struct ServerMessage {
     pub usage_metadata: Option<UsageMetadata>,
     /// Unmodelled keys (`voiceActivity`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `setupComplete`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct SetupComplete {
     /// Session id (newer servers).
@@ -334,12 +352,13 @@ pub struct SetupComplete {
     pub session_id: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `serverContent`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct ServerContent {
     /// Incremental output.
@@ -362,14 +381,19 @@ pub struct ServerContent {
     /// Why the turn completed (`MALFORMED_FUNCTION_CALL`, …).
     #[serde(alias = "turn_complete_reason")]
     pub turn_complete_reason: Option<String>,
-    /// Unmodelled fields (`groundingMetadata`, `waitingForInput`, …).
+    /// What a grounding tool (Google Search, URL context) based the answer on:
+    /// `webSearchQueries`, `groundingChunks`, `groundingSupports`, … (kept verbatim).
+    #[serde(alias = "grounding_metadata")]
+    pub grounding_metadata: Option<Value>,
+    /// Unmodelled fields (`waitingForInput`, `urlContextMetadata`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A transcript chunk.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct Transcription {
     /// The text.
@@ -378,12 +402,13 @@ pub struct Transcription {
     pub finished: Option<bool>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `toolCall`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct ToolCall {
     /// The calls.
@@ -391,12 +416,13 @@ pub struct ToolCall {
     pub function_calls: Option<Vec<FunctionCall>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// One function call; `args` is a JSON object (not a string, unlike OpenAI).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionCall {
     /// Call id.
@@ -407,24 +433,26 @@ pub struct FunctionCall {
     pub args: Option<Value>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `toolCallCancellation`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct ToolCallCancellation {
     /// Withdrawn call ids.
     pub ids: Option<Vec<String>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `goAway`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct GoAway {
     /// Protobuf duration string (`"10s"`, `"1.5s"`).
@@ -432,12 +460,13 @@ pub struct GoAway {
     pub time_left: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `sessionResumptionUpdate`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct SessionResumptionUpdate {
     /// The newest handle (empty when not resumable).
@@ -450,40 +479,57 @@ pub struct SessionResumptionUpdate {
     pub last_consumed_client_message_index: Option<Value>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `usageMetadata`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct UsageMetadata {
     /// Input tokens.
     #[serde(alias = "prompt_token_count")]
     pub prompt_token_count: Option<u64>,
-    /// Output tokens.
+    /// Output tokens (Gemini API spelling).
     #[serde(alias = "response_token_count")]
     pub response_token_count: Option<u64>,
+    /// Output tokens (Vertex AI spelling).
+    #[serde(alias = "candidates_token_count")]
+    pub candidates_token_count: Option<u64>,
+    /// Tokens spent thinking.
+    #[serde(alias = "thoughts_token_count")]
+    pub thoughts_token_count: Option<u64>,
+    /// Tokens of tool-use prompts.
+    #[serde(alias = "tool_use_prompt_token_count")]
+    pub tool_use_prompt_token_count: Option<u64>,
     /// Total tokens.
     #[serde(alias = "total_token_count")]
     pub total_token_count: Option<u64>,
     /// Input tokens per modality.
     #[serde(alias = "prompt_tokens_details")]
     pub prompt_tokens_details: Option<Vec<ModalityTokenCount>>,
-    /// Output tokens per modality.
+    /// Output tokens per modality (Gemini API spelling).
     #[serde(alias = "response_tokens_details")]
     pub response_tokens_details: Option<Vec<ModalityTokenCount>>,
+    /// Output tokens per modality (Vertex AI spelling).
+    #[serde(alias = "candidates_tokens_details")]
+    pub candidates_tokens_details: Option<Vec<ModalityTokenCount>>,
+    /// Cached tokens per modality.
+    #[serde(alias = "cache_tokens_details")]
+    pub cache_tokens_details: Option<Vec<ModalityTokenCount>>,
     /// Cached tokens.
     #[serde(alias = "cached_content_token_count")]
     pub cached_content_token_count: Option<u64>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// Token count of one modality.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct ModalityTokenCount {
     /// `AUDIO`, `TEXT`, `IMAGE`, `VIDEO`.
@@ -493,5 +539,35 @@ pub struct ModalityTokenCount {
     pub token_count: Option<u64>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
+
+crate::lossless!(
+    camel:
+    ClientMessage,
+    Setup,
+    GenerationConfig,
+    Tool,
+    FunctionDeclaration,
+    RealtimeInputConfig,
+    AutomaticActivityDetection,
+    SessionResumption,
+    Content,
+    Part,
+    Blob,
+    ClientContent,
+    RealtimeInput,
+    ToolResponse,
+    FunctionResponse,
+    ServerMessage,
+    SetupComplete,
+    ServerContent,
+    Transcription,
+    ToolCall,
+    FunctionCall,
+    ToolCallCancellation,
+    GoAway,
+    SessionResumptionUpdate,
+    UsageMetadata,
+    ModalityTokenCount,
+);

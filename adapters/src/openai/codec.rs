@@ -19,12 +19,14 @@
 //! | `response.output_text.*` (beta `response.text.*`) | `TextDelta` / `TextDone` |
 //! | `response.function_call_arguments.delta` / `.done` | `ToolCallDelta` / `ToolCall` |
 //! | `conversation.item.truncated` | `Truncated` |
-//! | `response.done` | `Interrupted` (when cancelled by `turn_detected`) then `ResponseDone` |
+//! | `response.done` | `Interrupted` (when cancelled by `turn_detected`), `ResponseDone`, then `Usage` (when counted) |
+//! | `output_audio_buffer.started` / `.stopped` (WebRTC/SIP sidebands) | `PlaybackStarted` / `PlaybackStopped` |
+//! | `response.output_item.*`, `conversation.item.added/done/created` | nothing; an assistant message's `phase` is kept and carried on its text, transcript and audio-done events |
 //! | `error` | `Error` |
 //! | unknown type | `Unrecognized` |
 //!
-//! Other known events (item bookkeeping, content parts, rate limits, MCP) carry
-//! nothing the normalised vocabulary needs and decode to no event.
+//! Other known events (content parts, rate limits, `output_audio_buffer.cleared`,
+//! MCP) carry nothing the normalised vocabulary needs and decode to no event.
 
 use super::dialect::Dialect;
 use super::family::Shared;
@@ -120,15 +122,19 @@ impl Decoder {
             S::ResponseOutputAudioDelta(d) | S::ResponseAudioDelta(d) => {
                 Shared::audio_delta(event.event_type(), d, self.output_rate)?
             }
-            S::ResponseOutputAudioDone(r) | S::ResponseAudioDone(r) => vec![Shared::audio_done(r)],
+            S::ResponseOutputAudioDone(r) | S::ResponseAudioDone(r) => {
+                vec![self.shared.audio_done(r)]
+            }
             S::ResponseOutputAudioTranscriptDelta(d) | S::ResponseAudioTranscriptDelta(d) => {
-                vec![Shared::transcript_delta(d)]
+                vec![self.shared.transcript_delta(d)]
             }
             S::ResponseOutputAudioTranscriptDone(t) | S::ResponseAudioTranscriptDone(t) => {
-                vec![Shared::transcript_done(t)]
+                vec![self.shared.transcript_done(t)]
             }
-            S::ResponseOutputTextDelta(d) | S::ResponseTextDelta(d) => vec![Shared::text_delta(d)],
-            S::ResponseOutputTextDone(t) | S::ResponseTextDone(t) => vec![Shared::text_done(t)],
+            S::ResponseOutputTextDelta(d) | S::ResponseTextDelta(d) => {
+                vec![self.shared.text_delta(d)]
+            }
+            S::ResponseOutputTextDone(t) | S::ResponseTextDone(t) => vec![self.shared.text_done(t)],
             S::FunctionCallArgumentsDelta(d) => vec![self.shared.tool_delta(d)],
             S::FunctionCallArgumentsDone(d) => vec![self.shared.tool_done(d)],
             S::ConversationItemTruncated(t) => vec![ModelEvent::Truncated {
@@ -136,6 +142,18 @@ impl Decoder {
                 audio_end_ms: t.audio_end_ms,
             }],
             S::ResponseDone(e) => response_done(&e.response),
+            S::ConversationItemAdded(e)
+            | S::ConversationItemDone(e)
+            | S::ConversationItemCreated(e) => {
+                self.shared.note(&e.item);
+                vec![]
+            }
+            S::OutputAudioBufferStarted(e) => {
+                playback(e, |response_id| ModelEvent::PlaybackStarted { response_id })
+            }
+            S::OutputAudioBufferStopped(e) => {
+                playback(e, |response_id| ModelEvent::PlaybackStopped { response_id })
+            }
             S::Unknown(map) => vec![ModelEvent::Unrecognized {
                 provider_type: map
                     .get("type")
@@ -145,16 +163,11 @@ impl Decoder {
             }],
             S::TranscriptionSessionUpdated(_)
             | S::ConversationCreated(_)
-            | S::ConversationItemAdded(_)
-            | S::ConversationItemDone(_)
-            | S::ConversationItemCreated(_)
             | S::ConversationItemRetrieved(_)
             | S::ConversationItemDeleted(_)
             | S::InputTranscriptionSegment(_)
             | S::InputAudioBufferTimeoutTriggered(_)
             | S::InputAudioBufferDtmfEventReceived(_)
-            | S::OutputAudioBufferStarted(_)
-            | S::OutputAudioBufferStopped(_)
             | S::OutputAudioBufferCleared(_)
             | S::RateLimitsUpdated(_)
             | S::ResponseContentPartAdded(_)
@@ -186,6 +199,15 @@ impl Decoder {
         }
         (input, output)
     }
+}
+
+/// A playback event of a WebRTC/SIP sideband; one without a `response_id`
+/// names nothing a consumer could tie it to, and gives no event.
+fn playback(
+    e: &super::wire::server::OutputAudioBuffer,
+    event: impl FnOnce(String) -> ModelEvent,
+) -> Vec<ModelEvent> {
+    e.response_id.clone().map(event).into_iter().collect()
 }
 
 /// Input and output audio formats a session object declares (GA or beta shape).
@@ -279,12 +301,18 @@ pub(crate) fn response_end(
         });
     }
     out.push(ModelEvent::ResponseDone {
-        response_id,
+        response_id: response_id.clone(),
         status,
         reason,
-        usage,
         error,
     });
+    // Usage follows the response it counts, on every provider (see `event`).
+    if let Some(usage) = usage {
+        out.push(ModelEvent::Usage {
+            response_id: Some(response_id),
+            usage,
+        });
+    }
     out
 }
 
@@ -296,6 +324,7 @@ pub(crate) fn usage_from(
     input_details: Option<&objects::TokenDetails>,
     output_details: Option<&objects::TokenDetails>,
 ) -> Usage {
+    let cached = input_details.and_then(|d| d.cached_tokens_details.as_deref());
     Usage {
         input_tokens: input,
         output_tokens: output,
@@ -303,6 +332,11 @@ pub(crate) fn usage_from(
         input_audio_tokens: input_details.and_then(|d| d.audio_tokens),
         output_audio_tokens: output_details.and_then(|d| d.audio_tokens),
         cached_tokens: input_details.and_then(|d| d.cached_tokens),
+        cached_text_tokens: cached.and_then(|c| c.text_tokens),
+        cached_audio_tokens: cached.and_then(|c| c.audio_tokens),
+        cached_image_tokens: cached.and_then(|c| c.image_tokens),
+        input_image_tokens: input_details.and_then(|d| d.image_tokens),
+        reasoning_tokens: output_details.and_then(|d| d.reasoning_tokens),
     }
 }
 

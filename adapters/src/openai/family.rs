@@ -2,6 +2,7 @@
 //! Qwen-Omni): their VAD, transcription, delta and tool-call payloads are
 //! field-for-field the same wire types, so they normalise in one place.
 
+use super::wire::objects::Item;
 use super::wire::server::{
     BufferCommitted, ContentDelta, ContentRef, FunctionCallArgumentsDelta,
     FunctionCallArgumentsDone, InputTranscriptionCompleted, InputTranscriptionDelta,
@@ -10,15 +11,17 @@ use super::wire::server::{
 };
 use crate::audio::Pcm;
 use crate::codec::DecodeError;
-use crate::event::ModelEvent;
+use crate::event::{MessagePhase, ModelEvent};
 use serde_json::Value;
 use std::collections::HashMap;
 
 /// The state the shared mappings need: each call's tool name, taken from its
-/// output item because a `function_call_arguments.done` may omit it.
+/// output item because a `function_call_arguments.done` may omit it, and each
+/// assistant message's phase (preamble or answer), which only its item says.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Shared {
     tool_names: HashMap<String, String>,
+    phases: HashMap<String, MessagePhase>,
 }
 
 impl Shared {
@@ -72,11 +75,25 @@ impl Shared {
         }
     }
 
-    /// Remembers the tool name of a function-call item.
+    /// Remembers the tool name of a function-call item and the phase of a message.
     pub(crate) fn note_item(&mut self, e: &OutputItemEvent) {
-        if let (Some(call_id), Some(name)) = (&e.item.call_id, &e.item.name) {
+        self.note(&e.item);
+    }
+
+    /// Remembers what later events of `item` need (tool name, message phase).
+    pub(crate) fn note(&mut self, item: &Item) {
+        if let (Some(call_id), Some(name)) = (&item.call_id, &item.name) {
             self.tool_names.insert(call_id.clone(), name.clone());
         }
+        if let (Some(id), Some(phase)) = (&item.id, &item.phase) {
+            self.phases
+                .insert(id.clone(), MessagePhase::from(phase.as_str()));
+        }
+    }
+
+    /// The phase of an output item, where its model marked one.
+    fn phase(&self, item_id: &str) -> Option<MessagePhase> {
+        self.phases.get(item_id).cloned()
     }
 
     /// Audio deltas decode from base64; empty ones carry no audio and give no event.
@@ -100,42 +117,47 @@ impl Shared {
         }])
     }
 
-    pub(crate) fn audio_done(r: &ContentRef) -> ModelEvent {
+    pub(crate) fn audio_done(&self, r: &ContentRef) -> ModelEvent {
         ModelEvent::AudioDone {
             response_id: r.response_id.clone(),
             item_id: r.item_id.clone(),
+            phase: self.phase(&r.item_id),
         }
     }
 
-    pub(crate) fn transcript_delta(d: &ContentDelta) -> ModelEvent {
+    pub(crate) fn transcript_delta(&self, d: &ContentDelta) -> ModelEvent {
         ModelEvent::TranscriptDelta {
             response_id: d.response_id.clone(),
             item_id: d.item_id.clone(),
             delta: d.delta.clone(),
+            phase: self.phase(&d.item_id),
         }
     }
 
-    pub(crate) fn transcript_done(t: &TranscriptDone) -> ModelEvent {
+    pub(crate) fn transcript_done(&self, t: &TranscriptDone) -> ModelEvent {
         ModelEvent::TranscriptDone {
             response_id: t.response_id.clone(),
             item_id: t.item_id.clone(),
             transcript: t.transcript.clone(),
+            phase: self.phase(&t.item_id),
         }
     }
 
-    pub(crate) fn text_delta(d: &ContentDelta) -> ModelEvent {
+    pub(crate) fn text_delta(&self, d: &ContentDelta) -> ModelEvent {
         ModelEvent::TextDelta {
             response_id: d.response_id.clone(),
             item_id: d.item_id.clone(),
             delta: d.delta.clone(),
+            phase: self.phase(&d.item_id),
         }
     }
 
-    pub(crate) fn text_done(t: &TextDone) -> ModelEvent {
+    pub(crate) fn text_done(&self, t: &TextDone) -> ModelEvent {
         ModelEvent::TextDone {
             response_id: t.response_id.clone(),
             item_id: t.item_id.clone(),
             text: t.text.clone(),
+            phase: self.phase(&t.item_id),
         }
     }
 

@@ -61,6 +61,45 @@ pub fn add_extras(value: &mut Value, extras: &Map<String, Value>) {
     }
 }
 
+/// Sets to `null` the non-`type` object fields whose position in a walk of
+/// `value` is picked by `picks` (one flag per field, cycled).
+pub fn nullify(value: &mut Value, picks: &[bool], at: &mut usize) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "type" {
+                    continue;
+                }
+                let pick = !picks.is_empty() && picks[*at % picks.len()];
+                *at += 1;
+                if pick {
+                    *child = Value::Null;
+                } else {
+                    nullify(child, picks, at);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| nullify(v, picks, at)),
+        _ => {}
+    }
+}
+
+/// If `value` parses as `T`, it re-encodes to the same JSON (nulls included).
+pub fn round_trips_if_it_parses<T>(value: &Value) -> Result<(), String>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let Ok(typed) = serde_json::from_value::<T>(value.clone()) else {
+        return Ok(());
+    };
+    let again = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    if &again == value {
+        Ok(())
+    } else {
+        Err(format!("sent  {value}\nagain {again}"))
+    }
+}
+
 pub fn json_leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
@@ -193,6 +232,22 @@ macro_rules! tagged_wire_properties {
             }
 
             #[test]
+            fn explicit_nulls_survive_a_round_trip(
+                index in 0usize..1000,
+                picks in proptest::collection::vec(proptest::bool::weighted(0.2), 1..16),
+            ) {
+                for examples in [$server_examples, $client_examples] {
+                    let all = common::examples(examples);
+                    let mut value = all[index % all.len()].clone();
+                    common::nullify(&mut value, &picks, &mut 0);
+                    let server = common::round_trips_if_it_parses::<$server>(&value);
+                    let client = common::round_trips_if_it_parses::<$client>(&value);
+                    proptest::prop_assert!(server.is_ok(), "{}", server.unwrap_err());
+                    proptest::prop_assert!(client.is_ok(), "{}", client.unwrap_err());
+                }
+            }
+
+            #[test]
             fn decoding_never_panics_on_arbitrary_text(text in ".{0,200}") {
                 let decode = $decode;
                 decode(&text);
@@ -221,4 +276,13 @@ macro_rules! tagged_wire_properties {
             }
         }
     };
+}
+
+/// Decodes Gemini Live server messages with one fresh decoder.
+pub fn gemini_events(messages: &[Value]) -> Vec<understudy_adapters::ModelEvent> {
+    let mut decoder = understudy_adapters::gemini::Decoder::new("gemini-live-2.5-flash-preview");
+    messages
+        .iter()
+        .flat_map(|m| decoder.decode_text(&m.to_string()).unwrap())
+        .collect()
 }

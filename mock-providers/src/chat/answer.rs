@@ -413,7 +413,7 @@ impl Planner<'_> {
             role: "assistant".into(),
             content: Some(None),
             refusal: Some(None),
-            extra: Map::from_iter([("annotations".to_owned(), json!([]))]),
+            extra: Map::from_iter([("annotations".to_owned(), json!([]))]).into(),
             ..Default::default()
         };
         let (reason, text, seconds) = match decision {
@@ -475,7 +475,7 @@ impl Planner<'_> {
             }],
             usage: Some(self.usage(&text, seconds)),
             system_fingerprint: Some(self.fingerprint()),
-            extra: Map::new(),
+            extra: Default::default(),
         })
     }
 
@@ -527,7 +527,7 @@ impl Planner<'_> {
             usage,
             system_fingerprint: Some(self.fingerprint()),
             error: None,
-            extra,
+            extra: extra.into(),
         }
     }
 
@@ -545,7 +545,7 @@ impl Planner<'_> {
             delta,
             finish_reason,
             logprobs,
-            extra: Map::new(),
+            extra: Default::default(),
         }
     }
 

@@ -3,7 +3,6 @@
 //! mock's choice; the status, `type`, `param` and `code` follow §8.
 
 use super::errors::ChatFailure;
-use serde::Deserialize as _;
 use serde_json::Value;
 use understudy_adapters::chat::{ChatDialect, ChatRequest, Content, Role, ToolChoice};
 use understudy_adapters::tts::openai_speech::wire::VOICES;
@@ -81,7 +80,7 @@ pub fn validate(dialect: ChatDialect, body: &[u8]) -> Result<ChatRequest, ChatFa
         }
     }
     let request =
-        ChatRequest::deserialize(&value).map_err(|e| {
+        <ChatRequest as serde::Deserialize>::deserialize(&value).map_err(|e| {
             match crate::wrong_type::locate::<ChatRequest>(&value) {
                 Some(wrong) => ChatFailure::bad_request(
                     dialect,

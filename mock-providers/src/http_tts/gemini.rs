@@ -17,7 +17,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::time::Duration;
 use understudy_adapters::gemini::wire::{Blob, Content, ModalityTokenCount, Part};
 use understudy_adapters::tts::gemini_tts::wire::{
@@ -239,7 +239,7 @@ fn response(
         inline_data: Some(Blob {
             mime_type: Some(pcm_mime(rate)),
             data: Some(STANDARD.encode(pcm)),
-            extra: Map::new(),
+            extra: Default::default(),
         }),
         ..Default::default()
     };
@@ -248,11 +248,11 @@ fn response(
             content: Some(Content {
                 role: Some("model".into()),
                 parts: Some(vec![part]),
-                extra: Map::new(),
+                extra: Default::default(),
             }),
             finish_reason: usage.is_some().then(|| "STOP".into()),
             index: Some(0),
-            extra: Map::new(),
+            extra: Default::default(),
         }]),
         usage_metadata: usage,
         model_version: Some(model.to_owned()),
@@ -277,7 +277,7 @@ fn usage(text: &str, audio_ms: u64) -> GenerateUsageMetadata {
         total_token_count: Some(prompt + audio),
         prompt_tokens_details: detail("TEXT", prompt),
         candidates_tokens_details: detail("AUDIO", audio),
-        extra: Map::new(),
+        extra: Default::default(),
     }
 }
 

@@ -1201,7 +1201,7 @@ impl SessionEngine<ClientEvent> for Responder {
                 let mut extra = serde_json::Map::new();
                 extra.insert("session".into(), update.session.clone());
                 let event = ServerEvent::TranscriptionSessionUpdated(Opaque {
-                    extra,
+                    extra: extra.into(),
                     ..Default::default()
                 });
                 self.emit(now, event, None);

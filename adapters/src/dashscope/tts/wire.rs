@@ -12,8 +12,8 @@ use crate::dashscope::wire::{
     BufferCommitted, ContentDelta, ContentPartEvent, ContentRef, ErrorEvent, Opaque,
     OutputItemEvent, ResponseEvent,
 };
+use crate::lossless::Extra;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
 
 /// The WebSocket dialect name, as in cassette headers.
@@ -51,6 +51,7 @@ impl Mode {
 /// A Qwen-TTS session (`session.update`, `session.created`, `session.updated`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct TtsSession {
     /// Server-assigned id (`sess_…`); the SDK reads it.
     pub id: Option<String>,
@@ -77,12 +78,13 @@ pub struct TtsSession {
     pub pitch_rate: Option<f64>,
     /// Unmodelled fields (`bit_rate`, `instructions`, `enable_tn`, …), verbatim.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `session.update`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SessionUpdate {
     /// Client event id (the SDK sends `event_<32 hex>`).
     pub event_id: Option<String>,
@@ -90,12 +92,13 @@ pub struct SessionUpdate {
     pub session: Box<TtsSession>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `session.created` / `session.updated`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SessionEvent {
     /// Server event id.
     pub event_id: Option<String>,
@@ -103,12 +106,13 @@ pub struct SessionEvent {
     pub session: Box<TtsSession>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `input_text_buffer.append`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct TextAppend {
     /// Client event id.
     pub event_id: Option<String>,
@@ -116,7 +120,7 @@ pub struct TextAppend {
     pub text: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 crate::tagged_union! {
@@ -170,3 +174,5 @@ crate::tagged_union! {
         SessionFinished(Opaque) = "session.finished",
     }
 }
+
+crate::lossless!(TtsSession, SessionUpdate, SessionEvent, TextAppend,);

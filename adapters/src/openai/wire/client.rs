@@ -2,8 +2,9 @@
 
 pub use super::common::{ItemRef, Opaque};
 use super::objects::{Item, ResponseParams, Session};
+use crate::lossless::Extra;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 crate::tagged_union! {
@@ -64,6 +65,7 @@ impl ClientEvent {
 /// `session.update`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SessionUpdate {
     /// Optional client event id.
     pub event_id: Option<String>,
@@ -71,12 +73,13 @@ pub struct SessionUpdate {
     pub session: Box<Session>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `input_audio_buffer.append`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct InputAudioBufferAppend {
     /// Optional client event id.
     pub event_id: Option<String>,
@@ -84,12 +87,13 @@ pub struct InputAudioBufferAppend {
     pub audio: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `conversation.item.create`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConversationItemCreate {
     /// Optional client event id.
     pub event_id: Option<String>,
@@ -99,12 +103,13 @@ pub struct ConversationItemCreate {
     pub item: Item,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `conversation.item.truncate`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConversationItemTruncate {
     /// Optional client event id.
     pub event_id: Option<String>,
@@ -116,12 +121,13 @@ pub struct ConversationItemTruncate {
     pub audio_end_ms: u64,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.create`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResponseCreate {
     /// Optional client event id.
     pub event_id: Option<String>,
@@ -129,12 +135,13 @@ pub struct ResponseCreate {
     pub response: Option<ResponseParams>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.cancel`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResponseCancel {
     /// Optional client event id.
     pub event_id: Option<String>,
@@ -142,12 +149,13 @@ pub struct ResponseCancel {
     pub response_id: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `transcription_session.update` (beta).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct TranscriptionSessionUpdate {
     /// Optional client event id.
     pub event_id: Option<String>,
@@ -155,5 +163,15 @@ pub struct TranscriptionSessionUpdate {
     pub session: Value,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
+
+crate::lossless!(
+    SessionUpdate,
+    InputAudioBufferAppend,
+    ConversationItemCreate,
+    ConversationItemTruncate,
+    ResponseCreate,
+    ResponseCancel,
+    TranscriptionSessionUpdate,
+);

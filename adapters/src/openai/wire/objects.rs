@@ -7,14 +7,16 @@
 //! Fields where an explicit `null` means something (`turn_detection: null` is
 //! manual turn taking) are `Option<Option<T>>`: absent, null, or a value.
 
+use crate::lossless::Extra;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 /// A realtime session, as configured by `session.update` and reported by
 /// `session.created` / `session.updated` (GA and beta fields together).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Session {
     /// GA: `realtime` or `transcription`; required in a GA `session.update`.
     #[serde(rename = "type")]
@@ -60,14 +62,27 @@ pub struct Session {
     pub max_output_tokens: Option<Value>,
     /// Beta output token limit (integer or `"inf"`).
     pub max_response_output_tokens: Option<Value>,
+    /// GA: extra outputs to include (`["item.input_audio_transcription.logprobs"]`; `null` = none).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub include: Option<Option<Vec<String>>>,
+    /// GA: a stored prompt (`{id, version?, variables?}`; `null` = none).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub prompt: Option<Option<Value>>,
+    /// GA: tracing (`"auto"` or `{workflow_name, group_id, metadata}`; `null` = off).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub tracing: Option<Option<Value>>,
+    /// GA: how the conversation is cut when it outgrows the context
+    /// (`"auto"`, `"disabled"` or `{type:"retention_ratio", retention_ratio}`).
+    pub truncation: Option<Value>,
     /// Fields this crate does not model, kept verbatim.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// GA `session.audio`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SessionAudio {
     /// Input side.
     pub input: Option<AudioInput>,
@@ -75,12 +90,13 @@ pub struct SessionAudio {
     pub output: Option<AudioOutput>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// GA `session.audio.input`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct AudioInput {
     /// Format of the audio the client sends.
     pub format: Option<AudioFormatSpec>,
@@ -95,12 +111,13 @@ pub struct AudioInput {
     pub turn_detection: Option<Option<TurnDetection>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// GA `session.audio.output`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct AudioOutput {
     /// Format of the audio the server sends.
     pub format: Option<AudioFormatSpec>,
@@ -110,12 +127,13 @@ pub struct AudioOutput {
     pub speed: Option<f64>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// GA audio format object: `{type:"audio/pcm", rate:24000}`, `{type:"audio/pcmu"}`, `{type:"audio/pcma"}`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct AudioFormatSpec {
     /// MIME-like format name.
     #[serde(rename = "type")]
@@ -124,12 +142,13 @@ pub struct AudioFormatSpec {
     pub rate: Option<u32>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// Input transcription settings.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Transcription {
     /// Transcription model (`whisper-1`, `gpt-4o-mini-transcribe`, …).
     pub model: Option<String>,
@@ -139,12 +158,13 @@ pub struct Transcription {
     pub prompt: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// Turn detection object (`server_vad` or `semantic_vad`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct TurnDetection {
     /// `server_vad` or `semantic_vad`.
     #[serde(rename = "type")]
@@ -166,12 +186,13 @@ pub struct TurnDetection {
     pub interrupt_response: Option<bool>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A tool definition (flat function shape).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Tool {
     /// `function` (or `mcp` in GA).
     #[serde(rename = "type")]
@@ -184,12 +205,13 @@ pub struct Tool {
     pub parameters: Option<Value>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A conversation item: a message, a function call or a function call output.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Item {
     /// Item id (`item_…`).
     pub id: Option<String>,
@@ -212,14 +234,18 @@ pub struct Item {
     pub arguments: Option<String>,
     /// Result text (function call outputs).
     pub output: Option<String>,
+    /// Assistant messages of some models (`gpt-realtime-2.1`): `commentary`
+    /// for a preamble, `final_answer` for the answer.
+    pub phase: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// One content part of a message item or a `response.content_part.*` event.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ContentPart {
     /// `input_text`, `input_audio`, `input_image`, `output_text`, `output_audio`, `text`, `audio`.
     #[serde(rename = "type")]
@@ -237,12 +263,13 @@ pub struct ContentPart {
     pub detail: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// The response object of `response.created` and `response.done`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Response {
     /// Response id (`resp_…`).
     pub id: Option<String>,
@@ -264,14 +291,22 @@ pub struct Response {
     /// Token usage (on `response.done`).
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub usage: Option<Option<Usage>>,
-    /// Unmodelled fields (`audio`, `metadata`, `voice`, …).
+    /// GA: the audio output settings the response used (`{output:{format, voice}}`).
+    pub audio: Option<SessionAudio>,
+    /// Caller metadata from `response.create` (`null` when none was given).
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub metadata: Option<Option<Value>>,
+    /// Output token limit of the response (integer or `"inf"`).
+    pub max_output_tokens: Option<Value>,
+    /// Unmodelled fields (beta `voice`, `temperature`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.status_details`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct StatusDetails {
     /// `completed|cancelled|incomplete|failed`.
     #[serde(rename = "type")]
@@ -282,12 +317,13 @@ pub struct StatusDetails {
     pub error: Option<ErrorDetail>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// Token usage of a response.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Usage {
     /// Total tokens.
     pub total_tokens: Option<u64>,
@@ -301,12 +337,13 @@ pub struct Usage {
     pub output_token_details: Option<TokenDetails>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// Per-modality token counts.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct TokenDetails {
     /// Text tokens.
     pub text_tokens: Option<u64>,
@@ -314,14 +351,21 @@ pub struct TokenDetails {
     pub audio_tokens: Option<u64>,
     /// Cached tokens.
     pub cached_tokens: Option<u64>,
-    /// Unmodelled fields (`cached_tokens_details`, `image_tokens`, …).
+    /// Image tokens.
+    pub image_tokens: Option<u64>,
+    /// Reasoning tokens (output side).
+    pub reasoning_tokens: Option<u64>,
+    /// Cached tokens per modality (`{text_tokens, audio_tokens, image_tokens}`).
+    pub cached_tokens_details: Option<Box<TokenDetails>>,
+    /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// The `error` object of an `error` event (and of failed responses).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ErrorDetail {
     /// `invalid_request_error`, `server_error`, …
     #[serde(rename = "type")]
@@ -339,12 +383,13 @@ pub struct ErrorDetail {
     pub event_id: Option<Option<String>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// One entry of `rate_limits.updated`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct RateLimit {
     /// `requests` or `tokens`.
     pub name: Option<String>,
@@ -356,12 +401,13 @@ pub struct RateLimit {
     pub reset_seconds: Option<f64>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// Per-response overrides carried by `response.create`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResponseParams {
     /// Instructions for this response.
     pub instructions: Option<String>,
@@ -381,5 +427,25 @@ pub struct ResponseParams {
     pub metadata: Option<Value>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
+
+crate::lossless!(
+    Session,
+    SessionAudio,
+    AudioInput,
+    AudioOutput,
+    AudioFormatSpec,
+    Transcription,
+    TurnDetection,
+    Tool,
+    Item,
+    ContentPart,
+    Response,
+    StatusDetails,
+    Usage,
+    TokenDetails,
+    ErrorDetail,
+    RateLimit,
+    ResponseParams,
+);

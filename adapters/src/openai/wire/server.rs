@@ -7,9 +7,10 @@
 
 pub use super::common::{ItemRef, Opaque};
 use super::objects::{ErrorDetail, Item, RateLimit, Response, Session};
+use crate::lossless::Extra;
 use crate::openai::Dialect;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 crate::tagged_union! {
@@ -58,11 +59,11 @@ crate::tagged_union! {
         /// GA: DTMF tone received (SIP).
         InputAudioBufferDtmfEventReceived(Opaque) = "input_audio_buffer.dtmf_event_received",
         /// WebRTC/SIP: output playback started.
-        OutputAudioBufferStarted(Opaque) = "output_audio_buffer.started",
+        OutputAudioBufferStarted(OutputAudioBuffer) = "output_audio_buffer.started",
         /// WebRTC/SIP: output playback stopped.
-        OutputAudioBufferStopped(Opaque) = "output_audio_buffer.stopped",
+        OutputAudioBufferStopped(OutputAudioBuffer) = "output_audio_buffer.stopped",
         /// WebRTC/SIP: output buffer cleared.
-        OutputAudioBufferCleared(Opaque) = "output_audio_buffer.cleared",
+        OutputAudioBufferCleared(OutputAudioBuffer) = "output_audio_buffer.cleared",
         /// Remaining rate-limit budget.
         RateLimitsUpdated(RateLimitsUpdated) = "rate_limits.updated",
         /// A response started.
@@ -127,6 +128,7 @@ crate::tagged_union! {
 /// `error`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ErrorEvent {
     /// Server event id.
     pub event_id: Option<String>,
@@ -134,12 +136,13 @@ pub struct ErrorEvent {
     pub error: ErrorDetail,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `session.created` / `session.updated`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SessionEvent {
     /// Server event id.
     pub event_id: Option<String>,
@@ -147,12 +150,13 @@ pub struct SessionEvent {
     pub session: Box<Session>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `conversation.item.added/done/created/retrieved`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ItemEvent {
     /// Server event id.
     pub event_id: Option<String>,
@@ -163,12 +167,13 @@ pub struct ItemEvent {
     pub item: Item,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `conversation.item.truncated`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ItemTruncated {
     /// Server event id.
     pub event_id: Option<String>,
@@ -180,12 +185,13 @@ pub struct ItemTruncated {
     pub audio_end_ms: u64,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `conversation.item.input_audio_transcription.delta`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct InputTranscriptionDelta {
     /// Server event id.
     pub event_id: Option<String>,
@@ -197,12 +203,13 @@ pub struct InputTranscriptionDelta {
     pub delta: Option<String>,
     /// Unmodelled fields (`logprobs`).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `conversation.item.input_audio_transcription.completed`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct InputTranscriptionCompleted {
     /// Server event id.
     pub event_id: Option<String>,
@@ -216,12 +223,13 @@ pub struct InputTranscriptionCompleted {
     pub usage: Option<Value>,
     /// Unmodelled fields (`logprobs`).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `conversation.item.input_audio_transcription.failed`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct InputTranscriptionFailed {
     /// Server event id.
     pub event_id: Option<String>,
@@ -233,12 +241,13 @@ pub struct InputTranscriptionFailed {
     pub error: Value,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `input_audio_buffer.speech_started`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SpeechStarted {
     /// Server event id.
     pub event_id: Option<String>,
@@ -248,12 +257,13 @@ pub struct SpeechStarted {
     pub item_id: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `input_audio_buffer.speech_stopped`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SpeechStopped {
     /// Server event id.
     pub event_id: Option<String>,
@@ -263,12 +273,13 @@ pub struct SpeechStopped {
     pub item_id: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `input_audio_buffer.committed`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct BufferCommitted {
     /// Server event id.
     pub event_id: Option<String>,
@@ -279,12 +290,29 @@ pub struct BufferCommitted {
     pub item_id: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
+}
+
+/// `output_audio_buffer.started` / `.stopped` / `.cleared` (WebRTC and SIP
+/// sessions, whose audio goes out of band: the WebSocket sideband sees these
+/// instead of audio deltas).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
+pub struct OutputAudioBuffer {
+    /// Server event id.
+    pub event_id: Option<String>,
+    /// The response whose audio is playing.
+    pub response_id: Option<String>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// `rate_limits.updated`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct RateLimitsUpdated {
     /// Server event id.
     pub event_id: Option<String>,
@@ -292,12 +320,13 @@ pub struct RateLimitsUpdated {
     pub rate_limits: Vec<RateLimit>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.created` / `response.done`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResponseEvent {
     /// Server event id.
     pub event_id: Option<String>,
@@ -305,12 +334,13 @@ pub struct ResponseEvent {
     pub response: Response,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.output_item.added` / `.done`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct OutputItemEvent {
     /// Server event id.
     pub event_id: Option<String>,
@@ -322,12 +352,13 @@ pub struct OutputItemEvent {
     pub item: Item,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.content_part.added` / `.done`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ContentPartEvent {
     /// Server event id.
     pub event_id: Option<String>,
@@ -343,12 +374,13 @@ pub struct ContentPartEvent {
     pub part: super::objects::ContentPart,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A response-scoped event with no payload (`*.audio.done`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ContentRef {
     /// Server event id.
     pub event_id: Option<String>,
@@ -362,12 +394,13 @@ pub struct ContentRef {
     pub content_index: u32,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A response-scoped delta (text, audio as base64, or transcript).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ContentDelta {
     /// Server event id.
     pub event_id: Option<String>,
@@ -381,14 +414,18 @@ pub struct ContentDelta {
     pub content_index: u32,
     /// The new text, or base64 audio.
     pub delta: String,
-    /// Unmodelled fields (`logprobs`, `obfuscation`).
+    /// Random padding the service adds so that a delta's length does not give
+    /// its content away; meaningless to a client, kept so the frame re-encodes.
+    pub obfuscation: Option<String>,
+    /// Unmodelled fields (`logprobs`).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.output_text.done` / `response.text.done`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct TextDone {
     /// Server event id.
     pub event_id: Option<String>,
@@ -404,12 +441,13 @@ pub struct TextDone {
     pub text: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.output_audio_transcript.done` / `response.audio_transcript.done`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct TranscriptDone {
     /// Server event id.
     pub event_id: Option<String>,
@@ -425,12 +463,13 @@ pub struct TranscriptDone {
     pub transcript: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.function_call_arguments.delta`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct FunctionCallArgumentsDelta {
     /// Server event id.
     pub event_id: Option<String>,
@@ -444,14 +483,17 @@ pub struct FunctionCallArgumentsDelta {
     pub call_id: String,
     /// Arguments fragment.
     pub delta: String,
+    /// Length-hiding padding (see [`ContentDelta::obfuscation`]).
+    pub obfuscation: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `response.function_call_arguments.done`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct FunctionCallArgumentsDone {
     /// Server event id.
     pub event_id: Option<String>,
@@ -469,7 +511,7 @@ pub struct FunctionCallArgumentsDone {
     pub arguments: String,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// The events whose wire names differ between GA and beta (protocol §6.1),
@@ -533,3 +575,27 @@ impl ServerEvent {
         }
     }
 }
+
+crate::lossless!(
+    ErrorEvent,
+    SessionEvent,
+    ItemEvent,
+    ItemTruncated,
+    InputTranscriptionDelta,
+    InputTranscriptionCompleted,
+    InputTranscriptionFailed,
+    SpeechStarted,
+    SpeechStopped,
+    BufferCommitted,
+    OutputAudioBuffer,
+    RateLimitsUpdated,
+    ResponseEvent,
+    OutputItemEvent,
+    ContentPartEvent,
+    ContentRef,
+    ContentDelta,
+    TextDone,
+    TranscriptDone,
+    FunctionCallArgumentsDelta,
+    FunctionCallArgumentsDone,
+);

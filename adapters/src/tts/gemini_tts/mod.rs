@@ -41,7 +41,6 @@ use super::units::{spawn_units, ChunkStream, UnitSynthesizer};
 use super::{BoxFuture, TtsCapabilities, TtsEngine, TtsError, Utterance};
 use crate::audio::AudioFormat;
 use crate::gemini::wire::{Content, Part};
-use serde_json::Map;
 use std::sync::Arc;
 use wire::{GenerateContentRequest, GenerationConfig, SpeechConfig};
 
@@ -252,7 +251,7 @@ impl Inner {
                     text: Some(text),
                     ..Default::default()
                 }]),
-                extra: Map::new(),
+                extra: Default::default(),
             }]),
             generation_config: Some(GenerationConfig {
                 response_modalities: Some(vec!["AUDIO".into()]),

@@ -8,8 +8,9 @@
 //! in `extra`.
 
 use crate::gemini::wire::{Content, ModalityTokenCount};
+use crate::lossless::Extra;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 /// The public API base.
@@ -62,6 +63,7 @@ pub const MODELS: &[&str] = &["gemini-2.5-flash-preview-tts", "gemini-2.5-pro-pr
 /// The request body of `generateContent` and `streamGenerateContent`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateContentRequest {
     /// The conversation; for TTS one user turn with the text to speak.
@@ -74,7 +76,7 @@ pub struct GenerateContentRequest {
     pub system_instruction: Option<Content>,
     /// Unmodelled fields (`safetySettings`, `tools`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl GenerateContentRequest {
@@ -93,6 +95,7 @@ impl GenerateContentRequest {
 /// `generationConfig`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct GenerationConfig {
     /// `["AUDIO"]` for TTS.
@@ -105,12 +108,13 @@ pub struct GenerationConfig {
     pub temperature: Option<f64>,
     /// Unmodelled fields (`topP`, `seed`, …).
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `speechConfig`: one voice, or up to two named speakers.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct SpeechConfig {
     /// The single voice.
@@ -124,7 +128,7 @@ pub struct SpeechConfig {
     pub language_code: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl SpeechConfig {
@@ -140,6 +144,7 @@ impl SpeechConfig {
 /// `voiceConfig`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct VoiceConfig {
     /// A prebuilt voice.
@@ -147,7 +152,7 @@ pub struct VoiceConfig {
     pub prebuilt_voice_config: Option<PrebuiltVoiceConfig>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl VoiceConfig {
@@ -156,9 +161,9 @@ impl VoiceConfig {
         VoiceConfig {
             prebuilt_voice_config: Some(PrebuiltVoiceConfig {
                 voice_name: Some(name.to_owned()),
-                extra: Map::new(),
+                extra: Default::default(),
             }),
-            extra: Map::new(),
+            extra: Default::default(),
         }
     }
 
@@ -171,6 +176,7 @@ impl VoiceConfig {
 /// `prebuiltVoiceConfig`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct PrebuiltVoiceConfig {
     /// One of [`VOICES`].
@@ -178,12 +184,13 @@ pub struct PrebuiltVoiceConfig {
     pub voice_name: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `multiSpeakerVoiceConfig`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct MultiSpeakerVoiceConfig {
     /// One entry per speaker (at most two).
@@ -191,12 +198,13 @@ pub struct MultiSpeakerVoiceConfig {
     pub speaker_voice_configs: Option<Vec<SpeakerVoiceConfig>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// One speaker of a multi-speaker request.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct SpeakerVoiceConfig {
     /// The name the text uses for this speaker.
@@ -206,12 +214,13 @@ pub struct SpeakerVoiceConfig {
     pub voice_config: Option<VoiceConfig>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// The answer of `generateContent`, and each event of `streamGenerateContent`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateContentResponse {
     /// The generated candidates (one for TTS).
@@ -230,12 +239,13 @@ pub struct GenerateContentResponse {
     pub prompt_feedback: Option<Value>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// One candidate.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct Candidate {
     /// Its content: `inlineData` audio parts.
@@ -247,13 +257,14 @@ pub struct Candidate {
     pub index: Option<u32>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// `usageMetadata` of `generateContent` (note `candidatesTokenCount`, where the
 /// Live API says `responseTokenCount`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateUsageMetadata {
     /// Input tokens.
@@ -273,7 +284,7 @@ pub struct GenerateUsageMetadata {
     pub candidates_tokens_details: Option<Vec<ModalityTokenCount>>,
     /// Unmodelled fields.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// Google's RPC error envelope, `{"error": {"code", "message", "status"}}`.
@@ -420,3 +431,17 @@ mod tests {
         );
     }
 }
+
+crate::lossless!(
+    camel:
+    GenerateContentRequest,
+    GenerationConfig,
+    SpeechConfig,
+    VoiceConfig,
+    PrebuiltVoiceConfig,
+    MultiSpeakerVoiceConfig,
+    SpeakerVoiceConfig,
+    GenerateContentResponse,
+    Candidate,
+    GenerateUsageMetadata,
+);

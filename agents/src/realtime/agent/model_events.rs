@@ -87,6 +87,7 @@ impl Runner {
             ModelEvent::AudioDone {
                 response_id,
                 item_id,
+                ..
             } => {
                 if !self.suppressed.contains(&response_id) {
                     self.emit(AgentEvent::AudioDone {
@@ -99,11 +100,13 @@ impl Runner {
                 response_id,
                 item_id,
                 delta,
+                ..
             }
             | ModelEvent::TextDelta {
                 response_id,
                 item_id,
                 delta,
+                ..
             } => {
                 if self.suppressed.contains(&response_id) {
                     return;
@@ -121,11 +124,13 @@ impl Runner {
                 response_id,
                 item_id,
                 transcript,
+                ..
             }
             | ModelEvent::TextDone {
                 response_id,
                 item_id,
                 text: transcript,
+                ..
             } => {
                 if self.suppressed.contains(&response_id) {
                     return;
@@ -156,7 +161,6 @@ impl Runner {
             ModelEvent::ResponseDone {
                 response_id,
                 status,
-                usage,
                 ..
             } => {
                 if self.response.as_ref().is_some_and(|r| r.id == response_id) {
@@ -167,10 +171,20 @@ impl Runner {
                     response_id,
                     status,
                 });
-                self.on_context_grown(usage.as_ref().and_then(context_tokens));
+                // The response's usage, if counted, follows as its own event.
+                self.on_context_grown(None);
                 self.maybe_follow_up().await;
             }
-            ModelEvent::Usage(usage) => self.on_context_grown(context_tokens(&usage)),
+            ModelEvent::Usage { usage, .. } => self.on_context_grown(context_tokens(&usage)),
+            ModelEvent::PlaybackStarted { response_id }
+            | ModelEvent::PlaybackStopped { response_id } => {
+                // The provider plays the audio itself (WebRTC/SIP); this agent
+                // streams audio over its own connection and has nothing to do.
+                tracing::debug!(%response_id, "provider-side playback event");
+            }
+            ModelEvent::Grounding { response_id, .. } => {
+                tracing::debug!(?response_id, "the answer was grounded");
+            }
             ModelEvent::Error(info) => {
                 tracing::warn!(code = %info.code, message = %info.message, "provider error");
                 self.emit(AgentEvent::Error {
