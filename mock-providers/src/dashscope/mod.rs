@@ -59,9 +59,26 @@ impl SetupFault {
         })
     }
 
-    /// What the session sends instead of `session.updated` (every DashScope
-    /// realtime dialect fails its set-up the same way).
-    pub(crate) fn frames(self) -> Vec<Outgoing> {
+    /// Answers a `session.update` with this fault instead of `session.updated`
+    /// (every DashScope realtime dialect fails its set-up the same way), and
+    /// notes it for the journal.
+    pub(crate) fn inject(
+        self,
+        now: tokio::time::Instant,
+        timeline: &mut crate::timeline::Timeline,
+        notes: &mut Vec<crate::engine::Note>,
+    ) {
+        notes.push(crate::engine::Note::new(
+            "fault",
+            format!("set-up fault injected: {self:?}"),
+        ));
+        for frame in self.frames() {
+            timeline.push(now, frame);
+        }
+    }
+
+    /// What the session sends instead of `session.updated`.
+    fn frames(self) -> Vec<Outgoing> {
         match self {
             SetupFault::Error => vec![Outgoing::text(
                 "error",

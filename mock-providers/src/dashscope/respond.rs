@@ -144,13 +144,7 @@ impl DashScopeResponder {
 
     fn on_session_update(&mut self, update: Option<&Session>, now: Instant) {
         if let Some(fault) = self.fault.take() {
-            self.notes.push(Note::new(
-                "fault",
-                format!("set-up fault injected: {fault:?}"),
-            ));
-            for frame in fault.frames() {
-                self.own.push(now, frame);
-            }
+            fault.inject(now, &mut self.own, &mut self.notes);
             return;
         }
         if let Some(update) = update {

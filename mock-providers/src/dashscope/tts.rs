@@ -414,13 +414,7 @@ impl SessionEngine<TtsClientEvent> for TtsResponder {
         match event {
             TtsClientEvent::SessionUpdate(update) => {
                 if let Some(fault) = self.fault.take() {
-                    self.notes.push(Note::new(
-                        "fault",
-                        format!("set-up fault injected: {fault:?}"),
-                    ));
-                    for frame in fault.frames() {
-                        self.timeline.push(now, frame);
-                    }
+                    fault.inject(now, &mut self.timeline, &mut self.notes);
                     return;
                 }
                 if self.started {
