@@ -26,6 +26,7 @@ pub mod tagged;
 pub mod text;
 pub mod tls;
 pub mod tts;
+pub mod ws_fault;
 
 pub use audio::{AudioEncoding, AudioFormat, Pcm};
 pub use capabilities::{Capabilities, SessionLimits};

@@ -734,3 +734,247 @@ async fn shutdown_ends_live_sessions_and_their_provider_connections() {
     .expect("sessions and provider connections end");
     assert_eq!(mock.journal().len(), 3);
 }
+
+// ---- typed turns in AgentScope's vocabulary ---------------------------------------
+
+/// Every event that arrives within `window` (none may be a close).
+async fn quiet(socket: &mut Socket, window: Duration) -> Vec<Value> {
+    let mut seen = Vec::new();
+    while let Ok(next) = timeout(window, socket.next()).await {
+        match next.expect("socket open").expect("no socket error") {
+            Message::Text(text) => seen.push(serde_json::from_str(text.as_str()).unwrap()),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+    seen
+}
+
+fn errors(events: &[Value]) -> Vec<&Value> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "agent_error" || e["type"] == "server_error")
+        .collect()
+}
+
+#[tokio::test]
+async fn text_then_client_response_create_is_one_answer_and_no_error() {
+    // AgentScope's front end ends a typed turn with `client_response_create`.
+    // The text already asks for an answer: the request must not commit an
+    // empty audio buffer or start a second response.
+    let mock = mock(8.0).await;
+    let server = deploy(&mock).await;
+    let mut socket = open(&server, "jon", "s").await;
+    create(&mut socket, Some("openai")).await;
+    for _ in 0..2 {
+        send(
+            &mut socket,
+            json!({"type": "client_text_append", "session_id": "s", "text": "Hello there"}),
+        )
+        .await;
+        send(
+            &mut socket,
+            json!({"type": "client_response_create", "session_id": "s"}),
+        )
+        .await;
+        let answer = next_answer(&mut socket).await;
+        assert_eq!(answer.said, "You said: Hello there");
+        let mut events = answer.events;
+        events.extend(quiet(&mut socket, Duration::from_millis(1500)).await);
+        assert!(errors(&events).is_empty(), "{:?}", errors(&events));
+        assert_eq!(
+            types(&events)
+                .iter()
+                .filter(|t| **t == "agent_response_created")
+                .count(),
+            1,
+            "{:?}",
+            types(&events)
+        );
+    }
+    let journal = &mock.journal()[0];
+    assert_eq!(
+        journal.find(EntryKind::Client, "response.create").count(),
+        2
+    );
+    assert_eq!(
+        journal
+            .find(EntryKind::Client, "input_audio_buffer.commit")
+            .count(),
+        0
+    );
+    assert_eq!(journal.find(EntryKind::Server, "error").count(), 0);
+    // A spoken turn ended the same way is still committed and answered.
+    say(&mut socket, "user-weather-24k.wav", true).await;
+    send(
+        &mut socket,
+        json!({"type": "client_response_create", "session_id": "s"}),
+    )
+    .await;
+    let answer = next_answer(&mut socket).await;
+    assert!(answer.said.starts_with("You said:"), "{}", answer.said);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn text_on_a_dialect_without_text_input_is_one_server_error_and_nothing_else() {
+    // Qwen-Omni realtime takes no text (its capabilities say so): the text is
+    // refused once, clearly, and the `client_response_create` that follows
+    // has nothing to answer.
+    let mock = mock(8.0).await;
+    let server = deploy(&mock).await;
+    let mut socket = open(&server, "kim", "s").await;
+    create(&mut socket, Some("dashscope")).await;
+    send(
+        &mut socket,
+        json!({"type": "client_text_append", "session_id": "s", "text": "Hello there"}),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({"type": "client_response_create", "session_id": "s"}),
+    )
+    .await;
+    let events = quiet(&mut socket, Duration::from_millis(1500)).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    server_error(&events[0], "unsupported_input");
+    assert_eq!(events[0]["event_type"], "client_text_append");
+    assert!(
+        events[0]["message"].as_str().unwrap().contains("text"),
+        "{}",
+        events[0]
+    );
+    let journal = &mock.journal()[0];
+    for sent in [
+        "conversation.item.create",
+        "input_audio_buffer.commit",
+        "response.create",
+    ] {
+        assert_eq!(journal.find(EntryKind::Client, sent).count(), 0, "{sent}");
+    }
+    // The session still takes speech.
+    say(&mut socket, "user-weather-16k.wav", false).await;
+    assert_eq!(
+        next_answer(&mut socket).await.said,
+        format!("You said: {WEATHER_Q}")
+    );
+    server.shutdown().await;
+}
+
+// ---- the socket's own manners (RFC 6455) -------------------------------------------
+
+#[path = "../../mock-providers/tests/support/raw_frame.rs"]
+mod raw_frame;
+
+/// Reads to the server's close frame: the JSON events before it and the close.
+async fn to_close(socket: &mut Socket) -> (Vec<Value>, u16, String) {
+    let mut events = Vec::new();
+    loop {
+        let message = timeout(WAIT, socket.next())
+            .await
+            .expect("a frame within the deadline")
+            .expect("a close frame, not the end of the stream")
+            .expect("a readable frame");
+        match message {
+            Message::Text(text) => events.push(serde_json::from_str(text.as_str()).unwrap()),
+            Message::Close(Some(frame)) => {
+                return (events, u16::from(frame.code), frame.reason.to_string())
+            }
+            Message::Close(None) => return (events, 1005, String::new()),
+            _ => continue,
+        }
+    }
+}
+
+/// A fresh connection still gets a session and an answer.
+async fn still_serves(server: &DeployServer, user: &str) {
+    let mut socket = open(server, user, "again").await;
+    create(&mut socket, Some("openai")).await;
+    send(
+        &mut socket,
+        json!({"type": "client_text_append", "text": "Still there?"}),
+    )
+    .await;
+    assert_eq!(
+        next_answer(&mut socket).await.said,
+        "You said: Still there?"
+    );
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_a_close() {
+    let mock = mock(8.0).await;
+    let server = deploy(&mock).await;
+    for with_session in [false, true] {
+        let mut socket = open(&server, "lou", &format!("s{with_session}")).await;
+        if with_session {
+            create(&mut socket, Some("openai")).await;
+        }
+        socket
+            .send(Message::Close(Some(
+                tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                    code: 1000.into(),
+                    reason: "bye".into(),
+                },
+            )))
+            .await
+            .unwrap();
+        let (_, code, _) = to_close(&mut socket).await;
+        assert_eq!(code, 1000, "the close is echoed (session: {with_session})");
+    }
+    timeout(WAIT, async {
+        while !server.sessions().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the closed socket's session ends");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_text_frame_that_is_not_utf8_is_closed_with_1007() {
+    let mock = mock(8.0).await;
+    let server = deploy(&mock).await;
+    let mut socket = open(&server, "max", "s").await;
+    create(&mut socket, Some("openai")).await;
+    let payload = b"{\"type\":\"client_text_append\",\"text\":\"\xc3\x28\"}";
+    raw_frame::write_raw_frame(
+        socket.get_mut(),
+        raw_frame::TEXT,
+        payload.len() as u64,
+        payload,
+    )
+    .await;
+    let (_, code, reason) = to_close(&mut socket).await;
+    assert_eq!(code, 1007, "{reason}");
+    assert!(reason.contains("UTF-8"), "{reason}");
+    still_serves(&server, "max").await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_frame_above_the_socket_limit_gets_a_server_error_and_close_1009() {
+    let mock = mock(8.0).await;
+    let server = deploy(&mock).await;
+    let mut socket = open(&server, "ned", "s").await;
+    create(&mut socket, Some("openai")).await;
+    // axum's frame limit is 16 MiB: announce one byte more, send a few.
+    raw_frame::write_raw_frame(
+        socket.get_mut(),
+        raw_frame::TEXT,
+        (16 << 20) + 1,
+        b"{\"type\":\"client_audio_append\"",
+    )
+    .await;
+    let (events, code, reason) = to_close(&mut socket).await;
+    let errors: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "server_error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{events:?}");
+    server_error(errors[0], "message_too_large");
+    assert_eq!(code, 1009, "{reason}");
+    still_serves(&server, "ned").await;
+    server.shutdown().await;
+}

@@ -92,10 +92,10 @@ pub struct AgentArgs {
     gemini_model: Option<String>,
 
     /// Timing factor of the in-process mock: 2 answers twice as fast.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = crate::options::speed)]
     mock_speed: f64,
     /// Longest wait for a provider when a session is created, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0, value_parser = crate::options::seconds)]
     connect_timeout: f64,
 }
 
@@ -132,11 +132,6 @@ impl AgentArgs {
 }
 
 pub async fn run(args: AgentArgs) -> Result<()> {
-    anyhow::ensure!(args.mock_speed > 0.0, "--mock-speed must be positive");
-    anyhow::ensure!(
-        args.connect_timeout > 0.0,
-        "--connect-timeout must be positive"
-    );
     let needs_mock = args.providers().iter().any(|p| p.url.is_none());
     let mock = if needs_mock {
         let voice = understudy_mock::bundled_voice().context("loading the bundled voice")?;

@@ -2,6 +2,7 @@
 
 mod agent_cmd;
 mod fixtures_cmd;
+mod options;
 mod record_cmd;
 
 use anyhow::{bail, Context, Result};
@@ -79,8 +80,8 @@ struct ServeArgs {
     /// A client picks one with `?cassette=NAME`; otherwise the first of its dialect plays.
     #[arg(long)]
     cassettes: Option<PathBuf>,
-    /// Timing factor: 2 plays everything twice as fast.
-    #[arg(long, default_value_t = 1.0)]
+    /// Timing factor: 2 plays everything twice as fast (positive, finite).
+    #[arg(long, default_value_t = 1.0, value_parser = options::speed)]
     speed: f64,
     /// Require an API key, sent each provider's way (Bearer; Gemini: x-goog-api-key
     /// or ?key=); a bad key gets the provider's auth error.
@@ -97,12 +98,13 @@ struct ServeArgs {
     /// OpenAI `session_expired` then close 1001 (announced in `expires_at`), DashScope
     /// close 1001 (announced in `expires_at`), Gemini `goAway` then close (as a
     /// connection limit; the shorter of the two wins).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = options::seconds)]
     session_limit: Option<f64>,
-    /// Make every DashScope session's set-up fail: `setup-error` (an error instead
-    /// of session.updated), `setup-silent` (no answer) or `setup-close`. A client
-    /// can also ask per connection with the `X-Understudy-Fault` header.
-    #[arg(long, value_name = "FAULT", value_parser = parse_fault)]
+    /// Make every DashScope session's set-up fail (Qwen-Omni and Qwen-TTS
+    /// realtime): `setup-error` (an error instead of session.updated),
+    /// `setup-silent` (no answer) or `setup-close`. A client can also ask per
+    /// connection with the `X-Understudy-Fault` header (an unknown name gets HTTP 400).
+    #[arg(long, value_name = "FAULT", value_parser = options::fault)]
     fault: Option<SetupFault>,
     /// Also serve every route over TLS on this port (0 picks one), with a
     /// certificate generated at start; the official Gemini SDK needs wss://.
@@ -112,7 +114,7 @@ struct ServeArgs {
     #[arg(long, value_name = "FILE", requires = "tls_port")]
     ca_file: Option<PathBuf>,
     /// Close each Gemini connection after this many seconds, sending goAway first.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = options::seconds)]
     connection_limit: Option<f64>,
     /// Serve the retired OpenAI Realtime beta (`OpenAI-Beta: realtime=v1`) as it
     /// was while it was live, for old cassettes and old clients. Without it a
@@ -130,12 +132,6 @@ struct ServeArgs {
     /// it like the header (unconfirmed; refused by default).
     #[arg(long)]
     allow_beta_subprotocol: bool,
-}
-
-fn parse_fault(name: &str) -> Result<SetupFault, String> {
-    SetupFault::parse(name).ok_or_else(|| {
-        format!("unknown fault `{name}` (expected setup-error, setup-silent or setup-close)")
-    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -156,8 +152,8 @@ struct ConformArgs {
     /// Run only cases whose id contains this.
     #[arg(long)]
     filter: Option<String>,
-    /// Replay speed; latency figures are only meaningful at 1.
-    #[arg(long, default_value_t = 1.0)]
+    /// Replay speed (positive, finite); latency figures are only meaningful at 1.
+    #[arg(long, default_value_t = 1.0, value_parser = options::speed)]
     speed: f64,
     /// List the cases and exit.
     #[arg(long)]
@@ -223,9 +219,6 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    if args.speed <= 0.0 {
-        bail!("--speed must be positive");
-    }
     let mut builder = MockServer::builder()
         .bind(SocketAddr::new(args.host, args.port))
         .speed(args.speed)

@@ -138,3 +138,62 @@ fn help_names_every_command() {
         assert!(stdout.contains(command), "{stdout}");
     }
 }
+
+/// Runs `understudy` and expects it to exit within 20 s (a server that
+/// starts instead is killed, and the test fails rather than hangs).
+fn understudy_exits(args: &[&str]) -> (i32, String) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run understudy");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for understudy") {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} did not exit: it was accepted");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    (status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn speeds_and_durations_that_are_not_positive_and_finite_are_refused() {
+    // `--speed nan` used to be taken, and every answer then waited forever.
+    for (args, option) in [
+        (&["serve", "--port", "0", "--speed", "nan"][..], "--speed"),
+        (&["serve", "--port", "0", "--speed", "0"][..], "--speed"),
+        (&["serve", "--port", "0", "--speed=-2"][..], "--speed"),
+        (
+            &["serve", "--port", "0", "--session-limit", "nan"][..],
+            "--session-limit",
+        ),
+        (&["conform", "--speed", "inf"][..], "--speed"),
+        (
+            &["agent", "--port", "0", "--mock-speed", "nan"][..],
+            "--mock-speed",
+        ),
+    ] {
+        let (code, stderr) = understudy_exits(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(option), "{args:?}: {stderr}");
+        assert!(stderr.contains("positive, finite"), "{args:?}: {stderr}");
+    }
+    let (code, stderr) = understudy_exits(&["serve", "--port", "0", "--fault", "setup-boom"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("setup-error, setup-silent, setup-close"),
+        "{stderr}"
+    );
+}

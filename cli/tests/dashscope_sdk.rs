@@ -84,6 +84,8 @@ const TTS_HARNESS: &str = "tests/sdk/dashscope_tts_realtime.py";
 
 /// `QwenTtsRealtime` streams text in both modes and hears every response
 /// group in order; a bad setting reaches it as DashScope's `error` event.
+/// AgentScope's flow (server_commit, then `commit()` and `finish()` at once)
+/// gets `input_text_buffer.committed` and no `error`.
 #[test]
 fn official_sdk_speaks_with_qwen_tts_realtime_against_the_respond_engine() {
     let serve = Serve::start(&["--engine", "respond"]);
@@ -95,6 +97,16 @@ fn official_sdk_speaks_with_qwen_tts_realtime_against_the_respond_engine() {
                 vec!["--url".into(), url(&serve), "--mode".into(), mode.into()],
             )
         })
+        .chain(std::iter::once((
+            "server_commit+commit".to_owned(),
+            vec![
+                "--url".into(),
+                url(&serve),
+                "--mode".into(),
+                "server_commit".into(),
+                "--explicit-commit".into(),
+            ],
+        )))
         .chain(std::iter::once((
             "invalid-rate".to_owned(),
             vec!["--url".into(), url(&serve), "--expect-invalid-rate".into()],

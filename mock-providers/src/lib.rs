@@ -83,6 +83,9 @@ pub enum MockError {
     /// An HTTP cassette cannot be replayed.
     #[error(transparent)]
     HttpScript(#[from] http::replay::HttpScriptError),
+    /// The timing factor is not a positive, finite number.
+    #[error("speed {0} is not a positive, finite number (1 is real time, 2 twice as fast)")]
+    InvalidSpeed(f64),
     /// No mock dialect speaks the cassette's dialect.
     #[error("cassette `{name}`: this build has no mock for dialect `{dialect}`")]
     UnknownDialect {
@@ -232,6 +235,17 @@ impl Drop for MockServer {
     }
 }
 
+/// `speed` if it is a usable timing factor: positive and finite. Every delay
+/// is divided by it, so zero, a negative number, NaN or infinity would make
+/// answers come never or all at once.
+pub fn check_speed(speed: f64) -> Result<f64, MockError> {
+    if speed.is_finite() && speed > 0.0 {
+        Ok(speed)
+    } else {
+        Err(MockError::InvalidSpeed(speed))
+    }
+}
+
 /// Configures and starts a [`MockServer`].
 #[derive(Debug, Default)]
 pub struct MockServerBuilder {
@@ -295,7 +309,8 @@ impl MockServerBuilder {
         self
     }
 
-    /// Timing factor for both engines (2.0 = twice as fast).
+    /// Timing factor for both engines (2.0 = twice as fast); a speed that is
+    /// not positive and finite makes [`start`](Self::start) fail.
     pub fn speed(mut self, speed: f64) -> Self {
         self.speed = Some(speed);
         self
@@ -342,6 +357,7 @@ impl MockServerBuilder {
 
     /// Binds and starts serving in the background.
     pub async fn start(self) -> Result<MockServer, MockError> {
+        let speed = check_speed(self.speed.unwrap_or(1.0))?;
         let engine = match self.engine {
             Some(engine) => engine,
             None => EngineConfig::Respond(ResponderConfig::with_voice(bundled_voice()?)),
@@ -350,7 +366,7 @@ impl MockServerBuilder {
             engine,
             auth: self.auth.unwrap_or(Auth::Open),
             max_frame_bytes: self.max_frame_bytes.unwrap_or(DEFAULT_MAX_FRAME_BYTES),
-            speed: self.speed.unwrap_or(1.0),
+            speed,
             setup_fault: self.setup_fault,
             connection_limit: self.connection_limit,
             beta: self.beta,

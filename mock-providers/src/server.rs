@@ -257,6 +257,25 @@ fn dashscope_upgrade(
         }));
         return (StatusCode::UNAUTHORIZED, body).into_response();
     }
+    // Faults apply to every DashScope realtime session; a name the mock does
+    // not know is refused, as `--fault` refuses it, not silently ignored.
+    let fault = match headers.get("x-understudy-fault").map(|v| v.to_str()) {
+        None => state.config.setup_fault,
+        Some(value) => match value
+            .map_err(|e| e.to_string())
+            .and_then(SetupFault::parse_or_explain)
+        {
+            Ok(fault) => Some(fault),
+            Err(problem) => {
+                let body = Json(serde_json::json!({
+                    "code": "InvalidParameter",
+                    "message": format!("X-Understudy-Fault: {problem}"),
+                    "request_id": format!("{:032x}", crate::session::rand_suffix()),
+                }));
+                return (StatusCode::BAD_REQUEST, body).into_response();
+            }
+        },
+    };
     let number = state.sessions.fetch_add(1, Ordering::Relaxed) + 1;
     let journal = state.journal.clone();
     let max_frame_bytes = state.config.max_frame_bytes;
@@ -265,7 +284,7 @@ fn dashscope_upgrade(
         .max_message_size(socket_limit)
         .max_frame_size(socket_limit);
     if dashscope::is_tts_model(&model) {
-        return dashscope_tts_upgrade(state, headers, query, upgrade, model, number);
+        return dashscope_tts_upgrade(state, headers, query, upgrade, model, number, fault);
     }
     if !dashscope::is_omni_model(&model) {
         // Third-party reports describe a close without an error event for
@@ -278,11 +297,6 @@ fn dashscope_upgrade(
             })
             .into_response();
     }
-    let fault = headers
-        .get("x-understudy-fault")
-        .and_then(|v| v.to_str().ok())
-        .and_then(SetupFault::parse)
-        .or(state.config.setup_fault);
     let engine: Result<
         Box<dyn SessionEngine<understudy_adapters::dashscope::wire::ClientEvent>>,
         String,
@@ -325,6 +339,7 @@ fn dashscope_tts_upgrade(
     upgrade: WebSocketUpgrade,
     model: String,
     number: u64,
+    fault: Option<SetupFault>,
 ) -> Response {
     use understudy_adapters::dashscope::tts::{wire::TtsClientEvent, DIALECT as TTS};
     let journal = state.journal.clone();
@@ -334,9 +349,9 @@ fn dashscope_tts_upgrade(
         EngineConfig::Respond(config) => {
             let mut config = config.clone();
             config.speed = state.config.speed;
-            Ok(Box::new(dashscope::tts::TtsResponder::new(
-                &model, config, number,
-            )))
+            Ok(Box::new(
+                dashscope::tts::TtsResponder::new(&model, config, number).with_fault(fault),
+            ))
         }
         EngineConfig::Replay(library) => replay_engine(
             &state,

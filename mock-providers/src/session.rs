@@ -5,6 +5,12 @@
 //! feeds valid events to the engine, sends whatever the engine has due, and
 //! records all of it in the journal. A client that vanishes ends only its own
 //! session.
+//!
+//! Frames the WebSocket layer itself cannot take end the session with the
+//! close RFC 6455 names, never a silent drop: a text frame that is not UTF-8
+//! gets close 1007; a frame above the socket's limit gets the dialect's
+//! answer to an oversized event (an `error` event, or Gemini's close), then
+//! close 1009 — the rest of that frame cannot be read past.
 
 use crate::engine::SessionEngine;
 use crate::journal::{EntryKind, Journal, JournalEntry};
@@ -14,6 +20,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use serde_json::json;
 use std::sync::Arc;
 use tokio::time::Instant;
+use understudy_adapters::ws_fault::ReadFault;
 
 /// Everything one session needs besides its engine.
 pub struct SessionContext {
@@ -83,7 +90,11 @@ pub async fn run_session<P: Protocol>(
                         break;
                     }
                     Some(Err(error)) => {
+                        let fault = ReadFault::of(&error);
                         log(EntryKind::Note, "disconnect", format!("socket error: {error}"));
+                        if fault.close_code().is_some() {
+                            refuse_frame(&mut socket, protocol.as_ref(), fault, &log).await;
+                        }
                         break;
                     }
                     Some(Ok(Message::Close(close))) => {
@@ -135,6 +146,39 @@ pub async fn run_session<P: Protocol>(
         log(EntryKind::Note, &note.label, note.detail);
     }
     ctx.journal.close(ctx.session);
+}
+
+/// Answers a frame the socket could not read (see the module header): the
+/// dialect's oversize answer where that is the fault, then the RFC 6455 close.
+async fn refuse_frame<P: Protocol>(
+    socket: &mut WebSocket,
+    protocol: &P,
+    fault: ReadFault,
+    log: &impl Fn(EntryKind, &str, String),
+) {
+    let Some(code) = fault.close_code() else {
+        return;
+    };
+    log(EntryKind::Client, "invalid", fault.reason());
+    if let ReadFault::TooLarge { size, max_size } = fault {
+        let too_large = FrameError::new(
+            "message_too_large",
+            format!(
+                "The event is at least {size} bytes, which is more than the maximum of {max_size} bytes."
+            ),
+        );
+        if !reject(socket, protocol.rejection(&too_large), log).await {
+            // The dialect answered with a close of its own (Gemini).
+            let _ = futures_util::SinkExt::flush(socket).await;
+            return;
+        }
+    }
+    let close = Outgoing::Close {
+        code,
+        reason: fault.reason(),
+    };
+    send(socket, close, log).await;
+    let _ = futures_util::SinkExt::flush(socket).await;
 }
 
 /// Sends a protocol's answer to bad input; false when the session is over

@@ -7,6 +7,7 @@ check every server event against the Qwen-TTS realtime protocol
     PY=$(scripts/python-env.sh | tail -n1)
     $PY tests/sdk/dashscope_tts_realtime.py --url ws://127.0.0.1:PORT/api-ws/v1/realtime --mode server_commit
     $PY tests/sdk/dashscope_tts_realtime.py --url ws://127.0.0.1:PORT/api-ws/v1/realtime --mode commit
+    $PY tests/sdk/dashscope_tts_realtime.py --url ws://127.0.0.1:PORT/api-ws/v1/realtime --mode server_commit --explicit-commit
     $PY tests/sdk/dashscope_tts_realtime.py --url ws://127.0.0.1:PORT/api-ws/v1/realtime --expect-invalid-rate
 
 The SDK hands every server frame to `QwenTtsRealtimeCallback.on_event(dict)`;
@@ -27,6 +28,10 @@ Checks:
     `response.content_part.done`, `response.output_item.done`, `response.done`
     (status `completed`), every event naming that response;
   - commit mode: one `input_text_buffer.committed` and one group per commit;
+  - `--explicit-commit` (AgentScope's flow: server_commit mode, all the text,
+    then `commit()` and `finish()` at once): exactly one
+    `input_text_buffer.committed` and no `error`, whatever the server had
+    already spoken;
   - `session.finished` last, then the server closes the socket;
   - the audio (24 kHz PCM16) lasts at least 50 ms per character spoken.
 
@@ -203,6 +208,8 @@ def run(args) -> str:
         tts.append_text(piece)
         if args.mode == "commit":
             tts.commit()
+    if args.explicit_commit:
+        tts.commit()
     tts.finish()
     events, close = collect(cb, until_close=True, limit=30)
     kinds = [check_event(e) for e in events]
@@ -223,6 +230,8 @@ def run(args) -> str:
             raise Failure(f"commit mode: {kinds.count('input_text_buffer.committed')} commits, {responses} responses for {len(PIECES)} pieces")
     elif responses < 1:
         raise Failure("no response")
+    if args.explicit_commit and kinds.count("input_text_buffer.committed") != 1:
+        raise Failure(f"one commit, {kinds.count('input_text_buffer.committed')} committed events")
     characters = sum(len(p) for p in PIECES)
     if audio < characters * 50 * 48:
         raise Failure(f"{audio} bytes of audio is too short for {characters} characters")
@@ -230,7 +239,8 @@ def run(args) -> str:
         raise Failure(f"unexpected close {close}")
     if logs.records:
         raise Failure(f"the SDK logged errors: {logs.records}")
-    return f"OK {args.mode} {len(events)} events {responses} responses {audio} bytes"
+    mode = f"{args.mode}+commit" if args.explicit_commit else args.mode
+    return f"OK {mode} {len(events)} events {responses} responses {audio} bytes"
 
 
 def main() -> int:
@@ -239,6 +249,8 @@ def main() -> int:
     parser.add_argument("--key", default="sk-understudy-test")
     parser.add_argument("--mode", choices=["server_commit", "commit"], default="server_commit")
     parser.add_argument("--cassette", help="cassette a replaying mock should play")
+    parser.add_argument("--explicit-commit", action="store_true",
+                        help="commit once after all the text, then finish (AgentScope's flow)")
     parser.add_argument("--expect-invalid-rate", action="store_true")
     args = parser.parse_args()
     try:

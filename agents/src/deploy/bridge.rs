@@ -29,7 +29,38 @@ struct Live {
     /// The response the agent is answering in, for events that do not name
     /// it (tool calls).
     response_id: Option<String>,
+    /// What the user has put in since their turn last ended.
+    turn: TurnInput,
     _registration: Registration,
+}
+
+/// What the user has put in since their turn last ended, which decides what
+/// `client_response_create` (and `client_audio_commit`) must still do.
+///
+/// AgentScope's front end ends a typed turn with `client_text_append` then
+/// `client_response_create`. The agent already answers a text by itself, so
+/// committing then would hit an empty audio buffer and a response that is
+/// already running; after a text the request is satisfied, not repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum TurnInput {
+    /// Nothing since the last turn ended: a request commits (and the
+    /// provider says what it thinks of an empty turn).
+    #[default]
+    Nothing,
+    /// Audio waits in the provider's buffer: a request commits it.
+    Audio,
+    /// A text went to the agent, which is already answering it.
+    Text,
+    /// A text was refused (the dialect takes none): the turn has nothing to
+    /// answer, so a request for it is a no-op.
+    RefusedText,
+}
+
+impl TurnInput {
+    /// Whether ending the turn must still commit and ask for an answer.
+    fn needs_commit(self) -> bool {
+        matches!(self, TurnInput::Nothing | TurnInput::Audio)
+    }
 }
 
 /// One connection's state.
@@ -91,12 +122,33 @@ impl Bridge {
             )
         };
         let input = live.input.clone();
+        let text_input = live.agent.capabilities().text_input;
+        let dialect = live.agent.capabilities().dialect.clone();
         match event {
             ClientEvent::AudioAppend { audio, format, .. } => {
                 let (pcm, rate) = self.decode_audio(&audio, format.as_ref())?;
                 input.audio(pcm, rate).await.map_err(stopped)?;
+                self.set_turn(TurnInput::Audio);
             }
-            ClientEvent::TextAppend { text, .. } => input.text(text).await.map_err(stopped)?,
+            ClientEvent::TextAppend { text, .. } => {
+                if !text_input {
+                    // Refused here, once, rather than by the agent (an
+                    // `agent_error`) and again by the provider on the commit
+                    // a following `client_response_create` would send.
+                    if live.turn == TurnInput::Nothing {
+                        self.set_turn(TurnInput::RefusedText);
+                    }
+                    return Err(ClientFault::new(
+                        "unsupported_input",
+                        format!(
+                            "{dialect} takes no text input: speak instead (`client_audio_append`); \
+                             the text was not sent"
+                        ),
+                    ));
+                }
+                input.text(text).await.map_err(stopped)?;
+                self.set_turn(TurnInput::Text);
+            }
             ClientEvent::ImageAppend { image, format, .. } => {
                 let bytes = Pcm::from_base64(&image).map_err(|e| {
                     ClientFault::new("invalid_payload", format!("`image` is not base64: {e}"))
@@ -107,7 +159,10 @@ impl Bridge {
                     .map_err(stopped)?;
             }
             ClientEvent::AudioCommit { .. } | ClientEvent::ResponseCreate { .. } => {
-                input.commit().await.map_err(stopped)?
+                let turn = self.set_turn(TurnInput::Nothing);
+                if turn.needs_commit() {
+                    input.commit().await.map_err(stopped)?
+                }
             }
             ClientEvent::ResponseCancel { .. } => input.interrupt().await.map_err(stopped)?,
             ClientEvent::SessionEnd { .. } => {
@@ -123,6 +178,14 @@ impl Bridge {
             ClientEvent::SessionCreate { .. } | ClientEvent::Unknown => unreachable!(),
         }
         Ok(Vec::new())
+    }
+
+    /// Records what the user's turn now holds; returns what it held.
+    fn set_turn(&mut self, turn: TurnInput) -> TurnInput {
+        match &mut self.live {
+            Some(live) => std::mem::replace(&mut live.turn, turn),
+            None => TurnInput::Nothing,
+        }
     }
 
     fn decode_audio(
@@ -233,6 +296,7 @@ impl Bridge {
             agent,
             tag,
             response_id: None,
+            turn: TurnInput::Nothing,
             _registration: registration,
         });
         Ok(vec![ServerEvent::server(

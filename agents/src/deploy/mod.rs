@@ -20,7 +20,7 @@
 //!   connection ([`SessionRegistry`]; one live session per
 //!   `{user_id}/{session_id}`).
 //!
-//! # Errors never close the connection
+//! # Errors never close the connection (bad frames do)
 //!
 //! An event before `client_session_create`, an unknown `type`, malformed
 //! JSON, a frame without `type`, a payload that does not fit its event, a
@@ -30,6 +30,11 @@
 //! the session, if one is live — carries on. `server_error` is an Understudy
 //! extension: AgentScope's server has no error event of its own (it crashes
 //! on an event before creation, and raises on unknown types).
+//!
+//! Only frames the WebSocket layer cannot read end the connection, with the
+//! close RFC 6455 names: a text frame that is not UTF-8 (1007), a frame over
+//! the socket's limit (a `server_error` `message_too_large`, then 1009). A
+//! client's own close is answered with a close.
 //!
 //! # Where AgentScope's front end and server disagree
 //!
@@ -59,6 +64,11 @@
 //!   response-create end the user's turn and ask for an answer, cancel stops
 //!   the agent (barge-in), and a front-end tool result is refused with a
 //!   `server_error` (`unsupported_event`), since tools run in the agent.
+//!   A text is answered by itself, so the `client_response_create` AgentScope's
+//!   front end sends after `client_text_append` asks for nothing more (no
+//!   empty audio commit, no second response). Where the provider takes no
+//!   text (its dialect's capabilities say so: Qwen-Omni), the text gets one
+//!   `server_error` (`unsupported_input`) and the request after it is a no-op.
 //!
 //! # Extensions
 //!

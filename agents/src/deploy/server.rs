@@ -1,5 +1,13 @@
 //! The axum server: `WS /ws/{user_id}/{session_id}` (AgentScope's route) and
 //! `GET /api/check-models` (which providers are configured).
+//!
+//! At the socket level it keeps RFC 6455's manners: a client's close frame is
+//! answered with a close (the closing handshake completes); a text frame that
+//! is not UTF-8 is answered with close 1007; a frame above the socket's limit
+//! (16 MiB a frame, 64 MiB a message: axum's defaults) with a `server_error`
+//! (`message_too_large`) and close 1009, since the rest of that frame cannot
+//! be read past. Every other bad event gets a `server_error` and the
+//! connection carries on.
 
 use super::bridge::Bridge;
 use super::error::DeployError;
@@ -7,7 +15,7 @@ use super::provider::{ProviderKind, Providers};
 use super::registry::{SessionInfo, SessionRegistry};
 use super::wire::{ServerBody, ServerEvent};
 use crate::realtime::{AgentConfig, ToolRegistry};
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -19,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use understudy_adapters::ws_fault::ReadFault;
 
 /// How a deployment server runs its sessions.
 #[derive(Clone)]
@@ -145,7 +154,19 @@ async fn serve_socket(socket: WebSocket, mut bridge: Bridge, mut stop: watch::Re
                 Some(Ok(Message::Text(text))) => bridge.on_text(text.as_str()).await,
                 Some(Ok(Message::Binary(bytes))) => vec![binary_frame(bytes.len())],
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(Message::Close(_))) => {
+                    // tungstenite queued the close reply; send it, so the
+                    // client sees the closing handshake complete.
+                    let _ = sink.flush().await;
+                    break;
+                }
+                Some(Err(error)) => {
+                    let fault = ReadFault::of(&error);
+                    tracing::debug!(%error, ?fault, "front end socket failed");
+                    refuse_frame(&mut sink, fault).await;
+                    break;
+                }
+                None => break,
             },
             event = bridge.next_agent_event() => bridge.on_agent_event(event),
         };
@@ -172,6 +193,35 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
     if stop.wait_for(|s| *s).await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+/// Answers a frame the socket could not read: `server_error` for an
+/// oversized one, then the close RFC 6455 names (1007, 1009).
+async fn refuse_frame<S>(sink: &mut S, fault: ReadFault)
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    let Some(code) = fault.close_code() else {
+        return;
+    };
+    if let ReadFault::TooLarge { size, max_size } = fault {
+        let error = ServerEvent::server(ServerBody::ServerError {
+            error_type: "invalid_request_error".into(),
+            code: "message_too_large".into(),
+            message: format!(
+                "a frame of {size} bytes is over this server's {max_size}-byte limit; \
+                 send audio in smaller `client_audio_append` chunks"
+            ),
+            event_type: None,
+        });
+        let _ = sink.send(Message::Text(error.to_json().into())).await;
+    }
+    let close = CloseFrame {
+        code,
+        reason: fault.reason().into(),
+    };
+    let _ = sink.send(Message::Close(Some(close))).await;
+    let _ = sink.flush().await;
 }
 
 fn binary_frame(len: usize) -> ServerEvent {

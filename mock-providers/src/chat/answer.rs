@@ -59,6 +59,9 @@ pub enum ChatFault {
 }
 
 impl ChatFault {
+    /// The names [`parse`](Self::parse) takes, for messages that list them.
+    pub const NAMES: [&'static str; 3] = ["midstream-error", "truncate", "rate-limit"];
+
     /// Reads the header value (`midstream-error`, `truncate`, `rate-limit`).
     pub fn parse(value: &str) -> Option<Self> {
         match value.trim() {

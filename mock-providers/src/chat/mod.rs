@@ -170,10 +170,24 @@ async fn serve(
         Ok(request) => request,
         Err(failure) => return refuse(failure),
     };
-    let fault = headers
+    let asked = headers
         .get("x-understudy-fault")
-        .and_then(|v| v.to_str().ok())
-        .and_then(ChatFault::parse);
+        .and_then(|v| v.to_str().ok());
+    let fault = asked.and_then(ChatFault::parse);
+    if let (Some(name), None) = (asked, fault) {
+        // An unknown fault name is refused, never silently ignored.
+        let message = format!(
+            "X-Understudy-Fault: unknown fault `{}` (expected {})",
+            name.trim(),
+            ChatFault::NAMES.join(", ")
+        );
+        return refuse(ChatFailure::bad_request(
+            dialect,
+            message,
+            None,
+            Some("unknown_fault"),
+        ));
+    }
     if fault == Some(ChatFault::RateLimit) {
         return refuse(ChatFailure::rate_limited(dialect, &request.model));
     }

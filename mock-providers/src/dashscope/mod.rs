@@ -34,6 +34,9 @@ pub enum SetupFault {
 }
 
 impl SetupFault {
+    /// The names [`parse`](Self::parse) takes, for messages that list them.
+    pub const NAMES: [&'static str; 3] = ["setup-error", "setup-silent", "setup-close"];
+
     /// Parses `setup-error`, `setup-silent` or `setup-close` (header
     /// `X-Understudy-Fault`, CLI `--fault`).
     pub fn parse(name: &str) -> Option<Self> {
@@ -42,6 +45,55 @@ impl SetupFault {
             "setup-silent" => Some(SetupFault::Silent),
             "setup-close" => Some(SetupFault::Close),
             _ => None,
+        }
+    }
+
+    /// Parses a fault name, or says which names there are.
+    pub fn parse_or_explain(name: &str) -> Result<Self, String> {
+        Self::parse(name).ok_or_else(|| {
+            format!(
+                "unknown fault `{}` (expected {})",
+                name.trim(),
+                Self::NAMES.join(", ")
+            )
+        })
+    }
+
+    /// Answers a `session.update` with this fault instead of `session.updated`
+    /// (every DashScope realtime dialect fails its set-up the same way), and
+    /// notes it for the journal.
+    pub(crate) fn inject(
+        self,
+        now: tokio::time::Instant,
+        timeline: &mut crate::timeline::Timeline,
+        notes: &mut Vec<crate::engine::Note>,
+    ) {
+        notes.push(crate::engine::Note::new(
+            "fault",
+            format!("set-up fault injected: {self:?}"),
+        ));
+        for frame in self.frames() {
+            timeline.push(now, frame);
+        }
+    }
+
+    /// What the session sends instead of `session.updated`.
+    fn frames(self) -> Vec<Outgoing> {
+        match self {
+            SetupFault::Error => vec![Outgoing::text(
+                "error",
+                error_frame(
+                    "server_error",
+                    "internal_error",
+                    "Session set-up failed (injected by understudy).",
+                    None,
+                ),
+            )],
+            SetupFault::Silent => Vec::new(),
+            SetupFault::Close => vec![Outgoing::Close {
+                code: 1011,
+                reason: "session set-up failed".into(),
+            }],
         }
     }
 }
@@ -59,6 +111,29 @@ pub enum DashScopeExpiry {
     Close,
     /// A DashScope-shaped `error` (code `session_expired`), then the same close.
     ErrorThenClose,
+}
+
+impl DashScopeExpiry {
+    /// What ends a session limited to `limit`, all due at the limit: an
+    /// optional `error`, then close 1001 with the reason.
+    pub(crate) fn frames(self, limit: std::time::Duration) -> Vec<Outgoing> {
+        let reason = format!(
+            "Session exceeded the maximum duration of {} seconds",
+            limit.as_secs_f64()
+        );
+        let mut frames = Vec::new();
+        if self == DashScopeExpiry::ErrorThenClose {
+            let text = error_frame(
+                "invalid_request_error",
+                "session_expired",
+                &format!("{reason}."),
+                None,
+            );
+            frames.push(Outgoing::text("error", text));
+        }
+        frames.push(Outgoing::Close { code: 1001, reason });
+        frames
+    }
 }
 
 /// The longest a Qwen-Omni realtime session lasts (documented: 120 minutes).

@@ -18,7 +18,7 @@
 //!   limit; the field is in OpenAI's beta shape, its presence here unconfirmed).
 
 use super::rate_check::{RateCheck, RateVerdict};
-use super::{error_frame, DashScopeExpiry, SetupFault, MAX_SESSION};
+use super::{DashScopeExpiry, SetupFault, MAX_SESSION};
 use crate::engine::{Note, SessionEngine};
 use crate::openai::respond::{Responder, ResponderConfig};
 use crate::protocol::FrameSummary;
@@ -123,27 +123,9 @@ impl DashScopeResponder {
         let Some((limit, style)) = self.limit else {
             return;
         };
-        let reason = format!(
-            "Session exceeded the maximum duration of {} seconds",
-            limit.as_secs_f64()
-        );
-        let at = now + limit;
-        if style == DashScopeExpiry::ErrorThenClose {
-            let text = error_frame(
-                "invalid_request_error",
-                "session_expired",
-                &format!("{reason}."),
-                None,
-            );
-            self.own.push(
-                at,
-                Outgoing::Text {
-                    event_type: Arc::from("error"),
-                    text: Arc::from(text),
-                },
-            );
+        for frame in style.frames(limit) {
+            self.own.push(now + limit, frame);
         }
-        self.own.push(at, Outgoing::Close { code: 1001, reason });
     }
 
     fn event_id(&mut self) -> String {
@@ -162,35 +144,7 @@ impl DashScopeResponder {
 
     fn on_session_update(&mut self, update: Option<&Session>, now: Instant) {
         if let Some(fault) = self.fault.take() {
-            self.notes.push(Note::new(
-                "fault",
-                format!("set-up fault injected: {fault:?}"),
-            ));
-            match fault {
-                SetupFault::Error => {
-                    let text = error_frame(
-                        "server_error",
-                        "internal_error",
-                        "Session set-up failed (injected by understudy).",
-                        None,
-                    );
-                    self.own.push(
-                        now,
-                        Outgoing::Text {
-                            event_type: Arc::from("error"),
-                            text: Arc::from(text),
-                        },
-                    );
-                }
-                SetupFault::Silent => {}
-                SetupFault::Close => self.own.push(
-                    now,
-                    Outgoing::Close {
-                        code: 1011,
-                        reason: "session set-up failed".into(),
-                    },
-                ),
-            }
+            fault.inject(now, &mut self.own, &mut self.notes);
             return;
         }
         if let Some(update) = update {

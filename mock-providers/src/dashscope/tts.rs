@@ -3,13 +3,23 @@
 //!
 //! Validation answers with DashScope's `error` event and the session goes on.
 //! The respond engine buffers appended text and speaks it in the bundled voice:
-//! in `server_commit` mode whenever the buffer holds a sentence end (a mock
-//! heuristic: the service's own segmentation is undocumented), in `commit` mode
-//! on each commit, and whatever is left on `session.finish`, after which it
-//! confirms with `session.finished` and closes (code 1000, *unconfirmed*).
-//! Responses are spoken one after another, never overlapping.
+//! in `server_commit` mode once the buffer holds a sentence end, after an
+//! optional holdback ([`ResponderConfig::tts_holdback`], default none; a mock
+//! heuristic: the service's own segmentation is undocumented), in `commit` mode on each
+//! commit, and whatever is left on `session.finish`, after which it confirms
+//! with `session.finished` and closes (code 1000, *unconfirmed*). Responses
+//! are spoken one after another, never overlapping.
+//!
+//! A commit is answered `input_text_buffer.committed` whenever text was
+//! appended since the last commit, even if `server_commit` segmentation has
+//! already spoken all of it (the captured flow of protocol notes §5.1: append,
+//! commit → committed and one response, no error). Only a commit with nothing
+//! appended since the last one gets `input_text_buffer_commit_empty`.
+//!
+//! Set-up faults ([`super::SetupFault`]) and the session limit apply here as
+//! they do to Qwen-Omni sessions.
 
-use super::error_frame;
+use super::{error_frame, SetupFault};
 use crate::engine::{Note, SessionEngine};
 use crate::openai::respond::ResponderConfig;
 use crate::protocol::{check_envelope, serde_rejection, FrameError, FrameSummary, Protocol};
@@ -151,6 +161,11 @@ pub struct TtsResponder {
     config: ResponderConfig,
     session: TtsSession,
     buffer: String,
+    /// Text was appended since the last commit (or clear): a commit now is
+    /// acknowledged even if segmentation already spoke the text.
+    appended_since_commit: bool,
+    /// `server_commit` mode: when the buffer is next cut at its last sentence end.
+    segment_at: Option<Instant>,
     /// Synthesis has begun: settings can no longer change.
     started: bool,
     finishing: bool,
@@ -161,6 +176,8 @@ pub struct TtsResponder {
     timeline: Timeline,
     next_id: u64,
     notes: Vec<Note>,
+    /// The set-up fault to inject on the first `session.update`, if any.
+    fault: Option<SetupFault>,
 }
 
 impl TtsResponder {
@@ -179,6 +196,8 @@ impl TtsResponder {
                 ..Default::default()
             },
             buffer: String::new(),
+            appended_since_commit: false,
+            segment_at: None,
             started: false,
             finishing: false,
             busy_until: None,
@@ -186,7 +205,15 @@ impl TtsResponder {
             timeline: Timeline::new(),
             next_id: seed << 32,
             notes: Vec::new(),
+            fault: None,
         }
+    }
+
+    /// With a set-up fault: the first `session.update` is answered the way
+    /// `fault` says instead of `session.updated` (as on Qwen-Omni sessions).
+    pub fn with_fault(mut self, fault: Option<SetupFault>) -> Self {
+        self.fault = fault;
+        self
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -285,6 +312,17 @@ impl TtsResponder {
         ));
     }
 
+    /// In `server_commit` mode: plans a cut once the buffer holds a sentence
+    /// end (one holdback after the first one seen).
+    fn plan_segment(&mut self, now: Instant) {
+        if self.config.tts_holdback.is_zero() {
+            self.speak_complete_sentences(now);
+        } else if self.segment_at.is_none() && self.buffer.contains(SENTENCE_ENDS) {
+            let holdback = self.config.tts_holdback.as_secs_f64() * 1000.0;
+            self.segment_at = Some(now + self.delay(holdback));
+        }
+    }
+
     /// In `server_commit` mode: speaks the buffer up to its last sentence end.
     fn speak_complete_sentences(&mut self, now: Instant) {
         let Some(cut) = self
@@ -357,6 +395,12 @@ impl SessionEngine<TtsClientEvent> for TtsResponder {
         self.session.id = Some(self.id("sess"));
         let created = self.session_event("session.created");
         self.send(now, created, None);
+        // The session limit ends TTS sessions as it ends Qwen-Omni ones.
+        if let Some(limit) = self.config.session_limit {
+            for frame in self.config.dashscope_expiry.frames(limit) {
+                self.timeline.push(now + limit, frame);
+            }
+        }
     }
 
     fn on_client_event(&mut self, event: &TtsClientEvent, _summary: &FrameSummary, now: Instant) {
@@ -369,6 +413,10 @@ impl SessionEngine<TtsClientEvent> for TtsResponder {
         }
         match event {
             TtsClientEvent::SessionUpdate(update) => {
+                if let Some(fault) = self.fault.take() {
+                    fault.inject(now, &mut self.timeline, &mut self.notes);
+                    return;
+                }
                 if self.started {
                     self.error(now, "invalid_value", UPDATE_TOO_LATE, None);
                     return;
@@ -379,13 +427,15 @@ impl SessionEngine<TtsClientEvent> for TtsResponder {
             }
             TtsClientEvent::InputTextBufferAppend(append) => {
                 self.buffer.push_str(&append.text);
+                self.appended_since_commit |= !append.text.trim().is_empty();
                 let mode = self.session.mode.as_deref().and_then(Mode::from_wire);
                 if mode.unwrap_or_default() == Mode::ServerCommit {
-                    self.speak_complete_sentences(now);
+                    self.plan_segment(now);
                 }
             }
             TtsClientEvent::InputTextBufferCommit(_) => {
-                if self.buffer.trim().is_empty() {
+                let appended = std::mem::take(&mut self.appended_since_commit);
+                if !appended && self.buffer.trim().is_empty() {
                     // Unconfirmed code: named like Omni's empty audio commit.
                     self.error(
                         now,
@@ -395,6 +445,7 @@ impl SessionEngine<TtsClientEvent> for TtsResponder {
                     );
                     return;
                 }
+                self.segment_at = None;
                 let item_id = self.id("item");
                 self.send(
                     now,
@@ -402,14 +453,19 @@ impl SessionEngine<TtsClientEvent> for TtsResponder {
                     None,
                 );
                 let text = std::mem::take(&mut self.buffer);
-                self.respond(text, now);
+                if !text.trim().is_empty() {
+                    self.respond(text, now);
+                }
             }
             TtsClientEvent::InputTextBufferClear(_) => {
                 self.buffer.clear();
+                self.segment_at = None;
+                self.appended_since_commit = false;
                 self.send(now, json!({"type": "input_text_buffer.cleared"}), None);
             }
             TtsClientEvent::ResponseCancel(_) => self.cancel(now),
             TtsClientEvent::SessionFinish(_) => {
+                self.segment_at = None;
                 let text = std::mem::take(&mut self.buffer);
                 if !text.trim().is_empty() {
                     self.respond(text, now);
@@ -430,11 +486,18 @@ impl SessionEngine<TtsClientEvent> for TtsResponder {
     }
 
     fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
+        if let Some(at) = self.segment_at.filter(|at| *at <= now) {
+            self.segment_at = None;
+            self.speak_complete_sentences(at);
+        }
         self.timeline.pop_due(now)
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.timeline.next_deadline()
+        match (self.timeline.next_deadline(), self.segment_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn take_notes(&mut self) -> Vec<Note> {
@@ -667,5 +730,94 @@ mod tests {
         assert!(!k.contains(&"response.audio.delta".to_owned()), "{k:?}");
         let done = rest.iter().find(|f| f["type"] == "response.done").unwrap();
         assert_eq!(done["response"]["status"], "cancelled");
+    }
+
+    fn count(kinds: &[String], kind: &str) -> usize {
+        kinds.iter().filter(|k| *k == kind).count()
+    }
+
+    #[test]
+    fn server_commit_text_then_an_explicit_commit_is_acknowledged_without_error() {
+        // AgentScope's flow: deltas, then commit and finish at once. The
+        // sentence end was already spoken when the commit lands.
+        let mut r = responder();
+        let t0 = Instant::now();
+        r.on_connect(t0);
+        feed(
+            &mut r,
+            r#"{"type":"session.update","session":{"voice":"Cherry","mode":"server_commit"}}"#,
+            t0,
+        );
+        for delta in ["Hello", " there, this is", " a test."] {
+            let frame = json!({"type": "input_text_buffer.append", "text": delta}).to_string();
+            feed(&mut r, &frame, t0);
+        }
+        feed(&mut r, r#"{"type":"input_text_buffer.commit"}"#, t0);
+        feed(&mut r, r#"{"type":"session.finish"}"#, t0);
+        let k = kinds(&frames(&mut r, t0 + Duration::from_secs(3600)));
+        assert_eq!(count(&k, "error"), 0, "{k:?}");
+        assert_eq!(count(&k, "input_text_buffer.committed"), 1, "{k:?}");
+        assert_eq!(count(&k, "response.created"), 1, "{k:?}");
+        assert_eq!(k.last().map(String::as_str), Some("session.finished"));
+    }
+
+    #[test]
+    fn a_commit_within_the_holdback_takes_the_buffer_before_any_response() {
+        let mut r = responder();
+        r.config.tts_holdback = Duration::from_millis(200);
+        r.config.speed = 1.0;
+        let t0 = Instant::now();
+        r.on_connect(t0);
+        feed(
+            &mut r,
+            r#"{"type":"input_text_buffer.append","text":"Hello there. How are you?"}"#,
+            t0,
+        );
+        assert!(kinds(&frames(&mut r, t0 + Duration::from_millis(10)))
+            .iter()
+            .all(|k| k != "response.created"));
+        feed(
+            &mut r,
+            r#"{"type":"input_text_buffer.commit"}"#,
+            t0 + Duration::from_millis(10),
+        );
+        let k = kinds(&frames(&mut r, t0 + Duration::from_secs(3600)));
+        assert_eq!(
+            k.iter().position(|k| k == "input_text_buffer.committed"),
+            Some(0),
+            "{k:?}"
+        );
+        assert_eq!(count(&k, "response.created"), 1, "{k:?}");
+        assert_eq!(count(&k, "error"), 0, "{k:?}");
+        // Without a commit the holdback ends and the sentence is spoken alone.
+        feed(
+            &mut r,
+            r#"{"type":"input_text_buffer.append","text":"One. Two"}"#,
+            t0 + Duration::from_secs(3600),
+        );
+        let k = kinds(&frames(&mut r, t0 + Duration::from_secs(7200)));
+        assert_eq!(count(&k, "response.created"), 1, "{k:?}");
+        assert_eq!(r.buffer, " Two");
+    }
+
+    #[test]
+    fn a_commit_with_nothing_appended_since_the_last_one_still_errors() {
+        let mut r = responder();
+        let t0 = Instant::now();
+        r.on_connect(t0);
+        feed(&mut r, r#"{"type":"input_text_buffer.commit"}"#, t0);
+        feed(
+            &mut r,
+            r#"{"type":"input_text_buffer.append","text":"Hi."}"#,
+            t0,
+        );
+        feed(&mut r, r#"{"type":"input_text_buffer.commit"}"#, t0);
+        feed(&mut r, r#"{"type":"input_text_buffer.commit"}"#, t0);
+        let all = frames(&mut r, t0 + Duration::from_secs(3600));
+        let k = kinds(&all);
+        assert_eq!(count(&k, "error"), 2, "{k:?}");
+        assert_eq!(count(&k, "input_text_buffer.committed"), 1, "{k:?}");
+        let error = all.iter().find(|f| f["type"] == "error").unwrap();
+        assert_eq!(error["error"]["code"], "input_text_buffer_commit_empty");
     }
 }

@@ -53,6 +53,9 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The names [`parse`](Self::parse) takes, for messages that list them.
+    pub const NAMES: [&'static str; 3] = ["rate-limit", "server-error", "drop-mid-stream"];
+
     /// Parses a header value.
     pub fn parse(name: &str) -> Option<Self> {
         match name.trim() {
@@ -354,9 +357,24 @@ fn server_error_openai() -> openai::Refusal {
     )
 }
 
-/// The error answer for a rate-limit or server-error fault.
+/// The error answer for a rate-limit or server-error fault, or a 400 for a
+/// fault name the mock does not know (never silently ignored).
 fn fault_answer(headers: &HeaderMap, provider: Provider) -> Option<Planned> {
-    let fault = header(headers, "x-understudy-fault").and_then(Fault::parse)?;
+    let name = header(headers, "x-understudy-fault")?;
+    let Some(fault) = Fault::parse(name) else {
+        let message = format!(
+            "X-Understudy-Fault: unknown fault `{}` (expected {})",
+            name.trim(),
+            Fault::NAMES.join(", ")
+        );
+        return Some(match provider {
+            Provider::OpenAi => openai::refusal((
+                StatusCode::BAD_REQUEST,
+                ApiError::invalid_request(message, None, Some("unknown_fault")),
+            )),
+            Provider::Gemini => gemini::refusal(RpcError::new(400, "INVALID_ARGUMENT", message)),
+        });
+    };
     let planned = match (fault, provider) {
         (Fault::DropMidStream, _) => return None,
         (Fault::RateLimit, Provider::OpenAi) => openai::refusal((

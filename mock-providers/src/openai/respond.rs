@@ -63,6 +63,14 @@ pub struct ResponderConfig {
     /// How a DashScope session ends at [`session_limit`](Self::session_limit)
     /// (the service's exact way is unconfirmed).
     pub dashscope_expiry: DashScopeExpiry,
+    /// Qwen-TTS realtime, `server_commit` mode: how long the mock waits after
+    /// a sentence end before it cuts and speaks the buffer (divided by
+    /// `speed`). A commit within it takes the whole buffer as one response,
+    /// acknowledged before the response starts, as in the captured flow. The
+    /// service's segmentation is undocumented (*unconfirmed*); the default,
+    /// zero, speaks each sentence as soon as it is complete (lowest first
+    /// audio), and a commit that finds it all spoken is still acknowledged.
+    pub tts_holdback: Duration,
 }
 
 impl ResponderConfig {
@@ -77,6 +85,7 @@ impl ResponderConfig {
             voice,
             session_limit: None,
             dashscope_expiry: DashScopeExpiry::default(),
+            tts_holdback: Duration::ZERO,
         }
     }
 }
