@@ -6,25 +6,31 @@ use std::path::Path;
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
-    println!("cargo:rerun-if-changed={}", dir.display());
+    // Relative to the package (and the generated code names no absolute path),
+    // so a build directory made from another checkout still reads this one's.
+    println!("cargo:rerun-if-changed=snapshots");
     let mut entries: Vec<(String, String)> = Vec::new();
     if let Ok(read) = std::fs::read_dir(&dir) {
         for entry in read.flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "snap") {
-                println!("cargo:rerun-if-changed={}", path.display());
                 let id = path
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                entries.push((id, path.display().to_string()));
+                let file = entry.file_name().to_string_lossy().into_owned();
+                println!("cargo:rerun-if-changed=snapshots/{file}");
+                entries.push((id, format!("/snapshots/{file}")));
             }
         }
     }
     entries.sort();
     let mut code = String::from("/// Reviewed snapshots by case id (insta `.snap` text).\npub static SNAPSHOTS: &[(&str, &str)] = &[\n");
     for (id, path) in entries {
-        let _ = writeln!(code, "    ({id:?}, include_str!({path:?})),");
+        let _ = writeln!(
+            code,
+            "    ({id:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {path:?}))),"
+        );
     }
     code.push_str("];\n");
     let out =
