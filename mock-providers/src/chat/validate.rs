@@ -79,23 +79,22 @@ pub fn validate(dialect: ChatDialect, body: &[u8]) -> Result<ChatRequest, ChatFa
             _ => {}
         }
     }
-    let request =
-        <ChatRequest as serde::Deserialize>::deserialize(&value).map_err(|e| {
-            match crate::wrong_type::locate::<ChatRequest>(&value) {
-                Some(wrong) => ChatFailure::bad_request(
-                    dialect,
-                    wrong.message(),
-                    Some(&wrong.param),
-                    Some("invalid_type"),
-                ),
-                None => ChatFailure::bad_request(
-                    dialect,
-                    format!("Invalid request body: {e}"),
-                    None,
-                    Some("invalid_type"),
-                ),
-            }
-        })?;
+    let request = <ChatRequest as serde::Deserialize>::deserialize(&value).map_err(|e| {
+        match crate::wrong_type::locate::<ChatRequest>(&value) {
+            Some(wrong) => ChatFailure::bad_request(
+                dialect,
+                wrong.message(),
+                Some(&wrong.param),
+                Some("invalid_type"),
+            ),
+            None => ChatFailure::bad_request(
+                dialect,
+                format!("Invalid request body: {e}"),
+                None,
+                Some("invalid_type"),
+            ),
+        }
+    })?;
     check_messages(dialect, &request)?;
     check_streaming(dialect, &request)?;
     check_audio(dialect, &request)?;
