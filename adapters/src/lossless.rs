@@ -10,7 +10,7 @@
 //!
 //! A wire struct opts in by deriving with `#[serde(remote = "Self")]` (serde
 //! then writes the field-by-field code as inherent functions) and naming
-//! itself in [`lossless!`](crate::lossless), which writes the `Serialize` and
+//! itself in [`lossless!`](macro@crate::lossless), which writes the `Serialize` and
 //! `Deserialize` impls around that code. A struct that code builds (the mock's
 //! answers, the encoders' frames) has nothing remembered and serialises exactly
 //! as the derive alone would, so nothing is sent as `null` that was not set.
@@ -148,7 +148,7 @@ impl<'de> Deserialize<'de> for Extra {
     }
 }
 
-/// A wire struct whose `extra` is an [`Extra`]; implemented by [`lossless!`](crate::lossless).
+/// A wire struct whose `extra` is an [`Extra`]; implemented by [`lossless!`](macro@crate::lossless).
 pub trait Lossless {
     /// How the struct spells its keys.
     const CASE: Case;
@@ -251,7 +251,7 @@ fn snake_to_camel(key: &str) -> String {
 
 /// Writes `Serialize` and `Deserialize` for wire structs derived with
 /// `#[serde(remote = "Self")]` and an `extra: Extra` field, so that they keep
-/// explicit nulls and alias spellings (see [`lossless`](crate::lossless)).
+/// explicit nulls and alias spellings (see [`lossless`](mod@crate::lossless)).
 ///
 /// `lossless!(A, B)` for snake_case structs; `lossless!(camel: A, B)` for
 /// lowerCamelCase structs that accept snake_case aliases.

@@ -1,7 +1,7 @@
 //! Long conversations across session ends: `handover.<provider>.long-conversation`.
 //!
 //! Twenty user turns (typed; spoken on DashScope, which takes no text) go
-//! through a [`RealtimeAgent`] to a mock whose sessions
+//! through a [`RealtimeAgent`](understudy_agents::realtime::RealtimeAgent) to a mock whose sessions
 //! (OpenAI, DashScope) or connections (Gemini) end after a few seconds, the
 //! provider's way, so that the conversation crosses at least two ends. Facts
 //! stated early ("Remember that the code word is falcon.") are asked for

@@ -21,7 +21,7 @@
 //! keeps its recorded order exactly when every server frame is anchored to a
 //! step no earlier than the frame recorded before it. When an answer belongs
 //! to an earlier step than frames recorded before it, those frames move to the
-//! answer's step ([`pull_down`]): they go out with it, never after it. Any
+//! answer's step (`pull_down`): they go out with it, never after it. Any
 //! other frame recorded after a later trigger's answer (a response's output
 //! after a `conversation.item.truncated`, say) waits for that trigger. That
 //! holds at any client pacing — pipelined or one request at a time — as long
