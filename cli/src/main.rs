@@ -328,16 +328,7 @@ pub(crate) async fn announce_and_wait(banner: &str) -> Result<()> {
 async fn conform(args: ConformArgs) -> Result<bool> {
     let cases = understudy_conformance::cases();
     if args.list {
-        for case in &cases {
-            println!("{:<40} {}", case.id, case.description);
-        }
-        let speaking = understudy_conformance::tts::case_ids();
-        for (id, description) in speaking
-            .into_iter()
-            .chain(understudy_conformance::omni::case_ids())
-            .chain(understudy_conformance::agent_cases::case_ids())
-            .chain(understudy_conformance::handover::case_ids())
-        {
+        for (id, description) in understudy_conformance::case_list(&cases) {
             println!("{id:<40} {description}");
         }
         return Ok(true);

@@ -36,6 +36,22 @@ fn conform_writes_junit_and_json_and_passes() {
         "{xml}"
     );
     assert!(xml.matches("<testcase ").count() >= 9);
+    // `--list` names exactly the cases the run ran, in the same order.
+    let ran: Vec<&str> = xml
+        .split("<testcase ")
+        .skip(1)
+        .filter_map(|tc| tc.split(" name=\"").nth(1)?.split('"').next())
+        .collect();
+    let (code, listing, _) = understudy(&["conform", "--list"]);
+    assert_eq!(code, 0);
+    let listed: Vec<&str> = listing
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        listed, ran,
+        "conform --list and the run name different cases"
+    );
 
     let json_path = dir.path().join("r.json");
     let (code, _, _) = understudy(&[

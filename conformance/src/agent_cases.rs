@@ -149,6 +149,14 @@ pub fn case_ids() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The ids of the room cases, with descriptions.
+pub fn room_case_ids() -> Vec<(String, String)> {
+    ROOMS
+        .iter()
+        .map(|(id, description, _, _)| ((*id).to_owned(), (*description).to_owned()))
+        .collect()
+}
+
 /// Runs every agent case the options select.
 pub async fn run_agent_cases(options: &RunOptions) -> Vec<CaseResult> {
     let mut results = Vec::new();

@@ -20,4 +20,4 @@ pub mod tts;
 
 pub use catalogue::{cases, Case};
 pub use report::{passed, render, Format};
-pub use run::{run_all, run_case, CaseResult, Grade, RunOptions};
+pub use run::{case_list, run_all, run_case, CaseResult, Grade, RunOptions};

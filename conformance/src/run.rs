@@ -376,6 +376,27 @@ fn summarise_audio(text: &str) -> String {
 
 /// Runs every selected case, one after another, then every equivalence whose
 /// two cases ran.
+/// Every case the suite runs (`run_all` with no filter), in run order, with
+/// its description: the cassette cases, the cross-provider equivalences, then
+/// the TTS, omni, agent, room and handover families. `conform --list` prints
+/// this list, so the list and the run name the same cases.
+pub fn case_list(cases: &[Case]) -> Vec<(String, String)> {
+    cases
+        .iter()
+        .map(|case| (case.id.clone(), case.description.to_owned()))
+        .chain(
+            crate::equivalence::equivalences()
+                .into_iter()
+                .map(|e| (e.id.to_owned(), e.description.to_owned())),
+        )
+        .chain(crate::tts::case_ids())
+        .chain(crate::omni::case_ids())
+        .chain(crate::agent_cases::case_ids())
+        .chain(crate::agent_cases::room_case_ids())
+        .chain(crate::handover::case_ids())
+        .collect()
+}
+
 pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
     let mut results = Vec::new();
     for case in cases {
