@@ -9,6 +9,8 @@
 //! thin client layer on top. The mock providers use the same wire types, so the
 //! client and the server cannot drift apart.
 
+#![warn(missing_docs)]
+
 pub mod audio;
 pub mod capabilities;
 pub mod chat;

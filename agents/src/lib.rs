@@ -11,6 +11,8 @@
 //! that puts agents behind AgentScope's front-end event vocabulary. They work
 //! on any realtime adapter through [`understudy_adapters::ModelEvent`] alone.
 
+#![warn(missing_docs)]
+
 pub mod deploy;
 pub mod realtime;
 pub mod room;

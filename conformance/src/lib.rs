@@ -5,6 +5,8 @@
 //! cassette, graded checks (reviewed snapshot, protocol expectations, latency)
 //! and reports as text, JSON and JUnit XML.
 
+#![warn(missing_docs)]
+
 pub mod agent_cases;
 pub mod catalogue;
 pub mod equivalence;

@@ -374,8 +374,6 @@ fn summarise_audio(text: &str) -> String {
     Value::Object(map).to_string()
 }
 
-/// Runs every selected case, one after another, then every equivalence whose
-/// two cases ran.
 /// Every case the suite runs (`run_all` with no filter), in run order, with
 /// its description: the cassette cases, the cross-provider equivalences, then
 /// the TTS, omni, agent, room and handover families. `conform --list` prints
@@ -397,6 +395,9 @@ pub fn case_list(cases: &[Case]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Runs every selected case, one after another, then every equivalence whose
+/// two cases ran, then the TTS, omni, agent, room and handover families (the
+/// order of [`case_list`]).
 pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
     let mut results = Vec::new();
     for case in cases {

@@ -24,6 +24,8 @@
 //! back cassettes with their recorded timing. Both are sans-IO cores driven by a
 //! thin axum transport; see [`engine::SessionEngine`].
 
+#![warn(missing_docs)]
+
 pub mod chat;
 pub mod config;
 pub mod dashscope;
