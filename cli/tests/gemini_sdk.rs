@@ -108,29 +108,17 @@ fn official_sdk_gets_a_replayed_session_in_recorded_order_pipelined_and_one_at_a
     let serve = Serve::start(&["--engine", "replay", "--tls-port", "0", "--ca-file", &ca]);
     let base = serve.tls_url.clone().expect("a TLS listener");
     let name = "gemini/tool-round-trip";
-    let file = support::cassette_file(name);
-    let runs: Vec<(String, Vec<String>)> = ["pipelined", "one-at-a-time"]
-        .iter()
-        .map(|pacing| {
-            let args = [
-                "--base-url",
-                &base,
-                "--ca-file",
-                &ca,
-                "--header",
-                &format!("X-Understudy-Cassette={name}"),
-                "--replay-order",
-                &file,
-                "--pacing",
-                pacing,
-                "--timeout",
-                "40",
-            ];
-            (
-                format!("replay-{pacing}"),
-                args.iter().map(|a| a.to_string()).collect(),
-            )
-        })
-        .collect();
+    let cassette = format!("X-Understudy-Cassette={name}");
+    let connection = [
+        "--base-url",
+        &base,
+        "--ca-file",
+        &ca,
+        "--header",
+        &cassette,
+        "--timeout",
+        "40",
+    ];
+    let runs = support::replay_order_runs(&connection, name);
     run_scenarios(HARNESS, &runs);
 }

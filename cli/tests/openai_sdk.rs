@@ -137,27 +137,14 @@ fn official_sdk_gets_a_replayed_session_in_recorded_order_pipelined_and_one_at_a
     let serve = Serve::start(&["--engine", "replay"]);
     let base_url = format!("{}/v1", serve.url);
     let name = "openai/ga-history-tool-round-trip";
-    let file = support::cassette_file(name);
-    let runs: Vec<(String, Vec<String>)> = ["pipelined", "one-at-a-time"]
-        .iter()
-        .map(|pacing| {
-            let args = [
-                "--base-url",
-                &base_url,
-                "--dialect",
-                "ga",
-                "--cassette",
-                name,
-                "--replay-order",
-                &file,
-                "--pacing",
-                pacing,
-            ];
-            (
-                format!("replay-{pacing}"),
-                args.iter().map(|a| a.to_string()).collect(),
-            )
-        })
-        .collect();
+    let connection = [
+        "--base-url",
+        &base_url,
+        "--dialect",
+        "ga",
+        "--cassette",
+        name,
+    ];
+    let runs = support::replay_order_runs(&connection, name);
     run_scenarios("tests/sdk/openai_realtime_turn.py", &runs);
 }

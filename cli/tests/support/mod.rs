@@ -20,6 +20,25 @@ pub fn cassette_file(name: &str) -> String {
         .to_string()
 }
 
+/// The two `--replay-order` runs of an SDK harness (`replay-pipelined`,
+/// `replay-one-at-a-time`) over the bundled cassette `name`: the harness's
+/// own connection arguments, then the cassette file and the pacing.
+pub fn replay_order_runs(connection: &[&str], name: &str) -> Vec<(String, Vec<String>)> {
+    let file = cassette_file(name);
+    ["pipelined", "one-at-a-time"]
+        .iter()
+        .map(|pacing| {
+            let args = connection
+                .iter()
+                .copied()
+                .chain(["--replay-order", &file, "--pacing", pacing])
+                .map(str::to_owned)
+                .collect();
+            (format!("replay-{pacing}"), args)
+        })
+        .collect()
+}
+
 /// The python of the official-SDK virtualenv (`scripts/python-env.sh`).
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
