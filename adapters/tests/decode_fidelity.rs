@@ -350,3 +350,21 @@ fn response_done_carries_no_usage_field() {
     assert_eq!(usage["response_id"], "resp_1");
     assert_eq!(usage["total_tokens"], 3);
 }
+
+#[test]
+fn usage_held_during_a_response_is_bounded_newest_kept() {
+    use understudy_adapters::gemini::codec::MAX_HELD_USAGE;
+    let mut messages = vec![json!({"serverContent": {"modelTurn": {"parts": [{"text": "Hi"}]}}})];
+    let reports = MAX_HELD_USAGE + 5;
+    for n in 0..reports {
+        messages.push(json!({"usageMetadata": {"promptTokenCount": 1, "responseTokenCount": n, "totalTokenCount": n + 1}}));
+    }
+    messages.push(json!({"serverContent": {"turnComplete": true}}));
+    let held = usages(&gemini(&messages));
+    assert_eq!(held.len(), MAX_HELD_USAGE, "at most the cap is released");
+    assert_eq!(
+        held.last().and_then(|(_, u)| u.output_tokens),
+        Some(reports as u64 - 1),
+        "the newest report is kept"
+    );
+}

@@ -56,6 +56,10 @@ pub struct Decoder {
     held_usage: Vec<Usage>,
 }
 
+/// How many usage reports a decoder holds while one response runs (the
+/// service sends one per turn; more is a misbehaving server).
+pub const MAX_HELD_USAGE: usize = 16;
+
 impl Decoder {
     /// A decoder for a session with `model` (Gemini's `setupComplete` does not name it).
     pub fn new(model: &str) -> Self {
@@ -100,8 +104,17 @@ impl Decoder {
     }
 
     /// A usage report: held while a response runs, emitted once it is done.
+    /// At most [`MAX_HELD_USAGE`] are held: past that the oldest is dropped
+    /// (and logged), so a response that never ends cannot grow the decoder.
     fn usage(&mut self, usage: Usage, out: &mut Vec<ModelEvent>) {
         if self.responding {
+            if self.held_usage.len() == MAX_HELD_USAGE {
+                self.held_usage.remove(0);
+                tracing::warn!(
+                    held = MAX_HELD_USAGE,
+                    "usage reports keep arriving while a response runs; dropping the oldest"
+                );
+            }
             self.held_usage.push(usage);
         } else {
             out.push(ModelEvent::Usage {
