@@ -23,6 +23,7 @@ pub mod gemini;
 pub mod input;
 pub mod lossless;
 pub mod openai;
+pub mod registry;
 pub mod sse;
 pub mod tagged;
 pub mod text;
@@ -40,19 +41,4 @@ pub use input::{
 };
 pub use tls::{TlsError, TlsTrust};
 
-/// The codec that speaks `dialect` (a cassette header's dialect: `openai-ga`,
-/// `openai-beta`, `dashscope-omni`, `gemini-live`) for `model`, or `None` when
-/// this build has none. Tools that handle any provider's traffic ask here
-/// instead of matching on provider names themselves.
-pub fn codec_for_dialect(dialect: &str, model: &str) -> Option<Box<dyn RealtimeCodec>> {
-    if dialect == dashscope::DIALECT {
-        return Some(Box::new(dashscope::DashScopeCodec::new(model)));
-    }
-    if dialect == gemini::DIALECT {
-        return Some(Box::new(gemini::GeminiCodec::new(model)));
-    }
-    dialect
-        .parse::<openai::Dialect>()
-        .ok()
-        .map(|d| Box::new(openai::OpenAiCodec::new(d)) as Box<dyn RealtimeCodec>)
-}
+pub use registry::{codec_for_dialect, DialectKind, DialectSpec, ProviderSpec};

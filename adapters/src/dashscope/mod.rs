@@ -9,7 +9,6 @@ pub use codec::{DashScopeCodec, Decoder, Encoder, FormatNames, DIALECT};
 
 use crate::capabilities::{Capabilities, SessionLimits};
 use crate::client::{ClientError, FrameTap, RealtimeClient};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Input audio rate: PCM16 mono at 16 kHz.
 pub const INPUT_RATE: u32 = 16_000;
@@ -100,34 +99,30 @@ impl ConnectOptions {
         self
     }
 
+    /// The same options in the registry's uniform shape.
+    pub fn uniform(&self) -> crate::registry::ConnectOptions {
+        let mut options = crate::registry::ConnectOptions::new(
+            &crate::registry::table::DASHSCOPE_OMNI,
+            &self.url,
+            &self.model,
+        )
+        .trust(self.trust.clone());
+        options.api_key = self.api_key.clone();
+        options.query = self.extra_query.clone();
+        if let Some(workspace) = &self.workspace {
+            options = options.header("x-dashscope-workspace", workspace);
+        }
+        options
+    }
+
     /// The full session URL.
     pub fn full_url(&self) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("model", &self.model);
-        for (key, value) in &self.extra_query {
-            query.append_pair(key, value);
-        }
-        format!("{}?{}", self.url.trim_end_matches('/'), query.finish())
+        self.uniform().full_url()
     }
 
     /// The WebSocket handshake request.
     pub fn request(&self) -> Result<http::Request<()>, ClientError> {
-        let mut request = self
-            .full_url()
-            .into_client_request()
-            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
-        let headers = request.headers_mut();
-        if let Some(key) = &self.api_key {
-            let value = http::HeaderValue::from_str(&format!("Bearer {key}"))
-                .map_err(|e| ClientError::InvalidRequest(format!("API key: {e}")))?;
-            headers.insert(http::header::AUTHORIZATION, value);
-        }
-        if let Some(workspace) = &self.workspace {
-            let value = http::HeaderValue::from_str(workspace)
-                .map_err(|e| ClientError::InvalidRequest(format!("workspace: {e}")))?;
-            headers.insert("x-dashscope-workspace", value);
-        }
-        Ok(request)
+        self.uniform().request()
     }
 }
 
@@ -136,11 +131,5 @@ pub async fn connect(
     options: &ConnectOptions,
     tap: Option<FrameTap>,
 ) -> Result<RealtimeClient, ClientError> {
-    RealtimeClient::connect_trusting(
-        options.request()?,
-        Box::new(DashScopeCodec::new(&options.model)),
-        tap,
-        &options.trust,
-    )
-    .await
+    crate::registry::connect_with_tap(&options.uniform(), tap).await
 }

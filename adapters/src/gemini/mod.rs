@@ -11,7 +11,6 @@ pub use resume::ResumingSession;
 
 use crate::capabilities::{Capabilities, SessionLimits};
 use crate::client::{ClientError, FrameTap, RealtimeClient};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Input audio rate (other rates are declared in the MIME type and resampled by the service).
 pub const INPUT_RATE: u32 = 16_000;
@@ -58,8 +57,6 @@ pub fn capabilities() -> Capabilities {
 pub struct ConnectOptions {
     /// Base URL (`wss://generativelanguage.googleapis.com`, or a mock's `ws://…`).
     pub base_url: String,
-    /// API version path segment (`v1beta`, `v1alpha`, `v1`).
-    pub api_version: String,
     /// API key, sent as `x-goog-api-key`.
     pub api_key: Option<String>,
     /// Model without the `models/` prefix.
@@ -71,11 +68,11 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// Options for `model` at `base_url`, API version `v1beta`.
+    /// Options for `model` at `base_url` (the registry's Gemini Live entry
+    /// speaks API version `v1beta`).
     pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
         ConnectOptions {
             base_url: base_url.into(),
-            api_version: "v1beta".into(),
             api_key: None,
             model: model.into(),
             headers: Vec::new(),
@@ -101,34 +98,27 @@ impl ConnectOptions {
         self
     }
 
+    /// The same options in the registry's uniform shape.
+    pub fn uniform(&self) -> crate::registry::ConnectOptions {
+        let mut options = crate::registry::ConnectOptions::new(
+            &crate::registry::table::GEMINI_LIVE,
+            &self.base_url,
+            &self.model,
+        )
+        .trust(self.trust.clone());
+        options.api_key = self.api_key.clone();
+        options.headers = self.headers.clone();
+        options
+    }
+
     /// The full session URL.
     pub fn url(&self) -> String {
-        format!(
-            "{}/ws/google.ai.generativelanguage.{}.GenerativeService.BidiGenerateContent",
-            self.base_url.trim_end_matches('/'),
-            self.api_version
-        )
+        self.uniform().full_url()
     }
 
     /// The WebSocket handshake request.
     pub fn request(&self) -> Result<http::Request<()>, ClientError> {
-        let mut request = self
-            .url()
-            .into_client_request()
-            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
-        let headers = request.headers_mut();
-        let mut pairs: Vec<(String, String)> = self.headers.clone();
-        if let Some(key) = &self.api_key {
-            pairs.push(("x-goog-api-key".into(), key.clone()));
-        }
-        for (name, value) in pairs {
-            let name = http::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| ClientError::InvalidRequest(format!("header {name}: {e}")))?;
-            let value = http::HeaderValue::from_str(&value)
-                .map_err(|e| ClientError::InvalidRequest(format!("header value: {e}")))?;
-            headers.insert(name, value);
-        }
-        Ok(request)
+        self.uniform().request()
     }
 }
 

@@ -35,6 +35,14 @@ impl Dialect {
         }
     }
 
+    /// The registry's description of this dialect.
+    pub fn spec(self) -> &'static crate::registry::DialectSpec {
+        match self {
+            Dialect::Ga => &crate::registry::table::OPENAI_GA,
+            Dialect::Beta => &crate::registry::table::OPENAI_BETA,
+        }
+    }
+
     /// Wire name of the audio delta event.
     pub fn audio_delta(self) -> &'static str {
         match self {

@@ -13,7 +13,6 @@ pub use codec::{Decoder, Encoder, OpenAiCodec};
 pub use dialect::Dialect;
 
 use crate::client::{ClientError, RealtimeClient};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Where and how to open an OpenAI Realtime session.
 #[derive(Debug, Clone)]
@@ -64,36 +63,24 @@ impl ConnectOptions {
         self
     }
 
+    /// The same options in the registry's uniform shape.
+    pub fn uniform(&self) -> crate::registry::ConnectOptions {
+        let mut options =
+            crate::registry::ConnectOptions::new(self.dialect.spec(), &self.base_url, &self.model)
+                .trust(self.trust.clone());
+        options.api_key = self.api_key.clone();
+        options.query = self.extra_query.clone();
+        options
+    }
+
     /// The full session URL (`…/realtime?model=…`).
     pub fn url(&self) -> String {
-        let base = self.base_url.trim_end_matches('/');
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("model", &self.model);
-        for (key, value) in &self.extra_query {
-            query.append_pair(key, value);
-        }
-        format!("{base}/realtime?{}", query.finish())
+        self.uniform().full_url()
     }
 
     /// The WebSocket handshake request, with auth and dialect headers.
     pub fn request(&self) -> Result<http::Request<()>, ClientError> {
-        let mut request = self
-            .url()
-            .into_client_request()
-            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
-        let headers = request.headers_mut();
-        if let Some(key) = &self.api_key {
-            let value = http::HeaderValue::from_str(&format!("Bearer {key}"))
-                .map_err(|e| ClientError::InvalidRequest(format!("API key: {e}")))?;
-            headers.insert(http::header::AUTHORIZATION, value);
-        }
-        if self.dialect == Dialect::Beta {
-            headers.insert(
-                dialect::BETA_HEADER.0,
-                http::HeaderValue::from_static(dialect::BETA_HEADER.1),
-            );
-        }
-        Ok(request)
+        self.uniform().request()
     }
 }
 
@@ -107,11 +94,5 @@ pub async fn connect_with_tap(
     options: &ConnectOptions,
     tap: Option<crate::client::FrameTap>,
 ) -> Result<RealtimeClient, ClientError> {
-    RealtimeClient::connect_trusting(
-        options.request()?,
-        Box::new(OpenAiCodec::new(options.dialect)),
-        tap,
-        &options.trust,
-    )
-    .await
+    crate::registry::connect_with_tap(&options.uniform(), tap).await
 }

@@ -1,0 +1,217 @@
+//! Pins the registry's data and lookups.
+
+use super::*;
+use http::HeaderMap;
+
+fn ws(path: &str) -> Option<&'static str> {
+    recognise_websocket(path, &HeaderMap::new()).map(|d| d.id)
+}
+
+#[test]
+fn every_cassette_dialect_is_listed_once_with_a_known_provider() {
+    let ids: Vec<&str> = dialects().map(|d| d.id).collect();
+    for id in [
+        "openai-ga",
+        "openai-beta",
+        "gemini-live",
+        "dashscope-omni",
+        crate::dashscope::tts::DIALECT,
+        "openai-speech",
+        "gemini-tts",
+        crate::chat::ChatDialect::OpenAi.name(),
+        crate::chat::ChatDialect::DashScope.name(),
+    ] {
+        assert_eq!(ids.iter().filter(|i| **i == id).count(), 1, "{id}");
+    }
+    for d in dialects() {
+        assert_eq!(d.provider_spec().name, d.provider);
+        let realtime = d.kind == DialectKind::RealtimeSession;
+        assert_eq!(d.codec(d.default_model).is_some(), realtime, "{}", d.id);
+        assert_eq!(d.transcription_model.is_some(), realtime, "{}", d.id);
+        if let Some(caps) = d.capabilities(d.default_model) {
+            assert_eq!(caps.dialect, d.id);
+        }
+    }
+    for p in providers() {
+        assert_eq!(p.realtime().kind, DialectKind::RealtimeSession);
+        assert_eq!(p.realtime().provider, p.name);
+    }
+}
+
+#[test]
+fn providers_are_found_by_name_or_alias_and_unknown_names_list_the_valid_ones() {
+    assert_eq!(provider(" OpenAI ").unwrap().name, "openai");
+    assert_eq!(provider("qwen").unwrap().name, "dashscope");
+    assert_eq!(provider("alibaba").unwrap().name, "dashscope");
+    assert_eq!(provider("google").unwrap().name, "gemini");
+    assert_eq!(
+        provider("gemini").unwrap().default_model(),
+        "gemini-live-2.5-flash-preview"
+    );
+    assert_eq!(provider("openai").unwrap().default_model(), "gpt-realtime");
+    assert_eq!(
+        provider("dashscope").unwrap().default_model(),
+        "qwen3-omni-flash-realtime"
+    );
+    let error = provider("azure").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "unknown provider `azure` (expected one of: openai, dashscope, gemini)"
+    );
+    assert!(dialect("openai-ga").is_ok());
+    assert!(dialect("gpt-live")
+        .unwrap_err()
+        .to_string()
+        .contains("openai-ga, openai-beta"));
+}
+
+#[test]
+fn transcription_models_per_realtime_dialect() {
+    let model = |id: &str| dialect(id).unwrap().transcription_model;
+    assert_eq!(model("openai-ga"), Some("gpt-4o-transcribe"));
+    assert_eq!(model("dashscope-omni"), Some("gummy-realtime-v1"));
+    assert_eq!(model("gemini-live"), Some("default"));
+}
+
+#[test]
+fn websocket_requests_are_recognised_as_the_services_route_them() {
+    assert_eq!(ws("/v1/realtime?model=gpt-realtime"), Some("openai-ga"));
+    assert_eq!(ws("/proxy/v1/realtime/"), Some("openai-ga"));
+    let mut beta = HeaderMap::new();
+    beta.insert("openai-beta", "assistants=v2, realtime=v1".parse().unwrap());
+    assert_eq!(
+        recognise_websocket("/v1/realtime", &beta).map(|d| d.id),
+        Some("openai-beta")
+    );
+    let mut sub = HeaderMap::new();
+    sub.insert(
+        "sec-websocket-protocol",
+        "realtime, openai-beta.realtime-v1".parse().unwrap(),
+    );
+    assert_eq!(
+        recognise_websocket("/v1/realtime", &sub).map(|d| d.id),
+        Some("openai-beta")
+    );
+    assert_eq!(
+        ws("/api-ws/v1/realtime?model=qwen3-omni-flash-realtime"),
+        Some("dashscope-omni")
+    );
+    assert_eq!(ws("/api-ws/v1/realtime"), Some("dashscope-omni"));
+    assert_eq!(
+        ws("/api-ws/v1/realtime?model=qwen3-tts-flash-realtime"),
+        Some(crate::dashscope::tts::DIALECT)
+    );
+    assert_eq!(
+        ws("/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=k"),
+        Some("gemini-live")
+    );
+    assert_eq!(
+        ws("/p//ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained"),
+        Some("gemini-live")
+    );
+    assert_eq!(ws("/elsewhere"), None);
+    assert_eq!(
+        ws("/v1/audio/speech"),
+        None,
+        "HTTP dialects are not WebSocket ones"
+    );
+}
+
+#[test]
+fn http_requests_are_recognised_by_path() {
+    let http = |p: &str| recognise_http(p).map(|d| d.id);
+    assert_eq!(http("/v1/audio/speech"), Some("openai-speech"));
+    assert_eq!(
+        http("/v1beta/models/gemini-2.5-flash-preview-tts:streamGenerateContent?alt=sse"),
+        Some("gemini-tts")
+    );
+    assert_eq!(http("/v1/chat/completions"), Some("openai-chat"));
+    assert_eq!(
+        http("/compatible-mode/v1/chat/completions"),
+        Some("dashscope-chat")
+    );
+    assert_eq!(http("/v1/models"), None);
+    assert_eq!(http("/v1/realtime"), None);
+    assert_eq!(
+        recognise::gemini_rest_route("/v1beta/models/m:generateContent"),
+        Some(recognise::GeminiRestRoute {
+            version: "v1beta".into(),
+            model: "m".into(),
+            streamed: false
+        })
+    );
+    assert_eq!(
+        recognise::gemini_rest_route("/x/models/m:generateContent"),
+        None
+    );
+}
+
+#[test]
+fn options_place_model_key_and_cassette_where_each_dialect_wants_them() {
+    let ga = ConnectOptions::new(dialect("openai-ga").unwrap(), "ws://h/v1/", "gpt-realtime")
+        .api_key("sk")
+        .cassette("c1");
+    assert_eq!(
+        ga.full_url(),
+        "ws://h/v1/realtime?model=gpt-realtime&cassette=c1"
+    );
+    let request = ga.request().unwrap();
+    assert_eq!(request.headers()["authorization"], "Bearer sk");
+    assert!(request.headers().get("openai-beta").is_none());
+
+    let beta = ConnectOptions::new(dialect("openai-beta").unwrap(), "ws://h/v1", "m");
+    assert_eq!(
+        beta.request().unwrap().headers()["openai-beta"],
+        "realtime=v1"
+    );
+
+    let omni = ConnectOptions::new(
+        dialect("dashscope-omni").unwrap(),
+        "ws://h/api-ws/v1/realtime",
+        "qwen3-omni-flash-realtime",
+    )
+    .header("x-dashscope-workspace", "ws1");
+    assert_eq!(
+        omni.full_url(),
+        "ws://h/api-ws/v1/realtime?model=qwen3-omni-flash-realtime"
+    );
+    assert_eq!(
+        omni.request().unwrap().headers()["x-dashscope-workspace"],
+        "ws1"
+    );
+
+    let live = ConnectOptions::new(dialect("gemini-live").unwrap(), "ws://h", "g")
+        .api_key("k")
+        .cassette("c2");
+    assert_eq!(
+        live.full_url(),
+        "ws://h/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
+    );
+    let request = live.request().unwrap();
+    assert_eq!(request.headers()["x-goog-api-key"], "k");
+    assert_eq!(request.headers()["x-understudy-cassette"], "c2");
+    assert!(request.headers().get("authorization").is_none());
+
+    let tts = ConnectOptions::new(dialect("gemini-tts").unwrap(), "http://h", "t");
+    assert_eq!(
+        tts.full_url(),
+        "http://h/v1beta/models/t:streamGenerateContent"
+    );
+    assert!(tts.codec().is_err(), "HTTP dialects have no realtime codec");
+    assert!(codec_for_dialect("gemini-live", "g").is_some());
+    assert!(codec_for_dialect("gemini-tts", "t").is_none());
+}
+
+#[test]
+fn base_urls_move_to_another_origin_keeping_the_dialects_path() {
+    let at = |id: &str| {
+        dialect(id)
+            .unwrap()
+            .connect
+            .base_url_at("ws://127.0.0.1:9/")
+    };
+    assert_eq!(at("openai-ga"), "ws://127.0.0.1:9/v1");
+    assert_eq!(at("dashscope-omni"), "ws://127.0.0.1:9/api-ws/v1/realtime");
+    assert_eq!(at("gemini-live"), "ws://127.0.0.1:9");
+    assert_eq!(at("dashscope-chat"), "ws://127.0.0.1:9/compatible-mode/v1");
+}
