@@ -14,10 +14,13 @@ use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 use understudy_adapters::Pcm;
-use understudy_agents::deploy::{
-    DeployConfig, DeployServer, ProviderEndpoint, ProviderKind, Providers,
-};
+use understudy_agents::deploy::{DeployConfig, DeployServer, ProviderEndpoint, Providers};
 use understudy_mock::{EntryKind, MockServer, ResponderConfig};
+
+/// A provider from the adapters' registry.
+fn named(name: &str) -> &'static understudy_adapters::ProviderSpec {
+    understudy_adapters::registry::provider(name).unwrap()
+}
 
 const WEATHER_Q: &str = "What is the weather like in Paris today?";
 const WAIT: Duration = Duration::from_secs(30);
@@ -37,17 +40,17 @@ async fn mock(speed: f64) -> MockServer {
 
 /// A deployment server whose three providers are `mock`, OpenAI by default.
 async fn deploy(mock: &MockServer) -> DeployServer {
-    let providers = Providers::new(ProviderKind::OpenAi)
+    let providers = Providers::new(named("openai"))
         .with(
-            ProviderKind::OpenAi,
+            named("openai"),
             ProviderEndpoint::new(mock.openai_base_url()).api_key("sk-test"),
         )
         .with(
-            ProviderKind::DashScope,
+            named("dashscope"),
             ProviderEndpoint::new(mock.dashscope_url()).api_key("sk-test"),
         )
         .with(
-            ProviderKind::Gemini,
+            named("gemini"),
             ProviderEndpoint::new(mock.gemini_base_url()).api_key("k"),
         );
     DeployServer::start(
@@ -358,8 +361,8 @@ async fn model_provider_picks_the_provider_per_session() {
 #[tokio::test]
 async fn an_unknown_or_unconfigured_provider_is_refused_and_the_socket_lives_on() {
     let mock = mock(8.0).await;
-    let providers = Providers::new(ProviderKind::OpenAi).with(
-        ProviderKind::OpenAi,
+    let providers = Providers::new(named("openai")).with(
+        named("openai"),
         ProviderEndpoint::new(mock.openai_base_url()),
     );
     let server = DeployServer::start(
@@ -674,13 +677,13 @@ async fn an_unreachable_provider_is_an_error_event_not_a_dead_socket() {
         .local_addr()
         .unwrap();
     let mock = mock(8.0).await;
-    let providers = Providers::new(ProviderKind::OpenAi)
+    let providers = Providers::new(named("openai"))
         .with(
-            ProviderKind::OpenAi,
+            named("openai"),
             ProviderEndpoint::new(format!("ws://{closed}/v1")),
         )
         .with(
-            ProviderKind::Gemini,
+            named("gemini"),
             ProviderEndpoint::new(mock.gemini_base_url()),
         );
     let server = DeployServer::start(

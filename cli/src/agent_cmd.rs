@@ -2,32 +2,15 @@
 //! vocabulary over WebSocket) with one realtime agent per session.
 
 use anyhow::{Context, Result};
-use clap::ValueEnum;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-use understudy_agents::deploy::{
-    DeployConfig, DeployServer, ProviderEndpoint, ProviderKind, Providers,
-};
+use understudy_adapters::registry::{self, ProviderSpec};
+use understudy_agents::deploy::{DeployConfig, DeployServer, ProviderEndpoint, Providers};
 use understudy_mock::{MockServer, ResponderConfig};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProviderArg {
-    /// OpenAI Realtime.
-    Openai,
-    /// DashScope Qwen-Omni realtime.
-    Dashscope,
-    /// Gemini Live.
-    Gemini,
-}
-
-impl From<ProviderArg> for ProviderKind {
-    fn from(arg: ProviderArg) -> Self {
-        match arg {
-            ProviderArg::Openai => ProviderKind::OpenAi,
-            ProviderArg::Dashscope => ProviderKind::DashScope,
-            ProviderArg::Gemini => ProviderKind::Gemini,
-        }
-    }
+/// Looks a provider up in the adapters' registry (aliases included).
+fn parse_provider(name: &str) -> Result<&'static ProviderSpec, String> {
+    registry::provider(name).map_err(|e| e.to_string())
 }
 
 /// Arguments of `understudy agent` (documented on the subcommand).
@@ -40,8 +23,8 @@ pub struct AgentArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
     /// Provider for sessions whose `config.model_provider` is absent.
-    #[arg(long, value_enum, default_value_t = ProviderArg::Openai)]
-    provider: ProviderArg,
+    #[arg(long, value_parser = parse_provider, default_value = "openai")]
+    provider: &'static ProviderSpec,
 
     /// OpenAI WebSocket base up to the version, e.g. wss://api.openai.com/v1
     /// (`/realtime?model=` is appended). Absent: the in-process mock.
@@ -100,39 +83,40 @@ pub struct AgentArgs {
 }
 
 struct ProviderArgs<'a> {
-    kind: ProviderKind,
+    provider: &'static ProviderSpec,
     url: Option<&'a str>,
     key: Option<&'a str>,
     model: Option<&'a str>,
 }
 
 impl AgentArgs {
-    fn providers(&self) -> [ProviderArgs<'_>; 3] {
-        [
+    /// The per-provider flags, each group with the registry entry it is for.
+    fn providers(&self) -> Result<[ProviderArgs<'_>; 3]> {
+        Ok([
             ProviderArgs {
-                kind: ProviderKind::OpenAi,
+                provider: registry::provider("openai")?,
                 url: self.openai_url.as_deref(),
                 key: self.openai_key.as_deref(),
                 model: self.openai_model.as_deref(),
             },
             ProviderArgs {
-                kind: ProviderKind::DashScope,
+                provider: registry::provider("dashscope")?,
                 url: self.dashscope_url.as_deref(),
                 key: self.dashscope_key.as_deref(),
                 model: self.dashscope_model.as_deref(),
             },
             ProviderArgs {
-                kind: ProviderKind::Gemini,
+                provider: registry::provider("gemini")?,
                 url: self.gemini_url.as_deref(),
                 key: self.gemini_key.as_deref(),
                 model: self.gemini_model.as_deref(),
             },
-        ]
+        ])
     }
 }
 
 pub async fn run(args: AgentArgs) -> Result<()> {
-    let needs_mock = args.providers().iter().any(|p| p.url.is_none());
+    let needs_mock = args.providers()?.iter().any(|p| p.url.is_none());
     let mock = if needs_mock {
         let voice = understudy_mock::bundled_voice().context("loading the bundled voice")?;
         Some(
@@ -146,17 +130,16 @@ pub async fn run(args: AgentArgs) -> Result<()> {
     } else {
         None
     };
-    let mut providers = Providers::new(args.provider.into());
+    let mut providers = Providers::new(args.provider);
     let mut lines = Vec::new();
-    for p in args.providers() {
+    for p in args.providers()? {
         let (url, real) = match (p.url, &mock) {
             (Some(url), _) => (url.to_owned(), true),
             (None, Some(mock)) => (
-                match p.kind {
-                    ProviderKind::OpenAi => mock.openai_base_url(),
-                    ProviderKind::DashScope => mock.dashscope_url(),
-                    ProviderKind::Gemini => mock.gemini_base_url(),
-                },
+                p.provider
+                    .realtime()
+                    .connect
+                    .base_url_at(&mock.url().replacen("http://", "ws://", 1)),
                 false,
             ),
             (None, None) => unreachable!("the mock runs when a URL is missing"),
@@ -169,8 +152,8 @@ pub async fn run(args: AgentArgs) -> Result<()> {
         if let Some(model) = p.model {
             endpoint = endpoint.model(model);
         }
-        let model = p.model.unwrap_or(p.kind.default_model());
-        let default = if p.kind == providers.default_kind() {
+        let model = p.model.unwrap_or(p.provider.default_model());
+        let default = if p.provider == providers.default_provider() {
             " (default)"
         } else {
             ""
@@ -178,7 +161,7 @@ pub async fn run(args: AgentArgs) -> Result<()> {
         lines.push(if real {
             format!(
                 "  {:<10} {url} model {model}{}{default}",
-                format!("{}:", p.kind),
+                format!("{}:", p.provider),
                 if endpoint.api_key.is_some() {
                     ", key set"
                 } else {
@@ -188,16 +171,16 @@ pub async fn run(args: AgentArgs) -> Result<()> {
         } else {
             format!(
                 "  {:<10} in-process mock {url} model {model}{default}",
-                format!("{}:", p.kind)
+                format!("{}:", p.provider)
             )
         });
         if !real && p.key.is_some_and(|k| !k.is_empty()) {
             eprintln!(
                 "note: a {} key is set but no --{}-url: sessions on {} use the in-process mock",
-                p.kind, p.kind, p.kind
+                p.provider, p.provider, p.provider
             );
         }
-        providers = providers.with(p.kind, endpoint);
+        providers = providers.with(p.provider, endpoint);
     }
     let mut config = DeployConfig::new(providers);
     config.connect_timeout = Duration::from_secs_f64(args.connect_timeout);

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use understudy_adapters::tls::TlsTrust;
 use understudy_fixtures::Scrubber;
-use understudy_recorder::{Provider, Recorder, REPORT_FILE};
+use understudy_recorder::{ProviderSpec, Recorder, REPORT_FILE};
 
 /// Arguments of `understudy record`.
 #[derive(Debug, clap::Args)]
@@ -25,8 +25,8 @@ pub struct RecordArgs {
     /// The provider whose protocols are recorded (names the cassettes' provider
     /// and which fields hold audio).
     #[arg(long, value_parser = parse_provider)]
-    provider: Provider,
-    /// Where to forward (default: the provider's public endpoint). http(s) and
+    provider: &'static ProviderSpec,
+    /// Where to forward (default: the provider's public endpoint, its registry `api_origin`). http(s) and
     /// ws(s) URLs both work; a path prefix is kept.
     #[arg(long)]
     upstream: Option<String>,
@@ -68,18 +68,9 @@ pub struct RecordArgs {
     scrub_query: Vec<String>,
 }
 
-fn parse_provider(name: &str) -> Result<Provider, String> {
-    name.parse()
-        .map_err(|e: understudy_recorder::UnknownProvider| e.to_string())
-}
-
-/// The provider's public endpoint.
-fn default_upstream(provider: Provider) -> &'static str {
-    match provider {
-        Provider::OpenAi => "https://api.openai.com",
-        Provider::Gemini => "https://generativelanguage.googleapis.com",
-        Provider::DashScope => "https://dashscope-intl.aliyuncs.com",
-    }
+/// Looks the provider up in the adapters' registry (aliases included).
+fn parse_provider(name: &str) -> Result<&'static ProviderSpec, String> {
+    understudy_recorder::provider(name).map_err(|e| e.to_string())
 }
 
 /// The scrubber the arguments ask for: standard credentials, the named
@@ -105,7 +96,7 @@ pub fn scrubber(args: &RecordArgs) -> Result<Scrubber> {
             .secret(var, value)
             .with_context(|| format!("--secret-env {var}"))?;
     }
-    for var in args.provider.key_env_vars() {
+    for var in args.provider.key_env_vars {
         let already = scrubber.labels().any(|l| l == *var);
         if let (false, Ok(value)) = (already, std::env::var(var)) {
             // A key too short to scrub safely is still scrubbed where it
@@ -125,7 +116,7 @@ pub async fn run(args: RecordArgs, logs: LogScrubber) -> Result<()> {
     let upstream = args
         .upstream
         .clone()
-        .unwrap_or_else(|| default_upstream(args.provider).to_owned());
+        .unwrap_or_else(|| args.provider.api_origin.to_owned());
     let trust = match &args.upstream_ca {
         Some(path) => TlsTrust::SystemAnd(
             std::fs::read_to_string(path)

@@ -26,7 +26,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use understudy_recorder::{LatencySummary, Provider, Recorder};
+use understudy_recorder::{provider, LatencySummary, Recorder};
 
 type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -201,11 +201,14 @@ struct Proxied {
 
 impl Proxied {
     async fn start(echo: SocketAddr, out: &Path) -> Proxied {
-        let recorder = Recorder::builder(Provider::OpenAi, format!("http://{echo}"))
-            .out(out)
-            .start()
-            .await
-            .expect("start the recorder");
+        let recorder = Recorder::builder(
+            provider("openai").expect("openai is registered"),
+            format!("http://{echo}"),
+        )
+        .out(out)
+        .start()
+        .await
+        .expect("start the recorder");
         let url = proxied_url(&recorder);
         Proxied {
             recorder,
@@ -322,11 +325,14 @@ struct Comparison {
 /// the proxied ones in one recorder session; that session's `added_latency`.
 async fn compare(echo: SocketAddr, message: &Utf8Bytes, round_trips: usize) -> Comparison {
     let out = tempfile::tempdir().expect("temporary output folder");
-    let recorder = Recorder::builder(Provider::OpenAi, format!("http://{echo}"))
-        .out(out.path())
-        .start()
-        .await
-        .expect("start the recorder");
+    let recorder = Recorder::builder(
+        provider("openai").expect("openai is registered"),
+        format!("http://{echo}"),
+    )
+    .out(out.path())
+    .start()
+    .await
+    .expect("start the recorder");
     let proxied_url = proxied_url(&recorder);
     let mut direct = connect(&format!("ws://{echo}{PATH}?model=bench")).await;
     // Warm up both paths; the proxied warm-up in a session of its own, so that

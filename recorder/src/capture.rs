@@ -155,7 +155,7 @@ async fn write_session(
     }
     frames.sort_by_key(|f| f.t_us);
     let mut header = Header::new(
-        shared.provider.name(),
+        shared.provider.name,
         endpoint.dialect.clone(),
         model.unwrap_or_else(|| "unknown".into()),
         Origin::Recorded,
@@ -187,7 +187,7 @@ async fn write_session(
     };
     let stem = shared.allocate_name(&endpoint.dialect);
     let out = shared.out.clone();
-    let rules = AudioRules::for_provider(shared.provider.name());
+    let rules = AudioRules::for_provider(shared.provider.name);
     let written = tokio::task::spawn_blocking(move || {
         write_checked(&out, &stem, &cassette, &rules, &scrubber).map(|()| stem)
     })

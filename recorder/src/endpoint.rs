@@ -1,11 +1,10 @@
-//! Which dialect (and model) an exchange speaks, decided from its request the
-//! same way the mock routes it, so a recording replays on the route it came from.
+//! Which dialect (and model) an exchange speaks, looked up in the adapters'
+//! registry from its request — the same recognition the mock routes with, so
+//! a recording replays on the route it came from.
 
-use crate::provider::Provider;
 use axum::http::HeaderMap;
 use serde_json::Value;
-use understudy_adapters::openai::Dialect;
-use understudy_mock::{chat, dashscope, gemini, http_tts};
+use understudy_adapters::registry::{self, recognise::query_param, ProviderSpec};
 
 /// What the recorder knows about an exchange before its first frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,67 +15,41 @@ pub(crate) struct Endpoint {
     pub model: Option<String>,
 }
 
-/// The `model` query parameter of a path, if any.
-fn query_model(path_and_query: &str) -> Option<String> {
-    let (_, query) = path_and_query.split_once('?')?;
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "model")
-        .map(|(_, value)| value.into_owned())
-}
-
-/// Classifies a WebSocket upgrade.
-pub(crate) fn websocket(provider: Provider, path_and_query: &str, headers: &HeaderMap) -> Endpoint {
-    let path = path_and_query
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches('/');
-    let model = query_model(path_and_query);
-    let dialect = if gemini::is_live_path(path) {
-        understudy_adapters::gemini::DIALECT.to_owned()
-    } else if path.ends_with("/api-ws/v1/realtime") {
-        match &model {
-            Some(m) if dashscope::is_tts_model(m) => {
-                understudy_adapters::dashscope::tts::DIALECT.to_owned()
-            }
-            _ => understudy_adapters::dashscope::DIALECT.to_owned(),
-        }
-    } else if path.ends_with("/realtime") {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let beta_subprotocol =
-            header("sec-websocket-protocol").is_some_and(|v| v.contains("openai-beta.realtime-v1"));
-        if beta_subprotocol {
-            Dialect::Beta.name().to_owned()
-        } else {
-            Dialect::from_beta_header(header("openai-beta"))
-                .name()
-                .to_owned()
-        }
-    } else {
-        format!("{}-websocket", provider.name())
+/// Classifies a WebSocket upgrade; a path no dialect has is recorded as
+/// `PROVIDER-websocket`.
+pub(crate) fn websocket(
+    provider: &ProviderSpec,
+    path_and_query: &str,
+    headers: &HeaderMap,
+) -> Endpoint {
+    let dialect = match registry::recognise_websocket(path_and_query, headers) {
+        Some(spec) => spec.id.to_owned(),
+        None => format!("{}-websocket", provider.name),
     };
-    Endpoint { dialect, model }
+    Endpoint {
+        dialect,
+        model: query_param(path_and_query, "model"),
+    }
 }
 
-/// Classifies a plain HTTP exchange from its path and (JSON) body.
-pub(crate) fn http(provider: Provider, path_and_query: &str, body: Option<&Value>) -> Endpoint {
+/// Classifies a plain HTTP exchange from its path and (JSON) body; a path no
+/// dialect has is recorded as `PROVIDER-http`.
+pub(crate) fn http(
+    provider: &ProviderSpec,
+    path_and_query: &str,
+    body: Option<&Value>,
+) -> Endpoint {
     let path = path_and_query.split('?').next().unwrap_or_default();
-    let gemini_route = http_tts::gemini::route(path);
-    let dialect = if http_tts::is_openai_speech_path(path) {
-        http_tts::openai::DIALECT.to_owned()
-    } else if gemini_route.is_some() {
-        http_tts::gemini::DIALECT.to_owned()
-    } else if chat::is_chat_path(path) {
-        chat::dialect_for_path(path).name().to_owned()
-    } else {
-        format!("{}-http", provider.name())
+    let dialect = match registry::recognise_http(path_and_query) {
+        Some(spec) => spec.id.to_owned(),
+        None => format!("{}-http", provider.name),
     };
     let model = body
         .and_then(|b| b.get("model"))
         .and_then(Value::as_str)
         .map(str::to_owned)
         .or_else(|| path_model(path))
-        .or_else(|| query_model(path_and_query));
+        .or_else(|| query_param(path_and_query, "model"));
     Endpoint { dialect, model }
 }
 
@@ -99,10 +72,14 @@ pub(crate) fn model_in_frame(json: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn named(name: &str) -> &'static ProviderSpec {
+        registry::provider(name).unwrap()
+    }
+
     #[test]
     fn websocket_routes_match_the_mock() {
         let none = HeaderMap::new();
-        let ws = |path: &str| websocket(Provider::OpenAi, path, &none);
+        let ws = |path: &str| websocket(named("openai"), path, &none);
         assert_eq!(ws("/v1/realtime?model=gpt-realtime").dialect, "openai-ga");
         assert_eq!(
             ws("/v1/realtime?model=gpt-realtime").model.as_deref(),
@@ -111,7 +88,7 @@ mod tests {
         let mut beta = HeaderMap::new();
         beta.insert("openai-beta", "realtime=v1".parse().unwrap());
         assert_eq!(
-            websocket(Provider::OpenAi, "/v1/realtime", &beta).dialect,
+            websocket(named("openai"), "/v1/realtime", &beta).dialect,
             "openai-beta"
         );
         let omni = ws("/api-ws/v1/realtime?model=qwen3-omni-flash-realtime");
@@ -128,7 +105,7 @@ mod tests {
     #[test]
     fn http_routes_and_models() {
         let speech = http(
-            Provider::OpenAi,
+            named("openai"),
             "/v1/audio/speech",
             Some(&serde_json::json!({"model": "tts-1"})),
         );
@@ -137,7 +114,7 @@ mod tests {
             ("openai-speech", Some("tts-1"))
         );
         let gemini = http(
-            Provider::Gemini,
+            named("gemini"),
             "/v1beta/models/gemini-2.5-flash-preview-tts:streamGenerateContent?alt=sse",
             None,
         );
@@ -147,13 +124,13 @@ mod tests {
             Some("gemini-2.5-flash-preview-tts")
         );
         let chat = http(
-            Provider::DashScope,
+            named("dashscope"),
             "/compatible-mode/v1/chat/completions",
             None,
         );
         assert_eq!(chat.dialect, "dashscope-chat");
         assert_eq!(
-            http(Provider::OpenAi, "/v1/models", None).dialect,
+            http(named("openai"), "/v1/models", None).dialect,
             "openai-http"
         );
         assert_eq!(

@@ -16,9 +16,9 @@
 //! marked `incomplete` with the reason.
 //!
 //! ```no_run
-//! use understudy_recorder::{Provider, Recorder};
+//! use understudy_recorder::{provider, Recorder};
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let recorder = Recorder::builder(Provider::OpenAi, "https://api.openai.com")
+//! let recorder = Recorder::builder(provider("openai")?, "https://api.openai.com")
 //!     .out("recordings")
 //!     .start()
 //!     .await?;
@@ -39,7 +39,6 @@ mod error;
 mod headers;
 mod http;
 mod latency;
-mod provider;
 mod report;
 mod shared;
 mod upstream;
@@ -47,9 +46,10 @@ mod ws;
 
 pub use error::RecorderError;
 pub use latency::LatencySummary;
-pub use provider::{Provider, UnknownProvider};
 pub use report::{RecordingReport, SessionSummary, REPORT_FILE};
 pub use shared::{CredentialHook, SessionHook};
+/// Providers are the adapters' registry entries: look one up by name or alias.
+pub use understudy_adapters::registry::{provider, LookupError, ProviderSpec};
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
@@ -79,7 +79,7 @@ pub struct Recorder {
 
 /// Configures a [`Recorder`].
 pub struct RecorderBuilder {
-    provider: Provider,
+    provider: &'static ProviderSpec,
     upstream: String,
     out: PathBuf,
     scrubber: Scrubber,
@@ -93,7 +93,10 @@ pub struct RecorderBuilder {
 impl Recorder {
     /// A recorder for `provider` forwarding to `upstream` (`https://…`,
     /// `wss://…`, or a local `http://` mock).
-    pub fn builder(provider: Provider, upstream: impl Into<String>) -> RecorderBuilder {
+    pub fn builder(
+        provider: &'static ProviderSpec,
+        upstream: impl Into<String>,
+    ) -> RecorderBuilder {
         RecorderBuilder {
             provider,
             upstream: upstream.into(),

@@ -1,6 +1,5 @@
 //! State every session of one recorder shares.
 
-use crate::provider::Provider;
 use crate::report::{RecordingReport, SessionSummary};
 use crate::upstream::Upstream;
 use std::collections::HashSet;
@@ -8,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use understudy_adapters::registry::ProviderSpec;
 use understudy_fixtures::Scrubber;
 
 /// Called with each session's summary when its cassette is written.
@@ -18,7 +18,7 @@ pub type SessionHook = Arc<dyn Fn(&SessionSummary) + Send + Sync>;
 pub type CredentialHook = Arc<dyn Fn(&Scrubber) + Send + Sync>;
 
 pub(crate) struct Shared {
-    pub(crate) provider: Provider,
+    pub(crate) provider: &'static ProviderSpec,
     pub(crate) upstream: Upstream,
     pub(crate) out: PathBuf,
     pub(crate) scrubber: Scrubber,
@@ -32,7 +32,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(
-        provider: Provider,
+        provider: &'static ProviderSpec,
         upstream: Upstream,
         out: PathBuf,
         scrubber: Scrubber,
@@ -42,7 +42,7 @@ impl Shared {
         let (hook, credential_hook) = hooks;
         let report = RecordingReport {
             toolkit_version: env!("CARGO_PKG_VERSION").to_owned(),
-            provider: provider.name().to_owned(),
+            provider: provider.name.to_owned(),
             upstream: upstream.host(),
             sessions: Vec::new(),
         };

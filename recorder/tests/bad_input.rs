@@ -13,21 +13,21 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use understudy_adapters::tls::TlsTrust;
 use understudy_fixtures::{Cassette, FrameBody, HttpBody};
 use understudy_mock::MockServer;
-use understudy_recorder::{Provider, Recorder, RecordingReport, SessionSummary};
+use understudy_recorder::{Recorder, RecordingReport, SessionSummary};
 
 const KEY: &str = "fake-recorder-test-Xq7Lm2Vb9Tn4";
 
-async fn recorder(provider: Provider, upstream: &str, out: &Path) -> Recorder {
+async fn recorder(provider: &str, upstream: &str, out: &Path) -> Recorder {
     recorder_trusting(provider, upstream, out, TlsTrust::System).await
 }
 
 async fn recorder_trusting(
-    provider: Provider,
+    provider: &str,
     upstream: &str,
     out: &Path,
     trust: TlsTrust,
 ) -> Recorder {
-    Recorder::builder(provider, upstream)
+    Recorder::builder(understudy_recorder::provider(provider).unwrap(), upstream)
         .out(out)
         .trust(trust)
         .start()
@@ -73,7 +73,7 @@ async fn a_refused_upgrade_reaches_the_client_and_the_recorder_keeps_serving() {
         .start()
         .await
         .unwrap();
-    let recorder = recorder(Provider::DashScope, &mock.url(), out.path()).await;
+    let recorder = recorder("dashscope", &mock.url(), out.path()).await;
     let ws = recorder.url().replacen("http://", "ws://", 1);
     // DashScope refuses a bad key at the upgrade: the client sees that 401.
     let refused = tokio_tungstenite::connect_async(request(&format!(
@@ -162,7 +162,7 @@ async fn a_refused_upgrade_reaches_the_client_and_the_recorder_keeps_serving() {
 async fn an_unreachable_upstream_gets_a_502_naming_it() {
     let out = tempfile::tempdir().unwrap();
     let dead = dead_port().await;
-    let recorder = recorder(Provider::OpenAi, &format!("http://{dead}"), out.path()).await;
+    let recorder = recorder("openai", &format!("http://{dead}"), out.path()).await;
     let ws = recorder.url().replacen("http://", "ws://", 1);
     match tokio_tungstenite::connect_async(request(&format!("{ws}/v1/realtime?model=m"))).await {
         Err(tungstenite::Error::Http(response)) => {
@@ -217,7 +217,7 @@ async fn garbage_server() -> SocketAddr {
 async fn an_upstream_answering_garbage_gets_a_502_and_an_incomplete_cassette() {
     let out = tempfile::tempdir().unwrap();
     let garbage = garbage_server().await;
-    let recorder = recorder(Provider::OpenAi, &format!("http://{garbage}"), out.path()).await;
+    let recorder = recorder("openai", &format!("http://{garbage}"), out.path()).await;
     let ws = recorder.url().replacen("http://", "ws://", 1);
     match tokio_tungstenite::connect_async(request(&format!("{ws}/v1/realtime?model=m"))).await {
         Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 502),
@@ -262,7 +262,7 @@ async fn dropping_server() -> SocketAddr {
 async fn an_upstream_dropping_mid_stream_ends_the_recording_incomplete() {
     let out = tempfile::tempdir().unwrap();
     let dropping = dropping_server().await;
-    let recorder = recorder(Provider::OpenAi, &format!("http://{dropping}"), out.path()).await;
+    let recorder = recorder("openai", &format!("http://{dropping}"), out.path()).await;
     let ws = recorder.url().replacen("http://", "ws://", 1);
     let (mut socket, _) =
         tokio_tungstenite::connect_async(request(&format!("{ws}/v1/realtime?model=m")))
@@ -295,7 +295,7 @@ async fn an_upstream_dropping_mid_stream_ends_the_recording_incomplete() {
 async fn http_speech_is_recorded_with_its_chunks_and_a_broken_body_is_incomplete() {
     let out = tempfile::tempdir().unwrap();
     let mock = MockServer::builder().speed(50.0).start().await.unwrap();
-    let recorder = recorder(Provider::OpenAi, &mock.url(), out.path()).await;
+    let recorder = recorder("openai", &mock.url(), out.path()).await;
     let client = reqwest::Client::new();
     let body = serde_json::json!({"model": "gpt-4o-mini-tts", "input": "Hello there.", "voice": "alloy", "response_format": "pcm"});
     let response = client
@@ -372,13 +372,8 @@ async fn a_tls_upstream_is_recorded_and_an_untrusted_one_refused() {
         .unwrap();
     let upstream = mock.tls_url().unwrap();
     let ca = mock.ca_pem().unwrap().to_owned();
-    let recorder = recorder_trusting(
-        Provider::Gemini,
-        &upstream,
-        out.path(),
-        TlsTrust::SystemAnd(ca),
-    )
-    .await;
+    let recorder =
+        recorder_trusting("gemini", &upstream, out.path(), TlsTrust::SystemAnd(ca)).await;
     let ws = recorder.url().replacen("http://", "ws://", 1);
     let path = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
     let (mut socket, _) = tokio_tungstenite::connect_async(format!("{ws}{path}?key={KEY}"))
@@ -410,7 +405,7 @@ async fn a_tls_upstream_is_recorded_and_an_untrusted_one_refused() {
     let out = tempfile::tempdir().unwrap();
     let other = understudy_mock::tls::TlsIdentity::generate().unwrap();
     let recorder = recorder_trusting(
-        Provider::Gemini,
+        "gemini",
         &upstream,
         out.path(),
         TlsTrust::Only(other.ca_pem().to_owned()),

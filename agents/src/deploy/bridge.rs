@@ -251,7 +251,7 @@ impl Bridge {
             session_id: self.session_id.clone(),
             agent_id: tag.agent_id.clone(),
             agent_name: tag.agent_name.clone(),
-            provider: choice.kind,
+            provider: choice.provider,
             model: choice.model.clone(),
         })?;
         let mut agent_config: AgentConfig = self.config.agent.clone();
@@ -274,7 +274,7 @@ impl Bridge {
             Ok(Err(error)) => {
                 return Err(ClientFault::provider(
                     "provider_unavailable",
-                    format!("{}: {error}", choice.kind),
+                    format!("{}: {error}", choice.provider),
                 ))
             }
             Err(_) => {
@@ -282,14 +282,14 @@ impl Bridge {
                     "provider_unavailable",
                     format!(
                         "{}: no connection within {:?}",
-                        choice.kind, self.config.connect_timeout
+                        choice.provider, self.config.connect_timeout
                     ),
                 ))
             }
         };
         tracing::info!(
             user = %self.user_id, session = %self.session_id, agent = %tag.agent_id,
-            provider = %choice.kind, model = %choice.model, "session created"
+            provider = %choice.provider, model = %choice.model, "session created"
         );
         self.live = Some(Live {
             input: agent.input(),
@@ -302,7 +302,7 @@ impl Bridge {
         Ok(vec![ServerEvent::server(
             ServerBody::ServerSessionCreated {
                 session_id: self.session_id.clone(),
-                model_provider: choice.kind.name().into(),
+                model_provider: choice.provider.name.into(),
             },
         )])
     }

@@ -90,6 +90,6 @@ pub mod wire;
 
 pub use bridge::{translate, DEFAULT_AGENT_NAME};
 pub use error::{ClientFault, DeployError};
-pub use provider::{ProviderChoice, ProviderEndpoint, ProviderKind, Providers};
+pub use provider::{ProviderChoice, ProviderEndpoint, Providers};
 pub use registry::{Registration, SessionInfo, SessionRegistry};
 pub use server::{router, DeployConfig, DeployServer};

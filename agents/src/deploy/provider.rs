@@ -1,82 +1,17 @@
 //! Which provider serves a session: `config.model_provider` → a
 //! [`Connector`] and the session defaults that suit that provider.
+//!
+//! Providers are the adapters' registry entries ([`ProviderSpec`]): the name
+//! a session asks for is looked up there (aliases included), the provider's
+//! default realtime dialect says how to connect, its default model and its
+//! input transcription model. Nothing here names a provider.
 
 use super::error::ClientFault;
 use crate::realtime::Connector;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
-use understudy_adapters::{dashscope, gemini, openai, SessionConfig, TurnDetection};
-
-/// The providers a session can ask for with `model_provider`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ProviderKind {
-    /// OpenAI Realtime (GA dialect).
-    OpenAi,
-    /// DashScope Qwen-Omni realtime.
-    DashScope,
-    /// Gemini Live.
-    Gemini,
-}
-
-impl ProviderKind {
-    /// All of them.
-    pub const ALL: [ProviderKind; 3] = [
-        ProviderKind::OpenAi,
-        ProviderKind::DashScope,
-        ProviderKind::Gemini,
-    ];
-
-    /// The name used in `model_provider` (and on the command line).
-    pub fn name(self) -> &'static str {
-        match self {
-            ProviderKind::OpenAi => "openai",
-            ProviderKind::DashScope => "dashscope",
-            ProviderKind::Gemini => "gemini",
-        }
-    }
-
-    /// The model used when neither the endpoint nor the session names one.
-    pub fn default_model(self) -> &'static str {
-        match self {
-            ProviderKind::OpenAi => "gpt-realtime",
-            ProviderKind::DashScope => "qwen3-omni-flash-realtime",
-            ProviderKind::Gemini => "gemini-live-2.5-flash-preview",
-        }
-    }
-
-    /// The input transcription model asked for, so that the front end gets
-    /// `agent_input_transcription_*` events.
-    fn transcription_model(self) -> &'static str {
-        match self {
-            ProviderKind::OpenAi => "gpt-4o-transcribe",
-            ProviderKind::DashScope => "gummy-realtime-v1",
-            ProviderKind::Gemini => "default",
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ProviderKind {
-    type Err = String;
-
-    /// Case-insensitive; `qwen` / `google` are taken as aliases.
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "openai" => Ok(ProviderKind::OpenAi),
-            "dashscope" | "qwen" => Ok(ProviderKind::DashScope),
-            "gemini" | "google" => Ok(ProviderKind::Gemini),
-            other => Err(format!(
-                "unknown model_provider `{other}` (expected openai, dashscope or gemini)"
-            )),
-        }
-    }
-}
+use understudy_adapters::registry::{self, ConnectOptions, ProviderSpec};
+use understudy_adapters::{SessionConfig, TurnDetection};
 
 /// Where one provider is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +23,7 @@ pub struct ProviderEndpoint {
     pub url: String,
     /// The API key, if the endpoint wants one.
     pub api_key: Option<String>,
-    /// The model; `None` uses [`ProviderKind::default_model`].
+    /// The model; `None` uses [`ProviderSpec::default_model`].
     pub model: Option<String>,
 }
 
@@ -119,14 +54,14 @@ impl ProviderEndpoint {
 /// session does not say.
 #[derive(Debug, Clone)]
 pub struct Providers {
-    default: ProviderKind,
-    endpoints: BTreeMap<ProviderKind, ProviderEndpoint>,
+    default: &'static ProviderSpec,
+    endpoints: BTreeMap<&'static str, ProviderEndpoint>,
 }
 
 /// What a session will run on.
 pub struct ProviderChoice {
     /// The provider.
-    pub kind: ProviderKind,
+    pub provider: &'static ProviderSpec,
     /// The model asked for.
     pub model: String,
     /// How to reach it.
@@ -138,7 +73,7 @@ pub struct ProviderChoice {
 impl fmt::Debug for ProviderChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProviderChoice")
-            .field("kind", &self.kind)
+            .field("provider", &self.provider.name)
             .field("model", &self.model)
             .finish_non_exhaustive()
     }
@@ -146,32 +81,36 @@ impl fmt::Debug for ProviderChoice {
 
 impl Providers {
     /// No endpoints yet; `default` is used when a session names no provider.
-    pub fn new(default: ProviderKind) -> Self {
+    pub fn new(default: &'static ProviderSpec) -> Self {
         Providers {
             default,
             endpoints: BTreeMap::new(),
         }
     }
 
-    /// Adds (or replaces) the endpoint of `kind`.
-    pub fn with(mut self, kind: ProviderKind, endpoint: ProviderEndpoint) -> Self {
-        self.endpoints.insert(kind, endpoint);
+    /// Adds (or replaces) the endpoint of `provider`.
+    pub fn with(mut self, provider: &'static ProviderSpec, endpoint: ProviderEndpoint) -> Self {
+        self.endpoints.insert(provider.name, endpoint);
         self
     }
 
     /// The provider used when the session names none.
-    pub fn default_kind(&self) -> ProviderKind {
+    pub fn default_provider(&self) -> &'static ProviderSpec {
         self.default
     }
 
-    /// The endpoint of `kind`, if configured.
-    pub fn endpoint(&self, kind: ProviderKind) -> Option<&ProviderEndpoint> {
-        self.endpoints.get(&kind)
+    /// The endpoint of `provider`, if configured.
+    pub fn endpoint(&self, provider: &ProviderSpec) -> Option<&ProviderEndpoint> {
+        self.endpoints.get(provider.name)
     }
 
-    /// Which providers are configured (AgentScope's `/api/check-models`).
-    pub fn available(&self) -> Vec<ProviderKind> {
-        self.endpoints.keys().copied().collect()
+    /// Which providers are configured (AgentScope's `/api/check-models`), in
+    /// the registry's order.
+    pub fn available(&self) -> Vec<&'static ProviderSpec> {
+        registry::providers()
+            .iter()
+            .filter(|p| self.endpoints.contains_key(p.name))
+            .collect()
     }
 
     /// Picks the provider for a session: `requested` (its `model_provider`)
@@ -181,62 +120,46 @@ impl Providers {
         requested: Option<&str>,
         model: Option<&str>,
     ) -> Result<ProviderChoice, ClientFault> {
-        let kind = match requested.map(str::trim).filter(|r| !r.is_empty()) {
-            Some(name) => name
-                .parse::<ProviderKind>()
-                .map_err(|message| ClientFault::new("unknown_provider", message))?,
+        let provider = match requested.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(name) => registry::provider(name).map_err(|error| {
+                ClientFault::new(
+                    "unknown_provider",
+                    format!("unknown model_provider: {error}"),
+                )
+            })?,
             None => self.default,
         };
-        let endpoint = self.endpoints.get(&kind).ok_or_else(|| {
+        let endpoint = self.endpoint(provider).ok_or_else(|| {
             ClientFault::new(
                 "unknown_provider",
                 format!(
-                    "model_provider `{kind}` is not configured on this server (available: {})",
+                    "model_provider `{provider}` is not configured on this server (available: {})",
                     self.available()
                         .iter()
-                        .map(|k| k.name())
+                        .map(|p| p.name)
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
             )
         })?;
+        let dialect = provider.realtime();
         let model = model
             .map(str::to_owned)
             .or_else(|| endpoint.model.clone())
-            .unwrap_or_else(|| kind.default_model().to_owned());
-        let connector: Box<dyn Connector> = match kind {
-            ProviderKind::OpenAi => {
-                let mut options =
-                    openai::ConnectOptions::new(&endpoint.url, openai::Dialect::Ga, &model);
-                if let Some(key) = &endpoint.api_key {
-                    options = options.api_key(key);
-                }
-                Box::new(options)
-            }
-            ProviderKind::DashScope => {
-                let mut options = dashscope::ConnectOptions::new(&endpoint.url, &model);
-                if let Some(key) = &endpoint.api_key {
-                    options = options.api_key(key);
-                }
-                Box::new(options)
-            }
-            ProviderKind::Gemini => {
-                let mut options = gemini::ConnectOptions::new(&endpoint.url, &model);
-                if let Some(key) = &endpoint.api_key {
-                    options = options.api_key(key);
-                }
-                Box::new(options)
-            }
-        };
+            .unwrap_or_else(|| dialect.default_model.to_owned());
+        let mut options = ConnectOptions::new(dialect, &endpoint.url, &model);
+        if let Some(key) = &endpoint.api_key {
+            options = options.api_key(key);
+        }
         let session = SessionConfig {
             turn_detection: Some(TurnDetection::server_vad()),
-            input_transcription: Some(kind.transcription_model().into()),
+            input_transcription: dialect.transcription_model.map(str::to_owned),
             ..SessionConfig::default()
         };
         Ok(ProviderChoice {
-            kind,
+            provider,
             model,
-            connector,
+            connector: Box::new(options),
             session,
         })
     }
@@ -246,38 +169,51 @@ impl Providers {
 mod tests {
     use super::*;
 
-    #[test]
-    fn names_parse_and_unconfigured_providers_are_refused() {
-        assert_eq!("OpenAI".parse(), Ok(ProviderKind::OpenAi));
-        assert_eq!(" qwen ".parse(), Ok(ProviderKind::DashScope));
-        assert_eq!("google".parse(), Ok(ProviderKind::Gemini));
-        assert!("azure".parse::<ProviderKind>().is_err());
+    fn named(name: &str) -> &'static ProviderSpec {
+        registry::provider(name).unwrap()
+    }
 
-        let providers = Providers::new(ProviderKind::Gemini)
-            .with(ProviderKind::Gemini, ProviderEndpoint::new("ws://g"))
+    #[test]
+    fn names_are_looked_up_and_unconfigured_providers_are_refused() {
+        let providers = Providers::new(named("gemini"))
+            .with(named("gemini"), ProviderEndpoint::new("ws://g"))
             .with(
-                ProviderKind::OpenAi,
+                named("openai"),
                 ProviderEndpoint::new("ws://o").model("gpt-x"),
             );
         let choice = providers.choose(None, None).unwrap();
         assert_eq!(
-            (choice.kind, choice.model.as_str()),
-            (ProviderKind::Gemini, "gemini-live-2.5-flash-preview")
+            (choice.provider.name, choice.model.as_str()),
+            ("gemini", "gemini-live-2.5-flash-preview")
         );
-        let choice = providers.choose(Some("openai"), None).unwrap();
+        assert_eq!(
+            choice.session.input_transcription.as_deref(),
+            Some("default")
+        );
+        let choice = providers.choose(Some(" OpenAI "), None).unwrap();
         assert_eq!(choice.model, "gpt-x");
-        let choice = providers.choose(Some("openai"), Some("gpt-y")).unwrap();
-        assert_eq!(choice.model, "gpt-y");
-        let fault = providers.choose(Some("dashscope"), None).unwrap_err();
+        assert_eq!(
+            choice.session.input_transcription.as_deref(),
+            Some("gpt-4o-transcribe")
+        );
+        let choice = providers.choose(Some("google"), Some("gpt-y")).unwrap();
+        assert_eq!(
+            (choice.provider.name, choice.model.as_str()),
+            ("gemini", "gpt-y")
+        );
+        let fault = providers.choose(Some("qwen"), None).unwrap_err();
         assert_eq!(fault.code, "unknown_provider");
         assert!(
             fault.message.contains("available: openai, gemini"),
             "{}",
             fault.message
         );
-        assert_eq!(
-            providers.choose(Some("azure"), None).unwrap_err().code,
-            "unknown_provider"
+        let fault = providers.choose(Some("azure"), None).unwrap_err();
+        assert_eq!(fault.code, "unknown_provider");
+        assert!(
+            fault.message.contains("openai, dashscope, gemini"),
+            "{}",
+            fault.message
         );
     }
 }

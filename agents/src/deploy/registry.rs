@@ -2,10 +2,10 @@
 //! `{user_id}/{session_id}`.
 
 use super::error::ClientFault;
-use super::provider::ProviderKind;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use understudy_adapters::ProviderSpec;
 
 /// One live session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct SessionInfo {
     /// The name the front end gave the agent.
     pub agent_name: String,
     /// The provider it runs on.
-    pub provider: ProviderKind,
+    pub provider: &'static ProviderSpec,
     /// The model it asked for.
     pub model: String,
 }
@@ -116,7 +116,7 @@ mod tests {
             session_id: session.into(),
             agent_id: "a".into(),
             agent_name: "A".into(),
-            provider: ProviderKind::OpenAi,
+            provider: understudy_adapters::registry::provider("openai").unwrap(),
             model: "m".into(),
         }
     }

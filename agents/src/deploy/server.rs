@@ -11,7 +11,7 @@
 
 use super::bridge::Bridge;
 use super::error::DeployError;
-use super::provider::{ProviderKind, Providers};
+use super::provider::Providers;
 use super::registry::{SessionInfo, SessionRegistry};
 use super::wire::{ServerBody, ServerEvent};
 use crate::realtime::{AgentConfig, ToolRegistry};
@@ -115,15 +115,15 @@ fn routes(config: DeployConfig, stop: watch::Receiver<bool>) -> Router {
 
 async fn check_models(State(AppState { config, .. }): State<AppState>) -> impl IntoResponse {
     let mut body = Map::new();
-    for kind in ProviderKind::ALL {
+    for provider in understudy_adapters::registry::providers() {
         body.insert(
-            kind.name().into(),
-            Value::Bool(config.providers.endpoint(kind).is_some()),
+            provider.name.into(),
+            Value::Bool(config.providers.endpoint(provider).is_some()),
         );
     }
     body.insert(
         "default".into(),
-        json!(config.providers.default_kind().name()),
+        json!(config.providers.default_provider().name),
     );
     Json(Value::Object(body))
 }

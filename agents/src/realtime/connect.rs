@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use understudy_adapters::{dashscope, gemini, openai, ClientError, RealtimeClient};
+use understudy_adapters::{dashscope, gemini, openai, registry, ClientError, RealtimeClient};
 
 /// The future a [`Connector`] returns.
 pub type ConnectFuture<'a> =
@@ -39,28 +39,34 @@ impl Connector for SharedConnector {
     }
 }
 
-/// OpenAI Realtime (either dialect).
-impl Connector for openai::ConnectOptions {
+/// Any realtime dialect in the adapters' registry. Resumption (Gemini) is
+/// the agent's business: it sends `ClientInput::Resume` before the session
+/// configuration when it holds a handle, so a plain connection is all it
+/// needs here.
+impl Connector for registry::ConnectOptions {
     fn connect(&self) -> ConnectFuture<'_> {
-        Box::pin(openai::connect(self))
+        Box::pin(registry::connect(self))
     }
 }
 
-/// DashScope Qwen-Omni realtime.
-impl Connector for dashscope::ConnectOptions {
-    fn connect(&self) -> ConnectFuture<'_> {
-        Box::pin(dashscope::connect(self, None))
-    }
+/// The per-provider options connect through their uniform form.
+macro_rules! uniform_connector {
+    ($($options:ty),*) => {$(
+        /// Connects through [`registry::ConnectOptions`].
+        impl Connector for $options {
+            fn connect(&self) -> ConnectFuture<'_> {
+                let options = self.uniform();
+                Box::pin(async move { registry::connect(&options).await })
+            }
+        }
+    )*};
 }
 
-/// Gemini Live. Resumption is the agent's business: it sends
-/// `ClientInput::Resume` before the session configuration when it holds a
-/// handle, so a plain connection is all it needs here.
-impl Connector for gemini::ConnectOptions {
-    fn connect(&self) -> ConnectFuture<'_> {
-        Box::pin(gemini::connect(self, None))
-    }
-}
+uniform_connector!(
+    openai::ConnectOptions,
+    dashscope::ConnectOptions,
+    gemini::ConnectOptions
+);
 
 /// A [`Connector`] made from a closure returning a connect future.
 pub struct FnConnector<F>(F);
