@@ -48,6 +48,32 @@ pub struct Capabilities {
     pub limits: SessionLimits,
 }
 
+impl Capabilities {
+    /// A dialect that declares nothing: no feature, no audio rates, no limits
+    /// (what a caller grades against when the registry gives a dialect no
+    /// session capabilities, so every requirement reads as unmet).
+    pub fn none(dialect: impl Into<String>) -> Self {
+        Capabilities {
+            dialect: dialect.into(),
+            text_input: false,
+            image_input: false,
+            truncation: false,
+            server_vad: false,
+            manual_turns: false,
+            tool_calls: false,
+            response_after_tool_result: false,
+            resumption: false,
+            end_handshake: false,
+            vad_events: false,
+            session_updates: false,
+            tool_call_deltas: false,
+            input_sample_rate: 0,
+            output_sample_rate: 0,
+            limits: SessionLimits::default(),
+        }
+    }
+}
+
 /// A dialect's session limits, as data: what an agent must plan around to
 /// carry a conversation past them (compaction, handover).
 ///

@@ -23,8 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
+use understudy_adapters::registry::{table, ConnectOptions};
 use understudy_adapters::{
-    dashscope, gemini, openai, Capabilities, ResponseStatus, SessionConfig, TurnDetection,
+    Capabilities, DialectSpec, ResponseStatus, SessionConfig, TurnDetection,
 };
 
 /// The DashScope model the cases use (tool-capable: the 3.5 family).
@@ -45,24 +46,38 @@ const WAIT: Duration = Duration::from_secs(20);
 /// How long a whole case may take.
 const CASE_LIMIT: Duration = Duration::from_secs(90);
 
-/// A provider the agent cases run on.
+/// What the agent cases run on: one provider's realtime dialect (a registry
+/// entry, which names the provider) and the model they ask for. The cases
+/// read its capabilities and registry data, never which provider it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Provider {
-    OpenAi,
-    DashScope,
-    Gemini,
+pub(crate) struct Provider {
+    dialect: &'static DialectSpec,
+    model: &'static str,
 }
 
-pub(crate) const PROVIDERS: [Provider; 3] =
-    [Provider::OpenAi, Provider::DashScope, Provider::Gemini];
+/// OpenAI Realtime (GA).
+const OPENAI: Provider = Provider {
+    dialect: &table::OPENAI_GA,
+    model: "gpt-realtime",
+};
+/// DashScope Qwen-Omni, a tool-capable model.
+const DASHSCOPE: Provider = Provider {
+    dialect: &table::DASHSCOPE_OMNI,
+    model: DASHSCOPE_MODEL,
+};
+/// Gemini Live.
+const GEMINI: Provider = Provider {
+    dialect: &table::GEMINI_LIVE,
+    model: crate::scenario::GEMINI_MODEL,
+};
+
+/// One per provider, in the registry's order.
+pub(crate) const PROVIDERS: [Provider; 3] = [OPENAI, DASHSCOPE, GEMINI];
 
 impl Provider {
+    /// The provider's name (`openai`), as case ids spell it.
     pub(crate) fn id(self) -> &'static str {
-        match self {
-            Provider::OpenAi => "openai",
-            Provider::DashScope => "dashscope",
-            Provider::Gemini => "gemini",
-        }
+        self.dialect.provider_spec().name
     }
 
     /// The bundled clip of `what`, at the rate this provider hears natively.
@@ -74,53 +89,32 @@ impl Provider {
     /// What the dialect and model [`Provider::connector`] reaches can do:
     /// what the cases read instead of matching on the provider.
     pub(crate) fn capabilities(self) -> Capabilities {
-        match self {
-            Provider::OpenAi => openai::Dialect::Ga.capabilities(),
-            Provider::DashScope => dashscope::capabilities_for(DASHSCOPE_MODEL),
-            Provider::Gemini => gemini::capabilities(),
-        }
+        self.dialect
+            .capabilities(self.model)
+            .unwrap_or_else(|| Capabilities::none(self.dialect.id))
     }
 
-    /// The session the front end asks for: server VAD, user transcription.
+    /// The session the front end asks for: server VAD, user transcription
+    /// with the dialect's transcription model.
     pub(crate) fn spoken(self) -> SessionConfig {
         SessionConfig {
             turn_detection: Some(TurnDetection::server_vad()),
-            input_transcription: Some(
-                match self {
-                    Provider::OpenAi => "gpt-4o-transcribe",
-                    Provider::DashScope => "gummy-realtime-v1",
-                    Provider::Gemini => "default",
-                }
-                .into(),
-            ),
+            input_transcription: self.dialect.transcription_model.map(str::to_owned),
             ..Default::default()
         }
     }
 
     /// How to reach this provider's mock (a tool-capable model on DashScope).
     fn connector(self, server: &MockServer) -> Box<dyn Connector> {
-        let key = "understudy-conformance-key";
-        match self {
-            Provider::OpenAi => Box::new(
-                openai::ConnectOptions::new(
-                    server.openai_base_url(),
-                    openai::Dialect::Ga,
-                    "gpt-realtime",
-                )
-                .api_key(key),
-            ),
-            Provider::DashScope => Box::new(
-                dashscope::ConnectOptions::new(server.dashscope_url(), DASHSCOPE_MODEL)
-                    .api_key(key),
-            ),
-            Provider::Gemini => Box::new(
-                gemini::ConnectOptions::new(
-                    server.gemini_base_url(),
-                    crate::scenario::GEMINI_MODEL,
-                )
-                .api_key(key),
-            ),
-        }
+        let origin = server.url().replacen("http://", "ws://", 1);
+        Box::new(
+            ConnectOptions::new(
+                self.dialect,
+                self.dialect.connect.base_url_at(&origin),
+                self.model,
+            )
+            .api_key("understudy-conformance-key"),
+        )
     }
 }
 
@@ -208,16 +202,16 @@ const ROOMS: [RoomCase; 2] = [
     (
         "room.debate.openai-dashscope",
         "two agents on different providers (OpenAI, DashScope) debate three turns each in a ChatRoom, hearing each other as audio",
-        &[("pro", Provider::OpenAi), ("contra", Provider::DashScope)],
+        &[("pro", OPENAI), ("contra", DASHSCOPE)],
         3,
     ),
     (
         "room.round-robin.three-providers",
         "an OpenAI, a DashScope and a Gemini agent take two turns each in a round-robin ChatRoom, hearing each other as audio",
         &[
-            ("openai", Provider::OpenAi),
-            ("dashscope", Provider::DashScope),
-            ("gemini", Provider::Gemini),
+            ("openai", OPENAI),
+            ("dashscope", DASHSCOPE),
+            ("gemini", GEMINI),
         ],
         2,
     ),

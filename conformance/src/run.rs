@@ -199,11 +199,11 @@ pub fn reviewed_snapshot(id: &str) -> Option<Value> {
 /// Runs one case against a fresh in-process mock replaying its cassette.
 pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
     let started = Instant::now();
-    let provider = case.scenario.provider;
+    let dialect = case.scenario.dialect;
     let mut result = CaseResult {
         id: case.id.clone(),
         description: case.description.into(),
-        dialect: provider.dialect().into(),
+        dialect: dialect.id.into(),
         grade: Grade::Ok,
         reason: None,
         checks: Vec::new(),
@@ -218,12 +218,11 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
             .then(|| "legacy beta: the retired Realtime beta, served as it was".into()),
     };
     if let Some((needs, has)) = case.requires {
-        if !has(&provider.capabilities(case.scenario.model)) {
+        if !has(&case.scenario.capabilities()) {
             result.grade = Grade::Unimplemented;
             result.reason = Some(format!(
                 "{} ({}) declares no {needs}",
-                provider.dialect(),
-                case.scenario.model
+                dialect.id, case.scenario.model
             ));
             return result;
         }
@@ -412,10 +411,7 @@ pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
         let find = |id: &str| {
             let result = results.iter().find(|r| r.id == id)?;
             let case = cases.iter().find(|c| c.id == id)?;
-            Some((
-                result,
-                case.scenario.provider.capabilities(case.scenario.model),
-            ))
+            Some((result, case.scenario.capabilities()))
         };
         if let (Some((left, lc)), Some((right, rc))) =
             (find(equivalence.cases[0]), find(equivalence.cases[1]))

@@ -2,17 +2,20 @@
 //! keeps everything it saw: normalised events with arrival instants, the raw
 //! wire transcript, and the instants user input ended (for latency).
 
-use crate::scenario::{Provider, Scenario, Step};
+use crate::scenario::{Scenario, Step};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::{timeout, Instant};
-use understudy_adapters::openai::{self, ConnectOptions};
-use understudy_adapters::{dashscope, gemini};
+use understudy_adapters::gemini;
+use understudy_adapters::registry::{self, ConnectOptions};
 use understudy_adapters::{
-    ClientError, ClientInput, FrameTap, ModelEvent, Pcm, RealtimeClient, TappedFrame, TimedEvent,
-    WireFrame,
+    ClientError, ClientInput, DialectSpec, FrameTap, ModelEvent, Pcm, RealtimeClient, TappedFrame,
+    TimedEvent, WireFrame,
 };
+
+/// The key runs send (the mock takes any key unless told otherwise).
+const CONFORMANCE_KEY: &str = "understudy-conformance-key";
 
 /// How long one wait may take before the run fails.
 const WAIT_LIMIT: Duration = Duration::from_secs(20);
@@ -69,25 +72,25 @@ pub struct RunRecord {
     pub input_ends: Vec<std::time::Instant>,
 }
 
-/// Where a run connects: the mock's (or a provider's) endpoint per protocol.
+/// Where a run connects: one origin serving every dialect (a mock's
+/// `ws://127.0.0.1:PORT`); each dialect's base URL is its registry path on it.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
-    /// OpenAI WebSocket base (`ws://…/v1`).
-    pub openai: String,
-    /// DashScope realtime URL (`ws://…/api-ws/v1/realtime`).
-    pub dashscope: String,
-    /// Gemini base URL (`ws://…`; the adapter appends the Live path).
-    pub gemini: String,
+    /// Scheme and authority, `ws://HOST:PORT`.
+    pub origin: String,
 }
 
 impl Endpoints {
     /// The endpoints of a running mock.
     pub fn of(server: &understudy_mock::MockServer) -> Self {
         Endpoints {
-            openai: server.openai_base_url(),
-            dashscope: server.dashscope_url(),
-            gemini: server.gemini_base_url(),
+            origin: server.url().replacen("http://", "ws://", 1),
         }
+    }
+
+    /// The base URL `dialect`'s clients are given (`ws://…/v1` for OpenAI).
+    pub fn base_url(&self, dialect: &DialectSpec) -> String {
+        dialect.connect.base_url_at(&self.origin)
     }
 }
 
@@ -195,51 +198,37 @@ async fn open<'s>(
     cassette: Option<&str>,
 ) -> Result<(Connection, &'s [Step]), RunError> {
     let tap: FrameTap = Arc::new(Mutex::new(Vec::new()));
-    let client = match scenario.provider {
-        Provider::OpenAi(dialect) => {
-            let mut options = ConnectOptions::new(&endpoints.openai, dialect, scenario.model)
-                .api_key("understudy-conformance-key");
-            if let Some(name) = cassette {
-                options = options.query("cassette", name);
-            }
-            openai::connect_with_tap(&options, Some(Arc::clone(&tap))).await?
-        }
-        Provider::DashScope => {
-            let mut options = dashscope::ConnectOptions::new(&endpoints.dashscope, scenario.model)
-                .api_key("understudy-conformance-key");
-            if let Some(name) = cassette {
-                options = options.query("cassette", name);
-            }
-            dashscope::connect(&options, Some(Arc::clone(&tap))).await?
-        }
-        Provider::Gemini => {
-            let mut options = gemini::ConnectOptions::new(&endpoints.gemini, scenario.model)
-                .api_key("understudy-conformance");
-            if let Some(name) = cassette {
-                // Gemini clients set headers, not query strings.
-                options = options.header("x-understudy-cassette", name);
-            }
-            if scenario.resume {
-                let Some((Step::Send(ClientInput::Session(config)), rest)) =
-                    scenario.steps.split_first()
-                else {
-                    return Err(RunError::Step(
-                        "a resuming scenario starts with its session set-up".into(),
-                    ));
-                };
-                let session =
-                    gemini::ResumingSession::connect_recording(options, config.clone()).await?;
-                return Ok((Connection::Resuming(Box::new(session)), rest));
-            }
-            gemini::connect(&options, Some(Arc::clone(&tap))).await?
-        }
-    };
-    if scenario.resume {
-        return Err(RunError::Step(format!(
-            "{} has no resuming session",
-            scenario.provider.dialect()
-        )));
+    let mut options = ConnectOptions::new(
+        scenario.dialect,
+        endpoints.base_url(scenario.dialect),
+        scenario.model,
+    )
+    .api_key(CONFORMANCE_KEY);
+    if let Some(name) = cassette {
+        // Where the dialect's clients put it: a query parameter or a header.
+        options = options.cassette(name);
     }
+    if scenario.resume {
+        if !scenario.capabilities().resumption {
+            return Err(RunError::Step(format!(
+                "{} has no resuming session",
+                scenario.dialect
+            )));
+        }
+        let Some((Step::Send(ClientInput::Session(config)), rest)) = scenario.steps.split_first()
+        else {
+            return Err(RunError::Step(
+                "a resuming scenario starts with its session set-up".into(),
+            ));
+        };
+        let mut resuming = gemini::ConnectOptions::new(&options.url, &options.model)
+            .api_key(CONFORMANCE_KEY)
+            .trust(options.trust.clone());
+        resuming.headers = options.headers.clone();
+        let session = gemini::ResumingSession::connect_recording(resuming, config.clone()).await?;
+        return Ok((Connection::Resuming(Box::new(session)), rest));
+    }
+    let client = registry::connect_with_tap(&options, Some(Arc::clone(&tap))).await?;
     Ok((Connection::Plain { client, tap }, &scenario.steps))
 }
 

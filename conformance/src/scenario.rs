@@ -10,54 +10,15 @@
 use serde_json::json;
 use std::time::Duration;
 use understudy_adapters::openai::Dialect;
+use understudy_adapters::registry::table::{DASHSCOPE_OMNI, GEMINI_LIVE};
 use understudy_adapters::{
-    AudioFormat, Capabilities, ClientInput, Modality, Pcm, ResponseOptions, SessionConfig,
-    ToolChoice, ToolSpec, TurnDetection,
+    AudioFormat, Capabilities, ClientInput, DialectSpec, Modality, Pcm, ResponseOptions,
+    SessionConfig, ToolChoice, ToolSpec, TurnDetection,
 };
 use understudy_mock::dashscope::SetupFault;
 
 /// The camera frame the image scenario sends (see `conformance/assets/README.md`).
 pub const FRAME_JPEG: &[u8] = include_bytes!("../assets/frame-64x48.jpg");
-
-/// Which provider protocol a scenario speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    /// OpenAI Realtime in a dialect.
-    OpenAi(Dialect),
-    /// DashScope Qwen-Omni realtime.
-    DashScope,
-    /// Google Gemini Live.
-    Gemini,
-}
-
-impl Provider {
-    /// Provider name in cassette headers (`openai`, `dashscope`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::OpenAi(_) => "openai",
-            Provider::DashScope => "dashscope",
-            Provider::Gemini => "gemini",
-        }
-    }
-
-    /// Dialect name (`openai-ga`, `dashscope-omni`, …).
-    pub fn dialect(self) -> &'static str {
-        match self {
-            Provider::OpenAi(d) => d.name(),
-            Provider::DashScope => understudy_adapters::dashscope::DIALECT,
-            Provider::Gemini => understudy_adapters::gemini::DIALECT,
-        }
-    }
-
-    /// What the dialect supports for `model`.
-    pub fn capabilities(self, model: &str) -> Capabilities {
-        match self {
-            Provider::OpenAi(d) => d.capabilities(),
-            Provider::DashScope => understudy_adapters::dashscope::capabilities_for(model),
-            Provider::Gemini => understudy_adapters::gemini::capabilities(),
-        }
-    }
-}
 
 /// Instructions the SDK harness sends; the scenarios send the same.
 pub const INSTRUCTIONS: &str =
@@ -97,8 +58,8 @@ pub enum Step {
 pub struct Scenario {
     /// Cassette name it synthesizes (`openai/ga-text-turn`).
     pub cassette: String,
-    /// Provider and dialect it speaks.
-    pub provider: Provider,
+    /// The dialect it speaks (a registry entry, which names the provider).
+    pub dialect: &'static DialectSpec,
     /// A set-up fault the mock must inject when synthesizing (DashScope).
     pub setup_fault: Option<SetupFault>,
     /// Connection lifetime the respond engine enforces when synthesizing
@@ -123,6 +84,16 @@ pub struct Scenario {
     /// cassettes of the old dialect on purpose. Today's service refuses a beta
     /// session; [`beta_retired`] checks that refusal.
     pub legacy_beta: bool,
+}
+
+impl Scenario {
+    /// What its dialect supports for its model (a dialect the registry gives
+    /// no session capabilities declares none).
+    pub fn capabilities(&self) -> Capabilities {
+        self.dialect
+            .capabilities(self.model)
+            .unwrap_or_else(|| Capabilities::none(self.dialect.id))
+    }
 }
 
 fn model_for(dialect: Dialect) -> &'static str {
@@ -192,7 +163,7 @@ fn scenario(dialect: Dialect, name: &str, description: &'static str, steps: Vec<
     all.extend(steps);
     Scenario {
         cassette: format!("openai/{}-{name}", short(dialect)),
-        provider: Provider::OpenAi(dialect),
+        dialect: dialect.spec(),
         setup_fault: None,
         connection_limit: None,
         resume: false,
@@ -211,7 +182,7 @@ fn scenario(dialect: Dialect, name: &str, description: &'static str, steps: Vec<
 pub fn beta_retired() -> Scenario {
     Scenario {
         cassette: "openai/beta-text-turn".into(),
-        provider: Provider::OpenAi(Dialect::Beta),
+        dialect: Dialect::Beta.spec(),
         setup_fault: None,
         connection_limit: None,
         resume: false,
@@ -378,7 +349,7 @@ fn dashscope(
     all.extend(steps);
     Scenario {
         cassette: format!("dashscope/{name}"),
-        provider: Provider::DashScope,
+        dialect: &DASHSCOPE_OMNI,
         setup_fault: None,
         connection_limit: None,
         resume: false,
@@ -561,7 +532,7 @@ fn gemini(
 ) -> Scenario {
     Scenario {
         cassette: format!("gemini/{name}"),
-        provider: Provider::Gemini,
+        dialect: &GEMINI_LIVE,
         setup_fault: None,
         connection_limit: None,
         resume: false,

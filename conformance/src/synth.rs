@@ -90,10 +90,9 @@ pub async fn synthesize(scenario: &Scenario, out_dir: &Path) -> Result<Vec<PathB
             0 => scenario.description.to_owned(),
             n => format!("{} (connection {})", scenario.description, n + 1),
         };
-        let provider = scenario.provider;
         let made_of = MadeOf {
-            provider: provider.name(),
-            dialect: provider.dialect(),
+            provider: scenario.dialect.provider,
+            dialect: scenario.dialect.id,
             model: scenario.model,
             description: &description,
         };

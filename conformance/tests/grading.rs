@@ -79,8 +79,7 @@ async fn equivalence_fails_when_the_streams_really_differ() {
     let openai = find("openai.ga.audio.vad-turn");
     let dashscope = find("dashscope.audio.vad-turn");
     let unrelated = find("dashscope.audio.manual-turn");
-    let caps =
-        |c: &understudy_conformance::Case| c.scenario.provider.capabilities(c.scenario.model);
+    let caps = |c: &understudy_conformance::Case| c.scenario.capabilities();
     let (a, b, c) = (
         run_case(&openai, &options).await,
         run_case(&dashscope, &options).await,

@@ -169,7 +169,9 @@ pub fn is_openai_speech_path(path: &str) -> bool {
 /// Whether a DashScope realtime model is a Qwen-TTS model (same path as
 /// Qwen-Omni, other service).
 pub fn is_dashscope_tts_model(model: &str) -> bool {
-    model.contains("tts") && model.contains("realtime")
+    super::table::DASHSCOPE_TTS_MODEL_PARTS
+        .iter()
+        .all(|part| model.contains(part))
 }
 
 /// Whether a request path is the Gemini Live endpoint: any API version, any

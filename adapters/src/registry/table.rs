@@ -75,6 +75,9 @@ const DASHSCOPE_REALTIME: ConnectShape = ConnectShape {
 /// Its path, told apart by the model asked for.
 const DASHSCOPE_REALTIME_PATH: PathShape = PathShape::EndsWith("/api-ws/v1/realtime");
 
+/// What a Qwen-TTS realtime model's name contains (the rest of that path is Qwen-Omni).
+pub const DASHSCOPE_TTS_MODEL_PARTS: &[&str] = &["tts", "realtime"];
+
 /// An HTTP dialect posting JSON with the model in the body.
 const fn http_body(default_url: &'static str, path: &'static str) -> ConnectShape {
     ConnectShape {
@@ -167,7 +170,7 @@ pub static DASHSCOPE_TTS: DialectSpec = DialectSpec {
     transcription_model: None,
     recognition: Recognition {
         path: DASHSCOPE_REALTIME_PATH,
-        when: Condition::ModelContains(&["tts", "realtime"]),
+        when: Condition::ModelContains(DASHSCOPE_TTS_MODEL_PARTS),
     },
     connect: DASHSCOPE_REALTIME,
     capabilities: None,

@@ -48,10 +48,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use understudy_adapters::chat::ChatDialect;
 
-/// Whether a path is the chat-completions endpoint (any prefix).
-pub fn is_chat_path(path: &str) -> bool {
-    path.trim_end_matches('/').ends_with("/chat/completions")
-}
+/// Whether a path is the chat-completions endpoint (any prefix); the
+/// adapters' registry owns the path shape.
+pub use understudy_adapters::registry::recognise::is_chat_path;
 
 /// The dialect a chat path speaks.
 pub fn dialect_for_path(path: &str) -> ChatDialect {

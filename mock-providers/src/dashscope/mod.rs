@@ -144,10 +144,9 @@ pub fn is_omni_model(model: &str) -> bool {
     model.contains("omni") && model.contains("realtime")
 }
 
-/// Whether a model name is a Qwen-TTS realtime model (same path, other service).
-pub fn is_tts_model(model: &str) -> bool {
-    model.contains("tts") && model.contains("realtime")
-}
+/// Whether a model name is a Qwen-TTS realtime model (same path, other
+/// service); the adapters' registry owns the rule.
+pub use understudy_adapters::registry::recognise::is_dashscope_tts_model as is_tts_model;
 
 /// Qwen-Omni realtime for one model, as the session loop sees it.
 #[derive(Debug, Clone)]

@@ -216,18 +216,9 @@ impl Protocol for GeminiProtocol {
     }
 }
 
-/// Whether a request path is the Live endpoint: any API version, any prefix,
-/// doubled slashes tolerated.
-pub fn is_live_path(path: &str) -> bool {
-    let path = path.trim_end_matches('/');
-    let Some(method) = path.rsplit('/').next() else {
-        return false;
-    };
-    method.starts_with("google.ai.generativelanguage.")
-        && (method.ends_with(".GenerativeService.BidiGenerateContent")
-            || method.ends_with(".GenerativeService.BidiGenerateContentConstrained"))
-        && path.contains("/ws/")
-}
+/// Whether a request path is the Live endpoint (any API version, any prefix,
+/// doubled slashes tolerated); the adapters' registry owns the path shape.
+pub use understudy_adapters::registry::recognise::is_live_path;
 
 #[cfg(test)]
 mod tests {

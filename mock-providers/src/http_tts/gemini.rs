@@ -58,42 +58,12 @@ pub enum Method {
     },
 }
 
-/// A parsed Gemini REST path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// `v1`, `v1beta`, `v1alpha`.
-    pub version: String,
-    /// The model name (without `models/`).
-    pub model: String,
-    /// `generateContent` or `streamGenerateContent` (without `alt`).
-    pub streamed: bool,
-}
-
-/// Recognises `…/{version}/models/{model}:generateContent|streamGenerateContent`
-/// (any prefix; duplicate slashes tolerated).
-pub fn route(path: &str) -> Option<Route> {
-    let path = path.trim_end_matches('/');
-    let (head, method) = path.rsplit_once(':')?;
-    let streamed = match method {
-        "generateContent" => false,
-        "streamGenerateContent" => true,
-        _ => return None,
-    };
-    let mut segments = head.rsplit('/').filter(|s| !s.is_empty());
-    let model = segments.next()?;
-    if segments.next()? != "models" {
-        return None;
-    }
-    let version = segments.next()?;
-    if !version.starts_with('v') || !version[1..].starts_with(|c: char| c.is_ascii_digit()) {
-        return None;
-    }
-    Some(Route {
-        version: version.to_owned(),
-        model: model.to_owned(),
-        streamed,
-    })
-}
+/// A parsed Gemini REST path, and its recogniser
+/// (`…/{version}/models/{model}:generateContent|streamGenerateContent`): the
+/// adapters' registry owns the path shape, so the recorder classifies the same way.
+pub use understudy_adapters::registry::recognise::{
+    gemini_rest_route as route, GeminiRestRoute as Route,
+};
 
 /// A refusal as Google's error.
 pub type Refusal = RpcError;

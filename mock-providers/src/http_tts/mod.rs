@@ -74,11 +74,9 @@ enum Endpoint {
     Gemini(gemini::Route),
 }
 
-/// Whether `path` is OpenAI's speech endpoint (any prefix).
-pub fn is_openai_speech_path(path: &str) -> bool {
-    let path = path.trim_end_matches('/');
-    path == "/audio/speech" || path.ends_with("/audio/speech")
-}
+/// Whether `path` is OpenAI's speech endpoint (any prefix); the adapters'
+/// registry owns the path shape.
+pub use understudy_adapters::registry::recognise::is_openai_speech_path;
 
 fn endpoint(path: &str) -> Option<Endpoint> {
     if is_openai_speech_path(path) {
