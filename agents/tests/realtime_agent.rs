@@ -14,9 +14,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use understudy_adapters::{
-    dashscope, gemini, openai, ResponseStatus, SessionConfig, TurnDetection,
-};
+use understudy_adapters::registry::{self, DialectSpec};
+use understudy_adapters::{openai, ResponseStatus, SessionConfig, TurnDetection};
 use understudy_agents::realtime::{
     connector_fn, tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, ReconnectPolicy,
     ToolError, ToolRegistry, TranscriptEntry,
@@ -48,42 +47,34 @@ impl Provider {
         format!("user-{what}-{}k.wav", self.clip_rate() / 1000)
     }
 
+    /// The registry's realtime dialect for this provider.
+    fn dialect(self) -> &'static DialectSpec {
+        let name = match self {
+            Provider::OpenAi => "openai",
+            Provider::DashScope => "dashscope",
+            Provider::Gemini => "gemini",
+        };
+        registry::provider(name).unwrap().realtime()
+    }
+
     /// Spoken sessions: server VAD and input transcription (the model name is
-    /// a provider detail the test, not the agent, knows).
+    /// a provider detail the test, not the agent, knows: the registry's).
     fn spoken(self) -> SessionConfig {
         SessionConfig {
             turn_detection: Some(TurnDetection::server_vad()),
-            input_transcription: Some(
-                match self {
-                    Provider::OpenAi => "gpt-4o-transcribe",
-                    Provider::DashScope => "gummy-realtime-v1",
-                    Provider::Gemini => "default",
-                }
-                .into(),
-            ),
+            input_transcription: self.dialect().transcription_model.map(str::to_owned),
             ..Default::default()
         }
     }
 
     fn connector(self, server: &MockServer, model: Option<&str>) -> Box<dyn Connector> {
-        match self {
-            Provider::OpenAi => Box::new(
-                openai::ConnectOptions::new(
-                    server.openai_base_url(),
-                    openai::Dialect::Ga,
-                    model.unwrap_or("gpt-realtime"),
-                )
+        let dialect = self.dialect();
+        let origin = server.url().replacen("http://", "ws://", 1);
+        let model = model.unwrap_or(dialect.default_model);
+        Box::new(
+            registry::ConnectOptions::new(dialect, dialect.connect.base_url_at(&origin), model)
                 .api_key("sk-test"),
-            ),
-            Provider::DashScope => Box::new(
-                dashscope::ConnectOptions::new(server.dashscope_url(), model.unwrap_or(QWEN_FLASH))
-                    .api_key("sk-test"),
-            ),
-            Provider::Gemini => Box::new(
-                gemini::ConnectOptions::new(server.gemini_base_url(), model.unwrap_or(GEMINI))
-                    .api_key("k"),
-            ),
-        }
+        )
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! The agent never names a provider: it holds a [`Connector`] and asks it for
 //! a fresh [`RealtimeClient`] at start and after every lost connection. The
-//! ready-made connectors wrap each provider's `ConnectOptions`; anything else
+//! ready-made connector is the adapters' registry `ConnectOptions`, which
+//! reaches any realtime dialect (the per-provider options connect through
+//! it too); anything else
 //! (a test that injects faults, a pool, a proxy) implements the trait or
 //! wraps a closure with [`connector_fn`].
 

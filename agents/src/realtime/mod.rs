@@ -2,7 +2,8 @@
 //! realtime adapter through [`understudy_adapters::ModelEvent`] alone.
 //!
 //! - [`connect`]: how the agent opens and re-opens its model session
-//!   ([`Connector`]; ready-made for the three providers' `ConnectOptions`).
+//!   ([`Connector`]; ready-made for the registry's `ConnectOptions`, which
+//!   reaches every realtime dialect).
 //! - [`tools`]: the [`Tool`] trait, the [`ToolRegistry`] and the runner that
 //!   executes calls concurrently with the conversation.
 //! - [`agent`]: the [`RealtimeAgent`] handle, [`AgentInput`], and the task
