@@ -21,7 +21,7 @@
 
 use super::{error_frame, SetupFault};
 use crate::engine::{Note, SessionEngine};
-use crate::openai::respond::ResponderConfig;
+use crate::ResponderConfig;
 use crate::protocol::{check_envelope, serde_rejection, FrameError, FrameSummary, Protocol};
 use crate::timeline::{Outgoing, Timeline};
 use serde_json::{json, Value};
