@@ -2,7 +2,7 @@
 //! a client frame, how it answers bad input, and what the replay engine needs
 //! to know about each event.
 //!
-//! The session loop (`session.rs`) and the replay engine (`replay.rs`) are
+//! The session loop (`session.rs`) and the replay engine (`replay/`) are
 //! written once against [`Protocol`]; each provider module implements it.
 
 use crate::timeline::Outgoing;
