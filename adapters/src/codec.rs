@@ -82,3 +82,84 @@ pub trait RealtimeCodec: Send {
     /// Turns one received frame into normalised events.
     fn decode(&mut self, frame: &WireFrame) -> Result<Vec<ModelEvent>, DecodeError>;
 }
+
+/// Serialises each event as one JSON text frame: how every JSON-over-WebSocket
+/// protocol's [`RealtimeCodec::encode`] ends, once its encoder has built the
+/// events.
+pub fn json_text_frames<T: serde::Serialize>(events: &[T]) -> Result<Vec<WireFrame>, EncodeError> {
+    events
+        .iter()
+        .map(|event| Ok(WireFrame::Text(serde_json::to_string(event)?)))
+        .collect()
+}
+
+/// Routes one received frame to a JSON protocol's decoder: a text frame as
+/// is, a binary frame as UTF-8 text (the hosted Gemini service sends its JSON
+/// in binary frames; the other services may), a close frame to `close`.
+/// Every JSON protocol's [`RealtimeCodec::decode`] is this with its own
+/// decoder's `decode_text` and `decode_close`.
+pub fn decode_json_frame<D>(
+    decoder: &mut D,
+    frame: &WireFrame,
+    text: fn(&mut D, &str) -> Result<Vec<ModelEvent>, DecodeError>,
+    close: fn(&mut D, Option<u16>, &str) -> Vec<ModelEvent>,
+) -> Result<Vec<ModelEvent>, DecodeError> {
+    match frame {
+        WireFrame::Text(body) => text(decoder, body),
+        WireFrame::Binary(bytes) => {
+            let body = std::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8)?;
+            text(decoder, body)
+        }
+        WireFrame::Close { code, reason } => Ok(close(decoder, *code, reason)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records what the routing hands it.
+    #[derive(Default)]
+    struct Seen(Vec<String>);
+
+    fn text(seen: &mut Seen, body: &str) -> Result<Vec<ModelEvent>, DecodeError> {
+        seen.0.push(format!("text {body}"));
+        Ok(vec![])
+    }
+
+    fn close(seen: &mut Seen, code: Option<u16>, reason: &str) -> Vec<ModelEvent> {
+        seen.0.push(format!("close {code:?} {reason}"));
+        vec![]
+    }
+
+    #[test]
+    fn frames_route_by_kind_and_binary_must_be_utf8() {
+        let mut seen = Seen::default();
+        let frames = [
+            WireFrame::Text("{}".into()),
+            WireFrame::Binary(b"[1]".to_vec()),
+            WireFrame::Close {
+                code: Some(1000),
+                reason: "bye".into(),
+            },
+        ];
+        for frame in &frames {
+            decode_json_frame(&mut seen, frame, text, close).unwrap();
+        }
+        assert_eq!(seen.0, ["text {}", "text [1]", "close Some(1000) bye"]);
+        let bad = decode_json_frame(&mut seen, &WireFrame::Binary(vec![0xff]), text, close);
+        assert!(matches!(bad, Err(DecodeError::NotUtf8)));
+    }
+
+    #[test]
+    fn each_event_becomes_one_text_frame() {
+        let frames = json_text_frames(&[serde_json::json!({"a": 1}), serde_json::json!("b")]);
+        assert_eq!(
+            frames.unwrap(),
+            [
+                WireFrame::Text(r#"{"a":1}"#.into()),
+                WireFrame::Text(r#""b""#.into())
+            ]
+        );
+    }
+}

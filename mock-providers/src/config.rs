@@ -1,9 +1,9 @@
 //! How a mock server is configured: engine, auth, limits, speed.
 
 use crate::http::replay::HttpReplayScript;
-use crate::openai::respond::ResponderConfig;
 pub use crate::openai::retired::{BetaPolicy, BetaRefusal};
 use crate::replay::ReplayScript;
+use crate::ResponderConfig;
 use std::sync::Arc;
 
 /// Largest client frame accepted by default: the SDK documents 15 MiB per append.

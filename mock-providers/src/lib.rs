@@ -37,6 +37,7 @@ pub mod journal;
 pub mod openai;
 pub mod protocol;
 pub mod replay;
+mod responder_config;
 pub mod server;
 pub mod session;
 pub mod speech;
@@ -50,8 +51,8 @@ pub use config::{
     Auth, BetaPolicy, BetaRefusal, EngineConfig, MockConfig, ReplayLibrary, DEFAULT_MAX_FRAME_BYTES,
 };
 pub use journal::{EntryKind, Journal, JournalEntry, SessionJournal};
-pub use openai::respond::ResponderConfig;
 pub use replay::ReplayScript;
+pub use responder_config::ResponderConfig;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;

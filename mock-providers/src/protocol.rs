@@ -2,7 +2,7 @@
 //! a client frame, how it answers bad input, and what the replay engine needs
 //! to know about each event.
 //!
-//! The session loop (`session.rs`) and the replay engine (`replay.rs`) are
+//! The session loop (`session.rs`) and the replay engine (`replay/`) are
 //! written once against [`Protocol`]; each provider module implements it.
 
 use crate::timeline::Outgoing;
@@ -241,21 +241,62 @@ pub fn base64_pcm16_ms(encoded: &str, rate: u32) -> f64 {
     (bytes / 2) as f64 * 1000.0 / f64::from(rate.max(1))
 }
 
-/// The replay summary of an OpenAI-style event (OpenAI GA/beta, DashScope):
+/// What the replay summary of an OpenAI-family client event reads (OpenAI
+/// GA/beta and DashScope Qwen-Omni have their own event enums with the same
+/// events): its type, the item a `conversation.item.create` adds, the audio
+/// an `input_audio_buffer.append` carries.
+pub trait OpenAiFamilyEvent {
+    /// The event's `type`.
+    fn family_event_type(&self) -> &str;
+    /// `(item.type, item.role)` of the item a `conversation.item.create` adds.
+    fn created_item(&self) -> Option<(&str, Option<&str>)>;
+    /// The base64 PCM16 an `input_audio_buffer.append` carries.
+    fn appended_audio(&self) -> Option<&str>;
+}
+
+/// Both event enums name these events and their fields alike, so one body
+/// serves both.
+macro_rules! openai_family_event {
+    ($($event:ty),*) => {$(
+        impl OpenAiFamilyEvent for $event {
+            fn family_event_type(&self) -> &str {
+                self.event_type()
+            }
+
+            fn created_item(&self) -> Option<(&str, Option<&str>)> {
+                match self {
+                    Self::ConversationItemCreate(create) => {
+                        Some((create.item.kind.as_str(), create.item.role.as_deref()))
+                    }
+                    _ => None,
+                }
+            }
+
+            fn appended_audio(&self) -> Option<&str> {
+                match self {
+                    Self::InputAudioBufferAppend(append) => Some(append.audio.as_str()),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+openai_family_event!(
+    understudy_adapters::openai::wire::ClientEvent,
+    understudy_adapters::dashscope::wire::ClientEvent
+);
+
+/// The replay summary of an OpenAI-family event (OpenAI GA/beta, DashScope):
 /// item creations are keyed by the item's type and role, audio appends carry
 /// their length at the dialect's input `rate`.
-pub fn summarise_openai_family(
-    event_type: &str,
-    item: Option<(&str, Option<&str>)>,
-    audio: Option<&str>,
-    rate: u32,
-) -> FrameSummary {
+pub fn summarise_openai_family(event: &impl OpenAiFamilyEvent, rate: u32) -> FrameSummary {
     FrameSummary {
-        event_type: event_type.to_owned(),
-        key: item.map_or(
+        event_type: event.family_event_type().to_owned(),
+        key: event.created_item().map_or(
             Value::Null,
             |(kind, role)| serde_json::json!({"item.type": kind, "item.role": role}),
         ),
-        audio_ms: audio.map(|a| base64_pcm16_ms(a, rate)),
+        audio_ms: event.appended_audio().map(|a| base64_pcm16_ms(a, rate)),
     }
 }

@@ -18,14 +18,14 @@ use super::wire::{
 use super::{capabilities_for, INPUT_RATE, OUTPUT_RATE};
 use crate::audio::{AudioEncoding, AudioFormat};
 use crate::capabilities::Capabilities;
-use crate::codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
-use crate::event::ModelEvent;
-use crate::input::{
-    ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, TurnDetection,
+use crate::codec::{
+    decode_json_frame, json_text_frames, DecodeError, EncodeError, RealtimeCodec, WireFrame,
 };
+use crate::event::ModelEvent;
+use crate::input::{ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice};
 use crate::openai::codec::{error_info, response_end, usage_from};
-use crate::openai::family::Shared;
-use crate::openai::wire::objects::{self, ContentPart, Item};
+use crate::openai::family::{turn_detection_wire, Shared};
+use crate::openai::wire::objects::{ContentPart, Item};
 use serde_json::{json, Value};
 
 /// The DashScope dialect name used in cassettes, reports and capabilities.
@@ -399,38 +399,6 @@ fn check_rate(format: AudioFormat, expected: u32) -> Result<(), EncodeError> {
     Ok(())
 }
 
-fn turn_detection_wire(detection: &TurnDetection) -> Option<objects::TurnDetection> {
-    match detection {
-        TurnDetection::Manual => None,
-        TurnDetection::ServerVad {
-            threshold,
-            prefix_padding_ms,
-            silence_duration_ms,
-            create_response,
-            interrupt_response,
-        } => Some(objects::TurnDetection {
-            kind: "server_vad".into(),
-            threshold: *threshold,
-            prefix_padding_ms: *prefix_padding_ms,
-            silence_duration_ms: *silence_duration_ms,
-            create_response: *create_response,
-            interrupt_response: *interrupt_response,
-            ..Default::default()
-        }),
-        TurnDetection::SemanticVad {
-            eagerness,
-            create_response,
-            interrupt_response,
-        } => Some(objects::TurnDetection {
-            kind: "semantic_vad".into(),
-            eagerness: eagerness.clone(),
-            create_response: *create_response,
-            interrupt_response: *interrupt_response,
-            ..Default::default()
-        }),
-    }
-}
-
 fn response_overrides(options: &ResponseOptions) -> Option<Value> {
     if options == &ResponseOptions::default() {
         return None;
@@ -473,21 +441,15 @@ impl RealtimeCodec for DashScopeCodec {
     }
 
     fn encode(&mut self, input: &ClientInput) -> Result<Vec<WireFrame>, EncodeError> {
-        self.encoder
-            .encode(input)?
-            .iter()
-            .map(|event| Ok(WireFrame::Text(serde_json::to_string(event)?)))
-            .collect()
+        json_text_frames(&self.encoder.encode(input)?)
     }
 
     fn decode(&mut self, frame: &WireFrame) -> Result<Vec<ModelEvent>, DecodeError> {
-        match frame {
-            WireFrame::Text(text) => self.decoder.decode_text(text),
-            WireFrame::Binary(bytes) => {
-                let text = std::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8)?;
-                self.decoder.decode_text(text)
-            }
-            WireFrame::Close { code, reason } => Ok(self.decoder.decode_close(*code, reason)),
-        }
+        decode_json_frame(
+            &mut self.decoder,
+            frame,
+            Decoder::decode_text,
+            Decoder::decode_close,
+        )
     }
 }

@@ -28,7 +28,9 @@ use super::wire::{
 use super::{capabilities, INPUT_RATE, OUTPUT_RATE};
 use crate::audio::{AudioFormat, Pcm};
 use crate::capabilities::Capabilities;
-use crate::codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
+use crate::codec::{
+    decode_json_frame, json_text_frames, DecodeError, EncodeError, RealtimeCodec, WireFrame,
+};
 use crate::event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
 use crate::input::{ClientInput, Modality, SessionConfig, TurnDetection};
 use serde_json::{json, Map, Value};
@@ -735,23 +737,16 @@ impl RealtimeCodec for GeminiCodec {
     }
 
     fn encode(&mut self, input: &ClientInput) -> Result<Vec<WireFrame>, EncodeError> {
-        self.encoder
-            .encode(input)?
-            .iter()
-            .map(|message| Ok(WireFrame::Text(serde_json::to_string(message)?)))
-            .collect()
+        json_text_frames(&self.encoder.encode(input)?)
     }
 
     fn decode(&mut self, frame: &WireFrame) -> Result<Vec<ModelEvent>, DecodeError> {
-        match frame {
-            WireFrame::Text(text) => self.decoder.decode_text(text),
-            // The hosted service sends its JSON in binary frames.
-            WireFrame::Binary(bytes) => {
-                let text = std::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8)?;
-                self.decoder.decode_text(text)
-            }
-            WireFrame::Close { code, reason } => Ok(self.decoder.decode_close(*code, reason)),
-        }
+        decode_json_frame(
+            &mut self.decoder,
+            frame,
+            Decoder::decode_text,
+            Decoder::decode_close,
+        )
     }
 }
 

@@ -29,7 +29,7 @@
 //! MCP) carry nothing the normalised vocabulary needs and decode to no event.
 
 use super::dialect::Dialect;
-use super::family::Shared;
+use super::family::{turn_detection_wire, Shared};
 use super::wire::client::{
     ConversationItemCreate, ConversationItemTruncate, InputAudioBufferAppend, ResponseCancel,
     ResponseCreate, SessionUpdate,
@@ -43,11 +43,11 @@ use super::wire::server::ServerEvent;
 use super::wire::ClientEvent;
 use crate::audio::{AudioEncoding, AudioFormat};
 use crate::capabilities::Capabilities;
-use crate::codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
-use crate::event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
-use crate::input::{
-    ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, TurnDetection,
+use crate::codec::{
+    decode_json_frame, json_text_frames, DecodeError, EncodeError, RealtimeCodec, WireFrame,
 };
+use crate::event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
+use crate::input::{ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -520,38 +520,6 @@ fn beta_format_name(format: AudioFormat) -> String {
     .to_owned()
 }
 
-fn turn_detection_wire(detection: &TurnDetection) -> Option<objects::TurnDetection> {
-    match detection {
-        TurnDetection::Manual => None,
-        TurnDetection::ServerVad {
-            threshold,
-            prefix_padding_ms,
-            silence_duration_ms,
-            create_response,
-            interrupt_response,
-        } => Some(objects::TurnDetection {
-            kind: "server_vad".into(),
-            threshold: *threshold,
-            prefix_padding_ms: *prefix_padding_ms,
-            silence_duration_ms: *silence_duration_ms,
-            create_response: *create_response,
-            interrupt_response: *interrupt_response,
-            ..Default::default()
-        }),
-        TurnDetection::SemanticVad {
-            eagerness,
-            create_response,
-            interrupt_response,
-        } => Some(objects::TurnDetection {
-            kind: "semantic_vad".into(),
-            eagerness: eagerness.clone(),
-            create_response: *create_response,
-            interrupt_response: *interrupt_response,
-            ..Default::default()
-        }),
-    }
-}
-
 fn tool_choice_wire(choice: &ToolChoice) -> Value {
     match choice {
         ToolChoice::Auto => json!("auto"),
@@ -674,21 +642,15 @@ impl RealtimeCodec for OpenAiCodec {
     }
 
     fn encode(&mut self, input: &ClientInput) -> Result<Vec<WireFrame>, EncodeError> {
-        self.encoder
-            .encode(input)?
-            .iter()
-            .map(|event| Ok(WireFrame::Text(serde_json::to_string(event)?)))
-            .collect()
+        json_text_frames(&self.encoder.encode(input)?)
     }
 
     fn decode(&mut self, frame: &WireFrame) -> Result<Vec<ModelEvent>, DecodeError> {
-        match frame {
-            WireFrame::Text(text) => self.decoder.decode_text(text),
-            WireFrame::Binary(bytes) => {
-                let text = std::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8)?;
-                self.decoder.decode_text(text)
-            }
-            WireFrame::Close { code, reason } => Ok(self.decoder.decode_close(*code, reason)),
-        }
+        decode_json_frame(
+            &mut self.decoder,
+            frame,
+            Decoder::decode_text,
+            Decoder::decode_close,
+        )
     }
 }

@@ -1,8 +1,10 @@
-//! Mappings the OpenAI-style decoders share (OpenAI GA and beta, DashScope
+//! Mappings the OpenAI-style codecs share (OpenAI GA and beta, DashScope
 //! Qwen-Omni): their VAD, transcription, delta and tool-call payloads are
-//! field-for-field the same wire types, so they normalise in one place.
+//! field-for-field the same wire types, so they normalise in one place, and
+//! their `turn_detection` setting is the same object, so it is encoded in one
+//! place ([`turn_detection_wire`]).
 
-use super::wire::objects::Item;
+use super::wire::objects::{self, Item};
 use super::wire::server::{
     BufferCommitted, ContentDelta, ContentRef, FunctionCallArgumentsDelta,
     FunctionCallArgumentsDone, InputTranscriptionCompleted, InputTranscriptionDelta,
@@ -12,8 +14,44 @@ use super::wire::server::{
 use crate::audio::Pcm;
 use crate::codec::DecodeError;
 use crate::event::{MessagePhase, ModelEvent};
+use crate::input::TurnDetection;
 use serde_json::Value;
 use std::collections::HashMap;
+
+/// The wire `turn_detection` for a normalised setting (`None`: manual turns,
+/// the client commits). OpenAI (both dialects) and Qwen-Omni take the same
+/// object.
+pub(crate) fn turn_detection_wire(detection: &TurnDetection) -> Option<objects::TurnDetection> {
+    match detection {
+        TurnDetection::Manual => None,
+        TurnDetection::ServerVad {
+            threshold,
+            prefix_padding_ms,
+            silence_duration_ms,
+            create_response,
+            interrupt_response,
+        } => Some(objects::TurnDetection {
+            kind: "server_vad".into(),
+            threshold: *threshold,
+            prefix_padding_ms: *prefix_padding_ms,
+            silence_duration_ms: *silence_duration_ms,
+            create_response: *create_response,
+            interrupt_response: *interrupt_response,
+            ..Default::default()
+        }),
+        TurnDetection::SemanticVad {
+            eagerness,
+            create_response,
+            interrupt_response,
+        } => Some(objects::TurnDetection {
+            kind: "semantic_vad".into(),
+            eagerness: eagerness.clone(),
+            create_response: *create_response,
+            interrupt_response: *interrupt_response,
+            ..Default::default()
+        }),
+    }
+}
 
 /// The state the shared mappings need: each call's tool name, taken from its
 /// output item because a `function_call_arguments.done` may omit it, and each

@@ -175,17 +175,7 @@ impl Protocol for DashScopeProtocol {
     }
 
     fn summarise(&self, event: &ClientEvent) -> FrameSummary {
-        let item = match event {
-            ClientEvent::ConversationItemCreate(create) => {
-                Some((create.item.kind.as_str(), create.item.role.as_deref()))
-            }
-            _ => None,
-        };
-        let audio = match event {
-            ClientEvent::InputAudioBufferAppend(append) => Some(append.audio.as_str()),
-            _ => None,
-        };
-        summarise_openai_family(event.event_type(), item, audio, INPUT_RATE)
+        summarise_openai_family(event, INPUT_RATE)
     }
 
     /// DashScope's error event: `{type, code, message, param}`, no echo of the

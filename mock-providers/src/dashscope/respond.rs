@@ -20,9 +20,10 @@
 use super::rate_check::{RateCheck, RateVerdict};
 use super::{DashScopeExpiry, SetupFault, MAX_SESSION};
 use crate::engine::{Note, SessionEngine};
-use crate::openai::respond::{Responder, ResponderConfig};
+use crate::openai::respond::Responder;
 use crate::protocol::FrameSummary;
 use crate::timeline::{Outgoing, Timeline};
+use crate::ResponderConfig;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,7 +100,7 @@ impl DashScopeResponder {
             .take()
             .map(|limit| (limit, config.dashscope_expiry));
         let expires_at =
-            crate::openai::respond::expires_at(limit.map_or(MAX_SESSION, |(limit, _)| limit));
+            crate::responder_config::expires_at(limit.map_or(MAX_SESSION, |(limit, _)| limit));
         let mut inner =
             Responder::new(Dialect::Beta, model, config, seed).with_input_rate(INPUT_RATE);
         inner.configure(&to_openai_session(&session));

@@ -22,11 +22,11 @@
 use super::{decode_base64, INVALID_ARGUMENT};
 use crate::engine::{Note, SessionEngine};
 use crate::openai::reply::{decide, Reply};
-use crate::openai::respond::ResponderConfig;
 use crate::protocol::{FrameSummary, Protocol};
 use crate::speech::KnownSpeech;
 use crate::timeline::{Outgoing, Timeline};
 use crate::vad::{EnergyVad, VadConfig, VadEvent};
+use crate::ResponderConfig;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -427,7 +427,7 @@ impl GeminiResponder {
                 &self.config.voice,
                 &text,
                 RATE,
-                crate::openai::respond::ANSWER_MS,
+                crate::responder_config::ANSWER_MS,
             );
             let chunk = (RATE as u64 * self.config.chunk_ms / 1000) as usize;
             let chunks = pcm.len().div_ceil(chunk.max(1)).max(1);

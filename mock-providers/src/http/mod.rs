@@ -14,7 +14,7 @@
 pub mod plan;
 pub mod replay;
 
-use crate::openai::respond::ResponderConfig;
+use crate::ResponderConfig;
 use understudy_fixtures::Cassette;
 
 /// Every bundled HTTP cassette (HTTP TTS and chat completions) with its name,

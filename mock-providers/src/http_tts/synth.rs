@@ -9,7 +9,7 @@
 //! of `chunk_ms` audio at `pace` wall-clock time per audio time, all divided by
 //! the mock's speed factor.
 
-use crate::openai::respond::ResponderConfig;
+use crate::ResponderConfig;
 use std::sync::Arc;
 use std::time::Duration;
 

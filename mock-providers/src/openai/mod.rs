@@ -42,17 +42,7 @@ impl Protocol for OpenAiProtocol {
     }
 
     fn summarise(&self, event: &ClientEvent) -> FrameSummary {
-        let item = match event {
-            ClientEvent::ConversationItemCreate(create) => {
-                Some((create.item.kind.as_str(), create.item.role.as_deref()))
-            }
-            _ => None,
-        };
-        let audio = match event {
-            ClientEvent::InputAudioBufferAppend(append) => Some(append.audio.as_str()),
-            _ => None,
-        };
-        summarise_openai_family(event.event_type(), item, audio, INPUT_RATE)
+        summarise_openai_family(event, INPUT_RATE)
     }
 
     fn rejection(&self, rejection: &FrameError) -> Vec<Outgoing> {
