@@ -14,6 +14,7 @@ use crate::audio::{AudioFormat, Pcm};
 use crate::client::{open_socket, tap_push, ClientError, FrameTap, Socket, TapDirection};
 use crate::codec::WireFrame;
 use crate::dashscope::wire::Opaque;
+use crate::error_text::Failure;
 use crate::tts::{
     AudioChunk, BoxFuture, TextCommand, TtsCapabilities, TtsEngine, TtsError, Utterance,
     UtteranceDriver,
@@ -155,8 +156,9 @@ impl TtsEngine for QwenTtsRealtime {
     }
 }
 
-fn transport(error: impl std::fmt::Display) -> TtsError {
-    TtsError::Transport(error.to_string())
+/// A socket or connection error as a [`TtsError`], keeping it as the source.
+fn transport(error: impl std::error::Error + Send + Sync + 'static) -> TtsError {
+    TtsError::Transport(Failure::because(error.to_string(), error))
 }
 
 /// One open Qwen-TTS connection.
@@ -176,7 +178,8 @@ enum Heard {
 
 impl Session {
     async fn send(&mut self, event: &TtsClientEvent) -> Result<(), TtsError> {
-        let text = serde_json::to_string(event).map_err(|e| TtsError::Protocol(e.to_string()))?;
+        let text = serde_json::to_string(event)
+            .map_err(|e| TtsError::Protocol(Failure::because(e.to_string(), e)))?;
         tap_push(
             &self.tap,
             TapDirection::Sent,
@@ -212,9 +215,10 @@ impl Session {
                 TapDirection::Received,
                 &WireFrame::Text(text.clone()),
             );
-            return serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| TtsError::Protocol(format!("unreadable server event: {e}")));
+            return serde_json::from_str(&text).map(Some).map_err(|e| {
+                let message = format!("unreadable server event: {e}");
+                TtsError::Protocol(Failure::because(message, e))
+            });
         }
     }
 
@@ -236,16 +240,18 @@ impl Session {
             let event = tokio::time::timeout_at(deadline, self.next())
                 .await
                 .map_err(|_| {
-                    TtsError::Protocol(format!("no `{wanted}` within {HANDSHAKE_LIMIT:?}"))
+                    TtsError::Protocol(Failure::new(format!(
+                        "no `{wanted}` within {HANDSHAKE_LIMIT:?}"
+                    )))
                 })??;
             match event {
                 Some(TtsServerEvent::Error(error)) => return Err(provider_error(&error)),
                 Some(event) if event.event_type() == wanted => return Ok(()),
                 Some(_) => continue,
                 None => {
-                    return Err(TtsError::Transport(format!(
+                    return Err(TtsError::Transport(Failure::new(format!(
                         "the server closed before `{wanted}`"
-                    )))
+                    ))))
                 }
             }
         }
@@ -256,7 +262,10 @@ impl Session {
         match event {
             TtsServerEvent::ResponseAudioDelta(delta) => Pcm::from_base64(&delta.delta)
                 .map(Heard::Audio)
-                .map_err(|e| TtsError::Protocol(format!("audio delta is not base64: {e}"))),
+                .map_err(|e| {
+                    let message = format!("audio delta is not base64: {e}");
+                    TtsError::Protocol(Failure::because(message, e))
+                }),
             TtsServerEvent::SessionFinished(_) => Ok(Heard::Finished),
             TtsServerEvent::Error(error) => Err(provider_error(&error)),
             TtsServerEvent::Unknown(map) => {
