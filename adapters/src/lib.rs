@@ -23,6 +23,7 @@ pub mod gemini;
 pub mod input;
 pub mod lossless;
 pub mod openai;
+pub mod resumption;
 pub mod sse;
 pub mod tagged;
 pub mod text;
