@@ -341,12 +341,18 @@ mod tests {
     fn ready(mode: Mode, now: Instant) -> QwenTtsCodec {
         let mut codec = QwenTtsCodec::new(settings(), mode, now);
         let steps = codec
-            .on_frame(&frame(json!({"type": "session.created", "session": {}})), now)
+            .on_frame(
+                &frame(json!({"type": "session.created", "session": {}})),
+                now,
+            )
             .expect("greeting");
         assert_eq!(steps.len(), 1);
         assert_eq!(sent_type(&steps[0]), "session.update");
         let steps = codec
-            .on_frame(&frame(json!({"type": "session.updated", "session": {}})), now)
+            .on_frame(
+                &frame(json!({"type": "session.updated", "session": {}})),
+                now,
+            )
             .expect("acknowledged");
         assert_eq!(steps, vec![TtsStep::Ready]);
         codec
@@ -358,7 +364,10 @@ mod tests {
         let mut codec = QwenTtsCodec::new(settings(), Mode::ServerCommit, now);
         assert!(!codec.listening(), "no commands before the handshake");
         let steps = codec
-            .on_frame(&frame(json!({"type": "session.created", "session": {}})), now)
+            .on_frame(
+                &frame(json!({"type": "session.created", "session": {}})),
+                now,
+            )
             .unwrap();
         let TtsStep::Send(WireFrame::Text(text)) = &steps[0] else {
             panic!("{steps:?}");
@@ -367,7 +376,10 @@ mod tests {
         assert_eq!(sent["session"]["voice"], "Cherry");
         assert!(!codec.is_ready());
         codec
-            .on_frame(&frame(json!({"type": "session.updated", "session": {}})), now)
+            .on_frame(
+                &frame(json!({"type": "session.updated", "session": {}})),
+                now,
+            )
             .unwrap();
         assert!(codec.is_ready() && codec.listening());
     }
@@ -379,12 +391,18 @@ mod tests {
         assert_eq!(codec.poll_timeout(), Some(start + HANDSHAKE_LIMIT));
         let later = start + Duration::from_secs(9);
         codec
-            .on_frame(&frame(json!({"type": "session.created", "session": {}})), later)
+            .on_frame(
+                &frame(json!({"type": "session.created", "session": {}})),
+                later,
+            )
             .unwrap();
         assert_eq!(codec.poll_timeout(), Some(later + HANDSHAKE_LIMIT));
         assert!(codec.on_timeout(later).is_ok(), "not yet");
         let error = codec.on_timeout(later + HANDSHAKE_LIMIT).unwrap_err();
-        assert_eq!(error.to_string(), "protocol: no `session.updated` within 10s");
+        assert_eq!(
+            error.to_string(),
+            "protocol: no `session.updated` within 10s"
+        );
     }
 
     #[test]
@@ -422,11 +440,21 @@ mod tests {
     fn text_is_appended_and_committed_in_commit_mode() {
         let now = Instant::now();
         let mut codec = ready(Mode::ServerCommit, now);
-        let steps = codec.on_command(Some(TextCommand::Text("Hi".into()))).unwrap();
-        assert_eq!(steps.iter().map(sent_type).collect::<Vec<_>>(), ["input_text_buffer.append"]);
-        assert!(codec.on_command(Some(TextCommand::Text(String::new()))).unwrap().is_empty());
+        let steps = codec
+            .on_command(Some(TextCommand::Text("Hi".into())))
+            .unwrap();
+        assert_eq!(
+            steps.iter().map(sent_type).collect::<Vec<_>>(),
+            ["input_text_buffer.append"]
+        );
+        assert!(codec
+            .on_command(Some(TextCommand::Text(String::new())))
+            .unwrap()
+            .is_empty());
         let mut codec = ready(Mode::Commit, now);
-        let steps = codec.on_command(Some(TextCommand::Text("Hi".into()))).unwrap();
+        let steps = codec
+            .on_command(Some(TextCommand::Text("Hi".into())))
+            .unwrap();
         assert_eq!(
             steps.iter().map(sent_type).collect::<Vec<_>>(),
             ["input_text_buffer.append", "input_text_buffer.commit"]
@@ -438,13 +466,24 @@ mod tests {
         let now = Instant::now();
         let mut codec = ready(Mode::ServerCommit, now);
         let steps = codec.on_command(Some(TextCommand::Finish)).unwrap();
-        assert_eq!(steps.iter().map(sent_type).collect::<Vec<_>>(), ["session.finish"]);
-        assert!(codec.on_command(Some(TextCommand::Finish)).unwrap().is_empty());
-        assert!(codec.on_command(Some(TextCommand::Text("late".into()))).unwrap().is_empty());
+        assert_eq!(
+            steps.iter().map(sent_type).collect::<Vec<_>>(),
+            ["session.finish"]
+        );
+        assert!(codec
+            .on_command(Some(TextCommand::Finish))
+            .unwrap()
+            .is_empty());
+        assert!(codec
+            .on_command(Some(TextCommand::Text("late".into())))
+            .unwrap()
+            .is_empty());
         assert!(codec.listening());
         assert!(codec.on_command(None).unwrap().is_empty());
         assert!(!codec.listening(), "the caller dropped its input");
-        let audio = frame(json!({"type": "response.audio.delta", "delta": "AQACAA==", "response_id": "r", "item_id": "i", "output_index": 0, "content_index": 0}));
+        let audio = frame(
+            json!({"type": "response.audio.delta", "delta": "AQACAA==", "response_id": "r", "item_id": "i", "output_index": 0, "content_index": 0}),
+        );
         assert_eq!(
             codec.on_frame(&audio, now).unwrap(),
             vec![TtsStep::Audio(Pcm(vec![1, 0, 2, 0]))]
@@ -453,9 +492,18 @@ mod tests {
             .on_frame(&frame(json!({"type": "session.finished"})), now)
             .unwrap();
         assert_eq!(codec.poll_timeout(), Some(now + CLOSE_WAIT));
-        assert!(codec.on_frame(&frame(json!({"type": "anything"})), now).unwrap().is_empty());
+        assert!(codec
+            .on_frame(&frame(json!({"type": "anything"})), now)
+            .unwrap()
+            .is_empty());
         codec
-            .on_frame(&WireFrame::Close { code: Some(1000), reason: String::new() }, now)
+            .on_frame(
+                &WireFrame::Close {
+                    code: Some(1000),
+                    reason: String::new(),
+                },
+                now,
+            )
             .unwrap();
         assert!(codec.is_done());
     }
@@ -492,7 +540,10 @@ mod tests {
         let now = Instant::now();
         let mut codec = ready(Mode::ServerCommit, now);
         let steps = codec.on_command(Some(TextCommand::Cancel)).unwrap();
-        assert_eq!(steps.iter().map(sent_type).collect::<Vec<_>>(), ["input_text_buffer.clear"]);
+        assert_eq!(
+            steps.iter().map(sent_type).collect::<Vec<_>>(),
+            ["input_text_buffer.clear"]
+        );
         assert!(codec.is_done());
     }
 
@@ -504,9 +555,19 @@ mod tests {
             codec.on_frame(&WireFrame::Text("{not json".into()), now),
             Err(TtsError::Protocol(_))
         ));
-        let audio = frame(json!({"type": "response.audio.delta", "delta": "!!", "response_id": "r", "item_id": "i", "output_index": 0, "content_index": 0}));
+        let audio = frame(
+            json!({"type": "response.audio.delta", "delta": "!!", "response_id": "r", "item_id": "i", "output_index": 0, "content_index": 0}),
+        );
         let error = codec.on_frame(&audio, now).unwrap_err();
-        assert!(error.to_string().starts_with("protocol: audio delta is not base64"), "{error}");
-        assert!(std::error::Error::source(&error).is_some(), "the base64 error is kept");
+        assert!(
+            error
+                .to_string()
+                .starts_with("protocol: audio delta is not base64"),
+            "{error}"
+        );
+        assert!(
+            std::error::Error::source(&error).is_some(),
+            "the base64 error is kept"
+        );
     }
 }
