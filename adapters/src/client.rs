@@ -230,14 +230,19 @@ impl RealtimeClient {
             .map_err(|e| ClientError::Send(Box::new(e)))
     }
 
-    /// The next event, or `None` once the session has ended and all events were read.
-    pub async fn next_event(&mut self) -> Option<ModelEvent> {
-        self.events.recv().await.map(|timed| timed.event)
-    }
-
-    /// The next event with its arrival instants.
+    /// The next event with the instants its frame arrived and was decoded,
+    /// or `None` once the session has ended and all events were read. This
+    /// is the primary way to read a session: whoever measures latency (the
+    /// agent, conformance) measures from when the frame arrived, not from
+    /// when it got round to reading the event.
     pub async fn next_timed(&mut self) -> Option<TimedEvent> {
         self.events.recv().await
+    }
+
+    /// [`RealtimeClient::next_timed`] without the instants, for callers that
+    /// measure nothing.
+    pub async fn next_event(&mut self) -> Option<ModelEvent> {
+        self.next_timed().await.map(|timed| timed.event)
     }
 
     /// Closes the session politely (close code 1000) and stops the reader.

@@ -1,6 +1,6 @@
 //! The Qwen-TTS realtime protocol as a pure state machine: wire frames and
 //! the caller's text commands in, frames to send and audio out. No sockets,
-//! no timers: the transport (`super::transport`) passes the time in and asks
+//! no timers: the engine's transport (the parent module) passes the time in and asks
 //! [`QwenTtsCodec::poll_timeout`] when to wake.
 //!
 //! One utterance is one session, in phases:

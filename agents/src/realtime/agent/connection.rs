@@ -246,8 +246,9 @@ impl Runner {
         }
     }
 
-    /// The provider acknowledged the session: deliver what waited.
-    pub(super) async fn on_ready(&mut self) {
+    /// The provider acknowledged the session (its frame arrived at
+    /// `acknowledged_at`): deliver what waited.
+    pub(super) async fn on_ready(&mut self, acknowledged_at: Instant) {
         self.ready = true;
         self.setup_deadline = None;
         let first_ready = !std::mem::replace(&mut self.was_ready, true);
@@ -280,7 +281,9 @@ impl Runner {
                 planned: switch.planned,
                 resumed: self.resuming,
                 summary_chars: self.summary_chars,
-                gap_ms: switch.started.elapsed().as_millis() as u64,
+                gap_ms: acknowledged_at
+                    .saturating_duration_since(switch.started)
+                    .as_millis() as u64,
             });
         }
         let mut pending = pending.into_iter();

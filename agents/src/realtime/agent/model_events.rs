@@ -6,11 +6,16 @@
 use super::barge_in::{Response, Trigger};
 use super::runner::Runner;
 use crate::realtime::events::AgentEvent;
-use understudy_adapters::ModelEvent;
+use tokio::time::Instant;
+use understudy_adapters::{ModelEvent, TimedEvent};
 
 impl Runner {
-    /// Handles one event of the model session.
-    pub(super) async fn on_model_event(&mut self, event: ModelEvent) {
+    /// Handles one event of the model session; `received_at` (when its frame
+    /// arrived) is what latency figures are measured to.
+    pub(super) async fn on_model_event(&mut self, timed: TimedEvent) {
+        let TimedEvent {
+            event, received_at, ..
+        } = timed;
         // New handles and answered turns, for a later resumption.
         self.handover.on_event(&event);
         match event {
@@ -28,7 +33,7 @@ impl Runner {
                     }
                 }
                 if acknowledged && !self.ready {
-                    self.on_ready().await;
+                    self.on_ready(Instant::from_std(received_at)).await;
                 }
             }
             ModelEvent::SessionEnded { reason, close_code } => {

@@ -17,14 +17,15 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use understudy_adapters::{Capabilities, ClientError, ModelEvent, RealtimeClient};
+use understudy_adapters::{Capabilities, ClientError, RealtimeClient, TimedEvent};
 
 /// What woke the agent task.
 enum Step {
     /// The front end sent something (`None`: every input handle is gone).
     Input(Option<Command>),
-    /// The model sent something (`None`: its event stream ended).
-    Model(Option<ModelEvent>),
+    /// The model sent something, stamped with when its frame arrived
+    /// (`None`: its event stream ended).
+    Model(Option<TimedEvent>),
     /// A tool call finished.
     Tool(CallOutcome),
     /// The back-off pause is over: try to connect.
@@ -208,7 +209,7 @@ impl Runner {
             match step {
                 Step::Input(Some(command)) => self.on_command(command).await,
                 Step::Input(None) => self.close("every input handle was dropped").await,
-                Step::Model(Some(event)) => self.on_model_event(event).await,
+                Step::Model(Some(timed)) => self.on_model_event(timed).await,
                 Step::Model(None) => self.on_session_ended("the event stream ended".into()).await,
                 Step::Tool(outcome) => self.on_tool_done(outcome).await,
                 Step::Retry => self.retry(),
@@ -257,10 +258,11 @@ impl Runner {
     }
 }
 
-/// The model's next event; never ready while no session is open.
-async fn next_model_event(client: &mut Option<RealtimeClient>) -> Option<ModelEvent> {
+/// The model's next event with its arrival time; never ready while no
+/// session is open.
+async fn next_model_event(client: &mut Option<RealtimeClient>) -> Option<TimedEvent> {
     match client {
-        Some(client) => client.next_event().await,
+        Some(client) => client.next_timed().await,
         None => std::future::pending().await,
     }
 }
