@@ -5,6 +5,8 @@
 //! into [`ModelEvent`]s stamped with the instant the frame arrived. A frame the
 //! codec cannot decode becomes a non-fatal `Error` event (never dropped
 //! silently); the end of the socket becomes exactly one `SessionEnded`.
+//! [`open_socket`] and the frame conversions are shared with the Qwen-TTS
+//! engine's transport, which drives its own codec the same way.
 
 use crate::capabilities::Capabilities;
 use crate::codec::{EncodeError, RealtimeCodec, WireFrame};
@@ -222,28 +224,25 @@ impl RealtimeClient {
     /// Sends a raw frame, bypassing the codec (for probing servers with bad input).
     pub async fn send_frame(&mut self, frame: WireFrame) -> Result<(), ClientError> {
         tap_push(&self.tap, TapDirection::Sent, &frame);
-        let message = match frame {
-            WireFrame::Text(text) => Message::Text(text.into()),
-            WireFrame::Binary(bytes) => Message::Binary(bytes.into()),
-            WireFrame::Close { code, reason } => Message::Close(code.map(|code| CloseFrame {
-                code: CloseCode::from(code),
-                reason: reason.into(),
-            })),
-        };
         self.sink
-            .send(message)
+            .send(message_of(frame))
             .await
             .map_err(|e| ClientError::Send(Box::new(e)))
     }
 
-    /// The next event, or `None` once the session has ended and all events were read.
-    pub async fn next_event(&mut self) -> Option<ModelEvent> {
-        self.events.recv().await.map(|timed| timed.event)
-    }
-
-    /// The next event with its arrival instants.
+    /// The next event with the instants its frame arrived and was decoded,
+    /// or `None` once the session has ended and all events were read. This
+    /// is the primary way to read a session: whoever measures latency (the
+    /// agent, conformance) measures from when the frame arrived, not from
+    /// when it got round to reading the event.
     pub async fn next_timed(&mut self) -> Option<TimedEvent> {
         self.events.recv().await
+    }
+
+    /// [`RealtimeClient::next_timed`] without the instants, for callers that
+    /// measure nothing.
+    pub async fn next_event(&mut self) -> Option<ModelEvent> {
+        self.next_timed().await.map(|timed| timed.event)
     }
 
     /// Closes the session politely (close code 1000) and stops the reader.
@@ -279,14 +278,9 @@ async fn read_loop(
     let mut ended = false;
     while let Some(message) = stream.next().await {
         let received_at = Instant::now();
-        let frame = match message {
-            Ok(Message::Text(text)) => WireFrame::Text(text.to_string()),
-            Ok(Message::Binary(bytes)) => WireFrame::Binary(bytes.to_vec()),
-            Ok(Message::Close(close)) => WireFrame::Close {
-                code: close.as_ref().map(|c| u16::from(c.code)),
-                reason: close.map(|c| c.reason.to_string()).unwrap_or_default(),
-            },
-            Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
+        let frame = match message.map(frame_of) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => continue,
             Err(error) => {
                 tracing::debug!(%error, "realtime socket failed");
                 let _ = tx
@@ -337,6 +331,32 @@ async fn read_loop(
                 },
             ))
             .await;
+    }
+}
+
+/// A WebSocket message as the frame a codec reads; `None` for the control
+/// frames (ping, pong) that tungstenite answers itself.
+pub(crate) fn frame_of(message: Message) -> Option<WireFrame> {
+    match message {
+        Message::Text(text) => Some(WireFrame::Text(text.to_string())),
+        Message::Binary(bytes) => Some(WireFrame::Binary(bytes.to_vec())),
+        Message::Close(close) => Some(WireFrame::Close {
+            code: close.as_ref().map(|c| u16::from(c.code)),
+            reason: close.map(|c| c.reason.to_string()).unwrap_or_default(),
+        }),
+        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
+    }
+}
+
+/// A codec's frame as the WebSocket message that carries it.
+pub(crate) fn message_of(frame: WireFrame) -> Message {
+    match frame {
+        WireFrame::Text(text) => Message::Text(text.into()),
+        WireFrame::Binary(bytes) => Message::Binary(bytes.into()),
+        WireFrame::Close { code, reason } => Message::Close(code.map(|code| CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        })),
     }
 }
 

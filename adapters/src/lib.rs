@@ -24,6 +24,7 @@ pub mod input;
 pub mod lossless;
 pub mod openai;
 pub mod registry;
+pub mod resumption;
 pub mod sse;
 pub mod tagged;
 pub mod text;

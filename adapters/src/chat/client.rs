@@ -33,7 +33,7 @@ use super::dialect::ChatDialect;
 use super::error::ChatError;
 use super::event::{ChatEvent, TimedChatEvent};
 use super::request::ChatRequest;
-use crate::error_text::error_chain;
+use crate::error_text::Failure;
 use futures_util::stream::{self, Stream, StreamExt};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use std::collections::VecDeque;
@@ -225,7 +225,7 @@ impl ChatClient {
                 .body(body.clone())
                 .send()
                 .await
-                .map_err(|e| ChatError::Transport(error_chain(&e)))?;
+                .map_err(|e| ChatError::Transport(Failure::of(e)))?;
             let headers_at = Instant::now();
             let status = response.status();
             if status.is_success() {
@@ -343,7 +343,7 @@ impl Pump {
             let mut events = Vec::new();
             let outcome = match self.body.next().await {
                 Some(Ok(bytes)) => self.decoder.push(&bytes, &mut events),
-                Some(Err(e)) => Err(ChatError::Transport(error_chain(&e))),
+                Some(Err(e)) => Err(ChatError::Transport(Failure::of(e))),
                 None => {
                     self.finished = true;
                     self.decoder.finish(&mut events)

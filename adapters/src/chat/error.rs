@@ -2,6 +2,7 @@
 
 use super::chunk::ApiError;
 use super::dialect::ChatDialect;
+use crate::error_text::Failure;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -31,9 +32,9 @@ pub enum ChatError {
         /// The body (cut to a few hundred characters).
         body: String,
     },
-    /// The connection failed or broke.
+    /// The connection failed or broke; the HTTP client's error is the source.
     #[error("transport: {0}")]
-    Transport(String),
+    Transport(#[source] Failure),
     /// A stream event that is not a chunk this adapter can read.
     #[error("malformed stream event: {reason} (data: {snippet})")]
     Decode {

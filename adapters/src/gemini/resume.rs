@@ -8,17 +8,21 @@
 //! since the newest handle are kept and sent again on the new connection, and
 //! inputs sent while switching are held and delivered after it, so no user
 //! turn is lost.
+//!
+//! The rules — which inputs a handle covers, when a switch is due, the
+//! margin before the close — are the pure [`Resumption`] state machine, the
+//! one the realtime agent's handover follows too; this file is the I/O
+//! around it: opening connections, waiting for `setupComplete`, resending.
 
 use super::{connect_with_codec, ConnectOptions, GeminiCodec};
 use crate::client::{ClientError, FrameTap, RealtimeClient, TimedEvent};
 use crate::event::ModelEvent;
 use crate::input::{ClientInput, SessionConfig};
+use crate::resumption::Resumption;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
 
-/// Safety margin: switch this long before the announced close at the latest.
-const MARGIN: Duration = Duration::from_millis(250);
 /// How long a new connection may take to complete `setup`.
 const SETUP_LIMIT: Duration = Duration::from_secs(10);
 
@@ -27,12 +31,8 @@ pub struct ResumingSession {
     options: ConnectOptions,
     config: SessionConfig,
     client: RealtimeClient,
-    handle: Option<String>,
-    /// Inputs the newest handle may not cover, and whether each was answered
-    /// (a handle that arrives after an answer covers the inputs before it).
-    since_handle: Vec<(ClientInput, bool)>,
-    responding: bool,
-    switch_by: Option<Instant>,
+    /// The newest handle, the inputs it may not cover, the planned switch.
+    resumption: Resumption,
     reconnects: u32,
     /// Responses begun so far, over all connections: a new connection's ids
     /// go on from here.
@@ -45,15 +45,8 @@ impl std::fmt::Debug for ResumingSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResumingSession")
             .field("reconnects", &self.reconnects)
-            .field("handle", &self.handle)
-            .field(
-                "pending",
-                &self
-                    .since_handle
-                    .iter()
-                    .filter(|(_, answered)| !answered)
-                    .count(),
-            )
+            .field("handle", &self.resumption.handle())
+            .field("pending", &self.resumption.unanswered())
             .finish_non_exhaustive()
     }
 }
@@ -87,10 +80,7 @@ impl ResumingSession {
             options,
             config,
             client,
-            handle: None,
-            since_handle: Vec::new(),
-            responding: false,
-            switch_by: None,
+            resumption: Resumption::new(u64::MAX),
             reconnects: 0,
             turns: 0,
             taps,
@@ -137,10 +127,10 @@ impl ResumingSession {
     /// that is going away gets no new turn: when it is idle the session moves
     /// first and the input goes to the new connection.
     pub async fn send(&mut self, input: &ClientInput) -> Result<(), ClientError> {
-        if self.switch_by.is_some() && !self.responding {
+        if self.resumption.switch_planned() && !self.resumption.responding() {
             self.switch().await?;
         }
-        self.since_handle.push((input.clone(), false));
+        self.resumption.on_sent(input.clone());
         match self.client.send(input).await {
             Ok(()) => Ok(()),
             // The connection is gone: the input is kept and resent after resuming.
@@ -155,7 +145,7 @@ impl ResumingSession {
         let mut client = Self::open(
             &self.options,
             &self.config,
-            self.handle.as_deref(),
+            self.resumption.handle(),
             self.taps.as_mut(),
             self.turns,
         )
@@ -178,17 +168,21 @@ impl ResumingSession {
             }
         }
         // What was answered is in the conversation the handle resumes (or was
-        // heard by the user); what was not is sent again.
-        self.since_handle.retain(|(_, answered)| !answered);
-        for (input, _) in &self.since_handle {
-            client.send(input).await?;
+        // heard by the user); what was not is sent again, and stays logged
+        // until a newer handle covers it.
+        let mut sent = Ok(());
+        for input in self.resumption.take_unanswered() {
+            if sent.is_ok() {
+                sent = client.send(&input).await;
+            }
+            self.resumption.on_sent(input);
         }
+        sent?;
         let old = std::mem::replace(&mut self.client, client);
         drop(old);
+        self.resumption.switched();
         self.reconnects += 1;
-        self.switch_by = None;
-        self.responding = false;
-        tracing::debug!(reconnects = self.reconnects, handle = ?self.handle, "Gemini session resumed on a new connection");
+        tracing::debug!(reconnects = self.reconnects, handle = ?self.resumption.handle(), "Gemini session resumed on a new connection");
         Ok(())
     }
 
@@ -202,9 +196,8 @@ impl ResumingSession {
     /// arrived and was decoded.
     pub async fn next_timed(&mut self) -> Option<TimedEvent> {
         loop {
-            if self
-                .switch_by
-                .is_some_and(|by| !self.responding || Instant::now() >= by)
+            let quiet = !self.resumption.responding();
+            if self.resumption.switch_due(Instant::now().into_std(), quiet)
                 && self.switch().await.is_err()
             {
                 let now = std::time::Instant::now();
@@ -217,8 +210,8 @@ impl ResumingSession {
                     },
                 });
             }
-            let timed = match self.switch_by {
-                Some(by) => match timeout_at(by, self.client.next_timed()).await {
+            let timed = match self.resumption.poll_timeout() {
+                Some(by) => match timeout_at(by.into(), self.client.next_timed()).await {
                     Ok(timed) => timed,
                     Err(_) => continue, // the deadline: switch now, mid-turn
                 },
@@ -232,29 +225,12 @@ impl ResumingSession {
                 continue;
             };
             let event = &timed.event;
+            self.resumption.on_event(event, Instant::now().into_std());
             match event {
-                ModelEvent::ResumptionHandle {
-                    handle: Some(handle),
-                    resumable: true,
-                } => {
-                    self.handle = Some(handle.clone());
-                    self.since_handle.retain(|(_, answered)| !answered);
-                }
-                ModelEvent::ResponseCreated { .. } => {
-                    self.responding = true;
-                    self.turns += 1;
-                }
-                ModelEvent::ResponseDone { .. } => {
-                    self.responding = false;
-                    for (_, answered) in &mut self.since_handle {
-                        *answered = true;
-                    }
-                }
-                ModelEvent::GoAway { time_left_ms } => {
-                    let left = Duration::from_millis(time_left_ms.unwrap_or(0));
-                    self.switch_by = Some(Instant::now() + left.saturating_sub(MARGIN));
-                }
-                ModelEvent::SessionEnded { .. } | ModelEvent::Error(_) if self.handle.is_some() => {
+                ModelEvent::ResponseCreated { .. } => self.turns += 1,
+                ModelEvent::SessionEnded { .. } | ModelEvent::Error(_)
+                    if self.resumption.handle().is_some() =>
+                {
                     // A dropped or closed connection: resume instead of ending.
                     if matches!(event, ModelEvent::SessionEnded { .. }) {
                         if self.switch().await.is_err() {

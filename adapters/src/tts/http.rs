@@ -15,6 +15,7 @@ pub use reqwest;
 use super::units::ChunkStream;
 use super::{AudioChunk, TtsError};
 use crate::audio::{AudioFormat, Pcm};
+use crate::error_text::Failure;
 use futures_util::StreamExt as _;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -50,7 +51,12 @@ pub fn default_client() -> Result<reqwest::Client, TtsError> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()
-        .map_err(|e| TtsError::Transport(format!("building the HTTP client: {e}")))
+        .map_err(|e| {
+            TtsError::Transport(Failure::because(
+                format!("building the HTTP client: {e}"),
+                e,
+            ))
+        })
 }
 
 /// An environment variable's value, unless unset or empty (the official SDKs
@@ -71,14 +77,7 @@ pub fn join_url(base: &str, path: &str) -> String {
 /// A transport failure as a [`TtsError`].
 pub fn transport_error(error: reqwest::Error) -> TtsError {
     // The source chain carries the useful part (connection refused, TLS, reset).
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    TtsError::Transport(message)
+    TtsError::Transport(Failure::of(error))
 }
 
 /// Sends `request`; a non-success status becomes [`TtsError::Http`] with the

@@ -24,6 +24,7 @@ mod test_server;
 pub mod units;
 
 use crate::audio::{AudioFormat, Pcm};
+use crate::error_text::Failure;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
@@ -71,12 +72,14 @@ pub enum TtsError {
         /// Provider message.
         message: String,
     },
-    /// The connection could not be made or broke.
+    /// The connection could not be made or broke; the socket or HTTP error,
+    /// when there was one, is the source.
     #[error("transport: {0}")]
-    Transport(String),
-    /// The provider sent something this adapter cannot read.
+    Transport(#[source] Failure),
+    /// The provider sent something this adapter cannot read; the parse error,
+    /// when there was one, is the source.
     #[error("protocol: {0}")]
-    Protocol(String),
+    Protocol(#[source] Failure),
     /// The utterance was already finished or cancelled, or its engine task ended.
     #[error("the utterance is closed")]
     Closed,

@@ -5,22 +5,31 @@
 //! default) it takes arbitrary text deltas and the server decides where to cut
 //! ([`TtsCapabilities::incremental_text`] is true); in `commit` mode every
 //! pushed text is committed at once, so the caller pushes whole sentences.
-//! See `shared/protocols/dashscope-tts-realtime.md`.
+//!
+//! The protocol — handshake, text commands, audio, the end of a session — is
+//! the pure [`QwenTtsCodec`] (time passed in, unit-tested without sockets);
+//! this file is the engine's configuration and the thin transport around the
+//! codec: the socket opened by the same `open_socket` every WebSocket adapter
+//! uses, one loop that waits on the caller's commands, the socket and the
+//! codec's deadline, and carries out what the codec asks.
 
+pub mod codec;
 pub mod wire;
 
 use super::ConnectOptions;
-use crate::audio::{AudioFormat, Pcm};
-use crate::client::{open_socket, tap_push, ClientError, FrameTap, Socket, TapDirection};
+use crate::audio::AudioFormat;
+use crate::client::{
+    frame_of, message_of, open_socket, tap_push, ClientError, FrameTap, Socket, TapDirection,
+};
 use crate::codec::WireFrame;
-use crate::dashscope::wire::Opaque;
+use crate::error_text::Failure;
 use crate::tts::{
     AudioChunk, BoxFuture, TextCommand, TtsCapabilities, TtsEngine, TtsError, Utterance,
     UtteranceDriver,
 };
+pub use codec::{QwenTtsCodec, TtsStep};
 use futures_util::{SinkExt, StreamExt};
-use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::Message;
+use std::time::Instant;
 pub use wire::{Mode, TtsClientEvent, TtsServerEvent, TtsSession, DIALECT};
 
 /// The default model.
@@ -29,8 +38,6 @@ pub const DEFAULT_MODEL: &str = "qwen3-tts-flash-realtime";
 pub const DEFAULT_VOICE: &str = "Cherry";
 /// The default output rate.
 pub const DEFAULT_SAMPLE_RATE: u32 = 24_000;
-/// How long the server may take to greet and to acknowledge the settings.
-const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
 /// A Qwen-TTS realtime engine: where to connect and how to speak.
 #[derive(Debug, Clone)]
@@ -143,11 +150,11 @@ impl TtsEngine for QwenTtsRealtime {
                 })?;
             let mut session = Session {
                 socket,
-                mode: self.mode,
+                codec: QwenTtsCodec::new(self.session(), self.mode, Instant::now()),
                 format: AudioFormat::pcm16(self.sample_rate),
                 tap: self.tap.clone(),
             };
-            session.handshake(self.session()).await?;
+            session.handshake().await?;
             let (utterance, driver) = Utterance::channel();
             tokio::spawn(session.run(driver));
             Ok(utterance)
@@ -155,116 +162,41 @@ impl TtsEngine for QwenTtsRealtime {
     }
 }
 
-fn transport(error: impl std::fmt::Display) -> TtsError {
-    TtsError::Transport(error.to_string())
+/// A socket or connection error as a [`TtsError`], keeping it as the source.
+fn transport(error: impl std::error::Error + Send + Sync + 'static) -> TtsError {
+    TtsError::Transport(Failure::because(error.to_string(), error))
 }
 
-/// One open Qwen-TTS connection.
+/// One open Qwen-TTS connection: the socket and the codec that decides what
+/// to do with it. This is the I/O half; the protocol is in [`codec`].
 struct Session {
     socket: Socket,
-    mode: Mode,
+    codec: QwenTtsCodec,
     format: AudioFormat,
     tap: Option<FrameTap>,
 }
 
-/// What one server frame means to the utterance.
-enum Heard {
-    Audio(Pcm),
-    Finished,
-    Nothing,
+/// What woke the session.
+enum Wake {
+    /// A command from the caller (`None`: the caller dropped its input).
+    Command(Option<TextCommand>),
+    /// A frame (or the end of the socket), with when it was read.
+    Frame(Option<Result<WireFrame, TtsError>>, Instant),
+    /// The codec's deadline passed.
+    Timeout,
 }
 
 impl Session {
-    async fn send(&mut self, event: &TtsClientEvent) -> Result<(), TtsError> {
-        let text = serde_json::to_string(event).map_err(|e| TtsError::Protocol(e.to_string()))?;
-        tap_push(
-            &self.tap,
-            TapDirection::Sent,
-            &WireFrame::Text(text.clone()),
-        );
-        self.socket
-            .send(Message::Text(text.into()))
-            .await
-            .map_err(transport)
-    }
-
-    /// The next server event; `None` when the socket closed.
-    async fn next(&mut self) -> Result<Option<TtsServerEvent>, TtsError> {
-        loop {
-            let Some(message) = self.socket.next().await else {
-                return Ok(None);
+    /// Runs the handshake: returns once the settings are acknowledged.
+    async fn handshake(&mut self) -> Result<(), TtsError> {
+        while !self.codec.is_ready() {
+            let wake = tokio::select! {
+                frame = next_frame(&mut self.socket) => Wake::Frame(frame, Instant::now()),
+                () = sleep_until(self.codec.poll_timeout()) => Wake::Timeout,
             };
-            let text = match message.map_err(transport)? {
-                Message::Text(text) => text.to_string(),
-                Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Message::Close(close) => {
-                    let frame = WireFrame::Close {
-                        code: close.as_ref().map(|c| u16::from(c.code)),
-                        reason: close.map(|c| c.reason.to_string()).unwrap_or_default(),
-                    };
-                    tap_push(&self.tap, TapDirection::Received, &frame);
-                    return Ok(None);
-                }
-                _ => continue,
-            };
-            tap_push(
-                &self.tap,
-                TapDirection::Received,
-                &WireFrame::Text(text.clone()),
-            );
-            return serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| TtsError::Protocol(format!("unreadable server event: {e}")));
+            self.on_wake(wake, None).await?;
         }
-    }
-
-    /// Waits for `session.created`, sends the settings, waits for `session.updated`.
-    async fn handshake(&mut self, settings: TtsSession) -> Result<(), TtsError> {
-        self.expect("session.created").await?;
-        self.send(&TtsClientEvent::SessionUpdate(wire::SessionUpdate {
-            event_id: Some(event_id()),
-            session: Box::new(settings),
-            ..Default::default()
-        }))
-        .await?;
-        self.expect("session.updated").await
-    }
-
-    async fn expect(&mut self, wanted: &str) -> Result<(), TtsError> {
-        let deadline = tokio::time::Instant::now() + HANDSHAKE_LIMIT;
-        loop {
-            let event = tokio::time::timeout_at(deadline, self.next())
-                .await
-                .map_err(|_| {
-                    TtsError::Protocol(format!("no `{wanted}` within {HANDSHAKE_LIMIT:?}"))
-                })??;
-            match event {
-                Some(TtsServerEvent::Error(error)) => return Err(provider_error(&error)),
-                Some(event) if event.event_type() == wanted => return Ok(()),
-                Some(_) => continue,
-                None => {
-                    return Err(TtsError::Transport(format!(
-                        "the server closed before `{wanted}`"
-                    )))
-                }
-            }
-        }
-    }
-
-    /// What a server event means for the caller.
-    fn hear(&self, event: TtsServerEvent) -> Result<Heard, TtsError> {
-        match event {
-            TtsServerEvent::ResponseAudioDelta(delta) => Pcm::from_base64(&delta.delta)
-                .map(Heard::Audio)
-                .map_err(|e| TtsError::Protocol(format!("audio delta is not base64: {e}"))),
-            TtsServerEvent::SessionFinished(_) => Ok(Heard::Finished),
-            TtsServerEvent::Error(error) => Err(provider_error(&error)),
-            TtsServerEvent::Unknown(map) => {
-                tracing::debug!(event = ?map.get("type"), "unknown Qwen-TTS server event");
-                Ok(Heard::Nothing)
-            }
-            _ => Ok(Heard::Nothing),
-        }
+        Ok(())
     }
 
     /// Feeds the caller's text in and the server's audio out until the session
@@ -277,118 +209,87 @@ impl Session {
     }
 
     async fn pump(&mut self, driver: &mut UtteranceDriver) -> Result<(), TtsError> {
-        let mut finishing = false;
-        // Open until the caller drops its input; a cancel after `finish` (the
-        // text is complete, the audio is not) must still stop the audio.
-        let mut listening = true;
-        loop {
-            tokio::select! {
-                command = driver.commands.recv(), if listening => match command {
-                    Some(TextCommand::Text(_)) if finishing => {
-                        tracing::debug!("text after finish ignored");
-                    }
-                    Some(TextCommand::Text(text)) if text.is_empty() => {}
-                    Some(TextCommand::Text(text)) => {
-                        self.append(text).await?;
-                    }
-                    Some(TextCommand::Finish) if finishing => {}
-                    None if finishing => listening = false,
-                    Some(TextCommand::Finish) | None => {
-                        finishing = true;
-                        self.send(&TtsClientEvent::SessionFinish(opaque())).await?;
-                    }
-                    Some(TextCommand::Cancel) => {
-                        // No barge-in in this protocol: drop the buffer and leave.
-                        self.send(&TtsClientEvent::InputTextBufferClear(opaque())).await?;
-                        return Ok(());
-                    }
-                },
-                event = self.next() => match event? {
-                    None if finishing => {
-                        return Err(TtsError::Transport(
-                            "the server closed without `session.finished`".into(),
-                        ))
-                    }
-                    None => {
-                        return Err(TtsError::Transport(
-                            "the server closed the session mid-utterance".into(),
-                        ))
-                    }
-                    Some(event) => match self.hear(event)? {
-                        Heard::Audio(pcm) => {
-                            let chunk = AudioChunk {
-                                pcm,
-                                format: self.format,
-                                received_at: Instant::now(),
-                            };
-                            if driver.audio.send(Ok(chunk)).await.is_err() {
-                                return Ok(()); // nobody is listening any more
-                            }
-                        }
-                        Heard::Finished => {
-                            self.await_close().await;
-                            return Ok(());
-                        }
-                        Heard::Nothing => {}
-                    },
-                },
+        while !self.codec.is_done() {
+            let listening = self.codec.listening();
+            let wake = tokio::select! {
+                command = driver.commands.recv(), if listening => Wake::Command(command),
+                frame = next_frame(&mut self.socket) => Wake::Frame(frame, Instant::now()),
+                () = sleep_until(self.codec.poll_timeout()) => Wake::Timeout,
+            };
+            if !self.on_wake(wake, Some(driver)).await? {
+                return Ok(()); // nobody is listening any more
             }
-        }
-    }
-
-    /// After `session.finished` the server closes: wait briefly for its close
-    /// frame, so the session ends the way the service ends it.
-    async fn await_close(&mut self) {
-        let wait = tokio::time::timeout(Duration::from_secs(2), async {
-            while let Ok(Some(_)) = self.next().await {}
-        });
-        if wait.await.is_err() {
-            tracing::debug!("no close within 2 s of session.finished; closing ourselves");
-        }
-    }
-
-    async fn append(&mut self, text: String) -> Result<(), TtsError> {
-        self.send(&TtsClientEvent::InputTextBufferAppend(wire::TextAppend {
-            event_id: Some(event_id()),
-            text,
-            ..Default::default()
-        }))
-        .await?;
-        if self.mode == Mode::Commit {
-            self.send(&TtsClientEvent::InputTextBufferCommit(opaque()))
-                .await?;
         }
         Ok(())
     }
-}
 
-fn provider_error(error: &crate::dashscope::wire::ErrorEvent) -> TtsError {
-    TtsError::Provider {
-        code: error
-            .error
-            .code
-            .clone()
-            .flatten()
-            .unwrap_or_else(|| error.error.kind.clone()),
-        message: error.error.message.clone(),
+    /// Hands one wake-up to the codec and carries out what it asks; false
+    /// when the caller stopped listening.
+    async fn on_wake(
+        &mut self,
+        wake: Wake,
+        mut driver: Option<&mut UtteranceDriver>,
+    ) -> Result<bool, TtsError> {
+        let (steps, received_at) = match wake {
+            Wake::Command(command) => (self.codec.on_command(command)?, Instant::now()),
+            Wake::Frame(None, _) => return self.codec.on_closed().map(|()| true),
+            Wake::Frame(Some(Err(error)), _) => return self.codec.on_broken(error).map(|()| true),
+            Wake::Frame(Some(Ok(frame)), received_at) => {
+                tap_push(&self.tap, TapDirection::Received, &frame);
+                (self.codec.on_frame(&frame, received_at)?, received_at)
+            }
+            Wake::Timeout => return self.codec.on_timeout(Instant::now()).map(|()| true),
+        };
+        for step in steps {
+            match step {
+                TtsStep::Send(frame) => self.send(frame).await?,
+                TtsStep::Ready => {}
+                TtsStep::Audio(pcm) => {
+                    let chunk = AudioChunk {
+                        pcm,
+                        format: self.format,
+                        received_at,
+                    };
+                    let Some(driver) = driver.as_deref_mut() else {
+                        continue; // no audio before the handshake is over
+                    };
+                    if driver.audio.send(Ok(chunk)).await.is_err() {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn send(&mut self, frame: WireFrame) -> Result<(), TtsError> {
+        tap_push(&self.tap, TapDirection::Sent, &frame);
+        self.socket.send(message_of(frame)).await.map_err(transport)
     }
 }
 
-fn opaque() -> Opaque {
-    Opaque {
-        event_id: Some(event_id()),
-        ..Default::default()
+/// The next frame off the socket (a binary frame is read as text: the
+/// service speaks JSON only); `None` once the socket has ended.
+async fn next_frame(socket: &mut Socket) -> Option<Result<WireFrame, TtsError>> {
+    loop {
+        match socket.next().await? {
+            Err(error) => return Some(Err(transport(error))),
+            Ok(message) => match frame_of(message) {
+                Some(WireFrame::Binary(bytes)) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    return Some(Ok(WireFrame::Text(text)));
+                }
+                Some(frame) => return Some(Ok(frame)),
+                None => continue,
+            },
+        }
     }
 }
 
-/// A client event id in the SDK's shape (`event_<32 hex>`).
-fn event_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    format!("event_{nanos:016x}{n:016x}")
+/// Sleeps until `deadline`; never wakes without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
 }

@@ -1,5 +1,4 @@
-//! Serde types for DashScope's Qwen-TTS realtime protocol
-//! (`shared/protocols/dashscope-tts-realtime.md`).
+//! Serde types for DashScope's Qwen-TTS realtime protocol.
 //!
 //! The envelope is Qwen-Omni's (OpenAI-beta flavoured, `type` + `event_id`),
 //! so the response, item, content and error payloads are the same Rust types

@@ -3,6 +3,7 @@
 //! carrying one (`streamGenerateContent?alt=sse`).
 
 use super::wire::{pcm_rate, GenerateContentResponse};
+use crate::error_text::Failure;
 use crate::sse::SseParser;
 use crate::tts::http::{BodyDecoder, PcmPiece};
 use crate::tts::pcm_stream::WavStream;
@@ -39,10 +40,11 @@ impl GeminiDecoder {
     /// Decodes one `GenerateContentResponse` (or an error object) as JSON text.
     fn on_message(&mut self, data: &[u8]) -> Result<Vec<PcmPiece>, TtsError> {
         let value: Value = serde_json::from_slice(data).map_err(|e| {
-            TtsError::Protocol(format!(
+            let message = format!(
                 "Gemini answer is not JSON ({e}): {:.200}",
                 String::from_utf8_lossy(data)
-            ))
+            );
+            TtsError::Protocol(Failure::because(message, e))
         })?;
         if let Value::Array(items) = value {
             // `streamGenerateContent` without `alt=sse` answers a JSON array.
@@ -61,8 +63,10 @@ impl GeminiDecoder {
                 message: text("message").unwrap_or_else(|| error.to_string()),
             });
         }
-        let response: GenerateContentResponse = serde_json::from_value(value)
-            .map_err(|e| TtsError::Protocol(format!("malformed GenerateContentResponse: {e}")))?;
+        let response: GenerateContentResponse = serde_json::from_value(value).map_err(|e| {
+            let message = format!("malformed GenerateContentResponse: {e}");
+            TtsError::Protocol(Failure::because(message, e))
+        })?;
         if let Some(reason) = response
             .prompt_feedback
             .as_ref()
@@ -87,7 +91,10 @@ impl GeminiDecoder {
                 let mime = blob.mime_type.as_deref().unwrap_or_default();
                 let bytes = STANDARD
                     .decode(blob.data.as_deref().unwrap_or_default().as_bytes())
-                    .map_err(|e| TtsError::Protocol(format!("inlineData is not base64: {e}")))?;
+                    .map_err(|e| {
+                        let message = format!("inlineData is not base64: {e}");
+                        TtsError::Protocol(Failure::because(message, e))
+                    })?;
                 let piece = audio_piece(mime, &bytes)?;
                 self.audio_bytes += piece.pcm.len();
                 pieces.push(piece);
@@ -126,13 +133,13 @@ fn audio_piece(mime: &str, bytes: &[u8]) -> Result<PcmPiece, TtsError> {
         let pcm = wav
             .push(bytes)
             .and_then(|pcm| wav.finish().map(|()| pcm))
-            .map_err(|e| TtsError::Protocol(format!("inline WAV: {e}")))?;
+            .map_err(|e| TtsError::Protocol(Failure::because(format!("inline WAV: {e}"), e)))?;
         let sample_rate = wav.sample_rate().unwrap_or(super::wire::SAMPLE_RATE);
         return Ok(PcmPiece { pcm, sample_rate });
     }
-    Err(TtsError::Protocol(format!(
+    Err(TtsError::Protocol(Failure::new(format!(
         "inlineData of type `{mime}` is not PCM audio"
-    )))
+    ))))
 }
 
 impl BodyDecoder for GeminiDecoder {
@@ -141,7 +148,7 @@ impl BodyDecoder for GeminiDecoder {
             Some(parser) => {
                 let events = parser
                     .events(bytes)
-                    .map_err(|e| TtsError::Protocol(e.to_string()))?;
+                    .map_err(|e| TtsError::Protocol(Failure::because(e.to_string(), e)))?;
                 self.on_events(events)
             }
             None => {

@@ -3,6 +3,7 @@
 //! events carrying either in base64.
 
 use super::wire::{SpeechStreamEvent, SAMPLE_RATE};
+use crate::error_text::Failure;
 use crate::sse::SseParser;
 use crate::tts::http::{BodyDecoder, PcmPiece};
 use crate::tts::pcm_stream::{SampleAligner, WavStream};
@@ -43,9 +44,9 @@ impl FileDecoder {
                 sample_rate: SAMPLE_RATE,
             },
             FileDecoder::Wav(wav) => {
-                let pcm = wav
-                    .push(bytes)
-                    .map_err(|e| TtsError::Protocol(format!("wav answer: {e}")))?;
+                let pcm = wav.push(bytes).map_err(|e| {
+                    TtsError::Protocol(Failure::because(format!("wav answer: {e}"), e))
+                })?;
                 PcmPiece {
                     pcm,
                     sample_rate: wav.sample_rate().unwrap_or(SAMPLE_RATE),
@@ -69,7 +70,7 @@ impl FileDecoder {
             }
             FileDecoder::Wav(wav) => wav
                 .finish()
-                .map_err(|e| TtsError::Protocol(format!("wav answer: {e}"))),
+                .map_err(|e| TtsError::Protocol(Failure::because(format!("wav answer: {e}"), e))),
         }
     }
 }
@@ -102,18 +103,21 @@ impl SpeechDecoder {
             return Ok(Vec::new());
         }
         let value: Value = serde_json::from_str(data).map_err(|e| {
-            TtsError::Protocol(format!("speech event is not JSON ({e}): {data:.200}"))
+            let message = format!("speech event is not JSON ({e}): {data:.200}");
+            TtsError::Protocol(Failure::because(message, e))
         })?;
         if let Some(error) = value.get("error").filter(|e| e.is_object()) {
             return Err(provider_error(error));
         }
         let event: SpeechStreamEvent = serde_json::from_value(value).map_err(|e| {
-            TtsError::Protocol(format!("malformed speech event ({e}): {data:.200}"))
+            let message = format!("malformed speech event ({e}): {data:.200}");
+            TtsError::Protocol(Failure::because(message, e))
         })?;
         match event {
             SpeechStreamEvent::AudioDelta { audio } => {
                 let bytes = STANDARD.decode(audio.as_bytes()).map_err(|e| {
-                    TtsError::Protocol(format!("speech.audio.delta is not base64: {e}"))
+                    let message = format!("speech.audio.delta is not base64: {e}");
+                    TtsError::Protocol(Failure::because(message, e))
                 })?;
                 self.file.push(&bytes)
             }
@@ -155,7 +159,7 @@ impl BodyDecoder for SpeechDecoder {
             Some(parser) => {
                 let events = parser
                     .events(bytes)
-                    .map_err(|e| TtsError::Protocol(e.to_string()))?;
+                    .map_err(|e| TtsError::Protocol(Failure::because(e.to_string(), e)))?;
                 self.on_events(events)
             }
             None => self.file.push(bytes),

@@ -36,6 +36,7 @@ use super::http::{decode_body, default_client, env_setting, is_event_stream, joi
 use super::units::{spawn_units, ChunkStream, UnitSynthesizer};
 use super::{BoxFuture, TtsCapabilities, TtsEngine, TtsError, Utterance};
 use crate::audio::AudioFormat;
+use crate::error_text::Failure;
 use std::sync::Arc;
 use wire::{ResponseFormat, SpeechRequest, StreamFormat, Voice};
 
@@ -247,7 +248,10 @@ impl UnitSynthesizer for Inner {
     fn synthesize(&self, text: String) -> BoxFuture<'static, Result<ChunkStream, TtsError>> {
         let body = match serde_json::to_vec(&self.request_for(&text)) {
             Ok(body) => body,
-            Err(e) => return Box::pin(async move { Err(TtsError::Protocol(e.to_string())) }),
+            Err(e) => {
+                let error = TtsError::Protocol(Failure::because(e.to_string(), e));
+                return Box::pin(async move { Err(error) });
+            }
         };
         let accept = match self.streaming {
             SpeechStreaming::Audio => "application/octet-stream",

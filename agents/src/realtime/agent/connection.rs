@@ -168,7 +168,7 @@ impl Runner {
     /// the acknowledgement (inputs are buffered until then).
     pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
         self.caps = client.capabilities().clone();
-        self.handover = None;
+        self.handover.abandon();
         self.opened_at = Instant::now();
         // Until the provider announces the end itself: the dialect's limit.
         // Where it warns before closing (Gemini's goAway), the warning drives.
@@ -187,11 +187,12 @@ impl Runner {
         self.in_resampler = None;
         if std::mem::take(&mut self.fresh_next) {
             // Compacting for the context budget: the old context is left behind.
-            self.resume_handle = None;
+            self.handover.forget_handle();
         }
         let handle = self
-            .resume_handle
-            .clone()
+            .handover
+            .handle()
+            .map(str::to_owned)
             .filter(|_| self.caps.resumption && after_outage);
         self.resuming = handle.is_some();
         let mut result = Ok(());
@@ -202,7 +203,7 @@ impl Runner {
         // What the old session was sent and never answered: a resumed
         // conversation has not seen it after its handle, a fresh one not at
         // all. It goes first, before what waited, so no turn is lost.
-        let unseen = self.replay.take_unanswered();
+        let unseen = self.handover.take_unanswered();
         if result.is_ok() {
             let config = self
                 .session_config(after_outage && !self.resuming, !unseen.is_empty())
@@ -245,8 +246,9 @@ impl Runner {
         }
     }
 
-    /// The provider acknowledged the session: deliver what waited.
-    pub(super) async fn on_ready(&mut self) {
+    /// The provider acknowledged the session (its frame arrived at
+    /// `acknowledged_at`): deliver what waited.
+    pub(super) async fn on_ready(&mut self, acknowledged_at: Instant) {
         self.ready = true;
         self.setup_deadline = None;
         let first_ready = !std::mem::replace(&mut self.was_ready, true);
@@ -279,7 +281,9 @@ impl Runner {
                 planned: switch.planned,
                 resumed: self.resuming,
                 summary_chars: self.summary_chars,
-                gap_ms: switch.started.elapsed().as_millis() as u64,
+                gap_ms: acknowledged_at
+                    .saturating_duration_since(switch.started)
+                    .as_millis() as u64,
             });
         }
         let mut pending = pending.into_iter();
@@ -304,7 +308,7 @@ impl Runner {
         }
         self.ready = false;
         self.setup_deadline = None;
-        let standby = self.handover.take().and_then(|h| h.into_standby());
+        let standby = self.handover.abandon();
         if self.finished {
             return;
         }
@@ -319,7 +323,7 @@ impl Runner {
         }
         if self.resuming {
             // The handle may be what the provider refused: start afresh next time.
-            self.resume_handle = None;
+            self.handover.forget_handle();
         }
         self.switch.get_or_insert(super::runner::Switch {
             started: Instant::now(),
@@ -382,7 +386,7 @@ impl Runner {
         self.finished = true;
         self.connecting = None;
         self.calls.abort_all();
-        if let Some(standby) = self.handover.take().and_then(|h| h.into_standby()) {
+        if let Some(standby) = self.handover.abandon() {
             let _ = standby.close().await;
         }
         if let Some(mut client) = self.client.take() {

@@ -1,114 +1,114 @@
 //! Moving to a new connection before the provider closes the current one
-//! (Gemini's `GoAway`), so that the conversation carries on without a
-//! visible outage.
+//! (Gemini's `GoAway`, a dialect's session limit, a full context), so that
+//! the conversation carries on without a visible outage.
 //!
-//! The rules follow `understudy_adapters::gemini::ResumingSession`: open the
-//! new socket at once, but switch between turns (no answer being spoken, no
-//! tool call of this session still running) unless the deadline is close;
-//! configure the new connection with the newest resumption handle; send it
-//! again whatever the handle may not cover. Input that arrives while the new
-//! connection sets up is buffered and delivered once it is ready, as after a
-//! lost session. If the old connection goes first anyway, the new socket is
-//! used by the ordinary reconnect path.
+//! The rules are the adapters' pure [`Resumption`] state machine, the one the
+//! Gemini adapter's `ResumingSession` follows too: the newest resumption
+//! handle covers what was answered before it; whatever it may not cover is
+//! sent again; the switch is planned a margin before the announced close and
+//! happens between turns (no answer being spoken, no tool call of this
+//! session still running) unless the deadline has come. [`Handover`] owns
+//! that machine and the standby connection; the runner methods below are
+//! the I/O around it: opening the standby socket at once, closing the old one
+//! and opening the new one when the switch is due. Input that arrives while
+//! the new connection sets up is buffered and delivered once it is ready, as
+//! after a lost session. If the old connection goes first anyway, the standby
+//! socket is used by the ordinary reconnect path.
 
 use super::runner::Runner;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-use understudy_adapters::{ClientInput, RealtimeClient};
+use understudy_adapters::resumption::Resumption;
+use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient};
 
-/// Switch this long before the announced close at the latest.
-const MARGIN: Duration = Duration::from_millis(250);
-
-/// A move to a new connection, announced by the provider.
+/// The agent's side of moving sessions: the resumption state (handle,
+/// inputs to send again, the planned switch) and the next connection, open
+/// but not yet configured (the handle to resume with may still change).
 pub(super) struct Handover {
-    /// Switch by then, between turns or not.
-    by: Instant,
-    /// The new connection, open but not yet configured (the handle to resume
-    /// with may still change).
+    resumption: Resumption,
     standby: Option<RealtimeClient>,
 }
 
 impl Handover {
-    /// The new connection, if it was opened (for a reconnect to use).
-    pub(super) fn into_standby(self) -> Option<RealtimeClient> {
-        self.standby
+    /// Nothing planned, no handle; at most `replay_bound_ms` of unanswered
+    /// audio is kept for a resumed session.
+    pub(super) fn new(replay_bound_ms: u64) -> Self {
+        Handover {
+            resumption: Resumption::new(replay_bound_ms),
+            standby: None,
+        }
     }
-}
 
-/// Inputs sent on the current connection that the newest resumption handle
-/// may not cover, so that a resumed session can be sent them again.
-///
-/// A handle covers what was answered before it came (the rule the Gemini
-/// adapter's `ResumingSession` follows). The log keeps at most `bound_ms` of
-/// audio, oldest dropped first: between turns that audio is mostly silence.
-#[derive(Debug)]
-pub(super) struct ReplayLog {
-    entries: VecDeque<ClientInput>,
-    /// Entries before this index were answered.
-    answered: usize,
-    audio_ms: f64,
-    bound_ms: f64,
-}
-
-impl ReplayLog {
-    /// An empty log keeping at most `bound_ms` of audio.
-    pub(super) fn new(bound_ms: u64) -> Self {
-        ReplayLog {
-            entries: VecDeque::new(),
-            answered: 0,
-            audio_ms: 0.0,
-            bound_ms: bound_ms as f64,
+    /// Notes a model event: a new handle, an answered turn. A `GoAway` is
+    /// left to [`Runner::on_go_away`], which judges whether a move makes
+    /// sense (not while the session is already being replaced).
+    pub(super) fn on_event(&mut self, event: &ModelEvent) {
+        if !matches!(event, ModelEvent::GoAway { .. }) {
+            self.resumption.on_event(event, Instant::now().into_std());
         }
     }
 
     /// `input` went to the current connection.
-    pub(super) fn sent(&mut self, input: ClientInput) {
-        if let ClientInput::Audio { pcm, sample_rate } = &input {
-            self.audio_ms += pcm.duration_ms(*sample_rate);
-        }
-        self.entries.push_back(input);
-        while self.audio_ms > self.bound_ms {
-            let Some(index) = self
-                .entries
-                .iter()
-                .position(|i| matches!(i, ClientInput::Audio { .. }))
-            else {
-                break;
-            };
-            if let Some(ClientInput::Audio { pcm, sample_rate }) = self.entries.remove(index) {
-                self.audio_ms -= pcm.duration_ms(sample_rate);
-            }
-            if index < self.answered {
-                self.answered -= 1;
-            }
-        }
+    pub(super) fn on_sent(&mut self, input: ClientInput) {
+        self.resumption.on_sent(input);
     }
 
-    /// A response finished: everything sent so far was answered.
-    pub(super) fn answered(&mut self) {
-        self.answered = self.entries.len();
+    /// Plans a switch before a close in `time_left_ms`; true when no switch
+    /// was planned before (an earlier plan only has its deadline tightened).
+    pub(super) fn plan(&mut self, time_left_ms: Option<u64>) -> bool {
+        let fresh = !self.resumption.switch_planned();
+        self.resumption
+            .on_go_away(time_left_ms, Instant::now().into_std());
+        fresh
     }
 
-    /// A new handle came: what was answered is in the conversation it resumes.
-    pub(super) fn covered(&mut self) {
-        for input in self.entries.drain(..self.answered) {
-            if let ClientInput::Audio { pcm, sample_rate } = &input {
-                self.audio_ms -= pcm.duration_ms(*sample_rate);
-            }
+    /// Whether a switch is planned.
+    pub(super) fn planned(&self) -> bool {
+        self.resumption.switch_planned()
+    }
+
+    /// Gives the planned switch up; returns the standby connection, if open.
+    pub(super) fn abandon(&mut self) -> Option<RealtimeClient> {
+        self.resumption.cancel_switch();
+        self.standby.take()
+    }
+
+    /// Keeps `client` as the standby connection when a switch is planned;
+    /// returns it when none is.
+    pub(super) fn keep_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
+        if !self.planned() {
+            return Some(client);
         }
-        self.answered = 0;
+        self.standby = Some(client);
+        None
     }
 
-    /// What a session resumed with the newest handle has not seen; the log
-    /// starts afresh.
+    /// When the switch must happen at the latest (only once there is a
+    /// connection to switch to).
+    pub(super) fn due_at(&self) -> Option<Instant> {
+        self.standby.as_ref()?;
+        self.resumption.poll_timeout().map(Instant::from_std)
+    }
+
+    /// Whether to switch now, the session being `quiet` (between turns) or not.
+    pub(super) fn switch_due(&self, quiet: bool) -> bool {
+        self.standby.is_some() && self.resumption.switch_due(Instant::now().into_std(), quiet)
+    }
+
+    /// The newest resumption handle.
+    pub(super) fn handle(&self) -> Option<&str> {
+        self.resumption.handle()
+    }
+
+    /// Forgets the handle: the next session starts afresh.
+    pub(super) fn forget_handle(&mut self) {
+        self.resumption.forget_handle();
+    }
+
+    /// What the next session has not seen; the log starts afresh.
     pub(super) fn take_unanswered(&mut self) -> Vec<ClientInput> {
-        let rest = self.entries.split_off(self.answered);
-        self.entries.clear();
-        self.answered = 0;
-        self.audio_ms = 0.0;
-        rest.into()
+        self.resumption.take_unanswered()
     }
 }
 
@@ -117,7 +117,6 @@ impl Runner {
     /// next one now and plan the switch.
     pub(super) fn on_go_away(&mut self, time_left_ms: Option<u64>) {
         let left = Duration::from_millis(time_left_ms.unwrap_or(0));
-        let by = Instant::now() + left.saturating_sub(MARGIN);
         tracing::info!(
             ?left,
             "the provider will close the connection; moving to a new one"
@@ -125,11 +124,9 @@ impl Runner {
         if self.finished || self.outage.is_some() || self.client.is_none() {
             return; // already getting a new session
         }
-        if let Some(handover) = self.handover.as_mut() {
-            handover.by = handover.by.min(by);
-            return;
+        if !self.handover.plan(time_left_ms) {
+            return; // already moving: the earlier deadline stands
         }
-        self.handover = Some(Handover { by, standby: None });
         if self.connecting.is_none() {
             let connector = Arc::clone(&self.connector);
             self.connecting = Some(Box::pin(async move { connector.connect().await }));
@@ -141,7 +138,7 @@ impl Runner {
     /// the session is ready and no move is planned yet.
     pub(super) fn session_ending_at(&self) -> Option<Instant> {
         let end = self.session_end?;
-        if !self.ready || self.handover.is_some() || self.client.is_none() {
+        if !self.ready || self.handover.planned() || self.client.is_none() {
             return None;
         }
         let life = end.saturating_duration_since(self.opened_at);
@@ -197,7 +194,7 @@ impl Runner {
             return;
         };
         if self.context_tokens < budget
-            || self.handover.is_some()
+            || self.handover.planned()
             || self.outage.is_some()
             || self.client.is_none()
         {
@@ -216,38 +213,26 @@ impl Runner {
     /// The new connection of a handover is open: keep it until the switch.
     /// Returns it when no handover wants it.
     pub(super) fn on_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
-        match self.handover.as_mut() {
-            Some(handover) if self.client.is_some() => {
-                handover.standby = Some(client);
-                None
-            }
-            _ => Some(client),
+        if self.client.is_none() {
+            return Some(client);
         }
-    }
-
-    /// When the switch must happen at the latest (only once there is a
-    /// connection to switch to).
-    pub(super) fn handover_due(&self) -> Option<Instant> {
-        self.handover
-            .as_ref()
-            .filter(|h| h.standby.is_some())
-            .map(|h| h.by)
+        self.handover.keep_standby(client)
     }
 
     /// Switches to the standby connection if it is time: between turns, or
     /// at the deadline whatever is going on (the answer in progress is cut,
     /// as the provider's close would cut it).
     pub(super) async fn maybe_hand_over(&mut self) {
-        let Some(by) = self.handover_due() else {
+        let Some(by) = self.handover.due_at() else {
             return;
         };
         let between_turns = self.response.is_none() && !self.calls.waiting_in(self.epoch);
-        let overdue = Instant::now() >= by;
         let quiet = self.ready && between_turns;
-        if !(overdue || quiet) {
+        if !self.handover.switch_due(quiet) {
             return;
         }
-        let Some(standby) = self.handover.take().and_then(Handover::into_standby) else {
+        let overdue = Instant::now() >= by;
+        let Some(standby) = self.handover.abandon() else {
             return;
         };
         tracing::info!(overdue, "switching to the new connection");
@@ -263,62 +248,5 @@ impl Runner {
         }
         self.ready = false;
         self.open(standby, true).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use understudy_adapters::Pcm;
-
-    fn text(t: &str) -> ClientInput {
-        ClientInput::Text { text: t.into() }
-    }
-
-    fn texts(inputs: &[ClientInput]) -> Vec<&str> {
-        inputs
-            .iter()
-            .filter_map(|i| match i {
-                ClientInput::Text { text } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_handle_covers_what_was_answered_before_it() {
-        let mut log = ReplayLog::new(10_000);
-        log.sent(text("one"));
-        log.answered();
-        log.sent(text("two")); // after the answer: not covered by the next handle
-        log.covered();
-        log.sent(text("three"));
-        assert_eq!(texts(&log.take_unanswered()), ["two", "three"]);
-        assert!(log.take_unanswered().is_empty());
-    }
-
-    #[test]
-    fn answered_input_is_not_sent_again_even_without_a_new_handle() {
-        let mut log = ReplayLog::new(10_000);
-        log.sent(text("one"));
-        log.answered();
-        log.sent(text("two"));
-        assert_eq!(texts(&log.take_unanswered()), ["two"]);
-    }
-
-    #[test]
-    fn audio_is_bounded_oldest_first() {
-        let mut log = ReplayLog::new(150);
-        let audio = |ms: usize| ClientInput::Audio {
-            pcm: Pcm(vec![0; ms * 32]),
-            sample_rate: 16_000,
-        };
-        log.sent(audio(100));
-        log.sent(text("kept"));
-        log.answered();
-        log.sent(audio(100)); // 200 ms > 150: the first chunk goes
-        let rest = log.take_unanswered();
-        assert_eq!(rest.len(), 1, "the answered text stays answered");
-        assert!(matches!(rest[0], ClientInput::Audio { .. }));
     }
 }

@@ -6,11 +6,18 @@
 use super::barge_in::{Response, Trigger};
 use super::runner::Runner;
 use crate::realtime::events::AgentEvent;
-use understudy_adapters::ModelEvent;
+use tokio::time::Instant;
+use understudy_adapters::{ModelEvent, TimedEvent};
 
 impl Runner {
-    /// Handles one event of the model session.
-    pub(super) async fn on_model_event(&mut self, event: ModelEvent) {
+    /// Handles one event of the model session; `received_at` (when its frame
+    /// arrived) is what latency figures are measured to.
+    pub(super) async fn on_model_event(&mut self, timed: TimedEvent) {
+        let TimedEvent {
+            event, received_at, ..
+        } = timed;
+        // New handles and answered turns, for a later resumption.
+        self.handover.on_event(&event);
         match event {
             ModelEvent::SessionCreated { .. } | ModelEvent::SessionUpdated { .. } => {
                 let acknowledged = self.acknowledges_setup(&event);
@@ -26,7 +33,7 @@ impl Runner {
                     }
                 }
                 if acknowledged && !self.ready {
-                    self.on_ready().await;
+                    self.on_ready(Instant::from_std(received_at)).await;
                 }
             }
             ModelEvent::SessionEnded { reason, close_code } => {
@@ -37,12 +44,7 @@ impl Runner {
                 self.on_session_ended(reason).await;
             }
             ModelEvent::GoAway { time_left_ms } => self.on_go_away(time_left_ms),
-            ModelEvent::ResumptionHandle { handle, resumable } => {
-                if let (Some(handle), true) = (handle, resumable) {
-                    self.resume_handle = Some(handle);
-                    self.replay.covered();
-                }
-            }
+            ModelEvent::ResumptionHandle { .. } => {} // noted by `handover` above
             ModelEvent::SpeechStarted { item_id, .. } => {
                 self.emit(AgentEvent::UserSpeechStarted { item_id });
                 self.calls.block_follow_up();
@@ -166,7 +168,6 @@ impl Runner {
                 if self.response.as_ref().is_some_and(|r| r.id == response_id) {
                     self.response = None;
                 }
-                self.replay.answered();
                 self.emit(AgentEvent::ResponseDone {
                     response_id,
                     status,

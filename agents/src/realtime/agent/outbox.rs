@@ -22,7 +22,7 @@ impl Runner {
         };
         match client.send(&input).await {
             // Kept until answered: a session lost before the answer gets it again.
-            Ok(()) => self.replay.sent(input),
+            Ok(()) => self.handover.on_sent(input),
             Err(ClientError::Encode(error)) => self.report_unsendable(&input, &error),
             Err(error) => {
                 self.buffer_input(input);

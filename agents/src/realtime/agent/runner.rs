@@ -3,7 +3,7 @@
 
 use super::barge_in::{Playback, Response};
 use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
-use super::handover::{Handover, ReplayLog};
+use super::handover::Handover;
 use super::input::Command;
 use super::input_buffer::InputBuffer;
 use super::tool_calls::ToolCalls;
@@ -17,14 +17,15 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use understudy_adapters::{Capabilities, ClientError, ModelEvent, RealtimeClient};
+use understudy_adapters::{Capabilities, ClientError, RealtimeClient, TimedEvent};
 
 /// What woke the agent task.
 enum Step {
     /// The front end sent something (`None`: every input handle is gone).
     Input(Option<Command>),
-    /// The model sent something (`None`: its event stream ended).
-    Model(Option<ModelEvent>),
+    /// The model sent something, stamped with when its frame arrived
+    /// (`None`: its event stream ended).
+    Model(Option<TimedEvent>),
     /// A tool call finished.
     Tool(CallOutcome),
     /// The back-off pause is over: try to connect.
@@ -92,16 +93,15 @@ pub(super) struct Runner {
     pub(super) outage: Option<Outage>,
     /// A connection attempt in flight.
     pub(super) connecting: Option<Connecting>,
-    /// The newest resumption handle the provider gave.
-    pub(super) resume_handle: Option<String>,
     /// The current connection was opened with a resumption handle.
     pub(super) resuming: bool,
     /// The provider's session id, where it gave one.
     pub(super) session_id: Option<String>,
 
     // ---- moving before the provider closes (`handover`) -----------------------
-    /// A planned move to a new connection.
-    pub(super) handover: Option<Handover>,
+    /// The resumption state (handle, inputs to send again, the planned
+    /// switch) and the standby connection of a planned move.
+    pub(super) handover: Handover,
     /// When the provider will end the current session (announced, or from
     /// the dialect's limits); the agent moves before it.
     pub(super) session_end: Option<Instant>,
@@ -118,8 +118,6 @@ pub(super) struct Runner {
     pub(super) chars_at_open: usize,
     /// The next session must start afresh (compacted), not resume.
     pub(super) fresh_next: bool,
-    /// Inputs the newest resumption handle may not cover.
-    pub(super) replay: ReplayLog,
 
     // ---- sending (`outbox`, `input_buffer`) -----------------------------------
     /// Inputs waiting for a ready session.
@@ -154,7 +152,7 @@ impl Runner {
         transcript: Arc<Mutex<Transcript>>,
     ) -> Runner {
         let buffer = InputBuffer::new(config.input_buffer_ms);
-        let replay = ReplayLog::new(config.input_buffer_ms);
+        let handover = Handover::new(config.input_buffer_ms);
         Runner {
             connector,
             config,
@@ -173,10 +171,9 @@ impl Runner {
             finished: false,
             outage: None,
             connecting: None,
-            resume_handle: None,
             resuming: false,
             session_id: None,
-            handover: None,
+            handover,
             session_end: None,
             opened_at: Instant::now(),
             switch: None,
@@ -184,7 +181,6 @@ impl Runner {
             context_tokens: 0,
             chars_at_open: 0,
             fresh_next: false,
-            replay,
             buffer,
             response: None,
             suppressed: HashSet::new(),
@@ -198,7 +194,7 @@ impl Runner {
     pub(super) async fn run(mut self, client: RealtimeClient) {
         self.open(client, false).await;
         while !self.finished {
-            let handover_due = self.handover_due();
+            let handover_due = self.handover.due_at();
             let session_ending = self.session_ending_at();
             let step = tokio::select! {
                 command = self.inputs.recv() => Step::Input(command),
@@ -213,7 +209,7 @@ impl Runner {
             match step {
                 Step::Input(Some(command)) => self.on_command(command).await,
                 Step::Input(None) => self.close("every input handle was dropped").await,
-                Step::Model(Some(event)) => self.on_model_event(event).await,
+                Step::Model(Some(timed)) => self.on_model_event(timed).await,
                 Step::Model(None) => self.on_session_ended("the event stream ended".into()).await,
                 Step::Tool(outcome) => self.on_tool_done(outcome).await,
                 Step::Retry => self.retry(),
@@ -226,7 +222,7 @@ impl Runner {
                     // A handover's connection failed while the old one still
                     // serves: its close will go through the reconnect path.
                     tracing::warn!(%error, "could not open the next connection");
-                    self.handover = None;
+                    self.handover.abandon();
                 }
                 Step::Connected(Err(error)) => {
                     let attempt = self.outage.as_ref().map_or(0, |o| o.attempt);
@@ -262,10 +258,11 @@ impl Runner {
     }
 }
 
-/// The model's next event; never ready while no session is open.
-async fn next_model_event(client: &mut Option<RealtimeClient>) -> Option<ModelEvent> {
+/// The model's next event with its arrival time; never ready while no
+/// session is open.
+async fn next_model_event(client: &mut Option<RealtimeClient>) -> Option<TimedEvent> {
     match client {
-        Some(client) => client.next_event().await,
+        Some(client) => client.next_timed().await,
         None => std::future::pending().await,
     }
 }
