@@ -34,16 +34,16 @@ use crate::config::EngineConfig;
 use crate::http::plan::{self, JournalCtx, Piece, Planned};
 use crate::journal::{EntryKind, JournalEntry};
 use crate::openai::respond::ResponderConfig;
-use crate::server::AppState;
+use crate::state::{bearer, query_map, AppState};
 use answer::{ChatFault, Identity, Pacing, Planner, Scheduled};
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
 use conversation::Conversation;
 use errors::ChatFailure;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use understudy_adapters::chat::ChatDialect;
@@ -62,14 +62,27 @@ pub fn dialect_for_path(path: &str) -> ChatDialect {
     }
 }
 
-/// Router middleware: answers `POST …/chat/completions` and passes every
-/// other request on. (A layer rather than a route so that any path prefix
-/// works, which axum's path patterns cannot express.)
-pub async fn intercept(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    if !is_chat_path(&path) {
-        return next.run(request).await;
-    }
+/// Where the chat-completions handler is mounted.
+const ROUTE: &str = "/__understudy/mount/chat/completions";
+
+/// The route serving `path`, if it is a chat-completions path (any method:
+/// only `POST` is answered, anything else gets the provider's 405).
+pub(crate) fn claim(_method: &Method, path: &str) -> Option<&'static str> {
+    is_chat_path(path).then_some(ROUTE)
+}
+
+/// The family's route, at the path [`claim`] mounts requests on.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route(ROUTE, any(handle))
+}
+
+/// Answers a request to `…/chat/completions` (the path as the client sent it).
+async fn handle(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    request: Request,
+) -> Response {
+    let path = uri.path().to_owned();
     let dialect = dialect_for_path(&path);
     if request.method() != Method::POST {
         let failure = ChatFailure::bad_request(
@@ -84,17 +97,8 @@ pub async fn intercept(State(state): State<AppState>, request: Request, next: Ne
         return failure_response(StatusCode::METHOD_NOT_ALLOWED, failure);
     }
     let (parts, body) = request.into_parts();
-    let query: HashMap<String, String> = parts
-        .uri
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let limit = state.config.max_frame_bytes.saturating_mul(4).max(64 << 20);
-    match axum::body::to_bytes(body, limit).await {
+    let query = query_map(parts.uri.query());
+    match axum::body::to_bytes(body, state.config.socket_limit()).await {
         Ok(body) => {
             let incoming = replay::Request {
                 path: &path,
@@ -159,8 +163,8 @@ async fn serve(
         journal.close(session);
         failure_response(failure.status, failure)
     };
-    let key = crate::server::bearer(headers);
-    if !crate::server::authorised(&state.config.auth, key.clone()) {
+    let key = bearer(headers);
+    if !state.lets_in(key.clone()) {
         return refuse(ChatFailure::unauthorised(
             dialect,
             key.as_deref().filter(|k| !k.is_empty()),

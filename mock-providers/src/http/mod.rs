@@ -14,13 +14,17 @@
 pub mod plan;
 pub mod replay;
 
+#[cfg(test)]
 use crate::openai::respond::ResponderConfig;
+#[cfg(test)]
 use understudy_fixtures::Cassette;
 
 /// Every bundled HTTP cassette (HTTP TTS and chat completions) with its name,
 /// as the respond engine makes it with `config` (the bundled voice, default
-/// pacing, for the files under `fixtures/cassettes`).
-pub fn bundled_cassettes(config: &ResponderConfig) -> Vec<(&'static str, Cassette)> {
+/// pacing, for the files under `fixtures/cassettes`); the tests below keep
+/// those files equal to it.
+#[cfg(test)]
+fn bundled_cassettes(config: &ResponderConfig) -> Vec<(&'static str, Cassette)> {
     let synth = crate::http_tts::synth::Synth::from_responder(config, 1.0);
     let mut cassettes = crate::http_tts::cassettes::bundled(&synth);
     cassettes.extend(crate::chat::cassettes::bundled(config));

@@ -334,11 +334,7 @@ pub fn answer(
         query,
         body,
     } = incoming;
-    let wanted = query.get("cassette").map(String::as_str).or_else(|| {
-        headers
-            .get("x-understudy-cassette")
-            .and_then(|v| v.to_str().ok())
-    });
+    let wanted = crate::state::wanted_cassette(query, headers);
     let sent_body: Option<Value> = serde_json::from_slice(body).ok();
     let sent = RequestView {
         path,
@@ -358,7 +354,7 @@ pub fn answer(
     let script = match selected {
         Ok(script) => script,
         Err(problem) if wanted.is_some() && matching.unknown_name == UnknownName::Refuse => {
-            ctx.record(EntryKind::Note, "replay.none", problem.clone());
+            ctx.record(EntryKind::Note, "replay.none", problem.to_string());
             return Some((matching.refuse)(
                 dialect,
                 format!("understudy replay: {problem}"),
