@@ -70,17 +70,22 @@ mod vad;
 mod voice;
 mod wrong_type;
 
-// Per-provider mock folders. The recorder still reads their request
-// recognition helpers until it looks dialects up in the adapters' registry;
-// they are not part of the documented face.
+// Per-provider mock folders. The recorder still reads the request
+// recognition helpers of four of them until it looks dialects up in the
+// adapters' registry; until then they stay reachable, hidden from the
+// documented face (their docs may link to the crate's private modules).
 #[doc(hidden)]
+#[allow(rustdoc::private_intra_doc_links)]
 pub mod chat;
 #[doc(hidden)]
+#[allow(rustdoc::private_intra_doc_links)]
 pub mod dashscope;
 #[doc(hidden)]
+#[allow(rustdoc::private_intra_doc_links)]
 pub mod gemini;
 mod http;
 #[doc(hidden)]
+#[allow(rustdoc::private_intra_doc_links)]
 pub mod http_tts;
 // `Responder::session` (in `openai/respond.rs`) has no caller; it goes with
 // the split of that file, and this allowance with it.
@@ -100,8 +105,8 @@ pub use openai::respond::ResponderConfig;
 /// A [`Protocol`](sansio::Protocol) parses and summarises a dialect's client
 /// frames; a [`SessionEngine`](sansio::SessionEngine) is told what the client
 /// sent and when, and answers with [`Outgoing`](sansio::Outgoing) frames due
-/// at instants it names. [`replay_script`](sansio::replay_script) turns a
-/// cassette into the [`ReplayScript`](sansio::ReplayScript) a
+/// at instants it names. [`replay_script`] turns a
+/// cassette into the [`ReplayScript`] a
 /// [`Replayer`](sansio::Replayer) plays.
 pub mod sansio {
     pub use crate::engine::{Note, SessionEngine};

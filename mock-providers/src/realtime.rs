@@ -24,10 +24,12 @@ use crate::journal::Journal;
 use crate::openai::{retired, OpenAiProtocol};
 use crate::protocol::Protocol;
 use crate::session::{self, SessionContext};
-use crate::state::{bearer, key_from, subprotocol_key, wanted_cassette, AppState, GEMINI_LIVE_KEY};
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use crate::state::{
+    bearer, key_from, query_map, subprotocol_key, wanted_cassette, AppState, GEMINI_LIVE_KEY,
+};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -67,11 +69,30 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(GEMINI_LIVE, any(gemini_upgrade))
 }
 
-/// The upgrade, or the 400 a plain HTTP request gets.
-type Upgrade = Result<WebSocketUpgrade, WebSocketUpgradeRejection>;
+/// A WebSocket handshake as every upgrade reads it: the headers, the query,
+/// and the upgrade itself. A request that is not an upgrade is rejected with
+/// a 400 before any handler runs.
+struct Handshake {
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    upgrade: WebSocketUpgrade,
+}
 
-fn expected_upgrade() -> Response {
-    (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response()
+impl FromRequestParts<AppState> for Handshake {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let upgrade = WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response()
+            })?;
+        Ok(Handshake {
+            headers: parts.headers.clone(),
+            query: query_map(parts.uri.query()),
+            upgrade,
+        })
+    }
 }
 
 /// The upgrade with the socket's own size limit raised to the mock's (so an
@@ -84,15 +105,12 @@ fn sized(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
 /// OpenAI Realtime: the dialect comes from the `OpenAI-Beta` header or the
 /// `openai-beta.realtime-v1` subprotocol; the key from the bearer header or
 /// the browser subprotocol; a bad key is the engine's to refuse.
-async fn openai_upgrade(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-    upgrade: Upgrade,
-) -> Response {
-    let Ok(upgrade) = upgrade else {
-        return expected_upgrade();
-    };
+async fn openai_upgrade(State(state): State<AppState>, handshake: Handshake) -> Response {
+    let Handshake {
+        headers,
+        query,
+        upgrade,
+    } = handshake;
     let beta = headers.get("openai-beta").and_then(|v| v.to_str().ok());
     let subprotocol_beta = headers
         .get("sec-websocket-protocol")
@@ -161,15 +179,12 @@ fn dashscope_refusal(status: StatusCode, code: &str, message: String) -> Respons
 
 /// `/api-ws/v1/realtime?model=…`: shared by Qwen-Omni and Qwen-TTS realtime;
 /// the model routes the connection. A bad key is refused at the upgrade.
-async fn dashscope_upgrade(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-    upgrade: Upgrade,
-) -> Response {
-    let Ok(upgrade) = upgrade else {
-        return expected_upgrade();
-    };
+async fn dashscope_upgrade(State(state): State<AppState>, handshake: Handshake) -> Response {
+    let Handshake {
+        headers,
+        query,
+        upgrade,
+    } = handshake;
     let model = query.get("model").cloned().unwrap_or_default();
     if !state.lets_in(bearer(&headers)) {
         // DashScope refuses a bad key at the upgrade (protocol notes: HTTP 401,
@@ -248,15 +263,12 @@ async fn dashscope_upgrade(
 /// Gemini Live: the key may come as `x-goog-api-key`, `?key=`,
 /// `?access_token=` or `Authorization: Token …` (ephemeral tokens); a bad one
 /// is refused after `setup` with close 1007, as the service does.
-async fn gemini_upgrade(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-    upgrade: Upgrade,
-) -> Response {
-    let Ok(upgrade) = upgrade else {
-        return expected_upgrade();
-    };
+async fn gemini_upgrade(State(state): State<AppState>, handshake: Handshake) -> Response {
+    let Handshake {
+        headers,
+        query,
+        upgrade,
+    } = handshake;
     let authorised = state.lets_in(key_from(GEMINI_LIVE_KEY, &headers, &query));
     let start = SessionStart {
         state: &state,
