@@ -63,6 +63,7 @@ mod engine_choice;
 mod journal;
 mod protocol;
 mod replay;
+mod replay_dialects;
 mod session;
 mod speech;
 mod timeline;
@@ -105,8 +106,8 @@ pub use openai::respond::ResponderConfig;
 /// A [`Protocol`](sansio::Protocol) parses and summarises a dialect's client
 /// frames; a [`SessionEngine`](sansio::SessionEngine) is told what the client
 /// sent and when, and answers with [`Outgoing`](sansio::Outgoing) frames due
-/// at instants it names. [`replay_script`] turns a
-/// cassette into the [`ReplayScript`] a
+/// at instants it names. [`replay_script`](sansio::replay_script) turns a
+/// cassette into the [`ReplayScript`](sansio::ReplayScript) a
 /// [`Replayer`](sansio::Replayer) plays.
 pub mod sansio {
     pub use crate::engine::{Note, SessionEngine};
@@ -115,13 +116,12 @@ pub mod sansio {
     pub use crate::openai::OpenAiProtocol;
     pub use crate::protocol::{FrameError, FrameSummary, Protocol, ResponseMarker};
     pub use crate::replay::{ReplayScript, Replayer, ScriptError};
-    pub use crate::replay_script;
+    pub use crate::replay_dialects::replay_script;
     pub use crate::timeline::Outgoing;
 }
 
 use config::MockConfig;
 use journal::Journal;
-use replay::ReplayScript;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -182,56 +182,6 @@ pub fn bundled_voice() -> Result<Arc<[i16]>, MockError> {
         .map(|p| i16::from_le_bytes([p[0], p[1]]))
         .collect();
     Ok(samples.into())
-}
-
-/// How a cassette of one session dialect becomes a replay script.
-type Prepare = fn(&str, &Cassette) -> Result<ReplayScript, replay::ScriptError>;
-
-/// Every session dialect the mock replays, by the dialect id a cassette's
-/// header names (OpenAI's short names `ga` and `beta` included).
-const REPLAY_DIALECTS: &[(&str, Prepare)] = &[
-    (understudy_adapters::gemini::DIALECT, |name, cassette| {
-        ReplayScript::from_cassette(name, cassette, &gemini::GeminiProtocol)
-    }),
-    (understudy_adapters::dashscope::DIALECT, |name, cassette| {
-        let model = cassette.header.model.clone();
-        ReplayScript::from_cassette(name, cassette, &dashscope::DashScopeProtocol { model })
-    }),
-    (
-        understudy_adapters::dashscope::tts::DIALECT,
-        |name, cassette| {
-            let model = cassette.header.model.clone();
-            let protocol = dashscope::tts::DashScopeTtsProtocol { model };
-            ReplayScript::from_cassette(name, cassette, &protocol)
-        },
-    ),
-    ("openai-ga", openai_ga),
-    ("ga", openai_ga),
-    ("openai-beta", openai_beta),
-    ("beta", openai_beta),
-];
-
-fn openai_ga(name: &str, cassette: &Cassette) -> Result<ReplayScript, replay::ScriptError> {
-    let dialect = understudy_adapters::openai::Dialect::Ga;
-    ReplayScript::from_cassette(name, cassette, &openai::OpenAiProtocol { dialect })
-}
-
-fn openai_beta(name: &str, cassette: &Cassette) -> Result<ReplayScript, replay::ScriptError> {
-    let dialect = understudy_adapters::openai::Dialect::Beta;
-    ReplayScript::from_cassette(name, cassette, &openai::OpenAiProtocol { dialect })
-}
-
-/// Prepares a cassette for replay by the mock dialect its header names.
-pub fn replay_script(name: &str, cassette: &Cassette) -> Result<ReplayScript, MockError> {
-    let dialect = cassette.header.dialect.as_str();
-    let (_, prepare) = REPLAY_DIALECTS
-        .iter()
-        .find(|(id, _)| *id == dialect)
-        .ok_or_else(|| MockError::UnknownDialect {
-            name: name.to_owned(),
-            dialect: dialect.to_owned(),
-        })?;
-    Ok(prepare(name, cassette)?)
 }
 
 /// A running mock provider server. Dropping it shuts it down.
@@ -364,7 +314,7 @@ impl MockServerBuilder {
             .partition(|(_, c)| http::replay::is_http_dialect(&c.header.dialect));
         let scripts = sessions
             .iter()
-            .map(|(name, c)| replay_script(name, c))
+            .map(|(name, c)| replay_dialects::replay_script(name, c))
             .collect::<Result<Vec<_>, _>>()?;
         let http = http
             .iter()
@@ -526,30 +476,5 @@ impl MockServerBuilder {
             shutdown: Some(tx),
             task: Some(task),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_session_dialect_replays_and_others_are_named() {
-        use understudy_adapters::openai::Dialect;
-        for id in [
-            understudy_adapters::gemini::DIALECT,
-            understudy_adapters::dashscope::DIALECT,
-            understudy_adapters::dashscope::tts::DIALECT,
-            Dialect::Ga.name(),
-            Dialect::Beta.name(),
-        ] {
-            assert!(
-                REPLAY_DIALECTS.iter().any(|(known, _)| *known == id),
-                "{id} has no replay entry"
-            );
-        }
-        // OpenAI's short names parse to the dialect their entry prepares.
-        assert_eq!("ga".parse::<Dialect>().ok(), Some(Dialect::Ga));
-        assert_eq!("beta".parse::<Dialect>().ok(), Some(Dialect::Beta));
     }
 }
