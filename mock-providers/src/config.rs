@@ -169,6 +169,16 @@ pub enum EngineConfig {
     Replay(ReplayLibrary),
 }
 
+impl EngineConfig {
+    /// The engine's name in journals: `respond` or `replay`.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            EngineConfig::Respond(_) => "respond",
+            EngineConfig::Replay(_) => "replay",
+        }
+    }
+}
+
 /// Everything a running mock needs to know.
 #[derive(Debug, Clone)]
 pub(crate) struct MockConfig {

@@ -132,10 +132,7 @@ async fn serve(
         .and_then(|v| v.get("model").and_then(|m| m.as_str()).map(str::to_owned))
         .unwrap_or_default();
     let journal = state.journal.clone();
-    let engine = match &state.config.engine {
-        EngineConfig::Respond(_) => "respond",
-        EngineConfig::Replay(_) => "replay",
-    };
+    let engine = state.config.engine.name();
     let session = journal.open(dialect.name(), &model, engine);
     let record = |kind: EntryKind, label: &str, detail: String| {
         journal.record(

@@ -207,11 +207,8 @@ fn serve_openai(
         .and_then(|b| serde_json::from_slice::<Value>(b).ok())
         .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_default();
-    let engine = match &state.config.engine {
-        EngineConfig::Respond(_) => "respond".to_owned(),
-        EngineConfig::Replay(_) => "replay".to_owned(),
-    };
-    let ctx = JournalCtx::open(&state.journal, openai::DIALECT, &model, &engine);
+    let engine = state.config.engine.name();
+    let ctx = JournalCtx::open(&state.journal, openai::DIALECT, &model, engine);
     let Ok(body) = body else {
         ctx.record(EntryKind::Note, "http.refused", "body too large");
         let error = ApiError::invalid_request("Request body too large.", None, None);
@@ -277,10 +274,7 @@ fn serve_gemini(
     query: &HashMap<String, String>,
     body: Result<axum::body::Bytes, axum::Error>,
 ) -> Response {
-    let engine = match &state.config.engine {
-        EngineConfig::Respond(_) => "respond",
-        EngineConfig::Replay(_) => "replay",
-    };
+    let engine = state.config.engine.name();
     let ctx = JournalCtx::open(&state.journal, gemini::DIALECT, &route.model, engine);
     let method = if route.streamed {
         gemini::Method::Stream {
