@@ -12,17 +12,16 @@
 //!
 //! Each upgrade reads the request the way its provider does — the key
 //! ([`crate::state`]), the model, the beta header, a per-connection fault —
-//! numbers the session, lets [`crate::engine_choice::choose`] pick the engine,
-//! and hands the socket to [`serve_session`], the one session loop every
-//! dialect runs through. A request that is not a WebSocket upgrade gets a 400.
+//! numbers the session and hands it to [`serve_session`], which lets
+//! [`crate::engine_choice::choose`] pick the engine and runs the one session
+//! loop every dialect runs through. A request that is not a WebSocket upgrade
+//! gets a 400.
 
 use crate::dashscope::{self, DashScopeProtocol, SetupFault};
-use crate::engine::SessionEngine;
-use crate::engine_choice::{choose, EngineError, SessionStart};
+use crate::engine_choice::{choose, Respond, SessionStart};
 use crate::gemini::{self, GeminiProtocol};
 use crate::journal::Journal;
 use crate::openai::{retired, OpenAiProtocol};
-use crate::protocol::Protocol;
 use crate::session::{self, SessionContext};
 use crate::state::{
     bearer, key_from, query_map, subprotocol_key, wanted_cassette, AppState, GEMINI_LIVE_KEY,
@@ -140,15 +139,13 @@ async fn openai_upgrade(State(state): State<AppState>, handshake: Handshake) -> 
         fault: None,
         authorised,
     };
-    let engine = choose(&protocol, &start, wanted_cassette(&query, &headers));
     let upgrade = accept_realtime_subprotocol(sized(upgrade, &state), &headers);
     serve_session(
         upgrade,
-        &state,
-        start.model,
-        authorised,
+        start,
         protocol,
-        engine,
+        wanted_cassette(&query, &headers),
+        authorised,
         Refusal::ErrorEvent,
     )
 }
@@ -224,16 +221,7 @@ async fn dashscope_upgrade(State(state): State<AppState>, handshake: Handshake) 
     let wanted = wanted_cassette(&query, &headers);
     if dashscope::is_tts_model(&model) {
         let protocol = dashscope::tts::DashScopeTtsProtocol { model };
-        let engine = choose(&protocol, &start, wanted);
-        return serve_session(
-            upgrade,
-            &state,
-            start.model,
-            true,
-            protocol,
-            engine,
-            Refusal::ErrorEvent,
-        );
+        return serve_session(upgrade, start, protocol, wanted, true, Refusal::ErrorEvent);
     }
     if !dashscope::is_omni_model(&model) {
         // Third-party reports describe a close without an error event for
@@ -248,16 +236,7 @@ async fn dashscope_upgrade(State(state): State<AppState>, handshake: Handshake) 
             .into_response();
     }
     let protocol = DashScopeProtocol { model };
-    let engine = choose(&protocol, &start, wanted);
-    serve_session(
-        upgrade,
-        &state,
-        start.model,
-        true,
-        protocol,
-        engine,
-        Refusal::ErrorEvent,
-    )
+    serve_session(upgrade, start, protocol, wanted, true, Refusal::ErrorEvent)
 }
 
 /// Gemini Live: the key may come as `x-goog-api-key`, `?key=`,
@@ -277,16 +256,14 @@ async fn gemini_upgrade(State(state): State<AppState>, handshake: Handshake) -> 
         fault: None,
         authorised,
     };
-    let engine = choose(&GeminiProtocol, &start, wanted_cassette(&query, &headers));
     // Auth is the engine's to answer (after setup), so the loop lets everyone in.
     let upgrade = sized(upgrade, &state);
     serve_session(
         upgrade,
-        &state,
-        start.model,
-        true,
+        start,
         GeminiProtocol,
-        engine,
+        wanted_cassette(&query, &headers),
+        true,
         Refusal::Close(1011),
     )
 }
@@ -300,25 +277,27 @@ enum Refusal {
     Close(u16),
 }
 
-/// Completes the upgrade and runs the session loop (or refuses it),
+/// Chooses the session's engine (the cassette `wanted`, under replay),
+/// completes the upgrade and runs the session loop (or refuses it),
 /// journalled. Every realtime dialect is served through here; `authorised`
 /// says whether the key was accepted where the loop, not the engine or the
 /// upgrade, answers a bad key.
 fn serve_session<P>(
     upgrade: WebSocketUpgrade,
-    state: &AppState,
-    model: String,
-    authorised: bool,
+    start: SessionStart<'_>,
     protocol: P,
-    engine: Result<Box<dyn SessionEngine<P::Event>>, EngineError>,
+    wanted: Option<&str>,
+    authorised: bool,
     refusal: Refusal,
 ) -> Response
 where
-    P: Protocol + Send + Sync + 'static,
+    P: Respond + Send + Sync + 'static,
     P::Event: Send + 'static,
 {
-    let journal: Journal = state.journal.clone();
-    let max_frame_bytes = state.config.max_frame_bytes;
+    let engine = choose(&protocol, &start, wanted);
+    let journal: Journal = start.state.journal.clone();
+    let max_frame_bytes = start.state.config.max_frame_bytes;
+    let model = start.model;
     upgrade
         .on_upgrade(move |socket| async move {
             let dialect = protocol.name().to_owned();
