@@ -83,7 +83,7 @@ async fn a_session_that_never_acknowledges_its_setup_is_replaced() {
     let silent = MockServer::builder()
         .respond(voice())
         .speed(8.0)
-        .setup_fault(understudy_mock::dashscope::SetupFault::Silent)
+        .setup_fault(understudy_mock::SetupFault::Silent)
         .start()
         .await
         .unwrap();
@@ -156,7 +156,7 @@ async fn a_session_that_never_acknowledges_its_setup_is_replaced() {
 async fn a_provider_that_never_acknowledges_is_given_up_on() {
     let silent = MockServer::builder()
         .respond(voice())
-        .setup_fault(understudy_mock::dashscope::SetupFault::Silent)
+        .setup_fault(understudy_mock::SetupFault::Silent)
         .start()
         .await
         .unwrap();

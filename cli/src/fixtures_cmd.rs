@@ -10,8 +10,7 @@ use understudy_fixtures::{
     bundled, cassette_stats_with, AudioRules, Cassette, CassetteStats, DiffOptions, Direction,
     FrameBody, RedactOptions, TurnRange,
 };
-use understudy_mock::gemini::GeminiProtocol;
-use understudy_mock::protocol::Protocol as _;
+use understudy_mock::sansio::{GeminiProtocol, Protocol as _};
 
 #[derive(Debug, Subcommand)]
 pub enum FixturesCommand {

@@ -13,8 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use understudy_conformance::{Format, RunOptions};
-use understudy_mock::dashscope::SetupFault;
-use understudy_mock::{MockServer, ResponderConfig};
+use understudy_mock::{MockServer, MockServerBuilder, ResponderConfig, SetupFault};
 
 /// Build and test realtime voice agents without calling the providers.
 #[derive(Debug, Parser)]
@@ -92,7 +91,7 @@ struct ServeArgs {
     api_keys: Vec<String>,
     /// Largest client frame (or HTTP TTS request body) accepted, in bytes; a larger
     /// frame gets an `error` event, a larger body a 413.
-    #[arg(long, default_value_t = understudy_mock::DEFAULT_MAX_FRAME_BYTES)]
+    #[arg(long, default_value_t = MockServerBuilder::DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
     /// End each session after this many seconds, the provider's way (respond engine):
     /// OpenAI `session_expired` then close 1001 (announced in `expires_at`), DashScope

@@ -1,13 +1,13 @@
 //! Parsers for numeric and fault options, shared by the subcommands, so that
 //! a bad value is refused by clap with a clear message before anything runs.
 
-use understudy_mock::dashscope::SetupFault;
+use understudy_mock::SetupFault;
 
 /// A timing factor: positive and finite (`--speed`, `--mock-speed`). NaN or
 /// zero would make every answer wait forever.
 pub fn speed(text: &str) -> Result<f64, String> {
     let value = number(text)?;
-    understudy_mock::check_speed(value).map_err(|e| e.to_string())
+    understudy_mock::MockServerBuilder::check_speed(value).map_err(|e| e.to_string())
 }
 
 /// A duration in seconds: positive and finite (`--session-limit`,

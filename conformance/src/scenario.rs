@@ -15,7 +15,7 @@ use understudy_adapters::{
     AudioFormat, Capabilities, ClientInput, DialectSpec, Modality, Pcm, ResponseOptions,
     SessionConfig, ToolChoice, ToolSpec, TurnDetection,
 };
-use understudy_mock::dashscope::SetupFault;
+use understudy_mock::SetupFault;
 
 /// The camera frame the image scenario sends (see `conformance/assets/README.md`).
 pub const FRAME_JPEG: &[u8] = include_bytes!("../assets/frame-64x48.jpg");

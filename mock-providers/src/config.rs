@@ -6,9 +6,6 @@ use crate::replay::ReplayScript;
 use crate::ResponderConfig;
 use std::sync::Arc;
 
-/// Largest client frame accepted by default: the SDK documents 15 MiB per append.
-pub const DEFAULT_MAX_FRAME_BYTES: usize = 15 * 1024 * 1024;
-
 /// Who may connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Auth {
@@ -39,7 +36,7 @@ impl ReplayLibrary {
     }
 
     /// The cassettes of `dialect`, in load order.
-    pub fn of_dialect(&self, dialect: &str) -> Vec<Arc<ReplayScript>> {
+    pub(crate) fn of_dialect(&self, dialect: &str) -> Vec<Arc<ReplayScript>> {
         self.scripts
             .iter()
             .filter(|s| s.dialect == dialect)
@@ -63,7 +60,7 @@ impl ReplayLibrary {
     }
 
     /// The recorded HTTP exchanges of `dialect`, in load order.
-    pub fn http_of_dialect(&self, dialect: &str) -> Vec<Arc<HttpReplayScript>> {
+    pub(crate) fn http_of_dialect(&self, dialect: &str) -> Vec<Arc<HttpReplayScript>> {
         self.http
             .iter()
             .filter(|s| s.dialect == dialect)
@@ -73,58 +70,94 @@ impl ReplayLibrary {
 
     /// Picks the HTTP exchange for a request: the one named (it must be of
     /// `dialect`), else the first of `dialect`.
-    pub fn select_http(
+    pub(crate) fn select_http(
         &self,
         name: Option<&str>,
         dialect: &str,
-    ) -> Result<Arc<HttpReplayScript>, String> {
+    ) -> Result<Arc<HttpReplayScript>, NoCassette> {
         let of_dialect = self.http.iter().filter(|s| s.dialect == dialect);
         let found = match name {
-            Some(name) => of_dialect
-                .clone()
-                .find(|s| s.name == name || s.name.rsplit('/').next() == Some(name)),
+            Some(name) => of_dialect.clone().find(|s| answers_to(&s.name, name)),
             None => of_dialect.clone().next(),
         };
-        found.cloned().ok_or_else(|| {
-            format!(
-                "no {dialect} cassette{} (loaded: {})",
-                name.map(|n| format!(" named `{n}`")).unwrap_or_default(),
-                of_dialect
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        found.cloned().ok_or_else(|| NoCassette::Http {
+            dialect: dialect.to_owned(),
+            name: name.map(str::to_owned),
+            loaded: of_dialect.map(|s| s.name.clone()).collect(),
         })
     }
 
     /// Picks the cassette for a session: the one named (by `?cassette=` or the
     /// `X-Understudy-Cassette` header), else the first one of the session's dialect.
-    pub fn select(&self, name: Option<&str>, dialect: &str) -> Result<Arc<ReplayScript>, String> {
+    pub(crate) fn select(
+        &self,
+        name: Option<&str>,
+        dialect: &str,
+    ) -> Result<Arc<ReplayScript>, NoCassette> {
+        let loaded = || self.names().into_iter().map(str::to_owned).collect();
         match name {
             Some(name) => self
                 .scripts
                 .iter()
-                .find(|s| s.name == name || s.name.rsplit('/').next() == Some(name))
+                .find(|s| answers_to(&s.name, name))
                 .cloned()
-                .ok_or_else(|| {
-                    format!(
-                        "no cassette named `{name}` (loaded: {})",
-                        self.names().join(", ")
-                    )
+                .ok_or_else(|| NoCassette::Named {
+                    name: name.to_owned(),
+                    loaded: loaded(),
                 }),
             None => self
                 .scripts
                 .iter()
                 .find(|s| s.dialect == dialect)
                 .cloned()
-                .ok_or_else(|| {
-                    format!(
-                        "no cassette for dialect {dialect} (loaded: {})",
-                        self.names().join(", ")
-                    )
+                .ok_or_else(|| NoCassette::ForDialect {
+                    dialect: dialect.to_owned(),
+                    loaded: loaded(),
                 }),
         }
     }
+}
+
+/// Whether a cassette called `cassette` answers to `name`: its whole name, or
+/// its last path segment.
+fn answers_to(cassette: &str, name: &str) -> bool {
+    cassette == name || cassette.rsplit('/').next() == Some(name)
+}
+
+/// The replay engine has no cassette for a request; the text is what the
+/// client is shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NoCassette {
+    /// No session cassette has the name asked for.
+    #[error("no cassette named `{name}` (loaded: {})", loaded.join(", "))]
+    Named {
+        /// The name asked for.
+        name: String,
+        /// Every cassette loaded, in load order.
+        loaded: Vec<String>,
+    },
+    /// No session cassette is of the session's dialect.
+    #[error("no cassette for dialect {dialect} (loaded: {})", loaded.join(", "))]
+    ForDialect {
+        /// The session's dialect.
+        dialect: String,
+        /// Every cassette loaded, in load order.
+        loaded: Vec<String>,
+    },
+    /// No HTTP cassette of the request's dialect (with the name asked for).
+    #[error(
+        "no {dialect} cassette{} (loaded: {})",
+        name.as_ref().map(|n| format!(" named `{n}`")).unwrap_or_default(),
+        loaded.join(", ")
+    )]
+    Http {
+        /// The request's dialect.
+        dialect: String,
+        /// The name asked for, if any.
+        name: Option<String>,
+        /// The HTTP cassettes of the dialect, in load order.
+        loaded: Vec<String>,
+    },
 }
 
 /// Which engine answers sessions.
@@ -136,9 +169,19 @@ pub enum EngineConfig {
     Replay(ReplayLibrary),
 }
 
+impl EngineConfig {
+    /// The engine's name in journals: `respond` or `replay`.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            EngineConfig::Respond(_) => "respond",
+            EngineConfig::Replay(_) => "replay",
+        }
+    }
+}
+
 /// Everything a running mock needs to know.
 #[derive(Debug, Clone)]
-pub struct MockConfig {
+pub(crate) struct MockConfig {
     /// The engine.
     pub engine: EngineConfig,
     /// Who may connect.
@@ -155,4 +198,53 @@ pub struct MockConfig {
     /// What a session asking for the retired OpenAI Realtime beta gets
     /// (default: refused like the service; legacy keeps the old dialect).
     pub beta: BetaPolicy,
+}
+
+impl MockConfig {
+    /// The largest message the transport itself reads (a WebSocket frame, an
+    /// HTTP body): four times the frame limit, at least 64 MiB, so that an
+    /// oversized event gets the provider's error instead of a dropped connection.
+    pub(crate) fn socket_limit(&self) -> usize {
+        self.max_frame_bytes.saturating_mul(4).max(64 << 20)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_limit_is_four_frames_at_least_64_mib() {
+        let config = |max_frame_bytes| MockConfig {
+            engine: EngineConfig::Replay(ReplayLibrary::default()),
+            auth: Auth::Open,
+            max_frame_bytes,
+            speed: 1.0,
+            setup_fault: None,
+            connection_limit: None,
+            beta: BetaPolicy::default(),
+        };
+        assert_eq!(config(1024).socket_limit(), 64 << 20);
+        assert_eq!(config(32 << 20).socket_limit(), 128 << 20);
+        assert_eq!(config(usize::MAX).socket_limit(), usize::MAX);
+    }
+
+    #[test]
+    fn no_cassette_reads_as_before() {
+        let library = ReplayLibrary::default();
+        let named = library.select(Some("x"), "openai-ga").unwrap_err();
+        assert_eq!(named.to_string(), "no cassette named `x` (loaded: )");
+        let none = library.select(None, "openai-ga").unwrap_err();
+        assert_eq!(
+            none.to_string(),
+            "no cassette for dialect openai-ga (loaded: )"
+        );
+        let http = library.select_http(Some("y"), "gemini-tts").unwrap_err();
+        assert_eq!(
+            http.to_string(),
+            "no gemini-tts cassette named `y` (loaded: )"
+        );
+        let http = library.select_http(None, "gemini-tts").unwrap_err();
+        assert_eq!(http.to_string(), "no gemini-tts cassette (loaded: )");
+    }
 }

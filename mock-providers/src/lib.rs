@@ -19,49 +19,103 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Two engines answer sessions: the *respond* engine, a protocol-faithful state
-//! machine that answers any conversation, and the *replay* engine, which plays
-//! back cassettes with their recorded timing. Both are sans-IO cores driven by a
-//! thin axum transport; see [`engine::SessionEngine`].
+//! ## The face
+//!
+//! [`MockServer`] and its [`MockServerBuilder`] are the whole entry point; the
+//! builder takes the engine ([`ResponderConfig`] to respond, cassettes or an
+//! [`EngineConfig`] with a [`ReplayLibrary`] to replay), who may connect
+//! ([`Auth`]), faults and limits ([`SetupFault`], [`BetaPolicy`],
+//! [`DashScopeExpiry`], a connection limit, a frame limit, a speed). What
+//! every session did comes back as [`SessionJournal`]s of [`JournalEntry`]s.
+//! Two modules serve power users: [`sansio`], the engines without a socket,
+//! and [`tls`], the generated certificate and listener.
+//!
+//! ## Inside
+//!
+//! A request travels down these layers, each a module with one job:
+//!
+//! 1. **Routing** (`server`): one axum router merged from each family's
+//!    routes — realtime WebSocket (`realtime`), HTTP TTS (`http_tts`), chat
+//!    completions (`chat`) — each family claiming its own paths.
+//! 2. **Who and what** (`state`): the shared state every handler gets, the
+//!    auth policy and where each provider puts its key, the cassette asked for.
+//! 3. **Which engine** (`engine_choice`): the respond engine — a
+//!    protocol-faithful state machine per dialect, built by the dialect's mock
+//!    folder (`openai/`, `dashscope/`, `gemini/`) — or the replay engine,
+//!    which plays back cassettes with their recorded timing (`replay`).
+//! 4. **The session loop** (`session`): one loop for every realtime dialect
+//!    drives the socket; a dialect's `Protocol` parses frames and the engine,
+//!    a sans-IO core (`engine::SessionEngine`), decides what goes out and when.
+//!    HTTP answers are planned as data and played by one transport (`http`).
+//! 5. **The journal** (`journal`): every session's frames, notes and errors.
 
 #![warn(missing_docs)]
 
-pub mod chat;
-pub mod config;
-pub mod dashscope;
-pub mod engine;
-pub mod gemini;
-pub mod http;
-pub mod http_tts;
-pub mod journal;
-pub mod openai;
-pub mod protocol;
-pub mod replay;
-mod responder_config;
-pub mod server;
-pub mod session;
-pub mod speech;
-pub mod timeline;
-pub mod tls;
-pub mod vad;
-pub mod voice;
-pub mod wrong_type;
+// Families of endpoints and the server that routes to them.
+mod realtime;
+mod server;
+mod state;
 
-pub use config::{
-    Auth, BetaPolicy, BetaRefusal, EngineConfig, MockConfig, ReplayLibrary, DEFAULT_MAX_FRAME_BYTES,
-};
-pub use journal::{EntryKind, Journal, JournalEntry, SessionJournal};
-pub use replay::ReplayScript;
+// How a session is answered: engines, their choice, the session loop.
+mod config;
+mod engine;
+mod engine_choice;
+mod journal;
+mod protocol;
+mod replay;
+mod replay_dialects;
+mod session;
+mod speech;
+mod timeline;
+mod vad;
+mod voice;
+mod wrong_type;
+
+// Per-provider mock folders: each dialect's protocol, responder and faults.
+mod chat;
+mod dashscope;
+mod gemini;
+mod http;
+mod http_tts;
+mod openai;
+mod responder_config;
+
+pub mod tls;
+
+pub use config::{Auth, BetaPolicy, BetaRefusal, EngineConfig, ReplayLibrary};
+pub use dashscope::{DashScopeExpiry, SetupFault};
+pub use journal::{EntryKind, JournalEntry, SessionJournal};
 pub use responder_config::ResponderConfig;
 
+/// The sans-IO cores behind every session, for driving one without a socket
+/// (property tests, tools that read cassettes the way the mock does).
+///
+/// A [`Protocol`](sansio::Protocol) parses and summarises a dialect's client
+/// frames; a [`SessionEngine`](sansio::SessionEngine) is told what the client
+/// sent and when, and answers with [`Outgoing`](sansio::Outgoing) frames due
+/// at instants it names. [`replay_script`](sansio::replay_script) turns a
+/// cassette into the [`ReplayScript`](sansio::ReplayScript) a
+/// [`Replayer`](sansio::Replayer) plays.
+pub mod sansio {
+    pub use crate::engine::{Note, SessionEngine};
+    pub use crate::gemini::GeminiProtocol;
+    pub use crate::http::replay::HttpScriptError;
+    pub use crate::openai::OpenAiProtocol;
+    pub use crate::protocol::{FrameError, FrameSummary, Protocol, ResponseMarker};
+    pub use crate::replay::{ReplayScript, Replayer, ScriptError};
+    pub use crate::replay_dialects::replay_script;
+    pub use crate::timeline::Outgoing;
+}
+
+use config::MockConfig;
+use journal::Journal;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 use understudy_fixtures::Cassette;
 
 /// Name of the bundled voice the responder speaks with.
-pub const BUNDLED_VOICE: &str = "voice-24k.wav";
+pub(crate) const BUNDLED_VOICE: &str = "voice-24k.wav";
 
 /// Errors starting a mock server.
 #[derive(Debug, thiserror::Error)]
@@ -115,41 +169,6 @@ pub fn bundled_voice() -> Result<Arc<[i16]>, MockError> {
         .map(|p| i16::from_le_bytes([p[0], p[1]]))
         .collect();
     Ok(samples.into())
-}
-
-/// Prepares a cassette for replay by the mock dialect its header names.
-pub fn replay_script(name: &str, cassette: &Cassette) -> Result<ReplayScript, MockError> {
-    let dialect = cassette.header.dialect.as_str();
-    if dialect == understudy_adapters::gemini::DIALECT {
-        return Ok(ReplayScript::from_cassette(
-            name,
-            cassette,
-            &gemini::GeminiProtocol,
-        )?);
-    }
-    if dialect == understudy_adapters::dashscope::DIALECT {
-        let protocol = dashscope::DashScopeProtocol {
-            model: cassette.header.model.clone(),
-        };
-        return Ok(ReplayScript::from_cassette(name, cassette, &protocol)?);
-    }
-    if dialect == understudy_adapters::dashscope::tts::DIALECT {
-        let protocol = dashscope::tts::DashScopeTtsProtocol {
-            model: cassette.header.model.clone(),
-        };
-        return Ok(ReplayScript::from_cassette(name, cassette, &protocol)?);
-    }
-    match dialect.parse::<understudy_adapters::openai::Dialect>() {
-        Ok(dialect) => Ok(ReplayScript::from_cassette(
-            name,
-            cassette,
-            &openai::OpenAiProtocol { dialect },
-        )?),
-        Err(_) => Err(MockError::UnknownDialect {
-            name: name.to_owned(),
-            dialect: dialect.to_owned(),
-        }),
-    }
 }
 
 /// A running mock provider server. Dropping it shuts it down.
@@ -238,17 +257,6 @@ impl Drop for MockServer {
     }
 }
 
-/// `speed` if it is a usable timing factor: positive and finite. Every delay
-/// is divided by it, so zero, a negative number, NaN or infinity would make
-/// answers come never or all at once.
-pub fn check_speed(speed: f64) -> Result<f64, MockError> {
-    if speed.is_finite() && speed > 0.0 {
-        Ok(speed)
-    } else {
-        Err(MockError::InvalidSpeed(speed))
-    }
-}
-
 /// Configures and starts a [`MockServer`].
 #[derive(Debug, Default)]
 pub struct MockServerBuilder {
@@ -257,13 +265,28 @@ pub struct MockServerBuilder {
     max_frame_bytes: Option<usize>,
     speed: Option<f64>,
     addr: Option<SocketAddr>,
-    setup_fault: Option<dashscope::SetupFault>,
+    setup_fault: Option<SetupFault>,
     connection_limit: Option<std::time::Duration>,
     tls_addr: Option<SocketAddr>,
     beta: BetaPolicy,
 }
 
 impl MockServerBuilder {
+    /// Largest client frame accepted unless [`max_frame_bytes`](Self::max_frame_bytes)
+    /// says otherwise: the OpenAI SDK documents 15 MiB per append.
+    pub const DEFAULT_MAX_FRAME_BYTES: usize = 15 * 1024 * 1024;
+
+    /// `speed` if it is a usable timing factor: positive and finite. Every delay
+    /// is divided by it, so zero, a negative number, NaN or infinity would make
+    /// answers come never or all at once.
+    pub fn check_speed(speed: f64) -> Result<f64, MockError> {
+        if speed.is_finite() && speed > 0.0 {
+            Ok(speed)
+        } else {
+            Err(MockError::InvalidSpeed(speed))
+        }
+    }
+
     /// Answer with the respond engine, configured.
     pub fn respond(mut self, config: ResponderConfig) -> Self {
         self.engine = Some(EngineConfig::Respond(config));
@@ -275,14 +298,14 @@ impl MockServerBuilder {
     pub fn replay(mut self, cassettes: &[(String, Cassette)]) -> Result<Self, MockError> {
         let (http, sessions): (Vec<_>, Vec<_>) = cassettes
             .iter()
-            .partition(|(_, c)| crate::http::replay::is_http_dialect(&c.header.dialect));
+            .partition(|(_, c)| http::replay::is_http_dialect(&c.header.dialect));
         let scripts = sessions
             .iter()
-            .map(|(name, c)| replay_script(name, c))
+            .map(|(name, c)| replay_dialects::replay_script(name, c))
             .collect::<Result<Vec<_>, _>>()?;
         let http = http
             .iter()
-            .map(|(name, c)| crate::http::replay::HttpReplayScript::from_cassette(name, c))
+            .map(|(name, c)| http::replay::HttpReplayScript::from_cassette(name, c))
             .collect::<Result<Vec<_>, _>>()?;
         self.engine = Some(EngineConfig::Replay(
             ReplayLibrary::new(scripts).with_http(http),
@@ -320,7 +343,7 @@ impl MockServerBuilder {
     }
 
     /// Make every DashScope session's set-up fail this way.
-    pub fn setup_fault(mut self, fault: dashscope::SetupFault) -> Self {
+    pub fn setup_fault(mut self, fault: SetupFault) -> Self {
         self.setup_fault = Some(fault);
         self
     }
@@ -360,7 +383,7 @@ impl MockServerBuilder {
 
     /// Binds and starts serving in the background.
     pub async fn start(self) -> Result<MockServer, MockError> {
-        let speed = check_speed(self.speed.unwrap_or(1.0))?;
+        let speed = Self::check_speed(self.speed.unwrap_or(1.0))?;
         let engine = match self.engine {
             Some(engine) => engine,
             None => EngineConfig::Respond(ResponderConfig::with_voice(bundled_voice()?)),
@@ -368,7 +391,9 @@ impl MockServerBuilder {
         let config = MockConfig {
             engine,
             auth: self.auth.unwrap_or(Auth::Open),
-            max_frame_bytes: self.max_frame_bytes.unwrap_or(DEFAULT_MAX_FRAME_BYTES),
+            max_frame_bytes: self
+                .max_frame_bytes
+                .unwrap_or(Self::DEFAULT_MAX_FRAME_BYTES),
             speed,
             setup_fault: self.setup_fault,
             connection_limit: self.connection_limit,
@@ -384,13 +409,7 @@ impl MockServerBuilder {
             .local_addr()
             .map_err(|source| MockError::Bind { addr, source })?;
         let journal = Journal::default();
-        let state = server::AppState {
-            config: Arc::new(config),
-            journal: journal.clone(),
-            sessions: Arc::new(AtomicU64::new(0)),
-            resumption: Default::default(),
-        };
-        let app = server::router(state);
+        let app = server::router(state::AppState::new(config, journal.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);
         let tls = match self.tls_addr {
             Some(tls_addr) => {

@@ -144,7 +144,8 @@ impl Timeline {
     }
 
     /// Whether nothing is scheduled.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.pending.is_empty()
     }
 }

@@ -85,11 +85,6 @@ impl EnergyVad {
         self.speaking
     }
 
-    /// Milliseconds of audio fed so far (whole windows).
-    pub fn position_ms(&self) -> u64 {
-        self.windows_seen * WINDOW_MS
-    }
-
     /// Feeds samples; returns what was detected in them, in order.
     pub fn push(&mut self, samples: &[i16]) -> Vec<VadEvent> {
         let window_len = (self.sample_rate as u64 * WINDOW_MS / 1000).max(1) as usize;

@@ -12,7 +12,7 @@ use understudy_adapters::{
     ClientError, ClientInput, ModelEvent, Pcm, RealtimeClient, ResponseOptions, ResponseStatus,
     SessionConfig, ToolSpec, TurnDetection, WireFrame,
 };
-use understudy_mock::dashscope::SetupFault;
+use understudy_mock::SetupFault;
 use understudy_mock::{EntryKind, MockServer, ResponderConfig};
 
 const FLASH: &str = "qwen3-omni-flash-realtime";
@@ -469,7 +469,7 @@ async fn the_model_routes_the_connection() {
 /// A Qwen-Omni session on a mock whose sessions end after `limit` in `style`.
 async fn limited(
     limit: Option<Duration>,
-    style: understudy_mock::dashscope::DashScopeExpiry,
+    style: understudy_mock::DashScopeExpiry,
 ) -> (MockServer, support::Socket, f64) {
     let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
     config.session_limit = limit;
@@ -492,7 +492,7 @@ async fn created_expiring_in(socket: &mut support::Socket, before: f64, limit: f
 
 #[tokio::test]
 async fn a_session_limit_closes_the_dashscope_way_by_default() {
-    use understudy_mock::dashscope::DashScopeExpiry;
+    use understudy_mock::DashScopeExpiry;
     let (_server, mut socket, before) =
         limited(Some(Duration::from_millis(300)), DashScopeExpiry::Close).await;
     created_expiring_in(&mut socket, before, 0.3).await;
@@ -510,7 +510,7 @@ async fn a_session_limit_closes_the_dashscope_way_by_default() {
 
 #[tokio::test]
 async fn a_session_limit_can_send_a_dashscope_error_before_the_close() {
-    use understudy_mock::dashscope::DashScopeExpiry;
+    use understudy_mock::DashScopeExpiry;
     let (_server, mut socket, before) = limited(
         Some(Duration::from_millis(300)),
         DashScopeExpiry::ErrorThenClose,

@@ -309,7 +309,7 @@ async fn setup_faults_reach_tts_sessions_by_header_and_by_default() {
 
     // `--fault` (the builder's setup_fault) applies to every TTS session.
     let faulty = MockServer::builder()
-        .setup_fault(understudy_mock::dashscope::SetupFault::Close)
+        .setup_fault(understudy_mock::SetupFault::Close)
         .start()
         .await
         .unwrap();

@@ -22,12 +22,9 @@ use tokio::time::Instant;
 use understudy_adapters::openai::wire::ClientEvent;
 use understudy_adapters::openai::Dialect;
 use understudy_fixtures::{Cassette, Direction, Frame, Header, Origin};
-use understudy_mock::engine::SessionEngine;
-use understudy_mock::openai::OpenAiProtocol;
-use understudy_mock::protocol::Protocol;
-use understudy_mock::replay::Replayer;
-use understudy_mock::timeline::Outgoing;
-use understudy_mock::ReplayScript;
+use understudy_mock::sansio::{
+    OpenAiProtocol, Outgoing, Protocol, ReplayScript, Replayer, SessionEngine,
+};
 
 const GA: OpenAiProtocol = OpenAiProtocol {
     dialect: Dialect::Ga,

@@ -27,7 +27,7 @@
 use super::answer::{self, Identity, Planner};
 use super::conversation::Conversation;
 use super::{sse_plan, validate};
-use crate::http::replay::exchange_cassette;
+use crate::http::synthesize::exchange_cassette;
 use crate::ResponderConfig;
 use serde_json::{json, Value};
 use understudy_adapters::chat::ChatDialect;

@@ -24,26 +24,29 @@
 //! `dashscope-chat`: the request (audio summarised), each event sent, and errors.
 
 pub mod answer;
-pub mod cassettes;
+#[cfg(test)]
+pub(crate) mod cassettes;
 pub mod conversation;
 pub mod errors;
 pub mod replay;
 pub mod validate;
 
 use crate::config::EngineConfig;
-use crate::http::plan::{self, JournalCtx, Piece, Planned};
+use crate::http::plan::{self, JournalCtx};
+#[cfg(test)]
+use crate::http::plan::{Piece, Planned};
 use crate::journal::{EntryKind, JournalEntry};
-use crate::server::AppState;
+use crate::state::{bearer, query_map, AppState};
 use crate::ResponderConfig;
 use answer::{ChatFault, Identity, Pacing, Planner, Scheduled};
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
 use conversation::Conversation;
 use errors::ChatFailure;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use understudy_adapters::chat::ChatDialect;
@@ -61,14 +64,27 @@ pub fn dialect_for_path(path: &str) -> ChatDialect {
     }
 }
 
-/// Router middleware: answers `POST …/chat/completions` and passes every
-/// other request on. (A layer rather than a route so that any path prefix
-/// works, which axum's path patterns cannot express.)
-pub async fn intercept(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    if !is_chat_path(&path) {
-        return next.run(request).await;
-    }
+/// Where the chat-completions handler is mounted.
+const ROUTE: &str = "/__understudy/mount/chat/completions";
+
+/// The route serving `path`, if it is a chat-completions path (any method:
+/// only `POST` is answered, anything else gets the provider's 405).
+pub(crate) fn claim(_method: &Method, path: &str) -> Option<&'static str> {
+    is_chat_path(path).then_some(ROUTE)
+}
+
+/// The family's route, at the path [`claim`] mounts requests on.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route(ROUTE, any(handle))
+}
+
+/// Answers a request to `…/chat/completions` (the path as the client sent it).
+async fn handle(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    request: Request,
+) -> Response {
+    let path = uri.path().to_owned();
     let dialect = dialect_for_path(&path);
     if request.method() != Method::POST {
         let failure = ChatFailure::bad_request(
@@ -83,17 +99,8 @@ pub async fn intercept(State(state): State<AppState>, request: Request, next: Ne
         return failure_response(StatusCode::METHOD_NOT_ALLOWED, failure);
     }
     let (parts, body) = request.into_parts();
-    let query: HashMap<String, String> = parts
-        .uri
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let limit = state.config.max_frame_bytes.saturating_mul(4).max(64 << 20);
-    match axum::body::to_bytes(body, limit).await {
+    let query = query_map(parts.uri.query());
+    match axum::body::to_bytes(body, state.config.socket_limit()).await {
         Ok(body) => {
             let incoming = replay::Request {
                 path: &path,
@@ -127,10 +134,7 @@ async fn serve(
         .and_then(|v| v.get("model").and_then(|m| m.as_str()).map(str::to_owned))
         .unwrap_or_default();
     let journal = state.journal.clone();
-    let engine = match &state.config.engine {
-        EngineConfig::Respond(_) => "respond",
-        EngineConfig::Replay(_) => "replay",
-    };
+    let engine = state.config.engine.name();
     let session = journal.open(dialect.name(), &model, engine);
     let record = |kind: EntryKind, label: &str, detail: String| {
         journal.record(
@@ -158,8 +162,8 @@ async fn serve(
         journal.close(session);
         failure_response(failure.status, failure)
     };
-    let key = crate::server::bearer(headers);
-    if !crate::server::authorised(&state.config.auth, key.clone()) {
+    let key = bearer(headers);
+    if !state.lets_in(key.clone()) {
         return refuse(ChatFailure::unauthorised(
             dialect,
             key.as_deref().filter(|k| !k.is_empty()),
@@ -313,7 +317,9 @@ pub fn pacing_for(config: &ResponderConfig, speed: f64, first_token: Option<Dura
 }
 
 /// Planned events as an SSE body for [`plan::play`]: one `data:` event per
-/// piece, each after the gap since the one before.
+/// piece, each after the gap since the one before (the bundled-cassette
+/// writer's; the live path streams as it plans).
+#[cfg(test)]
 pub fn sse_plan(events: &[Scheduled]) -> Planned {
     let mut previous = Duration::ZERO;
     let pieces = events

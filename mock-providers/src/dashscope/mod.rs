@@ -308,6 +308,33 @@ fn check_session(session: Option<&Value>) -> Result<(), FrameError> {
     Ok(())
 }
 
+/// Qwen-Omni realtime answers with the DashScope responder (set-up faults included).
+impl crate::engine_choice::Respond for DashScopeProtocol {
+    fn responder(
+        &self,
+        config: crate::ResponderConfig,
+        start: &crate::engine_choice::SessionStart<'_>,
+    ) -> Box<dyn crate::engine::SessionEngine<ClientEvent>> {
+        Box::new(respond::DashScopeResponder::new(
+            &self.model,
+            config,
+            start.number,
+            start.fault,
+        ))
+    }
+}
+
+/// Qwen-TTS realtime answers with the TTS responder (set-up faults included).
+impl crate::engine_choice::Respond for tts::DashScopeTtsProtocol {
+    fn responder(
+        &self,
+        config: crate::ResponderConfig,
+        start: &crate::engine_choice::SessionStart<'_>,
+    ) -> Box<dyn crate::engine::SessionEngine<Self::Event>> {
+        Box::new(tts::TtsResponder::new(&self.model, config, start.number).with_fault(start.fault))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -220,6 +220,27 @@ impl Protocol for GeminiProtocol {
 /// doubled slashes tolerated); the adapters' registry owns the path shape.
 pub use understudy_adapters::registry::recognise::is_live_path;
 
+/// Gemini Live answers with the Gemini responder, which refuses a bad key
+/// itself (after `setup`) and keeps conversations for resumption on the mock.
+impl crate::engine_choice::Respond for GeminiProtocol {
+    fn responder(
+        &self,
+        config: crate::ResponderConfig,
+        start: &crate::engine_choice::SessionStart<'_>,
+    ) -> Box<dyn crate::engine::SessionEngine<ClientMessage>> {
+        let settings = respond::GeminiSettings {
+            connection_limit: start.state.config.connection_limit,
+            store: start.state.resumption.clone(),
+        };
+        Box::new(respond::GeminiResponder::new(
+            config,
+            settings,
+            start.authorised,
+            start.number,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

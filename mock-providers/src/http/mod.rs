@@ -6,21 +6,28 @@
 //! - [`replay`]: HTTP cassettes (one `http_request` frame and the
 //!   `http_response` that answered it) turned back into a plan at their
 //!   recorded timing, the lenient matching of a request against the
-//!   recording, and the writer of synthesized HTTP cassettes.
+//!   recording;
+//! - `synthesize` (test builds): the writer of synthesized HTTP cassettes.
 //!
 //! Each route declares what must agree with the recording as data (a
 //! [`replay::Matching`]); the replayer itself knows no dialect.
 
 pub mod plan;
 pub mod replay;
+#[cfg(test)]
+pub mod synthesize;
 
+#[cfg(test)]
 use crate::ResponderConfig;
+#[cfg(test)]
 use understudy_fixtures::Cassette;
 
 /// Every bundled HTTP cassette (HTTP TTS and chat completions) with its name,
 /// as the respond engine makes it with `config` (the bundled voice, default
-/// pacing, for the files under `fixtures/cassettes`).
-pub fn bundled_cassettes(config: &ResponderConfig) -> Vec<(&'static str, Cassette)> {
+/// pacing, for the files under `fixtures/cassettes`); the tests below keep
+/// those files equal to it.
+#[cfg(test)]
+fn bundled_cassettes(config: &ResponderConfig) -> Vec<(&'static str, Cassette)> {
     let synth = crate::http_tts::synth::Synth::from_responder(config, 1.0);
     let mut cassettes = crate::http_tts::cassettes::bundled(&synth);
     cassettes.extend(crate::chat::cassettes::bundled(config));

@@ -18,8 +18,6 @@
 //! answer's shape is refused with a 400 in the provider's error shape whose
 //! message names the cassette.
 //!
-//! [`exchange_cassette`] is the other direction: a planned answer written as
-//! a synthesized cassette (how the bundled HTTP cassettes are made).
 
 use super::plan::{JournalCtx, Piece, Planned};
 use crate::config::ReplayLibrary;
@@ -31,10 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use understudy_adapters::chat::ChatDialect;
-use understudy_fixtures::{
-    Cassette, ChunkData, Direction, Frame, FrameBody, Header, Headers, HttpBody, HttpChunk,
-    HttpRequest, HttpResponse,
-};
+use understudy_fixtures::{Cassette, ChunkData, FrameBody, HttpBody};
 
 /// Whether `dialect` is one of the HTTP dialects replayed here (HTTP TTS and
 /// chat completions); other cassettes are realtime sessions.
@@ -334,11 +329,7 @@ pub fn answer(
         query,
         body,
     } = incoming;
-    let wanted = query.get("cassette").map(String::as_str).or_else(|| {
-        headers
-            .get("x-understudy-cassette")
-            .and_then(|v| v.to_str().ok())
-    });
+    let wanted = crate::state::wanted_cassette(query, headers);
     let sent_body: Option<Value> = serde_json::from_slice(body).ok();
     let sent = RequestView {
         path,
@@ -358,7 +349,7 @@ pub fn answer(
     let script = match selected {
         Ok(script) => script,
         Err(problem) if wanted.is_some() && matching.unknown_name == UnknownName::Refuse => {
-            ctx.record(EntryKind::Note, "replay.none", problem.clone());
+            ctx.record(EntryKind::Note, "replay.none", problem.to_string());
             return Some((matching.refuse)(
                 dialect,
                 format!("understudy replay: {problem}"),
@@ -445,67 +436,4 @@ fn best_fit(
         }
     }
     best.map(|(_, script)| Arc::clone(script))
-}
-
-/// When a synthesized cassette's response head arrives after the request, in
-/// microseconds.
-const HEAD_AFTER_US: u64 = 1_000;
-
-/// A synthesized cassette holding one request (`POST path`, JSON `body`) and
-/// the planned answer to it: the head at 1 ms, each body piece at its planned
-/// time after that. `text_chunks` writes the pieces as text (SSE), else as
-/// bytes. [`HttpReplayScript::from_cassette`] reads it back.
-pub fn exchange_cassette(
-    header: Header,
-    path: &str,
-    request_headers: &[(&str, &str)],
-    body: Value,
-    planned: &Planned,
-    text_chunks: bool,
-) -> Cassette {
-    let mut headers = Headers::new();
-    for (name, value) in request_headers {
-        headers.append(*name, *value);
-    }
-    let mut cassette = Cassette::new(header);
-    cassette.frames.push(Frame::new(
-        0,
-        Direction::ClientToServer,
-        FrameBody::HttpRequest(HttpRequest {
-            method: "POST".into(),
-            path: path.into(),
-            headers,
-            body: Some(HttpBody::Json(body)),
-        }),
-    ));
-    let mut response_headers = Headers::new();
-    for (name, value) in &planned.headers {
-        response_headers.append(*name, value.clone());
-    }
-    response_headers.append("transfer-encoding", "chunked");
-    let mut t_us = HEAD_AFTER_US;
-    let chunks = planned
-        .pieces
-        .iter()
-        .map(|piece| {
-            t_us += piece.after.as_micros() as u64;
-            let data = if text_chunks {
-                ChunkData::Text(String::from_utf8_lossy(&piece.bytes).into_owned())
-            } else {
-                ChunkData::Bytes(piece.bytes.to_vec())
-            };
-            HttpChunk { t_us, data }
-        })
-        .collect();
-    cassette.frames.push(Frame::new(
-        HEAD_AFTER_US,
-        Direction::ServerToClient,
-        FrameBody::HttpResponse(HttpResponse {
-            status: planned.status.as_u16(),
-            headers: response_headers,
-            body: None,
-            chunks,
-        }),
-    ));
-    cassette
 }

@@ -14,7 +14,7 @@
 
 use super::synth::Synth;
 use super::{gemini, openai};
-use crate::http::replay::exchange_cassette as exchange;
+use crate::http::synthesize::exchange_cassette as exchange;
 use serde_json::json;
 use understudy_fixtures::{Cassette, Header, Origin};
 

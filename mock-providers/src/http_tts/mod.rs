@@ -2,9 +2,9 @@
 //! Gemini `POST /{version}/models/{model}:generateContent` /
 //! `:streamGenerateContent`.
 //!
-//! The router reaches this module through one middleware, [`intercept`]: a
-//! `POST` to one of these paths is answered here, anything else goes on to the
-//! realtime routes. Each request is one journal session (dialect
+//! The module claims a `POST` to one of these paths (any prefix; see
+//! [`claim`]) and serves it from its [`routes`]; any other method goes on to
+//! the other families. Each request is one journal session (dialect
 //! `openai-speech` or `gemini-tts`): the request (text summarised), the
 //! response head, every body piece with its time, and how the body ended.
 //!
@@ -18,7 +18,8 @@
 //! `drop-mid-stream`), `X-Understudy-Wav-Sizes: placeholder` (OpenAI `wav`),
 //! `X-Understudy-Cassette` or `?cassette=` (replay).
 
-pub mod cassettes;
+#[cfg(test)]
+pub(crate) mod cassettes;
 pub mod gemini;
 pub mod openai;
 pub mod replay;
@@ -28,12 +29,13 @@ use crate::config::EngineConfig;
 use crate::http::plan::{self, JournalCtx, Planned};
 use crate::http::replay::{answer as replay_answer, Incoming};
 use crate::journal::EntryKind;
-use crate::server::{authorised, AppState};
+use crate::state::{bearer, key_from, query_map, AppState, GEMINI_HTTP_KEY};
 use crate::ResponderConfig;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::{OriginalUri, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -67,49 +69,77 @@ impl Fault {
     }
 }
 
-/// Which HTTP TTS endpoint a path is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Endpoint {
-    OpenAiSpeech,
-    Gemini(gemini::Route),
-}
-
 /// Whether `path` is OpenAI's speech endpoint (any prefix); the adapters'
 /// registry owns the path shape.
 pub use understudy_adapters::registry::recognise::is_openai_speech_path;
 
-fn endpoint(path: &str) -> Option<Endpoint> {
-    if is_openai_speech_path(path) {
-        return Some(Endpoint::OpenAiSpeech);
+/// Where OpenAI's speech handler is mounted.
+const OPENAI_SPEECH: &str = "/__understudy/mount/tts/openai-speech";
+/// Where Gemini's `generateContent` handler is mounted.
+const GEMINI: &str = "/__understudy/mount/tts/gemini";
+
+/// The route serving a request, if it is a `POST` to an HTTP TTS path (any
+/// other method goes on to the other families).
+pub(crate) fn claim(method: &Method, path: &str) -> Option<&'static str> {
+    if method != Method::POST {
+        None
+    } else if is_openai_speech_path(path) {
+        Some(OPENAI_SPEECH)
+    } else {
+        gemini::route(path).map(|_| GEMINI)
     }
-    gemini::route(path).map(Endpoint::Gemini)
 }
 
-/// The router hook: answers HTTP TTS requests, passes everything else on.
-pub async fn intercept(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST {
-        return next.run(request).await;
+/// The family's routes, at the paths [`claim`] mounts requests on.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(OPENAI_SPEECH, post(openai_speech))
+        .route(GEMINI, post(gemini_generate))
+}
+
+/// A request as the TTS handlers read it: the path the client sent, its
+/// query, headers, and the body (unless it was too large to read).
+struct Received {
+    path: String,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::Error>,
+}
+
+impl Received {
+    async fn read(state: &AppState, uri: &Uri, request: Request) -> Self {
+        let (parts, body) = request.into_parts();
+        Received {
+            path: uri.path().to_owned(),
+            query: query_map(parts.uri.query()),
+            headers: parts.headers,
+            body: axum::body::to_bytes(body, state.config.max_frame_bytes).await,
+        }
     }
-    let Some(endpoint) = endpoint(request.uri().path()) else {
-        return next.run(request).await;
+}
+
+/// `POST …/audio/speech`.
+async fn openai_speech(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    request: Request,
+) -> Response {
+    let r = Received::read(&state, &uri, request).await;
+    serve_openai(&state, &r.path, &r.headers, &r.query, r.body)
+}
+
+/// `POST …/{version}/models/{model}:generateContent` (or `:streamGenerateContent`).
+async fn gemini_generate(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    request: Request,
+) -> Response {
+    // The mount claimed this path because it parses; the segment holds the model and method.
+    let Some(route) = gemini::route(uri.path()) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
-    let (parts, body) = request.into_parts();
-    let query: HashMap<String, String> = parts
-        .uri
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let limit = state.config.max_frame_bytes;
-    let body = axum::body::to_bytes(body, limit).await;
-    let path = parts.uri.path().to_owned();
-    match endpoint {
-        Endpoint::OpenAiSpeech => serve_openai(&state, &path, &parts.headers, &query, body),
-        Endpoint::Gemini(route) => serve_gemini(&state, route, &path, &parts.headers, &query, body),
-    }
+    let r = Received::read(&state, &uri, request).await;
+    serve_gemini(&state, route, &r.path, &r.headers, &r.query, r.body)
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -176,24 +206,16 @@ fn serve_openai(
         .and_then(|b| serde_json::from_slice::<Value>(b).ok())
         .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_default();
-    let engine = match &state.config.engine {
-        EngineConfig::Respond(_) => "respond".to_owned(),
-        EngineConfig::Replay(_) => "replay".to_owned(),
-    };
-    let ctx = JournalCtx::open(&state.journal, openai::DIALECT, &model, &engine);
+    let engine = state.config.engine.name();
+    let ctx = JournalCtx::open(&state.journal, openai::DIALECT, &model, engine);
     let Ok(body) = body else {
         ctx.record(EntryKind::Note, "http.refused", "body too large");
         let error = ApiError::invalid_request("Request body too large.", None, None);
         return plan::play(openai::refusal((StatusCode::PAYLOAD_TOO_LARGE, error)), ctx);
     };
     ctx.record(EntryKind::Client, format!("POST {path}"), summary(&body));
-    let key = header(headers, "authorization")
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|k| k.trim().to_owned());
-    if !authorised(&state.config.auth, key.clone()) {
+    let key = bearer(headers);
+    if !state.lets_in(key.clone()) {
         ctx.record(EntryKind::Note, "auth", "key refused");
         return plan::play(openai::auth_failure(key.as_deref()), ctx);
     }
@@ -251,10 +273,7 @@ fn serve_gemini(
     query: &HashMap<String, String>,
     body: Result<axum::body::Bytes, axum::Error>,
 ) -> Response {
-    let engine = match &state.config.engine {
-        EngineConfig::Respond(_) => "respond",
-        EngineConfig::Replay(_) => "replay",
-    };
+    let engine = state.config.engine.name();
     let ctx = JournalCtx::open(&state.journal, gemini::DIALECT, &route.model, engine);
     let method = if route.streamed {
         gemini::Method::Stream {
@@ -280,15 +299,8 @@ fn serve_gemini(
         "generateContent"
     };
     ctx.record(EntryKind::Client, label, summary(&body));
-    let key = header(headers, "x-goog-api-key")
-        .map(str::to_owned)
-        .or_else(|| query.get("key").cloned())
-        .or_else(|| {
-            header(headers, "authorization")
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::to_owned)
-        });
-    if !authorised(&state.config.auth, key.clone()) {
+    let key = key_from(GEMINI_HTTP_KEY, headers, query);
+    if !state.lets_in(key.clone()) {
         ctx.record(EntryKind::Note, "auth", "key refused");
         return plan::play(gemini::auth_failure(key.as_deref()), ctx);
     }

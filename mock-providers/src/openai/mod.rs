@@ -101,3 +101,20 @@ pub fn error_frame(
     })
     .to_string()
 }
+
+/// The OpenAI Realtime responder: the dialect the protocol speaks, the
+/// model the client asked for.
+impl crate::engine_choice::Respond for OpenAiProtocol {
+    fn responder(
+        &self,
+        config: crate::ResponderConfig,
+        start: &crate::engine_choice::SessionStart<'_>,
+    ) -> Box<dyn crate::engine::SessionEngine<ClientEvent>> {
+        Box::new(respond::Responder::new(
+            self.dialect,
+            &start.model,
+            config,
+            start.number,
+        ))
+    }
+}

@@ -120,18 +120,6 @@ impl ResponsePlan {
         (text.split_whitespace().count() > fits).then_some(fits)
     }
 
-    /// The voice's name, for dialects and logs that want a string.
-    pub fn voice_name(&self) -> String {
-        match &self.voice {
-            Value::String(name) => name.clone(),
-            other => other
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or("alloy")
-                .to_owned(),
-        }
-    }
-
     /// Writes the settings into a response object the way `dialect` reports
     /// them; `conversation_id` is the conversation's, or `null` out of band.
     pub fn report(&self, dialect: Dialect, response: &mut Response, conversation_id: String) {

@@ -109,11 +109,6 @@ impl Responder {
         self.configure_vad();
     }
 
-    /// The effective session.
-    pub fn session(&self) -> &Session {
-        &self.session
-    }
-
     /// An image frame arrived: it joins the next committed user item.
     pub fn attach_image(&mut self) {
         self.input.attach_image();

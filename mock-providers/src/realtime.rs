@@ -1,0 +1,351 @@
+//! The realtime WebSocket family: OpenAI Realtime, DashScope realtime
+//! (Qwen-Omni and Qwen-TTS) and Gemini Live, each behind its upgrade.
+//!
+//! Which paths are whose ([`claim`], tried in this order; a trailing `/` is
+//! ignored):
+//!
+//! | path | dialect |
+//! | --- | --- |
+//! | `…/ws/…google.ai.generativelanguage.*.GenerativeService.BidiGenerateContent[Constrained]` | Gemini Live |
+//! | `…/api-ws/v1/realtime` (any prefix) | DashScope; `?model=` picks Omni or TTS |
+//! | `…/realtime` (any prefix, `/realtime` alone too) | OpenAI Realtime |
+//!
+//! Each upgrade reads the request the way its provider does — the key
+//! ([`crate::state`]), the model, the beta header, a per-connection fault —
+//! numbers the session and hands it to [`serve_session`], which lets
+//! [`crate::engine_choice::choose`] pick the engine and runs the one session
+//! loop every dialect runs through. A request that is not a WebSocket upgrade
+//! gets a 400.
+
+use crate::dashscope::{self, DashScopeProtocol, SetupFault};
+use crate::engine_choice::{choose, Respond, SessionStart};
+use crate::gemini::{self, GeminiProtocol};
+use crate::journal::Journal;
+use crate::openai::{retired, OpenAiProtocol};
+use crate::session::{self, SessionContext};
+use crate::state::{
+    bearer, key_from, query_map, subprotocol_key, wanted_cassette, AppState, GEMINI_LIVE_KEY,
+};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
+use std::collections::HashMap;
+use std::sync::Arc;
+use understudy_adapters::dashscope::DIALECT;
+use understudy_adapters::openai::Dialect;
+
+/// Where the OpenAI Realtime upgrade is mounted.
+const OPENAI: &str = "/__understudy/mount/realtime/openai";
+/// Where the DashScope realtime upgrade is mounted.
+const DASHSCOPE: &str = "/__understudy/mount/realtime/dashscope";
+/// Where the Gemini Live upgrade is mounted.
+const GEMINI_LIVE: &str = "/__understudy/mount/realtime/gemini";
+
+/// The route serving `path`, if it is a realtime WebSocket path (any method:
+/// a request that is not an upgrade is answered with a 400 there).
+pub(crate) fn claim(_method: &Method, path: &str) -> Option<&'static str> {
+    let path = path.trim_end_matches('/');
+    if gemini::is_live_path(path) {
+        Some(GEMINI_LIVE)
+    } else if path.ends_with("/api-ws/v1/realtime") {
+        Some(DASHSCOPE)
+    } else if path.ends_with("/realtime") {
+        Some(OPENAI)
+    } else {
+        None
+    }
+}
+
+/// The family's routes, at the paths [`claim`] mounts requests on.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(OPENAI, any(openai_upgrade))
+        .route(DASHSCOPE, any(dashscope_upgrade))
+        .route(GEMINI_LIVE, any(gemini_upgrade))
+}
+
+/// A WebSocket handshake as every upgrade reads it: the headers, the query,
+/// and the upgrade itself. A request that is not an upgrade is rejected with
+/// a 400 before any handler runs.
+struct Handshake {
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    upgrade: WebSocketUpgrade,
+}
+
+impl FromRequestParts<AppState> for Handshake {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let upgrade = WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response()
+            })?;
+        Ok(Handshake {
+            headers: parts.headers.clone(),
+            query: query_map(parts.uri.query()),
+            upgrade,
+        })
+    }
+}
+
+/// The upgrade with the socket's own size limit raised to the mock's (so an
+/// oversized event gets a provider-style `error` instead of a dropped connection).
+fn sized(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
+    let limit = state.config.socket_limit();
+    upgrade.max_message_size(limit).max_frame_size(limit)
+}
+
+/// OpenAI Realtime: the dialect comes from the `OpenAI-Beta` header or the
+/// `openai-beta.realtime-v1` subprotocol; the key from the bearer header or
+/// the browser subprotocol; a bad key is the engine's to refuse.
+async fn openai_upgrade(State(state): State<AppState>, handshake: Handshake) -> Response {
+    let Handshake {
+        headers,
+        query,
+        upgrade,
+    } = handshake;
+    let beta = headers.get("openai-beta").and_then(|v| v.to_str().ok());
+    let subprotocol_beta = headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("openai-beta.realtime-v1"));
+    let header_dialect = Dialect::from_beta_header(beta);
+    let dialect = if subprotocol_beta {
+        Dialect::Beta
+    } else {
+        header_dialect
+    };
+    let model = query
+        .get("model")
+        .cloned()
+        .unwrap_or_else(|| "gpt-realtime".into());
+    let by_subprotocol_only = header_dialect != Dialect::Beta;
+    if let Some(refusal) = state.config.beta.refusal_for(dialect, by_subprotocol_only) {
+        let upgrade = accept_realtime_subprotocol(upgrade, &headers);
+        return retired::refuse(upgrade, refusal, state.journal.clone(), model);
+    }
+    let authorised = state.lets_in(bearer(&headers).or_else(|| subprotocol_key(&headers)));
+    let protocol = OpenAiProtocol { dialect };
+    let start = SessionStart {
+        state: &state,
+        number: state.next_session(),
+        model,
+        fault: None,
+        authorised,
+    };
+    let upgrade = accept_realtime_subprotocol(sized(upgrade, &state), &headers);
+    serve_session(
+        upgrade,
+        start,
+        protocol,
+        wanted_cassette(&query, &headers),
+        authorised,
+        Refusal::ErrorEvent,
+    )
+}
+
+/// Browser clients offer the `realtime` subprotocol and fail the handshake
+/// unless the server selects it.
+fn accept_realtime_subprotocol(upgrade: WebSocketUpgrade, headers: &HeaderMap) -> WebSocketUpgrade {
+    let offered = headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|protocols| protocols.split(',').any(|p| p.trim() == "realtime"));
+    if offered {
+        upgrade.protocols(["realtime"])
+    } else {
+        upgrade
+    }
+}
+
+/// A DashScope error body, as its HTTP APIs answer (with a fresh request id).
+fn dashscope_refusal(status: StatusCode, code: &str, message: String) -> Response {
+    let body = Json(serde_json::json!({
+        "code": code,
+        "message": message,
+        "request_id": format!("{:032x}", crate::session::rand_suffix()),
+    }));
+    (status, body).into_response()
+}
+
+/// `/api-ws/v1/realtime?model=…`: shared by Qwen-Omni and Qwen-TTS realtime;
+/// the model routes the connection. A bad key is refused at the upgrade.
+async fn dashscope_upgrade(State(state): State<AppState>, handshake: Handshake) -> Response {
+    let Handshake {
+        headers,
+        query,
+        upgrade,
+    } = handshake;
+    let model = query.get("model").cloned().unwrap_or_default();
+    if !state.lets_in(bearer(&headers)) {
+        // DashScope refuses a bad key at the upgrade (protocol notes: HTTP 401,
+        // unconfirmed), with the body shape of its HTTP APIs.
+        return dashscope_refusal(
+            StatusCode::UNAUTHORIZED,
+            "InvalidApiKey",
+            "Invalid API-key provided.".into(),
+        );
+    }
+    // Faults apply to every DashScope realtime session; a name the mock does
+    // not know is refused, as `--fault` refuses it, not silently ignored.
+    let fault = match headers.get("x-understudy-fault").map(|v| v.to_str()) {
+        None => state.config.setup_fault,
+        Some(value) => match value
+            .map_err(|e| e.to_string())
+            .and_then(SetupFault::parse_or_explain)
+        {
+            Ok(fault) => Some(fault),
+            Err(problem) => {
+                return dashscope_refusal(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidParameter",
+                    format!("X-Understudy-Fault: {problem}"),
+                );
+            }
+        },
+    };
+    let start = SessionStart {
+        state: &state,
+        number: state.next_session(),
+        model: model.clone(),
+        fault,
+        authorised: true,
+    };
+    let upgrade = sized(upgrade, &state);
+    let wanted = wanted_cassette(&query, &headers);
+    if dashscope::is_tts_model(&model) {
+        let protocol = dashscope::tts::DashScopeTtsProtocol { model };
+        return serve_session(upgrade, start, protocol, wanted, true, Refusal::ErrorEvent);
+    }
+    if !dashscope::is_omni_model(&model) {
+        // Third-party reports describe a close without an error event for
+        // unknown models (unconfirmed).
+        let reason = format!("Model not found: {model}");
+        let journal = state.journal.clone();
+        return upgrade
+            .on_upgrade(move |socket| async move {
+                let session = journal.open(DIALECT, &model, "none");
+                session::close_with(socket, &journal, session, 1008, &reason).await;
+            })
+            .into_response();
+    }
+    let protocol = DashScopeProtocol { model };
+    serve_session(upgrade, start, protocol, wanted, true, Refusal::ErrorEvent)
+}
+
+/// Gemini Live: the key may come as `x-goog-api-key`, `?key=`,
+/// `?access_token=` or `Authorization: Token …` (ephemeral tokens); a bad one
+/// is refused after `setup` with close 1007, as the service does.
+async fn gemini_upgrade(State(state): State<AppState>, handshake: Handshake) -> Response {
+    let Handshake {
+        headers,
+        query,
+        upgrade,
+    } = handshake;
+    let authorised = state.lets_in(key_from(GEMINI_LIVE_KEY, &headers, &query));
+    let start = SessionStart {
+        state: &state,
+        number: state.next_session(),
+        model: String::new(),
+        fault: None,
+        authorised,
+    };
+    // Auth is the engine's to answer (after setup), so the loop lets everyone in.
+    let upgrade = sized(upgrade, &state);
+    serve_session(
+        upgrade,
+        start,
+        GeminiProtocol,
+        wanted_cassette(&query, &headers),
+        true,
+        Refusal::Close(1011),
+    )
+}
+
+/// How a session whose engine could not be chosen (no cassette) is refused.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// An `error` event, then a close (the JSON-event dialects).
+    ErrorEvent,
+    /// A close with this code and the problem as reason (Gemini has no error event).
+    Close(u16),
+}
+
+/// Chooses the session's engine (the cassette `wanted`, under replay),
+/// completes the upgrade and runs the session loop (or refuses it),
+/// journalled. Every realtime dialect is served through here; `authorised`
+/// says whether the key was accepted where the loop, not the engine or the
+/// upgrade, answers a bad key.
+fn serve_session<P>(
+    upgrade: WebSocketUpgrade,
+    start: SessionStart<'_>,
+    protocol: P,
+    wanted: Option<&str>,
+    authorised: bool,
+    refusal: Refusal,
+) -> Response
+where
+    P: Respond + Send + Sync + 'static,
+    P::Event: Send + 'static,
+{
+    let engine = choose(&protocol, &start, wanted);
+    let journal: Journal = start.state.journal.clone();
+    let max_frame_bytes = start.state.config.max_frame_bytes;
+    let model = start.model;
+    upgrade
+        .on_upgrade(move |socket| async move {
+            let dialect = protocol.name().to_owned();
+            match engine {
+                Ok(engine) => {
+                    let session = journal.open(&dialect, &model, &engine.label());
+                    let ctx = SessionContext {
+                        journal,
+                        session,
+                        max_frame_bytes,
+                        authorised,
+                    };
+                    session::run_session(socket, ctx, Arc::new(protocol), engine).await;
+                }
+                Err(problem) => {
+                    tracing::debug!(%dialect, %problem, "realtime session refused");
+                    let problem = problem.to_string();
+                    let session = journal.open(&dialect, &model, "replay:none");
+                    match refusal {
+                        Refusal::ErrorEvent => {
+                            session::refuse(socket, &journal, session, &problem).await
+                        }
+                        Refusal::Close(code) => {
+                            session::close_with(socket, &journal, session, code, &problem).await
+                        }
+                    }
+                }
+            }
+        })
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_the_realtime_paths_as_before() {
+        let get = Method::GET;
+        let live = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
+        assert_eq!(claim(&get, live), Some(GEMINI_LIVE));
+        assert_eq!(claim(&get, &format!("/proxy{live}/")), Some(GEMINI_LIVE));
+        assert_eq!(claim(&get, "/api-ws/v1/realtime"), Some(DASHSCOPE));
+        assert_eq!(claim(&get, "/x/api-ws/v1/realtime/"), Some(DASHSCOPE));
+        assert_eq!(claim(&get, "/realtime"), Some(OPENAI));
+        assert_eq!(claim(&get, "/v1/realtime/"), Some(OPENAI));
+        assert_eq!(claim(&get, "/a/b/c/realtime"), Some(OPENAI));
+        assert_eq!(claim(&get, "/v1/realtimex"), None);
+        assert_eq!(claim(&get, "/"), None);
+    }
+}
