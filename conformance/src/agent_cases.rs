@@ -16,7 +16,7 @@
 //! providers taking three turns each in a [`ChatRoom`], hearing each other as
 //! audio; `room.round-robin.three-providers`, one agent per provider.
 
-use crate::run::{CaseResult, CheckResult, RunOptions};
+use crate::replay::{CaseResult, CheckResult, RunOptions};
 use crate::tts::{blank, check, conclude, failed_result, ms};
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -12,7 +12,7 @@
 //! turn with no answer, or with two), which must be zero.
 
 use crate::agent_cases::{mock, voice, FrontEnd, Provider, PROVIDERS};
-use crate::run::{CaseResult, CheckResult, HandoverReport, RunOptions};
+use crate::replay::{CaseResult, CheckResult, HandoverReport, RunOptions};
 use crate::tts::{blank, check, conclude, failed_result};
 use std::time::{Duration, Instant};
 use tokio::time::timeout;

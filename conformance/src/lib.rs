@@ -9,17 +9,17 @@
 
 pub mod agent_cases;
 pub mod catalogue;
+pub mod drive;
 pub mod equivalence;
 pub mod handover;
 pub mod normalize;
 pub mod omni;
+pub mod replay;
 pub mod report;
-pub mod run;
-pub mod runner;
 pub mod scenario;
 pub mod synth;
 pub mod tts;
 
 pub use catalogue::{cases, Case};
+pub use replay::{case_list, run_all, run_case, CaseResult, Grade, RunOptions};
 pub use report::{passed, render, Format};
-pub use run::{case_list, run_all, run_case, CaseResult, Grade, RunOptions};

@@ -7,7 +7,7 @@
 //! kept the way the dialect keeps it, and that the first audio arrives within
 //! the mock's own first-token delay plus [`PIPELINE_BUDGET`].
 
-use crate::run::{CaseResult, RunOptions};
+use crate::replay::{CaseResult, RunOptions};
 use crate::tts::{blank, check, conclude, failed_result, ms, PIPELINE_BUDGET};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -10,7 +10,7 @@
 //!   stays within the mock's own first-audio delay plus [`PIPELINE_BUDGET`];
 //! - `cancel`: cancelling mid-utterance ends the audio within [`CANCEL_BUDGET`].
 
-use crate::run::{CaseResult, CheckResult, Grade, RunOptions};
+use crate::replay::{CaseResult, CheckResult, Grade, RunOptions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy_adapters::dashscope::tts::{Mode, QwenTtsRealtime};

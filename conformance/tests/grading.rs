@@ -60,7 +60,7 @@ fn every_runnable_case_has_a_bundled_cassette_and_a_reviewed_snapshot() {
             );
         }
         assert!(
-            understudy_conformance::run::reviewed_snapshot(&case.id).is_some(),
+            understudy_conformance::replay::reviewed_snapshot(&case.id).is_some(),
             "{}: no snapshot",
             case.id
         );

@@ -1,8 +1,8 @@
 //! Runs cases in-process against the mock and grades them.
 
 use crate::catalogue::Case;
+use crate::drive::{latencies, run_scenario, Endpoints, Latency, Pacing, RunRecord};
 use crate::normalize::normalise;
-use crate::runner::{latencies, run_scenario, Endpoints, Latency, Pacing, RunRecord};
 use serde::Serialize;
 use serde_json::Value;
 use std::time::Instant;
