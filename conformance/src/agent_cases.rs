@@ -16,8 +16,8 @@
 //! providers taking three turns each in a [`ChatRoom`], hearing each other as
 //! audio; `room.round-robin.three-providers`, one agent per provider.
 
-use crate::replay::{CaseResult, CheckResult, RunOptions};
-use crate::tts::{blank, check, conclude, failed_result, ms};
+use crate::grade::{blank, check, conclude, failed_result, ms, CaseResult, CheckResult};
+use crate::replay::RunOptions;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@
 //! differs shows up in the session events' formats) and the provider's own
 //! identity (session id, model name). Anything else that differs fails it.
 
-use crate::replay::{CaseResult, CheckResult, Evidence, Grade};
+use crate::grade::{CaseResult, CheckResult, Evidence, Grade};
 use serde_json::{json, Value};
 use understudy_adapters::Capabilities;
 

@@ -12,8 +12,10 @@
 //! turn with no answer, or with two), which must be zero.
 
 use crate::agent_cases::{mock, voice, FrontEnd, Provider, PROVIDERS};
-use crate::replay::{CaseResult, CheckResult, HandoverReport, RunOptions};
-use crate::tts::{blank, check, conclude, failed_result};
+use crate::grade::{
+    blank, check, conclude, failed_result, CaseResult, CheckResult, HandoverReport,
+};
+use crate::replay::RunOptions;
 use std::time::{Duration, Instant};
 use tokio::time::timeout;
 use understudy_adapters::{Capabilities, Modality, ResponseStatus, SessionConfig};

@@ -11,6 +11,7 @@ pub mod agent_cases;
 pub mod catalogue;
 pub mod drive;
 pub mod equivalence;
+pub mod grade;
 pub mod handover;
 pub mod normalize;
 pub mod omni;
@@ -21,5 +22,6 @@ pub mod synth;
 pub mod tts;
 
 pub use catalogue::{cases, Case};
-pub use replay::{case_list, run_all, run_case, CaseResult, Grade, RunOptions};
+pub use grade::{CaseResult, Grade};
+pub use replay::{case_list, run_all, run_case, RunOptions};
 pub use report::{passed, render, Format};

@@ -7,8 +7,9 @@
 //! kept the way the dialect keeps it, and that the first audio arrives within
 //! the mock's own first-token delay plus [`PIPELINE_BUDGET`].
 
-use crate::replay::{CaseResult, RunOptions};
-use crate::tts::{blank, check, conclude, failed_result, ms, PIPELINE_BUDGET};
+use crate::grade::{blank, check, conclude, failed_result, ms, CaseResult};
+use crate::replay::RunOptions;
+use crate::tts::PIPELINE_BUDGET;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy_adapters::chat::ChatClient;

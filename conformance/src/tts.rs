@@ -10,7 +10,8 @@
 //!   stays within the mock's own first-audio delay plus [`PIPELINE_BUDGET`];
 //! - `cancel`: cancelling mid-utterance ends the audio within [`CANCEL_BUDGET`].
 
-use crate::replay::{CaseResult, CheckResult, Grade, RunOptions};
+use crate::grade::{blank, check, conclude, failed_result, ms, CaseResult};
+use crate::replay::RunOptions;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy_adapters::dashscope::tts::{Mode, QwenTtsRealtime};
@@ -227,48 +228,6 @@ pub async fn run_tts_cases(options: &RunOptions) -> Vec<CaseResult> {
     results
 }
 
-pub(crate) fn failed_result(id: &str, description: &str, reason: String) -> CaseResult {
-    let mut result = blank(id.to_owned(), description);
-    result.grade = Grade::Failed;
-    result.reason = Some(reason);
-    result
-}
-
-pub(crate) fn blank(id: String, description: &str) -> CaseResult {
-    CaseResult {
-        id,
-        description: description.to_owned(),
-        dialect: "tts".into(),
-        grade: Grade::Ok,
-        reason: None,
-        checks: Vec::new(),
-        latency: Vec::new(),
-        time_to_first_sound_ms: None,
-        duration_ms: 0.0,
-        evidence: None,
-        handover: None,
-        mock_mode: None,
-    }
-}
-
-/// Grades `result` from its checks.
-pub(crate) fn conclude(mut result: CaseResult, started: Instant) -> CaseResult {
-    if let Some(failed) = result.checks.iter().find(|c| !c.passed) {
-        result.grade = Grade::Failed;
-        result.reason = Some(format!("{}: {}", failed.name, failed.detail));
-    }
-    result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    result
-}
-
-pub(crate) fn check(name: &str, passed: bool, detail: String) -> CheckResult {
-    CheckResult {
-        name: name.into(),
-        passed,
-        detail,
-    }
-}
-
 /// The `markup-not-spoken` case for `target`, spoken through `speaker`.
 pub async fn markup_case(id: String, target: &TtsTarget, speaker: &Speaker) -> CaseResult {
     let started = Instant::now();
@@ -414,8 +373,4 @@ async fn cancel_case(id: String, target: &TtsTarget, speaker: &Speaker) -> CaseR
             .push(check("audio ends promptly after cancel", false, reason)),
     }
     conclude(result, started)
-}
-
-pub(crate) fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
