@@ -9,6 +9,7 @@
 //! differs shows up in the session events' formats) and the provider's own
 //! identity (session id, model name). Anything else that differs fails it.
 
+use crate::catalogue::Case;
 use crate::grade::{CaseResult, CheckResult, Evidence, Grade};
 use serde_json::{json, Value};
 use understudy_adapters::Capabilities;
@@ -306,6 +307,36 @@ fn first_difference(part: &str, a: &Value, b: &Value, left: &str, right: &str) -
                 )
             })
         })
+}
+
+/// The equivalences' ids with their descriptions.
+pub fn case_ids() -> Vec<(String, String)> {
+    equivalences()
+        .into_iter()
+        .map(|e| (e.id.to_owned(), e.description.to_owned()))
+        .collect()
+}
+
+/// Compares the two sides of every equivalence whose two cassette cases both
+/// ran (are in `earlier`); the rest are not run (the filter left a side out).
+pub fn run_equivalences(cases: &[Case], earlier: &[CaseResult]) -> Vec<CaseResult> {
+    let mut results = Vec::new();
+    for equivalence in equivalences() {
+        let find = |id: &str| {
+            let result = earlier.iter().find(|r| r.id == id)?;
+            let case = cases.iter().find(|c| c.id == id)?;
+            Some((
+                result,
+                case.scenario.provider.capabilities(case.scenario.model),
+            ))
+        };
+        if let (Some((left, lc)), Some((right, rc))) =
+            (find(equivalence.cases[0]), find(equivalence.cases[1]))
+        {
+            results.push(compare(&equivalence, left, right, [&lc, &rc]));
+        }
+    }
+    results
 }
 
 #[cfg(test)]

@@ -1,7 +1,15 @@
-//! Runs cases in-process against the mock and grades them.
+//! The cassette cases: each catalogue case runs in-process against a fresh
+//! mock replaying its recorded cassette(s), and is graded against its
+//! reviewed snapshot, the replay (did the client send what the cassette
+//! expects?) and the case's own expectations.
+//!
+//! A case whose dialect declares no capability the case needs is graded
+//! UNIMPLEMENTED without running. The evidence kept is the normalised events,
+//! the wire transcript (audio payloads summarised) and the mock's notes.
 
 use crate::catalogue::Case;
 use crate::drive::{latencies, run_scenario, Endpoints, Pacing, RunRecord};
+use crate::family::RunOptions;
 use crate::grade::{CaseResult, CheckResult, Evidence, Grade, WireLine};
 use crate::normalize::normalise;
 use serde_json::Value;
@@ -11,24 +19,6 @@ use understudy_mock::{EntryKind, MockServer};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/snapshots.rs"));
-}
-
-/// How the suite runs.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Replay speed (1.0 = recorded timing, which latency figures need).
-    pub speed: f64,
-    /// Only cases whose id contains this.
-    pub filter: Option<String>,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            speed: 1.0,
-            filter: None,
-        }
-    }
 }
 
 /// The reviewed snapshot of a case, if one is bundled.
@@ -217,60 +207,19 @@ fn summarise_audio(text: &str) -> String {
     Value::Object(map).to_string()
 }
 
-/// Every case the suite runs (`run_all` with no filter), in run order, with
-/// its description: the cassette cases, the cross-provider equivalences, then
-/// the TTS, omni, agent, room and handover families. `conform --list` prints
-/// this list, so the list and the run name the same cases.
-pub fn case_list(cases: &[Case]) -> Vec<(String, String)> {
+/// The cassette cases' ids with their descriptions, in catalogue order.
+pub fn case_ids(cases: &[Case]) -> Vec<(String, String)> {
     cases
         .iter()
         .map(|case| (case.id.clone(), case.description.to_owned()))
-        .chain(
-            crate::equivalence::equivalences()
-                .into_iter()
-                .map(|e| (e.id.to_owned(), e.description.to_owned())),
-        )
-        .chain(crate::tts::case_ids())
-        .chain(crate::omni::case_ids())
-        .chain(crate::agent_cases::case_ids())
-        .chain(crate::agent_cases::room_case_ids())
-        .chain(crate::handover::case_ids())
         .collect()
 }
 
-/// Runs every selected case, one after another, then every equivalence whose
-/// two cases ran, then the TTS, omni, agent, room and handover families (the
-/// order of [`case_list`]).
-pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
+/// Runs every catalogue case the options select, one after another.
+pub async fn run_cases(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
     let mut results = Vec::new();
-    for case in cases {
-        if let Some(filter) = &options.filter {
-            if !case.id.contains(filter.as_str()) {
-                continue;
-            }
-        }
+    for case in cases.iter().filter(|case| options.selects(&case.id)) {
         results.push(run_case(case, options).await);
     }
-    for equivalence in crate::equivalence::equivalences() {
-        let find = |id: &str| {
-            let result = results.iter().find(|r| r.id == id)?;
-            let case = cases.iter().find(|c| c.id == id)?;
-            Some((
-                result,
-                case.scenario.provider.capabilities(case.scenario.model),
-            ))
-        };
-        if let (Some((left, lc)), Some((right, rc))) =
-            (find(equivalence.cases[0]), find(equivalence.cases[1]))
-        {
-            let compared = crate::equivalence::compare(&equivalence, left, right, [&lc, &rc]);
-            results.push(compared);
-        }
-    }
-    results.extend(crate::tts::run_tts_cases(options).await);
-    results.extend(crate::omni::run_agent_cases(options).await);
-    results.extend(crate::agent_cases::run_agent_cases(options).await);
-    results.extend(crate::agent_cases::run_room_cases(options).await);
-    results.extend(crate::handover::run_handover_cases(options).await);
     results
 }

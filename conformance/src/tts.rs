@@ -10,8 +10,8 @@
 //!   stays within the mock's own first-audio delay plus [`PIPELINE_BUDGET`];
 //! - `cancel`: cancelling mid-utterance ends the audio within [`CANCEL_BUDGET`].
 
+use crate::family::RunOptions;
 use crate::grade::{blank, check, conclude, failed_result, ms, CaseResult};
-use crate::replay::RunOptions;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy_adapters::dashscope::tts::{Mode, QwenTtsRealtime};
@@ -197,11 +197,7 @@ pub async fn run_tts_cases(options: &RunOptions) -> Vec<CaseResult> {
     for target in targets() {
         let wanted = |kind: &str| {
             let id = format!("tts.{}.{kind}", target.id);
-            options
-                .filter
-                .as_deref()
-                .is_none_or(|f| id.contains(f))
-                .then_some(id)
+            options.selects(&id).then_some(id)
         };
         let engine = match (target.build)(&server) {
             Ok(engine) => engine,
