@@ -10,7 +10,7 @@
 //! identity (session id, model name). Anything else that differs fails it.
 
 use crate::catalogue::Case;
-use crate::grade::{CaseResult, CheckResult, Evidence, Grade};
+use crate::grade::{blank, CaseResult, CheckResult, Evidence, Grade};
 use serde_json::{json, Value};
 use understudy_adapters::Capabilities;
 
@@ -237,18 +237,8 @@ pub fn compare(
 ) -> CaseResult {
     let aside = set_aside(capabilities[0], capabilities[1]);
     let mut result = CaseResult {
-        id: equivalence.id.into(),
-        description: equivalence.description.into(),
         dialect: format!("{} ≡ {}", left.dialect, right.dialect),
-        grade: Grade::Ok,
-        reason: None,
-        checks: Vec::new(),
-        latency: Vec::new(),
-        time_to_first_sound_ms: None,
-        duration_ms: 0.0,
-        evidence: None,
-        handover: None,
-        mock_mode: None,
+        ..blank(equivalence.id.into(), equivalence.description)
     };
     let (Some(l), Some(r)) = (&left.evidence, &right.evidence) else {
         result.grade = Grade::Failed;

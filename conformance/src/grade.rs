@@ -183,7 +183,8 @@ pub(crate) fn failed_result(id: &str, description: &str, reason: String) -> Case
 }
 
 /// A result that has not been graded yet: OK, no checks, no evidence, dialect `tts`
-/// (the speaking-pipeline cases that first used it; other families set their own).
+/// (the speaking-pipeline cases that first used it; other families set their
+/// own, with `CaseResult { dialect, ..blank(id, description) }`).
 pub(crate) fn blank(id: String, description: &str) -> CaseResult {
     CaseResult {
         id,

@@ -10,7 +10,7 @@
 use crate::catalogue::Case;
 use crate::drive::{latencies, run_scenario, Endpoints, Pacing, RunRecord};
 use crate::family::RunOptions;
-use crate::grade::{CaseResult, CheckResult, Evidence, Grade, WireLine};
+use crate::grade::{blank, CaseResult, CheckResult, Evidence, Grade, WireLine};
 use crate::normalize::normalise;
 use serde_json::Value;
 use std::time::Instant;
@@ -34,21 +34,12 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
     let started = Instant::now();
     let provider = case.scenario.provider;
     let mut result = CaseResult {
-        id: case.id.clone(),
-        description: case.description.into(),
         dialect: provider.dialect().into(),
-        grade: Grade::Ok,
-        reason: None,
-        checks: Vec::new(),
-        latency: Vec::new(),
-        time_to_first_sound_ms: None,
-        duration_ms: 0.0,
-        evidence: None,
-        handover: None,
         mock_mode: case
             .scenario
             .legacy_beta
             .then(|| "legacy beta: the retired Realtime beta, served as it was".into()),
+        ..blank(case.id.clone(), case.description)
     };
     if let Some((needs, has)) = case.requires {
         if !has(&provider.capabilities(case.scenario.model)) {
