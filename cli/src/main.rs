@@ -325,7 +325,7 @@ pub(crate) async fn announce_and_wait(banner: &str) -> Result<()> {
 }
 
 async fn conform(args: ConformArgs) -> Result<bool> {
-    let cases = understudy_conformance::cases();
+    let cases = understudy_conformance::cases()?;
     if args.list {
         for (id, description) in understudy_conformance::case_list(&cases) {
             println!("{id:<40} {description}");

@@ -16,8 +16,8 @@
 //! providers taking three turns each in a [`ChatRoom`], hearing each other as
 //! audio; `room.round-robin.three-providers`, one agent per provider.
 
-use crate::run::{CaseResult, CheckResult, RunOptions};
-use crate::tts::{blank, check, conclude, failed_result, ms};
+use crate::family::RunOptions;
+use crate::grade::{blank, check, conclude, failed_result, ms, CaseResult, CheckResult};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -157,7 +157,7 @@ pub async fn run_agent_cases(options: &RunOptions) -> Vec<CaseResult> {
     for provider in PROVIDERS {
         for (kind, what) in KINDS {
             let id = format!("agent.{}.{kind}", provider.id());
-            if options.filter.as_deref().is_some_and(|f| !id.contains(f)) {
+            if !options.selects(&id) {
                 continue;
             }
             let description = format!("{}: {what}", provider.id());
@@ -221,7 +221,7 @@ const ROOMS: [RoomCase; 2] = [
 pub async fn run_room_cases(options: &RunOptions) -> Vec<CaseResult> {
     let mut results = Vec::new();
     for (id, description, members, rounds) in ROOMS {
-        if options.filter.as_deref().is_some_and(|f| !id.contains(f)) {
+        if !options.selects(id) {
             continue;
         }
         let started = Instant::now();

@@ -471,8 +471,28 @@ fn dialect_id(dialect: Dialect) -> &'static str {
     }
 }
 
-/// Every bundled case, in report order.
-pub fn cases() -> Vec<Case> {
+/// A case names a scenario that the bundled scenario lists do not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no bundled scenario has the id `{id}`")]
+pub struct UnknownScenario {
+    /// The id looked up (a cassette name, `gemini/audio-turn`).
+    pub id: String,
+}
+
+/// The scenario in `scenarios` whose id is `id`. A scenario's id is the name
+/// of the cassette it replays (`dashscope/vad-turn`), unique in its list; a
+/// case finds its scenario by it rather than by its place in the list.
+pub fn scenario_by_id(scenarios: &[Scenario], id: &str) -> Result<Scenario, UnknownScenario> {
+    scenarios
+        .iter()
+        .find(|scenario| scenario.cassette == id)
+        .cloned()
+        .ok_or_else(|| UnknownScenario { id: id.into() })
+}
+
+/// Every bundled case, in report order; an error names a scenario a case
+/// asks for that no bundled scenario list holds.
+pub fn cases() -> Result<Vec<Case>, UnknownScenario> {
     let mut all = Vec::new();
     for dialect in [Dialect::Ga, Dialect::Beta] {
         let d = dialect_id(dialect);
@@ -544,19 +564,19 @@ pub fn cases() -> Vec<Case> {
     );
     image.requires = Some(("image input", |c: &Capabilities| c.image_input));
     all.push(image);
-    all.extend(dashscope_cases());
-    all.extend(gemini_cases());
-    all
+    all.extend(dashscope_cases()?);
+    all.extend(gemini_cases()?);
+    Ok(all)
 }
 
-fn gemini_cases() -> Vec<Case> {
-    let mut scenarios = scenario::gemini_scenarios().into_iter();
-    let mut next = || scenarios.next().expect("the Gemini scenarios, in order");
+fn gemini_cases() -> Result<Vec<Case>, UnknownScenario> {
+    let scenarios = scenario::gemini_scenarios();
+    let find = |id: &str| scenario_by_id(&scenarios, id);
     let mut all = vec![
         case(
             "gemini.audio.turn",
             "spoken question with input and output transcriptions, spoken answer, resumption handles",
-            next(),
+            find("gemini/audio-turn")?,
             vec![
                 ("user transcribed", user_transcribed),
                 ("spoken answer with transcript", has_audio_and_transcript),
@@ -567,32 +587,32 @@ fn gemini_cases() -> Vec<Case> {
         case(
             "gemini.text.turn",
             "a clientContent text turn answered in speech",
-            next(),
+            find("gemini/text-turn")?,
             vec![("spoken answer with transcript", has_audio_and_transcript), ("ends completed", ends_completed)],
         ),
         case(
             "gemini.tool.round-trip",
             "a spoken question calls a tool; toolResponse; the same turn answers in speech",
-            next(),
+            find("gemini/tool-round-trip")?,
             vec![("tool round trip in one turn", single_turn_tool_round_trip)],
         ),
         case(
             "gemini.tool.cancelled",
             "the user speaks while a tool call is pending: toolCallCancellation, interrupted, new turn answered",
-            next(),
+            find("gemini/tool-cancelled")?,
             vec![("pending call cancelled", call_cancelled_by_speech)],
         ),
         case(
             "gemini.interrupted",
             "speech during an answer: interrupted then turnComplete; the new turn is answered",
-            next(),
+            find("gemini/interrupted")?,
             vec![("interrupted then answered", interrupted_turn_then_answer)],
         ),
         {
             let mut resumed = case(
                 "gemini.go-away.resumed",
                 "goAway mid-conversation: the client resumes with its newest handle on a new connection; every turn is answered exactly once",
-                next(),
+                find("gemini/go-away")?,
                 vec![
                     ("every user turn answered exactly once, in order", each_turn_answered_once),
                     ("the conversation crossed a goAway", crossed_go_away),
@@ -604,29 +624,29 @@ fn gemini_cases() -> Vec<Case> {
         case(
             "gemini.error.close",
             "an unsupported model: the session closes with 1008 and a reason",
-            next(),
+            find("gemini/error-close")?,
             vec![("closed with 1008", closed_with_1008)],
         ),
     ];
     let mut truncate = case(
         "gemini.truncate",
         "truncating the model's audio to what was played",
-        scenario::gemini_scenarios().remove(0),
+        find("gemini/audio-turn")?,
         vec![],
     );
     truncate.requires = Some(("truncation", |c: &Capabilities| c.truncation));
     all.push(truncate);
-    all
+    Ok(all)
 }
 
-fn dashscope_cases() -> Vec<Case> {
-    let mut scenarios = scenario::dashscope_scenarios().into_iter();
-    let mut next = || scenarios.next().expect("the DashScope scenarios, in order");
+fn dashscope_cases() -> Result<Vec<Case>, UnknownScenario> {
+    let scenarios = scenario::dashscope_scenarios();
+    let find = |id: &str| scenario_by_id(&scenarios, id);
     let mut all = vec![
         case(
             "dashscope.audio.vad-turn",
             "spoken question heard by server VAD, transcribed, answered in text and audio; session.finish",
-            next(),
+            find("dashscope/vad-turn")?,
             vec![
                 ("VAD turn order", vad_turn),
                 ("user transcribed", user_transcribed),
@@ -637,37 +657,37 @@ fn dashscope_cases() -> Vec<Case> {
         case(
             "dashscope.audio.manual-turn",
             "push-to-talk: commit and response.create, no VAD events; session.finish",
-            next(),
+            find("dashscope/manual-turn")?,
             vec![("no VAD events", no_vad_events), ("spoken answer with transcript", has_audio_and_transcript), ("finished cleanly", finished_cleanly)],
         ),
         case(
             "dashscope.barge-in",
             "speech during a response interrupts it (no truncation on this dialect); the new turn is answered",
-            next(),
+            find("dashscope/barge-in")?,
             vec![("interrupted", interrupted_without_truncation), ("new turn answered", ends_completed)],
         ),
         case(
             "dashscope.tool.round-trip",
             "qwen3.5: a spoken question calls a tool; result; spoken answer",
-            next(),
+            find("dashscope/tool-round-trip")?,
             vec![("tool round trip", tool_round_trip), ("ends completed", ends_completed)],
         ),
         case(
             "dashscope.image.question",
             "a JPEG camera frame with a spoken question",
-            next(),
+            find("dashscope/image-question")?,
             vec![("image acknowledged", image_acknowledged)],
         ),
         case(
             "dashscope.error.setup",
             "session.update answered by an error and never by session.updated",
-            next(),
+            find("dashscope/setup-error")?,
             vec![("set-up refused", setup_refused)],
         ),
         case(
             "dashscope.session.finish",
             "session.finish → session.finished, then the server closes",
-            next(),
+            find("dashscope/session-finish")?,
             vec![("finished cleanly", finished_cleanly)],
         ),
     ];
@@ -675,24 +695,77 @@ fn dashscope_cases() -> Vec<Case> {
     let mut text = case(
         "dashscope.text.turn",
         "a user text turn (Qwen-Omni realtime takes audio, not text)",
-        scenario::dashscope_scenarios().remove(0),
+        find("dashscope/vad-turn")?,
         vec![],
     );
     text.requires = Some(("text input", |c: &Capabilities| c.text_input));
     let mut truncate = case(
         "dashscope.truncate",
         "truncating the assistant's audio to what was played",
-        scenario::dashscope_scenarios().remove(0),
+        find("dashscope/vad-turn")?,
         vec![],
     );
     truncate.requires = Some(("truncation", |c: &Capabilities| c.truncation));
     let mut tools_on_flash = case(
         "dashscope.tool.flash",
         "function calling on qwen3-omni-flash",
-        scenario::dashscope_scenarios().remove(0),
+        find("dashscope/vad-turn")?,
         vec![],
     );
     tools_on_flash.requires = Some(("function calling", |c: &Capabilities| c.tool_calls));
     all.extend([text, truncate, tools_on_flash]);
-    all
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cases, scenario_by_id, UnknownScenario};
+
+    #[test]
+    fn a_missing_scenario_is_an_error_naming_its_id() {
+        let scenarios = crate::scenario::gemini_scenarios();
+        let found = scenario_by_id(&scenarios, "gemini/text-turn").map(|s| s.cassette);
+        assert_eq!(found.as_deref(), Ok("gemini/text-turn"));
+        let missing = scenario_by_id(&scenarios, "gemini/no-such-scenario").map(|s| s.cassette);
+        let expected = UnknownScenario {
+            id: "gemini/no-such-scenario".into(),
+        };
+        assert_eq!(missing, Err(expected.clone()));
+        assert!(expected.to_string().contains("`gemini/no-such-scenario`"));
+    }
+
+    /// Which scenario each DashScope and Gemini case replays (the pairing the
+    /// snapshots were reviewed against).
+    #[test]
+    fn each_case_replays_the_scenario_it_names() {
+        let all = cases().expect("every scenario is bundled");
+        let pairs: Vec<(&str, &str)> = all
+            .iter()
+            .filter(|c| !c.id.starts_with("openai."))
+            .map(|c| (c.id.as_str(), c.scenario.cassette.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("dashscope.audio.vad-turn", "dashscope/vad-turn"),
+                ("dashscope.audio.manual-turn", "dashscope/manual-turn"),
+                ("dashscope.barge-in", "dashscope/barge-in"),
+                ("dashscope.tool.round-trip", "dashscope/tool-round-trip"),
+                ("dashscope.image.question", "dashscope/image-question"),
+                ("dashscope.error.setup", "dashscope/setup-error"),
+                ("dashscope.session.finish", "dashscope/session-finish"),
+                ("dashscope.text.turn", "dashscope/vad-turn"),
+                ("dashscope.truncate", "dashscope/vad-turn"),
+                ("dashscope.tool.flash", "dashscope/vad-turn"),
+                ("gemini.audio.turn", "gemini/audio-turn"),
+                ("gemini.text.turn", "gemini/text-turn"),
+                ("gemini.tool.round-trip", "gemini/tool-round-trip"),
+                ("gemini.tool.cancelled", "gemini/tool-cancelled"),
+                ("gemini.interrupted", "gemini/interrupted"),
+                ("gemini.go-away.resumed", "gemini/go-away"),
+                ("gemini.error.close", "gemini/error-close"),
+                ("gemini.truncate", "gemini/audio-turn"),
+            ]
+        );
+    }
 }

@@ -9,7 +9,8 @@
 //! differs shows up in the session events' formats) and the provider's own
 //! identity (session id, model name). Anything else that differs fails it.
 
-use crate::run::{CaseResult, CheckResult, Evidence, Grade};
+use crate::catalogue::Case;
+use crate::grade::{blank, CaseResult, CheckResult, Evidence, Grade};
 use serde_json::{json, Value};
 use understudy_adapters::Capabilities;
 
@@ -236,18 +237,8 @@ pub fn compare(
 ) -> CaseResult {
     let aside = set_aside(capabilities[0], capabilities[1]);
     let mut result = CaseResult {
-        id: equivalence.id.into(),
-        description: equivalence.description.into(),
         dialect: format!("{} ≡ {}", left.dialect, right.dialect),
-        grade: Grade::Ok,
-        reason: None,
-        checks: Vec::new(),
-        latency: Vec::new(),
-        time_to_first_sound_ms: None,
-        duration_ms: 0.0,
-        evidence: None,
-        handover: None,
-        mock_mode: None,
+        ..blank(equivalence.id.into(), equivalence.description)
     };
     let (Some(l), Some(r)) = (&left.evidence, &right.evidence) else {
         result.grade = Grade::Failed;
@@ -306,6 +297,33 @@ fn first_difference(part: &str, a: &Value, b: &Value, left: &str, right: &str) -
                 )
             })
         })
+}
+
+/// The equivalences' ids with their descriptions.
+pub fn case_ids() -> Vec<(String, String)> {
+    equivalences()
+        .into_iter()
+        .map(|e| (e.id.to_owned(), e.description.to_owned()))
+        .collect()
+}
+
+/// Compares the two sides of every equivalence whose two cassette cases both
+/// ran (are in `earlier`); the rest are not run (the filter left a side out).
+pub fn run_equivalences(cases: &[Case], earlier: &[CaseResult]) -> Vec<CaseResult> {
+    let mut results = Vec::new();
+    for equivalence in equivalences() {
+        let find = |id: &str| {
+            let result = earlier.iter().find(|r| r.id == id)?;
+            let case = cases.iter().find(|c| c.id == id)?;
+            Some((result, case.scenario.capabilities()))
+        };
+        if let (Some((left, lc)), Some((right, rc))) =
+            (find(equivalence.cases[0]), find(equivalence.cases[1]))
+        {
+            results.push(compare(&equivalence, left, right, [&lc, &rc]));
+        }
+    }
+    results
 }
 
 #[cfg(test)]

@@ -12,8 +12,10 @@
 //! turn with no answer, or with two), which must be zero.
 
 use crate::agent_cases::{mock, voice, FrontEnd, Provider, PROVIDERS};
-use crate::run::{CaseResult, CheckResult, HandoverReport, RunOptions};
-use crate::tts::{blank, check, conclude, failed_result};
+use crate::family::RunOptions;
+use crate::grade::{
+    blank, check, conclude, failed_result, CaseResult, CheckResult, HandoverReport,
+};
 use std::time::{Duration, Instant};
 use tokio::time::timeout;
 use understudy_adapters::{Capabilities, Modality, ResponseStatus, SessionConfig};
@@ -203,7 +205,7 @@ pub async fn run_handover_cases(options: &RunOptions) -> Vec<CaseResult> {
         .flat_map(|t| PROVIDERS.iter().map(move |p| (*t, *p)))
     {
         let id = id(provider, trigger);
-        if options.filter.as_deref().is_some_and(|f| !id.contains(f)) {
+        if !options.selects(&id) {
             continue;
         }
         let description = description(provider, trigger);

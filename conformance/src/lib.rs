@@ -1,25 +1,45 @@
 //! # understudy-conformance
 //!
-//! The conformance suite: a catalogue of cases with stable ids, a runner that
-//! drives the real adapter against an in-process mock replaying each case's
-//! cassette, graded checks (reviewed snapshot, protocol expectations, latency)
-//! and reports as text, JSON and JUnit XML.
+//! The conformance suite: a list of families of cases with stable ids, each
+//! run in-process against the mock, graded by checks (reviewed snapshot,
+//! protocol expectations, latency) and reported as text, JSON and JUnit XML.
+//!
+//! Where to look:
+//! - the suite — [`suite`] holds the one list of families that both
+//!   `conform --list` and `conform` walk; [`family`] says what a family is
+//!   (id prefixes, how it lists its cases, how it runs them) and how a run is
+//!   configured;
+//! - the families — the cassette cases ([`catalogue`] defines them on top of
+//!   the client scripts in [`scenario`], [`replay`] runs and grades them),
+//!   the cross-provider [`equivalence`]s, the speaking pipeline ([`tts`]),
+//!   the chat agents ([`omni`]), the realtime agents and rooms
+//!   ([`agent_cases`]) and long conversations ([`handover`]);
+//! - underneath — [`grade`] (result types and the shared graders, depending
+//!   on no family), [`drive`] (drives a scenario through an adapter against
+//!   an endpoint), [`normalize`] (the snapshot form of events), [`synth`]
+//!   (synthesizes the bundled cassettes) and [`report`].
 
 #![warn(missing_docs)]
 
 pub mod agent_cases;
 pub mod catalogue;
+pub mod drive;
 pub mod equivalence;
+pub mod family;
+pub mod grade;
 pub mod handover;
 pub mod normalize;
 pub mod omni;
+pub mod replay;
 pub mod report;
-pub mod run;
-pub mod runner;
 pub mod scenario;
+pub mod suite;
 pub mod synth;
 pub mod tts;
 
-pub use catalogue::{cases, Case};
+pub use catalogue::{cases, Case, UnknownScenario};
+pub use family::RunOptions;
+pub use grade::{CaseResult, Grade};
+pub use replay::run_case;
 pub use report::{passed, render, Format};
-pub use run::{case_list, run_all, run_case, CaseResult, Grade, RunOptions};
+pub use suite::{case_list, run_all};

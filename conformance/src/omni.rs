@@ -7,8 +7,9 @@
 //! kept the way the dialect keeps it, and that the first audio arrives within
 //! the mock's own first-token delay plus [`PIPELINE_BUDGET`].
 
-use crate::run::{CaseResult, RunOptions};
-use crate::tts::{blank, check, conclude, failed_result, ms, PIPELINE_BUDGET};
+use crate::family::RunOptions;
+use crate::grade::{blank, check, conclude, failed_result, ms, CaseResult};
+use crate::tts::PIPELINE_BUDGET;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy_adapters::chat::ChatClient;
@@ -62,10 +63,7 @@ fn client(base_url: String) -> Result<ChatClient, String> {
 
 /// Runs every chat-agent case the options select.
 pub async fn run_agent_cases(options: &RunOptions) -> Vec<CaseResult> {
-    let selected: Vec<&Target> = TARGETS
-        .iter()
-        .filter(|t| options.filter.as_deref().is_none_or(|f| t.id.contains(f)))
-        .collect();
+    let selected: Vec<&Target> = TARGETS.iter().filter(|t| options.selects(t.id)).collect();
     if selected.is_empty() {
         return Vec::new();
     }

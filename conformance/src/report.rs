@@ -1,6 +1,6 @@
 //! Reports: a readable text summary, JSON (diffable, with evidence) and JUnit XML.
 
-use crate::run::{CaseResult, Grade};
+use crate::grade::{CaseResult, Grade};
 use serde::Serialize;
 use std::fmt::Write as _;
 

@@ -1,7 +1,7 @@
 //! Synthesizes bundled cassettes: runs a scenario against the respond engine
 //! and writes what went over the wire as a cassette marked `synthesized`.
 
-use crate::runner::{run_scenario, Endpoints, Pacing, RunError};
+use crate::drive::{run_scenario, Endpoints, Pacing, RunError};
 use crate::scenario::Scenario;
 use std::path::{Path, PathBuf};
 use understudy_adapters::{TapDirection, TappedFrame, WireFrame};

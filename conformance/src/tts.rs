@@ -10,7 +10,8 @@
 //!   stays within the mock's own first-audio delay plus [`PIPELINE_BUDGET`];
 //! - `cancel`: cancelling mid-utterance ends the audio within [`CANCEL_BUDGET`].
 
-use crate::run::{CaseResult, CheckResult, Grade, RunOptions};
+use crate::family::RunOptions;
+use crate::grade::{blank, check, conclude, failed_result, ms, CaseResult};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy_adapters::dashscope::tts::{Mode, QwenTtsRealtime};
@@ -196,11 +197,7 @@ pub async fn run_tts_cases(options: &RunOptions) -> Vec<CaseResult> {
     for target in targets() {
         let wanted = |kind: &str| {
             let id = format!("tts.{}.{kind}", target.id);
-            options
-                .filter
-                .as_deref()
-                .is_none_or(|f| id.contains(f))
-                .then_some(id)
+            options.selects(&id).then_some(id)
         };
         let engine = match (target.build)(&server) {
             Ok(engine) => engine,
@@ -225,48 +222,6 @@ pub async fn run_tts_cases(options: &RunOptions) -> Vec<CaseResult> {
         }
     }
     results
-}
-
-pub(crate) fn failed_result(id: &str, description: &str, reason: String) -> CaseResult {
-    let mut result = blank(id.to_owned(), description);
-    result.grade = Grade::Failed;
-    result.reason = Some(reason);
-    result
-}
-
-pub(crate) fn blank(id: String, description: &str) -> CaseResult {
-    CaseResult {
-        id,
-        description: description.to_owned(),
-        dialect: "tts".into(),
-        grade: Grade::Ok,
-        reason: None,
-        checks: Vec::new(),
-        latency: Vec::new(),
-        time_to_first_sound_ms: None,
-        duration_ms: 0.0,
-        evidence: None,
-        handover: None,
-        mock_mode: None,
-    }
-}
-
-/// Grades `result` from its checks.
-pub(crate) fn conclude(mut result: CaseResult, started: Instant) -> CaseResult {
-    if let Some(failed) = result.checks.iter().find(|c| !c.passed) {
-        result.grade = Grade::Failed;
-        result.reason = Some(format!("{}: {}", failed.name, failed.detail));
-    }
-    result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    result
-}
-
-pub(crate) fn check(name: &str, passed: bool, detail: String) -> CheckResult {
-    CheckResult {
-        name: name.into(),
-        passed,
-        detail,
-    }
 }
 
 /// The `markup-not-spoken` case for `target`, spoken through `speaker`.
@@ -414,8 +369,4 @@ async fn cancel_case(id: String, target: &TtsTarget, speaker: &Speaker) -> CaseR
             .push(check("audio ends promptly after cancel", false, reason)),
     }
     conclude(result, started)
-}
-
-pub(crate) fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

@@ -6,6 +6,7 @@ use understudy_conformance::{cases, render, run_case, Format, Grade, RunOptions}
 #[tokio::test]
 async fn a_run_against_the_wrong_cassette_fails_with_reasons() {
     let mut case = cases()
+        .expect("the catalogue finds every scenario")
         .into_iter()
         .find(|c| c.id == "openai.ga.text.turn")
         .unwrap();
@@ -38,6 +39,7 @@ async fn a_run_against_the_wrong_cassette_fails_with_reasons() {
 #[tokio::test]
 async fn unimplemented_cases_do_not_run_and_do_not_fail_the_suite() {
     let case = cases()
+        .expect("the catalogue finds every scenario")
         .into_iter()
         .find(|c| c.id == "openai.beta.image-input")
         .unwrap();
@@ -50,7 +52,11 @@ async fn unimplemented_cases_do_not_run_and_do_not_fail_the_suite() {
 #[test]
 fn every_runnable_case_has_a_bundled_cassette_and_a_reviewed_snapshot() {
     let bundled = understudy_fixtures::bundled::cassette_names();
-    for case in cases().iter().filter(|c| c.requires.is_none()) {
+    for case in cases()
+        .expect("the catalogue finds every scenario")
+        .iter()
+        .filter(|c| c.requires.is_none())
+    {
         for cassette in std::iter::once(&case.scenario.cassette).chain(&case.scenario.continued_in)
         {
             assert!(
@@ -60,7 +66,7 @@ fn every_runnable_case_has_a_bundled_cassette_and_a_reviewed_snapshot() {
             );
         }
         assert!(
-            understudy_conformance::run::reviewed_snapshot(&case.id).is_some(),
+            understudy_conformance::replay::reviewed_snapshot(&case.id).is_some(),
             "{}: no snapshot",
             case.id
         );
@@ -74,7 +80,7 @@ async fn equivalence_fails_when_the_streams_really_differ() {
         speed: 8.0,
         filter: None,
     };
-    let all = cases();
+    let all = cases().expect("the catalogue finds every scenario");
     let find = |id: &str| all.iter().find(|c| c.id == id).unwrap().clone();
     let openai = find("openai.ga.audio.vad-turn");
     let dashscope = find("dashscope.audio.vad-turn");
@@ -134,6 +140,7 @@ async fn equivalence_fails_when_the_streams_really_differ() {
 #[tokio::test]
 async fn a_client_that_does_not_resume_loses_its_turn_and_fails_the_go_away_case() {
     let mut case = cases()
+        .expect("the catalogue finds every scenario")
         .into_iter()
         .find(|c| c.id == "gemini.go-away.resumed")
         .unwrap();

@@ -10,7 +10,7 @@ async fn every_case_matches_its_reviewed_snapshot() {
         speed: 4.0,
         filter: None,
     };
-    for case in cases() {
+    for case in cases().expect("the catalogue finds every scenario") {
         let result = run_case(&case, &options).await;
         if result.grade == Grade::Unimplemented {
             continue;
