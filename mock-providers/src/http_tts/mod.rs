@@ -219,7 +219,7 @@ fn serve_openai(
         ctx.record(EntryKind::Note, "auth", "key refused");
         return plan::play(openai::auth_failure(key.as_deref()), ctx);
     }
-    if let Some(planned) = fault_answer(headers, Provider::OpenAi) {
+    if let Some(planned) = fault_answer(headers, &OPENAI_FAULTS) {
         ctx.record(EntryKind::Note, "fault", format!("{}", planned.status));
         return plan::play(planned, ctx);
     }
@@ -304,7 +304,7 @@ fn serve_gemini(
         ctx.record(EntryKind::Note, "auth", "key refused");
         return plan::play(gemini::auth_failure(key.as_deref()), ctx);
     }
-    if let Some(planned) = fault_answer(headers, Provider::Gemini) {
+    if let Some(planned) = fault_answer(headers, &GEMINI_FAULTS) {
         ctx.record(EntryKind::Note, "fault", format!("{}", planned.status));
         return plan::play(planned, ctx);
     }
@@ -348,11 +348,58 @@ fn serve_gemini(
     )
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Provider {
-    OpenAi,
-    Gemini,
+/// How one HTTP TTS dialect answers the injected faults, in its own error
+/// shape: data each dialect's handler passes to [`fault_answer`].
+struct FaultAnswers {
+    /// A 400 naming a fault the mock does not know.
+    unknown: fn(String) -> Planned,
+    /// The dialect's rate-limit refusal.
+    rate_limit: fn() -> Planned,
+    /// The dialect's internal-error refusal.
+    server_error: fn() -> Planned,
 }
+
+/// OpenAI's `audio/speech` errors (`{"error": {...}}`, `retry-after-ms`).
+const OPENAI_FAULTS: FaultAnswers = FaultAnswers {
+    unknown: |message| {
+        openai::refusal((
+            StatusCode::BAD_REQUEST,
+            ApiError::invalid_request(message, None, Some("unknown_fault")),
+        ))
+    },
+    rate_limit: || {
+        openai::refusal((
+            StatusCode::TOO_MANY_REQUESTS,
+            ApiError {
+                message: "Rate limit reached for requests. Please try again in 20ms.".into(),
+                kind: "requests".into(),
+                param: None,
+                code: Some("rate_limit_exceeded".into()),
+            },
+        ))
+        .with_header("retry-after-ms", "20")
+    },
+    server_error: || openai::refusal(server_error_openai()),
+};
+
+/// Google's RPC errors (`{"error": {"code", "message", "status"}}`).
+const GEMINI_FAULTS: FaultAnswers = FaultAnswers {
+    unknown: |message| gemini::refusal(RpcError::new(400, "INVALID_ARGUMENT", message)),
+    rate_limit: || {
+        gemini::refusal(RpcError::new(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Resource has been exhausted (e.g. check quota).",
+        ))
+    },
+    server_error: || {
+        gemini::refusal(RpcError::new(
+            500,
+            "INTERNAL",
+            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+        ))
+    },
+};
 
 fn server_error_openai() -> openai::Refusal {
     (
@@ -369,47 +416,20 @@ fn server_error_openai() -> openai::Refusal {
 
 /// The error answer for a rate-limit or server-error fault, or a 400 for a
 /// fault name the mock does not know (never silently ignored).
-fn fault_answer(headers: &HeaderMap, provider: Provider) -> Option<Planned> {
+fn fault_answer(headers: &HeaderMap, answers: &FaultAnswers) -> Option<Planned> {
     let name = header(headers, "x-understudy-fault")?;
     let Some(fault) = Fault::parse(name) else {
-        let message = format!(
+        return Some((answers.unknown)(format!(
             "X-Understudy-Fault: unknown fault `{}` (expected {})",
             name.trim(),
             Fault::NAMES.join(", ")
-        );
-        return Some(match provider {
-            Provider::OpenAi => openai::refusal((
-                StatusCode::BAD_REQUEST,
-                ApiError::invalid_request(message, None, Some("unknown_fault")),
-            )),
-            Provider::Gemini => gemini::refusal(RpcError::new(400, "INVALID_ARGUMENT", message)),
-        });
+        )));
     };
-    let planned = match (fault, provider) {
-        (Fault::DropMidStream, _) => return None,
-        (Fault::RateLimit, Provider::OpenAi) => openai::refusal((
-            StatusCode::TOO_MANY_REQUESTS,
-            ApiError {
-                message: "Rate limit reached for requests. Please try again in 20ms.".into(),
-                kind: "requests".into(),
-                param: None,
-                code: Some("rate_limit_exceeded".into()),
-            },
-        ))
-        .with_header("retry-after-ms", "20"),
-        (Fault::ServerError, Provider::OpenAi) => openai::refusal(server_error_openai()),
-        (Fault::RateLimit, Provider::Gemini) => gemini::refusal(RpcError::new(
-            429,
-            "RESOURCE_EXHAUSTED",
-            "Resource has been exhausted (e.g. check quota).",
-        )),
-        (Fault::ServerError, Provider::Gemini) => gemini::refusal(RpcError::new(
-            500,
-            "INTERNAL",
-            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
-        )),
-    };
-    Some(planned)
+    match fault {
+        Fault::DropMidStream => None,
+        Fault::RateLimit => Some((answers.rate_limit)()),
+        Fault::ServerError => Some((answers.server_error)()),
+    }
 }
 
 #[cfg(test)]
