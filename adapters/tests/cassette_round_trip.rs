@@ -1,6 +1,6 @@
 //! Every frame of every bundled cassette decodes into its dialect's wire type
 //! and re-encodes to an equal JSON value: explicit nulls, unknown fields and
-//! key spellings are all kept (issue 13, item 3).
+//! key spellings are all kept.
 //!
 //! A client frame that its wire type rejects passes only where the recording
 //! shows the service rejecting it too (an `error` is the next server frame).
@@ -149,7 +149,7 @@ fn shapes_real_servers_send_round_trip_to_equal_json() {
 
 #[test]
 fn explicit_nulls_in_a_session_survive_a_round_trip() {
-    // The shape a real GA server sends (issue 13): the nulls are part of the frame.
+    // The shape a real GA server sends: the nulls are part of the frame.
     let frame = serde_json::json!({
         "type": "session.updated",
         "event_id": "event_1",
@@ -165,7 +165,7 @@ fn explicit_nulls_in_a_session_survive_a_round_trip() {
 
 #[test]
 fn snake_case_gemini_client_frames_keep_their_spelling() {
-    // What the google-genai SDK sends: snake_case keys (issue 13, item 9).
+    // What the google-genai SDK sends: snake_case keys.
     let frame = serde_json::json!({
         "realtime_input": {"audio": {"mime_type": "audio/pcm;rate=16000", "data": "AAAA"}}
     });

@@ -1,4 +1,4 @@
-//! What real servers send reaches the normalised stream (issue 13, items 4–8):
+//! What real servers send reaches the normalised stream:
 //! message phases, every usage spelling, grounding, WebRTC playback, and one
 //! usage placement for every provider.
 

@@ -53,7 +53,7 @@ fn the_sdk_mixed_case_setup_parses_like_camel_case() {
         json!({"realtime_input": {"audio": {"data": "AAE=", "mime_type": "audio/pcm;rate=16000"}}}),
     )
     .unwrap();
-    // A decoded frame re-encodes as it was sent (issue 13: frames round-trip).
+    // A decoded frame re-encodes as it was sent (frames round-trip).
     assert_eq!(
         serde_json::to_value(&audio).unwrap(),
         json!({"realtime_input": {"audio": {"data": "AAE=", "mime_type": "audio/pcm;rate=16000"}}})

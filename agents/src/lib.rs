@@ -5,8 +5,7 @@
 //! segmenter → TTS engine → audio, with time to first sound measured) and
 //! the two chat agents of [`stages`]: a text model spoken by TTS (stage 1) and
 //! an omni model that answers in audio (stage 2).
-//! The [`realtime`] module holds the bidirectional [`RealtimeAgent`] (issue
-//! 6), the [`room`] module its multi-agent [`ChatRoom`] with turn-taking and
+//! The [`realtime`] module holds the bidirectional [`RealtimeAgent`], the [`room`] module its multi-agent [`ChatRoom`] with turn-taking and
 //! bounded per-member queues, and [`deploy`] the WebSocket deployment server
 //! that puts agents behind AgentScope's front-end event vocabulary. They work
 //! on any realtime adapter through [`understudy_adapters::ModelEvent`] alone.

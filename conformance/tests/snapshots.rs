@@ -30,7 +30,7 @@ async fn every_case_matches_its_reviewed_snapshot() {
 }
 
 /// A `gpt-realtime-2.1` turn with a preamble and an answer (synthesized from
-/// the item shapes the model sends, issue 13 item 4): the reviewed form shows
+/// the item shapes the model sends): the reviewed form shows
 /// each message's phase, so a change that drops it shows up here.
 #[test]
 fn a_preamble_and_its_answer_show_their_phase() {

@@ -19,7 +19,7 @@
 
 use crate::dashscope::{self, DashScopeProtocol, SetupFault};
 use crate::engine_choice::{choose, Respond, SessionStart};
-use crate::gemini::{self, GeminiProtocol};
+use crate::gemini::GeminiProtocol;
 use crate::journal::Journal;
 use crate::openai::{retired, OpenAiProtocol};
 use crate::session::{self, SessionContext};
@@ -45,19 +45,24 @@ const DASHSCOPE: &str = "/__understudy/mount/realtime/dashscope";
 /// Where the Gemini Live upgrade is mounted.
 const GEMINI_LIVE: &str = "/__understudy/mount/realtime/gemini";
 
+/// Which upgrade serves each provider's realtime dialects (OpenAI GA and
+/// beta share one, as Qwen-Omni and Qwen-TTS do: the upgrade tells them apart
+/// from the headers and the model).
+const MOUNTS: &[(&str, &str)] = &[
+    ("openai", OPENAI),
+    ("dashscope", DASHSCOPE),
+    ("gemini", GEMINI_LIVE),
+];
+
 /// The route serving `path`, if it is a realtime WebSocket path (any method:
-/// a request that is not an upgrade is answered with a 400 there).
+/// a request that is not an upgrade is answered with a 400 there). The
+/// adapters' registry recognises the path, as it does for the recorder.
 pub(crate) fn claim(_method: &Method, path: &str) -> Option<&'static str> {
-    let path = path.trim_end_matches('/');
-    if gemini::is_live_path(path) {
-        Some(GEMINI_LIVE)
-    } else if path.ends_with("/api-ws/v1/realtime") {
-        Some(DASHSCOPE)
-    } else if path.ends_with("/realtime") {
-        Some(OPENAI)
-    } else {
-        None
-    }
+    let dialect = understudy_adapters::registry::recognise_websocket(path, &HeaderMap::new())?;
+    MOUNTS
+        .iter()
+        .find(|(provider, _)| *provider == dialect.provider)
+        .map(|(_, mount)| *mount)
 }
 
 /// The family's routes, at the paths [`claim`] mounts requests on.
@@ -347,5 +352,18 @@ mod tests {
         assert_eq!(claim(&get, "/a/b/c/realtime"), Some(OPENAI));
         assert_eq!(claim(&get, "/v1/realtimex"), None);
         assert_eq!(claim(&get, "/"), None);
+    }
+
+    #[test]
+    fn every_websocket_dialect_in_the_registry_has_an_upgrade() {
+        for dialect in understudy_adapters::registry::dialects().filter(|d| d.kind.is_websocket()) {
+            assert!(
+                MOUNTS
+                    .iter()
+                    .any(|(provider, _)| *provider == dialect.provider),
+                "no upgrade serves {}",
+                dialect.id
+            );
+        }
     }
 }

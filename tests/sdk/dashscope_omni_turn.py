@@ -2,7 +2,7 @@
 """Drive one Qwen-Omni realtime turn with the *unmodified* official `dashscope`
 Python SDK (dashscope.audio.qwen_omni.OmniRealtimeConversation) against a mock
 server, and check every server event against the DashScope protocol
-(shared/protocols/dashscope-omni-realtime.md).
+(the Qwen-Omni realtime protocol).
 
 Run with the harness venv (scripts/python-env.sh prints its python):
 

@@ -2,7 +2,7 @@
 """Speak a streamed text with the *unmodified* official `dashscope` Python SDK
 (dashscope.audio.qwen_tts_realtime.QwenTtsRealtime) against a mock server, and
 check every server event against the Qwen-TTS realtime protocol
-(shared/protocols/dashscope-tts-realtime.md).
+(the Qwen-TTS realtime protocol).
 
     PY=$(scripts/python-env.sh | tail -n1)
     $PY tests/sdk/dashscope_tts_realtime.py --url ws://127.0.0.1:PORT/api-ws/v1/realtime --mode server_commit

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drive one Gemini Live turn with the *unmodified* official `google-genai` Python
 SDK (`client.aio.live.connect(...)`) against a mock server over TLS, and validate
-every raw server frame strictly (shared/protocols/gemini-live.md).
+every raw server frame strictly (the Live API's BidiGenerateContent messages).
 
 Run with the harness venv (scripts/python-env.sh prints its python):
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drive HTTP text-to-speech with the *unmodified* official SDKs against a mock
-server and check what comes back (shared/protocols/http-tts.md):
+server and check what comes back (OpenAI audio/speech, Gemini generateContent TTS):
 
   openai (pinned in scripts/requirements-sdk.txt), `client.audio.speech`:
     plain     create(response_format="pcm"): raw PCM16 of plausible length,

@@ -887,7 +887,7 @@ async def run(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------
-# --self-check: validator tests without a server (samples from shared/protocols/openai-realtime.md)
+# --self-check: validator tests without a server (samples of documented server events)
 # --------------------------------------------------------------------------------------
 
 GA_SESSION_CREATED = {

@@ -14,7 +14,9 @@
 //! - [`client`]: the `reqwest` transport, with receive timestamps for
 //!   time-to-first-delta.
 //!
-//! Protocol reference: `shared/protocols/chat-completions-audio.md`.
+//! Protocol reference: OpenAI's chat completions API with audio output
+//! (<https://platform.openai.com/docs/guides/audio>) and DashScope's
+//! OpenAI-compatible mode for Qwen-Omni, which follows it.
 
 pub mod audio_stream;
 pub mod chunk;

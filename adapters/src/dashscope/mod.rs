@@ -1,5 +1,6 @@
 //! DashScope Qwen-Omni realtime: wire types, the sans-IO codec, capabilities
-//! and a connect helper. See `shared/protocols/dashscope-omni-realtime.md`.
+//! and a connect helper. Reference: Alibaba Cloud Model Studio's Qwen-Omni
+//! realtime API (the `qwen-omni-realtime` WebSocket interface).
 
 pub mod codec;
 pub mod tts;

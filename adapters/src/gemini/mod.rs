@@ -1,5 +1,6 @@
 //! Google Gemini Live (`BidiGenerateContent`): wire types, the sans-IO codec,
-//! capabilities and a connect helper. See `shared/protocols/gemini-live.md`.
+//! capabilities and a connect helper. Reference: the Live API
+//! (<https://ai.google.dev/api/live>).
 
 pub mod codec;
 pub mod resume;

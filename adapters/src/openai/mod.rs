@@ -1,8 +1,8 @@
 //! OpenAI Realtime: wire types, the sans-IO codec and a connect helper.
 //!
 //! Both dialects are supported: GA (`response.output_audio.delta`) and beta
-//! (`OpenAI-Beta: realtime=v1`, `response.audio.delta`). See
-//! `shared/protocols/openai-realtime.md` for the protocol.
+//! (`OpenAI-Beta: realtime=v1`, `response.audio.delta`). Reference: the
+//! Realtime API (<https://platform.openai.com/docs/api-reference/realtime>).
 
 pub mod codec;
 pub mod dialect;

@@ -1,6 +1,6 @@
 //! The deployment server: a WebSocket server that speaks the JSON event
-//! vocabulary of AgentScope's realtime front end (G1, 1.0.x;
-//! `shared/reference/agentscope-voice.md` §2.2) and runs one
+//! vocabulary of AgentScope's realtime front end (its first voice
+//! generation, AgentScope 1.0.x) and runs one
 //! [`crate::realtime::RealtimeAgent`] per session.
 //!
 //! - Route: `WS /ws/{user_id}/{session_id}`, as AgentScope's example server.

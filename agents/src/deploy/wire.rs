@@ -1,5 +1,6 @@
-//! The JSON vocabulary of AgentScope's realtime front end (G1, 1.0.x; tables
-//! in `shared/reference/agentscope-voice.md` §2.2) as serde types.
+//! The JSON vocabulary of AgentScope's realtime front end (its first voice
+//! generation, AgentScope 1.0.x: the `client_*`, `server_*` and `agent_*`
+//! events its example server and web page exchange) as serde types.
 //!
 //! Client events (`client_*`) come in as [`ClientEvent`]; anything whose
 //! `type` is not in the table parses as [`ClientEvent::Unknown`] rather than

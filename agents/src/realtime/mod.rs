@@ -20,8 +20,8 @@
 //! - [`compaction`]: carrying the conversation into a session that cannot
 //!   resume the old one: [`Summariser`]s and the instructions they feed.
 //!
-//! The design follows AgentScope's `RealtimeAgent` (see
-//! `shared/reference/agentscope-voice.md` §2) and closes its known gaps:
+//! The design follows AgentScope's `RealtimeAgent` (AgentScope 1.0.x) and
+//! closes its known gaps:
 //! truncation to the audio actually played, tool results sent for every call
 //! (none left dangling after a barge-in), resampling at the edges instead of
 //! a rate-mismatch error.

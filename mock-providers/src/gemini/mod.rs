@@ -216,10 +216,6 @@ impl Protocol for GeminiProtocol {
     }
 }
 
-/// Whether a request path is the Live endpoint (any API version, any prefix,
-/// doubled slashes tolerated); the adapters' registry owns the path shape.
-pub use understudy_adapters::registry::recognise::is_live_path;
-
 /// Gemini Live answers with the Gemini responder, which refuses a bad key
 /// itself (after `setup`) and keeps conversations for resumption on the mock.
 impl crate::engine_choice::Respond for GeminiProtocol {
@@ -244,6 +240,7 @@ impl crate::engine_choice::Respond for GeminiProtocol {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use understudy_adapters::registry::recognise::is_live_path;
 
     #[test]
     fn one_key_either_case_both_alphabets() {

@@ -1,7 +1,9 @@
 //! Serde types of Gemini TTS over `generateContent` / `streamGenerateContent`,
 //! shared by the client adapter and the mock.
 //!
-//! See `shared/protocols/http-tts.md` §2. Output is lowerCamelCase, as the
+//! Reference: the Gemini API's speech generation guide
+//! (<https://ai.google.dev/gemini-api/docs/speech-generation>). Output is
+//! lowerCamelCase, as the
 //! service writes it; input accepts snake_case for every field as well, since
 //! the official SDK sends `speechConfig` with snake_case inside. `Content`,
 //! `Part` and `Blob` are the Live API's (same shapes). Unknown fields are kept

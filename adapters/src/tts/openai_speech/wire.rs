@@ -1,7 +1,9 @@
 //! Serde types of OpenAI `POST /v1/audio/speech`, shared by the client adapter
 //! and the mock so that the two cannot drift apart.
 //!
-//! See `shared/protocols/http-tts.md` §1. The request is a flat JSON object;
+//! Reference: OpenAI's API reference, "Create speech"
+//! (<https://platform.openai.com/docs/api-reference/audio/createSpeech>).
+//! The request is a flat JSON object;
 //! the answer is the audio bytes themselves (`stream_format: "audio"`) or
 //! server-sent events carrying them in base64 (`stream_format: "sse"`); errors
 //! use OpenAI's standard `{"error": {...}}` envelope.
