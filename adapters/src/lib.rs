@@ -42,4 +42,4 @@ pub use input::{
 };
 pub use tls::{TlsError, TlsTrust};
 
-pub use registry::{codec_for_dialect, DialectKind, DialectSpec, ProviderSpec};
+pub use registry::{codec_for_dialect, ConnectOptions, DialectKind, DialectSpec, ProviderSpec};

@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use understudy_adapters::chat::client::ChatClient;
-use understudy_adapters::{gemini, openai, Modality, ResponseStatus, SessionConfig};
+use understudy_adapters::{gemini, openai, registry, Modality, ResponseStatus, SessionConfig};
 use understudy_agents::realtime::{
     connector_fn, AgentConfig, AgentEvent, ChatSummariser, RealtimeAgent, ReconnectPolicy,
     ToolRegistry,
@@ -52,7 +52,7 @@ async fn a_chat_model_summary_carries_the_facts_into_a_fresh_session() {
     config.summariser = Arc::new(ChatSummariser::new(chat, "gpt-4o-mini"));
     // Only the last turn goes verbatim: the fact must travel in the summary.
     config.recent_turns = 1;
-    let connector = openai::ConnectOptions::new(
+    let connector = openai::connect_options(
         server.openai_base_url(),
         openai::Dialect::Ga,
         "gpt-realtime",
@@ -196,9 +196,8 @@ async fn killed_conversation(dialect: Dialect, seed: u64) {
     let switch = Arc::new(KillSwitch::start(server.address()).await);
     let base = format!("ws://{}/v1", switch.addr);
     let connector = connector_fn(move || {
-        let options =
-            openai::ConnectOptions::new(base.clone(), openai::Dialect::Ga, "gpt-realtime");
-        async move { openai::connect(&options).await }
+        let options = openai::connect_options(base.clone(), openai::Dialect::Ga, "gpt-realtime");
+        async move { registry::connect(&options).await }
     });
     let mut config = AgentConfig::new(text_session());
     config.reconnect = ReconnectPolicy {
@@ -294,8 +293,8 @@ async fn a_refused_resumption_falls_back_to_a_summary() {
     let opened = Arc::new(AtomicU32::new(0));
     let connector = connector_fn(move || {
         let n = opened.fetch_add(1, Ordering::SeqCst) as usize;
-        let options = gemini::ConnectOptions::new(bases[n.min(1)].clone(), GEMINI);
-        async move { gemini::connect(&options, None).await }
+        let options = gemini::connect_options(bases[n.min(1)].clone(), GEMINI);
+        async move { registry::connect(&options).await }
     });
     let mut agent = RealtimeAgent::start(
         connector,
@@ -354,16 +353,15 @@ async fn a_context_budget_moves_to_a_fresh_compacted_session() {
             async move {
                 match dialect {
                     Dialect::OpenAi => {
-                        let options = openai::ConnectOptions::new(
+                        let options = openai::connect_options(
                             openai_base,
                             openai::Dialect::Ga,
                             "gpt-realtime",
                         );
-                        openai::connect(&options).await
+                        registry::connect(&options).await
                     }
                     Dialect::Gemini => {
-                        gemini::connect(&gemini::ConnectOptions::new(gemini_base, GEMINI), None)
-                            .await
+                        registry::connect(&gemini::connect_options(gemini_base, GEMINI)).await
                     }
                 }
             }

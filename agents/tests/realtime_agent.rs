@@ -680,7 +680,7 @@ async fn giving_up_after_the_last_attempt_is_said_plainly() {
     let mut responder = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
     responder.session_limit = Some(Duration::from_millis(300));
     let server = server_with(responder, 8.0, None).await;
-    let options = openai::ConnectOptions::new(
+    let options = openai::connect_options(
         server.openai_base_url(),
         openai::Dialect::Ga,
         "gpt-realtime",
@@ -691,15 +691,15 @@ async fn giving_up_after_the_last_attempt_is_said_plainly() {
         let first = first.swap(false, std::sync::atomic::Ordering::SeqCst);
         async move {
             if first {
-                openai::connect(&options).await
+                registry::connect(&options).await
             } else {
                 // Nobody listens here any more.
-                let dead = openai::ConnectOptions::new(
+                let dead = openai::connect_options(
                     "ws://127.0.0.1:9/v1",
                     openai::Dialect::Ga,
                     "gpt-realtime",
                 );
-                openai::connect(&dead).await
+                registry::connect(&dead).await
             }
         }
     });

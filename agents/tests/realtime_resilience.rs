@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::timeout;
-use understudy_adapters::{dashscope, gemini, openai, SessionConfig, TurnDetection};
+use understudy_adapters::{dashscope, gemini, openai, registry, SessionConfig, TurnDetection};
 use understudy_agents::realtime::{
     connector_fn, tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, RealtimeAgentError,
     ReconnectPolicy, ToolError, ToolRegistry, TranscriptEntry,
@@ -46,13 +46,13 @@ fn spoken(transcription: &str) -> SessionConfig {
     }
 }
 
-fn dashscope_at(server: &MockServer) -> dashscope::ConnectOptions {
-    dashscope::ConnectOptions::new(server.dashscope_url(), QWEN_FLASH).api_key("sk-test")
+fn dashscope_at(server: &MockServer) -> registry::ConnectOptions {
+    dashscope::connect_options(server.dashscope_url(), QWEN_FLASH).api_key("sk-test")
 }
 
 /// OpenAI options for a port nobody listens on.
-fn nobody() -> openai::ConnectOptions {
-    openai::ConnectOptions::new("ws://127.0.0.1:9/v1", openai::Dialect::Ga, "gpt-realtime")
+fn nobody() -> registry::ConnectOptions {
+    openai::connect_options("ws://127.0.0.1:9/v1", openai::Dialect::Ga, "gpt-realtime")
 }
 
 /// Quick back-off, `attempts` attempts.
@@ -97,7 +97,7 @@ async fn a_session_that_never_acknowledges_its_setup_is_replaced() {
         } else {
             rest.clone()
         };
-        async move { dashscope::connect(&options, None).await }
+        async move { registry::connect(&options).await }
     });
     let config = AgentConfig {
         reconnect: quick(3),
@@ -195,7 +195,7 @@ async fn a_provider_that_never_acknowledges_is_given_up_on() {
 #[tokio::test]
 async fn a_failing_first_connection_is_retried_under_the_policy() {
     let server = server(8.0).await;
-    let healthy = openai::ConnectOptions::new(
+    let healthy = openai::connect_options(
         server.openai_base_url(),
         openai::Dialect::Ga,
         "gpt-realtime",
@@ -210,7 +210,7 @@ async fn a_failing_first_connection_is_retried_under_the_policy() {
         } else {
             healthy.clone()
         };
-        async move { openai::connect(&options).await }
+        async move { registry::connect(&options).await }
     });
     let config = AgentConfig {
         reconnect: quick(3),
@@ -263,7 +263,7 @@ async fn start_fails_when_every_first_attempt_fails() {
         .unwrap();
     let count = Arc::new(AtomicU32::new(0));
     let wrong_key =
-        dashscope::ConnectOptions::new(guarded.dashscope_url(), QWEN_FLASH).api_key("sk-wrong");
+        dashscope::connect_options(guarded.dashscope_url(), QWEN_FLASH).api_key("sk-wrong");
     let result = RealtimeAgent::start(
         counted(wrong_key, Arc::clone(&count)),
         config,
@@ -289,7 +289,7 @@ async fn go_away_moves_to_a_resumed_session_without_losing_input() {
         .start()
         .await
         .unwrap();
-    let options = gemini::ConnectOptions::new(server.gemini_base_url(), GEMINI).api_key("k");
+    let options = gemini::connect_options(server.gemini_base_url(), GEMINI).api_key("k");
     // The second connection (the handover's) says it was asked for, then
     // waits until the test lets it through.
     let asked = Arc::new(Notify::new());
@@ -306,7 +306,7 @@ async fn go_away_moves_to_a_resumed_session_without_losing_input() {
                     asked.notify_one();
                     gate.acquire().await.expect("gate open").forget();
                 }
-                gemini::connect(&options, None).await
+                registry::connect(&options).await
             }
         })
     };
@@ -403,7 +403,7 @@ async fn a_tool_call_gemini_cancels_is_stopped_and_never_answered() {
             },
         ))
     };
-    let options = gemini::ConnectOptions::new(server.gemini_base_url(), GEMINI).api_key("k");
+    let options = gemini::connect_options(server.gemini_base_url(), GEMINI).api_key("k");
     let mut agent = RealtimeAgent::start(options, AgentConfig::new(spoken("default")), tools)
         .await
         .unwrap();
@@ -474,7 +474,7 @@ async fn input_past_the_buffer_bound_is_dropped_oldest_first_and_reported() {
         .start()
         .await
         .unwrap();
-    let options = openai::ConnectOptions::new(
+    let options = openai::connect_options(
         server.openai_base_url(),
         openai::Dialect::Ga,
         "gpt-realtime",
@@ -492,7 +492,7 @@ async fn input_past_the_buffer_bound_is_dropped_oldest_first_and_reported() {
                 if n > 0 {
                     gate.acquire().await.expect("gate open").forget();
                 }
-                openai::connect(&options).await
+                registry::connect(&options).await
             }
         })
     };

@@ -221,11 +221,8 @@ async fn open<'s>(
                 "a resuming scenario starts with its session set-up".into(),
             ));
         };
-        let mut resuming = gemini::ConnectOptions::new(&options.url, &options.model)
-            .api_key(CONFORMANCE_KEY)
-            .trust(options.trust.clone());
-        resuming.headers = options.headers.clone();
-        let session = gemini::ResumingSession::connect_recording(resuming, config.clone()).await?;
+        // Only Gemini Live resumes; the options are its own.
+        let session = gemini::ResumingSession::connect_recording(options, config.clone()).await?;
         return Ok((Connection::Resuming(Box::new(session)), rest));
     }
     let client = registry::connect_with_tap(&options, Some(Arc::clone(&tap))).await?;

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 use support::{is_done, transcript, until};
 use tokio::time::timeout;
-use understudy_adapters::dashscope::{self, ConnectOptions};
+use understudy_adapters::{dashscope, registry};
 use understudy_adapters::{
     ClientError, ClientInput, ModelEvent, Pcm, RealtimeClient, ResponseOptions, ResponseStatus,
     SessionConfig, ToolSpec, TurnDetection, WireFrame,
@@ -31,8 +31,8 @@ async fn server_with(fault: Option<SetupFault>) -> MockServer {
 }
 
 async fn connect(server: &MockServer, model: &str) -> RealtimeClient {
-    let options = ConnectOptions::new(server.dashscope_url(), model).api_key("sk-test");
-    dashscope::connect(&options, None).await.unwrap()
+    let options = dashscope::connect_options(server.dashscope_url(), model).api_key("sk-test");
+    registry::connect(&options).await.unwrap()
 }
 
 fn speech(name: &str) -> Vec<u8> {
@@ -432,13 +432,13 @@ async fn a_bad_key_is_refused_at_the_upgrade_with_401() {
         .start()
         .await
         .unwrap();
-    let options = ConnectOptions::new(server.dashscope_url(), FLASH).api_key("sk-wrong");
-    match dashscope::connect(&options, None).await {
+    let options = dashscope::connect_options(server.dashscope_url(), FLASH).api_key("sk-wrong");
+    match registry::connect(&options).await {
         Err(ClientError::Rejected { status, .. }) => assert_eq!(status, 401),
         other => panic!("expected a 401, got {other:?}"),
     }
-    let good = ConnectOptions::new(server.dashscope_url(), FLASH).api_key("sk-good");
-    assert!(dashscope::connect(&good, None).await.is_ok());
+    let good = dashscope::connect_options(server.dashscope_url(), FLASH).api_key("sk-good");
+    assert!(registry::connect(&good).await.is_ok());
 }
 
 #[tokio::test]

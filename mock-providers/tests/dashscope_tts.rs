@@ -5,7 +5,7 @@
 use std::time::Duration;
 use tokio::time::timeout;
 use understudy_adapters::dashscope::tts::{Mode, QwenTtsRealtime};
-use understudy_adapters::dashscope::ConnectOptions;
+use understudy_adapters::registry::{table, ConnectOptions};
 use understudy_adapters::tts::{TtsEngine, TtsError, UtteranceOutput};
 use understudy_mock::{EntryKind, MockServer, ResponderConfig};
 
@@ -141,7 +141,10 @@ async fn bad_settings_and_bad_keys_are_refused_the_providers_way() {
     );
 
     let bad_rate = QwenTtsRealtime::new(server.dashscope_url())
-        .connect_options(ConnectOptions::new(server.dashscope_url(), MODEL).api_key("sk-good"))
+        .connect_options(
+            ConnectOptions::new(&table::DASHSCOPE_TTS, server.dashscope_url(), MODEL)
+                .api_key("sk-good"),
+        )
         .sample_rate(11_025)
         .start()
         .await

@@ -7,7 +7,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::{is_done, transcript, until};
-use understudy_adapters::gemini::{self, ConnectOptions};
+use understudy_adapters::{gemini, registry};
 use understudy_adapters::{
     ClientInput, ModelEvent, Pcm, RealtimeClient, ResponseStatus, SessionConfig, TapDirection,
     ToolSpec, TurnDetection, WireFrame,
@@ -29,8 +29,8 @@ async fn server(speed: f64) -> MockServer {
 
 async fn connect_model(server: &MockServer, model: &str) -> RealtimeClient {
     let options =
-        ConnectOptions::new(server.gemini_base_url(), model).api_key("understudy-test-key");
-    gemini::connect(&options, None).await.unwrap()
+        gemini::connect_options(server.gemini_base_url(), model).api_key("understudy-test-key");
+    registry::connect(&options).await.unwrap()
 }
 
 async fn set_up(client: &mut RealtimeClient, config: SessionConfig) -> Vec<ModelEvent> {
@@ -72,8 +72,8 @@ async fn say(client: &mut RealtimeClient, name: &str) {
 async fn a_spoken_turn_is_transcribed_answered_and_leaves_a_resumption_handle() {
     let server = server(8.0).await;
     let tap = Arc::new(Mutex::new(Vec::new()));
-    let options = ConnectOptions::new(server.gemini_base_url(), MODEL).api_key("k");
-    let mut client = gemini::connect(&options, Some(Arc::clone(&tap)))
+    let options = gemini::connect_options(server.gemini_base_url(), MODEL).api_key("k");
+    let mut client = registry::connect_with_tap(&options, Some(Arc::clone(&tap)))
         .await
         .unwrap();
     set_up(&mut client, spoken()).await;
@@ -254,8 +254,8 @@ async fn errors_are_close_codes_as_on_the_service() {
         .start()
         .await
         .unwrap();
-    let options = ConnectOptions::new(guarded.gemini_base_url(), MODEL).api_key("bad");
-    let mut client = gemini::connect(&options, None).await.unwrap();
+    let options = gemini::connect_options(guarded.gemini_base_url(), MODEL).api_key("bad");
+    let mut client = registry::connect(&options).await.unwrap();
     client
         .send(&ClientInput::Session(SessionConfig::default()))
         .await
@@ -368,7 +368,7 @@ async fn a_resuming_session_loses_no_turn_across_go_away() {
         .start()
         .await
         .unwrap();
-    let options = ConnectOptions::new(server.gemini_base_url(), MODEL).api_key("k");
+    let options = gemini::connect_options(server.gemini_base_url(), MODEL).api_key("k");
     let mut session = gemini::ResumingSession::connect(options, SessionConfig::default())
         .await
         .unwrap();
@@ -478,10 +478,10 @@ async fn the_adapter_connects_over_tls_trusting_only_the_given_ca() {
     let tls_url = server.tls_url().unwrap().replacen("https://", "wss://", 1);
     let ca = server.ca_pem().unwrap().to_owned();
 
-    let options = ConnectOptions::new(&tls_url, MODEL)
+    let options = gemini::connect_options(&tls_url, MODEL)
         .api_key("understudy-test-key")
         .trust(understudy_adapters::TlsTrust::Only(ca));
-    let mut client = gemini::connect(&options, None).await.unwrap();
+    let mut client = registry::connect(&options).await.unwrap();
     let events = set_up(&mut client, SessionConfig::default()).await;
     assert!(
         matches!(events.last(), Some(ModelEvent::SessionCreated { .. })),
@@ -496,7 +496,7 @@ async fn the_adapter_connects_over_tls_trusting_only_the_given_ca() {
     let turn = until(&mut client, is_done).await;
     assert_eq!(transcript(&turn), "You said: Hello over TLS");
 
-    let untrusting = ConnectOptions::new(&tls_url, MODEL)
+    let untrusting = gemini::connect_options(&tls_url, MODEL)
         .api_key("understudy-test-key")
         .trust(understudy_adapters::TlsTrust::Only(
             rcgen::generate_simple_self_signed(vec!["elsewhere".into()])
@@ -504,7 +504,7 @@ async fn the_adapter_connects_over_tls_trusting_only_the_given_ca() {
                 .cert
                 .pem(),
         ));
-    let error = gemini::connect(&untrusting, None).await.unwrap_err();
+    let error = registry::connect(&untrusting).await.unwrap_err();
     assert!(
         error.to_string().to_lowercase().contains("certificate"),
         "the refusal names the certificate: {error}"

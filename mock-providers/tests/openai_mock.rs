@@ -5,7 +5,8 @@ mod support;
 
 use std::time::Duration;
 use support::{is_done, transcript, until};
-use understudy_adapters::openai::{self, ConnectOptions, Dialect};
+use understudy_adapters::openai::{self, Dialect};
+use understudy_adapters::registry;
 use understudy_adapters::{
     ClientInput, ModelEvent, Pcm, RealtimeClient, ResponseOptions, ResponseStatus, SessionConfig,
     ToolSpec, TurnDetection, WireFrame,
@@ -26,9 +27,9 @@ async fn fast_server() -> MockServer {
 }
 
 async fn connect(server: &MockServer, dialect: Dialect) -> RealtimeClient {
-    let options =
-        ConnectOptions::new(server.openai_base_url(), dialect, "gpt-realtime").api_key("sk-test");
-    openai::connect(&options).await.unwrap()
+    let options = openai::connect_options(server.openai_base_url(), dialect, "gpt-realtime")
+        .api_key("sk-test");
+    registry::connect(&options).await.unwrap()
 }
 
 fn user_audio(name: &str) -> Vec<u8> {
@@ -416,9 +417,9 @@ async fn a_bad_key_gets_invalid_api_key_and_close_3000() {
         .start()
         .await
         .unwrap();
-    let options = ConnectOptions::new(server.openai_base_url(), Dialect::Ga, "gpt-realtime")
+    let options = openai::connect_options(server.openai_base_url(), Dialect::Ga, "gpt-realtime")
         .api_key("sk-wrong");
-    let mut client = openai::connect(&options).await.unwrap();
+    let mut client = registry::connect(&options).await.unwrap();
     let events = until(&mut client, |e| {
         matches!(e, ModelEvent::SessionEnded { .. })
     })
@@ -431,9 +432,9 @@ async fn a_bad_key_gets_invalid_api_key_and_close_3000() {
             ..
         }
     ));
-    let good = ConnectOptions::new(server.openai_base_url(), Dialect::Ga, "gpt-realtime")
+    let good = openai::connect_options(server.openai_base_url(), Dialect::Ga, "gpt-realtime")
         .api_key("sk-good");
-    let mut client = openai::connect(&good).await.unwrap();
+    let mut client = registry::connect(&good).await.unwrap();
     let events = until(&mut client, |_| true).await;
     assert!(matches!(events[0], ModelEvent::SessionCreated { .. }));
 }

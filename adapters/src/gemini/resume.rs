@@ -14,10 +14,11 @@
 //! one the realtime agent's handover follows too; this file is the I/O
 //! around it: opening connections, waiting for `setupComplete`, resending.
 
-use super::{connect_with_codec, ConnectOptions, GeminiCodec};
+use super::{connect_with_codec, GeminiCodec};
 use crate::client::{ClientError, FrameTap, RealtimeClient, TimedEvent};
 use crate::event::ModelEvent;
 use crate::input::{ClientInput, SessionConfig};
+use crate::registry::ConnectOptions;
 use crate::resumption::Resumption;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

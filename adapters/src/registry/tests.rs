@@ -215,3 +215,38 @@ fn base_urls_move_to_another_origin_keeping_the_dialects_path() {
     assert_eq!(at("gemini-live"), "ws://127.0.0.1:9");
     assert_eq!(at("dashscope-chat"), "ws://127.0.0.1:9/compatible-mode/v1");
 }
+
+#[test]
+fn the_providers_one_line_options_only_fill_in_the_dialect() {
+    use crate::{dashscope, gemini, openai};
+    let ga = openai::connect_options("ws://h/v1", openai::Dialect::Ga, "gpt-realtime");
+    assert_eq!(ga.dialect.id, "openai-ga");
+    assert_eq!(ga.full_url(), "ws://h/v1/realtime?model=gpt-realtime");
+    let beta = openai::connect_options("ws://h/v1", openai::Dialect::Beta, "m").api_key("sk");
+    assert_eq!(beta.dialect.id, "openai-beta");
+    let request = beta.request().unwrap();
+    assert_eq!(request.headers()["openai-beta"], "realtime=v1");
+    assert_eq!(request.headers()["authorization"], "Bearer sk");
+
+    // The DashScope workspace is an extra header, spelled as the SDK spells it.
+    let omni = dashscope::connect_options("ws://h/api-ws/v1/realtime", "qwen3-omni-flash-realtime")
+        .api_key("sk")
+        .header("X-DashScope-WorkSpace", "ws1")
+        .query("cassette", "c");
+    assert_eq!(omni.dialect.id, "dashscope-omni");
+    assert_eq!(
+        omni.full_url(),
+        "ws://h/api-ws/v1/realtime?model=qwen3-omni-flash-realtime&cassette=c"
+    );
+    let request = omni.request().unwrap();
+    assert_eq!(request.headers()["x-dashscope-workspace"], "ws1");
+    assert_eq!(request.headers()["authorization"], "Bearer sk");
+
+    let live = gemini::connect_options("ws://h", "g").api_key("k");
+    assert_eq!(live.dialect.id, "gemini-live");
+    assert_eq!(
+        live.full_url(),
+        "ws://h/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
+    );
+    assert_eq!(live.request().unwrap().headers()["x-goog-api-key"], "k");
+}

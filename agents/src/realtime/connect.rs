@@ -3,15 +3,15 @@
 //! The agent never names a provider: it holds a [`Connector`] and asks it for
 //! a fresh [`RealtimeClient`] at start and after every lost connection. The
 //! ready-made connector is the adapters' registry `ConnectOptions`, which
-//! reaches any realtime dialect (the per-provider options connect through
-//! it too); anything else
-//! (a test that injects faults, a pool, a proxy) implements the trait or
-//! wraps a closure with [`connector_fn`].
+//! reaches any realtime dialect (`openai::connect_options`,
+//! `gemini::connect_options` and `dashscope::connect_options` make them);
+//! anything else (a test that injects faults, a pool, a proxy) implements the
+//! trait or wraps a closure with [`connector_fn`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use understudy_adapters::{dashscope, gemini, openai, registry, ClientError, RealtimeClient};
+use understudy_adapters::{registry, ClientError, RealtimeClient};
 
 /// The future a [`Connector`] returns.
 pub type ConnectFuture<'a> =
@@ -50,25 +50,6 @@ impl Connector for registry::ConnectOptions {
         Box::pin(registry::connect(self))
     }
 }
-
-/// The per-provider options connect through their uniform form.
-macro_rules! uniform_connector {
-    ($($options:ty),*) => {$(
-        /// Connects through [`registry::ConnectOptions`].
-        impl Connector for $options {
-            fn connect(&self) -> ConnectFuture<'_> {
-                let options = self.uniform();
-                Box::pin(async move { registry::connect(&options).await })
-            }
-        }
-    )*};
-}
-
-uniform_connector!(
-    openai::ConnectOptions,
-    dashscope::ConnectOptions,
-    gemini::ConnectOptions
-);
 
 /// A [`Connector`] made from a closure returning a connect future.
 pub struct FnConnector<F>(F);

@@ -27,7 +27,7 @@ async fn two_agents_on_different_providers_debate_three_turns_each() {
         .await
         .unwrap();
     let openai = RealtimeAgent::start(
-        openai::ConnectOptions::new(
+        openai::connect_options(
             server.openai_base_url(),
             openai::Dialect::Ga,
             "gpt-realtime",
@@ -39,7 +39,7 @@ async fn two_agents_on_different_providers_debate_three_turns_each() {
     .await
     .unwrap();
     let qwen = RealtimeAgent::start(
-        dashscope::ConnectOptions::new(server.dashscope_url(), QWEN_FLASH).api_key("sk-test"),
+        dashscope::connect_options(server.dashscope_url(), QWEN_FLASH).api_key("sk-test"),
         manual(),
         ToolRegistry::new(),
     )

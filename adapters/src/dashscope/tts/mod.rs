@@ -16,13 +16,13 @@
 pub mod codec;
 pub mod wire;
 
-use super::ConnectOptions;
 use crate::audio::AudioFormat;
 use crate::client::{
     frame_of, message_of, open_socket, tap_push, ClientError, FrameTap, Socket, TapDirection,
 };
 use crate::codec::WireFrame;
 use crate::error_text::Failure;
+use crate::registry::ConnectOptions;
 use crate::tts::{
     AudioChunk, BoxFuture, TextCommand, TtsCapabilities, TtsEngine, TtsError, Utterance,
     UtteranceDriver,
@@ -56,7 +56,11 @@ impl QwenTtsRealtime {
     /// PCM at 24 kHz, `server_commit` mode.
     pub fn new(url: impl Into<String>) -> Self {
         QwenTtsRealtime {
-            connect: ConnectOptions::new(url, DEFAULT_MODEL),
+            connect: ConnectOptions::new(
+                &crate::registry::table::DASHSCOPE_TTS,
+                url,
+                DEFAULT_MODEL,
+            ),
             voice: DEFAULT_VOICE.into(),
             mode: Mode::ServerCommit,
             language_type: None,
