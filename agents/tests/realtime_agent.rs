@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use understudy_adapters::registry::{self, DialectSpec};
+use understudy_adapters::registry::{self, DialectSpec, ProviderSpec};
 use understudy_adapters::{openai, ResponseStatus, SessionConfig, TurnDetection};
 use understudy_agents::realtime::{
     connector_fn, tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, ReconnectPolicy,
@@ -25,22 +25,29 @@ use understudy_mock::{EntryKind, MockServer, ResponderConfig, SessionJournal};
 const QWEN_PLUS: &str = "qwen3.5-omni-plus-realtime";
 const BERLIN: &str = "You said: Wait, stop. Actually, tell me about Berlin instead.";
 
+/// A provider the tests run on: the registry's entry, looked up by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Provider {
-    OpenAi,
-    DashScope,
-    Gemini,
+struct Provider(&'static ProviderSpec);
+
+/// The provider the registry calls `name`.
+fn named(name: &str) -> Provider {
+    Provider(registry::provider(name).unwrap())
 }
 
-const ALL: [Provider; 3] = [Provider::OpenAi, Provider::DashScope, Provider::Gemini];
+/// Every provider in the registry: the tests' matrix.
+fn all() -> impl Iterator<Item = Provider> {
+    registry::providers().iter().map(Provider)
+}
 
 impl Provider {
-    /// The native input rate of the clips this provider hears.
+    /// The native input rate of the clips this provider hears (its realtime
+    /// dialect's, for the default model).
     fn clip_rate(self) -> u32 {
-        match self {
-            Provider::OpenAi => 24_000,
-            _ => 16_000,
-        }
+        let dialect = self.dialect();
+        dialect
+            .capabilities(dialect.default_model)
+            .unwrap()
+            .input_sample_rate
     }
 
     fn clip(self, what: &str) -> String {
@@ -49,12 +56,7 @@ impl Provider {
 
     /// The registry's realtime dialect for this provider.
     fn dialect(self) -> &'static DialectSpec {
-        let name = match self {
-            Provider::OpenAi => "openai",
-            Provider::DashScope => "dashscope",
-            Provider::Gemini => "gemini",
-        };
-        registry::provider(name).unwrap().realtime()
+        self.0.realtime()
     }
 
     /// Spoken sessions: server VAD and input transcription (the model name is
@@ -115,7 +117,7 @@ async fn start(
 
 #[tokio::test]
 async fn a_spoken_turn_is_answered_on_every_provider() {
-    for provider in ALL {
+    for provider in all() {
         let server = server(8.0).await;
         let mut agent = start(
             provider,
@@ -237,10 +239,10 @@ fn audio_frames(journal: &SessionJournal) -> usize {
 
 #[tokio::test]
 async fn a_slow_tool_runs_while_the_agent_keeps_streaming() {
-    for provider in ALL {
+    for provider in all() {
         let server = server(8.0).await;
         let gate = Arc::new(Semaphore::new(0));
-        let model = (provider == Provider::DashScope).then_some(QWEN_PLUS);
+        let model = (provider == named("dashscope")).then_some(QWEN_PLUS);
         let mut agent = start(
             provider,
             &server,
@@ -360,7 +362,7 @@ async fn a_failing_tool_tells_the_model_and_the_agent_carries_on() {
         |_| async move { panic!("the weather service exploded") },
     ));
     let mut agent = start(
-        Provider::OpenAi,
+        named("openai"),
         &server,
         None,
         AgentConfig::default(),
@@ -392,7 +394,7 @@ async fn a_failing_tool_tells_the_model_and_the_agent_carries_on() {
 
 #[tokio::test]
 async fn barge_in_cuts_the_answer_on_every_provider() {
-    for provider in ALL {
+    for provider in all() {
         // Real-time pace: answers last long enough to talk over.
         let server = server(1.0).await;
         let mut agent = start(
@@ -523,7 +525,7 @@ async fn barge_in_cuts_the_answer_on_every_provider() {
 async fn the_stop_button_cancels_where_the_provider_would_not() {
     let server = server(1.0).await;
     let mut agent = start(
-        Provider::OpenAi,
+        named("openai"),
         &server,
         None,
         AgentConfig::default(),
@@ -581,10 +583,10 @@ fn gated(inner: Box<dyn Connector>, gate: Arc<Semaphore>) -> impl Connector {
 
 #[tokio::test]
 async fn a_lost_session_comes_back_and_buffered_input_is_delivered() {
-    for provider in ALL {
+    for provider in all() {
         let mut responder = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
         let mut limit = None;
-        if provider == Provider::Gemini {
+        if provider == named("gemini") {
             limit = Some(Duration::from_millis(1_500)); // goAway, then close 1001
         } else {
             responder.session_limit = Some(Duration::from_millis(1_500)); // session_expired, close 1001
@@ -739,10 +741,10 @@ async fn giving_up_after_the_last_attempt_is_said_plainly() {
 async fn audio_is_resampled_at_both_edges() {
     // DashScope takes 16 kHz; this front end records at 24 kHz and plays at 16 kHz.
     let server = server(8.0).await;
-    let mut config = AgentConfig::new(Provider::DashScope.spoken());
+    let mut config = AgentConfig::new(named("dashscope").spoken());
     config.output_sample_rate = Some(16_000);
     let mut agent = start(
-        Provider::DashScope,
+        named("dashscope"),
         &server,
         None,
         config,
