@@ -6,18 +6,20 @@ use super::connection::{deadline, next_connection, retry_timer, Connecting, Outa
 use super::handover::Handover;
 use super::input::Command;
 use super::input_buffer::InputBuffer;
-use super::tool_calls::ToolCalls;
+use super::tool_calls::{Finished, ToolCalls};
 use crate::realtime::config::AgentConfig;
 use crate::realtime::connect::SharedConnector;
 use crate::realtime::events::AgentEvent;
 use crate::realtime::resample::Resampler;
 use crate::realtime::tools::{CallOutcome, ToolRegistry};
-use crate::realtime::transcript::Transcript;
+use crate::realtime::transcript::{Transcript, TranscriptEntry};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use understudy_adapters::{Capabilities, ClientError, RealtimeClient, TimedEvent};
+use understudy_adapters::{
+    Capabilities, ClientError, ClientInput, RealtimeClient, ResponseOptions, TimedEvent,
+};
 
 /// What woke the agent task.
 enum Step {
@@ -50,7 +52,9 @@ pub(super) struct Switch {
 }
 
 /// Everything the agent task owns. The fields are grouped by the module that
-/// looks after them; the methods live in those modules.
+/// looks after them; where a part owns its state and decisions (`calls`,
+/// `playback`, `handover`, `buffer`), the methods here only wire events to
+/// it.
 pub(super) struct Runner {
     // ---- set at start --------------------------------------------------------
     /// Opens new model sessions.
@@ -255,6 +259,81 @@ impl Runner {
         self.transcript
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ---- tools (`tool_calls`) -------------------------------------------------
+
+    /// The model called a tool: record it and start it.
+    pub(super) fn on_tool_call(&mut self, call_id: String, name: String, arguments: String) {
+        self.transcript().push(TranscriptEntry::ToolCall {
+            call_id: call_id.clone(),
+            name: name.clone(),
+            arguments: arguments.clone(),
+        });
+        self.emit(AgentEvent::ToolCallStarted {
+            call_id: call_id.clone(),
+            name: name.clone(),
+            arguments: arguments.clone(),
+        });
+        let timeout = self.config.tool_timeout;
+        self.calls
+            .start(&self.tools, call_id, name, arguments, timeout, self.epoch);
+    }
+
+    /// The provider withdrew calls: stop those still running; no result is
+    /// sent for them.
+    pub(super) fn on_tool_calls_cancelled(&mut self, call_ids: Vec<String>) {
+        for call_id in call_ids {
+            if self.calls.withdraw(&call_id) {
+                self.transcript().push(TranscriptEntry::ToolCancelled {
+                    call_id: call_id.clone(),
+                });
+                self.emit(AgentEvent::ToolCallCancelled { call_id });
+            }
+        }
+    }
+
+    /// A call finished: record it and send the result to the session that
+    /// made the call (a session that never heard of it gets nothing).
+    pub(super) async fn on_tool_done(&mut self, outcome: CallOutcome) {
+        let finished = self.calls.finish(&outcome.call_id, self.epoch);
+        if finished == Finished::Withdrawn {
+            return;
+        }
+        self.transcript().push(TranscriptEntry::ToolResult {
+            call_id: outcome.call_id.clone(),
+            name: outcome.name.clone(),
+            output: outcome.output.clone(),
+            is_error: outcome.is_error,
+        });
+        self.emit(AgentEvent::ToolCallFinished {
+            call_id: outcome.call_id.clone(),
+            name: outcome.name.clone(),
+            output: outcome.output.clone(),
+            is_error: outcome.is_error,
+        });
+        if finished == Finished::Stale {
+            tracing::info!(call_id = %outcome.call_id, "result of a call from a lost session; the new session never saw the call");
+            return;
+        }
+        self.deliver(ClientInput::ToolResult {
+            call_id: outcome.call_id,
+            name: outcome.name,
+            output: outcome.output,
+        })
+        .await;
+        self.maybe_follow_up().await;
+    }
+
+    /// Asks for the answer to tool results when [`ToolCalls`] says it is
+    /// time.
+    pub(super) async fn maybe_follow_up(&mut self) {
+        let busy = self.response.is_some() || !self.ready;
+        let needs_asking = self.caps.response_after_tool_result;
+        if self.calls.take_follow_up(self.epoch, needs_asking, busy) {
+            self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
+                .await;
+        }
     }
 }
 
