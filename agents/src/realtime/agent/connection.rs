@@ -184,7 +184,7 @@ impl Runner {
         self.connections += 1;
         self.ready = false;
         self.setup_deadline = Some(Instant::now() + self.config.setup_timeout);
-        self.in_resampler = None;
+        self.user_audio.reset();
         if std::mem::take(&mut self.fresh_next) {
             // Compacting for the context budget: the old context is left behind.
             self.handover.forget_handle();
@@ -214,7 +214,7 @@ impl Runner {
             self.epoch += 1;
         }
         self.new_id_space();
-        self.buffer.prepend(unseen);
+        self.outbox.prepend(unseen);
         self.chars_at_open = self.conversation_chars();
         self.context_tokens = 0;
         self.client = Some(client);
@@ -252,9 +252,9 @@ impl Runner {
         self.ready = true;
         self.setup_deadline = None;
         let first_ready = !std::mem::replace(&mut self.was_ready, true);
-        let pending = self.buffer.take_all();
+        let pending = self.outbox.take_all();
         let delivered = pending.len();
-        let dropped_ms = self.buffer.take_dropped_ms();
+        let dropped_ms = self.outbox.take_dropped_ms();
         match self.outage.take() {
             Some(outage) if !first_ready => {
                 if dropped_ms > 0.0 {

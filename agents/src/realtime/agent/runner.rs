@@ -1,11 +1,13 @@
 //! The agent task: its state, and the loop that waits on everything at once
 //! and hands each wake-up to the module whose job it is.
 
+use super::barge_in::Trigger;
 use super::barge_in::{Playback, Response};
 use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
+use super::front_end::{refusal, UserAudio};
 use super::handover::Handover;
 use super::input::Command;
-use super::input_buffer::InputBuffer;
+use super::outbox::{unsendable, Outbox};
 use super::tool_calls::{Finished, ToolCalls};
 use crate::realtime::config::AgentConfig;
 use crate::realtime::connect::SharedConnector;
@@ -18,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use understudy_adapters::{
-    Capabilities, ClientError, ClientInput, RealtimeClient, ResponseOptions, TimedEvent,
+    Capabilities, ClientError, ClientInput, Pcm, RealtimeClient, ResponseOptions, TimedEvent,
 };
 
 /// What woke the agent task.
@@ -73,8 +75,8 @@ pub(super) struct Runner {
     pub(super) events: mpsc::UnboundedSender<AgentEvent>,
     /// The transcript, shared with the handle.
     pub(super) transcript: Arc<Mutex<Transcript>>,
-    /// Resamples user audio to the model's input rate.
-    pub(super) in_resampler: Option<Resampler>,
+    /// User audio on its way to the model's input rate.
+    pub(super) user_audio: UserAudio,
 
     // ---- the connection (`connection`) ----------------------------------------
     /// The model session, while one is open.
@@ -123,9 +125,9 @@ pub(super) struct Runner {
     /// The next session must start afresh (compacted), not resume.
     pub(super) fresh_next: bool,
 
-    // ---- sending (`outbox`, `input_buffer`) -----------------------------------
+    // ---- sending (`outbox`) -----------------------------------------------------
     /// Inputs waiting for a ready session.
-    pub(super) buffer: InputBuffer,
+    pub(super) outbox: Outbox,
 
     // ---- answers and barge-in (`barge_in`) ------------------------------------
     /// The response in progress.
@@ -155,7 +157,7 @@ impl Runner {
         events: mpsc::UnboundedSender<AgentEvent>,
         transcript: Arc<Mutex<Transcript>>,
     ) -> Runner {
-        let buffer = InputBuffer::new(config.input_buffer_ms);
+        let outbox = Outbox::new(config.input_buffer_ms);
         let handover = Handover::new(config.input_buffer_ms);
         Runner {
             connector,
@@ -165,7 +167,7 @@ impl Runner {
             inputs,
             events,
             transcript,
-            in_resampler: None,
+            user_audio: UserAudio::default(),
             client: None,
             ready: false,
             was_ready: false,
@@ -185,7 +187,7 @@ impl Runner {
             context_tokens: 0,
             chars_at_open: 0,
             fresh_next: false,
-            buffer,
+            outbox,
             response: None,
             suppressed: HashSet::new(),
             playback: Playback::default(),
@@ -259,6 +261,109 @@ impl Runner {
         self.transcript
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ---- the front end (`front_end`) ------------------------------------------
+
+    /// Handles one command from [`super::AgentInput`]: input the dialect
+    /// cannot take is refused, the rest becomes model input, a playback
+    /// report, a barge-in or the end of the session.
+    pub(super) async fn on_command(&mut self, command: Command) {
+        if let Some(message) = refusal(&self.caps, &command) {
+            self.emit(AgentEvent::Error {
+                code: "unsupported_input".into(),
+                message,
+                fatal: false,
+            });
+            return;
+        }
+        match command {
+            Command::Audio { pcm, sample_rate } => {
+                let target = self.caps.input_sample_rate;
+                let pcm = self.user_audio.to_model_rate(&pcm, sample_rate, target);
+                if !pcm.is_empty() {
+                    self.deliver(ClientInput::Audio {
+                        pcm: Pcm(pcm),
+                        sample_rate: target,
+                    })
+                    .await;
+                }
+            }
+            Command::Text(text) => {
+                // A typed message: the agent stops talking and answers it.
+                self.barge_in(Trigger::FrontEnd).await;
+                self.calls.block_follow_up();
+                self.transcript().push(TranscriptEntry::User {
+                    item_id: None,
+                    text: Some(text.clone()),
+                });
+                self.deliver(ClientInput::Text { text }).await;
+                self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
+                    .await;
+            }
+            Command::Image { mime_type, data } => {
+                self.deliver(ClientInput::Image {
+                    mime_type,
+                    data: Pcm(data),
+                })
+                .await;
+            }
+            Command::Commit => {
+                self.calls.block_follow_up();
+                self.deliver(ClientInput::CommitAudio).await;
+                self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
+                    .await;
+            }
+            Command::Playback { item_id, played_ms } => self.on_played(&item_id, played_ms),
+            Command::Interrupt => self.barge_in(Trigger::FrontEnd).await,
+            Command::Close => self.close("closed by the front end").await,
+        }
+    }
+
+    // ---- sending (`outbox`) ---------------------------------------------------
+
+    /// Sends now if the session is ready, else holds it in the outbox. A
+    /// send that fails on the socket holds the input and treats the session
+    /// as lost; one the dialect cannot encode is reported and dropped.
+    pub(super) async fn deliver(&mut self, input: ClientInput) {
+        let Some(client) = self.client.as_mut().filter(|_| self.ready) else {
+            self.buffer_input(input);
+            return;
+        };
+        match client.send(&input).await {
+            // Kept until answered: a session lost before the answer gets it again.
+            Ok(()) => self.handover.on_sent(input),
+            Err(ClientError::Encode(error)) => self.emit(unsendable(&input, &error)),
+            Err(error) => {
+                self.buffer_input(input);
+                self.on_session_ended(format!("send failed: {error}")).await;
+            }
+        }
+    }
+
+    /// Like [`Runner::deliver`], but an input the dialect cannot encode is
+    /// only logged, and nothing is kept for a lost session: the agent asked
+    /// for it on its own (a cancel, a truncate), not the front end.
+    pub(super) async fn deliver_quietly(&mut self, input: ClientInput) {
+        // A cancel or truncate for a lost session means nothing.
+        let Some(client) = self.client.as_mut().filter(|_| self.ready) else {
+            return;
+        };
+        match client.send(&input).await {
+            Ok(()) => {}
+            Err(ClientError::Encode(error)) => {
+                tracing::debug!(%error, "the dialect does not take this; skipped")
+            }
+            Err(error) => self.on_session_ended(format!("send failed: {error}")).await,
+        }
+    }
+
+    /// Holds an input for the next ready session, passing on the outbox's
+    /// warning when audio has to be dropped.
+    pub(super) fn buffer_input(&mut self, input: ClientInput) {
+        if let Some(warning) = self.outbox.hold(input) {
+            self.emit(warning);
+        }
     }
 
     // ---- tools (`tool_calls`) -------------------------------------------------
