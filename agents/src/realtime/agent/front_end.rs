@@ -18,7 +18,7 @@ pub(super) struct UserAudio {
 impl UserAudio {
     /// `pcm` at `from` Hz, resampled to `to` Hz (a new resampler when either
     /// rate changed); may be empty while the resampler fills.
-    pub(super) fn to_model_rate(&mut self, pcm: &[u8], from: u32, to: u32) -> Vec<u8> {
+    pub(super) fn resample(&mut self, pcm: &[u8], from: u32, to: u32) -> Vec<u8> {
         let resampler = match &mut self.resampler {
             Some(r) if r.from_rate() == from && r.to_rate() == to => r,
             slot => slot.insert(Resampler::new(from, to)),
@@ -72,11 +72,11 @@ mod tests {
     fn audio_at_the_model_rate_passes_and_a_rate_change_starts_afresh() {
         let mut audio = UserAudio::default();
         let chunk = vec![0u8; 320];
-        let same = audio.to_model_rate(&chunk, 16_000, 16_000);
+        let same = audio.resample(&chunk, 16_000, 16_000);
         assert_eq!(same.len(), chunk.len());
-        let up = audio.to_model_rate(&chunk, 8_000, 16_000);
+        let up = audio.resample(&chunk, 8_000, 16_000);
         assert!(up.len() <= chunk.len() * 2);
         audio.reset();
-        assert_eq!(audio.to_model_rate(&chunk, 16_000, 16_000).len(), 320);
+        assert_eq!(audio.resample(&chunk, 16_000, 16_000).len(), 320);
     }
 }

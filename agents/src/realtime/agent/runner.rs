@@ -280,7 +280,7 @@ impl Runner {
         match command {
             Command::Audio { pcm, sample_rate } => {
                 let target = self.caps.input_sample_rate;
-                let pcm = self.user_audio.to_model_rate(&pcm, sample_rate, target);
+                let pcm = self.user_audio.resample(&pcm, sample_rate, target);
                 if !pcm.is_empty() {
                     self.deliver(ClientInput::Audio {
                         pcm: Pcm(pcm),
