@@ -228,9 +228,7 @@ impl Runner {
     /// same ones again (Gemini counts turns from `turn_0` on each), and none
     /// of the old connection's events can arrive any more.
     fn new_id_space(&mut self) {
-        self.suppressed.clear();
-        self.playback = Default::default();
-        self.out_resampler = None;
+        self.answers.new_id_space();
         self.transcript().new_connection();
     }
 
@@ -318,9 +316,7 @@ impl Runner {
             self.connecting = Some(Box::pin(async move { Ok(standby) }));
         }
         tracing::warn!(%reason, "model session lost");
-        if let Some(response) = self.response.take() {
-            self.suppressed.insert(response.id);
-        }
+        self.answers.abandon();
         if self.resuming {
             // The handle may be what the provider refused: start afresh next time.
             self.handover.forget_handle();

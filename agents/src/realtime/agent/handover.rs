@@ -226,7 +226,7 @@ impl Runner {
         let Some(by) = self.handover.due_at() else {
             return;
         };
-        let between_turns = self.response.is_none() && !self.calls.waiting_in(self.epoch);
+        let between_turns = !self.answers.running() && !self.calls.waiting_in(self.epoch);
         let quiet = self.ready && between_turns;
         if !self.handover.switch_due(quiet) {
             return;
@@ -240,9 +240,7 @@ impl Runner {
             started: Instant::now(),
             planned: true,
         });
-        if let Some(response) = self.response.take() {
-            self.suppressed.insert(response.id);
-        }
+        self.answers.abandon();
         if let Some(old) = self.client.take() {
             let _ = old.close().await;
         }

@@ -1,8 +1,7 @@
 //! The agent task: its state, and the loop that waits on everything at once
 //! and hands each wake-up to the module whose job it is.
 
-use super::barge_in::Trigger;
-use super::barge_in::{Playback, Response};
+use super::barge_in::{provider_cancels, Answers, Trigger};
 use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
 use super::front_end::{refusal, UserAudio};
 use super::handover::Handover;
@@ -12,10 +11,8 @@ use super::tool_calls::{Finished, ToolCalls};
 use crate::realtime::config::AgentConfig;
 use crate::realtime::connect::SharedConnector;
 use crate::realtime::events::AgentEvent;
-use crate::realtime::resample::Resampler;
 use crate::realtime::tools::{CallOutcome, ToolRegistry};
 use crate::realtime::transcript::{Transcript, TranscriptEntry};
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -130,15 +127,9 @@ pub(super) struct Runner {
     pub(super) outbox: Outbox,
 
     // ---- answers and barge-in (`barge_in`) ------------------------------------
-    /// The response in progress.
-    pub(super) response: Option<Response>,
-    /// Responses cut by a barge-in or lost with their session: their late
-    /// deltas are dropped.
-    pub(super) suppressed: HashSet<String>,
-    /// The audio items forwarded and how much of each was played.
-    pub(super) playback: Playback,
-    /// Resamples model audio to the front end's rate, per item.
-    pub(super) out_resampler: Option<(String, Resampler)>,
+    /// The response in progress, the responses cut, and the audio items
+    /// forwarded with how much of each was played.
+    pub(super) answers: Answers,
 
     // ---- tools (`tool_calls`) -------------------------------------------------
     /// Calls under way and the follow-up bookkeeping.
@@ -188,10 +179,7 @@ impl Runner {
             chars_at_open: 0,
             fresh_next: false,
             outbox,
-            response: None,
-            suppressed: HashSet::new(),
-            playback: Playback::default(),
-            out_resampler: None,
+            answers: Answers::default(),
             calls: ToolCalls::new(),
         }
     }
@@ -314,7 +302,7 @@ impl Runner {
                 self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
                     .await;
             }
-            Command::Playback { item_id, played_ms } => self.on_played(&item_id, played_ms),
+            Command::Playback { item_id, played_ms } => self.answers.played(&item_id, played_ms),
             Command::Interrupt => self.barge_in(Trigger::FrontEnd).await,
             Command::Close => self.close("closed by the front end").await,
         }
@@ -364,6 +352,68 @@ impl Runner {
         if let Some(warning) = self.outbox.hold(input) {
             self.emit(warning);
         }
+    }
+
+    // ---- answers and barge-in (`barge_in`) -------------------------------------
+
+    /// Forwards model audio to the front end, at its rate, unless the
+    /// response or item was cut.
+    pub(super) fn on_audio(
+        &mut self,
+        response_id: String,
+        item_id: String,
+        pcm: Pcm,
+        sample_rate: u32,
+    ) {
+        let target = self.config.output_sample_rate;
+        if let Some((pcm, sample_rate)) =
+            self.answers
+                .audio(&response_id, &item_id, &pcm, sample_rate, target)
+        {
+            self.emit(AgentEvent::Audio {
+                response_id,
+                item_id,
+                pcm,
+                sample_rate,
+            });
+        }
+    }
+
+    /// Cuts the agent off as [`Answers::cut`] decides: cancel the response
+    /// where the provider will not, truncate the model's memory to what was
+    /// heard where it can, cut the transcript the same way, tell the front
+    /// end to stop playing.
+    pub(super) async fn barge_in(&mut self, trigger: Trigger) {
+        let turn_detection = self.config.session.turn_detection.as_ref();
+        let provider_cancels = provider_cancels(trigger, turn_detection, self.caps.server_vad);
+        let Some(cut) = self.answers.cut(provider_cancels) else {
+            return;
+        };
+        if let Some(response_id) = cut.cancel {
+            self.deliver_quietly(ClientInput::CancelResponse {
+                response_id: Some(response_id),
+            })
+            .await;
+        }
+        if let Some(item_id) = &cut.item_id {
+            self.transcript().agent_interrupted(item_id, cut.played_ms);
+            if let (true, Some(heard)) = (self.caps.truncation, cut.played_ms) {
+                self.deliver_quietly(ClientInput::Truncate {
+                    item_id: item_id.clone(),
+                    content_index: 0,
+                    audio_end_ms: heard,
+                })
+                .await;
+            }
+        }
+        self.calls.block_follow_up();
+        let (response_id, item_id, played_ms) = (cut.response_id, cut.item_id, cut.played_ms);
+        tracing::info!(?trigger, ?response_id, ?played_ms, "barge-in");
+        self.emit(AgentEvent::Interrupted {
+            response_id,
+            item_id,
+            played_ms,
+        });
     }
 
     // ---- tools (`tool_calls`) -------------------------------------------------
@@ -433,7 +483,7 @@ impl Runner {
     /// Asks for the answer to tool results when [`ToolCalls`] says it is
     /// time.
     pub(super) async fn maybe_follow_up(&mut self) {
-        let busy = self.response.is_some() || !self.ready;
+        let busy = self.answers.running() || !self.ready;
         let needs_asking = self.caps.response_after_tool_result;
         if self.calls.take_follow_up(self.epoch, needs_asking, busy) {
             self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
