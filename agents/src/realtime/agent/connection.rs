@@ -169,15 +169,7 @@ impl Runner {
     pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
         self.caps = client.capabilities().clone();
         self.handover.abandon();
-        self.opened_at = Instant::now();
-        // Until the provider announces the end itself: the dialect's limit.
-        // Where it warns before closing (Gemini's goAway), the warning drives.
-        self.session_end = match self.caps.limits {
-            limits if limits.warns_before_close => None,
-            limits => limits
-                .session_secs
-                .map(|secs| self.opened_at + Duration::from_secs(secs)),
-        };
+        self.life.opened(Instant::now(), &self.caps.limits);
         if let Some(outage) = self.outage.as_mut() {
             outage.retry_at = None; // this is the attempt
         }
@@ -185,7 +177,7 @@ impl Runner {
         self.ready = false;
         self.setup_deadline = Some(Instant::now() + self.config.setup_timeout);
         self.user_audio.reset();
-        if std::mem::take(&mut self.fresh_next) {
+        if self.life.take_fresh() {
             // Compacting for the context budget: the old context is left behind.
             self.handover.forget_handle();
         }
@@ -215,8 +207,8 @@ impl Runner {
         }
         self.new_id_space();
         self.outbox.prepend(unseen);
-        self.chars_at_open = self.conversation_chars();
-        self.context_tokens = 0;
+        let chars = self.conversation_chars();
+        self.life.context_from(chars);
         self.client = Some(client);
         if let Err(error) = result {
             self.on_session_ended(format!("could not configure the session: {error}"))

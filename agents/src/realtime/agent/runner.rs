@@ -4,7 +4,7 @@
 use super::barge_in::{provider_cancels, Answers, Trigger};
 use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
 use super::front_end::{refusal, UserAudio};
-use super::handover::Handover;
+use super::handover::{Handover, Lifetime};
 use super::input::Command;
 use super::outbox::{unsendable, Outbox};
 use super::tool_calls::{Finished, ToolCalls};
@@ -14,6 +14,7 @@ use crate::realtime::events::AgentEvent;
 use crate::realtime::tools::{CallOutcome, ToolRegistry};
 use crate::realtime::transcript::{Transcript, TranscriptEntry};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use understudy_adapters::{
@@ -105,22 +106,12 @@ pub(super) struct Runner {
     /// The resumption state (handle, inputs to send again, the planned
     /// switch) and the standby connection of a planned move.
     pub(super) handover: Handover,
-    /// When the provider will end the current session (announced, or from
-    /// the dialect's limits); the agent moves before it.
-    pub(super) session_end: Option<Instant>,
-    /// When the current connection was opened.
-    pub(super) opened_at: Instant,
+    /// When the current session will end and how big its context grew.
+    pub(super) life: Lifetime,
     /// The move to a new session under way.
     pub(super) switch: Option<Switch>,
     /// The summary length the current session's instructions carry.
     pub(super) summary_chars: Option<usize>,
-    /// The current session's context, in tokens (reported, else estimated).
-    pub(super) context_tokens: u64,
-    /// Conversation characters when the current session opened (the base of
-    /// the estimate).
-    pub(super) chars_at_open: usize,
-    /// The next session must start afresh (compacted), not resume.
-    pub(super) fresh_next: bool,
 
     // ---- sending (`outbox`) -----------------------------------------------------
     /// Inputs waiting for a ready session.
@@ -171,13 +162,9 @@ impl Runner {
             resuming: false,
             session_id: None,
             handover,
-            session_end: None,
-            opened_at: Instant::now(),
+            life: Lifetime::new(),
             switch: None,
             summary_chars: None,
-            context_tokens: 0,
-            chars_at_open: 0,
-            fresh_next: false,
             outbox,
             answers: Answers::default(),
             calls: ToolCalls::new(),
@@ -414,6 +401,132 @@ impl Runner {
             item_id,
             played_ms,
         });
+    }
+
+    // ---- moving before the provider closes (`handover`) ------------------------
+
+    /// The provider will close this connection in `time_left_ms`: open the
+    /// next one now and plan the switch.
+    pub(super) fn on_go_away(&mut self, time_left_ms: Option<u64>) {
+        let left = Duration::from_millis(time_left_ms.unwrap_or(0));
+        tracing::info!(
+            ?left,
+            "the provider will close the connection; moving to a new one"
+        );
+        if self.finished || self.outage.is_some() || self.client.is_none() {
+            return; // already getting a new session
+        }
+        if !self.handover.plan(time_left_ms) {
+            return; // already moving: the earlier deadline stands
+        }
+        if self.connecting.is_none() {
+            let connector = Arc::clone(&self.connector);
+            self.connecting = Some(Box::pin(async move { connector.connect().await }));
+        }
+    }
+
+    /// When to plan the move before the provider ends the session, once the
+    /// session is ready and no move is planned yet.
+    fn session_ending_at(&self) -> Option<Instant> {
+        if !self.ready || self.handover.planned() || self.client.is_none() {
+            return None;
+        }
+        self.life.ending_at(self.config.handover_margin)
+    }
+
+    /// The session's end is near: move as after the provider's `GoAway`.
+    fn on_session_ending(&mut self) {
+        let Some(end) = self.life.take_end() else {
+            return;
+        };
+        let left = end.saturating_duration_since(Instant::now());
+        tracing::info!(
+            ?left,
+            "the provider will end the session; moving to a new one"
+        );
+        self.on_go_away(Some(left.as_millis() as u64));
+    }
+
+    /// The provider announced when it will end the session (unix seconds).
+    pub(super) fn on_expiry_announced(&mut self, expires_at: i64) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
+        self.life.announced(expires_at, now);
+    }
+
+    /// Characters of conversation so far (the context estimate's unit).
+    pub(super) fn conversation_chars(&self) -> usize {
+        crate::realtime::compaction::lines_of(self.transcript().entries())
+            .iter()
+            .map(|l| l.text.len() + 2)
+            .sum()
+    }
+
+    /// Notes the context's size after a turn (`reported` by the provider's
+    /// usage, when it says) and, past the budget, plans a move to a fresh,
+    /// compacted session at the next quiet moment.
+    pub(super) fn on_context_grown(&mut self, reported: Option<u64>) {
+        let budget = self.config.context_budget_tokens.or_else(|| {
+            self.caps
+                .limits
+                .context_tokens
+                .map(|window| u64::from(window) * 8 / 10)
+        });
+        let chars = self.conversation_chars();
+        let Some(tokens) = self.life.context_grown(reported, chars, budget) else {
+            return;
+        };
+        if self.handover.planned() || self.outage.is_some() || self.client.is_none() {
+            return;
+        }
+        tracing::info!(
+            tokens,
+            budget = budget.unwrap_or(tokens),
+            "the context is near its budget; moving to a compacted session"
+        );
+        self.life.compact_next();
+        // No provider deadline: switch at the next quiet moment.
+        self.on_go_away(Some(60_000));
+    }
+
+    /// The new connection of a handover is open: keep it until the switch.
+    /// Returns it when no handover wants it.
+    fn on_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
+        if self.client.is_none() {
+            return Some(client);
+        }
+        self.handover.keep_standby(client)
+    }
+
+    /// Switches to the standby connection if it is time: between turns, or
+    /// at the deadline whatever is going on (the answer in progress is cut,
+    /// as the provider's close would cut it).
+    async fn maybe_hand_over(&mut self) {
+        let Some(by) = self.handover.due_at() else {
+            return;
+        };
+        let between_turns = !self.answers.running() && !self.calls.waiting_in(self.epoch);
+        let quiet = self.ready && between_turns;
+        if !self.handover.switch_due(quiet) {
+            return;
+        }
+        let overdue = Instant::now() >= by;
+        let Some(standby) = self.handover.abandon() else {
+            return;
+        };
+        tracing::info!(overdue, "switching to the new connection");
+        self.switch = Some(Switch {
+            started: Instant::now(),
+            planned: true,
+        });
+        self.answers.abandon();
+        if let Some(old) = self.client.take() {
+            let _ = old.close().await;
+        }
+        self.ready = false;
+        self.open(standby, true).await;
     }
 
     // ---- tools (`tool_calls`) -------------------------------------------------
