@@ -3,7 +3,9 @@
 //! backing off before the next attempt, and closing for good.
 //!
 //! While the session is down the loop keeps serving the front end: input is
-//! buffered (see `input_buffer`) and delivered once a new session is ready.
+//! buffered (see `outbox`) and delivered once a new session is ready.
+//! [`Outage`] owns the reconnect state and decides the next attempt (or
+//! giving up) after each loss.
 
 use super::runner::Runner;
 use crate::realtime::compaction;
@@ -28,6 +30,28 @@ pub(super) struct Outage {
     /// When to try; `None` while a new connection is being opened or waits
     /// to be acknowledged.
     pub(super) retry_at: Option<Instant>,
+}
+
+impl Outage {
+    /// The outage after losing the session, `previous` being the one under
+    /// way (`None`: the session was up until now): the next attempt, due
+    /// after the returned pause. `None` once `policy`'s attempts are used up.
+    pub(super) fn after_loss(
+        previous: Option<&Outage>,
+        policy: &ReconnectPolicy,
+        now: Instant,
+    ) -> Option<(Outage, Duration)> {
+        let attempt = previous.map_or(1, |outage| outage.attempt + 1);
+        if attempt > policy.max_attempts {
+            return None;
+        }
+        let delay = policy.delay(attempt);
+        let outage = Outage {
+            attempt,
+            retry_at: Some(now + delay),
+        };
+        Some((outage, delay))
+    }
 }
 
 /// A connection attempt in flight (owned, so that closing can drop it).
@@ -317,17 +341,14 @@ impl Runner {
             started: Instant::now(),
             planned: false,
         });
-        let attempt = match &self.outage {
-            Some(outage) => outage.attempt + 1,
-            None => {
-                self.emit(AgentEvent::Disconnected {
-                    reason: reason.clone(),
-                });
-                1
-            }
-        };
+        if self.outage.is_none() {
+            self.emit(AgentEvent::Disconnected {
+                reason: reason.clone(),
+            });
+        }
         let policy = &self.config.reconnect;
-        if attempt > policy.max_attempts {
+        let next = Outage::after_loss(self.outage.as_ref(), policy, Instant::now());
+        let Some((outage, delay)) = next else {
             let message = format!(
                 "model session lost ({reason}); gave up after {} reconnect attempts",
                 policy.max_attempts
@@ -341,12 +362,9 @@ impl Runner {
             self.finished = true;
             self.connecting = None;
             return;
-        }
-        let delay = policy.delay(attempt);
-        self.outage = Some(Outage {
-            attempt,
-            retry_at: Some(Instant::now() + delay),
-        });
+        };
+        let attempt = outage.attempt;
+        self.outage = Some(outage);
         self.emit(AgentEvent::Reconnecting {
             attempt,
             delay_ms: delay.as_millis() as u64,
@@ -394,5 +412,38 @@ impl Runner {
         self.emit(AgentEvent::Closed {
             reason: reason.to_owned(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_loss_is_the_next_attempt_until_the_policy_gives_up() {
+        let policy = ReconnectPolicy {
+            max_attempts: 2,
+            ..ReconnectPolicy::default()
+        };
+        let now = Instant::now();
+        let (first, delay) = Outage::after_loss(None, &policy, now).expect("first attempt");
+        assert_eq!(first.attempt, 1);
+        assert_eq!(delay, policy.delay(1));
+        assert_eq!(first.retry_at, Some(now + delay));
+        let (second, _) = Outage::after_loss(Some(&first), &policy, now).expect("second");
+        assert_eq!(second.attempt, 2);
+        assert!(Outage::after_loss(Some(&second), &policy, now).is_none());
+        assert!(Outage::after_loss(None, &ReconnectPolicy::never(), now).is_none());
+    }
+
+    #[test]
+    fn only_failures_that_may_pass_are_retried() {
+        let rejected = |status| ClientError::Rejected {
+            status,
+            url: "wss://example.invalid".into(),
+        };
+        assert!(worth_retrying(&rejected(429)));
+        assert!(worth_retrying(&rejected(503)));
+        assert!(!worth_retrying(&rejected(401)));
     }
 }
