@@ -9,15 +9,18 @@
 
 use super::runner::Runner;
 use crate::realtime::compaction;
-use crate::realtime::config::ReconnectPolicy;
+use crate::realtime::config::{AgentConfig, ReconnectPolicy};
 use crate::realtime::connect::SharedConnector;
 use crate::realtime::events::AgentEvent;
+use crate::realtime::tools::ToolRegistry;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-use understudy_adapters::{ClientError, ClientInput, ModelEvent, RealtimeClient, SessionConfig};
+use understudy_adapters::{
+    Capabilities, ClientError, ClientInput, ModelEvent, RealtimeClient, SessionConfig,
+};
 
 /// How long a polite goodbye (DashScope's `session.finish`) may take.
 const GOODBYE_WAIT: Duration = Duration::from_secs(2);
@@ -121,70 +124,92 @@ pub(super) async fn retry_timer(outage: &Option<Outage>) {
     }
 }
 
-impl Runner {
-    /// The configuration a new session gets; `with_context` carries the
-    /// conversation so far into its instructions: the older turns
-    /// summarised, the most recent ones verbatim. When `resending`, the
-    /// unanswered user turns at the end are left out: they are sent again.
-    async fn session_config(&mut self, with_context: bool, resending: bool) -> SessionConfig {
-        let mut session = self.config.session.clone();
-        session.tools = if self.caps.tool_calls {
-            self.tools.specs()
-        } else {
-            if !self.tools.is_empty() {
-                tracing::warn!(
-                    dialect = %self.caps.dialect,
-                    "the dialect has no function calling; tools are not declared"
-                );
-            }
-            Vec::new()
-        };
-        self.summary_chars = None;
-        if !with_context || self.config.context_chars == 0 {
-            return session;
-        }
-        let mut lines = compaction::lines_of(self.transcript().entries());
-        if resending {
-            while lines
-                .last()
-                .is_some_and(|l| l.speaker == compaction::Speaker::User)
-            {
-                lines.pop();
-            }
-        }
-        if lines.is_empty() {
-            return session;
-        }
-        let (older, recent) = compaction::split_recent(&lines, self.config.recent_turns);
-        let recent_chars: usize = recent.iter().map(|l| l.to_string().len() + 1).sum();
-        let budget = self
-            .config
-            .context_chars
-            .saturating_sub(recent_chars.min(self.config.context_chars / 2));
-        let summary = if older.is_empty() {
-            String::new()
-        } else {
-            let started = Instant::now();
-            let summariser = Arc::clone(&self.config.summariser);
-            let summary = match summariser.summarise(older, budget).await {
-                Ok(summary) => summary,
-                Err(error) => {
-                    tracing::warn!(%error, "summarising without the configured summariser");
-                    compaction::ExtractiveSummariser::extract(older, budget)
-                }
-            };
-            tracing::info!(
-                summariser = summariser.name(),
-                lines = older.len(),
-                chars = summary.len(),
-                took = ?started.elapsed(),
-                "conversation summarised for the new session"
+/// The configuration a new session gets, with the summary length its
+/// instructions carry. `conversation` (`None`: start without context) goes
+/// into its instructions: the older turns summarised, the most recent ones
+/// verbatim. When `resending`, the unanswered user turns at the end are left
+/// out: they are sent again. Tools are declared where the dialect has
+/// function calling.
+pub(super) async fn compose_session(
+    config: &AgentConfig,
+    caps: &Capabilities,
+    tools: &ToolRegistry,
+    conversation: Option<Vec<compaction::Line>>,
+    resending: bool,
+) -> (SessionConfig, Option<usize>) {
+    let mut session = config.session.clone();
+    session.tools = if caps.tool_calls {
+        tools.specs()
+    } else {
+        if !tools.is_empty() {
+            tracing::warn!(
+                dialect = %caps.dialect,
+                "the dialect has no function calling; tools are not declared"
             );
-            summary
+        }
+        Vec::new()
+    };
+    let Some(mut lines) = conversation else {
+        return (session, None);
+    };
+    if resending {
+        while lines
+            .last()
+            .is_some_and(|l| l.speaker == compaction::Speaker::User)
+        {
+            lines.pop();
+        }
+    }
+    if lines.is_empty() {
+        return (session, None);
+    }
+    let (older, recent) = compaction::split_recent(&lines, config.recent_turns);
+    let recent_chars: usize = recent.iter().map(|l| l.to_string().len() + 1).sum();
+    let budget = config
+        .context_chars
+        .saturating_sub(recent_chars.min(config.context_chars / 2));
+    let summary = if older.is_empty() {
+        String::new()
+    } else {
+        let started = Instant::now();
+        let summariser = Arc::clone(&config.summariser);
+        let summary = match summariser.summarise(older, budget).await {
+            Ok(summary) => summary,
+            Err(error) => {
+                tracing::warn!(%error, "summarising without the configured summariser");
+                compaction::ExtractiveSummariser::extract(older, budget)
+            }
         };
-        let base = session.instructions.take().unwrap_or_default();
-        session.instructions = Some(compaction::compose_instructions(&base, &summary, recent));
-        self.summary_chars = Some(summary.len());
+        tracing::info!(
+            summariser = summariser.name(),
+            lines = older.len(),
+            chars = summary.len(),
+            took = ?started.elapsed(),
+            "conversation summarised for the new session"
+        );
+        summary
+    };
+    let base = session.instructions.take().unwrap_or_default();
+    session.instructions = Some(compaction::compose_instructions(&base, &summary, recent));
+    let summary_chars = summary.len();
+    (session, Some(summary_chars))
+}
+
+impl Runner {
+    /// The configuration a new session gets (see [`compose_session`]);
+    /// `with_context` carries the conversation so far into it.
+    async fn session_config(&mut self, with_context: bool, resending: bool) -> SessionConfig {
+        let conversation = (with_context && self.config.context_chars > 0)
+            .then(|| compaction::lines_of(self.transcript().entries()));
+        let (session, summary_chars) = compose_session(
+            &self.config,
+            &self.caps,
+            &self.tools,
+            conversation,
+            resending,
+        )
+        .await;
+        self.summary_chars = summary_chars;
         session
     }
 
@@ -418,6 +443,51 @@ impl Runner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line of the conversation.
+    fn line(speaker: compaction::Speaker, text: &str) -> compaction::Line {
+        compaction::Line {
+            speaker,
+            text: text.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_without_context_carries_no_summary() {
+        let config = AgentConfig::default();
+        let caps = understudy_adapters::gemini::capabilities();
+        let (session, summary) =
+            compose_session(&config, &caps, &ToolRegistry::new(), None, false).await;
+        assert_eq!(summary, None);
+        assert_eq!(session.instructions, config.session.instructions);
+        let (_, summary) = compose_session(
+            &config,
+            &caps,
+            &ToolRegistry::new(),
+            Some(Vec::new()),
+            false,
+        )
+        .await;
+        assert_eq!(summary, None, "nothing said yet");
+    }
+
+    #[tokio::test]
+    async fn the_turns_to_send_again_are_left_out_of_the_context() {
+        use compaction::Speaker::{Agent, User};
+        let config = AgentConfig::default();
+        let caps = understudy_adapters::gemini::capabilities();
+        let lines = vec![
+            line(User, "what time is it"),
+            line(Agent, "noon"),
+            line(User, "and the date"),
+        ];
+        let (session, summary) =
+            compose_session(&config, &caps, &ToolRegistry::new(), Some(lines), true).await;
+        assert_eq!(summary, Some(0), "all recent: nothing summarised");
+        let instructions = session.instructions.unwrap_or_default();
+        assert!(instructions.contains("noon"));
+        assert!(!instructions.contains("and the date"), "sent again instead");
+    }
 
     #[test]
     fn each_loss_is_the_next_attempt_until_the_policy_gives_up() {
