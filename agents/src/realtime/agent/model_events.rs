@@ -206,3 +206,27 @@ fn context_tokens(usage: &understudy_adapters::Usage) -> Option<u64> {
             (input, output) => Some(input.unwrap_or(0) + output.unwrap_or(0)),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use understudy_adapters::Usage;
+
+    #[test]
+    fn the_context_is_the_total_else_input_plus_output() {
+        let total = Usage {
+            input_tokens: Some(10),
+            output_tokens: Some(5),
+            total_tokens: Some(40),
+            ..Usage::default()
+        };
+        assert_eq!(context_tokens(&total), Some(40));
+        let parts = Usage {
+            input_tokens: Some(10),
+            output_tokens: None,
+            ..Usage::default()
+        };
+        assert_eq!(context_tokens(&parts), Some(10));
+        assert_eq!(context_tokens(&Usage::default()), None, "nothing counted");
+    }
+}
