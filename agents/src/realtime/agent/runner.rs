@@ -1,5 +1,8 @@
-//! The agent task: its state, and the loop that waits on everything at once
-//! and hands each wake-up to the module whose job it is.
+//! The agent task: its state, the loop that waits on everything at once,
+//! and the glue that hands each wake-up to the part whose job it is (the
+//! outbox, the front end's audio, the answers and barge-in, the tool calls,
+//! the handover and the session's lifetime each own their state and
+//! decisions in their own module).
 
 use super::barge_in::{provider_cancels, Answers, Trigger};
 use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
@@ -52,9 +55,10 @@ pub(super) struct Switch {
 }
 
 /// Everything the agent task owns. The fields are grouped by the module that
-/// looks after them; where a part owns its state and decisions (`calls`,
-/// `playback`, `handover`, `buffer`), the methods here only wire events to
-/// it.
+/// looks after them; where a part owns its state and decisions (`outbox`,
+/// `user_audio`, `answers`, `calls`, `handover`, `life`), the methods here
+/// only wire events to it. The connection's life and the model events'
+/// dispatch still have their methods in `connection` and `model_events`.
 pub(super) struct Runner {
     // ---- set at start --------------------------------------------------------
     /// Opens new model sessions.
