@@ -3,19 +3,24 @@
 //! backing off before the next attempt, and closing for good.
 //!
 //! While the session is down the loop keeps serving the front end: input is
-//! buffered (see `input_buffer`) and delivered once a new session is ready.
+//! buffered (see `outbox`) and delivered once a new session is ready.
+//! [`Outage`] owns the reconnect state and decides the next attempt (or
+//! giving up) after each loss.
 
 use super::runner::Runner;
 use crate::realtime::compaction;
-use crate::realtime::config::ReconnectPolicy;
+use crate::realtime::config::{AgentConfig, ReconnectPolicy};
 use crate::realtime::connect::SharedConnector;
 use crate::realtime::events::AgentEvent;
+use crate::realtime::tools::ToolRegistry;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-use understudy_adapters::{ClientError, ClientInput, ModelEvent, RealtimeClient, SessionConfig};
+use understudy_adapters::{
+    Capabilities, ClientError, ClientInput, ModelEvent, RealtimeClient, SessionConfig,
+};
 
 /// How long a polite goodbye (DashScope's `session.finish`) may take.
 const GOODBYE_WAIT: Duration = Duration::from_secs(2);
@@ -28,6 +33,28 @@ pub(super) struct Outage {
     /// When to try; `None` while a new connection is being opened or waits
     /// to be acknowledged.
     pub(super) retry_at: Option<Instant>,
+}
+
+impl Outage {
+    /// The outage after losing the session, `previous` being the one under
+    /// way (`None`: the session was up until now): the next attempt, due
+    /// after the returned pause. `None` once `policy`'s attempts are used up.
+    pub(super) fn after_loss(
+        previous: Option<&Outage>,
+        policy: &ReconnectPolicy,
+        now: Instant,
+    ) -> Option<(Outage, Duration)> {
+        let attempt = previous.map_or(1, |outage| outage.attempt + 1);
+        if attempt > policy.max_attempts {
+            return None;
+        }
+        let delay = policy.delay(attempt);
+        let outage = Outage {
+            attempt,
+            retry_at: Some(now + delay),
+        };
+        Some((outage, delay))
+    }
 }
 
 /// A connection attempt in flight (owned, so that closing can drop it).
@@ -97,70 +124,92 @@ pub(super) async fn retry_timer(outage: &Option<Outage>) {
     }
 }
 
-impl Runner {
-    /// The configuration a new session gets; `with_context` carries the
-    /// conversation so far into its instructions: the older turns
-    /// summarised, the most recent ones verbatim. When `resending`, the
-    /// unanswered user turns at the end are left out: they are sent again.
-    async fn session_config(&mut self, with_context: bool, resending: bool) -> SessionConfig {
-        let mut session = self.config.session.clone();
-        session.tools = if self.caps.tool_calls {
-            self.tools.specs()
-        } else {
-            if !self.tools.is_empty() {
-                tracing::warn!(
-                    dialect = %self.caps.dialect,
-                    "the dialect has no function calling; tools are not declared"
-                );
-            }
-            Vec::new()
-        };
-        self.summary_chars = None;
-        if !with_context || self.config.context_chars == 0 {
-            return session;
-        }
-        let mut lines = compaction::lines_of(self.transcript().entries());
-        if resending {
-            while lines
-                .last()
-                .is_some_and(|l| l.speaker == compaction::Speaker::User)
-            {
-                lines.pop();
-            }
-        }
-        if lines.is_empty() {
-            return session;
-        }
-        let (older, recent) = compaction::split_recent(&lines, self.config.recent_turns);
-        let recent_chars: usize = recent.iter().map(|l| l.to_string().len() + 1).sum();
-        let budget = self
-            .config
-            .context_chars
-            .saturating_sub(recent_chars.min(self.config.context_chars / 2));
-        let summary = if older.is_empty() {
-            String::new()
-        } else {
-            let started = Instant::now();
-            let summariser = Arc::clone(&self.config.summariser);
-            let summary = match summariser.summarise(older, budget).await {
-                Ok(summary) => summary,
-                Err(error) => {
-                    tracing::warn!(%error, "summarising without the configured summariser");
-                    compaction::ExtractiveSummariser::extract(older, budget)
-                }
-            };
-            tracing::info!(
-                summariser = summariser.name(),
-                lines = older.len(),
-                chars = summary.len(),
-                took = ?started.elapsed(),
-                "conversation summarised for the new session"
+/// The configuration a new session gets, with the summary length its
+/// instructions carry. `conversation` (`None`: start without context) goes
+/// into its instructions: the older turns summarised, the most recent ones
+/// verbatim. When `resending`, the unanswered user turns at the end are left
+/// out: they are sent again. Tools are declared where the dialect has
+/// function calling.
+pub(super) async fn compose_session(
+    config: &AgentConfig,
+    caps: &Capabilities,
+    tools: &ToolRegistry,
+    conversation: Option<Vec<compaction::Line>>,
+    resending: bool,
+) -> (SessionConfig, Option<usize>) {
+    let mut session = config.session.clone();
+    session.tools = if caps.tool_calls {
+        tools.specs()
+    } else {
+        if !tools.is_empty() {
+            tracing::warn!(
+                dialect = %caps.dialect,
+                "the dialect has no function calling; tools are not declared"
             );
-            summary
+        }
+        Vec::new()
+    };
+    let Some(mut lines) = conversation else {
+        return (session, None);
+    };
+    if resending {
+        while lines
+            .last()
+            .is_some_and(|l| l.speaker == compaction::Speaker::User)
+        {
+            lines.pop();
+        }
+    }
+    if lines.is_empty() {
+        return (session, None);
+    }
+    let (older, recent) = compaction::split_recent(&lines, config.recent_turns);
+    let recent_chars: usize = recent.iter().map(|l| l.to_string().len() + 1).sum();
+    let budget = config
+        .context_chars
+        .saturating_sub(recent_chars.min(config.context_chars / 2));
+    let summary = if older.is_empty() {
+        String::new()
+    } else {
+        let started = Instant::now();
+        let summariser = Arc::clone(&config.summariser);
+        let summary = match summariser.summarise(older, budget).await {
+            Ok(summary) => summary,
+            Err(error) => {
+                tracing::warn!(%error, "summarising without the configured summariser");
+                compaction::ExtractiveSummariser::extract(older, budget)
+            }
         };
-        let base = session.instructions.take().unwrap_or_default();
-        session.instructions = Some(compaction::compose_instructions(&base, &summary, recent));
-        self.summary_chars = Some(summary.len());
+        tracing::info!(
+            summariser = summariser.name(),
+            lines = older.len(),
+            chars = summary.len(),
+            took = ?started.elapsed(),
+            "conversation summarised for the new session"
+        );
+        summary
+    };
+    let base = session.instructions.take().unwrap_or_default();
+    session.instructions = Some(compaction::compose_instructions(&base, &summary, recent));
+    let summary_chars = summary.len();
+    (session, Some(summary_chars))
+}
+
+impl Runner {
+    /// The configuration a new session gets (see [`compose_session`]);
+    /// `with_context` carries the conversation so far into it.
+    async fn session_config(&mut self, with_context: bool, resending: bool) -> SessionConfig {
+        let conversation = (with_context && self.config.context_chars > 0)
+            .then(|| compaction::lines_of(self.transcript().entries()));
+        let (session, summary_chars) = compose_session(
+            &self.config,
+            &self.caps,
+            &self.tools,
+            conversation,
+            resending,
+        )
+        .await;
+        self.summary_chars = summary_chars;
         session
     }
 
@@ -169,23 +218,15 @@ impl Runner {
     pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
         self.caps = client.capabilities().clone();
         self.handover.abandon();
-        self.opened_at = Instant::now();
-        // Until the provider announces the end itself: the dialect's limit.
-        // Where it warns before closing (Gemini's goAway), the warning drives.
-        self.session_end = match self.caps.limits {
-            limits if limits.warns_before_close => None,
-            limits => limits
-                .session_secs
-                .map(|secs| self.opened_at + Duration::from_secs(secs)),
-        };
+        self.life.opened(Instant::now(), &self.caps.limits);
         if let Some(outage) = self.outage.as_mut() {
             outage.retry_at = None; // this is the attempt
         }
         self.connections += 1;
         self.ready = false;
         self.setup_deadline = Some(Instant::now() + self.config.setup_timeout);
-        self.in_resampler = None;
-        if std::mem::take(&mut self.fresh_next) {
+        self.user_audio.reset();
+        if self.life.take_fresh() {
             // Compacting for the context budget: the old context is left behind.
             self.handover.forget_handle();
         }
@@ -214,9 +255,9 @@ impl Runner {
             self.epoch += 1;
         }
         self.new_id_space();
-        self.buffer.prepend(unseen);
-        self.chars_at_open = self.conversation_chars();
-        self.context_tokens = 0;
+        self.outbox.prepend(unseen);
+        let chars = self.conversation_chars();
+        self.life.context_from(chars);
         self.client = Some(client);
         if let Err(error) = result {
             self.on_session_ended(format!("could not configure the session: {error}"))
@@ -228,9 +269,7 @@ impl Runner {
     /// same ones again (Gemini counts turns from `turn_0` on each), and none
     /// of the old connection's events can arrive any more.
     fn new_id_space(&mut self) {
-        self.suppressed.clear();
-        self.playback = Default::default();
-        self.out_resampler = None;
+        self.answers.new_id_space();
         self.transcript().new_connection();
     }
 
@@ -252,9 +291,9 @@ impl Runner {
         self.ready = true;
         self.setup_deadline = None;
         let first_ready = !std::mem::replace(&mut self.was_ready, true);
-        let pending = self.buffer.take_all();
+        let pending = self.outbox.take_all();
         let delivered = pending.len();
-        let dropped_ms = self.buffer.take_dropped_ms();
+        let dropped_ms = self.outbox.take_dropped_ms();
         match self.outage.take() {
             Some(outage) if !first_ready => {
                 if dropped_ms > 0.0 {
@@ -318,9 +357,7 @@ impl Runner {
             self.connecting = Some(Box::pin(async move { Ok(standby) }));
         }
         tracing::warn!(%reason, "model session lost");
-        if let Some(response) = self.response.take() {
-            self.suppressed.insert(response.id);
-        }
+        self.answers.abandon();
         if self.resuming {
             // The handle may be what the provider refused: start afresh next time.
             self.handover.forget_handle();
@@ -329,17 +366,14 @@ impl Runner {
             started: Instant::now(),
             planned: false,
         });
-        let attempt = match &self.outage {
-            Some(outage) => outage.attempt + 1,
-            None => {
-                self.emit(AgentEvent::Disconnected {
-                    reason: reason.clone(),
-                });
-                1
-            }
-        };
+        if self.outage.is_none() {
+            self.emit(AgentEvent::Disconnected {
+                reason: reason.clone(),
+            });
+        }
         let policy = &self.config.reconnect;
-        if attempt > policy.max_attempts {
+        let next = Outage::after_loss(self.outage.as_ref(), policy, Instant::now());
+        let Some((outage, delay)) = next else {
             let message = format!(
                 "model session lost ({reason}); gave up after {} reconnect attempts",
                 policy.max_attempts
@@ -353,12 +387,9 @@ impl Runner {
             self.finished = true;
             self.connecting = None;
             return;
-        }
-        let delay = policy.delay(attempt);
-        self.outage = Some(Outage {
-            attempt,
-            retry_at: Some(Instant::now() + delay),
-        });
+        };
+        let attempt = outage.attempt;
+        self.outage = Some(outage);
         self.emit(AgentEvent::Reconnecting {
             attempt,
             delay_ms: delay.as_millis() as u64,
@@ -406,5 +437,83 @@ impl Runner {
         self.emit(AgentEvent::Closed {
             reason: reason.to_owned(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line of the conversation.
+    fn line(speaker: compaction::Speaker, text: &str) -> compaction::Line {
+        compaction::Line {
+            speaker,
+            text: text.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_without_context_carries_no_summary() {
+        let config = AgentConfig::default();
+        let caps = understudy_adapters::gemini::capabilities();
+        let (session, summary) =
+            compose_session(&config, &caps, &ToolRegistry::new(), None, false).await;
+        assert_eq!(summary, None);
+        assert_eq!(session.instructions, config.session.instructions);
+        let (_, summary) = compose_session(
+            &config,
+            &caps,
+            &ToolRegistry::new(),
+            Some(Vec::new()),
+            false,
+        )
+        .await;
+        assert_eq!(summary, None, "nothing said yet");
+    }
+
+    #[tokio::test]
+    async fn the_turns_to_send_again_are_left_out_of_the_context() {
+        use compaction::Speaker::{Agent, User};
+        let config = AgentConfig::default();
+        let caps = understudy_adapters::gemini::capabilities();
+        let lines = vec![
+            line(User, "what time is it"),
+            line(Agent, "noon"),
+            line(User, "and the date"),
+        ];
+        let (session, summary) =
+            compose_session(&config, &caps, &ToolRegistry::new(), Some(lines), true).await;
+        assert_eq!(summary, Some(0), "all recent: nothing summarised");
+        let instructions = session.instructions.unwrap_or_default();
+        assert!(instructions.contains("noon"));
+        assert!(!instructions.contains("and the date"), "sent again instead");
+    }
+
+    #[test]
+    fn each_loss_is_the_next_attempt_until_the_policy_gives_up() {
+        let policy = ReconnectPolicy {
+            max_attempts: 2,
+            ..ReconnectPolicy::default()
+        };
+        let now = Instant::now();
+        let (first, delay) = Outage::after_loss(None, &policy, now).expect("first attempt");
+        assert_eq!(first.attempt, 1);
+        assert_eq!(delay, policy.delay(1));
+        assert_eq!(first.retry_at, Some(now + delay));
+        let (second, _) = Outage::after_loss(Some(&first), &policy, now).expect("second");
+        assert_eq!(second.attempt, 2);
+        assert!(Outage::after_loss(Some(&second), &policy, now).is_none());
+        assert!(Outage::after_loss(None, &ReconnectPolicy::never(), now).is_none());
+    }
+
+    #[test]
+    fn only_failures_that_may_pass_are_retried() {
+        let rejected = |status| ClientError::Rejected {
+            status,
+            url: "wss://example.invalid".into(),
+        };
+        assert!(worth_retrying(&rejected(429)));
+        assert!(worth_retrying(&rejected(503)));
+        assert!(!worth_retrying(&rejected(401)));
     }
 }

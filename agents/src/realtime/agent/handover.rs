@@ -8,19 +8,19 @@
 //! sent again; the switch is planned a margin before the announced close and
 //! happens between turns (no answer being spoken, no tool call of this
 //! session still running) unless the deadline has come. [`Handover`] owns
-//! that machine and the standby connection; the runner methods below are
-//! the I/O around it: opening the standby socket at once, closing the old one
-//! and opening the new one when the switch is due. Input that arrives while
+//! that machine and the standby connection; [`Lifetime`] owns when the
+//! current session will end and how big its context has grown, and decides
+//! when a move is due for either. The runner does the I/O around them:
+//! opening the standby socket at once, closing the old one and opening the
+//! new one when the switch is due. Input that arrives while
 //! the new connection sets up is buffered and delivered once it is ready, as
 //! after a lost session. If the old connection goes first anyway, the standby
 //! socket is used by the ordinary reconnect path.
 
-use super::runner::Runner;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use understudy_adapters::resumption::Resumption;
-use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient};
+use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient, SessionLimits};
 
 /// The agent's side of moving sessions: the resumption state (handle,
 /// inputs to send again, the planned switch) and the next connection, open
@@ -41,7 +41,7 @@ impl Handover {
     }
 
     /// Notes a model event: a new handle, an answered turn. A `GoAway` is
-    /// left to [`Runner::on_go_away`], which judges whether a move makes
+    /// left to the runner, which judges whether a move makes
     /// sense (not while the session is already being replaced).
     pub(super) fn on_event(&mut self, event: &ModelEvent) {
         if !matches!(event, ModelEvent::GoAway { .. }) {
@@ -112,141 +112,157 @@ impl Handover {
     }
 }
 
-impl Runner {
-    /// The provider will close this connection in `time_left_ms`: open the
-    /// next one now and plan the switch.
-    pub(super) fn on_go_away(&mut self, time_left_ms: Option<u64>) {
-        let left = Duration::from_millis(time_left_ms.unwrap_or(0));
-        tracing::info!(
-            ?left,
-            "the provider will close the connection; moving to a new one"
-        );
-        if self.finished || self.outage.is_some() || self.client.is_none() {
-            return; // already getting a new session
-        }
-        if !self.handover.plan(time_left_ms) {
-            return; // already moving: the earlier deadline stands
-        }
-        if self.connecting.is_none() {
-            let connector = Arc::clone(&self.connector);
-            self.connecting = Some(Box::pin(async move { connector.connect().await }));
+/// The current session's life: when the provider will end it, and how big
+/// its context has grown; the move to a fresh, compacted session is decided
+/// here.
+#[derive(Debug)]
+pub(super) struct Lifetime {
+    /// When the provider will end the session (announced, or from the
+    /// dialect's limits); the agent moves before it.
+    end: Option<Instant>,
+    /// When the current connection was opened.
+    opened_at: Instant,
+    /// The session's context, in tokens (reported, else estimated).
+    context_tokens: u64,
+    /// Conversation characters when the session opened (the estimate's base).
+    chars_at_open: usize,
+    /// The next session must start afresh (compacted), not resume.
+    fresh_next: bool,
+}
+
+impl Lifetime {
+    /// No session yet.
+    pub(super) fn new() -> Self {
+        Lifetime {
+            end: None,
+            opened_at: Instant::now(),
+            context_tokens: 0,
+            chars_at_open: 0,
+            fresh_next: false,
         }
     }
 
-    /// When to plan the move before the provider ends the session: the
-    /// margin before its end (at most a quarter of the session's life), once
-    /// the session is ready and no move is planned yet.
-    pub(super) fn session_ending_at(&self) -> Option<Instant> {
-        let end = self.session_end?;
-        if !self.ready || self.handover.planned() || self.client.is_none() {
-            return None;
-        }
+    /// A connection opened at `now` with the dialect's `limits`: until the
+    /// provider announces the end itself, the dialect's session limit is the
+    /// end (where it warns before closing, the warning drives instead).
+    pub(super) fn opened(&mut self, now: Instant, limits: &SessionLimits) {
+        self.opened_at = now;
+        self.end = match limits {
+            limits if limits.warns_before_close => None,
+            limits => limits
+                .session_secs
+                .map(|secs| now + Duration::from_secs(secs)),
+        };
+    }
+
+    /// The session starts with `chars` of conversation behind it: the
+    /// context estimate counts from there.
+    pub(super) fn context_from(&mut self, chars: usize) {
+        self.chars_at_open = chars;
+        self.context_tokens = 0;
+    }
+
+    /// When to plan the move before the end: `margin` before it, at most a
+    /// quarter of the session's life.
+    pub(super) fn ending_at(&self, margin: Duration) -> Option<Instant> {
+        let end = self.end?;
         let life = end.saturating_duration_since(self.opened_at);
-        let margin = self.config.handover_margin.min(life / 4);
+        let margin = margin.min(life / 4);
         Some(end.checked_sub(margin).unwrap_or(end))
     }
 
-    /// The session's end is near: move as after the provider's `GoAway`.
-    pub(super) fn on_session_ending(&mut self) {
-        let Some(end) = self.session_end.take() else {
-            return;
-        };
-        let left = end.saturating_duration_since(Instant::now());
-        tracing::info!(
-            ?left,
-            "the provider will end the session; moving to a new one"
-        );
-        self.on_go_away(Some(left.as_millis() as u64));
+    /// The end, taken (the move is being planned for it).
+    pub(super) fn take_end(&mut self) -> Option<Instant> {
+        self.end.take()
     }
 
-    /// The provider announced when it will end the session (unix seconds,
-    /// whole: one second is taken off for the rounding).
-    pub(super) fn on_expiry_announced(&mut self, expires_at: i64) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or_default();
-        let left = (expires_at as f64 - 1.0 - now).max(0.0);
-        self.session_end = Some(Instant::now() + Duration::from_secs_f64(left));
+    /// The provider announced the end at `expires_at` (unix seconds, whole:
+    /// one second is taken off for the rounding); `now_unix` is the time now.
+    pub(super) fn announced(&mut self, expires_at: i64, now_unix: f64) {
+        let left = (expires_at as f64 - 1.0 - now_unix).max(0.0);
+        self.end = Some(Instant::now() + Duration::from_secs_f64(left));
     }
 
-    /// Characters of conversation so far (the context estimate's unit).
-    pub(super) fn conversation_chars(&self) -> usize {
-        crate::realtime::compaction::lines_of(self.transcript().entries())
-            .iter()
-            .map(|l| l.text.len() + 2)
-            .sum()
-    }
-
-    /// Notes the context's size after a turn (`reported` by the provider's
-    /// usage, when it says) and, past the budget, plans a move to a fresh,
-    /// compacted session at the next quiet moment.
-    pub(super) fn on_context_grown(&mut self, reported: Option<u64>) {
-        let estimate = (self.conversation_chars().saturating_sub(self.chars_at_open) / 4) as u64;
+    /// Notes the context after a turn: `reported` by the provider's usage
+    /// when it says, else estimated from the conversation's `chars` now (4
+    /// characters a token). Returns the size when it reached `budget`.
+    pub(super) fn context_grown(
+        &mut self,
+        reported: Option<u64>,
+        chars: usize,
+        budget: Option<u64>,
+    ) -> Option<u64> {
+        let estimate = (chars.saturating_sub(self.chars_at_open) / 4) as u64;
         self.context_tokens = self.context_tokens.max(reported.unwrap_or(0)).max(estimate);
-        let budget = self.config.context_budget_tokens.or_else(|| {
-            self.caps
-                .limits
-                .context_tokens
-                .map(|window| u64::from(window) * 8 / 10)
-        });
-        let Some(budget) = budget else {
-            return;
-        };
-        if self.context_tokens < budget
-            || self.handover.planned()
-            || self.outage.is_some()
-            || self.client.is_none()
-        {
-            return;
-        }
-        tracing::info!(
-            tokens = self.context_tokens,
-            budget,
-            "the context is near its budget; moving to a compacted session"
-        );
+        budget
+            .filter(|budget| self.context_tokens >= *budget)
+            .map(|_| self.context_tokens)
+    }
+
+    /// The next session starts afresh (compacted), not resumed.
+    pub(super) fn compact_next(&mut self) {
         self.fresh_next = true;
-        // No provider deadline: switch at the next quiet moment.
-        self.on_go_away(Some(60_000));
     }
 
-    /// The new connection of a handover is open: keep it until the switch.
-    /// Returns it when no handover wants it.
-    pub(super) fn on_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
-        if self.client.is_none() {
-            return Some(client);
-        }
-        self.handover.keep_standby(client)
+    /// Whether the session being opened must start afresh; asked once.
+    pub(super) fn take_fresh(&mut self) -> bool {
+        std::mem::take(&mut self.fresh_next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_move_is_planned_a_margin_before_the_end_at_most_a_quarter_of_the_life() {
+        let mut life = Lifetime::new();
+        let limits = SessionLimits {
+            session_secs: Some(100),
+            ..understudy_adapters::gemini::capabilities().limits
+        };
+        let limits = SessionLimits {
+            warns_before_close: false,
+            ..limits
+        };
+        let now = Instant::now();
+        life.opened(now, &limits);
+        let end = now + Duration::from_secs(100);
+        assert_eq!(
+            life.ending_at(Duration::from_secs(10)),
+            Some(end - Duration::from_secs(10))
+        );
+        assert_eq!(
+            life.ending_at(Duration::from_secs(60)),
+            Some(end - Duration::from_secs(25))
+        );
+        assert_eq!(life.take_end(), Some(end));
+        assert_eq!(life.ending_at(Duration::from_secs(10)), None, "taken");
+        let warns = SessionLimits {
+            warns_before_close: true,
+            ..limits
+        };
+        life.opened(now, &warns);
+        assert_eq!(life.ending_at(Duration::ZERO), None, "the warning drives");
     }
 
-    /// Switches to the standby connection if it is time: between turns, or
-    /// at the deadline whatever is going on (the answer in progress is cut,
-    /// as the provider's close would cut it).
-    pub(super) async fn maybe_hand_over(&mut self) {
-        let Some(by) = self.handover.due_at() else {
-            return;
-        };
-        let between_turns = self.response.is_none() && !self.calls.waiting_in(self.epoch);
-        let quiet = self.ready && between_turns;
-        if !self.handover.switch_due(quiet) {
-            return;
-        }
-        let overdue = Instant::now() >= by;
-        let Some(standby) = self.handover.abandon() else {
-            return;
-        };
-        tracing::info!(overdue, "switching to the new connection");
-        self.switch = Some(super::runner::Switch {
-            started: Instant::now(),
-            planned: true,
-        });
-        if let Some(response) = self.response.take() {
-            self.suppressed.insert(response.id);
-        }
-        if let Some(old) = self.client.take() {
-            let _ = old.close().await;
-        }
-        self.ready = false;
-        self.open(standby, true).await;
+    #[test]
+    fn the_context_counts_from_the_session_start_and_reports_reaching_the_budget() {
+        let mut life = Lifetime::new();
+        life.context_from(400);
+        assert_eq!(life.context_grown(None, 800, Some(200)), None, "100 tokens");
+        assert_eq!(life.context_grown(Some(150), 800, None), None, "no budget");
+        assert_eq!(life.context_grown(None, 1200, Some(200)), Some(200));
+        assert_eq!(
+            life.context_grown(None, 400, Some(200)),
+            Some(200),
+            "never shrinks"
+        );
+        life.context_from(1200);
+        assert_eq!(life.context_grown(None, 1200, Some(200)), None);
+        assert!(!life.take_fresh());
+        life.compact_next();
+        assert!(life.take_fresh());
+        assert!(!life.take_fresh(), "asked once");
     }
 }

@@ -3,7 +3,7 @@
 //! cut), user turns into the transcript, calls for `tool_calls`, and
 //! interruptions for `barge_in`.
 
-use super::barge_in::{Response, Trigger};
+use super::barge_in::Trigger;
 use super::runner::Runner;
 use crate::realtime::events::AgentEvent;
 use tokio::time::Instant;
@@ -74,10 +74,7 @@ impl Runner {
                 tracing::warn!(%item_id, %error, "the provider could not transcribe a user turn");
             }
             ModelEvent::ResponseCreated { response_id } => {
-                self.response = Some(Response {
-                    id: response_id.clone(),
-                    interrupted: false,
-                });
+                self.answers.started(&response_id);
                 self.emit(AgentEvent::ResponseStarted { response_id });
             }
             ModelEvent::AudioDelta {
@@ -91,7 +88,7 @@ impl Runner {
                 item_id,
                 ..
             } => {
-                if !self.suppressed.contains(&response_id) {
+                if !self.answers.suppressed(&response_id) {
                     self.emit(AgentEvent::AudioDone {
                         response_id,
                         item_id,
@@ -110,10 +107,10 @@ impl Runner {
                 delta,
                 ..
             } => {
-                if self.suppressed.contains(&response_id) {
+                if self.answers.suppressed(&response_id) {
                     return;
                 }
-                let at = self.playback.delivered_ms(&item_id);
+                let at = self.answers.delivered_ms(&item_id);
                 self.transcript()
                     .agent_delta(&response_id, &item_id, &delta, at);
                 self.emit(AgentEvent::TranscriptDelta {
@@ -134,7 +131,7 @@ impl Runner {
                 text: transcript,
                 ..
             } => {
-                if self.suppressed.contains(&response_id) {
+                if self.answers.suppressed(&response_id) {
                     return;
                 }
                 self.transcript()
@@ -165,9 +162,7 @@ impl Runner {
                 status,
                 ..
             } => {
-                if self.response.as_ref().is_some_and(|r| r.id == response_id) {
-                    self.response = None;
-                }
+                self.answers.done(&response_id);
                 self.emit(AgentEvent::ResponseDone {
                     response_id,
                     status,
@@ -210,4 +205,28 @@ fn context_tokens(usage: &understudy_adapters::Usage) -> Option<u64> {
             (None, None) => None,
             (input, output) => Some(input.unwrap_or(0) + output.unwrap_or(0)),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use understudy_adapters::Usage;
+
+    #[test]
+    fn the_context_is_the_total_else_input_plus_output() {
+        let total = Usage {
+            input_tokens: Some(10),
+            output_tokens: Some(5),
+            total_tokens: Some(40),
+            ..Usage::default()
+        };
+        assert_eq!(context_tokens(&total), Some(40));
+        let parts = Usage {
+            input_tokens: Some(10),
+            output_tokens: None,
+            ..Usage::default()
+        };
+        assert_eq!(context_tokens(&parts), Some(10));
+        assert_eq!(context_tokens(&Usage::default()), None, "nothing counted");
+    }
 }

@@ -1,75 +1,93 @@
-//! Sending to the model: now when the session is ready, into the
-//! [`super::input_buffer::InputBuffer`] when it is not. A send that fails on
-//! the socket keeps the input and treats the session as lost; an input the
-//! dialect cannot encode is reported and dropped.
+//! The outbox: inputs waiting for a ready session. [`Outbox`] owns the
+//! bounded [`InputBuffer`] and decides what the front end hears about it (one
+//! warning when audio first has to be dropped); [`unsendable`] is the report
+//! for an input the dialect cannot encode. The runner does the sending: now
+//! when the session is ready, into the outbox when it is not; a send that
+//! fails on the socket keeps the input and treats the session as lost.
 
-use super::runner::Runner;
+use super::input_buffer::InputBuffer;
 use crate::realtime::events::AgentEvent;
-use understudy_adapters::{ClientError, ClientInput, EncodeError};
+use understudy_adapters::{ClientInput, EncodeError};
 
-impl Runner {
-    /// Sends now if the session is ready, else buffers. A send that fails on
-    /// the socket buffers the input and treats the session as lost; one the
-    /// dialect cannot encode is reported and dropped.
-    pub(super) async fn deliver(&mut self, input: ClientInput) {
-        if !self.ready {
-            self.buffer_input(input);
-            return;
-        }
-        let Some(client) = self.client.as_mut() else {
-            self.buffer_input(input);
-            return;
-        };
-        match client.send(&input).await {
-            // Kept until answered: a session lost before the answer gets it again.
-            Ok(()) => self.handover.on_sent(input),
-            Err(ClientError::Encode(error)) => self.report_unsendable(&input, &error),
-            Err(error) => {
-                self.buffer_input(input);
-                self.on_session_ended(format!("send failed: {error}")).await;
-            }
+/// Inputs waiting for a ready session, oldest first.
+#[derive(Debug)]
+pub(super) struct Outbox {
+    waiting: InputBuffer,
+}
+
+impl Outbox {
+    /// An empty outbox keeping at most `bound_ms` of user audio.
+    pub(super) fn new(bound_ms: u64) -> Self {
+        Outbox {
+            waiting: InputBuffer::new(bound_ms),
         }
     }
 
-    /// Like [`Runner::deliver`], but an input the dialect cannot encode is
-    /// only logged, and nothing is kept for a lost session: the agent asked
-    /// for it on its own (a cancel, a truncate), not the front end.
-    pub(super) async fn deliver_quietly(&mut self, input: ClientInput) {
-        if !self.ready {
-            return; // a cancel or truncate for a lost session means nothing
-        }
-        let Some(client) = self.client.as_mut() else {
-            return;
-        };
-        match client.send(&input).await {
-            Ok(()) => {}
-            Err(ClientError::Encode(error)) => {
-                tracing::debug!(%error, "the dialect does not take this; skipped")
-            }
-            Err(error) => self.on_session_ended(format!("send failed: {error}")).await,
+    /// Keeps `input` for the next ready session; returns the warning for the
+    /// front end the first time audio has to be dropped.
+    pub(super) fn hold(&mut self, input: ClientInput) -> Option<AgentEvent> {
+        let audio_ms = self.waiting.push(input)?;
+        tracing::warn!("input buffer full while the session is down; dropping oldest audio");
+        Some(AgentEvent::InputDropped { audio_ms })
+    }
+
+    /// Puts `inputs` (to send again) before everything waiting.
+    pub(super) fn prepend(&mut self, inputs: Vec<ClientInput>) {
+        self.waiting.prepend(inputs);
+    }
+
+    /// Everything waiting, oldest first; the outbox is left empty.
+    pub(super) fn take_all(&mut self) -> Vec<ClientInput> {
+        self.waiting.take_all()
+    }
+
+    /// Audio dropped since the last call, in milliseconds.
+    pub(super) fn take_dropped_ms(&mut self) -> f64 {
+        self.waiting.take_dropped_ms()
+    }
+}
+
+/// The front end's report that the dialect refused `input` (named by its
+/// `type`), so that it is not left waiting for an answer.
+pub(super) fn unsendable(input: &ClientInput, error: &EncodeError) -> AgentEvent {
+    tracing::warn!(%error, "input not sent");
+    let kind = serde_json::to_value(input)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    AgentEvent::Error {
+        code: "unsupported_input".into(),
+        message: format!("{kind}: {error}"),
+        fatal: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use understudy_adapters::Pcm;
+
+    /// `ms` of silence at 16 kHz.
+    fn audio(ms: usize) -> ClientInput {
+        ClientInput::Audio {
+            pcm: Pcm(vec![0; ms * 32]),
+            sample_rate: 16_000,
         }
     }
 
-    /// Tells the front end an input of its was refused by the dialect.
-    fn report_unsendable(&self, input: &ClientInput, error: &EncodeError) {
-        tracing::warn!(%error, "input not sent");
-        let kind = serde_json::to_value(input)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
-            .unwrap_or_default();
-        self.emit(AgentEvent::Error {
-            code: "unsupported_input".into(),
-            message: format!("{kind}: {error}"),
-            fatal: false,
-        });
-    }
-
-    /// Keeps an input for the next ready session, warning the front end the
-    /// first time audio has to be dropped.
-    pub(super) fn buffer_input(&mut self, input: ClientInput) {
-        if let Some(audio_ms) = self.buffer.push(input) {
-            tracing::warn!("input buffer full while the session is down; dropping oldest audio");
-            self.emit(AgentEvent::InputDropped { audio_ms });
-        }
+    #[test]
+    fn the_front_end_is_warned_once_when_audio_is_dropped() {
+        let mut outbox = Outbox::new(100);
+        assert!(outbox.hold(audio(100)).is_none());
+        assert!(matches!(
+            outbox.hold(audio(100)),
+            Some(AgentEvent::InputDropped { audio_ms: 100 })
+        ));
+        assert!(outbox.hold(audio(100)).is_none(), "warned once");
+        outbox.prepend(vec![ClientInput::CommitAudio]);
+        let waiting = outbox.take_all();
+        assert!(matches!(waiting[0], ClientInput::CommitAudio));
+        assert_eq!(waiting.len(), 2);
+        assert_eq!(outbox.take_dropped_ms(), 200.0);
     }
 }

@@ -1,23 +1,28 @@
-//! The agent task: its state, and the loop that waits on everything at once
-//! and hands each wake-up to the module whose job it is.
+//! The agent task: its state, the loop that waits on everything at once,
+//! and the glue that hands each wake-up to the part whose job it is (the
+//! outbox, the front end's audio, the answers and barge-in, the tool calls,
+//! the handover and the session's lifetime each own their state and
+//! decisions in their own module).
 
-use super::barge_in::{Playback, Response};
+use super::barge_in::{provider_cancels, Answers, Trigger};
 use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
-use super::handover::Handover;
+use super::front_end::{refusal, UserAudio};
+use super::handover::{Handover, Lifetime};
 use super::input::Command;
-use super::input_buffer::InputBuffer;
-use super::tool_calls::ToolCalls;
+use super::outbox::{unsendable, Outbox};
+use super::tool_calls::{Finished, ToolCalls};
 use crate::realtime::config::AgentConfig;
 use crate::realtime::connect::SharedConnector;
 use crate::realtime::events::AgentEvent;
-use crate::realtime::resample::Resampler;
 use crate::realtime::tools::{CallOutcome, ToolRegistry};
-use crate::realtime::transcript::Transcript;
-use std::collections::HashSet;
+use crate::realtime::transcript::{Transcript, TranscriptEntry};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use understudy_adapters::{Capabilities, ClientError, RealtimeClient, TimedEvent};
+use understudy_adapters::{
+    Capabilities, ClientError, ClientInput, Pcm, RealtimeClient, ResponseOptions, TimedEvent,
+};
 
 /// What woke the agent task.
 enum Step {
@@ -50,7 +55,10 @@ pub(super) struct Switch {
 }
 
 /// Everything the agent task owns. The fields are grouped by the module that
-/// looks after them; the methods live in those modules.
+/// looks after them; where a part owns its state and decisions (`outbox`,
+/// `user_audio`, `answers`, `calls`, `handover`, `life`), the methods here
+/// only wire events to it. The connection's life and the model events'
+/// dispatch still have their methods in `connection` and `model_events`.
 pub(super) struct Runner {
     // ---- set at start --------------------------------------------------------
     /// Opens new model sessions.
@@ -69,8 +77,8 @@ pub(super) struct Runner {
     pub(super) events: mpsc::UnboundedSender<AgentEvent>,
     /// The transcript, shared with the handle.
     pub(super) transcript: Arc<Mutex<Transcript>>,
-    /// Resamples user audio to the model's input rate.
-    pub(super) in_resampler: Option<Resampler>,
+    /// User audio on its way to the model's input rate.
+    pub(super) user_audio: UserAudio,
 
     // ---- the connection (`connection`) ----------------------------------------
     /// The model session, while one is open.
@@ -102,37 +110,21 @@ pub(super) struct Runner {
     /// The resumption state (handle, inputs to send again, the planned
     /// switch) and the standby connection of a planned move.
     pub(super) handover: Handover,
-    /// When the provider will end the current session (announced, or from
-    /// the dialect's limits); the agent moves before it.
-    pub(super) session_end: Option<Instant>,
-    /// When the current connection was opened.
-    pub(super) opened_at: Instant,
+    /// When the current session will end and how big its context grew.
+    pub(super) life: Lifetime,
     /// The move to a new session under way.
     pub(super) switch: Option<Switch>,
     /// The summary length the current session's instructions carry.
     pub(super) summary_chars: Option<usize>,
-    /// The current session's context, in tokens (reported, else estimated).
-    pub(super) context_tokens: u64,
-    /// Conversation characters when the current session opened (the base of
-    /// the estimate).
-    pub(super) chars_at_open: usize,
-    /// The next session must start afresh (compacted), not resume.
-    pub(super) fresh_next: bool,
 
-    // ---- sending (`outbox`, `input_buffer`) -----------------------------------
+    // ---- sending (`outbox`) -----------------------------------------------------
     /// Inputs waiting for a ready session.
-    pub(super) buffer: InputBuffer,
+    pub(super) outbox: Outbox,
 
     // ---- answers and barge-in (`barge_in`) ------------------------------------
-    /// The response in progress.
-    pub(super) response: Option<Response>,
-    /// Responses cut by a barge-in or lost with their session: their late
-    /// deltas are dropped.
-    pub(super) suppressed: HashSet<String>,
-    /// The audio items forwarded and how much of each was played.
-    pub(super) playback: Playback,
-    /// Resamples model audio to the front end's rate, per item.
-    pub(super) out_resampler: Option<(String, Resampler)>,
+    /// The response in progress, the responses cut, and the audio items
+    /// forwarded with how much of each was played.
+    pub(super) answers: Answers,
 
     // ---- tools (`tool_calls`) -------------------------------------------------
     /// Calls under way and the follow-up bookkeeping.
@@ -151,7 +143,7 @@ impl Runner {
         events: mpsc::UnboundedSender<AgentEvent>,
         transcript: Arc<Mutex<Transcript>>,
     ) -> Runner {
-        let buffer = InputBuffer::new(config.input_buffer_ms);
+        let outbox = Outbox::new(config.input_buffer_ms);
         let handover = Handover::new(config.input_buffer_ms);
         Runner {
             connector,
@@ -161,7 +153,7 @@ impl Runner {
             inputs,
             events,
             transcript,
-            in_resampler: None,
+            user_audio: UserAudio::default(),
             client: None,
             ready: false,
             was_ready: false,
@@ -174,18 +166,11 @@ impl Runner {
             resuming: false,
             session_id: None,
             handover,
-            session_end: None,
-            opened_at: Instant::now(),
+            life: Lifetime::new(),
             switch: None,
             summary_chars: None,
-            context_tokens: 0,
-            chars_at_open: 0,
-            fresh_next: false,
-            buffer,
-            response: None,
-            suppressed: HashSet::new(),
-            playback: Playback::default(),
-            out_resampler: None,
+            outbox,
+            answers: Answers::default(),
             calls: ToolCalls::new(),
         }
     }
@@ -255,6 +240,372 @@ impl Runner {
         self.transcript
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ---- the front end (`front_end`) ------------------------------------------
+
+    /// Handles one command from [`super::AgentInput`]: input the dialect
+    /// cannot take is refused, the rest becomes model input, a playback
+    /// report, a barge-in or the end of the session.
+    pub(super) async fn on_command(&mut self, command: Command) {
+        if let Some(message) = refusal(&self.caps, &command) {
+            self.emit(AgentEvent::Error {
+                code: "unsupported_input".into(),
+                message,
+                fatal: false,
+            });
+            return;
+        }
+        match command {
+            Command::Audio { pcm, sample_rate } => {
+                let target = self.caps.input_sample_rate;
+                let pcm = self.user_audio.resample(&pcm, sample_rate, target);
+                if !pcm.is_empty() {
+                    self.deliver(ClientInput::Audio {
+                        pcm: Pcm(pcm),
+                        sample_rate: target,
+                    })
+                    .await;
+                }
+            }
+            Command::Text(text) => {
+                // A typed message: the agent stops talking and answers it.
+                self.barge_in(Trigger::FrontEnd).await;
+                self.calls.block_follow_up();
+                self.transcript().push(TranscriptEntry::User {
+                    item_id: None,
+                    text: Some(text.clone()),
+                });
+                self.deliver(ClientInput::Text { text }).await;
+                self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
+                    .await;
+            }
+            Command::Image { mime_type, data } => {
+                self.deliver(ClientInput::Image {
+                    mime_type,
+                    data: Pcm(data),
+                })
+                .await;
+            }
+            Command::Commit => {
+                self.calls.block_follow_up();
+                self.deliver(ClientInput::CommitAudio).await;
+                self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
+                    .await;
+            }
+            Command::Playback { item_id, played_ms } => self.answers.played(&item_id, played_ms),
+            Command::Interrupt => self.barge_in(Trigger::FrontEnd).await,
+            Command::Close => self.close("closed by the front end").await,
+        }
+    }
+
+    // ---- sending (`outbox`) ---------------------------------------------------
+
+    /// Sends now if the session is ready, else holds it in the outbox. A
+    /// send that fails on the socket holds the input and treats the session
+    /// as lost; one the dialect cannot encode is reported and dropped.
+    pub(super) async fn deliver(&mut self, input: ClientInput) {
+        let Some(client) = self.client.as_mut().filter(|_| self.ready) else {
+            self.buffer_input(input);
+            return;
+        };
+        match client.send(&input).await {
+            // Kept until answered: a session lost before the answer gets it again.
+            Ok(()) => self.handover.on_sent(input),
+            Err(ClientError::Encode(error)) => self.emit(unsendable(&input, &error)),
+            Err(error) => {
+                self.buffer_input(input);
+                self.on_session_ended(format!("send failed: {error}")).await;
+            }
+        }
+    }
+
+    /// Like [`Runner::deliver`], but an input the dialect cannot encode is
+    /// only logged, and nothing is kept for a lost session: the agent asked
+    /// for it on its own (a cancel, a truncate), not the front end.
+    pub(super) async fn deliver_quietly(&mut self, input: ClientInput) {
+        // A cancel or truncate for a lost session means nothing.
+        let Some(client) = self.client.as_mut().filter(|_| self.ready) else {
+            return;
+        };
+        match client.send(&input).await {
+            Ok(()) => {}
+            Err(ClientError::Encode(error)) => {
+                tracing::debug!(%error, "the dialect does not take this; skipped")
+            }
+            Err(error) => self.on_session_ended(format!("send failed: {error}")).await,
+        }
+    }
+
+    /// Holds an input for the next ready session, passing on the outbox's
+    /// warning when audio has to be dropped.
+    pub(super) fn buffer_input(&mut self, input: ClientInput) {
+        if let Some(warning) = self.outbox.hold(input) {
+            self.emit(warning);
+        }
+    }
+
+    // ---- answers and barge-in (`barge_in`) -------------------------------------
+
+    /// Forwards model audio to the front end, at its rate, unless the
+    /// response or item was cut.
+    pub(super) fn on_audio(
+        &mut self,
+        response_id: String,
+        item_id: String,
+        pcm: Pcm,
+        sample_rate: u32,
+    ) {
+        let target = self.config.output_sample_rate;
+        if let Some((pcm, sample_rate)) =
+            self.answers
+                .audio(&response_id, &item_id, &pcm, sample_rate, target)
+        {
+            self.emit(AgentEvent::Audio {
+                response_id,
+                item_id,
+                pcm,
+                sample_rate,
+            });
+        }
+    }
+
+    /// Cuts the agent off as [`Answers::cut`] decides: cancel the response
+    /// where the provider will not, truncate the model's memory to what was
+    /// heard where it can, cut the transcript the same way, tell the front
+    /// end to stop playing.
+    pub(super) async fn barge_in(&mut self, trigger: Trigger) {
+        let turn_detection = self.config.session.turn_detection.as_ref();
+        let provider_cancels = provider_cancels(trigger, turn_detection, self.caps.server_vad);
+        let Some(cut) = self.answers.cut(provider_cancels) else {
+            return;
+        };
+        if let Some(response_id) = cut.cancel {
+            self.deliver_quietly(ClientInput::CancelResponse {
+                response_id: Some(response_id),
+            })
+            .await;
+        }
+        if let Some(item_id) = &cut.item_id {
+            self.transcript().agent_interrupted(item_id, cut.played_ms);
+            if let (true, Some(heard)) = (self.caps.truncation, cut.played_ms) {
+                self.deliver_quietly(ClientInput::Truncate {
+                    item_id: item_id.clone(),
+                    content_index: 0,
+                    audio_end_ms: heard,
+                })
+                .await;
+            }
+        }
+        self.calls.block_follow_up();
+        let (response_id, item_id, played_ms) = (cut.response_id, cut.item_id, cut.played_ms);
+        tracing::info!(?trigger, ?response_id, ?played_ms, "barge-in");
+        self.emit(AgentEvent::Interrupted {
+            response_id,
+            item_id,
+            played_ms,
+        });
+    }
+
+    // ---- moving before the provider closes (`handover`) ------------------------
+
+    /// The provider will close this connection in `time_left_ms`: open the
+    /// next one now and plan the switch.
+    pub(super) fn on_go_away(&mut self, time_left_ms: Option<u64>) {
+        let left = Duration::from_millis(time_left_ms.unwrap_or(0));
+        tracing::info!(
+            ?left,
+            "the provider will close the connection; moving to a new one"
+        );
+        if self.finished || self.outage.is_some() || self.client.is_none() {
+            return; // already getting a new session
+        }
+        if !self.handover.plan(time_left_ms) {
+            return; // already moving: the earlier deadline stands
+        }
+        if self.connecting.is_none() {
+            let connector = Arc::clone(&self.connector);
+            self.connecting = Some(Box::pin(async move { connector.connect().await }));
+        }
+    }
+
+    /// When to plan the move before the provider ends the session, once the
+    /// session is ready and no move is planned yet.
+    fn session_ending_at(&self) -> Option<Instant> {
+        if !self.ready || self.handover.planned() || self.client.is_none() {
+            return None;
+        }
+        self.life.ending_at(self.config.handover_margin)
+    }
+
+    /// The session's end is near: move as after the provider's `GoAway`.
+    fn on_session_ending(&mut self) {
+        let Some(end) = self.life.take_end() else {
+            return;
+        };
+        let left = end.saturating_duration_since(Instant::now());
+        tracing::info!(
+            ?left,
+            "the provider will end the session; moving to a new one"
+        );
+        self.on_go_away(Some(left.as_millis() as u64));
+    }
+
+    /// The provider announced when it will end the session (unix seconds).
+    pub(super) fn on_expiry_announced(&mut self, expires_at: i64) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
+        self.life.announced(expires_at, now);
+    }
+
+    /// Characters of conversation so far (the context estimate's unit).
+    pub(super) fn conversation_chars(&self) -> usize {
+        crate::realtime::compaction::lines_of(self.transcript().entries())
+            .iter()
+            .map(|l| l.text.len() + 2)
+            .sum()
+    }
+
+    /// Notes the context's size after a turn (`reported` by the provider's
+    /// usage, when it says) and, past the budget, plans a move to a fresh,
+    /// compacted session at the next quiet moment.
+    pub(super) fn on_context_grown(&mut self, reported: Option<u64>) {
+        let budget = self.config.context_budget_tokens.or_else(|| {
+            self.caps
+                .limits
+                .context_tokens
+                .map(|window| u64::from(window) * 8 / 10)
+        });
+        let chars = self.conversation_chars();
+        let Some(tokens) = self.life.context_grown(reported, chars, budget) else {
+            return;
+        };
+        if self.handover.planned() || self.outage.is_some() || self.client.is_none() {
+            return;
+        }
+        tracing::info!(
+            tokens,
+            budget = budget.unwrap_or(tokens),
+            "the context is near its budget; moving to a compacted session"
+        );
+        self.life.compact_next();
+        // No provider deadline: switch at the next quiet moment.
+        self.on_go_away(Some(60_000));
+    }
+
+    /// The new connection of a handover is open: keep it until the switch.
+    /// Returns it when no handover wants it.
+    fn on_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
+        if self.client.is_none() {
+            return Some(client);
+        }
+        self.handover.keep_standby(client)
+    }
+
+    /// Switches to the standby connection if it is time: between turns, or
+    /// at the deadline whatever is going on (the answer in progress is cut,
+    /// as the provider's close would cut it).
+    async fn maybe_hand_over(&mut self) {
+        let Some(by) = self.handover.due_at() else {
+            return;
+        };
+        let between_turns = !self.answers.running() && !self.calls.waiting_in(self.epoch);
+        let quiet = self.ready && between_turns;
+        if !self.handover.switch_due(quiet) {
+            return;
+        }
+        let overdue = Instant::now() >= by;
+        let Some(standby) = self.handover.abandon() else {
+            return;
+        };
+        tracing::info!(overdue, "switching to the new connection");
+        self.switch = Some(Switch {
+            started: Instant::now(),
+            planned: true,
+        });
+        self.answers.abandon();
+        if let Some(old) = self.client.take() {
+            let _ = old.close().await;
+        }
+        self.ready = false;
+        self.open(standby, true).await;
+    }
+
+    // ---- tools (`tool_calls`) -------------------------------------------------
+
+    /// The model called a tool: record it and start it.
+    pub(super) fn on_tool_call(&mut self, call_id: String, name: String, arguments: String) {
+        self.transcript().push(TranscriptEntry::ToolCall {
+            call_id: call_id.clone(),
+            name: name.clone(),
+            arguments: arguments.clone(),
+        });
+        self.emit(AgentEvent::ToolCallStarted {
+            call_id: call_id.clone(),
+            name: name.clone(),
+            arguments: arguments.clone(),
+        });
+        let timeout = self.config.tool_timeout;
+        self.calls
+            .start(&self.tools, call_id, name, arguments, timeout, self.epoch);
+    }
+
+    /// The provider withdrew calls: stop those still running; no result is
+    /// sent for them.
+    pub(super) fn on_tool_calls_cancelled(&mut self, call_ids: Vec<String>) {
+        for call_id in call_ids {
+            if self.calls.withdraw(&call_id) {
+                self.transcript().push(TranscriptEntry::ToolCancelled {
+                    call_id: call_id.clone(),
+                });
+                self.emit(AgentEvent::ToolCallCancelled { call_id });
+            }
+        }
+    }
+
+    /// A call finished: record it and send the result to the session that
+    /// made the call (a session that never heard of it gets nothing).
+    pub(super) async fn on_tool_done(&mut self, outcome: CallOutcome) {
+        let finished = self.calls.finish(&outcome.call_id, self.epoch);
+        if finished == Finished::Withdrawn {
+            return;
+        }
+        self.transcript().push(TranscriptEntry::ToolResult {
+            call_id: outcome.call_id.clone(),
+            name: outcome.name.clone(),
+            output: outcome.output.clone(),
+            is_error: outcome.is_error,
+        });
+        self.emit(AgentEvent::ToolCallFinished {
+            call_id: outcome.call_id.clone(),
+            name: outcome.name.clone(),
+            output: outcome.output.clone(),
+            is_error: outcome.is_error,
+        });
+        if finished == Finished::Stale {
+            tracing::info!(call_id = %outcome.call_id, "result of a call from a lost session; the new session never saw the call");
+            return;
+        }
+        self.deliver(ClientInput::ToolResult {
+            call_id: outcome.call_id,
+            name: outcome.name,
+            output: outcome.output,
+        })
+        .await;
+        self.maybe_follow_up().await;
+    }
+
+    /// Asks for the answer to tool results when [`ToolCalls`] says it is
+    /// time.
+    pub(super) async fn maybe_follow_up(&mut self) {
+        let busy = self.answers.running() || !self.ready;
+        let needs_asking = self.caps.response_after_tool_result;
+        if self.calls.take_follow_up(self.epoch, needs_asking, busy) {
+            self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
+                .await;
+        }
     }
 }
 

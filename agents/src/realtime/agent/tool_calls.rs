@@ -1,16 +1,16 @@
-//! Tool calls: starting them on their own tasks, sending each result back,
-//! withdrawing calls the provider cancels, and asking for the answer to a
-//! batch of results where the dialect needs asking (once every call is in,
-//! no response is running and the user has not taken the floor meanwhile).
+//! The pending tool calls: [`ToolCalls`] owns the calls under way (each
+//! started on its own task, tagged with the session lineage that made it)
+//! and the follow-up bookkeeping, and decides what a finished or withdrawn
+//! call means and when to ask for the answer to a batch of results (where
+//! the dialect needs asking: once every call is in, no response is running
+//! and the user has not taken the floor meanwhile). The runner does the
+//! sending and the reporting.
 
-use super::runner::Runner;
-use crate::realtime::events::AgentEvent;
-use crate::realtime::tools::{spawn_call, CallOutcome};
-use crate::realtime::transcript::TranscriptEntry;
+use crate::realtime::tools::{spawn_call, CallOutcome, ToolRegistry};
 use std::collections::HashMap;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
-use understudy_adapters::{ClientInput, ResponseOptions};
 
 /// A running tool call.
 #[derive(Debug)]
@@ -68,98 +68,144 @@ impl ToolCalls {
     }
 }
 
-impl Runner {
-    /// The model called a tool: record it and start it.
-    pub(super) fn on_tool_call(&mut self, call_id: String, name: String, arguments: String) {
-        self.calls.followup_blocked = false;
-        self.transcript().push(TranscriptEntry::ToolCall {
-            call_id: call_id.clone(),
-            name: name.clone(),
-            arguments: arguments.clone(),
-        });
-        self.emit(AgentEvent::ToolCallStarted {
-            call_id: call_id.clone(),
-            name: name.clone(),
-            arguments: arguments.clone(),
-        });
+/// What a finished call's result is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Finished {
+    /// The provider withdrew the call meanwhile: nothing to record or send.
+    Withdrawn,
+    /// The call came from a lost session lineage: record it, send nothing
+    /// (the new session never saw the call).
+    Stale,
+    /// Record it and send the result to the current session.
+    Send,
+}
+
+impl ToolCalls {
+    /// The model called a tool in session lineage `epoch`: start it on its
+    /// own task (results come back on [`ToolCalls::finished`]). A new call
+    /// means the model is answering again, so a follow-up is allowed.
+    pub(super) fn start(
+        &mut self,
+        tools: &ToolRegistry,
+        call_id: String,
+        name: String,
+        arguments: String,
+        timeout: Duration,
+        epoch: u32,
+    ) {
+        self.followup_blocked = false;
         let abort = spawn_call(
-            &self.tools,
+            tools,
             call_id.clone(),
             name,
             arguments,
-            self.config.tool_timeout,
-            self.calls.done.clone(),
+            timeout,
+            self.done.clone(),
         );
-        self.calls.running.insert(
-            call_id,
-            Running {
-                abort,
-                epoch: self.epoch,
-            },
-        );
+        self.running.insert(call_id, Running { abort, epoch });
     }
 
-    /// The provider withdrew calls: stop those still running; no result is
-    /// sent for them.
-    pub(super) fn on_tool_calls_cancelled(&mut self, call_ids: Vec<String>) {
-        for call_id in call_ids {
-            if let Some(call) = self.calls.running.remove(&call_id) {
+    /// The provider withdrew `call_id`: stops it; `true` when it was still
+    /// running (the withdrawal is then worth reporting).
+    pub(super) fn withdraw(&mut self, call_id: &str) -> bool {
+        match self.running.remove(call_id) {
+            Some(call) => {
                 call.abort.abort();
-                self.transcript().push(TranscriptEntry::ToolCancelled {
-                    call_id: call_id.clone(),
-                });
-                self.emit(AgentEvent::ToolCallCancelled { call_id });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `call_id` finished while the current session lineage is `epoch`:
+    /// what its result is for. A result to send counts as unanswered until
+    /// [`ToolCalls::take_follow_up`] asks for the answer.
+    pub(super) fn finish(&mut self, call_id: &str, epoch: u32) -> Finished {
+        match self.running.remove(call_id) {
+            None => Finished::Withdrawn,
+            Some(call) if call.epoch != epoch => Finished::Stale,
+            Some(_) => {
+                self.unanswered_results += 1;
+                Finished::Send
             }
         }
     }
 
-    /// A call finished: record it and send the result to the session that
-    /// made the call (a session that never heard of it gets nothing).
-    pub(super) async fn on_tool_done(&mut self, outcome: CallOutcome) {
-        let Some(call) = self.calls.running.remove(&outcome.call_id) else {
-            return; // withdrawn by the provider meanwhile
-        };
-        self.transcript().push(TranscriptEntry::ToolResult {
-            call_id: outcome.call_id.clone(),
-            name: outcome.name.clone(),
-            output: outcome.output.clone(),
-            is_error: outcome.is_error,
-        });
-        self.emit(AgentEvent::ToolCallFinished {
-            call_id: outcome.call_id.clone(),
-            name: outcome.name.clone(),
-            output: outcome.output.clone(),
-            is_error: outcome.is_error,
-        });
-        if call.epoch != self.epoch {
-            tracing::info!(call_id = %outcome.call_id, "result of a call from a lost session; the new session never saw the call");
-            return;
+    /// Whether to ask for the answer to the results sent now. `needs_asking`:
+    /// the dialect does not answer tool results by itself; `busy`: a
+    /// response is running or the session is not ready (ask later). Results
+    /// the user moved on from, or that the dialect answers itself, are
+    /// forgotten.
+    pub(super) fn take_follow_up(&mut self, epoch: u32, needs_asking: bool, busy: bool) -> bool {
+        if self.unanswered_results == 0 {
+            return false;
         }
-        self.deliver(ClientInput::ToolResult {
-            call_id: outcome.call_id,
-            name: outcome.name,
-            output: outcome.output,
-        })
-        .await;
-        self.calls.unanswered_results += 1;
-        self.maybe_follow_up().await;
+        if self.followup_blocked || !needs_asking {
+            self.unanswered_results = 0;
+            return false;
+        }
+        if self.waiting_in(epoch) || busy {
+            return false;
+        }
+        self.unanswered_results = 0;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A call entry whose task never finishes by itself.
+    fn running(calls: &mut ToolCalls, call_id: &str, epoch: u32) {
+        let abort = tokio::spawn(std::future::pending::<()>()).abort_handle();
+        calls
+            .running
+            .insert(call_id.into(), Running { abort, epoch });
     }
 
-    /// Asks for the answer to tool results, where the dialect needs asking,
-    /// once every call of the batch is in and no response is running.
-    pub(super) async fn maybe_follow_up(&mut self) {
-        if self.calls.unanswered_results == 0 {
-            return;
-        }
-        if self.calls.followup_blocked || !self.caps.response_after_tool_result {
-            self.calls.unanswered_results = 0;
-            return;
-        }
-        if self.calls.waiting_in(self.epoch) || self.response.is_some() || !self.ready {
-            return;
-        }
-        self.calls.unanswered_results = 0;
-        self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
-            .await;
+    #[tokio::test]
+    async fn a_result_is_sent_only_to_its_lineage_and_never_after_a_withdrawal() {
+        let mut calls = ToolCalls::new();
+        running(&mut calls, "a", 1);
+        running(&mut calls, "b", 1);
+        running(&mut calls, "c", 1);
+        assert!(calls.withdraw("a"));
+        assert!(!calls.withdraw("a"), "withdrawn once");
+        assert_eq!(calls.finish("a", 1), Finished::Withdrawn);
+        assert_eq!(calls.finish("b", 2), Finished::Stale);
+        assert_eq!(calls.finish("c", 1), Finished::Send);
+        assert!(!calls.waiting_in(1));
+    }
+
+    #[tokio::test]
+    async fn the_follow_up_waits_for_the_batch_and_a_quiet_session() {
+        let mut calls = ToolCalls::new();
+        assert!(!calls.take_follow_up(1, true, false), "nothing sent yet");
+        running(&mut calls, "a", 1);
+        running(&mut calls, "b", 1);
+        assert_eq!(calls.finish("a", 1), Finished::Send);
+        assert!(!calls.take_follow_up(1, true, false), "b still running");
+        assert_eq!(calls.finish("b", 1), Finished::Send);
+        assert!(!calls.take_follow_up(1, true, true), "busy: later");
+        assert!(calls.take_follow_up(1, true, false));
+        assert!(!calls.take_follow_up(1, true, false), "asked once");
+    }
+
+    #[tokio::test]
+    async fn no_follow_up_once_the_user_took_the_floor_or_the_dialect_answers() {
+        let mut calls = ToolCalls::new();
+        running(&mut calls, "a", 1);
+        calls.finish("a", 1);
+        calls.block_follow_up();
+        assert!(!calls.take_follow_up(1, true, false));
+        running(&mut calls, "b", 1);
+        calls.block_follow_up();
+        calls.finish("b", 1);
+        assert!(
+            !calls.take_follow_up(1, false, false),
+            "the dialect answers"
+        );
+        assert!(!calls.take_follow_up(1, true, false), "forgotten");
     }
 }
