@@ -84,12 +84,12 @@ impl InputBuffer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use understudy_adapters::Pcm;
 
     /// `ms` of silence at 16 kHz.
-    fn audio(ms: usize) -> ClientInput {
+    pub(in crate::realtime::agent) fn audio(ms: usize) -> ClientInput {
         ClientInput::Audio {
             pcm: Pcm(vec![0; ms * 32]),
             sample_rate: 16_000,

@@ -64,16 +64,8 @@ pub(super) fn unsendable(input: &ClientInput, error: &EncodeError) -> AgentEvent
 
 #[cfg(test)]
 mod tests {
+    use super::super::input_buffer::tests::audio;
     use super::*;
-    use understudy_adapters::Pcm;
-
-    /// `ms` of silence at 16 kHz.
-    fn audio(ms: usize) -> ClientInput {
-        ClientInput::Audio {
-            pcm: Pcm(vec![0; ms * 32]),
-            sample_rate: 16_000,
-        }
-    }
 
     #[test]
     fn the_front_end_is_warned_once_when_audio_is_dropped() {
