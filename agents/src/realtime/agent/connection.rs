@@ -57,6 +57,170 @@ impl Outage {
     }
 }
 
+/// The model session and the state of getting (and keeping) one: the open
+/// client, whether it is ready, the setup deadline, the count of connections
+/// and the session lineage, the outage and the attempt in flight. Its
+/// methods make the connection's decisions; the runner does the I/O.
+#[derive(Default)]
+pub(super) struct Connection {
+    /// The model session, while one is open.
+    pub(super) client: Option<RealtimeClient>,
+    /// The provider acknowledged the session configuration.
+    pub(super) ready: bool,
+    /// Some session was ready once (the first ready one is `SessionReady`,
+    /// later ones `Reconnected`).
+    was_ready: bool,
+    /// When the current connection must have acknowledged its configuration.
+    pub(super) setup_deadline: Option<Instant>,
+    /// Connections opened so far.
+    pub(super) connections: u32,
+    /// The session lineage: bumped by every connection that does not resume
+    /// the previous conversation.
+    pub(super) epoch: u32,
+    /// Set while the session is down and the agent is getting it back.
+    pub(super) outage: Option<Outage>,
+    /// A connection attempt in flight.
+    pub(super) connecting: Option<Connecting>,
+    /// The current connection was opened with a resumption handle.
+    pub(super) resuming: bool,
+    /// The provider's session id, where it gave one.
+    pub(super) session_id: Option<String>,
+}
+
+/// Which report a session that became ready earns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Readiness {
+    /// The first session to be ready, even after failed attempts: the one
+    /// the front end waits for (`SessionReady`).
+    First,
+    /// A session back after an outage whose last attempt was `attempt`
+    /// (`Reconnected`).
+    Back {
+        /// The attempt that succeeded.
+        attempt: u32,
+    },
+}
+
+/// What follows the loss of the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Loss {
+    /// The session was up until now: the front end hears `Disconnected`.
+    pub(super) first: bool,
+    /// The next attempt and the pause before it; `None`: the policy's
+    /// attempts are used up and the agent gives up.
+    pub(super) next: Option<(u32, Duration)>,
+}
+
+impl Connection {
+    /// The open session's client, if it is ready to take input.
+    pub(super) fn ready_client(&mut self) -> Option<&mut RealtimeClient> {
+        self.client.as_mut().filter(|_| self.ready)
+    }
+
+    /// A session is open and no outage is under way (a planned move may
+    /// start from here).
+    pub(super) fn serving(&self) -> bool {
+        self.outage.is_none() && self.client.is_some()
+    }
+
+    /// The reconnect attempt under way (0 outside an outage).
+    pub(super) fn attempt(&self) -> u32 {
+        self.outage.as_ref().map_or(0, |o| o.attempt)
+    }
+
+    /// A new connection is being configured at `now`: it is the outage's
+    /// attempt, counts as a connection, and must be acknowledged within
+    /// `setup_timeout`.
+    pub(super) fn opening(&mut self, now: Instant, setup_timeout: Duration) {
+        if let Some(outage) = self.outage.as_mut() {
+            outage.retry_at = None; // this is the attempt
+        }
+        self.connections += 1;
+        self.ready = false;
+        self.setup_deadline = Some(now + setup_timeout);
+    }
+
+    /// The configured connection is the current one; one that does not
+    /// resume the conversation starts a new lineage.
+    pub(super) fn opened(&mut self, client: RealtimeClient) {
+        if !self.resuming {
+            self.epoch += 1;
+        }
+        self.client = Some(client);
+    }
+
+    /// The provider acknowledged the configuration: the session is ready,
+    /// the outage (if any) over. Says which report it earns.
+    pub(super) fn became_ready(&mut self) -> Readiness {
+        self.ready = true;
+        self.setup_deadline = None;
+        let first_ready = !std::mem::replace(&mut self.was_ready, true);
+        match self.outage.take() {
+            Some(outage) if !first_ready => Readiness::Back {
+                attempt: outage.attempt,
+            },
+            _ => Readiness::First,
+        }
+    }
+
+    /// Lets go of the current session (to close it): nothing is ready and no
+    /// acknowledgement is awaited any more.
+    pub(super) fn drop_client(&mut self) -> Option<RealtimeClient> {
+        self.ready = false;
+        self.setup_deadline = None;
+        self.client.take()
+    }
+
+    /// The session was lost at `now`: the outage goes on with the next
+    /// attempt, or (the policy's attempts used up) no attempt follows.
+    pub(super) fn lost(&mut self, policy: &ReconnectPolicy, now: Instant) -> Loss {
+        let first = self.outage.is_none();
+        let next = Outage::after_loss(self.outage.as_ref(), policy, now).map(|(outage, delay)| {
+            let attempt = outage.attempt;
+            self.outage = Some(outage);
+            (attempt, delay)
+        });
+        if next.is_none() {
+            self.connecting = None;
+        }
+        Loss { first, next }
+    }
+
+    /// The back-off pause is over: the attempt to start now, unless one (a
+    /// handover's) is already under way.
+    pub(super) fn retry_due(&mut self) -> Option<u32> {
+        let outage = self.outage.as_mut()?;
+        outage.retry_at = None;
+        self.connecting.is_none().then_some(outage.attempt)
+    }
+
+    /// Starts opening a connection with `connector`, unless an attempt is
+    /// already in flight.
+    pub(super) fn connect(&mut self, connector: &SharedConnector) {
+        if self.connecting.is_none() {
+            let connector = Arc::clone(connector);
+            self.connecting = Some(Box::pin(async move { connector.connect().await }));
+        }
+    }
+
+    /// The next attempt is a connection already open (a handover's standby).
+    pub(super) fn reuse(&mut self, standby: RealtimeClient) {
+        self.connecting = Some(Box::pin(async move { Ok(standby) }));
+    }
+}
+
+/// Whether `event` is the provider's acknowledgement of the session
+/// configuration: `SessionUpdated` where the dialect acknowledges updates
+/// (its `SessionCreated` comes on connect, before the configuration is even
+/// read), else `SessionCreated` (Gemini's `setupComplete`).
+pub(super) fn acknowledges_setup(caps: &Capabilities, event: &ModelEvent) -> bool {
+    match event {
+        ModelEvent::SessionUpdated { .. } => caps.session_updates,
+        ModelEvent::SessionCreated { .. } => !caps.session_updates,
+        _ => false,
+    }
+}
+
 /// A connection attempt in flight (owned, so that closing can drop it).
 pub(super) type Connecting =
     Pin<Box<dyn Future<Output = Result<RealtimeClient, ClientError>> + Send>>;
@@ -219,12 +383,7 @@ impl Runner {
         self.caps = client.capabilities().clone();
         self.handover.abandon();
         self.life.opened(Instant::now(), &self.caps.limits);
-        if let Some(outage) = self.outage.as_mut() {
-            outage.retry_at = None; // this is the attempt
-        }
-        self.connections += 1;
-        self.ready = false;
-        self.setup_deadline = Some(Instant::now() + self.config.setup_timeout);
+        self.conn.opening(Instant::now(), self.config.setup_timeout);
         self.user_audio.reset();
         if self.life.take_fresh() {
             // Compacting for the context budget: the old context is left behind.
@@ -235,7 +394,7 @@ impl Runner {
             .handle()
             .map(str::to_owned)
             .filter(|_| self.caps.resumption && after_outage);
-        self.resuming = handle.is_some();
+        self.conn.resuming = handle.is_some();
         let mut result = Ok(());
         if let Some(handle) = handle {
             tracing::info!("resuming the model session with its handle");
@@ -247,18 +406,15 @@ impl Runner {
         let unseen = self.handover.take_unanswered();
         if result.is_ok() {
             let config = self
-                .session_config(after_outage && !self.resuming, !unseen.is_empty())
+                .session_config(after_outage && !self.conn.resuming, !unseen.is_empty())
                 .await;
             result = client.send(&ClientInput::Session(config)).await;
         }
-        if !self.resuming {
-            self.epoch += 1;
-        }
+        self.conn.opened(client);
         self.new_id_space();
         self.outbox.prepend(unseen);
         let chars = self.conversation_chars();
         self.life.context_from(chars);
-        self.client = Some(client);
         if let Err(error) = result {
             self.on_session_ended(format!("could not configure the session: {error}"))
                 .await;
@@ -273,52 +429,36 @@ impl Runner {
         self.transcript().new_connection();
     }
 
-    /// Whether `event` is the provider's acknowledgement of the session
-    /// configuration: `SessionUpdated` where the dialect acknowledges updates
-    /// (its `SessionCreated` comes on connect, before the configuration is
-    /// even read), else `SessionCreated` (Gemini's `setupComplete`).
-    pub(super) fn acknowledges_setup(&self, event: &ModelEvent) -> bool {
-        match event {
-            ModelEvent::SessionUpdated { .. } => self.caps.session_updates,
-            ModelEvent::SessionCreated { .. } => !self.caps.session_updates,
-            _ => false,
-        }
-    }
-
     /// The provider acknowledged the session (its frame arrived at
     /// `acknowledged_at`): deliver what waited.
     pub(super) async fn on_ready(&mut self, acknowledged_at: Instant) {
-        self.ready = true;
-        self.setup_deadline = None;
-        let first_ready = !std::mem::replace(&mut self.was_ready, true);
+        let readiness = self.conn.became_ready();
         let pending = self.outbox.take_all();
         let delivered = pending.len();
         let dropped_ms = self.outbox.take_dropped_ms();
-        match self.outage.take() {
-            Some(outage) if !first_ready => {
+        match readiness {
+            Readiness::Back { attempt } => {
                 if dropped_ms > 0.0 {
                     self.emit(AgentEvent::InputDropped {
                         audio_ms: dropped_ms as u64,
                     });
                 }
                 self.emit(AgentEvent::Reconnected {
-                    attempt: outage.attempt,
-                    resumed: self.resuming,
+                    attempt,
+                    resumed: self.conn.resuming,
                     delivered_inputs: delivered,
                 })
             }
-            // The first session to be ready, even after failed attempts, is
-            // the one the front end waits for.
-            _ => self.emit(AgentEvent::SessionReady {
-                session_id: self.session_id.clone(),
-                connection: self.connections,
+            Readiness::First => self.emit(AgentEvent::SessionReady {
+                session_id: self.conn.session_id.clone(),
+                connection: self.conn.connections,
             }),
         }
-        if let Some(switch) = self.switch.take().filter(|_| self.connections > 1) {
+        if let Some(switch) = self.switch.take().filter(|_| self.conn.connections > 1) {
             self.emit(AgentEvent::SessionSwitched {
-                connection: self.connections,
+                connection: self.conn.connections,
                 planned: switch.planned,
-                resumed: self.resuming,
+                resumed: self.conn.resuming,
                 summary_chars: self.summary_chars,
                 gap_ms: acknowledged_at
                     .saturating_duration_since(switch.started)
@@ -328,7 +468,7 @@ impl Runner {
         let mut pending = pending.into_iter();
         while let Some(input) = pending.next() {
             self.deliver(input).await;
-            if !self.ready {
+            if !self.conn.ready {
                 // Lost again: the failed input went back to the buffer; the
                 // rest follows it, in order, for the next session.
                 for input in pending.by_ref() {
@@ -342,11 +482,9 @@ impl Runner {
     /// The session is gone (closed, failed, or could not be opened): tell the
     /// front end, and schedule the next attempt or give up.
     pub(super) async fn on_session_ended(&mut self, reason: String) {
-        if let Some(client) = self.client.take() {
+        if let Some(client) = self.conn.drop_client() {
             let _ = client.close().await;
         }
-        self.ready = false;
-        self.setup_deadline = None;
         let standby = self.handover.abandon();
         if self.finished {
             return;
@@ -354,11 +492,11 @@ impl Runner {
         if let Some(standby) = standby {
             // A handover had the next connection open already: it is the
             // first reconnect attempt.
-            self.connecting = Some(Box::pin(async move { Ok(standby) }));
+            self.conn.reuse(standby);
         }
         tracing::warn!(%reason, "model session lost");
         self.answers.abandon();
-        if self.resuming {
+        if self.conn.resuming {
             // The handle may be what the provider refused: start afresh next time.
             self.handover.forget_handle();
         }
@@ -366,14 +504,14 @@ impl Runner {
             started: Instant::now(),
             planned: false,
         });
-        if self.outage.is_none() {
+        let policy = &self.config.reconnect;
+        let loss = self.conn.lost(policy, Instant::now());
+        if loss.first {
             self.emit(AgentEvent::Disconnected {
                 reason: reason.clone(),
             });
         }
-        let policy = &self.config.reconnect;
-        let next = Outage::after_loss(self.outage.as_ref(), policy, Instant::now());
-        let Some((outage, delay)) = next else {
+        let Some((attempt, delay)) = loss.next else {
             let message = format!(
                 "model session lost ({reason}); gave up after {} reconnect attempts",
                 policy.max_attempts
@@ -385,11 +523,8 @@ impl Runner {
             });
             self.emit(AgentEvent::Closed { reason: message });
             self.finished = true;
-            self.connecting = None;
             return;
         };
-        let attempt = outage.attempt;
-        self.outage = Some(outage);
         self.emit(AgentEvent::Reconnecting {
             attempt,
             delay_ms: delay.as_millis() as u64,
@@ -399,28 +534,22 @@ impl Runner {
     /// Starts a connection attempt; the loop keeps serving the front end
     /// (buffering its input, or closing) while it is under way.
     pub(super) fn retry(&mut self) {
-        let Some(outage) = self.outage.as_mut() else {
-            return;
-        };
-        outage.retry_at = None;
-        if self.connecting.is_some() {
-            return; // an attempt (a handover's) is already under way
+        if let Some(attempt) = self.conn.retry_due() {
+            tracing::info!(attempt, "reconnecting the model session");
+            self.conn.connect(&self.connector);
         }
-        tracing::info!(attempt = outage.attempt, "reconnecting the model session");
-        let connector = Arc::clone(&self.connector);
-        self.connecting = Some(Box::pin(async move { connector.connect().await }));
     }
 
     /// Stops the agent: running calls are aborted, the session is ended the
     /// way the dialect ends it, and the front end hears `Closed`.
     pub(super) async fn close(&mut self, reason: &str) {
         self.finished = true;
-        self.connecting = None;
+        self.conn.connecting = None;
         self.calls.abort_all();
         if let Some(standby) = self.handover.abandon() {
             let _ = standby.close().await;
         }
-        if let Some(mut client) = self.client.take() {
+        if let Some(mut client) = self.conn.drop_client() {
             if client.send(&ClientInput::EndSession).await.is_ok() && self.caps.end_handshake {
                 // Let the provider flush and confirm before the socket goes.
                 let _ = tokio::time::timeout(GOODBYE_WAIT, async {
@@ -443,6 +572,13 @@ impl Runner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Connection {
+        /// An attempt in flight that never finishes.
+        fn reuse_for_test(&mut self) {
+            self.connecting = Some(Box::pin(std::future::pending()));
+        }
+    }
 
     /// A line of the conversation.
     fn line(speaker: compaction::Speaker, text: &str) -> compaction::Line {
@@ -504,6 +640,95 @@ mod tests {
         assert_eq!(second.attempt, 2);
         assert!(Outage::after_loss(Some(&second), &policy, now).is_none());
         assert!(Outage::after_loss(None, &ReconnectPolicy::never(), now).is_none());
+    }
+
+    #[test]
+    fn the_first_ready_session_is_the_awaited_one_even_after_failed_attempts() {
+        let policy = ReconnectPolicy::default();
+        let now = Instant::now();
+        let mut conn = Connection::default();
+        conn.opening(now, Duration::from_secs(5));
+        assert_eq!(conn.connections, 1);
+        assert_eq!(conn.setup_deadline, Some(now + Duration::from_secs(5)));
+        let loss = conn.lost(&policy, now);
+        assert!(loss.first, "the front end hears Disconnected once");
+        assert_eq!(loss.next.map(|(attempt, _)| attempt), Some(1));
+        conn.opening(now, Duration::from_secs(5));
+        assert_eq!(conn.outage.as_ref().and_then(|o| o.retry_at), None);
+        assert_eq!(conn.became_ready(), Readiness::First);
+        assert!(conn.ready);
+        assert_eq!(conn.setup_deadline, None);
+        assert!(conn.outage.is_none(), "the outage is over");
+    }
+
+    #[test]
+    fn a_session_back_after_an_outage_reports_its_attempt() {
+        let policy = ReconnectPolicy::default();
+        let now = Instant::now();
+        let mut conn = Connection::default();
+        assert_eq!(conn.became_ready(), Readiness::First);
+        assert!(conn.drop_client().is_none());
+        assert!(!conn.ready);
+        assert!(conn.lost(&policy, now).first);
+        let again = conn.lost(&policy, now);
+        assert!(!again.first, "still the same outage");
+        assert_eq!(again.next.map(|(attempt, _)| attempt), Some(2));
+        assert_eq!(conn.attempt(), 2);
+        assert_eq!(conn.became_ready(), Readiness::Back { attempt: 2 });
+        assert_eq!(conn.attempt(), 0);
+    }
+
+    #[test]
+    fn giving_up_leaves_no_attempt_in_flight() {
+        let mut conn = Connection::default();
+        conn.reuse_for_test();
+        let loss = conn.lost(&ReconnectPolicy::never(), Instant::now());
+        assert_eq!(
+            loss,
+            Loss {
+                first: true,
+                next: None
+            }
+        );
+        assert!(conn.connecting.is_none());
+        assert!(conn.outage.is_none());
+    }
+
+    #[test]
+    fn a_retry_is_due_only_in_an_outage_with_no_attempt_in_flight() {
+        let mut conn = Connection::default();
+        assert_eq!(conn.retry_due(), None, "no outage");
+        conn.lost(&ReconnectPolicy::default(), Instant::now());
+        conn.reuse_for_test();
+        assert_eq!(conn.retry_due(), None, "a handover's attempt is under way");
+        assert_eq!(conn.outage.as_ref().and_then(|o| o.retry_at), None);
+        conn.connecting = None;
+        assert_eq!(conn.retry_due(), Some(1));
+    }
+
+    #[test]
+    fn only_the_dialects_acknowledgement_counts() {
+        let gemini = understudy_adapters::gemini::capabilities();
+        let created = ModelEvent::SessionCreated {
+            session_id: "s".into(),
+            model: "m".into(),
+            input_format: None,
+            output_format: None,
+            expires_at: None,
+        };
+        let updated = ModelEvent::SessionUpdated {
+            input_format: None,
+            output_format: None,
+        };
+        assert_eq!(
+            acknowledges_setup(&gemini, &created),
+            !gemini.session_updates
+        );
+        assert_eq!(
+            acknowledges_setup(&gemini, &updated),
+            gemini.session_updates
+        );
+        assert!(!acknowledges_setup(&gemini, &ModelEvent::InputCleared));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! interruptions for `barge_in`.
 
 use super::barge_in::Trigger;
+use super::connection::acknowledges_setup;
 use super::runner::Runner;
 use crate::realtime::events::AgentEvent;
 use tokio::time::Instant;
@@ -20,19 +21,19 @@ impl Runner {
         self.handover.on_event(&event);
         match event {
             ModelEvent::SessionCreated { .. } | ModelEvent::SessionUpdated { .. } => {
-                let acknowledged = self.acknowledges_setup(&event);
+                let acknowledged = acknowledges_setup(&self.caps, &event);
                 if let ModelEvent::SessionCreated {
                     session_id,
                     expires_at,
                     ..
                 } = event
                 {
-                    self.session_id = Some(session_id);
+                    self.conn.session_id = Some(session_id);
                     if let Some(expires_at) = expires_at {
                         self.on_expiry_announced(expires_at);
                     }
                 }
-                if acknowledged && !self.ready {
+                if acknowledged && !self.conn.ready {
                     self.on_ready(Instant::from_std(received_at)).await;
                 }
             }

@@ -5,7 +5,7 @@
 //! decisions in their own module).
 
 use super::barge_in::{provider_cancels, Answers, Trigger};
-use super::connection::{deadline, next_connection, retry_timer, Connecting, Outage};
+use super::connection::{deadline, next_connection, retry_timer, Connection};
 use super::front_end::{refusal, UserAudio};
 use super::handover::{Handover, Lifetime};
 use super::input::Command;
@@ -57,8 +57,10 @@ pub(super) struct Switch {
 /// Everything the agent task owns. The fields are grouped by the module that
 /// looks after them; where a part owns its state and decisions (`outbox`,
 /// `user_audio`, `answers`, `calls`, `handover`, `life`), the methods here
-/// only wire events to it. The connection's life and the model events'
-/// dispatch still have their methods in `connection` and `model_events`.
+/// only wire events to it. The connection's state and decisions are
+/// `conn`'s ([`Connection`]); opening, losing and closing it (the I/O around
+/// those decisions) and the model events' dispatch still have their methods
+/// in `connection` and `model_events`.
 pub(super) struct Runner {
     // ---- set at start --------------------------------------------------------
     /// Opens new model sessions.
@@ -81,30 +83,10 @@ pub(super) struct Runner {
     pub(super) user_audio: UserAudio,
 
     // ---- the connection (`connection`) ----------------------------------------
-    /// The model session, while one is open.
-    pub(super) client: Option<RealtimeClient>,
-    /// The provider acknowledged the session configuration.
-    pub(super) ready: bool,
-    /// Some session was ready once (the first ready one is `SessionReady`,
-    /// later ones `Reconnected`).
-    pub(super) was_ready: bool,
-    /// When the current connection must have acknowledged its configuration.
-    pub(super) setup_deadline: Option<Instant>,
-    /// Connections opened so far.
-    pub(super) connections: u32,
-    /// The session lineage: bumped by every connection that does not resume
-    /// the previous conversation.
-    pub(super) epoch: u32,
+    /// The model session and the state of getting (and keeping) one.
+    pub(super) conn: Connection,
     /// The agent has stopped; the loop ends.
     pub(super) finished: bool,
-    /// Set while the session is down and the agent is getting it back.
-    pub(super) outage: Option<Outage>,
-    /// A connection attempt in flight.
-    pub(super) connecting: Option<Connecting>,
-    /// The current connection was opened with a resumption handle.
-    pub(super) resuming: bool,
-    /// The provider's session id, where it gave one.
-    pub(super) session_id: Option<String>,
 
     // ---- moving before the provider closes (`handover`) -----------------------
     /// The resumption state (handle, inputs to send again, the planned
@@ -154,17 +136,8 @@ impl Runner {
             events,
             transcript,
             user_audio: UserAudio::default(),
-            client: None,
-            ready: false,
-            was_ready: false,
-            setup_deadline: None,
-            connections: 0,
-            epoch: 0,
+            conn: Connection::default(),
             finished: false,
-            outage: None,
-            connecting: None,
-            resuming: false,
-            session_id: None,
             handover,
             life: Lifetime::new(),
             switch: None,
@@ -183,11 +156,11 @@ impl Runner {
             let session_ending = self.session_ending_at();
             let step = tokio::select! {
                 command = self.inputs.recv() => Step::Input(command),
-                event = next_model_event(&mut self.client) => Step::Model(event),
+                event = next_model_event(&mut self.conn.client) => Step::Model(event),
                 Some(outcome) = self.calls.finished.recv() => Step::Tool(outcome),
-                () = retry_timer(&self.outage) => Step::Retry,
-                result = next_connection(&mut self.connecting) => Step::Connected(result),
-                () = deadline(self.setup_deadline) => Step::SetupTimedOut,
+                () = retry_timer(&self.conn.outage) => Step::Retry,
+                result = next_connection(&mut self.conn.connecting) => Step::Connected(result),
+                () = deadline(self.conn.setup_deadline) => Step::SetupTimedOut,
                 () = deadline(handover_due) => Step::HandoverDue,
                 () = deadline(session_ending) => Step::SessionEnding,
             };
@@ -203,14 +176,14 @@ impl Runner {
                         self.open(client, true).await
                     }
                 }
-                Step::Connected(Err(error)) if self.client.is_some() => {
+                Step::Connected(Err(error)) if self.conn.client.is_some() => {
                     // A handover's connection failed while the old one still
                     // serves: its close will go through the reconnect path.
                     tracing::warn!(%error, "could not open the next connection");
                     self.handover.abandon();
                 }
                 Step::Connected(Err(error)) => {
-                    let attempt = self.outage.as_ref().map_or(0, |o| o.attempt);
+                    let attempt = self.conn.attempt();
                     self.on_session_ended(format!("reconnect attempt {attempt} failed: {error}"))
                         .await
                 }
@@ -305,7 +278,7 @@ impl Runner {
     /// send that fails on the socket holds the input and treats the session
     /// as lost; one the dialect cannot encode is reported and dropped.
     pub(super) async fn deliver(&mut self, input: ClientInput) {
-        let Some(client) = self.client.as_mut().filter(|_| self.ready) else {
+        let Some(client) = self.conn.ready_client() else {
             self.buffer_input(input);
             return;
         };
@@ -325,7 +298,7 @@ impl Runner {
     /// for it on its own (a cancel, a truncate), not the front end.
     pub(super) async fn deliver_quietly(&mut self, input: ClientInput) {
         // A cancel or truncate for a lost session means nothing.
-        let Some(client) = self.client.as_mut().filter(|_| self.ready) else {
+        let Some(client) = self.conn.ready_client() else {
             return;
         };
         match client.send(&input).await {
@@ -417,22 +390,19 @@ impl Runner {
             ?left,
             "the provider will close the connection; moving to a new one"
         );
-        if self.finished || self.outage.is_some() || self.client.is_none() {
+        if self.finished || !self.conn.serving() {
             return; // already getting a new session
         }
         if !self.handover.plan(time_left_ms) {
             return; // already moving: the earlier deadline stands
         }
-        if self.connecting.is_none() {
-            let connector = Arc::clone(&self.connector);
-            self.connecting = Some(Box::pin(async move { connector.connect().await }));
-        }
+        self.conn.connect(&self.connector);
     }
 
     /// When to plan the move before the provider ends the session, once the
     /// session is ready and no move is planned yet.
     fn session_ending_at(&self) -> Option<Instant> {
-        if !self.ready || self.handover.planned() || self.client.is_none() {
+        if !self.conn.ready || self.handover.planned() || self.conn.client.is_none() {
             return None;
         }
         self.life.ending_at(self.config.handover_margin)
@@ -482,7 +452,7 @@ impl Runner {
         let Some(tokens) = self.life.context_grown(reported, chars, budget) else {
             return;
         };
-        if self.handover.planned() || self.outage.is_some() || self.client.is_none() {
+        if self.handover.planned() || !self.conn.serving() {
             return;
         }
         tracing::info!(
@@ -498,7 +468,7 @@ impl Runner {
     /// The new connection of a handover is open: keep it until the switch.
     /// Returns it when no handover wants it.
     fn on_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
-        if self.client.is_none() {
+        if self.conn.client.is_none() {
             return Some(client);
         }
         self.handover.keep_standby(client)
@@ -511,8 +481,8 @@ impl Runner {
         let Some(by) = self.handover.due_at() else {
             return;
         };
-        let between_turns = !self.answers.running() && !self.calls.waiting_in(self.epoch);
-        let quiet = self.ready && between_turns;
+        let between_turns = !self.answers.running() && !self.calls.waiting_in(self.conn.epoch);
+        let quiet = self.conn.ready && between_turns;
         if !self.handover.switch_due(quiet) {
             return;
         }
@@ -526,10 +496,9 @@ impl Runner {
             planned: true,
         });
         self.answers.abandon();
-        if let Some(old) = self.client.take() {
+        if let Some(old) = self.conn.drop_client() {
             let _ = old.close().await;
         }
-        self.ready = false;
         self.open(standby, true).await;
     }
 
@@ -548,8 +517,14 @@ impl Runner {
             arguments: arguments.clone(),
         });
         let timeout = self.config.tool_timeout;
-        self.calls
-            .start(&self.tools, call_id, name, arguments, timeout, self.epoch);
+        self.calls.start(
+            &self.tools,
+            call_id,
+            name,
+            arguments,
+            timeout,
+            self.conn.epoch,
+        );
     }
 
     /// The provider withdrew calls: stop those still running; no result is
@@ -568,7 +543,7 @@ impl Runner {
     /// A call finished: record it and send the result to the session that
     /// made the call (a session that never heard of it gets nothing).
     pub(super) async fn on_tool_done(&mut self, outcome: CallOutcome) {
-        let finished = self.calls.finish(&outcome.call_id, self.epoch);
+        let finished = self.calls.finish(&outcome.call_id, self.conn.epoch);
         if finished == Finished::Withdrawn {
             return;
         }
@@ -600,9 +575,12 @@ impl Runner {
     /// Asks for the answer to tool results when [`ToolCalls`] says it is
     /// time.
     pub(super) async fn maybe_follow_up(&mut self) {
-        let busy = self.answers.running() || !self.ready;
+        let busy = self.answers.running() || !self.conn.ready;
         let needs_asking = self.caps.response_after_tool_result;
-        if self.calls.take_follow_up(self.epoch, needs_asking, busy) {
+        if self
+            .calls
+            .take_follow_up(self.conn.epoch, needs_asking, busy)
+        {
             self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
                 .await;
         }
