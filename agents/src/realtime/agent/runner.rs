@@ -9,6 +9,7 @@ use super::connection::{deadline, next_connection, retry_timer, Connection};
 use super::front_end::{refusal, UserAudio};
 use super::handover::{Handover, Lifetime};
 use super::input::Command;
+use super::model_events::{react, Reaction};
 use super::outbox::{unsendable, Outbox};
 use super::tool_calls::{Finished, ToolCalls};
 use crate::realtime::config::AgentConfig;
@@ -58,9 +59,9 @@ pub(super) struct Switch {
 /// looks after them; where a part owns its state and decisions (`outbox`,
 /// `user_audio`, `answers`, `calls`, `handover`, `life`), the methods here
 /// only wire events to it. The connection's state and decisions are
-/// `conn`'s ([`Connection`]); opening, losing and closing it (the I/O around
-/// those decisions) and the model events' dispatch still have their methods
-/// in `connection` and `model_events`.
+/// `conn`'s ([`Connection`]), and what a model event means is
+/// [`react`]'s; opening, losing and closing the connection (the I/O around
+/// its decisions) still have their methods in `connection`.
 pub(super) struct Runner {
     // ---- set at start --------------------------------------------------------
     /// Opens new model sessions.
@@ -316,6 +317,104 @@ impl Runner {
         if let Some(warning) = self.outbox.hold(input) {
             self.emit(warning);
         }
+    }
+
+    // ---- the model's events (`model_events`) -----------------------------------
+
+    /// Handles one event of the model session as [`react`] reads it;
+    /// `received_at` (when its frame arrived) is what latency figures are
+    /// measured to.
+    async fn on_model_event(&mut self, timed: TimedEvent) {
+        let TimedEvent {
+            event, received_at, ..
+        } = timed;
+        // New handles and answered turns, for a later resumption.
+        self.handover.on_event(&event);
+        match react(event, &self.caps, self.config.barge_in) {
+            Reaction::Nothing => {}
+            Reaction::Session {
+                session_id,
+                expires_at,
+                acknowledged,
+            } => {
+                if let Some(session_id) = session_id {
+                    self.conn.session_id = Some(session_id);
+                }
+                if let Some(expires_at) = expires_at {
+                    self.on_expiry_announced(expires_at);
+                }
+                if acknowledged && !self.conn.ready {
+                    self.on_ready(Instant::from_std(received_at)).await;
+                }
+            }
+            Reaction::Ended(reason) => self.on_session_ended(reason).await,
+            Reaction::GoAway(time_left_ms) => self.on_go_away(time_left_ms),
+            Reaction::Emit(event) => self.emit(event),
+            Reaction::SpeechStarted { item_id, barge_in } => {
+                self.emit(AgentEvent::UserSpeechStarted { item_id });
+                self.calls.block_follow_up();
+                if barge_in {
+                    self.barge_in(Trigger::Speech).await;
+                }
+            }
+            Reaction::InputCommitted(item_id) => self.transcript().user_pending(&item_id),
+            Reaction::UserHeard { item_id, text } => {
+                self.transcript().user_heard(&item_id, &text);
+                self.emit(AgentEvent::UserTranscript { item_id, text });
+            }
+            Reaction::ResponseStarted(response_id) => {
+                self.answers.started(&response_id);
+                self.emit(AgentEvent::ResponseStarted { response_id });
+            }
+            Reaction::Audio {
+                response_id,
+                item_id,
+                pcm,
+                sample_rate,
+            } => self.on_audio(response_id, item_id, pcm, sample_rate),
+            Reaction::Answer { response_id, event } => self.on_answer(&response_id, event),
+            Reaction::ToolCall {
+                call_id,
+                name,
+                arguments,
+            } => self.on_tool_call(call_id, name, arguments),
+            Reaction::ToolCallsCancelled(call_ids) => self.on_tool_calls_cancelled(call_ids),
+            Reaction::Interrupted => self.barge_in(Trigger::Provider).await,
+            Reaction::ResponseDone {
+                response_id,
+                status,
+            } => {
+                self.answers.done(&response_id);
+                self.emit(AgentEvent::ResponseDone {
+                    response_id,
+                    status,
+                });
+                // The response's usage, if counted, follows as its own event.
+                self.on_context_grown(None);
+                self.maybe_follow_up().await;
+            }
+            Reaction::ContextGrown(tokens) => self.on_context_grown(tokens),
+        }
+    }
+
+    /// Part of the answer `response_id`: recorded (its text) and forwarded,
+    /// unless a barge-in cut that response.
+    fn on_answer(&mut self, response_id: &str, event: AgentEvent) {
+        if self.answers.suppressed(response_id) {
+            return;
+        }
+        match &event {
+            AgentEvent::TranscriptDelta { item_id, delta, .. } => {
+                let at = self.answers.delivered_ms(item_id);
+                self.transcript()
+                    .agent_delta(response_id, item_id, delta, at);
+            }
+            AgentEvent::TranscriptDone { item_id, text, .. } => {
+                self.transcript().agent_done(response_id, item_id, text)
+            }
+            _ => {}
+        }
+        self.emit(event);
     }
 
     // ---- answers and barge-in (`barge_in`) -------------------------------------
