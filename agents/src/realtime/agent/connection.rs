@@ -360,23 +360,6 @@ pub(super) async fn compose_session(
 }
 
 impl Runner {
-    /// The configuration a new session gets (see [`compose_session`]);
-    /// `with_context` carries the conversation so far into it.
-    async fn session_config(&mut self, with_context: bool, resending: bool) -> SessionConfig {
-        let conversation = (with_context && self.config.context_chars > 0)
-            .then(|| compaction::lines_of(self.transcript().entries()));
-        let (session, summary_chars) = compose_session(
-            &self.config,
-            &self.caps,
-            &self.tools,
-            conversation,
-            resending,
-        )
-        .await;
-        self.summary_chars = summary_chars;
-        session
-    }
-
     /// Takes a fresh connection: resume where possible, configure, wait for
     /// the acknowledgement (inputs are buffered until then).
     pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
@@ -419,14 +402,6 @@ impl Runner {
             self.on_session_ended(format!("could not configure the session: {error}"))
                 .await;
         }
-    }
-
-    /// Forgets ids of the previous connection: a new connection may mint the
-    /// same ones again (Gemini counts turns from `turn_0` on each), and none
-    /// of the old connection's events can arrive any more.
-    fn new_id_space(&mut self) {
-        self.answers.new_id_space();
-        self.transcript().new_connection();
     }
 
     /// The provider acknowledged the session (its frame arrived at
@@ -529,15 +504,6 @@ impl Runner {
             attempt,
             delay_ms: delay.as_millis() as u64,
         });
-    }
-
-    /// Starts a connection attempt; the loop keeps serving the front end
-    /// (buffering its input, or closing) while it is under way.
-    pub(super) fn retry(&mut self) {
-        if let Some(attempt) = self.conn.retry_due() {
-            tracing::info!(attempt, "reconnecting the model session");
-            self.conn.connect(&self.connector);
-        }
     }
 
     /// Stops the agent: running calls are aborted, the session is ended the

@@ -5,7 +5,7 @@
 //! decisions in their own module).
 
 use super::barge_in::{provider_cancels, Answers, Trigger};
-use super::connection::{deadline, next_connection, retry_timer, Connection};
+use super::connection::{compose_session, deadline, next_connection, retry_timer, Connection};
 use super::front_end::{refusal, UserAudio};
 use super::handover::{Handover, Lifetime};
 use super::input::Command;
@@ -22,7 +22,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use understudy_adapters::{
-    Capabilities, ClientError, ClientInput, Pcm, RealtimeClient, ResponseOptions, TimedEvent,
+    Capabilities, ClientError, ClientInput, Pcm, RealtimeClient, ResponseOptions, SessionConfig,
+    TimedEvent,
 };
 
 /// What woke the agent task.
@@ -214,6 +215,46 @@ impl Runner {
         self.transcript
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ---- the connection (`connection`) ----------------------------------------
+
+    /// The configuration a new session gets (see [`compose_session`]);
+    /// `with_context` carries the conversation so far into it.
+    pub(super) async fn session_config(
+        &mut self,
+        with_context: bool,
+        resending: bool,
+    ) -> SessionConfig {
+        let conversation = (with_context && self.config.context_chars > 0)
+            .then(|| crate::realtime::compaction::lines_of(self.transcript().entries()));
+        let (session, summary_chars) = compose_session(
+            &self.config,
+            &self.caps,
+            &self.tools,
+            conversation,
+            resending,
+        )
+        .await;
+        self.summary_chars = summary_chars;
+        session
+    }
+
+    /// Forgets ids of the previous connection: a new connection may mint the
+    /// same ones again (Gemini counts turns from `turn_0` on each), and none
+    /// of the old connection's events can arrive any more.
+    pub(super) fn new_id_space(&mut self) {
+        self.answers.new_id_space();
+        self.transcript().new_connection();
+    }
+
+    /// Starts a connection attempt; the loop keeps serving the front end
+    /// (buffering its input, or closing) while it is under way.
+    pub(super) fn retry(&mut self) {
+        if let Some(attempt) = self.conn.retry_due() {
+            tracing::info!(attempt, "reconnecting the model session");
+            self.conn.connect(&self.connector);
+        }
     }
 
     // ---- the front end (`front_end`) ------------------------------------------
