@@ -1,6 +1,7 @@
 //! `understudy`: mock realtime voice providers, conformance, and fixture tools.
 
 mod agent_cmd;
+mod conform_cmd;
 mod fixtures_cmd;
 mod options;
 mod record_cmd;
@@ -12,7 +13,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use understudy_conformance::{Format, RunOptions};
 use understudy_mock::{MockServer, MockServerBuilder, ResponderConfig, SetupFault};
 
 /// Build and test realtime voice agents without calling the providers.
@@ -50,7 +50,7 @@ enum Command {
     /// unchanged, writing one cassette per session with secrets scrubbed.
     Record(record_cmd::RecordArgs),
     /// Run the bundled conformance suite in-process against the bundled mocks.
-    Conform(ConformArgs),
+    Conform(conform_cmd::ConformArgs),
     /// Inspect, check and make cassettes.
     #[command(subcommand)]
     Fixtures(fixtures_cmd::FixturesCommand),
@@ -133,32 +133,6 @@ struct ServeArgs {
     allow_beta_subprotocol: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ReportFormat {
-    Text,
-    Json,
-    Junit,
-}
-
-#[derive(Debug, clap::Args)]
-struct ConformArgs {
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    format: ReportFormat,
-    /// Write the report here instead of standard output (a text summary still prints).
-    #[arg(long)]
-    output: Option<PathBuf>,
-    /// Run only cases whose id contains this.
-    #[arg(long)]
-    filter: Option<String>,
-    /// Replay speed (positive, finite); latency figures are only meaningful at 1.
-    #[arg(long, default_value_t = 1.0, value_parser = options::speed)]
-    speed: f64,
-    /// List the cases and exit.
-    #[arg(long)]
-    list: bool,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The recorder's secrets are known before anything is logged, so that the
@@ -203,7 +177,7 @@ fn main() -> ExitCode {
                 let logs = log_scrubber.unwrap_or_default();
                 record_cmd::run(args, logs).await.map(|()| true)
             }
-            Command::Conform(args) => conform(args).await,
+            Command::Conform(args) => conform_cmd::run(args).await,
             Command::Fixtures(command) => fixtures_cmd::run(command).await,
         }
     });
@@ -322,42 +296,4 @@ pub(crate) async fn announce_and_wait(banner: &str) -> Result<()> {
         .write_all(banner.as_bytes())
         .and_then(|()| stdout.flush());
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
-}
-
-async fn conform(args: ConformArgs) -> Result<bool> {
-    let cases = understudy_conformance::cases()?;
-    if args.list {
-        for (id, description) in understudy_conformance::case_list(&cases) {
-            println!("{id:<40} {description}");
-        }
-        return Ok(true);
-    }
-    let options = RunOptions {
-        speed: args.speed,
-        filter: args.filter.clone(),
-    };
-    let results = understudy_conformance::run_all(&cases, &options).await;
-    if results.is_empty() {
-        bail!(
-            "no case matches the filter {:?}",
-            args.filter.unwrap_or_default()
-        );
-    }
-    let format = match args.format {
-        ReportFormat::Text => Format::Text,
-        ReportFormat::Json => Format::Json,
-        ReportFormat::Junit => Format::Junit,
-    };
-    let report = understudy_conformance::render(&results, format);
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, &report).with_context(|| format!("writing {}", path.display()))?;
-            if !matches!(format, Format::Text) {
-                print!("{}", understudy_conformance::render(&results, Format::Text));
-            }
-            println!("report written to {}", path.display());
-        }
-        None => print!("{report}"),
-    }
-    Ok(understudy_conformance::passed(&results))
 }

@@ -33,6 +33,7 @@ pub mod omni;
 pub mod replay;
 pub mod report;
 pub mod scenario;
+pub mod schedule;
 pub mod suite;
 pub mod synth;
 pub mod tts;
