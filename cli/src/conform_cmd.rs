@@ -1,16 +1,19 @@
 //! `understudy conform`: runs the conformance suite and writes its reports.
 
 use crate::options;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::ValueEnum;
 use std::path::PathBuf;
-use understudy_conformance::{Format, RunOptions};
+use understudy_conformance::report::{self, Destination};
+use understudy_conformance::{Baseline, CaseResult, Format, ReportSpec, RunOptions};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ReportFormat {
     Text,
     Json,
     Junit,
+    Html,
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +33,23 @@ pub(crate) struct ConformArgs {
     /// List the cases and exit.
     #[arg(long)]
     list: bool,
+
+    // Reports and baselines.
+    /// Write a report as FORMAT=PATH, FORMAT one of text, json, junit, html,
+    /// markdown; PATH `-` is standard output (at most one report). Repeatable:
+    /// `--report html=r.html --report junit=r.xml --report markdown=-`. Works
+    /// alongside --format/--output.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    reports: Vec<ReportSpec>,
+    /// Write the run's expected results (grade and a digest of the normalised
+    /// events per case id; no timings) to FILE, for a later --baseline.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Compare the run with the expected results in FILE (written by
+    /// --write-baseline): print each regression and improvement, and exit
+    /// non-zero on a regression only (an expected FAILED does not fail).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 }
 
 /// Runs the suite the arguments select and writes its report; `Ok(false)`
@@ -53,21 +73,53 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
             args.filter.unwrap_or_default()
         );
     }
+    finish(&args, &options, &results)
+}
+
+/// Writes the reports and the baseline and compares with one; `Ok(false)` when
+/// the run failed: a regression against `--baseline`, else a FAILED case.
+fn finish(args: &ConformArgs, options: &RunOptions, results: &[CaseResult]) -> Result<bool> {
     let format = match args.format {
         ReportFormat::Text => Format::Text,
         ReportFormat::Json => Format::Json,
         ReportFormat::Junit => Format::Junit,
+        ReportFormat::Html => Format::Html,
+        ReportFormat::Markdown => Format::Markdown,
     };
-    let report = understudy_conformance::render(&results, format);
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, &report).with_context(|| format!("writing {}", path.display()))?;
-            if !matches!(format, Format::Text) {
-                print!("{}", understudy_conformance::render(&results, Format::Text));
-            }
-            println!("report written to {}", path.display());
+    let specs = report::plan(format, args.output.clone(), &args.reports);
+    let stdout = understudy_conformance::write_reports(results, &specs)?;
+    let stdout_taken = stdout.is_some();
+    match stdout {
+        Some(report) => print!("{report}"),
+        None if report::summary_on_stdout(&specs) => {
+            print!("{}", understudy_conformance::render(results, Format::Text))
         }
-        None => print!("{report}"),
+        None => {}
     }
-    Ok(understudy_conformance::passed(&results))
+    // Notes go where they do not corrupt a machine-readable report on stdout.
+    let note = |line: &str| {
+        if stdout_taken {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    for spec in &specs {
+        if let Destination::File(path) = &spec.destination {
+            note(&format!("report written to {}", path.display()));
+        }
+    }
+    let mut ok = understudy_conformance::passed(results);
+    if let Some(path) = &args.baseline {
+        let baseline = Baseline::read(path)?;
+        let comparison =
+            understudy_conformance::compare(&baseline, results, |id| options.selects(id));
+        note(comparison.render().trim_end());
+        ok = !comparison.regressed();
+    }
+    if let Some(path) = &args.write_baseline {
+        Baseline::from_results(results).write(path)?;
+        note(&format!("baseline written to {}", path.display()));
+    }
+    Ok(ok)
 }

@@ -2,7 +2,8 @@
 //!
 //! The conformance suite: a list of families of cases with stable ids, each
 //! run in-process against the mock, graded by checks (reviewed snapshot,
-//! protocol expectations, latency) and reported as text, JSON and JUnit XML.
+//! protocol expectations, latency) and reported as text, JSON, JUnit XML,
+//! Markdown and HTML, optionally compared with a committed baseline.
 //!
 //! Where to look:
 //! - the suite — [`suite`] holds the one list of families that both
@@ -17,11 +18,12 @@
 //! - underneath — [`grade`] (result types and the shared graders, depending
 //!   on no family), [`drive`] (drives a scenario through an adapter against
 //!   an endpoint), [`normalize`] (the snapshot form of events), [`synth`]
-//!   (synthesizes the bundled cassettes) and [`report`].
+//!   (synthesizes the bundled cassettes).
 
 #![warn(missing_docs)]
 
 pub mod agent_cases;
+pub mod baseline;
 pub mod catalogue;
 pub mod drive;
 pub mod equivalence;
@@ -38,9 +40,10 @@ pub mod suite;
 pub mod synth;
 pub mod tts;
 
+pub use baseline::{compare, Baseline, BaselineError, Comparison};
 pub use catalogue::{cases, Case, UnknownScenario};
 pub use family::RunOptions;
 pub use grade::{CaseResult, Grade};
 pub use replay::run_case;
-pub use report::{passed, render, Format};
+pub use report::{passed, render, write_reports, Format, ReportSpec};
 pub use suite::{case_list, run_all};
