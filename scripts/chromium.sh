@@ -16,12 +16,14 @@ set -euo pipefail
 log() { printf 'chromium: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+if [ -n "${UNDERSTUDY_CHROMIUM:-}" ]; then
+  [ -x "$UNDERSTUDY_CHROMIUM" ] || die "UNDERSTUDY_CHROMIUM=$UNDERSTUDY_CHROMIUM is not an executable"
+  log "using $UNDERSTUDY_CHROMIUM (UNDERSTUDY_CHROMIUM)"
+  echo "$UNDERSTUDY_CHROMIUM"
+  exit 0
+fi
+
 find_chromium() {
-  if [ -n "${UNDERSTUDY_CHROMIUM:-}" ]; then
-    [ -x "$UNDERSTUDY_CHROMIUM" ] || die "UNDERSTUDY_CHROMIUM=$UNDERSTUDY_CHROMIUM is not an executable"
-    echo "$UNDERSTUDY_CHROMIUM"
-    return 0
-  fi
   local name
   for name in chromium chromium-browser google-chrome google-chrome-stable; do
     if command -v "$name" >/dev/null 2>&1; then

@@ -112,6 +112,17 @@ pub struct CaseResult {
     pub mock_mode: Option<String>,
 }
 
+impl CaseResult {
+    /// An ungraded result (OK, no checks, no evidence) for case `id` of
+    /// `dialect`: what a family, or a test of the reports, fills in.
+    pub fn new(id: impl Into<String>, description: &str, dialect: &str) -> Self {
+        CaseResult {
+            dialect: dialect.to_owned(),
+            ..blank(id.into(), description)
+        }
+    }
+}
+
 /// What carrying a conversation across session ends cost.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct HandoverReport {
