@@ -88,7 +88,11 @@ fn finish(args: &ConformArgs, options: &RunOptions, results: &[CaseResult]) -> R
     };
     let specs = report::plan(format, args.output.clone(), &args.reports);
     let stdout = understudy_conformance::write_reports(results, &specs)?;
-    let stdout_taken = stdout.is_some();
+    // Notes go to stderr when stdout carries a report for a machine or a file
+    // (`--report markdown=- >> $GITHUB_STEP_SUMMARY`), so they do not corrupt it.
+    let stdout_taken = specs
+        .iter()
+        .any(|s| s.destination == Destination::Stdout && s.format != Format::Text);
     match stdout {
         Some(report) => print!("{report}"),
         None if report::summary_on_stdout(&specs) => {
@@ -96,7 +100,6 @@ fn finish(args: &ConformArgs, options: &RunOptions, results: &[CaseResult]) -> R
         }
         None => {}
     }
-    // Notes go where they do not corrupt a machine-readable report on stdout.
     let note = |line: &str| {
         if stdout_taken {
             eprintln!("{line}");
