@@ -2,17 +2,8 @@
 
 use std::process::Command;
 
-fn understudy(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(args)
-        .output()
-        .expect("run understudy");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod support;
+use support::understudy;
 
 #[test]
 fn conform_writes_junit_and_json_and_passes() {

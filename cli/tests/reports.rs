@@ -5,22 +5,12 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
+
+mod support;
+use support::understudy;
 
 /// A quick filtered run: three OpenAI GA cases at speed 4.
 const FILTER: &str = "openai.ga.t";
-
-fn understudy(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(args)
-        .output()
-        .expect("run understudy");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn conform(extra: &[&str]) -> (i32, String, String) {
     let mut args = vec!["conform", "--speed", "4", "--filter", FILTER];

@@ -39,6 +39,19 @@ pub fn replay_order_runs(connection: &[&str], name: &str) -> Vec<(String, Vec<St
         .collect()
 }
 
+/// Runs the `understudy` binary with `args`: its exit code, stdout and stderr.
+pub fn understudy(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(args)
+        .output()
+        .expect("run understudy");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The python of the official-SDK virtualenv (`scripts/python-env.sh`).
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();

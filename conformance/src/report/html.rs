@@ -15,7 +15,7 @@
 
 use super::escape_markup as esc;
 use super::stats::{distributions, Distribution, Grouping};
-use super::text::latency_cell;
+use super::text::latency_compact;
 use super::{passed, svg, Summary, GRADES};
 use crate::grade::{CaseResult, Grade};
 use std::fmt::Write as _;
@@ -178,7 +178,7 @@ fn case(out: &mut String, r: &CaseResult) {
         r.grade.label(),
         esc(&r.id),
         esc(&r.dialect),
-        esc(latency_cell(r).split_whitespace().collect::<Vec<_>>().join(" ").as_str())
+        esc(&latency_compact(r))
     );
     let _ = write!(out, "<p>{}</p>", esc(&r.description));
     if let Some(reason) = &r.reason {

@@ -8,8 +8,8 @@
 //! reason holding `|`, `<` or `*` cannot break a table or inject markup.
 
 use super::stats::{distributions, Grouping};
-use super::text::latency_cell;
-use super::{passed, Summary, GRADES};
+use super::text::latency_compact;
+use super::{passed, push_markup_escaped, Summary, GRADES};
 use crate::grade::{CaseResult, Grade};
 use std::fmt::Write as _;
 
@@ -19,16 +19,12 @@ pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
+            '\n' | '\r' | '\t' => out.push(' '),
             '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '#' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => {}
-            c => out.push(c),
+            c => push_markup_escaped(&mut out, c),
         }
     }
     out
@@ -88,13 +84,7 @@ pub fn render(results: &[CaseResult]) -> String {
             r.grade.label(),
             escape(&r.id),
             escape(&r.dialect),
-            escape(
-                latency_cell(r)
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    .as_str()
-            ),
+            escape(&latency_compact(r)),
             escape(r.reason.as_deref().unwrap_or(""))
         );
     }

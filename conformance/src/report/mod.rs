@@ -279,17 +279,22 @@ pub fn render(results: &[CaseResult], format: Format) -> String {
 pub(crate) fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
+        push_markup_escaped(&mut out, c);
     }
     out
+}
+
+/// Pushes `c` escaped for XML and HTML (dropped if XML cannot carry it).
+pub(crate) fn push_markup_escaped(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&apos;"),
+        c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+        c => out.push(c),
+    }
 }
 
 #[cfg(test)]

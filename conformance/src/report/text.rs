@@ -22,6 +22,15 @@ pub(crate) fn latency_cell(r: &CaseResult) -> String {
     }
 }
 
+/// [`latency_cell`] without its column padding, for tables that align
+/// themselves (Markdown, HTML).
+pub(crate) fn latency_compact(r: &CaseResult) -> String {
+    latency_cell(r)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Renders the text summary.
 pub fn render(results: &[CaseResult]) -> String {
     let mut out = String::new();
