@@ -66,6 +66,8 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         speed: args.speed,
         filter: args.filter.clone(),
     };
+    // A bad baseline is an error before the run, not after it.
+    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
     let results = understudy_conformance::run_all(&cases, &options).await;
     if results.is_empty() {
         bail!(
@@ -73,12 +75,17 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
             args.filter.unwrap_or_default()
         );
     }
-    finish(&args, &options, &results)
+    finish(&args, &options, baseline.as_ref(), &results)
 }
 
 /// Writes the reports and the baseline and compares with one; `Ok(false)` when
 /// the run failed: a regression against `--baseline`, else a FAILED case.
-fn finish(args: &ConformArgs, options: &RunOptions, results: &[CaseResult]) -> Result<bool> {
+fn finish(
+    args: &ConformArgs,
+    options: &RunOptions,
+    baseline: Option<&Baseline>,
+    results: &[CaseResult],
+) -> Result<bool> {
     let format = match args.format {
         ReportFormat::Text => Format::Text,
         ReportFormat::Json => Format::Json,
@@ -113,10 +120,9 @@ fn finish(args: &ConformArgs, options: &RunOptions, results: &[CaseResult]) -> R
         }
     }
     let mut ok = understudy_conformance::passed(results);
-    if let Some(path) = &args.baseline {
-        let baseline = Baseline::read(path)?;
+    if let Some(baseline) = baseline {
         let comparison =
-            understudy_conformance::compare(&baseline, results, |id| options.selects(id));
+            understudy_conformance::compare(baseline, results, |id| options.selects(id));
         note(comparison.render().trim_end());
         ok = !comparison.regressed();
     }

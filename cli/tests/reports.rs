@@ -146,9 +146,10 @@ fn bad_report_and_baseline_arguments_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{\"tool\": \"understudy\"").unwrap();
-    let (code, _, stderr) = conform(&["--baseline", broken.to_str().unwrap()]);
+    let (code, stdout, stderr) = conform(&["--baseline", broken.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("is not a baseline file"), "{stderr}");
+    assert!(!stdout.contains("OK"), "refused before the run: {stdout}");
     let (code, _, stderr) = conform(&["--report", "json=-", "--report", "markdown=-"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(

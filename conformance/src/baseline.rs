@@ -181,12 +181,16 @@ impl Baseline {
         Self::parse(&text, path)
     }
 
-    /// Writes the baseline to `path`.
+    /// Writes the baseline to `path` (creating its folder).
     pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
-        std::fs::write(path, self.to_json()).map_err(|source| BaselineError::Io {
+        let io = |source| BaselineError::Io {
             path: path.to_owned(),
             source,
-        })
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(path, self.to_json()).map_err(io)
     }
 }
 
