@@ -1,9 +1,20 @@
 //! `understudy conform`: runs the conformance suite and writes its reports.
+//!
+//! The cases run side by side (`--jobs`); each case's line prints the moment
+//! it finishes (with a progress line on a terminal, see
+//! `understudy_conformance::live`), then the summary in catalogue order. A
+//! reader that goes away (`conform --list | head`) ends the printing
+//! quietly, never the run.
 
 use crate::options;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
+use std::io::{IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use understudy_conformance::live::LivePrinter;
+use understudy_conformance::schedule::run_jobs_paced;
+use understudy_conformance::suite::{all_at_once, jobs, pacing};
 use understudy_conformance::{Format, RunOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -30,6 +41,12 @@ pub(crate) struct ConformArgs {
     /// List the cases and exit.
     #[arg(long)]
     list: bool,
+    // Concurrency and live output.
+    /// Run at most N cases at once (1 = one after another). Default: every
+    /// case at once; they are independent, each against its own mock, and
+    /// mostly wait on timed replies.
+    #[arg(long, value_name = "N")]
+    jobs: Option<NonZeroUsize>,
 }
 
 /// Runs the suite the arguments select and writes its report; `Ok(false)`
@@ -37,8 +54,15 @@ pub(crate) struct ConformArgs {
 pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
     let cases = understudy_conformance::cases()?;
     if args.list {
-        for (id, description) in understudy_conformance::case_list(&cases) {
-            println!("{id:<40} {description}");
+        let listing: String = understudy_conformance::case_list(&cases)
+            .into_iter()
+            .map(|(id, description)| format!("{id:<40} {description}\n"))
+            .collect();
+        let mut out = std::io::stdout().lock();
+        match out.write_all(listing.as_bytes()).and_then(|()| out.flush()) {
+            // The reader took what it wanted (`| head`): not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.context("writing the case list")?,
         }
         return Ok(true);
     }
@@ -46,8 +70,8 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         speed: args.speed,
         filter: args.filter.clone(),
     };
-    let results = understudy_conformance::run_all(&cases, &options).await;
-    if results.is_empty() {
+    let jobs = jobs(&cases, &options);
+    if jobs.is_empty() {
         bail!(
             "no case matches the filter {:?}",
             args.filter.unwrap_or_default()
@@ -58,16 +82,39 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         ReportFormat::Json => Format::Json,
         ReportFormat::Junit => Format::Junit,
     };
+    let concurrency = args.jobs.unwrap_or_else(|| all_at_once(&jobs));
+    let width = jobs.iter().map(|j| j.id.len()).max().unwrap_or(10);
+    let total = jobs.len();
+    let terminal = std::io::stderr().is_terminal().then(std::io::stderr);
+    // A machine-readable report on standard output keeps it to itself: the
+    // live lines go to standard error then.
+    let report_on_stdout = args.output.is_none() && !matches!(format, Format::Text);
+    let live: Box<dyn Write> = if report_on_stdout {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let mut printer = LivePrinter::new(live, terminal, width);
+    printer.started(total);
+    let pacing = pacing(&jobs);
+    let results = run_jobs_paced(jobs, concurrency, &pacing, |result, progress| {
+        printer.finished(result, progress)
+    })
+    .await;
+    printer.done();
+    let mut out = LivePrinter::new(std::io::stdout(), None::<std::io::Stderr>, width);
     let report = understudy_conformance::render(&results, format);
     match &args.output {
         Some(path) => {
             std::fs::write(path, &report).with_context(|| format!("writing {}", path.display()))?;
+            out.write("\n");
             if !matches!(format, Format::Text) {
-                print!("{}", understudy_conformance::render(&results, Format::Text));
+                out.write(&understudy_conformance::render(&results, Format::Text));
             }
-            println!("report written to {}", path.display());
+            out.write(&format!("report written to {}\n", path.display()));
         }
-        None => print!("{report}"),
+        None if report_on_stdout => out.write(&report),
+        None => out.write(&format!("\n{report}")),
     }
     Ok(understudy_conformance::passed(&results))
 }

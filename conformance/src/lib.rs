@@ -7,8 +7,9 @@
 //! Where to look:
 //! - the suite — [`suite`] holds the one list of families that both
 //!   `conform --list` and `conform` walk; [`family`] says what a family is
-//!   (id prefixes, how it lists its cases, how it runs them) and how a run is
-//!   configured;
+//!   (id prefixes, how it lists its cases, how it makes them into jobs) and
+//!   how a run is configured; [`schedule`] runs the jobs side by side and
+//!   [`live`] prints each result the moment it finishes;
 //! - the families — the cassette cases ([`catalogue`] defines them on top of
 //!   the client scripts in [`scenario`], [`replay`] runs and grades them),
 //!   the cross-provider [`equivalence`]s, the speaking pipeline ([`tts`]),
@@ -22,12 +23,14 @@
 #![warn(missing_docs)]
 
 pub mod agent_cases;
+mod assets;
 pub mod catalogue;
 pub mod drive;
 pub mod equivalence;
 pub mod family;
 pub mod grade;
 pub mod handover;
+pub mod live;
 pub mod normalize;
 pub mod omni;
 pub mod replay;
@@ -43,4 +46,4 @@ pub use family::RunOptions;
 pub use grade::{CaseResult, Grade};
 pub use replay::run_case;
 pub use report::{passed, render, Format};
-pub use suite::{case_list, run_all};
+pub use suite::{case_list, run_all, run_suite};

@@ -46,28 +46,7 @@ fn text(results: &[CaseResult]) -> String {
     let width = results.iter().map(|r| r.id.len()).max().unwrap_or(10);
     let _ = writeln!(out, "understudy conformance — {} cases\n", results.len());
     for r in results {
-        let latency = match (r.latency.first(), r.time_to_first_sound_ms) {
-            (Some(l), _) => format!("TTFB {:>6.1} ms  TTFA {:>6.1} ms", l.ttfb_ms, l.ttfa_ms),
-            (None, Some(ttfs)) => format!("TTFS {ttfs:>6.1} ms"),
-            (None, None) => String::new(),
-        };
-        let mode = r
-            .mock_mode
-            .as_deref()
-            .map(|m| format!("  [{m}]"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {:<13} {:<width$}  {latency}{mode}",
-            r.grade.label(),
-            r.id
-        );
-        if let Some(reason) = &r.reason {
-            let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {reason}", "", "");
-        }
-        if let Some(handover) = &r.handover {
-            let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {}", "", "", handover.summary());
-        }
+        out.push_str(&case_lines(r, width));
     }
     let mut ttfb: Vec<f64> = results
         .iter()
@@ -103,6 +82,36 @@ fn text(results: &[CaseResult]) -> String {
             "median TTFB {b:.1} ms, median TTFA {a:.1} ms over {} responses",
             ttfb.len()
         );
+    }
+    out
+}
+
+/// A case's lines in the text report (its grade, id and latency, then its
+/// reason and handover summary, if any), ids padded to `width`: what the
+/// summary prints per case and what `conform` prints as each case finishes.
+pub fn case_lines(r: &CaseResult, width: usize) -> String {
+    let mut out = String::new();
+    let latency = match (r.latency.first(), r.time_to_first_sound_ms) {
+        (Some(l), _) => format!("TTFB {:>6.1} ms  TTFA {:>6.1} ms", l.ttfb_ms, l.ttfa_ms),
+        (None, Some(ttfs)) => format!("TTFS {ttfs:>6.1} ms"),
+        (None, None) => String::new(),
+    };
+    let mode = r
+        .mock_mode
+        .as_deref()
+        .map(|m| format!("  [{m}]"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  {:<13} {:<width$}  {latency}{mode}",
+        r.grade.label(),
+        r.id
+    );
+    if let Some(reason) = &r.reason {
+        let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {reason}", "", "");
+    }
+    if let Some(handover) = &r.handover {
+        let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {}", "", "", handover.summary());
     }
     out
 }

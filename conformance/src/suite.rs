@@ -1,17 +1,32 @@
 //! The suite: one list of families, walked by both `conform --list`
-//! ([`case_list`]) and `conform` ([`run_all`]).
+//! ([`case_list`]) and `conform` ([`jobs`], run by [`run_suite`] or
+//! [`run_all`]).
 //!
-//! Read [`FAMILIES`] top to bottom and you have the suite in run order: the
-//! cassette cases of the catalogue, the cross-provider equivalences over
-//! them, the speaking pipeline, the chat agents, the realtime agents, rooms
-//! and long conversations. Adding a family is one entry here (its prefixes,
-//! its list, its run); the list and the run cannot disagree because both are
-//! read off the same entry.
+//! Read [`FAMILIES`] top to bottom and you have the suite in catalogue
+//! order: the cassette cases of the catalogue, the cross-provider
+//! equivalences over them, the speaking pipeline, the chat agents, the
+//! realtime agents, rooms and long conversations. Adding a family is one
+//! entry here (its prefixes, its list, its jobs); the list and the jobs
+//! cannot disagree because both are read off the same entry.
+//!
+//! Every case is a job and the jobs run side by side (by default all at
+//! once: they are independent and mostly waiting on timed replies); results
+//! come back in catalogue order whatever order they finish in.
 
 use crate::catalogue::Case;
-use crate::family::{Family, FamilyRun, RunOptions};
+use crate::family::{Earlier, Family, FamilyRun, RunOptions};
 use crate::grade::CaseResult;
+use crate::schedule::{run_jobs_paced, Job, Pacing, Progress};
 use crate::{agent_cases, equivalence, handover, omni, replay, tts};
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+/// How far apart the suite starts its cases: enough to spread the start-up
+/// work of some seventy cases (each starts a mock and sends its first
+/// request) over a few seconds instead of one burst that would delay the
+/// first replies and move their latency figures; short enough that every
+/// case has started well before the longest one ends.
+pub const START_SPACING: Duration = Duration::from_millis(100);
 
 /// Every family, in run (and list) order.
 pub const FAMILIES: &[Family] = &[
@@ -19,43 +34,50 @@ pub const FAMILIES: &[Family] = &[
         name: "realtime cassette cases",
         prefixes: &["openai.", "dashscope.", "gemini."],
         list: replay::case_ids,
-        run: |run| Box::pin(replay::run_cases(run.cases, run.options)),
+        starts_first: false,
+        jobs: |run| replay::case_jobs(run.cases, run.options),
     },
     Family {
         name: "cross-provider equivalences",
         prefixes: &["cross."],
         list: |_| equivalence::case_ids(),
-        run: |run| Box::pin(async move { equivalence::run_equivalences(run.cases, run.earlier) }),
+        starts_first: false,
+        jobs: |run| equivalence::equivalence_jobs(run.cases, run.earlier),
     },
     Family {
         name: "speaking pipeline (TTS engines)",
         prefixes: &["tts."],
         list: |_| tts::case_ids(),
-        run: |run| Box::pin(tts::run_tts_cases(run.options)),
+        starts_first: false,
+        jobs: |run| tts::tts_jobs(run.options),
     },
     Family {
         name: "chat agents (omni, text and voice)",
         prefixes: &["omni.", "stage1."],
         list: |_| omni::case_ids(),
-        run: |run| Box::pin(omni::run_agent_cases(run.options)),
+        starts_first: false,
+        jobs: |run| omni::agent_jobs(run.options),
     },
     Family {
         name: "realtime agents",
         prefixes: &["agent."],
         list: |_| agent_cases::case_ids(),
-        run: |run| Box::pin(agent_cases::run_agent_cases(run.options)),
+        starts_first: true,
+        jobs: |run| agent_cases::agent_jobs(run.options),
     },
     Family {
         name: "rooms",
         prefixes: &["room."],
         list: |_| agent_cases::room_case_ids(),
-        run: |run| Box::pin(agent_cases::run_room_cases(run.options)),
+        starts_first: true,
+        jobs: |run| agent_cases::room_jobs(run.options),
     },
     Family {
         name: "long conversations (handover, compaction)",
         prefixes: &["handover.", "compaction."],
         list: |_| handover::case_ids(),
-        run: |run| Box::pin(handover::run_handover_cases(run.options)),
+        starts_first: true,
+        jobs: |run| handover::handover_jobs(run.options),
     },
 ];
 
@@ -69,20 +91,65 @@ pub fn case_list(cases: &[Case]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs every family in [`FAMILIES`] order, each its selected cases, and
-/// returns the results in that order (the order of [`case_list`]).
-pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
-    let mut results = Vec::new();
+/// One job per case the options select, in [`FAMILIES`] order (the order of
+/// [`case_list`]). A later family's jobs may wait for an earlier family's
+/// cases (the equivalences); each case still runs once.
+pub fn jobs<'a>(cases: &'a [Case], options: &'a RunOptions) -> Vec<Job<'a>> {
+    let mut earlier = Earlier::default();
+    let mut jobs = Vec::new();
     for family in FAMILIES {
-        let ran = (family.run)(FamilyRun {
+        let built = (family.jobs)(FamilyRun {
             cases,
             options,
-            earlier: &results,
-        })
-        .await;
-        results.extend(ran);
+            earlier: &earlier,
+        });
+        for job in built {
+            jobs.push(earlier.keep(job));
+        }
     }
-    results
+    jobs
+}
+
+/// Runs the selected cases with at most `concurrency` in flight (`None`:
+/// every case at once), started as [`pacing`] says, calls `on_finished` as each finishes, and returns
+/// the results in catalogue order.
+pub async fn run_suite(
+    cases: &[Case],
+    options: &RunOptions,
+    concurrency: Option<NonZeroUsize>,
+    on_finished: impl FnMut(&CaseResult, Progress),
+) -> Vec<CaseResult> {
+    let jobs = jobs(cases, options);
+    let concurrency = concurrency.unwrap_or_else(|| all_at_once(&jobs));
+    let pacing = pacing(&jobs);
+    run_jobs_paced(jobs, concurrency, &pacing, on_finished).await
+}
+
+/// How the suite starts `jobs`: the cases of the families that start first
+/// (long conversations) before the rest, [`START_SPACING`] apart. Jobs of
+/// no family (a user's cassettes) keep their order among the rest.
+pub fn pacing(jobs: &[Job<'_>]) -> Pacing {
+    let first = |id: &str| {
+        FAMILIES
+            .iter()
+            .filter(|f| f.starts_first)
+            .any(|f| f.prefixes.iter().any(|p| id.starts_with(p)))
+    };
+    Pacing {
+        start_order: (0..jobs.len()).filter(|&i| first(&jobs[i].id)).collect(),
+        spacing: START_SPACING,
+    }
+}
+
+/// The concurrency that runs every one of `jobs` at once.
+pub fn all_at_once(jobs: &[Job<'_>]) -> NonZeroUsize {
+    NonZeroUsize::new(jobs.len()).unwrap_or(NonZeroUsize::MIN)
+}
+
+/// Runs every selected case, all at once, and returns the results in
+/// catalogue order (the order of [`case_list`]).
+pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
+    run_suite(cases, options, None, |_, _| {}).await
 }
 
 #[cfg(test)]
