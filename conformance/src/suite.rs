@@ -126,17 +126,31 @@ pub async fn run_suite(
 }
 
 /// How the suite starts `jobs`: the cases of the families that start first
-/// (long conversations) before the rest, [`START_SPACING`] apart. Jobs of
-/// no family (a user's cassettes) keep their order among the rest.
+/// (whole conversations, lasting many seconds), the longest family first,
+/// then the rest in catalogue order, [`START_SPACING`] apart. The short
+/// cases thus start while the long ones are under way and the run ends with
+/// them, rather than waiting on a long case started last. Jobs of no family
+/// (a user's cassettes) start last, in their order.
 pub fn pacing(jobs: &[Job<'_>]) -> Pacing {
-    let first = |id: &str| {
+    // Where a job's family sits in the start order: the families that start
+    // first, from the end of the list (the longest), then everything else.
+    let rank = |id: &str| {
         FAMILIES
             .iter()
-            .filter(|f| f.starts_first)
-            .any(|f| f.prefixes.iter().any(|p| id.starts_with(p)))
+            .enumerate()
+            .find(|(_, f)| f.prefixes.iter().any(|p| id.starts_with(p)))
+            .map_or(FAMILIES.len() * 2, |(i, f)| {
+                if f.starts_first {
+                    FAMILIES.len() - i
+                } else {
+                    FAMILIES.len() + 1
+                }
+            })
     };
+    let mut start_order: Vec<usize> = (0..jobs.len()).collect();
+    start_order.sort_by_key(|&i| rank(&jobs[i].id));
     Pacing {
-        start_order: (0..jobs.len()).filter(|&i| first(&jobs[i].id)).collect(),
+        start_order,
         spacing: START_SPACING,
     }
 }
@@ -154,7 +168,8 @@ pub async fn run_all(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
 
 #[cfg(test)]
 mod tests {
-    use super::{case_list, FAMILIES};
+    use super::{case_list, jobs, pacing, FAMILIES, START_SPACING};
+    use crate::RunOptions;
     use std::collections::HashSet;
 
     fn catalogue() -> Vec<crate::Case> {
@@ -212,5 +227,34 @@ mod tests {
         assert_eq!(first.as_deref(), Some("openai.ga.text.turn"));
         let cassette_cases = (FAMILIES[0].list)(&cases).len();
         assert_eq!(cassette_cases, cases.len());
+    }
+
+    #[test]
+    fn the_long_conversations_start_first_and_the_rest_in_catalogue_order() {
+        let cases = catalogue();
+        let options = RunOptions::default();
+        let jobs = jobs(&cases, &options);
+        let pacing = pacing(&jobs);
+        assert_eq!(pacing.spacing, START_SPACING);
+        let started: Vec<&str> = pacing
+            .start_order
+            .iter()
+            .map(|&i| jobs[i].id.as_str())
+            .collect();
+        assert_eq!(started.len(), jobs.len());
+        assert!(started[0].starts_with("handover."), "{started:?}");
+        let first_short = started.iter().position(|id| {
+            !["handover.", "compaction.", "room.", "agent."]
+                .iter()
+                .any(|p| id.starts_with(p))
+        });
+        let rest: Vec<&str> = started[first_short.unwrap_or(0)..].to_vec();
+        let listed: Vec<String> = case_list(&cases)
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| rest.contains(&id.as_str()))
+            .collect();
+        assert_eq!(rest, listed, "the short cases start in catalogue order");
+        assert!(rest[0].starts_with("openai."), "{rest:?}");
     }
 }
