@@ -2,9 +2,13 @@
 """Compares the latency figures of two `understudy conform --format json` reports.
 
 Usage: compare-latency.py ALONE.json CONCURRENT.json
+       compare-latency.py ALONE.json... -- CONCURRENT.json...
 
-For each case in both reports: the median TTFB and TTFA over its responses
+For each case in both sides: the median TTFB and TTFA over its responses
 and its time to first sound (TTFS), alone vs concurrent, and the difference.
+With several reports a side, a case's figure is its median over them (runs
+on a shared machine are noisy; two `--jobs 1` runs against each other show
+how noisy).
 Ends with the largest differences. Used to check that running the cases side
 by side (`conform`, default `--jobs`) does not move the figures `--jobs 1`
 measures.
@@ -32,10 +36,32 @@ def figures(path):
     return out
 
 
+def merged(paths):
+    """Per case id: {figure name: median of that figure over the reports}."""
+    runs = [figures(p) for p in paths]
+    out = {}
+    for run in runs:
+        for case, values in run.items():
+            for name, value in values.items():
+                out.setdefault(case, {}).setdefault(name, []).append(value)
+    return {
+        case: {name: statistics.median(v) for name, v in values.items()}
+        for case, values in out.items()
+    }
+
+
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    if "--" in args:
+        split = args.index("--")
+        left, right = args[:split], args[split + 1 :]
+    elif len(args) == 2:
+        left, right = args[:1], args[1:]
+    else:
         sys.exit(__doc__)
-    alone, together = figures(sys.argv[1]), figures(sys.argv[2])
+    if not left or not right:
+        sys.exit(__doc__)
+    alone, together = merged(left), merged(right)
     rows = []
     for case, values in alone.items():
         for name, a in values.items():
