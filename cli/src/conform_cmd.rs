@@ -13,9 +13,9 @@ use std::io::{IsTerminal, Write};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use understudy_conformance::live::LivePrinter;
-use understudy_conformance::schedule::run_jobs_paced;
+use understudy_conformance::schedule::{run_jobs_paced, Job};
 use understudy_conformance::suite::{all_at_once, jobs, pacing};
-use understudy_conformance::{Format, RunOptions};
+use understudy_conformance::{CaseResult, Format, RunOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ReportFormat {
@@ -82,26 +82,11 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         ReportFormat::Json => Format::Json,
         ReportFormat::Junit => Format::Junit,
     };
-    let concurrency = args.jobs.unwrap_or_else(|| all_at_once(&jobs));
-    let width = jobs.iter().map(|j| j.id.len()).max().unwrap_or(10);
-    let total = jobs.len();
-    let terminal = std::io::stderr().is_terminal().then(std::io::stderr);
     // A machine-readable report on standard output keeps it to itself: the
     // live lines go to standard error then.
     let report_on_stdout = args.output.is_none() && !matches!(format, Format::Text);
-    let live: Box<dyn Write> = if report_on_stdout {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(std::io::stdout())
-    };
-    let mut printer = LivePrinter::new(live, terminal, width);
-    printer.started(total);
-    let pacing = pacing(&jobs);
-    let results = run_jobs_paced(jobs, concurrency, &pacing, |result, progress| {
-        printer.finished(result, progress)
-    })
-    .await;
-    printer.done();
+    let results = run_streamed(jobs, args.jobs, report_on_stdout).await;
+    let width = results.iter().map(|r| r.id.len()).max().unwrap_or(10);
     let mut out = LivePrinter::new(std::io::stdout(), None::<std::io::Stderr>, width);
     let report = understudy_conformance::render(&results, format);
     match &args.output {
@@ -117,4 +102,32 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         None => out.write(&format!("\n{report}")),
     }
     Ok(understudy_conformance::passed(&results))
+}
+
+/// Runs `jobs` (at most `concurrency` at once; `None`: all), started as the
+/// suite paces them, printing each case's line as it finishes — to standard
+/// error when `to_stderr`, else to standard output — with a progress line
+/// when standard error is a terminal. The results, in the jobs' order.
+async fn run_streamed(
+    jobs: Vec<Job<'_>>,
+    concurrency: Option<NonZeroUsize>,
+    to_stderr: bool,
+) -> Vec<CaseResult> {
+    let concurrency = concurrency.unwrap_or_else(|| all_at_once(&jobs));
+    let width = jobs.iter().map(|j| j.id.len()).max().unwrap_or(10);
+    let terminal = std::io::stderr().is_terminal().then(std::io::stderr);
+    let live: Box<dyn Write> = if to_stderr {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let mut printer = LivePrinter::new(live, terminal, width);
+    printer.started(jobs.len());
+    let pacing = pacing(&jobs);
+    let results = run_jobs_paced(jobs, concurrency, &pacing, |result, progress| {
+        printer.finished(result, progress)
+    })
+    .await;
+    printer.done();
+    results
 }
