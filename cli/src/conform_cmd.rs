@@ -1,10 +1,21 @@
 //! `understudy conform`: runs the conformance suite and writes its reports.
+//!
+//! The cases run side by side (`--jobs`); each case's line prints the moment
+//! it finishes (with a progress line on a terminal, see
+//! `understudy_conformance::live`), then the summary in catalogue order. A
+//! reader that goes away (`conform --list | head`) ends the printing
+//! quietly, never the run.
 
 use crate::options;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
+use std::io::{IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use understudy_conformance::live::LivePrinter;
 use understudy_conformance::report::{self, Destination};
+use understudy_conformance::schedule::{run_jobs_paced, Job};
+use understudy_conformance::suite::{all_at_once, jobs, pacing};
 use understudy_conformance::{Baseline, CaseResult, Format, ReportSpec, RunOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -14,6 +25,18 @@ enum ReportFormat {
     Junit,
     Html,
     Markdown,
+}
+
+impl From<ReportFormat> for Format {
+    fn from(format: ReportFormat) -> Self {
+        match format {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Junit => Format::Junit,
+            ReportFormat::Html => Format::Html,
+            ReportFormat::Markdown => Format::Markdown,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,6 +73,13 @@ pub(crate) struct ConformArgs {
     /// non-zero on a regression only (an expected FAILED does not fail).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+
+    // Concurrency and live output.
+    /// Run at most N cases at once (1 = one after another). Default: every
+    /// case at once; they are independent, each against its own mock, and
+    /// mostly wait on timed replies.
+    #[arg(long, value_name = "N")]
+    jobs: Option<NonZeroUsize>,
 }
 
 /// Runs the suite the arguments select and writes its report; `Ok(false)`
@@ -57,8 +87,15 @@ pub(crate) struct ConformArgs {
 pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
     let cases = understudy_conformance::cases()?;
     if args.list {
-        for (id, description) in understudy_conformance::case_list(&cases) {
-            println!("{id:<40} {description}");
+        let listing: String = understudy_conformance::case_list(&cases)
+            .into_iter()
+            .map(|(id, description)| format!("{id:<40} {description}\n"))
+            .collect();
+        let mut out = std::io::stdout().lock();
+        match out.write_all(listing.as_bytes()).and_then(|()| out.flush()) {
+            // The reader took what it wanted (`| head`): not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.context("writing the case list")?,
         }
         return Ok(true);
     }
@@ -68,14 +105,27 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
     };
     // A bad baseline is an error before the run, not after it.
     let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
-    let results = understudy_conformance::run_all(&cases, &options).await;
-    if results.is_empty() {
+    let specs = report::plan(args.format.into(), args.output.clone(), &args.reports);
+    let jobs = jobs(&cases, &options);
+    if jobs.is_empty() {
         bail!(
             "no case matches the filter {:?}",
             args.filter.unwrap_or_default()
         );
     }
-    finish(&args, &options, baseline.as_ref(), &results)
+    // A machine-readable report on standard output keeps it to itself: the
+    // live lines go to standard error then.
+    let stdout_taken = machine_report_on_stdout(&specs);
+    let results = run_streamed(jobs, args.jobs, stdout_taken).await;
+    finish(&args, &options, baseline.as_ref(), &specs, &results)
+}
+
+/// Whether a report other than the text summary goes to standard output:
+/// then standard output carries that report alone.
+fn machine_report_on_stdout(specs: &[ReportSpec]) -> bool {
+    specs
+        .iter()
+        .any(|s| s.destination == Destination::Stdout && s.format != Format::Text)
 }
 
 /// Writes the reports and the baseline and compares with one; `Ok(false)` when
@@ -84,37 +134,34 @@ fn finish(
     args: &ConformArgs,
     options: &RunOptions,
     baseline: Option<&Baseline>,
+    specs: &[ReportSpec],
     results: &[CaseResult],
 ) -> Result<bool> {
-    let format = match args.format {
-        ReportFormat::Text => Format::Text,
-        ReportFormat::Json => Format::Json,
-        ReportFormat::Junit => Format::Junit,
-        ReportFormat::Html => Format::Html,
-        ReportFormat::Markdown => Format::Markdown,
-    };
-    let specs = report::plan(format, args.output.clone(), &args.reports);
-    let stdout = understudy_conformance::write_reports(results, &specs)?;
+    let stdout = understudy_conformance::write_reports(results, specs)?;
     // Notes go to stderr when stdout carries a report for a machine or a file
     // (`--report markdown=- >> $GITHUB_STEP_SUMMARY`), so they do not corrupt it.
-    let stdout_taken = specs
-        .iter()
-        .any(|s| s.destination == Destination::Stdout && s.format != Format::Text);
+    let stdout_taken = machine_report_on_stdout(specs);
+    let width = results.iter().map(|r| r.id.len()).max().unwrap_or(10);
+    // Printing stops quietly if the reader has gone (`| head`); the run's
+    // status still decides the exit code.
+    let mut out = LivePrinter::new(std::io::stdout(), None::<std::io::Stderr>, width);
     match stdout {
-        Some(report) => print!("{report}"),
-        None if report::summary_on_stdout(&specs) => {
-            print!("{}", understudy_conformance::render(results, Format::Text))
-        }
+        Some(report) if stdout_taken => out.write(&report),
+        Some(report) => out.write(&format!("\n{report}")),
+        None if report::summary_on_stdout(specs) => out.write(&format!(
+            "\n{}",
+            understudy_conformance::render(results, Format::Text)
+        )),
         None => {}
     }
-    let note = |line: &str| {
+    let mut note = |line: &str| {
         if stdout_taken {
             eprintln!("{line}");
         } else {
-            println!("{line}");
+            out.write(&format!("{line}\n"));
         }
     };
-    for spec in &specs {
+    for spec in specs {
         if let Destination::File(path) = &spec.destination {
             note(&format!("report written to {}", path.display()));
         }
@@ -131,4 +178,32 @@ fn finish(
         note(&format!("baseline written to {}", path.display()));
     }
     Ok(ok)
+}
+
+/// Runs `jobs` (at most `concurrency` at once; `None`: all), started as the
+/// suite paces them, printing each case's line as it finishes — to standard
+/// error when `to_stderr`, else to standard output — with a progress line
+/// when standard error is a terminal. The results, in the jobs' order.
+async fn run_streamed(
+    jobs: Vec<Job<'_>>,
+    concurrency: Option<NonZeroUsize>,
+    to_stderr: bool,
+) -> Vec<CaseResult> {
+    let concurrency = concurrency.unwrap_or_else(|| all_at_once(&jobs));
+    let width = jobs.iter().map(|j| j.id.len()).max().unwrap_or(10);
+    let terminal = std::io::stderr().is_terminal().then(std::io::stderr);
+    let live: Box<dyn Write> = if to_stderr {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let mut printer = LivePrinter::new(live, terminal, width);
+    printer.started(jobs.len());
+    let pacing = pacing(&jobs);
+    let results = run_jobs_paced(jobs, concurrency, &pacing, |result, progress| {
+        printer.finished(result, progress)
+    })
+    .await;
+    printer.done();
+    results
 }

@@ -204,3 +204,105 @@ fn speeds_and_durations_that_are_not_positive_and_finite_are_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn conform_prints_each_case_as_it_finishes_then_the_summary_with_no_control_characters() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    // Gemini's cassette cases take a second; its long conversations many.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["conform", "--speed", "4", "--filter", "gemini"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run understudy");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first line");
+    assert!(
+        child.try_wait().expect("the child is there").is_none(),
+        "the first case's line came only when the run was over: {first:?}"
+    );
+    let mut rest = String::new();
+    stdout
+        .read_to_string(&mut rest)
+        .expect("the rest of the output");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    let status = child.wait().expect("the run ends");
+    let stdout = first.clone() + &rest;
+    assert!(status.success(), "{stdout}{stderr}");
+    for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(
+            !text.contains('\r') && !text.contains('\x1b'),
+            "{name} is not a terminal, yet has control characters: {text:?}"
+        );
+    }
+    let (streamed, summary) = stdout
+        .split_once("understudy conformance — ")
+        .expect("the summary follows the streamed lines");
+    let case_ids = |text: &str| -> Vec<String> {
+        let mut ids: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|id| id.contains("gemini"))
+            .map(str::to_owned)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let (streamed, summarised) = (case_ids(streamed), case_ids(summary));
+    assert!(streamed.len() >= 10, "{stdout}");
+    assert_eq!(
+        streamed, summarised,
+        "every case is printed as it finishes, then again in the summary"
+    );
+    assert!(
+        first.contains("gemini"),
+        "the first line is a case: {first:?}"
+    );
+    assert!(summary.contains("0 FAILED"), "{summary}");
+}
+
+#[test]
+fn conform_list_into_a_closed_pipe_exits_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let spawn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_understudy"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run understudy")
+    };
+    // `conform --list | head -1`: one line read, then the pipe is closed.
+    let mut child = spawn(&["conform", "--list"]);
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("a first line");
+    assert!(line.starts_with("openai."), "{line:?}");
+    let out = child.wait_with_output().expect("the listing ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The reader gone before the first line (`| true`), listing and run alike:
+    // the listing exits 0, the run finishes and exits with its own status.
+    for args in [
+        &["conform", "--list"][..],
+        &["conform", "--speed", "4", "--filter", "openai.ga.text"][..],
+    ] {
+        let mut child = spawn(args);
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("the command ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -18,6 +18,7 @@
 
 use crate::family::RunOptions;
 use crate::grade::{blank, check, conclude, failed_result, ms, CaseResult, CheckResult};
+use crate::schedule::Job;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -151,41 +152,55 @@ pub fn room_case_ids() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs every agent case the options select.
-pub async fn run_agent_cases(options: &RunOptions) -> Vec<CaseResult> {
-    let mut results = Vec::new();
-    for provider in PROVIDERS {
-        for (kind, what) in KINDS {
+/// One job per agent case the options select; each starts its own mock.
+pub fn agent_jobs(options: &RunOptions) -> Vec<Job<'static>> {
+    let speed = options.speed;
+    PROVIDERS
+        .iter()
+        .flat_map(|provider| KINDS.map(|(kind, what)| (*provider, kind, what)))
+        .filter_map(|(provider, kind, what)| {
             let id = format!("agent.{}.{kind}", provider.id());
-            if !options.selects(&id) {
-                continue;
-            }
             let description = format!("{}: {what}", provider.id());
-            let started = Instant::now();
-            let case = async {
-                match kind {
-                    "tool.round-trip" => tool_round_trip(provider, options.speed).await,
-                    "barge-in.during-tool" => barge_in_during_tool(provider, options.speed).await,
-                    _ => reconnect(provider, options.speed).await,
-                }
-            };
-            let outcome = timeout(CASE_LIMIT, case)
-                .await
-                .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
-            let result = match outcome {
-                Ok((checks, first_audio)) => {
-                    let mut result = blank(id, &description);
-                    result.dialect = format!("agent/{}", provider.id());
-                    result.checks = checks;
-                    result.time_to_first_sound_ms = first_audio.map(ms);
-                    conclude(result, started)
-                }
-                Err(problem) => failed_result(&id, &description, problem),
-            };
-            results.push(result);
+            options.selects(&id).then(|| {
+                let case = async move {
+                    match kind {
+                        "tool.round-trip" => tool_round_trip(provider, speed).await,
+                        "barge-in.during-tool" => barge_in_during_tool(provider, speed).await,
+                        _ => reconnect(provider, speed).await,
+                    }
+                };
+                let dialect = format!("agent/{}", provider.id());
+                Job::new(
+                    id.clone(),
+                    description.clone(),
+                    graded(id, description, dialect, case),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Runs `case` within [`CASE_LIMIT`] and grades what it returns.
+async fn graded(
+    id: String,
+    description: String,
+    dialect: String,
+    case: impl std::future::Future<Output = Outcome>,
+) -> CaseResult {
+    let started = Instant::now();
+    let outcome = timeout(CASE_LIMIT, case)
+        .await
+        .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
+    match outcome {
+        Ok((checks, first_audio)) => {
+            let mut result = blank(id, &description);
+            result.dialect = dialect;
+            result.checks = checks;
+            result.time_to_first_sound_ms = first_audio.map(ms);
+            conclude(result, started)
         }
+        Err(problem) => failed_result(&id, &description, problem),
     }
-    results
 }
 
 /// A room case: id, what it shows, its members (name, provider; the first
@@ -217,29 +232,21 @@ const ROOMS: [RoomCase; 2] = [
     ),
 ];
 
-/// Runs the room cases the options select.
-pub async fn run_room_cases(options: &RunOptions) -> Vec<CaseResult> {
-    let mut results = Vec::new();
-    for (id, description, members, rounds) in ROOMS {
-        if !options.selects(id) {
-            continue;
-        }
-        let started = Instant::now();
-        let outcome = timeout(CASE_LIMIT, room_turns(options.speed, members, rounds))
-            .await
-            .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
-        results.push(match outcome {
-            Ok((checks, first_audio)) => {
-                let mut result = blank(id.into(), description);
-                result.dialect = "room".into();
-                result.checks = checks;
-                result.time_to_first_sound_ms = first_audio.map(ms);
-                conclude(result, started)
-            }
-            Err(problem) => failed_result(id, description, problem),
-        });
-    }
-    results
+/// One job per room case the options select; each starts its own mock.
+pub fn room_jobs(options: &RunOptions) -> Vec<Job<'static>> {
+    let speed = options.speed;
+    ROOMS
+        .into_iter()
+        .filter(|(id, ..)| options.selects(id))
+        .map(|(id, description, members, rounds)| {
+            let case = room_turns(speed, members, rounds);
+            Job::new(
+                id,
+                description,
+                graded(id.into(), description.into(), "room".into(), case),
+            )
+        })
+        .collect()
 }
 
 /// `members` take `rounds` turns each, round robin, after the user opens.
@@ -268,10 +275,7 @@ async fn room_turns(speed: f64, members: &[(&str, Provider)], rounds: usize) -> 
     }
     let mut room = builder.start().map_err(|e| e.to_string())?;
     // The user opens (everyone hears it); the commit gives the floor.
-    let clip = "user-weather-24k.wav";
-    let bytes =
-        understudy_fixtures::bundled::audio(clip).ok_or_else(|| format!("no clip {clip}"))?;
-    let (pcm, rate) = understudy_fixtures::wav::read_pcm16(bytes).map_err(|e| e.to_string())?;
+    let (pcm, rate) = crate::assets::clip("user-weather-24k.wav")?;
     for chunk in pcm.chunks(rate as usize / 10 * 2) {
         room.input()
             .audio(chunk.to_vec(), rate)
@@ -381,9 +385,7 @@ pub(crate) async fn mock(speed: f64, responder: ResponderConfig) -> Result<MockS
 }
 
 pub(crate) fn voice() -> ResponderConfig {
-    ResponderConfig::with_voice(
-        understudy_mock::bundled_voice().unwrap_or_else(|_| Arc::from(Vec::new())),
-    )
+    crate::assets::speaking()
 }
 
 /// `get_weather`, answering once `gate` lets it.
@@ -438,10 +440,8 @@ impl FrontEnd {
 
     /// Speaks a bundled clip (plus a second of silence) in 100 ms chunks.
     pub(crate) async fn say(&mut self, clip: &str) -> Result<(), String> {
-        let bytes =
-            understudy_fixtures::bundled::audio(clip).ok_or_else(|| format!("no clip {clip}"))?;
-        let (mut pcm, rate) =
-            understudy_fixtures::wav::read_pcm16(bytes).map_err(|e| e.to_string())?;
+        let (clip, rate) = crate::assets::clip(clip)?;
+        let mut pcm = clip.to_vec();
         pcm.extend(vec![0u8; rate as usize * 2]);
         let input = self.agent.input();
         for chunk in pcm.chunks(rate as usize / 10 * 2) {

@@ -275,10 +275,8 @@ impl Runner<'_> {
                 chunk_ms,
                 trailing_silence_ms,
             } => {
-                let bytes = understudy_fixtures::bundled::audio(wav)
-                    .ok_or_else(|| RunError::Step(format!("no bundled audio `{wav}`")))?;
-                let (mut pcm, rate) = understudy_fixtures::wav::read_pcm16(bytes)
-                    .map_err(|e| RunError::Step(format!("{wav}: {e}")))?;
+                let (clip, rate) = crate::assets::clip(wav).map_err(RunError::Step)?;
+                let mut pcm = clip.to_vec();
                 pcm.extend(std::iter::repeat_n(
                     0u8,
                     (rate as usize * *trailing_silence_ms as usize / 1000) * 2,

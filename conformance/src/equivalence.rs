@@ -10,7 +10,9 @@
 //! identity (session id, model name). Anything else that differs fails it.
 
 use crate::catalogue::Case;
+use crate::family::Earlier;
 use crate::grade::{blank, CaseResult, CheckResult, Evidence, Grade};
+use crate::schedule::Job;
 use serde_json::{json, Value};
 use understudy_adapters::Capabilities;
 
@@ -307,23 +309,29 @@ pub fn case_ids() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Compares the two sides of every equivalence whose two cassette cases both
-/// ran (are in `earlier`); the rest are not run (the filter left a side out).
-pub fn run_equivalences(cases: &[Case], earlier: &[CaseResult]) -> Vec<CaseResult> {
-    let mut results = Vec::new();
-    for equivalence in equivalences() {
-        let find = |id: &str| {
-            let result = earlier.iter().find(|r| r.id == id)?;
-            let case = cases.iter().find(|c| c.id == id)?;
-            Some((result, case.scenario.capabilities()))
-        };
-        if let (Some((left, lc)), Some((right, rc))) =
-            (find(equivalence.cases[0]), find(equivalence.cases[1]))
-        {
-            results.push(compare(&equivalence, left, right, [&lc, &rc]));
-        }
-    }
-    results
+/// One job per equivalence whose two cassette cases are both selected (in
+/// `earlier`): it waits for their results and compares them. The rest are not
+/// run (the filter left a side out).
+pub fn equivalence_jobs<'a>(cases: &'a [Case], earlier: &Earlier<'a>) -> Vec<Job<'a>> {
+    equivalences()
+        .into_iter()
+        .filter_map(|equivalence| {
+            let side = |id: &str| {
+                let case = cases.iter().find(|c| c.id == id)?;
+                Some((earlier.result(id)?, case.scenario.capabilities()))
+            };
+            let (left, lc) = side(equivalence.cases[0])?;
+            let (right, rc) = side(equivalence.cases[1])?;
+            Some(Job::new(
+                equivalence.id,
+                equivalence.description,
+                async move {
+                    let (left, right) = futures_util::future::join(left, right).await;
+                    compare(&equivalence, &left, &right, [&lc, &rc])
+                },
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,22 +4,26 @@
 //! cross-provider equivalences, the speaking pipeline, the chat agents, the
 //! realtime agents, rooms and handovers. A [`Family`] says, as data, the id
 //! prefixes its cases carry, how it enumerates its case ids (what
-//! `conform --list` prints) and how it runs them (what `conform` grades). The
-//! suite walks the one list for both, so a family cannot be run without being
-//! listed, or listed without being run.
+//! `conform --list` prints) and how it turns the selected ones into
+//! [`Job`]s (what `conform` grades). The suite walks the one list for both,
+//! so a family cannot be run without being listed, or listed without being
+//! run.
 //!
-//! Each family runs its cases one after another and applies
-//! [`RunOptions::filter`] itself (a family that needs a mock starts it only
-//! when some case of its own is selected). A family sees the results of the
-//! families run before it ([`FamilyRun::earlier`]): the equivalences compare
-//! two cassette cases that already ran.
+//! A family applies [`RunOptions::filter`] itself and makes one job per
+//! selected case. Jobs are independent and run side by side (see
+//! `schedule`): each starts the mock it needs, so no case sees another's
+//! sessions, notes or journal. A family may build on the cases of the
+//! families before it ([`FamilyRun::earlier`]): the equivalences compare two
+//! cassette cases, and their jobs wait for those results.
 //!
 //! This module depends on no family, so every family can depend on it.
 
 use crate::catalogue::Case;
 use crate::grade::CaseResult;
+use crate::schedule::{Grading, Job};
+use futures_util::future::{FutureExt, Shared};
+use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 
 /// How the suite runs.
 #[derive(Debug, Clone)]
@@ -46,20 +50,49 @@ impl RunOptions {
     }
 }
 
-/// What a family's run is given.
+/// What a family's job builder is given.
 #[derive(Debug, Clone, Copy)]
-pub struct FamilyRun<'a> {
+pub struct FamilyRun<'r, 'a> {
     /// The catalogue of cassette cases (the suite's `cases`).
     pub cases: &'a [Case],
     /// Speed and filter.
     pub options: &'a RunOptions,
-    /// The results of the families run before this one, in run order.
-    pub earlier: &'a [CaseResult],
+    /// The cases of the families before this one, selected to run.
+    pub earlier: &'r Earlier<'a>,
 }
 
-/// A family's run in progress: its results, in its list order. Not `Send`:
-/// the suite runs every family on the caller's task, one after another.
-pub type Running<'a> = Pin<Box<dyn Future<Output = Vec<CaseResult>> + 'a>>;
+/// The cases of the families built so far, each as a handle its result can
+/// be awaited on from any number of jobs: the case runs once, whichever job
+/// polls it first (its own, or one that needs its result).
+#[derive(Default)]
+pub struct Earlier<'a> {
+    runs: HashMap<String, Shared<Grading<'a>>>,
+}
+
+impl<'a> Earlier<'a> {
+    /// Keeps `job`'s run to be awaited by later families, and returns the job
+    /// that runs it (and reports it) in its own place in the list.
+    pub fn keep(&mut self, job: Job<'a>) -> Job<'a> {
+        let job = job.catching_panics();
+        let shared = job.run.shared();
+        self.runs.insert(job.id.clone(), shared.clone());
+        Job::new(job.id, job.description, shared)
+    }
+
+    /// The result of the earlier case `id`, once it is graded; `None` when
+    /// that case was not selected.
+    pub fn result(&self, id: &str) -> Option<impl Future<Output = CaseResult> + 'a> {
+        self.runs.get(id).cloned()
+    }
+}
+
+impl std::fmt::Debug for Earlier<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Earlier")
+            .field("cases", &self.runs.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
 
 /// One family of cases, as data.
 #[derive(Clone, Copy)]
@@ -72,8 +105,12 @@ pub struct Family {
     /// Its case ids with their descriptions, in run order, given the
     /// catalogue of cassette cases.
     pub list: fn(&[Case]) -> Vec<(String, String)>,
-    /// Runs the cases the options select.
-    pub run: for<'a> fn(FamilyRun<'a>) -> Running<'a>,
+    /// Whether its cases are whole conversations lasting many seconds: the
+    /// suite starts them first, so that the run ends with short cases
+    /// instead of waiting on a long one started last.
+    pub starts_first: bool,
+    /// One job per case the options select, in list order.
+    pub jobs: for<'r, 'a> fn(FamilyRun<'r, 'a>) -> Vec<Job<'a>>,
 }
 
 impl std::fmt::Debug for Family {

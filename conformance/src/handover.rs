@@ -16,6 +16,7 @@ use crate::family::RunOptions;
 use crate::grade::{
     blank, check, conclude, failed_result, CaseResult, CheckResult, HandoverReport,
 };
+use crate::schedule::Job;
 use std::time::{Duration, Instant};
 use tokio::time::timeout;
 use understudy_adapters::{Capabilities, Modality, ResponseStatus, SessionConfig};
@@ -197,37 +198,45 @@ fn description(provider: Provider, trigger: Trigger) -> String {
     )
 }
 
-/// Runs the cases the options select.
-pub async fn run_handover_cases(options: &RunOptions) -> Vec<CaseResult> {
-    let mut results = Vec::new();
-    for (trigger, provider) in TRIGGERS
+/// One job per case the options select; each starts its own mock.
+pub fn handover_jobs(options: &RunOptions) -> Vec<Job<'static>> {
+    let speed = options.speed;
+    TRIGGERS
         .iter()
         .flat_map(|t| PROVIDERS.iter().map(move |p| (*t, *p)))
-    {
-        let id = id(provider, trigger);
-        if !options.selects(&id) {
-            continue;
-        }
-        let description = description(provider, trigger);
-        let started = Instant::now();
-        let outcome = timeout(
-            CASE_LIMIT,
-            long_conversation(provider, trigger, options.speed),
-        )
+        .filter_map(|(trigger, provider)| {
+            let id = id(provider, trigger);
+            let description = description(provider, trigger);
+            options.selects(&id).then(|| {
+                let run = run_case(id.clone(), description.clone(), provider, trigger, speed);
+                Job::new(id, description, run)
+            })
+        })
+        .collect()
+}
+
+/// Runs one long conversation within [`CASE_LIMIT`] and grades it.
+async fn run_case(
+    id: String,
+    description: String,
+    provider: Provider,
+    trigger: Trigger,
+    speed: f64,
+) -> CaseResult {
+    let started = Instant::now();
+    let outcome = timeout(CASE_LIMIT, long_conversation(provider, trigger, speed))
         .await
         .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
-        results.push(match outcome {
-            Ok(((checks, _), report)) => {
-                let mut result = blank(id, &description);
-                result.dialect = format!("agent/{}", provider.id());
-                result.checks = checks;
-                result.handover = Some(report);
-                conclude(result, started)
-            }
-            Err(problem) => failed_result(&id, &description, problem),
-        });
+    match outcome {
+        Ok(((checks, _), report)) => {
+            let mut result = blank(id, &description);
+            result.dialect = format!("agent/{}", provider.id());
+            result.checks = checks;
+            result.handover = Some(report);
+            conclude(result, started)
+        }
+        Err(problem) => failed_result(&id, &description, problem),
     }
-    results
 }
 
 /// One conversation; its checks and what the moves cost.

@@ -8,8 +8,9 @@
 //! Where to look:
 //! - the suite — [`suite`] holds the one list of families that both
 //!   `conform --list` and `conform` walk; [`family`] says what a family is
-//!   (id prefixes, how it lists its cases, how it runs them) and how a run is
-//!   configured;
+//!   (id prefixes, how it lists its cases, how it makes them into jobs) and
+//!   how a run is configured; [`schedule`] runs the jobs side by side and
+//!   [`live`] prints each result the moment it finishes;
 //! - the families — the cassette cases ([`catalogue`] defines them on top of
 //!   the client scripts in [`scenario`], [`replay`] runs and grades them),
 //!   the cross-provider [`equivalence`]s, the speaking pipeline ([`tts`]),
@@ -23,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod agent_cases;
+mod assets;
 pub mod baseline;
 pub mod catalogue;
 pub mod drive;
@@ -30,6 +32,7 @@ pub mod equivalence;
 pub mod family;
 pub mod grade;
 pub mod handover;
+pub mod live;
 pub mod normalize;
 pub mod omni;
 pub mod replay;
@@ -46,4 +49,4 @@ pub use family::RunOptions;
 pub use grade::{CaseResult, Grade};
 pub use replay::run_case;
 pub use report::{passed, render, write_reports, Format, ReportSpec};
-pub use suite::{case_list, run_all};
+pub use suite::{case_list, run_all, run_suite};

@@ -9,13 +9,14 @@
 
 use crate::family::RunOptions;
 use crate::grade::{blank, check, conclude, failed_result, ms, CaseResult};
+use crate::schedule::Job;
 use crate::tts::PIPELINE_BUDGET;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy_adapters::chat::ChatClient;
 use understudy_adapters::dashscope::tts::QwenTtsRealtime;
 use understudy_agents::{AgentError, OmniChatAgent, Speaker, TextVoiceAgent, VoiceReply};
-use understudy_mock::{MockServer, ResponderConfig};
+use understudy_mock::MockServer;
 
 /// Milliseconds of audio the mock makes per character, at least.
 const MIN_MS_PER_CHAR: f64 = 50.0;
@@ -61,45 +62,39 @@ fn client(base_url: String) -> Result<ChatClient, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Runs every chat-agent case the options select.
-pub async fn run_agent_cases(options: &RunOptions) -> Vec<CaseResult> {
-    let selected: Vec<&Target> = TARGETS.iter().filter(|t| options.selects(t.id)).collect();
-    if selected.is_empty() {
-        return Vec::new();
-    }
-    let config = ResponderConfig::with_voice(
-        understudy_mock::bundled_voice().unwrap_or_else(|_| Arc::from(Vec::new())),
-    );
-    let first_token = Duration::from_millis(config.first_audio_ms).div_f64(options.speed.max(1e-6));
+/// One job per chat-agent case the options select; each starts its own mock.
+pub fn agent_jobs(options: &RunOptions) -> Vec<Job<'static>> {
+    let speed = options.speed;
+    TARGETS
+        .iter()
+        .filter(|t| options.selects(t.id))
+        .map(|target| Job::new(target.id, target.description, run_agent_case(target, speed)))
+        .collect()
+}
+
+/// Runs one chat-agent case against a mock of its own.
+async fn run_agent_case(target: &'static Target, speed: f64) -> CaseResult {
+    let started = Instant::now();
+    let config = crate::assets::speaking();
+    let first_token = Duration::from_millis(config.first_audio_ms).div_f64(speed.max(1e-6));
     let server = match MockServer::builder()
         .respond(config)
-        .speed(options.speed)
+        .speed(speed)
         .start()
         .await
     {
         Ok(server) => server,
-        Err(e) => {
-            return vec![failed_result(
-                "omni",
-                "the chat-agent cases",
-                format!("mock: {e}"),
-            )]
-        }
+        Err(e) => return failed_result(target.id, target.description, format!("mock: {e}")),
     };
-    let mut results = Vec::new();
-    for target in selected {
-        let started = Instant::now();
-        let replies = converse(target.id, &server).await;
-        let mut result = blank(target.id.to_owned(), target.description);
-        match replies {
-            Ok(replies) => grade(&mut result, &replies, first_token),
-            Err(problem) => {
-                result = failed_result(target.id, target.description, problem);
-            }
+    let replies = converse(target.id, &server).await;
+    let mut result = blank(target.id.to_owned(), target.description);
+    match replies {
+        Ok(replies) => grade(&mut result, &replies, first_token),
+        Err(problem) => {
+            result = failed_result(target.id, target.description, problem);
         }
-        results.push(conclude(result, started));
     }
-    results
+    conclude(result, started)
 }
 
 /// Holds the two-turn conversation with the agent `id` names.

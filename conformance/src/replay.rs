@@ -12,6 +12,7 @@ use crate::drive::{latencies, run_scenario, Endpoints, Pacing, RunRecord};
 use crate::family::RunOptions;
 use crate::grade::{blank, CaseResult, CheckResult, Evidence, Grade, WireLine};
 use crate::normalize::normalise;
+use crate::schedule::Job;
 use serde_json::Value;
 use std::time::Instant;
 use understudy_adapters::{ModelEvent, TapDirection, WireFrame};
@@ -205,11 +206,11 @@ pub fn case_ids(cases: &[Case]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs every catalogue case the options select, one after another.
-pub async fn run_cases(cases: &[Case], options: &RunOptions) -> Vec<CaseResult> {
-    let mut results = Vec::new();
-    for case in cases.iter().filter(|case| options.selects(&case.id)) {
-        results.push(run_case(case, options).await);
-    }
-    results
+/// One job per catalogue case the options select, each against its own mock.
+pub fn case_jobs<'a>(cases: &'a [Case], options: &'a RunOptions) -> Vec<Job<'a>> {
+    cases
+        .iter()
+        .filter(|case| options.selects(&case.id))
+        .map(|case| Job::new(case.id.clone(), case.description, run_case(case, options)))
+        .collect()
 }

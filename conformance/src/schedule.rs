@@ -7,15 +7,29 @@
 //! in the order the jobs were given (catalogue order), whatever order they
 //! finished in.
 //!
+//! Starting every case in the same instant makes a burst of work (mocks
+//! starting, first replies synthesized) that delays the replies of the cases
+//! around it and moves their latency figures. [`run_jobs_paced`] starts them
+//! in a chosen order (the longest first, so that the run ends with short
+//! ones) and a little apart ([`Pacing`]).
+//!
+//! A job that panics does not take the run down: [`Job::catching_panics`]
+//! (applied by [`run_jobs`] to every job) turns the panic into a FAILED
+//! result that names it, and the other jobs carry on.
+//!
 //! Every source of cases builds jobs: the bundled suite's families, the
 //! user's cassettes (`conform --cassettes`) and a target's run
 //! (`conform --target`), so one scheduler and one printer serve them all.
 
-use crate::grade::CaseResult;
+use crate::grade::{failed_result, CaseResult};
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
+use std::any::Any;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// A case's grading in progress. Not `Send`: jobs run on the caller's task
 /// (the mocks they talk to run on the runtime's own tasks).
@@ -44,6 +58,38 @@ impl<'a> Job<'a> {
             run: Box::pin(run),
         }
     }
+
+    /// The same job, except that a panic while it runs becomes a FAILED
+    /// result naming the panic instead of unwinding into the scheduler.
+    pub fn catching_panics(self) -> Self {
+        let Job {
+            id,
+            description,
+            run,
+        } = self;
+        let (case, what) = (id.clone(), description.clone());
+        let guarded = std::panic::AssertUnwindSafe(run)
+            .catch_unwind()
+            .map(move |outcome| {
+                outcome.unwrap_or_else(|panic| {
+                    failed_result(
+                        &case,
+                        &what,
+                        format!("the case panicked: {}", panic_message(panic.as_ref())),
+                    )
+                })
+            });
+        Job::new(id, description, guarded)
+    }
+}
+
+/// What a panic said, when it said it with a string (as `panic!` does).
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with no message".to_owned())
 }
 
 impl std::fmt::Debug for Job<'_> {
@@ -62,32 +108,98 @@ pub struct Progress {
     pub finished: usize,
     /// Cases in the run.
     pub total: usize,
+    /// Cases still running once this one finished (not counting those
+    /// waiting for a free slot).
+    pub running: usize,
+}
+
+/// How [`run_jobs_paced`] starts the jobs: in which order, how far apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pacing {
+    /// Job indices in the order to start them; jobs it leaves out (or an
+    /// index out of range, or repeated) fall back to job order after it.
+    pub start_order: Vec<usize>,
+    /// The least time between two starts (zero: as soon as a slot is free).
+    pub spacing: Duration,
+}
+
+impl Pacing {
+    /// The order the jobs of a run of `total` start in: `start_order`'s valid
+    /// indices, each once, then the rest in job order.
+    fn order(&self, total: usize) -> Vec<usize> {
+        let mut taken = vec![false; total];
+        let mut order = Vec::with_capacity(total);
+        for &index in self
+            .start_order
+            .iter()
+            .chain(&(0..total).collect::<Vec<_>>())
+        {
+            if index < total && !taken[index] {
+                taken[index] = true;
+                order.push(index);
+            }
+        }
+        order
+    }
 }
 
 /// Runs `jobs` with at most `concurrency` in flight, calls `on_finished` with
 /// each result as it finishes, and returns the results in the jobs' order.
+/// A job that panics gives a FAILED result (see [`Job::catching_panics`]).
 pub async fn run_jobs<'a>(
     jobs: Vec<Job<'a>>,
     concurrency: NonZeroUsize,
+    on_finished: impl FnMut(&CaseResult, Progress),
+) -> Vec<CaseResult> {
+    run_jobs_paced(jobs, concurrency, &Pacing::default(), on_finished).await
+}
+
+/// [`run_jobs`], starting the jobs in `pacing`'s order and at least its
+/// spacing apart. Results still come back in the jobs' order.
+pub async fn run_jobs_paced<'a>(
+    jobs: Vec<Job<'a>>,
+    concurrency: NonZeroUsize,
+    pacing: &Pacing,
     mut on_finished: impl FnMut(&CaseResult, Progress),
 ) -> Vec<CaseResult> {
     let total = jobs.len();
-    let mut waiting = jobs.into_iter().enumerate();
+    let mut jobs: Vec<Option<Job<'a>>> = jobs.into_iter().map(Some).collect();
+    let mut waiting = pacing.order(total).into_iter().peekable();
     let mut running = FuturesUnordered::new();
     let mut results: Vec<Option<CaseResult>> = (0..total).map(|_| None).collect();
     let mut finished = 0;
+    let mut next_start = Instant::now();
     loop {
-        while running.len() < concurrency.get() {
-            let Some((index, job)) = waiting.next() else {
+        while running.len() < concurrency.get() && Instant::now() >= next_start {
+            let Some(job) = waiting
+                .next()
+                .and_then(|index| Some((index, jobs[index].take()?)))
+            else {
                 break;
             };
+            let (index, job) = (job.0, job.1.catching_panics());
             running.push(async move { (index, job.run.await) });
+            next_start = Instant::now() + pacing.spacing;
         }
-        let Some((index, result)) = running.next().await else {
+        let may_start = waiting.peek().is_some() && running.len() < concurrency.get();
+        let done = if may_start {
+            tokio::select! {
+                done = running.next(), if !running.is_empty() => done,
+                () = tokio::time::sleep_until(next_start) => continue,
+            }
+        } else {
+            running.next().await
+        };
+        let Some((index, result)) = done else {
             break;
         };
         finished += 1;
-        on_finished(&result, Progress { finished, total });
+        let progress = Progress {
+            finished,
+            total,
+            running: running.len(),
+        };
+        on_finished(&result, progress);
         results[index] = Some(result);
     }
     results.into_iter().flatten().collect()
@@ -95,8 +207,8 @@ pub async fn run_jobs<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::{run_jobs, Job};
-    use crate::grade::blank;
+    use super::{run_jobs, run_jobs_paced, Job, Pacing};
+    use crate::grade::{blank, Grade};
     use std::cell::Cell;
     use std::num::NonZeroUsize;
     use std::rc::Rc;
@@ -143,6 +255,54 @@ mod tests {
         assert_eq!(
             finishing,
             [("fast", 1, 3), ("middle", 2, 3), ("slow", 3, 3)]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_becomes_a_failed_result_and_the_others_still_run() {
+        let jobs = vec![
+            Job::new("boom", "a test case", async {
+                panic!("the mock fell over");
+            }),
+            chained("fine", None, None),
+        ];
+        let results = run_jobs(jobs, NonZeroUsize::new(2).unwrap(), |_, _| {}).await;
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0].id, "boom");
+        assert_eq!(results[0].grade, Grade::Failed);
+        let reason = results[0].reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("panicked") && reason.contains("the mock fell over"),
+            "{reason}"
+        );
+        assert_eq!(results[1].grade, Grade::Ok);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn paced_jobs_start_in_the_given_order_and_spaced_apart() {
+        let started = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let origin = tokio::time::Instant::now();
+        let jobs = (0..4)
+            .map(|i| {
+                let started = Rc::clone(&started);
+                let id = format!("case{i}");
+                Job::new(id.clone(), "a test case", async move {
+                    started.borrow_mut().push((i, origin.elapsed().as_millis()));
+                    blank(id, "a test case")
+                })
+            })
+            .collect();
+        let pacing = Pacing {
+            start_order: vec![3, 1, 7, 3],
+            spacing: std::time::Duration::from_millis(100),
+        };
+        let results = run_jobs_paced(jobs, NonZeroUsize::new(4).unwrap(), &pacing, |_, _| {}).await;
+        let order: Vec<&str> = results.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(order, ["case0", "case1", "case2", "case3"]);
+        assert_eq!(
+            *started.borrow(),
+            [(3, 0), (1, 100), (0, 200), (2, 300)],
+            "the given order (bad and repeated indices skipped), then the rest, 100 ms apart"
         );
     }
 

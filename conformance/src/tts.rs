@@ -19,7 +19,7 @@ use understudy_adapters::tts::gemini_tts::{GeminiMethod, GeminiTts};
 use understudy_adapters::tts::openai_speech::{OpenAiSpeech, SpeechFormat, SpeechStreaming};
 use understudy_adapters::tts::{TtsEngine, TtsError};
 use understudy_agents::Speaker;
-use understudy_mock::{MockServer, ResponderConfig};
+use understudy_mock::MockServer;
 
 /// What the pipeline may add to the engine's own first-audio delay.
 pub const PIPELINE_BUDGET: Duration = Duration::from_millis(250);
@@ -54,6 +54,7 @@ const SPOKEN: &[&str] = &[
 ];
 
 /// A TTS engine under test, built against a running mock.
+#[derive(Clone, Copy)]
 pub struct TtsTarget {
     /// Id segment (`qwen-realtime.server-commit`).
     pub id: &'static str,
@@ -142,21 +143,7 @@ pub fn case_ids() -> Vec<(String, String)> {
     targets()
         .iter()
         .flat_map(|t| {
-            [
-                (
-                    "markup-not-spoken",
-                    "code, tables, links and emphasis are not spoken",
-                ),
-                (
-                    "first-sound",
-                    "time to first sound within the engine's delay plus the pipeline budget",
-                ),
-                (
-                    "cancel",
-                    "cancelling mid-utterance stops the audio promptly",
-                ),
-            ]
-            .map(|(kind, what)| {
+            KINDS.map(|(_, kind, what)| {
                 (
                     format!("tts.{}.{kind}", t.id),
                     format!("{}: {what}", t.description),
@@ -175,53 +162,82 @@ fn streamed(text: &str) -> Vec<(Duration, String)> {
         .collect()
 }
 
-/// Runs every TTS case the options select.
-pub async fn run_tts_cases(options: &RunOptions) -> Vec<CaseResult> {
-    let mut results = Vec::new();
-    let config = ResponderConfig::with_voice(match understudy_mock::bundled_voice() {
-        Ok(voice) => voice,
-        Err(_) => Arc::from(Vec::new()),
-    });
-    let first_audio = Duration::from_millis(config.first_audio_ms).div_f64(options.speed.max(1e-6));
+/// The three kinds of case every engine gets.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Markup,
+    FirstSound,
+    Cancel,
+}
+
+/// Each kind with its id segment and what it checks.
+const KINDS: [(Kind, &str, &str); 3] = [
+    (
+        Kind::Markup,
+        "markup-not-spoken",
+        "code, tables, links and emphasis are not spoken",
+    ),
+    (
+        Kind::FirstSound,
+        "first-sound",
+        "time to first sound within the engine's delay plus the pipeline budget",
+    ),
+    (
+        Kind::Cancel,
+        "cancel",
+        "cancelling mid-utterance stops the audio promptly",
+    ),
+];
+
+/// One job per TTS case the options select; each starts its own mock, so
+/// concurrent cases share no engine, session or timing.
+pub fn tts_jobs(options: &RunOptions) -> Vec<crate::schedule::Job<'static>> {
+    let speed = options.speed;
+    targets()
+        .into_iter()
+        .flat_map(|target| KINDS.map(|(kind, name, _)| (target, kind, name)))
+        .filter_map(|(target, kind, name)| {
+            let id = format!("tts.{}.{name}", target.id);
+            options.selects(&id).then(|| {
+                crate::schedule::Job::new(
+                    id.clone(),
+                    target.description,
+                    run_tts_case(id, target, kind, speed),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Runs one TTS case against a mock of its own.
+async fn run_tts_case(id: String, target: TtsTarget, kind: Kind, speed: f64) -> CaseResult {
+    let config = crate::assets::speaking();
+    let first_audio = Duration::from_millis(config.first_audio_ms).div_f64(speed.max(1e-6));
     let server = match MockServer::builder()
         .respond(config)
-        .speed(options.speed)
+        .speed(speed)
         .start()
         .await
     {
         Ok(server) => server,
+        Err(e) => return failed_result(&id, target.description, format!("mock: {e}")),
+    };
+    let engine = match (target.build)(&server) {
+        Ok(engine) => engine,
         Err(e) => {
-            return vec![failed_result("tts", "the TTS cases", format!("mock: {e}"))];
+            return failed_result(
+                &id,
+                target.description,
+                format!("the engine could not be built: {e}"),
+            )
         }
     };
-    for target in targets() {
-        let wanted = |kind: &str| {
-            let id = format!("tts.{}.{kind}", target.id);
-            options.selects(&id).then_some(id)
-        };
-        let engine = match (target.build)(&server) {
-            Ok(engine) => engine,
-            Err(e) => {
-                results.push(failed_result(
-                    &format!("tts.{}", target.id),
-                    target.description,
-                    format!("the engine could not be built: {e}"),
-                ));
-                continue;
-            }
-        };
-        let speaker = Speaker::new(Arc::clone(&engine));
-        if let Some(id) = wanted("markup-not-spoken") {
-            results.push(markup_case(id, &target, &speaker).await);
-        }
-        if let Some(id) = wanted("first-sound") {
-            results.push(first_sound_case(id, &target, &speaker, first_audio).await);
-        }
-        if let Some(id) = wanted("cancel") {
-            results.push(cancel_case(id, &target, &speaker).await);
-        }
+    let speaker = Speaker::new(engine);
+    match kind {
+        Kind::Markup => markup_case(id, &target, &speaker).await,
+        Kind::FirstSound => first_sound_case(id, &target, &speaker, first_audio).await,
+        Kind::Cancel => cancel_case(id, &target, &speaker).await,
     }
-    results
 }
 
 /// The `markup-not-spoken` case for `target`, spoken through `speaker`.

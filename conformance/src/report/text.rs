@@ -31,30 +31,39 @@ pub(crate) fn latency_compact(r: &CaseResult) -> String {
         .join(" ")
 }
 
+/// A case's lines in the text report (its grade, id and latency, then its
+/// reason and handover summary, if any), ids padded to `width`: what the
+/// summary prints per case and what `conform` prints as each case finishes.
+pub fn case_lines(r: &CaseResult, width: usize) -> String {
+    let mut out = String::new();
+    let latency = latency_cell(r);
+    let mode = r
+        .mock_mode
+        .as_deref()
+        .map(|m| format!("  [{m}]"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  {:<13} {:<width$}  {latency}{mode}",
+        r.grade.label(),
+        r.id
+    );
+    if let Some(reason) = &r.reason {
+        let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {reason}", "", "");
+    }
+    if let Some(handover) = &r.handover {
+        let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {}", "", "", handover.summary());
+    }
+    out
+}
+
 /// Renders the text summary.
 pub fn render(results: &[CaseResult]) -> String {
     let mut out = String::new();
     let width = results.iter().map(|r| r.id.len()).max().unwrap_or(10);
     let _ = writeln!(out, "understudy conformance — {} cases\n", results.len());
     for r in results {
-        let latency = latency_cell(r);
-        let mode = r
-            .mock_mode
-            .as_deref()
-            .map(|m| format!("  [{m}]"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {:<13} {:<width$}  {latency}{mode}",
-            r.grade.label(),
-            r.id
-        );
-        if let Some(reason) = &r.reason {
-            let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {reason}", "", "");
-        }
-        if let Some(handover) = &r.handover {
-            let _ = writeln!(out, "  {:<13} {:<width$}  ↳ {}", "", "", handover.summary());
-        }
+        out.push_str(&case_lines(r, width));
     }
     let mut ttfb: Vec<f64> = results
         .iter()
