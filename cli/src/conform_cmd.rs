@@ -4,6 +4,7 @@ use crate::options;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use std::path::PathBuf;
+use understudy_conformance::target::{self, Target};
 use understudy_conformance::{Format, RunOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -30,6 +31,23 @@ pub(crate) struct ConformArgs {
     /// List the cases and exit.
     #[arg(long)]
     list: bool,
+    // Grading another server (`--target`).
+    /// Grade the server at this URL instead of our mocks: another mock, a
+    /// gateway, or the real provider (a URL without a path is an origin, the
+    /// dialect's path is appended; with a path it is the base URL as given).
+    /// The cassette cases of --dialect run; what only our mock scripts
+    /// (faults, limits, its exact words) grades INFORMATIONAL or UNIMPLEMENTED.
+    #[arg(long, value_name = "URL", requires = "dialect")]
+    target: Option<String>,
+    /// The dialect the target claims, as a registry id (openai-ga,
+    /// openai-beta, gemini-live, dashscope-omni).
+    #[arg(long, value_name = "ID", requires = "target")]
+    dialect: Option<String>,
+    /// The environment variable holding the target's API key (default: the
+    /// dialect's provider's, such as OPENAI_API_KEY; none set sends a
+    /// placeholder key). Keys are never taken from the command line nor printed.
+    #[arg(long, value_name = "VAR", requires = "target")]
+    key_env: Option<String>,
 }
 
 /// Runs the suite the arguments select and writes its report; `Ok(false)`
@@ -46,7 +64,12 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         speed: args.speed,
         filter: args.filter.clone(),
     };
-    let results = understudy_conformance::run_all(&cases, &options).await;
+    let results = match (&args.target, &args.dialect) {
+        (Some(url), Some(dialect)) => {
+            grade_target(&cases, url, dialect, args.key_env.as_deref(), &options).await?
+        }
+        _ => understudy_conformance::run_all(&cases, &options).await,
+    };
     if results.is_empty() {
         bail!(
             "no case matches the filter {:?}",
@@ -70,4 +93,36 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         None => print!("{report}"),
     }
     Ok(understudy_conformance::passed(&results))
+}
+
+/// `--target`: the dialect's cassette cases against the server at `url`,
+/// each printed as it finishes.
+async fn grade_target(
+    cases: &[understudy_conformance::Case],
+    url: &str,
+    dialect: &str,
+    key_env: Option<&str>,
+    options: &RunOptions,
+) -> Result<Vec<understudy_conformance::CaseResult>> {
+    let spec = understudy_adapters::registry::dialect(dialect)?;
+    let key = target::key::from_env(spec, key_env)?;
+    let from = key
+        .as_ref()
+        .map_or("no key variable set: a placeholder key".into(), |k| {
+            format!("the key in ${}", k.var)
+        });
+    let target = Target::new(url, dialect, key.map(|k| k.key))?;
+    println!("grading {url} as {dialect} ({from})");
+    Ok(
+        target::grade_target(&target, cases, options, |result, progress| {
+            println!(
+                "[{}/{}] {:<13} {}",
+                progress.finished,
+                progress.total,
+                result.grade.label(),
+                result.id
+            );
+        })
+        .await,
+    )
 }

@@ -17,7 +17,10 @@
 //! - underneath — [`grade`] (result types and the shared graders, depending
 //!   on no family), [`drive`] (drives a scenario through an adapter against
 //!   an endpoint), [`normalize`] (the snapshot form of events), [`synth`]
-//!   (synthesizes the bundled cassettes) and [`report`].
+//!   (synthesizes the bundled cassettes) and [`report`];
+//! - other servers — [`target`] runs the cassette cases against any server
+//!   that claims a dialect (`conform --target`), grading what our mock
+//!   scripts as informational.
 
 #![warn(missing_docs)]
 
@@ -36,6 +39,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod suite;
 pub mod synth;
+pub mod target;
 pub mod tts;
 
 pub use catalogue::{cases, Case, UnknownScenario};
