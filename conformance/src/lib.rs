@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod agent_cases;
+pub mod cassette_cases;
 pub mod catalogue;
 pub mod drive;
 pub mod equivalence;
