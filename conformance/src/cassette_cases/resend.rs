@@ -175,9 +175,25 @@ fn opening_parts(
     options: &ResendOptions,
 ) -> Result<(String, Vec<(String, String)>), ResendError> {
     let Some(request) = opening(cassette) else {
+        // The dialect's own clients' request, key and cassette choice included.
         let base = dialect.connect.base_url_at(origin);
-        let connect = ConnectOptions::new(dialect, base, cassette.header.model.clone());
-        return Ok((connect.full_url(), Vec::new()));
+        let mut connect = ConnectOptions::new(dialect, base, cassette.header.model.clone());
+        if let Some(key) = &options.api_key {
+            connect = connect.api_key(key.clone());
+        }
+        if let Some(choice) = &options.cassette_choice {
+            connect = connect.cassette(choice.clone());
+        }
+        let request = connect
+            .request()
+            .map_err(|e| ResendError::Request(e.to_string()))?;
+        let headers = request
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .filter(|(n, _)| replayable_header(n, "") || n == "authorization")
+            .collect();
+        return Ok((request.uri().to_string(), headers));
     };
     let mut url = url::Url::parse(&format!("{origin}{}", request.path))
         .map_err(|e| ResendError::Request(format!("{origin}{}: {e}", request.path)))?;
