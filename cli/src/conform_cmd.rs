@@ -4,6 +4,8 @@ use crate::options;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use std::path::PathBuf;
+use understudy_conformance::drift;
+use understudy_conformance::schedule::Progress;
 use understudy_conformance::target::{self, Target};
 use understudy_conformance::{Format, RunOptions};
 
@@ -37,10 +39,11 @@ pub(crate) struct ConformArgs {
     /// dialect's path is appended; with a path it is the base URL as given).
     /// The cassette cases of --dialect run; what only our mock scripts
     /// (faults, limits, its exact words) grades INFORMATIONAL or UNIMPLEMENTED.
-    #[arg(long, value_name = "URL", requires = "dialect")]
+    #[arg(long, value_name = "URL")]
     target: Option<String>,
     /// The dialect the target claims, as a registry id (openai-ga,
-    /// openai-beta, gemini-live, dashscope-omni).
+    /// openai-beta, gemini-live, dashscope-omni); not needed for drift, where
+    /// each cassette names its own.
     #[arg(long, value_name = "ID", requires = "target")]
     dialect: Option<String>,
     /// The environment variable holding the target's API key (default: the
@@ -48,6 +51,20 @@ pub(crate) struct ConformArgs {
     /// placeholder key). Keys are never taken from the command line nor printed.
     #[arg(long, value_name = "VAR", requires = "target")]
     key_env: Option<String>,
+    // Drift (`--cassettes --target --record-to`).
+    /// Cassette files or folders (searched for *.jsonl). With --target and
+    /// --record-to: send each one's client side to the target and report drift.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    cassettes: Vec<PathBuf>,
+    /// Drift: write what the target answers, as new cassettes (same relative
+    /// names, marked `recorded`, the target as `upstream`) with a
+    /// NAME.drift.json report beside each.
+    #[arg(long, value_name = "OUT", requires_all = ["target", "cassettes"])]
+    record_to: Option<PathBuf>,
+    /// Drift: a server frame answering within this many milliseconds of its
+    /// recorded delay is not a timing change.
+    #[arg(long, value_name = "MS", default_value_t = 250, requires = "record_to")]
+    drift_tolerance_ms: u64,
 }
 
 /// Runs the suite the arguments select and writes its report; `Ok(false)`
@@ -64,11 +81,14 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         speed: args.speed,
         filter: args.filter.clone(),
     };
-    let results = match (&args.target, &args.dialect) {
-        (Some(url), Some(dialect)) => {
+    let results = match (&args.target, &args.dialect, args.cassettes.is_empty()) {
+        (Some(url), _, false) => drift(&args, url).await?,
+        (Some(url), Some(dialect), true) => {
             grade_target(&cases, url, dialect, args.key_env.as_deref(), &options).await?
         }
-        _ => understudy_conformance::run_all(&cases, &options).await,
+        (Some(_), None, true) => bail!("--target needs --dialect (or --cassettes for drift)"),
+        (None, _, false) => bail!("--cassettes without --target is not part of this build"),
+        (None, _, true) => understudy_conformance::run_all(&cases, &options).await,
     };
     if results.is_empty() {
         bail!(
@@ -125,4 +145,37 @@ async fn grade_target(
         })
         .await,
     )
+}
+
+/// Drift: each cassette's client side against the target at `url`, the
+/// answers recorded under `--record-to` and compared, each printed as it
+/// finishes.
+async fn drift(args: &ConformArgs, url: &str) -> Result<Vec<understudy_conformance::CaseResult>> {
+    let Some(record_to) = &args.record_to else {
+        bail!("drift (--cassettes with --target) needs --record-to OUT");
+    };
+    let cassettes = drift::load(&args.cassettes)?;
+    let target = drift::DriftTarget {
+        origin: url.to_owned(),
+        key_env: args.key_env.clone(),
+        record_to: record_to.clone(),
+        tolerance: std::time::Duration::from_millis(args.drift_tolerance_ms),
+    };
+    println!(
+        "drift: {} cassette(s) against {url}, recording to {}",
+        cassettes.len(),
+        record_to.display()
+    );
+    Ok(drift::check_all(&cassettes, &target, print_finished).await)
+}
+
+/// Prints a finished case's line with the run's progress.
+fn print_finished(result: &understudy_conformance::CaseResult, progress: Progress) {
+    println!(
+        "[{}/{}] {:<13} {}",
+        progress.finished,
+        progress.total,
+        result.grade.label(),
+        result.id
+    );
 }

@@ -20,13 +20,15 @@
 //!   (synthesizes the bundled cassettes) and [`report`];
 //! - other servers — [`target`] runs the cassette cases against any server
 //!   that claims a dialect (`conform --target`), grading what our mock
-//!   scripts as informational.
+//!   scripts as informational; [`drift`] re-records cassettes against a
+//!   target and says what changed.
 
 #![warn(missing_docs)]
 
 pub mod agent_cases;
 pub mod cassette_cases;
 pub mod catalogue;
+pub mod drift;
 pub mod drive;
 pub mod equivalence;
 pub mod family;
