@@ -3,9 +3,11 @@
 use crate::options;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::time::Duration;
 use understudy_conformance::drift;
-use understudy_conformance::schedule::Progress;
+use understudy_conformance::schedule::{run_jobs, Progress};
 use understudy_conformance::target::{self, Target};
 use understudy_conformance::{Format, RunOptions};
 
@@ -81,14 +83,21 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         speed: args.speed,
         filter: args.filter.clone(),
     };
-    let results = match (&args.target, &args.dialect, args.cassettes.is_empty()) {
-        (Some(url), _, false) => drift(&args, url).await?,
-        (Some(url), Some(dialect), true) => {
-            grade_target(&cases, url, dialect, args.key_env.as_deref(), &options).await?
+    let results = match &args.target {
+        Some(url) => {
+            let against = against_target(&args, url)?;
+            let jobs = match &against {
+                AgainstTarget::Cases(target) => target::jobs(&cases, target, &options),
+                AgainstTarget::Drift(cassettes, target) => drift::jobs(cassettes, target),
+            };
+            let concurrency =
+                NonZeroUsize::new(target::DEFAULT_CONCURRENCY).unwrap_or(NonZeroUsize::MIN);
+            run_jobs(jobs, concurrency, print_finished).await
         }
-        (Some(_), None, true) => bail!("--target needs --dialect (or --cassettes for drift)"),
-        (None, _, false) => bail!("--cassettes without --target is not part of this build"),
-        (None, _, true) => understudy_conformance::run_all(&cases, &options).await,
+        None if !args.cassettes.is_empty() => {
+            bail!("--cassettes without --target is not part of this build")
+        }
+        None => understudy_conformance::run_all(&cases, &options).await,
     };
     if results.is_empty() {
         bail!(
@@ -115,17 +124,39 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
     Ok(understudy_conformance::passed(&results))
 }
 
-/// `--target`: the dialect's cassette cases against the server at `url`,
-/// each printed as it finishes.
-async fn grade_target(
-    cases: &[understudy_conformance::Case],
-    url: &str,
-    dialect: &str,
-    key_env: Option<&str>,
-    options: &RunOptions,
-) -> Result<Vec<understudy_conformance::CaseResult>> {
+/// What `--target` runs.
+enum AgainstTarget {
+    /// The cassette cases of `--dialect` (grading the target).
+    Cases(Target),
+    /// Drift of `--cassettes`, recorded to `--record-to`.
+    Drift(Vec<drift::NamedCassette>, drift::DriftTarget),
+}
+
+/// Reads what `--target URL` is asked to run; says where the key comes from.
+fn against_target(args: &ConformArgs, url: &str) -> Result<AgainstTarget> {
+    if !args.cassettes.is_empty() {
+        let Some(record_to) = &args.record_to else {
+            bail!("drift (--cassettes with --target) needs --record-to OUT");
+        };
+        let cassettes = drift::load(&args.cassettes)?;
+        println!(
+            "drift: {} cassette(s) against {url}, recording to {}",
+            cassettes.len(),
+            record_to.display()
+        );
+        let target = drift::DriftTarget {
+            origin: url.to_owned(),
+            key_env: args.key_env.clone(),
+            record_to: record_to.clone(),
+            tolerance: Duration::from_millis(args.drift_tolerance_ms),
+        };
+        return Ok(AgainstTarget::Drift(cassettes, target));
+    }
+    let Some(dialect) = &args.dialect else {
+        bail!("--target needs --dialect (or --cassettes and --record-to for drift)");
+    };
     let spec = understudy_adapters::registry::dialect(dialect)?;
-    let key = target::key::from_env(spec, key_env)?;
+    let key = target::key::from_env(spec, args.key_env.as_deref())?;
     let from = key
         .as_ref()
         .map_or("no key variable set: a placeholder key".into(), |k| {
@@ -133,40 +164,7 @@ async fn grade_target(
         });
     let target = Target::new(url, dialect, key.map(|k| k.key))?;
     println!("grading {url} as {dialect} ({from})");
-    Ok(
-        target::grade_target(&target, cases, options, |result, progress| {
-            println!(
-                "[{}/{}] {:<13} {}",
-                progress.finished,
-                progress.total,
-                result.grade.label(),
-                result.id
-            );
-        })
-        .await,
-    )
-}
-
-/// Drift: each cassette's client side against the target at `url`, the
-/// answers recorded under `--record-to` and compared, each printed as it
-/// finishes.
-async fn drift(args: &ConformArgs, url: &str) -> Result<Vec<understudy_conformance::CaseResult>> {
-    let Some(record_to) = &args.record_to else {
-        bail!("drift (--cassettes with --target) needs --record-to OUT");
-    };
-    let cassettes = drift::load(&args.cassettes)?;
-    let target = drift::DriftTarget {
-        origin: url.to_owned(),
-        key_env: args.key_env.clone(),
-        record_to: record_to.clone(),
-        tolerance: std::time::Duration::from_millis(args.drift_tolerance_ms),
-    };
-    println!(
-        "drift: {} cassette(s) against {url}, recording to {}",
-        cassettes.len(),
-        record_to.display()
-    );
-    Ok(drift::check_all(&cassettes, &target, print_finished).await)
+    Ok(AgainstTarget::Cases(target))
 }
 
 /// Prints a finished case's line with the run's progress.

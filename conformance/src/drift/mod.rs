@@ -29,10 +29,9 @@ pub mod timing;
 
 use crate::cassette_cases::resend::{resend, ResendOptions};
 use crate::grade::{blank, check, CaseResult, Grade};
-use crate::schedule::{run_jobs, Job, Progress};
+use crate::schedule::Job;
 use crate::target::key;
 use serde::Serialize;
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use timing::{timing_changes, TimingChange};
@@ -264,18 +263,6 @@ pub fn jobs<'a>(cassettes: &'a [NamedCassette], target: &'a DriftTarget) -> Vec<
             )
         })
         .collect()
-}
-
-/// Checks every cassette, [`crate::target::DEFAULT_CONCURRENCY`] at a time,
-/// calling `on_finished` as each finishes; returns them in the given order.
-pub async fn check_all(
-    cassettes: &[NamedCassette],
-    target: &DriftTarget,
-    on_finished: impl FnMut(&CaseResult, Progress),
-) -> Vec<CaseResult> {
-    let concurrency =
-        NonZeroUsize::new(crate::target::DEFAULT_CONCURRENCY).unwrap_or(NonZeroUsize::MIN);
-    run_jobs(jobs(cassettes, target), concurrency, on_finished).await
 }
 
 /// Why cassettes could not be loaded.

@@ -25,9 +25,7 @@ pub mod key;
 use crate::catalogue::Case;
 use crate::drive::{ApiKey, Endpoints};
 use crate::family::RunOptions;
-use crate::grade::CaseResult;
-use crate::schedule::{run_jobs, Job, Progress};
-use std::num::NonZeroUsize;
+use crate::schedule::Job;
 use understudy_adapters::registry::{self, DialectKind, LookupError};
 use understudy_adapters::DialectSpec;
 
@@ -156,18 +154,6 @@ pub fn jobs<'a>(cases: &'a [Case], target: &'a Target, options: &'a RunOptions) 
             )
         })
         .collect()
-}
-
-/// Runs the target's selected cases, [`DEFAULT_CONCURRENCY`] at a time,
-/// calling `on_finished` as each finishes; returns them in catalogue order.
-pub async fn grade_target(
-    target: &Target,
-    cases: &[Case],
-    options: &RunOptions,
-    on_finished: impl FnMut(&CaseResult, Progress),
-) -> Vec<CaseResult> {
-    let concurrency = NonZeroUsize::new(DEFAULT_CONCURRENCY).unwrap_or(NonZeroUsize::MIN);
-    run_jobs(jobs(cases, target, options), concurrency, on_finished).await
 }
 
 #[cfg(test)]
