@@ -103,7 +103,7 @@ fn mock_only_behaviour(scenario: &Scenario) -> Option<String> {
 
 impl OnTarget {
     /// How a case on `scenario` making `expectations` grades against a
-    /// target: read off the scenario and [`SCRIPTED_CHECKS`].
+    /// target: read off the scenario and the catalogue's list of scripted checks.
     pub fn of(scenario: &Scenario, expectations: &[(&'static str, Expectation)]) -> Self {
         OnTarget {
             not_run: mock_only_behaviour(scenario),

@@ -6,7 +6,7 @@
 //! cassette under `OUT` (same relative name), and the two are compared:
 //!
 //! - events and fields by the `fixtures diff` rules
-//!   ([`understudy_fixtures::diff`]: ids, times and per-connection headers
+//!   ([`understudy_fixtures::diff()`]: ids, times and per-connection headers
 //!   ignored; each direction compared in its own order), one line per
 //!   changed value or missing/extra frame;
 //! - timings by [`timing`]: each server frame's delay after the client frame
