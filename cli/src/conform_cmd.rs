@@ -53,6 +53,11 @@ pub(crate) struct ConformArgs {
     /// placeholder key). Keys are never taken from the command line nor printed.
     #[arg(long, value_name = "VAR", requires = "target")]
     key_env: Option<String>,
+    /// Do not name the cassette each session replays (`?cassette=` or
+    /// `X-Understudy-Cassette`, for `serve --engine replay`), for a target
+    /// that refuses what it does not know.
+    #[arg(long, requires = "target")]
+    no_cassette_choice: bool,
     // Drift (`--cassettes --target --record-to`).
     /// Cassette files or folders (searched for *.jsonl). With --target and
     /// --record-to: send each one's client side to the target and report drift.
@@ -149,6 +154,7 @@ fn against_target(args: &ConformArgs, url: &str) -> Result<AgainstTarget> {
             key_env: args.key_env.clone(),
             record_to: record_to.clone(),
             tolerance: Duration::from_millis(args.drift_tolerance_ms),
+            cassette_choice: !args.no_cassette_choice,
         };
         return Ok(AgainstTarget::Drift(cassettes, target));
     }
@@ -162,7 +168,8 @@ fn against_target(args: &ConformArgs, url: &str) -> Result<AgainstTarget> {
         .map_or("no key variable set: a placeholder key".into(), |k| {
             format!("the key in ${}", k.var)
         });
-    let target = Target::new(url, dialect, key.map(|k| k.key))?;
+    let mut target = Target::new(url, dialect, key.map(|k| k.key))?;
+    target.cassette_hint = !args.no_cassette_choice;
     println!("grading {url} as {dialect} ({from})");
     Ok(AgainstTarget::Cases(target))
 }

@@ -51,7 +51,7 @@ fn plant(frame: &mut Value) {
 
 /// Runs drift of `originals` against a `serve` replaying `served`; returns
 /// the exit code, the output and the drift report of the cassette.
-fn drift(originals: &Path, served: &Path, out: &Path) -> (i32, String, Value) {
+fn drift(originals: &Path, served: &Path, out: &Path, extra: &[&str]) -> (i32, String, Value) {
     let served = served.to_str().expect("a UTF-8 path");
     let serve = Serve::start(&["--engine", "replay", "--cassettes", served]);
     let run = Command::new(env!("CARGO_BIN_EXE_understudy"))
@@ -59,6 +59,7 @@ fn drift(originals: &Path, served: &Path, out: &Path) -> (i32, String, Value) {
         .arg(originals)
         .arg("--record-to")
         .arg(out)
+        .args(extra)
         .output()
         .expect("run understudy conform");
     let output = format!(
@@ -83,7 +84,7 @@ fn drift_names_the_planted_field_and_timing_and_records_the_new_session() {
     );
     copy_cassette(&originals, |_| {});
     copy_cassette(&changed, plant);
-    let (code, output, report) = drift(&originals, &changed, &out);
+    let (code, output, report) = drift(&originals, &changed, &out, &[]);
     assert_eq!(code, 0, "drift is reported, not failed:\n{output}");
     assert!(
         output.contains(&format!("INFORMATIONAL drift.{CASSETTE}")),
@@ -138,7 +139,7 @@ fn an_unchanged_round_trip_reports_no_drift() {
     copy_cassette(&originals, |_| {});
     // Served among every bundled cassette: the drift run must ask for its own.
     let bundled = repo().join("fixtures/cassettes");
-    let (code, output, report) = drift(&originals, &bundled, &out);
+    let (code, output, report) = drift(&originals, &bundled, &out, &[]);
     assert_eq!(code, 0, "{output}");
     assert!(
         output.contains(&format!("OK            drift.{CASSETTE}")),
@@ -146,4 +147,19 @@ fn an_unchanged_round_trip_reports_no_drift() {
     );
     assert_eq!(report["events"], Value::Array(Vec::new()), "{report:#}");
     assert_eq!(report["timings"], Value::Array(Vec::new()), "{report:#}");
+}
+
+#[test]
+fn without_the_cassette_choice_a_replaying_target_plays_another_session() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (originals, out) = (dir.path().join("originals"), dir.path().join("out"));
+    copy_cassette(&originals, |_| {});
+    let bundled = repo().join("fixtures/cassettes");
+    let (code, output, report) = drift(&originals, &bundled, &out, &["--no-cassette-choice"]);
+    assert_eq!(code, 0, "{output}");
+    let events = report["events"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !events.is_empty(),
+        "the first OpenAI cassette is another session: {output}"
+    );
 }

@@ -62,6 +62,9 @@ pub struct DriftTarget {
     pub record_to: PathBuf,
     /// Timing differences up to this are not drift.
     pub tolerance: Duration,
+    /// Name each cassette to the target (`?cassette=` or
+    /// `X-Understudy-Cassette`), so that a replaying mock plays it.
+    pub cassette_choice: bool,
 }
 
 /// A cassette to check for drift, with the name it is reported and written under.
@@ -125,7 +128,7 @@ pub async fn check_drift(
     };
     let options = ResendOptions {
         api_key: found.as_ref().map(|f| f.key.expose().to_owned()),
-        cassette_choice: Some(named.name.clone()),
+        cassette_choice: target.cassette_choice.then(|| named.name.clone()),
         ..ResendOptions::default()
     };
     let mut again = resend(&named.cassette, &target.origin, &options).await?;
