@@ -374,6 +374,11 @@ async fn resend_websocket(
         };
         let send_at = anchor + gap.div_f64(speed);
         exchange.read_until(send_at, |_| false).await;
+        if exchange.closed {
+            // It closed while the frame waited for its time (a refusal).
+            tracing::debug!(index, "the endpoint closed; the rest is not sent");
+            break;
+        }
         let Some(frame) = cassette.frames.get(index).and_then(wire_frame) else {
             continue;
         };

@@ -35,7 +35,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use timing::{timing_changes, TimingChange};
-use understudy_adapters::registry;
+use understudy_adapters::registry::{self, Placement};
 use understudy_fixtures::diff::Place;
 use understudy_fixtures::{
     AudioRules, Cassette, DiffOptions, Difference, Frame, FrameBody, Header, Origin, Scrubber,
@@ -179,9 +179,10 @@ fn scrubber(found: Option<&key::FoundKey>) -> Scrubber {
         })
 }
 
-/// `now` as it compares with `recorded`: without the opening handshake when
-/// the recording has none (a synthesized cassette records no upgrade
-/// request), so that its absence is not reported as drift.
+/// `now` as it compares with `recorded`: without the cassette choice it sent
+/// (our own parameter, not the protocol's), and without the opening
+/// handshake when the recording has none (a synthesized cassette records no
+/// upgrade request), so that neither is reported as drift.
 fn comparable(recorded: &Cassette, now: &Cassette) -> Cassette {
     let handshake = |f: &Frame| {
         matches!(
@@ -190,12 +191,38 @@ fn comparable(recorded: &Cassette, now: &Cassette) -> Cassette {
         )
     };
     let mut compared = now.clone();
-    if !recorded.frames.iter().any(handshake)
-        && registry::dialect(&now.header.dialect).is_ok_and(|d| d.kind.is_websocket())
-    {
+    let Ok(dialect) = registry::dialect(&now.header.dialect) else {
+        return compared;
+    };
+    if !recorded.frames.iter().any(handshake) && dialect.kind.is_websocket() {
         compared.frames.retain(|f| !handshake(f));
     }
+    for frame in &mut compared.frames {
+        if let FrameBody::HttpRequest(request) = &mut frame.body {
+            match dialect.connect.cassette {
+                Placement::Header(name) => {
+                    request.headers.remove(name);
+                }
+                Placement::Query(name) => request.path = without_query(&request.path, name),
+            }
+        }
+    }
     compared
+}
+
+/// `path` without the query parameter `name`.
+fn without_query(path: &str, name: &str) -> String {
+    let Some((base, query)) = path.split_once('?') else {
+        return path.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| pair.split('=').next() != Some(name))
+        .collect();
+    match kept.is_empty() {
+        true => base.to_owned(),
+        false => format!("{base}?{}", kept.join("&")),
+    }
 }
 
 /// Up to [`SHOWN`] items, one a line, and how many more there are.
@@ -368,6 +395,27 @@ mod tests {
         assert!(names.contains(&"gemini/text-turn"), "{names:?}");
         let one = load(&[bundled.join("openai/ga-text-turn.jsonl")]).expect("one file");
         assert_eq!(one[0].name, "ga-text-turn");
+    }
+
+    #[test]
+    fn the_cassette_choice_is_taken_out_of_a_path_and_nothing_else() {
+        use super::without_query;
+        assert_eq!(
+            without_query(
+                "/v1/realtime?model=gpt-realtime&cassette=openai%2Fx",
+                "cassette"
+            ),
+            "/v1/realtime?model=gpt-realtime"
+        );
+        assert_eq!(
+            without_query("/v1/realtime?cassette=x", "cassette"),
+            "/v1/realtime"
+        );
+        assert_eq!(
+            without_query("/v1/realtime?cassettes=x", "cassette"),
+            "/v1/realtime?cassettes=x"
+        );
+        assert_eq!(without_query("/v1/realtime", "cassette"), "/v1/realtime");
     }
 
     #[test]

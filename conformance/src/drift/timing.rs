@@ -3,17 +3,21 @@
 //!
 //! `fixtures diff` ignores timing on purpose (two runs never match to the
 //! microsecond); drift still wants to know when a target got slower or
-//! faster. Each server frame is timed from the latest client frame before it
-//! (its anchor: what the server was answering, as replay anchors it), and
-//! the frames of the two cassettes are paired by what they are and which
-//! occurrence (the 2nd `response.done` with the 2nd). A pair whose times
-//! differ by more than the tolerance is a [`TimingChange`].
+//! faster. Frames are named by what they are and which occurrence, per
+//! direction (the 2nd server `response.done`, the 40th client
+//! `input_audio_buffer.append`). Each server frame of the recording is timed
+//! from its anchor: the latest client frame before it there (what the server
+//! was answering, as replay anchors it), or the connection's start. The same
+//! two frames are found in the new cassette and timed the same way — so a
+//! client frame that the new run sent a little later or earlier does not
+//! count, only the server's answer moving. A pair whose times differ by more
+//! than the tolerance is a [`TimingChange`].
 
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Duration;
 use understudy_fixtures::diff::frame_label;
-use understudy_fixtures::{Cassette, FrameBody};
+use understudy_fixtures::{Cassette, Direction, FrameBody};
 
 /// One server frame answering sooner or later than it did in the recording.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,7 +28,7 @@ pub struct TimingChange {
     pub nth: usize,
     /// Milliseconds after its client frame in the recording.
     pub recorded_ms: f64,
-    /// Milliseconds after its client frame now.
+    /// Milliseconds after the same client frame now (negative: before it).
     pub now_ms: f64,
 }
 
@@ -42,54 +46,63 @@ impl std::fmt::Display for TimingChange {
     }
 }
 
-/// Each server frame's label, occurrence and delay after its anchor, in ms.
-fn server_delays(cassette: &Cassette) -> HashMap<(String, usize), f64> {
-    let mut anchor_us = 0;
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut delays = HashMap::new();
-    for frame in &cassette.frames {
-        if frame.is_client() {
-            anchor_us = frame.t_us;
-            continue;
-        }
-        if matches!(frame.body, FrameBody::HttpResponse(_)) {
-            continue;
-        }
-        let label = frame_label(frame);
-        let nth = seen.entry(label.clone()).or_default();
-        *nth += 1;
-        let delay_ms = frame.t_us.saturating_sub(anchor_us) as f64 / 1000.0;
-        delays.insert((label, *nth), delay_ms);
-    }
-    delays
+/// A frame's name: direction, what it is, which occurrence.
+type Name = (Direction, String, usize);
+
+/// Each WebSocket frame of `cassette` by name, with its time, in order (the
+/// opening handshake is not timed: a synthesized cassette has none).
+fn named_frames(cassette: &Cassette) -> Vec<(Name, u64)> {
+    let mut seen: HashMap<(Direction, String), usize> = HashMap::new();
+    cassette
+        .frames
+        .iter()
+        .filter(|f| {
+            !matches!(
+                f.body,
+                FrameBody::HttpRequest(_) | FrameBody::HttpResponse(_)
+            )
+        })
+        .map(|frame| {
+            let label = frame_label(frame);
+            let nth = seen.entry((frame.dir, label.clone())).or_default();
+            *nth += 1;
+            ((frame.dir, label, *nth), frame.t_us)
+        })
+        .collect()
 }
 
-/// The server frames of `now` whose delay after their client frame differs
-/// from the same frame's in `recorded` by more than `tolerance`, in the
-/// order they came in `now`.
+/// The server frames whose delay after their recorded anchor differs, in
+/// `now`, from the recording's by more than `tolerance`, in recorded order.
 pub fn timing_changes(
     recorded: &Cassette,
     now: &Cassette,
     tolerance: Duration,
 ) -> Vec<TimingChange> {
-    let before = server_delays(recorded);
     let tolerance_ms = tolerance.as_secs_f64() * 1000.0;
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let now_at: HashMap<Name, u64> = named_frames(now).into_iter().collect();
+    let mut anchor: Option<(Name, u64)> = None;
     let mut changes = Vec::new();
-    let mut after = server_delays(now);
-    for frame in now.frames.iter().filter(|f| f.is_server()) {
-        let label = frame_label(frame);
-        let nth = seen.entry(label.clone()).or_default();
-        *nth += 1;
-        let key = (label, *nth);
-        let (Some(recorded_ms), Some(now_ms)) = (before.get(&key), after.remove(&key)) else {
+    let ms = |us: i128| us as f64 / 1000.0;
+    for (name, t_us) in named_frames(recorded) {
+        if name.0 == Direction::ClientToServer {
+            anchor = Some((name, t_us));
+            continue;
+        }
+        let (recorded_anchor, now_anchor) = match &anchor {
+            None => (0, Some(0)),
+            Some((a, at)) => (*at, now_at.get(a).copied()),
+        };
+        let (Some(now_anchor), Some(now_t)) = (now_anchor, now_at.get(&name).copied()) else {
             continue;
         };
+        let recorded_ms = ms(i128::from(t_us) - i128::from(recorded_anchor));
+        let now_ms = ms(i128::from(now_t) - i128::from(now_anchor));
         if (now_ms - recorded_ms).abs() > tolerance_ms {
+            let (_, event, nth) = name;
             changes.push(TimingChange {
-                event: key.0,
-                nth: key.1,
-                recorded_ms: *recorded_ms,
+                event,
+                nth,
+                recorded_ms,
                 now_ms,
             });
         }
@@ -103,11 +116,13 @@ mod tests {
     use std::time::Duration;
     use understudy_fixtures::Cassette;
 
-    fn slowed(cassette: &Cassette, event: &str, by_us: u64) -> Cassette {
+    /// `cassette` with every frame from the first `event` sent by `server`
+    /// (or the client) on moved `by_us` later.
+    fn slowed_from(cassette: &Cassette, server: bool, event: &str, by_us: u64) -> Cassette {
         let mut slower = cassette.clone();
         let mut late = false;
         for frame in &mut slower.frames {
-            late |= frame.is_server() && frame.event_type() == Some(event);
+            late |= frame.is_server() == server && frame.event_type() == Some(event);
             if late {
                 frame.t_us += by_us;
             }
@@ -121,7 +136,8 @@ mod tests {
             understudy_fixtures::bundled::cassette("openai/ga-text-turn").expect("bundled");
         let tolerance = Duration::from_millis(200);
         assert_eq!(timing_changes(&recorded, &recorded, tolerance), []);
-        let now = slowed(&recorded, "response.done", 900_000);
+        let slowed = |event, by_us| slowed_from(&recorded, true, event, by_us);
+        let now = slowed("response.done", 900_000);
         let changes = timing_changes(&recorded, &now, tolerance);
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(
@@ -134,7 +150,10 @@ mod tests {
             "{}",
             changes[0]
         );
-        let within = slowed(&recorded, "response.done", 100_000);
+        let within = slowed("response.done", 100_000);
         assert_eq!(timing_changes(&recorded, &within, tolerance), []);
+        // A client that asks later, answered as promptly, is no drift.
+        let asked_later = slowed_from(&recorded, false, "response.create", 900_000);
+        assert_eq!(timing_changes(&recorded, &asked_later, tolerance), []);
     }
 }
