@@ -15,10 +15,16 @@ const PLANTED: &str = "A planted change in the transcript.";
 /// Copies the bundled cassette (and its audio) into `dir/openai/`, passing
 /// each frame through `change`.
 fn copy_cassette(dir: &Path, change: impl Fn(&mut Value)) {
+    copy_named(dir, "ga-text-turn", change);
+}
+
+/// Copies the bundled cassette `openai/STEM` (and its audio) into
+/// `dir/openai/`, passing each frame through `change`.
+fn copy_named(dir: &Path, stem: &str, change: impl Fn(&mut Value)) {
     let from = repo().join("fixtures/cassettes/openai");
     let to = dir.join("openai");
     std::fs::create_dir_all(&to).expect("a cassette folder");
-    let text = std::fs::read_to_string(from.join("ga-text-turn.jsonl")).expect("the cassette");
+    let text = std::fs::read_to_string(from.join(format!("{stem}.jsonl"))).expect("the cassette");
     let mut lines = text.lines();
     let mut out = vec![lines.next().expect("a header").to_owned()];
     for line in lines {
@@ -26,12 +32,9 @@ fn copy_cassette(dir: &Path, change: impl Fn(&mut Value)) {
         change(&mut frame);
         out.push(frame.to_string());
     }
-    std::fs::write(to.join("ga-text-turn.jsonl"), out.join("\n") + "\n").expect("write");
-    std::fs::copy(
-        from.join("ga-text-turn.s2c.wav"),
-        to.join("ga-text-turn.s2c.wav"),
-    )
-    .expect("copy the audio");
+    std::fs::write(to.join(format!("{stem}.jsonl")), out.join("\n") + "\n").expect("write");
+    let wav = format!("{stem}.s2c.wav");
+    std::fs::copy(from.join(&wav), to.join(&wav)).expect("copy the audio");
 }
 
 /// The planted change: the spoken transcript's final text, and the response
@@ -162,4 +165,33 @@ fn without_the_cassette_choice_a_replaying_target_plays_another_session() {
         !events.is_empty(),
         "the first OpenAI cassette is another session: {output}"
     );
+}
+
+#[test]
+fn a_target_that_refuses_the_session_is_drift_naming_the_refusal() {
+    // The retired beta, recorded while it was served, against today's refusal.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (originals, out) = (dir.path().join("originals"), dir.path().join("out"));
+    copy_named(&originals, "beta-text-turn", |_| {});
+    let serve = Serve::start(&[]);
+    let run = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["conform", "--target", &serve.url, "--cassettes"])
+        .arg(&originals)
+        .arg("--record-to")
+        .arg(&out)
+        .output()
+        .expect("run understudy conform");
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(run.status.code(), Some(0), "{output}");
+    assert!(
+        output.contains("INFORMATIONAL drift.openai/beta-text-turn"),
+        "{output}"
+    );
+    let report = std::fs::read_to_string(out.join("openai/beta-text-turn.drift.json"))
+        .expect("the drift report");
+    assert!(report.contains("close 4000"), "{report}");
 }
