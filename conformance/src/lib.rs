@@ -36,6 +36,7 @@ pub mod grade;
 pub mod handover;
 pub mod normalize;
 pub mod omni;
+pub mod on_target;
 pub mod replay;
 pub mod report;
 pub mod scenario;
