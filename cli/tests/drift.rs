@@ -195,3 +195,41 @@ fn a_target_that_refuses_the_session_is_drift_naming_the_refusal() {
         .expect("the drift report");
     assert!(report.contains("close 4000"), "{report}");
 }
+
+#[test]
+fn the_key_reaches_the_target_and_never_the_new_recording() {
+    let key = "sk-drift-test-5c1e9a";
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (originals, out) = (dir.path().join("originals"), dir.path().join("out"));
+    copy_cassette(&originals, |_| {});
+    let serve = Serve::start(&["--api-key", key]);
+    let run = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["conform", "--target", &serve.url, "--cassettes"])
+        .arg(&originals)
+        .arg("--record-to")
+        .arg(&out)
+        .args(["--key-env", "UNDERSTUDY_DRIFT_KEY"])
+        .env("UNDERSTUDY_DRIFT_KEY", key)
+        .output()
+        .expect("run understudy conform");
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(run.status.code(), Some(0), "{output}");
+    // Accepted (a refused key would be drift: an error and a close).
+    assert!(
+        output.contains(&format!("OK            drift.{CASSETTE}")),
+        "{output}"
+    );
+    assert!(!output.contains(key), "the key was printed: {output}");
+    let recorded =
+        std::fs::read_to_string(out.join(format!("{CASSETTE}.jsonl"))).expect("the new recording");
+    assert!(!recorded.contains(key), "the key reached the disk");
+    assert!(
+        recorded.contains("\"scrubbed\":[\"authorization\"]"),
+        "{}",
+        &recorded[..400]
+    );
+}
