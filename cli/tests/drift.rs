@@ -52,17 +52,22 @@ fn plant(frame: &mut Value) {
     }
 }
 
-/// Runs drift of `originals` against a `serve` replaying `served`; returns
-/// the exit code, the output and the drift report of the cassette.
-fn drift(originals: &Path, served: &Path, out: &Path, extra: &[&str]) -> (i32, String, Value) {
-    let served = served.to_str().expect("a UTF-8 path");
-    let serve = Serve::start(&["--engine", "replay", "--cassettes", served]);
+/// Runs `conform --target URL --cassettes ORIGINALS --record-to OUT` plus
+/// `extra`, with the environment `env`; returns the exit code and the output.
+fn run_drift(
+    url: &str,
+    originals: &Path,
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String) {
     let run = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(["conform", "--target", &serve.url, "--cassettes"])
+        .args(["conform", "--target", url, "--cassettes"])
         .arg(originals)
         .arg("--record-to")
         .arg(out)
         .args(extra)
+        .envs(env.iter().copied())
         .output()
         .expect("run understudy conform");
     let output = format!(
@@ -70,11 +75,20 @@ fn drift(originals: &Path, served: &Path, out: &Path, extra: &[&str]) -> (i32, S
         String::from_utf8_lossy(&run.stdout),
         String::from_utf8_lossy(&run.stderr)
     );
+    (run.status.code().unwrap_or(-1), output)
+}
+
+/// Runs drift of `originals` against a `serve` replaying `served`; returns
+/// the exit code, the output and the drift report of the cassette.
+fn drift(originals: &Path, served: &Path, out: &Path, extra: &[&str]) -> (i32, String, Value) {
+    let served = served.to_str().expect("a UTF-8 path");
+    let serve = Serve::start(&["--engine", "replay", "--cassettes", served]);
+    let (code, output) = run_drift(&serve.url, originals, out, extra, &[]);
     let report = std::fs::read_to_string(out.join(format!("{CASSETTE}.drift.json")))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or(Value::Null);
-    (run.status.code().unwrap_or(-1), output, report)
+    (code, output, report)
 }
 
 #[test]
@@ -174,19 +188,8 @@ fn a_target_that_refuses_the_session_is_drift_naming_the_refusal() {
     let (originals, out) = (dir.path().join("originals"), dir.path().join("out"));
     copy_named(&originals, "beta-text-turn", |_| {});
     let serve = Serve::start(&[]);
-    let run = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(["conform", "--target", &serve.url, "--cassettes"])
-        .arg(&originals)
-        .arg("--record-to")
-        .arg(&out)
-        .output()
-        .expect("run understudy conform");
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    assert_eq!(run.status.code(), Some(0), "{output}");
+    let (code, output) = run_drift(&serve.url, &originals, &out, &[], &[]);
+    assert_eq!(code, 0, "{output}");
     assert!(
         output.contains("INFORMATIONAL drift.openai/beta-text-turn"),
         "{output}"
@@ -203,21 +206,14 @@ fn the_key_reaches_the_target_and_never_the_new_recording() {
     let (originals, out) = (dir.path().join("originals"), dir.path().join("out"));
     copy_cassette(&originals, |_| {});
     let serve = Serve::start(&["--api-key", key]);
-    let run = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(["conform", "--target", &serve.url, "--cassettes"])
-        .arg(&originals)
-        .arg("--record-to")
-        .arg(&out)
-        .args(["--key-env", "UNDERSTUDY_DRIFT_KEY"])
-        .env("UNDERSTUDY_DRIFT_KEY", key)
-        .output()
-        .expect("run understudy conform");
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
+    let (code, output) = run_drift(
+        &serve.url,
+        &originals,
+        &out,
+        &["--key-env", "UNDERSTUDY_DRIFT_KEY"],
+        &[("UNDERSTUDY_DRIFT_KEY", key)],
     );
-    assert_eq!(run.status.code(), Some(0), "{output}");
+    assert_eq!(code, 0, "{output}");
     // Accepted (a refused key would be drift: an error and a close).
     assert!(
         output.contains(&format!("OK            drift.{CASSETTE}")),
