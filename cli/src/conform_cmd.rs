@@ -41,6 +41,8 @@ pub(crate) struct ConformArgs {
     /// dialect's path is appended; with a path it is the base URL as given).
     /// The cassette cases of --dialect run; what only our mock scripts
     /// (faults, limits, its exact words) grades INFORMATIONAL or UNIMPLEMENTED.
+    /// Audio is sent in real time; --speed does not apply (the target keeps
+    /// its own time).
     #[arg(long, value_name = "URL")]
     target: Option<String>,
     /// The dialect the target claims, as a registry id (openai-ga,
@@ -49,8 +51,9 @@ pub(crate) struct ConformArgs {
     #[arg(long, value_name = "ID", requires = "target")]
     dialect: Option<String>,
     /// The environment variable holding the target's API key (default: the
-    /// dialect's provider's, such as OPENAI_API_KEY; none set sends a
-    /// placeholder key). Keys are never taken from the command line nor printed.
+    /// dialect's provider's, such as OPENAI_API_KEY; with none set, graded
+    /// sessions send a placeholder key and drift sends none). Keys are never
+    /// taken from the command line nor printed.
     #[arg(long, value_name = "VAR", requires = "target")]
     key_env: Option<String>,
     /// Do not name the cassette each session replays (`?cassette=` or
