@@ -35,25 +35,34 @@ pub async fn open_socket(
     request: http::Request<()>,
     trust: &TlsTrust,
 ) -> Result<Socket, ClientError> {
+    open_socket_with_response(request, trust)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+/// [`open_socket`], also returning the server's handshake response (its
+/// status and headers), for callers that record the exchange.
+pub async fn open_socket_with_response(
+    request: http::Request<()>,
+    trust: &TlsTrust,
+) -> Result<(Socket, http::Response<Option<Vec<u8>>>), ClientError> {
     let url = request.uri().to_string();
     let connector = match request.uri().scheme_str() {
         Some("wss") => Some(Connector::Rustls(trust.client_config()?)),
         _ => None,
     };
-    let (socket, _response) =
-        tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector)
-            .await
-            .map_err(|source| match source {
-                tungstenite::Error::Http(response) => ClientError::Rejected {
-                    url: url.clone(),
-                    status: response.status().as_u16(),
-                },
-                source => ClientError::Connect {
-                    url: url.clone(),
-                    source: Box::new(source),
-                },
-            })?;
-    Ok(socket)
+    tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector)
+        .await
+        .map_err(|source| match source {
+            tungstenite::Error::Http(response) => ClientError::Rejected {
+                url: url.clone(),
+                status: response.status().as_u16(),
+            },
+            source => ClientError::Connect {
+                url: url.clone(),
+                source: Box::new(source),
+            },
+        })
 }
 type SharedCodec = Arc<Mutex<Box<dyn RealtimeCodec>>>;
 
@@ -336,7 +345,7 @@ async fn read_loop(
 
 /// A WebSocket message as the frame a codec reads; `None` for the control
 /// frames (ping, pong) that tungstenite answers itself.
-pub(crate) fn frame_of(message: Message) -> Option<WireFrame> {
+pub fn frame_of(message: Message) -> Option<WireFrame> {
     match message {
         Message::Text(text) => Some(WireFrame::Text(text.to_string())),
         Message::Binary(bytes) => Some(WireFrame::Binary(bytes.to_vec())),
@@ -349,7 +358,7 @@ pub(crate) fn frame_of(message: Message) -> Option<WireFrame> {
 }
 
 /// A codec's frame as the WebSocket message that carries it.
-pub(crate) fn message_of(frame: WireFrame) -> Message {
+pub fn message_of(frame: WireFrame) -> Message {
     match frame {
         WireFrame::Text(text) => Message::Text(text.into()),
         WireFrame::Binary(bytes) => Message::Binary(bytes.into()),

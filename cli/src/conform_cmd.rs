@@ -12,10 +12,13 @@ use clap::ValueEnum;
 use std::io::{IsTerminal, Write};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::time::Duration;
+use understudy_conformance::drift;
 use understudy_conformance::live::LivePrinter;
 use understudy_conformance::report::{self, Destination};
 use understudy_conformance::schedule::{run_jobs_paced, Job};
 use understudy_conformance::suite::{all_at_once, jobs, pacing};
+use understudy_conformance::target::{self, Target};
 use understudy_conformance::{Baseline, CaseResult, Format, ReportSpec, RunOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,10 +79,51 @@ pub(crate) struct ConformArgs {
 
     // Concurrency and live output.
     /// Run at most N cases at once (1 = one after another). Default: every
-    /// case at once; they are independent, each against its own mock, and
-    /// mostly wait on timed replies.
+    /// case at once (they are independent, each against its own mock, and
+    /// mostly wait on timed replies); against a --target, 4.
     #[arg(long, value_name = "N")]
     jobs: Option<NonZeroUsize>,
+
+    // Grading another server (`--target`).
+    /// Grade the server at this URL instead of our mocks: another mock, a
+    /// gateway, or the real provider (a URL without a path is an origin, the
+    /// dialect's path is appended; with a path it is the base URL as given).
+    /// The cassette cases of --dialect run; what only our mock scripts
+    /// (faults, limits, its exact words) grades INFORMATIONAL or UNIMPLEMENTED.
+    /// Audio is sent in real time; --speed does not apply (the target keeps
+    /// its own time).
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// The dialect the target claims, as a registry id (openai-ga,
+    /// openai-beta, gemini-live, dashscope-omni); not needed for drift, where
+    /// each cassette names its own.
+    #[arg(long, value_name = "ID", requires = "target")]
+    dialect: Option<String>,
+    /// The environment variable holding the target's API key (default: the
+    /// dialect's provider's, such as OPENAI_API_KEY; with none set, graded
+    /// sessions send a placeholder key and drift sends none). Keys are never
+    /// taken from the command line nor printed.
+    #[arg(long, value_name = "VAR", requires = "target")]
+    key_env: Option<String>,
+    /// Do not name the cassette each session replays (`?cassette=` or
+    /// `X-Understudy-Cassette`, for `serve --engine replay`), for a target
+    /// that refuses what it does not know.
+    #[arg(long, requires = "target")]
+    no_cassette_choice: bool,
+    // Drift (`--cassettes --target --record-to`).
+    /// Cassette files or folders (searched for *.jsonl). With --target and
+    /// --record-to: send each one's client side to the target and report drift.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    cassettes: Vec<PathBuf>,
+    /// Drift: write what the target answers, as new cassettes (same relative
+    /// names, marked `recorded`, the target as `upstream`) with a
+    /// NAME.drift.json report beside each.
+    #[arg(long, value_name = "OUT", requires_all = ["target", "cassettes"])]
+    record_to: Option<PathBuf>,
+    /// Drift: a server frame answering within this many milliseconds of its
+    /// recorded delay is not a timing change.
+    #[arg(long, value_name = "MS", default_value_t = 250, requires = "record_to")]
+    drift_tolerance_ms: u64,
 }
 
 /// Runs the suite the arguments select and writes its report; `Ok(false)`
@@ -106,7 +150,27 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
     // A bad baseline is an error before the run, not after it.
     let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
     let specs = report::plan(args.format.into(), args.output.clone(), &args.reports);
-    let jobs = jobs(&cases, &options);
+    // What runs: the bundled suite, or the cases graded against a target, or
+    // the drift of cassettes against one.
+    let against = args
+        .target
+        .as_deref()
+        .map(|url| against_target(&args, url))
+        .transpose()?;
+    let (jobs, default_jobs) = match &against {
+        Some(AgainstTarget::Cases(target)) => (
+            target::jobs(&cases, target, &options),
+            NonZeroUsize::new(target::DEFAULT_CONCURRENCY),
+        ),
+        Some(AgainstTarget::Drift(cassettes, target)) => (
+            drift::jobs(cassettes, target),
+            NonZeroUsize::new(target::DEFAULT_CONCURRENCY),
+        ),
+        None if !args.cassettes.is_empty() => {
+            bail!("--cassettes without --target is not part of this build")
+        }
+        None => (jobs(&cases, &options), None),
+    };
     if jobs.is_empty() {
         bail!(
             "no case matches the filter {:?}",
@@ -116,7 +180,7 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
     // A machine-readable report on standard output keeps it to itself: the
     // live lines go to standard error then.
     let stdout_taken = machine_report_on_stdout(&specs);
-    let results = run_streamed(jobs, args.jobs, stdout_taken).await;
+    let results = run_streamed(jobs, args.jobs.or(default_jobs), stdout_taken).await;
     finish(&args, &options, baseline.as_ref(), &specs, &results)
 }
 
@@ -206,4 +270,49 @@ async fn run_streamed(
     .await;
     printer.done();
     results
+}
+
+/// What `--target` runs.
+enum AgainstTarget {
+    /// The cassette cases of `--dialect` (grading the target).
+    Cases(Target),
+    /// Drift of `--cassettes`, recorded to `--record-to`.
+    Drift(Vec<drift::NamedCassette>, drift::DriftTarget),
+}
+
+/// Reads what `--target URL` is asked to run; says where the key comes from.
+fn against_target(args: &ConformArgs, url: &str) -> Result<AgainstTarget> {
+    if !args.cassettes.is_empty() {
+        let Some(record_to) = &args.record_to else {
+            bail!("drift (--cassettes with --target) needs --record-to OUT");
+        };
+        let cassettes = drift::load(&args.cassettes)?;
+        println!(
+            "drift: {} cassette(s) against {url}, recording to {}",
+            cassettes.len(),
+            record_to.display()
+        );
+        let target = drift::DriftTarget {
+            origin: url.to_owned(),
+            key_env: args.key_env.clone(),
+            record_to: record_to.clone(),
+            tolerance: Duration::from_millis(args.drift_tolerance_ms),
+            cassette_choice: !args.no_cassette_choice,
+        };
+        return Ok(AgainstTarget::Drift(cassettes, target));
+    }
+    let Some(dialect) = &args.dialect else {
+        bail!("--target needs --dialect (or --cassettes and --record-to for drift)");
+    };
+    let spec = understudy_adapters::registry::dialect(dialect)?;
+    let key = target::key::from_env(spec, args.key_env.as_deref())?;
+    let from = key
+        .as_ref()
+        .map_or("no key variable set: a placeholder key".into(), |k| {
+            format!("the key in ${}", k.var)
+        });
+    let mut target = Target::new(url, dialect, key.map(|k| k.key))?;
+    target.cassette_hint = !args.no_cassette_choice;
+    println!("grading {url} as {dialect} ({from})");
+    Ok(AgainstTarget::Cases(target))
 }

@@ -1,6 +1,14 @@
 //! The bundled conformance cases: stable ids, the scenario each replays, what
 //! it needs from the dialect, and the checks it makes beyond its snapshot.
+//!
+//! A case also says, as data, how it grades against a server that is not our
+//! mock (`conform --target`, see [`OnTarget`]): a case whose scenario needs
+//! behaviour only our mock scripts (an injected fault, a connection limit,
+//! the retired beta served as it was) is not run there, and a check that
+//! reads content our mock scripts (the words its recogniser hears, the tool
+//! its responder calls) is informational there rather than a failure.
 
+pub use crate::on_target::OnTarget;
 use crate::scenario::{self, Scenario};
 use understudy_adapters::openai::Dialect;
 use understudy_adapters::{Capabilities, ModelEvent, ResponseStatus};
@@ -25,6 +33,8 @@ pub struct Case {
     pub requires: Option<Requirement>,
     /// Checks beyond the snapshot, by name.
     pub expectations: Vec<(&'static str, Expectation)>,
+    /// How the case grades against a target instead of our mock.
+    pub on_target: OnTarget,
 }
 
 fn last_response_status(events: &[ModelEvent]) -> Option<ResponseStatus> {
@@ -458,6 +468,7 @@ fn case(
     Case {
         id: id.into(),
         description,
+        on_target: OnTarget::of(&scenario, &expectations),
         scenario,
         requires: None,
         expectations,

@@ -73,11 +73,41 @@ pub struct RunRecord {
 }
 
 /// Where a run connects: one origin serving every dialect (a mock's
-/// `ws://127.0.0.1:PORT`); each dialect's base URL is its registry path on it.
+/// `ws://127.0.0.1:PORT`); each dialect's base URL is its registry path on it,
+/// unless a whole base URL is given (a target behind a path of its own).
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     /// Scheme and authority, `ws://HOST:PORT`.
     pub origin: String,
+    /// A base URL used as given instead of the dialect's path on
+    /// [`origin`](Self::origin) (a gateway at `wss://host/openai/v1`).
+    pub base_url: Option<String>,
+    /// The key sent; `None` sends a placeholder (mocks take any key).
+    pub api_key: Option<ApiKey>,
+}
+
+/// An API key: sent where the dialect wants it, never printed (its `Debug`
+/// is redacted), so that a key read from the environment stays out of logs
+/// and reports.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+
+    /// The key itself, for the handshake.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
 }
 
 impl Endpoints {
@@ -85,12 +115,24 @@ impl Endpoints {
     pub fn of(server: &understudy_mock::MockServer) -> Self {
         Endpoints {
             origin: server.url().replacen("http://", "ws://", 1),
+            base_url: None,
+            api_key: None,
         }
     }
 
     /// The base URL `dialect`'s clients are given (`ws://…/v1` for OpenAI).
     pub fn base_url(&self, dialect: &DialectSpec) -> String {
-        dialect.connect.base_url_at(&self.origin)
+        match &self.base_url {
+            Some(url) => url.clone(),
+            None => dialect.connect.base_url_at(&self.origin),
+        }
+    }
+
+    /// The key a run sends.
+    fn key(&self) -> &str {
+        self.api_key
+            .as_ref()
+            .map_or(CONFORMANCE_KEY, ApiKey::expose)
     }
 }
 
@@ -203,7 +245,7 @@ async fn open<'s>(
         endpoints.base_url(scenario.dialect),
         scenario.model,
     )
-    .api_key(CONFORMANCE_KEY);
+    .api_key(endpoints.key());
     if let Some(name) = cassette {
         // Where the dialect's clients put it: a query parameter or a header.
         options = options.cassette(name);

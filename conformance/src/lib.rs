@@ -19,14 +19,20 @@
 //! - underneath — [`grade`] (result types and the shared graders, depending
 //!   on no family), [`drive`] (drives a scenario through an adapter against
 //!   an endpoint), [`normalize`] (the snapshot form of events), [`synth`]
-//!   (synthesizes the bundled cassettes).
+//!   (synthesizes the bundled cassettes) and [`report`];
+//! - other servers — [`target`] runs the cassette cases against any server
+//!   that claims a dialect (`conform --target`), grading what our mock
+//!   scripts as informational; [`drift`] re-records cassettes against a
+//!   target and says what changed.
 
 #![warn(missing_docs)]
 
 pub mod agent_cases;
 mod assets;
 pub mod baseline;
+pub mod cassette_cases;
 pub mod catalogue;
+pub mod drift;
 pub mod drive;
 pub mod equivalence;
 pub mod family;
@@ -35,12 +41,14 @@ pub mod handover;
 pub mod live;
 pub mod normalize;
 pub mod omni;
+pub mod on_target;
 pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod schedule;
 pub mod suite;
 pub mod synth;
+pub mod target;
 pub mod tts;
 
 pub use baseline::{compare, Baseline, BaselineError, Comparison};

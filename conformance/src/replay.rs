@@ -42,15 +42,10 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
             .then(|| "legacy beta: the retired Realtime beta, served as it was".into()),
         ..blank(case.id.clone(), case.description)
     };
-    if let Some((needs, has)) = case.requires {
-        if !has(&case.scenario.capabilities()) {
-            result.grade = Grade::Unimplemented;
-            result.reason = Some(format!(
-                "{} ({}) declares no {needs}",
-                dialect.id, case.scenario.model
-            ));
-            return result;
-        }
+    if let Some(reason) = missing_capability(case) {
+        result.grade = Grade::Unimplemented;
+        result.reason = Some(reason);
+        return result;
     }
     match execute(case, options).await {
         Ok((record, notes)) => grade(case, &mut result, &record, notes),
@@ -61,6 +56,18 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
     }
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     result
+}
+
+/// Why `case` cannot run on its dialect: the capability it needs that the
+/// dialect's model declares no support for.
+pub(crate) fn missing_capability(case: &Case) -> Option<String> {
+    let (needs, has) = case.requires?;
+    (!has(&case.scenario.capabilities())).then(|| {
+        format!(
+            "{} ({}) declares no {needs}",
+            case.scenario.dialect.id, case.scenario.model
+        )
+    })
 }
 
 async fn execute(case: &Case, options: &RunOptions) -> Result<(RunRecord, Vec<String>), String> {
@@ -102,24 +109,7 @@ async fn execute(case: &Case, options: &RunOptions) -> Result<(RunRecord, Vec<St
 fn grade(case: &Case, result: &mut CaseResult, record: &RunRecord, notes: Vec<String>) {
     let events: Vec<ModelEvent> = record.events.iter().map(|t| t.event.clone()).collect();
     let normalised = normalise(&events);
-    let snapshot = match reviewed_snapshot(&case.id) {
-        None => CheckResult {
-            name: "snapshot".into(),
-            passed: false,
-            detail: "no reviewed snapshot is bundled for this case".into(),
-        },
-        Some(expected) if expected == normalised => CheckResult {
-            name: "snapshot".into(),
-            passed: true,
-            detail: "matches the reviewed snapshot".into(),
-        },
-        Some(expected) => CheckResult {
-            name: "snapshot".into(),
-            passed: false,
-            detail: first_difference(&expected, &normalised),
-        },
-    };
-    result.checks.push(snapshot);
+    result.checks.push(snapshot_check(&case.id, &normalised));
     let mismatches: Vec<&String> = notes.iter().filter(|n| n.starts_with("replay.")).collect();
     result.checks.push(CheckResult {
         name: "client sent what the cassette expects".into(),
@@ -150,6 +140,28 @@ fn grade(case: &Case, result: &mut CaseResult, record: &RunRecord, notes: Vec<St
     });
 }
 
+/// The `snapshot` check: do the normalised events of the case `id` equal
+/// its reviewed snapshot?
+pub(crate) fn snapshot_check(id: &str, normalised: &Value) -> CheckResult {
+    match reviewed_snapshot(id) {
+        None => CheckResult {
+            name: "snapshot".into(),
+            passed: false,
+            detail: "no reviewed snapshot is bundled for this case".into(),
+        },
+        Some(expected) if expected == *normalised => CheckResult {
+            name: "snapshot".into(),
+            passed: true,
+            detail: "matches the reviewed snapshot".into(),
+        },
+        Some(expected) => CheckResult {
+            name: "snapshot".into(),
+            passed: false,
+            detail: first_difference(&expected, normalised),
+        },
+    }
+}
+
 fn first_difference(expected: &Value, actual: &Value) -> String {
     let (Some(e), Some(a)) = (expected.as_array(), actual.as_array()) else {
         return "snapshot is not a list of events".into();
@@ -162,7 +174,8 @@ fn first_difference(expected: &Value, actual: &Value) -> String {
     format!("expected {} events, got {}", e.len(), a.len())
 }
 
-fn wire_lines(record: &RunRecord) -> Vec<WireLine> {
+/// The wire transcript of a run, audio payloads summarised.
+pub(crate) fn wire_lines(record: &RunRecord) -> Vec<WireLine> {
     record
         .wire
         .iter()

@@ -7,14 +7,13 @@ use crate::latency::LatencySamples;
 use crate::report::SessionSummary;
 use crate::shared::Shared;
 use bytes::Bytes;
-use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use understudy_fixtures::{
-    AudioRules, BinaryPayload, Cassette, Direction, Frame, FrameBody, Header, HttpRequest,
-    HttpResponse, Origin, Scrubber, TextPayload,
+    AudioRules, Cassette, Direction, Frame, FrameBody, Header, HttpRequest, HttpResponse, Origin,
+    Scrubber,
 };
 
 /// What passed through the proxy, before it is parsed.
@@ -103,18 +102,9 @@ fn micros_between(start: Instant, at: Instant) -> u64 {
 fn body_of(payload: Payload) -> FrameBody {
     match payload {
         Payload::Text(bytes) => {
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            match serde_json::from_str::<Value>(&text) {
-                Ok(json) if json.is_object() || json.is_array() => {
-                    FrameBody::Text(TextPayload::Json(json))
-                }
-                _ => FrameBody::Text(TextPayload::Raw(text)),
-            }
+            FrameBody::from_ws_text(String::from_utf8_lossy(&bytes).into_owned())
         }
-        Payload::Binary(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-            Ok(json) if json.is_object() => FrameBody::Binary(BinaryPayload::Json(json)),
-            _ => FrameBody::Binary(BinaryPayload::Bytes(bytes.to_vec())),
-        },
+        Payload::Binary(bytes) => FrameBody::from_ws_binary(bytes.to_vec()),
         Payload::Close(close) => FrameBody::Close(
             close.map(|(code, reason)| understudy_fixtures::CloseFrame { code, reason }),
         ),
