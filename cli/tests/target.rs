@@ -103,11 +103,14 @@ fn serve_grades_cleanly(engine: &str, exact: bool) {
                 "{engine} {dialect}: {graded:?}"
             );
         }
-        // Each case's line printed as it finished.
-        assert!(
-            stdout.contains(&format!("[1/{}]", graded.len())),
-            "{stdout}"
-        );
+        // Each case's line printed as it finished, before the summary.
+        let summary_at = stdout
+            .find("understudy conformance —")
+            .unwrap_or_else(|| panic!("no summary:\n{stdout}"));
+        for (id, _) in &graded {
+            let line = stdout.find(&format!(" {id} ")).unwrap_or(usize::MAX);
+            assert!(line < summary_at, "{id} not streamed:\n{stdout}");
+        }
     }
 }
 
