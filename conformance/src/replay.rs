@@ -149,7 +149,7 @@ fn grade(case: &Case, result: &mut CaseResult, record: &RunRecord, notes: Vec<St
     });
 }
 
-fn first_difference(expected: &Value, actual: &Value) -> String {
+pub(crate) fn first_difference(expected: &Value, actual: &Value) -> String {
     let (Some(e), Some(a)) = (expected.as_array(), actual.as_array()) else {
         return "snapshot is not a list of events".into();
     };
