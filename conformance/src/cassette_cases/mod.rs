@@ -37,3 +37,10 @@ pub mod wire;
 
 pub use discover::{find_cassettes, DiscoverError, Found};
 pub use run::{case_list, jobs, CassetteOptions, CHECKS};
+
+/// How many cassette cases run side by side: they spend their time waiting
+/// on sockets and recorded gaps, not on the CPU.
+pub const CONCURRENCY: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(8) {
+    Some(n) => n,
+    None => unreachable!(),
+};
