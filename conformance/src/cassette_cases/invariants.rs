@@ -31,7 +31,21 @@ pub struct Context {
 }
 
 /// One invariant: its name and its check.
-pub type Invariant = (&'static str, fn(&[Located], &Context) -> Result<(), String>);
+pub type Invariant = (&'static str, fn(&[Located], &Context) -> Result<(), Broken>);
+
+/// Where and how an invariant broke: the index of the frame whose event broke
+/// it, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    /// The cassette frame the offending event came from.
+    pub frame: usize,
+    /// What is wrong.
+    pub why: String,
+}
+
+fn broken(frame: usize, why: String) -> Broken {
+    Broken { frame, why }
+}
 
 /// Every invariant, in report order.
 pub const INVARIANTS: &[Invariant] = &[
@@ -48,15 +62,15 @@ pub const INVARIANTS: &[Invariant] = &[
     ),
 ];
 
-/// Checks every invariant; the first broken one, named, with why.
-pub fn check_all(events: &[Located], context: &Context) -> Result<(), String> {
+/// Checks every invariant; the first broken one, with its name.
+pub fn check_all(events: &[Located], context: &Context) -> Result<(), (&'static str, Broken)> {
     for (name, check) in INVARIANTS {
-        check(events, context).map_err(|why| format!("{name}: {why}"))?;
+        check(events, context).map_err(|b| (*name, b))?;
     }
     Ok(())
 }
 
-fn paired(events: &[Located], context: &Context) -> Result<(), String> {
+fn paired(events: &[Located], context: &Context) -> Result<(), Broken> {
     let mut open: HashMap<&str, usize> = HashMap::new();
     let mut done: HashSet<&str> = HashSet::new();
     for (frame, event) in events {
@@ -65,8 +79,9 @@ fn paired(events: &[Located], context: &Context) -> Result<(), String> {
                 let again = done.contains(response_id.as_str())
                     || open.insert(response_id, *frame).is_some();
                 if again {
-                    return Err(format!(
-                        "frame {frame}: response {response_id} created twice"
+                    return Err(broken(
+                        *frame,
+                        format!("response {response_id} created twice"),
                     ));
                 }
             }
@@ -77,7 +92,7 @@ fn paired(events: &[Located], context: &Context) -> Result<(), String> {
                     } else {
                         "done but never created"
                     };
-                    return Err(format!("frame {frame}: response {response_id} {why}"));
+                    return Err(broken(*frame, format!("response {response_id} {why}")));
                 }
                 done.insert(response_id);
             }
@@ -85,8 +100,9 @@ fn paired(events: &[Located], context: &Context) -> Result<(), String> {
         }
     }
     match open.iter().min_by_key(|(_, frame)| **frame) {
-        Some((id, frame)) if !context.incomplete => Err(format!(
-            "frame {frame}: response {id} was created and never done"
+        Some((id, frame)) if !context.incomplete => Err(broken(
+            *frame,
+            format!("response {id} was created and never done"),
         )),
         _ => Ok(()),
     }
@@ -104,22 +120,22 @@ fn output_of(event: &ModelEvent) -> Option<&str> {
     }
 }
 
-fn no_output_after_done(events: &[Located], _: &Context) -> Result<(), String> {
+fn no_output_after_done(events: &[Located], _: &Context) -> Result<(), Broken> {
     let mut finished: HashSet<&str> = HashSet::new();
     for (frame, event) in events {
         if let ModelEvent::ResponseDone { response_id, .. } = event {
             finished.insert(response_id);
         } else if let Some(id) = output_of(event).filter(|id| finished.contains(id)) {
-            return Err(format!(
-                "frame {frame}: {} for response {id} after its response_done",
-                event.kind()
+            return Err(broken(
+                *frame,
+                format!("{} for response {id} after its response_done", event.kind()),
             ));
         }
     }
     Ok(())
 }
 
-fn whole_pcm16(events: &[Located], context: &Context) -> Result<(), String> {
+fn whole_pcm16(events: &[Located], context: &Context) -> Result<(), Broken> {
     let mut declared: HashSet<u32> = HashSet::from([context.output_rate]);
     for (frame, event) in events {
         match event {
@@ -131,16 +147,20 @@ fn whole_pcm16(events: &[Located], context: &Context) -> Result<(), String> {
                 pcm, sample_rate, ..
             } => {
                 if pcm.len() % 2 != 0 {
-                    return Err(format!(
-                        "frame {frame}: {} bytes of audio is not a whole number of 16-bit samples",
-                        pcm.len()
+                    return Err(broken(
+                        *frame,
+                        format!(
+                            "{} bytes of audio is not a whole number of 16-bit samples",
+                            pcm.len()
+                        ),
                     ));
                 }
                 if !declared.contains(sample_rate) {
                     let mut rates: Vec<&u32> = declared.iter().collect();
                     rates.sort();
-                    return Err(format!(
-                        "frame {frame}: audio at {sample_rate} Hz, but the session declared {rates:?}"
+                    return Err(broken(
+                        *frame,
+                        format!("audio at {sample_rate} Hz, but the session declared {rates:?}"),
                     ));
                 }
             }
@@ -150,7 +170,7 @@ fn whole_pcm16(events: &[Located], context: &Context) -> Result<(), String> {
     Ok(())
 }
 
-fn transcripts_add_up(events: &[Located], _: &Context) -> Result<(), String> {
+fn transcripts_add_up(events: &[Located], _: &Context) -> Result<(), Broken> {
     // (kind, item) → the deltas joined so far.
     let mut joined: HashMap<(&str, &str), String> = HashMap::new();
     for (frame, event) in events {
@@ -182,8 +202,11 @@ fn transcripts_add_up(events: &[Located], _: &Context) -> Result<(), String> {
         if let Some(done) = done {
             match joined.remove(&key) {
                 Some(deltas) if deltas != *done => {
-                    return Err(format!(
-                        "frame {frame}: the {kind} of item {item} is {done:?} but its deltas join to {deltas:?}"
+                    return Err(broken(
+                        *frame,
+                        format!(
+                        "the {kind} of item {item} is {done:?} but its deltas join to {deltas:?}"
+                    ),
                     ))
                 }
                 _ => {}
@@ -193,7 +216,7 @@ fn transcripts_add_up(events: &[Located], _: &Context) -> Result<(), String> {
     Ok(())
 }
 
-fn tool_arguments_complete(events: &[Located], _: &Context) -> Result<(), String> {
+fn tool_arguments_complete(events: &[Located], _: &Context) -> Result<(), Broken> {
     let mut joined: HashMap<&str, String> = HashMap::new();
     for (frame, event) in events {
         match event {
@@ -206,15 +229,13 @@ fn tool_arguments_complete(events: &[Located], _: &Context) -> Result<(), String
                 call_id, arguments, ..
             } => {
                 if let Err(e) = serde_json::from_str::<serde_json::Value>(arguments) {
-                    return Err(format!(
-                        "frame {frame}: tool call {call_id} has arguments that are not complete JSON ({e}): {arguments:?}"
-                    ));
+                    return Err(broken(*frame, format!("tool call {call_id} has arguments that are not complete JSON ({e}): {arguments:?}"
+                    )));
                 }
                 match joined.remove(call_id.as_str()) {
                     Some(deltas) if deltas != *arguments => {
-                        return Err(format!(
-                            "frame {frame}: tool call {call_id} has arguments {arguments:?} but its deltas join to {deltas:?}"
-                        ))
+                        return Err(broken(*frame, format!("tool call {call_id} has arguments {arguments:?} but its deltas join to {deltas:?}"
+                        )))
                     }
                     _ => {}
                 }
@@ -309,7 +330,10 @@ mod tests {
     fn responses_must_pair() {
         let unfinished = located(vec![created("r"), delta("x")]);
         let why = paired(&unfinished, &CONTEXT).unwrap_err();
-        assert_eq!(why, "frame 0: response r was created and never done");
+        assert_eq!(
+            why,
+            broken(0, "response r was created and never done".into())
+        );
         let incomplete = Context {
             incomplete: true,
             ..CONTEXT
@@ -318,11 +342,12 @@ mod tests {
         let twice = located(vec![created("r"), done("r"), done("r")]);
         assert_eq!(
             paired(&twice, &CONTEXT).unwrap_err(),
-            "frame 2: response r done twice"
+            broken(2, "response r done twice".into())
         );
         let orphan = located(vec![done("q")]);
         assert!(paired(&orphan, &CONTEXT)
             .unwrap_err()
+            .why
             .contains("never created"));
     }
 
@@ -332,19 +357,23 @@ mod tests {
         let why = no_output_after_done(&events, &CONTEXT).unwrap_err();
         assert_eq!(
             why,
-            "frame 2: transcript_delta for response r after its response_done"
+            broken(
+                2,
+                "transcript_delta for response r after its response_done".into()
+            )
         );
     }
 
     #[test]
     fn audio_must_be_whole_samples_at_a_declared_rate() {
         let odd = located(vec![audio(481, 24_000)]);
-        assert!(whole_pcm16(&odd, &CONTEXT)
-            .unwrap_err()
-            .starts_with("frame 0: 481 bytes"));
+        let why = whole_pcm16(&odd, &CONTEXT).unwrap_err();
+        assert_eq!(why.frame, 0);
+        assert!(why.why.starts_with("481 bytes"), "{why:?}");
         let other_rate = located(vec![audio(480, 16_000)]);
         assert!(whole_pcm16(&other_rate, &CONTEXT)
             .unwrap_err()
+            .why
             .contains("audio at 16000 Hz"));
     }
 
@@ -352,10 +381,8 @@ mod tests {
     fn a_missing_delta_breaks_the_transcript() {
         let events = located(vec![delta("Hel"), transcript("Hello")]);
         let why = transcripts_add_up(&events, &CONTEXT).unwrap_err();
-        assert!(
-            why.starts_with("frame 1: the transcript of item i"),
-            "{why}"
-        );
+        assert_eq!(why.frame, 1);
+        assert!(why.why.starts_with("the transcript of item i"), "{why:?}");
         // A provider that sends no deltas at all is not held to them.
         transcripts_add_up(&located(vec![transcript("Hello")]), &CONTEXT).unwrap();
     }
@@ -364,6 +391,9 @@ mod tests {
     fn tool_arguments_must_be_complete_json() {
         let cut = located(vec![call(r#"{"city":"Par"#)]);
         let why = tool_arguments_complete(&cut, &CONTEXT).unwrap_err();
-        assert!(why.starts_with("frame 0: tool call c has arguments that are not complete JSON"));
+        assert_eq!(why.frame, 0);
+        assert!(why
+            .why
+            .starts_with("tool call c has arguments that are not complete JSON"));
     }
 }

@@ -12,7 +12,10 @@ use understudy_fixtures::{Cassette, Frame, FrameBody, HttpResponse};
 use understudy_mock::MockServer;
 
 /// Replays `cassette` (called `name`) against a fresh replay mock at `speed`
-/// and returns what came back.
+/// and returns what came back. The mock serves the recording as it was
+/// recorded, a session of the retired OpenAI Realtime beta included (the
+/// mock's legacy-beta mode; without it a beta session is refused as the
+/// service refuses it today, which is not what the recording shows).
 pub async fn replay_against_mock(
     name: &str,
     cassette: &Cassette,
@@ -22,6 +25,7 @@ pub async fn replay_against_mock(
         .replay(&[(name.to_owned(), cassette.clone())])
         .map_err(|e| format!("the replay mock refused the cassette: {e}"))?
         .speed(speed)
+        .legacy_beta()
         .start()
         .await
         .map_err(|e| format!("the replay mock did not start: {e}"))?;

@@ -13,6 +13,7 @@ use super::invariants::{self, Context};
 use super::latency::{self, turn_latencies};
 use super::replay_check::{compare_server_frames, replay_against_mock};
 use super::snapshot::{compare_or_write, SnapshotOutcome};
+use super::wire::describe;
 use crate::grade::{blank, check, conclude, CaseResult, Evidence, Grade};
 use crate::normalize::normalise;
 use crate::schedule::Job;
@@ -258,7 +259,14 @@ fn invariants_case(loaded: &Loaded, result: CaseResult) -> CaseResult {
         incomplete: loaded.cassette.header.incomplete,
     };
     for (name, invariant) in invariants::INVARIANTS {
-        let outcome = invariant(events, &context);
+        let outcome = invariant(events, &context).map_err(|broken| {
+            let at = loaded.cassette.frames.get(broken.frame);
+            let frame = at.map_or_else(
+                || format!("frame {}", broken.frame),
+                |f| describe(broken.frame, f),
+            );
+            format!("{frame}: {}", broken.why)
+        });
         result.checks.push(check(
             name,
             outcome.is_ok(),
