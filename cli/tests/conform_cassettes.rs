@@ -256,6 +256,17 @@ fn bad_input_is_a_failed_case_or_a_clear_error_never_a_panic() {
         "{}",
         reason(alien)
     );
+    // `--list` lists every case of every cassette, readable or not, and grades none.
+    let (ok, listed) = understudy(&[
+        "conform",
+        "--cassettes",
+        dir.path().to_str().unwrap(),
+        "--list",
+    ]);
+    assert!(ok, "{listed}");
+    for id in ["cassette.alien.decode", "cassette.notes.snapshot"] {
+        assert!(listed.contains(id), "{id} not listed:\n{listed}");
+    }
     // A path that does not exist is a plain CLI error.
     let missing = dir.path().join("nowhere");
     let (ok, output) = understudy(&["conform", "--cassettes", missing.to_str().unwrap()]);
