@@ -86,10 +86,12 @@ async fn run_cassettes(args: &ConformArgs) -> Result<Vec<CaseResult>> {
         return Ok(Vec::new());
     }
     let options = cassette_cases::CassetteOptions {
-        speed: args.speed,
+        run: RunOptions {
+            speed: args.speed,
+            filter: args.filter.clone(),
+        },
         latency_tolerance: Duration::from_millis(args.latency_tolerance_ms),
         update_snapshots: args.update_snapshots,
-        filter: args.filter.clone(),
     };
     let jobs = cassette_cases::jobs(&found, &options);
     Ok(run_jobs(jobs, cassette_cases::CONCURRENCY, |_, _| {}).await)

@@ -421,12 +421,7 @@ fn insert_header(
     name: &str,
     value: &str,
 ) -> Result<(), ResendError> {
-    let name = http::HeaderName::from_bytes(name.as_bytes())
-        .map_err(|e| ResendError::Request(format!("header {name}: {e}")))?;
-    let value = http::HeaderValue::from_str(value)
-        .map_err(|e| ResendError::Request(format!("header {name}: {e}")))?;
-    headers.insert(name, value);
-    Ok(())
+    registry::insert_header(headers, name, value).map_err(|e| ResendError::Request(e.to_string()))
 }
 
 fn headers_of(map: &http::HeaderMap) -> Headers {

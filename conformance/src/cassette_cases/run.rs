@@ -14,7 +14,8 @@ use super::latency::{self, turn_latencies};
 use super::replay_check::{compare_server_frames, replay_against_mock};
 use super::snapshot::{compare_or_write, SnapshotOutcome};
 use super::wire::describe;
-use crate::grade::{blank, check, conclude, CaseResult, Evidence, Grade};
+use crate::family::RunOptions;
+use crate::grade::{blank, check, conclude, CaseResult, CheckResult, Evidence, Grade};
 use crate::normalize::normalise;
 use crate::schedule::Job;
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
@@ -54,30 +55,22 @@ const LOAD: (&str, &str) = ("load", "the cassette can be read");
 /// How the cassette cases run.
 #[derive(Debug, Clone)]
 pub struct CassetteOptions {
-    /// Replay speed (1.0 = recorded timing; latency figures are scaled back by it).
-    pub speed: f64,
+    /// Replay speed (1.0 = recorded timing; latency figures are scaled back
+    /// by it) and which case ids run.
+    pub run: RunOptions,
     /// How far a replayed turn's TTFB/TTFA may be from the recording's.
     pub latency_tolerance: Duration,
     /// Write (or rewrite) each cassette's snapshot instead of comparing.
     pub update_snapshots: bool,
-    /// Only cases whose id contains this.
-    pub filter: Option<String>,
 }
 
 impl Default for CassetteOptions {
     fn default() -> Self {
         CassetteOptions {
-            speed: 1.0,
+            run: RunOptions::default(),
             latency_tolerance: latency::DEFAULT_TOLERANCE,
             update_snapshots: false,
-            filter: None,
         }
-    }
-}
-
-impl CassetteOptions {
-    fn selects(&self, id: &str) -> bool {
-        self.filter.as_deref().is_none_or(|f| id.contains(f))
     }
 }
 
@@ -133,11 +126,11 @@ fn load(found: &Found, speed: f64) -> Result<Rc<Loaded>, String> {
 pub fn jobs<'a>(found: &[Found], options: &'a CassetteOptions) -> Vec<Job<'a>> {
     let mut jobs = Vec::new();
     for item in found {
-        let loaded = match load(item, options.speed) {
+        let loaded = match load(item, options.run.speed) {
             Ok(loaded) => loaded,
             Err(why) => {
                 let id = case_id(item, LOAD.0);
-                if options.selects(&id) {
+                if options.run.selects(&id) {
                     let result = CaseResult {
                         grade: Grade::Failed,
                         reason: Some(why),
@@ -150,7 +143,7 @@ pub fn jobs<'a>(found: &[Found], options: &'a CassetteOptions) -> Vec<Job<'a>> {
         };
         for (check, what) in CHECKS {
             let id = case_id(item, check);
-            if !options.selects(&id) {
+            if !options.run.selects(&id) {
                 continue;
             }
             let loaded = Rc::clone(&loaded);
@@ -189,6 +182,12 @@ async fn grade(
     }
 }
 
+/// A check from an outcome: what it saw when it passed, why not when it failed.
+fn outcome_check(name: &str, outcome: Result<String, String>) -> CheckResult {
+    let passed = outcome.is_ok();
+    check(name, passed, outcome.unwrap_or_else(|why| why))
+}
+
 fn not_applicable(mut result: CaseResult, grade: Grade, why: String) -> CaseResult {
     result.grade = grade;
     result.reason = Some(why);
@@ -204,13 +203,9 @@ fn no_codec(loaded: &Loaded) -> String {
 
 fn decode(loaded: &Loaded, mut result: CaseResult) -> CaseResult {
     let lossless = check_lossless(&loaded.cassette);
-    result.checks.push(check(
+    result.checks.push(outcome_check(
         "every payload round-trips",
-        lossless.is_ok(),
-        match lossless {
-            Ok(n) => format!("{n} JSON payloads round-trip to equal JSON"),
-            Err(why) => why,
-        },
+        lossless.map(|n| format!("{n} JSON payloads round-trip to equal JSON")),
     ));
     let (passed, detail) = match &loaded.decoded {
         None => (
@@ -282,13 +277,9 @@ async fn replay(loaded: &Loaded, mut result: CaseResult) -> CaseResult {
         Ok(again) => compare_server_frames(&loaded.cassette, again),
         Err(why) => Err(format!("the replay did not run: {why}")),
     };
-    result.checks.push(check(
+    result.checks.push(outcome_check(
         "every recorded server frame came back in order",
-        outcome.is_ok(),
-        match outcome {
-            Ok(n) => format!("{n} server frames, in order"),
-            Err(why) => why,
-        },
+        outcome.map(|n| format!("{n} server frames, in order")),
     ));
     result
 }
@@ -332,12 +323,11 @@ async fn latency_case(
         &recorded,
         &replayed,
         options.latency_tolerance,
-        options.speed,
+        options.run.speed,
     );
-    result.checks.push(check(
+    result.checks.push(outcome_check(
         "each turn's TTFB and TTFA within the tolerance",
-        outcome.is_ok(),
-        outcome.unwrap_or_else(|why| why),
+        outcome,
     ));
     result
 }
@@ -385,6 +375,7 @@ fn snapshot(loaded: &Loaded, result: CaseResult, options: &CassetteOptions) -> C
 mod tests {
     use super::{case_list, jobs, CassetteOptions};
     use crate::cassette_cases::find_cassettes;
+    use crate::family::RunOptions;
     use crate::grade::Grade;
     use crate::schedule::run_jobs;
     use std::num::NonZeroUsize;
@@ -452,7 +443,10 @@ mod tests {
         // Writing the snapshot, then comparing against it.
         let update = CassetteOptions {
             update_snapshots: true,
-            filter: Some("snapshot".into()),
+            run: RunOptions {
+                filter: Some("snapshot".into()),
+                ..RunOptions::default()
+            },
             ..CassetteOptions::default()
         };
         run_jobs(
@@ -462,7 +456,10 @@ mod tests {
         )
         .await;
         let compare = CassetteOptions {
-            filter: Some("ga-tool-round-trip.snapshot".into()),
+            run: RunOptions {
+                filter: Some("ga-tool-round-trip.snapshot".into()),
+                ..RunOptions::default()
+            },
             ..CassetteOptions::default()
         };
         let again = run_jobs(
