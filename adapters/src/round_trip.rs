@@ -2,7 +2,7 @@
 //!
 //! Every wire type decodes a frame and re-encodes it to an equal JSON value
 //! (explicit nulls, unknown fields and key spellings kept; see
-//! [`lossless`](crate::lossless)). [`round_trip`] checks that for one JSON
+//! [`lossless`](mod@crate::lossless)). [`round_trip`] checks that for one JSON
 //! payload, given the dialect id a cassette names and which side sent it; the
 //! table [`WIRE_TYPES`] says which wire type reads each dialect's frames each
 //! way. The adapters' own cassette tests and conformance's `--cassettes`
