@@ -37,7 +37,7 @@ pub(crate) struct ConformArgs {
     /// Grade these cassettes instead of the bundled suite: files, or
     /// directories searched (recursively) for `*.jsonl`. Each cassette gives
     /// one case per check, `cassette.<name>.<check>` (decode, invariants,
-    /// replay, latency, snapshot); `--filter` applies to those ids.
+    /// replay, agent, latency, snapshot); `--filter` applies to those ids.
     #[arg(long, num_args = 1.., value_name = "DIR|FILE")]
     cassettes: Vec<PathBuf>,
     /// With `--cassettes`: how far (in ms) a replayed turn's TTFB and TTFA may

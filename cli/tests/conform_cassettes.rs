@@ -1,7 +1,7 @@
 //! `conform --cassettes` on real recordings: the official SDKs run a session
 //! per dialect through `understudy record` (exactly as `record.rs` does),
 //! and grading those cassettes gives every case OK, or UNIMPLEMENTED where a
-//! check cannot apply to the dialect. Corrupted copies of one recording (a
+//! check cannot apply to the dialect or the session. Corrupted copies of one recording (a
 //! frame dropped, an event reordered, a delta removed) each FAIL with a
 //! message naming the frame: its index, direction and event type.
 
@@ -17,6 +17,7 @@ use support::Serve;
 const CANNOT_APPLY: &[&str] = &[
     "has no realtime codec",
     "has no turn with server audio to time",
+    "has no user audio (a typed turn)",
 ];
 
 /// Runs `conform --cassettes DIR` with a JSON report; the exit status, the
@@ -105,7 +106,7 @@ fn recorded_sdk_sessions_grade_ok_and_corrupted_copies_fail_naming_the_frame() {
     assert!(ok, "{output}");
     let recordings = cassettes(&recorded).len();
     assert!(recordings >= DIALECTS.len(), "{recordings} cassettes");
-    assert_eq!(cases.len(), recordings * 5, "{output}");
+    assert_eq!(cases.len(), recordings * 6, "{output}");
     for case in &cases {
         let id = case["id"].as_str().unwrap();
         match case["grade"].as_str().unwrap() {
@@ -113,6 +114,17 @@ fn recorded_sdk_sessions_grade_ok_and_corrupted_copies_fail_naming_the_frame() {
             "UNIMPLEMENTED" if CANNOT_APPLY.iter().any(|r| reason(case).contains(r)) => {}
             other => panic!("{id}: {other} {}\n{output}", reason(case)),
         }
+    }
+    // The spoken sessions replay through the agent, each turn answered once.
+    for label in ["openai-beta", "gemini-live", "dashscope-omni"] {
+        let agent = cases
+            .iter()
+            .find(|c| {
+                c["id"].as_str().unwrap().contains(label)
+                    && c["id"].as_str().unwrap().ends_with(".agent")
+            })
+            .unwrap_or_else(|| panic!("no agent case for {label}"));
+        assert_eq!(agent["grade"], "OK", "{label}: {}", reason(agent));
     }
     // Every realtime session dialect is graded through its codec.
     for label in ["openai-ga", "openai-beta", "gemini-live", "dashscope-omni"] {

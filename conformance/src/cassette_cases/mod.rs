@@ -12,19 +12,22 @@
 //! | `decode` | every JSON payload round-trips through its wire type; every server frame decodes with no unknown event ([`decode_check`]) |
 //! | `invariants` | the normalised stream holds its invariants ([`invariants`]) |
 //! | `replay` | replaying the client frames against our replay mock gives back every recorded server frame, in order ([`replay_check`]) |
+//! | `agent` | fed the recording's user audio, a `RealtimeAgent` against the replay mock answers every user turn once ([`agent_check`]) |
 //! | `latency` | per-turn TTFB/TTFA of that replay against the recording's own ([`latency`]) |
 //! | `snapshot` | the normalised events against `<name>.snap.json` beside the cassette ([`snapshot`]) |
 //!
 //! A cassette that cannot be read (not a cassette, bad JSON, a dialect this
 //! build does not speak) gives a single FAILED case, `cassette.<name>.load`,
 //! that says why. A check that cannot apply is UNIMPLEMENTED with the reason
-//! (the invariants of an HTTP TTS exchange, which has no realtime codec).
+//! (the invariants of an HTTP TTS exchange, which has no realtime codec; the
+//! agent replay of a session with typed turns or tool calls).
 //!
 //! Underneath: [`wire`] crosses between a cassette's frames and the frames a
 //! socket or a codec sees; [`resend`] sends a cassette's client side to any
 //! endpoint and keeps what comes back as a new cassette (the replay check
 //! runs it against our replay mock, drift against any target).
 
+pub mod agent_check;
 pub mod decode_check;
 pub mod discover;
 pub mod invariants;

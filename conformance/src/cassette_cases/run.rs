@@ -7,6 +7,7 @@
 //! the mock runs once (the first of `replay` and `latency` to need it drives
 //! it) and both grade the same run.
 
+use super::agent_check::{replay_through_agent, user_turns};
 use super::decode_check::{check_lossless, decode_events, Located};
 use super::discover::Found;
 use super::invariants::{self, Context};
@@ -38,6 +39,10 @@ pub const CHECKS: &[(&str, &str)] = &[
     (
         "replay",
         "replaying its client frames against the replay mock gives back every server frame in order",
+    ),
+    (
+        "agent",
+        "replayed through a RealtimeAgent, every user turn is answered once",
     ),
     (
         "latency",
@@ -170,6 +175,7 @@ async fn grade(
         "decode" => decode(&loaded, result),
         "invariants" => invariants_case(&loaded, result),
         "replay" => replay(&loaded, result).await,
+        "agent" => agent_case(&loaded, result, options).await,
         "latency" => latency_case(&loaded, result, options).await,
         _ => snapshot(&loaded, result, options),
     };
@@ -281,6 +287,31 @@ async fn replay(loaded: &Loaded, mut result: CaseResult) -> CaseResult {
         "every recorded server frame came back in order",
         outcome.map(|n| format!("{n} server frames, in order")),
     ));
+    result
+}
+
+async fn agent_case(loaded: &Loaded, result: CaseResult, options: &CassetteOptions) -> CaseResult {
+    let events = match decoded(loaded) {
+        Ok(events) => events,
+        Err((grade, why)) => return not_applicable(result, grade, why),
+    };
+    let turns = match user_turns(&loaded.cassette, events) {
+        Ok(turns) => turns,
+        Err(why) => return not_applicable(result, Grade::Unimplemented, why),
+    };
+    let outcome = replay_through_agent(
+        &loaded.found.name,
+        &loaded.cassette,
+        loaded.dialect,
+        events,
+        &turns,
+        options.run.speed,
+    )
+    .await;
+    let mut result = result;
+    result
+        .checks
+        .push(outcome_check("every user turn answered once", outcome));
     result
 }
 
@@ -401,7 +432,7 @@ mod tests {
         copy_bundled("openai/speech-pcm", dir.path());
         std::fs::write(dir.path().join("junk.jsonl"), "{not a cassette\n").unwrap();
         let found = find_cassettes(&[dir.path().to_path_buf()]).unwrap();
-        assert_eq!(case_list(&found).len(), 15);
+        assert_eq!(case_list(&found).len(), 18);
         let options = CassetteOptions::default();
         let results = run_jobs(
             jobs(&found, &options),
@@ -421,6 +452,13 @@ mod tests {
             let result = grade_of(&format!("cassette.ga-tool-round-trip.{check}"));
             assert_eq!(result.grade, Grade::Ok, "{check}: {:?}", result.reason);
         }
+        let agent = grade_of("cassette.ga-tool-round-trip.agent");
+        assert_eq!(agent.grade, Grade::Unimplemented);
+        assert!(agent
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("calls tools"));
         let snapshot = grade_of("cassette.ga-tool-round-trip.snapshot");
         assert_eq!(snapshot.grade, Grade::Informational);
         assert_eq!(
