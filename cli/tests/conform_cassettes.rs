@@ -18,6 +18,7 @@ const CANNOT_APPLY: &[&str] = &[
     "has no realtime codec",
     "has no turn with server audio to time",
     "has no user audio (a typed turn)",
+    "sent input the agent is not fed",
 ];
 
 /// Runs `conform --cassettes DIR` with a JSON report; the exit status, the

@@ -10,19 +10,24 @@
 //! commits otherwise.
 //!
 //! Where the turns do not allow it the check says why instead of running: a
-//! dialect with no realtime session, a turn with no user audio (a typed turn:
-//! the agent is only given what the user said), a session that calls tools
-//! (the agent would need the recording's tool results), or a recording whose
-//! responses do not pair one to one with its user turns.
+//! dialect with no realtime session; a session that calls tools (the agent
+//! would need the recording's tool results); a response that did not finish
+//! in the recording (a barge-in); a client frame of a kind the agent, fed
+//! only audio, never sends (typed text, an image: the dialect's own codec
+//! says which kinds those are); a turn with no user audio; or responses that
+//! do not pair one to one with the user turns.
 
 use super::decode_check::Located;
+use super::wire::{describe, event_name, frame_body, wire_frame};
 use std::time::Duration;
 use tokio::time::timeout;
 use understudy_adapters::registry::{ConnectOptions, DialectSpec};
-use understudy_adapters::{ModelEvent, SessionConfig, TurnDetection};
+use understudy_adapters::{
+    ClientInput, ModelEvent, Pcm, ResponseOptions, ResponseStatus, SessionConfig, TurnDetection,
+};
 use understudy_agents::realtime::{AgentConfig, AgentEvent, RealtimeAgent, ToolRegistry};
 use understudy_fixtures::http_audio::json_audio_pcm;
-use understudy_fixtures::{split_turns, AudioRules, Cassette};
+use understudy_fixtures::{split_turns, AudioRules, Cassette, Direction, Frame};
 use understudy_mock::{EntryKind, MockServer};
 
 /// How long the agent may take to open its session, and to answer a turn.
@@ -44,7 +49,11 @@ pub struct UserTurn {
 }
 
 /// The user turns of `cassette` if the agent can replay them, else why not.
-pub fn user_turns(cassette: &Cassette, events: &[Located]) -> Result<Vec<UserTurn>, String> {
+pub fn user_turns(
+    cassette: &Cassette,
+    dialect: &DialectSpec,
+    events: &[Located],
+) -> Result<Vec<UserTurn>, String> {
     if events
         .iter()
         .any(|(_, e)| matches!(e, ModelEvent::ToolCall { .. }))
@@ -54,13 +63,40 @@ pub fn user_turns(cassette: &Cassette, events: &[Located]) -> Result<Vec<UserTur
                 .into(),
         );
     }
+    if let Some((frame, status)) = events.iter().find_map(|(frame, e)| match e {
+        ModelEvent::ResponseDone { status, .. } if *status != ResponseStatus::Completed => {
+            Some((frame, status))
+        }
+        _ => None,
+    }) {
+        let named = cassette
+            .frames
+            .get(*frame)
+            .map_or_else(|| format!("frame {frame}"), |f| describe(*frame, f));
+        return Err(format!(
+            "{named}: a response ended {status:?} in the recording (a barge-in or a cut): \
+             one finished answer per turn is not what it shows"
+        ));
+    }
+    let fed = agent_frame_kinds(dialect, &cassette.header.model);
     let rules = AudioRules::for_provider(&cassette.header.provider);
     let split = split_turns(cassette);
     let mut turns = Vec::new();
     for turn in &split.turns {
         let mut pcm = Vec::new();
         let mut sample_rate = 0;
-        for frame in &cassette.frames[turn.frames.clone()] {
+        for (index, frame) in cassette.frames[turn.frames.clone()]
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i + turn.frames.start, f))
+        {
+            let kind = spelling(&event_name(frame));
+            if frame.is_client() && wire_frame(frame).is_some() && !fed.contains(&kind) {
+                return Err(format!(
+                    "{}: the user's client sent input the agent is not fed (only the user's audio is)",
+                    describe(index, frame)
+                ));
+            }
             if let (true, Some(json)) = (frame.is_client(), frame.json()) {
                 for (piece, rate) in json_audio_pcm(json, frame.dir, &rules) {
                     pcm.extend(piece);
@@ -91,6 +127,53 @@ pub fn user_turns(cassette: &Cassette, events: &[Located]) -> Result<Vec<UserTur
         ));
     }
     Ok(turns)
+}
+
+/// The kinds of frame (as [`event_name`] names them) an agent fed only
+/// audio sends in this dialect: what its codec makes of the inputs such an
+/// agent gives (the session, audio, commits, responses requested or
+/// cancelled, truncation, the goodbye). A recorded client frame of any
+/// other kind carried input the agent is not given.
+fn agent_frame_kinds(dialect: &DialectSpec, model: &str) -> Vec<String> {
+    let Some(mut codec) = dialect.codec(model) else {
+        return Vec::new();
+    };
+    let rate = codec.capabilities().input_sample_rate;
+    let inputs = [
+        ClientInput::Session(SessionConfig::default()),
+        ClientInput::Audio {
+            pcm: Pcm(vec![0; 320]),
+            sample_rate: rate,
+        },
+        ClientInput::CommitAudio,
+        ClientInput::ClearAudio,
+        ClientInput::CreateResponse(ResponseOptions::default()),
+        ClientInput::CancelResponse { response_id: None },
+        ClientInput::Truncate {
+            item_id: "item".into(),
+            content_index: 0,
+            audio_end_ms: 0,
+        },
+        ClientInput::EndSession,
+    ];
+    let mut kinds = Vec::new();
+    for input in &inputs {
+        for wire in codec.encode(input).unwrap_or_default() {
+            let frame = Frame::new(0, Direction::ClientToServer, frame_body(wire));
+            kinds.push(spelling(&event_name(&frame)));
+        }
+    }
+    kinds
+}
+
+/// A frame kind with its spelling set aside: SDKs send Gemini's keys in
+/// snake_case (`realtime_input`) where the codec writes lowerCamelCase
+/// (`realtimeInput`), and the service takes both.
+fn spelling(kind: &str) -> String {
+    kind.chars()
+        .filter(|c| *c != '_')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// Replays `turns` through a [`RealtimeAgent`] against a replay mock serving
@@ -263,15 +346,24 @@ mod tests {
     use understudy_fixtures::bundled;
 
     #[test]
-    fn typed_turns_and_tool_sessions_are_not_replayed_and_say_why() {
+    fn sessions_the_agent_cannot_replay_say_why() {
         for (name, why) in [
-            ("openai/ga-text-turn", "has no user audio"),
+            ("openai/ga-text-turn", "(c2s conversation.item.create)"),
             ("openai/ga-tool-round-trip", "calls tools"),
+            ("openai/ga-barge-in", "ended Cancelled in the recording"),
+            (
+                "dashscope/image-question",
+                "(c2s input_image_buffer.append)",
+            ),
+            (
+                "gemini/interrupted",
+                "(s2c serverContent): a response ended Cancelled",
+            ),
         ] {
             let cassette = bundled::cassette(name).unwrap();
             let dialect = registry::dialect(&cassette.header.dialect).unwrap();
             let events = decode_events(&cassette, dialect).unwrap().unwrap();
-            let refused = user_turns(&cassette, &events).unwrap_err();
+            let refused = user_turns(&cassette, dialect, &events).unwrap_err();
             assert!(refused.contains(why), "{name}: {refused}");
         }
     }
@@ -282,7 +374,8 @@ mod tests {
             let cassette = bundled::cassette(name).unwrap();
             let dialect = registry::dialect(&cassette.header.dialect).unwrap();
             let events = decode_events(&cassette, dialect).unwrap().unwrap();
-            let turns = user_turns(&cassette, &events).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let turns =
+                user_turns(&cassette, dialect, &events).unwrap_or_else(|e| panic!("{name}: {e}"));
             let outcome =
                 replay_through_agent(name, &cassette, dialect, &events, &turns, 1.0).await;
             let summary = outcome.unwrap_or_else(|e| panic!("{name}: {e}"));

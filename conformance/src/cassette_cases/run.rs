@@ -295,7 +295,7 @@ async fn agent_case(loaded: &Loaded, result: CaseResult, options: &CassetteOptio
         Ok(events) => events,
         Err((grade, why)) => return not_applicable(result, grade, why),
     };
-    let turns = match user_turns(&loaded.cassette, events) {
+    let turns = match user_turns(&loaded.cassette, loaded.dialect, events) {
         Ok(turns) => turns,
         Err(why) => return not_applicable(result, Grade::Unimplemented, why),
     };
