@@ -53,6 +53,20 @@ fn reason(case: &Value) -> &str {
     case["reason"].as_str().unwrap_or_default()
 }
 
+/// Grades the corrupted copy in `dir`: the run fails, and its invariants case
+/// FAILs naming `frame` (`frame 12 (s2c response.done)`) and saying `what`.
+fn assert_fails_naming(dir: &Path, report: &Path, frame: &str, what: &str) {
+    let (ok, output, cases) = conform(dir, report, &[]);
+    assert!(!ok, "{} must fail:\n{output}", dir.display());
+    let invariants = case(&cases, ".invariants");
+    assert_eq!(invariants["grade"], "FAILED", "{output}");
+    let why = reason(invariants);
+    assert!(
+        why.contains(frame) && why.contains(what),
+        "{frame} / {what}: {why}"
+    );
+}
+
 /// A cassette as its header line and frame lines (frame `i` is line `i + 1`).
 fn lines(path: &Path) -> (String, Vec<Value>) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -155,20 +169,11 @@ fn recorded_sdk_sessions_grade_ok_and_corrupted_copies_fail_naming_the_frame() {
         frames.remove(done);
     });
     let created_at = created_at.expect("a response.created before it");
-    let (ok, output, cases) = conform(&corrupt_dir.join("dropped"), &report, &[]);
-    assert!(!ok, "a dropped frame must fail:\n{output}");
-    let invariants = case(&cases, ".invariants");
-    assert_eq!(invariants["grade"], "FAILED", "{output}");
-    let named = format!("frame {created_at} (s2c response.created)");
-    assert!(
-        reason(invariants).contains(&named),
-        "{}",
-        reason(invariants)
-    );
-    assert!(
-        reason(invariants).contains("never done"),
-        "{}",
-        reason(invariants)
+    assert_fails_naming(
+        &corrupt_dir.join("dropped"),
+        &report,
+        &format!("frame {created_at} (s2c response.created)"),
+        "never done",
     );
 
     // An event reordered: `response.done` moved before the response's last delta.
@@ -188,20 +193,11 @@ fn recorded_sdk_sessions_grade_ok_and_corrupted_copies_fail_naming_the_frame() {
         frames[done]["t_us"] = t_done;
         delta_at = (done, server_type(&frames[done]).unwrap().to_owned());
     });
-    let (ok, output, cases) = conform(&corrupt_dir.join("reordered"), &report, &[]);
-    assert!(!ok, "a reordered event must fail:\n{output}");
-    let invariants = case(&cases, ".invariants");
-    assert_eq!(invariants["grade"], "FAILED", "{output}");
-    let named = format!("frame {} (s2c {})", delta_at.0, delta_at.1);
-    assert!(
-        reason(invariants).contains(&named),
-        "{}",
-        reason(invariants)
-    );
-    assert!(
-        reason(invariants).contains("after its response_done"),
-        "{}",
-        reason(invariants)
+    assert_fails_naming(
+        &corrupt_dir.join("reordered"),
+        &report,
+        &format!("frame {} (s2c {})", delta_at.0, delta_at.1),
+        "after its response_done",
     );
 
     // A delta removed: the first transcript (or text) delta.
@@ -223,20 +219,11 @@ fn recorded_sdk_sessions_grade_ok_and_corrupted_copies_fail_naming_the_frame() {
             + delta;
         done_at = (done, done_type);
     });
-    let (ok, output, cases) = conform(&corrupt_dir.join("delta-removed"), &report, &[]);
-    assert!(!ok, "a removed delta must fail:\n{output}");
-    let invariants = case(&cases, ".invariants");
-    assert_eq!(invariants["grade"], "FAILED", "{output}");
-    let named = format!("frame {} (s2c {})", done_at.0, done_at.1);
-    assert!(
-        reason(invariants).contains(&named),
-        "{}",
-        reason(invariants)
-    );
-    assert!(
-        reason(invariants).contains("deltas join to"),
-        "{}",
-        reason(invariants)
+    assert_fails_naming(
+        &corrupt_dir.join("delta-removed"),
+        &report,
+        &format!("frame {} (s2c {})", done_at.0, done_at.1),
+        "deltas join to",
     );
 }
 

@@ -18,6 +18,7 @@
 //! do not pair one to one with the user turns.
 
 use super::decode_check::Located;
+use super::replay_check::replay_mock;
 use super::wire::{describe, event_name, frame_body, wire_frame};
 use std::time::Duration;
 use tokio::time::timeout;
@@ -28,7 +29,7 @@ use understudy_adapters::{
 use understudy_agents::realtime::{AgentConfig, AgentEvent, RealtimeAgent, ToolRegistry};
 use understudy_fixtures::http_audio::json_audio_pcm;
 use understudy_fixtures::{split_turns, AudioRules, Cassette, Direction, Frame};
-use understudy_mock::{EntryKind, MockServer};
+use understudy_mock::EntryKind;
 
 /// How long the agent may take to open its session, and to answer a turn.
 const WAIT: Duration = Duration::from_secs(15);
@@ -187,14 +188,7 @@ pub async fn replay_through_agent(
     turns: &[UserTurn],
     speed: f64,
 ) -> Result<String, String> {
-    let server = MockServer::builder()
-        .replay(&[(name.to_owned(), moved_to_now(cassette))])
-        .map_err(|e| format!("the replay mock refused the cassette: {e}"))?
-        .speed(speed)
-        .legacy_beta()
-        .start()
-        .await
-        .map_err(|e| format!("the replay mock did not start: {e}"))?;
+    let server = replay_mock(name, moved_to_now(cassette), speed).await?;
     let origin = server.url().replacen("http://", "ws://", 1);
     let connect = ConnectOptions::new(
         dialect,
