@@ -25,6 +25,7 @@ pub mod lossless;
 pub mod openai;
 pub mod registry;
 pub mod resumption;
+pub mod round_trip;
 pub mod sse;
 pub mod tagged;
 pub mod text;

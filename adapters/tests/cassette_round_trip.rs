@@ -7,94 +7,15 @@
 //! The bundled cassettes are synthesized by our own mock, so the shapes real
 //! servers send that they lack are checked from `data/server-shapes.jsonl`.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
-use understudy_adapters::chat::{ChatChunk, ChatRequest};
-use understudy_adapters::tts::gemini_tts::wire::{GenerateContentRequest, GenerateContentResponse};
-use understudy_adapters::tts::openai_speech::wire::SpeechRequest;
-use understudy_adapters::{dashscope, gemini, openai};
+use understudy_adapters::gemini;
+use understudy_adapters::openai;
+use understudy_adapters::round_trip::{round_trip, typed, RoundTripError};
 use understudy_fixtures::bundled;
-use understudy_fixtures::{BinaryPayload, ChunkData, Frame, FrameBody, HttpBody, TextPayload};
-
-/// Decodes `json` as `T`, encodes it again, and says how the result differs.
-fn round_trip<T: DeserializeOwned + Serialize>(json: &Value) -> Result<(), String> {
-    let typed: T = serde_json::from_value(json.clone()).map_err(|e| format!("rejected: {e}"))?;
-    let again = serde_json::to_value(&typed).map_err(|e| format!("does not encode: {e}"))?;
-    if &again == json {
-        Ok(())
-    } else {
-        Err(format!("changed:\n  sent  {json}\n  again {again}"))
-    }
-}
-
-/// The JSON payloads of one frame, with whether each came from the client.
-fn payloads(frame: &Frame) -> Vec<(bool, Value)> {
-    let client = frame.is_client();
-    match &frame.body {
-        FrameBody::Text(TextPayload::Json(v)) | FrameBody::Binary(BinaryPayload::Json(v)) => {
-            vec![(client, v.clone())]
-        }
-        FrameBody::HttpRequest(request) => match &request.body {
-            Some(HttpBody::Json(v)) => vec![(true, v.clone())],
-            _ => vec![],
-        },
-        FrameBody::HttpResponse(response) => {
-            let mut out = Vec::new();
-            if let Some(HttpBody::Json(v)) = &response.body {
-                out.push((false, v.clone()));
-            }
-            for chunk in &response.chunks {
-                if let ChunkData::Text(text) = &chunk.data {
-                    out.extend(sse_json(text).into_iter().map(|v| (false, v)));
-                }
-            }
-            out
-        }
-        _ => vec![],
-    }
-}
-
-/// The JSON `data:` payloads of a piece of an SSE stream (`[DONE]` is not JSON).
-fn sse_json(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter_map(|line| line.strip_prefix("data:"))
-        .filter_map(|data| serde_json::from_str(data.trim()).ok())
-        .collect()
-}
 
 /// Round-trips one payload through the wire type of `dialect` and direction.
-fn check(dialect: &str, client: bool, json: &Value) -> Result<(), String> {
-    match (dialect, client) {
-        ("openai-ga" | "openai-beta", true) => round_trip::<openai::wire::ClientEvent>(json),
-        ("openai-ga" | "openai-beta", false) => round_trip::<openai::wire::ServerEvent>(json),
-        ("gemini-live", true) => round_trip::<gemini::wire::ClientMessage>(json),
-        ("gemini-live", false) => round_trip::<gemini::wire::ServerMessage>(json),
-        ("dashscope-omni", true) => round_trip::<dashscope::wire::ClientEvent>(json),
-        ("dashscope-omni", false) => round_trip::<dashscope::wire::ServerEvent>(json),
-        ("dashscope-tts", true) => round_trip::<dashscope::tts::TtsClientEvent>(json),
-        ("dashscope-tts", false) => round_trip::<dashscope::tts::TtsServerEvent>(json),
-        ("openai-chat" | "dashscope-chat", true) => round_trip::<ChatRequest>(json),
-        ("openai-chat" | "dashscope-chat", false) => round_trip::<ChatChunk>(json),
-        ("openai-speech", true) => round_trip::<SpeechRequest>(json),
-        ("gemini-tts", true) => round_trip::<GenerateContentRequest>(json),
-        ("gemini-tts", false) => round_trip::<GenerateContentResponse>(json),
-        (other, client) => Err(format!(
-            "no wire type for {} frames of dialect {other}",
-            if client { "client" } else { "server" }
-        )),
-    }
-}
-
-/// Whether the server frame after `index` is an error (the service rejected the frame).
-fn answered_by_error(frames: &[Frame], index: usize) -> bool {
-    frames[index + 1..]
-        .iter()
-        .find(|f| f.is_server())
-        .and_then(Frame::json)
-        .and_then(|v| v.get("type"))
-        .and_then(Value::as_str)
-        == Some("error")
+fn check(dialect: &str, client: bool, json: &Value) -> Result<(), RoundTripError> {
+    round_trip(dialect, client, json)
 }
 
 #[test]
@@ -107,14 +28,13 @@ fn every_frame_of_every_bundled_cassette_round_trips_to_equal_json() {
         let cassette = bundled::cassette(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         let dialect = cassette.header.dialect.clone();
         for (index, frame) in cassette.frames.iter().enumerate() {
-            for (client, json) in payloads(frame) {
+            let client = frame.is_client();
+            for json in frame.json_payloads() {
                 checked += 1;
                 match check(&dialect, client, &json) {
                     Ok(()) => {}
-                    Err(why)
-                        if client
-                            && why.starts_with("rejected")
-                            && answered_by_error(&cassette.frames, index) => {}
+                    Err(RoundTripError::Rejected(_))
+                        if client && cassette.next_server_event_type(index) == Some("error") => {}
                     Err(why) => failures.push(format!("{name} frame {index}: {why}")),
                 }
             }
@@ -160,7 +80,7 @@ fn explicit_nulls_in_a_session_survive_a_round_trip() {
             }}}
         }
     });
-    round_trip::<openai::wire::ServerEvent>(&frame).unwrap();
+    typed::<openai::wire::ServerEvent>(&frame).unwrap();
 }
 
 #[test]
@@ -169,11 +89,11 @@ fn snake_case_gemini_client_frames_keep_their_spelling() {
     let frame = serde_json::json!({
         "realtime_input": {"audio": {"mime_type": "audio/pcm;rate=16000", "data": "AAAA"}}
     });
-    round_trip::<gemini::wire::ClientMessage>(&frame).unwrap();
+    typed::<gemini::wire::ClientMessage>(&frame).unwrap();
     let server = serde_json::json!({
         "server_content": {"turn_complete": true, "model_turn": null}
     });
-    round_trip::<gemini::wire::ServerMessage>(&server).unwrap();
+    typed::<gemini::wire::ServerMessage>(&server).unwrap();
 }
 
 #[test]

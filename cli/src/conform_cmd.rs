@@ -13,6 +13,7 @@ use std::io::{IsTerminal, Write};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
+use understudy_conformance::cassette_cases;
 use understudy_conformance::drift;
 use understudy_conformance::live::LivePrinter;
 use understudy_conformance::report::{self, Destination};
@@ -110,11 +111,23 @@ pub(crate) struct ConformArgs {
     /// that refuses what it does not know.
     #[arg(long, requires = "target")]
     no_cassette_choice: bool,
-    // Drift (`--cassettes --target --record-to`).
-    /// Cassette files or folders (searched for *.jsonl). With --target and
-    /// --record-to: send each one's client side to the target and report drift.
-    #[arg(long, value_name = "PATH", num_args = 1..)]
+    // Your cassettes (`--cassettes`), and drift (`--cassettes --target --record-to`).
+    /// Grade these cassettes instead of the bundled suite: files, or
+    /// directories searched (recursively) for `*.jsonl`. Each cassette gives
+    /// one case per check, `cassette.<name>.<check>` (decode, invariants,
+    /// replay, agent, latency, snapshot); `--filter` applies to those ids.
+    /// With --target and --record-to: send each one's client side to the
+    /// target and report drift instead.
+    #[arg(long, num_args = 1.., value_name = "DIR|FILE")]
     cassettes: Vec<PathBuf>,
+    /// With `--cassettes`: how far (in ms) a replayed turn's TTFB and TTFA may
+    /// be from the recording's own before the latency case FAILs.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_LATENCY_TOLERANCE_MS)]
+    latency_tolerance_ms: u64,
+    /// With `--cassettes`: write each cassette's snapshot of normalised
+    /// events (`<name>.snap.json` beside it) instead of comparing with it.
+    #[arg(long)]
+    update_snapshots: bool,
     /// Drift: write what the target answers, as new cassettes (same relative
     /// names, marked `recorded`, the target as `upstream`) with a
     /// NAME.drift.json report beside each.
@@ -126,12 +139,27 @@ pub(crate) struct ConformArgs {
     drift_tolerance_ms: u64,
 }
 
+/// `--latency-tolerance-ms` unless given (the conformance crate's default).
+const DEFAULT_LATENCY_TOLERANCE_MS: u64 =
+    cassette_cases::latency::DEFAULT_TOLERANCE.as_millis() as u64;
+
 /// Runs the suite the arguments select and writes its report; `Ok(false)`
 /// when a case FAILED.
 pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
     let cases = understudy_conformance::cases()?;
+    // `--cassettes` alone grades those cassettes instead of the bundled suite
+    // (with `--target` and `--record-to` they are resent for drift instead).
+    let user_cassettes = if args.cassettes.is_empty() || args.target.is_some() {
+        None
+    } else {
+        Some(cassette_cases::find_cassettes(&args.cassettes)?)
+    };
     if args.list {
-        let listing: String = understudy_conformance::case_list(&cases)
+        let listed = match &user_cassettes {
+            Some(found) => cassette_cases::case_list(found),
+            None => understudy_conformance::case_list(&cases),
+        };
+        let listing: String = listed
             .into_iter()
             .map(|(id, description)| format!("{id:<40} {description}\n"))
             .collect();
@@ -147,11 +175,16 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
         speed: args.speed,
         filter: args.filter.clone(),
     };
+    let cassette_options = cassette_cases::CassetteOptions {
+        run: options.clone(),
+        latency_tolerance: Duration::from_millis(args.latency_tolerance_ms),
+        update_snapshots: args.update_snapshots,
+    };
     // A bad baseline is an error before the run, not after it.
     let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
     let specs = report::plan(args.format.into(), args.output.clone(), &args.reports);
-    // What runs: the bundled suite, or the cases graded against a target, or
-    // the drift of cassettes against one.
+    // What runs: the bundled suite, the user's cassettes, the cases graded
+    // against a target, or the drift of cassettes against one.
     let against = args
         .target
         .as_deref()
@@ -166,10 +199,13 @@ pub(crate) async fn run(args: ConformArgs) -> Result<bool> {
             drift::jobs(cassettes, target),
             NonZeroUsize::new(target::DEFAULT_CONCURRENCY),
         ),
-        None if !args.cassettes.is_empty() => {
-            bail!("--cassettes without --target is not part of this build")
-        }
-        None => (jobs(&cases, &options), None),
+        None => match &user_cassettes {
+            Some(found) => (
+                cassette_cases::jobs(found, &cassette_options),
+                Some(cassette_cases::CONCURRENCY),
+            ),
+            None => (jobs(&cases, &options), None),
+        },
     };
     if jobs.is_empty() {
         bail!(

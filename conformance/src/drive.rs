@@ -461,7 +461,7 @@ pub struct Latency {
 }
 
 /// RMS level (of full scale) above which a 10 ms window counts as audible.
-const AUDIBLE_RMS: f64 = 0.01;
+pub(crate) const AUDIBLE_RMS: f64 = 0.01;
 
 /// TTFB and TTFA of every response that produced audio.
 pub fn latencies(record: &RunRecord) -> Vec<Latency> {

@@ -162,7 +162,7 @@ pub(crate) fn snapshot_check(id: &str, normalised: &Value) -> CheckResult {
     }
 }
 
-fn first_difference(expected: &Value, actual: &Value) -> String {
+pub(crate) fn first_difference(expected: &Value, actual: &Value) -> String {
     let (Some(e), Some(a)) = (expected.as_array(), actual.as_array()) else {
         return "snapshot is not a list of events".into();
     };

@@ -198,7 +198,7 @@ impl ConnectOptions {
         let fixed = self.dialect.connect.headers.iter().map(|(n, v)| (*n, *v));
         let extra = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
         for (name, value) in fixed.chain(extra) {
-            insert(headers, name, value)?;
+            insert_header(headers, name, value)?;
         }
         if let Some(key) = &self.api_key {
             match self.dialect.connect.key {
@@ -207,7 +207,7 @@ impl ConnectOptions {
                         .map_err(|e| ClientError::InvalidRequest(format!("API key: {e}")))?;
                     headers.insert(http::header::AUTHORIZATION, value);
                 }
-                KeyPlacement::Header(name) => insert(headers, name, key)?,
+                KeyPlacement::Header(name) => insert_header(headers, name, key)?,
                 KeyPlacement::Query(_) => {}
             }
         }
@@ -225,7 +225,13 @@ impl ConnectOptions {
     }
 }
 
-fn insert(headers: &mut http::HeaderMap, name: &str, value: &str) -> Result<(), ClientError> {
+/// Sets header `name` to `value` on a handshake, refusing a name or value
+/// HTTP cannot carry (every WebSocket handshake built from data goes through here).
+pub fn insert_header(
+    headers: &mut http::HeaderMap,
+    name: &str,
+    value: &str,
+) -> Result<(), ClientError> {
     let header = http::HeaderName::from_bytes(name.as_bytes())
         .map_err(|e| ClientError::InvalidRequest(format!("header {name}: {e}")))?;
     let value = http::HeaderValue::from_str(value)

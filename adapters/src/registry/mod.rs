@@ -30,8 +30,8 @@ pub mod recognise;
 pub mod table;
 
 pub use connect::{
-    connect, connect_with_tap, ConnectOptions, ConnectShape, KeyPlacement, ModelPlacement,
-    Placement,
+    connect, connect_with_tap, insert_header, ConnectOptions, ConnectShape, KeyPlacement,
+    ModelPlacement, Placement,
 };
 pub use recognise::{recognise_http, recognise_websocket, Condition, PathShape, Recognition};
 

@@ -2,6 +2,8 @@
 //! `understudy serve` process on a free port.
 #![allow(dead_code)]
 
+pub mod record;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

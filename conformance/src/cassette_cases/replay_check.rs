@@ -11,20 +11,29 @@ use super::wire::{describe, wire_frame};
 use understudy_fixtures::{Cassette, Frame, FrameBody, HttpResponse};
 use understudy_mock::MockServer;
 
-/// Replays `cassette` (called `name`) against a fresh replay mock at `speed`
-/// and returns what came back.
+/// A fresh replay mock serving `cassette` (called `name`) at `speed`, as it
+/// was recorded: a session of the retired OpenAI Realtime beta included (the
+/// mock's legacy-beta mode; without it a beta session is refused as the
+/// service refuses it today, which is not what the recording shows).
+pub async fn replay_mock(name: &str, cassette: Cassette, speed: f64) -> Result<MockServer, String> {
+    MockServer::builder()
+        .replay(&[(name.to_owned(), cassette)])
+        .map_err(|e| format!("the replay mock refused the cassette: {e}"))?
+        .speed(speed)
+        .legacy_beta()
+        .start()
+        .await
+        .map_err(|e| format!("the replay mock did not start: {e}"))
+}
+
+/// Replays `cassette` (called `name`) against a fresh [`replay_mock`] at
+/// `speed` and returns what came back.
 pub async fn replay_against_mock(
     name: &str,
     cassette: &Cassette,
     speed: f64,
 ) -> Result<Cassette, String> {
-    let server = MockServer::builder()
-        .replay(&[(name.to_owned(), cassette.clone())])
-        .map_err(|e| format!("the replay mock refused the cassette: {e}"))?
-        .speed(speed)
-        .start()
-        .await
-        .map_err(|e| format!("the replay mock did not start: {e}"))?;
+    let server = replay_mock(name, cassette.clone(), speed).await?;
     let options = ResendOptions {
         cassette_choice: Some(name.to_owned()),
         speed,

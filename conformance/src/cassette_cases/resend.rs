@@ -25,11 +25,12 @@ use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::{Error, ProtocolError};
 use understudy_adapters::client::{frame_of, message_of, open_socket_with_response, Socket};
 use understudy_adapters::registry::{
     self, ConnectOptions, DialectSpec, KeyPlacement, LookupError, Placement,
 };
-use understudy_adapters::{ClientError, TlsTrust};
+use understudy_adapters::{ClientError, TlsTrust, WireFrame};
 use understudy_fixtures::{
     Cassette, ChunkData, Direction, Frame, FrameBody, Headers, HttpBody, HttpChunk, HttpRequest,
     HttpResponse, Origin, SCRUBBED, SCRUBBED_QUERY,
@@ -284,7 +285,7 @@ impl Exchange {
                     let Some(frame) = frame_of(message) else {
                         continue;
                     };
-                    let closing = matches!(frame, understudy_adapters::WireFrame::Close { .. });
+                    let closing = matches!(frame, WireFrame::Close { .. });
                     self.server_at.push(Instant::now());
                     self.frames.push(Frame::new(
                         since(self.started),
@@ -382,18 +383,32 @@ async fn resend_websocket(
         let Some(frame) = cassette.frames.get(index).and_then(wire_frame) else {
             continue;
         };
+        let closing = matches!(frame, WireFrame::Close { .. });
         let body = frame_body(frame.clone());
-        exchange
-            .socket
-            .send(message_of(frame))
-            .await
-            .map_err(|source| ResendError::Send {
-                index,
-                source: Box::new(source),
-            })?;
+        match exchange.socket.send(message_of(frame)).await {
+            Ok(()) => {}
+            // The endpoint closed first (tungstenite has already answered its
+            // close): what it sent is kept, the rest of the recording is not sent.
+            Err(Error::ConnectionClosed | Error::AlreadyClosed)
+            | Err(Error::Protocol(ProtocolError::SendAfterClosing)) => {
+                tracing::debug!(index, "the connection is closed; the rest is not sent");
+                exchange.closed = true;
+                break;
+            }
+            Err(source) => {
+                return Err(ResendError::Send {
+                    index,
+                    source: Box::new(source),
+                })
+            }
+        }
         exchange
             .frames
             .push(Frame::new(since(started), Direction::ClientToServer, body));
+        if closing {
+            // Nothing follows a client's close but the server's answer to it.
+            break;
+        }
     }
     let recorded_server = cassette
         .frames
@@ -415,6 +430,8 @@ async fn resend_websocket(
         }
     }
     if !exchange.closed {
+        // Best effort: the exchange is already recorded, and a socket the
+        // endpoint dropped has nothing left to close.
         let _ = exchange.socket.close(None).await;
     }
     Ok(exchange.frames)
@@ -425,12 +442,7 @@ fn insert_header(
     name: &str,
     value: &str,
 ) -> Result<(), ResendError> {
-    let name = http::HeaderName::from_bytes(name.as_bytes())
-        .map_err(|e| ResendError::Request(format!("header {name}: {e}")))?;
-    let value = http::HeaderValue::from_str(value)
-        .map_err(|e| ResendError::Request(format!("header {name}: {e}")))?;
-    headers.insert(name, value);
-    Ok(())
+    registry::insert_header(headers, name, value).map_err(|e| ResendError::Request(e.to_string()))
 }
 
 fn headers_of(map: &http::HeaderMap) -> Headers {
