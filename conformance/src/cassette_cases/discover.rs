@@ -24,7 +24,7 @@ pub struct Found {
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
     /// A path given does not exist or cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The path.
         path: PathBuf,
