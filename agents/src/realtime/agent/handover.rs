@@ -17,7 +17,9 @@
 //! after a lost session. If the old connection goes first anyway, the standby
 //! socket is used by the ordinary reconnect path.
 
-use std::time::Duration;
+use crate::realtime::compaction;
+use crate::realtime::transcript::TranscriptEntry;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use understudy_adapters::resumption::Resumption;
 use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient, SessionLimits};
@@ -74,10 +76,15 @@ impl Handover {
         self.standby.take()
     }
 
-    /// Keeps `client` as the standby connection when a switch is planned;
-    /// returns it when none is.
-    pub(super) fn keep_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
-        if !self.planned() {
+    /// A new connection opened: it is kept as the standby connection when a
+    /// switch is planned and the current one still `serving`; else it is
+    /// returned (the next connection to open).
+    pub(super) fn keep_standby(
+        &mut self,
+        client: RealtimeClient,
+        serving: bool,
+    ) -> Option<RealtimeClient> {
+        if !serving || !self.planned() {
             return Some(client);
         }
         self.standby = Some(client);
@@ -96,9 +103,17 @@ impl Handover {
         self.standby.is_some() && self.resumption.switch_due(Instant::now().into_std(), quiet)
     }
 
-    /// The newest resumption handle.
-    pub(super) fn handle(&self) -> Option<&str> {
-        self.resumption.handle()
+    /// The handle a new connection resumes with, if any: none when it must
+    /// start `fresh` (compacted) or cannot resume (`can_resume`: the dialect
+    /// resumes and this is not the first connection).
+    pub(super) fn resume_with(&mut self, fresh: bool, can_resume: bool) -> Option<String> {
+        if fresh {
+            // Compacting for the context budget: the old context is left behind.
+            self.forget_handle();
+        }
+        let handle = self.resumption.handle().filter(|_| can_resume)?;
+        tracing::info!("resuming the model session with its handle");
+        Some(handle.to_owned())
     }
 
     /// Forgets the handle: the next session starts afresh.
@@ -177,8 +192,12 @@ impl Lifetime {
     }
 
     /// The provider announced the end at `expires_at` (unix seconds, whole:
-    /// one second is taken off for the rounding); `now_unix` is the time now.
-    pub(super) fn announced(&mut self, expires_at: i64, now_unix: f64) {
+    /// one second is taken off for the rounding), the wall clock being `now`.
+    pub(super) fn announced(&mut self, expires_at: i64, now: SystemTime) {
+        let now_unix = now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
         let left = (expires_at as f64 - 1.0 - now_unix).max(0.0);
         self.end = Some(Instant::now() + Duration::from_secs_f64(left));
     }
@@ -208,6 +227,22 @@ impl Lifetime {
     pub(super) fn take_fresh(&mut self) -> bool {
         std::mem::take(&mut self.fresh_next)
     }
+}
+
+/// The context size (tokens) past which the agent moves to a compacted
+/// session: the `configured` budget, else 80% of the dialect's context
+/// `window`, else none.
+pub(super) fn context_budget(configured: Option<u64>, window: Option<u32>) -> Option<u64> {
+    configured.or_else(|| window.map(|window| u64::from(window) * 8 / 10))
+}
+
+/// Characters of conversation in `entries` (the context estimate's unit:
+/// each line's text and its separator).
+pub(super) fn conversation_chars(entries: &[TranscriptEntry]) -> usize {
+    compaction::lines_of(entries)
+        .iter()
+        .map(|l| l.text.len() + 2)
+        .sum()
 }
 
 #[cfg(test)]
@@ -264,5 +299,35 @@ mod tests {
         life.compact_next();
         assert!(life.take_fresh());
         assert!(!life.take_fresh(), "asked once");
+    }
+
+    fn handle(h: &str) -> ModelEvent {
+        ModelEvent::ResumptionHandle {
+            handle: Some(h.into()),
+            resumable: true,
+        }
+    }
+
+    #[test]
+    fn the_newest_handle_resumes_unless_the_session_starts_afresh() {
+        let mut handover = Handover::new(10_000);
+        assert_eq!(handover.resume_with(false, true), None, "no handle yet");
+        handover.on_event(&handle("h0"));
+        assert_eq!(handover.resume_with(false, false), None, "cannot resume");
+        assert_eq!(handover.resume_with(false, true).as_deref(), Some("h0"));
+        assert_eq!(handover.resume_with(true, true), None, "compacted: fresh");
+        assert_eq!(handover.resume_with(false, true), None, "forgotten");
+    }
+
+    #[test]
+    fn the_budget_is_configured_else_most_of_the_window() {
+        assert_eq!(context_budget(Some(100), Some(1_000)), Some(100));
+        assert_eq!(context_budget(None, Some(1_000)), Some(800));
+        assert_eq!(context_budget(None, None), None);
+        let entries = [TranscriptEntry::User {
+            item_id: None,
+            text: Some("hello".into()),
+        }];
+        assert_eq!(conversation_chars(&entries), 7);
     }
 }
