@@ -181,18 +181,26 @@ async fn connections_killed_at_seeded_random_moments_lose_no_turn() {
     }
 }
 
-/// Known failure, kept visible: until the test matrix came from the registry,
-/// this test connected to OpenAI, never to Gemini. On Gemini, seed 24301
-/// (15 cuts) loses the first turn: "What did I say the code word is?" is
-/// answered "You never told me what the code word is." The same happens on the
-/// code before the registry, so it is an old bug in resuming after an abrupt
-/// cut, not a new one. Run it with `cargo test -p understudy-agents --test
-/// compaction -- --ignored`.
+/// On Gemini the handle covering a turn comes after its answer
+/// (`turnComplete`, then `sessionResumptionUpdate`); a cut in between used to
+/// resume the older handle and lose that turn (seed 24301: "What did I say
+/// the code word is?" was answered "You never told me what the code word
+/// is."). More seeds: `UNDERSTUDY_KILL_SEEDS=1,2,3` (comma-separated).
 #[tokio::test]
-#[ignore = "known failure: a Gemini session cut at random loses a turn on resumption (seed 24301)"]
 async fn resumed_gemini_connections_killed_at_random_lose_no_turn() {
-    for seed in [0x5eed_u64, 99] {
+    for seed in kill_seeds(&[0x5eed_u64, 99]) {
         killed_conversation(dialect("gemini-live"), seed).await;
+    }
+}
+
+/// The seeds in `UNDERSTUDY_KILL_SEEDS` (comma-separated), else `default`.
+fn kill_seeds(default: &[u64]) -> Vec<u64> {
+    match std::env::var("UNDERSTUDY_KILL_SEEDS") {
+        Ok(list) => list
+            .split(',')
+            .map(|s| s.trim().parse().expect("UNDERSTUDY_KILL_SEEDS: numbers"))
+            .collect(),
+        Err(_) => default.to_vec(),
     }
 }
 

@@ -229,6 +229,14 @@ impl Connection {
         });
     }
 
+    /// Whether the current connection resumed with a handle and never became
+    /// ready: the provider may have refused the handle, so the next attempt
+    /// should start afresh. (A resumed session lost after it was ready proved
+    /// its handle good.)
+    pub(super) fn resume_failed(&self) -> bool {
+        self.resuming && !self.ready
+    }
+
     /// The session was lost at `now` for `reason`: what the front end hears,
     /// and whether the agent gives up. The outage's first loss is
     /// `Disconnected`; then `Reconnecting` with the next attempt, or, the
@@ -742,6 +750,16 @@ mod tests {
                 AgentEvent::Closed { .. },
             ]
         ));
+    }
+
+    #[test]
+    fn only_a_resumed_connection_that_never_became_ready_suspects_its_handle() {
+        let mut conn = Connection::default();
+        assert!(!conn.resume_failed(), "not resuming");
+        conn.resuming = true;
+        assert!(conn.resume_failed(), "refused before setupComplete");
+        conn.became_ready();
+        assert!(!conn.resume_failed(), "the handle worked");
     }
 
     #[test]

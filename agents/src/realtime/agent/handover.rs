@@ -5,7 +5,9 @@
 //! The rules are the adapters' pure [`Resumption`] state machine, the one the
 //! Gemini adapter's `ResumingSession` follows too: the newest resumption
 //! handle covers what was answered before it; whatever it may not cover is
-//! sent again; the switch is planned a margin before the announced close and
+//! sent again (a handle older than the last answer is not resumed: the next
+//! session starts afresh with the conversation as context, so that no turn
+//! is lost); the switch is planned a margin before the announced close and
 //! happens between turns (no answer being spoken, no tool call of this
 //! session still running) unless the deadline has come. [`Handover`] owns
 //! that machine and the standby connection; [`Lifetime`] owns when the
@@ -22,7 +24,7 @@ use crate::realtime::transcript::TranscriptEntry;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use understudy_adapters::resumption::Resumption;
-use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient, SessionLimits};
+use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient, SessionConfig, SessionLimits};
 
 /// The agent's side of moving sessions: the resumption state (handle,
 /// inputs to send again, the planned switch) and the next connection, open
@@ -30,6 +32,9 @@ use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient, SessionLimits
 pub(super) struct Handover {
     resumption: Resumption,
     standby: Option<RealtimeClient>,
+    /// The configuration the current lineage's first connection was set up
+    /// with: its instructions carry the context that lineage started from.
+    lineage: Option<SessionConfig>,
 }
 
 impl Handover {
@@ -39,6 +44,7 @@ impl Handover {
         Handover {
             resumption: Resumption::new(replay_bound_ms),
             standby: None,
+            lineage: None,
         }
     }
 
@@ -105,10 +111,15 @@ impl Handover {
 
     /// The handle a new connection resumes with, if any: none when it must
     /// start `fresh` (compacted) or cannot resume (`can_resume`: the dialect
-    /// resumes and this is not the first connection).
+    /// resumes and this is not the first connection). A handle that predates
+    /// the last answer is forgotten rather than resumed: the conversation it
+    /// resumes lacks that turn, and a fresh session gets it as context.
     pub(super) fn resume_with(&mut self, fresh: bool, can_resume: bool) -> Option<String> {
         if fresh {
             // Compacting for the context budget: the old context is left behind.
+            self.forget_handle();
+        } else if self.resumption.handle_stale() {
+            tracing::warn!("the resumption handle predates the last answer; starting afresh with the conversation as context");
             self.forget_handle();
         }
         let handle = self.resumption.handle().filter(|_| can_resume)?;
@@ -119,6 +130,20 @@ impl Handover {
     /// Forgets the handle: the next session starts afresh.
     pub(super) fn forget_handle(&mut self) {
         self.resumption.forget_handle();
+        self.lineage = None;
+    }
+
+    /// A connection that does not resume was set up with `config`: it
+    /// starts a lineage that later connections resume.
+    pub(super) fn started_lineage(&mut self, config: &SessionConfig) {
+        self.lineage = Some(config.clone());
+    }
+
+    /// The configuration for a connection that resumes the lineage: the one
+    /// its first connection was set up with (a resumed session is set up as
+    /// it was, or the context in its first instructions would be lost).
+    pub(super) fn lineage_config(&self) -> Option<&SessionConfig> {
+        self.lineage.as_ref()
     }
 
     /// What the next session has not seen; the log starts afresh.
@@ -308,15 +333,59 @@ mod tests {
         }
     }
 
+    fn done() -> ModelEvent {
+        ModelEvent::ResponseDone {
+            response_id: "r".into(),
+            status: understudy_adapters::ResponseStatus::Completed,
+            reason: None,
+            error: None,
+        }
+    }
+
+    fn text(t: &str) -> ClientInput {
+        ClientInput::Text { text: t.into() }
+    }
+
     #[test]
-    fn the_newest_handle_resumes_unless_the_session_starts_afresh() {
+    fn a_handle_older_than_the_last_answer_is_not_resumed() {
         let mut handover = Handover::new(10_000);
         assert_eq!(handover.resume_with(false, true), None, "no handle yet");
         handover.on_event(&handle("h0"));
-        assert_eq!(handover.resume_with(false, false), None, "cannot resume");
+        assert_eq!(
+            handover.resume_with(false, false).as_deref(),
+            None,
+            "cannot resume"
+        );
         assert_eq!(handover.resume_with(false, true).as_deref(), Some("h0"));
+        // Answered, and lost before the handle covering the answer came.
+        handover.on_sent(text("remember falcon"));
+        handover.on_event(&done());
+        handover.on_sent(text("next"));
+        assert_eq!(
+            handover.resume_with(false, true),
+            None,
+            "stale: start afresh"
+        );
+        let unseen = handover.take_unanswered();
+        assert!(matches!(unseen.as_slice(), [ClientInput::Text { text }] if text == "next"));
+        // A covering handle resumes; compacting forgets it.
+        handover.on_event(&handle("h1"));
+        assert_eq!(handover.resume_with(false, true).as_deref(), Some("h1"));
         assert_eq!(handover.resume_with(true, true), None, "compacted: fresh");
-        assert_eq!(handover.resume_with(false, true), None, "forgotten");
+    }
+
+    #[test]
+    fn a_resumed_session_is_set_up_as_its_lineage_started() {
+        let mut handover = Handover::new(10_000);
+        assert!(handover.lineage_config().is_none());
+        let config = SessionConfig {
+            instructions: Some("context: the code word is falcon".into()),
+            ..SessionConfig::default()
+        };
+        handover.started_lineage(&config);
+        assert_eq!(handover.lineage_config(), Some(&config));
+        handover.forget_handle();
+        assert!(handover.lineage_config().is_none(), "a new lineage comes");
     }
 
     #[test]

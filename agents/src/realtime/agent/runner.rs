@@ -209,12 +209,20 @@ impl Runner {
     // ---- the connection (`connection`) ----------------------------------------
 
     /// The configuration a new session gets (see [`compose_session`]);
-    /// `with_context` carries the conversation so far into it.
+    /// `with_context` carries the conversation so far into it. A session
+    /// that resumes its lineage gets the configuration that lineage started
+    /// with; one that does not starts a lineage with its own.
     pub(super) async fn session_config(
         &mut self,
         with_context: bool,
         resending: bool,
     ) -> SessionConfig {
+        if self.conn.resuming {
+            if let Some(config) = self.handover.lineage_config() {
+                self.summary_chars = None;
+                return config.clone();
+            }
+        }
         let conversation = (with_context && self.config.context_chars > 0)
             .then(|| crate::realtime::compaction::lines_of(self.transcript().entries()));
         let (session, summary_chars) = compose_session(
@@ -226,6 +234,9 @@ impl Runner {
         )
         .await;
         self.summary_chars = summary_chars;
+        if !self.conn.resuming {
+            self.handover.started_lineage(&session);
+        }
         session
     }
 
@@ -313,6 +324,7 @@ impl Runner {
     /// The session is gone (closed, failed, or could not be opened): tell the
     /// front end, and schedule the next attempt or give up.
     pub(super) async fn on_session_ended(&mut self, reason: String) {
+        let resume_failed = self.conn.resume_failed();
         if let Some(client) = self.conn.drop_client() {
             let _ = client.close().await;
         }
@@ -327,7 +339,7 @@ impl Runner {
         }
         tracing::warn!(%reason, "model session lost");
         self.answers.abandon();
-        if self.conn.resuming {
+        if resume_failed {
             // The handle may be what the provider refused: start afresh next time.
             self.handover.forget_handle();
         }
