@@ -357,6 +357,68 @@ async fn a_refused_resumption_falls_back_to_a_summary() {
     agent.close().await;
 }
 
+/// A session that started afresh carries its context in its instructions; a
+/// connection that resumes it must be set up the same way, or the context is
+/// gone (Gemini takes the resumed setup's instructions).
+#[tokio::test]
+async fn a_compacted_session_resumed_after_a_cut_keeps_its_context() {
+    let (spec, model) = dialect("gemini-live");
+    let server = MockServer::builder()
+        .respond(ResponderConfig::with_voice(
+            understudy_mock::bundled_voice().unwrap(),
+        ))
+        .start()
+        .await
+        .unwrap();
+    let switch = KillSwitch::start(server.address()).await;
+    let origin = format!("ws://{}", switch.addr);
+    let connector = connector_fn(move || {
+        let options = options_at(spec, model, &origin);
+        async move { registry::connect(&options).await }
+    });
+    let mut config = AgentConfig::new(text_session());
+    // The first turn reaches it: the agent moves to a compacted session.
+    config.context_budget_tokens = Some(20);
+    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+        .await
+        .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    let (noted, _) = ask(&mut agent, "Remember that the code word is falcon.").await;
+    assert_eq!(noted, "Noted: the code word is falcon.");
+    let events = until(&mut agent, |e| {
+        matches!(e, AgentEvent::SessionSwitched { .. })
+    })
+    .await;
+    assert!(
+        matches!(
+            events.last(),
+            Some(AgentEvent::SessionSwitched {
+                planned: true,
+                resumed: false,
+                summary_chars: Some(_),
+                ..
+            })
+        ),
+        "a fresh, compacted session: {:?}",
+        events.last()
+    );
+    // Its first handle follows its setupComplete; then the connection is cut.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    switch.cut();
+    let events = until(&mut agent, |e| matches!(e, AgentEvent::Reconnected { .. })).await;
+    assert!(
+        matches!(
+            events.last(),
+            Some(AgentEvent::Reconnected { resumed: true, .. })
+        ),
+        "the compacted session is resumed: {:?}",
+        events.last()
+    );
+    let (recalled, _) = ask(&mut agent, "What did I say the code word is?").await;
+    assert_eq!(recalled, "You said the code word is falcon.");
+    agent.close().await;
+}
+
 #[tokio::test]
 async fn a_context_budget_moves_to_a_fresh_compacted_session() {
     for (spec, model) in [dialect("openai-ga"), dialect("gemini-live")] {
