@@ -28,7 +28,6 @@
 //!   deadline the switch waits for a quiet moment (no answer in progress),
 //!   at the deadline it happens whatever is going on. Two announcements keep
 //!   the earlier deadline.
-//!
 //! - **The log is bounded.** At most a bound of audio (oldest dropped first)
 //!   and [`MAX_OTHER_ENTRIES`] other inputs are kept; an input evicted past
 //!   that cap is logged as a warning and counted ([`Resumption::evicted`]).
@@ -195,7 +194,8 @@ impl Resumption {
         self.responding = false;
     }
 
-    /// How many inputs the newest handle may not cover.
+    /// How many inputs are not answered yet (the newest handle covers none of
+    /// them).
     pub fn unanswered(&self) -> usize {
         self.log.entries.len() - self.log.answered
     }
