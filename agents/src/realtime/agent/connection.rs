@@ -6,9 +6,12 @@
 //! buffered (see `outbox`) and delivered once a new session is ready.
 //! [`Outage`] owns the reconnect state and decides the next attempt (or
 //! giving up) after each loss; [`Connection`] owns the session's state and
-//! decides what the front end hears when it is ready, lost or switched. No
-//! I/O happens here: the runner opens, configures and closes the sockets
-//! around these decisions.
+//! decides what the front end hears when it is ready, lost or switched.
+//! Neither does I/O: the runner opens, configures and closes the sockets
+//! around their decisions. Beside them live the futures the runner's loop
+//! waits on (the next model event, the attempt in flight, the timers), the
+//! first connection's retries, and the configuration a new session gets
+//! ([`compose_session`]).
 
 use crate::realtime::compaction;
 use crate::realtime::config::{AgentConfig, ReconnectPolicy};
