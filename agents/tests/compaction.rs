@@ -163,6 +163,35 @@ impl Schedule {
     }
 }
 
+/// A mock that answers in the bundled voice.
+async fn voiced_mock() -> MockServer {
+    MockServer::builder()
+        .respond(ResponderConfig::with_voice(
+            understudy_mock::bundled_voice().unwrap(),
+        ))
+        .start()
+        .await
+        .unwrap()
+}
+
+/// An agent on `spec` reaching it at `origin` (`ws://host:port`), once its
+/// first session is ready.
+async fn ready_agent(
+    (spec, model): (&'static DialectSpec, &'static str),
+    origin: String,
+    config: AgentConfig,
+) -> RealtimeAgent {
+    let connector = connector_fn(move || {
+        let options = options_at(spec, model, &origin);
+        async move { registry::connect(&options).await }
+    });
+    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
+        .await
+        .unwrap();
+    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    agent
+}
+
 /// The registry's dialect `id`, with the model the tests use on it.
 fn dialect(id: &str) -> (&'static DialectSpec, &'static str) {
     let spec = registry::dialect(id).unwrap();
@@ -205,29 +234,16 @@ fn kill_seeds(default: &[u64]) -> Vec<u64> {
 }
 
 async fn killed_conversation((spec, model): (&'static DialectSpec, &'static str), seed: u64) {
-    let server = MockServer::builder()
-        .respond(ResponderConfig::with_voice(
-            understudy_mock::bundled_voice().unwrap(),
-        ))
-        .start()
-        .await
-        .unwrap();
+    let server = voiced_mock().await;
     let switch = Arc::new(KillSwitch::start(server.address()).await);
     let origin = format!("ws://{}", switch.addr);
-    let connector = connector_fn(move || {
-        let options = options_at(spec, model, &origin);
-        async move { registry::connect(&options).await }
-    });
     let mut config = AgentConfig::new(text_session());
     config.reconnect = ReconnectPolicy {
         max_attempts: 20,
         initial_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(200),
     };
-    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
-        .await
-        .unwrap();
-    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    let mut agent = ready_agent((spec, model), origin, config).await;
     // The killer: cuts the connection at seeded random moments, for as long
     // as the conversation runs.
     let killer = {
@@ -363,26 +379,13 @@ async fn a_refused_resumption_falls_back_to_a_summary() {
 #[tokio::test]
 async fn a_compacted_session_resumed_after_a_cut_keeps_its_context() {
     let (spec, model) = dialect("gemini-live");
-    let server = MockServer::builder()
-        .respond(ResponderConfig::with_voice(
-            understudy_mock::bundled_voice().unwrap(),
-        ))
-        .start()
-        .await
-        .unwrap();
+    let server = voiced_mock().await;
     let switch = KillSwitch::start(server.address()).await;
     let origin = format!("ws://{}", switch.addr);
-    let connector = connector_fn(move || {
-        let options = options_at(spec, model, &origin);
-        async move { registry::connect(&options).await }
-    });
     let mut config = AgentConfig::new(text_session());
     // The first turn reaches it: the agent moves to a compacted session.
     config.context_budget_tokens = Some(20);
-    let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
-        .await
-        .unwrap();
-    until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+    let mut agent = ready_agent((spec, model), origin, config).await;
     let (noted, _) = ask(&mut agent, "Remember that the code word is falcon.").await;
     assert_eq!(noted, "Noted: the code word is falcon.");
     let events = until(&mut agent, |e| {
@@ -422,25 +425,12 @@ async fn a_compacted_session_resumed_after_a_cut_keeps_its_context() {
 #[tokio::test]
 async fn a_context_budget_moves_to_a_fresh_compacted_session() {
     for (spec, model) in [dialect("openai-ga"), dialect("gemini-live")] {
-        let server = MockServer::builder()
-            .respond(ResponderConfig::with_voice(
-                understudy_mock::bundled_voice().unwrap(),
-            ))
-            .start()
-            .await
-            .unwrap();
+        let server = voiced_mock().await;
         let origin = server.url().replacen("http://", "ws://", 1);
-        let connector = connector_fn(move || {
-            let options = options_at(spec, model, &origin);
-            async move { registry::connect(&options).await }
-        });
         let mut config = AgentConfig::new(text_session());
         // Small enough that a few turns reach it; no session limit is set.
         config.context_budget_tokens = Some(80);
-        let mut agent = RealtimeAgent::start(connector, config, ToolRegistry::new())
-            .await
-            .unwrap();
-        until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
+        let mut agent = ready_agent((spec, model), origin, config).await;
         let (noted, _) = ask(&mut agent, "Remember that the code word is falcon.").await;
         assert_eq!(noted, "Noted: the code word is falcon.", "{}", spec.id);
         let mut switched = None;
