@@ -128,7 +128,11 @@ impl ResumingSession {
     /// that is going away gets no new turn: when it is idle the session moves
     /// first and the input goes to the new connection.
     pub async fn send(&mut self, input: &ClientInput) -> Result<(), ClientError> {
-        if self.resumption.switch_planned() && !self.resumption.responding() {
+        // Between turns, once the newest handle covers the last answer.
+        if self.resumption.switch_planned()
+            && !self.resumption.responding()
+            && !self.resumption.handle_stale()
+        {
             self.switch().await?;
         }
         self.resumption.on_sent(input.clone());
@@ -170,9 +174,19 @@ impl ResumingSession {
         }
         // What was answered is in the conversation the handle resumes (or was
         // heard by the user); what was not is sent again, and stays logged
-        // until a newer handle covers it.
+        // until a newer handle covers it. A handle older than the last answer
+        // has not seen that turn: with no other way to carry it, it is sent
+        // again too (the model answers it twice rather than forget it).
+        let resend = if self.resumption.handle_stale() {
+            tracing::warn!(
+                "the resumption handle predates the last answer; sending that turn again"
+            );
+            self.resumption.take_uncovered()
+        } else {
+            self.resumption.take_unanswered()
+        };
         let mut sent = Ok(());
-        for input in self.resumption.take_unanswered() {
+        for input in resend {
             if sent.is_ok() {
                 sent = client.send(&input).await;
             }

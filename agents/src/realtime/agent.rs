@@ -9,16 +9,18 @@
 //! [`Capabilities`] or from the session configuration; it never asks which
 //! provider it is talking to.
 //!
-//! The task is split by job:
+//! The task is split by job. `runner` holds the task's state, its event loop
+//! and every method of the `Runner` (the I/O glue); the other modules are
+//! parts that own their state and make decisions, without I/O:
 //!
-//! - `runner`: the task's state and its event loop (what woke it, who
-//!   handles it);
 //! - `front_end`: what each front-end command becomes;
 //! - `model_events`: what each model event means for the agent;
-//! - `connection`: opening, configuring, resuming and losing the model
-//!   session, back-off between attempts, closing;
+//! - `connection`: the model session's state (ready, lost, back-off between
+//!   attempts, which report each change earns) and the configuration a new
+//!   session gets;
 //! - `handover`: moving to a new connection before the provider closes the
-//!   current one (`GoAway`), and what to send it again;
+//!   current one (`GoAway`), which handle to resume with and what to send it
+//!   again, and the session's lifetime and context budget;
 //! - `outbox` and `input_buffer`: sending to the model, and holding input
 //!   (bounded) while no session is ready;
 //! - `barge_in`: what the front end has played, and cutting the agent off;

@@ -5,9 +5,14 @@
 //! While the session is down the loop keeps serving the front end: input is
 //! buffered (see `outbox`) and delivered once a new session is ready.
 //! [`Outage`] owns the reconnect state and decides the next attempt (or
-//! giving up) after each loss.
+//! giving up) after each loss; [`Connection`] owns the session's state and
+//! decides what the front end hears when it is ready, lost or switched.
+//! Neither does I/O: the runner opens, configures and closes the sockets
+//! around their decisions. Beside them live the futures the runner's loop
+//! waits on (the next model event, the attempt in flight, the timers), the
+//! first connection's retries, and the configuration a new session gets
+//! ([`compose_session`]).
 
-use super::runner::Runner;
 use crate::realtime::compaction;
 use crate::realtime::config::{AgentConfig, ReconnectPolicy};
 use crate::realtime::connect::SharedConnector;
@@ -19,11 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use understudy_adapters::{
-    Capabilities, ClientError, ClientInput, ModelEvent, RealtimeClient, SessionConfig,
+    Capabilities, ClientError, ModelEvent, RealtimeClient, SessionConfig, TimedEvent,
 };
-
-/// How long a polite goodbye (DashScope's `session.finish`) may take.
-const GOODBYE_WAIT: Duration = Duration::from_secs(2);
 
 /// The session is down and the agent is getting it back.
 #[derive(Debug)]
@@ -57,6 +59,15 @@ impl Outage {
     }
 }
 
+/// A move to a new session under way, for its `SessionSwitched` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Switch {
+    /// When the agent left the old session (or lost it).
+    started: Instant,
+    /// Before the provider's end rather than after a loss.
+    planned: bool,
+}
+
 /// The model session and the state of getting (and keeping) one: the open
 /// client, whether it is ready, the setup deadline, the count of connections
 /// and the session lineage, the outage and the attempt in flight. Its
@@ -85,6 +96,8 @@ pub(super) struct Connection {
     pub(super) resuming: bool,
     /// The provider's session id, where it gave one.
     pub(super) session_id: Option<String>,
+    /// The move to a new session under way.
+    switch: Option<Switch>,
 }
 
 /// Which report a session that became ready earns.
@@ -163,6 +176,126 @@ impl Connection {
         }
     }
 
+    /// The session became ready, its acknowledgement having arrived at
+    /// `acknowledged_at`, with `delivered` inputs waiting for it and
+    /// `dropped_ms` of audio dropped while it was down: what the front end
+    /// hears. The first ready session is `SessionReady`; one back after an
+    /// outage is `Reconnected` (after `InputDropped` when audio was lost); a
+    /// later connection than the first also reports the move
+    /// (`SessionSwitched`, with the summary its instructions carry).
+    pub(super) fn ready(
+        &mut self,
+        delivered: usize,
+        dropped_ms: f64,
+        acknowledged_at: Instant,
+        summary_chars: Option<usize>,
+    ) -> Vec<AgentEvent> {
+        let mut reports = Vec::new();
+        match self.became_ready() {
+            Readiness::Back { attempt } => {
+                if dropped_ms > 0.0 {
+                    reports.push(AgentEvent::InputDropped {
+                        audio_ms: dropped_ms as u64,
+                    });
+                }
+                reports.push(AgentEvent::Reconnected {
+                    attempt,
+                    resumed: self.resuming,
+                    delivered_inputs: delivered,
+                })
+            }
+            Readiness::First => reports.push(AgentEvent::SessionReady {
+                session_id: self.session_id.clone(),
+                connection: self.connections,
+            }),
+        }
+        if let Some(switch) = self.switch.take().filter(|_| self.connections > 1) {
+            reports.push(AgentEvent::SessionSwitched {
+                connection: self.connections,
+                planned: switch.planned,
+                resumed: self.resuming,
+                summary_chars,
+                gap_ms: acknowledged_at
+                    .saturating_duration_since(switch.started)
+                    .as_millis() as u64,
+            });
+        }
+        reports
+    }
+
+    /// The agent leaves the current session at `now` for the next one
+    /// before the provider ends it (a planned move).
+    pub(super) fn switching(&mut self, now: Instant) {
+        self.switch = Some(Switch {
+            started: now,
+            planned: true,
+        });
+    }
+
+    /// Whether the current connection resumed with a handle and never became
+    /// ready: the provider may have refused the handle, so the next attempt
+    /// should start afresh. (A resumed session lost after it was ready proved
+    /// its handle good.)
+    pub(super) fn resume_failed(&self) -> bool {
+        self.resuming && !self.ready
+    }
+
+    /// The session was lost at `now` for `reason`: what the front end hears,
+    /// and whether the agent gives up. The outage's first loss is
+    /// `Disconnected`; then `Reconnecting` with the next attempt, or, the
+    /// policy's attempts used up, a fatal `Error` and `Closed`. A move not
+    /// already under way starts here (unplanned), for its `SessionSwitched`.
+    pub(super) fn lose(
+        &mut self,
+        reason: &str,
+        policy: &ReconnectPolicy,
+        now: Instant,
+    ) -> (Vec<AgentEvent>, bool) {
+        self.switch.get_or_insert(Switch {
+            started: now,
+            planned: false,
+        });
+        let loss = self.lost(policy, now);
+        let mut reports = Vec::new();
+        if loss.first {
+            reports.push(AgentEvent::Disconnected {
+                reason: reason.to_owned(),
+            });
+        }
+        let Some((attempt, delay)) = loss.next else {
+            let message = format!(
+                "model session lost ({reason}); gave up after {} reconnect attempts",
+                policy.max_attempts
+            );
+            reports.push(AgentEvent::Error {
+                code: "session_lost".into(),
+                message: message.clone(),
+                fatal: true,
+            });
+            reports.push(AgentEvent::Closed { reason: message });
+            return (reports, true);
+        };
+        reports.push(AgentEvent::Reconnecting {
+            attempt,
+            delay_ms: delay.as_millis() as u64,
+        });
+        (reports, false)
+    }
+
+    /// A connection attempt failed with `error`: why the session counts as
+    /// lost, or `None` when a session still serves (the attempt was a
+    /// handover's; only the handover is given up).
+    pub(super) fn attempt_failed(&self, error: &ClientError) -> Option<String> {
+        if self.client.is_some() {
+            tracing::warn!(%error, "could not open the next connection");
+            return None;
+        }
+        Some(format!(
+            "reconnect attempt {} failed: {error}",
+            self.attempt()
+        ))
+    }
+
     /// Lets go of the current session (to close it): nothing is ready and no
     /// acknowledgement is awaited any more.
     pub(super) fn drop_client(&mut self) -> Option<RealtimeClient> {
@@ -239,6 +372,15 @@ pub(super) async fn next_connection(
     }
 }
 
+/// The model's next event with its arrival time; never ready while no
+/// session is open.
+pub(super) async fn next_model_event(client: &mut Option<RealtimeClient>) -> Option<TimedEvent> {
+    match client {
+        Some(client) => client.next_timed().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Opens the first connection, retrying with `policy` (as after a lost
 /// session) while the failure may pass: the server unreachable, or refusing
 /// with 408, 429 or a 5xx. A request the server refused outright (a bad key,
@@ -270,6 +412,13 @@ fn worth_retrying(error: &ClientError) -> bool {
         ClientError::Rejected { status, .. } => matches!(status, 408 | 429 | 500..=599),
         ClientError::InvalidRequest(_) | ClientError::Tls(_) | ClientError::Encode(_) => false,
     }
+}
+
+/// Why the session counts as lost when its configuration was not
+/// acknowledged within `timeout`.
+pub(super) fn setup_timed_out(timeout: Duration) -> String {
+    let waited = timeout.as_millis();
+    format!("the provider did not acknowledge the session configuration within {waited} ms")
 }
 
 /// Fires at `at`; never when there is no deadline.
@@ -357,182 +506,6 @@ pub(super) async fn compose_session(
     session.instructions = Some(compaction::compose_instructions(&base, &summary, recent));
     let summary_chars = summary.len();
     (session, Some(summary_chars))
-}
-
-impl Runner {
-    /// Takes a fresh connection: resume where possible, configure, wait for
-    /// the acknowledgement (inputs are buffered until then).
-    pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
-        self.caps = client.capabilities().clone();
-        self.handover.abandon();
-        self.life.opened(Instant::now(), &self.caps.limits);
-        self.conn.opening(Instant::now(), self.config.setup_timeout);
-        self.user_audio.reset();
-        if self.life.take_fresh() {
-            // Compacting for the context budget: the old context is left behind.
-            self.handover.forget_handle();
-        }
-        let handle = self
-            .handover
-            .handle()
-            .map(str::to_owned)
-            .filter(|_| self.caps.resumption && after_outage);
-        self.conn.resuming = handle.is_some();
-        let mut result = Ok(());
-        if let Some(handle) = handle {
-            tracing::info!("resuming the model session with its handle");
-            result = client.send(&ClientInput::Resume { handle }).await;
-        }
-        // What the old session was sent and never answered: a resumed
-        // conversation has not seen it after its handle, a fresh one not at
-        // all. It goes first, before what waited, so no turn is lost.
-        let unseen = self.handover.take_unanswered();
-        if result.is_ok() {
-            let config = self
-                .session_config(after_outage && !self.conn.resuming, !unseen.is_empty())
-                .await;
-            result = client.send(&ClientInput::Session(config)).await;
-        }
-        self.conn.opened(client);
-        self.new_id_space();
-        self.outbox.prepend(unseen);
-        let chars = self.conversation_chars();
-        self.life.context_from(chars);
-        if let Err(error) = result {
-            self.on_session_ended(format!("could not configure the session: {error}"))
-                .await;
-        }
-    }
-
-    /// The provider acknowledged the session (its frame arrived at
-    /// `acknowledged_at`): deliver what waited.
-    pub(super) async fn on_ready(&mut self, acknowledged_at: Instant) {
-        let readiness = self.conn.became_ready();
-        let pending = self.outbox.take_all();
-        let delivered = pending.len();
-        let dropped_ms = self.outbox.take_dropped_ms();
-        match readiness {
-            Readiness::Back { attempt } => {
-                if dropped_ms > 0.0 {
-                    self.emit(AgentEvent::InputDropped {
-                        audio_ms: dropped_ms as u64,
-                    });
-                }
-                self.emit(AgentEvent::Reconnected {
-                    attempt,
-                    resumed: self.conn.resuming,
-                    delivered_inputs: delivered,
-                })
-            }
-            Readiness::First => self.emit(AgentEvent::SessionReady {
-                session_id: self.conn.session_id.clone(),
-                connection: self.conn.connections,
-            }),
-        }
-        if let Some(switch) = self.switch.take().filter(|_| self.conn.connections > 1) {
-            self.emit(AgentEvent::SessionSwitched {
-                connection: self.conn.connections,
-                planned: switch.planned,
-                resumed: self.conn.resuming,
-                summary_chars: self.summary_chars,
-                gap_ms: acknowledged_at
-                    .saturating_duration_since(switch.started)
-                    .as_millis() as u64,
-            });
-        }
-        let mut pending = pending.into_iter();
-        while let Some(input) = pending.next() {
-            self.deliver(input).await;
-            if !self.conn.ready {
-                // Lost again: the failed input went back to the buffer; the
-                // rest follows it, in order, for the next session.
-                for input in pending.by_ref() {
-                    self.buffer_input(input);
-                }
-            }
-        }
-        self.maybe_follow_up().await;
-    }
-
-    /// The session is gone (closed, failed, or could not be opened): tell the
-    /// front end, and schedule the next attempt or give up.
-    pub(super) async fn on_session_ended(&mut self, reason: String) {
-        if let Some(client) = self.conn.drop_client() {
-            let _ = client.close().await;
-        }
-        let standby = self.handover.abandon();
-        if self.finished {
-            return;
-        }
-        if let Some(standby) = standby {
-            // A handover had the next connection open already: it is the
-            // first reconnect attempt.
-            self.conn.reuse(standby);
-        }
-        tracing::warn!(%reason, "model session lost");
-        self.answers.abandon();
-        if self.conn.resuming {
-            // The handle may be what the provider refused: start afresh next time.
-            self.handover.forget_handle();
-        }
-        self.switch.get_or_insert(super::runner::Switch {
-            started: Instant::now(),
-            planned: false,
-        });
-        let policy = &self.config.reconnect;
-        let loss = self.conn.lost(policy, Instant::now());
-        if loss.first {
-            self.emit(AgentEvent::Disconnected {
-                reason: reason.clone(),
-            });
-        }
-        let Some((attempt, delay)) = loss.next else {
-            let message = format!(
-                "model session lost ({reason}); gave up after {} reconnect attempts",
-                policy.max_attempts
-            );
-            self.emit(AgentEvent::Error {
-                code: "session_lost".into(),
-                message: message.clone(),
-                fatal: true,
-            });
-            self.emit(AgentEvent::Closed { reason: message });
-            self.finished = true;
-            return;
-        };
-        self.emit(AgentEvent::Reconnecting {
-            attempt,
-            delay_ms: delay.as_millis() as u64,
-        });
-    }
-
-    /// Stops the agent: running calls are aborted, the session is ended the
-    /// way the dialect ends it, and the front end hears `Closed`.
-    pub(super) async fn close(&mut self, reason: &str) {
-        self.finished = true;
-        self.conn.connecting = None;
-        self.calls.abort_all();
-        if let Some(standby) = self.handover.abandon() {
-            let _ = standby.close().await;
-        }
-        if let Some(mut client) = self.conn.drop_client() {
-            if client.send(&ClientInput::EndSession).await.is_ok() && self.caps.end_handshake {
-                // Let the provider flush and confirm before the socket goes.
-                let _ = tokio::time::timeout(GOODBYE_WAIT, async {
-                    while let Some(event) = client.next_event().await {
-                        if matches!(event, ModelEvent::SessionEnded { .. }) {
-                            break;
-                        }
-                    }
-                })
-                .await;
-            }
-            let _ = client.close().await;
-        }
-        self.emit(AgentEvent::Closed {
-            reason: reason.to_owned(),
-        });
-    }
 }
 
 #[cfg(test)]
@@ -706,5 +679,98 @@ mod tests {
         assert!(worth_retrying(&rejected(429)));
         assert!(worth_retrying(&rejected(503)));
         assert!(!worth_retrying(&rejected(401)));
+    }
+
+    #[test]
+    fn the_first_ready_session_is_reported_ready_later_ones_back_and_switched() {
+        let now = Instant::now();
+        let mut conn = Connection::default();
+        conn.opening(now, Duration::from_secs(5));
+        conn.session_id = Some("s1".into());
+        let reports = conn.ready(0, 0.0, now, None);
+        assert!(matches!(
+            reports.as_slice(),
+            [AgentEvent::SessionReady { session_id: Some(id), connection: 1 }] if id == "s1"
+        ));
+        // Lost: the front end hears Disconnected, then Reconnecting.
+        conn.drop_client();
+        let (reports, gave_up) = conn.lose("gone", &ReconnectPolicy::default(), now);
+        assert!(!gave_up);
+        assert!(matches!(
+            reports.as_slice(),
+            [AgentEvent::Disconnected { reason }, AgentEvent::Reconnecting { attempt: 1, .. }]
+                if reason == "gone"
+        ));
+        conn.opening(now, Duration::from_secs(5));
+        conn.resuming = true;
+        let later = now + Duration::from_millis(40);
+        let reports = conn.ready(3, 120.0, later, Some(7));
+        assert!(matches!(
+            reports.as_slice(),
+            [
+                AgentEvent::InputDropped { audio_ms: 120 },
+                AgentEvent::Reconnected {
+                    attempt: 1,
+                    resumed: true,
+                    delivered_inputs: 3
+                },
+                AgentEvent::SessionSwitched {
+                    connection: 2,
+                    planned: false,
+                    resumed: true,
+                    summary_chars: Some(7),
+                    gap_ms: 40,
+                },
+            ]
+        ));
+        // A planned move: no outage, only the switch is reported.
+        conn.switching(later);
+        conn.opening(later, Duration::from_secs(5));
+        let reports = conn.ready(0, 0.0, later, None);
+        assert!(matches!(
+            reports.as_slice(),
+            [
+                AgentEvent::SessionReady { connection: 3, .. },
+                AgentEvent::SessionSwitched {
+                    planned: true,
+                    gap_ms: 0,
+                    ..
+                },
+            ]
+        ));
+    }
+
+    #[test]
+    fn losing_the_last_attempt_gives_up_with_a_fatal_error() {
+        let mut conn = Connection::default();
+        let (reports, gave_up) = conn.lose("gone", &ReconnectPolicy::never(), Instant::now());
+        assert!(gave_up);
+        assert!(matches!(
+            reports.as_slice(),
+            [
+                AgentEvent::Disconnected { .. },
+                AgentEvent::Error { fatal: true, .. },
+                AgentEvent::Closed { .. },
+            ]
+        ));
+    }
+
+    #[test]
+    fn only_a_resumed_connection_that_never_became_ready_suspects_its_handle() {
+        let mut conn = Connection::default();
+        assert!(!conn.resume_failed(), "not resuming");
+        conn.resuming = true;
+        assert!(conn.resume_failed(), "refused before setupComplete");
+        conn.became_ready();
+        assert!(!conn.resume_failed(), "the handle worked");
+    }
+
+    #[test]
+    fn a_failed_attempt_is_a_loss_only_when_no_session_serves() {
+        let conn = Connection::default();
+        let error = ClientError::InvalidRequest("no".into());
+        let reason = conn.attempt_failed(&error).expect("no session: lost");
+        assert!(reason.starts_with("reconnect attempt 0 failed"), "{reason}");
+        assert!(setup_timed_out(Duration::from_millis(1500)).contains("1500 ms"));
     }
 }

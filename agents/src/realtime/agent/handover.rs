@@ -5,7 +5,9 @@
 //! The rules are the adapters' pure [`Resumption`] state machine, the one the
 //! Gemini adapter's `ResumingSession` follows too: the newest resumption
 //! handle covers what was answered before it; whatever it may not cover is
-//! sent again; the switch is planned a margin before the announced close and
+//! sent again (a handle older than the last answer is not resumed: the next
+//! session starts afresh with the conversation as context, so that no turn
+//! is lost); the switch is planned a margin before the announced close and
 //! happens between turns (no answer being spoken, no tool call of this
 //! session still running) unless the deadline has come. [`Handover`] owns
 //! that machine and the standby connection; [`Lifetime`] owns when the
@@ -17,10 +19,12 @@
 //! after a lost session. If the old connection goes first anyway, the standby
 //! socket is used by the ordinary reconnect path.
 
-use std::time::Duration;
+use crate::realtime::compaction;
+use crate::realtime::transcript::TranscriptEntry;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use understudy_adapters::resumption::Resumption;
-use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient, SessionLimits};
+use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient, SessionConfig, SessionLimits};
 
 /// The agent's side of moving sessions: the resumption state (handle,
 /// inputs to send again, the planned switch) and the next connection, open
@@ -28,6 +32,9 @@ use understudy_adapters::{ClientInput, ModelEvent, RealtimeClient, SessionLimits
 pub(super) struct Handover {
     resumption: Resumption,
     standby: Option<RealtimeClient>,
+    /// The configuration the current lineage's first connection was set up
+    /// with: its instructions carry the context that lineage started from.
+    lineage: Option<SessionConfig>,
 }
 
 impl Handover {
@@ -37,6 +44,7 @@ impl Handover {
         Handover {
             resumption: Resumption::new(replay_bound_ms),
             standby: None,
+            lineage: None,
         }
     }
 
@@ -74,10 +82,15 @@ impl Handover {
         self.standby.take()
     }
 
-    /// Keeps `client` as the standby connection when a switch is planned;
-    /// returns it when none is.
-    pub(super) fn keep_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
-        if !self.planned() {
+    /// A new connection opened: it is kept as the standby connection when a
+    /// switch is planned and the current one still `serving`; else it is
+    /// returned (the next connection to open).
+    pub(super) fn keep_standby(
+        &mut self,
+        client: RealtimeClient,
+        serving: bool,
+    ) -> Option<RealtimeClient> {
+        if !serving || !self.planned() {
             return Some(client);
         }
         self.standby = Some(client);
@@ -96,14 +109,41 @@ impl Handover {
         self.standby.is_some() && self.resumption.switch_due(Instant::now().into_std(), quiet)
     }
 
-    /// The newest resumption handle.
-    pub(super) fn handle(&self) -> Option<&str> {
-        self.resumption.handle()
+    /// The handle a new connection resumes with, if any: none when it must
+    /// start `fresh` (compacted) or cannot resume (`can_resume`: the dialect
+    /// resumes and this is not the first connection). A handle that predates
+    /// the last answer is forgotten rather than resumed: the conversation it
+    /// resumes lacks that turn, and a fresh session gets it as context.
+    pub(super) fn resume_with(&mut self, fresh: bool, can_resume: bool) -> Option<String> {
+        if fresh {
+            // Compacting for the context budget: the old context is left behind.
+            self.forget_handle();
+        } else if self.resumption.handle_stale() {
+            tracing::warn!("the resumption handle predates the last answer; starting afresh with the conversation as context");
+            self.forget_handle();
+        }
+        let handle = self.resumption.handle().filter(|_| can_resume)?;
+        tracing::info!("resuming the model session with its handle");
+        Some(handle.to_owned())
     }
 
     /// Forgets the handle: the next session starts afresh.
     pub(super) fn forget_handle(&mut self) {
         self.resumption.forget_handle();
+        self.lineage = None;
+    }
+
+    /// A connection that does not resume was set up with `config`: it
+    /// starts a lineage that later connections resume.
+    pub(super) fn started_lineage(&mut self, config: &SessionConfig) {
+        self.lineage = Some(config.clone());
+    }
+
+    /// The configuration for a connection that resumes the lineage: the one
+    /// its first connection was set up with (a resumed session is set up as
+    /// it was, or the context in its first instructions would be lost).
+    pub(super) fn lineage_config(&self) -> Option<&SessionConfig> {
+        self.lineage.as_ref()
     }
 
     /// What the next session has not seen; the log starts afresh.
@@ -177,8 +217,12 @@ impl Lifetime {
     }
 
     /// The provider announced the end at `expires_at` (unix seconds, whole:
-    /// one second is taken off for the rounding); `now_unix` is the time now.
-    pub(super) fn announced(&mut self, expires_at: i64, now_unix: f64) {
+    /// one second is taken off for the rounding), the wall clock being `now`.
+    pub(super) fn announced(&mut self, expires_at: i64, now: SystemTime) {
+        let now_unix = now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
         let left = (expires_at as f64 - 1.0 - now_unix).max(0.0);
         self.end = Some(Instant::now() + Duration::from_secs_f64(left));
     }
@@ -208,6 +252,22 @@ impl Lifetime {
     pub(super) fn take_fresh(&mut self) -> bool {
         std::mem::take(&mut self.fresh_next)
     }
+}
+
+/// The context size (tokens) past which the agent moves to a compacted
+/// session: the `configured` budget, else 80% of the dialect's context
+/// `window`, else none.
+pub(super) fn context_budget(configured: Option<u64>, window: Option<u32>) -> Option<u64> {
+    configured.or_else(|| window.map(|window| u64::from(window) * 8 / 10))
+}
+
+/// Characters of conversation in `entries` (the context estimate's unit:
+/// each line's text and its separator).
+pub(super) fn conversation_chars(entries: &[TranscriptEntry]) -> usize {
+    compaction::lines_of(entries)
+        .iter()
+        .map(|l| l.text.len() + 2)
+        .sum()
 }
 
 #[cfg(test)]
@@ -264,5 +324,79 @@ mod tests {
         life.compact_next();
         assert!(life.take_fresh());
         assert!(!life.take_fresh(), "asked once");
+    }
+
+    fn handle(h: &str) -> ModelEvent {
+        ModelEvent::ResumptionHandle {
+            handle: Some(h.into()),
+            resumable: true,
+        }
+    }
+
+    fn done() -> ModelEvent {
+        ModelEvent::ResponseDone {
+            response_id: "r".into(),
+            status: understudy_adapters::ResponseStatus::Completed,
+            reason: None,
+            error: None,
+        }
+    }
+
+    fn text(t: &str) -> ClientInput {
+        ClientInput::Text { text: t.into() }
+    }
+
+    #[test]
+    fn a_handle_older_than_the_last_answer_is_not_resumed() {
+        let mut handover = Handover::new(10_000);
+        assert_eq!(handover.resume_with(false, true), None, "no handle yet");
+        handover.on_event(&handle("h0"));
+        assert_eq!(
+            handover.resume_with(false, false).as_deref(),
+            None,
+            "cannot resume"
+        );
+        assert_eq!(handover.resume_with(false, true).as_deref(), Some("h0"));
+        // Answered, and lost before the handle covering the answer came.
+        handover.on_sent(text("remember falcon"));
+        handover.on_event(&done());
+        handover.on_sent(text("next"));
+        assert_eq!(
+            handover.resume_with(false, true),
+            None,
+            "stale: start afresh"
+        );
+        let unseen = handover.take_unanswered();
+        assert!(matches!(unseen.as_slice(), [ClientInput::Text { text }] if text == "next"));
+        // A covering handle resumes; compacting forgets it.
+        handover.on_event(&handle("h1"));
+        assert_eq!(handover.resume_with(false, true).as_deref(), Some("h1"));
+        assert_eq!(handover.resume_with(true, true), None, "compacted: fresh");
+    }
+
+    #[test]
+    fn a_resumed_session_is_set_up_as_its_lineage_started() {
+        let mut handover = Handover::new(10_000);
+        assert!(handover.lineage_config().is_none());
+        let config = SessionConfig {
+            instructions: Some("context: the code word is falcon".into()),
+            ..SessionConfig::default()
+        };
+        handover.started_lineage(&config);
+        assert_eq!(handover.lineage_config(), Some(&config));
+        handover.forget_handle();
+        assert!(handover.lineage_config().is_none(), "a new lineage comes");
+    }
+
+    #[test]
+    fn the_budget_is_configured_else_most_of_the_window() {
+        assert_eq!(context_budget(Some(100), Some(1_000)), Some(100));
+        assert_eq!(context_budget(None, Some(1_000)), Some(800));
+        assert_eq!(context_budget(None, None), None);
+        let entries = [TranscriptEntry::User {
+            item_id: None,
+            text: Some("hello".into()),
+        }];
+        assert_eq!(conversation_chars(&entries), 7);
     }
 }

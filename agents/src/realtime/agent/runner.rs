@@ -1,30 +1,37 @@
 //! The agent task: its state, the loop that waits on everything at once,
 //! and the glue that hands each wake-up to the part whose job it is (the
-//! outbox, the front end's audio, the answers and barge-in, the tool calls,
-//! the handover and the session's lifetime each own their state and
-//! decisions in their own module).
+//! connection, the outbox, the front end's audio, the answers and barge-in,
+//! the tool calls, the handover and the session's lifetime each own their
+//! state and decisions in their own module, with no I/O). Every method of
+//! the runner lives here: it does the I/O those decisions call for.
 
 use super::barge_in::{provider_cancels, Answers, Trigger};
-use super::connection::{compose_session, deadline, next_connection, retry_timer, Connection};
+use super::connection::{
+    compose_session, deadline, next_connection, next_model_event, retry_timer, setup_timed_out,
+    Connection,
+};
 use super::front_end::{refusal, UserAudio};
-use super::handover::{Handover, Lifetime};
+use super::handover::{context_budget, conversation_chars, Handover, Lifetime};
 use super::input::Command;
 use super::model_events::{react, Reaction};
 use super::outbox::{unsendable, Outbox};
-use super::tool_calls::{Finished, ToolCalls};
+use super::tool_calls::{self, Finished, ToolCalls};
 use crate::realtime::config::AgentConfig;
 use crate::realtime::connect::SharedConnector;
 use crate::realtime::events::AgentEvent;
 use crate::realtime::tools::{CallOutcome, ToolRegistry};
 use crate::realtime::transcript::{Transcript, TranscriptEntry};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use understudy_adapters::{
-    Capabilities, ClientError, ClientInput, Pcm, RealtimeClient, ResponseOptions, SessionConfig,
-    TimedEvent,
+    Capabilities, ClientError, ClientInput, ModelEvent, Pcm, RealtimeClient, ResponseOptions,
+    SessionConfig, TimedEvent,
 };
+
+/// How long a polite goodbye (DashScope's `session.finish`) may take.
+const GOODBYE_WAIT: Duration = Duration::from_secs(2);
 
 /// What woke the agent task.
 enum Step {
@@ -47,22 +54,14 @@ enum Step {
     SessionEnding,
 }
 
-/// A move to a new session under way, for its `SessionSwitched` report.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Switch {
-    /// When the agent left the old session (or lost it).
-    pub(super) started: Instant,
-    /// Before the provider's end rather than after a loss.
-    pub(super) planned: bool,
-}
-
 /// Everything the agent task owns. The fields are grouped by the module that
 /// looks after them; where a part owns its state and decisions (`outbox`,
 /// `user_audio`, `answers`, `calls`, `handover`, `life`), the methods here
 /// only wire events to it. The connection's state and decisions are
 /// `conn`'s ([`Connection`]), and what a model event means is
-/// [`react`]'s; opening, losing and closing the connection (the I/O around
-/// its decisions) still have their methods in `connection`.
+/// [`react`]'s; this file is the whole `impl Runner`: the I/O around those
+/// decisions (opening, configuring, losing and closing connections,
+/// sending, reporting).
 pub(super) struct Runner {
     // ---- set at start --------------------------------------------------------
     /// Opens new model sessions.
@@ -96,8 +95,6 @@ pub(super) struct Runner {
     pub(super) handover: Handover,
     /// When the current session will end and how big its context grew.
     pub(super) life: Lifetime,
-    /// The move to a new session under way.
-    pub(super) switch: Option<Switch>,
     /// The summary length the current session's instructions carry.
     pub(super) summary_chars: Option<usize>,
 
@@ -142,7 +139,6 @@ impl Runner {
             finished: false,
             handover,
             life: Lifetime::new(),
-            switch: None,
             summary_chars: None,
             outbox,
             answers: Answers::default(),
@@ -174,27 +170,20 @@ impl Runner {
                 Step::Tool(outcome) => self.on_tool_done(outcome).await,
                 Step::Retry => self.retry(),
                 Step::Connected(Ok(client)) => {
-                    if let Some(client) = self.on_standby(client) {
+                    let serving = self.conn.client.is_some();
+                    if let Some(client) = self.handover.keep_standby(client, serving) {
                         self.open(client, true).await
                     }
                 }
-                Step::Connected(Err(error)) if self.conn.client.is_some() => {
-                    // A handover's connection failed while the old one still
-                    // serves: its close will go through the reconnect path.
-                    tracing::warn!(%error, "could not open the next connection");
-                    self.handover.abandon();
-                }
-                Step::Connected(Err(error)) => {
-                    let attempt = self.conn.attempt();
-                    self.on_session_ended(format!("reconnect attempt {attempt} failed: {error}"))
-                        .await
-                }
+                Step::Connected(Err(error)) => match self.conn.attempt_failed(&error) {
+                    Some(reason) => self.on_session_ended(reason).await,
+                    // The old connection still serves: its close will go
+                    // through the reconnect path.
+                    None => drop(self.handover.abandon()),
+                },
                 Step::SetupTimedOut => {
-                    let waited = self.config.setup_timeout.as_millis();
-                    self.on_session_ended(format!(
-                        "the provider did not acknowledge the session configuration within {waited} ms"
-                    ))
-                    .await
+                    let reason = setup_timed_out(self.config.setup_timeout);
+                    self.on_session_ended(reason).await
                 }
                 Step::HandoverDue => {}
                 Step::SessionEnding => self.on_session_ending(),
@@ -220,12 +209,20 @@ impl Runner {
     // ---- the connection (`connection`) ----------------------------------------
 
     /// The configuration a new session gets (see [`compose_session`]);
-    /// `with_context` carries the conversation so far into it.
+    /// `with_context` carries the conversation so far into it. A session
+    /// that resumes its lineage gets the configuration that lineage started
+    /// with; one that does not starts a lineage with its own.
     pub(super) async fn session_config(
         &mut self,
         with_context: bool,
         resending: bool,
     ) -> SessionConfig {
+        if self.conn.resuming {
+            if let Some(config) = self.handover.lineage_config() {
+                self.summary_chars = None;
+                return config.clone();
+            }
+        }
         let conversation = (with_context && self.config.context_chars > 0)
             .then(|| crate::realtime::compaction::lines_of(self.transcript().entries()));
         let (session, summary_chars) = compose_session(
@@ -237,6 +234,9 @@ impl Runner {
         )
         .await;
         self.summary_chars = summary_chars;
+        if !self.conn.resuming {
+            self.handover.started_lineage(&session);
+        }
         session
     }
 
@@ -255,6 +255,127 @@ impl Runner {
             tracing::info!(attempt, "reconnecting the model session");
             self.conn.connect(&self.connector);
         }
+    }
+
+    /// Takes a fresh connection: resume where possible, configure, wait for
+    /// the acknowledgement (inputs are buffered until then).
+    pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
+        self.caps = client.capabilities().clone();
+        self.handover.abandon();
+        self.life.opened(Instant::now(), &self.caps.limits);
+        self.conn.opening(Instant::now(), self.config.setup_timeout);
+        self.user_audio.reset();
+        let fresh = self.life.take_fresh();
+        let handle = self
+            .handover
+            .resume_with(fresh, self.caps.resumption && after_outage);
+        self.conn.resuming = handle.is_some();
+        let mut result = Ok(());
+        if let Some(handle) = handle {
+            result = client.send(&ClientInput::Resume { handle }).await;
+        }
+        // What the old session was sent and never answered: a resumed
+        // conversation has not seen it after its handle, a fresh one not at
+        // all. It goes first, before what waited, so no turn is lost.
+        let unseen = self.handover.take_unanswered();
+        if result.is_ok() {
+            let config = self
+                .session_config(after_outage && !self.conn.resuming, !unseen.is_empty())
+                .await;
+            result = client.send(&ClientInput::Session(config)).await;
+        }
+        self.conn.opened(client);
+        self.new_id_space();
+        self.outbox.prepend(unseen);
+        let chars = conversation_chars(self.transcript().entries());
+        self.life.context_from(chars);
+        if let Err(error) = result {
+            self.on_session_ended(format!("could not configure the session: {error}"))
+                .await;
+        }
+    }
+
+    /// The provider acknowledged the session (its frame arrived at
+    /// `acknowledged_at`): deliver what waited.
+    pub(super) async fn on_ready(&mut self, acknowledged_at: Instant) {
+        let pending = self.outbox.take_all();
+        let dropped_ms = self.outbox.take_dropped_ms();
+        let reports = self.conn.ready(
+            pending.len(),
+            dropped_ms,
+            acknowledged_at,
+            self.summary_chars,
+        );
+        reports.into_iter().for_each(|event| self.emit(event));
+        let mut pending = pending.into_iter();
+        while let Some(input) = pending.next() {
+            self.deliver(input).await;
+            if !self.conn.ready {
+                // Lost again: the failed input went back to the buffer; the
+                // rest follows it, in order, for the next session.
+                for input in pending.by_ref() {
+                    self.buffer_input(input);
+                }
+            }
+        }
+        self.maybe_follow_up().await;
+    }
+
+    /// The session is gone (closed, failed, or could not be opened): tell the
+    /// front end, and schedule the next attempt or give up.
+    pub(super) async fn on_session_ended(&mut self, reason: String) {
+        let resume_failed = self.conn.resume_failed();
+        if let Some(client) = self.conn.drop_client() {
+            let _ = client.close().await;
+        }
+        let standby = self.handover.abandon();
+        if self.finished {
+            return;
+        }
+        if let Some(standby) = standby {
+            // A handover had the next connection open already: it is the
+            // first reconnect attempt.
+            self.conn.reuse(standby);
+        }
+        tracing::warn!(%reason, "model session lost");
+        self.answers.abandon();
+        if resume_failed {
+            // The handle may be what the provider refused: start afresh next time.
+            self.handover.forget_handle();
+        }
+        let (reports, gave_up) = self
+            .conn
+            .lose(&reason, &self.config.reconnect, Instant::now());
+        reports.into_iter().for_each(|event| self.emit(event));
+        self.finished = gave_up;
+    }
+
+    /// Stops the agent: running calls are aborted, the session is ended the
+    /// way the dialect ends it, and the front end hears `Closed`.
+    pub(super) async fn close(&mut self, reason: &str) {
+        self.finished = true;
+        self.conn.connecting = None;
+        self.calls.abort_all();
+        if let Some(standby) = self.handover.abandon() {
+            let _ = standby.close().await;
+        }
+        if let Some(mut client) = self.conn.drop_client() {
+            if client.send(&ClientInput::EndSession).await.is_ok() && self.caps.end_handshake {
+                // Let the provider flush and confirm before the socket goes.
+                let _ = tokio::time::timeout(GOODBYE_WAIT, async {
+                    while let Some(event) = client.next_event().await {
+                        if matches!(event, ModelEvent::SessionEnded { .. }) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+            }
+            let _ = client.close().await;
+        }
+        self.emit(AgentEvent::Closed {
+            reason: reason.to_owned(),
+        });
     }
 
     // ---- the front end (`front_end`) ------------------------------------------
@@ -382,7 +503,7 @@ impl Runner {
                     self.conn.session_id = Some(session_id);
                 }
                 if let Some(expires_at) = expires_at {
-                    self.on_expiry_announced(expires_at);
+                    self.life.announced(expires_at, SystemTime::now());
                 }
                 if acknowledged && !self.conn.ready {
                     self.on_ready(Instant::from_std(received_at)).await;
@@ -561,34 +682,15 @@ impl Runner {
         self.on_go_away(Some(left.as_millis() as u64));
     }
 
-    /// The provider announced when it will end the session (unix seconds).
-    pub(super) fn on_expiry_announced(&mut self, expires_at: i64) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or_default();
-        self.life.announced(expires_at, now);
-    }
-
-    /// Characters of conversation so far (the context estimate's unit).
-    pub(super) fn conversation_chars(&self) -> usize {
-        crate::realtime::compaction::lines_of(self.transcript().entries())
-            .iter()
-            .map(|l| l.text.len() + 2)
-            .sum()
-    }
-
     /// Notes the context's size after a turn (`reported` by the provider's
     /// usage, when it says) and, past the budget, plans a move to a fresh,
     /// compacted session at the next quiet moment.
     pub(super) fn on_context_grown(&mut self, reported: Option<u64>) {
-        let budget = self.config.context_budget_tokens.or_else(|| {
-            self.caps
-                .limits
-                .context_tokens
-                .map(|window| u64::from(window) * 8 / 10)
-        });
-        let chars = self.conversation_chars();
+        let budget = context_budget(
+            self.config.context_budget_tokens,
+            self.caps.limits.context_tokens,
+        );
+        let chars = conversation_chars(self.transcript().entries());
         let Some(tokens) = self.life.context_grown(reported, chars, budget) else {
             return;
         };
@@ -603,15 +705,6 @@ impl Runner {
         self.life.compact_next();
         // No provider deadline: switch at the next quiet moment.
         self.on_go_away(Some(60_000));
-    }
-
-    /// The new connection of a handover is open: keep it until the switch.
-    /// Returns it when no handover wants it.
-    fn on_standby(&mut self, client: RealtimeClient) -> Option<RealtimeClient> {
-        if self.conn.client.is_none() {
-            return Some(client);
-        }
-        self.handover.keep_standby(client)
     }
 
     /// Switches to the standby connection if it is time: between turns, or
@@ -631,10 +724,7 @@ impl Runner {
             return;
         };
         tracing::info!(overdue, "switching to the new connection");
-        self.switch = Some(Switch {
-            started: Instant::now(),
-            planned: true,
-        });
+        self.conn.switching(Instant::now());
         self.answers.abandon();
         if let Some(old) = self.conn.drop_client() {
             let _ = old.close().await;
@@ -646,16 +736,9 @@ impl Runner {
 
     /// The model called a tool: record it and start it.
     pub(super) fn on_tool_call(&mut self, call_id: String, name: String, arguments: String) {
-        self.transcript().push(TranscriptEntry::ToolCall {
-            call_id: call_id.clone(),
-            name: name.clone(),
-            arguments: arguments.clone(),
-        });
-        self.emit(AgentEvent::ToolCallStarted {
-            call_id: call_id.clone(),
-            name: name.clone(),
-            arguments: arguments.clone(),
-        });
+        let (entry, event) = tool_calls::started(&call_id, &name, &arguments);
+        self.transcript().push(entry);
+        self.emit(event);
         let timeout = self.config.tool_timeout;
         self.calls.start(
             &self.tools,
@@ -687,28 +770,15 @@ impl Runner {
         if finished == Finished::Withdrawn {
             return;
         }
-        self.transcript().push(TranscriptEntry::ToolResult {
-            call_id: outcome.call_id.clone(),
-            name: outcome.name.clone(),
-            output: outcome.output.clone(),
-            is_error: outcome.is_error,
-        });
-        self.emit(AgentEvent::ToolCallFinished {
-            call_id: outcome.call_id.clone(),
-            name: outcome.name.clone(),
-            output: outcome.output.clone(),
-            is_error: outcome.is_error,
-        });
+        let call_id = outcome.call_id.clone();
+        let (entry, event, result) = tool_calls::finished(outcome);
+        self.transcript().push(entry);
+        self.emit(event);
         if finished == Finished::Stale {
-            tracing::info!(call_id = %outcome.call_id, "result of a call from a lost session; the new session never saw the call");
+            tracing::info!(%call_id, "result of a call from a lost session; the new session never saw the call");
             return;
         }
-        self.deliver(ClientInput::ToolResult {
-            call_id: outcome.call_id,
-            name: outcome.name,
-            output: outcome.output,
-        })
-        .await;
+        self.deliver(result).await;
         self.maybe_follow_up().await;
     }
 
@@ -724,14 +794,5 @@ impl Runner {
             self.deliver(ClientInput::CreateResponse(ResponseOptions::default()))
                 .await;
         }
-    }
-}
-
-/// The model's next event with its arrival time; never ready while no
-/// session is open.
-async fn next_model_event(client: &mut Option<RealtimeClient>) -> Option<TimedEvent> {
-    match client {
-        Some(client) => client.next_timed().await,
-        None => std::future::pending().await,
     }
 }

@@ -3,14 +3,18 @@
 //! and the follow-up bookkeeping, and decides what a finished or withdrawn
 //! call means and when to ask for the answer to a batch of results (where
 //! the dialect needs asking: once every call is in, no response is running
-//! and the user has not taken the floor meanwhile). The runner does the
+//! and the user has not taken the floor meanwhile); [`started`] and
+//! [`finished`] say how a call is recorded and reported. The runner does the
 //! sending and the reporting.
 
+use crate::realtime::events::AgentEvent;
 use crate::realtime::tools::{spawn_call, CallOutcome, ToolRegistry};
+use crate::realtime::transcript::TranscriptEntry;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
+use understudy_adapters::ClientInput;
 
 /// A running tool call.
 #[derive(Debug)]
@@ -152,6 +156,45 @@ impl ToolCalls {
     }
 }
 
+/// A call the model made, as the transcript records it and the front end
+/// hears it (`ToolCallStarted`).
+pub(super) fn started(call_id: &str, name: &str, arguments: &str) -> (TranscriptEntry, AgentEvent) {
+    let entry = TranscriptEntry::ToolCall {
+        call_id: call_id.to_owned(),
+        name: name.to_owned(),
+        arguments: arguments.to_owned(),
+    };
+    let event = AgentEvent::ToolCallStarted {
+        call_id: call_id.to_owned(),
+        name: name.to_owned(),
+        arguments: arguments.to_owned(),
+    };
+    (entry, event)
+}
+
+/// A finished call, as the transcript records it, the front end hears it
+/// (`ToolCallFinished`) and the model gets it (its result).
+pub(super) fn finished(outcome: CallOutcome) -> (TranscriptEntry, AgentEvent, ClientInput) {
+    let entry = TranscriptEntry::ToolResult {
+        call_id: outcome.call_id.clone(),
+        name: outcome.name.clone(),
+        output: outcome.output.clone(),
+        is_error: outcome.is_error,
+    };
+    let event = AgentEvent::ToolCallFinished {
+        call_id: outcome.call_id.clone(),
+        name: outcome.name.clone(),
+        output: outcome.output.clone(),
+        is_error: outcome.is_error,
+    };
+    let input = ClientInput::ToolResult {
+        call_id: outcome.call_id,
+        name: outcome.name,
+        output: outcome.output,
+    };
+    (entry, event, input)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +250,24 @@ mod tests {
             "the dialect answers"
         );
         assert!(!calls.take_follow_up(1, true, false), "forgotten");
+    }
+
+    #[test]
+    fn a_finished_call_is_recorded_reported_and_sent_back() {
+        let (entry, event) = started("c1", "weather", "{}");
+        assert!(matches!(entry, TranscriptEntry::ToolCall { call_id, .. } if call_id == "c1"));
+        assert!(matches!(event, AgentEvent::ToolCallStarted { name, .. } if name == "weather"));
+        let (entry, event, input) = finished(CallOutcome {
+            call_id: "c1".into(),
+            name: "weather".into(),
+            output: "sunny".into(),
+            is_error: true,
+        });
+        assert!(matches!(
+            entry,
+            TranscriptEntry::ToolResult { is_error: true, .. }
+        ));
+        assert!(matches!(event, AgentEvent::ToolCallFinished { output, .. } if output == "sunny"));
+        assert!(matches!(input, ClientInput::ToolResult { call_id, .. } if call_id == "c1"));
     }
 }
