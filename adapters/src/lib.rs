@@ -23,6 +23,7 @@ pub mod gemini;
 pub mod input;
 pub mod lossless;
 pub mod openai;
+pub mod openai_live;
 pub mod registry;
 pub mod resumption;
 pub mod round_trip;
