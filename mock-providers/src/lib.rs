@@ -78,6 +78,7 @@ mod gemini;
 mod http;
 mod http_tts;
 mod openai;
+mod openai_live;
 mod responder_config;
 
 pub mod tls;
@@ -85,6 +86,7 @@ pub mod tls;
 pub use config::{Auth, BetaPolicy, BetaRefusal, EngineConfig, ReplayLibrary};
 pub use dashscope::{DashScopeExpiry, SetupFault};
 pub use journal::{EntryKind, JournalEntry, SessionJournal};
+pub use openai_live::{LiveAuthRefusal, LiveSettings};
 pub use responder_config::ResponderConfig;
 
 /// The sans-IO cores behind every session, for driving one without a socket
@@ -101,6 +103,7 @@ pub mod sansio {
     pub use crate::gemini::GeminiProtocol;
     pub use crate::http::replay::HttpScriptError;
     pub use crate::openai::OpenAiProtocol;
+    pub use crate::openai_live::LiveProtocol;
     pub use crate::protocol::{FrameError, FrameSummary, Protocol, ResponseMarker};
     pub use crate::replay::{ReplayScript, Replayer, ScriptError};
     pub use crate::replay_dialects::replay_script;
@@ -226,6 +229,12 @@ impl MockServer {
     /// The Gemini base URL, `ws://127.0.0.1:PORT` (the adapter appends the Live path).
     pub fn gemini_base_url(&self) -> String {
         format!("ws://{}", self.addr)
+    }
+
+    /// The GPT-Live endpoint, `ws://127.0.0.1:PORT/v1/live/sessions` (the
+    /// SDK's `client.live.connect()` with `base_url="http://127.0.0.1:PORT/v1"`).
+    pub fn openai_live_url(&self) -> String {
+        format!("ws://{}/v1/live/sessions", self.addr)
     }
 
     /// The OpenAI WebSocket base, `ws://127.0.0.1:PORT/v1` (the SDK's `websocket_base_url`).

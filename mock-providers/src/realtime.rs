@@ -9,6 +9,7 @@
 //! | `…/ws/…google.ai.generativelanguage.*.GenerativeService.BidiGenerateContent[Constrained]` | Gemini Live |
 //! | `…/api-ws/v1/realtime` (any prefix) | DashScope; `?model=` picks Omni or TTS |
 //! | `…/realtime` (any prefix, `/realtime` alone too) | OpenAI Realtime |
+//! | `…/live/sessions`, `…/live/sessions/{id}/fork`, `…/live/sessions/{id}/attach` | OpenAI GPT-Live |
 //!
 //! Each upgrade reads the request the way its provider does — the key
 //! ([`crate::state`]), the model, the beta header, a per-connection fault —
@@ -22,12 +23,14 @@ use crate::engine_choice::{choose, Respond, SessionStart};
 use crate::gemini::GeminiProtocol;
 use crate::journal::Journal;
 use crate::openai::{retired, OpenAiProtocol};
+use crate::openai_live::route::{live_path, LivePath};
+use crate::openai_live::{LiveAuthRefusal, LiveProtocol, Socket};
 use crate::session::{self, SessionContext};
 use crate::state::{
     bearer, key_from, query_map, subprotocol_key, wanted_cassette, AppState, GEMINI_LIVE_KEY,
 };
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, OriginalUri, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -44,11 +47,15 @@ const OPENAI: &str = "/__understudy/mount/realtime/openai";
 const DASHSCOPE: &str = "/__understudy/mount/realtime/dashscope";
 /// Where the Gemini Live upgrade is mounted.
 const GEMINI_LIVE: &str = "/__understudy/mount/realtime/gemini";
+/// Where the OpenAI GPT-Live upgrade is mounted.
+const OPENAI_LIVE: &str = "/__understudy/mount/realtime/openai-live";
 
-/// Which upgrade serves each provider's realtime dialects (OpenAI GA and
-/// beta share one, as Qwen-Omni and Qwen-TTS do: the upgrade tells them apart
-/// from the headers and the model).
+/// Which upgrade serves each provider's realtime dialects, by dialect id or
+/// else by provider (OpenAI GA and beta share one, as Qwen-Omni and Qwen-TTS
+/// do: the upgrade tells them apart from the headers and the model; GPT-Live,
+/// an OpenAI dialect of its own, has its own).
 const MOUNTS: &[(&str, &str)] = &[
+    (understudy_adapters::openai_live::DIALECT, OPENAI_LIVE),
     ("openai", OPENAI),
     ("dashscope", DASHSCOPE),
     ("gemini", GEMINI_LIVE),
@@ -57,11 +64,23 @@ const MOUNTS: &[(&str, &str)] = &[
 /// The route serving `path`, if it is a realtime WebSocket path (any method:
 /// a request that is not an upgrade is answered with a 400 there). The
 /// adapters' registry recognises the path, as it does for the recorder.
+///
+/// GPT-Live's per-session sockets (`…/live/sessions/{id}/fork` and
+/// `…/attach`) are read by its mock folder ([`live_path`]).
 pub(crate) fn claim(_method: &Method, path: &str) -> Option<&'static str> {
-    let dialect = understudy_adapters::registry::recognise_websocket(path, &HeaderMap::new())?;
+    let Some(dialect) = understudy_adapters::registry::recognise_websocket(path, &HeaderMap::new())
+    else {
+        return live_path(path).map(|_| OPENAI_LIVE);
+    };
+    mount_of(dialect)
+}
+
+/// The upgrade serving `dialect`: its own, else its provider's.
+fn mount_of(dialect: &understudy_adapters::registry::DialectSpec) -> Option<&'static str> {
     MOUNTS
         .iter()
-        .find(|(provider, _)| *provider == dialect.provider)
+        .find(|(key, _)| *key == dialect.id)
+        .or_else(|| MOUNTS.iter().find(|(key, _)| *key == dialect.provider))
         .map(|(_, mount)| *mount)
 }
 
@@ -71,6 +90,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(OPENAI, any(openai_upgrade))
         .route(DASHSCOPE, any(dashscope_upgrade))
         .route(GEMINI_LIVE, any(gemini_upgrade))
+        .route(OPENAI_LIVE, any(openai_live_upgrade))
 }
 
 /// A WebSocket handshake as every upgrade reads it: the headers, the query,
@@ -273,6 +293,107 @@ async fn gemini_upgrade(State(state): State<AppState>, handshake: Handshake) -> 
     )
 }
 
+/// OpenAI GPT-Live: the socket kind comes from the path the client sent
+/// (`…/live/sessions`, `…/{id}/fork`, `…/{id}/attach`); the key from the
+/// bearer header, refused as [`LiveAuthRefusal`] says. A fork needs a stored
+/// session of this mock; a sideband is refused (this mock serves WebSocket
+/// sessions only, and attaching to one is refused by the one fake that
+/// models it; the service's behaviour is *unconfirmed*).
+async fn openai_live_upgrade(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    handshake: Handshake,
+) -> Response {
+    let Handshake {
+        headers,
+        query,
+        upgrade,
+    } = handshake;
+    let settings = match &state.config.engine {
+        crate::config::EngineConfig::Respond(config) => config.live.clone(),
+        crate::config::EngineConfig::Replay(_) => Default::default(),
+    };
+    let authorised = state.lets_in(bearer(&headers));
+    if !authorised && settings.auth_refusal == LiveAuthRefusal::Http401 {
+        let body = Json(serde_json::json!({"error": {
+            "message": "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+            "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}));
+        return (StatusCode::UNAUTHORIZED, body).into_response();
+    }
+    let journal = state.journal.clone();
+    let (socket, fork_of) = match live_path(uri.path()) {
+        Some(LivePath::Fork(id)) => match state.live_store.get(&id) {
+            Some(stored) => (Socket::Fork, Some(stored)),
+            None => {
+                let message = format!(
+                    "No stored Live session with id '{id}': forks start from sessions created with store: true."
+                );
+                return refuse_live(upgrade, journal, settings.fork_missing_code, message);
+            }
+        },
+        Some(LivePath::Attach(id)) => {
+            let message = format!(
+                "Sideband connections attach to WebRTC and SIP sessions; '{id}' is not one (this server serves WebSocket sessions only)."
+            );
+            return refuse_live(upgrade, journal, settings.attach_refused_code, message);
+        }
+        _ => (Socket::Primary, None),
+    };
+    let protocol = LiveProtocol {
+        socket,
+        settings: Arc::new(settings),
+        fork_of,
+    };
+    let start = SessionStart {
+        state: &state,
+        number: state.next_session(),
+        model: String::new(),
+        fault: None,
+        authorised,
+    };
+    serve_session(
+        sized(upgrade, &state),
+        start,
+        protocol,
+        wanted_cassette(&query, &headers),
+        authorised,
+        Refusal::ErrorEvent,
+    )
+}
+
+/// Accepts the upgrade only to refuse the socket the GPT-Live way: an
+/// `error`, then close 1008 (journalled).
+fn refuse_live(
+    upgrade: WebSocketUpgrade,
+    journal: Journal,
+    code: &'static str,
+    message: String,
+) -> Response {
+    upgrade
+        .on_upgrade(move |mut socket| async move {
+            let session = journal.open(understudy_adapters::openai_live::DIALECT, "", "none");
+            let error = crate::openai_live::error_text(&crate::protocol::FrameError::new(
+                code,
+                message.clone(),
+            ));
+            journal.record(
+                session,
+                crate::journal::JournalEntry {
+                    t_ms: 0,
+                    kind: crate::journal::EntryKind::Server,
+                    label: "error".into(),
+                    detail: error.clone(),
+                },
+            );
+            let _ = socket
+                .send(axum::extract::ws::Message::Text(error.into()))
+                .await;
+            // A close reason is limited to 123 bytes: the code, not the message.
+            session::close_with(socket, &journal, session, 1008, code).await;
+        })
+        .into_response()
+}
+
 /// How a session whose engine could not be chosen (no cassette) is refused.
 #[derive(Debug, Clone, Copy)]
 enum Refusal {
@@ -351,6 +472,16 @@ mod tests {
         assert_eq!(claim(&get, "/v1/realtime/"), Some(OPENAI));
         assert_eq!(claim(&get, "/a/b/c/realtime"), Some(OPENAI));
         assert_eq!(claim(&get, "/v1/realtimex"), None);
+        assert_eq!(claim(&get, "/v1/live/sessions"), Some(OPENAI_LIVE));
+        assert_eq!(claim(&get, "/gw/v1/live/sessions/"), Some(OPENAI_LIVE));
+        assert_eq!(
+            claim(&get, "/v1/live/sessions/live_1/fork"),
+            Some(OPENAI_LIVE)
+        );
+        assert_eq!(
+            claim(&get, "/v1/live/sessions/live_1/attach"),
+            Some(OPENAI_LIVE)
+        );
         assert_eq!(claim(&get, "/"), None);
     }
 
@@ -358,9 +489,7 @@ mod tests {
     fn every_websocket_dialect_in_the_registry_has_an_upgrade() {
         for dialect in understudy_adapters::registry::dialects().filter(|d| d.kind.is_websocket()) {
             assert!(
-                MOUNTS
-                    .iter()
-                    .any(|(provider, _)| *provider == dialect.provider),
+                mount_of(dialect).is_some(),
                 "no upgrade serves {}",
                 dialect.id
             );

@@ -28,6 +28,16 @@ const REPLAY_DIALECTS: &[(&str, Prepare)] = &[
             ReplayScript::from_cassette(name, cassette, &protocol)
         },
     ),
+    (
+        understudy_adapters::openai_live::DIALECT,
+        |name, cassette| {
+            ReplayScript::from_cassette(
+                name,
+                cassette,
+                &crate::openai_live::LiveProtocol::primary(),
+            )
+        },
+    ),
     ("openai-ga", openai_ga),
     ("ga", openai_ga),
     ("openai-beta", openai_beta),
@@ -68,6 +78,7 @@ mod tests {
             understudy_adapters::gemini::DIALECT,
             understudy_adapters::dashscope::DIALECT,
             understudy_adapters::dashscope::tts::DIALECT,
+            understudy_adapters::openai_live::DIALECT,
             Dialect::Ga.name(),
             Dialect::Beta.name(),
         ] {

@@ -2,11 +2,13 @@
 //!
 //! One [`ResponderConfig`] serves the OpenAI, DashScope (Qwen-Omni and
 //! Qwen-TTS) and Gemini respond engines: the delays and chunking of spoken
-//! answers, the bundled voice, and how a limited session ends in each dialect.
+//! answers, the bundled voice, how a limited session ends in each dialect,
+//! and GPT-Live's own settings.
 //! It lives at the crate's root, not inside one provider's module, because it
 //! carries settings for several of them.
 
 use crate::dashscope::DashScopeExpiry;
+use crate::openai_live::LiveSettings;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,6 +42,9 @@ pub struct ResponderConfig {
     /// zero, speaks each sentence as soon as it is complete (lowest first
     /// audio), and a commit that finds it all spoken is still acknowledged.
     pub tts_holdback: Duration,
+    /// GPT-Live: caps, error codes and timings, each *unconfirmed* point of
+    /// the protocol notes with its documented default (see [`LiveSettings`]).
+    pub live: LiveSettings,
 }
 
 impl ResponderConfig {
@@ -55,6 +60,7 @@ impl ResponderConfig {
             session_limit: None,
             dashscope_expiry: DashScopeExpiry::default(),
             tts_holdback: Duration::ZERO,
+            live: LiveSettings::default(),
         }
     }
 

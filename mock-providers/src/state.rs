@@ -2,8 +2,8 @@
 //! who it is and what it wants.
 //!
 //! One [`AppState`] is cloned into every handler (axum's `State`): the
-//! configuration, the journal, the session counter and the Gemini resumption
-//! store. Around it sit the request readings that every family needs and that
+//! configuration, the journal, the session counter, the Gemini resumption
+//! store and the stored GPT-Live sessions. Around it sit the request readings that every family needs and that
 //! must agree between them:
 //!
 //! - **who**: [`authorised`] applies the [`Auth`] policy to a key; the key
@@ -34,6 +34,8 @@ pub(crate) struct AppState {
     pub(crate) sessions: Arc<AtomicU64>,
     /// Gemini conversations kept for resumption across connections.
     pub(crate) resumption: ResumptionStore,
+    /// GPT-Live sessions kept (`store: true`) for forks.
+    pub(crate) live_store: crate::openai_live::LiveStore,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             journal,
             sessions: Arc::new(AtomicU64::new(0)),
             resumption: Default::default(),
+            live_store: Default::default(),
         }
     }
 

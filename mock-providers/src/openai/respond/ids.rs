@@ -8,20 +8,20 @@
 
 /// Deterministic id source.
 #[derive(Debug)]
-pub(super) struct Ids {
+pub(crate) struct Ids {
     state: u64,
 }
 
 impl Ids {
     /// A source for the session with `seed`.
-    pub(super) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Ids {
             state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         }
     }
 
     /// The next id: `prefix`, `_`, sixteen characters.
-    pub(super) fn next(&mut self, prefix: &str) -> String {
+    pub(crate) fn next(&mut self, prefix: &str) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let mut out = String::with_capacity(prefix.len() + 17);
         out.push_str(prefix);

@@ -27,7 +27,7 @@
 
 mod cancel;
 mod conversation;
-mod ids;
+pub(crate) mod ids;
 mod input;
 mod output;
 mod schedule;

@@ -1,0 +1,244 @@
+//! The GPT-Live respond engine: a protocol-faithful stand-in for the service
+//! that answers any session without a cassette.
+//!
+//! Its clock is the **session timeline** — milliseconds of input audio the
+//! client has streamed — as the service's is: transcript fragments, append
+//! acknowledgements and the output track are released as the input reaches
+//! them, so a client that stops streaming gets nothing more (as the service
+//! defers text sent to a silent microphone). Only the session's expiry runs
+//! on the wall clock.
+//!
+//! Each part owns its state and makes its own decisions; this file holds them
+//! together and routes client commands to them:
+//!
+//! - `lifecycle`: `session.start` (primary and fork), `session.close`,
+//!   expiry, usage reports, commands before the start;
+//! - `turns`: input audio → VAD → utterances → transcripts, replies,
+//!   delegations, barge-in;
+//! - `commands`: appends, mute, fixtures, `session.update`, `response.*`,
+//!   `decision.*`;
+//! - `hearing`, `track`, `gate`, `words`: the timeline clock and VAD, the
+//!   continuous output track, timeline-held events, timed fragments;
+//! - `mind`: what the model says or delegates; `backend`: the Responses
+//!   backend's nested events; `resolve`: the resolved session.
+//!
+//! Everything is sans-IO: commands in, frames on a [`Timeline`] out, `now`
+//! passed in.
+
+mod backend;
+mod commands;
+mod gate;
+mod hearing;
+mod lifecycle;
+mod mind;
+mod resolve;
+mod track;
+mod turns;
+mod words;
+
+use super::audio::LiveFormat;
+use super::settings::LiveSettings;
+use super::store::{LiveStore, StoredSession};
+use super::{error_event, Socket};
+use crate::engine::{Note, SessionEngine};
+use crate::openai::respond::ids::Ids;
+use crate::protocol::FrameSummary;
+use crate::timeline::{Outgoing, Timeline};
+use crate::ResponderConfig;
+use gate::Gate;
+use hearing::Hearing;
+use mind::Mind;
+use tokio::time::Instant;
+use track::OutputTrack;
+use understudy_adapters::openai_live::wire::session::SessionResource;
+use understudy_adapters::openai_live::wire::{ClientEvent, ServerEvent};
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Connected; nothing is sent until `session.start`.
+    Waiting,
+    /// Started.
+    Live,
+    /// `session.closed` has been sent.
+    Closed,
+}
+
+/// The respond engine for one GPT-Live session.
+pub struct Responder {
+    settings: LiveSettings,
+    config: ResponderConfig,
+    ids: Ids,
+    socket: Socket,
+    /// What a fork starts from.
+    fork_of: Option<StoredSession>,
+    store: LiveStore,
+    phase: Phase,
+    session: Option<SessionResource>,
+    format: LiveFormat,
+    hearing: Hearing,
+    track: OutputTrack,
+    gate: Gate,
+    mind: Mind,
+    /// Client delegations not yet answered.
+    open_delegations: Vec<String>,
+    /// The spoken acknowledgement of a delegation, until it starts: (tag, start).
+    pending_ack_speech: Option<(String, u64)>,
+    backend: Option<backend::Pending>,
+    /// Timeline ms at which the playing fixture ends.
+    fixture_until: Option<u64>,
+    next_usage_ms: u64,
+    replies: u64,
+    expire_at: Option<Instant>,
+    out: Timeline,
+    notes: Vec<Note>,
+}
+
+impl Responder {
+    /// A responder for a new session on a `socket`; `seed` makes its ids
+    /// unique; `store` keeps `store: true` sessions for forks; `fork_of` is
+    /// the stored session a fork socket starts from.
+    pub fn new(
+        config: ResponderConfig,
+        socket: Socket,
+        seed: u64,
+        store: LiveStore,
+        fork_of: Option<StoredSession>,
+    ) -> Self {
+        let settings = config.live.clone();
+        let format = LiveFormat::Pcm(24_000);
+        Responder {
+            hearing: Hearing::new(format.rate(), settings.end_of_speech_ms),
+            track: OutputTrack::new(format, settings.idle_track),
+            mind: Mind::new(None, settings.delegate_words.clone()),
+            next_usage_ms: settings.usage_interval_ms.max(1),
+            settings,
+            config,
+            ids: Ids::new(seed),
+            socket,
+            fork_of,
+            store,
+            phase: Phase::Waiting,
+            session: None,
+            format,
+            gate: Gate::default(),
+            open_delegations: Vec::new(),
+            pending_ack_speech: None,
+            backend: None,
+            fixture_until: None,
+            replies: 0,
+            expire_at: None,
+            out: Timeline::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Sends `event` now with a fresh `event_id`.
+    fn emit(&mut self, now: Instant, event: ServerEvent) {
+        let frame = Outgoing::with_event_id(event.event_type(), &event, self.ids.next("event"));
+        self.out.push(now, frame);
+    }
+
+    /// Sends the service's `error` now.
+    fn error(
+        &mut self,
+        now: Instant,
+        code: &str,
+        message: &str,
+        param: Option<&str>,
+        client_event_id: Option<&str>,
+    ) {
+        self.notes
+            .push(Note::new("error", format!("{code}: {message}")));
+        self.emit(now, error_event(code, message, param, client_event_id));
+    }
+
+    /// The session timeline, ms.
+    fn t_ms(&self) -> u64 {
+        self.hearing.t_ms()
+    }
+
+    /// The delegation type of the session (`client` until started).
+    fn delegation_kind(&self) -> &str {
+        self.session
+            .as_ref()
+            .and_then(|s| s.delegation.as_ref())
+            .map_or("client", |d| d.kind.as_str())
+    }
+
+    /// Releases everything the timeline has reached: held events, a finished
+    /// fixture, output chunks and usage reports.
+    fn tick(&mut self, now: Instant) {
+        let t = self.t_ms();
+        if self
+            .pending_ack_speech
+            .as_ref()
+            .is_some_and(|(_, at)| *at <= t)
+        {
+            self.pending_ack_speech = None;
+        }
+        for held in self.gate.release(t) {
+            self.emit(now, held.event);
+        }
+        if self.fixture_until.is_some_and(|end| end <= t) {
+            self.fixture_until = None;
+        }
+        for chunk in self.track.advance(t) {
+            let delta = understudy_adapters::openai_live::wire::server::OutputAudioDelta {
+                delta: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, chunk),
+                ..Default::default()
+            };
+            let event = ServerEvent::OutputAudioDelta(delta);
+            // The service sends audio deltas without an `event_id`.
+            self.out
+                .push(now, Outgoing::json(event.event_type(), &event));
+        }
+        self.report_usage(now, t);
+    }
+}
+
+impl SessionEngine<ClientEvent> for Responder {
+    fn label(&self) -> String {
+        "respond".into()
+    }
+
+    /// The service sends nothing until the client's first frame.
+    fn on_connect(&mut self, _now: Instant) {}
+
+    fn on_client_event(&mut self, event: &ClientEvent, _summary: &FrameSummary, now: Instant) {
+        match self.phase {
+            Phase::Closed => return,
+            Phase::Waiting => {
+                match event {
+                    ClientEvent::SessionStart(start) => self.on_start(start, now),
+                    other => self.before_start(other, now),
+                }
+                return;
+            }
+            Phase::Live => {}
+        }
+        self.on_live_command(event, now);
+        if self.phase == Phase::Live {
+            self.tick(now);
+        }
+    }
+
+    fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
+        if self.phase == Phase::Live && self.expire_at.is_some_and(|at| at <= now) {
+            self.close(now, None, "expired");
+        }
+        self.out.pop_due(now)
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let expiry = self.expire_at.filter(|_| self.phase == Phase::Live);
+        match (self.out.next_deadline(), expiry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+}
