@@ -4,7 +4,8 @@
 //! voiced chunks only).
 //!
 //! Speech is laid on the track as [`Segment`]s at timeline points; a chunk
-//! goes out once the input timeline reaches its start. A barge-in cuts every
+//! goes out once the input timeline has passed its end, so speech laid at
+//! any point not yet passed is never lost to a chunk already sent silent. A barge-in cuts every
 //! segment at a point: nothing of them is voiced from there on, which is how
 //! the model "simply stops" (there is no cancel event in GPT-Live).
 
@@ -102,13 +103,13 @@ impl OutputTrack {
         tags
     }
 
-    /// The chunks whose start the timeline (`t_ms`) has reached, each as the
+    /// The chunks whose end the timeline (`t_ms`) has reached, each as the
     /// wire bytes of the session format; silent ones only with the idle track.
     pub(super) fn advance(&mut self, t_ms: u64) -> Vec<Vec<u8>> {
         let rate = self.format.rate();
         let per_chunk = self.format.samples_in(CHUNK_MS);
         let mut out = Vec::new();
-        while self.next_chunk * CHUNK_MS <= t_ms {
+        while (self.next_chunk + 1) * CHUNK_MS <= t_ms {
             let chunk_start = self.next_chunk * CHUNK_MS;
             self.next_chunk += 1;
             let mut samples = vec![0i16; per_chunk];
@@ -151,8 +152,12 @@ mod tests {
     fn the_track_is_continuous_and_voices_only_the_segments() {
         let mut track = OutputTrack::new(LiveFormat::Pcm(24_000), true);
         track.play("r1", 200, vec![1000; 2400 * 2]); // 200–400 ms
-        let chunks = track.advance(450);
-        assert_eq!(chunks.len(), 5, "chunks at 0,100,200,300,400");
+        let chunks = track.advance(550);
+        assert_eq!(
+            chunks.len(),
+            5,
+            "chunks at 0,100,200,300,400 (the 500 one is not over)"
+        );
         assert!(chunks.iter().all(|c| c.len() == 4800));
         let loud = |c: &Vec<u8>| {
             c.chunks_exact(2)
@@ -163,6 +168,10 @@ mod tests {
             [false, false, true, true, false]
         );
         assert!(!track.speaking_at(450));
+        // Speech laid where the timeline has not passed is heard in full.
+        track.play("r2", 520, vec![1000; 2400]);
+        let next = track.advance(700);
+        assert_eq!(next.iter().map(loud).collect::<Vec<_>>(), [true, true]);
     }
 
     #[test]
