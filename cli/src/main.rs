@@ -251,6 +251,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "openai realtime",
             format!("{}/realtime?model=gpt-realtime", server.openai_base_url()),
         ),
+        ("openai gpt-live", server.openai_live_url()),
         (
             "dashscope omni",
             format!("{dashscope}?model=qwen3-omni-flash-realtime"),

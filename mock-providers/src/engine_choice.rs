@@ -29,7 +29,7 @@ pub(crate) struct SessionStart<'a> {
     pub(crate) number: u64,
     /// The model the client asked for.
     pub(crate) model: String,
-    /// The set-up fault asked for (DashScope dialects).
+    /// The set-up fault asked for (DashScope dialects, GPT-Live).
     pub(crate) fault: Option<SetupFault>,
     /// Whether the key was accepted, for dialects whose engine refuses it.
     pub(crate) authorised: bool,

@@ -320,6 +320,23 @@ async fn openai_live_upgrade(
             "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}));
         return (StatusCode::UNAUTHORIZED, body).into_response();
     }
+    // A set-up fault on demand, per connection (`X-Understudy-Fault`), as for
+    // DashScope; here it answers `session.start`.
+    let fault = match headers.get("x-understudy-fault").map(|v| v.to_str()) {
+        None => None,
+        Some(value) => match value
+            .map_err(|e| e.to_string())
+            .and_then(SetupFault::parse_or_explain)
+        {
+            Ok(fault) => Some(fault),
+            Err(problem) => {
+                let body = Json(serde_json::json!({"error": {
+                    "message": format!("X-Understudy-Fault: {problem}"),
+                    "type": "invalid_request_error", "param": null, "code": "invalid_value"}}));
+                return (StatusCode::BAD_REQUEST, body).into_response();
+            }
+        },
+    };
     let journal = state.journal.clone();
     let (socket, fork_of) = match live_path(uri.path()) {
         Some(LivePath::Fork(id)) => match state.live_store.get(&id) {
@@ -348,7 +365,7 @@ async fn openai_live_upgrade(
         state: &state,
         number: state.next_session(),
         model: String::new(),
-        fault: None,
+        fault,
         authorised,
     };
     serve_session(

@@ -463,3 +463,51 @@ fn text_of(frames: &[Value], kind: &str) -> String {
         .map(|f| f["delta"].as_str().unwrap())
         .collect()
 }
+
+#[tokio::test]
+async fn set_up_faults_on_demand_answer_session_start() {
+    let server = server_with(quiet()).await;
+    let url = server.openai_live_url();
+    let connect = |fault: &'static str| {
+        let url = url.clone();
+        async move {
+            let socket = raw_connect(
+                &url,
+                &[
+                    ("authorization", "Bearer sk-test"),
+                    ("x-understudy-fault", fault),
+                ],
+            )
+            .await;
+            LiveClient::from_socket(socket)
+        }
+    };
+    // setup-error: a server_error instead of session.started; a retry starts.
+    let mut client = connect("setup-error").await;
+    client.send(start(json!({}))).await;
+    let error = client.next_json().await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["error"]["type"], "server_error");
+    assert_eq!(error["client_event_id"], "c1");
+    client.send(start(json!({}))).await;
+    assert_eq!(client.next_json().await["type"], "session.started");
+    // setup-close: close 1011 instead.
+    let mut client = connect("setup-close").await;
+    client.send(start(json!({}))).await;
+    assert_eq!(client.next_close().await, 1011);
+    // An unknown fault name is refused at the upgrade, naming the known ones.
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.as_str().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("x-understudy-fault", "nonsense".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 400);
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                .into_owned();
+            assert!(body.contains("setup-error"), "{body}");
+        }
+        other => panic!("expected HTTP 400, got {other:?}"),
+    }
+}

@@ -81,13 +81,14 @@ impl crate::engine_choice::Respond for LiveProtocol {
         start: &crate::engine_choice::SessionStart<'_>,
     ) -> Box<dyn crate::engine::SessionEngine<ClientEvent>> {
         config.live = (*self.settings).clone();
-        Box::new(respond::Responder::new(
+        let responder = respond::Responder::new(
             config,
             self.socket,
             start.number,
             start.state.live_store.clone(),
             self.fork_of.clone(),
-        ))
+        );
+        Box::new(responder.with_fault(start.fault))
     }
 }
 

@@ -58,6 +58,10 @@ impl LiveClient {
         Self::wrap(socket)
     }
 
+    pub fn from_socket(socket: super::support::Socket) -> Self {
+        Self::wrap(socket)
+    }
+
     fn wrap(socket: super::support::Socket) -> Self {
         let (sink, mut stream) = socket.split();
         let (tx, rx) = mpsc::unbounded_channel();

@@ -10,17 +10,23 @@ use super::mind::Mind;
 use super::resolve;
 use super::track::OutputTrack;
 use super::{Phase, Responder};
+use crate::dashscope::SetupFault;
 use crate::engine::Note;
 use crate::timeline::Outgoing;
 use tokio::time::Instant;
 use understudy_adapters::openai_live::wire::client::SessionStart;
-use understudy_adapters::openai_live::wire::server::{SessionClosed, SessionEvent, UsageUpdated};
+use understudy_adapters::openai_live::wire::server::{
+    ErrorBody, ErrorEvent, SessionClosed, SessionEvent, UsageUpdated,
+};
 use understudy_adapters::openai_live::wire::session::{ContextWindow, SessionUsage};
 use understudy_adapters::openai_live::wire::{ClientEvent, ServerEvent};
 
 impl Responder {
     /// `session.start`: resolve, announce, and start the clock.
     pub(super) fn on_start(&mut self, start: &SessionStart, now: Instant) {
+        if let Some(fault) = self.fault.take() {
+            return self.fail_start(fault, start.event_id.as_deref(), now);
+        }
         let limit = self
             .config
             .session_limit
@@ -74,6 +80,43 @@ impl Responder {
             ..Default::default()
         });
         self.emit(now, started);
+    }
+
+    /// An injected start-up failure instead of `session.started`: a
+    /// `server_error`, no answer at all, or close 1011.
+    fn fail_start(&mut self, fault: SetupFault, client_event_id: Option<&str>, now: Instant) {
+        self.notes.push(Note::new(
+            "fault",
+            format!("set-up fault injected: {fault:?}"),
+        ));
+        match fault {
+            SetupFault::Error => {
+                let event = ServerEvent::Error(ErrorEvent {
+                    client_event_id: client_event_id.map(str::to_owned),
+                    error: ErrorBody {
+                        kind: "server_error".into(),
+                        code: Some("server_error".into()),
+                        message: "The session could not be started (injected by understudy)."
+                            .into(),
+                        client_event_id: client_event_id.map(str::to_owned),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                });
+                self.emit(now, event);
+            }
+            SetupFault::Silent => {}
+            SetupFault::Close => {
+                self.phase = Phase::Closed;
+                self.out.push(
+                    now,
+                    Outgoing::Close {
+                        code: 1011,
+                        reason: "session start failed".into(),
+                    },
+                );
+            }
+        }
     }
 
     /// Anything but `session.start` as the first command: refused, and the

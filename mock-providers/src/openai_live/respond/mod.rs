@@ -27,6 +27,8 @@
 
 mod backend;
 mod commands;
+#[cfg(test)]
+mod fuzz;
 mod gate;
 mod hearing;
 mod lifecycle;
@@ -90,6 +92,8 @@ pub struct Responder {
     next_usage_ms: u64,
     replies: u64,
     expire_at: Option<Instant>,
+    /// How `session.start` is made to fail, on demand.
+    fault: Option<crate::dashscope::SetupFault>,
     out: Timeline,
     notes: Vec<Note>,
 }
@@ -128,9 +132,16 @@ impl Responder {
             fixture_until: None,
             replies: 0,
             expire_at: None,
+            fault: None,
             out: Timeline::new(),
             notes: Vec::new(),
         }
+    }
+
+    /// Makes `session.start` fail this way (`X-Understudy-Fault`).
+    pub fn with_fault(mut self, fault: Option<crate::dashscope::SetupFault>) -> Self {
+        self.fault = fault;
+        self
     }
 
     /// Sends `event` now with a fresh `event_id`.
