@@ -1,7 +1,8 @@
 //! The sans-IO GPT-Live codec: [`LiveCodec`] implements
 //! [`RealtimeCodec`] over the [`Decoder`] and [`Encoder`], and passes
 //! between them what one side learns for the other (which call ids are
-//! backend function calls; which appends carry a delegation's result).
+//! backend function calls; which appends carry a delegation's result;
+//! whether the service already started the session, as on a sideband).
 //!
 //! # Inferred boundaries
 //!
@@ -167,11 +168,17 @@ impl RealtimeCodec for LiveCodec {
     }
 
     fn decode(&mut self, frame: &WireFrame) -> Result<Vec<ModelEvent>, DecodeError> {
-        decode_json_frame(
+        let events = decode_json_frame(
             &mut self.decoder,
             frame,
             Decoder::decode_text,
             Decoder::decode_close,
-        )
+        )?;
+        if self.decoder.started() && !self.encoder.started() {
+            // The service started the session without our `session.start`
+            // (a sideband attach replays `session.started`).
+            self.encoder.already_started(self.decoder.format());
+        }
+        Ok(events)
     }
 }

@@ -1,5 +1,5 @@
 //! GPT-Live server events → [`ModelEvent`]s: direct mappings here, turn and
-//! reply inference in [`turns`](super::turns) (rules in the
+//! reply inference in the private `turns` module (rules in the
 //! [`codec`](super::codec) module header).
 
 use super::settings::LiveSettings;
@@ -69,6 +69,12 @@ impl Decoder {
     /// The session's audio format (both directions), as last resolved.
     pub fn format(&self) -> AudioFormat {
         self.format
+    }
+
+    /// Whether `session.started` arrived (the service took the start, or a
+    /// sideband replayed it).
+    pub fn started(&self) -> bool {
+        self.started
     }
 
     /// The newest session-timeline point seen or passed in, in ms.

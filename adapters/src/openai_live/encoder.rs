@@ -58,6 +58,15 @@ impl Encoder {
         self.format
     }
 
+    /// Notes that the session runs in `format` without this encoder having
+    /// started it (a sideband attach, where the service replays
+    /// `session.started` and a client must not send `session.start`), so
+    /// no start is written.
+    pub fn already_started(&mut self, format: AudioFormat) {
+        self.started = true;
+        self.format = format;
+    }
+
     /// Whether `session.start` has been written.
     pub fn started(&self) -> bool {
         self.started
@@ -202,22 +211,22 @@ impl Encoder {
             }
             DelegationMode::Responses { model } => Delegation {
                 kind: "responses".into(),
-                responses: Some(ResponsesConfig {
+                responses: Some(Box::new(ResponsesConfig {
                     model: Some(model.clone()),
                     ..backend_tools(config)
-                }),
+                })),
                 ..Default::default()
             },
         };
         self.started = true;
         Ok(ClientEvent::SessionStart(SessionStart {
-            session: WireConfig {
+            session: Box::new(WireConfig {
                 model: Some(self.model.clone()),
                 instructions: config.instructions.clone(),
                 audio,
                 delegation: Some(delegation),
                 ..Default::default()
-            },
+            }),
             ..Default::default()
         }))
     }
@@ -234,14 +243,14 @@ impl Encoder {
         match &self.settings.delegation {
             DelegationMode::Responses { .. } if !config.tools.is_empty() => {
                 Some(ClientEvent::SessionUpdate(SessionUpdate {
-                    session: SessionUpdateConfig {
+                    session: Box::new(SessionUpdateConfig {
                         delegation: Some(Delegation {
                             kind: "responses".into(),
-                            responses: Some(backend_tools(config)),
+                            responses: Some(Box::new(backend_tools(config))),
                             ..Default::default()
                         }),
                         ..Default::default()
-                    },
+                    }),
                     ..Default::default()
                 }))
             }
