@@ -40,6 +40,18 @@ pub struct Capabilities {
     pub session_updates: bool,
     /// Streams a tool call's arguments (`ToolCallDelta`) before the whole call.
     pub tool_call_deltas: bool,
+    /// Turn and response boundaries (speech started/stopped, response
+    /// created/done, interruptions) are inferred by the adapter from
+    /// transcript timing and the audio track, not sent by the provider
+    /// (GPT-Live): they are as good as the adapter's documented rules.
+    #[serde(default)]
+    pub inferred_turns: bool,
+    /// Tools are delegated rather than called: the model hands a request to
+    /// the application without naming a declared tool or writing arguments
+    /// (GPT-Live client delegation; the adapter's tool call carries the
+    /// user's words instead).
+    #[serde(default)]
+    pub delegated_tools: bool,
     /// Input sample rate (PCM16 mono).
     pub input_sample_rate: u32,
     /// Output sample rate (PCM16 mono).
@@ -67,6 +79,8 @@ impl Capabilities {
             vad_events: false,
             session_updates: false,
             tool_call_deltas: false,
+            inferred_turns: false,
+            delegated_tools: false,
             input_sample_rate: 0,
             output_sample_rate: 0,
             limits: SessionLimits::default(),

@@ -263,6 +263,55 @@ pub enum ModelEvent {
         error: Option<ErrorInfo>,
     },
 
+    // ---- delegation and session state (GPT-Live) -------------------------------
+    /// The model handed work to the application or a hosted backend
+    /// (GPT-Live `session.delegation.created`). A client delegation is also
+    /// reported as a [`ModelEvent::ToolCall`] (call id = delegation id), so
+    /// agents that run tools need nothing new; this event keeps what a tool
+    /// call cannot say: the target and the timeline point of the request.
+    DelegationCreated {
+        /// Delegation id; a result answers it as `delegation_id`.
+        delegation_id: String,
+        /// Who does the work: `client`, `responses` or `decisions`.
+        target: String,
+        /// The backend response, for `responses` delegations.
+        response_id: Option<String>,
+        /// Timeline point (ms from session start) where the request ended.
+        offset_ms: u64,
+    },
+    /// Delegated work reached its end: a backend response's terminal event
+    /// (`completed`, `failed`, `incomplete`), a Decision's result, or the
+    /// provider's acknowledgement that the application's result for a client
+    /// delegation was placed on the session timeline.
+    DelegationResult {
+        /// The delegation answered.
+        delegation_id: String,
+        /// The backend response, where there is one.
+        response_id: Option<String>,
+        /// How the work ended.
+        status: ResponseStatus,
+    },
+    /// The provider paused inference (GPT-Live idle timeout on WebRTC/SIP);
+    /// the session and its id persist and speech wakes it.
+    SessionPaused,
+    /// Inference resumed after a [`ModelEvent::SessionPaused`] (or at the first wake).
+    SessionResumed,
+    /// Billable session time, cumulative: each report replaces the previous
+    /// one and must not be added to it (GPT-Live `session.usage.updated` and
+    /// `session.closed.usage`; the voice model reports no tokens).
+    SessionUsage {
+        /// Billable seconds so far.
+        seconds: f64,
+        /// Active seconds, where reported (WebRTC).
+        active_seconds: Option<f64>,
+        /// Paused seconds, where reported (WebRTC).
+        paused_seconds: Option<f64>,
+        /// Active context over the model's limit (0.0–1.0), where reported.
+        context_usage_ratio: Option<f64>,
+        /// Whether this is the final report of a closed session.
+        final_report: bool,
+    },
+
     // ---- other ---------------------------------------------------------------
     /// Token usage, on every provider its own event after the `ResponseDone`
     /// of the response it counts (see the module docs).
@@ -436,6 +485,11 @@ impl ModelEvent {
             ModelEvent::Interrupted { .. } => "interrupted",
             ModelEvent::Truncated { .. } => "truncated",
             ModelEvent::ResponseDone { .. } => "response_done",
+            ModelEvent::DelegationCreated { .. } => "delegation_created",
+            ModelEvent::DelegationResult { .. } => "delegation_result",
+            ModelEvent::SessionPaused => "session_paused",
+            ModelEvent::SessionResumed => "session_resumed",
+            ModelEvent::SessionUsage { .. } => "session_usage",
             ModelEvent::Usage { .. } => "usage",
             ModelEvent::Grounding { .. } => "grounding",
             ModelEvent::Error(_) => "error",
@@ -514,6 +568,26 @@ mod tests {
             ModelEvent::Error(ErrorInfo::default()),
             ModelEvent::GoAway { time_left_ms: None },
             ModelEvent::ToolCallCancelled { call_ids: vec![] },
+            ModelEvent::DelegationCreated {
+                delegation_id: "item_1".into(),
+                target: "client".into(),
+                response_id: None,
+                offset_ms: 1800,
+            },
+            ModelEvent::DelegationResult {
+                delegation_id: "item_1".into(),
+                response_id: Some("resp_1".into()),
+                status: ResponseStatus::Completed,
+            },
+            ModelEvent::SessionPaused,
+            ModelEvent::SessionResumed,
+            ModelEvent::SessionUsage {
+                seconds: 15.0,
+                active_seconds: None,
+                paused_seconds: None,
+                context_usage_ratio: Some(0.01),
+                final_report: false,
+            },
         ];
         for event in samples {
             let json = serde_json::to_value(&event).unwrap();

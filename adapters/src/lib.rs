@@ -19,6 +19,7 @@ pub mod codec;
 pub mod dashscope;
 pub mod error_text;
 pub mod event;
+pub mod g711;
 pub mod gemini;
 pub mod input;
 pub mod lossless;

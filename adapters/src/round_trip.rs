@@ -38,6 +38,11 @@ pub const WIRE_TYPES: &[WireTypes] = &[
         server: Some(typed::<openai::wire::ServerEvent>),
     },
     WireTypes {
+        dialects: &[crate::openai_live::DIALECT],
+        client: Some(typed::<crate::openai_live::wire::ClientEvent>),
+        server: Some(typed::<crate::openai_live::wire::ServerEvent>),
+    },
+    WireTypes {
         dialects: &["gemini-live"],
         client: Some(typed::<gemini::wire::ClientMessage>),
         server: Some(typed::<gemini::wire::ServerMessage>),

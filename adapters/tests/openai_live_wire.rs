@@ -6,6 +6,7 @@
 mod common;
 
 use understudy_adapters::openai_live::wire::{ClientEvent, ServerEvent};
+use understudy_adapters::openai_live::Decoder;
 
 const SERVER_EXAMPLES: &str = include_str!("data/openai-live-server-examples.jsonl");
 const CLIENT_EXAMPLES: &str = include_str!("data/openai-live-client-examples.jsonl");
@@ -15,7 +16,7 @@ tagged_wire_properties! {
     server: ServerEvent,
     client_examples: CLIENT_EXAMPLES,
     server_examples: SERVER_EXAMPLES,
-    decode: |text: &str| { let _ = serde_json::from_str::<ServerEvent>(text); },
+    decode: |text: &str| { let _ = Decoder::default().decode_text(text); },
     fields: ["delta", "session", "delegation", "event", "error", "usage", "start_ms", "end_ms", "offset_ms", "delegation_id"]
 }
 

@@ -39,6 +39,8 @@ pub fn capabilities_for(model: &str) -> Capabilities {
         vad_events: true,
         session_updates: true,
         tool_call_deltas: true,
+        inferred_turns: false,
+        delegated_tools: false,
         input_sample_rate: INPUT_RATE,
         output_sample_rate: OUTPUT_RATE,
         limits: SessionLimits {

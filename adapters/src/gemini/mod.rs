@@ -42,6 +42,8 @@ pub fn capabilities() -> Capabilities {
         vad_events: false,
         session_updates: false,
         tool_call_deltas: false,
+        inferred_turns: false,
+        delegated_tools: false,
         input_sample_rate: INPUT_RATE,
         output_sample_rate: OUTPUT_RATE,
         limits: SessionLimits {

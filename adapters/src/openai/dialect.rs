@@ -67,6 +67,8 @@ impl Dialect {
             vad_events: true,
             session_updates: true,
             tool_call_deltas: true,
+            inferred_turns: false,
+            delegated_tools: false,
             input_sample_rate: 24_000,
             output_sample_rate: 24_000,
             limits: SessionLimits {

@@ -87,6 +87,17 @@ impl ProviderSpec {
         })
     }
 
+    /// The realtime session dialect that serves `model`: the provider's
+    /// dialect whose [`DialectSpec::model_prefixes`] claim the name
+    /// (`gpt-live-1` → `openai-live`), else its default
+    /// ([`realtime`](Self::realtime)).
+    pub fn realtime_for(&self, model: &str) -> &'static DialectSpec {
+        self.dialects()
+            .filter(|d| d.kind == DialectKind::RealtimeSession)
+            .find(|d| d.model_prefixes.iter().any(|p| model.starts_with(p)))
+            .unwrap_or_else(|| self.realtime())
+    }
+
     /// The model used when neither the caller nor the endpoint names one: the
     /// default realtime dialect's default model.
     pub fn default_model(&self) -> &'static str {
@@ -123,6 +134,10 @@ pub struct DialectSpec {
     /// The input transcription model a session asks for so that the user's
     /// speech comes back as text (`None` where the dialect has no such setting).
     pub transcription_model: Option<&'static str>,
+    /// Model-name prefixes that choose this dialect when a client names its
+    /// provider and a model (`gpt-live` → GPT-Live rather than the
+    /// provider's default Realtime dialect); see [`ProviderSpec::realtime_for`].
+    pub model_prefixes: &'static [&'static str],
     /// How a request for it is recognised.
     pub recognition: Recognition,
     /// How a client connects to it.

@@ -25,6 +25,10 @@ pub enum PathShape {
     GeminiLive,
     /// Gemini REST: `…/{version}/models/{model}:generateContent|streamGenerateContent`.
     GeminiRest,
+    /// The path ends with one of these suffixes, where a `{id}` segment
+    /// matches any one non-empty segment (GPT-Live's `/live/sessions`,
+    /// `/live/sessions/{id}/fork`, `/live/sessions/{id}/attach`).
+    EndsWithAny(&'static [&'static str]),
 }
 
 impl PathShape {
@@ -34,6 +38,7 @@ impl PathShape {
             PathShape::EndsWith(suffix) => ends_with(path, suffix),
             PathShape::GeminiLive => is_live_path(path),
             PathShape::GeminiRest => gemini_rest_route(path).is_some(),
+            PathShape::EndsWithAny(patterns) => patterns.iter().any(|p| ends_with_pattern(path, p)),
         }
     }
 
@@ -42,6 +47,7 @@ impl PathShape {
     fn specificity(self) -> usize {
         match self {
             PathShape::EndsWith(suffix) => suffix.len(),
+            PathShape::EndsWithAny(patterns) => patterns.iter().map(|p| p.len()).max().unwrap_or(0),
             PathShape::GeminiLive | PathShape::GeminiRest => usize::MAX,
         }
     }
@@ -154,6 +160,28 @@ pub fn query_param(path_and_query: &str, name: &str) -> Option<String> {
 fn ends_with(path: &str, suffix: &str) -> bool {
     let path = path.trim_end_matches('/');
     path == suffix || path.ends_with(suffix)
+}
+
+/// Whether `path` ends with `pattern`'s segments, `{id}` matching any one
+/// non-empty segment (trailing slash ignored).
+fn ends_with_pattern(path: &str, pattern: &str) -> bool {
+    let mut path_segments = path.trim_end_matches('/').rsplit('/');
+    pattern
+        .trim_start_matches('/')
+        .rsplit('/')
+        .all(|want| match path_segments.next() {
+            Some(got) if want == "{id}" => !got.is_empty(),
+            Some(got) => got == want,
+            None => false,
+        })
+}
+
+/// Whether `path` is a GPT-Live WebSocket path: a new session, a fork or a
+/// sideband attach (any prefix).
+pub fn is_openai_live_path(path: &str) -> bool {
+    super::table::OPENAI_LIVE_PATHS
+        .iter()
+        .any(|p| ends_with_pattern(path, p))
 }
 
 /// Whether a path is the chat-completions endpoint (any prefix).

@@ -12,7 +12,7 @@ use super::recognise::{Condition, PathShape, Recognition};
 use super::{DialectKind, DialectSpec, ProviderSpec};
 use crate::capabilities::Capabilities;
 use crate::codec::RealtimeCodec;
-use crate::{dashscope, gemini, openai};
+use crate::{dashscope, gemini, openai, openai_live};
 
 /// Every provider.
 pub static PROVIDERS: &[ProviderSpec] = &[
@@ -97,6 +97,7 @@ pub static OPENAI_GA: DialectSpec = DialectSpec {
     kind: DialectKind::RealtimeSession,
     default_model: "gpt-realtime",
     transcription_model: Some("gpt-4o-transcribe"),
+    model_prefixes: &[],
     recognition: Recognition {
         path: PathShape::EndsWith("/realtime"),
         when: Condition::Always,
@@ -113,6 +114,7 @@ pub static OPENAI_BETA: DialectSpec = DialectSpec {
     kind: DialectKind::RealtimeSession,
     default_model: "gpt-realtime",
     transcription_model: Some("gpt-4o-transcribe"),
+    model_prefixes: &[],
     recognition: Recognition {
         path: PathShape::EndsWith("/realtime"),
         when: Condition::BetaRequested,
@@ -122,6 +124,40 @@ pub static OPENAI_BETA: DialectSpec = DialectSpec {
     codec: Some(openai_beta_codec),
 };
 
+/// GPT-Live's WebSocket paths (new session, fork, sideband attach), after
+/// any prefix (`/v1` on the hosted service).
+pub const OPENAI_LIVE_PATHS: &[&str] = &[
+    "/live/sessions",
+    "/live/sessions/{id}/fork",
+    "/live/sessions/{id}/attach",
+];
+
+/// OpenAI GPT-Live (`/v1/live/sessions`): the model goes in `session.start`,
+/// so the URL has no query string; bearer key; no `OpenAI-Beta` header.
+pub static OPENAI_LIVE: DialectSpec = DialectSpec {
+    id: openai_live::DIALECT,
+    provider: "openai",
+    kind: DialectKind::RealtimeSession,
+    default_model: openai_live::DEFAULT_MODEL,
+    // Both directions are always transcribed; there is no setting.
+    transcription_model: None,
+    model_prefixes: &["gpt-live"],
+    recognition: Recognition {
+        path: PathShape::EndsWithAny(OPENAI_LIVE_PATHS),
+        when: Condition::Always,
+    },
+    connect: ConnectShape {
+        default_url: "wss://api.openai.com/v1",
+        path: "/live/sessions",
+        model: ModelPlacement::SetupFrame,
+        key: KeyPlacement::Bearer,
+        cassette: CASSETTE_HEADER,
+        headers: &[],
+    },
+    capabilities: Some(openai_live::capabilities),
+    codec: Some(openai_live_codec),
+};
+
 /// Gemini Live (`BidiGenerateContent`).
 pub static GEMINI_LIVE: DialectSpec = DialectSpec {
     id: gemini::DIALECT,
@@ -129,6 +165,7 @@ pub static GEMINI_LIVE: DialectSpec = DialectSpec {
     kind: DialectKind::RealtimeSession,
     default_model: "gemini-live-2.5-flash-preview",
     transcription_model: Some("default"),
+    model_prefixes: &[],
     recognition: Recognition {
         path: PathShape::GeminiLive,
         when: Condition::Always,
@@ -152,6 +189,7 @@ pub static DASHSCOPE_OMNI: DialectSpec = DialectSpec {
     kind: DialectKind::RealtimeSession,
     default_model: "qwen3-omni-flash-realtime",
     transcription_model: Some("gummy-realtime-v1"),
+    model_prefixes: &[],
     recognition: Recognition {
         path: DASHSCOPE_REALTIME_PATH,
         when: Condition::Always,
@@ -168,6 +206,7 @@ pub static DASHSCOPE_TTS: DialectSpec = DialectSpec {
     kind: DialectKind::RealtimeTts,
     default_model: dashscope::tts::DEFAULT_MODEL,
     transcription_model: None,
+    model_prefixes: &[],
     recognition: Recognition {
         path: DASHSCOPE_REALTIME_PATH,
         when: Condition::ModelContains(DASHSCOPE_TTS_MODEL_PARTS),
@@ -184,6 +223,7 @@ pub static OPENAI_SPEECH: DialectSpec = DialectSpec {
     kind: DialectKind::HttpTts,
     default_model: crate::tts::openai_speech::DEFAULT_MODEL,
     transcription_model: None,
+    model_prefixes: &[],
     recognition: Recognition {
         path: PathShape::EndsWith("/audio/speech"),
         when: Condition::Always,
@@ -200,6 +240,7 @@ pub static GEMINI_TTS: DialectSpec = DialectSpec {
     kind: DialectKind::HttpTts,
     default_model: crate::tts::gemini_tts::DEFAULT_MODEL,
     transcription_model: None,
+    model_prefixes: &[],
     recognition: Recognition {
         path: PathShape::GeminiRest,
         when: Condition::Always,
@@ -223,6 +264,7 @@ pub static OPENAI_CHAT: DialectSpec = DialectSpec {
     kind: DialectKind::Chat,
     default_model: "gpt-audio-mini",
     transcription_model: None,
+    model_prefixes: &[],
     recognition: Recognition {
         path: PathShape::EndsWith("/chat/completions"),
         when: Condition::Always,
@@ -239,6 +281,7 @@ pub static DASHSCOPE_CHAT: DialectSpec = DialectSpec {
     kind: DialectKind::Chat,
     default_model: "qwen3-omni-flash",
     transcription_model: None,
+    model_prefixes: &[],
     recognition: Recognition {
         path: PathShape::EndsWith("/chat/completions"),
         when: Condition::PathContains("/compatible-mode/"),
@@ -255,6 +298,7 @@ pub static DASHSCOPE_CHAT: DialectSpec = DialectSpec {
 pub static DIALECTS: &[&DialectSpec] = &[
     &OPENAI_GA,
     &OPENAI_BETA,
+    &OPENAI_LIVE,
     &GEMINI_LIVE,
     &DASHSCOPE_OMNI,
     &DASHSCOPE_TTS,
@@ -282,6 +326,10 @@ fn openai_ga_codec(_model: &str) -> Box<dyn RealtimeCodec> {
 
 fn openai_beta_codec(_model: &str) -> Box<dyn RealtimeCodec> {
     Box::new(openai::OpenAiCodec::new(openai::Dialect::Beta))
+}
+
+fn openai_live_codec(model: &str) -> Box<dyn RealtimeCodec> {
+    Box::new(openai_live::LiveCodec::new(model))
 }
 
 fn gemini_codec(model: &str) -> Box<dyn RealtimeCodec> {

@@ -13,6 +13,7 @@ fn every_cassette_dialect_is_listed_once_with_a_known_provider() {
     for id in [
         "openai-ga",
         "openai-beta",
+        "openai-live",
         "gemini-live",
         "dashscope-omni",
         crate::dashscope::tts::DIALECT,
@@ -27,7 +28,13 @@ fn every_cassette_dialect_is_listed_once_with_a_known_provider() {
         assert_eq!(d.provider_spec().name, d.provider);
         let realtime = d.kind == DialectKind::RealtimeSession;
         assert_eq!(d.codec(d.default_model).is_some(), realtime, "{}", d.id);
-        assert_eq!(d.transcription_model.is_some(), realtime, "{}", d.id);
+        // Realtime dialects name the model that transcribes the user, except
+        // where transcription is always on and has no setting (GPT-Live).
+        if d.id == "openai-live" {
+            assert_eq!(d.transcription_model, None);
+        } else {
+            assert_eq!(d.transcription_model.is_some(), realtime, "{}", d.id);
+        }
         if let Some(caps) = d.capabilities(d.default_model) {
             assert_eq!(caps.dialect, d.id);
         }
@@ -249,4 +256,72 @@ fn the_providers_one_line_options_only_fill_in_the_dialect() {
         "ws://h/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
     );
     assert_eq!(live.request().unwrap().headers()["x-goog-api-key"], "k");
+}
+
+#[test]
+fn gpt_live_is_recognised_by_its_paths_after_any_prefix() {
+    for path in [
+        "/v1/live/sessions",
+        "/live/sessions",
+        "/v1/live/sessions/",
+        "/proxy/openai/v1/live/sessions?x=1",
+        "/v1/live/sessions/live_u7_9fK2/fork",
+        "/openai/v1/live/sessions/live_123/attach?graceful_close=true",
+    ] {
+        assert_eq!(ws(path), Some("openai-live"), "{path}");
+    }
+    for path in [
+        "/v1/live/sessions//fork",
+        "/v1/live/sessions/x/hangup",
+        "/v1/live/session",
+        "/v1/xlive/sessions",
+        "/v1/live/sessions/a/b/fork",
+    ] {
+        assert_eq!(ws(path), None, "{path}");
+    }
+    // The Realtime paths keep their dialects.
+    assert_eq!(ws("/v1/realtime"), Some("openai-ga"));
+    assert!(recognise::is_openai_live_path("/x/live/sessions/s/attach"));
+    assert!(!recognise::is_openai_live_path("/x/live/sessions/s"));
+    assert_eq!(recognise_http("/v1/live/sessions"), None);
+}
+
+#[test]
+fn gpt_live_connects_without_a_query_or_beta_header_and_with_a_bearer_key() {
+    let spec = dialect("openai-live").unwrap();
+    assert_eq!(spec.provider, "openai");
+    let options = ConnectOptions::new(spec, "wss://api.openai.com/v1/", "gpt-live-1")
+        .api_key("sk")
+        .cassette("c");
+    assert_eq!(options.full_url(), "wss://api.openai.com/v1/live/sessions");
+    let request = options.request().unwrap();
+    assert_eq!(request.headers()["authorization"], "Bearer sk");
+    assert_eq!(request.headers()["x-understudy-cassette"], "c");
+    assert!(request.headers().get("openai-beta").is_none());
+    assert!(request.uri().query().is_none());
+    assert_eq!(
+        spec.connect.base_url_at("ws://127.0.0.1:9"),
+        "ws://127.0.0.1:9/v1"
+    );
+    let caps = spec.capabilities("gpt-live-1.1").unwrap();
+    assert_eq!(caps.dialect, "openai-live");
+    assert!(caps.inferred_turns && caps.delegated_tools && caps.end_handshake);
+    assert!(!caps.text_input && !caps.manual_turns && !caps.truncation && !caps.vad_events);
+    assert!(options.codec().is_ok());
+}
+
+#[test]
+fn a_gpt_live_model_chooses_gpt_live_and_the_default_stays_realtime() {
+    let openai = provider("openai").unwrap();
+    assert_eq!(openai.realtime().id, "openai-ga");
+    assert_eq!(openai.default_model(), "gpt-realtime");
+    assert_eq!(openai.realtime_for("gpt-live-1").id, "openai-live");
+    assert_eq!(openai.realtime_for("gpt-live-1.1").id, "openai-live");
+    assert_eq!(openai.realtime_for("gpt-realtime").id, "openai-ga");
+    assert_eq!(openai.realtime_for("").id, "openai-ga");
+    // Another provider's prefixes do not leak.
+    assert_eq!(
+        provider("gemini").unwrap().realtime_for("gpt-live-1").id,
+        "gemini-live"
+    );
 }

@@ -142,11 +142,14 @@ impl Providers {
                 ),
             )
         })?;
-        let dialect = provider.realtime();
-        let model = model
-            .map(str::to_owned)
-            .or_else(|| endpoint.model.clone())
-            .unwrap_or_else(|| dialect.default_model.to_owned());
+        // A model name can choose another of the provider's dialects
+        // (`gpt-live-1` → GPT-Live); without one, the provider's default.
+        let named = model.map(str::to_owned).or_else(|| endpoint.model.clone());
+        let dialect = match &named {
+            Some(model) => provider.realtime_for(model),
+            None => provider.realtime(),
+        };
+        let model = named.unwrap_or_else(|| dialect.default_model.to_owned());
         let mut options = ConnectOptions::new(dialect, &endpoint.url, &model);
         if let Some(key) = &endpoint.api_key {
             options = options.api_key(key);
@@ -196,6 +199,12 @@ mod tests {
             choice.session.input_transcription.as_deref(),
             Some("gpt-4o-transcribe")
         );
+        // A GPT-Live model chooses GPT-Live, which has no transcription setting.
+        let choice = providers
+            .choose(Some("openai"), Some("gpt-live-1"))
+            .unwrap();
+        assert_eq!(choice.model, "gpt-live-1");
+        assert_eq!(choice.session.input_transcription, None);
         let choice = providers.choose(Some("google"), Some("gpt-y")).unwrap();
         assert_eq!(
             (choice.provider.name, choice.model.as_str()),

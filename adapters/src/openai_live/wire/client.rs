@@ -79,8 +79,9 @@ impl Command {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
 pub struct SessionStart {
-    /// The session configuration (fork: overrides, may be `{}`).
-    pub session: SessionConfig,
+    /// The session configuration (fork: overrides, may be `{}`); boxed, it
+    /// is by far the largest payload.
+    pub session: Box<SessionConfig>,
     /// Client id.
     pub event_id: Option<String>,
     /// Unmodelled fields.
@@ -93,8 +94,8 @@ pub struct SessionStart {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
 pub struct SessionUpdate {
-    /// What changes.
-    pub session: SessionUpdateConfig,
+    /// What changes (boxed, like the start's configuration).
+    pub session: Box<SessionUpdateConfig>,
     /// Client id.
     pub event_id: Option<String>,
     /// Unmodelled fields.

@@ -91,8 +91,8 @@ pub struct SessionEvent {
     pub event_id: Option<String>,
     /// The command's `event_id`, when it had one.
     pub client_event_id: Option<String>,
-    /// The resolved session.
-    pub session: SessionResource,
+    /// The resolved session (boxed: it is by far the largest payload).
+    pub session: Box<SessionResource>,
     /// Unmodelled fields.
     #[serde(flatten)]
     pub extra: Extra,
@@ -305,8 +305,8 @@ pub struct SessionClosed {
     pub client_event_id: Option<String>,
     /// `close_requested`, `expired`, `content`, `remote_hangup`, `connection_lost`.
     pub reason: String,
-    /// The final session snapshot.
-    pub session: SessionResource,
+    /// The final session snapshot (boxed: it is by far the largest payload).
+    pub session: Box<SessionResource>,
     /// Final cumulative usage.
     pub usage: SessionUsage,
     /// Unmodelled fields.

@@ -194,8 +194,9 @@ pub struct Delegation {
     pub kind: String,
     /// Delay before the model's automatic "okay, checking" acknowledgement.
     pub acknowledgement_delay_ms: Option<u64>,
-    /// The backend request settings (`responses` delegation).
-    pub responses: Option<ResponsesConfig>,
+    /// The backend request settings (`responses` delegation; boxed, it is
+    /// large).
+    pub responses: Option<Box<ResponsesConfig>>,
     /// The Decisions settings (`decisions` delegation), kept as JSON.
     pub decisions: Option<Value>,
     /// Unmodelled fields.

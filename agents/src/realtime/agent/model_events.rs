@@ -251,6 +251,48 @@ pub(super) fn react(event: ModelEvent, caps: &Capabilities, barge_in: bool) -> R
             tracing::debug!(%provider_type, "unrecognised provider event");
             Reaction::Nothing
         }
+        // GPT-Live's delegation, pause and billing reports. A client
+        // delegation also arrives as a `ToolCall`, which the agent runs; these
+        // carry what a tool call cannot say, which this agent does not use yet.
+        ModelEvent::DelegationCreated {
+            delegation_id,
+            target,
+            offset_ms,
+            ..
+        } => {
+            tracing::debug!(%delegation_id, %target, offset_ms, "the model delegated work");
+            Reaction::Nothing
+        }
+        ModelEvent::DelegationResult {
+            delegation_id,
+            status,
+            ..
+        } => {
+            tracing::debug!(%delegation_id, ?status, "delegated work ended");
+            Reaction::Nothing
+        }
+        ModelEvent::SessionPaused => {
+            tracing::info!("the provider paused inference (idle)");
+            Reaction::Nothing
+        }
+        ModelEvent::SessionResumed => {
+            tracing::info!("the provider resumed inference");
+            Reaction::Nothing
+        }
+        ModelEvent::SessionUsage {
+            seconds,
+            context_usage_ratio,
+            final_report,
+            ..
+        } => {
+            tracing::debug!(
+                seconds,
+                ?context_usage_ratio,
+                final_report,
+                "session time billed so far"
+            );
+            Reaction::Nothing
+        }
     }
 }
 
