@@ -3,7 +3,7 @@
 //! to PCM16 samples for the VAD and the recogniser; the output track is
 //! encoded back into it.
 
-use super::g711;
+use understudy_adapters::g711;
 use understudy_adapters::openai_live::wire::session::AudioFormat;
 
 /// A session audio format the service offers.
@@ -44,8 +44,8 @@ impl LiveFormat {
                 .chunks_exact(2)
                 .map(|p| i16::from_le_bytes([p[0], p[1]]))
                 .collect(),
-            LiveFormat::Ulaw => bytes.iter().map(|b| g711::ulaw_to_pcm(*b)).collect(),
-            LiveFormat::Alaw => bytes.iter().map(|b| g711::alaw_to_pcm(*b)).collect(),
+            LiveFormat::Ulaw => bytes.iter().map(|b| g711::ulaw_to_linear(*b)).collect(),
+            LiveFormat::Alaw => bytes.iter().map(|b| g711::alaw_to_linear(*b)).collect(),
         }
     }
 
@@ -53,8 +53,8 @@ impl LiveFormat {
     pub fn encode(self, samples: &[i16]) -> Vec<u8> {
         match self {
             LiveFormat::Pcm(_) => samples.iter().flat_map(|s| s.to_le_bytes()).collect(),
-            LiveFormat::Ulaw => samples.iter().map(|s| g711::pcm_to_ulaw(*s)).collect(),
-            LiveFormat::Alaw => samples.iter().map(|s| g711::pcm_to_alaw(*s)).collect(),
+            LiveFormat::Ulaw => samples.iter().map(|s| g711::linear_to_ulaw(*s)).collect(),
+            LiveFormat::Alaw => samples.iter().map(|s| g711::linear_to_alaw(*s)).collect(),
         }
     }
 

@@ -11,13 +11,12 @@
 //!   protocol notes with its documented default;
 //! - `strict` and `validate`: one frame checked on its own (unknown keys
 //!   named by their dotted path, formats, caps);
-//! - `audio` and `g711`: the session's one audio format;
+//! - `audio`: the session's one audio format (G.711 from the adapters);
 //! - `respond`: the engine, a sans-IO state machine over the input timeline;
 //! - `store`: stored sessions, for forks;
 //! - `route`: which socket a path asks for.
 
 mod audio;
-mod g711;
 pub(crate) mod respond;
 pub mod settings;
 mod store;

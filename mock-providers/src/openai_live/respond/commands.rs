@@ -52,7 +52,7 @@ impl Responder {
                     Ok(()) => {
                         let event = ServerEvent::SessionUpdated(SessionEvent {
                             client_event_id: id.map(str::to_owned),
-                            session: session.clone(),
+                            session: Box::new(session.clone()),
                             ..Default::default()
                         });
                         self.emit(now, event);

@@ -76,7 +76,7 @@ impl Responder {
         self.phase = Phase::Live;
         let started = ServerEvent::SessionStarted(SessionEvent {
             client_event_id: start.event_id.clone(),
-            session,
+            session: Box::new(session),
             ..Default::default()
         });
         self.emit(now, started);
@@ -170,7 +170,7 @@ impl Responder {
             event_id: None,
             client_event_id,
             reason: reason.into(),
-            session,
+            session: Box::new(session),
             usage: SessionUsage::seconds(self.t_ms() / 1000),
             extra: Default::default(),
         });

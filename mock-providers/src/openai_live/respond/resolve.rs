@@ -10,8 +10,8 @@
 
 use crate::protocol::FrameError;
 use understudy_adapters::openai_live::wire::session::{
-    AudioFormat, AudioOutput, Delegation, ResponsesConfig, SessionAudio, SessionConfig,
-    SessionResource, SessionUpdateConfig, Voice,
+    AudioFormat, AudioOutput, Delegation, SessionAudio, SessionConfig, SessionResource,
+    SessionUpdateConfig, Voice,
 };
 
 /// The voice when none is asked for.
@@ -105,9 +105,7 @@ fn merge_delegation(current: &mut Delegation, change: &Delegation) {
         current.acknowledgement_delay_ms = change.acknowledgement_delay_ms;
     }
     if let Some(responses) = &change.responses {
-        let target = current
-            .responses
-            .get_or_insert_with(ResponsesConfig::default);
+        let target = current.responses.get_or_insert_with(Default::default);
         macro_rules! keep_unless_set {
             ($($field:ident),*) => {$(
                 if responses.$field.is_some() {
