@@ -96,7 +96,8 @@ struct ServeArgs {
     /// End each session after this many seconds, the provider's way (respond engine):
     /// OpenAI `session_expired` then close 1001 (announced in `expires_at`), DashScope
     /// close 1001 (announced in `expires_at`), Gemini `goAway` then close (as a
-    /// connection limit; the shorter of the two wins).
+    /// connection limit; the shorter of the two wins), GPT-Live
+    /// `session.closed {reason: "expired"}` then close 1000 (announced in `expires_at`).
     #[arg(long, value_name = "SECONDS", value_parser = options::seconds)]
     session_limit: Option<f64>,
     /// Make every DashScope session's set-up fail (Qwen-Omni and Qwen-TTS
