@@ -310,7 +310,7 @@ async fn openai_live_upgrade(
         upgrade,
     } = handshake;
     let settings = match &state.config.engine {
-        crate::config::EngineConfig::Respond(config) => config.live.clone(),
+        crate::config::EngineConfig::Respond(config) => (*config.live).clone(),
         crate::config::EngineConfig::Replay(_) => Default::default(),
     };
     let authorised = state.lets_in(bearer(&headers));

@@ -43,8 +43,9 @@ pub struct ResponderConfig {
     /// audio), and a commit that finds it all spoken is still acknowledged.
     pub tts_holdback: Duration,
     /// GPT-Live: caps, error codes and timings, each *unconfirmed* point of
-    /// the protocol notes with its documented default (see [`LiveSettings`]).
-    pub live: LiveSettings,
+    /// the protocol notes with its documented default (see [`LiveSettings`];
+    /// boxed, as few sessions need it and every engine configuration carries it).
+    pub live: Box<LiveSettings>,
 }
 
 impl ResponderConfig {
@@ -60,7 +61,7 @@ impl ResponderConfig {
             session_limit: None,
             dashscope_expiry: DashScopeExpiry::default(),
             tts_holdback: Duration::ZERO,
-            live: LiveSettings::default(),
+            live: Box::default(),
         }
     }
 

@@ -10,11 +10,10 @@ mod support;
 use support::until;
 use understudy_adapters::registry::{self, ConnectOptions};
 use understudy_adapters::{ClientInput, ModelEvent, Pcm, SessionConfig};
-use understudy_mock::{LiveSettings, MockServer, ResponderConfig};
+use understudy_mock::{MockServer, ResponderConfig};
 
 async fn server() -> MockServer {
-    let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
-    config.live = LiveSettings::default();
+    let config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
     MockServer::builder().respond(config).start().await.unwrap()
 }
 

@@ -15,7 +15,7 @@ use client::{audio_of, LiveClient};
 
 async fn server_with(settings: LiveSettings) -> MockServer {
     let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
-    config.live = settings;
+    config.live = Box::new(settings);
     MockServer::builder().respond(config).start().await.unwrap()
 }
 

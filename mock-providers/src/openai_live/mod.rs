@@ -79,7 +79,7 @@ impl crate::engine_choice::Respond for LiveProtocol {
         mut config: crate::ResponderConfig,
         start: &crate::engine_choice::SessionStart<'_>,
     ) -> Box<dyn crate::engine::SessionEngine<ClientEvent>> {
-        config.live = (*self.settings).clone();
+        config.live = Box::new((*self.settings).clone());
         let responder = respond::Responder::new(
             config,
             self.socket,

@@ -16,7 +16,7 @@ pub struct LiveSettings {
     pub max_session: Duration,
     /// Cap on each `*.append` `content`, in tokens (documented: 500, counted
     /// with o200k_base). The mock counts tokens approximately
-    /// ([`approx_tokens`]); default 500.
+    /// (a word-and-punctuation estimate that errs high); default 500.
     pub append_token_cap: usize,
     /// Error code for an oversize append (*unconfirmed*; default
     /// `string_above_max_length`, the code OpenAI uses for over-long strings).

@@ -64,8 +64,7 @@ fn command() -> impl Strategy<Value = String> {
 }
 
 fn engine() -> Responder {
-    let mut config = ResponderConfig::with_voice(std::sync::Arc::from(vec![1000i16; 2400]));
-    config.live = LiveSettings::default();
+    let config = ResponderConfig::with_voice(std::sync::Arc::from(vec![1000i16; 2400]));
     Responder::new(config, Socket::Primary, 7, LiveStore::default(), None)
 }
 

@@ -109,7 +109,7 @@ impl Responder {
         store: LiveStore,
         fork_of: Option<StoredSession>,
     ) -> Self {
-        let settings = config.live.clone();
+        let settings = (*config.live).clone();
         let format = LiveFormat::Pcm(24_000);
         Responder {
             hearing: Hearing::new(format.rate(), settings.end_of_speech_ms),
