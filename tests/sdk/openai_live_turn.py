@@ -25,7 +25,11 @@ The session (scenario `turn`):
      (`session.delegation.created`, target client); the harness answers with
      `session.commentary.append{delegation_id}` (event_id c3) and streams on until
      `session.commentary.appended` (c3) and the model speaking the result.
-  4. A clean close: `session.close` (c9) → `session.closed` (close_requested, c9,
+  4. The other commands: `session.update` (u1) → `session.updated`, mute/unmute,
+     `response.create` under client delegation → the service's error,
+     `session.instructions.append` → `…appended`, and `session.usage.updated`
+     after 15 s of streamed timeline.
+  5. A clean close: `session.close` (c9) → `session.closed` (close_requested, c9,
      usage) and the SDK's iterator ends without error (close 1000).
 
 Strictness: each frame is read raw with `connection.recv_bytes()`, json-decoded,
@@ -368,7 +372,37 @@ async def scenario_turn(session: Session, args: argparse.Namespace) -> None:
     if session.spoken_after(mark) != RESULT:
         fail(f"the model said {session.spoken_after(mark)!r} after the result, expected {RESULT!r}")
 
-    # 3. A clean close.
+    # 3. The session's other commands, each answered in the SDK's shapes.
+    await session.send({"type": "session.update", "event_id": "u1",
+                        "session": {"delegation": {"type": "client", "acknowledgement_delay_ms": 100}}})
+    await session.wait_for("session.updated", lambda: bool(session.of("session.updated")))
+    updated = session.of("session.updated")[0]
+    if updated.get("client_event_id") != "u1" or \
+            updated["session"].get("delegation") != {"type": "client", "acknowledgement_delay_ms": 100}:
+        fail(f"session.updated does not reflect the update: {updated}")
+    await session.send({"type": "session.input_audio.mute", "event_id": "m1"})
+    await session.send({"type": "session.input_audio.unmute", "event_id": "m2"})
+    await session.wait_for("muted and unmuted", lambda: bool(session.of("session.input_audio.unmuted")))
+    if [e.get("client_event_id") for e in session.of("session.input_audio.muted")] != ["m1"]:
+        fail(f"session.input_audio.muted: {session.of('session.input_audio.muted')}")
+    # response.* belongs to Responses delegation: an error in the service's shape.
+    await session.send({"type": "response.create", "event_id": "r1"})
+    await session.wait_for("the error", lambda: bool(session.of("error")))
+    error = session.of("error")[0]
+    if error.get("client_event_id") != "r1" or "Responses delegation" not in error["error"]["message"]:
+        fail(f"response.create under client delegation: {error}")
+    session.events.remove(error)
+    await session.send({"type": "session.instructions.append", "event_id": "i1",
+                        "content": "Keep answers short.", "delegation_id": None})
+    # An open microphone places the append and, every 15 s of timeline, reports usage.
+    await session.stream_until("session.instructions.appended and session.usage.updated",
+                               lambda: bool(session.of("session.instructions.appended")
+                                            and session.of("session.usage.updated")), max_ms=20_000)
+    usage = session.of("session.usage.updated")[0]
+    if usage["usage"]["seconds"] < 15 or "usage_ratio" not in (usage.get("context_window") or {}):
+        fail(f"session.usage.updated {usage}")
+
+    # 4. A clean close.
     await session.send({"type": "session.close", "event_id": "c9"})
     await session.wait_for("session.closed", lambda: bool(session.of("session.closed")))
     closed = session.of("session.closed")[0]
