@@ -374,7 +374,7 @@ async fn openai_live_upgrade(
         protocol,
         wanted_cassette(&query, &headers),
         authorised,
-        Refusal::ErrorEvent,
+        Refusal::Rejection,
     )
 }
 
@@ -418,6 +418,9 @@ enum Refusal {
     ErrorEvent,
     /// A close with this code and the problem as reason (Gemini has no error event).
     Close(u16),
+    /// The dialect's own rejection (its `error` shape, code `no_cassette`),
+    /// then close 1011 (GPT-Live, whose error differs from the Realtime API's).
+    Rejection,
 }
 
 /// Chooses the session's engine (the cassette `wanted`, under replay),
@@ -465,6 +468,12 @@ where
                         }
                         Refusal::Close(code) => {
                             session::close_with(socket, &journal, session, code, &problem).await
+                        }
+                        Refusal::Rejection => {
+                            let rejection =
+                                crate::protocol::FrameError::new("no_cassette", problem.clone());
+                            let frames = protocol.rejection(&rejection);
+                            session::refuse_with(socket, &journal, session, frames, &problem).await
                         }
                     }
                 }

@@ -306,6 +306,48 @@ pub async fn refuse(mut socket: WebSocket, journal: &Journal, session: u64, prob
     journal.close(session);
 }
 
+/// Ends a session that cannot be served with the dialect's own `frames`
+/// (its error), then close 1011, journalled.
+pub async fn refuse_with(
+    mut socket: WebSocket,
+    journal: &Journal,
+    session: u64,
+    frames: Vec<Outgoing>,
+    problem: &str,
+) {
+    journal.record(
+        session,
+        JournalEntry {
+            t_ms: 0,
+            kind: EntryKind::Note,
+            label: "refused".into(),
+            detail: problem.to_owned(),
+        },
+    );
+    let log = |kind: EntryKind, label: &str, detail: String| {
+        journal.record(
+            session,
+            JournalEntry {
+                t_ms: 0,
+                kind,
+                label: label.to_owned(),
+                detail,
+            },
+        );
+    };
+    for frame in frames {
+        if !send(&mut socket, frame, &log).await {
+            break;
+        }
+    }
+    let close = Outgoing::Close {
+        code: 1011,
+        reason: "no cassette for this session".into(),
+    };
+    send(&mut socket, close, &log).await;
+    journal.close(session);
+}
+
 /// Closes a session at once with `code` and `reason` (no engine ran).
 pub async fn close_with(
     mut socket: WebSocket,

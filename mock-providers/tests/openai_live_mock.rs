@@ -511,3 +511,47 @@ async fn set_up_faults_on_demand_answer_session_start() {
         other => panic!("expected HTTP 400, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_replaying_mock_without_a_live_cassette_refuses_in_the_live_shape() {
+    let server = MockServer::builder()
+        .engine(understudy_mock::EngineConfig::Replay(
+            understudy_mock::ReplayLibrary::default(),
+        ))
+        .start()
+        .await
+        .unwrap();
+    let mut client = LiveClient::connect(&server).await;
+    let error = client.next_json().await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["error"]["code"], "no_cassette");
+    assert!(error["error"].get("event_id").is_none(), "{error}");
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("openai-live"));
+    assert_eq!(client.next_close().await, 1011);
+}
+
+#[tokio::test]
+async fn a_session_without_audio_expires_when_the_idle_expiry_is_on() {
+    let server = server_with(LiveSettings {
+        idle_expiry: Some(std::time::Duration::from_millis(300)),
+        ..quiet()
+    })
+    .await;
+    let mut client = LiveClient::connect(&server).await;
+    client.send(start(json!({}))).await;
+    client.next_json().await;
+    // Audio keeps it alive; silence from the client ends it.
+    for _ in 0..4 {
+        client.stream_with_silence(&[], 100).await;
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    let last_audio = std::time::Instant::now();
+    assert!(client.ready().iter().all(|f| f["type"] != "session.closed"));
+    let closed = client.next_json_of("session.closed").await;
+    assert!(last_audio.elapsed() >= std::time::Duration::from_millis(100));
+    assert_eq!(closed["reason"], "expired");
+    assert_eq!(client.next_close().await, 1000);
+}

@@ -14,6 +14,11 @@ pub struct LiveSettings {
     /// The real maximum is *unconfirmed*; default 3,600 s (a third-party fake
     /// uses start + 1 h).
     pub max_session: Duration,
+    /// End a started session that receives no audio for this long with
+    /// `session.closed{reason:"expired"}` (one report: ~31 s without audio;
+    /// *unconfirmed*). Default `None`: off, so a test that pauses its
+    /// microphone is not cut off.
+    pub idle_expiry: Option<Duration>,
     /// Cap on each `*.append` `content`, in tokens (documented: 500, counted
     /// with o200k_base). The mock counts tokens approximately
     /// (a word-and-punctuation estimate that errs high); default 500.
@@ -100,6 +105,7 @@ impl Default for LiveSettings {
     fn default() -> Self {
         LiveSettings {
             max_session: Duration::from_secs(3600),
+            idle_expiry: None,
             append_token_cap: 500,
             oversize_append_code: "string_above_max_length",
             wrong_delegation_code: "invalid_value",

@@ -143,6 +143,18 @@ impl LiveClient {
         }
     }
 
+    /// The frames already received, without waiting.
+    pub fn ready(&mut self) -> Vec<Value> {
+        let mut out = Vec::new();
+        while let Ok(seen) = self.rx.try_recv() {
+            match seen {
+                Seen::Json(value) => out.push(value),
+                Seen::Close(code) => panic!("closed with {code}"),
+            }
+        }
+        out
+    }
+
     /// Every frame until the mock has been quiet for 300 ms.
     pub async fn drain(&mut self) -> Vec<Value> {
         let mut out = Vec::new();

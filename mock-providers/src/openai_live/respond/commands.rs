@@ -60,7 +60,10 @@ impl Responder {
                     Err(e) => self.error(now, e.code, &e.message, e.param.as_deref(), id),
                 }
             }
-            ClientEvent::InputAudioAppend(append) => self.on_audio(&append.audio, now),
+            ClientEvent::InputAudioAppend(append) => {
+                self.last_audio_at = Some(now);
+                self.on_audio(&append.audio, now);
+            }
             ClientEvent::InputAudioMute(_) => {
                 self.hearing.set_muted(true);
                 self.emit(now, ServerEvent::InputAudioMuted(ack(id)));

@@ -72,6 +72,7 @@ impl Responder {
             ),
         ));
         self.expire_at = Some(now + limit);
+        self.last_audio_at = Some(now);
         self.session = Some(session.clone());
         self.phase = Phase::Live;
         let started = ServerEvent::SessionStarted(SessionEvent {

@@ -92,6 +92,8 @@ pub struct Responder {
     next_usage_ms: u64,
     replies: u64,
     expire_at: Option<Instant>,
+    /// When audio last arrived (or the session started), for the idle expiry.
+    last_audio_at: Option<Instant>,
     /// How `session.start` is made to fail, on demand.
     fault: Option<crate::dashscope::SetupFault>,
     out: Timeline,
@@ -132,6 +134,7 @@ impl Responder {
             fixture_until: None,
             replies: 0,
             expire_at: None,
+            last_audio_at: None,
             fault: None,
             out: Timeline::new(),
             notes: Vec::new(),
@@ -162,6 +165,23 @@ impl Responder {
         self.notes
             .push(Note::new("error", format!("{code}: {message}")));
         self.emit(now, error_event(code, message, param, client_event_id));
+    }
+
+    /// When a started session expires: its limit, or earlier without audio
+    /// when the idle expiry is on.
+    fn expiry(&self) -> Option<Instant> {
+        if self.phase != Phase::Live {
+            return None;
+        }
+        let idle = self
+            .settings
+            .idle_expiry
+            .zip(self.last_audio_at)
+            .map(|(limit, at)| at + limit);
+        match (self.expire_at, idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The session timeline, ms.
@@ -235,15 +255,14 @@ impl SessionEngine<ClientEvent> for Responder {
     }
 
     fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
-        if self.phase == Phase::Live && self.expire_at.is_some_and(|at| at <= now) {
+        if self.expiry().is_some_and(|at| at <= now) {
             self.close(now, None, "expired");
         }
         self.out.pop_due(now)
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        let expiry = self.expire_at.filter(|_| self.phase == Phase::Live);
-        match (self.out.next_deadline(), expiry) {
+        match (self.out.next_deadline(), self.expiry()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
