@@ -555,3 +555,85 @@ async fn a_session_without_audio_expires_when_the_idle_expiry_is_on() {
     assert_eq!(closed["reason"], "expired");
     assert_eq!(client.next_close().await, 1000);
 }
+
+#[tokio::test]
+async fn the_session_format_is_used_both_ways() {
+    let server = server_with(quiet()).await;
+    // PCM16 at 16 kHz: the 16 kHz utterance is heard, the answer is 3,200-byte chunks.
+    let mut client = LiveClient::connect(&server).await;
+    client
+        .send(start(
+            json!({"audio": {"format": {"type": "audio/pcm", "rate": 16000}}}),
+        ))
+        .await;
+    let started = client.next_json().await;
+    assert_eq!(
+        started["session"]["audio"]["format"],
+        json!({"type": "audio/pcm", "rate": 16000})
+    );
+    let wav = understudy_fixtures::bundled::audio("user-weather-16k.wav").unwrap();
+    let (speech, rate) = understudy_fixtures::wav::read_pcm16(wav).unwrap();
+    assert_eq!(rate, 16_000);
+    let mut audio = speech;
+    audio.extend(vec![0u8; 32 * 4000]);
+    for frame in audio.chunks(640) {
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, frame);
+        client
+            .send(json!({"type": "session.input_audio.append", "audio": encoded}))
+            .await;
+    }
+    let frames = client.drain().await;
+    assert_eq!(
+        text_of(&frames, "session.input_transcript.delta"),
+        "What is the weather like in Paris today?"
+    );
+    let deltas: Vec<&Value> = frames_of(&frames, "session.output_audio.delta").collect();
+    assert!(deltas.len() >= 10);
+    for delta in deltas {
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            delta["delta"].as_str().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(bytes.len(), 3200);
+    }
+
+    // G.711 µ-law at 8 kHz: 800-byte chunks of companded speech.
+    let mut client = LiveClient::connect(&server).await;
+    client
+        .send(start(json!({"audio": {"format": {"type": "audio/pcmu"}}})))
+        .await;
+    let started = client.next_json().await;
+    assert_eq!(
+        started["session"]["audio"]["format"],
+        json!({"type": "audio/pcmu", "rate": 8000})
+    );
+    client
+        .send(json!({"type": "session.commentary.append", "content": "Hello there.", "delegation_id": null}))
+        .await;
+    let silence = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [0xFFu8; 160]);
+    for _ in 0..150 {
+        client
+            .send(json!({"type": "session.input_audio.append", "audio": silence}))
+            .await;
+    }
+    let frames = client.drain().await;
+    assert_eq!(
+        text_of(&frames, "session.output_transcript.delta"),
+        "Hello there."
+    );
+    let chunks: Vec<Vec<u8>> = frames_of(&frames, "session.output_audio.delta")
+        .map(|d| {
+            base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                d["delta"].as_str().unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    assert!(chunks.len() >= 10 && chunks.iter().all(|c| c.len() == 800));
+    // Voiced µ-law is not the all-0xFF of digital silence.
+    assert!(chunks
+        .iter()
+        .any(|c| c.iter().any(|b| *b != 0xFF && *b != 0x7F)));
+}
