@@ -637,3 +637,22 @@ async fn the_session_format_is_used_both_ways() {
         .iter()
         .any(|c| c.iter().any(|b| *b != 0xFF && *b != 0x7F)));
 }
+
+#[tokio::test]
+async fn commands_before_the_start_can_be_queued_and_applied_after_it() {
+    let server = server_with(LiveSettings {
+        queue_before_start: true,
+        ..quiet()
+    })
+    .await;
+    let mut client = LiveClient::connect(&server).await;
+    client
+        .send(json!({"type": "session.input_audio.mute", "event_id": "m1"}))
+        .await;
+    client.send(start(json!({}))).await;
+    let started = client.next_json().await;
+    assert_eq!(started["type"], "session.started");
+    let muted = client.next_json().await;
+    assert_eq!(muted["type"], "session.input_audio.muted");
+    assert_eq!(muted["client_event_id"], "m1");
+}

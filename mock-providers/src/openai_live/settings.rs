@@ -36,6 +36,12 @@ pub struct LiveSettings {
     /// Error code for a command sent before `session.start` (*unconfirmed*;
     /// default `session_not_started`).
     pub not_started_code: &'static str,
+    /// Keep commands sent before `session.start` and apply them, in order,
+    /// once the session has started, instead of refusing them (the notes
+    /// suggest this for commands sent before `session.started`; what the
+    /// service does with commands before `session.start` is *unconfirmed*).
+    /// Default `false`: refused as below.
+    pub queue_before_start: bool,
     /// Close code after refusing a first frame that is not `session.start`,
     /// or `None` to keep the socket open and wait for `session.start`
     /// (*unconfirmed*; the notes' checklist says "error and close": default
@@ -112,6 +118,7 @@ impl Default for LiveSettings {
             fixture_active_code: "fixture_active",
             not_started_code: "session_not_started",
             not_started_close: Some(1008),
+            queue_before_start: false,
             already_started_code: "session_already_started",
             end_of_speech_ms: 500,
             reply_delay_ms: 200,

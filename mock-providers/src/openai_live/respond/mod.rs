@@ -94,6 +94,8 @@ pub struct Responder {
     expire_at: Option<Instant>,
     /// When audio last arrived (or the session started), for the idle expiry.
     last_audio_at: Option<Instant>,
+    /// Commands kept from before `session.start` (when the settings say so).
+    early: Vec<ClientEvent>,
     /// How `session.start` is made to fail, on demand.
     fault: Option<crate::dashscope::SetupFault>,
     out: Timeline,
@@ -135,6 +137,7 @@ impl Responder {
             replies: 0,
             expire_at: None,
             last_audio_at: None,
+            early: Vec::new(),
             fault: None,
             out: Timeline::new(),
             notes: Vec::new(),
@@ -241,8 +244,19 @@ impl SessionEngine<ClientEvent> for Responder {
             Phase::Closed => return,
             Phase::Waiting => {
                 match event {
-                    ClientEvent::SessionStart(start) => self.on_start(start, now),
+                    ClientEvent::SessionStart(start) => {
+                        self.on_start(start, now);
+                        for early in std::mem::take(&mut self.early) {
+                            if self.phase == Phase::Live {
+                                self.on_live_command(&early, now);
+                            }
+                        }
+                    }
+                    other if self.settings.queue_before_start => self.early.push(other.clone()),
                     other => self.before_start(other, now),
+                }
+                if self.phase == Phase::Live {
+                    self.tick(now);
                 }
                 return;
             }
