@@ -24,7 +24,7 @@ use crate::gemini::GeminiProtocol;
 use crate::journal::Journal;
 use crate::openai::{retired, OpenAiProtocol};
 use crate::openai_live::route::{live_path, LivePath};
-use crate::openai_live::{LiveAuthRefusal, LiveProtocol, Socket};
+use crate::openai_live::{AttachPolicy, LiveAuthRefusal, LiveProtocol, Socket};
 use crate::session::{self, SessionContext};
 use crate::state::{
     bearer, key_from, query_map, subprotocol_key, wanted_cassette, AppState, GEMINI_LIVE_KEY,
@@ -349,10 +349,31 @@ async fn openai_live_upgrade(
             }
         },
         Some(LivePath::Attach(id)) => {
-            let message = format!(
-                "Sideband connections attach to WebRTC and SIP sessions; '{id}' is not one (this server serves WebSocket sessions only)."
-            );
-            return refuse_live(upgrade, journal, settings.attach_refused_code, message);
+            if settings.attach == AttachPolicy::Refuse {
+                let message = format!(
+                    "Sideband connections attach to WebRTC and SIP sessions; '{id}' is not one (this server serves WebSocket sessions only)."
+                );
+                return refuse_live(upgrade, journal, settings.attach_refused_code, message);
+            }
+            let Some(attachment) = state.live_hub.attach(&id) else {
+                let message = format!("No running Live session with id '{id}'.");
+                return refuse_live(upgrade, journal, settings.fork_missing_code, message);
+            };
+            let protocol = LiveProtocol {
+                socket: Socket::Sideband,
+                settings: Arc::new(settings),
+                fork_of: None,
+            };
+            let ctx = crate::openai_live::sideband::SidebandContext {
+                journal,
+                session_id: id,
+                max_frame_bytes: state.config.max_frame_bytes,
+            };
+            return sized(upgrade, &state)
+                .on_upgrade(move |socket| {
+                    crate::openai_live::sideband::serve(socket, attachment, protocol, ctx)
+                })
+                .into_response();
         }
         _ => (Socket::Primary, None),
     };
