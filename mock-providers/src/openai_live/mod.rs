@@ -15,7 +15,7 @@
 //! - `respond`: the engine, a sans-IO state machine over the input timeline;
 //! - `store`: stored sessions, for forks;
 //! - [`sideband`]: running sessions a sideband may attach to (when allowed);
-//! - `route`: which socket a path asks for.
+//! - `route`: which socket a path asks for; `upgrade`: the WebSocket upgrade.
 
 mod audio;
 pub(crate) mod respond;
@@ -26,6 +26,7 @@ mod validate;
 
 pub(crate) mod route;
 pub mod sideband;
+pub(crate) mod upgrade;
 
 pub use settings::{AttachPolicy, LiveAuthRefusal, LiveSettings};
 pub use sideband::LiveHub;
