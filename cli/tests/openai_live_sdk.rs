@@ -1,8 +1,9 @@
 //! The official `openai` Python SDK (pinned in `scripts/requirements-sdk.txt`),
 //! unmodified — `client.live.connect()` with `base_url="http://127.0.0.1:PORT/v1"`
 //! — against `understudy serve`: a GPT-Live session with a spoken turn, a
-//! client-delegation round trip and a clean close, on the respond engine and
-//! on the replay engine, plus a rejected key. The harness
+//! client-delegation round trip, the other commands and a clean close, on the
+//! respond engine and on the replay engine; a Responses-delegation function
+//! call on the respond engine; and a rejected key. The harness
 //! (`tests/sdk/openai_live_turn.py`) validates every server event strictly
 //! against the SDK's own `openai.types.live` models.
 //!
@@ -46,9 +47,20 @@ fn turn_args(serve: &Serve, extra: &[&str]) -> Vec<String> {
 #[test]
 fn official_sdk_completes_a_live_session_against_the_respond_engine() {
     let serve = Serve::start(&["--engine", "respond"]);
+    let responses: Vec<String> = vec![
+        "--base-url".into(),
+        format!("{}/v1", serve.url),
+        "--scenario".into(),
+        "responses".into(),
+        "--audio".into(),
+        wav("user-weather-24k.wav"),
+    ];
     run_scenarios(
         "tests/sdk/openai_live_turn.py",
-        &[("turn".into(), turn_args(&serve, &[]))],
+        &[
+            ("turn".into(), turn_args(&serve, &[])),
+            ("responses".into(), responses),
+        ],
     );
 }
 
