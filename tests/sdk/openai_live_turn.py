@@ -28,6 +28,7 @@ The session (scenario `turn`):
      `session.commentary.appended` (c3) and the model speaking the result.
   4. The other commands: `session.update` (u1) → `session.updated`, mute/unmute,
      `response.create` under client delegation → the service's error,
+     `decision.create` / `decision.item.create` / `decision.item.delete`,
      `session.instructions.append` → `…appended`, and `session.usage.updated`
      after 15 s of streamed timeline.
   5. A clean close: `session.close` (c9) → `session.closed` (close_requested, c9,
@@ -399,6 +400,16 @@ async def scenario_turn(session: Session, args: argparse.Namespace) -> None:
     if error.get("client_event_id") != "r1" or "Responses delegation" not in error["error"]["message"]:
         fail(f"response.create under client delegation: {error}")
     session.events.remove(error)
+    # Decisions: run one, and add and remove an input item.
+    await session.send({"type": "decision.create", "event_id": "d1"})
+    await session.send({"type": "decision.item.create", "event_id": "di1", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Order 42"}]}})
+    await session.wait_for("decision.item.created", lambda: bool(session.of("decision.item.created")))
+    item_id = session.of("decision.item.created")[0]["item"]["id"]
+    await session.send({"type": "decision.item.delete", "event_id": "dd1", "item_id": item_id})
+    await session.wait_for("decision.item.deleted", lambda: bool(session.of("decision.item.deleted")))
+    if not session.of("decision.event") or session.of("decision.event")[0]["event"]["type"] != "decision.completed":
+        fail(f"decision.create: {session.of('decision.event')}")
     await session.send({"type": "session.instructions.append", "event_id": "i1",
                         "content": "Keep answers short.", "delegation_id": None})
     # An open microphone places the append and, every 15 s of timeline, reports usage.

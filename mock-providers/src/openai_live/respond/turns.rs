@@ -178,11 +178,7 @@ impl Responder {
             format!("{kind} delegation {id} at {offset_ms} ms"),
         ));
         if kind == "decisions" {
-            let model = self
-                .session
-                .as_ref()
-                .map(|s| s.model.clone())
-                .unwrap_or_default();
+            let model = self.decisions_model();
             let decided = ServerEvent::DecisionEvent(DecisionEvent {
                 delegation_id: Some(id.clone()),
                 event: super::commands::decision_completed(&model),
