@@ -1035,3 +1035,18 @@ proptest! {
         prop_assert_eq!(events.last().map(ModelEvent::kind), Some("session_ended"));
     }
 }
+
+#[test]
+fn timeline_values_at_the_edge_of_u64_do_not_overflow() {
+    let mut codec = codec();
+    let max = u64::MAX;
+    said(&mut codec, false, "x", max - 1, max);
+    said(&mut codec, true, "y", max - 1, max);
+    // Each call below panicked on overflow before the sums saturated.
+    codec.advance_to(max);
+    feed(
+        &mut codec,
+        json!({"type": "session.delegation.created", "event_id": "e",
+               "delegation": {"id": "item_1", "type": "delegation", "target": "client"}, "offset_ms": max}),
+    );
+}

@@ -83,6 +83,10 @@ pub fn set_aside(left: &Capabilities, right: &Capabilities) -> Vec<(Aside, Strin
             Aside::Event("usage"),
             "token counts are each provider's own accounting".to_owned(),
         ),
+        (
+            Aside::Event("session_usage"),
+            "billed seconds are each provider's own accounting".to_owned(),
+        ),
     ];
     let mut differs = |differ: bool, asides: &[Aside], what: &str, l: String, r: String| {
         if differ {
@@ -143,6 +147,35 @@ pub fn set_aside(left: &Capabilities, right: &Capabilities) -> Vec<(Aside, Strin
         "tool_call_deltas",
         left.tool_call_deltas.to_string(),
         right.tool_call_deltas.to_string(),
+    );
+    // One side's turn and response boundaries are the adapter's inference
+    // (GPT-Live), the other's the provider's word: they need not coincide.
+    differs(
+        left.inferred_turns != right.inferred_turns,
+        &[
+            Aside::Event("speech_started"),
+            Aside::Event("speech_stopped"),
+            Aside::Event("input_committed"),
+            Aside::Event("interrupted"),
+            Aside::Field("reason"),
+        ],
+        "inferred_turns",
+        left.inferred_turns.to_string(),
+        right.inferred_turns.to_string(),
+    );
+    // A delegated call carries the user's words, not model-written arguments,
+    // and comes with delegation events the other side does not send.
+    differs(
+        left.delegated_tools != right.delegated_tools,
+        &[
+            Aside::Field("arguments"),
+            Aside::Field("name"),
+            Aside::Event("delegation_created"),
+            Aside::Event("delegation_result"),
+        ],
+        "delegated_tools",
+        left.delegated_tools.to_string(),
+        right.delegated_tools.to_string(),
     );
     // One side asks for a second response after a tool result, the other
     // answers in the same turn: response boundaries cannot agree.
@@ -353,6 +386,25 @@ mod tests {
     fn the_projection_keeps_a_message_phase() {
         let projected = project(&transcript(Some(MessagePhase::Commentary)), &[]);
         assert_eq!(projected["conversation"][0]["phase"], "commentary");
+    }
+
+    #[test]
+    fn inferred_turns_and_delegated_tools_set_aside_only_what_they_explain() {
+        let ga = understudy_adapters::openai::Dialect::Ga.capabilities();
+        let live = understudy_adapters::openai_live::capabilities("gpt-live-1");
+        let asides: Vec<Aside> = set_aside(&ga, &live).into_iter().map(|(a, _)| a).collect();
+        for expected in [
+            Aside::Event("speech_started"),
+            Aside::Event("interrupted"),
+            Aside::Field("arguments"),
+            Aside::Event("delegation_created"),
+            Aside::Event("session_usage"),
+        ] {
+            assert!(asides.contains(&expected), "{expected:?} not set aside");
+        }
+        let same: Vec<Aside> = set_aside(&ga, &ga).into_iter().map(|(a, _)| a).collect();
+        assert!(!same.contains(&Aside::Field("arguments")));
+        assert!(!same.contains(&Aside::Event("interrupted")));
     }
 
     #[test]

@@ -11,6 +11,14 @@
 //! | `CreateResponse` | `response.create` under Responses delegation; refused otherwise |
 //! | `EndSession` | `session.close` (answered by `session.closed`) |
 //! | `Text`, `Image`, `CommitAudio`, `ClearAudio`, `CancelResponse`, `Truncate`, `Resume` | refused: GPT-Live has no user text turn, images, commit, clear, cancel, truncation or resumption |
+//!
+//! Commands are written as soon as they are given, as the official SDK does:
+//! nothing waits for `session.started`. What the service does with commands
+//! that arrive before it has started the session is **unconfirmed** (the docs
+//! advise waiting); a caller that wants to wait holds its inputs until the
+//! decoder reports `SessionCreated`. Once the decoder has seen
+//! `session.started` without this encoder having written a start (a sideband
+//! attach, which must not send one), no start is written.
 
 use super::settings::{DelegationMode, LiveSettings, ResultPlacement};
 use super::wire::client::{

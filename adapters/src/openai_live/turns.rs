@@ -396,22 +396,34 @@ impl Turns {
         let now = self.now_ms;
         if let Some(reply) = self.reply.as_mut() {
             if let Some(user_at) = reply.overlap_at_ms {
-                if reply.last_speech_ms > user_at + self.settings.barge_in_stop_ms {
+                if reply.last_speech_ms > user_at.saturating_add(self.settings.barge_in_stop_ms) {
                     // The model talked on: the user's words were a backchannel.
                     reply.overlap_at_ms = None;
-                } else if now >= reply.last_speech_ms + self.settings.barge_in_quiet_ms {
+                } else if now
+                    >= reply
+                        .last_speech_ms
+                        .saturating_add(self.settings.barge_in_quiet_ms)
+                {
                     self.end_reply(ReplyEnd::BargeIn, out);
                 }
             }
         }
         if let Some(reply) = self.reply.as_ref() {
-            if now >= reply.last_speech_ms + self.settings.reply_end_silence_ms {
+            if now
+                >= reply
+                    .last_speech_ms
+                    .saturating_add(self.settings.reply_end_silence_ms)
+            {
                 self.end_reply(ReplyEnd::Quiet, out);
             }
         }
         if self.reply.is_none() {
             if let Some(user) = self.user.as_ref() {
-                if now >= user.last_end_ms + self.settings.user_turn_end_ms {
+                if now
+                    >= user
+                        .last_end_ms
+                        .saturating_add(self.settings.user_turn_end_ms)
+                {
                     let at = user.last_end_ms;
                     self.close_user(at, out);
                 }
