@@ -21,11 +21,18 @@ pub(super) fn fragments(text: &str, start_ms: u64, end_ms: u64, grid_ms: u64) ->
         return Vec::new();
     }
     let grid = grid_ms.max(1);
-    let cells = ((end_ms.saturating_sub(start_ms)) / grid).max(1) as usize;
-    let cells = cells.min(words.len());
+    // Every cell of the span (the last one may be partial), so that sparse
+    // words spread across it as they were spoken, the last word in the last
+    // cell: no fragment is longer than the grid, and a client hears them at
+    // an even pace, none long after the one before.
+    let cells = (end_ms.saturating_sub(start_ms)).div_ceil(grid).max(1) as usize;
     let mut out: Vec<Fragment> = Vec::with_capacity(cells);
     for (i, word) in words.iter().enumerate() {
-        let cell = i * cells / words.len();
+        let cell = if i + 1 == words.len() {
+            cells - 1
+        } else {
+            i * cells / words.len()
+        };
         let cell_start = start_ms + cell as u64 * grid;
         match out.last_mut() {
             Some(last) if last.start_ms == cell_start => {
@@ -70,7 +77,7 @@ mod tests {
                     delta: " the".into()
                 },
                 Fragment {
-                    start_ms: 1400,
+                    start_ms: 1600,
                     end_ms: 1800,
                     delta: " weather?".into()
                 },
@@ -82,6 +89,20 @@ mod tests {
             .collect();
         assert_eq!(joined, "a b c d e");
         assert_eq!(fragments("one two", 500, 500, 200).len(), 1);
+        // Sparse words spread over the whole span: no fragment longer than
+        // a cell, the last one in the last (partial) cell, ending where the
+        // words did.
+        let spread = fragments("What is the weather like in Paris today?", 300, 2404, 200);
+        assert_eq!(spread.len(), 8);
+        assert!(
+            spread.iter().all(|f| f.end_ms - f.start_ms <= 200),
+            "{spread:?}"
+        );
+        assert_eq!(
+            spread.last().map(|f| (f.start_ms, f.end_ms)),
+            Some((2300, 2404))
+        );
+        assert!(spread.windows(2).all(|w| w[1].start_ms >= w[0].end_ms));
         assert!(fragments("   ", 0, 1000, 200).is_empty());
     }
 }
