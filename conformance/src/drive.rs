@@ -95,6 +95,11 @@ pub struct RunRecord {
     /// Instants at which user input ended: a text turn or the last audio chunk
     /// sent, a response requested, or a provider VAD stop seen.
     pub input_ends: Vec<std::time::Instant>,
+    /// Whether wall-clock time between input and answers means anything:
+    /// not when a [`Step::Listen`] streamed its silence faster than real time
+    /// ([`Pacing::Burst`]), since the session's clock (GPT-Live's timeline)
+    /// is then the audio, not the wall. [`latencies`] reports none then.
+    pub wall_clock_timed: bool,
 }
 
 /// Where a run connects: one origin serving every dialect (a mock's
@@ -264,11 +269,13 @@ pub async fn run_scenario(
         frames_seen: HashMap::new(),
         frames_read: 0,
         frames_waited: HashMap::new(),
+        listened: false,
     };
     for step in steps {
         run.step(step).await?;
     }
     run.drain().await;
+    let wall_clock_timed = !(run.listened && pacing == Pacing::Burst);
     let Runner {
         events, input_ends, ..
     } = run;
@@ -281,6 +288,7 @@ pub async fn run_scenario(
         wire,
         connections,
         input_ends,
+        wall_clock_timed,
     })
 }
 
@@ -347,6 +355,8 @@ struct Runner<'a> {
     frames_read: usize,
     /// Which occurrence of each awaited frame type the listens reached.
     frames_waited: HashMap<&'static str, usize>,
+    /// Whether a [`Step::Listen`] ran.
+    listened: bool,
 }
 
 impl Runner<'_> {
@@ -534,6 +544,7 @@ impl Runner<'_> {
 
     /// Streams silence, a chunk at a time, until `until` arrives.
     async fn listen(&mut self, until: Until) -> Result<(), RunError> {
+        self.listened = true;
         let nth = {
             let counter = match until {
                 Until::Event(kind) => self.waited.entry(kind),
@@ -618,9 +629,13 @@ pub struct Latency {
 /// RMS level (of full scale) above which a 10 ms window counts as audible.
 pub(crate) const AUDIBLE_RMS: f64 = 0.01;
 
-/// TTFB and TTFA of every response that produced audio.
+/// TTFB and TTFA of every response that produced audio (none for a run
+/// whose clock was not the wall, see [`RunRecord::wall_clock_timed`]).
 pub fn latencies(record: &RunRecord) -> Vec<Latency> {
     let mut out = Vec::new();
+    if !record.wall_clock_timed {
+        return out;
+    }
     let mut seen = std::collections::HashSet::new();
     for (index, timed) in record.events.iter().enumerate() {
         let ModelEvent::AudioDelta {

@@ -118,15 +118,18 @@ pub fn audio_turn() -> Scenario {
     )
 }
 
-/// A delegated task: the delegation arrives as a tool call, the result goes
-/// back as commentary for that delegation, and the model speaks it.
+/// A delegated task: the delegation arrives as a tool call, the model says
+/// its acknowledgement, the work takes a while (the client answers once the
+/// acknowledgement is over), the result goes back as commentary for that
+/// delegation, and the model speaks it.
 pub fn tool_delegation() -> Scenario {
     live(
         "tool-delegation",
-        "client delegation: delegation → tool call → result as commentary → spoken",
+        "client delegation: delegation → tool call and spoken acknowledgement → result as commentary → spoken",
         vec![
             speak("user-order-24k.wav", 600),
             listen_for("tool_call"),
+            listen_for("response_done"),
             Step::AnswerLastToolCall {
                 output: ORDER_RESULT,
             },
