@@ -171,8 +171,8 @@ fn result_spoken(events: &[ModelEvent]) -> Result<(), String> {
 
 /// The user talked over the first reply and the adapter inferred the
 /// interruption: speech started inside the reply, `interrupted` for it,
-/// then its `response_done{cancelled}`, no output of it afterwards; a new
-/// reply follows.
+/// then its `response_done{cancelled}`, no output of it afterwards. (That
+/// the new turn is answered is the case's `new turn answered` check.)
 fn inferred_barge_in(events: &[ModelEvent]) -> Result<(), String> {
     let (created, first) = events
         .iter()
@@ -208,13 +208,10 @@ fn inferred_barge_in(events: &[ModelEvent]) -> Result<(), String> {
             _ => false,
         })
     });
-    let answered_after = events[done..]
-        .iter()
-        .any(|e| matches!(e, ModelEvent::ResponseCreated { response_id } if response_id != first));
     match interrupted {
-        Some(i) if talked_over && i < done && cancelled && !said_after && answered_after => Ok(()),
+        Some(i) if talked_over && i < done && cancelled && !said_after => Ok(()),
         _ => Err(format!(
-            "expected speech_started inside the first reply ({talked_over}), interrupted for it ({interrupted:?}) before its response_done (at {done}, cancelled: {cancelled}), none of its output after ({said_after}), then a new reply ({answered_after})"
+            "expected speech_started inside the first reply ({talked_over}), interrupted for it ({interrupted:?}) before its response_done (at {done}, cancelled: {cancelled}), none of its output after (some: {said_after})"
         )),
     }
 }
