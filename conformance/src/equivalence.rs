@@ -76,7 +76,7 @@ pub fn equivalences() -> Vec<Equivalence> {
             requires: Some(("named tool calls with model-written arguments", named_tool_calls)),
         },
         Equivalence {
-            id: "cross.tool.round-trip.live",
+            id: "cross.tool.delegation.live",
             description: "a spoken question that needs a tool: OpenAI GA calls get_weather, GPT-Live delegates to the client",
             cases: [
                 "openai.ga.tool.spoken-round-trip",

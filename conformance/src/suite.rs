@@ -256,9 +256,15 @@ mod tests {
         assert_eq!(started.len(), jobs.len());
         assert!(started[0].starts_with("handover."), "{started:?}");
         let first_short = started.iter().position(|id| {
-            !["handover.", "compaction.", "room.", "agent."]
-                .iter()
-                .any(|p| id.starts_with(p))
+            ![
+                "handover.",
+                "compaction.",
+                "openai.live.handover.",
+                "room.",
+                "agent.",
+            ]
+            .iter()
+            .any(|p| id.starts_with(p))
         });
         let rest: Vec<&str> = started[first_short.unwrap_or(0)..].to_vec();
         let listed: Vec<String> = case_list(&cases)

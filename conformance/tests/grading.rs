@@ -399,7 +399,7 @@ async fn gpt_live_agrees_with_ga_on_a_spoken_question_and_its_tool_equivalence_i
 
     let tools = equivalences()
         .into_iter()
-        .find(|e| e.id == "cross.tool.round-trip.live")
+        .find(|e| e.id == "cross.tool.delegation.live")
         .unwrap();
     let why = missing(
         &tools,
