@@ -270,6 +270,7 @@ pub async fn run_scenario(
         frames_read: 0,
         frames_waited: HashMap::new(),
         listened: false,
+        inferred_turns: scenario.capabilities().inferred_turns,
     };
     for step in steps {
         run.step(step).await?;
@@ -357,6 +358,8 @@ struct Runner<'a> {
     frames_waited: HashMap<&'static str, usize>,
     /// Whether a [`Step::Listen`] ran.
     listened: bool,
+    /// Whether the dialect's turn boundaries are the adapter's inference.
+    inferred_turns: bool,
 }
 
 impl Runner<'_> {
@@ -370,7 +373,10 @@ impl Runner<'_> {
     }
 
     fn record(&mut self, timed: TimedEvent) {
-        if matches!(timed.event, ModelEvent::SpeechStopped { .. }) {
+        // A provider's VAD stop ends the input; an adapter's inferred one
+        // (GPT-Live: the user's turn closes when the reply starts) says
+        // nothing about when the user stopped.
+        if matches!(timed.event, ModelEvent::SpeechStopped { .. }) && !self.inferred_turns {
             self.input_ends.push(timed.received_at);
         }
         self.events.push(timed);

@@ -381,11 +381,11 @@ pub fn missing(equivalence: &Equivalence, capabilities: [&Capabilities; 2]) -> O
         .map(|c| c.dialect.as_str())
         .collect();
     (!lacking.is_empty()).then(|| {
-        let delegated = capabilities
-            .iter()
-            .any(|c| c.delegated_tools && !has(c))
-            .then_some(" (its tools are delegated: the call names no declared tool and carries the user's words, not arguments)")
-            .unwrap_or_default();
+        let delegated = if capabilities.iter().any(|c| c.delegated_tools && !has(c)) {
+            " (its tools are delegated: the call names no declared tool and carries the user's words, not arguments)"
+        } else {
+            ""
+        };
         format!("{} declares no {needs}{delegated}", lacking.join(" and "))
     })
 }

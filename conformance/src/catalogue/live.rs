@@ -115,7 +115,7 @@ fn delegation_answered(events: &[ModelEvent]) -> Result<(), String> {
     if let Some(ModelEvent::ToolCall { arguments, .. }) = events.get(call) {
         let args: serde_json::Value = serde_json::from_str(arguments)
             .map_err(|e| format!("the call's arguments are not JSON: {e}"))?;
-        if !args["request"].as_str().is_some_and(|r| !r.is_empty()) {
+        if args["request"].as_str().is_none_or(str::is_empty) {
             return Err(format!(
                 "the call carries no request (the user's words): {arguments}"
             ));
