@@ -689,3 +689,20 @@ pub fn latencies(record: &RunRecord) -> Vec<Latency> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::frame_type;
+
+    #[test]
+    fn a_frames_type_is_read_without_the_rest_and_nothing_from_non_json() {
+        assert_eq!(
+            frame_type(r#"{"type":"session.instructions.appended","start_ms":0,"end_ms":0}"#)
+                .as_deref(),
+            Some("session.instructions.appended")
+        );
+        assert_eq!(frame_type(r#"{"event_id":"e1"}"#), None);
+        assert_eq!(frame_type("not json"), None);
+        assert_eq!(frame_type(r#"{"type":7}"#), None);
+    }
+}

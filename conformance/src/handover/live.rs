@@ -17,7 +17,7 @@
 //! first, then small talk and questions about the fact; the mock delegates
 //! nothing (no delegate words), so every turn is answered in speech.
 
-use super::{completed, recalls_after_first_move, Say, Turn, PAUSE, SESSION_LIFE};
+use super::{completed, most_moves, recalls_after_first_move, Say, Turn, PAUSE, SESSION_LIFE};
 use crate::agent_cases::{mock, voice, FrontEnd, Provider};
 use crate::grade::{blank, check, conclude, failed_result, CaseResult, HandoverReport};
 use crate::schedule::Job;
@@ -236,6 +236,17 @@ async fn conversation(
                 report.compacted,
                 report.resumed,
                 elapsed.as_secs_f64()
+            ),
+        ),
+        check(
+            "moves happen at session ends, not in a cascade",
+            report.handovers <= most_moves(elapsed, SESSION_LIFE),
+            format!(
+                "{} moves in {:.1} s of {:.1} s sessions (at most {})",
+                report.handovers,
+                elapsed.as_secs_f64(),
+                SESSION_LIFE.as_secs_f64(),
+                most_moves(elapsed, SESSION_LIFE)
             ),
         ),
     ];
