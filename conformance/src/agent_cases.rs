@@ -72,6 +72,13 @@ const GEMINI: Provider = Provider {
     model: crate::scenario::GEMINI_MODEL,
 };
 
+/// OpenAI GPT-Live (`/v1/live/sessions`): not one of [`PROVIDERS`] (its
+/// agent cases are its own, `openai.live.handover.*`).
+pub(crate) const OPENAI_LIVE: Provider = Provider {
+    dialect: &table::OPENAI_LIVE,
+    model: crate::scenario::live::LIVE_MODEL,
+};
+
 /// One per provider, in the registry's order.
 pub(crate) const PROVIDERS: [Provider; 3] = [OPENAI, DASHSCOPE, GEMINI];
 
@@ -79,6 +86,11 @@ impl Provider {
     /// The provider's name (`openai`), as case ids spell it.
     pub(crate) fn id(self) -> &'static str {
         self.dialect.provider_spec().name
+    }
+
+    /// The dialect's registry id (`openai-live`).
+    pub(crate) fn dialect_id(self) -> &'static str {
+        self.dialect.id
     }
 
     /// The bundled clip of `what`, at the rate this provider hears natively.

@@ -8,6 +8,8 @@
 //! reads content our mock scripts (the words its recogniser hears, the tool
 //! its responder calls) is informational there rather than a failure.
 
+mod live;
+
 pub use crate::on_target::OnTarget;
 use crate::scenario::{self, Scenario};
 use understudy_adapters::openai::Dialect;
@@ -575,6 +577,7 @@ pub fn cases() -> Result<Vec<Case>, UnknownScenario> {
     );
     image.requires = Some(("image input", |c: &Capabilities| c.image_input));
     all.push(image);
+    all.extend(live::live_cases()?);
     all.extend(dashscope_cases()?);
     all.extend(gemini_cases()?);
     Ok(all)

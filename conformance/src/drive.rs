@@ -2,7 +2,7 @@
 //! keeps everything it saw: normalised events with arrival instants, the raw
 //! wire transcript, and the instants user input ended (for latency).
 
-use crate::scenario::{Scenario, Step};
+use crate::scenario::{Scenario, Step, Until};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -22,6 +22,16 @@ const WAIT_LIMIT: Duration = Duration::from_secs(20);
 /// How long to keep listening after the last step, to catch stray events.
 const DRAIN: Duration = Duration::from_millis(150);
 
+/// The silence a [`Step::Listen`] streams per chunk, in ms of audio.
+const LISTEN_CHUNK_MS: u64 = 100;
+/// The most silence one [`Step::Listen`] streams before the run fails, in ms
+/// of audio: a timeline this far past the last step without the awaited
+/// event means it is not coming.
+const LISTEN_LIMIT_MS: u64 = 30_000;
+/// In [`Pacing::Burst`], how long a [`Step::Listen`] reads what arrived after
+/// each chunk before sending the next.
+const BURST_GRACE: Duration = Duration::from_millis(2);
+
 /// Why a run could not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -39,6 +49,21 @@ pub enum RunError {
         nth: usize,
         /// How long it waited.
         waited: Duration,
+        /// The last few event kinds seen.
+        recent: String,
+    },
+    /// A [`Step::Listen`] streamed its limit of silence without the awaited
+    /// event or frame arriving.
+    #[error(
+        "streamed {streamed_ms} ms of silence waiting for {awaited} (#{nth}) but it did not arrive; last events: {recent}"
+    )]
+    Unheard {
+        /// What was awaited (`event `response_done``, `frame `…appended``).
+        awaited: String,
+        /// Which occurrence.
+        nth: usize,
+        /// How much silence was streamed.
+        streamed_ms: u64,
         /// The last few event kinds seen.
         recent: String,
     },
@@ -70,6 +95,11 @@ pub struct RunRecord {
     /// Instants at which user input ended: a text turn or the last audio chunk
     /// sent, a response requested, or a provider VAD stop seen.
     pub input_ends: Vec<std::time::Instant>,
+    /// Whether wall-clock time between input and answers means anything:
+    /// not when a [`Step::Listen`] streamed its silence faster than real time
+    /// ([`Pacing::Burst`]), since the session's clock (GPT-Live's timeline)
+    /// is then the audio, not the wall. [`latencies`] reports none then.
+    pub wall_clock_timed: bool,
 }
 
 /// Where a run connects: one origin serving every dialect (a mock's
@@ -180,6 +210,29 @@ impl Connection {
         }
     }
 
+    /// The `type`s of the text frames received on the current connection
+    /// from its `from`th tapped frame on, and the number of frames tapped.
+    fn received_types(&self, from: usize) -> (Vec<String>, usize) {
+        let tap = match self {
+            Connection::Plain { tap, .. } => Arc::clone(tap),
+            Connection::Resuming(session) => match session.connection_taps().last() {
+                Some(tap) => Arc::clone(tap),
+                None => return (Vec::new(), from),
+            },
+        };
+        let frames = tap.lock().unwrap_or_else(PoisonError::into_inner);
+        let types = frames
+            .iter()
+            .skip(from)
+            .filter(|f| f.direction == understudy_adapters::TapDirection::Received)
+            .filter_map(|f| match &f.frame {
+                WireFrame::Text(text) => frame_type(text),
+                _ => None,
+            })
+            .collect();
+        (types, frames.len())
+    }
+
     /// Closes the session; returns each connection's raw frames, in order.
     async fn finish(self) -> Vec<Vec<TappedFrame>> {
         let taps: Vec<FrameTap> = match &self {
@@ -212,11 +265,18 @@ pub async fn run_scenario(
         events: Vec::new(),
         waited: HashMap::new(),
         input_ends: Vec::new(),
+        input_rate: scenario.capabilities().input_sample_rate.max(8_000),
+        frames_seen: HashMap::new(),
+        frames_read: 0,
+        frames_waited: HashMap::new(),
+        listened: false,
+        inferred_turns: scenario.capabilities().inferred_turns,
     };
     for step in steps {
         run.step(step).await?;
     }
     run.drain().await;
+    let wall_clock_timed = !(run.listened && pacing == Pacing::Burst);
     let Runner {
         events, input_ends, ..
     } = run;
@@ -229,6 +289,7 @@ pub async fn run_scenario(
         wire,
         connections,
         input_ends,
+        wall_clock_timed,
     })
 }
 
@@ -271,12 +332,34 @@ async fn open<'s>(
     Ok((Connection::Plain { client, tap }, &scenario.steps))
 }
 
+/// The `type` of a JSON text frame, without decoding the rest of it.
+fn frame_type(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Typed {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    serde_json::from_str::<Typed>(text).ok().map(|t| t.kind)
+}
+
 struct Runner<'a> {
     pacing: Pacing,
     client: &'a mut Connection,
     events: Vec<TimedEvent>,
     waited: HashMap<&'static str, usize>,
     input_ends: Vec<std::time::Instant>,
+    /// Input sample rate of the session (for the silence a listen streams).
+    input_rate: u32,
+    /// Server frame types seen so far, counted (for [`Until::Frame`]), and
+    /// how many tapped frames have been read for them.
+    frames_seen: HashMap<String, usize>,
+    frames_read: usize,
+    /// Which occurrence of each awaited frame type the listens reached.
+    frames_waited: HashMap<&'static str, usize>,
+    /// Whether a [`Step::Listen`] ran.
+    listened: bool,
+    /// Whether the dialect's turn boundaries are the adapter's inference.
+    inferred_turns: bool,
 }
 
 impl Runner<'_> {
@@ -290,7 +373,10 @@ impl Runner<'_> {
     }
 
     fn record(&mut self, timed: TimedEvent) {
-        if matches!(timed.event, ModelEvent::SpeechStopped { .. }) {
+        // A provider's VAD stop ends the input; an adapter's inferred one
+        // (GPT-Live: the user's turn closes when the reply starts) says
+        // nothing about when the user stopped.
+        if matches!(timed.event, ModelEvent::SpeechStopped { .. }) && !self.inferred_turns {
             self.input_ends.push(timed.received_at);
         }
         self.events.push(timed);
@@ -343,6 +429,7 @@ impl Runner<'_> {
                 self.input_ends.push(std::time::Instant::now());
             }
             Step::WaitFor(kind) => self.wait_for(kind).await?,
+            Step::Listen(until) => self.listen(*until).await?,
             Step::AnswerLastToolCall { output } => {
                 let (call_id, name) = self
                     .events
@@ -440,6 +527,91 @@ impl Runner<'_> {
         }
     }
 
+    /// Whether `until`'s `nth` occurrence has arrived.
+    fn arrived(&mut self, until: Until, nth: usize) -> bool {
+        match until {
+            Until::Event(kind) => {
+                self.events
+                    .iter()
+                    .filter(|e| e.event.kind() == kind)
+                    .count()
+                    >= nth
+            }
+            Until::Frame(kind) => {
+                let (types, read) = self.client.received_types(self.frames_read);
+                self.frames_read = read;
+                for t in types {
+                    *self.frames_seen.entry(t).or_default() += 1;
+                }
+                self.frames_seen.get(kind).copied().unwrap_or(0) >= nth
+            }
+        }
+    }
+
+    /// Streams silence, a chunk at a time, until `until` arrives.
+    async fn listen(&mut self, until: Until) -> Result<(), RunError> {
+        self.listened = true;
+        let nth = {
+            let counter = match until {
+                Until::Event(kind) => self.waited.entry(kind),
+                Until::Frame(kind) => self.frames_waited.entry(kind),
+            };
+            let n = counter.or_default();
+            *n += 1;
+            *n
+        };
+        let samples = self.input_rate as usize * LISTEN_CHUNK_MS as usize / 1000;
+        let silence = ClientInput::Audio {
+            pcm: Pcm(vec![0u8; samples * 2]),
+            sample_rate: self.input_rate,
+        };
+        let start = Instant::now();
+        let mut streamed_ms = 0;
+        let mut chunks = 0u32;
+        while !self.arrived(until, nth) {
+            if streamed_ms >= LISTEN_LIMIT_MS {
+                return Err(RunError::Unheard {
+                    awaited: match until {
+                        Until::Event(kind) => format!("event `{kind}`"),
+                        Until::Frame(kind) => format!("frame `{kind}`"),
+                    },
+                    nth,
+                    streamed_ms,
+                    recent: self.recent(),
+                });
+            }
+            self.client.send(&silence).await?;
+            streamed_ms += LISTEN_CHUNK_MS;
+            chunks += 1;
+            // Read what arrives until the next chunk is due: a microphone's
+            // pace when synthesizing, a moment when replaying.
+            let due = match self.pacing {
+                Pacing::RealTime => start + Duration::from_millis(LISTEN_CHUNK_MS) * chunks,
+                Pacing::Burst => Instant::now() + BURST_GRACE,
+            };
+            loop {
+                match tokio::time::timeout_at(due, self.client.next_timed()).await {
+                    Ok(Some(timed)) => {
+                        self.record(timed);
+                        if self.arrived(until, nth) {
+                            return Ok(());
+                        }
+                    }
+                    Ok(None) => {
+                        return Err(RunError::Ended {
+                            kind: match until {
+                                Until::Event(kind) | Until::Frame(kind) => kind.into(),
+                            },
+                            recent: self.recent(),
+                        })
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn drain(&mut self) {
         while let Ok(Some(timed)) = timeout(DRAIN, self.client.next_timed()).await {
             let ended = matches!(timed.event, ModelEvent::SessionEnded { .. });
@@ -463,9 +635,13 @@ pub struct Latency {
 /// RMS level (of full scale) above which a 10 ms window counts as audible.
 pub(crate) const AUDIBLE_RMS: f64 = 0.01;
 
-/// TTFB and TTFA of every response that produced audio.
+/// TTFB and TTFA of every response that produced audio (none for a run
+/// whose clock was not the wall, see [`RunRecord::wall_clock_timed`]).
 pub fn latencies(record: &RunRecord) -> Vec<Latency> {
     let mut out = Vec::new();
+    if !record.wall_clock_timed {
+        return out;
+    }
     let mut seen = std::collections::HashSet::new();
     for (index, timed) in record.events.iter().enumerate() {
         let ModelEvent::AudioDelta {
@@ -512,4 +688,21 @@ pub fn latencies(record: &RunRecord) -> Vec<Latency> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_type;
+
+    #[test]
+    fn a_frames_type_is_read_without_the_rest_and_nothing_from_non_json() {
+        assert_eq!(
+            frame_type(r#"{"type":"session.instructions.appended","start_ms":0,"end_ms":0}"#)
+                .as_deref(),
+            Some("session.instructions.appended")
+        );
+        assert_eq!(frame_type(r#"{"event_id":"e1"}"#), None);
+        assert_eq!(frame_type("not json"), None);
+        assert_eq!(frame_type(r#"{"type":7}"#), None);
+    }
 }

@@ -9,7 +9,7 @@
 //! differs shows up in the session events' formats) and the provider's own
 //! identity (session id, model name). Anything else that differs fails it.
 
-use crate::catalogue::Case;
+use crate::catalogue::{Case, Requirement};
 use crate::family::Earlier;
 use crate::grade::{blank, CaseResult, CheckResult, Evidence, Grade};
 use crate::schedule::Job;
@@ -25,6 +25,18 @@ pub struct Equivalence {
     pub description: &'static str,
     /// The two case ids.
     pub cases: [&'static str; 2],
+    /// A capability both sides need for the comparison to mean anything,
+    /// with its name; a side without it grades the equivalence
+    /// UNIMPLEMENTED instead of comparing (what the capabilities say it
+    /// lacks is not a difference to set aside).
+    pub requires: Option<Requirement>,
+}
+
+/// Named tool calls with arguments the model writes: what a tool
+/// equivalence compares. GPT-Live's client delegation has neither (the
+/// adapter's call carries the user's words), so there is nothing to compare.
+fn named_tool_calls(c: &Capabilities) -> bool {
+    c.tool_calls && !c.delegated_tools
 }
 
 /// The bundled equivalences.
@@ -34,11 +46,19 @@ pub fn equivalences() -> Vec<Equivalence> {
             id: "cross.audio-question",
             description: "a spoken question answered in speech: OpenAI GA and DashScope agree",
             cases: ["openai.ga.audio.vad-turn", "dashscope.audio.vad-turn"],
+            requires: None,
         },
         Equivalence {
             id: "cross.audio-question.gemini",
             description: "a spoken question answered in speech: OpenAI GA and Gemini agree",
             cases: ["openai.ga.audio.vad-turn", "gemini.audio.turn"],
+            requires: None,
+        },
+        Equivalence {
+            id: "cross.audio-question.live",
+            description: "a spoken question answered in speech: OpenAI GA and GPT-Live (turns inferred) agree",
+            cases: ["openai.ga.audio.vad-turn", "openai.live.audio.turn"],
+            requires: None,
         },
         Equivalence {
             id: "cross.tool.round-trip",
@@ -47,11 +67,22 @@ pub fn equivalences() -> Vec<Equivalence> {
                 "openai.ga.tool.spoken-round-trip",
                 "dashscope.tool.round-trip",
             ],
+            requires: Some(("named tool calls with model-written arguments", named_tool_calls)),
         },
         Equivalence {
             id: "cross.tool.round-trip.gemini",
             description: "a spoken question that calls a tool: OpenAI GA and Gemini agree",
             cases: ["openai.ga.tool.spoken-round-trip", "gemini.tool.round-trip"],
+            requires: Some(("named tool calls with model-written arguments", named_tool_calls)),
+        },
+        Equivalence {
+            id: "cross.tool.delegation.live",
+            description: "a spoken question that needs a tool: OpenAI GA calls get_weather, GPT-Live delegates to the client",
+            cases: [
+                "openai.ga.tool.spoken-round-trip",
+                "openai.live.tool.delegation",
+            ],
+            requires: Some(("named tool calls with model-written arguments", named_tool_calls)),
         },
     ]
 }
@@ -150,6 +181,10 @@ pub fn set_aside(left: &Capabilities, right: &Capabilities) -> Vec<(Aside, Strin
     );
     // One side's turn and response boundaries are the adapter's inference
     // (GPT-Live), the other's the provider's word: they need not coincide.
+    // So is a reply's audio: cut from one continuous track, it keeps the
+    // silence before the first voice and up to a pause's worth after the
+    // last, in whole output chunks; and its phase (acknowledgement or
+    // answer), inferred from outstanding delegations.
     differs(
         left.inferred_turns != right.inferred_turns,
         &[
@@ -158,6 +193,8 @@ pub fn set_aside(left: &Capabilities, right: &Capabilities) -> Vec<(Aside, Strin
             Aside::Event("input_committed"),
             Aside::Event("interrupted"),
             Aside::Field("reason"),
+            Aside::Field("audio_bytes"),
+            Aside::Field("phase"),
         ],
         "inferred_turns",
         left.inferred_turns.to_string(),
@@ -251,10 +288,10 @@ pub fn project(events: &Value, aside: &[(Aside, String)]) -> Value {
             }
             "transcript_delta" => {}
             "audio_done" => {
-                map.insert(
-                    "audio_bytes".into(),
-                    json!(audio_bytes.remove(&item).unwrap_or(0)),
-                );
+                let total = audio_bytes.remove(&item).unwrap_or(0);
+                if !aside.iter().any(|(a, _)| *a == Aside::Field("audio_bytes")) {
+                    map.insert("audio_bytes".into(), json!(total));
+                }
                 conversation.push(event);
             }
             _ => conversation.push(event),
@@ -334,6 +371,25 @@ fn first_difference(part: &str, a: &Value, b: &Value, left: &str, right: &str) -
         })
 }
 
+/// Why `equivalence` cannot compare sides with these `capabilities`: the
+/// capability it needs that a side declares no support for.
+pub fn missing(equivalence: &Equivalence, capabilities: [&Capabilities; 2]) -> Option<String> {
+    let (needs, has) = equivalence.requires?;
+    let lacking: Vec<&str> = capabilities
+        .iter()
+        .filter(|c| !has(c))
+        .map(|c| c.dialect.as_str())
+        .collect();
+    (!lacking.is_empty()).then(|| {
+        let delegated = if capabilities.iter().any(|c| c.delegated_tools && !has(c)) {
+            " (its tools are delegated: the call names no declared tool and carries the user's words, not arguments)"
+        } else {
+            ""
+        };
+        format!("{} declares no {needs}{delegated}", lacking.join(" and "))
+    })
+}
+
 /// The equivalences' ids with their descriptions.
 pub fn case_ids() -> Vec<(String, String)> {
     equivalences()
@@ -355,6 +411,17 @@ pub fn equivalence_jobs<'a>(cases: &'a [Case], earlier: &Earlier<'a>) -> Vec<Job
             };
             let (left, lc) = side(equivalence.cases[0])?;
             let (right, rc) = side(equivalence.cases[1])?;
+            if let Some(reason) = missing(&equivalence, [&lc, &rc]) {
+                let mut result = blank(equivalence.id.into(), equivalence.description);
+                result.dialect = format!("{} ≡ {}", lc.dialect, rc.dialect);
+                result.grade = Grade::Unimplemented;
+                result.reason = Some(reason);
+                return Some(Job::new(
+                    equivalence.id,
+                    equivalence.description,
+                    async move { result },
+                ));
+            }
             Some(Job::new(
                 equivalence.id,
                 equivalence.description,

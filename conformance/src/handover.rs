@@ -11,7 +11,9 @@
 //! moves there were, how long each kept input waiting, and lost turns (a
 //! turn with no answer, or with two), which must be zero.
 
-use crate::agent_cases::{mock, voice, FrontEnd, Provider, PROVIDERS};
+mod live;
+
+use crate::agent_cases::{mock, voice, FrontEnd, Provider, OPENAI_LIVE, PROVIDERS};
 use crate::family::RunOptions;
 use crate::grade::{
     blank, check, conclude, failed_result, CaseResult, CheckResult, HandoverReport,
@@ -163,11 +165,16 @@ fn spoken_script() -> Vec<Turn> {
         .collect()
 }
 
-/// The case ids, with descriptions.
+/// The case ids, with descriptions: each provider's long conversations,
+/// then GPT-Live's across its session limit.
 pub fn case_ids() -> Vec<(String, String)> {
     TRIGGERS
         .iter()
         .flat_map(|t| PROVIDERS.iter().map(|p| (id(*p, *t), description(*p, *t))))
+        .chain(std::iter::once((
+            live::ID.to_owned(),
+            live::DESCRIPTION.to_owned(),
+        )))
         .collect()
 }
 
@@ -212,6 +219,11 @@ pub fn handover_jobs(options: &RunOptions) -> Vec<Job<'static>> {
                 Job::new(id, description, run)
             })
         })
+        .chain(
+            options
+                .selects(live::ID)
+                .then(|| live::job(OPENAI_LIVE, speed)),
+        )
         .collect()
 }
 

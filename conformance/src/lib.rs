@@ -55,6 +55,6 @@ pub use baseline::{compare, Baseline, BaselineError, Comparison};
 pub use catalogue::{cases, Case, UnknownScenario};
 pub use family::RunOptions;
 pub use grade::{CaseResult, Grade};
-pub use replay::run_case;
+pub use replay::{run_case, run_case_on};
 pub use report::{passed, render, write_reports, Format, ReportSpec};
 pub use suite::{case_list, run_all, run_suite};

@@ -10,7 +10,13 @@ use std::collections::HashMap;
 use understudy_adapters::ModelEvent;
 
 /// Provider-minted ids; `event_id` (the client's own id, echoed in errors) is kept.
-const ID_FIELDS: &[&str] = &["response_id", "item_id", "call_id", "session_id"];
+const ID_FIELDS: &[&str] = &[
+    "response_id",
+    "item_id",
+    "call_id",
+    "session_id",
+    "delegation_id",
+];
 
 /// Normalises a run's events for snapshot comparison.
 pub fn normalise(events: &[ModelEvent]) -> Value {

@@ -52,6 +52,18 @@ const SCRIPTED_CHECKS: &[(&str, &str)] = &[
         "every user turn answered exactly once, in order",
         "our responder's echoed answers",
     ),
+    (
+        "commentary spoken",
+        "our mock speaking appended commentary word for word (a real model says it its own way)",
+    ),
+    (
+        "delegation answered",
+        "our responder delegating the order question to the client (a real model may answer it itself)",
+    ),
+    (
+        "delegation result spoken",
+        "our mock speaking the appended result word for word",
+    ),
 ];
 
 /// What in `scenario` only our mock provides, if anything: a target cannot
@@ -122,6 +134,37 @@ mod tests {
         }
         let text = all.iter().find(|c| c.id == "openai.ga.text.turn").unwrap();
         assert!(text.on_target.scripted_checks.is_empty());
+    }
+
+    /// Each GPT-Live case declares how it grades against a target: it runs
+    /// there (nothing in it needs our mock's scripts), and the checks that
+    /// read our mock's words or choices are informational there.
+    #[test]
+    fn the_gpt_live_cases_declare_their_target_grading() {
+        let all = cases().expect("every scenario is bundled");
+        let live: Vec<(&str, Vec<&str>)> = all
+            .iter()
+            .filter(|c| c.id.starts_with("openai.live."))
+            .map(|c| {
+                assert_eq!(c.on_target.not_run, None, "{}", c.id);
+                let scripted = c.on_target.scripted_checks.iter().map(|(n, _)| *n);
+                (c.id.as_str(), scripted.collect())
+            })
+            .collect();
+        assert_eq!(
+            live,
+            [
+                ("openai.live.text.turn", vec!["commentary spoken"]),
+                ("openai.live.audio.turn", vec!["user transcribed"]),
+                (
+                    "openai.live.tool.delegation",
+                    vec!["delegation answered", "delegation result spoken"]
+                ),
+                ("openai.live.barge-in", vec![]),
+                ("openai.live.session.close-usage", vec![]),
+                ("openai.live.error.refused-commands", vec![]),
+            ]
+        );
     }
 
     /// A case whose scenario needs a fault, a limit or the legacy beta is

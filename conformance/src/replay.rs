@@ -30,8 +30,21 @@ pub fn reviewed_snapshot(id: &str) -> Option<Value> {
     serde_json::from_str(body).ok()
 }
 
-/// Runs one case against a fresh in-process mock replaying its cassette.
+/// Runs one case against a fresh in-process mock replaying its bundled
+/// cassette(s).
 pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
+    run_case_on(case, options, None).await
+}
+
+/// Runs one case like [`run_case`], against `cassettes` (name, cassette) in
+/// place of the bundled ones when given: the same scenario, replay and
+/// graders, on a recording of another server (a doctored one, in the tests
+/// that show the graders fail what they should).
+pub async fn run_case_on(
+    case: &Case,
+    options: &RunOptions,
+    cassettes: Option<Vec<(String, understudy_fixtures::Cassette)>>,
+) -> CaseResult {
     let started = Instant::now();
     let dialect = case.scenario.dialect;
     let mut result = CaseResult {
@@ -47,7 +60,7 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
         result.reason = Some(reason);
         return result;
     }
-    match execute(case, options).await {
+    match execute(case, options, cassettes).await {
         Ok((record, notes)) => grade(case, &mut result, &record, notes),
         Err(problem) => {
             result.grade = Grade::Failed;
@@ -70,16 +83,23 @@ pub(crate) fn missing_capability(case: &Case) -> Option<String> {
     })
 }
 
-async fn execute(case: &Case, options: &RunOptions) -> Result<(RunRecord, Vec<String>), String> {
+async fn execute(
+    case: &Case,
+    options: &RunOptions,
+    cassettes: Option<Vec<(String, understudy_fixtures::Cassette)>>,
+) -> Result<(RunRecord, Vec<String>), String> {
     // The session's connections, each recorded as a cassette of its own.
-    let cassettes = std::iter::once(&case.scenario.cassette)
-        .chain(&case.scenario.continued_in)
-        .map(|name| {
-            understudy_fixtures::bundled::cassette(name)
-                .map(|cassette| (name.clone(), cassette))
-                .map_err(|e| format!("bundled cassette `{name}`: {e}"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let cassettes = match cassettes {
+        Some(given) => given,
+        None => std::iter::once(&case.scenario.cassette)
+            .chain(&case.scenario.continued_in)
+            .map(|name| {
+                understudy_fixtures::bundled::cassette(name)
+                    .map(|cassette| (name.clone(), cassette))
+                    .map_err(|e| format!("bundled cassette `{name}`: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     let mut builder = MockServer::builder()
         .replay(&cassettes)
         .map_err(|e| e.to_string())?

@@ -7,6 +7,8 @@
 //! harness (`tests/sdk/openai_realtime_turn.py`) so those cassettes also replay
 //! to the unmodified SDK.
 
+pub mod live;
+
 use serde_json::json;
 use std::time::Duration;
 use understudy_adapters::openai::Dialect;
@@ -51,6 +53,27 @@ pub enum Step {
     },
     /// Truncate the last interrupted response's audio item to the audio received.
     TruncateInterrupted,
+    /// Keep the microphone open: stream silence while waiting for what
+    /// `Until` names. GPT-Live's session timeline advances only with input
+    /// audio — transcripts, replies and acknowledgements are released as the
+    /// input reaches them — so its clients stream continuously, silence
+    /// included; a plain [`Step::WaitFor`] would wait for ever. The silence
+    /// is paced like a microphone when synthesizing and as fast as the
+    /// replay answers otherwise (see [`Pacing`](crate::drive::Pacing)).
+    Listen(Until),
+}
+
+/// What a [`Step::Listen`] streams silence until.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// The next normalised event of this kind (counted with the
+    /// [`Step::WaitFor`]s of the same kind).
+    Event(&'static str),
+    /// The next server frame whose `type` is this: a provider
+    /// acknowledgement the adapter reports as no event (GPT-Live's
+    /// `session.instructions.appended`), which an application waits for
+    /// before its next command.
+    Frame(&'static str),
 }
 
 /// A named client script for one dialect.
@@ -701,9 +724,10 @@ fn go_away_resumed() -> Scenario {
     scenario
 }
 
-/// Every bundled scenario: OpenAI, DashScope, Gemini.
+/// Every bundled scenario: OpenAI (Realtime, then GPT-Live), DashScope, Gemini.
 pub fn all_scenarios() -> Vec<Scenario> {
     let mut all = openai_scenarios();
+    all.extend(live::live_scenarios());
     all.extend(dashscope_scenarios());
     all.extend(gemini_scenarios());
     all

@@ -74,7 +74,7 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         name: "long conversations (handover, compaction)",
-        prefixes: &["handover.", "compaction."],
+        prefixes: &["handover.", "compaction.", "openai.live.handover."],
         list: |_| handover::case_ids(),
         starts_first: true,
         jobs: |run| handover::handover_jobs(run.options),
@@ -133,12 +133,24 @@ pub async fn run_suite(
 /// (a user's cassettes) start last, in their order.
 pub fn pacing(jobs: &[Job<'_>]) -> Pacing {
     // Where a job's family sits in the start order: the families that start
-    // first, from the end of the list (the longest), then everything else.
+    // first, from the end of the list (the longest), then everything else. A
+    // job belongs to the family with its longest matching prefix
+    // (`openai.live.handover.` is a long conversation, not a cassette case).
     let rank = |id: &str| {
         FAMILIES
             .iter()
             .enumerate()
-            .find(|(_, f)| f.prefixes.iter().any(|p| id.starts_with(p)))
+            .filter_map(|(i, f)| {
+                let longest = f
+                    .prefixes
+                    .iter()
+                    .filter(|p| id.starts_with(*p))
+                    .map(|p| p.len())
+                    .max()?;
+                Some((longest, i, f))
+            })
+            .max_by_key(|(longest, ..)| *longest)
+            .map(|(_, i, f)| (i, f))
             .map_or(FAMILIES.len() * 2, |(i, f)| {
                 if f.starts_first {
                     FAMILIES.len() - i
@@ -244,9 +256,15 @@ mod tests {
         assert_eq!(started.len(), jobs.len());
         assert!(started[0].starts_with("handover."), "{started:?}");
         let first_short = started.iter().position(|id| {
-            !["handover.", "compaction.", "room.", "agent."]
-                .iter()
-                .any(|p| id.starts_with(p))
+            ![
+                "handover.",
+                "compaction.",
+                "openai.live.handover.",
+                "room.",
+                "agent.",
+            ]
+            .iter()
+            .any(|p| id.starts_with(p))
         });
         let rest: Vec<&str> = started[first_short.unwrap_or(0)..].to_vec();
         let listed: Vec<String> = case_list(&cases)

@@ -61,7 +61,11 @@ async fn long_conversations_pass_at_speed_four() {
     };
     let mut all = jobs(&catalogue, &handover);
     all.extend(jobs(&catalogue, &compaction));
-    assert_eq!(all.len(), 6, "three providers, two triggers");
+    assert_eq!(
+        all.len(),
+        7,
+        "three providers, two triggers; and GPT-Live's session limit"
+    );
     let pacing = pacing(&all);
     let concurrency = std::num::NonZeroUsize::new(all.len()).unwrap();
     let results = run_jobs_paced(all, concurrency, &pacing, |_, _| {}).await;

@@ -55,6 +55,19 @@ struct Clip {
     rate: u32,
     needle: Vec<i16>,
     transcript: &'static str,
+    /// From the first to the last non-zero sample, in ms.
+    speech_ms: u64,
+}
+
+/// A known utterance found in audio: its words and how long they take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recognised {
+    /// What it says.
+    pub transcript: &'static str,
+    /// How long its speech lasts, from its first to its last non-zero
+    /// sample, in ms: where a dialect that transcribes while the user is
+    /// still speaking (GPT-Live) lays the words.
+    pub speech_ms: u64,
 }
 
 /// The utterances the mock can recognise.
@@ -80,10 +93,12 @@ impl KnownSpeech {
                     let onset = samples.iter().position(|s| *s != 0)?;
                     let len = rate as usize * NEEDLE_MS / 1000;
                     let needle = samples.get(onset..onset + len)?.to_vec();
+                    let end = samples.iter().rposition(|s| *s != 0).unwrap_or(onset);
                     Some(Clip {
                         rate,
                         needle,
                         transcript,
+                        speech_ms: ((end + 1 - onset) as u64 * 1000) / u64::from(rate.max(1)),
                     })
                 })
                 .collect();
@@ -93,6 +108,14 @@ impl KnownSpeech {
 
     /// What `pcm` (PCM16 at `rate`) says, if it contains a known utterance.
     pub fn transcribe(&self, pcm: &[u8], rate: u32) -> Option<&'static str> {
+        self.recognise(pcm, rate).map(|found| found.transcript)
+    }
+
+    /// The known utterance `pcm` (PCM16 at `rate`) contains, with its
+    /// length. The fingerprint is the utterance's first 250 ms of speech, so
+    /// it is found as soon as those have been heard, long before the
+    /// utterance ends.
+    pub fn recognise(&self, pcm: &[u8], rate: u32) -> Option<Recognised> {
         let samples: Vec<i16> = pcm
             .chunks_exact(2)
             .map(|p| i16::from_le_bytes([p[0], p[1]]))
@@ -101,7 +124,10 @@ impl KnownSpeech {
             .iter()
             .filter(|clip| clip.rate == rate)
             .find(|clip| contains(&samples, &clip.needle))
-            .map(|clip| clip.transcript)
+            .map(|clip| Recognised {
+                transcript: clip.transcript,
+                speech_ms: clip.speech_ms,
+            })
     }
 }
 
@@ -146,6 +172,27 @@ mod tests {
         );
         let (voice, rate) = pcm("voice-24k.wav");
         assert_eq!(known.transcribe(&voice, rate), None);
+    }
+
+    #[test]
+    fn an_utterance_is_recognised_from_its_first_words_with_its_length() {
+        let known = KnownSpeech::bundled();
+        let (interrupt, rate) = pcm("user-interrupt-24k.wav");
+        let onset = interrupt.chunks_exact(2).position(|p| p != [0, 0]).unwrap() * 2;
+        // 300 ms of speech: the fingerprint and a little more.
+        let start = &interrupt[..onset + 2 * 7_200];
+        let found = known.recognise(start, rate).expect("recognised early");
+        assert_eq!(
+            found.transcript,
+            "Wait, stop. Actually, tell me about Berlin instead."
+        );
+        let whole_ms = (interrupt.len() / 2) as u64 * 1000 / u64::from(rate);
+        assert!(
+            found.speech_ms > 3_000 && found.speech_ms <= whole_ms,
+            "{} ms of a {whole_ms} ms clip",
+            found.speech_ms
+        );
+        assert_eq!(known.recognise(&interrupt[..onset + 2 * 2_400], rate), None);
     }
 
     #[test]

@@ -241,6 +241,44 @@ async fn barge_in_stops_the_voice_and_its_transcript_where_it_stopped() {
     assert!(journal[0].find(EntryKind::Note, "barge_in").count() == 1);
 }
 
+/// GPT-Live transcribes the user as they speak, a few hundred ms behind:
+/// the first fragments arrive while the utterance is still going (a client
+/// infers a barge-in from them), each no earlier than its `end_ms` plus the
+/// lag, and the rest follow as the timeline reaches them.
+#[tokio::test]
+async fn input_fragments_arrive_while_the_user_is_still_speaking() {
+    let server = server_with(quiet()).await;
+    let mut client = LiveClient::connect(&server).await;
+    client.send(start(json!({}))).await;
+    client.next_json().await;
+    let speech = audio_of("user-interrupt-24k.wav");
+    // The first two seconds of a 4.4 s utterance: nobody has stopped talking.
+    let streamed = client.stream_with_silence(&speech[..48 * 2000], 0).await;
+    let frames = client.drain().await;
+    let early: Vec<&Value> = frames_of(&frames, "session.input_transcript.delta").collect();
+    assert!(!early.is_empty(), "no fragment while the user speaks");
+    assert_eq!(early[0]["delta"], "Wait,");
+    for fragment in &early {
+        let end = fragment["end_ms"].as_u64().unwrap();
+        assert!(end + 300 <= streamed, "{fragment} released early");
+    }
+    assert!(frames_of(&frames, "session.output_transcript.delta")
+        .next()
+        .is_none());
+    client.stream_with_silence(&speech[48 * 2000..], 1500).await;
+    let frames = client.drain().await;
+    let rest: String = frames_of(&frames, "session.input_transcript.delta")
+        .map(|f| f["delta"].as_str().unwrap())
+        .collect();
+    let early: String = early.iter().map(|f| f["delta"].as_str().unwrap()).collect();
+    assert_eq!(
+        early + &rest,
+        "Wait, stop. Actually, tell me about Berlin instead.",
+        "every word once, in order"
+    );
+    assert!(text_of(&frames, "session.output_transcript.delta").starts_with("You said: Wait"));
+}
+
 #[tokio::test]
 async fn responses_delegation_calls_a_function_and_waits_for_its_output() {
     let server = server_with(quiet()).await;

@@ -5,12 +5,15 @@
 //! GPT-Live's timeline is the input audio itself, so [`Hearing`] owns the
 //! clock. Muted input (and input while a fixture plays) still advances the
 //! timeline — the client did stream it — but the model hears silence. An
-//! utterance is what the VAD heard between a start and a stop; on the stop
-//! its audio is matched against the bundled utterances
-//! ([`KnownSpeech`]) at 24 or 16 kHz (G.711 sessions at 8 kHz are heard but
-//! not recognised).
+//! utterance is what the VAD heard between a start and a stop. Its audio is
+//! matched against the bundled utterances ([`KnownSpeech`]) at 24 or 16 kHz
+//! (G.711 sessions at 8 kHz are heard but not recognised) while the user is
+//! still speaking, as soon as the fingerprint (its first words) has been
+//! heard: GPT-Live transcribes as the user speaks, a few hundred ms behind,
+//! and a client infers a barge-in from those early fragments. What is not
+//! recognised by the stop is tried once more on the whole utterance.
 
-use crate::speech::KnownSpeech;
+use crate::speech::{KnownSpeech, Recognised};
 use crate::vad::{EnergyVad, VadConfig, VadEvent};
 
 /// What the input side noticed in one append.
@@ -21,6 +24,14 @@ pub(super) enum Heard {
         /// Timeline ms.
         at_ms: u64,
     },
+    /// The utterance in progress is a known one: its words and length are
+    /// known before it ends (once per utterance).
+    Recognised {
+        /// Timeline ms where it began.
+        start_ms: u64,
+        /// What it says, and how long that takes.
+        found: Recognised,
+    },
     /// An utterance ended (noticed after the end-of-speech silence).
     Utterance {
         /// Timeline ms where it began.
@@ -29,6 +40,8 @@ pub(super) enum Heard {
         end_ms: u64,
         /// Its words, when it is a bundled utterance.
         text: Option<&'static str>,
+        /// Whether a [`Heard::Recognised`] already announced them.
+        announced: bool,
     },
 }
 
@@ -43,6 +56,8 @@ pub(super) struct Hearing {
     /// recogniser searches.
     heard: Vec<u8>,
     speech_start: Option<u64>,
+    /// The utterance in progress, once recognised.
+    recognised: Option<Recognised>,
 }
 
 impl Hearing {
@@ -55,6 +70,7 @@ impl Hearing {
             muted: false,
             heard: Vec::new(),
             speech_start: None,
+            recognised: None,
         }
     }
 
@@ -88,14 +104,24 @@ impl Hearing {
                     out.push(Heard::Started { at_ms });
                 }
                 VadEvent::SpeechStopped { at_ms } => {
-                    let text = KnownSpeech::bundled().transcribe(&self.heard, self.rate);
+                    let announced = self.recognised.take();
+                    let text = announced
+                        .map(|found| found.transcript)
+                        .or_else(|| KnownSpeech::bundled().transcribe(&self.heard, self.rate));
                     self.heard.clear();
                     out.push(Heard::Utterance {
                         start_ms: self.speech_start.take().unwrap_or(at_ms),
                         end_ms: at_ms,
                         text,
+                        announced: announced.is_some(),
                     });
                 }
+            }
+        }
+        if let (Some(start_ms), None) = (self.speech_start, self.recognised) {
+            if let Some(found) = KnownSpeech::bundled().recognise(&self.heard, self.rate) {
+                self.recognised = Some(found);
+                out.push(Heard::Recognised { start_ms, found });
             }
         }
         if self.speech_start.is_none() && self.heard.len() > 2 * self.rate as usize * 2 {
@@ -130,14 +156,28 @@ mod tests {
         }
         heard.extend(hearing.hear(&vec![0; 24_000], false));
         assert!(matches!(heard[0], Heard::Started { at_ms } if at_ms >= 1000));
+        // Known from its first words, long before it ends.
+        let Some(Heard::Recognised {
+            start_ms: at,
+            found,
+        }) = heard.get(1).cloned()
+        else {
+            panic!("{heard:?}");
+        };
+        assert_eq!(found.transcript, "What is the weather like in Paris today?");
+        assert!(found.speech_ms > 2_000, "{found:?}");
         let Some(Heard::Utterance {
             start_ms,
             end_ms,
             text,
+            announced,
         }) = heard.last().cloned()
         else {
             panic!("{heard:?}");
         };
+        assert_eq!(heard.len(), 3, "{heard:?}");
+        assert!(announced);
+        assert_eq!(at, start_ms);
         assert_eq!(text, Some("What is the weather like in Paris today?"));
         assert!(
             start_ms >= 1000 && end_ms > start_ms + 1000,

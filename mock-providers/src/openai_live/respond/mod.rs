@@ -87,6 +87,9 @@ pub struct Responder {
     open_delegations: Vec<String>,
     /// The spoken acknowledgement of a delegation, until it starts: (tag, start).
     pending_ack_speech: Option<(String, u64)>,
+    /// Where the words of the utterance in progress end on the timeline
+    /// (its last input fragment's `end_ms`), once transcribed.
+    words_end_ms: Option<u64>,
     backend: Option<backend::Pending>,
     /// Timeline ms at which the playing fixture ends.
     fixture_until: Option<u64>,
@@ -138,6 +141,7 @@ impl Responder {
             gate: Gate::default(),
             open_delegations: Vec::new(),
             pending_ack_speech: None,
+            words_end_ms: None,
             backend: None,
             fixture_until: None,
             replies: 0,

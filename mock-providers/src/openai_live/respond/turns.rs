@@ -45,11 +45,16 @@ impl Responder {
         for heard in self.hearing.hear(&samples, deaf) {
             match heard {
                 Heard::Started { at_ms } => self.on_speech_started(at_ms),
+                Heard::Recognised { start_ms, found } => {
+                    let end_ms = start_ms + found.speech_ms;
+                    self.transcribe(found.transcript, start_ms, end_ms);
+                }
                 Heard::Utterance {
                     start_ms,
                     end_ms,
                     text,
-                } => self.on_utterance(start_ms, end_ms, text, now),
+                    announced,
+                } => self.on_utterance(start_ms, end_ms, text, announced, now),
             }
         }
     }
@@ -73,32 +78,46 @@ impl Responder {
         self.pending_ack_speech = None;
     }
 
-    /// An utterance ended: its transcript, then the model's decision.
+    /// The user's words, as timed input transcript fragments over
+    /// `[start_ms, end_ms]`, each released `input_transcript_lag_ms` after
+    /// its end (or now, for a part already behind the timeline): while the
+    /// user is still speaking when the words were recognised early.
+    fn transcribe(&mut self, text: &str, start_ms: u64, end_ms: u64) {
+        let t = self.t_ms();
+        self.notes.push(Note::new(
+            "speech",
+            format!("recognised {text:?} ({start_ms}–{end_ms} ms)"),
+        ));
+        let lag = self.settings.input_transcript_lag_ms;
+        for fragment in fragments(text, start_ms, end_ms, self.settings.fragment_ms) {
+            let event = ServerEvent::InputTranscriptDelta(TranscriptDelta {
+                delta: fragment.delta,
+                start_ms: fragment.start_ms,
+                end_ms: fragment.end_ms,
+                ..Default::default()
+            });
+            self.words_end_ms = Some(fragment.end_ms);
+            self.gate.hold((fragment.end_ms + lag).max(t), event, None);
+        }
+        self.remember_in_store("user", text);
+    }
+
+    /// An utterance ended: its transcript (unless it was transcribed while
+    /// it was spoken, `announced`), then the model's decision.
     fn on_utterance(
         &mut self,
         start_ms: u64,
         end_ms: u64,
         text: Option<&'static str>,
+        announced: bool,
         _now: Instant,
     ) {
         let t = self.t_ms();
         match text {
             Some(text) => {
-                self.notes.push(Note::new(
-                    "speech",
-                    format!("recognised {text:?} ({start_ms}–{end_ms} ms)"),
-                ));
-                let lag = self.settings.input_transcript_lag_ms;
-                for fragment in fragments(text, start_ms, end_ms, self.settings.fragment_ms) {
-                    let event = ServerEvent::InputTranscriptDelta(TranscriptDelta {
-                        delta: fragment.delta,
-                        start_ms: fragment.start_ms,
-                        end_ms: fragment.end_ms,
-                        ..Default::default()
-                    });
-                    self.gate.hold((fragment.end_ms + lag).max(t), event, None);
+                if !announced {
+                    self.transcribe(text, start_ms, end_ms);
                 }
-                self.remember_in_store("user", text);
             }
             None => self.notes.push(Note::new(
                 "speech",
@@ -116,15 +135,17 @@ impl Responder {
                 .and_then(|r| r.tools.clone())
                 .unwrap_or_default()
         });
+        let words_end_ms = self.words_end_ms.take().unwrap_or(end_ms);
         let decision = self.mind.hear(text, end_ms - start_ms, tools.as_deref());
         let reply_at = (t + self.settings.reply_delay_ms).max(self.track.busy_until());
         match decision {
             Decision::Speak(words) => {
                 self.speak(&words, reply_at);
             }
-            Decision::Delegate => self.delegate(end_ms, reply_at),
+            // A delegation points at the end of the request's last fragment.
+            Decision::Delegate => self.delegate(words_end_ms, reply_at),
             Decision::Call { name, arguments } => {
-                self.call_backend(end_ms, reply_at, &name, &arguments)
+                self.call_backend(words_end_ms, reply_at, &name, &arguments)
             }
         }
     }

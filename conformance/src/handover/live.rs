@@ -1,0 +1,255 @@
+//! `openai.live.handover.session-limit`: a GPT-Live conversation carried
+//! across session ends by the realtime agent.
+//!
+//! GPT-Live announces its end in `session.started.session.expires_at` and
+//! ends the session there with `session.closed{reason:"expired"}`; it has no
+//! resumption, so the agent must move to a fresh session before the end,
+//! carrying a summary in its instructions (fixed at `session.start`, which
+//! is where a fresh session takes them). The front end is a GPT-Live one: its
+//! microphone never closes (the session timeline advances only with input
+//! audio), speaking a bundled clip when the user talks and silence
+//! otherwise, through the agent as any audio. It streams ten times faster
+//! than real time — the mock's clock for the conversation is the audio,
+//! while the session limit runs on the wall — so that a dozen spoken turns
+//! cross several three-second sessions in a few seconds.
+//!
+//! The conversation is spoken (the dialect takes no typed text): a fact
+//! first, then small talk and questions about the fact; the mock delegates
+//! nothing (no delegate words), so every turn is answered in speech.
+
+use super::{completed, most_moves, recalls_after_first_move, Say, Turn, PAUSE, SESSION_LIFE};
+use crate::agent_cases::{mock, voice, FrontEnd, Provider};
+use crate::grade::{blank, check, conclude, failed_result, CaseResult, HandoverReport};
+use crate::schedule::Job;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+use understudy_agents::realtime::ToolRegistry;
+use understudy_agents::realtime::{AgentConfig, AgentEvent, AgentInput, ReconnectPolicy};
+
+/// The case id.
+pub(super) const ID: &str = "openai.live.handover.session-limit";
+
+/// What the case shows.
+pub(super) const DESCRIPTION: &str = "GPT-Live: a 12-turn spoken conversation (the microphone never closes) crosses at least two expires_at session ends; the agent moves to fresh sessions carrying a summary, every turn answered once, the fact recalled after the moves";
+
+/// How long the whole case may take.
+const CASE_LIMIT: Duration = Duration::from_secs(60);
+
+/// How much faster than real time the microphone streams.
+const MIC_SPEEDUP: u32 = 10;
+
+/// One microphone chunk, in ms of audio.
+const CHUNK_MS: u32 = 100;
+
+/// A microphone that never closes: it streams what the user says, and
+/// silence in between, into the agent.
+struct Microphone {
+    say: mpsc::Sender<Vec<u8>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Microphone {
+    /// Starts streaming `rate` Hz PCM16 into `input`.
+    fn open(input: AgentInput, rate: u32) -> Self {
+        let (say, mut said) = mpsc::channel::<Vec<u8>>(4);
+        let chunk = (rate * CHUNK_MS / 1000) as usize * 2;
+        let tick = Duration::from_millis(u64::from(CHUNK_MS / MIC_SPEEDUP));
+        let task = tokio::spawn(async move {
+            let mut pending: Vec<u8> = Vec::new();
+            let mut at = tokio::time::Instant::now();
+            loop {
+                if pending.is_empty() {
+                    if let Ok(words) = said.try_recv() {
+                        pending = words;
+                    }
+                }
+                let piece = if pending.is_empty() {
+                    vec![0u8; chunk]
+                } else {
+                    let take = chunk.min(pending.len());
+                    pending.drain(..take).collect()
+                };
+                if input.audio(piece, rate).await.is_err() {
+                    return;
+                }
+                at += tick;
+                tokio::time::sleep_until(at).await;
+            }
+        });
+        Microphone { say, task }
+    }
+
+    /// The user says `clip` (its words go out next, then silence again).
+    async fn say(&self, clip: &str) -> Result<(), String> {
+        let (pcm, _) = crate::assets::clip(clip)?;
+        self.say
+            .send(pcm.to_vec())
+            .await
+            .map_err(|_| "the microphone stopped".to_owned())
+    }
+}
+
+impl Drop for Microphone {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Twelve spoken turns: the fact, then small talk, the question every third turn.
+fn script() -> Vec<Turn> {
+    let spoken = |clip: &'static str, want: &str| Turn {
+        say: Say::Spoken(clip),
+        want: want.to_owned(),
+    };
+    (0..12)
+        .map(|n| match n {
+            0 => spoken("remember", "Noted: the code word is falcon."),
+            n if n % 3 == 2 => spoken("recall", "You said the code word is falcon."),
+            n if n % 2 == 1 => spoken(
+                "weather",
+                "You said: What is the weather like in Paris today?",
+            ),
+            _ => spoken(
+                "order",
+                "You said: Can you check the status of order A seventeen?",
+            ),
+        })
+        .collect()
+}
+
+/// The job, if the options select the case.
+pub(super) fn job(provider: Provider, speed: f64) -> Job<'static> {
+    Job::new(ID, DESCRIPTION, run_case(provider, speed))
+}
+
+async fn run_case(provider: Provider, speed: f64) -> CaseResult {
+    let started = Instant::now();
+    let outcome = timeout(CASE_LIMIT, conversation(provider, speed))
+        .await
+        .unwrap_or_else(|_| Err(format!("the case did not finish within {CASE_LIMIT:?}")));
+    match outcome {
+        Ok((checks, report)) => {
+            let mut result = blank(ID.into(), DESCRIPTION);
+            result.dialect = format!("agent/{}", provider.dialect_id());
+            result.checks = checks;
+            result.handover = Some(report);
+            conclude(result, started)
+        }
+        Err(problem) => failed_result(ID, DESCRIPTION, problem),
+    }
+}
+
+async fn conversation(
+    provider: Provider,
+    speed: f64,
+) -> Result<(Vec<crate::grade::CheckResult>, HandoverReport), String> {
+    let mut responder = voice();
+    responder.session_limit = Some(SESSION_LIFE);
+    // Every turn answered in speech: nothing is delegated.
+    responder.live.delegate_words = Vec::new();
+    let server = mock(speed.max(1.0), responder).await?;
+    let caps = provider.capabilities();
+    let mut config = AgentConfig::new(understudy_adapters::SessionConfig {
+        instructions: Some("You are a helpful assistant.".into()),
+        ..provider.spoken()
+    });
+    config.reconnect = ReconnectPolicy {
+        max_attempts: 5,
+        initial_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(400),
+    };
+    let mut front = FrontEnd::start(provider, &server, config, ToolRegistry::new()).await?;
+    let microphone = Microphone::open(front.agent.input(), caps.input_sample_rate);
+    let turns = script();
+    let started = Instant::now();
+    let mut answers = Vec::new();
+    for turn in &turns {
+        if let Say::Spoken(clip) = &turn.say {
+            microphone.say(&provider.clip(clip)).await?;
+        }
+        answers.push(front.answer().await?);
+    }
+    front.listen(PAUSE).await;
+    let elapsed = started.elapsed();
+    drop(microphone);
+    let switches: Vec<&AgentEvent> = front
+        .seen
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| matches!(e, AgentEvent::SessionSwitched { .. }))
+        .collect();
+    let report = HandoverReport::from_events(&switches, turns.len(), completed(&front));
+    let wrong: Vec<String> = turns
+        .iter()
+        .zip(&answers)
+        .enumerate()
+        .filter(|(_, (turn, got))| got.trim() != turn.want)
+        .map(|(n, (turn, got))| {
+            format!(
+                "turn {}: {:?} → {got:?}, wanted {:?}",
+                n + 1,
+                turn.label(),
+                turn.want
+            )
+        })
+        .collect();
+    let recalls = recalls_after_first_move(&front, &turns);
+    let checks = vec![
+        check(
+            "the conversation crosses at least two session ends",
+            report.handovers >= 2,
+            report.summary(),
+        ),
+        check(
+            "every user turn gets exactly one answer (no lost turns)",
+            report.lost_turns == 0,
+            format!(
+                "{} turns, {} completed answers",
+                turns.len(),
+                completed(&front)
+            ),
+        ),
+        check(
+            "every answer is the one the turn asked for",
+            wrong.is_empty(),
+            if wrong.is_empty() {
+                format!("all {} answers as expected", turns.len())
+            } else {
+                wrong.join("; ")
+            },
+        ),
+        check(
+            "the fact stated before a session end is recalled after it",
+            recalls > 0,
+            format!("{recalls} recall questions answered after the first move"),
+        ),
+        check(
+            "each move is planned before expires_at and carries a summary (no resumption)",
+            report.planned == report.handovers
+                && report.compacted == report.handovers
+                && report.resumed == 0,
+            format!(
+                "{} moves: {} planned, {} with a summary, {} resumed, in {:.1} s",
+                report.handovers,
+                report.planned,
+                report.compacted,
+                report.resumed,
+                elapsed.as_secs_f64()
+            ),
+        ),
+        check(
+            "moves happen at session ends, not in a cascade",
+            report.handovers <= most_moves(elapsed, SESSION_LIFE),
+            format!(
+                "{} moves in {:.1} s of {:.1} s sessions (at most {})",
+                report.handovers,
+                elapsed.as_secs_f64(),
+                SESSION_LIFE.as_secs_f64(),
+                most_moves(elapsed, SESSION_LIFE)
+            ),
+        ),
+    ];
+    let _ = front.agent.close().await;
+    Ok((checks, report))
+}
