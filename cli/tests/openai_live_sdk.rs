@@ -1,15 +1,18 @@
 //! The official `openai` Python SDK (pinned in `scripts/requirements-sdk.txt`),
 //! unmodified — `client.live.connect()` with `base_url="http://127.0.0.1:PORT/v1"`
 //! — against `understudy serve`: a GPT-Live session with a spoken turn, a
-//! client-delegation round trip and a clean close, on the respond engine and
-//! on the replay engine, plus a rejected key. The harness
+//! client-delegation round trip, the other commands and a clean close, on the
+//! respond engine and on the replay engine; a Responses-delegation function
+//! call on the respond engine; and a rejected key. The harness
 //! (`tests/sdk/openai_live_turn.py`) validates every server event strictly
 //! against the SDK's own `openai.types.live` models.
 //!
-//! The replay run plays a cassette made by this test: the harness logs every
-//! frame of its respond-engine session (`--write-wire`), the test writes them
-//! as a `synthesized` cassette with the fixtures crate, and a replaying
-//! `understudy serve --cassettes` plays it back to the same harness.
+//! The replay runs play cassettes made by these tests, two ways: the harness
+//! logs every frame of its respond-engine session (`--write-wire`) and the
+//! test writes them as a `synthesized` cassette with the fixtures crate; or
+//! the session goes through `understudy record` (the recorder's cassette,
+//! scrubbed, with WAV sidecars). A replaying `understudy serve --cassettes`
+//! then plays each back to the same harness.
 
 mod support;
 
@@ -44,9 +47,20 @@ fn turn_args(serve: &Serve, extra: &[&str]) -> Vec<String> {
 #[test]
 fn official_sdk_completes_a_live_session_against_the_respond_engine() {
     let serve = Serve::start(&["--engine", "respond"]);
+    let responses: Vec<String> = vec![
+        "--base-url".into(),
+        format!("{}/v1", serve.url),
+        "--scenario".into(),
+        "responses".into(),
+        "--audio".into(),
+        wav("user-weather-24k.wav"),
+    ];
     run_scenarios(
         "tests/sdk/openai_live_turn.py",
-        &[("turn".into(), turn_args(&serve, &[]))],
+        &[
+            ("turn".into(), turn_args(&serve, &[])),
+            ("responses".into(), responses),
+        ],
     );
 }
 
@@ -81,6 +95,37 @@ fn official_sdk_completes_a_live_session_against_the_replay_engine() {
     run_scenarios(
         "tests/sdk/openai_live_turn.py",
         &[("turn".into(), turn_args(&serve, &["--cassette", CASSETTE]))],
+    );
+}
+
+/// The same session recorded through `understudy record` (the recorder's
+/// own cassette writer, scrubbing and sidecars), then replayed to the SDK.
+#[test]
+fn official_sdk_replays_a_live_session_recorded_through_understudy_record() {
+    use support::record::{cassettes, Record, KEY};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("recordings");
+    {
+        let upstream = Serve::start(&["--engine", "respond"]);
+        let record = Record::start(&upstream.url, &out, &["--provider", "openai"]);
+        let base_url = format!("{}/v1", record.url);
+        let mut args = turn_args(&upstream, &["--api-key", KEY]);
+        args[1] = base_url;
+        run_scenarios("tests/sdk/openai_live_turn.py", &[("turn".into(), args)]);
+        let summary = record.stop();
+        assert!(summary.contains("openai-live"), "{summary}");
+    }
+    let files = cassettes(&out);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let cassette = Cassette::read(&files[0]).unwrap();
+    assert_eq!(cassette.header.dialect, "openai-live");
+    assert!(!std::fs::read_to_string(&files[0]).unwrap().contains(KEY));
+    let name = files[0].file_stem().unwrap().to_str().unwrap().to_owned();
+
+    let serve = Serve::start(&["--engine", "replay", "--cassettes", out.to_str().unwrap()]);
+    run_scenarios(
+        "tests/sdk/openai_live_turn.py",
+        &[("turn".into(), turn_args(&serve, &["--cassette", &name]))],
     );
 }
 

@@ -86,7 +86,7 @@ pub mod tls;
 pub use config::{Auth, BetaPolicy, BetaRefusal, EngineConfig, ReplayLibrary};
 pub use dashscope::{DashScopeExpiry, SetupFault};
 pub use journal::{EntryKind, JournalEntry, SessionJournal};
-pub use openai_live::{LiveAuthRefusal, LiveSettings};
+pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
 pub use responder_config::ResponderConfig;
 
 /// The sans-IO cores behind every session, for driving one without a socket

@@ -23,14 +23,13 @@ use crate::engine_choice::{choose, Respond, SessionStart};
 use crate::gemini::GeminiProtocol;
 use crate::journal::Journal;
 use crate::openai::{retired, OpenAiProtocol};
-use crate::openai_live::route::{live_path, LivePath};
-use crate::openai_live::{LiveAuthRefusal, LiveProtocol, Socket};
+use crate::openai_live::route::live_path;
 use crate::session::{self, SessionContext};
 use crate::state::{
     bearer, key_from, query_map, subprotocol_key, wanted_cassette, AppState, GEMINI_LIVE_KEY,
 };
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{FromRequestParts, OriginalUri, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -90,16 +89,16 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(OPENAI, any(openai_upgrade))
         .route(DASHSCOPE, any(dashscope_upgrade))
         .route(GEMINI_LIVE, any(gemini_upgrade))
-        .route(OPENAI_LIVE, any(openai_live_upgrade))
+        .route(OPENAI_LIVE, any(crate::openai_live::upgrade::upgrade))
 }
 
 /// A WebSocket handshake as every upgrade reads it: the headers, the query,
 /// and the upgrade itself. A request that is not an upgrade is rejected with
 /// a 400 before any handler runs.
-struct Handshake {
-    headers: HeaderMap,
-    query: HashMap<String, String>,
-    upgrade: WebSocketUpgrade,
+pub(crate) struct Handshake {
+    pub(crate) headers: HeaderMap,
+    pub(crate) query: HashMap<String, String>,
+    pub(crate) upgrade: WebSocketUpgrade,
 }
 
 impl FromRequestParts<AppState> for Handshake {
@@ -121,7 +120,7 @@ impl FromRequestParts<AppState> for Handshake {
 
 /// The upgrade with the socket's own size limit raised to the mock's (so an
 /// oversized event gets a provider-style `error` instead of a dropped connection).
-fn sized(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
+pub(crate) fn sized(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
     let limit = state.config.socket_limit();
     upgrade.max_message_size(limit).max_frame_size(limit)
 }
@@ -293,127 +292,9 @@ async fn gemini_upgrade(State(state): State<AppState>, handshake: Handshake) -> 
     )
 }
 
-/// OpenAI GPT-Live: the socket kind comes from the path the client sent
-/// (`…/live/sessions`, `…/{id}/fork`, `…/{id}/attach`); the key from the
-/// bearer header, refused as [`LiveAuthRefusal`] says. A fork needs a stored
-/// session of this mock; a sideband is refused (this mock serves WebSocket
-/// sessions only, and attaching to one is refused by the one fake that
-/// models it; the service's behaviour is *unconfirmed*).
-async fn openai_live_upgrade(
-    State(state): State<AppState>,
-    OriginalUri(uri): OriginalUri,
-    handshake: Handshake,
-) -> Response {
-    let Handshake {
-        headers,
-        query,
-        upgrade,
-    } = handshake;
-    let settings = match &state.config.engine {
-        crate::config::EngineConfig::Respond(config) => (*config.live).clone(),
-        crate::config::EngineConfig::Replay(_) => Default::default(),
-    };
-    let authorised = state.lets_in(bearer(&headers));
-    if !authorised && settings.auth_refusal == LiveAuthRefusal::Http401 {
-        let body = Json(serde_json::json!({"error": {
-            "message": "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
-            "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}));
-        return (StatusCode::UNAUTHORIZED, body).into_response();
-    }
-    // A set-up fault on demand, per connection (`X-Understudy-Fault`), as for
-    // DashScope; here it answers `session.start`.
-    let fault = match headers.get("x-understudy-fault").map(|v| v.to_str()) {
-        None => None,
-        Some(value) => match value
-            .map_err(|e| e.to_string())
-            .and_then(SetupFault::parse_or_explain)
-        {
-            Ok(fault) => Some(fault),
-            Err(problem) => {
-                let body = Json(serde_json::json!({"error": {
-                    "message": format!("X-Understudy-Fault: {problem}"),
-                    "type": "invalid_request_error", "param": null, "code": "invalid_value"}}));
-                return (StatusCode::BAD_REQUEST, body).into_response();
-            }
-        },
-    };
-    let journal = state.journal.clone();
-    let (socket, fork_of) = match live_path(uri.path()) {
-        Some(LivePath::Fork(id)) => match state.live_store.get(&id) {
-            Some(stored) => (Socket::Fork, Some(stored)),
-            None => {
-                let message = format!(
-                    "No stored Live session with id '{id}': forks start from sessions created with store: true."
-                );
-                return refuse_live(upgrade, journal, settings.fork_missing_code, message);
-            }
-        },
-        Some(LivePath::Attach(id)) => {
-            let message = format!(
-                "Sideband connections attach to WebRTC and SIP sessions; '{id}' is not one (this server serves WebSocket sessions only)."
-            );
-            return refuse_live(upgrade, journal, settings.attach_refused_code, message);
-        }
-        _ => (Socket::Primary, None),
-    };
-    let protocol = LiveProtocol {
-        socket,
-        settings: Arc::new(settings),
-        fork_of,
-    };
-    let start = SessionStart {
-        state: &state,
-        number: state.next_session(),
-        model: String::new(),
-        fault,
-        authorised,
-    };
-    serve_session(
-        sized(upgrade, &state),
-        start,
-        protocol,
-        wanted_cassette(&query, &headers),
-        authorised,
-        Refusal::Rejection,
-    )
-}
-
-/// Accepts the upgrade only to refuse the socket the GPT-Live way: an
-/// `error`, then close 1008 (journalled).
-fn refuse_live(
-    upgrade: WebSocketUpgrade,
-    journal: Journal,
-    code: &'static str,
-    message: String,
-) -> Response {
-    upgrade
-        .on_upgrade(move |mut socket| async move {
-            let session = journal.open(understudy_adapters::openai_live::DIALECT, "", "none");
-            let error = crate::openai_live::error_text(&crate::protocol::FrameError::new(
-                code,
-                message.clone(),
-            ));
-            journal.record(
-                session,
-                crate::journal::JournalEntry {
-                    t_ms: 0,
-                    kind: crate::journal::EntryKind::Server,
-                    label: "error".into(),
-                    detail: error.clone(),
-                },
-            );
-            let _ = socket
-                .send(axum::extract::ws::Message::Text(error.into()))
-                .await;
-            // A close reason is limited to 123 bytes: the code, not the message.
-            session::close_with(socket, &journal, session, 1008, code).await;
-        })
-        .into_response()
-}
-
 /// How a session whose engine could not be chosen (no cassette) is refused.
 #[derive(Debug, Clone, Copy)]
-enum Refusal {
+pub(crate) enum Refusal {
     /// An `error` event, then a close (the JSON-event dialects).
     ErrorEvent,
     /// A close with this code and the problem as reason (Gemini has no error event).
@@ -428,7 +309,7 @@ enum Refusal {
 /// journalled. Every realtime dialect is served through here; `authorised`
 /// says whether the key was accepted where the loop, not the engine or the
 /// upgrade, answers a bad key.
-fn serve_session<P>(
+pub(crate) fn serve_session<P>(
     upgrade: WebSocketUpgrade,
     start: SessionStart<'_>,
     protocol: P,

@@ -36,6 +36,8 @@ pub(crate) struct AppState {
     pub(crate) resumption: ResumptionStore,
     /// GPT-Live sessions kept (`store: true`) for forks.
     pub(crate) live_store: crate::openai_live::LiveStore,
+    /// Running GPT-Live sessions sidebands may attach to.
+    pub(crate) live_hub: crate::openai_live::LiveHub,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             sessions: Arc::new(AtomicU64::new(0)),
             resumption: Default::default(),
             live_store: Default::default(),
+            live_hub: Default::default(),
         }
     }
 

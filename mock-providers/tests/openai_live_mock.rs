@@ -656,3 +656,78 @@ async fn commands_before_the_start_can_be_queued_and_applied_after_it() {
     assert_eq!(muted["type"], "session.input_audio.muted");
     assert_eq!(muted["client_event_id"], "m1");
 }
+
+#[tokio::test]
+async fn an_allowed_sideband_mirrors_the_session_and_its_commands_reach_it() {
+    let server = server_with(LiveSettings {
+        attach: understudy_mock::AttachPolicy::Observe,
+        ..quiet()
+    })
+    .await;
+    let mut primary = LiveClient::connect(&server).await;
+    primary.send(start(json!({}))).await;
+    let started = primary.next_json().await;
+    let id = started["session"]["id"].as_str().unwrap().to_owned();
+    let base = server.openai_live_url();
+    let mut sideband =
+        LiveClient::connect_to(&format!("{base}/{id}/attach?graceful_close=true")).await;
+    let replayed = sideband.next_json().await;
+    assert_eq!(replayed["type"], "session.started");
+    assert_eq!(replayed["session"]["id"], id.as_str());
+
+    // The sideband cannot start or speak; it is told so in the service's shape.
+    sideband.send(start(json!({}))).await;
+    assert_eq!(sideband.next_json().await["error"]["param"], "type");
+
+    primary
+        .stream_with_silence(&audio_of("user-weather-24k.wav"), 3000)
+        .await;
+    let seen = primary.drain().await;
+    let mirrored = sideband.drain().await;
+    // Everything the primary got with an event id, the sideband got too.
+    let ids = |frames: &[Value]| -> Vec<String> {
+        frames
+            .iter()
+            .filter_map(|f| f["event_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(ids(&seen), ids(&mirrored));
+    assert!(frames_of(&mirrored, "session.input_audio.append").count() > 50);
+    assert!(frames_of(&mirrored, "session.input_audio.append").all(|f| f.get("event_id").is_none()));
+    let deltas: Vec<&Value> = frames_of(&mirrored, "session.output_audio.delta").collect();
+    assert_eq!(
+        deltas.len(),
+        frames_of(&seen, "session.output_audio.delta").count()
+    );
+    assert!(deltas
+        .iter()
+        .all(|d| d["end_ms"].as_u64().unwrap() == d["start_ms"].as_u64().unwrap() + 100));
+
+    // A sideband command reaches the session: both see the answer.
+    sideband
+        .send(json!({"type": "session.input_audio.mute", "event_id": "sb1"}))
+        .await;
+    let muted = primary.next_json_of("session.input_audio.muted").await;
+    assert_eq!(muted["client_event_id"], "sb1");
+    assert_eq!(
+        sideband.next_json_of("session.input_audio.muted").await["event_id"],
+        muted["event_id"]
+    );
+    sideband.send(json!({"type": "session.close"})).await;
+    assert_eq!(
+        primary.next_json_of("session.closed").await["reason"],
+        "close_requested"
+    );
+    assert_eq!(primary.next_close().await, 1000);
+    assert_eq!(
+        sideband.next_json_of("session.closed").await["type"],
+        "session.closed"
+    );
+    assert_eq!(sideband.next_close().await, 1000);
+    // An id that is not running is refused.
+    let mut stray = LiveClient::connect_to(&format!("{base}/{id}/attach")).await;
+    assert_eq!(
+        stray.next_json().await["error"]["code"],
+        "session_not_found"
+    );
+}

@@ -10,6 +10,7 @@ Run with the harness venv (scripts/python-env.sh prints its python):
         --audio fixtures/audio/user-weather-24k.wav --delegate-audio fixtures/audio/user-order-24k.wav
     $PY tests/sdk/openai_live_turn.py --base-url ... --cassette NAME ...   (a replaying mock)
     $PY tests/sdk/openai_live_turn.py --base-url ... --write-wire FILE ... (log every frame, for a cassette)
+    $PY tests/sdk/openai_live_turn.py --base-url ... --scenario responses --audio fixtures/audio/user-weather-24k.wav
     $PY tests/sdk/openai_live_turn.py --base-url ... --expect-auth-failure
     $PY tests/sdk/openai_live_turn.py --self-check
 
@@ -27,6 +28,7 @@ The session (scenario `turn`):
      `session.commentary.appended` (c3) and the model speaking the result.
   4. The other commands: `session.update` (u1) → `session.updated`, mute/unmute,
      `response.create` under client delegation → the service's error,
+     `decision.create` / `decision.item.create` / `decision.item.delete`,
      `session.instructions.append` → `…appended`, and `session.usage.updated`
      after 15 s of streamed timeline.
   5. A clean close: `session.close` (c9) → `session.closed` (close_requested, c9,
@@ -39,7 +41,13 @@ declare (`model_extra`) fails the run. Events the SDK requires `event_id` on
 must carry a non-empty one; `session.output_audio.delta` must carry none.
 
 Output: `<- <type>` per server event (audio deltas counted, not listed), `-> <type>`
-per client command, then `OK turn <N> events` (exit 0) or `FAIL: ...` (exit 1).
+per client command, then `OK <scenario> <N> events` (exit 0) or `FAIL: ...` (exit 1).
+
+Scenario `responses`: a session with Responses delegation and a `get_weather` function
+tool; the spoken weather question must come back as a responses delegation with nested
+`response.created` / function call / `response.completed` events; the harness answers with
+`response.item.create {function_call_output}` and `response.create`, and the model must
+speak the result after the continuation's `response.completed`.
 """
 from __future__ import annotations
 
@@ -392,6 +400,16 @@ async def scenario_turn(session: Session, args: argparse.Namespace) -> None:
     if error.get("client_event_id") != "r1" or "Responses delegation" not in error["error"]["message"]:
         fail(f"response.create under client delegation: {error}")
     session.events.remove(error)
+    # Decisions: run one, and add and remove an input item.
+    await session.send({"type": "decision.create", "event_id": "d1"})
+    await session.send({"type": "decision.item.create", "event_id": "di1", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Order 42"}]}})
+    await session.wait_for("decision.item.created", lambda: bool(session.of("decision.item.created")))
+    item_id = session.of("decision.item.created")[0]["item"]["id"]
+    await session.send({"type": "decision.item.delete", "event_id": "dd1", "item_id": item_id})
+    await session.wait_for("decision.item.deleted", lambda: bool(session.of("decision.item.deleted")))
+    if not session.of("decision.event") or session.of("decision.event")[0]["event"]["type"] != "decision.completed":
+        fail(f"decision.create: {session.of('decision.event')}")
     await session.send({"type": "session.instructions.append", "event_id": "i1",
                         "content": "Keep answers short.", "delegation_id": None})
     # An open microphone places the append and, every 15 s of timeline, reports usage.
@@ -425,6 +443,64 @@ async def scenario_turn(session: Session, args: argparse.Namespace) -> None:
         fail(f"the SDK's TranscriptGrouper saw speakers {speakers}")
     if not any(s.text == args.expect_transcript for s in session.segments.values() if s.speaker == "user"):
         fail(f"the TranscriptGrouper's user segments: {[s.text for s in session.segments.values()]}")
+
+
+WEATHER_TOOL = {"type": "function", "name": "get_weather", "description": "Current weather for a city.",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+
+
+async def scenario_responses(session: Session, args: argparse.Namespace) -> None:
+    """Responses delegation: the spoken request runs the hosted backend, whose
+    function call comes back nested in `response.event`s; the harness answers
+    with `response.item.create {function_call_output}` + `response.create` and
+    the model speaks the continuation."""
+    await session.send({"type": "session.start", "event_id": "c1", "session": {
+        "model": args.model, "instructions": INSTRUCTIONS,
+        "delegation": {"type": "responses", "responses": {"model": "gpt-5-mini", "tools": [WEATHER_TOOL]}}}})
+    await session.wait_for("session.started", lambda: bool(session.of("session.started") or session.of("error")))
+    if session.of("error"):
+        fail(f"session.start refused: {session.of('error')[0]['error']}")
+    delegation = session.of("session.started")[0]["session"].get("delegation") or {}
+    if delegation.get("type") != "responses" or delegation["responses"].get("tools") != [WEATHER_TOOL]:
+        fail(f"session.started delegation {delegation!r}")
+    await session.stream(read_wav(args.audio))
+
+    def completed() -> List[Dict[str, Any]]:
+        return [e for e in session.of("response.event") if e["event"].get("type") == "response.completed"]
+
+    await session.stream_until("the backend's first response", lambda: bool(completed()))
+    created = session.of("session.delegation.created")
+    if len(created) != 1 or created[0]["delegation"].get("target") != "responses":
+        fail(f"expected one responses delegation, got {created}")
+    delegation_id = created[0]["delegation"]["id"]
+    response_id = created[0]["delegation"].get("response_id")
+    nested = session.of("response.event")
+    if any(e.get("delegation_id") != delegation_id for e in nested):
+        fail("a response.event without the delegation's id")
+    if nested[0]["event"].get("type") != "response.created" or nested[0]["event"]["response"]["id"] != response_id:
+        fail(f"the backend response does not start with response.created {response_id}: {nested[0]}")
+    calls = [e["event"]["item"] for e in nested
+             if e["event"].get("type") == "response.output_item.done" and e["event"]["item"].get("type") == "function_call"]
+    if len(calls) != 1 or calls[0].get("name") != "get_weather":
+        fail(f"expected one get_weather call, got {calls}")
+    arguments = json.loads(calls[0]["arguments"])
+    print(f"   backend called get_weather({arguments})", flush=True)
+    mark = len(session.events)
+    await session.send({"type": "response.item.create", "item": {
+        "type": "function_call_output", "call_id": calls[0]["call_id"], "output": json.dumps({"forecast": "sunny"})}})
+    await session.send({"type": "response.create"})
+    await session.stream_until("the spoken continuation", lambda: session.reply_finished(mark))
+    if len(completed()) != 2:
+        fail(f"expected the continuation's response.completed, got {len(completed())} terminals")
+    said = session.spoken_after(mark)
+    print(f"   model said: {said!r}", flush=True)
+    if "sunny" not in said:
+        fail(f"the model did not speak the function's result: {said!r}")
+    await session.send({"type": "session.close", "event_id": "c9"})
+    await session.wait_for("session.closed", lambda: bool(session.of("session.closed")))
+    await session.wait_for("the end of the connection", lambda: session.finished.is_set())
+    if session.of("error"):
+        fail(f"unexpected error events: {session.of('error')}")
 
 
 async def scenario_auth_failure(session: Session) -> None:
@@ -467,6 +543,8 @@ async def run(args: argparse.Namespace) -> int:
         try:
             if args.expect_auth_failure:
                 await scenario_auth_failure(session)
+            elif args.scenario == "responses":
+                await scenario_responses(session, args)
             else:
                 await scenario_turn(session, args)
         finally:
@@ -479,7 +557,7 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         if wire is not None:
             wire.close()
-    label = "auth-failure" if args.expect_auth_failure else "turn"
+    label = "auth-failure" if args.expect_auth_failure else args.scenario
     print(f"OK {label} {len(session.events) if session else 0} events "
           f"({session.audio_deltas if session else 0} audio deltas, {session.voiced if session else 0} voiced)",
           flush=True)
@@ -569,6 +647,9 @@ def main() -> int:
     p.add_argument("--base-url", help="e.g. http://127.0.0.1:PORT/v1 (the SDK's base_url; ws:// is derived)")
     p.add_argument("--api-key", default=None, help="default sk-test (an invalid key with --expect-auth-failure)")
     p.add_argument("--model", default="gpt-live-1")
+    p.add_argument("--scenario", choices=["turn", "responses"], default="turn",
+                   help="turn: spoken turn, client delegation, commands, close; "
+                        "responses: Responses delegation with a function tool (needs --audio only)")
     p.add_argument("--audio", help="WAV of the spoken turn (mono PCM16 24 kHz)")
     p.add_argument("--expect-transcript", default="What is the weather like in Paris today?",
                    help="what the input transcript of --audio must read")
@@ -587,9 +668,11 @@ def main() -> int:
         return self_check()
     if not args.base_url:
         p.error("--base-url is required")
-    if not args.expect_auth_failure and not (args.audio and args.delegate_audio):
-        p.error("--audio and --delegate-audio are required for the turn")
-    label = "auth-failure" if args.expect_auth_failure else "turn"
+    if not args.expect_auth_failure and not args.audio:
+        p.error("--audio is required")
+    if not args.expect_auth_failure and args.scenario == "turn" and not args.delegate_audio:
+        p.error("--delegate-audio is required for the turn")
+    label = "auth-failure" if args.expect_auth_failure else args.scenario
     t0 = time.monotonic()
     try:
         return asyncio.run(asyncio.wait_for(run(args), timeout=args.timeout))

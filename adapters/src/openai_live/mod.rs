@@ -23,12 +23,21 @@ pub use encoder::Encoder;
 pub use settings::{DelegationMode, LiveSettings, ResultPlacement};
 
 use crate::capabilities::{Capabilities, SessionLimits};
+use crate::registry::ConnectOptions;
 
 /// The dialect id cassettes, journals and the registry use.
 pub const DIALECT: &str = "openai-live";
 
 /// The model used when none is named.
 pub const DEFAULT_MODEL: &str = "gpt-live-1";
+
+/// Options for `model` at `base_url` (`wss://api.openai.com/v1`, a mock's
+/// `ws://127.0.0.1:PORT/v1`; `/live/sessions` is appended, with no query:
+/// the model goes in `session.start`); connect with
+/// [`registry::connect`](fn@crate::registry::connect).
+pub fn connect_options(base_url: impl Into<String>, model: impl Into<String>) -> ConnectOptions {
+    ConnectOptions::new(&crate::registry::table::OPENAI_LIVE, base_url, model)
+}
 
 /// What GPT-Live supports (the same for every `gpt-live-*` model), with the
 /// default settings (client delegation).

@@ -308,6 +308,9 @@ fn gpt_live_connects_without_a_query_or_beta_header_and_with_a_bearer_key() {
     assert!(caps.inferred_turns && caps.delegated_tools && caps.end_handshake);
     assert!(!caps.text_input && !caps.manual_turns && !caps.truncation && !caps.vad_events);
     assert!(options.codec().is_ok());
+    let short = crate::openai_live::connect_options("ws://h/v1", "gpt-live-1");
+    assert_eq!(short.dialect.id, "openai-live");
+    assert_eq!(short.full_url(), "ws://h/v1/live/sessions");
 }
 
 #[test]

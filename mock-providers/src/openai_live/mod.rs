@@ -1,7 +1,7 @@
 //! The OpenAI GPT-Live dialect of the mock (`…/live/sessions`, and the
 //! `…/live/sessions/{id}/fork` and `…/attach` sockets): validation, the
 //! service's error shape, the respond engine, stored sessions for forks, and
-//! the sideband refusal.
+//! sidebands (refused by default).
 //!
 //! Built on the adapters' wire types (`understudy_adapters::openai_live::wire`),
 //! so the client codec and this server cannot drift apart. The modules, each
@@ -14,7 +14,8 @@
 //! - `audio`: the session's one audio format (G.711 from the adapters);
 //! - `respond`: the engine, a sans-IO state machine over the input timeline;
 //! - `store`: stored sessions, for forks;
-//! - `route`: which socket a path asks for.
+//! - [`sideband`]: running sessions a sideband may attach to (when allowed);
+//! - `route`: which socket a path asks for; `upgrade`: the WebSocket upgrade.
 
 mod audio;
 pub(crate) mod respond;
@@ -24,8 +25,11 @@ mod strict;
 mod validate;
 
 pub(crate) mod route;
+pub mod sideband;
+pub(crate) mod upgrade;
 
-pub use settings::{LiveAuthRefusal, LiveSettings};
+pub use settings::{AttachPolicy, LiveAuthRefusal, LiveSettings};
+pub use sideband::LiveHub;
 pub use store::{LiveStore, StoredSession};
 
 use crate::protocol::{base64_pcm16_ms, FrameError, FrameSummary, Protocol, ResponseMarker};
@@ -48,6 +52,9 @@ pub enum Socket {
     /// `…/live/sessions/{id}/fork`: a new session from a stored one,
     /// `session.start` with overrides only.
     Fork,
+    /// `…/live/sessions/{id}/attach`: a sideband on a running session; no
+    /// `session.start`, no audio.
+    Sideband,
 }
 
 /// GPT-Live as the session loop sees it.
@@ -86,7 +93,8 @@ impl crate::engine_choice::Respond for LiveProtocol {
             start.number,
             start.state.live_store.clone(),
             self.fork_of.clone(),
-        );
+        )
+        .with_hub(start.state.live_hub.clone());
         Box::new(responder.with_fault(start.fault))
     }
 }

@@ -85,13 +85,28 @@ pub struct LiveSettings {
     pub acknowledgement: String,
     /// How a bad key is refused (*unconfirmed* for GPT-Live).
     pub auth_refusal: LiveAuthRefusal,
-    /// Whether attaching a sideband to a WebSocket session is refused
-    /// (*unconfirmed*; one fake refuses; this mock has no WebRTC or SIP
-    /// sessions to attach to, so it always refuses, with this code).
+    /// Whether a sideband may attach to one of the mock's (WebSocket)
+    /// sessions: the service offers sidebands for WebRTC and SIP sessions;
+    /// for WebSocket ones it is *unconfirmed* (one fake refuses). Default
+    /// [`AttachPolicy::Refuse`].
+    pub attach: AttachPolicy,
+    /// Error code refusing a sideband (*unconfirmed*; default
+    /// `sideband_not_supported`).
     pub attach_refused_code: &'static str,
     /// Error code refusing a fork of a session this mock has not stored
     /// (*unconfirmed*; default `session_not_found`).
     pub fork_missing_code: &'static str,
+}
+
+/// Whether `…/live/sessions/{id}/attach` attaches to the mock's sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AttachPolicy {
+    /// Refuse with an `error` and close 1008, as one fake does (default).
+    #[default]
+    Refuse,
+    /// Attach: the sideband sees the session's events, the caller's audio
+    /// and the output track, and its commands reach the session.
+    Observe,
 }
 
 /// How a GPT-Live upgrade with a bad key is refused. Whether the service
@@ -132,6 +147,7 @@ impl Default for LiveSettings {
             delegate_words: vec!["check".into(), "look up".into(), "status".into()],
             acknowledgement: "Okay, checking now.".into(),
             auth_refusal: LiveAuthRefusal::default(),
+            attach: AttachPolicy::Refuse,
             attach_refused_code: "sideband_not_supported",
             fork_missing_code: "session_not_found",
         }

@@ -63,6 +63,14 @@ fn check(
     {
         return Err(strict::unknown(key));
     }
+    if socket == Socket::Sideband
+        && matches!(event_type, "session.start" | "session.input_audio.append")
+    {
+        return Err(invalid(
+            "type",
+            format!("{event_type} is not accepted on a sideband connection: the session has started and its audio comes from the primary transport."),
+        ));
+    }
     if event_type == "transport.dtmf.send" {
         return Err(invalid(
             "type",
@@ -145,7 +153,7 @@ fn check_start(session: Option<&Value>, socket: Socket) -> Result<(), FrameError
         .param("session"));
     };
     let shape = match socket {
-        Socket::Primary => SESSION_CONFIG,
+        Socket::Primary | Socket::Sideband => SESSION_CONFIG,
         Socket::Fork => FORK_CONFIG,
     };
     strict::check(session, shape, "session")?;

@@ -81,11 +81,7 @@ impl Responder {
             ClientEvent::ResponseItemCreate(create) => self.on_response_item(create, id, now),
             ClientEvent::ResponseCreate(_) => self.on_response_create(id, now),
             ClientEvent::DecisionCreate(_) => {
-                let model = self
-                    .session
-                    .as_ref()
-                    .map(|s| s.model.clone())
-                    .unwrap_or_default();
+                let model = self.decisions_model();
                 let event = ServerEvent::DecisionEvent(DecisionEvent {
                     event: decision_completed(&model),
                     ..Default::default()
@@ -296,6 +292,22 @@ impl Responder {
     }
 }
 
+impl Responder {
+    /// The model Decisions run on: the `decisions` delegation's, else the
+    /// session's.
+    pub(super) fn decisions_model(&self) -> String {
+        let session = self.session.as_ref();
+        session
+            .and_then(|s| s.delegation.as_ref())
+            .and_then(|d| d.decisions.as_ref())
+            .and_then(|d| d.get("model"))
+            .and_then(|m| m.as_str())
+            .map(str::to_owned)
+            .or_else(|| session.map(|s| s.model.clone()))
+            .unwrap_or_default()
+    }
+}
+
 /// An acknowledgement echoing the command's id.
 fn ack(id: Option<&str>) -> Ack {
     Ack {
@@ -308,5 +320,9 @@ fn ack(id: Option<&str>) -> Ack {
 pub(super) fn decision_completed(model: &str) -> Value {
     json!({"type": "decision.completed",
            "decision": {"answers": [], "model": model,
-                        "usage": {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}}})
+                        "usage": {"input_tokens": 0,
+                                  "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                                  "output_tokens": 0,
+                                  "output_tokens_details": {"reasoning_tokens": 0},
+                                  "total_tokens": 0}}})
 }

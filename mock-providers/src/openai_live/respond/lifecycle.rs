@@ -75,12 +75,16 @@ impl Responder {
         self.last_audio_at = Some(now);
         self.session = Some(session.clone());
         self.phase = Phase::Live;
+        let id = session.id.clone();
         let started = ServerEvent::SessionStarted(SessionEvent {
             client_event_id: start.event_id.clone(),
             session: Box::new(session),
             ..Default::default()
         });
-        self.emit(now, started);
+        self.emit(now, started.clone());
+        // Sidebands attaching later get the start replayed (not a snapshot).
+        let replay = serde_json::to_string(&started).unwrap_or_default();
+        self.publisher = Some(self.hub.open(&id, replay.into()));
     }
 
     /// An injected start-up failure instead of `session.started`: a
@@ -184,6 +188,7 @@ impl Responder {
             },
         );
         self.phase = Phase::Closed;
+        self.release_sidebands();
     }
 
     /// `session.usage.updated` for every usage interval the timeline crossed.

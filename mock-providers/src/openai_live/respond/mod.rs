@@ -40,6 +40,7 @@ mod words;
 
 use super::audio::LiveFormat;
 use super::settings::LiveSettings;
+use super::sideband::{LiveHub, Mirrored, Publisher};
 use super::store::{LiveStore, StoredSession};
 use super::{error_event, Socket};
 use crate::engine::{Note, SessionEngine};
@@ -94,6 +95,11 @@ pub struct Responder {
     expire_at: Option<Instant>,
     /// When audio last arrived (or the session started), for the idle expiry.
     last_audio_at: Option<Instant>,
+    /// Running sessions sidebands attach to; this session's side of it.
+    hub: LiveHub,
+    publisher: Option<Publisher>,
+    /// When frames were last asked for (sidebands' commands are polled from then).
+    last_pop: Option<Instant>,
     /// Commands kept from before `session.start` (when the settings say so).
     early: Vec<ClientEvent>,
     /// How `session.start` is made to fail, on demand.
@@ -138,6 +144,9 @@ impl Responder {
             expire_at: None,
             last_audio_at: None,
             early: Vec::new(),
+            hub: LiveHub::default(),
+            publisher: None,
+            last_pop: None,
             fault: None,
             out: Timeline::new(),
             notes: Vec::new(),
@@ -150,10 +159,24 @@ impl Responder {
         self
     }
 
-    /// Sends `event` now with a fresh `event_id`.
+    /// Publishes this session to sidebands through `hub` (see [`super::sideband`]).
+    pub fn with_hub(mut self, hub: LiveHub) -> Self {
+        self.hub = hub;
+        self
+    }
+
+    /// Sends `event` now with a fresh `event_id` (and to attached sidebands).
     fn emit(&mut self, now: Instant, event: ServerEvent) {
         let frame = Outgoing::with_event_id(event.event_type(), &event, self.ids.next("event"));
+        if let (Some(publisher), Outgoing::Text { text, .. }) = (&self.publisher, &frame) {
+            publisher.publish(Mirrored::Text(text.clone()));
+        }
         self.out.push(now, frame);
+    }
+
+    /// Whether a sideband is attached.
+    fn watched(&self) -> bool {
+        self.publisher.as_ref().is_some_and(Publisher::watched)
     }
 
     /// Sends the service's `error` now.
@@ -217,18 +240,96 @@ impl Responder {
         if self.fixture_until.is_some_and(|end| end <= t) {
             self.fixture_until = None;
         }
-        for chunk in self.track.advance(t) {
+        for (start_ms, samples) in self.track.advance(t) {
             let delta = understudy_adapters::openai_live::wire::server::OutputAudioDelta {
-                delta: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, chunk),
+                delta: b64(&self.format.encode(&samples)),
                 ..Default::default()
             };
             let event = ServerEvent::OutputAudioDelta(delta);
             // The service sends audio deltas without an `event_id`.
             self.out
                 .push(now, Outgoing::json(event.event_type(), &event));
+            if self.watched() {
+                // Sidebands get PCM16 24 kHz with the chunk's place on the timeline.
+                let pcm = to_24k(&samples, self.format.rate());
+                let mirrored = ServerEvent::OutputAudioDelta(
+                    understudy_adapters::openai_live::wire::server::OutputAudioDelta {
+                        delta: b64(&pcm16_bytes(&pcm)),
+                        start_ms: Some(start_ms),
+                        end_ms: Some(start_ms + track::CHUNK_MS),
+                        ..Default::default()
+                    },
+                );
+                self.mirror(&mirrored);
+            }
         }
         self.report_usage(now, t);
     }
+}
+
+impl Responder {
+    /// Sends an event to attached sidebands only (no `event_id`: audio).
+    fn mirror(&self, event: &ServerEvent) {
+        if let Some(publisher) = &self.publisher {
+            let text = serde_json::to_string(event).unwrap_or_default();
+            publisher.publish(Mirrored::Text(text.into()));
+        }
+    }
+
+    /// Applies the commands sidebands sent since the last poll.
+    fn poll_sidebands(&mut self, now: Instant) {
+        let commands = match self.publisher.as_mut() {
+            Some(publisher) => publisher.commands(),
+            None => return,
+        };
+        for command in commands {
+            if self.phase == Phase::Live {
+                let kind = command.event_type().to_owned();
+                self.notes
+                    .push(Note::new("sideband", format!("command {kind}")));
+                self.on_live_command(&command, now);
+                if self.phase == Phase::Live {
+                    self.tick(now);
+                }
+            }
+        }
+    }
+
+    /// Ends the session's sideband channels.
+    fn release_sidebands(&mut self) {
+        if let (Some(_), Some(session)) = (self.publisher.take(), &self.session) {
+            self.hub.close(&session.id);
+        }
+    }
+}
+
+impl Drop for Responder {
+    /// A session whose socket went away ends its sidebands too.
+    fn drop(&mut self) {
+        self.release_sidebands();
+    }
+}
+
+/// Base64 of `bytes`.
+fn b64(bytes: &[u8]) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+}
+
+/// PCM16 samples as little-endian bytes.
+fn pcm16_bytes(samples: &[i16]) -> Vec<u8> {
+    samples.iter().flat_map(|s| s.to_le_bytes()).collect()
+}
+
+/// `samples` at `rate` resampled (nearest sample) to 24 kHz, the rate of
+/// every sideband audio stream.
+fn to_24k(samples: &[i16], rate: u32) -> Vec<i16> {
+    if rate == 24_000 || samples.is_empty() {
+        return samples.to_vec();
+    }
+    let wanted = samples.len() * 24_000 / rate.max(1) as usize;
+    (0..wanted)
+        .map(|i| samples[(i * rate as usize / 24_000).min(samples.len() - 1)])
+        .collect()
 }
 
 impl SessionEngine<ClientEvent> for Responder {
@@ -269,6 +370,8 @@ impl SessionEngine<ClientEvent> for Responder {
     }
 
     fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
+        self.last_pop = Some(now);
+        self.poll_sidebands(now);
         if self.expiry().is_some_and(|at| at <= now) {
             self.close(now, None, "expired");
         }
@@ -276,10 +379,15 @@ impl SessionEngine<ClientEvent> for Responder {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        match (self.out.next_deadline(), self.expiry()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        // While a sideband is attached, its commands are polled every 20 ms.
+        let poll = self
+            .last_pop
+            .filter(|_| self.watched())
+            .map(|at| at + std::time::Duration::from_millis(20));
+        [self.out.next_deadline(), self.expiry(), poll]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn take_notes(&mut self) -> Vec<Note> {

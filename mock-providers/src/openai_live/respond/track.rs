@@ -103,9 +103,10 @@ impl OutputTrack {
         tags
     }
 
-    /// The chunks whose end the timeline (`t_ms`) has reached, each as the
-    /// wire bytes of the session format; silent ones only with the idle track.
-    pub(super) fn advance(&mut self, t_ms: u64) -> Vec<Vec<u8>> {
+    /// The chunks whose end the timeline (`t_ms`) has reached: each one's
+    /// timeline start and its PCM16 samples at the session rate; silent ones
+    /// only with the idle track.
+    pub(super) fn advance(&mut self, t_ms: u64) -> Vec<(u64, Vec<i16>)> {
         let rate = self.format.rate();
         let per_chunk = self.format.samples_in(CHUNK_MS);
         let mut out = Vec::new();
@@ -134,7 +135,7 @@ impl OutputTrack {
                 }
             }
             if voiced || self.idle {
-                out.push(self.format.encode(&samples));
+                out.push((chunk_start, samples));
             }
         }
         // Finished segments no longer shape the track.
@@ -158,11 +159,10 @@ mod tests {
             5,
             "chunks at 0,100,200,300,400 (the 500 one is not over)"
         );
-        assert!(chunks.iter().all(|c| c.len() == 4800));
-        let loud = |c: &Vec<u8>| {
-            c.chunks_exact(2)
-                .any(|p| i16::from_le_bytes([p[0], p[1]]) != 0)
-        };
+        assert!(chunks.iter().all(|(_, c)| c.len() == 2400));
+        let starts: Vec<u64> = chunks.iter().map(|(at, _)| *at).collect();
+        assert_eq!(starts, [0, 100, 200, 300, 400]);
+        let loud = |(_, c): &(u64, Vec<i16>)| c.iter().any(|s| *s != 0);
         assert_eq!(
             chunks.iter().map(loud).collect::<Vec<_>>(),
             [false, false, true, true, false]
@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(track.busy_until(), 300);
         let chunks = track.advance(2000);
         assert_eq!(chunks.len(), 3, "only the voiced chunks before the cut");
-        assert_eq!(chunks[0].len(), 3200);
+        assert_eq!(chunks[0].1.len(), 1600);
         assert!(track.cut(2500).is_empty());
     }
 }

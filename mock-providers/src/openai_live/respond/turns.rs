@@ -30,6 +30,17 @@ impl Responder {
             return;
         };
         let samples = self.format.decode(&bytes);
+        if self.watched() {
+            // Sidebands hear the caller before muting, as PCM16 24 kHz.
+            let pcm = super::to_24k(&samples, self.format.rate());
+            let reflected = ServerEvent::InputAudioAppend(
+                understudy_adapters::openai_live::wire::server::AudioAppend {
+                    audio: super::b64(&super::pcm16_bytes(&pcm)),
+                    ..Default::default()
+                },
+            );
+            self.mirror(&reflected);
+        }
         let deaf = self.fixture_until.is_some();
         for heard in self.hearing.hear(&samples, deaf) {
             match heard {
@@ -167,11 +178,7 @@ impl Responder {
             format!("{kind} delegation {id} at {offset_ms} ms"),
         ));
         if kind == "decisions" {
-            let model = self
-                .session
-                .as_ref()
-                .map(|s| s.model.clone())
-                .unwrap_or_default();
+            let model = self.decisions_model();
             let decided = ServerEvent::DecisionEvent(DecisionEvent {
                 delegation_id: Some(id.clone()),
                 event: super::commands::decision_completed(&model),
