@@ -490,21 +490,26 @@ impl Runner {
     }
 
     /// Sends the silence due to a session whose clock runs on input audio
-    /// (the front end has paused). Like [`Runner::deliver_quietly`], it is
-    /// not kept for a lost session: silence owed to a session that is gone
-    /// is owed to nobody.
+    /// (the front end has paused). It is not kept for a lost session:
+    /// silence owed to a session that is gone is owed to nobody. A send
+    /// that fails only stops the filling: the socket is closing, and its
+    /// event stream reports why (the provider's own reason, such as
+    /// `session closed: expired`, rather than the failed write).
     async fn fill_silence(&mut self) {
         let ms = self.silence.take_due(Instant::now());
-        if ms == 0 {
+        let Some(client) = self.conn.ready_client().filter(|_| ms > 0) else {
             return;
-        }
+        };
         let sample_rate = self.caps.input_sample_rate;
         tracing::trace!(ms, "silence while the front end pauses");
-        self.deliver_quietly(ClientInput::Audio {
+        let input = ClientInput::Audio {
             pcm: Pcm(silence(ms, sample_rate)),
             sample_rate,
-        })
-        .await;
+        };
+        if let Err(error) = client.send(&input).await {
+            tracing::debug!(%error, "silence not sent; the session's end will say why");
+            self.silence.stop();
+        }
     }
 
     /// Holds an input for the next ready session, passing on the outbox's
