@@ -448,7 +448,14 @@ fn late_punctuation_joins_the_turn_it_belongs_to() {
 fn sentences_the_service_runs_together_get_their_space() {
     let mut codec = codec();
     said(&mut codec, true, "Hi.", 1000, 1200);
-    said(&mut codec, true, "How are you?", 1200, 1400);
+    let second = said(&mut codec, true, "How are you?", 1200, 1400);
+    assert!(
+        second.contains(&ModelEvent::InputTranscriptDelta {
+            item_id: "live_in_1".into(),
+            delta: " How are you?".into()
+        }),
+        "the delta carries the space, so the deltas join to the transcript: {second:?}"
+    );
     let ended = codec.advance_to(3000);
     assert!(ended.contains(&ModelEvent::InputTranscriptDone {
         item_id: "live_in_1".into(),

@@ -60,7 +60,8 @@
 //!    is a late part of it (punctuation transcribed after the reply began):
 //!    an `InputTranscriptDelta` of that turn. Fragments are joined as sent
 //!    (they carry their own spaces) plus a space between a sentence end and
-//!    a capital, which the service sometimes omits.
+//!    a capital, which the service sometimes omits; the delta reported
+//!    carries that space, so a turn's deltas join to its transcript.
 //! 7. **Delegations.** `session.delegation.created` gives
 //!    `DelegationCreated`. A `client` delegation is also a `ToolCall`: call
 //!    id = delegation id, name `delegation_tool_name` (`delegate`),

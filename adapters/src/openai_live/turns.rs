@@ -209,11 +209,11 @@ impl Turns {
         self.now_ms = self.now_ms.max(start_ms);
         if let Some(reply) = self.reply.as_mut() {
             reply.last_speech_ms = reply.last_speech_ms.max(end_ms);
-            join(&mut reply.transcript, delta);
+            let delta = join(&mut reply.transcript, delta);
             out.push(ModelEvent::TranscriptDelta {
                 response_id: reply.response_id.clone(),
                 item_id: reply.item_id.clone(),
-                delta: delta.to_owned(),
+                delta,
                 phase: Some(reply.phase.clone()),
             });
         }
@@ -234,10 +234,10 @@ impl Turns {
         if self.user.is_none() {
             if let Some(last) = self.last_user.as_mut() {
                 if start_ms < last.closed_at_ms {
-                    join(&mut last.text, delta);
+                    let delta = join(&mut last.text, delta);
                     out.push(ModelEvent::InputTranscriptDelta {
                         item_id: last.item_id.clone(),
-                        delta: delta.to_owned(),
+                        delta,
                     });
                     return out;
                 }
@@ -272,10 +272,10 @@ impl Turns {
         };
         user.last_end_ms = user.last_end_ms.max(end_ms);
         user.heard_at_ms = self.now_ms;
-        join(&mut user.text, delta);
+        let delta = join(&mut user.text, delta);
         out.push(ModelEvent::InputTranscriptDelta {
             item_id: user.item_id.clone(),
-            delta: delta.to_owned(),
+            delta,
         });
         self.apply_time_rules(&mut out);
         out
@@ -492,11 +492,15 @@ fn peak(pcm: &Pcm) -> i32 {
 
 /// Appends a transcript fragment as sent (fragments carry their own leading
 /// spaces), adding the space the service omits when a new sentence starts
-/// right after `.`, `!` or `?`.
-fn join(text: &mut String, delta: &str) {
+/// right after `.`, `!` or `?`; returns what was appended — the delta to
+/// report, so that a turn's deltas always join to its transcript.
+fn join(text: &mut String, delta: &str) -> String {
     let sentence_ended = text.ends_with(['.', '!', '?']);
-    if sentence_ended && delta.starts_with(|c: char| c.is_uppercase()) {
-        text.push(' ');
-    }
-    text.push_str(delta);
+    let appended = if sentence_ended && delta.starts_with(|c: char| c.is_uppercase()) {
+        format!(" {delta}")
+    } else {
+        delta.to_owned()
+    };
+    text.push_str(&appended);
+    appended
 }
