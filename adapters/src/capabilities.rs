@@ -52,6 +52,13 @@ pub struct Capabilities {
     /// user's words instead).
     #[serde(default)]
     pub delegated_tools: bool,
+    /// The session's clock advances only with the input audio the client
+    /// streams (GPT-Live's timeline): a client that stops streaming stalls
+    /// the session — no reply ends, no acknowledgement arrives — so it must
+    /// send silence whenever it has nothing to say. An agent fills the front
+    /// end's pauses with silence where this is set.
+    #[serde(default)]
+    pub continuous_input: bool,
     /// Input sample rate (PCM16 mono).
     pub input_sample_rate: u32,
     /// Output sample rate (PCM16 mono).
@@ -81,6 +88,7 @@ impl Capabilities {
             tool_call_deltas: false,
             inferred_turns: false,
             delegated_tools: false,
+            continuous_input: false,
             input_sample_rate: 0,
             output_sample_rate: 0,
             limits: SessionLimits::default(),

@@ -327,6 +327,109 @@ fn the_users_turn_ends_after_quiet_when_no_reply_comes() {
 }
 
 #[test]
+fn fragments_released_together_after_the_utterance_stay_one_turn() {
+    // A transcriber that waits for the end of an utterance releases all of
+    // its fragments at once, well past the first ones' `end_ms`: the quiet
+    // that ends the turn counts from their arrival, not from their ends.
+    let mut codec = codec();
+    track(&mut codec, 40, 0); // the timeline is at 4,000 ms
+    let mut events = Vec::new();
+    for (text, start) in [
+        ("Can", 1000),
+        (" you", 1200),
+        (" check", 1400),
+        (" it?", 1600),
+    ] {
+        events.extend(said(&mut codec, true, text, start, start + 200));
+    }
+    assert_eq!(
+        kinds(&events)
+            .iter()
+            .filter(|k| **k == "speech_started")
+            .count(),
+        1,
+        "{events:?}"
+    );
+    assert!(
+        !kinds(&events).contains(&"input_transcript_done"),
+        "{events:?}"
+    );
+    let ended = codec.advance_to(4_800);
+    assert!(
+        ended.contains(&ModelEvent::InputTranscriptDone {
+            item_id: "live_in_1".into(),
+            transcript: "Can you check it?".into(),
+        }),
+        "{ended:?}"
+    );
+}
+
+/// `ms` of input audio at 24 kHz sent through the codec (a tone of
+/// `amplitude`, or zeros); what it infers.
+fn speak_in(codec: &mut LiveCodec, ms: u32, amplitude: i16) -> Vec<ModelEvent> {
+    let samples: Vec<i16> = (0..ms * RATE / 1000)
+        .map(|i| if i % 2 == 0 { amplitude } else { -amplitude })
+        .collect();
+    codec
+        .encode_events(&ClientInput::Audio {
+            pcm: Pcm::from_samples(&samples),
+            sample_rate: RATE,
+        })
+        .unwrap();
+    // What the microphone inferred comes with the next frame.
+    codec.advance_to(0)
+}
+
+#[test]
+fn the_microphone_marks_a_barge_in_before_any_transcript() {
+    let mut codec = codec();
+    let mut events = track(&mut codec, 5, 0);
+    events.extend(track(&mut codec, 5, 3_000)); // the model speaks from 500 ms
+    speak_in(&mut codec, 1_000, 0);
+    speak_in(&mut codec, 300, 8_000); // the user talks over it at 1,000 ms
+    events.extend(track(&mut codec, 2, 3_000)); // its voice stops at 1,200 ms
+    events.extend(track(&mut codec, 4, 0));
+    assert!(kinds(&events).contains(&"interrupted"), "{events:?}");
+    assert_eq!(
+        done(&events),
+        [("live_resp_1".into(), ResponseStatus::Cancelled)]
+    );
+    assert!(
+        !kinds(&events).contains(&"speech_started"),
+        "the user's turn starts with its words"
+    );
+}
+
+#[test]
+fn the_microphone_after_the_model_stopped_is_no_barge_in() {
+    let mut codec = codec();
+    let mut events = track(&mut codec, 5, 0);
+    events.extend(track(&mut codec, 4, 3_000)); // the model speaks 500–900 ms
+    speak_in(&mut codec, 1_000, 0);
+    speak_in(&mut codec, 300, 8_000); // the user starts at 1,000 ms
+    events.extend(track(&mut codec, 21, 0));
+    assert!(!kinds(&events).contains(&"interrupted"), "{events:?}");
+    assert_eq!(
+        done(&events),
+        [("live_resp_1".into(), ResponseStatus::Completed)]
+    );
+    // A microphone level off: only words say the user spoke.
+    let settings = LiveSettings {
+        input_voice_peak: None,
+        ..LiveSettings::default()
+    };
+    let mut quiet = LiveCodec::with_settings("gpt-live-1", settings);
+    started(&mut quiet, json!({"type": "audio/pcm", "rate": 24000}));
+    let mut events = track(&mut quiet, 5, 0);
+    events.extend(track(&mut quiet, 5, 3_000));
+    speak_in(&mut quiet, 1_000, 0);
+    speak_in(&mut quiet, 300, 8_000);
+    events.extend(track(&mut quiet, 2, 3_000));
+    events.extend(track(&mut quiet, 4, 0));
+    assert!(!kinds(&events).contains(&"interrupted"), "{events:?}");
+}
+
+#[test]
 fn late_punctuation_joins_the_turn_it_belongs_to() {
     let mut codec = codec();
     said(&mut codec, true, "Hi", 1000, 1200);
@@ -345,7 +448,14 @@ fn late_punctuation_joins_the_turn_it_belongs_to() {
 fn sentences_the_service_runs_together_get_their_space() {
     let mut codec = codec();
     said(&mut codec, true, "Hi.", 1000, 1200);
-    said(&mut codec, true, "How are you?", 1200, 1400);
+    let second = said(&mut codec, true, "How are you?", 1200, 1400);
+    assert!(
+        second.contains(&ModelEvent::InputTranscriptDelta {
+            item_id: "live_in_1".into(),
+            delta: " How are you?".into()
+        }),
+        "the delta carries the space, so the deltas join to the transcript: {second:?}"
+    );
     let ended = codec.advance_to(3000);
     assert!(ended.contains(&ModelEvent::InputTranscriptDone {
         item_id: "live_in_1".into(),
@@ -595,6 +705,11 @@ fn a_backend_delegation_reports_its_function_calls_when_its_response_ends() {
         json!({"type": "response.create"})
     );
     assert!(codec.capabilities().response_after_tool_result);
+    assert!(
+        !codec.capabilities().delegated_tools,
+        "a backend calls tools by name with arguments"
+    );
+    assert!(LiveCodec::new("gpt-live-1").capabilities().delegated_tools);
 }
 
 #[test]

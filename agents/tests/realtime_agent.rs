@@ -1,7 +1,9 @@
 //! The RealtimeAgent over real sockets against the in-process mock, on each
-//! of the three providers where its capabilities allow: a spoken turn, a tool
-//! round trip with a slow tool, barge-in, a reconnect with buffered input, and
-//! resampling at the edges.
+//! realtime dialect a client reaches by provider and model (OpenAI's
+//! Realtime API and GPT-Live, Gemini Live, Qwen-Omni) where its capabilities
+//! allow: a spoken turn, a tool round trip with a slow tool (a delegated
+//! request where the dialect delegates), barge-in, a reconnect with buffered
+//! input, and resampling at the edges.
 //!
 //! No assertion depends on how fast the machine is: slow steps are gated by
 //! the test (a tool that waits to be released, a connector that waits before
@@ -14,32 +16,71 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use understudy_adapters::registry::{self, DialectSpec, ProviderSpec};
-use understudy_adapters::{openai, ResponseStatus, SessionConfig, TurnDetection};
+use understudy_adapters::registry::{self, DialectKind, DialectSpec};
+use understudy_adapters::{openai, Capabilities, ResponseStatus, SessionConfig, TurnDetection};
 use understudy_agents::realtime::{
     connector_fn, tool_fn, AgentConfig, AgentEvent, Connector, RealtimeAgent, ReconnectPolicy,
-    ToolError, ToolRegistry, TranscriptEntry,
+    SilenceFill, ToolError, ToolRegistry, TranscriptEntry,
 };
 use understudy_mock::{EntryKind, MockServer, ResponderConfig, SessionJournal};
 
 const QWEN_PLUS: &str = "qwen3.5-omni-plus-realtime";
 const BERLIN: &str = "You said: Wait, stop. Actually, tell me about Berlin instead.";
 
-/// A provider the tests run on: the registry's entry, looked up by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Provider(&'static ProviderSpec);
+/// A realtime dialect the tests run on: the registry's entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Provider(&'static DialectSpec);
 
-/// The provider the registry calls `name`.
-fn named(name: &str) -> Provider {
-    Provider(registry::provider(name).unwrap())
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.id)
+    }
 }
 
-/// Every provider in the registry: the tests' matrix.
+/// The default realtime dialect of the provider the registry calls `name`.
+fn named(name: &str) -> Provider {
+    Provider(registry::provider(name).unwrap().realtime())
+}
+
+/// The tests' matrix: every realtime dialect a client reaches by naming a
+/// provider and a model — each provider's default, and those a model name
+/// chooses (`gpt-live-*` → GPT-Live). The retired OpenAI beta, reached only
+/// by its header, answers every session with an error and is left out.
 fn all() -> impl Iterator<Item = Provider> {
-    registry::providers().iter().map(Provider)
+    registry::providers().iter().flat_map(|provider| {
+        provider
+            .dialects()
+            .filter(move |d| {
+                d.kind == DialectKind::RealtimeSession
+                    && (d.id == provider.realtime_dialect || !d.model_prefixes.is_empty())
+            })
+            .map(Provider)
+    })
+}
+
+/// The agent's configuration for spoken sessions on `provider`. Where the
+/// session's clock runs on input audio (GPT-Live), the agent's silence
+/// runs it `pace` times faster than real time: the mock answers on that
+/// clock, so the test need not wait in real time.
+fn spoken_config(provider: Provider, pace: f64) -> AgentConfig {
+    AgentConfig {
+        silence_fill: Some(SilenceFill {
+            pace,
+            ..SilenceFill::default()
+        }),
+        ..AgentConfig::new(provider.spoken())
+    }
 }
 
 impl Provider {
+    /// What the dialect supports for `model` (its default without one).
+    fn caps(self, model: Option<&str>) -> Capabilities {
+        let dialect = self.dialect();
+        dialect
+            .capabilities(model.unwrap_or(dialect.default_model))
+            .unwrap()
+    }
+
     /// The native input rate of the clips this provider hears (its realtime
     /// dialect's, for the default model).
     fn clip_rate(self) -> u32 {
@@ -54,9 +95,9 @@ impl Provider {
         format!("user-{what}-{}k.wav", self.clip_rate() / 1000)
     }
 
-    /// The registry's realtime dialect for this provider.
+    /// The registry's entry.
     fn dialect(self) -> &'static DialectSpec {
-        self.0.realtime()
+        self.0
     }
 
     /// Spoken sessions: server VAD and input transcription (the model name is
@@ -123,7 +164,7 @@ async fn a_spoken_turn_is_answered_on_every_provider() {
             provider,
             &server,
             None,
-            AgentConfig::new(provider.spoken()),
+            spoken_config(provider, 4.0),
             ToolRegistry::new(),
         )
         .await;
@@ -237,18 +278,78 @@ fn audio_frames(journal: &SessionJournal) -> usize {
         .count()
 }
 
+/// The words of the bundled order clip, which a delegating model hands over.
+const ORDER_Q: &str = "Can you check the status of order A seventeen?";
+/// What the delegated request's tool answers (the model speaks it).
+const SHIPPED: &str = "Order A seventeen has shipped.";
+/// What the mock's delegating model says while the request runs.
+const CHECKING: &str = "Okay, checking now.";
+
+/// `delegate`, the tool a delegating dialect's requests go to by default:
+/// it waits until the test releases it, then 300 ms more, and checks that
+/// it was handed the user's words.
+fn gated_delegate(gate: Arc<Semaphore>) -> ToolRegistry {
+    ToolRegistry::new().with(tool_fn(
+        "delegate",
+        "Answers a request the model hands over",
+        json!({"type":"object","properties":{"request":{"type":"string"}},"required":["request"]}),
+        move |args: Value| {
+            let gate = Arc::clone(&gate);
+            async move {
+                let _permit = gate
+                    .acquire()
+                    .await
+                    .map_err(|e| ToolError::Failed(e.to_string()))?;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                assert_eq!(args["request"], ORDER_Q);
+                assert!(
+                    args["offset_ms"].as_u64().is_some_and(|ms| ms > 0),
+                    "{args}"
+                );
+                Ok(json!(SHIPPED))
+            }
+        },
+    ))
+}
+
+/// The answer that ends with `result`, read past the model's spoken
+/// acknowledgement of a delegated request (which may also run straight into
+/// the result, as one reply).
+async fn delegated_answer(agent: &mut RealtimeAgent, result: &str) -> String {
+    for _ in 0..4 {
+        let (answer, _) = next_answer(agent).await;
+        if answer.ends_with(result) {
+            return answer;
+        }
+        assert!(
+            CHECKING.ends_with(answer.trim()),
+            "only the acknowledgement comes before the result: {answer:?}"
+        );
+    }
+    panic!("no answer ended with {result:?}");
+}
+
 #[tokio::test]
 async fn a_slow_tool_runs_while_the_agent_keeps_streaming() {
     for provider in all() {
         let server = server(8.0).await;
         let gate = Arc::new(Semaphore::new(0));
         let model = (provider == named("dashscope")).then_some(QWEN_PLUS);
+        // A delegating dialect names no tool and writes no arguments: the
+        // request goes to the tool routed for it (`delegate` by default)
+        // with the user's words, and the model speaks its answer.
+        let delegated = provider.caps(model).delegated_tools;
+        let (tools, expected_output) = if delegated {
+            (gated_delegate(Arc::clone(&gate)), SHIPPED)
+        } else {
+            (gated_weather(Arc::clone(&gate)), r#"{"sky":"clear"}"#)
+        };
         let mut agent = start(
             provider,
             &server,
             model,
-            AgentConfig::new(provider.spoken()),
-            gated_weather(Arc::clone(&gate)),
+            spoken_config(provider, 4.0),
+            tools,
         )
         .await;
         until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
@@ -258,6 +359,8 @@ async fn a_slow_tool_runs_while_the_agent_keeps_streaming() {
                 .text("What is the weather in Paris?")
                 .await
                 .unwrap();
+        } else if delegated {
+            say(&agent, &provider.clip("order"), 1_200).await;
         } else {
             say(&agent, &provider.clip("weather"), 1_200).await;
         }
@@ -271,10 +374,16 @@ async fn a_slow_tool_runs_while_the_agent_keeps_streaming() {
         else {
             unreachable!()
         };
-        assert_eq!(
-            (name.as_str(), arguments.as_str()),
-            ("get_weather", r#"{"city":"Paris"}"#)
-        );
+        if delegated {
+            let arguments: Value = serde_json::from_str(arguments).unwrap();
+            assert_eq!(name, "delegate", "{provider:?}");
+            assert_eq!(arguments["request"], ORDER_Q, "{provider:?}");
+        } else {
+            assert_eq!(
+                (name.as_str(), arguments.as_str()),
+                ("get_weather", r#"{"city":"Paris"}"#)
+            );
+        }
 
         // While the tool is held, the agent keeps going both ways: user audio
         // reaches the provider, and the provider's events reach the front end.
@@ -308,25 +417,34 @@ async fn a_slow_tool_runs_while_the_agent_keeps_streaming() {
             matches!(e, AgentEvent::ToolCallFinished { .. })
         })
         .await;
-        assert!(matches!(
-            events.last(),
-            Some(AgentEvent::ToolCallFinished { output, is_error: false, .. }) if output == r#"{"sky":"clear"}"#
-        ));
-        let (answer, _) = next_answer(&mut agent).await;
-        assert_eq!(answer, "Here is what I found: sky clear.", "{provider:?}");
+        assert!(
+            matches!(
+                events.last(),
+                Some(AgentEvent::ToolCallFinished { output, is_error: false, .. }) if output == expected_output
+            ),
+            "{provider:?}: {:?}",
+            events.last()
+        );
+        let answer = if delegated {
+            delegated_answer(&mut agent, SHIPPED).await
+        } else {
+            let (answer, _) = next_answer(&mut agent).await;
+            assert_eq!(answer, "Here is what I found: sky clear.", "{provider:?}");
+            answer
+        };
 
         // A follow-up was asked for exactly where the dialect needs it.
         let journal = &server.journal()[0];
         let labels = client_labels(journal);
+        let is_result = |l: &&str| {
+            matches!(
+                *l,
+                "conversation.item.create" | "toolResponse" | "session.commentary.append"
+            )
+        };
         let result_at = labels
             .iter()
-            .position(|l| *l == "conversation.item.create" || *l == "toolResponse")
-            .map(|_| {
-                labels
-                    .iter()
-                    .rposition(|l| *l == "conversation.item.create" || *l == "toolResponse")
-                    .unwrap()
-            })
+            .rposition(is_result)
             .expect("the result went to the model");
         let creates_after = labels[result_at..]
             .iter()
@@ -340,14 +458,42 @@ async fn a_slow_tool_runs_while_the_agent_keeps_streaming() {
             .iter()
             .position(|e| matches!(e, TranscriptEntry::ToolCall { .. }))
             .expect("the call is in the transcript");
+        // The result follows the call; a delegating model's spoken
+        // acknowledgement may come between them.
+        let result = entries[call + 1..]
+            .iter()
+            .position(|e| matches!(e, TranscriptEntry::ToolResult { .. }))
+            .map(|i| i + call + 1)
+            .expect("the result is in the transcript");
         assert!(
-            matches!(&entries[call + 1], TranscriptEntry::ToolResult { output, is_error: false, .. } if output == r#"{"sky":"clear"}"#),
+            result == call + 1 || agent.capabilities().delegated_tools,
             "{provider:?}: {entries:?}"
         );
         assert!(
-            matches!(entries.last(), Some(TranscriptEntry::Agent { text, .. }) if *text == answer),
+            matches!(&entries[result], TranscriptEntry::ToolResult { output, is_error: false, .. } if output == expected_output),
             "{provider:?}: {entries:?}"
         );
+        // The answer is the agent's last turn (a delegating model's reply may
+        // have begun, with its acknowledgement, before the result came).
+        let last_agent = entries
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                TranscriptEntry::Agent { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .expect("the agent answered");
+        assert!(
+            last_agent == answer
+                || (agent.capabilities().delegated_tools && last_agent.ends_with(&answer)),
+            "{provider:?}: {answer:?} in {entries:?}"
+        );
+        if !agent.capabilities().delegated_tools {
+            assert!(
+                matches!(entries.last(), Some(TranscriptEntry::Agent { .. })),
+                "{provider:?}: {entries:?}"
+            );
+        }
         agent.close().await;
     }
 }
@@ -466,8 +612,8 @@ async fn barge_in_cuts_the_answer_on_every_provider() {
             ),
             "{provider:?}: no audio of the cut response after the barge-in"
         );
-        let (answer, _) = next_answer(&mut agent).await;
-        assert_eq!(answer, BERLIN, "{provider:?}");
+        let (answer, events) = next_answer(&mut agent).await;
+        assert_eq!(answer, BERLIN, "{provider:?}: {events:?}");
 
         let transcript = agent.transcript();
         let cut_turn = transcript
@@ -585,6 +731,9 @@ fn gated(inner: Box<dyn Connector>, gate: Arc<Semaphore>) -> impl Connector {
 async fn a_lost_session_comes_back_and_buffered_input_is_delivered() {
     for provider in all() {
         let mut responder = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+        // This test wants the order question answered, not handed over: the
+        // mock's delegating model (GPT-Live) delegates on words like "check".
+        responder.live.delegate_words.clear();
         let mut limit = None;
         if provider == named("gemini") {
             limit = Some(Duration::from_millis(1_500)); // goAway, then close 1001
@@ -593,7 +742,8 @@ async fn a_lost_session_comes_back_and_buffered_input_is_delivered() {
         }
         let server = server_with(responder, 8.0, limit).await;
         let gate = Arc::new(Semaphore::new(0));
-        let mut config = AgentConfig::new(provider.spoken());
+        // The first answer must be over before the 1.5 s limit.
+        let mut config = spoken_config(provider, 8.0);
         config.reconnect = ReconnectPolicy {
             max_attempts: 3,
             initial_delay: Duration::from_millis(50),
@@ -651,9 +801,11 @@ async fn a_lost_session_comes_back_and_buffered_input_is_delivered() {
                 "{provider:?}"
             );
         } else {
+            // The configuration goes in `session.update`, or in GPT-Live's
+            // first frame, `session.start`.
             let config = client_labels(second)
                 .iter()
-                .position(|l| *l == "session.update")
+                .position(|l| *l == "session.update" || *l == "session.start")
                 .map(|i| {
                     second
                         .entries

@@ -477,8 +477,13 @@ fn stats(targets: &[String], json: bool, http: &HttpAudio) -> Result<()> {
             let first = t
                 .first_audio_ms
                 .map_or_else(|| "-".to_string(), |ms| format!("{ms:.1} ms"));
+            // Where the session's clock is its input audio (GPT-Live), the
+            // same on that clock.
+            let timeline = t
+                .first_audio_timeline_ms
+                .map_or_else(String::new, |ms| format!("  ({ms:.1} ms of timeline)"));
             println!(
-                "  turn {}  {} frames{}  first audio {first}",
+                "  turn {}  {} frames{}  first audio {first}{timeline}",
                 t.number,
                 t.frames,
                 if t.complete { "" } else { " (unfinished)" }

@@ -1,9 +1,12 @@
 //! `understudy record` end to end: the official SDKs, unmodified, run a session
 //! through the recorder with `understudy serve` as the upstream, for every
-//! realtime dialect (and OpenAI speech and chat over HTTP); the cassette validates, holds no secret, and replaying it
-//! with `understudy serve` makes the same SDK session pass again. A session
-//! whose frames carry the key proves no byte sequence of it reaches the
-//! cassettes, the logs or the report.
+//! realtime dialect (GPT-Live included; and OpenAI speech and chat over
+//! HTTP); the cassette validates, holds no secret, and replaying it with
+//! `understudy serve` makes the same SDK session pass again; `fixtures
+//! stats` finds a GPT-Live recording's turns and first-audio times. Sessions
+//! whose frames carry the key (OpenAI Realtime, GPT-Live, Gemini Live, chat)
+//! prove no byte sequence of it reaches the cassettes, the logs or the
+//! report.
 
 mod support;
 
@@ -55,6 +58,27 @@ fn sdk_sessions_record_validate_replay_and_diff_clean_for_every_dialect() {
         let mut checked = files(&first);
         checked.push(log);
         assert_no_key_bytes(&checked);
+        if dialect.answered_turns > 0 {
+            // `fixtures stats` finds the turns (inferred, where the dialect
+            // sends no turn events) and when each answer became audible.
+            let (ok, out) =
+                understudy(&["fixtures", "stats", "--json", recorded[0].to_str().unwrap()]);
+            assert!(ok, "{}: {out}", dialect.label);
+            let stats: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let turns = stats[0]["turns"].as_array().expect("turns");
+            let answered = turns
+                .iter()
+                .filter(|t| t["first_audio_ms"].as_f64().is_some_and(|ms| ms > 0.0))
+                .count();
+            assert!(
+                answered >= dialect.answered_turns,
+                "{}: {answered} answered turns of {}: {out}",
+                dialect.label,
+                turns.len()
+            );
+            let (ok, text) = understudy(&["fixtures", "stats", recorded[0].to_str().unwrap()]);
+            assert!(ok && text.contains("first audio "), "{text}");
+        }
         // 2. Replay them with `serve` and record the replayed sessions again.
         let replay = Serve::start(&[
             "--engine",
@@ -189,6 +213,28 @@ async fn key_session(named: bool) {
     );
     close_normally(&mut socket).await;
 
+    // GPT-Live: the key in the header and the instructions, which the
+    // service repeats in its resolved session (`session.started`).
+    let mut request = format!("{ws}/v1/live/sessions")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {KEY}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let start = serde_json::json!({"type": "session.start", "event_id": "c1",
+        "session": {"model": "gpt-live-1", "instructions": format!("Never say {KEY}.")}});
+    socket.send(Message::text(start.to_string())).await.unwrap();
+    let started = read_until(&mut socket, "session.started").await;
+    assert!(
+        started.contains(KEY),
+        "the resolved session repeats the key (else this proves nothing)"
+    );
+    let close = serde_json::json!({"type": "session.close", "event_id": "c9"});
+    socket.send(Message::text(close.to_string())).await.unwrap();
+    read_until(&mut socket, "session.closed").await;
+    close_normally(&mut socket).await;
+
     // Gemini Live: the key in the query string and in the conversation.
     let path = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
     let (mut socket, _) = tokio_tungstenite::connect_async(format!("{ws}{path}?key={KEY}"))
@@ -222,7 +268,7 @@ async fn key_session(named: bool) {
             .lines()
             .filter(|l| l.starts_with("recorded "))
             .count(),
-        3,
+        4,
         "{printed}"
     );
     let report = std::fs::read_to_string(out.join("record-report.json")).unwrap();

@@ -41,6 +41,7 @@ pub fn capabilities_for(model: &str) -> Capabilities {
         tool_call_deltas: true,
         inferred_turns: false,
         delegated_tools: false,
+        continuous_input: false,
         input_sample_rate: INPUT_RATE,
         output_sample_rate: OUTPUT_RATE,
         limits: SessionLimits {

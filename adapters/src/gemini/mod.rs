@@ -44,6 +44,7 @@ pub fn capabilities() -> Capabilities {
         tool_call_deltas: false,
         inferred_turns: false,
         delegated_tools: false,
+        continuous_input: false,
         input_sample_rate: INPUT_RATE,
         output_sample_rate: OUTPUT_RATE,
         limits: SessionLimits {

@@ -69,6 +69,7 @@ impl Dialect {
             tool_call_deltas: true,
             inferred_turns: false,
             delegated_tools: false,
+            continuous_input: false,
             input_sample_rate: 24_000,
             output_sample_rate: 24_000,
             limits: SessionLimits {

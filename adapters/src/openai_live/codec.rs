@@ -40,17 +40,28 @@
 //!    `barge_in_stop_ms` (1,000) of the user's start and stays quiet for
 //!    `barge_in_quiet_ms` (300), the reply was interrupted: `Interrupted`,
 //!    then `ResponseDone{cancelled}`. A model that talks on past
-//!    `barge_in_stop_ms` heard a backchannel; the reply goes on.
+//!    `barge_in_stop_ms` heard a backchannel; the reply goes on. The
+//!    client's own microphone marks the overlap too, sooner than the
+//!    transcript can: input audio the codec encodes whose peak exceeds
+//!    `input_voice_peak` (1,000) overlaps the reply from its place on the
+//!    timeline — unless, once the track gets there, the model was not
+//!    speaking at that point (then it is no overlap). Where the reply has
+//!    voiced audio, "the model's voice" is its last voiced chunk, not its
+//!    transcript: a fragment's `end_ms` can run past the point where the
+//!    voice was cut.
 //! 6. **The user's turn** starts (`SpeechStarted`, from the fragment's
 //!    `start_ms`) at the first input fragment after quiet, and ends
 //!    (`SpeechStopped`, `InputCommitted`, `InputTranscriptDone`) when a
 //!    reply starts, when a delegation is created (its request), or once the
-//!    timeline is `user_turn_end_ms` (800) past its last fragment with no
-//!    reply. A fragment starting before the point where the last turn closed
+//!    timeline is `user_turn_end_ms` (800) past its last fragment — past
+//!    the fragment's `end_ms` and past the point where it arrived, so that
+//!    fragments released together after the utterance stay one turn — with
+//!    no reply. A fragment starting before the point where the last turn closed
 //!    is a late part of it (punctuation transcribed after the reply began):
 //!    an `InputTranscriptDelta` of that turn. Fragments are joined as sent
 //!    (they carry their own spaces) plus a space between a sentence end and
-//!    a capital, which the service sometimes omits.
+//!    a capital, which the service sometimes omits; the delta reported
+//!    carries that space, so a turn's deltas join to its transcript.
 //! 7. **Delegations.** `session.delegation.created` gives
 //!    `DelegationCreated`. A `client` delegation is also a `ToolCall`: call
 //!    id = delegation id, name `delegation_tool_name` (`delegate`),
@@ -104,6 +115,9 @@ pub struct LiveCodec {
     settings: LiveSettings,
     encoder: Encoder,
     decoder: Decoder,
+    /// Events inferred while encoding (the microphone's voice confirming a
+    /// barge-in), delivered before the next decoded frame's.
+    pending: Vec<ModelEvent>,
 }
 
 impl LiveCodec {
@@ -118,6 +132,7 @@ impl LiveCodec {
         LiveCodec {
             encoder: Encoder::new(model.clone(), settings.clone()),
             decoder: Decoder::new(settings.clone()),
+            pending: Vec::new(),
             model,
             settings,
         }
@@ -143,6 +158,18 @@ impl LiveCodec {
         for (event_id, delegation_id) in self.encoder.take_result_appends() {
             self.decoder.expect_result(&event_id, &delegation_id);
         }
+        for at_ms in self.encoder.take_voiced_input() {
+            // Events it infers (none until the track reaches `at_ms`, in
+            // practice) come with the next decoded frame's time rules.
+            let early = self.decoder.user_voice(at_ms);
+            if !early.is_empty() {
+                tracing::debug!(
+                    events = early.len(),
+                    "inferred from the microphone before the next frame"
+                );
+                self.pending.extend(early);
+            }
+        }
         Ok(events)
     }
 
@@ -155,8 +182,11 @@ impl LiveCodec {
 impl RealtimeCodec for LiveCodec {
     fn capabilities(&self) -> Capabilities {
         let mut caps = super::capabilities(&self.model);
-        caps.response_after_tool_result =
-            matches!(self.settings.delegation, DelegationMode::Responses { .. });
+        let backend = matches!(self.settings.delegation, DelegationMode::Responses { .. });
+        caps.response_after_tool_result = backend;
+        // A Responses backend calls the session's function tools by name,
+        // with arguments; only client delegation hands over bare requests.
+        caps.delegated_tools = !backend;
         let format = self.encoder.format();
         caps.input_sample_rate = format.sample_rate;
         caps.output_sample_rate = format.sample_rate;
@@ -168,12 +198,14 @@ impl RealtimeCodec for LiveCodec {
     }
 
     fn decode(&mut self, frame: &WireFrame) -> Result<Vec<ModelEvent>, DecodeError> {
-        let events = decode_json_frame(
+        let decoded = decode_json_frame(
             &mut self.decoder,
             frame,
             Decoder::decode_text,
             Decoder::decode_close,
         )?;
+        let mut events = std::mem::take(&mut self.pending);
+        events.extend(decoded);
         if self.decoder.started() && !self.encoder.started() {
             // The service started the session without our `session.start`
             // (a sideband attach replays `session.started`).

@@ -103,6 +103,13 @@ impl Decoder {
         self.turns.advance_to(timeline_ms)
     }
 
+    /// The client's microphone carried voice from `at_ms` on the timeline
+    /// (the codec measures what its encoder sends): a reply in progress is
+    /// overlapped from there (barge-in rule 5).
+    pub fn user_voice(&mut self, at_ms: u64) -> Vec<ModelEvent> {
+        self.turns.user_voice(at_ms)
+    }
+
     /// Decodes one text frame.
     pub fn decode_text(&mut self, text: &str) -> Result<Vec<ModelEvent>, DecodeError> {
         let event: ServerEvent = serde_json::from_str(text)?;

@@ -46,6 +46,11 @@ pub struct Encoder {
     /// `(event_id, delegation_id)` of result appends sent since the last
     /// [`Encoder::take_result_appends`].
     result_appends: Vec<(String, String)>,
+    /// Input audio sent, in ms: the session timeline as this client drives it.
+    input_ms: f64,
+    /// Timeline points (ms) of voiced input chunks sent since the last
+    /// [`Encoder::take_voiced_input`].
+    voiced_input: Vec<u64>,
 }
 
 impl Encoder {
@@ -58,6 +63,8 @@ impl Encoder {
             format: AudioFormat::pcm16(24_000),
             next_result: 0,
             result_appends: Vec::new(),
+            input_ms: 0.0,
+            voiced_input: Vec::new(),
         }
     }
 
@@ -87,6 +94,13 @@ impl Encoder {
         std::mem::take(&mut self.result_appends)
     }
 
+    /// Where voiced input audio (peak above the settings'
+    /// `input_voice_peak`) started on the timeline, per chunk sent since the
+    /// last call; the codec hands them to the decoder's barge-in rule.
+    pub fn take_voiced_input(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.voiced_input)
+    }
+
     /// Turns one input into commands. `backend_call` says whether a call id
     /// is a backend function call (its result is a `function_call_output`)
     /// rather than a client delegation.
@@ -114,6 +128,14 @@ impl Encoder {
                         expected: self.format.sample_rate,
                         got: *sample_rate,
                     });
+                }
+                let at_ms = self.input_ms.round() as u64;
+                self.input_ms += pcm.duration_ms(*sample_rate);
+                let peak = pcm.samples().map(|s| i32::from(s).abs()).max();
+                if let (Some(level), Some(peak)) = (self.settings.input_voice_peak, peak) {
+                    if peak > i32::from(level) {
+                        self.voiced_input.push(at_ms);
+                    }
                 }
                 let bytes = match self.format.encoding {
                     AudioEncoding::Pcm16 => pcm.clone(),

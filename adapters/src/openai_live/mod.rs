@@ -48,7 +48,8 @@ pub fn connect_options(base_url: impl Into<String>, model: impl Into<String>) ->
 /// streaming, no VAD events (turns are inferred), and instructions, voice
 /// and format are fixed at start (`session.update` only changes
 /// delegation settings, so it does not count as taking configuration
-/// changes).
+/// changes). Its clock is the input audio (`continuous_input`): a client
+/// streams continuously, silence included.
 pub fn capabilities(_model: &str) -> Capabilities {
     Capabilities {
         dialect: DIALECT.to_owned(),
@@ -66,6 +67,7 @@ pub fn capabilities(_model: &str) -> Capabilities {
         tool_call_deltas: false,
         inferred_turns: true,
         delegated_tools: true,
+        continuous_input: true,
         input_sample_rate: 24_000,
         output_sample_rate: 24_000,
         limits: SessionLimits {

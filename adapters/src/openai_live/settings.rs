@@ -50,9 +50,9 @@ pub struct LiveSettings {
     /// Timeline quiet (no voiced audio, no output transcript) that ends a
     /// reply, in ms (default 2,000, the SDK grouper's assistant silence).
     pub reply_end_silence_ms: u64,
-    /// Timeline quiet after the user's last transcript fragment that ends
-    /// the user's turn when the model has not answered yet, in ms
-    /// (default 800).
+    /// Timeline quiet after the user's last transcript fragment (its end,
+    /// or its arrival when that came later) that ends the user's turn when
+    /// the model has not answered yet, in ms (default 800).
     pub user_turn_end_ms: u64,
     /// How soon after the user starts speaking over a reply the model's
     /// voice must stop for the reply to count as interrupted, in ms
@@ -62,6 +62,17 @@ pub struct LiveSettings {
     /// Quiet after the model's last speech that confirms an interruption,
     /// in ms (default 300).
     pub barge_in_quiet_ms: u64,
+    /// An input audio chunk whose peak |sample| exceeds this counts as the
+    /// user talking at its place on the timeline (default 1,000, about
+    /// −30 dBFS; `None`: only transcript fragments say the user spoke).
+    /// The service transcribes an utterance with some delay — a mock that
+    /// recognises whole utterances only after they end — so a long
+    /// interruption's first words may come after the model has stopped;
+    /// the client's own microphone says at once that the user talks over
+    /// the model. It is a heuristic: a noisy microphone above the level
+    /// makes every reply it overlaps a candidate, and the barge-in rule's
+    /// timing (the model's voice stopping) still decides.
+    pub input_voice_peak: Option<u16>,
     /// The tool name a client delegation's [`ToolCall`](crate::ModelEvent::ToolCall)
     /// carries (default `delegate`): the service names no tool.
     pub delegation_tool_name: String,
@@ -89,6 +100,7 @@ impl Default for LiveSettings {
             user_turn_end_ms: 800,
             barge_in_stop_ms: 1_000,
             barge_in_quiet_ms: 300,
+            input_voice_peak: Some(1_000),
             delegation_tool_name: "delegate".into(),
             result_placement: ResultPlacement::Commentary,
             max_append_chars: 1_600,

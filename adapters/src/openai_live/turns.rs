@@ -21,6 +21,12 @@ struct UserTurn {
     item_id: String,
     /// Timeline end of its last fragment.
     last_end_ms: u64,
+    /// The timeline when its last fragment arrived: fragments come some
+    /// time after their `end_ms` (a few hundred ms from the service; a
+    /// whole utterance's at once from a transcriber that waits for its
+    /// end), and the quiet that ends the turn counts from whichever is
+    /// later, so that a batch arriving late is not cut into pieces.
+    heard_at_ms: u64,
     /// Where the turn was closed on the timeline (a fragment starting
     /// before this is a late part of it).
     closed_at_ms: u64,
@@ -36,6 +42,10 @@ struct Reply {
     /// Timeline end of the model's last speech (voiced audio or output
     /// transcript fragment) in this reply.
     last_speech_ms: u64,
+    /// Timeline end of its last voiced output chunk, once it has one: the
+    /// barge-in rule judges the model's *voice* (a transcript fragment may
+    /// be timed past the point where the voice was cut).
+    last_voice_ms: Option<u64>,
     transcript: String,
     /// Whether any audio of it was reported.
     audio_sent: bool,
@@ -162,6 +172,7 @@ impl Turns {
         if let Some(reply) = self.reply.as_mut() {
             if voiced {
                 reply.last_speech_ms = reply.last_speech_ms.max(end);
+                reply.last_voice_ms = Some(reply.last_voice_ms.map_or(end, |v| v.max(end)));
                 reply.quiet_audio_ms = 0.0;
                 for held in std::mem::take(&mut reply.held) {
                     out.push(audio_event(reply, held, rate));
@@ -191,14 +202,18 @@ impl Turns {
     ) -> Vec<ModelEvent> {
         let mut out = Vec::new();
         self.open_reply(start_ms, &mut out);
-        self.now_ms = self.now_ms.max(end_ms);
+        // The service releases a fragment once the timeline reaches its
+        // start; its end may still be ahead of the track (the last word of
+        // a reply can be timed past where a barge-in cuts the voice), so
+        // only the start says where the timeline is.
+        self.now_ms = self.now_ms.max(start_ms);
         if let Some(reply) = self.reply.as_mut() {
             reply.last_speech_ms = reply.last_speech_ms.max(end_ms);
-            join(&mut reply.transcript, delta);
+            let delta = join(&mut reply.transcript, delta);
             out.push(ModelEvent::TranscriptDelta {
                 response_id: reply.response_id.clone(),
                 item_id: reply.item_id.clone(),
-                delta: delta.to_owned(),
+                delta,
                 phase: Some(reply.phase.clone()),
             });
         }
@@ -219,10 +234,10 @@ impl Turns {
         if self.user.is_none() {
             if let Some(last) = self.last_user.as_mut() {
                 if start_ms < last.closed_at_ms {
-                    join(&mut last.text, delta);
+                    let delta = join(&mut last.text, delta);
                     out.push(ModelEvent::InputTranscriptDelta {
                         item_id: last.item_id.clone(),
-                        delta: delta.to_owned(),
+                        delta,
                     });
                     return out;
                 }
@@ -249,17 +264,36 @@ impl Turns {
                 self.user.insert(UserTurn {
                     item_id,
                     last_end_ms: end_ms,
+                    heard_at_ms: end_ms,
                     closed_at_ms: end_ms,
                     text: String::new(),
                 })
             }
         };
         user.last_end_ms = user.last_end_ms.max(end_ms);
-        join(&mut user.text, delta);
+        user.heard_at_ms = self.now_ms;
+        let delta = join(&mut user.text, delta);
         out.push(ModelEvent::InputTranscriptDelta {
             item_id: user.item_id.clone(),
-            delta: delta.to_owned(),
+            delta,
         });
+        self.apply_time_rules(&mut out);
+        out
+    }
+
+    /// The client's own microphone carried voice from `at_ms` on the
+    /// timeline (the service says nothing until the words are transcribed,
+    /// which may be after the model has already stopped): a reply in
+    /// progress is overlapped from there, and the barge-in rule decides
+    /// once the output track reaches that point. No event of its own: the
+    /// user's turn still starts with its first transcript fragment.
+    pub(crate) fn user_voice(&mut self, at_ms: u64) -> Vec<ModelEvent> {
+        if let Some(reply) = self.reply.as_mut() {
+            if reply.overlap_at_ms.is_none() {
+                reply.overlap_at_ms = Some(at_ms);
+            }
+        }
+        let mut out = Vec::new();
         self.apply_time_rules(&mut out);
         out
     }
@@ -332,6 +366,7 @@ impl Turns {
             response_id,
             phase,
             last_speech_ms: at_ms,
+            last_voice_ms: None,
             transcript: String::new(),
             audio_sent: false,
             quiet_audio_ms: 0.0,
@@ -396,14 +431,20 @@ impl Turns {
         let now = self.now_ms;
         if let Some(reply) = self.reply.as_mut() {
             if let Some(user_at) = reply.overlap_at_ms {
-                if reply.last_speech_ms > user_at.saturating_add(self.settings.barge_in_stop_ms) {
+                let seen_past = user_at.saturating_add(self.settings.barge_in_quiet_ms);
+                // The voice where the reply has audio, else its words.
+                let voice_end = reply.last_voice_ms.unwrap_or(reply.last_speech_ms);
+                if voice_end > user_at.saturating_add(self.settings.barge_in_stop_ms) {
                     // The model talked on: the user's words were a backchannel.
                     reply.overlap_at_ms = None;
-                } else if now
-                    >= reply
-                        .last_speech_ms
-                        .saturating_add(self.settings.barge_in_quiet_ms)
-                {
+                } else if voice_end <= user_at {
+                    if now >= seen_past {
+                        // The track has passed the user's start and the
+                        // model did not speak after it: no overlap (the
+                        // reply had ended; the words decide what is next).
+                        reply.overlap_at_ms = None;
+                    }
+                } else if now >= voice_end.saturating_add(self.settings.barge_in_quiet_ms) {
                     self.end_reply(ReplyEnd::BargeIn, out);
                 }
             }
@@ -422,6 +463,7 @@ impl Turns {
                 if now
                     >= user
                         .last_end_ms
+                        .max(user.heard_at_ms)
                         .saturating_add(self.settings.user_turn_end_ms)
                 {
                     let at = user.last_end_ms;
@@ -450,11 +492,15 @@ fn peak(pcm: &Pcm) -> i32 {
 
 /// Appends a transcript fragment as sent (fragments carry their own leading
 /// spaces), adding the space the service omits when a new sentence starts
-/// right after `.`, `!` or `?`.
-fn join(text: &mut String, delta: &str) {
+/// right after `.`, `!` or `?`; returns what was appended — the delta to
+/// report, so that a turn's deltas always join to its transcript.
+fn join(text: &mut String, delta: &str) -> String {
     let sentence_ended = text.ends_with(['.', '!', '?']);
-    if sentence_ended && delta.starts_with(|c: char| c.is_uppercase()) {
-        text.push(' ');
-    }
-    text.push_str(delta);
+    let appended = if sentence_ended && delta.starts_with(|c: char| c.is_uppercase()) {
+        format!(" {delta}")
+    } else {
+        delta.to_owned()
+    };
+    text.push_str(&appended);
+    appended
 }

@@ -46,7 +46,9 @@ pub struct SessionCreateConfig {
     /// A voice name for the provider.
     #[serde(default)]
     pub voice: Option<String>,
-    /// A model name overriding the provider's configured one.
+    /// A model name overriding the provider's configured one; it may choose
+    /// another of the provider's dialects (`gpt-live-1` → GPT-Live, by the
+    /// registry's model prefixes).
     #[serde(default)]
     pub model: Option<String>,
     /// Every other key, ignored.

@@ -24,10 +24,15 @@
 //! - `outbox` and `input_buffer`: sending to the model, and holding input
 //!   (bounded) while no session is ready;
 //! - `barge_in`: what the front end has played, and cutting the agent off;
-//! - `tool_calls`: running calls, their results and the follow-up request.
+//! - `tool_calls`: running calls, their results and the follow-up request;
+//! - `delegation`: which tool answers a delegated request (a dialect that
+//!   delegates names no tool);
+//! - `silence`: keeping a session whose clock runs on input audio moving
+//!   while the front end sends none.
 
 mod barge_in;
 mod connection;
+mod delegation;
 mod front_end;
 mod handover;
 mod input;
@@ -35,6 +40,7 @@ mod input_buffer;
 mod model_events;
 mod outbox;
 mod runner;
+mod silence;
 mod tool_calls;
 
 pub use input::AgentInput;

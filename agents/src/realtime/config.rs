@@ -18,10 +18,26 @@ pub struct AgentConfig {
     /// `None` passes the model's rate through.
     pub output_sample_rate: Option<u32>,
     /// Whether user speech cuts the agent off (cancel, truncate, `Interrupted`).
-    /// An `Interrupted` from the provider is always honoured.
+    /// An `Interrupted` from the provider is always honoured. Where the
+    /// dialect's turns are inferred (`Capabilities::inferred_turns`,
+    /// GPT-Live), the model itself decides whether words spoken over it
+    /// interrupt it (a backchannel does not), so the agent cuts only on the
+    /// adapter's inferred `Interrupted`, never on the user merely starting
+    /// to speak.
     pub barge_in: bool,
     /// Longest a tool may run before the model is told it timed out.
     pub tool_timeout: Duration,
+    /// Which tool answers a delegated request, where the dialect delegates
+    /// rather than calls (`Capabilities::delegated_tools`, GPT-Live client
+    /// delegation): such a request names no tool and carries no arguments
+    /// of the model's. Default: the tool registered as `delegate`.
+    pub delegation: DelegationRoute,
+    /// Silence sent while the front end sends no audio, where the dialect's
+    /// clock runs on input audio (`Capabilities::continuous_input`,
+    /// GPT-Live): without it such a session stalls as soon as the
+    /// microphone pauses (no reply ends, no result is acknowledged).
+    /// `None` sends only the front end's audio. Ignored elsewhere.
+    pub silence_fill: Option<SilenceFill>,
     /// How lost sessions are re-established.
     pub reconnect: ReconnectPolicy,
     /// Most user audio kept while the session is down, in milliseconds; older
@@ -57,6 +73,8 @@ impl Default for AgentConfig {
             output_sample_rate: None,
             barge_in: true,
             tool_timeout: Duration::from_secs(30),
+            delegation: DelegationRoute::default(),
+            silence_fill: Some(SilenceFill::default()),
             reconnect: ReconnectPolicy::default(),
             input_buffer_ms: 10_000,
             context_chars: 32_000,
@@ -75,6 +93,64 @@ impl AgentConfig {
         AgentConfig {
             session,
             ..Self::default()
+        }
+    }
+}
+
+/// Which of the agent's tools answers a delegated request.
+///
+/// A delegating model (GPT-Live under client delegation) hands the
+/// application a request without naming a tool or writing arguments; the
+/// adapter turns it into a tool call whose arguments are
+/// `{"request": <the user's words>, "offset_ms": <where on the session
+/// timeline the request ended>}`. The chosen tool gets exactly those
+/// arguments, and its output goes back the way the adapter sends a
+/// delegation's result (GPT-Live: `session.commentary.append`, which the
+/// model speaks). When the route names no tool the registry holds, the call
+/// fails with a result saying so (the model is told, the front end sees
+/// `ToolCallFinished{is_error}`); the agent never guesses another tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DelegationRoute {
+    /// The registered tool with this name (default `delegate`): a tool the
+    /// application registers for delegated requests, taking `request`.
+    Tool(String),
+    /// The agent's single tool, whatever its name (it must take `request`);
+    /// refused when the registry holds no tool or several.
+    OnlyTool,
+}
+
+impl Default for DelegationRoute {
+    fn default() -> Self {
+        DelegationRoute::Tool("delegate".into())
+    }
+}
+
+/// How the agent keeps a session whose clock runs on input audio moving
+/// while the front end sends none: once the front end's audio has paused
+/// for [`after`](Self::after), silence is sent in [`chunk`](Self::chunk)s
+/// so that the session's timeline advances with the wall clock (times
+/// [`pace`](Self::pace)), counted from the front end's last audio. A
+/// microphone that streams in real time never pauses that long, so nothing
+/// is added to real speech; the fill stops at the front end's next chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SilenceFill {
+    /// How long the front end's audio must pause before silence is sent
+    /// (default 200 ms).
+    pub after: Duration,
+    /// Length of one silent chunk (default 100 ms).
+    pub chunk: Duration,
+    /// Timeline milliseconds sent per wall-clock millisecond (default 1.0,
+    /// real time; a test against a mock may run faster). Values below
+    /// 0.01 count as 0.01.
+    pub pace: f64,
+}
+
+impl Default for SilenceFill {
+    fn default() -> Self {
+        SilenceFill {
+            after: Duration::from_millis(200),
+            chunk: Duration::from_millis(100),
+            pace: 1.0,
         }
     }
 }

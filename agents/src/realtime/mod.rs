@@ -37,7 +37,7 @@ pub mod transcript;
 
 pub use agent::{AgentInput, RealtimeAgent, RealtimeAgentError};
 pub use compaction::{ChatSummariser, ExtractiveSummariser, SharedSummariser, Summariser};
-pub use config::{AgentConfig, ReconnectPolicy};
+pub use config::{AgentConfig, DelegationRoute, ReconnectPolicy, SilenceFill};
 pub use connect::{connector_fn, Connector, FnConnector, SharedConnector};
 pub use events::AgentEvent;
 pub use resample::{resample_pcm16, Resampler};

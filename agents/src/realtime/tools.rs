@@ -142,6 +142,11 @@ impl ToolRegistry {
         self.tools.get(name)
     }
 
+    /// The tools' names, in order.
+    pub fn names(&self) -> Vec<&str> {
+        self.tools.keys().map(String::as_str).collect()
+    }
+
     /// Whether there are no tools.
     pub fn is_empty(&self) -> bool {
         self.tools.is_empty()

@@ -44,6 +44,50 @@ async fn model_provider_picks_the_provider_per_session() {
 }
 
 #[tokio::test]
+async fn a_gpt_live_model_of_openai_is_served_by_gpt_live() {
+    // `model_provider: openai` with a `gpt-live-*` model: the registry's
+    // choice by model gives GPT-Live; the agent streams silence after the
+    // clip (its clock runs on input audio) and the turn is answered.
+    let mock = mock(8.0).await;
+    let server = deploy(&mock).await;
+    let mut socket = open(&server, "erin", "live").await;
+    send(
+        &mut socket,
+        json!({"type": "client_session_create", "config": {
+            "instructions": "You are a helpful assistant.", "agent_name": "Friday",
+            "model_provider": "openai", "model": "gpt-live-1"}}),
+    )
+    .await;
+    let created = recv(&mut socket).await;
+    assert_eq!(created["type"], "server_session_created", "{created}");
+    assert_eq!(created["model_provider"], "openai", "{created}");
+    until(&mut socket, "agent_ready").await;
+    say(&mut socket, "user-weather-24k.wav", true).await;
+    let answer = next_answer(&mut socket).await;
+    assert_eq!(answer.said, format!("You said: {WEATHER_Q}"));
+    assert!(answer.audio_bytes >= 48_000, "{}", answer.audio_bytes);
+    end(&mut socket).await;
+    let journal = mock.journal();
+    assert_eq!(journal.len(), 1);
+    assert_eq!(journal[0].dialect, "openai-live");
+    let start = journal[0]
+        .find(understudy_mock::EntryKind::Client, "session.start")
+        .next()
+        .expect("a GPT-Live session.start");
+    assert!(
+        start.detail.contains(r#""model":"gpt-live-1""#),
+        "{}",
+        start.detail
+    );
+    assert!(
+        start.detail.contains("You are a helpful assistant."),
+        "{}",
+        start.detail
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_unknown_or_unconfigured_provider_is_refused_and_the_socket_lives_on() {
     let mock = mock(8.0).await;
     let providers = Providers::new(named("openai")).with(

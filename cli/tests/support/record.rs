@@ -1,6 +1,7 @@
 //! Recording official-SDK sessions through `understudy record`: the recorder
-//! process, one session per realtime dialect (and OpenAI speech and chat over
-//! HTTP), and the cassettes a recording folder holds. `record.rs` checks the
+//! process, one session per realtime dialect (OpenAI's Realtime GA and beta
+//! and GPT-Live, Gemini Live, Qwen-Omni, Qwen-TTS; and OpenAI speech and
+//! chat over HTTP), and the cassettes a recording folder holds. `record.rs` checks the
 //! recordings; `conform_cassettes.rs` grades them with `conform --cassettes`.
 
 use super::{repo, run_harness, Serve};
@@ -89,6 +90,9 @@ pub struct Dialect {
     /// Whether the SDK needs wss:// (Gemini).
     pub tls: bool,
     pub args: fn(base: &str, ca: &str) -> Vec<String>,
+    /// How many turns `fixtures stats` must find with a first-audio time
+    /// in the recording (0: not checked).
+    pub answered_turns: usize,
 }
 
 fn owned(args: &[&str]) -> Vec<String> {
@@ -120,6 +124,7 @@ pub const DIALECTS: &[Dialect] = &[
                 KEY,
             ])
         },
+        answered_turns: 0,
     },
     Dialect {
         label: "openai-beta",
@@ -139,6 +144,25 @@ pub const DIALECTS: &[Dialect] = &[
                 KEY,
             ])
         },
+        answered_turns: 0,
+    },
+    Dialect {
+        label: "openai-live",
+        script: "tests/sdk/openai_live_turn.py",
+        tls: false,
+        args: |base, _| {
+            owned(&[
+                "--base-url",
+                &format!("{base}/v1"),
+                "--audio",
+                &audio("user-weather-24k.wav"),
+                "--delegate-audio",
+                &audio("user-order-24k.wav"),
+                "--api-key",
+                KEY,
+            ])
+        },
+        answered_turns: 2,
     },
     Dialect {
         label: "gemini-live",
@@ -156,6 +180,7 @@ pub const DIALECTS: &[Dialect] = &[
                 KEY,
             ])
         },
+        answered_turns: 0,
     },
     Dialect {
         label: "dashscope-omni",
@@ -176,6 +201,7 @@ pub const DIALECTS: &[Dialect] = &[
                 KEY,
             ])
         },
+        answered_turns: 0,
     },
     Dialect {
         label: "dashscope-tts",
@@ -192,6 +218,7 @@ pub const DIALECTS: &[Dialect] = &[
                 KEY,
             ])
         },
+        answered_turns: 0,
     },
     // HTTP exchanges record and replay the same way.
     Dialect {
@@ -210,6 +237,7 @@ pub const DIALECTS: &[Dialect] = &[
                 KEY,
             ])
         },
+        answered_turns: 0,
     },
     Dialect {
         label: "openai-chat",
@@ -225,6 +253,7 @@ pub const DIALECTS: &[Dialect] = &[
                 KEY,
             ])
         },
+        answered_turns: 0,
     },
 ];
 

@@ -8,6 +8,12 @@
 //! first response's audio (10 ms windows below the audible level the suite
 //! uses everywhere). A turn passes when both differ from the recording's by
 //! at most the tolerance; replays at another speed are scaled back first.
+//!
+//! Where the session's clock is its input audio (GPT-Live: turns inferred
+//! over continuous audio both ways), the wall clock measures how fast the
+//! client streamed, not the provider; such turns are timed on the session
+//! timeline instead (`fixtures stats`' `first_audio_timeline_ms`), which
+//! no replay speed changes.
 
 use super::decode_check::Located;
 use crate::drive::{Latency, AUDIBLE_RMS};
@@ -28,7 +34,7 @@ pub fn turn_latencies(cassette: &Cassette, events: &[Located]) -> Vec<(usize, La
         .turns
         .iter()
         .filter_map(|stats| {
-            let ttfb_ms = stats.first_audio_ms?;
+            let ttfb_ms = stats.first_audio_timeline_ms.or(stats.first_audio_ms)?;
             let frames = split.turns.get(stats.number - 1)?.frames.clone();
             let silence_ms = leading_silence_ms(
                 events
@@ -45,6 +51,15 @@ pub fn turn_latencies(cassette: &Cassette, events: &[Located]) -> Vec<(usize, La
             ))
         })
         .collect()
+}
+
+/// Whether `cassette`'s turns are timed on the session timeline (see the
+/// module docs): their figures do not scale with a replay's speed.
+pub fn on_timeline(cassette: &Cassette) -> bool {
+    cassette_stats(cassette)
+        .turns
+        .iter()
+        .any(|t| t.first_audio_timeline_ms.is_some())
 }
 
 /// Milliseconds of silence at the start of the first response's audio among `events`.

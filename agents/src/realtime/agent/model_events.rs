@@ -118,7 +118,13 @@ pub(super) fn react(event: ModelEvent, caps: &Capabilities, barge_in: bool) -> R
         }),
         ModelEvent::GoAway { time_left_ms } => Reaction::GoAway(time_left_ms),
         ModelEvent::ResumptionHandle { .. } => Reaction::Nothing, // noted by `handover`
-        ModelEvent::SpeechStarted { item_id, .. } => Reaction::SpeechStarted { item_id, barge_in },
+        // Where turns are inferred, the user starting to talk over the
+        // model may be a backchannel: the model decides, and the adapter's
+        // inferred `Interrupted` says when it stopped.
+        ModelEvent::SpeechStarted { item_id, .. } => Reaction::SpeechStarted {
+            item_id,
+            barge_in: barge_in && !caps.inferred_turns,
+        },
         ModelEvent::SpeechStopped { item_id, .. } => {
             Reaction::Emit(AgentEvent::UserSpeechStopped { item_id })
         }
@@ -378,6 +384,27 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn inferred_speech_never_cuts_the_agent_off_but_an_inferred_interruption_does() {
+        let live = understudy_adapters::openai_live::capabilities("gpt-live-1");
+        let speech = ModelEvent::SpeechStarted {
+            item_id: "live_in_2".into(),
+            audio_start_ms: 4_000,
+        };
+        assert_eq!(
+            react(speech, &live, true),
+            Reaction::SpeechStarted {
+                item_id: "live_in_2".into(),
+                barge_in: false,
+            },
+            "it may be a backchannel"
+        );
+        let interrupted = ModelEvent::Interrupted {
+            response_id: Some("live_resp_1".into()),
+        };
+        assert_eq!(react(interrupted, &live, true), Reaction::Interrupted);
     }
 
     #[test]

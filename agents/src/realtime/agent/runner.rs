@@ -10,11 +10,13 @@ use super::connection::{
     compose_session, deadline, next_connection, next_model_event, retry_timer, setup_timed_out,
     Connection,
 };
+use super::delegation;
 use super::front_end::{refusal, UserAudio};
 use super::handover::{context_budget, conversation_chars, Handover, Lifetime};
 use super::input::Command;
 use super::model_events::{react, Reaction};
 use super::outbox::{unsendable, Outbox};
+use super::silence::{silence, Filler};
 use super::tool_calls::{self, Finished, ToolCalls};
 use crate::realtime::config::AgentConfig;
 use crate::realtime::connect::SharedConnector;
@@ -52,6 +54,9 @@ enum Step {
     HandoverDue,
     /// The provider will end the session soon: plan the move.
     SessionEnding,
+    /// The front end has paused and the session's clock runs on input
+    /// audio: silence is due.
+    Silence,
 }
 
 /// Everything the agent task owns. The fields are grouped by the module that
@@ -82,6 +87,8 @@ pub(super) struct Runner {
     pub(super) transcript: Arc<Mutex<Transcript>>,
     /// User audio on its way to the model's input rate.
     pub(super) user_audio: UserAudio,
+    /// Silence owed to a session whose clock runs on input audio.
+    pub(super) silence: Filler,
 
     // ---- the connection (`connection`) ----------------------------------------
     /// The model session and the state of getting (and keeping) one.
@@ -126,6 +133,7 @@ impl Runner {
     ) -> Runner {
         let outbox = Outbox::new(config.input_buffer_ms);
         let handover = Handover::new(config.input_buffer_ms);
+        let silence = Filler::new(config.silence_fill.clone());
         Runner {
             connector,
             config,
@@ -135,6 +143,7 @@ impl Runner {
             events,
             transcript,
             user_audio: UserAudio::default(),
+            silence,
             conn: Connection::default(),
             finished: false,
             handover,
@@ -161,6 +170,7 @@ impl Runner {
                 () = deadline(self.conn.setup_deadline) => Step::SetupTimedOut,
                 () = deadline(handover_due) => Step::HandoverDue,
                 () = deadline(session_ending) => Step::SessionEnding,
+                () = deadline(self.silence.next_at()) => Step::Silence,
             };
             match step {
                 Step::Input(Some(command)) => self.on_command(command).await,
@@ -187,6 +197,7 @@ impl Runner {
                 }
                 Step::HandoverDue => {}
                 Step::SessionEnding => self.on_session_ending(),
+                Step::Silence => self.fill_silence().await,
             }
             self.maybe_hand_over().await;
         }
@@ -261,6 +272,7 @@ impl Runner {
     /// the acknowledgement (inputs are buffered until then).
     pub(super) async fn open(&mut self, mut client: RealtimeClient, after_outage: bool) {
         self.caps = client.capabilities().clone();
+        self.silence.stop();
         self.handover.abandon();
         self.life.opened(Instant::now(), &self.caps.limits);
         self.conn.opening(Instant::now(), self.config.setup_timeout);
@@ -298,6 +310,8 @@ impl Runner {
     /// The provider acknowledged the session (its frame arrived at
     /// `acknowledged_at`): deliver what waited.
     pub(super) async fn on_ready(&mut self, acknowledged_at: Instant) {
+        self.silence
+            .ready(self.caps.continuous_input, Instant::now());
         let pending = self.outbox.take_all();
         let dropped_ms = self.outbox.take_dropped_ms();
         let reports = self.conn.ready(
@@ -325,6 +339,7 @@ impl Runner {
     /// front end, and schedule the next attempt or give up.
     pub(super) async fn on_session_ended(&mut self, reason: String) {
         let resume_failed = self.conn.resume_failed();
+        self.silence.stop();
         if let Some(client) = self.conn.drop_client() {
             let _ = client.close().await;
         }
@@ -394,6 +409,7 @@ impl Runner {
         }
         match command {
             Command::Audio { pcm, sample_rate } => {
+                self.silence.heard(Instant::now());
                 let target = self.caps.input_sample_rate;
                 let pcm = self.user_audio.resample(&pcm, sample_rate, target);
                 if !pcm.is_empty() {
@@ -470,6 +486,29 @@ impl Runner {
                 tracing::debug!(%error, "the dialect does not take this; skipped")
             }
             Err(error) => self.on_session_ended(format!("send failed: {error}")).await,
+        }
+    }
+
+    /// Sends the silence due to a session whose clock runs on input audio
+    /// (the front end has paused). It is not kept for a lost session:
+    /// silence owed to a session that is gone is owed to nobody. A send
+    /// that fails only stops the filling: the socket is closing, and its
+    /// event stream reports why (the provider's own reason, such as
+    /// `session closed: expired`, rather than the failed write).
+    async fn fill_silence(&mut self) {
+        let ms = self.silence.take_due(Instant::now());
+        let Some(client) = self.conn.ready_client().filter(|_| ms > 0) else {
+            return;
+        };
+        let sample_rate = self.caps.input_sample_rate;
+        tracing::trace!(ms, "silence while the front end pauses");
+        let input = ClientInput::Audio {
+            pcm: Pcm(silence(ms, sample_rate)),
+            sample_rate,
+        };
+        if let Err(error) = client.send(&input).await {
+            tracing::debug!(%error, "silence not sent; the session's end will say why");
+            self.silence.stop();
         }
     }
 
@@ -734,8 +773,25 @@ impl Runner {
 
     // ---- tools (`tool_calls`) -------------------------------------------------
 
-    /// The model called a tool: record it and start it.
+    /// The model called a tool: record it and start it. A delegated
+    /// request (the dialect delegates rather than calls) goes to the tool
+    /// the configuration's route names, or fails at once saying why.
     pub(super) fn on_tool_call(&mut self, call_id: String, name: String, arguments: String) {
+        let name = if self.caps.delegated_tools {
+            match delegation::route(&self.config.delegation, &self.tools) {
+                Ok(tool) => tool,
+                Err(reason) => {
+                    tracing::warn!(%call_id, %reason, "a delegated request has no tool");
+                    let (entry, event) = tool_calls::started(&call_id, &name, &arguments);
+                    self.transcript().push(entry);
+                    self.emit(event);
+                    self.calls.refuse(call_id, name, reason, self.conn.epoch);
+                    return;
+                }
+            }
+        } else {
+            name
+        };
         let (entry, event) = tool_calls::started(&call_id, &name, &arguments);
         self.transcript().push(entry);
         self.emit(event);

@@ -109,6 +109,26 @@ impl ToolCalls {
         self.running.insert(call_id, Running { abort, epoch });
     }
 
+    /// A call no tool can answer (a delegated request the route sends
+    /// nowhere): it finishes at once with `message` as its error result,
+    /// through the same channel as a call that ran, so that it is
+    /// recorded, reported and answered like any failed call.
+    pub(super) fn refuse(&mut self, call_id: String, name: String, message: String, epoch: u32) {
+        self.followup_blocked = false;
+        let done = self.done.clone();
+        let outcome = CallOutcome {
+            call_id: call_id.clone(),
+            name,
+            output: serde_json::json!({ "error": message }).to_string(),
+            is_error: true,
+        };
+        let abort = tokio::spawn(async move {
+            let _ = done.send(outcome);
+        })
+        .abort_handle();
+        self.running.insert(call_id, Running { abort, epoch });
+    }
+
     /// The provider withdrew `call_id`: stops it; `true` when it was still
     /// running (the withdrawal is then worth reporting).
     pub(super) fn withdraw(&mut self, call_id: &str) -> bool {
@@ -250,6 +270,17 @@ mod tests {
             "the dialect answers"
         );
         assert!(!calls.take_follow_up(1, true, false), "forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_refused_call_finishes_at_once_with_its_reason() {
+        let mut calls = ToolCalls::new();
+        calls.refuse("d1".into(), "delegate".into(), "no route".into(), 1);
+        assert!(calls.waiting_in(1));
+        let outcome = calls.finished.recv().await.expect("an outcome");
+        assert!(outcome.is_error);
+        assert_eq!(outcome.output, r#"{"error":"no route"}"#);
+        assert_eq!(calls.finish("d1", 1), Finished::Send);
     }
 
     #[test]
