@@ -305,71 +305,10 @@ async fn long_conversation(
     // Anything still arriving (a second answer to some turn) counts too.
     front.listen(PAUSE).await;
     let elapsed = started.elapsed();
-    let switches: Vec<&AgentEvent> = front
-        .seen
-        .iter()
-        .map(|(_, e)| e)
-        .filter(|e| matches!(e, AgentEvent::SessionSwitched { .. }))
-        .collect();
-    let report = HandoverReport::from_events(&switches, turns.len(), completed(&front));
-    let wrong: Vec<String> = turns
-        .iter()
-        .zip(&answers)
-        .enumerate()
-        .filter(|(_, (turn, got))| got.trim() != turn.want)
-        .map(|(n, (turn, got))| {
-            format!(
-                "turn {}: {:?} → {got:?}, wanted {:?}",
-                n + 1,
-                turn.label(),
-                turn.want
-            )
-        })
-        .collect();
-    let recalls_after_a_move = recalls_after_first_move(&front, &turns);
-    let mut checks: Vec<CheckResult> = vec![
-        check(
-            "the conversation crosses at least two session ends",
-            report.handovers >= 2,
-            report.summary(),
-        ),
-        check(
-            "every user turn gets exactly one answer (no lost turns)",
-            report.lost_turns == 0,
-            format!(
-                "{} turns, {} completed answers",
-                turns.len(),
-                completed(&front)
-            ),
-        ),
-        check(
-            "every answer is the one the turn asked for",
-            wrong.is_empty(),
-            if wrong.is_empty() {
-                "all 20 answers as expected".into()
-            } else {
-                wrong.join("; ")
-            },
-        ),
-        check(
-            "facts stated before a session end are recalled after it",
-            recalls_after_a_move > 0,
-            format!("{recalls_after_a_move} recall questions answered after the first move"),
-        ),
-    ];
+    let (mut checks, report) = conversation_checks(&front, &turns, &answers);
     let resumption = front.agent.capabilities().resumption;
     checks.push(match trigger {
-        Trigger::SessionEnds => check(
-            "moves happen at session ends, not in a cascade",
-            report.handovers <= most_moves(elapsed, life),
-            format!(
-                "{} moves in {:.1} s of {:.1} s sessions (at most {})",
-                report.handovers,
-                elapsed.as_secs_f64(),
-                life.as_secs_f64(),
-                most_moves(elapsed, life)
-            ),
-        ),
+        Trigger::SessionEnds => no_cascade(&report, elapsed, life),
         Trigger::ContextBudget => check(
             "each move starts a fresh session carrying a summary (resuming would keep the full context)",
             report.compacted == report.handovers && report.planned == report.handovers,
@@ -392,6 +331,86 @@ async fn long_conversation(
     }
     let _ = front.agent.close().await;
     Ok(((checks, None), report))
+}
+
+/// The checks every long conversation makes, whatever ends its sessions: it
+/// crosses at least two session ends, loses no turn, gets the answer each turn
+/// asked for, and recalls after a move a fact stated before it. Returns them
+/// with the report of the moves the front end saw.
+fn conversation_checks(
+    front: &FrontEnd,
+    turns: &[Turn],
+    answers: &[String],
+) -> (Vec<CheckResult>, HandoverReport) {
+    let switches: Vec<&AgentEvent> = front
+        .seen
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| matches!(e, AgentEvent::SessionSwitched { .. }))
+        .collect();
+    let report = HandoverReport::from_events(&switches, turns.len(), completed(front));
+    let wrong: Vec<String> = turns
+        .iter()
+        .zip(answers)
+        .enumerate()
+        .filter(|(_, (turn, got))| got.trim() != turn.want)
+        .map(|(n, (turn, got))| {
+            format!(
+                "turn {}: {:?} → {got:?}, wanted {:?}",
+                n + 1,
+                turn.label(),
+                turn.want
+            )
+        })
+        .collect();
+    let recalls = recalls_after_first_move(front, turns);
+    let checks = vec![
+        check(
+            "the conversation crosses at least two session ends",
+            report.handovers >= 2,
+            report.summary(),
+        ),
+        check(
+            "every user turn gets exactly one answer (no lost turns)",
+            report.lost_turns == 0,
+            format!(
+                "{} turns, {} completed answers",
+                turns.len(),
+                completed(front)
+            ),
+        ),
+        check(
+            "every answer is the one the turn asked for",
+            wrong.is_empty(),
+            if wrong.is_empty() {
+                format!("all {} answers as expected", turns.len())
+            } else {
+                wrong.join("; ")
+            },
+        ),
+        check(
+            "facts stated before a session end are recalled after it",
+            recalls > 0,
+            format!("{recalls} recall questions answered after the first move"),
+        ),
+    ];
+    (checks, report)
+}
+
+/// Moves come at session ends, not in a cascade: at most as many as the
+/// sessions of `life` that fit in `elapsed`.
+fn no_cascade(report: &HandoverReport, elapsed: Duration, life: Duration) -> CheckResult {
+    check(
+        "moves happen at session ends, not in a cascade",
+        report.handovers <= most_moves(elapsed, life),
+        format!(
+            "{} moves in {:.1} s of {:.1} s sessions (at most {})",
+            report.handovers,
+            elapsed.as_secs_f64(),
+            life.as_secs_f64(),
+            most_moves(elapsed, life)
+        ),
+    )
 }
 
 /// Completed answers the front end heard.

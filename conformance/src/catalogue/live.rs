@@ -170,9 +170,13 @@ fn result_spoken(events: &[ModelEvent]) -> Result<(), String> {
 }
 
 /// The user talked over the first reply and the adapter inferred the
-/// interruption: speech started inside the reply, `interrupted` for it,
-/// then its `response_done{cancelled}`, no output of it afterwards. (That
-/// the new turn is answered is the case's `new turn answered` check.)
+/// interruption: `interrupted` for the reply, then its
+/// `response_done{cancelled}`, no output of it afterwards, and the user's
+/// speech started after the reply did. The speech start may come after the
+/// interruption: the client's own microphone tells the adapter of the
+/// overlap before the service has transcribed a word, and the turn starts
+/// with its first transcribed word. (That the new turn is answered is the
+/// case's `new turn answered` check.)
 fn inferred_barge_in(events: &[ModelEvent]) -> Result<(), String> {
     let (created, first) = events
         .iter()
@@ -187,7 +191,7 @@ fn inferred_barge_in(events: &[ModelEvent]) -> Result<(), String> {
         |e| matches!(e, ModelEvent::ResponseDone { response_id, .. } if response_id == first),
     )
     .ok_or("the first reply never ended")?;
-    let talked_over = events[created..done]
+    let talked_over = events[created..]
         .iter()
         .any(|e| matches!(e, ModelEvent::SpeechStarted { .. }));
     let interrupted = position(
@@ -211,7 +215,7 @@ fn inferred_barge_in(events: &[ModelEvent]) -> Result<(), String> {
     match interrupted {
         Some(i) if talked_over && i < done && cancelled && !said_after => Ok(()),
         _ => Err(format!(
-            "expected speech_started inside the first reply ({talked_over}), interrupted for it ({interrupted:?}) before its response_done (at {done}, cancelled: {cancelled}), none of its output after (some: {said_after})"
+            "expected the user's speech to start after the first reply did ({talked_over}), interrupted for it ({interrupted:?}) before its response_done (at {done}, cancelled: {cancelled}), none of its output after (some: {said_after})"
         )),
     }
 }

@@ -17,7 +17,7 @@
 //! first, then small talk and questions about the fact; the mock delegates
 //! nothing (no delegate words), so every turn is answered in speech.
 
-use super::{completed, most_moves, recalls_after_first_move, Say, Turn, PAUSE, SESSION_LIFE};
+use super::{conversation_checks, no_cascade, Say, Turn, PAUSE, SESSION_LIFE};
 use crate::agent_cases::{mock, voice, FrontEnd, Provider};
 use crate::grade::{blank, check, conclude, failed_result, CaseResult, HandoverReport};
 use crate::schedule::Job;
@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 use understudy_agents::realtime::ToolRegistry;
-use understudy_agents::realtime::{AgentConfig, AgentEvent, AgentInput, ReconnectPolicy};
+use understudy_agents::realtime::{AgentConfig, AgentInput, ReconnectPolicy};
 
 /// The case id.
 pub(super) const ID: &str = "openai.live.handover.session-limit";
@@ -173,83 +173,22 @@ async fn conversation(
     front.listen(PAUSE).await;
     let elapsed = started.elapsed();
     drop(microphone);
-    let switches: Vec<&AgentEvent> = front
-        .seen
-        .iter()
-        .map(|(_, e)| e)
-        .filter(|e| matches!(e, AgentEvent::SessionSwitched { .. }))
-        .collect();
-    let report = HandoverReport::from_events(&switches, turns.len(), completed(&front));
-    let wrong: Vec<String> = turns
-        .iter()
-        .zip(&answers)
-        .enumerate()
-        .filter(|(_, (turn, got))| got.trim() != turn.want)
-        .map(|(n, (turn, got))| {
-            format!(
-                "turn {}: {:?} → {got:?}, wanted {:?}",
-                n + 1,
-                turn.label(),
-                turn.want
-            )
-        })
-        .collect();
-    let recalls = recalls_after_first_move(&front, &turns);
-    let checks = vec![
-        check(
-            "the conversation crosses at least two session ends",
-            report.handovers >= 2,
-            report.summary(),
+    let (mut checks, report) = conversation_checks(&front, &turns, &answers);
+    checks.push(check(
+        "each move is planned before expires_at and carries a summary (no resumption)",
+        report.planned == report.handovers
+            && report.compacted == report.handovers
+            && report.resumed == 0,
+        format!(
+            "{} moves: {} planned, {} with a summary, {} resumed, in {:.1} s",
+            report.handovers,
+            report.planned,
+            report.compacted,
+            report.resumed,
+            elapsed.as_secs_f64()
         ),
-        check(
-            "every user turn gets exactly one answer (no lost turns)",
-            report.lost_turns == 0,
-            format!(
-                "{} turns, {} completed answers",
-                turns.len(),
-                completed(&front)
-            ),
-        ),
-        check(
-            "every answer is the one the turn asked for",
-            wrong.is_empty(),
-            if wrong.is_empty() {
-                format!("all {} answers as expected", turns.len())
-            } else {
-                wrong.join("; ")
-            },
-        ),
-        check(
-            "the fact stated before a session end is recalled after it",
-            recalls > 0,
-            format!("{recalls} recall questions answered after the first move"),
-        ),
-        check(
-            "each move is planned before expires_at and carries a summary (no resumption)",
-            report.planned == report.handovers
-                && report.compacted == report.handovers
-                && report.resumed == 0,
-            format!(
-                "{} moves: {} planned, {} with a summary, {} resumed, in {:.1} s",
-                report.handovers,
-                report.planned,
-                report.compacted,
-                report.resumed,
-                elapsed.as_secs_f64()
-            ),
-        ),
-        check(
-            "moves happen at session ends, not in a cascade",
-            report.handovers <= most_moves(elapsed, SESSION_LIFE),
-            format!(
-                "{} moves in {:.1} s of {:.1} s sessions (at most {})",
-                report.handovers,
-                elapsed.as_secs_f64(),
-                SESSION_LIFE.as_secs_f64(),
-                most_moves(elapsed, SESSION_LIFE)
-            ),
-        ),
-    ];
+    ));
+    checks.push(no_cascade(&report, elapsed, SESSION_LIFE));
     let _ = front.agent.close().await;
     Ok((checks, report))
 }
