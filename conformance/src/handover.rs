@@ -111,7 +111,7 @@ impl Turn {
 /// does not (DashScope).
 fn script(caps: &Capabilities) -> Vec<Turn> {
     if !caps.text_input {
-        return spoken_script();
+        return spoken_script(20, 5);
     }
     let fact = |subject: &str, value: &str| {
         Turn::typed(
@@ -143,16 +143,19 @@ fn script(caps: &Capabilities) -> Vec<Turn> {
     turns
 }
 
-/// Twenty spoken turns: the fact first, small talk, the question every fifth turn.
-fn spoken_script() -> Vec<Turn> {
+/// `turns` spoken turns: the fact first, small talk, the recall question
+/// every `recall_every`th turn.
+fn spoken_script(turns: usize, recall_every: usize) -> Vec<Turn> {
     let spoken = |clip: &'static str, want: &str| Turn {
         say: Say::Spoken(clip),
         want: want.to_owned(),
     };
-    (0..20)
+    (0..turns)
         .map(|n| match n {
             0 => spoken("remember", "Noted: the code word is falcon."),
-            n if n % 5 == 4 => spoken("recall", "You said the code word is falcon."),
+            n if n % recall_every == recall_every - 1 => {
+                spoken("recall", "You said the code word is falcon.")
+            }
             n if n % 2 == 1 => spoken(
                 "weather",
                 "You said: What is the weather like in Paris today?",

@@ -17,7 +17,7 @@
 //! first, then small talk and questions about the fact; the mock delegates
 //! nothing (no delegate words), so every turn is answered in speech.
 
-use super::{conversation_checks, no_cascade, Say, Turn, PAUSE, SESSION_LIFE};
+use super::{conversation_checks, no_cascade, spoken_script, Say, PAUSE, SESSION_LIFE};
 use crate::agent_cases::{mock, voice, FrontEnd, Provider};
 use crate::grade::{blank, check, conclude, failed_result, CaseResult, HandoverReport};
 use crate::schedule::Job;
@@ -96,28 +96,6 @@ impl Drop for Microphone {
     }
 }
 
-/// Twelve spoken turns: the fact, then small talk, the question every third turn.
-fn script() -> Vec<Turn> {
-    let spoken = |clip: &'static str, want: &str| Turn {
-        say: Say::Spoken(clip),
-        want: want.to_owned(),
-    };
-    (0..12)
-        .map(|n| match n {
-            0 => spoken("remember", "Noted: the code word is falcon."),
-            n if n % 3 == 2 => spoken("recall", "You said the code word is falcon."),
-            n if n % 2 == 1 => spoken(
-                "weather",
-                "You said: What is the weather like in Paris today?",
-            ),
-            _ => spoken(
-                "order",
-                "You said: Can you check the status of order A seventeen?",
-            ),
-        })
-        .collect()
-}
-
 /// The job, if the options select the case.
 pub(super) fn job(provider: Provider, speed: f64) -> Job<'static> {
     Job::new(ID, DESCRIPTION, run_case(provider, speed))
@@ -161,7 +139,8 @@ async fn conversation(
     };
     let mut front = FrontEnd::start(provider, &server, config, ToolRegistry::new()).await?;
     let microphone = Microphone::open(front.agent.input(), caps.input_sample_rate);
-    let turns = script();
+    // Twelve spoken turns, the recall question every third.
+    let turns = spoken_script(12, 3);
     let started = Instant::now();
     let mut answers = Vec::new();
     for turn in &turns {
