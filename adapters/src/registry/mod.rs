@@ -26,6 +26,7 @@
 //! connected [`RealtimeClient`](crate::RealtimeClient).
 
 pub mod connect;
+pub mod models;
 pub mod recognise;
 pub mod table;
 
