@@ -284,6 +284,24 @@ async fn key_session(named: bool) {
         let scrubbed = session["scrubbed"].to_string();
         assert!(scrubbed.contains(label(session)), "{session}");
     }
+    // Every session's model is known, wherever its dialect names it: the
+    // URL, Gemini's `setup`, GPT-Live's `session.start`, the request body.
+    let mut models: Vec<&str> = report["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["model"].as_str().unwrap_or("missing"))
+        .collect();
+    models.sort_unstable();
+    assert_eq!(
+        models,
+        [
+            "gemini-live-2.5-flash-preview",
+            "gpt-4o-mini",
+            "gpt-live-1",
+            "gpt-realtime"
+        ]
+    );
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(
         logged.lines().count() > 50,

@@ -279,17 +279,16 @@ async fn a_client_that_never_answers_the_delegation_fails_the_live_tool_case() {
 /// case fails its barge-in check, through the same replay, adapter and
 /// graders as the bundled recording, which passes.
 #[tokio::test]
-#[ignore = "known failure: since the adapter also infers a GPT-Live barge-in from the client's own microphone, the edited recording in which the model talks on no longer fails the barge-in check; to be fixed with the replay's anchoring of GPT-Live frames"]
 async fn a_model_that_talks_on_over_the_user_fails_the_live_barge_in_case() {
     use understudy_conformance::scenario::{Step, Until};
     use understudy_fixtures::{Direction, Frame};
     let case = live_case("openai.live.barge-in");
-    // The bundled recording passes the barge-in check. (Only that check: with
-    // the other tests of this binary running beside it, the client's silence
-    // streaming can drift from the recording's, which the replay's anchoring
-    // turns into a different split of the interrupting turn — the snapshot's
-    // business, not this test's.)
+    // The bundled recording passes, snapshot and all: the replay sends the
+    // model's output where the client's own audio is (GPT-Live's clock is
+    // the input audio), so the interrupting turn splits the same way however
+    // the client's silence streaming is paced beside the other tests here.
     let right = run_case(&case, &fast()).await;
+    assert_eq!(right.grade, Grade::Ok, "{:?}", right.reason);
     assert!(
         !failed_checks(&right).contains(&"inferred barge-in"),
         "{:?}",
@@ -314,21 +313,23 @@ async fn a_model_that_talks_on_over_the_user_fails_the_live_barge_in_case() {
                 && f.json().is_some_and(|j| j["delta"] == "Wait,")
         })
         .expect("the user barges in");
-    let voice = cassette.frames[..barged]
+    // Where the model's voice was cut: its last voiced chunk before the
+    // user's first word arrived (the microphone heard the user before the
+    // transcript came, and the recorded model fell silent then).
+    let cut = cassette.frames[..barged]
         .iter()
-        .rev()
-        .find(|f| is(f, "session.output_audio.delta") && voiced(f))
-        .and_then(|f| f.json().cloned())
+        .rposition(|f| is(f, "session.output_audio.delta") && voiced(f))
         .expect("the model was speaking");
-    // The voice goes on under every word the user says, until the model's
-    // next words (its answer to them).
+    let voice = cassette.frames[cut].json().cloned().unwrap();
+    // The voice goes on from there under every word the user says, until the
+    // model's next words (its answer to them).
     let answered = barged
         + cassette.frames[barged..]
             .iter()
             .position(|f| is(f, "session.output_transcript.delta"))
             .expect("the model answers the user");
     let mut talked_on = 0;
-    for frame in cassette.frames[barged..answered].iter_mut() {
+    for frame in cassette.frames[cut + 1..answered].iter_mut() {
         if is(frame, "session.output_audio.delta") {
             *frame = Frame::text_json(frame.t_us, frame.dir, voice.clone());
             talked_on += 1;

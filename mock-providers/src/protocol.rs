@@ -100,6 +100,17 @@ pub trait Protocol: Send + Sync + 'static {
     fn announced_close(&self, _message: &Value) -> Option<(std::time::Duration, Outgoing)> {
         None
     }
+    /// Whether the session's clock is the client's input audio (GPT-Live:
+    /// the service advances its timeline only as audio arrives, and answers
+    /// at positions on it). Replay then sends a server frame that is not an
+    /// answer when the live client's audio reaches the point the recording
+    /// client's had reached, not after the wall-clock time that passed in the
+    /// recording: a client that streams at another pace (or sends another
+    /// amount of silence while it waits) hears each frame at the same place
+    /// in its own audio as the recording client did.
+    fn input_clocked(&self) -> bool {
+        false
+    }
     /// Whether binary frames carrying UTF-8 JSON are accepted like text.
     fn binary_json(&self) -> bool {
         false

@@ -2,7 +2,7 @@
 //! clones, no parsing on the forwarding path), and a writer task turns them
 //! into a scrubbed cassette when the session ends.
 
-use crate::endpoint::{model_in_frame, Endpoint};
+use crate::endpoint::Endpoint;
 use crate::latency::LatencySamples;
 use crate::report::SessionSummary;
 use crate::shared::Shared;
@@ -133,7 +133,7 @@ async fn write_session(
             Captured::Frame { at, dir, payload } => {
                 let frame = Frame::new(micros_between(start, at), dir, body_of(payload));
                 if model.is_none() && frame.is_client() {
-                    model = frame.json().and_then(model_in_frame);
+                    model = frame.json().and_then(|json| endpoint.model_in_frame(json));
                 }
                 frames.push(frame);
             }

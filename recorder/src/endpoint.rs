@@ -4,15 +4,28 @@
 
 use axum::http::HeaderMap;
 use serde_json::Value;
-use understudy_adapters::registry::{self, recognise::query_param, ProviderSpec};
+use understudy_adapters::registry::{self, recognise::query_param, ModelPlacement, ProviderSpec};
 
 /// What the recorder knows about an exchange before its first frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Endpoint {
     /// The cassette's dialect.
     pub dialect: String,
-    /// The model, when the request names it (Gemini Live names it in `setup`).
+    /// The model, when the request names it.
     pub model: Option<String>,
+    /// Where the session's first client frame names the model, for dialects
+    /// that say it in-band (Gemini's `setup.model`, GPT-Live's
+    /// `session.start.session.model`): the registry's
+    /// [`ModelPlacement`] for the dialect.
+    pub model_placement: Option<ModelPlacement>,
+}
+
+impl Endpoint {
+    /// The model a client frame names in-band, where the dialect puts it
+    /// there (see [`model_placement`](Self::model_placement)).
+    pub fn model_in_frame(&self, json: &Value) -> Option<String> {
+        self.model_placement?.in_first_frame(json)
+    }
 }
 
 /// Classifies a WebSocket upgrade; a path no dialect has is recorded as
@@ -22,13 +35,14 @@ pub(crate) fn websocket(
     path_and_query: &str,
     headers: &HeaderMap,
 ) -> Endpoint {
-    let dialect = match registry::recognise_websocket(path_and_query, headers) {
-        Some(spec) => spec.id.to_owned(),
-        None => format!("{}-websocket", provider.name),
-    };
+    let spec = registry::recognise_websocket(path_and_query, headers);
     Endpoint {
-        dialect,
+        dialect: spec.map_or_else(
+            || format!("{}-websocket", provider.name),
+            |s| s.id.to_owned(),
+        ),
         model: query_param(path_and_query, "model"),
+        model_placement: spec.map(|s| s.connect.model),
     }
 }
 
@@ -50,7 +64,11 @@ pub(crate) fn http(
         .map(str::to_owned)
         .or_else(|| path_model(path))
         .or_else(|| query_param(path_and_query, "model"));
-    Endpoint { dialect, model }
+    Endpoint {
+        dialect,
+        model,
+        model_placement: None,
+    }
 }
 
 /// The model in a Gemini-style path: `…/models/NAME:method`.
@@ -58,14 +76,6 @@ fn path_model(path: &str) -> Option<String> {
     let (_, rest) = path.split_once("/models/")?;
     let name = rest.split([':', '/']).next()?;
     (!name.is_empty()).then(|| name.to_owned())
-}
-
-/// The model a client frame names, for dialects that say it in-band (Gemini's
-/// `setup.model`, with or without the `models/` prefix).
-pub(crate) fn model_in_frame(json: &Value) -> Option<String> {
-    json.pointer("/setup/model")
-        .and_then(Value::as_str)
-        .map(|m| m.trim_start_matches("models/").to_owned())
 }
 
 #[cfg(test)]
@@ -133,10 +143,31 @@ mod tests {
             http(named("openai"), "/v1/models", None).dialect,
             "openai-http"
         );
+    }
+
+    #[test]
+    fn in_band_models_are_read_where_the_registry_says_the_dialect_puts_them() {
+        let none = HeaderMap::new();
+        let gemini = websocket(
+            named("gemini"),
+            "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent",
+            &none,
+        );
+        let setup = serde_json::json!({"setup": {"model": "models/gemini-live"}});
         assert_eq!(
-            model_in_frame(&serde_json::json!({"setup": {"model": "models/gemini-live"}}))
-                .as_deref(),
+            gemini.model_in_frame(&setup).as_deref(),
             Some("gemini-live")
         );
+        let live = websocket(named("openai"), "/v1/live/sessions", &none);
+        assert_eq!(live.dialect, "openai-live");
+        let start =
+            serde_json::json!({"type": "session.start", "session": {"model": "gpt-live-1"}});
+        assert_eq!(live.model_in_frame(&start).as_deref(), Some("gpt-live-1"));
+        // Each dialect reads its own place only.
+        assert_eq!(live.model_in_frame(&setup), None);
+        assert_eq!(gemini.model_in_frame(&start), None);
+        // A dialect with the model in the URL reads nothing in-band.
+        let ga = websocket(named("openai"), "/v1/realtime?model=gpt-realtime", &none);
+        assert_eq!(ga.model_in_frame(&start), None);
     }
 }

@@ -31,8 +31,10 @@ pub enum Placement {
 pub enum ModelPlacement {
     /// A query parameter with this name.
     Query(&'static str),
-    /// The session's first frame (Gemini's `setup.model`); the codec puts it there.
-    SetupFrame,
+    /// The session's first frame, at this JSON pointer (Gemini's
+    /// `/setup/model`, GPT-Live's `/session/model` in `session.start`); the
+    /// codec puts it there, and a recorder reads it back from there.
+    SetupFrame(&'static str),
     /// The JSON request body's `model`.
     Body,
     /// The `{model}` placeholder of [`ConnectShape::path`].
@@ -66,6 +68,21 @@ pub struct ConnectShape {
     pub cassette: Placement,
     /// Fixed headers that select the dialect.
     pub headers: &'static [(&'static str, &'static str)],
+}
+
+impl ModelPlacement {
+    /// The model a session's first client frame names, for dialects that
+    /// say it in-band ([`SetupFrame`](Self::SetupFrame)): the bare model id
+    /// ([`model_id`](super::models::model_id): Gemini's `models/` prefix
+    /// dropped). `None` for other placements or when the frame has none.
+    pub fn in_first_frame(&self, frame: &serde_json::Value) -> Option<String> {
+        let ModelPlacement::SetupFrame(pointer) = self else {
+            return None;
+        };
+        let model = frame.pointer(pointer)?.as_str()?;
+        let id = super::models::model_id(model);
+        (!id.is_empty()).then(|| id.to_owned())
+    }
 }
 
 impl ConnectShape {

@@ -149,7 +149,7 @@ pub static OPENAI_LIVE: DialectSpec = DialectSpec {
     connect: ConnectShape {
         default_url: "wss://api.openai.com/v1",
         path: "/live/sessions",
-        model: ModelPlacement::SetupFrame,
+        model: ModelPlacement::SetupFrame("/session/model"),
         key: KeyPlacement::Bearer,
         cassette: CASSETTE_HEADER,
         headers: &[],
@@ -173,7 +173,7 @@ pub static GEMINI_LIVE: DialectSpec = DialectSpec {
     connect: ConnectShape {
         default_url: gemini::DEFAULT_BASE_URL,
         path: "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent",
-        model: ModelPlacement::SetupFrame,
+        model: ModelPlacement::SetupFrame("/setup/model"),
         key: GOOG_KEY,
         cassette: CASSETTE_HEADER,
         headers: &[],

@@ -141,6 +141,11 @@ impl Protocol for LiveProtocol {
         None
     }
 
+    /// The session timeline is the input audio (see the protocol notes).
+    fn input_clocked(&self) -> bool {
+        true
+    }
+
     fn auth_failure(&self) -> Vec<Outgoing> {
         let error = FrameError::new(
             "invalid_api_key",

@@ -28,6 +28,14 @@
 //! as the client sends what the recording's client sent
 //! (`tests/replay_order.rs` checks it over generated sessions).
 //!
+//! Where the session's clock is the client's input audio (GPT-Live,
+//! [`Protocol::input_clocked`](crate::protocol::Protocol::input_clocked)),
+//! a frame that is not an answer goes out the moment the live client's audio
+//! reaches the amount the recording client had sent when the frame came —
+//! no wall-clock offset — so the output lands at the same place in the
+//! client's own audio however fast it streams, or however much silence it
+//! sends while it waits.
+//!
 //! Client events are matched leniently: by type and a few key fields, never by
 //! ids or audio bytes. Audio appends are matched by how much audio has arrived,
 //! so a client may chunk its audio differently from the recording. A client

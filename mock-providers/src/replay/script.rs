@@ -195,8 +195,15 @@ impl ReplayScript {
                         _ => {}
                     }
                     floor = target;
-                    let offset =
-                        Duration::from_micros(frame.t_us.saturating_sub(steps[target].at_us));
+                    let offset = if protocol.input_clocked()
+                        && !answer
+                        && matches!(steps[target].trigger, Trigger::Audio { .. })
+                    {
+                        // Due where the input audio is, not after a wall-clock delay.
+                        Duration::ZERO
+                    } else {
+                        Duration::from_micros(frame.t_us.saturating_sub(steps[target].at_us))
+                    };
                     if matches!(outgoing, Outgoing::Close { .. }) {
                         promised_close = None;
                     } else if let Some((after, close)) =

@@ -634,3 +634,94 @@ async fn a_mismatched_event_is_noted_and_not_answered() {
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].label, "replay.mismatch");
 }
+
+/// GPT-Live's clock is the client's input audio: a frame that is not an
+/// answer is due the moment the client's audio reaches where the recording
+/// client's was (no wall-clock offset), so a client streaming at another pace
+/// hears it at the same place in its audio. An answer keeps its offset from
+/// the command it answers; other dialects keep wall-clock offsets.
+#[test]
+fn input_clocked_dialects_anchor_output_on_the_input_audio_not_the_wall_clock() {
+    use crate::openai_live::LiveProtocol;
+    let s = |t, v: Value| Frame::text_json(t, Direction::ServerToClient, v);
+    let c2s = |t, v: Value| Frame::text_json(t, Direction::ClientToServer, v);
+    // 100 ms of PCM16 at 24 kHz.
+    let audio = understudy_adapters::Pcm::from_samples(&[0; 2_400]).to_base64();
+    let append = json!({"type": "session.input_audio.append", "audio": audio});
+    let mut cassette = Cassette::new(Header::new(
+        "openai",
+        "openai-live",
+        "gpt-live-1",
+        Origin::Synthesized,
+    ));
+    cassette.frames = vec![
+        c2s(
+            0,
+            json!({"type": "session.start", "session": {"model": "gpt-live-1"}}),
+        ),
+        s(40_000, json!({"type": "session.started", "session": {}})),
+        c2s(100_000, append.clone()),
+        s(
+            150_000,
+            json!({"type": "session.output_transcript.delta", "delta": "Hi", "start_ms": 50}),
+        ),
+        c2s(200_000, append.clone()),
+        s(
+            260_000,
+            json!({"type": "session.output_audio.delta", "delta": "AAAA"}),
+        ),
+    ];
+    let live = ReplayScript::from_cassette("live", &cassette, &LiveProtocol::primary()).unwrap();
+    let due: Vec<(Trigger, Vec<Duration>)> = live
+        .steps
+        .iter()
+        .filter(|st| !st.frames.is_empty())
+        .map(|st| {
+            (
+                st.trigger.clone(),
+                st.frames.iter().map(|(at, _)| *at).collect(),
+            )
+        })
+        .collect();
+    let start = Trigger::Client {
+        event_type: "session.start".into(),
+        key: Value::Null,
+    };
+    assert_eq!(
+        due,
+        vec![
+            // The answer: 40 ms after the command, as recorded.
+            (start, vec![Duration::from_millis(40)]),
+            // Output: when the audio reaches 100 ms, then 200 ms.
+            (Trigger::Audio { ms: 100.0 }, vec![Duration::ZERO]),
+            (Trigger::Audio { ms: 200.0 }, vec![Duration::ZERO]),
+        ]
+    );
+    // The same frames in a wall-clocked dialect keep their recorded delays.
+    let mut ga = cassette.clone();
+    ga.header.dialect = "openai-ga".into();
+    for frame in &mut ga.frames {
+        if let Some(Value::Object(event)) = frame.json().cloned() {
+            let kind = event["type"].as_str().unwrap_or_default();
+            let renamed = match kind {
+                "session.input_audio.append" => "input_audio_buffer.append",
+                "session.output_audio.delta" => "response.output_audio.delta",
+                _ => continue,
+            };
+            let mut event = event.clone();
+            event.insert("type".into(), json!(renamed));
+            *frame = Frame::text_json(frame.t_us, frame.dir, Value::Object(event));
+        }
+    }
+    let ga = ReplayScript::from_cassette("ga", &ga, &GA).unwrap();
+    let delays: Vec<Duration> = ga
+        .steps
+        .iter()
+        .filter(|st| matches!(st.trigger, Trigger::Audio { .. }))
+        .flat_map(|st| st.frames.iter().map(|(at, _)| *at))
+        .collect();
+    assert_eq!(
+        delays,
+        vec![Duration::from_millis(50), Duration::from_millis(60)]
+    );
+}
