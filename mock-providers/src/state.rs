@@ -48,7 +48,7 @@ impl AppState {
             journal,
             sessions: Arc::new(AtomicU64::new(0)),
             resumption: Default::default(),
-            live_store: Default::default(),
+            live_store: crate::openai_live::LiveStore::with_caps(Default::default()),
             live_hub: Default::default(),
         }
     }

@@ -65,7 +65,13 @@ fn command() -> impl Strategy<Value = String> {
 
 fn engine() -> Responder {
     let config = ResponderConfig::with_voice(std::sync::Arc::from(vec![1000i16; 2400]));
-    Responder::new(config, Socket::Primary, 7, LiveStore::default(), None)
+    Responder::new(
+        config,
+        Socket::Primary,
+        7,
+        LiveStore::with_caps(Default::default()),
+        None,
+    )
 }
 
 proptest! {

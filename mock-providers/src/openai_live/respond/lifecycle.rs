@@ -59,10 +59,20 @@ impl Responder {
             self.mind.add(role, text);
         }
         if session.store == Some(true) {
-            self.store.put(StoredSession {
+            let evicted = self.store.put(StoredSession {
                 session: session.clone(),
                 history,
             });
+            if !evicted.is_empty() {
+                self.notes.push(Note::new(
+                    "store.evicted",
+                    format!(
+                        "the store was full: storing {} evicted {} (forks of it are refused)",
+                        session.id,
+                        evicted.join(", ")
+                    ),
+                ));
+            }
         }
         self.notes.push(Note::new(
             "session",

@@ -290,10 +290,18 @@ impl Responder {
             .unwrap_or(default)
     }
 
-    /// Adds a message to the stored history, for a `store: true` session.
-    pub(super) fn remember_in_store(&self, role: &str, text: &str) {
-        if let Some(session) = self.session.as_ref().filter(|s| s.store == Some(true)) {
-            self.store.record(&session.id, role, text);
+    /// Adds a message to the stored history, for a `store: true` session
+    /// (journalling it when the history's cap dropped its oldest message).
+    pub(super) fn remember_in_store(&mut self, role: &str, text: &str) {
+        let Some(session) = self.session.as_ref().filter(|s| s.store == Some(true)) else {
+            return;
+        };
+        if self.store.record(&session.id, role, text) > 0 {
+            let note = format!(
+                "stored session {}'s history is full: its oldest message was dropped",
+                session.id
+            );
+            self.notes.push(Note::new("store.evicted", note));
         }
     }
 }
