@@ -1,6 +1,6 @@
 //! Qwen-Omni realtime's per-model behaviour, as data: one [`OmniFamily`] row
 //! per model family, picked by [`family`] (the registry's
-//! [`family_for`](crate::registry::models::family_for), longest prefix wins).
+//! [`family_for`], longest prefix wins).
 //!
 //! Every layer reads the row rather than the model name: the adapter's
 //! capabilities and codec (session shape, whether `session.finish` is
