@@ -153,10 +153,27 @@ impl DashScopeResponder {
     }
 
     /// Refuses a client event with a DashScope `error`; the session goes on.
-    fn refuse(&mut self, now: Instant, code: &str, message: &str, param: Option<&str>) {
+    /// The error names the refused event's `event_id` (the v2 SDK reads
+    /// `error.event_id` to drop a refused `response.create` from its pending
+    /// ones; OpenAI beta, which the protocol copies, sends it the same way).
+    fn refuse(
+        &mut self,
+        now: Instant,
+        event_id: Option<&str>,
+        code: &str,
+        message: &str,
+        param: Option<&str>,
+    ) {
         self.notes
             .push(Note::new("refused", format!("{code}: {message}")));
         let text = error_frame("invalid_request_error", code, message, param);
+        let text = match (serde_json::from_str::<Value>(&text), event_id) {
+            (Ok(mut frame), Some(id)) => {
+                frame["error"]["event_id"] = json!(id);
+                frame.to_string()
+            }
+            _ => text,
+        };
         self.own.push(now, Outgoing::text("error", text));
     }
 
@@ -170,14 +187,26 @@ impl DashScopeResponder {
                 "Model {} accepts only function_call_output and mcp_approval_response items.",
                 self.family.name
             );
-            return self.refuse(now, &code, &message, Some("item.type"));
+            return self.refuse(
+                now,
+                create.event_id.as_deref(),
+                &code,
+                &message,
+                Some("item.type"),
+            );
         }
         if item.kind == "function_call_output" {
             let call_id = item.call_id.as_deref().unwrap_or_default();
             if !self.tool_outputs.first(call_id) {
                 let code = self.settings.codes.duplicate_tool_output.clone();
                 let message = format!("Duplicate function call output for call_id {call_id}.");
-                return self.refuse(now, &code, &message, Some("item.call_id"));
+                return self.refuse(
+                    now,
+                    create.event_id.as_deref(),
+                    &code,
+                    &message,
+                    Some("item.call_id"),
+                );
             }
         }
         let forward = ConversationItemCreate {
@@ -195,7 +224,7 @@ impl DashScopeResponder {
                 "Conversation already has an active response: {active}. Wait until it is done."
             );
             let code = self.settings.codes.active_response.clone();
-            return self.refuse(now, &code, &message, None);
+            return self.refuse(now, create.event_id.as_deref(), &code, &message, None);
         }
         let response = create
             .response
@@ -249,7 +278,12 @@ impl DashScopeResponder {
         self.inner.on_client_event(&event, &summary, now);
     }
 
-    fn on_session_update(&mut self, update: Option<&Session>, now: Instant) {
+    fn on_session_update(
+        &mut self,
+        update: Option<&Session>,
+        event_id: Option<&str>,
+        now: Instant,
+    ) {
         if let Some(fault) = self.fault.take() {
             fault.inject(now, &mut self.own, &mut self.notes);
             return;
@@ -272,6 +306,7 @@ impl DashScopeResponder {
                 let code = self.settings.codes.search_with_tools.clone();
                 return self.refuse(
                     now,
+                    event_id,
                     &code,
                     "enable_search and tools cannot be used together.",
                     Some("session.enable_search"),
@@ -494,7 +529,7 @@ impl SessionEngine<ClientEvent> for DashScopeResponder {
         }
         match event {
             ClientEvent::SessionUpdate(update) => {
-                self.on_session_update(update.session.as_deref(), now)
+                self.on_session_update(update.session.as_deref(), update.event_id.as_deref(), now)
             }
             ClientEvent::InputAudioBufferAppend(append) => {
                 self.check_rate(&append.audio);
@@ -746,8 +781,17 @@ mod tests {
             json!({"type": "session.update", "session": {"instructions": "Say hi."}}),
         );
         send(&mut r, now, json!({"type": "response.create"}));
-        send(&mut r, now, json!({"type": "response.create"}));
+        send(
+            &mut r,
+            now,
+            json!({"type": "response.create", "event_id": "event_2"}),
+        );
         let events = sent(&mut r, now + Duration::from_secs(60));
+        let refusal = events.iter().find(|e| e["type"] == "error").unwrap();
+        assert_eq!(
+            refusal["error"]["event_id"], "event_2",
+            "names the refused event"
+        );
         assert_eq!(
             errors(&events),
             ["conversation_already_has_active_response"]
