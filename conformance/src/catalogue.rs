@@ -9,6 +9,7 @@
 //! its responder calls) is informational there rather than a failure.
 
 mod live;
+mod omni38;
 
 pub use crate::on_target::OnTarget;
 use crate::scenario::{self, Scenario};
@@ -579,6 +580,7 @@ pub fn cases() -> Result<Vec<Case>, UnknownScenario> {
     all.push(image);
     all.extend(live::live_cases()?);
     all.extend(dashscope_cases()?);
+    all.extend(omni38::v38_cases()?);
     all.extend(gemini_cases()?);
     Ok(all)
 }
@@ -771,6 +773,16 @@ mod tests {
                 ("dashscope.text.turn", "dashscope/vad-turn"),
                 ("dashscope.truncate", "dashscope/vad-turn"),
                 ("dashscope.tool.flash", "dashscope/vad-turn"),
+                (
+                    "dashscope.v38.tool.result-as-item",
+                    "dashscope/v38-tool-round-trip"
+                ),
+                (
+                    "dashscope.v38.session.finish",
+                    "dashscope/v38-session-finish"
+                ),
+                ("dashscope.v38.text.turn", "dashscope/v38-session-finish"),
+                ("dashscope.v38.truncate", "dashscope/v38-tool-round-trip"),
                 ("gemini.audio.turn", "gemini/audio-turn"),
                 ("gemini.text.turn", "gemini/text-turn"),
                 ("gemini.tool.round-trip", "gemini/tool-round-trip"),

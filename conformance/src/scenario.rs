@@ -8,6 +8,7 @@
 //! to the unmodified SDK.
 
 pub mod live;
+pub mod omni38;
 
 use serde_json::json;
 use std::time::Duration;
@@ -729,6 +730,7 @@ pub fn all_scenarios() -> Vec<Scenario> {
     let mut all = openai_scenarios();
     all.extend(live::live_scenarios());
     all.extend(dashscope_scenarios());
+    all.extend(omni38::v38_scenarios());
     all.extend(gemini_scenarios());
     all
 }

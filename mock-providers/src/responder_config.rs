@@ -7,6 +7,7 @@
 //! It lives at the crate's root, not inside one provider's module, because it
 //! carries settings for several of them.
 
+use crate::dashscope::omni::OmniSettings;
 use crate::dashscope::DashScopeExpiry;
 use crate::openai_live::LiveSettings;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ pub struct ResponderConfig {
     /// How a DashScope session ends at [`session_limit`](Self::session_limit)
     /// (the service's exact way is unconfirmed).
     pub dashscope_expiry: DashScopeExpiry,
+    /// Qwen-Omni: whether `session.finish` is acknowledged (default: as the
+    /// model's row says) and the codes of its refusals (*unconfirmed*).
+    pub dashscope_omni: OmniSettings,
     /// Qwen-TTS realtime, `server_commit` mode: how long the mock waits after
     /// a sentence end before it cuts and speaks the buffer (divided by
     /// `speed`). A commit within it takes the whole buffer as one response,
@@ -60,6 +64,7 @@ impl ResponderConfig {
             voice,
             session_limit: None,
             dashscope_expiry: DashScopeExpiry::default(),
+            dashscope_omni: OmniSettings::default(),
             tts_holdback: Duration::ZERO,
             live: Box::default(),
         }

@@ -10,7 +10,18 @@
 //!
 //! Mapping differences from OpenAI: `session.finished` → `SessionEnded`;
 //! `input_tokens_details` usage; `response.audio.*` only (beta names).
+//!
+//! Per model (the row of [`models::family`](super::models::family)): the
+//! encoder writes the session flat (≤ qwen3.5-omni) or in the SDK's nested
+//! "omni_v38" form (qwen3.8-omni), switchable with
+//! [`Encoder::with_session_shape`]. The decoder reads formats from either
+//! shape, user-transcript deltas from `delta` or Qwen-Audio's `text` (settled;
+//! the provisional `stash` is not reported), and a cancelled `response.done`'s
+//! `status_details.reason` (`turn_detected`: the user interrupted;
+//! `client_cancelled`: the client did), falling back to the order of events
+//! when no reason comes (both *unconfirmed* for Omni).
 
+use super::models::{family, SessionShape};
 use super::wire::{
     AudioAppend, ClientEvent, FunctionDef, ImageAppend, ItemCreate, Opaque, ResponseCancel,
     ResponseCreate, ServerEvent, Session, SessionUpdate, Tool, Usage as WireUsage,
@@ -77,7 +88,7 @@ impl Decoder {
             S::SpeechStopped(e) => vec![Shared::speech_stopped(e)],
             S::InputAudioBufferCommitted(e) => vec![Shared::committed(e)],
             S::InputAudioBufferCleared(_) => vec![ModelEvent::InputCleared],
-            S::InputTranscriptionDelta(e) => Shared::transcription_delta(e),
+            S::InputTranscriptionDelta(e) => transcription_delta(e),
             S::InputTranscriptionCompleted(e) => vec![Shared::transcription_completed(e)],
             S::InputTranscriptionFailed(e) => vec![Shared::transcription_failed(e)],
             S::ResponseCreated(e) => {
@@ -101,12 +112,17 @@ impl Decoder {
             S::ResponseDone(e) => {
                 let id = e.response.id.clone().unwrap_or_default();
                 let status = e.response.status.as_deref();
-                let interrupted = status != Some("completed")
+                let details = e.response.status_details.clone().flatten();
+                let by_order = status != Some("completed")
                     && status.is_some()
                     && self.interrupted.as_deref() == Some(id.as_str());
+                let interrupted = match details.as_ref().and_then(|d| d.reason.as_deref()) {
+                    Some("turn_detected") => status == Some("cancelled"),
+                    Some("client_cancelled") => false,
+                    _ => by_order,
+                };
                 self.active_response = None;
                 self.interrupted = None;
-                let details = e.response.status_details.clone().flatten();
                 let usage = e.response.usage.clone().flatten().map(|u: WireUsage| {
                     usage_from(
                         u.total_tokens,
@@ -152,20 +168,45 @@ impl Decoder {
     }
 }
 
+/// A user-transcript delta: OpenAI's `delta`, else Qwen-Audio's settled
+/// `text` (the provisional `stash` may still change, so it is not reported).
+fn transcription_delta(e: &super::wire::InputTranscriptionDelta) -> Vec<ModelEvent> {
+    if e.delta.as_deref().is_some_and(|d| !d.is_empty()) {
+        return Shared::transcription_delta(e);
+    }
+    match e.extra.get("text").and_then(Value::as_str) {
+        Some(text) if !text.is_empty() => vec![ModelEvent::InputTranscriptDelta {
+            item_id: e.item_id.clone(),
+            delta: text.to_owned(),
+        }],
+        _ => vec![],
+    }
+}
+
+/// The format name of one direction: flat `<dir>_audio_format`, else the
+/// nested `audio.<dir>.format.type` of the 3.8 shape.
+fn format_name<'s>(session: &'s Session, flat: Option<&'s str>, dir: &str) -> Option<&'s str> {
+    flat.or_else(|| {
+        session
+            .extra
+            .get("audio")
+            .and_then(|a| a.get(dir))
+            .and_then(|d| d.get("format"))
+            .and_then(|f| f.get("type"))
+            .and_then(Value::as_str)
+    })
+}
+
 /// Every PCM format name DashScope uses is 16-bit; input is 16 kHz.
 fn input_format(session: &Session) -> Option<AudioFormat> {
-    session
-        .input_audio_format
-        .as_deref()
+    format_name(session, session.input_audio_format.as_deref(), "input")
         .filter(|f| f.starts_with("pcm"))
         .map(|_| AudioFormat::pcm16(INPUT_RATE))
 }
 
 /// Output is 24 kHz whatever the name (`pcm`, `pcm16`, `pcm24`).
 fn output_format(session: &Session) -> Option<AudioFormat> {
-    session
-        .output_audio_format
-        .as_deref()
+    format_name(session, session.output_audio_format.as_deref(), "output")
         .filter(|f| f.starts_with("pcm"))
         .map(|_| AudioFormat::pcm16(OUTPUT_RATE))
 }
@@ -199,15 +240,23 @@ impl FormatNames {
 pub struct Encoder {
     capabilities: Capabilities,
     format_names: FormatNames,
+    shape: SessionShape,
     next_event: u64,
 }
 
 impl Encoder {
-    /// An encoder for `model` (capabilities depend on the model family).
+    /// An encoder for `model`: capabilities and session shape come from the
+    /// model's row; the nested 3.8 shape spells formats `pcm` as its SDK does,
+    /// the flat one `pcm16` as the legacy SDK does.
     pub fn new(model: &str) -> Self {
+        let shape = family(model).session_shape;
         Encoder {
             capabilities: capabilities_for(model),
-            format_names: FormatNames::default(),
+            format_names: match shape {
+                SessionShape::Flat => FormatNames::Pcm16,
+                SessionShape::NestedV38 => FormatNames::Pcm,
+            },
+            shape,
             next_event: 0,
         }
     }
@@ -215,6 +264,13 @@ impl Encoder {
     /// Chooses how PCM format names are spelled.
     pub fn with_format_names(mut self, names: FormatNames) -> Self {
         self.format_names = names;
+        self
+    }
+
+    /// Chooses the session shape instead of the model row's (the official
+    /// 3.8 shape is unconfirmed; flat is what peers send to every model).
+    pub fn with_session_shape(mut self, shape: SessionShape) -> Self {
+        self.shape = shape;
         self
     }
 
@@ -360,15 +416,14 @@ impl Encoder {
                 })
                 .collect()
         });
-        Session {
+        let input_audio_format = config
+            .input_format
+            .map(|_| self.format_names.input().to_owned());
+        let output_audio_format = config
+            .output_format
+            .map(|_| self.format_names.output().to_owned());
+        let mut session = Session {
             modalities,
-            voice: config.voice.clone(),
-            input_audio_format: config
-                .input_format
-                .map(|_| self.format_names.input().to_owned()),
-            output_audio_format: config
-                .output_format
-                .map(|_| self.format_names.output().to_owned()),
             instructions: config.instructions.clone(),
             input_audio_transcription: config
                 .input_transcription
@@ -385,8 +440,56 @@ impl Encoder {
                 }
             }),
             ..Default::default()
+        };
+        match self.shape {
+            SessionShape::Flat => {
+                session.voice = config.voice.clone();
+                session.input_audio_format = input_audio_format;
+                session.output_audio_format = output_audio_format;
+            }
+            SessionShape::NestedV38 => {
+                if let Some(audio) = nested_audio(
+                    input_audio_format,
+                    output_audio_format,
+                    config.voice.clone(),
+                ) {
+                    session.extra.insert("audio".into(), audio);
+                }
+            }
         }
+        session
     }
+}
+
+/// The 3.8 SDK's `audio` object: `input.format{type,sample_rate}`,
+/// `output.format{…}` and `output.voice`, holding only what is set (the SDK
+/// sends incremental updates); `None` when nothing is.
+fn nested_audio(
+    input: Option<String>,
+    output: Option<String>,
+    voice: Option<String>,
+) -> Option<Value> {
+    let mut audio = serde_json::Map::new();
+    if let Some(kind) = input {
+        audio.insert(
+            "input".into(),
+            json!({"format": {"type": kind, "sample_rate": INPUT_RATE}}),
+        );
+    }
+    let mut out = serde_json::Map::new();
+    if let Some(voice) = voice {
+        out.insert("voice".into(), json!(voice));
+    }
+    if let Some(kind) = output {
+        out.insert(
+            "format".into(),
+            json!({"type": kind, "sample_rate": OUTPUT_RATE}),
+        );
+    }
+    if !out.is_empty() {
+        audio.insert("output".into(), Value::Object(out));
+    }
+    (!audio.is_empty()).then_some(Value::Object(audio))
 }
 
 fn check_rate(format: AudioFormat, expected: u32) -> Result<(), EncodeError> {

@@ -3,6 +3,7 @@
 //! realtime API (the `qwen-omni-realtime` WebSocket interface).
 
 pub mod codec;
+pub mod models;
 pub mod tts;
 pub mod wire;
 
@@ -18,24 +19,29 @@ pub const OUTPUT_RATE: u32 = 24_000;
 /// The hosted endpoint (China region).
 pub const DEFAULT_URL: &str = "wss://dashscope.aliyuncs.com/api-ws/v1/realtime";
 
-/// What Qwen-Omni realtime supports for `model`.
+/// What Qwen-Omni realtime supports for `model`, from its row in the model
+/// table ([`models::family`]).
 ///
-/// Text input is declared unsupported: the protocol notes list
-/// `conversation.item.create` text turns as unconfirmed per model, and the
-/// reference agent framework treats the dialect as audio-only. Function calling
-/// exists only on the 3.5 family.
+/// Text input is declared unsupported on every row: the protocol notes list
+/// `conversation.item.create` text turns as unconfirmed (refused outright on
+/// 3.8), and the reference agent framework treats the dialect as audio-only.
+/// Function calling exists from qwen3.5-omni on; `session.finish` is
+/// acknowledged except on qwen3.8-omni. Every model allows one response at a
+/// time and takes tool results only as `function_call_output` items followed
+/// by `response.create` (`response_after_tool_result`).
 pub fn capabilities_for(model: &str) -> Capabilities {
+    let family = models::family(model);
     Capabilities {
         dialect: codec::DIALECT.to_owned(),
-        text_input: false,
+        text_input: family.text_input,
         image_input: true,
         truncation: false,
         server_vad: true,
         manual_turns: true,
-        tool_calls: model.contains("3.5"),
+        tool_calls: family.tools,
         response_after_tool_result: true,
         resumption: false,
-        end_handshake: true,
+        end_handshake: family.finish_ack,
         vad_events: true,
         session_updates: true,
         tool_call_deltas: true,
@@ -47,7 +53,7 @@ pub fn capabilities_for(model: &str) -> Capabilities {
         limits: SessionLimits {
             session_secs: Some(120 * 60),
             connection_secs: None,
-            context_tokens: None,
+            context_tokens: family.history.tokens,
             // `expires_at` in `session.created`, as in OpenAI's beta shape.
             announces_expiry: true,
             warns_before_close: false,

@@ -2,6 +2,7 @@
 //! (`/api-ws/v1/realtime?model=…`): validation, error shape, the respond
 //! engine, set-up faults and the input-rate heuristic.
 
+pub mod omni;
 pub mod rate_check;
 pub mod respond;
 pub mod tts;
@@ -14,8 +15,9 @@ use crate::timeline::Outgoing;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
+use understudy_adapters::dashscope::models::family;
 use understudy_adapters::dashscope::wire::ClientEvent;
-use understudy_adapters::dashscope::{capabilities_for, DIALECT, INPUT_RATE};
+use understudy_adapters::dashscope::{capabilities_for, DIALECT, INPUT_RATE, OUTPUT_RATE};
 
 /// Input format names the service accepts.
 const INPUT_FORMATS: &[&str] = &["pcm", "pcm16"];
@@ -217,8 +219,11 @@ impl DashScopeProtocol {
         if event_type == "session.update" {
             check_session(map.get("session"))?;
         }
+        // Where the family takes no `message` item at all (3.8), the responder
+        // refuses it with its own (configurable) code.
         if event_type == "conversation.item.create"
             && is_text_message(&map)
+            && family(&self.model).message_items
             && !capabilities_for(&self.model).text_input
         {
             return Err(FrameError::new(
@@ -305,6 +310,46 @@ fn check_session(session: Option<&Value>) -> Result<(), FrameError> {
             }
         }
     }
+    check_nested_audio(session.get("audio"))
+}
+
+/// The nested `audio` object (§10.4 shapes 2 and 3): known format names at
+/// 16 kHz in, 24 kHz out (output is not customisable).
+fn check_nested_audio(audio: Option<&Value>) -> Result<(), FrameError> {
+    let Some(audio) = audio else {
+        return Ok(());
+    };
+    for (dir, allowed, rate) in [
+        ("input", INPUT_FORMATS, INPUT_RATE),
+        ("output", OUTPUT_FORMATS, OUTPUT_RATE),
+    ] {
+        let Some(format) = audio.get(dir).and_then(|d| d.get("format")) else {
+            continue;
+        };
+        if let Some(name) = format.get("type").and_then(Value::as_str) {
+            if !allowed.contains(&name) {
+                return Err(FrameError::new(
+                    "invalid_value",
+                    format!(
+                        "Invalid audio.{dir}.format.type: '{name}'. Supported values are: {}.",
+                        allowed.join(", ")
+                    ),
+                )
+                .param(format!("session.audio.{dir}.format.type")));
+            }
+        }
+        if let Some(got) = format.get("sample_rate").and_then(Value::as_u64) {
+            if got != u64::from(rate) {
+                return Err(FrameError::new(
+                    "invalid_value",
+                    format!(
+                        "Invalid audio.{dir}.format.sample_rate: {got}. Supported value is {rate}."
+                    ),
+                )
+                .param(format!("session.audio.{dir}.format.sample_rate")));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -378,6 +423,40 @@ mod tests {
             Some("item.content"),
             "no model family takes text here"
         );
+    }
+
+    #[test]
+    fn the_three_session_shapes_are_accepted_and_nested_formats_checked() {
+        let v38 = DashScopeProtocol {
+            model: "qwen3.8-omni-flash-realtime".into(),
+        };
+        for frame in [
+            // SDK 2.0.2 "omni_v38" (captured).
+            r#"{"type":"session.update","session":{"modalities":["text","audio"],"input_audio_transcription":{"model":"qwen3-asr-flash-realtime"},"turn_detection":null,"instructions":"x","audio":{"output":{"voice":"longanlingxin","format":{"type":"pcm","sample_rate":24000}},"input":{"format":{"type":"pcm","sample_rate":16000}}}}}"#,
+            // The docs' mixed example.
+            r#"{"type":"session.update","session":{"model":"qwen3.5-omni-plus-realtime","modalities":["text","audio"],"voice":"Tina","audio":{"input":{"format":{"type":"pcm","sample_rate":16000}},"output":{"format":{"type":"pcm","sample_rate":24000}}}}}"#,
+            // Flat, as AgentScope sends it to every model.
+            r#"{"type":"session.update","session":{"voice":"Tina","input_audio_format":"pcm","output_audio_format":"pcm","turn_detection":{"type":"semantic_vad"}}}"#,
+        ] {
+            assert!(v38.parse(frame, 1 << 20).is_ok(), "{frame}");
+        }
+        let bad = v38
+            .parse(r#"{"type":"session.update","session":{"audio":{"input":{"format":{"type":"pcm","sample_rate":24000}}}}}"#, 1 << 20)
+            .unwrap_err();
+        assert_eq!(
+            bad.param.as_deref(),
+            Some("session.audio.input.format.sample_rate")
+        );
+        let bad = v38
+            .parse(r#"{"type":"session.update","session":{"audio":{"output":{"format":{"type":"mp3"}}}}}"#, 1 << 20)
+            .unwrap_err();
+        assert_eq!(
+            bad.param.as_deref(),
+            Some("session.audio.output.format.type")
+        );
+        // A text item on 3.8 passes the frame check: the engine refuses it.
+        let text = r#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}}"#;
+        assert!(v38.parse(text, 1 << 20).is_ok());
     }
 
     #[test]

@@ -16,20 +16,34 @@
 //!   an `error` then a close; which one the service does is unconfirmed),
 //!   announced by `expires_at` in `session.created` (120 minutes without a
 //!   limit; the field is in OpenAI's beta shape, its presence here unconfirmed).
+//!
+//! What differs by model comes from the model's row
+//! ([`understudy_adapters::dashscope::models`]) and the [`OmniSettings`]
+//! (see [`super::omni`]): the default voice; `tools` accepted but echoed empty
+//! and never called where the family has none; the session echoed flat or
+//! nested (3.8); the refusals of 3.5/3.8 (a second `response.create` while one
+//! runs, a second result for one call, a `message` item on 3.8, web search
+//! with tools); `function_call_arguments.done` naming the function (§10.6);
+//! and whether `session.finish` is acknowledged (not on 3.8).
 
+use super::omni::{self, OmniSettings, ToolOutputs};
 use super::rate_check::{RateCheck, RateVerdict};
-use super::{DashScopeExpiry, SetupFault, MAX_SESSION};
+use super::{error_frame, DashScopeExpiry, SetupFault, MAX_SESSION};
 use crate::engine::{Note, SessionEngine};
 use crate::openai::respond::Responder;
 use crate::protocol::FrameSummary;
 use crate::timeline::{Outgoing, Timeline};
 use crate::ResponderConfig;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use understudy_adapters::audio::Pcm;
-use understudy_adapters::dashscope::wire::{ClientEvent, Session};
+use understudy_adapters::dashscope::models::{family, OmniFamily};
+use understudy_adapters::dashscope::wire::{
+    ClientEvent, ItemCreate, ResponseCreate as DsResponseCreate, Session,
+};
 use understudy_adapters::dashscope::INPUT_RATE;
 use understudy_adapters::openai::wire::client::{
     ConversationItemCreate, InputAudioBufferAppend, ResponseCancel, ResponseCreate, SessionUpdate,
@@ -41,6 +55,15 @@ use understudy_adapters::openai::Dialect;
 /// The respond engine for one Qwen-Omni session.
 pub struct DashScopeResponder {
     inner: Responder,
+    /// The model's row: what this session's model does.
+    family: &'static OmniFamily,
+    /// Switchable Qwen-Omni behaviour (finish acknowledgement, error codes).
+    settings: OmniSettings,
+    /// Calls that already have a result.
+    tool_outputs: ToolOutputs,
+    /// Function names of the calls in the running response, by item id
+    /// (for `function_call_arguments.done`; cleared at `response.done`).
+    call_names: HashMap<String, String>,
     session: Session,
     fault: Option<SetupFault>,
     rate_check: RateCheck,
@@ -56,15 +79,10 @@ pub struct DashScopeResponder {
 
 /// The session a new connection gets (the protocol notes' example).
 fn default_session(model: &str) -> Session {
-    let voice = if model.contains("turbo") {
-        "Chelsie"
-    } else {
-        "Cherry"
-    };
     Session {
         model: Some(model.into()),
         modalities: Some(vec!["text".into(), "audio".into()]),
-        voice: Some(voice.into()),
+        voice: Some(family(model).default_voice.into()),
         input_audio_format: Some("pcm".into()),
         output_audio_format: Some("pcm".into()),
         instructions: Some(String::new()),
@@ -94,6 +112,7 @@ impl DashScopeResponder {
         fault: Option<SetupFault>,
     ) -> Self {
         let session = default_session(model);
+        let settings = config.dashscope_omni.clone();
         // The limit is enforced here, the DashScope way, not by the OpenAI engine.
         let limit = config
             .session_limit
@@ -106,6 +125,10 @@ impl DashScopeResponder {
         inner.configure(&to_openai_session(&session));
         DashScopeResponder {
             inner,
+            family: family(model),
+            settings,
+            tool_outputs: ToolOutputs::default(),
+            call_names: HashMap::new(),
             session,
             fault,
             rate_check: RateCheck::new(INPUT_RATE),
@@ -129,6 +152,118 @@ impl DashScopeResponder {
         }
     }
 
+    /// Refuses a client event with a DashScope `error`; the session goes on.
+    /// The error names the refused event's `event_id` (the v2 SDK reads
+    /// `error.event_id` to drop a refused `response.create` from its pending
+    /// ones; OpenAI beta, which the protocol copies, sends it the same way).
+    fn refuse(
+        &mut self,
+        now: Instant,
+        event_id: Option<&str>,
+        code: &str,
+        message: &str,
+        param: Option<&str>,
+    ) {
+        self.notes
+            .push(Note::new("refused", format!("{code}: {message}")));
+        let text = error_frame("invalid_request_error", code, message, param);
+        let text = match (serde_json::from_str::<Value>(&text), event_id) {
+            (Ok(mut frame), Some(id)) => {
+                frame["error"]["event_id"] = json!(id);
+                frame.to_string()
+            }
+            _ => text,
+        };
+        self.own.push(now, Outgoing::text("error", text));
+    }
+
+    /// `conversation.item.create`: refused for a `message` item where the
+    /// family takes none, and for a second result of one call.
+    fn on_item_create(&mut self, create: &ItemCreate, now: Instant) {
+        let item = &create.item;
+        if item.kind == "message" && !self.family.message_items {
+            let code = self.settings.codes.message_item.clone();
+            let message = format!(
+                "Model {} accepts only function_call_output and mcp_approval_response items.",
+                self.family.name
+            );
+            return self.refuse(
+                now,
+                create.event_id.as_deref(),
+                &code,
+                &message,
+                Some("item.type"),
+            );
+        }
+        if item.kind == "function_call_output" {
+            let call_id = item.call_id.as_deref().unwrap_or_default();
+            if !self.tool_outputs.first(call_id) {
+                let code = self.settings.codes.duplicate_tool_output.clone();
+                let message = format!("Duplicate function call output for call_id {call_id}.");
+                return self.refuse(
+                    now,
+                    create.event_id.as_deref(),
+                    &code,
+                    &message,
+                    Some("item.call_id"),
+                );
+            }
+        }
+        let forward = ConversationItemCreate {
+            item: (**item).clone(),
+            previous_item_id: create.previous_item_id.clone(),
+            ..Default::default()
+        };
+        self.forward(OpenAiEvent::ConversationItemCreate(forward), now);
+    }
+
+    /// `response.create`: one response at a time.
+    fn on_response_create(&mut self, create: &DsResponseCreate, now: Instant) {
+        if let Some(active) = self.inner.active_response(now) {
+            let message = format!(
+                "Conversation already has an active response: {active}. Wait until it is done."
+            );
+            let code = self.settings.codes.active_response.clone();
+            return self.refuse(now, create.event_id.as_deref(), &code, &message, None);
+        }
+        let response = create
+            .response
+            .clone()
+            .and_then(|v| serde_json::from_value::<ResponseParams>(v).ok());
+        self.forward(
+            OpenAiEvent::ResponseCreate(ResponseCreate {
+                response,
+                ..Default::default()
+            }),
+            now,
+        );
+    }
+
+    /// `session.finish`: the rest of the output, `session.finished` unless
+    /// the family (or the settings) say it is not acknowledged, then a close.
+    fn on_finish(&mut self, now: Instant) {
+        self.finishing = true;
+        let at = self.inner.quiet_at().map_or(now, |quiet| quiet.max(now));
+        if self.settings.finish_ack.unwrap_or(self.family.finish_ack) {
+            let id = self.event_id();
+            let finished = json!({"event_id": id, "type": "session.finished"}).to_string();
+            self.own.push(
+                at,
+                Outgoing::Text {
+                    event_type: Arc::from("session.finished"),
+                    text: Arc::from(finished),
+                },
+            );
+        }
+        self.own.push(
+            at,
+            Outgoing::Close {
+                code: 1000,
+                reason: String::new(),
+            },
+        );
+    }
+
     fn event_id(&mut self) -> String {
         self.next_id += 1;
         format!("event_{:032x}", self.next_id)
@@ -143,13 +278,41 @@ impl DashScopeResponder {
         self.inner.on_client_event(&event, &summary, now);
     }
 
-    fn on_session_update(&mut self, update: Option<&Session>, now: Instant) {
+    fn on_session_update(
+        &mut self,
+        update: Option<&Session>,
+        event_id: Option<&str>,
+        now: Instant,
+    ) {
         if let Some(fault) = self.fault.take() {
             fault.inject(now, &mut self.own, &mut self.notes);
             return;
         }
         if let Some(update) = update {
-            merge(&mut self.session, update);
+            let mut update = update.clone();
+            omni::flatten_update(&mut update);
+            if !self.family.tools && update.tools.as_ref().is_some_and(|t| !t.is_empty()) {
+                // Accepted, echoed empty, never called (§10.8).
+                self.notes.push(Note::new(
+                    "tools.ignored",
+                    format!(
+                        "{} has no function calling; tools dropped",
+                        self.family.name
+                    ),
+                ));
+                update.tools = Some(vec![]);
+            }
+            if self.family.search && omni::search_with_tools(&self.session, &update) {
+                let code = self.settings.codes.search_with_tools.clone();
+                return self.refuse(
+                    now,
+                    event_id,
+                    &code,
+                    "enable_search and tools cannot be used together.",
+                    Some("session.enable_search"),
+                );
+            }
+            merge(&mut self.session, &update);
         }
         let session = Box::new(to_openai_session(&self.session));
         self.forward(
@@ -182,7 +345,7 @@ impl DashScopeResponder {
     }
 
     /// Rewrites an outgoing frame into DashScope's shapes where they differ.
-    fn patch(&self, frame: Outgoing) -> Outgoing {
+    fn patch(&mut self, frame: Outgoing) -> Outgoing {
         let Outgoing::Text { event_type, text } = &frame else {
             return frame;
         };
@@ -194,6 +357,8 @@ impl DashScopeResponder {
                 | "response.done"
                 | "response.content_part.added"
                 | "response.content_part.done"
+                | "response.output_item.added"
+                | "response.function_call_arguments.done"
         );
         if !needs {
             return frame;
@@ -204,7 +369,7 @@ impl DashScopeResponder {
         match &**event_type {
             "session.created" | "session.updated" => {
                 let inner = event.remove("session").unwrap_or(Value::Null);
-                let mut view = serde_json::to_value(&self.session).unwrap_or(Value::Null);
+                let mut view = omni::session_view(&self.session, self.family);
                 for key in ["id", "object", "model"] {
                     if let (Some(v), Value::Object(map)) = (inner.get(key), &mut view) {
                         map.insert(key.into(), v.clone());
@@ -215,7 +380,30 @@ impl DashScopeResponder {
                 }
                 event.insert("session".into(), view);
             }
+            "response.output_item.added" => {
+                let item = event.get("item");
+                if let (Some(id), Some(name)) = (
+                    item.and_then(|i| i.get("id")).and_then(Value::as_str),
+                    item.and_then(|i| i.get("name")).and_then(Value::as_str),
+                ) {
+                    self.call_names.insert(id.to_owned(), name.to_owned());
+                }
+                return frame;
+            }
+            "response.function_call_arguments.done" => {
+                // §10.6: the done event names the function (OpenAI beta's does not).
+                let name = event
+                    .get("item_id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| self.call_names.get(id));
+                if let Some(name) = name {
+                    event.insert("name".into(), json!(name));
+                }
+            }
             "response.created" | "response.done" => {
+                if event_type.as_ref() == "response.done" {
+                    self.call_names.clear();
+                }
                 if let Some(Value::Object(response)) = event.get_mut("response") {
                     dashscope_response(
                         response,
@@ -341,7 +529,7 @@ impl SessionEngine<ClientEvent> for DashScopeResponder {
         }
         match event {
             ClientEvent::SessionUpdate(update) => {
-                self.on_session_update(update.session.as_deref(), now)
+                self.on_session_update(update.session.as_deref(), update.event_id.as_deref(), now)
             }
             ClientEvent::InputAudioBufferAppend(append) => {
                 self.check_rate(&append.audio);
@@ -364,27 +552,8 @@ impl SessionEngine<ClientEvent> for DashScopeResponder {
                 ));
                 self.inner.attach_image();
             }
-            ClientEvent::ConversationItemCreate(create) => {
-                let forward = ConversationItemCreate {
-                    item: (*create.item).clone(),
-                    previous_item_id: create.previous_item_id.clone(),
-                    ..Default::default()
-                };
-                self.forward(OpenAiEvent::ConversationItemCreate(forward), now);
-            }
-            ClientEvent::ResponseCreate(create) => {
-                let response = create
-                    .response
-                    .clone()
-                    .and_then(|v| serde_json::from_value::<ResponseParams>(v).ok());
-                self.forward(
-                    OpenAiEvent::ResponseCreate(ResponseCreate {
-                        response,
-                        ..Default::default()
-                    }),
-                    now,
-                );
-            }
+            ClientEvent::ConversationItemCreate(create) => self.on_item_create(create, now),
+            ClientEvent::ResponseCreate(create) => self.on_response_create(create, now),
             ClientEvent::ResponseCancel(cancel) => {
                 let forward = ResponseCancel {
                     response_id: cancel.response_id.clone(),
@@ -392,37 +561,14 @@ impl SessionEngine<ClientEvent> for DashScopeResponder {
                 };
                 self.forward(OpenAiEvent::ResponseCancel(forward), now);
             }
-            ClientEvent::SessionFinish(_) => {
-                self.finishing = true;
-                let at = self.inner.quiet_at().map_or(now, |quiet| quiet.max(now));
-                let id = self.event_id();
-                let finished = json!({"event_id": id, "type": "session.finished"}).to_string();
-                self.own.push(
-                    at,
-                    Outgoing::Text {
-                        event_type: Arc::from("session.finished"),
-                        text: Arc::from(finished),
-                    },
-                );
-                self.own.push(
-                    at,
-                    Outgoing::Close {
-                        code: 1000,
-                        reason: String::new(),
-                    },
-                );
-            }
+            ClientEvent::SessionFinish(_) => self.on_finish(now),
             ClientEvent::Unknown(_) => {}
         }
     }
 
     fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
-        let mut due: Vec<Outgoing> = self
-            .inner
-            .pop_due(now)
-            .into_iter()
-            .map(|f| self.patch(f))
-            .collect();
+        let frames = self.inner.pop_due(now);
+        let mut due: Vec<Outgoing> = frames.into_iter().map(|f| self.patch(f)).collect();
         due.extend(self.own.pop_due(now));
         due
     }
@@ -495,5 +641,265 @@ mod tests {
             .find(|e| e["type"] == "response.text.done")
             .expect("response.text.done");
         assert_eq!(done["text"], "You said my order is A17.");
+    }
+
+    fn responder(model: &str) -> (DashScopeResponder, Instant) {
+        let voice = Arc::from(vec![0i16; 2_400]);
+        let mut config = ResponderConfig::with_voice(voice);
+        config.speed = 100.0;
+        let mut responder = DashScopeResponder::new(model, config, 7, None);
+        let now = Instant::now();
+        responder.on_connect(now);
+        (responder, now)
+    }
+
+    fn send(responder: &mut DashScopeResponder, now: Instant, json: Value) {
+        responder.on_client_event(&event(json), &summary(), now);
+    }
+
+    fn errors(events: &[Value]) -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["type"] == "error")
+            .map(|e| e["error"]["code"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    const V38: &str = "qwen3.8-omni-flash-realtime";
+
+    fn weather_tool() -> Value {
+        json!([{"type": "function", "function": {"name": "get_weather", "description": "d",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}])
+    }
+
+    /// A 3.5 session asked (by a text item, which the wire refuses but the
+    /// engine takes) about the weather, with the tool configured.
+    fn tool_turn(model: &str) -> (DashScopeResponder, Instant, Vec<Value>) {
+        let (mut r, now) = responder(model);
+        send(
+            &mut r,
+            now,
+            json!({"type": "session.update", "session": {
+            "modalities": ["text"], "turn_detection": null, "tools": weather_tool()}}),
+        );
+        r.inner.on_client_event(
+            &OpenAiEvent::ConversationItemCreate(ConversationItemCreate {
+                item: serde_json::from_value(json!({"type": "message", "role": "user",
+                    "content": [{"type": "input_text", "text": "What is the weather in Paris?"}]}))
+                .unwrap(),
+                ..Default::default()
+            }),
+            &summary(),
+            now,
+        );
+        send(&mut r, now, json!({"type": "response.create"}));
+        let events = sent(&mut r, now + Duration::from_secs(60));
+        (r, now, events)
+    }
+
+    #[test]
+    fn the_38_session_is_echoed_nested_with_vad_defaults() {
+        let (mut r, now) = responder(V38);
+        let created = sent(&mut r, now);
+        assert_eq!(
+            created[0]["session"]["audio"]["output"]["voice"], "Tina",
+            "3.8's default voice"
+        );
+        send(
+            &mut r,
+            now,
+            json!({"type": "session.update", "session": {
+            "modalities": ["text", "audio"], "turn_detection": {"type": "semantic_vad"},
+            "audio": {"output": {"voice": "longanlingxin", "format": {"type": "pcm", "sample_rate": 24000}},
+                      "input": {"format": {"type": "pcm", "sample_rate": 16000}}}}}),
+        );
+        let events = sent(&mut r, now);
+        let updated = &events
+            .iter()
+            .find(|e| e["type"] == "session.updated")
+            .unwrap()["session"];
+        assert_eq!(updated["audio"]["output"]["voice"], "longanlingxin");
+        assert!(updated.get("voice").is_none());
+        assert_eq!(updated["turn_detection"]["type"], "semantic_vad");
+        assert_eq!(updated["turn_detection"]["create_response"], true);
+        assert_eq!(updated["turn_detection"]["interrupt_response"], true);
+    }
+
+    #[test]
+    fn legacy_models_echo_tools_empty_and_never_call() {
+        let (_, _, events) = tool_turn("qwen3-omni-flash-realtime");
+        let updated = events
+            .iter()
+            .find(|e| e["type"] == "session.updated")
+            .unwrap();
+        assert_eq!(updated["session"]["tools"], json!([]));
+        assert!(events
+            .iter()
+            .all(|e| e["type"] != "response.function_call_arguments.done"));
+    }
+
+    #[test]
+    fn a_35_call_goes_out_in_the_function_call_sequence_naming_the_function() {
+        let (_, _, events) = tool_turn("qwen3.5-omni-flash-realtime");
+        let kinds: Vec<&str> = events
+            .iter()
+            .filter_map(|e| e["type"].as_str())
+            .filter(|t| t.starts_with("response.") || t.starts_with("conversation."))
+            .collect();
+        let call: Vec<&str> = kinds
+            .iter()
+            .copied()
+            .skip_while(|t| *t != "response.created")
+            .collect();
+        assert_eq!(
+            call,
+            [
+                "response.created",
+                "response.output_item.added",
+                "conversation.item.created",
+                "response.function_call_arguments.delta",
+                "response.function_call_arguments.delta",
+                "response.function_call_arguments.done",
+                "response.output_item.done",
+                "response.done"
+            ]
+        );
+        let done = events
+            .iter()
+            .find(|e| e["type"] == "response.function_call_arguments.done")
+            .unwrap();
+        assert_eq!(done["name"], "get_weather");
+        assert!(done["call_id"].is_string());
+    }
+
+    #[test]
+    fn a_second_response_create_while_one_runs_is_refused_and_the_session_goes_on() {
+        let (mut r, now) = responder(V38);
+        send(
+            &mut r,
+            now,
+            json!({"type": "session.update", "session": {"instructions": "Say hi."}}),
+        );
+        send(&mut r, now, json!({"type": "response.create"}));
+        send(
+            &mut r,
+            now,
+            json!({"type": "response.create", "event_id": "event_2"}),
+        );
+        let events = sent(&mut r, now + Duration::from_secs(60));
+        let refusal = events.iter().find(|e| e["type"] == "error").unwrap();
+        assert_eq!(
+            refusal["error"]["event_id"], "event_2",
+            "names the refused event"
+        );
+        assert_eq!(
+            errors(&events),
+            ["conversation_already_has_active_response"]
+        );
+        let created = events
+            .iter()
+            .filter(|e| e["type"] == "response.created")
+            .count();
+        assert_eq!(created, 1);
+        // Once it is done, a new one is taken.
+        let later = now + Duration::from_secs(61);
+        send(&mut r, later, json!({"type": "response.create"}));
+        let events = sent(&mut r, later + Duration::from_secs(60));
+        assert!(errors(&events).is_empty());
+        assert!(events.iter().any(|e| e["type"] == "response.done"));
+    }
+
+    #[test]
+    fn refusal_codes_are_settings() {
+        let voice = Arc::from(vec![0i16; 2_400]);
+        let mut config = ResponderConfig::with_voice(voice);
+        config.dashscope_omni.codes.message_item = "invalid_parameter".into();
+        let mut r = DashScopeResponder::new(V38, config, 7, None);
+        let now = Instant::now();
+        send(
+            &mut r,
+            now,
+            json!({"type": "conversation.item.create", "item": {"type": "message",
+            "role": "user", "content": [{"type": "input_text", "text": "hi"}]}}),
+        );
+        assert_eq!(errors(&sent(&mut r, now)), ["invalid_parameter"]);
+    }
+
+    #[test]
+    fn message_items_are_refused_on_38_and_a_call_takes_one_result() {
+        let (mut r, now) = responder(V38);
+        send(
+            &mut r,
+            now,
+            json!({"type": "conversation.item.create", "item": {"type": "message",
+            "role": "user", "content": [{"type": "input_text", "text": "hi"}]}}),
+        );
+        let output = json!({"type": "conversation.item.create", "item": {
+            "type": "function_call_output", "call_id": "call_1", "output": "{}"}});
+        send(&mut r, now, output.clone());
+        send(&mut r, now, output);
+        let events = sent(&mut r, now);
+        assert_eq!(errors(&events), ["invalid_value", "invalid_value"]);
+        let refusals: Vec<&Value> = events.iter().filter(|e| e["type"] == "error").collect();
+        assert_eq!(refusals[0]["error"]["param"], "item.type");
+        assert_eq!(refusals[1]["error"]["param"], "item.call_id");
+        assert_eq!(refusals[0]["error"]["type"], "invalid_request_error");
+        let created: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["type"] == "conversation.item.created")
+            .collect();
+        assert_eq!(created.len(), 1, "only the first result entered");
+        assert_eq!(created[0]["item"]["type"], "function_call_output");
+    }
+
+    #[test]
+    fn search_with_tools_is_refused_where_search_exists() {
+        let (mut r, now) = responder("qwen3.5-omni-plus-realtime");
+        send(
+            &mut r,
+            now,
+            json!({"type": "session.update", "session": {
+            "enable_search": true, "tools": weather_tool()}}),
+        );
+        let events = sent(&mut r, now);
+        assert_eq!(errors(&events), ["invalid_value"]);
+        assert!(events.iter().all(|e| e["type"] != "session.updated"));
+        send(
+            &mut r,
+            now,
+            json!({"type": "session.update", "session": {"enable_search": true}}),
+        );
+        assert!(errors(&sent(&mut r, now)).is_empty());
+    }
+
+    fn finish(model: &str, ack: Option<bool>) -> Vec<String> {
+        let voice = Arc::from(vec![0i16; 2_400]);
+        let mut config = ResponderConfig::with_voice(voice);
+        config.dashscope_omni.finish_ack = ack;
+        let mut r = DashScopeResponder::new(model, config, 7, None);
+        let now = Instant::now();
+        r.on_connect(now);
+        send(&mut r, now, json!({"type": "session.finish"}));
+        r.pop_due(now + Duration::from_secs(1))
+            .into_iter()
+            .map(|f| match f {
+                Outgoing::Text { event_type, .. } => event_type.to_string(),
+                Outgoing::Close { .. } => "close".into(),
+                _ => "other".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn session_finish_is_acknowledged_per_family_and_switchably() {
+        assert_eq!(finish(V38, None), ["session.created", "close"]);
+        assert_eq!(
+            finish("qwen3.5-omni-flash-realtime", None),
+            ["session.created", "session.finished", "close"]
+        );
+        assert_eq!(
+            finish(V38, Some(true)),
+            ["session.created", "session.finished", "close"]
+        );
     }
 }

@@ -114,6 +114,15 @@ impl Responder {
         self.input.attach_image();
     }
 
+    /// The id of the response still being sent at `now`, if any (a dialect
+    /// that refuses a second `response.create` its own way asks this first).
+    pub fn active_response(&self, now: Instant) -> Option<&str> {
+        self.active
+            .as_ref()
+            .filter(|a| a.done_at > now)
+            .map(|a| a.id.as_str())
+    }
+
     /// When everything scheduled so far will have gone out.
     pub fn quiet_at(&self) -> Option<Instant> {
         self.timeline.last_deadline()
