@@ -8,6 +8,7 @@
 //! to the unmodified SDK.
 
 pub mod live;
+pub mod qwen_audio;
 
 use serde_json::json;
 use std::time::Duration;
@@ -729,6 +730,7 @@ pub fn all_scenarios() -> Vec<Scenario> {
     let mut all = openai_scenarios();
     all.extend(live::live_scenarios());
     all.extend(dashscope_scenarios());
+    all.extend(qwen_audio::qwen_audio_scenarios());
     all.extend(gemini_scenarios());
     all
 }
