@@ -9,6 +9,7 @@
 //! its responder calls) is informational there rather than a failure.
 
 mod live;
+mod qwen_audio;
 
 pub use crate::on_target::OnTarget;
 use crate::scenario::{self, Scenario};
@@ -579,6 +580,7 @@ pub fn cases() -> Result<Vec<Case>, UnknownScenario> {
     all.push(image);
     all.extend(live::live_cases()?);
     all.extend(dashscope_cases()?);
+    all.extend(qwen_audio::qwen_audio_cases()?);
     all.extend(gemini_cases()?);
     Ok(all)
 }
