@@ -44,10 +44,7 @@ async fn a_client_that_answers_ambient_speech_fails() {
         .scenario
         .steps
         .iter()
-        .enumerate()
-        .filter(|(_, s)| matches!(s, Step::WaitFor("ambient_transcript")))
-        .map(|(i, _)| i)
-        .last()
+        .rposition(|s| matches!(s, Step::WaitFor("ambient_transcript")))
         .expect("the scenario waits for ambient speech");
     case.scenario.steps.splice(
         at + 1..at + 1,
