@@ -312,6 +312,40 @@ pub enum ModelEvent {
         final_report: bool,
     },
 
+    // ---- speech not addressed to the model (Qwen-Audio smart_turn) -------------
+    /// Speech the provider heard but judged not addressed to the model
+    /// (a bystander, a backchannel, noise): transcribed, never a user turn,
+    /// never a reply, never a barge-in (Qwen-Audio
+    /// `conversation.item.ambient_audio_transcription.*`).
+    AmbientTranscript {
+        /// A throw-away id: the speech is not in the conversation.
+        item_id: String,
+        /// Settled text so far (the whole transcript when `done`).
+        text: String,
+        /// Provisional tail that may still change (deltas only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stash: Option<String>,
+        /// Whether this is the whole transcript.
+        done: bool,
+    },
+    /// The provider withdrew a user turn it had first judged valid: no
+    /// response follows (Qwen-Audio `speech_stopped {reason: turn_invalid}`).
+    TurnWithdrawn {
+        /// The withdrawn user item.
+        item_id: String,
+    },
+    /// Progress of the target-speaker voiceprint registration (Qwen-Audio
+    /// `voiceprint_audio_list.*`); a failure does not stop the conversation.
+    VoiceprintStatus {
+        /// The registration task (`vp_…`).
+        task_id: String,
+        /// Where it stands.
+        state: VoiceprintState,
+        /// Why it failed, where the provider says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+
     // ---- other ---------------------------------------------------------------
     /// Token usage, on every provider its own event after the `ResponseDone`
     /// of the response it counts (see the module docs).
@@ -351,6 +385,18 @@ pub enum ResponseStatus {
     /// The model stopped early (token limit, content filter).
     Incomplete,
     /// The provider failed to produce the response.
+    Failed,
+}
+
+/// Where a voiceprint registration stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceprintState {
+    /// The provider is fetching and enrolling the samples.
+    InProgress,
+    /// The voiceprint is in use.
+    Completed,
+    /// Registration failed; turn detection goes on without it.
     Failed,
 }
 
@@ -492,6 +538,9 @@ impl ModelEvent {
             ModelEvent::SessionUsage { .. } => "session_usage",
             ModelEvent::Usage { .. } => "usage",
             ModelEvent::Grounding { .. } => "grounding",
+            ModelEvent::AmbientTranscript { .. } => "ambient_transcript",
+            ModelEvent::TurnWithdrawn { .. } => "turn_withdrawn",
+            ModelEvent::VoiceprintStatus { .. } => "voiceprint_status",
             ModelEvent::Error(_) => "error",
             ModelEvent::Unrecognized { .. } => "unrecognized",
         }
@@ -581,6 +630,20 @@ mod tests {
             },
             ModelEvent::SessionPaused,
             ModelEvent::SessionResumed,
+            ModelEvent::AmbientTranscript {
+                item_id: "amb_1".into(),
+                text: "mm-hmm".into(),
+                stash: None,
+                done: true,
+            },
+            ModelEvent::TurnWithdrawn {
+                item_id: "item_1".into(),
+            },
+            ModelEvent::VoiceprintStatus {
+                task_id: "vp_1".into(),
+                state: VoiceprintState::Failed,
+                reason: Some("download timeout".into()),
+            },
             ModelEvent::SessionUsage {
                 seconds: 15.0,
                 active_seconds: None,

@@ -25,6 +25,7 @@ pub mod input;
 pub mod lossless;
 pub mod openai;
 pub mod openai_live;
+pub mod qwen_audio;
 pub mod registry;
 pub mod resumption;
 pub mod round_trip;
@@ -39,7 +40,7 @@ pub use audio::{AudioEncoding, AudioFormat, Pcm};
 pub use capabilities::{Capabilities, SessionLimits};
 pub use client::{ClientError, FrameTap, RealtimeClient, TapDirection, TappedFrame, TimedEvent};
 pub use codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
-pub use event::{ErrorInfo, MessagePhase, ModelEvent, ResponseStatus, Usage};
+pub use event::{ErrorInfo, MessagePhase, ModelEvent, ResponseStatus, Usage, VoiceprintState};
 pub use input::{
     ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, ToolSpec, TurnDetection,
 };

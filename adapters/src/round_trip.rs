@@ -53,6 +53,11 @@ pub const WIRE_TYPES: &[WireTypes] = &[
         server: Some(typed::<dashscope::wire::ServerEvent>),
     },
     WireTypes {
+        dialects: &[crate::qwen_audio::DIALECT],
+        client: Some(typed::<crate::qwen_audio::wire::ClientEvent>),
+        server: Some(typed::<crate::qwen_audio::wire::ServerEvent>),
+    },
+    WireTypes {
         dialects: &["dashscope-tts"],
         client: Some(typed::<dashscope::tts::TtsClientEvent>),
         server: Some(typed::<dashscope::tts::TtsServerEvent>),

@@ -10,6 +10,7 @@
 
 mod live;
 mod omni38;
+mod qwen_audio;
 
 pub use crate::on_target::OnTarget;
 use crate::scenario::{self, Scenario};
@@ -581,6 +582,7 @@ pub fn cases() -> Result<Vec<Case>, UnknownScenario> {
     all.extend(live::live_cases()?);
     all.extend(dashscope_cases()?);
     all.extend(omni38::v38_cases()?);
+    all.extend(qwen_audio::qwen_audio_cases()?);
     all.extend(gemini_cases()?);
     Ok(all)
 }

@@ -9,6 +9,7 @@
 
 pub mod live;
 pub mod omni38;
+pub mod qwen_audio;
 
 use serde_json::json;
 use std::time::Duration;
@@ -731,6 +732,7 @@ pub fn all_scenarios() -> Vec<Scenario> {
     all.extend(live::live_scenarios());
     all.extend(dashscope_scenarios());
     all.extend(omni38::v38_scenarios());
+    all.extend(qwen_audio::qwen_audio_scenarios());
     all.extend(gemini_scenarios());
     all
 }

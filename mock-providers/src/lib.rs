@@ -79,6 +79,7 @@ mod http;
 mod http_tts;
 mod openai;
 mod openai_live;
+mod qwen_audio;
 mod responder_config;
 
 pub mod tls;
@@ -87,6 +88,7 @@ pub use config::{Auth, BetaPolicy, BetaRefusal, EngineConfig, ReplayLibrary};
 pub use dashscope::{DashScopeExpiry, SetupFault};
 pub use journal::{EntryKind, JournalEntry, SessionJournal};
 pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
+pub use qwen_audio::QwenAudioSettings;
 pub use responder_config::ResponderConfig;
 
 /// The sans-IO cores behind every session, for driving one without a socket

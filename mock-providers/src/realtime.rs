@@ -7,7 +7,7 @@
 //! | path | dialect |
 //! | --- | --- |
 //! | `…/ws/…google.ai.generativelanguage.*.GenerativeService.BidiGenerateContent[Constrained]` | Gemini Live |
-//! | `…/api-ws/v1/realtime` (any prefix) | DashScope; `?model=` picks Omni or TTS |
+//! | `…/api-ws/v1/realtime` (any prefix) | DashScope; `?model=` picks Omni, Qwen-Audio or TTS |
 //! | `…/realtime` (any prefix, `/realtime` alone too) | OpenAI Realtime |
 //! | `…/live/sessions`, `…/live/sessions/{id}/fork`, `…/live/sessions/{id}/attach` | OpenAI GPT-Live |
 //!
@@ -245,6 +245,10 @@ async fn dashscope_upgrade(State(state): State<AppState>, handshake: Handshake) 
     let wanted = wanted_cassette(&query, &headers);
     if dashscope::is_tts_model(&model) {
         let protocol = dashscope::tts::DashScopeTtsProtocol { model };
+        return serve_session(upgrade, start, protocol, wanted, true, Refusal::ErrorEvent);
+    }
+    if crate::qwen_audio::is_audio_model(&model) {
+        let protocol = crate::qwen_audio::QwenAudioProtocol { model };
         return serve_session(upgrade, start, protocol, wanted, true, Refusal::ErrorEvent);
     }
     if !dashscope::is_omni_model(&model) {

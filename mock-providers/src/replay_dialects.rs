@@ -21,6 +21,14 @@ const REPLAY_DIALECTS: &[(&str, Prepare)] = &[
         ReplayScript::from_cassette(name, cassette, &dashscope::DashScopeProtocol { model })
     }),
     (
+        understudy_adapters::qwen_audio::DIALECT,
+        |name, cassette| {
+            let model = cassette.header.model.clone();
+            let protocol = crate::qwen_audio::QwenAudioProtocol { model };
+            ReplayScript::from_cassette(name, cassette, &protocol)
+        },
+    ),
+    (
         understudy_adapters::dashscope::tts::DIALECT,
         |name, cassette| {
             let model = cassette.header.model.clone();
@@ -78,6 +86,7 @@ mod tests {
             understudy_adapters::gemini::DIALECT,
             understudy_adapters::dashscope::DIALECT,
             understudy_adapters::dashscope::tts::DIALECT,
+            understudy_adapters::qwen_audio::DIALECT,
             understudy_adapters::openai_live::DIALECT,
             Dialect::Ga.name(),
             Dialect::Beta.name(),

@@ -10,6 +10,7 @@
 use crate::dashscope::omni::OmniSettings;
 use crate::dashscope::DashScopeExpiry;
 use crate::openai_live::LiveSettings;
+use crate::qwen_audio::QwenAudioSettings;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +51,9 @@ pub struct ResponderConfig {
     /// the protocol notes with its documented default (see [`LiveSettings`];
     /// boxed, as few sessions need it and every engine configuration carries it).
     pub live: Box<LiveSettings>,
+    /// Qwen-Audio-Realtime: how ambient speech is told apart and how
+    /// voiceprint registration ends (see [`QwenAudioSettings`]).
+    pub qwen_audio: QwenAudioSettings,
 }
 
 impl ResponderConfig {
@@ -67,6 +71,7 @@ impl ResponderConfig {
             dashscope_omni: OmniSettings::default(),
             tts_holdback: Duration::ZERO,
             live: Box::default(),
+            qwen_audio: QwenAudioSettings::default(),
         }
     }
 

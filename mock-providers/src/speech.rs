@@ -131,6 +131,37 @@ impl KnownSpeech {
     }
 }
 
+impl KnownSpeech {
+    /// The known utterance `pcm` contains at its own level or attenuated by
+    /// up to `max_shift` halvings (every sample shifted right by that many
+    /// bits, an arithmetic shift: the bundled utterances played 6 dB per bit
+    /// quieter, standing for a bystander further from the microphone).
+    pub fn recognise_attenuated(
+        &self,
+        pcm: &[u8],
+        rate: u32,
+        max_shift: u32,
+    ) -> Option<Recognised> {
+        let samples: Vec<i16> = pcm
+            .chunks_exact(2)
+            .map(|p| i16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        (0..=max_shift.min(15)).find_map(|shift| {
+            self.clips
+                .iter()
+                .filter(|clip| clip.rate == rate)
+                .find(|clip| {
+                    let needle: Vec<i16> = clip.needle.iter().map(|s| s >> shift).collect();
+                    contains(&samples, &needle)
+                })
+                .map(|clip| Recognised {
+                    transcript: clip.transcript,
+                    speech_ms: clip.speech_ms,
+                })
+        })
+    }
+}
+
 fn contains(haystack: &[i16], needle: &[i16]) -> bool {
     let Some(&first) = needle.first() else {
         return false;
@@ -193,6 +224,24 @@ mod tests {
             found.speech_ms
         );
         assert_eq!(known.recognise(&interrupt[..onset + 2 * 2_400], rate), None);
+    }
+
+    #[test]
+    fn an_attenuated_utterance_is_recognised_within_the_shift_allowed() {
+        let known = KnownSpeech::bundled();
+        let (order, rate) = pcm("user-order-16k.wav");
+        let quiet: Vec<u8> = order
+            .chunks_exact(2)
+            .flat_map(|p| (i16::from_le_bytes([p[0], p[1]]) >> 4).to_le_bytes())
+            .collect();
+        assert_eq!(known.transcribe(&quiet, rate), None, "not at full level");
+        assert_eq!(known.recognise_attenuated(&quiet, rate, 3), None);
+        assert_eq!(
+            known
+                .recognise_attenuated(&quiet, rate, 4)
+                .map(|r| r.transcript),
+            Some("Can you check the status of order A seventeen?")
+        );
     }
 
     #[test]

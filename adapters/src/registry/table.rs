@@ -12,7 +12,7 @@ use super::recognise::{Condition, PathShape, Recognition};
 use super::{DialectKind, DialectSpec, ProviderSpec};
 use crate::capabilities::Capabilities;
 use crate::codec::RealtimeCodec;
-use crate::{dashscope, gemini, openai, openai_live};
+use crate::{dashscope, gemini, openai, openai_live, qwen_audio};
 
 /// Every provider.
 pub static PROVIDERS: &[ProviderSpec] = &[
@@ -216,6 +216,24 @@ pub static DASHSCOPE_TTS: DialectSpec = DialectSpec {
     codec: None,
 };
 
+/// DashScope Qwen-Audio-Realtime (same endpoint as Qwen-Omni; a
+/// `qwen-audio-` model picks it).
+pub static DASHSCOPE_AUDIO: DialectSpec = DialectSpec {
+    id: qwen_audio::DIALECT,
+    provider: "dashscope",
+    kind: DialectKind::RealtimeSession,
+    default_model: qwen_audio::DEFAULT_MODEL,
+    transcription_model: Some(qwen_audio::TRANSCRIPTION_MODEL),
+    model_prefixes: &[qwen_audio::MODEL_PREFIX],
+    recognition: Recognition {
+        path: DASHSCOPE_REALTIME_PATH,
+        when: Condition::ModelContains(&[qwen_audio::MODEL_PREFIX]),
+    },
+    connect: DASHSCOPE_REALTIME,
+    capabilities: Some(qwen_audio::capabilities),
+    codec: Some(dashscope_audio_codec),
+};
+
 /// OpenAI `POST /v1/audio/speech`.
 pub static OPENAI_SPEECH: DialectSpec = DialectSpec {
     id: "openai-speech",
@@ -302,6 +320,7 @@ pub static DIALECTS: &[&DialectSpec] = &[
     &GEMINI_LIVE,
     &DASHSCOPE_OMNI,
     &DASHSCOPE_TTS,
+    &DASHSCOPE_AUDIO,
     &OPENAI_SPEECH,
     &GEMINI_TTS,
     &OPENAI_CHAT,
@@ -338,4 +357,8 @@ fn gemini_codec(model: &str) -> Box<dyn RealtimeCodec> {
 
 fn dashscope_codec(model: &str) -> Box<dyn RealtimeCodec> {
     Box::new(dashscope::DashScopeCodec::new(model))
+}
+
+fn dashscope_audio_codec(model: &str) -> Box<dyn RealtimeCodec> {
+    Box::new(qwen_audio::QwenAudioCodec::new(model))
 }

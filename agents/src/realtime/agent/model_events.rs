@@ -285,6 +285,25 @@ pub(super) fn react(event: ModelEvent, caps: &Capabilities, barge_in: bool) -> R
             tracing::info!("the provider resumed inference");
             Reaction::Nothing
         }
+        // Qwen-Audio's speech that is not a turn: ambient transcripts never
+        // reach the conversation (and never cut the agent off), a withdrawn
+        // turn gets no answer, and voiceprint progress is informational.
+        ModelEvent::AmbientTranscript { item_id, done, .. } => {
+            tracing::debug!(%item_id, done, "ambient speech (not a turn)");
+            Reaction::Nothing
+        }
+        ModelEvent::TurnWithdrawn { item_id } => {
+            tracing::debug!(%item_id, "the provider withdrew a user turn");
+            Reaction::Nothing
+        }
+        ModelEvent::VoiceprintStatus {
+            task_id,
+            state,
+            reason,
+        } => {
+            tracing::info!(%task_id, ?state, ?reason, "voiceprint registration");
+            Reaction::Nothing
+        }
         ModelEvent::SessionUsage {
             seconds,
             context_usage_ratio,
