@@ -25,7 +25,7 @@ use super::wire::{
     FunctionResponse, GenerationConfig, Part, RealtimeInput, RealtimeInputConfig, ServerContent,
     SessionResumption, Setup, Tool, ToolResponse,
 };
-use super::{capabilities, INPUT_RATE, OUTPUT_RATE};
+use super::{capabilities_for, INPUT_RATE, OUTPUT_RATE};
 use crate::audio::{AudioFormat, Pcm};
 use crate::capabilities::Capabilities;
 use crate::codec::{
@@ -733,7 +733,7 @@ impl GeminiCodec {
 
 impl RealtimeCodec for GeminiCodec {
     fn capabilities(&self) -> Capabilities {
-        capabilities()
+        capabilities_for(&self.encoder.model)
     }
 
     fn encode(&mut self, input: &ClientInput) -> Result<Vec<WireFrame>, EncodeError> {

@@ -84,7 +84,13 @@ mod tests {
         Row(&[""], 0),
         Row(&["gemini-3.8-live"], 1),
         Row(&["gemini-3.8-live-extended-thinking"], 2),
-        Row(&["gemini-2.5-flash-native-audio", "gemini-live-2.5-flash-native-audio"], 3),
+        Row(
+            &[
+                "gemini-2.5-flash-native-audio",
+                "gemini-live-2.5-flash-native-audio",
+            ],
+            3,
+        ),
     ];
 
     #[test]
