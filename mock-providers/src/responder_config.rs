@@ -8,6 +8,7 @@
 //! carries settings for several of them.
 
 use crate::dashscope::DashScopeExpiry;
+use crate::gemini::GeminiLiveSettings;
 use crate::openai_live::LiveSettings;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +47,10 @@ pub struct ResponderConfig {
     /// the protocol notes with its documented default (see [`LiveSettings`];
     /// boxed, as few sessions need it and every engine configuration carries it).
     pub live: Box<LiveSettings>,
+    /// Gemini Live: the switches for its *unconfirmed* points and
+    /// field-reported refusals, each with its documented default (see
+    /// [`GeminiLiveSettings`]; what differs by model is the model's row).
+    pub gemini: Box<GeminiLiveSettings>,
 }
 
 impl ResponderConfig {
@@ -62,6 +67,7 @@ impl ResponderConfig {
             dashscope_expiry: DashScopeExpiry::default(),
             tts_holdback: Duration::ZERO,
             live: Box::default(),
+            gemini: Box::default(),
         }
     }
 
