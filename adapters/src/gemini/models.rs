@@ -12,16 +12,9 @@
 
 use crate::registry::models::{family_for, ModelFamily};
 
-/// A function declaration's `behavior`: whether a call pauses the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ToolBehavior {
-    /// The model waits for the result before it goes on (`BLOCKING`).
-    Blocking,
-    /// The model keeps talking while the call runs (`NON_BLOCKING`); the
-    /// result is voiced as its `scheduling` says.
-    NonBlocking,
-}
+pub use crate::input::{ToolBehavior, ToolResultScheduling};
 
+/// A function declaration's `behavior` on Gemini's wire.
 impl ToolBehavior {
     /// The wire spelling (`BLOCKING`, `NON_BLOCKING`).
     pub fn wire(self) -> &'static str {
@@ -57,6 +50,18 @@ pub enum ThinkingRule {
     Required,
     /// Not checked (the retired ids kept for old captures).
     Unchecked,
+}
+
+/// A function response's `scheduling` on Gemini's wire.
+impl ToolResultScheduling {
+    /// The wire spelling (`INTERRUPT`, `WHEN_IDLE`, `SILENT`).
+    pub fn wire(self) -> &'static str {
+        match self {
+            ToolResultScheduling::Interrupt => "INTERRUPT",
+            ToolResultScheduling::WhenIdle => "WHEN_IDLE",
+            ToolResultScheduling::Silent => "SILENT",
+        }
+    }
 }
 
 /// How a model treats `proactivity.proactiveAudio`.
@@ -109,6 +114,9 @@ pub struct GeminiModel {
     /// field report has the service close 1007 over it (conflicting reports:
     /// the adapter plays safe and strips it).
     pub sends_scheduling: bool,
+    /// The `scheduling` the adapter writes on a non-blocking call's result
+    /// when the caller gives none (`None`: the field is left out).
+    pub default_scheduling: Option<ToolResultScheduling>,
     /// Whether `willContinue` (several responses to one call) is supported.
     pub will_continue: bool,
     /// New user input while a `BLOCKING` call is pending cancels that call on
@@ -119,6 +127,10 @@ pub struct GeminiModel {
     pub interrupt_waits_for_user: bool,
     /// The thinking-config rule.
     pub thinking: ThinkingRule,
+    /// The `thinkingLevel` the adapter sends where a thinking config is
+    /// required (the session configuration has no thinking setting): the
+    /// lowest level the model accepts.
+    pub thinking_level_default: Option<&'static str>,
     /// The proactive-audio rule.
     pub proactive_audio: ProactiveAudio,
     /// The affective-dialog rule.
@@ -156,10 +168,12 @@ const LEGACY: GeminiModel = GeminiModel {
     declares_behavior: false,
     scheduling: false,
     sends_scheduling: false,
+    default_scheduling: None,
     will_continue: false,
     blocking_auto_cancel: false,
     interrupt_waits_for_user: false,
     thinking: ThinkingRule::Unchecked,
+    thinking_level_default: None,
     proactive_audio: ProactiveAudio::Unchecked,
     affective_dialog: AffectiveDialog::Unchecked,
     emits_interaction_status: false,
@@ -185,6 +199,7 @@ pub static GEMINI_MODELS: &[GeminiModel] = &[
         declares_behavior: true,
         scheduling: true,
         sends_scheduling: true,
+        default_scheduling: Some(ToolResultScheduling::WhenIdle),
         will_continue: true,
         blocking_auto_cancel: false,
         interrupt_waits_for_user: false,
@@ -214,10 +229,12 @@ pub static GEMINI_MODELS: &[GeminiModel] = &[
         declares_behavior: true,
         scheduling: true,
         sends_scheduling: true,
+        default_scheduling: Some(ToolResultScheduling::WhenIdle),
         will_continue: true,
         blocking_auto_cancel: true,
         interrupt_waits_for_user: true,
         thinking: ThinkingRule::MustOmit,
+        thinking_level_default: None,
         proactive_audio: ProactiveAudio::AlwaysOn,
         affective_dialog: AffectiveDialog::DoNotSend,
         emits_interaction_status: false,
@@ -235,10 +252,12 @@ pub static GEMINI_MODELS: &[GeminiModel] = &[
         declares_behavior: true,
         scheduling: true,
         sends_scheduling: false,
+        default_scheduling: None,
         will_continue: false,
         blocking_auto_cancel: true,
         interrupt_waits_for_user: true,
         thinking: ThinkingRule::Required,
+        thinking_level_default: Some("LOW"),
         proactive_audio: ProactiveAudio::AlwaysOn,
         affective_dialog: AffectiveDialog::DoNotSend,
         emits_interaction_status: true,
