@@ -59,6 +59,21 @@ pub struct Capabilities {
     /// end's pauses with silence where this is set.
     #[serde(default)]
     pub continuous_input: bool,
+    /// Tool calls run in the background by default (Gemini 3.8 Live's
+    /// `NON_BLOCKING`): the model keeps talking, or answers other questions,
+    /// while a call is pending, and its turn may end before the result is in.
+    /// An agent must not hold the conversation for such a call.
+    #[serde(default)]
+    pub tool_calls_non_blocking: bool,
+    /// A tool result may say when the model voices it (`ToolResultScheduling`:
+    /// interrupt, when idle, silently).
+    #[serde(default)]
+    pub tool_result_scheduling: bool,
+    /// The end of a response is not the end of the model's work: it reports
+    /// `InteractionStatus` and only `Idle` means it is waiting for the user
+    /// (Gemini 3.8 Live Extended Thinking).
+    #[serde(default)]
+    pub interaction_status: bool,
     /// Input sample rate (PCM16 mono).
     pub input_sample_rate: u32,
     /// Output sample rate (PCM16 mono).
@@ -89,6 +104,9 @@ impl Capabilities {
             inferred_turns: false,
             delegated_tools: false,
             continuous_input: false,
+            tool_calls_non_blocking: false,
+            tool_result_scheduling: false,
+            interaction_status: false,
             input_sample_rate: 0,
             output_sample_rate: 0,
             limits: SessionLimits::default(),

@@ -106,6 +106,15 @@ pub enum ModelEvent {
         /// The new text.
         delta: String,
     },
+    /// A provisional transcript of what the user is saying, while they still
+    /// speak (Gemini `interimInputTranscription`): each replaces the one
+    /// before; the settled transcript comes as deltas and done as usual.
+    InputTranscriptInterim {
+        /// The user item being transcribed.
+        item_id: String,
+        /// The provisional text.
+        text: String,
+    },
     /// The full transcript of one user turn.
     InputTranscriptDone {
         /// The user item that was transcribed.
@@ -239,6 +248,17 @@ pub enum ModelEvent {
         /// The calls withdrawn.
         call_ids: Vec<String>,
     },
+    /// The call just reported by [`ModelEvent::ToolCall`] does not pause the
+    /// model (Gemini's `NON_BLOCKING`, the default on 3.8 Live): the response
+    /// goes on, and may end, while the call runs; the user can talk about
+    /// other things meanwhile; the result, when sent, is voiced as its
+    /// [`ToolResultScheduling`](crate::ToolResultScheduling) says.
+    ToolCallNonBlocking {
+        /// Response that made the call.
+        response_id: String,
+        /// The call.
+        call_id: String,
+    },
     /// The model's output was interrupted by the user.
     Interrupted {
         /// The interrupted response, where the provider names it.
@@ -364,6 +384,26 @@ pub enum ModelEvent {
         /// The provider's grounding object, verbatim.
         metadata: serde_json::Value,
     },
+    /// Whether the model is still working on the user's request (Gemini 3.8
+    /// Extended Thinking's `interactionStatus`, sent with every
+    /// `turnComplete`). Where the dialect reports it (capability
+    /// `interaction_status`), a [`ModelEvent::ResponseDone`] ends one spoken
+    /// segment only: more speech or tool calls follow until
+    /// [`InteractionState::Idle`].
+    InteractionStatus {
+        /// The response whose end carried the status, where there is one.
+        response_id: Option<String>,
+        /// In progress or idle.
+        status: InteractionState,
+    },
+    /// A piece of the model's reasoning (Gemini `thought: true` parts, sent
+    /// with `includeThoughts`): narration, never to be spoken or played.
+    ThoughtDelta {
+        /// Response the thought belongs to.
+        response_id: String,
+        /// The text.
+        text: String,
+    },
     /// The provider reported an error.
     Error(ErrorInfo),
     /// A server event type the adapter does not know. Kept so that provider
@@ -372,6 +412,52 @@ pub enum ModelEvent {
         /// The provider's event type string.
         provider_type: String,
     },
+}
+
+/// Where the model is with the user's request ([`ModelEvent::InteractionStatus`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InteractionState {
+    /// More output or tool calls will follow (`IN_PROGRESS`).
+    InProgress,
+    /// All reasoning and tool work is done; the model waits for the user
+    /// (`IDLE`, and its deprecated alias `REQUIRES_ACTION`).
+    Idle,
+    /// A value this crate does not know, as the provider spelled it (read
+    /// as "not in progress").
+    Other(String),
+}
+
+impl InteractionState {
+    /// The provider's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            InteractionState::InProgress => "IN_PROGRESS",
+            InteractionState::Idle => "IDLE",
+            InteractionState::Other(other) => other,
+        }
+    }
+}
+
+impl From<&str> for InteractionState {
+    fn from(status: &str) -> Self {
+        match status {
+            "IN_PROGRESS" => InteractionState::InProgress,
+            "IDLE" | "REQUIRES_ACTION" => InteractionState::Idle,
+            other => InteractionState::Other(other.to_owned()),
+        }
+    }
+}
+
+impl Serialize for InteractionState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for InteractionState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|s| InteractionState::from(s.as_str()))
+    }
 }
 
 /// How a response ended.
@@ -514,6 +600,7 @@ impl ModelEvent {
             ModelEvent::InputCommitted { .. } => "input_committed",
             ModelEvent::InputCleared => "input_cleared",
             ModelEvent::InputTranscriptDelta { .. } => "input_transcript_delta",
+            ModelEvent::InputTranscriptInterim { .. } => "input_transcript_interim",
             ModelEvent::InputTranscriptDone { .. } => "input_transcript_done",
             ModelEvent::InputTranscriptFailed { .. } => "input_transcript_failed",
             ModelEvent::ResponseCreated { .. } => "response_created",
@@ -528,6 +615,7 @@ impl ModelEvent {
             ModelEvent::ToolCallDelta { .. } => "tool_call_delta",
             ModelEvent::ToolCall { .. } => "tool_call",
             ModelEvent::ToolCallCancelled { .. } => "tool_call_cancelled",
+            ModelEvent::ToolCallNonBlocking { .. } => "tool_call_non_blocking",
             ModelEvent::Interrupted { .. } => "interrupted",
             ModelEvent::Truncated { .. } => "truncated",
             ModelEvent::ResponseDone { .. } => "response_done",
@@ -541,6 +629,8 @@ impl ModelEvent {
             ModelEvent::AmbientTranscript { .. } => "ambient_transcript",
             ModelEvent::TurnWithdrawn { .. } => "turn_withdrawn",
             ModelEvent::VoiceprintStatus { .. } => "voiceprint_status",
+            ModelEvent::InteractionStatus { .. } => "interaction_status",
+            ModelEvent::ThoughtDelta { .. } => "thought_delta",
             ModelEvent::Error(_) => "error",
             ModelEvent::Unrecognized { .. } => "unrecognized",
         }

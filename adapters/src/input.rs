@@ -44,6 +44,11 @@ pub enum ClientInput {
         name: String,
         /// The result, as text (usually JSON).
         output: String,
+        /// When the model voices a background call's result (Gemini 3.8
+        /// `scheduling`); `None` leaves it to the dialect's default for the
+        /// model. Dialects without scheduling ignore it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduling: Option<ToolResultScheduling>,
     },
     /// Ask the model to respond now.
     CreateResponse(ResponseOptions),
@@ -107,6 +112,35 @@ pub struct ToolSpec {
     pub description: String,
     /// JSON Schema of its arguments.
     pub parameters: serde_json::Value,
+    /// Whether the model waits for this tool's result (Gemini's per-function
+    /// `behavior`); `None` takes the model's default, which the adapter
+    /// states explicitly where the dialect has the setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behavior: Option<ToolBehavior>,
+}
+
+/// Whether a tool call pauses the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolBehavior {
+    /// The model waits for the result before it goes on.
+    Blocking,
+    /// The model keeps talking while the call runs; the result is voiced as
+    /// its [`ToolResultScheduling`] says.
+    NonBlocking,
+}
+
+/// When the model voices the result of a non-blocking call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolResultScheduling {
+    /// Stop what the model is saying and answer from the result now (Gemini
+    /// 3.8 waits for the user to finish speaking first).
+    Interrupt,
+    /// Answer once the model is not speaking.
+    WhenIdle,
+    /// Add the result to the context without a word.
+    Silent,
 }
 
 /// How the model chooses tools.

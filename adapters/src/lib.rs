@@ -40,9 +40,12 @@ pub use audio::{AudioEncoding, AudioFormat, Pcm};
 pub use capabilities::{Capabilities, SessionLimits};
 pub use client::{ClientError, FrameTap, RealtimeClient, TapDirection, TappedFrame, TimedEvent};
 pub use codec::{DecodeError, EncodeError, RealtimeCodec, WireFrame};
-pub use event::{ErrorInfo, MessagePhase, ModelEvent, ResponseStatus, Usage, VoiceprintState};
+pub use event::{
+    ErrorInfo, InteractionState, MessagePhase, ModelEvent, ResponseStatus, Usage, VoiceprintState,
+};
 pub use input::{
-    ClientInput, Modality, ResponseOptions, SessionConfig, ToolChoice, ToolSpec, TurnDetection,
+    ClientInput, Modality, ResponseOptions, SessionConfig, ToolBehavior, ToolChoice,
+    ToolResultScheduling, ToolSpec, TurnDetection,
 };
 pub use tls::{TlsError, TlsTrust};
 

@@ -159,6 +159,7 @@ fn session_update_uses_the_dashscope_shape() {
             name: "get_weather".into(),
             description: "d".into(),
             parameters: json!({"type":"object"}),
+            behavior: None,
         }],
         ..Default::default()
     };
@@ -227,6 +228,7 @@ fn what_the_dialect_cannot_take_is_refused_with_typed_errors() {
             call_id: "c".into(),
             name: "f".into(),
             output: "{}".into(),
+            scheduling: None,
         },
     ];
     for input in refused {
@@ -250,7 +252,8 @@ fn what_the_dialect_cannot_take_is_refused_with_typed_errors() {
         .encode(&ClientInput::ToolResult {
             call_id: "c".into(),
             name: "f".into(),
-            output: "{}".into()
+            output: "{}".into(),
+            scheduling: None,
         })
         .is_ok());
 }

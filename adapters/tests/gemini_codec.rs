@@ -234,6 +234,7 @@ fn setup_carries_the_session_and_must_come_first() {
             name: "get_weather".into(),
             description: "w".into(),
             parameters: json!({"type":"object","properties":{"city":{"type":"string"}}}),
+            behavior: None,
         }],
         ..Default::default()
     };
@@ -313,7 +314,8 @@ fn text_tools_and_what_gemini_has_no_message_for() {
             ClientInput::ToolResult {
                 call_id: "fc-1".into(),
                 name: "get_weather".into(),
-                output: r#"{"sky":"clear"}"#.into()
+                output: r#"{"sky":"clear"}"#.into(),
+                scheduling: None,
             }
         ),
         [
@@ -326,6 +328,7 @@ fn text_tools_and_what_gemini_has_no_message_for() {
             call_id: "c".into(),
             name: "n".into(),
             output: "18 degrees".into(),
+            scheduling: None,
         },
     );
     assert_eq!(

@@ -220,6 +220,7 @@ fn voice_config() -> SessionConfig {
             name: "lookup_order".into(),
             description: "Find an order by number".into(),
             parameters: json!({"type":"object","properties":{"order_no":{"type":"string"}},"required":["order_no"]}),
+            behavior: None,
         }],
         tool_choice: None,
     }
@@ -315,6 +316,7 @@ fn inputs_encode_to_their_client_events() {
                 call_id: "call_1".into(),
                 name: "f".into(),
                 output: "{}".into(),
+                scheduling: None,
             },
             json!({"type":"conversation.item.create","item":{"type":"function_call_output","call_id":"call_1","output":"{}"}}),
         ),

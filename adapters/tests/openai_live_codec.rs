@@ -521,6 +521,7 @@ fn a_client_delegation_is_a_tool_call_whose_result_is_a_commentary_append() {
             call_id: "item_7".into(),
             name: "delegate".into(),
             output: "Staging is healthy.".into(),
+            scheduling: None,
         })
         .unwrap();
     let [WireFrame::Text(text)] = frames.as_slice() else {
@@ -569,6 +570,7 @@ fn a_refused_result_append_fails_the_delegation() {
             call_id: "item_7".into(),
             name: "delegate".into(),
             output: "x".into(),
+            scheduling: None,
         })
         .unwrap();
     let refused = feed(
@@ -599,6 +601,7 @@ fn long_results_are_split_below_the_append_limit() {
             call_id: "item_1".into(),
             name: "delegate".into(),
             output: "one two three four five".into(),
+            scheduling: None,
         })
         .unwrap();
     let contents: Vec<String> = frames
@@ -634,6 +637,7 @@ fn a_backend_delegation_reports_its_function_calls_when_its_response_ends() {
                 name: "get_weather".into(),
                 description: "Weather".into(),
                 parameters: json!({"type": "object"}),
+                behavior: None,
             }],
             ..SessionConfig::default()
         }))
@@ -691,6 +695,7 @@ fn a_backend_delegation_reports_its_function_calls_when_its_response_ends() {
             call_id: "call_1".into(),
             name: "get_weather".into(),
             output: "sunny".into(),
+            scheduling: None,
         })
         .unwrap();
     assert_eq!(

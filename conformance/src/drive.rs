@@ -11,7 +11,7 @@ use understudy_adapters::gemini;
 use understudy_adapters::registry::{self, ConnectOptions};
 use understudy_adapters::{
     ClientError, ClientInput, DialectSpec, FrameTap, ModelEvent, Pcm, RealtimeClient, TappedFrame,
-    TimedEvent, WireFrame,
+    TimedEvent, ToolResultScheduling, WireFrame,
 };
 
 /// The key runs send (the mock takes any key unless told otherwise).
@@ -382,6 +382,34 @@ impl Runner<'_> {
         self.events.push(timed);
     }
 
+    /// Answers the most recent tool call with `output` (and `scheduling`).
+    async fn answer_last_tool_call(
+        &mut self,
+        output: &str,
+        scheduling: Option<ToolResultScheduling>,
+    ) -> Result<(), RunError> {
+        let (call_id, name) = self
+            .events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.event {
+                ModelEvent::ToolCall { call_id, name, .. } => Some((call_id.clone(), name.clone())),
+                _ => None,
+            })
+            .ok_or_else(|| RunError::Step("no tool call to answer".into()))?;
+        // The answer waits on the tool result: input ends here.
+        self.input_ends.push(std::time::Instant::now());
+        self.client
+            .send(&ClientInput::ToolResult {
+                call_id,
+                name,
+                output: output.into(),
+                scheduling,
+            })
+            .await?;
+        Ok(())
+    }
+
     async fn step(&mut self, step: &Step) -> Result<(), RunError> {
         match step {
             Step::Send(input) => {
@@ -430,27 +458,10 @@ impl Runner<'_> {
             }
             Step::WaitFor(kind) => self.wait_for(kind).await?,
             Step::Listen(until) => self.listen(*until).await?,
-            Step::AnswerLastToolCall { output } => {
-                let (call_id, name) = self
-                    .events
-                    .iter()
-                    .rev()
-                    .find_map(|e| match &e.event {
-                        ModelEvent::ToolCall { call_id, name, .. } => {
-                            Some((call_id.clone(), name.clone()))
-                        }
-                        _ => None,
-                    })
-                    .ok_or_else(|| RunError::Step("no tool call to answer".into()))?;
-                // The answer waits on the tool result: input ends here.
-                self.input_ends.push(std::time::Instant::now());
-                self.client
-                    .send(&ClientInput::ToolResult {
-                        call_id,
-                        name,
-                        output: (*output).into(),
-                    })
-                    .await?;
+            Step::AnswerLastToolCall { output } => self.answer_last_tool_call(output, None).await?,
+            Step::AnswerLastToolCallScheduled { output, scheduling } => {
+                self.answer_last_tool_call(output, Some(*scheduling))
+                    .await?
             }
             Step::TruncateInterrupted => {
                 let response = self

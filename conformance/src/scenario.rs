@@ -7,6 +7,7 @@
 //! harness (`tests/sdk/openai_realtime_turn.py`) so those cassettes also replay
 //! to the unmodified SDK.
 
+pub mod gemini38;
 pub mod live;
 pub mod omni38;
 pub mod qwen_audio;
@@ -17,7 +18,7 @@ use understudy_adapters::openai::Dialect;
 use understudy_adapters::registry::table::{DASHSCOPE_OMNI, GEMINI_LIVE};
 use understudy_adapters::{
     AudioFormat, Capabilities, ClientInput, DialectSpec, Modality, Pcm, ResponseOptions,
-    SessionConfig, ToolChoice, ToolSpec, TurnDetection,
+    SessionConfig, ToolChoice, ToolResultScheduling, ToolSpec, TurnDetection,
 };
 use understudy_mock::SetupFault;
 
@@ -52,6 +53,14 @@ pub enum Step {
     AnswerLastToolCall {
         /// The tool's result.
         output: &'static str,
+    },
+    /// Answer the most recent tool call with this output, saying when the
+    /// model should voice it (a background call's `scheduling`).
+    AnswerLastToolCallScheduled {
+        /// The tool's result.
+        output: &'static str,
+        /// When the model voices it.
+        scheduling: ToolResultScheduling,
     },
     /// Truncate the last interrupted response's audio item to the audio received.
     TruncateInterrupted,
@@ -141,6 +150,7 @@ pub fn weather_tool() -> ToolSpec {
         name: "get_weather".into(),
         description: "Get the current weather for a city.".into(),
         parameters: json!({"type":"object","properties":{"city":{"type":"string","description":"City name"}},"required":["city"]}),
+        behavior: None,
     }
 }
 
@@ -734,6 +744,7 @@ pub fn all_scenarios() -> Vec<Scenario> {
     all.extend(omni38::v38_scenarios());
     all.extend(qwen_audio::qwen_audio_scenarios());
     all.extend(gemini_scenarios());
+    all.extend(gemini38::gemini38_scenarios());
     all
 }
 

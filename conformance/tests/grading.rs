@@ -240,6 +240,7 @@ async fn a_client_answering_the_wrong_delegation_fails_the_live_tool_case() {
         call_id: "item_not_the_delegation".into(),
         name: "delegate".into(),
         output: understudy_conformance::scenario::live::ORDER_RESULT.into(),
+        scheduling: None,
     });
     let result = run_case(&wrong, &fast()).await;
     assert_eq!(result.grade, Grade::Failed);

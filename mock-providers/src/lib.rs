@@ -86,6 +86,7 @@ pub mod tls;
 
 pub use config::{Auth, BetaPolicy, BetaRefusal, EngineConfig, ReplayLibrary};
 pub use dashscope::{DashScopeExpiry, SetupFault};
+pub use gemini::GeminiLiveSettings;
 pub use journal::{EntryKind, JournalEntry, SessionJournal};
 pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
 pub use qwen_audio::QwenAudioSettings;

@@ -9,6 +9,7 @@
 
 use crate::dashscope::omni::OmniSettings;
 use crate::dashscope::DashScopeExpiry;
+use crate::gemini::GeminiLiveSettings;
 use crate::openai_live::LiveSettings;
 use crate::qwen_audio::QwenAudioSettings;
 use std::sync::Arc;
@@ -54,6 +55,10 @@ pub struct ResponderConfig {
     /// Qwen-Audio-Realtime: how ambient speech is told apart and how
     /// voiceprint registration ends (see [`QwenAudioSettings`]).
     pub qwen_audio: QwenAudioSettings,
+    /// Gemini Live: the switches for its *unconfirmed* points and
+    /// field-reported refusals, each with its documented default (see
+    /// [`GeminiLiveSettings`]; what differs by model is the model's row).
+    pub gemini: Box<GeminiLiveSettings>,
 }
 
 impl ResponderConfig {
@@ -72,6 +77,7 @@ impl ResponderConfig {
             tts_holdback: Duration::ZERO,
             live: Box::default(),
             qwen_audio: QwenAudioSettings::default(),
+            gemini: Box::default(),
         }
     }
 

@@ -189,6 +189,7 @@ async fn a_spoken_question_calls_a_tool_on_the_35_family() {
         name: "get_weather".into(),
         description: "Weather for a city".into(),
         parameters: serde_json::json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+        behavior: None,
     };
     configure(
         &mut client,
@@ -222,6 +223,7 @@ async fn a_spoken_question_calls_a_tool_on_the_35_family() {
             call_id,
             name,
             output: r#"{"sky":"clear"}"#.into(),
+            scheduling: None,
         })
         .await
         .unwrap();

@@ -135,6 +135,7 @@ async fn text_turns_and_tool_calls() {
         name: "get_weather".into(),
         description: "Weather for a city".into(),
         parameters: serde_json::json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+        behavior: None,
     };
     set_up(
         &mut client,
@@ -177,6 +178,7 @@ async fn text_turns_and_tool_calls() {
             call_id,
             name,
             output: r#"{"sky":"clear"}"#.into(),
+            scheduling: None,
         })
         .await
         .unwrap();

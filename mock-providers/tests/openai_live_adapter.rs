@@ -78,6 +78,7 @@ async fn the_adapter_and_the_mock_agree_on_a_delegated_turn() {
         call_id: call_id.clone(),
         name,
         output: "Order A17 shipped yesterday.".into(),
+        scheduling: None,
     };
     client.send(&result).await.unwrap();
     stream(&mut client, &[], 4000).await;

@@ -197,6 +197,7 @@ fn weather_tool() -> ToolSpec {
         name: "get_weather".into(),
         description: "Weather for a city".into(),
         parameters: serde_json::json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+        behavior: None,
     }
 }
 
@@ -235,6 +236,7 @@ async fn tool_round_trip_in_both_dialects() {
                 call_id,
                 name,
                 output: r#"{"sky":"clear"}"#.into(),
+                scheduling: None,
             })
             .await
             .unwrap();

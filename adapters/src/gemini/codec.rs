@@ -20,20 +20,22 @@
 //! (its rate declared in the MIME type); in manual turn mode the encoder
 //! brackets speech with `activityStart`/`activityEnd`.
 
+use super::models::{model_family, GeminiModel};
 use super::wire::{
     AutomaticActivityDetection, Blob, ClientContent, ClientMessage, Content, FunctionDeclaration,
     FunctionResponse, GenerationConfig, Part, RealtimeInput, RealtimeInputConfig, ServerContent,
     SessionResumption, Setup, Tool, ToolResponse,
 };
-use super::{capabilities, INPUT_RATE, OUTPUT_RATE};
+use super::{capabilities_for, INPUT_RATE, OUTPUT_RATE};
 use crate::audio::{AudioFormat, Pcm};
 use crate::capabilities::Capabilities;
 use crate::codec::{
     decode_json_frame, json_text_frames, DecodeError, EncodeError, RealtimeCodec, WireFrame,
 };
-use crate::event::{ErrorInfo, ModelEvent, ResponseStatus, Usage};
-use crate::input::{ClientInput, Modality, SessionConfig, TurnDetection};
+use crate::event::{ErrorInfo, InteractionState, ModelEvent, ResponseStatus, Usage};
+use crate::input::{ClientInput, Modality, SessionConfig, ToolBehavior, TurnDetection};
 use serde_json::{json, Map, Value};
+use std::collections::{HashMap, VecDeque};
 
 /// The Gemini Live dialect name.
 pub const DIALECT: &str = "gemini-live";
@@ -56,7 +58,17 @@ pub struct Decoder {
     /// Usage reports that arrived while a response ran, held until its
     /// `ResponseDone` (usage always follows the response it counts).
     held_usage: Vec<Usage>,
+    /// Each declared function's behaviour, as the encoder declared it.
+    behaviors: HashMap<String, ToolBehavior>,
+    /// Blocking calls without a result yet.
+    blocking_pending: Vec<String>,
+    /// Calls the server cancelled, or the adapter presumes it did: their
+    /// late results are not sent (at most [`MAX_CANCELLED`] remembered).
+    cancelled: VecDeque<String>,
 }
+
+/// How many cancelled call ids a decoder remembers.
+pub const MAX_CANCELLED: usize = 256;
 
 /// How many usage reports a decoder holds while one response runs (the
 /// service sends one per turn; more is a misbehaving server).
@@ -73,6 +85,42 @@ impl Decoder {
 
     fn response_id(&self) -> String {
         format!("turn_{}", self.turn)
+    }
+
+    /// The session model's row.
+    fn row(&self) -> &'static GeminiModel {
+        model_family(&self.model)
+    }
+
+    /// Whether `call_id` was cancelled (its result must not be sent).
+    pub fn was_cancelled(&self, call_id: &str) -> bool {
+        self.cancelled.iter().any(|c| c == call_id)
+    }
+
+    /// The client answered `call_id`: it no longer pauses anything.
+    pub fn answered(&mut self, call_id: &str) {
+        self.blocking_pending.retain(|c| c != call_id);
+    }
+
+    fn remember_cancelled(&mut self, ids: &[String]) {
+        for id in ids {
+            if self.cancelled.len() == MAX_CANCELLED {
+                self.cancelled.pop_front();
+            }
+            self.cancelled.push_back(id.clone());
+        }
+    }
+
+    /// New user input while a blocking call is pending: on models that
+    /// auto-cancel (3.8) the call is gone, whether or not the server says so
+    /// (`toolCallCancellation` may never come), so the adapter reports it.
+    fn presume_cancelled(&mut self, out: &mut Vec<ModelEvent>) {
+        if !self.row().blocking_auto_cancel || self.blocking_pending.is_empty() {
+            return;
+        }
+        let call_ids = std::mem::take(&mut self.blocking_pending);
+        self.remember_cancelled(&call_ids);
+        out.push(ModelEvent::ToolCallCancelled { call_ids });
     }
 
     fn item_id(&self) -> String {
@@ -182,20 +230,49 @@ impl Decoder {
                         let call_id = function
                             .id
                             .unwrap_or_else(|| format!("{}_call_{i}", self.response_id()));
+                        let name = function.name.unwrap_or_default();
+                        let behavior = self
+                            .behaviors
+                            .get(&name)
+                            .copied()
+                            .unwrap_or(self.row().tool_behavior_default);
                         out.push(ModelEvent::ToolCall {
                             response_id: self.response_id(),
                             item_id: call_id.clone(),
-                            call_id,
-                            name: function.name.unwrap_or_default(),
+                            call_id: call_id.clone(),
+                            name,
                             arguments: function.args.unwrap_or_else(|| json!({})).to_string(),
                         });
+                        match behavior {
+                            ToolBehavior::NonBlocking => {
+                                out.push(ModelEvent::ToolCallNonBlocking {
+                                    response_id: self.response_id(),
+                                    call_id,
+                                })
+                            }
+                            ToolBehavior::Blocking => {
+                                if self.blocking_pending.len() < MAX_CANCELLED {
+                                    self.blocking_pending.push(call_id);
+                                }
+                            }
+                        }
                     }
                 }
                 "toolCallCancellation" | "tool_call_cancellation" => {
                     let cancel: super::wire::ToolCallCancellation = serde_json::from_value(value)?;
-                    out.push(ModelEvent::ToolCallCancelled {
-                        call_ids: cancel.ids.unwrap_or_default(),
-                    });
+                    let ids = cancel.ids.unwrap_or_default();
+                    // Calls the adapter already reported as cancelled are not reported twice.
+                    let call_ids: Vec<String> = ids
+                        .into_iter()
+                        .filter(|id| !self.was_cancelled(id))
+                        .collect();
+                    self.blocking_pending.retain(|c| !call_ids.contains(c));
+                    if self.row().blocking_auto_cancel {
+                        self.remember_cancelled(&call_ids);
+                    }
+                    if !call_ids.is_empty() {
+                        out.push(ModelEvent::ToolCallCancelled { call_ids });
+                    }
                 }
                 "goAway" | "go_away" => {
                     let go_away: super::wire::GoAway = serde_json::from_value(value)?;
@@ -225,9 +302,14 @@ impl Decoder {
 
     fn server_content(
         &mut self,
-        fields: Map<String, Value>,
+        mut fields: Map<String, Value>,
         out: &mut Vec<ModelEvent>,
     ) -> Result<(), DecodeError> {
+        // Read after `turnComplete`, whatever the order of the fields: the
+        // status says where the interaction stands once the segment is done.
+        let status = fields
+            .shift_remove("interactionStatus")
+            .or_else(|| fields.shift_remove("interaction_status"));
         for (key, value) in fields {
             let typed = |v: Value| -> Result<ServerContent, DecodeError> {
                 let mut single = Map::new();
@@ -235,9 +317,19 @@ impl Decoder {
                 Ok(serde_json::from_value(Value::Object(single))?)
             };
             let content = typed(value)?;
+            if let Some(t) = content.interim_input_transcription {
+                let text = t.text.unwrap_or_default();
+                if !text.is_empty() {
+                    out.push(ModelEvent::InputTranscriptInterim {
+                        item_id: self.user_item(),
+                        text,
+                    });
+                }
+            }
             if let Some(t) = content.input_transcription {
                 let text = t.text.unwrap_or_default();
                 if !text.is_empty() {
+                    self.presume_cancelled(out);
                     self.user_speaking = true;
                     self.input_transcript.push_str(&text);
                     out.push(ModelEvent::InputTranscriptDelta {
@@ -276,6 +368,7 @@ impl Decoder {
                 });
             }
             if content.interrupted == Some(true) {
+                self.presume_cancelled(out);
                 self.interrupted = true;
                 out.push(ModelEvent::Interrupted {
                     response_id: self.responding.then(|| self.response_id()),
@@ -310,12 +403,27 @@ impl Decoder {
                 self.turn += 1;
             }
         }
+        if let Some(status) = status {
+            let status = status.as_str().unwrap_or_default();
+            out.push(ModelEvent::InteractionStatus {
+                response_id: self.reported_response(),
+                status: InteractionState::from(status),
+            });
+        }
         Ok(())
     }
 
     fn model_part(&mut self, part: Part, out: &mut Vec<ModelEvent>) -> Result<(), DecodeError> {
         if part.thought == Some(true) {
-            return Ok(()); // thinking is not output
+            // Thinking is narration, not output: reported, never spoken.
+            if let Some(text) = part.text.filter(|t| !t.is_empty()) {
+                self.ensure_response(out);
+                out.push(ModelEvent::ThoughtDelta {
+                    response_id: self.response_id(),
+                    text,
+                });
+            }
+            return Ok(());
         }
         if let Some(blob) = part.inline_data {
             let mime = blob.mime_type.unwrap_or_default();
@@ -439,6 +547,8 @@ pub struct Encoder {
     manual_turns: bool,
     in_activity: bool,
     resume_handle: Option<String>,
+    /// Each declared function's behaviour (the row's default made explicit).
+    behaviors: HashMap<String, ToolBehavior>,
 }
 
 impl Encoder {
@@ -450,7 +560,18 @@ impl Encoder {
             manual_turns: false,
             in_activity: false,
             resume_handle: None,
+            behaviors: HashMap::new(),
         }
+    }
+
+    /// The session model's row.
+    fn row(&self) -> &'static GeminiModel {
+        model_family(&self.model)
+    }
+
+    /// The behaviour each declared function was given at setup.
+    pub fn behaviors(&self) -> &HashMap<String, ToolBehavior> {
+        &self.behaviors
     }
 
     fn unsupported(&self, input: &'static str) -> EncodeError {
@@ -476,10 +597,11 @@ impl Encoder {
                         self.unsupported("changing the session after setup (reconnect instead)")
                     );
                 }
+                let setup = self.setup(config)?;
                 self.set_up = true;
                 self.manual_turns = config.turn_detection == Some(TurnDetection::Manual);
                 vec![ClientMessage {
-                    setup: Some(self.setup(config)),
+                    setup: Some(setup),
                     ..Default::default()
                 }]
             }
@@ -556,18 +678,32 @@ impl Encoder {
                 call_id,
                 name,
                 output,
+                scheduling,
             } => {
                 let response = match serde_json::from_str::<Value>(output) {
                     Ok(Value::Object(map)) => Value::Object(map),
                     Ok(other) => json!({ "result": other }),
                     Err(_) => json!({ "result": output }),
                 };
+                // `scheduling` only where the model honours it and the
+                // adapter's row keeps it, and only for non-blocking calls.
+                let row = self.row();
+                let behavior = self
+                    .behaviors
+                    .get(name)
+                    .copied()
+                    .unwrap_or(row.tool_behavior_default);
+                let scheduling = (row.sends_scheduling && behavior == ToolBehavior::NonBlocking)
+                    .then(|| scheduling.or(row.default_scheduling))
+                    .flatten()
+                    .map(|s| s.wire().to_owned());
                 vec![ClientMessage {
                     tool_response: Some(ToolResponse {
                         function_responses: Some(vec![FunctionResponse {
                             id: Some(call_id.clone()),
                             name: Some(name.clone()),
                             response: Some(response),
+                            scheduling,
                             ..Default::default()
                         }]),
                         ..Default::default()
@@ -587,7 +723,34 @@ impl Encoder {
         })
     }
 
-    fn setup(&self, config: &SessionConfig) -> Setup {
+    /// The `setup` for `config`; every declaration states its behaviour
+    /// where the model's row says so (never the model's silent default).
+    fn setup(&mut self, config: &SessionConfig) -> Result<Setup, EncodeError> {
+        let row = self.row();
+        let mut behaviors = HashMap::new();
+        for tool in &config.tools {
+            let behavior = tool.behavior.unwrap_or(row.tool_behavior_default);
+            if row.declares_behavior && !row.allows(behavior) {
+                return Err(EncodeError::Unsupported {
+                    input: match behavior {
+                        ToolBehavior::Blocking => {
+                            "a blocking tool (this model's calls are non-blocking only)"
+                        }
+                        ToolBehavior::NonBlocking => {
+                            "a non-blocking tool (this model's calls block)"
+                        }
+                    },
+                    dialect: DIALECT.to_owned(),
+                });
+            }
+            behaviors.insert(tool.name.clone(), behavior);
+        }
+        self.behaviors = behaviors;
+        Ok(self.setup_frame(config))
+    }
+
+    fn setup_frame(&self, config: &SessionConfig) -> Setup {
+        let row = self.row();
         let modality = match config.output_modalities.as_deref() {
             Some(m) if !m.contains(&Modality::Audio) => "TEXT",
             _ => "AUDIO",
@@ -606,6 +769,11 @@ impl Encoder {
                             name: Some(t.name.clone()),
                             description: Some(t.description.clone()),
                             parameters: Some(upper_case_types(t.parameters.clone())),
+                            behavior: row
+                                .declares_behavior
+                                .then(|| self.behaviors.get(&t.name))
+                                .flatten()
+                                .map(|b| b.wire().to_owned()),
                             ..Default::default()
                         })
                         .collect(),
@@ -657,6 +825,9 @@ impl Encoder {
             generation_config: Some(GenerationConfig {
                 response_modalities: Some(vec![modality.to_owned()]),
                 speech_config,
+                thinking_config: row
+                    .thinking_level_default
+                    .map(|level| json!({ "thinkingLevel": level })),
                 ..Default::default()
             }),
             system_instruction: config.instructions.as_ref().map(|text| Content {
@@ -733,11 +904,23 @@ impl GeminiCodec {
 
 impl RealtimeCodec for GeminiCodec {
     fn capabilities(&self) -> Capabilities {
-        capabilities()
+        capabilities_for(&self.encoder.model)
     }
 
     fn encode(&mut self, input: &ClientInput) -> Result<Vec<WireFrame>, EncodeError> {
-        json_text_frames(&self.encoder.encode(input)?)
+        if let ClientInput::ToolResult { call_id, .. } = input {
+            if self.decoder.was_cancelled(call_id) {
+                // The server dropped the call: a late result is not sent.
+                tracing::info!(%call_id, "not sending the result of a cancelled call");
+                return Ok(Vec::new());
+            }
+            self.decoder.answered(call_id);
+        }
+        let frames = json_text_frames(&self.encoder.encode(input)?)?;
+        if let ClientInput::Session(_) = input {
+            self.decoder.behaviors = self.encoder.behaviors.clone();
+        }
+        Ok(frames)
     }
 
     fn decode(&mut self, frame: &WireFrame) -> Result<Vec<ModelEvent>, DecodeError> {

@@ -3,6 +3,7 @@
 //! (<https://ai.google.dev/api/live>).
 
 pub mod codec;
+pub mod models;
 pub mod resume;
 pub mod usage;
 pub mod wire;
@@ -21,13 +22,22 @@ pub const OUTPUT_RATE: u32 = 24_000;
 /// The hosted endpoint's base URL.
 pub const DEFAULT_BASE_URL: &str = "wss://generativelanguage.googleapis.com";
 
-/// What Gemini Live supports.
+/// What Gemini Live supports, for a model without a row of its own (the
+/// fallback row of [`models::GEMINI_MODELS`]; see [`capabilities_for`]).
 ///
 /// No commit or clear (turns end by activity detection or `activityEnd`), no
 /// "respond now" (the service answers on its own), cancellation by user
 /// activity, resumption by handle. Audio-only sessions last about 15 minutes
 /// without context compression; each connection about 10 (then `goAway`).
 pub fn capabilities() -> Capabilities {
+    capabilities_for("")
+}
+
+/// What Gemini Live supports with `model`: [`capabilities`], plus what the
+/// model's row in [`models::GEMINI_MODELS`] says about background tool calls,
+/// result scheduling and interaction status.
+pub fn capabilities_for(model: &str) -> Capabilities {
+    let row = models::model_family(model);
     Capabilities {
         dialect: codec::DIALECT.to_owned(),
         text_input: true,
@@ -45,6 +55,9 @@ pub fn capabilities() -> Capabilities {
         inferred_turns: false,
         delegated_tools: false,
         continuous_input: false,
+        tool_calls_non_blocking: row.tool_behavior_default == models::ToolBehavior::NonBlocking,
+        tool_result_scheduling: row.scheduling,
+        interaction_status: row.emits_interaction_status,
         input_sample_rate: INPUT_RATE,
         output_sample_rate: OUTPUT_RATE,
         limits: SessionLimits {

@@ -31,7 +31,10 @@ pub struct ClientMessage {
     /// Results of tool calls.
     #[serde(alias = "tool_response")]
     pub tool_response: Option<ToolResponse>,
-    /// Unmodelled top-level keys (`contextUpdate`, …).
+    /// A change of instructions or tools mid-session (newest SDKs).
+    #[serde(alias = "context_update")]
+    pub context_update: Option<ContextUpdate>,
+    /// Unmodelled top-level keys.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -67,7 +70,16 @@ pub struct Setup {
     /// `{}` enables model-speech transcripts.
     #[serde(alias = "output_audio_transcription")]
     pub output_audio_transcription: Option<Value>,
-    /// Unmodelled fields (`proactivity`, `explicitVadSignal`, …).
+    /// `{initialHistoryInClientContent}`: history is seeded by `clientContent`
+    /// before the session starts generating.
+    #[serde(alias = "history_config")]
+    pub history_config: Option<Value>,
+    /// `{proactiveAudio?, proactiveVideo?}` (native-audio and 3.8 models).
+    pub proactivity: Option<Value>,
+    /// Avatar video output settings (3.8 Live, `responseModalities: ["VIDEO"]`).
+    #[serde(alias = "avatar_config")]
+    pub avatar_config: Option<Value>,
+    /// Unmodelled fields (`explicitVadSignal`, `labels`, …).
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -86,7 +98,16 @@ pub struct GenerationConfig {
     pub speech_config: Option<Value>,
     /// Sampling temperature.
     pub temperature: Option<f64>,
-    /// Unmodelled fields (`topP`, `maxOutputTokens`, `thinkingConfig`, …).
+    /// `{thinkingLevel?, thinkingBudget?, includeThoughts?}`.
+    #[serde(alias = "thinking_config")]
+    pub thinking_config: Option<Value>,
+    /// `MEDIA_RESOLUTION_LOW|MEDIUM|HIGH`.
+    #[serde(alias = "media_resolution")]
+    pub media_resolution: Option<String>,
+    /// Affective (emotion-aware) dialog, opt-in on 2.5 native audio.
+    #[serde(alias = "enable_affective_dialog")]
+    pub enable_affective_dialog: Option<bool>,
+    /// Unmodelled fields (`topP`, `maxOutputTokens`, `translationConfig`, …).
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -117,7 +138,8 @@ pub struct FunctionDeclaration {
     pub description: Option<String>,
     /// OpenAPI-style schema (types upper-cased by the SDK).
     pub parameters: Option<Value>,
-    /// `NON_BLOCKING` for asynchronous calls.
+    /// `BLOCKING` or `NON_BLOCKING` (asynchronous calls); absent, the
+    /// model's default applies.
     pub behavior: Option<String>,
     /// Unmodelled fields.
     #[serde(flatten)]
@@ -304,7 +326,42 @@ pub struct FunctionResponse {
     pub name: Option<String>,
     /// The result (a JSON object).
     pub response: Option<Value>,
-    /// Unmodelled fields (`scheduling`, `willContinue`).
+    /// When a non-blocking call's result is voiced: `INTERRUPT`, `WHEN_IDLE`
+    /// (the default) or `SILENT`.
+    pub scheduling: Option<String>,
+    /// More responses to this call will follow (non-blocking calls).
+    #[serde(alias = "will_continue")]
+    pub will_continue: Option<bool>,
+    /// Unmodelled fields (`parts`, …).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `contextUpdate`: only the fields present change.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
+#[serde(rename_all = "camelCase")]
+pub struct ContextUpdate {
+    /// New system instructions.
+    #[serde(alias = "system_instruction")]
+    pub system_instruction: Option<Content>,
+    /// New tools, wrapped (`{"tools": []}` clears them; absent keeps them).
+    pub tools: Option<ContextTools>,
+    /// Unmodelled fields.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `contextUpdate.tools`: the wrapper that tells "clear" from "keep".
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
+#[serde(rename_all = "camelCase")]
+pub struct ContextTools {
+    /// The tools from now on.
+    pub tools: Option<Vec<Tool>>,
+    /// Unmodelled fields.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -375,12 +432,19 @@ pub struct ServerContent {
     /// Transcript chunk of the user's speech.
     #[serde(alias = "input_transcription")]
     pub input_transcription: Option<Transcription>,
+    /// Provisional transcript of the user's speech, while they still speak.
+    #[serde(alias = "interim_input_transcription")]
+    pub interim_input_transcription: Option<Transcription>,
     /// Transcript chunk of the model's speech.
     #[serde(alias = "output_transcription")]
     pub output_transcription: Option<Transcription>,
     /// Why the turn completed (`MALFORMED_FUNCTION_CALL`, …).
     #[serde(alias = "turn_complete_reason")]
     pub turn_complete_reason: Option<String>,
+    /// Beside `turnComplete` (Extended Thinking): `IN_PROGRESS` (more output
+    /// or tool calls follow) or `IDLE` (waiting for the user).
+    #[serde(alias = "interaction_status")]
+    pub interaction_status: Option<String>,
     /// What a grounding tool (Google Search, URL context) based the answer on:
     /// `webSearchQueries`, `groundingChunks`, `groundingSupports`, … (kept verbatim).
     #[serde(alias = "grounding_metadata")]
@@ -559,6 +623,8 @@ crate::lossless!(
     RealtimeInput,
     ToolResponse,
     FunctionResponse,
+    ContextUpdate,
+    ContextTools,
     ServerMessage,
     SetupComplete,
     ServerContent,

@@ -70,6 +70,9 @@ impl Dialect {
             inferred_turns: false,
             delegated_tools: false,
             continuous_input: false,
+            tool_calls_non_blocking: false,
+            tool_result_scheduling: false,
+            interaction_status: false,
             input_sample_rate: 24_000,
             output_sample_rate: 24_000,
             limits: SessionLimits {

@@ -68,6 +68,9 @@ pub fn capabilities(_model: &str) -> Capabilities {
         inferred_turns: true,
         delegated_tools: true,
         continuous_input: true,
+        tool_calls_non_blocking: false,
+        tool_result_scheduling: false,
+        interaction_status: false,
         input_sample_rate: 24_000,
         output_sample_rate: 24_000,
         limits: SessionLimits {

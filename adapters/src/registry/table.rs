@@ -335,8 +335,8 @@ fn openai_beta_capabilities(_model: &str) -> Capabilities {
     openai::Dialect::Beta.capabilities()
 }
 
-fn gemini_capabilities(_model: &str) -> Capabilities {
-    gemini::capabilities()
+fn gemini_capabilities(model: &str) -> Capabilities {
+    gemini::capabilities_for(model)
 }
 
 fn openai_ga_codec(_model: &str) -> Box<dyn RealtimeCodec> {

@@ -160,6 +160,7 @@ impl ToolRegistry {
                 name: t.name().to_owned(),
                 description: t.description().to_owned(),
                 parameters: t.parameters(),
+                behavior: None,
             })
             .collect()
     }

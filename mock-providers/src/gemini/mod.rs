@@ -2,7 +2,12 @@
 //! (`/ws/google.ai.generativelanguage.<version>.GenerativeService.BidiGenerateContent`):
 //! validation, close-code errors and the respond engine.
 
+pub mod calls;
 pub mod respond;
+pub mod settings;
+pub mod setup_rules;
+
+pub use settings::GeminiLiveSettings;
 
 use crate::protocol::{base64_pcm16_ms, FrameError, FrameSummary, Protocol, ResponseMarker};
 use crate::timeline::Outgoing;
@@ -28,6 +33,8 @@ const CLIENT_KEYS: &[&str] = &[
     "realtime_input",
     "toolResponse",
     "tool_response",
+    "contextUpdate",
+    "context_update",
 ];
 
 /// Decodes base64 the way the service does: standard or URL-safe alphabet
@@ -106,6 +113,8 @@ impl Protocol for GeminiProtocol {
             ("clientContent".to_owned(), None)
         } else if message.tool_response.is_some() {
             ("toolResponse".to_owned(), None)
+        } else if message.context_update.is_some() {
+            ("contextUpdate".to_owned(), None)
         } else if let Some(input) = &message.realtime_input {
             let audio = input.audio.as_ref().map(|blob| {
                 let rate = blob

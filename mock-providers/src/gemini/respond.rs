@@ -19,6 +19,8 @@
 //! ends a connection with `goAway` then a close; with both limits set, the
 //! shorter wins. All frames go out binary, as the hosted service sends them.
 
+use super::calls::{Calls, PendingCall, Scheduling};
+use super::setup_rules::{self, field, Refusal};
 use super::{decode_base64, INVALID_ARGUMENT};
 use crate::engine::{Note, SessionEngine};
 use crate::openai::reply::{decide, Reply};
@@ -28,17 +30,37 @@ use crate::timeline::{Outgoing, Timeline};
 use crate::vad::{EnergyVad, VadConfig, VadEvent};
 use crate::ResponderConfig;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
 use understudy_adapters::audio::pcm16_duration_ms;
 use understudy_adapters::gemini::codec::rate_of;
-use understudy_adapters::gemini::wire::{ClientMessage, Setup};
+use understudy_adapters::gemini::models::{model_family, GeminiModel, ToolBehavior};
+use understudy_adapters::gemini::wire::{ClientMessage, Content, FunctionResponse, Setup};
 use understudy_adapters::openai::wire::objects::{ContentPart, Item, Tool};
 
 /// Output rate.
 const RATE: u32 = 24_000;
+
+/// How many `customVocabulary` entries the transcription honours.
+const MAX_VOCABULARY: usize = 100;
+
+/// What a non-blocking call's model says while the call runs.
+pub const FILLER: &str = "One moment, I am working on that.";
+
+/// The thought an answer starts with when `includeThoughts` is on.
+pub const THOUGHT: &str = "Working out what to say.";
+
+/// An answer waiting until the model is idle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Deferred {
+    /// Speak this (a tool result's answer, decided when it arrived).
+    Say(String),
+    /// Answer the conversation as it then stands (the user's turn that
+    /// an `INTERRUPT` result went before).
+    Respond,
+}
 
 /// Conversations kept for resumption, by handle, shared by every session of a mock.
 pub type ResumptionStore = Arc<Mutex<HashMap<String, Vec<Item>>>>;
@@ -77,7 +99,25 @@ pub struct GeminiResponder {
     pending_images: usize,
     turn: u64,
     responding: Option<Arc<str>>,
-    pending_call: Option<String>,
+    /// The session's model family (the fallback row until `setup`).
+    row: &'static GeminiModel,
+    /// Each declared function's behaviour, the row's default applied.
+    behaviors: HashMap<String, ToolBehavior>,
+    pending: Calls,
+    /// Answers waiting for the model to be idle (`WHEN_IDLE` results, the
+    /// user's answer after an `INTERRUPT` result that waited for the user).
+    deferred: VecDeque<Deferred>,
+    /// An `INTERRUPT` result waiting for the user to finish speaking (3.8).
+    after_user: Option<String>,
+    /// Manual activity in progress (`activityStart` without `activityEnd`).
+    in_activity: bool,
+    /// `thinkingConfig.includeThoughts`: answers begin with a thought part.
+    include_thoughts: bool,
+    /// `historyConfig.initialHistoryInClientContent`, until the seed's
+    /// `turnComplete`: `clientContent` is history, not a request.
+    seeding: bool,
+    /// `customVocabulary` of the input transcription: spellings to use.
+    vocabulary: Vec<String>,
     handles: u64,
     calls: u64,
     /// When the answer in progress will have gone out completely.
@@ -117,7 +157,15 @@ impl GeminiResponder {
             pending_images: 0,
             turn: 0,
             responding: None,
-            pending_call: None,
+            row: model_family(""),
+            behaviors: HashMap::new(),
+            pending: Calls::default(),
+            deferred: VecDeque::new(),
+            after_user: None,
+            in_activity: false,
+            include_thoughts: false,
+            seeding: false,
+            vocabulary: Vec::new(),
             handles: 0,
             calls: 0,
             turn_done_at: None,
@@ -167,6 +215,18 @@ impl GeminiResponder {
         if modalities.len() != 1 {
             return self.close(now, INVALID_ARGUMENT.0, INVALID_ARGUMENT.1);
         }
+        self.row = model_family(&model);
+        match setup_rules::check(setup, self.row, &self.config.gemini) {
+            Ok(()) => {}
+            Err(Refusal::Close(code, reason)) => return self.close(now, code, &reason),
+            Err(Refusal::Silence(why)) => {
+                // Set up in the client's eyes never: nothing more is answered.
+                self.notes.push(Note::new("setup", why));
+                self.closed = true;
+                return;
+            }
+        }
+        self.read_new_setup_fields(setup);
         self.audio_out = modalities[0].eq_ignore_ascii_case("AUDIO");
         self.transcribe_input = setup.input_audio_transcription.is_some();
         self.transcribe_output = setup.output_audio_transcription.is_some();
@@ -187,30 +247,9 @@ impl GeminiResponder {
                 self.input_rate,
             )
         });
-        self.tools = setup
-            .tools
-            .iter()
-            .flatten()
-            .flat_map(|t| t.function_declarations.iter().flatten())
-            .map(|f| Tool {
-                kind: Some("function".into()),
-                name: f.name.clone(),
-                description: f.description.clone(),
-                parameters: f.parameters.clone(),
-                ..Default::default()
-            })
-            .collect();
+        self.set_tools(setup.tools.iter().flatten());
         if let Some(instructions) = setup.system_instruction.as_ref() {
-            let text: String = instructions
-                .parts
-                .iter()
-                .flatten()
-                .filter_map(|p| p.text.clone())
-                .collect::<Vec<_>>()
-                .join("\n");
-            self.notes
-                .push(Note::new("setup", format!("instructions: {text:?}")));
-            self.instructions = Some(text);
+            self.set_instructions(instructions);
         }
         if let Some(resumption) = &setup.session_resumption {
             self.resumption = true;
@@ -244,6 +283,89 @@ impl GeminiResponder {
         self.set_up = true;
         self.send(now, json!({"setupComplete": {}}), None);
         self.resumption_update(now);
+    }
+
+    /// The late-2026 setup fields this engine acts on (the rest is accepted
+    /// and, as the service does, not echoed).
+    fn read_new_setup_fields(&mut self, setup: &Setup) {
+        let generation = setup.generation_config.as_ref();
+        self.include_thoughts = generation
+            .and_then(|g| g.thinking_config.as_ref())
+            .and_then(|t| field(t, "includeThoughts", "include_thoughts"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        self.seeding = setup
+            .history_config
+            .as_ref()
+            .and_then(|h| {
+                field(
+                    h,
+                    "initialHistoryInClientContent",
+                    "initial_history_in_client_content",
+                )
+            })
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        self.vocabulary = setup
+            .input_audio_transcription
+            .as_ref()
+            .and_then(|t| field(t, "customVocabulary", "custom_vocabulary"))
+            .and_then(Value::as_array)
+            .map(|words| {
+                words
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|w| !w.trim().is_empty())
+                    .take(MAX_VOCABULARY)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.notes.push(Note::new(
+            "setup",
+            format!("model family {}", self.row.family),
+        ));
+    }
+
+    /// The declared functions, each with its behaviour (the row's default
+    /// where none is declared).
+    fn set_tools<'t>(
+        &mut self,
+        tools: impl Iterator<Item = &'t understudy_adapters::gemini::wire::Tool>,
+    ) {
+        let declarations: Vec<_> = tools
+            .flat_map(|t| t.function_declarations.iter().flatten())
+            .collect();
+        self.behaviors = declarations
+            .iter()
+            .filter_map(|f| {
+                let name = f.name.clone()?;
+                Some((name, self.row.behavior_of(f.behavior.as_deref())))
+            })
+            .collect();
+        self.tools = declarations
+            .into_iter()
+            .map(|f| Tool {
+                kind: Some("function".into()),
+                name: f.name.clone(),
+                description: f.description.clone(),
+                parameters: f.parameters.clone(),
+                ..Default::default()
+            })
+            .collect();
+    }
+
+    fn set_instructions(&mut self, instructions: &Content) {
+        let text: String = instructions
+            .parts
+            .iter()
+            .flatten()
+            .filter_map(|p| p.text.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.notes
+            .push(Note::new("setup", format!("instructions: {text:?}")));
+        self.instructions = Some(text);
     }
 
     fn resumption_update(&mut self, at: Instant) {
@@ -313,12 +435,262 @@ impl GeminiResponder {
             "barge_in",
             format!("turn {tag} interrupted; {withdrawn} frames withdrawn"),
         ));
-        if let Some(call) = self.pending_call.take() {
-            self.send(now, json!({"toolCallCancellation": {"ids": [call]}}), None);
-        }
+        self.cancel_blocking_calls(now);
         self.send(now, json!({"serverContent": {"interrupted": true}}), None);
-        self.send(now, json!({"serverContent": {"turnComplete": true}}), None);
+        let done = self.turn_complete(None);
+        self.send(now, done, None);
         self.turn += 1;
+    }
+
+    /// New input cancels the pending blocking calls. Models that auto-cancel
+    /// (3.8) drop them from the context and send `toolCallCancellation` only
+    /// when the settings say so; the others always send it.
+    fn cancel_blocking_calls(&mut self, now: Instant) {
+        let cancelled = self.pending.cancel_blocking();
+        if cancelled.is_empty() {
+            return;
+        }
+        if self.row.blocking_auto_cancel {
+            self.conversation.retain(|item| {
+                !(item.kind == "function_call"
+                    && item
+                        .call_id
+                        .as_ref()
+                        .is_some_and(|id| cancelled.contains(id)))
+            });
+            self.notes.push(Note::new(
+                "tool_call",
+                format!("new input cancelled blocking call(s) {cancelled:?}"),
+            ));
+        }
+        if !self.row.blocking_auto_cancel || self.config.gemini.blocking_cancel_frame {
+            self.send(
+                now,
+                json!({"toolCallCancellation": {"ids": cancelled}}),
+                None,
+            );
+        }
+    }
+
+    /// `serverContent.turnComplete` (with a sibling `usageMetadata` when
+    /// given); on models that report it, with `interactionStatus`:
+    /// `IN_PROGRESS` while a call is outstanding or an answer is waiting,
+    /// else `IDLE` (never `IDLE` early: the SDK's `receive()` stops there).
+    fn turn_complete(&self, usage: Option<Value>) -> Value {
+        let mut content = json!({"turnComplete": true});
+        if self.row.emits_interaction_status {
+            let busy = self.pending.outstanding() || !self.deferred.is_empty();
+            content["interactionStatus"] = json!(if busy { "IN_PROGRESS" } else { "IDLE" });
+        }
+        match usage {
+            Some(usage) => json!({"serverContent": content, "usageMetadata": usage}),
+            None => json!({"serverContent": content}),
+        }
+    }
+
+    /// Whether the user is speaking (server VAD or a manual activity).
+    fn user_speaking(&self) -> bool {
+        self.in_activity || self.vad.as_ref().is_some_and(EnergyVad::is_speaking)
+    }
+
+    /// Starts a new turn that says `text`.
+    fn say(&mut self, text: String, now: Instant) {
+        let tag: Arc<str> = Arc::from(format!("turn_{}", self.turn).as_str());
+        self.responding = Some(Arc::clone(&tag));
+        let start = now + self.delay(self.config.first_audio_ms as f64);
+        self.speak(&tag, start, text);
+    }
+
+    /// Cuts the model's output for an `INTERRUPT` result: what was not sent
+    /// is withdrawn, then `interrupted` (a setting) and `turnComplete`.
+    fn cut(&mut self, now: Instant) {
+        let Some(tag) = self.responding.take() else {
+            return;
+        };
+        let withdrawn = self.timeline.withdraw(&tag);
+        self.turn_done_at = None;
+        self.notes.push(Note::new(
+            "tool_result",
+            format!("an INTERRUPT result cut turn {tag}; {withdrawn} frames withdrawn"),
+        ));
+        if self.config.gemini.interrupt_sends_interrupted {
+            self.send(now, json!({"serverContent": {"interrupted": true}}), None);
+        }
+        // The result's answer follows at once: the interaction goes on.
+        let mut done = self.turn_complete(None);
+        if self.row.emits_interaction_status {
+            done["serverContent"]["interactionStatus"] = json!("IN_PROGRESS");
+        }
+        self.send(now, done, None);
+        self.turn += 1;
+    }
+
+    /// One function response: ignored when its call was cancelled; a
+    /// blocking call's resumes the paused turn once every blocking call is
+    /// answered; a non-blocking call's is voiced as its `scheduling` says.
+    fn on_function_response(&mut self, result: &FunctionResponse, now: Instant) {
+        let id = result.id.clone().unwrap_or_default();
+        if self.pending.was_cancelled(&id) {
+            self.notes.push(Note::new(
+                "tool_result",
+                format!("late response to cancelled call {id} ignored"),
+            ));
+            return;
+        }
+        let scheduling = match result.scheduling.as_deref() {
+            None => None,
+            Some(value) => match Scheduling::from_wire(value) {
+                Some(scheduling) => Some(scheduling),
+                None => return self.close(now, INVALID_ARGUMENT.0, INVALID_ARGUMENT.1),
+            },
+        };
+        if scheduling.is_some()
+            && self.row.scheduling
+            && !self.row.sends_scheduling
+            && self.config.gemini.reject_scheduling_where_stripped
+        {
+            return self.close(
+                now,
+                INVALID_ARGUMENT.0,
+                setup_rules::SCHEDULING_NOT_SUPPORTED,
+            );
+        }
+        self.conversation.push(Item {
+            kind: "function_call_output".into(),
+            call_id: result.id.clone(),
+            output: result.response.as_ref().map(Value::to_string),
+            ..Default::default()
+        });
+        let more = result.will_continue == Some(true) && self.row.will_continue;
+        let call = if more {
+            self.pending.get(&id).cloned()
+        } else {
+            self.pending.take(&id)
+        };
+        // A response to no pending call stays in the context, unanswered.
+        let Some(call) = call else {
+            return;
+        };
+        if call.behavior == ToolBehavior::Blocking {
+            if !self.pending.blocking_pending() {
+                self.resume_paused_turn(now);
+            }
+            return;
+        }
+        let scheduling = scheduling
+            .filter(|_| self.row.scheduling)
+            .unwrap_or(Scheduling::WhenIdle);
+        self.deliver(scheduling, now);
+    }
+
+    /// The paused turn continues with the answer to the blocking call(s).
+    fn resume_paused_turn(&mut self, now: Instant) {
+        let tag = self
+            .responding
+            .clone()
+            .unwrap_or_else(|| Arc::from(format!("turn_{}", self.turn).as_str()));
+        self.responding = Some(Arc::clone(&tag));
+        let reply = decide(
+            &self.conversation,
+            &self.tools,
+            self.instructions.as_deref(),
+            |_| 0.0,
+        );
+        if let Reply::Speak(text) = reply {
+            let start = now + self.delay(self.config.first_audio_ms as f64);
+            self.speak(&tag, start, text);
+        }
+    }
+
+    /// A non-blocking call's result, voiced per `scheduling`.
+    fn deliver(&mut self, scheduling: Scheduling, now: Instant) {
+        let text = match decide(
+            &self.conversation,
+            &self.tools,
+            self.instructions.as_deref(),
+            |_| 0.0,
+        ) {
+            Reply::Speak(text) => text,
+            Reply::Call { .. } => return,
+        };
+        match scheduling {
+            Scheduling::Silent => {
+                self.notes.push(Note::new(
+                    "tool_result",
+                    "SILENT result added to the context",
+                ));
+                let idle = self.responding.is_none() && self.deferred.is_empty();
+                if self.row.emits_interaction_status && idle && !self.pending.outstanding() {
+                    // The work is over: the interaction is idle again.
+                    let done = self.turn_complete(None);
+                    self.send(now, done, None);
+                }
+            }
+            Scheduling::WhenIdle => {
+                if self.responding.is_some() || self.user_speaking() {
+                    self.deferred.push_back(Deferred::Say(text));
+                } else {
+                    self.say(text, now);
+                }
+            }
+            Scheduling::Interrupt => {
+                if self.user_speaking() && self.row.interrupt_waits_for_user {
+                    self.notes.push(Note::new(
+                        "tool_result",
+                        "INTERRUPT result waits for the user to finish speaking",
+                    ));
+                    self.after_user = Some(text);
+                } else {
+                    self.cut(now);
+                    self.say(text, now);
+                }
+            }
+        }
+    }
+
+    /// When the model has gone idle: the next deferred answer, if any.
+    fn idle_work(&mut self, now: Instant) {
+        if self.responding.is_some() || self.user_speaking() || self.closed {
+            return;
+        }
+        match self.deferred.pop_front() {
+            Some(Deferred::Say(text)) => self.say(text, now),
+            Some(Deferred::Respond) => self.respond(now),
+            None => {}
+        }
+    }
+
+    /// `clientContent` while history is being seeded: the turns join the
+    /// conversation with their roles, nothing is generated.
+    fn seed(&mut self, content: &understudy_adapters::gemini::wire::ClientContent) {
+        for turn in content.turns.iter().flatten() {
+            let text: String = turn
+                .parts
+                .iter()
+                .flatten()
+                .filter_map(|p| p.text.clone())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let model = turn.role.as_deref() == Some("model");
+            self.conversation.push(Item {
+                id: Some(format!("seed_{}", self.conversation.len())),
+                kind: "message".into(),
+                role: Some(if model { "assistant" } else { "user" }.into()),
+                content: Some(vec![ContentPart {
+                    kind: if model { "output_text" } else { "input_text" }.into(),
+                    text: Some(text),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            });
+        }
+        if content.turn_complete == Some(true) {
+            self.seeding = false;
+            self.notes.push(Note::new(
+                "history",
+                format!("seeded {} items", self.conversation.len()),
+            ));
+        }
     }
 
     fn end_user_turn(&mut self, now: Instant) {
@@ -346,6 +718,7 @@ impl GeminiResponder {
         let mut at = now;
         match heard {
             Some(text) if self.transcribe_input => {
+                let text = bias(text, &self.vocabulary);
                 for chunk in text.split_inclusive(' ').collect::<Vec<_>>().chunks(3) {
                     self.send(
                         at,
@@ -362,7 +735,14 @@ impl GeminiResponder {
             )),
         }
         self.audio_ms.insert(self.conversation.len() - 1, ms);
-        self.respond(at);
+        match self.after_user.take() {
+            // 3.8: the INTERRUPT result that waited goes first, then the answer.
+            Some(text) => {
+                self.deferred.push_front(Deferred::Respond);
+                self.say(text, at);
+            }
+            None => self.respond(at),
+        }
     }
 
     fn user_text(&mut self, text: &str, now: Instant, respond: bool) {
@@ -404,6 +784,20 @@ impl GeminiResponder {
             Reply::Call { name, arguments } => {
                 self.calls += 1;
                 let id = format!("function-call-{}-{}", self.session, self.calls);
+                let behavior = self
+                    .behaviors
+                    .get(&name)
+                    .copied()
+                    .unwrap_or(self.row.tool_behavior_default);
+                let call = PendingCall {
+                    id: id.clone(),
+                    name: name.clone(),
+                    behavior,
+                };
+                if !self.pending.add(call) {
+                    let busy = "I am still working on several things; ask me again later.";
+                    return self.speak(&tag, start, busy.to_owned());
+                }
                 let args: Value = serde_json::from_str(&arguments).unwrap_or_else(|_| json!({}));
                 self.conversation.push(Item {
                     kind: "function_call".into(),
@@ -412,8 +806,12 @@ impl GeminiResponder {
                     arguments: Some(arguments),
                     ..Default::default()
                 });
-                self.pending_call = Some(id.clone());
                 self.send(start, json!({"toolCall": {"functionCalls": [{"id": id, "name": name, "args": args}]}}), Some(&tag));
+                if behavior == ToolBehavior::NonBlocking {
+                    // The model keeps talking while the call runs, and ends its turn.
+                    let filler_at = start + self.delay(20.0);
+                    self.speak(&tag, filler_at, FILLER.to_owned());
+                }
             }
             Reply::Speak(text) => self.speak(&tag, start, text),
         }
@@ -422,6 +820,10 @@ impl GeminiResponder {
     fn speak(&mut self, tag: &Arc<str>, start: Instant, text: String) {
         let words: Vec<&str> = text.split_inclusive(' ').collect();
         let mut at = start;
+        if self.include_thoughts {
+            self.send(at, json!({"serverContent": {"modelTurn": {"role": "model", "parts": [{"text": THOUGHT, "thought": true}]}}}), Some(tag));
+        }
+        let combined = self.row.multi_part_server_messages;
         if self.audio_out {
             let pcm = crate::voice::speak(
                 &self.config.voice,
@@ -439,13 +841,24 @@ impl GeminiResponder {
                     .collect();
                 let data =
                     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
-                self.send(at, json!({"serverContent": {"modelTurn": {"role": "model", "parts": [{"inlineData": {"mimeType": "audio/pcm;rate=24000", "data": data}}]}}}), Some(tag));
                 let said: String = words
                     .iter()
                     .enumerate()
                     .filter(|(w, _)| w * chunks / words.len().max(1) == i)
                     .map(|(_, w)| *w)
                     .collect();
+                let audio = json!({"role": "model", "parts": [{"inlineData": {"mimeType": "audio/pcm;rate=24000", "data": data}}]});
+                if combined && self.transcribe_output && !said.is_empty() {
+                    // 3.x: one message may carry the audio and its transcript.
+                    self.send(at, json!({"serverContent": {"modelTurn": audio, "outputTranscription": {"text": said}}}), Some(tag));
+                    at += self.delay(self.config.chunk_ms as f64 * self.config.pace);
+                    continue;
+                }
+                self.send(
+                    at,
+                    json!({"serverContent": {"modelTurn": audio}}),
+                    Some(tag),
+                );
                 if self.transcribe_output && !said.is_empty() {
                     self.send(
                         at,
@@ -470,11 +883,8 @@ impl GeminiResponder {
         let usage = json!({"promptTokenCount": 20 + self.conversation.len() as u64 * 8, "responseTokenCount": output_words * 4,
                            "totalTokenCount": 20 + self.conversation.len() as u64 * 8 + output_words * 4,
                            "responseTokensDetails": [{"modality": if self.audio_out { "AUDIO" } else { "TEXT" }, "tokenCount": output_words * 4}]});
-        self.send(
-            at,
-            json!({"serverContent": {"turnComplete": true}, "usageMetadata": usage}),
-            Some(tag),
-        );
+        let done = self.turn_complete(Some(usage));
+        self.send(at, done, Some(tag));
         self.conversation.push(Item {
             kind: "message".into(),
             role: Some("assistant".into()),
@@ -503,9 +913,9 @@ impl GeminiResponder {
         if self.turn_done_at.is_some_and(|at| at <= now) {
             self.turn_done_at = None;
             self.responding = None;
-            self.pending_call = None;
             self.turn += 1;
             self.resumption_update(now);
+            self.idle_work(now);
         }
     }
 }
@@ -552,7 +962,9 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
         if message.setup.is_some() {
             return self.close(now, INVALID_ARGUMENT.0, INVALID_ARGUMENT.1);
         }
-        if let Some(content) = &message.client_content {
+        if let Some(content) = message.client_content.as_ref().filter(|_| self.seeding) {
+            self.seed(content);
+        } else if let Some(content) = &message.client_content {
             let text: String = content
                 .turns
                 .iter()
@@ -565,33 +977,26 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
         }
         if let Some(response) = &message.tool_response {
             for result in response.function_responses.iter().flatten() {
-                self.conversation.push(Item {
-                    kind: "function_call_output".into(),
-                    call_id: result.id.clone(),
-                    output: result.response.as_ref().map(Value::to_string),
-                    ..Default::default()
-                });
-            }
-            if self.pending_call.take().is_some() {
-                // The paused turn continues with the answer.
-                let tag = self
-                    .responding
-                    .clone()
-                    .unwrap_or_else(|| Arc::from(format!("turn_{}", self.turn).as_str()));
-                self.responding = Some(Arc::clone(&tag));
-                let reply = decide(
-                    &self.conversation,
-                    &self.tools,
-                    self.instructions.as_deref(),
-                    |_| 0.0,
-                );
-                if let Reply::Speak(text) = reply {
-                    let start = now + self.delay(self.config.first_audio_ms as f64);
-                    self.speak(&tag, start, text);
+                self.on_function_response(result, now);
+                if self.closed {
+                    return;
                 }
             }
         }
+        if let Some(update) = &message.context_update {
+            if let Some(instructions) = &update.system_instruction {
+                self.set_instructions(instructions);
+            }
+            if let Some(tools) = &update.tools {
+                self.set_tools(tools.tools.iter().flatten());
+                self.notes.push(Note::new(
+                    "context_update",
+                    format!("{} functions declared", self.tools.len()),
+                ));
+            }
+        }
         if let Some(input) = &message.realtime_input {
+            self.seeding = false;
             if let Some(blob) = &input.audio {
                 let mime = blob.mime_type.clone().unwrap_or_default();
                 self.on_audio(blob.data.as_deref().unwrap_or(""), &mime, now);
@@ -611,10 +1016,12 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
                 self.user_text(text, now, true);
             }
             if input.activity_start.is_some() {
+                self.in_activity = true;
                 self.interrupt(now);
                 self.buffer.clear();
             }
             if input.activity_end.is_some() {
+                self.in_activity = false;
                 self.end_user_turn(now);
             }
             if input.audio_stream_end == Some(true)
@@ -642,3 +1049,22 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
         std::mem::take(&mut self.notes)
     }
 }
+
+/// `text` with each `customVocabulary` entry spelled as given wherever it
+/// occurs as a whole word in another case ("domain biasing").
+fn bias(text: &str, vocabulary: &[String]) -> String {
+    text.split_inclusive(' ')
+        .map(|word| {
+            let bare = word.trim_end_matches(|c: char| !c.is_alphanumeric());
+            let tail = &word[bare.len()..];
+            vocabulary
+                .iter()
+                .find(|v| v.eq_ignore_ascii_case(bare))
+                .map_or_else(|| word.to_owned(), |v| format!("{v}{tail}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "respond_tests.rs"]
+mod tests;

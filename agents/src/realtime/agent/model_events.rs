@@ -96,6 +96,7 @@ pub(super) enum Reaction {
 /// the agent off when the user talks over it if `barge_in`). Events with
 /// nothing to do are logged here.
 pub(super) fn react(event: ModelEvent, caps: &Capabilities, barge_in: bool) -> Reaction {
+    let event_kind = event.kind();
     let acknowledged = acknowledges_setup(caps, &event);
     match event {
         ModelEvent::SessionCreated {
@@ -275,6 +276,15 @@ pub(super) fn react(event: ModelEvent, caps: &Capabilities, barge_in: bool) -> R
             ..
         } => {
             tracing::debug!(%delegation_id, ?status, "delegated work ended");
+            Reaction::Nothing
+        }
+        // Gemini 3.8's background calls, interaction status, reasoning and
+        // interim transcripts: reported by the adapter, not used by this agent yet.
+        ModelEvent::ToolCallNonBlocking { .. }
+        | ModelEvent::InteractionStatus { .. }
+        | ModelEvent::ThoughtDelta { .. }
+        | ModelEvent::InputTranscriptInterim { .. } => {
+            tracing::debug!(kind = event_kind, "not used by this agent");
             Reaction::Nothing
         }
         ModelEvent::SessionPaused => {

@@ -211,6 +211,7 @@ pub(super) fn finished(outcome: CallOutcome) -> (TranscriptEntry, AgentEvent, Cl
         call_id: outcome.call_id,
         name: outcome.name,
         output: outcome.output,
+        scheduling: None,
     };
     (entry, event, input)
 }
