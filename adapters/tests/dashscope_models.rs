@@ -21,6 +21,7 @@ fn config() -> SessionConfig {
             name: "get_weather".into(),
             description: "d".into(),
             parameters: json!({"type": "object"}),
+            behavior: None,
         }],
         ..Default::default()
     }
@@ -92,6 +93,7 @@ fn tool_results_are_function_call_output_items_on_35_and_38() {
                 call_id: "call_1".into(),
                 name: "get_weather".into(),
                 output: "{\"c\":21}".into(),
+                scheduling: None,
             },
         );
         assert_eq!(frame["type"], "conversation.item.create");

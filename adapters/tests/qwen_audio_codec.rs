@@ -201,6 +201,7 @@ fn the_session_is_the_flat_shape_the_sdk_sends_with_smart_turn_for_semantic_dete
                 name: "get_weather".into(),
                 description: "Weather".into(),
                 parameters: json!({"type": "object"}),
+                behavior: None,
             }],
             tool_choice: Some(ToolChoice::Auto),
         }),
@@ -234,6 +235,7 @@ fn text_turns_tool_results_and_responses_encode_and_the_rest_is_refused() {
             call_id: "call_1".into(),
             name: "get_weather".into(),
             output: "{}".into(),
+            scheduling: None,
         },
     );
     assert_eq!(result["item"]["type"], "function_call_output");

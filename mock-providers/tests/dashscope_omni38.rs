@@ -72,6 +72,7 @@ async fn a_38_tool_round_trip_then_finish_without_acknowledgement() {
         name: "get_weather".into(),
         description: "Weather for a city".into(),
         parameters: json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+        behavior: None,
     };
     client
         .send(&ClientInput::Session(SessionConfig {
@@ -105,6 +106,7 @@ async fn a_38_tool_round_trip_then_finish_without_acknowledgement() {
         call_id: call_id.clone(),
         name: name.clone(),
         output: r#"{"sky":"clear"}"#.into(),
+        scheduling: None,
     };
     client.send(&result).await.unwrap();
     // A second result for the same call is refused; the session goes on.

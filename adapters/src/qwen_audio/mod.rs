@@ -60,6 +60,9 @@ pub fn capabilities(model: &str) -> Capabilities {
         inferred_turns: false,
         delegated_tools: false,
         continuous_input: false,
+        tool_calls_non_blocking: false,
+        tool_result_scheduling: false,
+        interaction_status: false,
         input_sample_rate: INPUT_RATE,
         output_sample_rate: OUTPUT_RATE,
         limits: SessionLimits {
