@@ -198,3 +198,43 @@ fn a_cancelled_response_done_reason_decides_the_interruption() {
         ]
     );
 }
+
+#[test]
+fn a_38_response_may_speak_and_call_a_tool() {
+    let scoped = |t: &str, item: &str, extra: Value| {
+        let mut v = json!({"type": t, "event_id": "e", "response_id": "resp_1", "item_id": item,
+                           "output_index": 0, "content_index": 0});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let events = decode(&[
+        json!({"type": "response.created", "event_id": "a", "response": {"id": "resp_1", "status": "in_progress"}}),
+        scoped(
+            "response.audio_transcript.delta",
+            "item_S",
+            json!({"delta": "Let me check."}),
+        ),
+        scoped(
+            "response.audio_transcript.done",
+            "item_S",
+            json!({"transcript": "Let me check."}),
+        ),
+        json!({"type": "response.output_item.added", "event_id": "b", "response_id": "resp_1", "output_index": 1,
+               "item": {"id": "item_C", "type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": ""}}),
+        json!({"type": "response.function_call_arguments.delta", "event_id": "c", "response_id": "resp_1",
+               "item_id": "item_C", "output_index": 1, "call_id": "call_1", "delta": "{\"city\":\"Paris\"}"}),
+        json!({"type": "response.function_call_arguments.done", "event_id": "d", "response_id": "resp_1",
+               "item_id": "item_C", "output_index": 1, "call_id": "call_1", "name": "get_weather",
+               "arguments": "{\"city\":\"Paris\"}"}),
+        json!({"type": "response.done", "event_id": "f", "response": {"id": "resp_1", "status": "completed"}}),
+    ]);
+    let said = events.iter().any(
+        |e| matches!(e, ModelEvent::TranscriptDone { transcript, .. } if transcript == "Let me check."),
+    );
+    let called = events.iter().any(|e| {
+        matches!(e, ModelEvent::ToolCall { call_id, name, .. } if call_id == "call_1" && name == "get_weather")
+    });
+    assert!(said && called, "{events:?}");
+}
