@@ -326,3 +326,21 @@ fn capabilities_follow_the_model() {
             .tool_calls_non_blocking
     );
 }
+
+#[test]
+fn a_late_transcript_of_the_question_does_not_cancel_a_blocking_call() {
+    let mut live = GeminiCodec::new("gemini-3.8-live");
+    sent(
+        &mut live,
+        &session(vec![tool("book", Some(ToolBehavior::Blocking))]),
+    );
+    let events = received(
+        &mut live,
+        &[
+            json!({"toolCall": {"functionCalls": [{"id": "fc-3", "name": "book", "args": {}}]}}),
+            json!({"serverContent": {"inputTranscription": {"text": "book it"}}}),
+        ],
+    );
+    assert!(events.iter().all(|e| e.kind() != "tool_call_cancelled"));
+    assert_eq!(sent(&mut live, &result("fc-3", "book", None)).len(), 1);
+}

@@ -111,9 +111,13 @@ impl Decoder {
         }
     }
 
-    /// New user input while a blocking call is pending: on models that
-    /// auto-cancel (3.8) the call is gone, whether or not the server says so
-    /// (`toolCallCancellation` may never come), so the adapter reports it.
+    /// New user input interrupted the turn (`interrupted`) while a blocking
+    /// call was pending: on models that auto-cancel (3.8) the call is gone,
+    /// whether or not the server says so (`toolCallCancellation` may never
+    /// come), so the adapter reports it. A transcript chunk alone is not
+    /// taken as new input: transcripts are not ordered with the model's
+    /// output, so a late chunk of the question itself could arrive after
+    /// its call.
     fn presume_cancelled(&mut self, out: &mut Vec<ModelEvent>) {
         if !self.row().blocking_auto_cancel || self.blocking_pending.is_empty() {
             return;
@@ -329,7 +333,6 @@ impl Decoder {
             if let Some(t) = content.input_transcription {
                 let text = t.text.unwrap_or_default();
                 if !text.is_empty() {
-                    self.presume_cancelled(out);
                     self.user_speaking = true;
                     self.input_transcript.push_str(&text);
                     out.push(ModelEvent::InputTranscriptDelta {
