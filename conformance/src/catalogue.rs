@@ -785,6 +785,18 @@ mod tests {
                 ),
                 ("dashscope.v38.text.turn", "dashscope/v38-session-finish"),
                 ("dashscope.v38.truncate", "dashscope/v38-tool-round-trip"),
+                (
+                    "dashscope.qwen-audio.text.turn",
+                    "dashscope/audio-text-turn"
+                ),
+                (
+                    "dashscope.qwen-audio.spoken.turn",
+                    "dashscope/audio-spoken-turn"
+                ),
+                (
+                    "dashscope.qwen-audio.smart-turn.ambient",
+                    "dashscope/audio-smart-turn"
+                ),
                 ("gemini.audio.turn", "gemini/audio-turn"),
                 ("gemini.text.turn", "gemini/text-turn"),
                 ("gemini.tool.round-trip", "gemini/tool-round-trip"),
