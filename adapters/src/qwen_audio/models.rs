@@ -4,7 +4,34 @@
 //! Everything that reads a model's behaviour (capabilities, the codec, the
 //! mock responder) reads its row here.
 
+use crate::dashscope::models::{HistoryLimits, OmniFamily, SessionShape};
 use crate::registry::models::{family_for, ModelFamily};
+
+/// The rules Qwen-Audio-Realtime shares with the Qwen-Omni engine it is
+/// built on, stated as that engine's row so the mock's Omni responder follows
+/// Qwen-Audio's rules, not those of the Omni row its name would fall to:
+/// function tools, text `message` items, a flat session, and no
+/// `session.finish` to acknowledge (the dialect refuses it before the engine
+/// sees it).
+pub static OMNI_ENGINE_RULES: OmniFamily = OmniFamily {
+    prefixes: &["qwen-audio-"],
+    name: "qwen-audio",
+    tools: true,
+    mcp: false,
+    semantic_vad: false,
+    search: false,
+    text_input: true,
+    message_items: true,
+    session_shape: SessionShape::Flat,
+    finish_ack: false,
+    history: HistoryLimits {
+        turns: None,
+        audio_secs: None,
+        tokens: None,
+    },
+    default_voice: "longanqian_v3.1",
+    voices: &[],
+};
 
 /// One family of Qwen-Audio-Realtime models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

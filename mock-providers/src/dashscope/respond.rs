@@ -78,11 +78,11 @@ pub struct DashScopeResponder {
 }
 
 /// The session a new connection gets (the protocol notes' example).
-fn default_session(model: &str) -> Session {
+fn default_session(model: &str, family: &OmniFamily) -> Session {
     Session {
         model: Some(model.into()),
         modalities: Some(vec!["text".into(), "audio".into()]),
-        voice: Some(family(model).default_voice.into()),
+        voice: Some(family.default_voice.into()),
         input_audio_format: Some("pcm".into()),
         output_audio_format: Some("pcm".into()),
         instructions: Some(String::new()),
@@ -105,13 +105,22 @@ fn default_session(model: &str) -> Session {
 
 impl DashScopeResponder {
     /// A responder for `model`; `seed` makes its ids unique; `fault` makes set-up fail.
-    pub fn new(
+    pub fn new(model: &str, config: ResponderConfig, seed: u64, fault: Option<SetupFault>) -> Self {
+        Self::with_family(model, family(model), config, seed, fault)
+    }
+
+    /// A responder for `model` that follows `family`'s rules rather than the
+    /// Qwen-Omni row the name would pick: for another dialect on this engine
+    /// (Qwen-Audio-Realtime states its own rules, such as tools and text
+    /// turns, which no Omni row has together).
+    pub fn with_family(
         model: &str,
+        family: &'static OmniFamily,
         mut config: ResponderConfig,
         seed: u64,
         fault: Option<SetupFault>,
     ) -> Self {
-        let session = default_session(model);
+        let session = default_session(model, family);
         let settings = config.dashscope_omni.clone();
         // The limit is enforced here, the DashScope way, not by the OpenAI engine.
         let limit = config
@@ -125,7 +134,7 @@ impl DashScopeResponder {
         inner.configure(&to_openai_session(&session));
         DashScopeResponder {
             inner,
-            family: family(model),
+            family,
             settings,
             tool_outputs: ToolOutputs::default(),
             call_names: HashMap::new(),

@@ -130,7 +130,13 @@ impl QwenAudioResponder {
         let view = default_view(model, family);
         // The Omni engine's own defaults (server VAD at 0.5 / 800 ms,
         // transcription on) are this view's: it needs no configuring.
-        let inner = DashScopeResponder::new(model, config, seed, fault);
+        let inner = DashScopeResponder::with_family(
+            model,
+            &understudy_adapters::qwen_audio::models::OMNI_ENGINE_RULES,
+            config,
+            seed,
+            fault,
+        );
         QwenAudioResponder {
             inner,
             view,
