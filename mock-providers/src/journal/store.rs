@@ -1,0 +1,451 @@
+//! The bounded store behind [`Journal`](super::Journal).
+//!
+//! Sessions live in a queue, oldest first, each behind its own lock; the
+//! queue's lock is held only for O(1) work (find a session, push, evict).
+//! Past [`JournalCaps`] the oldest sessions are evicted; a read clones the
+//! sessions' `Arc`s and entries out and renders them after letting go.
+
+use super::{summarise, EntryKind, JournalCaps, JournalEntry, JournalMode};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// Bytes counted for an entry on top of its label and detail.
+const ENTRY_OVERHEAD: usize = 64;
+
+/// What an entry keeps of its detail.
+#[derive(Debug, Clone)]
+pub(super) enum Detail {
+    /// Text shown as it is (a note, a detail its writer already summarised).
+    Text(String),
+    /// A frame with its audio already cut out, summarised when read.
+    Stripped(String),
+    /// A frame the session sent or received, by reference, summarised when read.
+    Shared(Arc<str>),
+    /// A binary frame (JSON as bytes), by reference, summarised when read.
+    Bytes(Arc<[u8]>),
+}
+
+impl Detail {
+    fn bytes(&self) -> usize {
+        match self {
+            Detail::Text(s) | Detail::Stripped(s) => s.len(),
+            Detail::Shared(s) => s.len(),
+            Detail::Bytes(b) => b.len(),
+        }
+    }
+}
+
+/// One entry as kept.
+#[derive(Debug, Clone)]
+pub(super) struct Stored {
+    pub(super) t_ms: u64,
+    pub(super) kind: EntryKind,
+    pub(super) label: Arc<str>,
+    pub(super) detail: Detail,
+}
+
+impl Stored {
+    fn bytes(&self) -> usize {
+        ENTRY_OVERHEAD + self.label.len() + self.detail.bytes()
+    }
+
+    /// The entry as readers see it, with `mode`'s detail.
+    pub(super) fn render(&self, mode: JournalMode) -> JournalEntry {
+        let frame = |text: &str| match mode {
+            JournalMode::Full => text.to_owned(),
+            _ => summarise(text),
+        };
+        let detail = match &self.detail {
+            Detail::Text(text) => text.clone(),
+            Detail::Stripped(text) => frame(text),
+            Detail::Shared(text) => frame(text),
+            Detail::Bytes(bytes) => frame(&String::from_utf8_lossy(bytes)),
+        };
+        JournalEntry {
+            t_ms: self.t_ms,
+            kind: self.kind,
+            label: self.label.to_string(),
+            detail,
+        }
+    }
+}
+
+/// What does not change about a session.
+#[derive(Debug)]
+pub(super) struct Header {
+    pub(super) session: u64,
+    pub(super) dialect: String,
+    pub(super) model: String,
+    pub(super) engine: String,
+}
+
+/// What does.
+#[derive(Debug, Default)]
+struct Log {
+    closed: bool,
+    entries: VecDeque<Stored>,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct Slot {
+    header: Header,
+    log: Mutex<Log>,
+}
+
+impl Slot {
+    fn log(&self) -> MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What the journal holds and has let go, for `GET /__understudy/journal/stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalStats {
+    /// The detail kept.
+    pub mode: JournalMode,
+    /// The caps.
+    pub caps: JournalCaps,
+    /// Sessions kept now.
+    pub sessions: usize,
+    /// Bytes kept now (as the caps count them).
+    pub bytes: usize,
+    /// Sessions opened since start (kept, evicted or cleared).
+    pub opened: u64,
+    /// Sessions evicted by the caps since start.
+    pub evicted_sessions: u64,
+    /// Entries dropped from a session larger than the byte cap.
+    pub dropped_entries: u64,
+    /// Sessions forgotten by `DELETE /__understudy/journal`.
+    pub cleared_sessions: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Kept sessions, oldest first; `sessions[i]` is session `first + i`.
+    sessions: VecDeque<Arc<Slot>>,
+    first: u64,
+    opened: u64,
+    bytes: usize,
+    evicted_sessions: u64,
+    dropped_entries: u64,
+    cleared_sessions: u64,
+}
+
+impl Inner {
+    fn slot(&self, session: u64) -> Option<&Arc<Slot>> {
+        let index = session.checked_sub(self.first)?;
+        self.sessions.get(usize::try_from(index).ok()?)
+    }
+
+    /// Drops the oldest session, counting its bytes out.
+    fn pop_oldest(&mut self) -> bool {
+        let Some(slot) = self.sessions.pop_front() else {
+            return false;
+        };
+        self.first += 1;
+        let mut log = slot.log();
+        self.bytes = self.bytes.saturating_sub(log.bytes);
+        log.bytes = 0;
+        true
+    }
+
+    /// Evicts the oldest sessions past the caps; a lone session past the
+    /// byte cap loses its oldest entries.
+    fn enforce(&mut self, caps: JournalCaps) {
+        while self.sessions.len() > caps.max_sessions.max(1) && self.pop_oldest() {
+            self.evicted_sessions += 1;
+        }
+        while self.bytes > caps.max_bytes && self.sessions.len() > 1 && self.pop_oldest() {
+            self.evicted_sessions += 1;
+        }
+        if self.bytes > caps.max_bytes {
+            if let Some(slot) = self.sessions.front().cloned() {
+                let mut log = slot.log();
+                while self.bytes > caps.max_bytes {
+                    let Some(entry) = log.entries.pop_front() else {
+                        break;
+                    };
+                    let size = entry.bytes();
+                    log.bytes = log.bytes.saturating_sub(size);
+                    self.bytes = self.bytes.saturating_sub(size);
+                    self.dropped_entries += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The store: mode and caps, and the sessions behind one short-held lock.
+#[derive(Debug)]
+pub(super) struct Store {
+    mode: JournalMode,
+    caps: JournalCaps,
+    inner: Mutex<Inner>,
+}
+
+impl Store {
+    pub(super) fn new(mode: JournalMode, caps: JournalCaps) -> Self {
+        Store {
+            mode,
+            caps,
+            inner: Mutex::new(Inner {
+                first: 1,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    pub(super) fn mode(&self) -> JournalMode {
+        self.mode
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn open(&self, dialect: &str, model: &str, engine: &str) -> u64 {
+        let mut inner = self.inner();
+        inner.opened += 1;
+        let session = inner.opened;
+        if self.mode == JournalMode::Off {
+            return session;
+        }
+        if inner.sessions.is_empty() {
+            inner.first = session;
+        }
+        inner.sessions.push_back(Arc::new(Slot {
+            header: Header {
+                session,
+                dialect: dialect.to_owned(),
+                model: model.to_owned(),
+                engine: engine.to_owned(),
+            },
+            log: Mutex::new(Log::default()),
+        }));
+        inner.enforce(self.caps);
+        session
+    }
+
+    pub(super) fn push(&self, session: u64, entry: Stored) {
+        let mut inner = self.inner();
+        let Some(slot) = inner.slot(session).cloned() else {
+            return;
+        };
+        let size = entry.bytes();
+        {
+            let mut log = slot.log();
+            log.entries.push_back(entry);
+            log.bytes += size;
+        }
+        inner.bytes += size;
+        if inner.bytes > self.caps.max_bytes {
+            inner.enforce(self.caps);
+        }
+    }
+
+    pub(super) fn close(&self, session: u64) {
+        let slot = self.inner().slot(session).cloned();
+        if let Some(slot) = slot {
+            slot.log().closed = true;
+        }
+    }
+
+    /// Headers, closed flags and entries of a page of sessions, copied out:
+    /// the queue's lock only while cloning `Arc`s, each session's only while
+    /// cloning its entries.
+    pub(super) fn copy_out(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<(Arc<HeaderRef>, bool, Vec<Stored>)> {
+        let slots: Vec<Arc<Slot>> = self
+            .inner()
+            .sessions
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect();
+        slots
+            .into_iter()
+            .map(|slot| {
+                let (closed, entries) = {
+                    let log = slot.log();
+                    (log.closed, log.entries.iter().cloned().collect())
+                };
+                (Arc::new(HeaderRef(slot)), closed, entries)
+            })
+            .collect()
+    }
+
+    pub(super) fn clear(&self) {
+        let mut inner = self.inner();
+        let cleared = inner.sessions.len() as u64;
+        while inner.pop_oldest() {}
+        inner.first = inner.opened + 1;
+        inner.bytes = 0;
+        inner.cleared_sessions += cleared;
+    }
+
+    pub(super) fn stats(&self) -> JournalStats {
+        let inner = self.inner();
+        JournalStats {
+            mode: self.mode,
+            caps: self.caps,
+            sessions: inner.sessions.len(),
+            bytes: inner.bytes,
+            opened: inner.opened,
+            evicted_sessions: inner.evicted_sessions,
+            dropped_entries: inner.dropped_entries,
+            cleared_sessions: inner.cleared_sessions,
+        }
+    }
+}
+
+/// A session's header, read through its slot after the copy.
+#[derive(Debug)]
+pub(super) struct HeaderRef(Arc<Slot>);
+
+impl std::ops::Deref for HeaderRef {
+    type Target = Header;
+
+    fn deref(&self) -> &Header {
+        &self.0.header
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Journal, JournalEntry};
+    use super::*;
+
+    fn note(journal: &Journal, session: u64, detail: &str) {
+        journal.record(
+            session,
+            JournalEntry {
+                t_ms: 0,
+                kind: EntryKind::Note,
+                label: "n".into(),
+                detail: detail.into(),
+            },
+        );
+    }
+
+    #[test]
+    fn the_oldest_sessions_are_evicted_past_the_session_cap() {
+        let caps = JournalCaps {
+            max_sessions: 3,
+            max_bytes: usize::MAX,
+        };
+        let journal = Journal::new(JournalMode::Summary, caps);
+        for _ in 0..5 {
+            let s = journal.open("d", "m", "respond");
+            note(&journal, s, "x");
+        }
+        let kept: Vec<u64> = journal.snapshot().iter().map(|s| s.session).collect();
+        assert_eq!(kept, [3, 4, 5]);
+        let stats = journal.stats();
+        assert_eq!(
+            (stats.sessions, stats.evicted_sessions, stats.opened),
+            (3, 2, 5)
+        );
+        // An evicted session's late entries go nowhere and count nothing.
+        note(&journal, 1, "late");
+        assert_eq!(journal.stats().bytes, stats.bytes);
+    }
+
+    #[test]
+    fn the_byte_cap_evicts_sessions_then_trims_a_lone_one() {
+        let caps = JournalCaps {
+            max_sessions: 100,
+            max_bytes: 1_000,
+        };
+        let journal = Journal::new(JournalMode::Summary, caps);
+        let a = journal.open("d", "m", "respond");
+        note(&journal, a, &"a".repeat(400));
+        let b = journal.open("d", "m", "respond");
+        note(&journal, b, &"b".repeat(400));
+        note(&journal, b, &"b".repeat(400));
+        let stats = journal.stats();
+        assert!(stats.bytes <= 1_000, "{stats:?}");
+        assert_eq!(stats.evicted_sessions, 1);
+        assert_eq!(journal.snapshot()[0].session, b);
+        for _ in 0..3 {
+            note(&journal, b, &"c".repeat(400));
+        }
+        let stats = journal.stats();
+        assert!(stats.bytes <= 1_000, "{stats:?}");
+        assert!(stats.dropped_entries >= 3, "{stats:?}");
+        let last = journal.snapshot()[0].entries.last().cloned().unwrap();
+        assert!(last.detail.starts_with('c'));
+    }
+
+    #[test]
+    fn clearing_forgets_sessions_but_numbering_goes_on() {
+        let journal = Journal::new(JournalMode::Summary, JournalCaps::default());
+        let a = journal.open("d", "m", "respond");
+        note(&journal, a, "x");
+        journal.clear();
+        assert!(journal.snapshot().is_empty());
+        note(&journal, a, "after clear");
+        assert_eq!(journal.stats().bytes, 0);
+        let b = journal.open("d", "m", "respond");
+        assert_eq!(b, a + 1);
+        note(&journal, b, "y");
+        assert_eq!(journal.snapshot()[0].entries[0].detail, "y");
+        assert_eq!(journal.stats().cleared_sessions, 1);
+    }
+
+    #[test]
+    fn off_keeps_nothing_and_pages_are_slices() {
+        let off = Journal::new(JournalMode::Off, JournalCaps::default());
+        let s = off.open("d", "m", "respond");
+        note(&off, s, "secret");
+        assert!(off.snapshot().is_empty());
+        let journal = Journal::default();
+        for _ in 0..5 {
+            journal.open("d", "m", "respond");
+        }
+        let page: Vec<u64> = journal.page(1, 2).iter().map(|s| s.session).collect();
+        assert_eq!(page, [2, 3]);
+        assert!(journal.page(9, 2).is_empty());
+    }
+
+    #[test]
+    fn frames_are_summarised_when_read_and_whole_in_full_mode() {
+        let long = format!(
+            r#"{{"type":"session.updated","instructions":"{}"}}"#,
+            "x".repeat(900)
+        );
+        let frame: Arc<str> = Arc::from(long.as_str());
+        for (mode, expect_whole) in [(JournalMode::Summary, false), (JournalMode::Full, true)] {
+            let journal = Journal::new(mode, JournalCaps::default());
+            let s = journal.open("d", "m", "respond");
+            journal.record_frame(
+                s,
+                1,
+                EntryKind::Server,
+                "session.updated",
+                super::super::Frame::Shared(&frame),
+            );
+            let detail = journal.snapshot()[0].entries[0].detail.clone();
+            assert_eq!(detail == long, expect_whole, "{mode}: {}", detail.len());
+            if !expect_whole {
+                assert!(detail.ends_with('…') && detail.chars().count() == 513);
+            }
+        }
+        // Spaced client JSON is compacted in the summary, as before.
+        let journal = Journal::default();
+        let s = journal.open("d", "m", "respond");
+        journal.record_frame(
+            s,
+            1,
+            EntryKind::Client,
+            "x",
+            super::super::Frame::Borrowed(r#"{"type": "x"}"#),
+        );
+        assert_eq!(journal.snapshot()[0].entries[0].detail, r#"{"type":"x"}"#);
+    }
+}
