@@ -104,6 +104,7 @@ pub async fn run_session<P: Protocol>(
                         match std::str::from_utf8(&bytes) {
                             Ok(text) if protocol.binary_json() => text.to_owned().into(),
                             _ => {
+                                tracing::warn!(session = ctx.session, bytes = bytes.len(), "the client sent a binary frame this dialect does not take");
                                 log(EntryKind::Client, "binary", format!("{} bytes", bytes.len()));
                                 let refusal = FrameError::new(
                                     "invalid_event",
@@ -126,6 +127,13 @@ pub async fn run_session<P: Protocol>(
                         engine.on_client_event(&event, &summary, now);
                     }
                     Err(rejection) => {
+                        tracing::warn!(
+                            session = ctx.session,
+                            code = rejection.code,
+                            param = rejection.param.as_deref().unwrap_or(""),
+                            "the client sent an invalid event: {}",
+                            rejection.message
+                        );
                         logger.frame(EntryKind::Client, "invalid", Frame::Borrowed(text.as_str()));
                         if !reject(&mut socket, protocol.rejection(&rejection), &logger).await {
                             break;
@@ -153,6 +161,11 @@ async fn refuse_frame<P: Protocol>(
     let Some(code) = fault.close_code() else {
         return;
     };
+    tracing::warn!(
+        session = log.session,
+        "the client sent a frame the socket cannot read: {}",
+        fault.reason()
+    );
     log.line(EntryKind::Client, "invalid", fault.reason());
     if let ReadFault::TooLarge { size, max_size } = fault {
         let too_large = FrameError::new(
@@ -217,6 +230,17 @@ async fn send(socket: &mut WebSocket, frame: Outgoing, log: &Logger<'_>) -> bool
     }
 }
 
+/// `text` cut to the 123 bytes a close reason may hold (RFC 6455 §5.5),
+/// at a character boundary.
+pub(crate) fn close_reason(text: &str) -> String {
+    const MAX: usize = 123;
+    let mut end = text.len().min(MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
 /// Where one session's journal lines go, timed from its start (or at 0 for a
 /// session refused before it started).
 struct Logger<'a> {
@@ -266,11 +290,15 @@ pub fn rand_suffix() -> u64 {
     COUNTER.fetch_add(1, Ordering::Relaxed)
 }
 
-pub(crate) use crate::journal::summarise;
-
 /// Ends a session that cannot be served (no cassette for it): a `server_error`
 /// event, then close 1011, as the hosted service does on internal failures.
-pub async fn refuse(mut socket: WebSocket, journal: &Journal, session: u64, problem: &str) {
+pub async fn refuse(
+    mut socket: WebSocket,
+    journal: &Journal,
+    session: u64,
+    problem: &str,
+    reason: &str,
+) {
     let error = json!({
         "type": "error",
         "event_id": format!("event_err{:012x}", rand_suffix()),
@@ -290,7 +318,7 @@ pub async fn refuse(mut socket: WebSocket, journal: &Journal, session: u64, prob
     let _ = socket
         .send(Message::Close(Some(CloseFrame {
             code: 1011,
-            reason: "no cassette for this session".into(),
+            reason: reason.into(),
         })))
         .await;
     journal.close(session);
@@ -304,6 +332,7 @@ pub async fn refuse_with(
     session: u64,
     frames: Vec<Outgoing>,
     problem: &str,
+    reason: &str,
 ) {
     journal.record(
         session,
@@ -326,7 +355,7 @@ pub async fn refuse_with(
     }
     let close = Outgoing::Close {
         code: 1011,
-        reason: "no cassette for this session".into(),
+        reason: reason.to_owned(),
     };
     send(&mut socket, close, &logger).await;
     journal.close(session);
@@ -340,6 +369,7 @@ pub async fn close_with(
     code: u16,
     reason: &str,
 ) {
+    let reason = close_reason(reason);
     journal.record(
         session,
         JournalEntry {

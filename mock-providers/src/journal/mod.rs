@@ -112,8 +112,13 @@ impl Journal {
         self.store.open(dialect, model, engine)
     }
 
-    /// Appends an entry to a session.
+    /// Appends an entry to a session; a note that something went wrong (see
+    /// [`is_problem`]) is also a `warn` line in the log, whatever the mode.
     pub fn record(&self, session: u64, entry: JournalEntry) {
+        if entry.kind == EntryKind::Note && is_problem(&entry.label) {
+            let engine = self.store.engine_of(session).unwrap_or_default();
+            tracing::warn!(session, %engine, label = %entry.label, "{}", entry.detail);
+        }
         if self.store.mode() == JournalMode::Off {
             return;
         }
@@ -208,6 +213,14 @@ impl Journal {
     pub fn mode(&self) -> JournalMode {
         self.store.mode()
     }
+}
+
+/// Whether a note with this label says a replay went wrong or a session was
+/// refused (`replay.mismatch`, `replay.unexpected`, `replay.none`, `refused`,
+/// …): those are logged at `warn`, since a user debugging a replay looks at
+/// the server's log first.
+pub(crate) fn is_problem(label: &str) -> bool {
+    label.starts_with("replay.") || label == "refused"
 }
 
 /// Most characters of a frame shown in [`JournalMode::Summary`].

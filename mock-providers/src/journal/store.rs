@@ -245,6 +245,12 @@ impl Store {
         }
     }
 
+    /// The engine label of a kept session (for log lines).
+    pub(super) fn engine_of(&self, session: u64) -> Option<String> {
+        let inner = self.inner();
+        inner.slot(session).map(|slot| slot.header.engine.clone())
+    }
+
     pub(super) fn close(&self, session: u64) {
         let slot = self.inner().slot(session).cloned();
         if let Some(slot) = slot {
