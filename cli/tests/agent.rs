@@ -151,6 +151,7 @@ async fn agent_prints_its_url_and_a_client_completes_a_session() {
     let mock = agent
         .banner
         .iter()
+        .filter(|l| l.contains("in-process mock"))
         .find_map(|l| {
             l.split_whitespace()
                 .find(|w| w.starts_with("ws://127.0.0.1:"))

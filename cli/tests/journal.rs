@@ -114,6 +114,8 @@ async fn under_require_auth_every_journal_route_wants_a_key() {
         ("GET", "/__understudy/journal?offset=0&limit=5"),
         ("GET", "/__understudy/journal/stats"),
         ("DELETE", "/__understudy/journal"),
+        ("GET", "/__understudy/sessions"),
+        ("GET", "/__understudy/sessions/1"),
     ] {
         for refused in [&[][..], &["Authorization: Bearer sk-wrong"][..]] {
             let (code, body) = served.http(method, path, refused).await;

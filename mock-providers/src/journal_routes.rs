@@ -1,5 +1,7 @@
 //! The journal over HTTP: `GET /__understudy/journal` (paged),
-//! `DELETE /__understudy/journal` (clear) and `GET /__understudy/journal/stats`.
+//! `DELETE /__understudy/journal` (clear), `GET /__understudy/journal/stats`,
+//! and the session list `GET /__understudy/sessions` (`?since=` to tail) with
+//! one session at `GET /__understudy/sessions/{id}` (`?since=` milliseconds).
 //!
 //! Under `--require-auth`/`--api-key` every one of them wants a key the way
 //! the provider routes do (`Authorization: Bearer`, Google's
@@ -35,6 +37,8 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/__understudy/journal", get(read).delete(clear))
         .route("/__understudy/journal/stats", get(stats))
+        .route("/__understudy/sessions", get(sessions))
+        .route("/__understudy/sessions/{id}", get(session))
         .layer(axum::middleware::from_fn_with_state(state, guard))
 }
 
@@ -115,6 +119,72 @@ async fn read(State(state): State<AppState>, request: Request) -> Response {
         headers.insert(name, HeaderValue::from(value));
     }
     response
+}
+
+/// A whole-number query parameter, `default` when absent.
+fn number(query: Option<&str>, name: &str, default: u64) -> Result<u64, String> {
+    match state::query_map(query).get(name) {
+        None => Ok(default),
+        Some(value) => value
+            .parse::<u64>()
+            .map_err(|_| format!("`{name}` must be a whole number, not `{value}`")),
+    }
+}
+
+/// `GET /__understudy/sessions?since=&offset=&limit=`: one line per kept
+/// session numbered above `since` (tail with the last number seen), with the
+/// journal's counters.
+async fn sessions(State(state): State<AppState>, request: Request) -> Response {
+    let query = request.uri().query();
+    let read = paging(query).and_then(|page| Ok((page, number(query, "since", 0)?)));
+    let ((offset, limit), since) = match read {
+        Ok(read) => read,
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
+    };
+    let stats = state.journal.stats();
+    let sessions = state.journal.sessions(since, offset, limit);
+    Json(json!({
+        "sessions": sessions,
+        "kept": stats.sessions,
+        "evicted_sessions": stats.evicted_sessions,
+        "dropped_entries": stats.dropped_entries,
+        "offset": offset,
+        "limit": limit,
+    }))
+    .into_response()
+}
+
+/// `GET /__understudy/sessions/{id}?since=`: one session's entries (with
+/// their times), from `since` milliseconds on.
+async fn session(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    request: Request,
+) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("`{id}` is not a session number"),
+        )
+            .into_response();
+    };
+    let since = match number(request.uri().query(), "since", 0) {
+        Ok(since) => since,
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
+    };
+    let journal = state.journal.clone();
+    match tokio::task::spawn_blocking(move || journal.session(id, since)).await {
+        Ok(Some(session)) => Json(session).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            format!("session {id} is not in the journal (never opened, evicted or cleared)"),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "the session read was cancelled");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 async fn clear(State(state): State<AppState>) -> StatusCode {

@@ -88,7 +88,7 @@ pub use config::{Auth, BetaPolicy, BetaRefusal, EngineConfig, ReplayLibrary};
 pub use dashscope::{DashScopeExpiry, SetupFault};
 pub use journal::{
     EntryKind, JournalCaps, JournalEntry, JournalMode, JournalStats, SessionJournal,
-    UnknownJournalMode,
+    SessionSummary, UnknownJournalMode,
 };
 pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
 pub use responder_config::ResponderConfig;

@@ -18,7 +18,7 @@ mod mode;
 mod store;
 
 pub use mode::{JournalCaps, JournalMode, UnknownJournalMode};
-pub use store::JournalStats;
+pub use store::{JournalStats, SessionSummary};
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -197,6 +197,26 @@ impl Journal {
                 entries: entries.iter().map(|e| e.render(mode)).collect(),
             })
             .collect()
+    }
+
+    /// At most `limit` kept sessions numbered above `since`, from the
+    /// `offset`-th, as one line each (no entries).
+    pub fn sessions(&self, since: u64, offset: usize, limit: usize) -> Vec<SessionSummary> {
+        self.store.summaries(since, offset, limit)
+    }
+
+    /// One kept session with its entries from `since_ms` on, if it is kept.
+    pub fn session(&self, session: u64, since_ms: u64) -> Option<SessionJournal> {
+        let mode = self.store.mode();
+        let (header, closed, entries) = self.store.one(session, since_ms)?;
+        Some(SessionJournal {
+            session: header.session,
+            dialect: header.dialect.clone(),
+            model: header.model.clone(),
+            engine: header.engine.clone(),
+            closed,
+            entries: entries.iter().map(|e| e.render(mode)).collect(),
+        })
     }
 
     /// Forgets every session (numbering goes on; counters are kept).

@@ -78,6 +78,8 @@ pub(super) struct Header {
     pub(super) dialect: String,
     pub(super) model: String,
     pub(super) engine: String,
+    /// When it opened, in milliseconds since the Unix epoch.
+    pub(super) started_unix_ms: u64,
 }
 
 /// What does.
@@ -119,6 +121,29 @@ pub struct JournalStats {
     pub dropped_entries: u64,
     /// Sessions forgotten by `DELETE /__understudy/journal`.
     pub cleared_sessions: u64,
+}
+
+/// One kept session in the list (`GET /__understudy/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionSummary {
+    /// Server-side session number.
+    pub session: u64,
+    /// Which protocol dialect it spoke.
+    pub dialect: String,
+    /// Model the client asked for.
+    pub model: String,
+    /// Engine that served it (`respond`, `replay:<cassette>`, …).
+    pub engine: String,
+    /// When it opened, in milliseconds since the Unix epoch.
+    pub started_unix_ms: u64,
+    /// Time of its last entry, in milliseconds since it opened.
+    pub duration_ms: u64,
+    /// Whether it has ended.
+    pub closed: bool,
+    /// Entries kept.
+    pub entries: usize,
+    /// Notes among them.
+    pub notes: usize,
 }
 
 #[derive(Debug, Default)]
@@ -221,6 +246,10 @@ impl Store {
                 dialect: dialect.to_owned(),
                 model: model.to_owned(),
                 engine: engine.to_owned(),
+                started_unix_ms: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or_default(),
             },
             log: Mutex::new(Log::default()),
         }));
@@ -284,6 +313,68 @@ impl Store {
                 (Arc::new(HeaderRef(slot)), closed, entries)
             })
             .collect()
+    }
+
+    /// One line per kept session numbered above `since`, from the
+    /// `offset`-th: counted under each session's lock, nothing cloned.
+    pub(super) fn summaries(&self, since: u64, offset: usize, limit: usize) -> Vec<SessionSummary> {
+        let slots: Vec<Arc<Slot>> = {
+            let inner = self.inner();
+            // Sessions are numbered consecutively from `first`: those up to
+            // `since` are the first `since - first + 1`.
+            let older = (since + 1).saturating_sub(inner.first);
+            let skip = usize::try_from(older).unwrap_or(usize::MAX);
+            inner
+                .sessions
+                .iter()
+                .skip(skip)
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect()
+        };
+        slots
+            .iter()
+            .map(|slot| {
+                let log = slot.log();
+                let header = &slot.header;
+                SessionSummary {
+                    session: header.session,
+                    dialect: header.dialect.clone(),
+                    model: header.model.clone(),
+                    engine: header.engine.clone(),
+                    started_unix_ms: header.started_unix_ms,
+                    duration_ms: log.entries.back().map(|e| e.t_ms).unwrap_or(0),
+                    closed: log.closed,
+                    entries: log.entries.len(),
+                    notes: log
+                        .entries
+                        .iter()
+                        .filter(|e| e.kind == EntryKind::Note)
+                        .count(),
+                }
+            })
+            .collect()
+    }
+
+    /// One kept session's header, closed flag and entries from `since_ms`, copied out.
+    pub(super) fn one(
+        &self,
+        session: u64,
+        since_ms: u64,
+    ) -> Option<(Arc<HeaderRef>, bool, Vec<Stored>)> {
+        let slot = self.inner().slot(session).cloned()?;
+        let (closed, entries) = {
+            let log = slot.log();
+            let entries = log
+                .entries
+                .iter()
+                .filter(|e| e.t_ms >= since_ms)
+                .cloned()
+                .collect();
+            (log.closed, entries)
+        };
+        Some((Arc::new(HeaderRef(slot)), closed, entries))
     }
 
     pub(super) fn clear(&self) {
@@ -386,6 +477,49 @@ mod tests {
         assert!(stats.dropped_entries >= 3, "{stats:?}");
         let last = journal.snapshot()[0].entries.last().cloned().unwrap();
         assert!(last.detail.starts_with('c'));
+    }
+
+    #[test]
+    fn the_list_tails_and_one_session_reads_from_a_time() {
+        let journal = Journal::default();
+        for _ in 0..3 {
+            let s = journal.open("d", "m", "respond");
+            journal.record(
+                s,
+                JournalEntry {
+                    t_ms: 5,
+                    kind: EntryKind::Note,
+                    label: "n".into(),
+                    detail: "a".into(),
+                },
+            );
+            journal.record(
+                s,
+                JournalEntry {
+                    t_ms: 9,
+                    kind: EntryKind::Server,
+                    label: "x".into(),
+                    detail: "b".into(),
+                },
+            );
+        }
+        let all = journal.sessions(0, 0, 10);
+        assert_eq!(all.iter().map(|s| s.session).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(
+            (all[0].entries, all[0].notes, all[0].duration_ms),
+            (2, 1, 9)
+        );
+        let tail: Vec<u64> = journal
+            .sessions(2, 0, 10)
+            .iter()
+            .map(|s| s.session)
+            .collect();
+        assert_eq!(tail, [3]);
+        assert!(journal.sessions(3, 0, 10).is_empty());
+        let one = journal.session(2, 6).unwrap();
+        assert_eq!(one.entries.len(), 1);
+        assert_eq!(one.entries[0].detail, "b");
+        assert!(journal.session(7, 0).is_none());
     }
 
     #[test]
