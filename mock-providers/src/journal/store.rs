@@ -523,6 +523,43 @@ mod tests {
     }
 
     #[test]
+    fn audio_is_never_stored_even_in_full_mode() {
+        let audio = "QUJD".repeat(2_000);
+        let text: Arc<str> = Arc::from(format!(
+            r#"{{"type":"response.output_audio.delta","delta":"{audio}"}}"#
+        ));
+        let bytes: Arc<[u8]> = Arc::from(
+            format!(r#"{{"serverContent":{{"modelTurn":{{"parts":[{{"inlineData":{{"data":"{audio}"}}}}]}}}}}}"#).into_bytes(),
+        );
+        let journal = Journal::new(JournalMode::Full, JournalCaps::default());
+        let s = journal.open("d", "m", "respond");
+        journal.record_frame(
+            s,
+            1,
+            EntryKind::Server,
+            "a",
+            super::super::Frame::Shared(&text),
+        );
+        journal.record_frame(
+            s,
+            2,
+            EntryKind::Server,
+            "b",
+            super::super::Frame::SharedBytes(&bytes),
+        );
+        // Kept bytes are the summaries', not the audio's.
+        assert!(journal.stats().bytes < 1_000, "{:?}", journal.stats());
+        for entry in &journal.snapshot()[0].entries {
+            assert!(
+                entry.detail.contains("<8000 base64 chars>"),
+                "{}",
+                entry.detail
+            );
+            assert!(!entry.detail.contains("QUJD"));
+        }
+    }
+
+    #[test]
     fn clearing_forgets_sessions_but_numbering_goes_on() {
         let journal = Journal::new(JournalMode::Summary, JournalCaps::default());
         let a = journal.open("d", "m", "respond");
