@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use understudy_adapters::registry::{self, ProviderSpec};
 use understudy_agents::deploy::{DeployConfig, DeployServer, ProviderEndpoint, Providers};
-use understudy_mock::{MockServer, ResponderConfig};
+use understudy_mock::{JournalMode, MockServer, ResponderConfig};
 
 /// Looks a provider up in the adapters' registry (aliases included).
 fn parse_provider(name: &str) -> Result<&'static ProviderSpec, String> {
@@ -117,12 +117,19 @@ impl AgentArgs {
 
 pub async fn run(args: AgentArgs) -> Result<()> {
     let needs_mock = args.providers()?.iter().any(|p| p.url.is_none());
+    // The in-process mock serves every agent user's conversation: it keeps no
+    // journal, and it takes only a key minted here and given to the agent's
+    // own provider endpoints, so nobody else who can reach its port can read
+    // a session, attach a sideband or fork a stored one.
+    let mock_key = mint_key();
     let mock = if needs_mock {
         let voice = understudy_mock::bundled_voice().context("loading the bundled voice")?;
         Some(
             MockServer::builder()
                 .respond(ResponderConfig::with_voice(voice))
                 .speed(args.mock_speed)
+                .journal(JournalMode::Off)
+                .require_auth(vec![mock_key.clone()])
                 .start()
                 .await
                 .context("starting the in-process mock")?,
@@ -145,8 +152,10 @@ pub async fn run(args: AgentArgs) -> Result<()> {
             (None, None) => unreachable!("the mock runs when a URL is missing"),
         };
         let mut endpoint = ProviderEndpoint::new(&url);
-        // The mock takes any key; a real provider gets the one given.
-        if let Some(key) = p.key.filter(|k| !k.is_empty()) {
+        // The mock takes only its minted key; a real provider gets the one given.
+        if !real {
+            endpoint = endpoint.api_key(&mock_key);
+        } else if let Some(key) = p.key.filter(|k| !k.is_empty()) {
             endpoint = endpoint.api_key(key);
         }
         if let Some(model) = p.model {
@@ -203,4 +212,21 @@ pub async fn run(args: AgentArgs) -> Result<()> {
         mock.shutdown().await;
     }
     Ok(())
+}
+
+/// A fresh 128-bit key for the in-process mock, from the standard library's
+/// OS-seeded hasher keys (no key a user could guess or reuse).
+fn mint_key() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let half = || {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        hasher.finish()
+    };
+    format!("understudy-agent-{:016x}{:016x}", half(), half())
 }

@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use understudy_mock::{MockServer, MockServerBuilder, ResponderConfig, SetupFault};
+use understudy_mock::{
+    JournalCaps, JournalMode, MockServer, MockServerBuilder, ResponderConfig, SetupFault,
+};
 
 /// Build and test realtime voice agents without calling the providers.
 #[derive(Debug, Parser)]
@@ -93,6 +95,19 @@ struct ServeArgs {
     /// frame gets an `error` event, a larger body a 413.
     #[arg(long, default_value_t = MockServerBuilder::DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
+    /// What the journal (`/__understudy/journal`) keeps of each session: `off`
+    /// (nothing; the routes answer 404), `summary` (each frame's type and first 512
+    /// characters, every note: enough to debug a replay) or `full` (whole frames).
+    /// Audio is never stored, only its length.
+    #[arg(long, default_value = "summary")]
+    journal: JournalMode,
+    /// Most sessions the journal keeps; the oldest are evicted (and counted in
+    /// `/__understudy/journal/stats`).
+    #[arg(long, default_value_t = JournalCaps::DEFAULT_MAX_SESSIONS)]
+    journal_max_sessions: usize,
+    /// Most bytes the journal keeps; the oldest sessions are evicted first.
+    #[arg(long, default_value_t = JournalCaps::DEFAULT_MAX_BYTES)]
+    journal_max_bytes: usize,
     /// End each session after this many seconds, the provider's way (respond engine):
     /// OpenAI `session_expired` then close 1001 (announced in `expires_at`), DashScope
     /// close 1001 (announced in `expires_at`), Gemini `goAway` then close (as a
@@ -196,7 +211,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let mut builder = MockServer::builder()
         .bind(SocketAddr::new(args.host, args.port))
         .speed(args.speed)
-        .max_frame_bytes(args.max_frame_bytes);
+        .max_frame_bytes(args.max_frame_bytes)
+        .journal(args.journal)
+        .journal_caps(JournalCaps {
+            max_sessions: args.journal_max_sessions,
+            max_bytes: args.journal_max_bytes,
+        });
     if let Some(fault) = args.fault {
         builder = builder.setup_fault(fault);
     }

@@ -145,6 +145,41 @@ async fn agent_prints_its_url_and_a_client_completes_a_session() {
             break;
         }
     }
+
+    // Whoever can reach the in-process mock cannot read that conversation:
+    // no key opens its journal, and it keeps none.
+    let mock = agent
+        .banner
+        .iter()
+        .filter(|l| l.contains("in-process mock"))
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("ws://127.0.0.1:"))
+        })
+        .expect("the mock's URL in the banner");
+    let authority = mock.trim_start_matches("ws://").split('/').next().unwrap();
+    for request in [
+        "GET /__understudy/journal HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /__understudy/journal HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer anything\r\nConnection: close\r\n\r\n",
+        "GET /__understudy/journal/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ] {
+        let response = http(authority, request).await;
+        assert!(
+            response.starts_with("HTTP/1.1 401"),
+            "the agent's mock answered a journal read: {response}"
+        );
+        assert!(!response.contains("Hello from the CLI test"), "{response}");
+    }
+}
+
+/// One raw HTTP/1.1 exchange with `authority` (`host:port`).
+async fn http(authority: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
 }
 
 async fn recv<S>(socket: &mut S) -> Value

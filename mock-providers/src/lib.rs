@@ -61,6 +61,7 @@ mod config;
 mod engine;
 mod engine_choice;
 mod journal;
+mod journal_routes;
 mod protocol;
 mod replay;
 mod replay_dialects;
@@ -87,7 +88,10 @@ pub mod tls;
 pub use config::{Auth, BetaPolicy, BetaRefusal, EngineConfig, ReplayLibrary};
 pub use dashscope::{DashScopeExpiry, SetupFault};
 pub use gemini::GeminiLiveSettings;
-pub use journal::{EntryKind, JournalEntry, SessionJournal};
+pub use journal::{
+    EntryKind, JournalCaps, JournalEntry, JournalMode, JournalStats, SessionJournal,
+    SessionSummary, UnknownJournalMode,
+};
 pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
 pub use qwen_audio::QwenAudioSettings;
 pub use responder_config::ResponderConfig;
@@ -245,9 +249,15 @@ impl MockServer {
         format!("ws://{}/v1", self.addr)
     }
 
-    /// What every session so far sent and was answered.
+    /// What every session kept in the journal sent and was answered, oldest
+    /// first (all of them unless the [`JournalCaps`] evicted some).
     pub fn journal(&self) -> Vec<SessionJournal> {
         self.journal.snapshot()
+    }
+
+    /// What the journal holds and has evicted.
+    pub fn journal_stats(&self) -> JournalStats {
+        self.journal.stats()
     }
 
     /// Stops accepting connections and waits for the server task to end.
@@ -281,6 +291,8 @@ pub struct MockServerBuilder {
     connection_limit: Option<std::time::Duration>,
     tls_addr: Option<SocketAddr>,
     beta: BetaPolicy,
+    journal_mode: JournalMode,
+    journal_caps: JournalCaps,
 }
 
 impl MockServerBuilder {
@@ -387,6 +399,19 @@ impl MockServerBuilder {
         self
     }
 
+    /// How much of each session the journal keeps (default
+    /// [`JournalMode::Summary`]).
+    pub fn journal(mut self, mode: JournalMode) -> Self {
+        self.journal_mode = mode;
+        self
+    }
+
+    /// How much the journal holds at most (default [`JournalCaps::default`]).
+    pub fn journal_caps(mut self, caps: JournalCaps) -> Self {
+        self.journal_caps = caps;
+        self
+    }
+
     /// Listen on this address (default `127.0.0.1:0`, a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -420,7 +445,7 @@ impl MockServerBuilder {
         let addr = listener
             .local_addr()
             .map_err(|source| MockError::Bind { addr, source })?;
-        let journal = Journal::default();
+        let journal = Journal::new(self.journal_mode, self.journal_caps);
         let app = server::router(state::AppState::new(config, journal.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);
         let tls = match self.tls_addr {

@@ -329,6 +329,7 @@ where
     let journal: Journal = start.state.journal.clone();
     let max_frame_bytes = start.state.config.max_frame_bytes;
     let model = start.model;
+    let reason = refusal_reason(wanted);
     upgrade
         .on_upgrade(move |socket| async move {
             let dialect = protocol.name().to_owned();
@@ -344,12 +345,12 @@ where
                     session::run_session(socket, ctx, Arc::new(protocol), engine).await;
                 }
                 Err(problem) => {
-                    tracing::debug!(%dialect, %problem, "realtime session refused");
                     let problem = problem.to_string();
                     let session = journal.open(&dialect, &model, "replay:none");
+                    tracing::warn!(session, %dialect, %model, %problem, "realtime session refused: {reason}");
                     match refusal {
                         Refusal::ErrorEvent => {
-                            session::refuse(socket, &journal, session, &problem).await
+                            session::refuse(socket, &journal, session, &problem, &reason).await
                         }
                         Refusal::Close(code) => {
                             session::close_with(socket, &journal, session, code, &problem).await
@@ -358,7 +359,8 @@ where
                             let rejection =
                                 crate::protocol::FrameError::new("no_cassette", problem.clone());
                             let frames = protocol.rejection(&rejection);
-                            session::refuse_with(socket, &journal, session, frames, &problem).await
+                            session::refuse_with(socket, &journal, session, frames, &problem, &reason)
+                                .await
                         }
                     }
                 }
@@ -367,9 +369,30 @@ where
         .into_response()
 }
 
+/// The close reason of a session refused for want of a cassette: it names
+/// the cassette asked for (cut to the 123 bytes a close reason may hold).
+fn refusal_reason(wanted: Option<&str>) -> String {
+    match wanted {
+        Some(name) => session::close_reason(&format!("no cassette named `{name}`")),
+        None => "no cassette for this session".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_refusal_names_the_cassette_within_a_close_reason() {
+        assert_eq!(
+            refusal_reason(Some("greeting")),
+            "no cassette named `greeting`"
+        );
+        assert_eq!(refusal_reason(None), "no cassette for this session");
+        let long = "é".repeat(200);
+        let reason = refusal_reason(Some(&long));
+        assert!(reason.len() <= 123 && reason.starts_with("no cassette named `é"));
+    }
 
     #[test]
     fn claims_the_realtime_paths_as_before() {

@@ -10,7 +10,8 @@
 //! | chat completions | [`crate::chat`] | `…/chat/completions` |
 //! | realtime WebSocket | [`crate::realtime`] | `…/realtime`, `…/api-ws/v1/realtime`, Gemini Live's `…/ws/…BidiGenerateContent` |
 //!
-//! plus the mock's own `GET /__understudy/health` and `GET /__understudy/journal`.
+//! plus the mock's own `GET /__understudy/health` and the journal's routes
+//! ([`crate::journal_routes`]: read, clear, stats; keyed like the providers').
 //!
 //! Providers put their paths under any prefix (a gateway's, a deployment's)
 //! and Google puts the method inside a path segment (`model:generateContent`),
@@ -23,12 +24,12 @@
 //! for {path}`.
 
 use crate::state::AppState;
-use axum::extract::{OriginalUri, Request, State};
+use axum::extract::{OriginalUri, Request};
 use axum::http::uri::PathAndQuery;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 
 /// One family of endpoints: the paths it claims, and the routes serving them.
 struct Family {
@@ -66,17 +67,13 @@ pub(crate) fn router(state: AppState) -> Router {
             router.merge((family.routes)())
         })
         .route("/__understudy/health", get(|| async { "ok" }))
-        .route("/__understudy/journal", get(journal))
+        .merge(crate::journal_routes::routes(state.clone()))
         .fallback(no_route)
         .with_state(state);
     // `mount` must run before routing, so it wraps the whole family router.
     Router::new()
         .fallback_service(families)
         .layer(axum::middleware::map_request(mount))
-}
-
-async fn journal(State(state): State<AppState>) -> impl IntoResponse {
-    Json(state.journal.snapshot())
 }
 
 async fn no_route(OriginalUri(uri): OriginalUri) -> Response {

@@ -13,7 +13,7 @@
 //! close 1009 — the rest of that frame cannot be read past.
 
 use crate::engine::SessionEngine;
-use crate::journal::{EntryKind, Journal, JournalEntry};
+use crate::journal::{EntryKind, Frame, Journal, JournalEntry};
 use crate::protocol::{FrameError, Protocol};
 use crate::timeline::Outgoing;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -41,21 +41,15 @@ pub async fn run_session<P: Protocol>(
     protocol: Arc<P>,
     mut engine: Box<dyn SessionEngine<P::Event>>,
 ) {
-    let started = Instant::now();
-    let log = |kind: EntryKind, label: &str, detail: String| {
-        ctx.journal.record(
-            ctx.session,
-            JournalEntry {
-                t_ms: started.elapsed().as_millis() as u64,
-                kind,
-                label: label.to_owned(),
-                detail,
-            },
-        );
+    let logger = Logger {
+        journal: &ctx.journal,
+        session: ctx.session,
+        started: Some(Instant::now()),
     };
+    let log = |kind: EntryKind, label: &str, detail: String| logger.line(kind, label, detail);
     if !ctx.authorised {
         for frame in protocol.auth_failure() {
-            if !send(&mut socket, frame, &log).await {
+            if !send(&mut socket, frame, &logger).await {
                 break;
             }
         }
@@ -69,7 +63,7 @@ pub async fn run_session<P: Protocol>(
         }
         for frame in engine.pop_due(Instant::now()) {
             let closing = matches!(frame, Outgoing::Close { .. });
-            if !send(&mut socket, frame, &log).await {
+            if !send(&mut socket, frame, &logger).await {
                 log(
                     EntryKind::Note,
                     "disconnect",
@@ -93,7 +87,7 @@ pub async fn run_session<P: Protocol>(
                         let fault = ReadFault::of(&error);
                         log(EntryKind::Note, "disconnect", format!("socket error: {error}"));
                         if fault.close_code().is_some() {
-                            refuse_frame(&mut socket, protocol.as_ref(), fault, &log).await;
+                            refuse_frame(&mut socket, protocol.as_ref(), fault, &logger).await;
                         }
                         break;
                     }
@@ -110,12 +104,13 @@ pub async fn run_session<P: Protocol>(
                         match std::str::from_utf8(&bytes) {
                             Ok(text) if protocol.binary_json() => text.to_owned().into(),
                             _ => {
+                                tracing::warn!(session = ctx.session, bytes = bytes.len(), "the client sent a binary frame this dialect does not take");
                                 log(EntryKind::Client, "binary", format!("{} bytes", bytes.len()));
                                 let refusal = FrameError::new(
                                     "invalid_event",
                                     "Binary frames are not supported: send each event as a JSON text frame.",
                                 );
-                                if !reject(&mut socket, protocol.rejection(&refusal), &log).await {
+                                if !reject(&mut socket, protocol.rejection(&refusal), &logger).await {
                                     break;
                                 }
                                 continue;
@@ -128,12 +123,19 @@ pub async fn run_session<P: Protocol>(
                 match protocol.parse(text.as_str(), ctx.max_frame_bytes) {
                     Ok(event) => {
                         let summary = protocol.summarise(&event);
-                        log(EntryKind::Client, &summary.event_type, summarise(text.as_str()));
+                        logger.frame(EntryKind::Client, &summary.event_type, Frame::Borrowed(text.as_str()));
                         engine.on_client_event(&event, &summary, now);
                     }
                     Err(rejection) => {
-                        log(EntryKind::Client, "invalid", summarise(text.as_str()));
-                        if !reject(&mut socket, protocol.rejection(&rejection), &log).await {
+                        tracing::warn!(
+                            session = ctx.session,
+                            code = rejection.code,
+                            param = rejection.param.as_deref().unwrap_or(""),
+                            "the client sent an invalid event: {}",
+                            rejection.message
+                        );
+                        logger.frame(EntryKind::Client, "invalid", Frame::Borrowed(text.as_str()));
+                        if !reject(&mut socket, protocol.rejection(&rejection), &logger).await {
                             break;
                         }
                     }
@@ -154,12 +156,17 @@ async fn refuse_frame<P: Protocol>(
     socket: &mut WebSocket,
     protocol: &P,
     fault: ReadFault,
-    log: &impl Fn(EntryKind, &str, String),
+    log: &Logger<'_>,
 ) {
     let Some(code) = fault.close_code() else {
         return;
     };
-    log(EntryKind::Client, "invalid", fault.reason());
+    tracing::warn!(
+        session = log.session,
+        "the client sent a frame the socket cannot read: {}",
+        fault.reason()
+    );
+    log.line(EntryKind::Client, "invalid", fault.reason());
     if let ReadFault::TooLarge { size, max_size } = fault {
         let too_large = FrameError::new(
             "message_too_large",
@@ -183,11 +190,7 @@ async fn refuse_frame<P: Protocol>(
 
 /// Sends a protocol's answer to bad input; false when the session is over
 /// (the client is gone, or the answer was a close).
-async fn reject(
-    socket: &mut WebSocket,
-    frames: Vec<Outgoing>,
-    log: &impl Fn(EntryKind, &str, String),
-) -> bool {
+async fn reject(socket: &mut WebSocket, frames: Vec<Outgoing>, log: &Logger<'_>) -> bool {
     for frame in frames {
         let closing = matches!(frame, Outgoing::Close { .. });
         if !send(socket, frame, log).await || closing {
@@ -198,32 +201,24 @@ async fn reject(
 }
 
 /// Sends one frame and journals it; false when the client is gone.
-async fn send(
-    socket: &mut WebSocket,
-    frame: Outgoing,
-    log: &impl Fn(EntryKind, &str, String),
-) -> bool {
+async fn send(socket: &mut WebSocket, frame: Outgoing, log: &Logger<'_>) -> bool {
     match frame {
         Outgoing::Text { event_type, text } => {
-            log(EntryKind::Server, &event_type, summarise(&text));
+            log.frame(EntryKind::Server, &event_type, Frame::Shared(&text));
             socket
                 .send(Message::Text(text.as_ref().into()))
                 .await
                 .is_ok()
         }
         Outgoing::Binary { event_type, data } => {
-            log(
-                EntryKind::Server,
-                &event_type,
-                summarise(&String::from_utf8_lossy(&data)),
-            );
+            log.frame(EntryKind::Server, &event_type, Frame::SharedBytes(&data));
             socket
                 .send(Message::Binary(data.to_vec().into()))
                 .await
                 .is_ok()
         }
         Outgoing::Close { code, reason } => {
-            log(EntryKind::Server, "close", format!("{code} {reason}"));
+            log.line(EntryKind::Server, "close", format!("{code} {reason}"));
             let _ = socket
                 .send(Message::Close(Some(CloseFrame {
                     code,
@@ -232,6 +227,52 @@ async fn send(
                 .await;
             true
         }
+    }
+}
+
+/// `text` cut to the 123 bytes a close reason may hold (RFC 6455 §5.5),
+/// at a character boundary.
+pub(crate) fn close_reason(text: &str) -> String {
+    const MAX: usize = 123;
+    let mut end = text.len().min(MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// Where one session's journal lines go, timed from its start (or at 0 for a
+/// session refused before it started).
+struct Logger<'a> {
+    journal: &'a Journal,
+    session: u64,
+    started: Option<Instant>,
+}
+
+impl Logger<'_> {
+    fn t_ms(&self) -> u64 {
+        self.started
+            .map(|at| at.elapsed().as_millis() as u64)
+            .unwrap_or(0)
+    }
+
+    /// A line whose detail is already what readers should see (a note).
+    fn line(&self, kind: EntryKind, label: &str, detail: String) {
+        self.journal.record(
+            self.session,
+            JournalEntry {
+                t_ms: self.t_ms(),
+                kind,
+                label: label.to_owned(),
+                detail,
+            },
+        );
+    }
+
+    /// A frame, kept by reference and summarised when read.
+    fn frame(&self, kind: EntryKind, label: &str, frame: Frame<'_>) {
+        self.journal
+            .record_frame(self.session, self.t_ms(), kind, label, frame);
     }
 }
 
@@ -249,38 +290,15 @@ pub fn rand_suffix() -> u64 {
     COUNTER.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A frame for the journal: audio payloads replaced by their size.
-pub(crate) fn summarise(text: &str) -> String {
-    const LIMIT: usize = 512;
-    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(text) else {
-        return text.chars().take(LIMIT).collect();
-    };
-    if let Some(map) = value.as_object_mut() {
-        for key in ["audio", "delta"] {
-            let is_audio_event = map
-                .get("type")
-                .and_then(|t| t.as_str())
-                .is_some_and(|t| t.ends_with("append") || t.ends_with("audio.delta"));
-            if is_audio_event {
-                if let Some(serde_json::Value::String(s)) = map.get(key) {
-                    let summary = format!("<{} base64 chars>", s.len());
-                    map.insert(key.into(), summary.into());
-                }
-            }
-        }
-    }
-    let text = value.to_string();
-    if text.len() > LIMIT {
-        let cut: String = text.chars().take(LIMIT).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
-
 /// Ends a session that cannot be served (no cassette for it): a `server_error`
 /// event, then close 1011, as the hosted service does on internal failures.
-pub async fn refuse(mut socket: WebSocket, journal: &Journal, session: u64, problem: &str) {
+pub async fn refuse(
+    mut socket: WebSocket,
+    journal: &Journal,
+    session: u64,
+    problem: &str,
+    reason: &str,
+) {
     let error = json!({
         "type": "error",
         "event_id": format!("event_err{:012x}", rand_suffix()),
@@ -300,7 +318,7 @@ pub async fn refuse(mut socket: WebSocket, journal: &Journal, session: u64, prob
     let _ = socket
         .send(Message::Close(Some(CloseFrame {
             code: 1011,
-            reason: "no cassette for this session".into(),
+            reason: reason.into(),
         })))
         .await;
     journal.close(session);
@@ -314,6 +332,7 @@ pub async fn refuse_with(
     session: u64,
     frames: Vec<Outgoing>,
     problem: &str,
+    reason: &str,
 ) {
     journal.record(
         session,
@@ -324,27 +343,21 @@ pub async fn refuse_with(
             detail: problem.to_owned(),
         },
     );
-    let log = |kind: EntryKind, label: &str, detail: String| {
-        journal.record(
-            session,
-            JournalEntry {
-                t_ms: 0,
-                kind,
-                label: label.to_owned(),
-                detail,
-            },
-        );
+    let logger = Logger {
+        journal,
+        session,
+        started: None,
     };
     for frame in frames {
-        if !send(&mut socket, frame, &log).await {
+        if !send(&mut socket, frame, &logger).await {
             break;
         }
     }
     let close = Outgoing::Close {
         code: 1011,
-        reason: "no cassette for this session".into(),
+        reason: reason.to_owned(),
     };
-    send(&mut socket, close, &log).await;
+    send(&mut socket, close, &logger).await;
     journal.close(session);
 }
 
@@ -356,6 +369,7 @@ pub async fn close_with(
     code: u16,
     reason: &str,
 ) {
+    let reason = close_reason(reason);
     journal.record(
         session,
         JournalEntry {

@@ -16,9 +16,8 @@
 //! the responder drains.
 
 use super::LiveProtocol;
-use crate::journal::{EntryKind, Journal, JournalEntry};
+use crate::journal::{EntryKind, Frame, Journal, JournalEntry};
 use crate::protocol::Protocol;
-use crate::session::summarise;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -156,10 +155,19 @@ pub(crate) async fn serve(
             },
         );
     };
+    let frame = |kind: EntryKind, label: &str, frame: Frame<'_>| {
+        journal.record_frame(
+            session,
+            began.elapsed().as_millis() as u64,
+            kind,
+            label,
+            frame,
+        );
+    };
     let mut outgoing = vec![started];
     'session: loop {
         for text in outgoing.drain(..) {
-            log(EntryKind::Server, &kind_of(&text), summarise(&text));
+            frame(EntryKind::Server, &kind_of(&text), Frame::Shared(&text));
             if socket
                 .send(Message::Text(text.as_ref().into()))
                 .await
@@ -192,13 +200,14 @@ pub(crate) async fn serve(
                 };
                 match protocol.parse(text.as_str(), max_frame_bytes) {
                     Ok(event) => {
-                        log(EntryKind::Client, event.event_type(), summarise(text.as_str()));
+                        frame(EntryKind::Client, event.event_type(), Frame::Borrowed(text.as_str()));
                         if commands.send(event).is_err() {
                             break;
                         }
                     }
                     Err(rejection) => {
-                        log(EntryKind::Client, "invalid", summarise(text.as_str()));
+                        tracing::warn!(session, code = rejection.code, "the sideband client sent an invalid event: {}", rejection.message);
+                        frame(EntryKind::Client, "invalid", Frame::Borrowed(text.as_str()));
                         for frame in protocol.rejection(&rejection) {
                             if let crate::timeline::Outgoing::Text { text, .. } = frame {
                                 outgoing.push(text);

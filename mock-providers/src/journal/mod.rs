@@ -1,0 +1,264 @@
+//! The session journal: what each client sent and what the mock answered.
+//!
+//! Every mock session records its traffic (audio summarised, never stored) and
+//! the engine's notes (a replay mismatch, a VAD decision, a wrong sample rate).
+//! Tests read it in-process with `MockServer::journal()`; over HTTP it is
+//! `GET /__understudy/journal` (paged), cleared by `DELETE`, and its counters
+//! are at `GET /__understudy/journal/stats`.
+//!
+//! It stays off the hot path: a frame is kept as the shared bytes the session
+//! already sent (an `Arc` clone) and only summarised when someone reads it;
+//! a frame carrying audio is cut down at once by a scan ([`audio`]), never
+//! parsed. It is bounded ([`JournalCaps`]): past the caps the oldest sessions
+//! are evicted and counted. A read copies `Arc`s out under the lock and builds
+//! its JSON after letting go, so reading never stalls a session.
+
+mod audio;
+mod mode;
+mod store;
+
+pub use mode::{JournalCaps, JournalMode, UnknownJournalMode};
+pub use store::{JournalStats, SessionSummary};
+
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use store::{Detail, Store, Stored};
+
+/// Who produced a journal entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A frame the client sent.
+    Client,
+    /// A frame the mock sent.
+    Server,
+    /// Something the engine wants a reader to know.
+    Note,
+}
+
+/// One line of a session's journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Milliseconds since the session connected.
+    pub t_ms: u64,
+    /// Who produced it.
+    pub kind: EntryKind,
+    /// The event type (for frames) or a short note category.
+    pub label: String,
+    /// Details: the frame (audio summarised) or the note text.
+    pub detail: String,
+}
+
+/// The journal of one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionJournal {
+    /// Server-side session number, in connection order from 1.
+    pub session: u64,
+    /// Which protocol dialect the session spoke.
+    pub dialect: String,
+    /// Model the client asked for.
+    pub model: String,
+    /// Engine that served it (`respond` or `replay:<cassette>`).
+    pub engine: String,
+    /// Whether the session has ended.
+    pub closed: bool,
+    /// The entries, in order.
+    pub entries: Vec<JournalEntry>,
+}
+
+impl SessionJournal {
+    /// Entries of one kind with a given label.
+    pub fn find(&self, kind: EntryKind, label: &str) -> impl Iterator<Item = &JournalEntry> {
+        let label = label.to_owned();
+        self.entries
+            .iter()
+            .filter(move |e| e.kind == kind && e.label == label)
+    }
+}
+
+/// A frame as the session has it, handed to [`Journal::record_frame`].
+pub(crate) enum Frame<'a> {
+    /// Text the session already holds in an `Arc` (kept by reference).
+    Shared(&'a Arc<str>),
+    /// Bytes the session already holds in an `Arc` (Gemini's binary JSON).
+    SharedBytes(&'a Arc<[u8]>),
+    /// Text borrowed from the socket (copied unless it carries audio).
+    Borrowed(&'a str),
+}
+
+/// Shared, bounded store of every session's journal; cloning shares it.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    store: Arc<Store>,
+}
+
+impl Default for Journal {
+    /// [`JournalMode::Summary`] within the default [`JournalCaps`].
+    fn default() -> Self {
+        Journal::new(JournalMode::default(), JournalCaps::default())
+    }
+}
+
+impl Journal {
+    /// An empty journal keeping `mode`'s detail within `caps`.
+    pub fn new(mode: JournalMode, caps: JournalCaps) -> Self {
+        Journal {
+            store: Arc::new(Store::new(mode, caps)),
+        }
+    }
+
+    /// Starts a new session's journal and returns its number.
+    pub fn open(&self, dialect: &str, model: &str, engine: &str) -> u64 {
+        self.store.open(dialect, model, engine)
+    }
+
+    /// Appends an entry to a session; a note that something went wrong (see
+    /// [`is_problem`]) is also a `warn` line in the log, whatever the mode.
+    pub fn record(&self, session: u64, entry: JournalEntry) {
+        if entry.kind == EntryKind::Note && is_problem(&entry.label) {
+            let engine = self.store.engine_of(session).unwrap_or_default();
+            tracing::warn!(session, %engine, label = %entry.label, "{}", entry.detail);
+        }
+        if self.store.mode() == JournalMode::Off {
+            return;
+        }
+        self.store.push(
+            session,
+            Stored {
+                t_ms: entry.t_ms,
+                kind: entry.kind,
+                label: Arc::from(entry.label),
+                detail: Detail::Text(entry.detail),
+            },
+        );
+    }
+
+    /// Appends a frame to a session without parsing it: the frame is kept by
+    /// reference (or copied from the socket) and summarised when read; one
+    /// carrying audio is cut down now.
+    pub(crate) fn record_frame(
+        &self,
+        session: u64,
+        t_ms: u64,
+        kind: EntryKind,
+        label: &str,
+        frame: Frame<'_>,
+    ) {
+        if self.store.mode() == JournalMode::Off {
+            return;
+        }
+        let detail = match frame {
+            Frame::Shared(text) => match audio::strip(text) {
+                Some(stripped) => Detail::Stripped(stripped),
+                None => Detail::Shared(Arc::clone(text)),
+            },
+            Frame::SharedBytes(bytes) => match std::str::from_utf8(bytes).ok().map(audio::strip) {
+                Some(Some(stripped)) => Detail::Stripped(stripped),
+                _ => Detail::Bytes(Arc::clone(bytes)),
+            },
+            Frame::Borrowed(text) => match audio::strip(text) {
+                Some(stripped) => Detail::Stripped(stripped),
+                None => Detail::Shared(Arc::from(text)),
+            },
+        };
+        self.store.push(
+            session,
+            Stored {
+                t_ms,
+                kind,
+                label: Arc::from(label),
+                detail,
+            },
+        );
+    }
+
+    /// Marks a session as ended.
+    pub fn close(&self, session: u64) {
+        self.store.close(session);
+    }
+
+    /// A copy of every kept session's journal, oldest first.
+    pub fn snapshot(&self) -> Vec<SessionJournal> {
+        self.page(0, usize::MAX)
+    }
+
+    /// At most `limit` kept sessions from the `offset`-th, oldest first.
+    pub fn page(&self, offset: usize, limit: usize) -> Vec<SessionJournal> {
+        let mode = self.store.mode();
+        self.store
+            .copy_out(offset, limit)
+            .into_iter()
+            .map(|(header, closed, entries)| SessionJournal {
+                session: header.session,
+                dialect: header.dialect.clone(),
+                model: header.model.clone(),
+                engine: header.engine.clone(),
+                closed,
+                entries: entries.iter().map(|e| e.render(mode)).collect(),
+            })
+            .collect()
+    }
+
+    /// At most `limit` kept sessions numbered above `since`, from the
+    /// `offset`-th, as one line each (no entries).
+    pub fn sessions(&self, since: u64, offset: usize, limit: usize) -> Vec<SessionSummary> {
+        self.store.summaries(since, offset, limit)
+    }
+
+    /// One kept session with its entries from `since_ms` on, if it is kept.
+    pub fn session(&self, session: u64, since_ms: u64) -> Option<SessionJournal> {
+        let mode = self.store.mode();
+        let (header, closed, entries) = self.store.one(session, since_ms)?;
+        Some(SessionJournal {
+            session: header.session,
+            dialect: header.dialect.clone(),
+            model: header.model.clone(),
+            engine: header.engine.clone(),
+            closed,
+            entries: entries.iter().map(|e| e.render(mode)).collect(),
+        })
+    }
+
+    /// Forgets every session (numbering goes on; counters are kept).
+    pub fn clear(&self) {
+        self.store.clear();
+    }
+
+    /// What the journal holds and has evicted.
+    pub fn stats(&self) -> JournalStats {
+        self.store.stats()
+    }
+
+    /// The detail this journal keeps.
+    pub fn mode(&self) -> JournalMode {
+        self.store.mode()
+    }
+}
+
+/// Whether a note with this label says a replay went wrong or a session was
+/// refused (`replay.mismatch`, `replay.unexpected`, `replay.none`, `refused`,
+/// …): those are logged at `warn`, since a user debugging a replay looks at
+/// the server's log first.
+pub(crate) fn is_problem(label: &str) -> bool {
+    label.starts_with("replay.") || label == "refused"
+}
+
+/// Most characters of a frame shown in [`JournalMode::Summary`].
+const SUMMARY_CHARS: usize = 512;
+
+/// A frame for the journal's summary: compact JSON, audio payloads replaced
+/// by their size, at most [`SUMMARY_CHARS`] characters.
+pub(crate) fn summarise(text: &str) -> String {
+    let stripped = audio::strip(text);
+    let text = stripped.as_deref().unwrap_or(text);
+    let compact = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => value.to_string(),
+        Err(_) => return text.chars().take(SUMMARY_CHARS).collect(),
+    };
+    if compact.len() > SUMMARY_CHARS {
+        let cut: String = compact.chars().take(SUMMARY_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        compact
+    }
+}

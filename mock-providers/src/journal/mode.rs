@@ -1,0 +1,84 @@
+//! How much the journal keeps, and how much of it at most.
+
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// How much of each session the journal keeps (`serve --journal`).
+///
+/// Audio is never stored in any mode: a frame carrying audio is kept with
+/// each base64 payload replaced by `<N base64 chars>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalMode {
+    /// Nothing: no sessions, no entries (the journal routes answer 404).
+    Off,
+    /// Every frame's type and its first 512 characters (compact JSON),
+    /// every note in full: what a user debugging a replay needs. The default.
+    #[default]
+    Summary,
+    /// Every frame whole (audio still summarised) and every note.
+    Full,
+}
+
+impl JournalMode {
+    /// The names `--journal` takes, in order.
+    pub const NAMES: [&'static str; 3] = ["off", "summary", "full"];
+}
+
+/// A `--journal` value that is not one of [`JournalMode::NAMES`].
+#[derive(Debug, thiserror::Error)]
+#[error("journal mode `{0}` is not one of off, summary, full")]
+pub struct UnknownJournalMode(String);
+
+impl FromStr for JournalMode {
+    type Err = UnknownJournalMode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "off" => Ok(JournalMode::Off),
+            "summary" => Ok(JournalMode::Summary),
+            "full" => Ok(JournalMode::Full),
+            other => Err(UnknownJournalMode(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for JournalMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            JournalMode::Off => "off",
+            JournalMode::Summary => "summary",
+            JournalMode::Full => "full",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Caps on what the journal holds: past either, the oldest sessions are
+/// evicted (and counted) first; a single session larger than the byte cap
+/// loses its oldest entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct JournalCaps {
+    /// Most sessions kept.
+    pub max_sessions: usize,
+    /// Most bytes of entries kept (frames counted whole even when shared with
+    /// a cassette, plus a fixed overhead per entry).
+    pub max_bytes: usize,
+}
+
+impl JournalCaps {
+    /// Default session cap: enough for a long test run's recent history.
+    pub const DEFAULT_MAX_SESSIONS: usize = 1_000;
+    /// Default byte cap: 64 MiB.
+    pub const DEFAULT_MAX_BYTES: usize = 64 * 1024 * 1024;
+}
+
+impl Default for JournalCaps {
+    fn default() -> Self {
+        JournalCaps {
+            max_sessions: Self::DEFAULT_MAX_SESSIONS,
+            max_bytes: Self::DEFAULT_MAX_BYTES,
+        }
+    }
+}

@@ -1,0 +1,628 @@
+//! The bounded store behind [`Journal`](super::Journal).
+//!
+//! Sessions live in a queue, oldest first, each behind its own lock; the
+//! queue's lock is held only for O(1) work (find a session, push, evict).
+//! Past [`JournalCaps`] the oldest sessions are evicted; a read clones the
+//! sessions' `Arc`s and entries out and renders them after letting go.
+
+use super::{summarise, EntryKind, JournalCaps, JournalEntry, JournalMode};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// Bytes counted for an entry on top of its label and detail.
+const ENTRY_OVERHEAD: usize = 64;
+
+/// What an entry keeps of its detail.
+#[derive(Debug, Clone)]
+pub(super) enum Detail {
+    /// Text shown as it is (a note, a detail its writer already summarised).
+    Text(String),
+    /// A frame with its audio already cut out, summarised when read.
+    Stripped(String),
+    /// A frame the session sent or received, by reference, summarised when read.
+    Shared(Arc<str>),
+    /// A binary frame (JSON as bytes), by reference, summarised when read.
+    Bytes(Arc<[u8]>),
+}
+
+impl Detail {
+    fn bytes(&self) -> usize {
+        match self {
+            Detail::Text(s) | Detail::Stripped(s) => s.len(),
+            Detail::Shared(s) => s.len(),
+            Detail::Bytes(b) => b.len(),
+        }
+    }
+}
+
+/// One entry as kept.
+#[derive(Debug, Clone)]
+pub(super) struct Stored {
+    pub(super) t_ms: u64,
+    pub(super) kind: EntryKind,
+    pub(super) label: Arc<str>,
+    pub(super) detail: Detail,
+}
+
+impl Stored {
+    fn bytes(&self) -> usize {
+        ENTRY_OVERHEAD + self.label.len() + self.detail.bytes()
+    }
+
+    /// The entry as readers see it, with `mode`'s detail.
+    pub(super) fn render(&self, mode: JournalMode) -> JournalEntry {
+        let frame = |text: &str| match mode {
+            JournalMode::Full => text.to_owned(),
+            _ => summarise(text),
+        };
+        let detail = match &self.detail {
+            Detail::Text(text) => text.clone(),
+            Detail::Stripped(text) => frame(text),
+            Detail::Shared(text) => frame(text),
+            Detail::Bytes(bytes) => frame(&String::from_utf8_lossy(bytes)),
+        };
+        JournalEntry {
+            t_ms: self.t_ms,
+            kind: self.kind,
+            label: self.label.to_string(),
+            detail,
+        }
+    }
+}
+
+/// What does not change about a session.
+#[derive(Debug)]
+pub(super) struct Header {
+    pub(super) session: u64,
+    pub(super) dialect: String,
+    pub(super) model: String,
+    pub(super) engine: String,
+    /// When it opened, in milliseconds since the Unix epoch.
+    pub(super) started_unix_ms: u64,
+}
+
+/// What does.
+#[derive(Debug, Default)]
+struct Log {
+    closed: bool,
+    entries: VecDeque<Stored>,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct Slot {
+    header: Header,
+    log: Mutex<Log>,
+}
+
+impl Slot {
+    fn log(&self) -> MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What the journal holds and has let go, for `GET /__understudy/journal/stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalStats {
+    /// The detail kept.
+    pub mode: JournalMode,
+    /// The caps.
+    pub caps: JournalCaps,
+    /// Sessions kept now.
+    pub sessions: usize,
+    /// Bytes kept now (as the caps count them).
+    pub bytes: usize,
+    /// Sessions opened since start (kept, evicted or cleared).
+    pub opened: u64,
+    /// Sessions evicted by the caps since start.
+    pub evicted_sessions: u64,
+    /// Entries dropped from a session larger than the byte cap.
+    pub dropped_entries: u64,
+    /// Sessions forgotten by `DELETE /__understudy/journal`.
+    pub cleared_sessions: u64,
+}
+
+/// One kept session in the list (`GET /__understudy/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionSummary {
+    /// Server-side session number.
+    pub session: u64,
+    /// Which protocol dialect it spoke.
+    pub dialect: String,
+    /// Model the client asked for.
+    pub model: String,
+    /// Engine that served it (`respond`, `replay:<cassette>`, …).
+    pub engine: String,
+    /// When it opened, in milliseconds since the Unix epoch.
+    pub started_unix_ms: u64,
+    /// Time of its last entry, in milliseconds since it opened.
+    pub duration_ms: u64,
+    /// Whether it has ended.
+    pub closed: bool,
+    /// Entries kept.
+    pub entries: usize,
+    /// Notes among them.
+    pub notes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Kept sessions, oldest first; `sessions[i]` is session `first + i`.
+    sessions: VecDeque<Arc<Slot>>,
+    first: u64,
+    opened: u64,
+    bytes: usize,
+    evicted_sessions: u64,
+    dropped_entries: u64,
+    cleared_sessions: u64,
+}
+
+impl Inner {
+    fn slot(&self, session: u64) -> Option<&Arc<Slot>> {
+        let index = session.checked_sub(self.first)?;
+        self.sessions.get(usize::try_from(index).ok()?)
+    }
+
+    /// Drops the oldest session, counting its bytes out.
+    fn pop_oldest(&mut self) -> bool {
+        let Some(slot) = self.sessions.pop_front() else {
+            return false;
+        };
+        self.first += 1;
+        let mut log = slot.log();
+        self.bytes = self.bytes.saturating_sub(log.bytes);
+        log.bytes = 0;
+        true
+    }
+
+    /// Evicts the oldest sessions past the caps; a lone session past the
+    /// byte cap loses its oldest entries.
+    fn enforce(&mut self, caps: JournalCaps) {
+        while self.sessions.len() > caps.max_sessions.max(1) && self.pop_oldest() {
+            self.evicted_sessions += 1;
+        }
+        while self.bytes > caps.max_bytes && self.sessions.len() > 1 && self.pop_oldest() {
+            self.evicted_sessions += 1;
+        }
+        if self.bytes > caps.max_bytes {
+            if let Some(slot) = self.sessions.front().cloned() {
+                let mut log = slot.log();
+                while self.bytes > caps.max_bytes {
+                    let Some(entry) = log.entries.pop_front() else {
+                        break;
+                    };
+                    let size = entry.bytes();
+                    log.bytes = log.bytes.saturating_sub(size);
+                    self.bytes = self.bytes.saturating_sub(size);
+                    self.dropped_entries += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The store: mode and caps, and the sessions behind one short-held lock.
+#[derive(Debug)]
+pub(super) struct Store {
+    mode: JournalMode,
+    caps: JournalCaps,
+    inner: Mutex<Inner>,
+}
+
+impl Store {
+    pub(super) fn new(mode: JournalMode, caps: JournalCaps) -> Self {
+        Store {
+            mode,
+            caps,
+            inner: Mutex::new(Inner {
+                first: 1,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    pub(super) fn mode(&self) -> JournalMode {
+        self.mode
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn open(&self, dialect: &str, model: &str, engine: &str) -> u64 {
+        let mut inner = self.inner();
+        inner.opened += 1;
+        let session = inner.opened;
+        if self.mode == JournalMode::Off {
+            return session;
+        }
+        if inner.sessions.is_empty() {
+            inner.first = session;
+        }
+        inner.sessions.push_back(Arc::new(Slot {
+            header: Header {
+                session,
+                dialect: dialect.to_owned(),
+                model: model.to_owned(),
+                engine: engine.to_owned(),
+                started_unix_ms: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or_default(),
+            },
+            log: Mutex::new(Log::default()),
+        }));
+        inner.enforce(self.caps);
+        session
+    }
+
+    pub(super) fn push(&self, session: u64, entry: Stored) {
+        let mut inner = self.inner();
+        let Some(slot) = inner.slot(session).cloned() else {
+            return;
+        };
+        let size = entry.bytes();
+        {
+            let mut log = slot.log();
+            log.entries.push_back(entry);
+            log.bytes += size;
+        }
+        inner.bytes += size;
+        if inner.bytes > self.caps.max_bytes {
+            inner.enforce(self.caps);
+        }
+    }
+
+    /// The engine label of a kept session (for log lines).
+    pub(super) fn engine_of(&self, session: u64) -> Option<String> {
+        let inner = self.inner();
+        inner.slot(session).map(|slot| slot.header.engine.clone())
+    }
+
+    pub(super) fn close(&self, session: u64) {
+        let slot = self.inner().slot(session).cloned();
+        if let Some(slot) = slot {
+            slot.log().closed = true;
+        }
+    }
+
+    /// Headers, closed flags and entries of a page of sessions, copied out:
+    /// the queue's lock only while cloning `Arc`s, each session's only while
+    /// cloning its entries.
+    pub(super) fn copy_out(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<(Arc<HeaderRef>, bool, Vec<Stored>)> {
+        let slots: Vec<Arc<Slot>> = self
+            .inner()
+            .sessions
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect();
+        slots
+            .into_iter()
+            .map(|slot| {
+                let (closed, entries) = {
+                    let log = slot.log();
+                    (log.closed, log.entries.iter().cloned().collect())
+                };
+                (Arc::new(HeaderRef(slot)), closed, entries)
+            })
+            .collect()
+    }
+
+    /// One line per kept session numbered above `since`, from the
+    /// `offset`-th: counted under each session's lock, nothing cloned.
+    pub(super) fn summaries(&self, since: u64, offset: usize, limit: usize) -> Vec<SessionSummary> {
+        let slots: Vec<Arc<Slot>> = {
+            let inner = self.inner();
+            // Sessions are numbered consecutively from `first`: those up to
+            // `since` are the first `since - first + 1`.
+            let older = (since + 1).saturating_sub(inner.first);
+            let skip = usize::try_from(older).unwrap_or(usize::MAX);
+            inner
+                .sessions
+                .iter()
+                .skip(skip)
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect()
+        };
+        slots
+            .iter()
+            .map(|slot| {
+                let log = slot.log();
+                let header = &slot.header;
+                SessionSummary {
+                    session: header.session,
+                    dialect: header.dialect.clone(),
+                    model: header.model.clone(),
+                    engine: header.engine.clone(),
+                    started_unix_ms: header.started_unix_ms,
+                    duration_ms: log.entries.back().map(|e| e.t_ms).unwrap_or(0),
+                    closed: log.closed,
+                    entries: log.entries.len(),
+                    notes: log
+                        .entries
+                        .iter()
+                        .filter(|e| e.kind == EntryKind::Note)
+                        .count(),
+                }
+            })
+            .collect()
+    }
+
+    /// One kept session's header, closed flag and entries from `since_ms`, copied out.
+    pub(super) fn one(
+        &self,
+        session: u64,
+        since_ms: u64,
+    ) -> Option<(Arc<HeaderRef>, bool, Vec<Stored>)> {
+        let slot = self.inner().slot(session).cloned()?;
+        let (closed, entries) = {
+            let log = slot.log();
+            let entries = log
+                .entries
+                .iter()
+                .filter(|e| e.t_ms >= since_ms)
+                .cloned()
+                .collect();
+            (log.closed, entries)
+        };
+        Some((Arc::new(HeaderRef(slot)), closed, entries))
+    }
+
+    pub(super) fn clear(&self) {
+        let mut inner = self.inner();
+        let cleared = inner.sessions.len() as u64;
+        while inner.pop_oldest() {}
+        inner.first = inner.opened + 1;
+        inner.bytes = 0;
+        inner.cleared_sessions += cleared;
+    }
+
+    pub(super) fn stats(&self) -> JournalStats {
+        let inner = self.inner();
+        JournalStats {
+            mode: self.mode,
+            caps: self.caps,
+            sessions: inner.sessions.len(),
+            bytes: inner.bytes,
+            opened: inner.opened,
+            evicted_sessions: inner.evicted_sessions,
+            dropped_entries: inner.dropped_entries,
+            cleared_sessions: inner.cleared_sessions,
+        }
+    }
+}
+
+/// A session's header, read through its slot after the copy.
+#[derive(Debug)]
+pub(super) struct HeaderRef(Arc<Slot>);
+
+impl std::ops::Deref for HeaderRef {
+    type Target = Header;
+
+    fn deref(&self) -> &Header {
+        &self.0.header
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Journal, JournalEntry};
+    use super::*;
+
+    fn note(journal: &Journal, session: u64, detail: &str) {
+        journal.record(
+            session,
+            JournalEntry {
+                t_ms: 0,
+                kind: EntryKind::Note,
+                label: "n".into(),
+                detail: detail.into(),
+            },
+        );
+    }
+
+    #[test]
+    fn the_oldest_sessions_are_evicted_past_the_session_cap() {
+        let caps = JournalCaps {
+            max_sessions: 3,
+            max_bytes: usize::MAX,
+        };
+        let journal = Journal::new(JournalMode::Summary, caps);
+        for _ in 0..5 {
+            let s = journal.open("d", "m", "respond");
+            note(&journal, s, "x");
+        }
+        let kept: Vec<u64> = journal.snapshot().iter().map(|s| s.session).collect();
+        assert_eq!(kept, [3, 4, 5]);
+        let stats = journal.stats();
+        assert_eq!(
+            (stats.sessions, stats.evicted_sessions, stats.opened),
+            (3, 2, 5)
+        );
+        // An evicted session's late entries go nowhere and count nothing.
+        note(&journal, 1, "late");
+        assert_eq!(journal.stats().bytes, stats.bytes);
+    }
+
+    #[test]
+    fn the_byte_cap_evicts_sessions_then_trims_a_lone_one() {
+        let caps = JournalCaps {
+            max_sessions: 100,
+            max_bytes: 1_000,
+        };
+        let journal = Journal::new(JournalMode::Summary, caps);
+        let a = journal.open("d", "m", "respond");
+        note(&journal, a, &"a".repeat(400));
+        let b = journal.open("d", "m", "respond");
+        note(&journal, b, &"b".repeat(400));
+        note(&journal, b, &"b".repeat(400));
+        let stats = journal.stats();
+        assert!(stats.bytes <= 1_000, "{stats:?}");
+        assert_eq!(stats.evicted_sessions, 1);
+        assert_eq!(journal.snapshot()[0].session, b);
+        for _ in 0..3 {
+            note(&journal, b, &"c".repeat(400));
+        }
+        let stats = journal.stats();
+        assert!(stats.bytes <= 1_000, "{stats:?}");
+        assert!(stats.dropped_entries >= 3, "{stats:?}");
+        let last = journal.snapshot()[0].entries.last().cloned().unwrap();
+        assert!(last.detail.starts_with('c'));
+    }
+
+    #[test]
+    fn the_list_tails_and_one_session_reads_from_a_time() {
+        let journal = Journal::default();
+        for _ in 0..3 {
+            let s = journal.open("d", "m", "respond");
+            journal.record(
+                s,
+                JournalEntry {
+                    t_ms: 5,
+                    kind: EntryKind::Note,
+                    label: "n".into(),
+                    detail: "a".into(),
+                },
+            );
+            journal.record(
+                s,
+                JournalEntry {
+                    t_ms: 9,
+                    kind: EntryKind::Server,
+                    label: "x".into(),
+                    detail: "b".into(),
+                },
+            );
+        }
+        let all = journal.sessions(0, 0, 10);
+        assert_eq!(all.iter().map(|s| s.session).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(
+            (all[0].entries, all[0].notes, all[0].duration_ms),
+            (2, 1, 9)
+        );
+        let tail: Vec<u64> = journal
+            .sessions(2, 0, 10)
+            .iter()
+            .map(|s| s.session)
+            .collect();
+        assert_eq!(tail, [3]);
+        assert!(journal.sessions(3, 0, 10).is_empty());
+        let one = journal.session(2, 6).unwrap();
+        assert_eq!(one.entries.len(), 1);
+        assert_eq!(one.entries[0].detail, "b");
+        assert!(journal.session(7, 0).is_none());
+    }
+
+    #[test]
+    fn audio_is_never_stored_even_in_full_mode() {
+        let audio = "QUJD".repeat(2_000);
+        let text: Arc<str> = Arc::from(format!(
+            r#"{{"type":"response.output_audio.delta","delta":"{audio}"}}"#
+        ));
+        let bytes: Arc<[u8]> = Arc::from(
+            format!(r#"{{"serverContent":{{"modelTurn":{{"parts":[{{"inlineData":{{"data":"{audio}"}}}}]}}}}}}"#).into_bytes(),
+        );
+        let journal = Journal::new(JournalMode::Full, JournalCaps::default());
+        let s = journal.open("d", "m", "respond");
+        journal.record_frame(
+            s,
+            1,
+            EntryKind::Server,
+            "a",
+            super::super::Frame::Shared(&text),
+        );
+        journal.record_frame(
+            s,
+            2,
+            EntryKind::Server,
+            "b",
+            super::super::Frame::SharedBytes(&bytes),
+        );
+        // Kept bytes are the summaries', not the audio's.
+        assert!(journal.stats().bytes < 1_000, "{:?}", journal.stats());
+        for entry in &journal.snapshot()[0].entries {
+            assert!(
+                entry.detail.contains("<8000 base64 chars>"),
+                "{}",
+                entry.detail
+            );
+            assert!(!entry.detail.contains("QUJD"));
+        }
+    }
+
+    #[test]
+    fn clearing_forgets_sessions_but_numbering_goes_on() {
+        let journal = Journal::new(JournalMode::Summary, JournalCaps::default());
+        let a = journal.open("d", "m", "respond");
+        note(&journal, a, "x");
+        journal.clear();
+        assert!(journal.snapshot().is_empty());
+        note(&journal, a, "after clear");
+        assert_eq!(journal.stats().bytes, 0);
+        let b = journal.open("d", "m", "respond");
+        assert_eq!(b, a + 1);
+        note(&journal, b, "y");
+        assert_eq!(journal.snapshot()[0].entries[0].detail, "y");
+        assert_eq!(journal.stats().cleared_sessions, 1);
+    }
+
+    #[test]
+    fn off_keeps_nothing_and_pages_are_slices() {
+        let off = Journal::new(JournalMode::Off, JournalCaps::default());
+        let s = off.open("d", "m", "respond");
+        note(&off, s, "secret");
+        assert!(off.snapshot().is_empty());
+        let journal = Journal::default();
+        for _ in 0..5 {
+            journal.open("d", "m", "respond");
+        }
+        let page: Vec<u64> = journal.page(1, 2).iter().map(|s| s.session).collect();
+        assert_eq!(page, [2, 3]);
+        assert!(journal.page(9, 2).is_empty());
+    }
+
+    #[test]
+    fn frames_are_summarised_when_read_and_whole_in_full_mode() {
+        let long = format!(
+            r#"{{"type":"session.updated","instructions":"{}"}}"#,
+            "x".repeat(900)
+        );
+        let frame: Arc<str> = Arc::from(long.as_str());
+        for (mode, expect_whole) in [(JournalMode::Summary, false), (JournalMode::Full, true)] {
+            let journal = Journal::new(mode, JournalCaps::default());
+            let s = journal.open("d", "m", "respond");
+            journal.record_frame(
+                s,
+                1,
+                EntryKind::Server,
+                "session.updated",
+                super::super::Frame::Shared(&frame),
+            );
+            let detail = journal.snapshot()[0].entries[0].detail.clone();
+            assert_eq!(detail == long, expect_whole, "{mode}: {}", detail.len());
+            if !expect_whole {
+                assert!(detail.ends_with('…') && detail.chars().count() == 513);
+            }
+        }
+        // Spaced client JSON is compacted in the summary, as before.
+        let journal = Journal::default();
+        let s = journal.open("d", "m", "respond");
+        journal.record_frame(
+            s,
+            1,
+            EntryKind::Client,
+            "x",
+            super::super::Frame::Borrowed(r#"{"type": "x"}"#),
+        );
+        assert_eq!(journal.snapshot()[0].entries[0].detail, r#"{"type":"x"}"#);
+    }
+}

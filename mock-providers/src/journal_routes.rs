@@ -1,0 +1,210 @@
+//! The journal over HTTP: `GET /__understudy/journal` (paged),
+//! `DELETE /__understudy/journal` (clear), `GET /__understudy/journal/stats`,
+//! and the session list `GET /__understudy/sessions` (`?since=` to tail) with
+//! one session at `GET /__understudy/sessions/{id}` (`?since=` milliseconds).
+//!
+//! Under `--require-auth`/`--api-key` every one of them wants a key the way
+//! the provider routes do (`Authorization: Bearer`, Google's
+//! `x-goog-api-key` or `?key=`): the journal holds instructions, user text and
+//! transcripts. A read renders its JSON on a blocking thread after copying
+//! the entries out, so it never holds the journal's lock nor a session's
+//! worker.
+
+use crate::journal::JournalMode;
+use crate::state::{self, AppState, KeySource};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+/// Sessions per page unless `?limit=` says otherwise.
+pub(crate) const DEFAULT_LIMIT: usize = 100;
+/// Most sessions one page returns, whatever `?limit=` says.
+pub(crate) const MAX_LIMIT: usize = 1_000;
+
+/// Where the journal routes take a key from, after `Authorization: Bearer`.
+const KEY_SOURCES: &[KeySource] = &[
+    KeySource::Header("x-goog-api-key"),
+    KeySource::Header("api-key"),
+    KeySource::Query("key"),
+];
+
+/// The journal's routes, each behind the key check.
+pub(crate) fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/__understudy/journal", get(read).delete(clear))
+        .route("/__understudy/journal/stats", get(stats))
+        .route("/__understudy/sessions", get(sessions))
+        .route("/__understudy/sessions/{id}", get(session))
+        .layer(axum::middleware::from_fn_with_state(state, guard))
+}
+
+/// Refuses a request without an accepted key when the mock requires one, and
+/// every request when the journal is off.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let query = state::query_map(request.uri().query());
+    let key = state::bearer(request.headers())
+        .or_else(|| state::key_from(KEY_SOURCES, request.headers(), &query));
+    if !state.lets_in(key) {
+        tracing::warn!(path = %request.uri().path(), "journal read refused: no accepted key");
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {
+                "message": "The journal needs an API key: send `Authorization: Bearer <key>` (or `x-goog-api-key`).",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+                "param": null,
+            }})),
+        )
+            .into_response();
+    }
+    if state.journal.mode() == JournalMode::Off {
+        return (
+            StatusCode::NOT_FOUND,
+            "the journal is off (serve --journal summary or full to keep one)",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// A `?offset=&limit=` page, or the reason it cannot be read.
+fn paging(query: Option<&str>) -> Result<(usize, usize), String> {
+    let query = state::query_map(query);
+    let number = |name: &str, default: usize| match query.get(name) {
+        None => Ok(default),
+        Some(value) => value
+            .parse::<usize>()
+            .map_err(|_| format!("`{name}` must be a whole number, not `{value}`")),
+    };
+    Ok((
+        number("offset", 0)?,
+        number("limit", DEFAULT_LIMIT)?.min(MAX_LIMIT),
+    ))
+}
+
+async fn read(State(state): State<AppState>, request: Request) -> Response {
+    let (offset, limit) = match paging(request.uri().query()) {
+        Ok(page) => page,
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
+    };
+    let journal = state.journal.clone();
+    let rendered = tokio::task::spawn_blocking(move || {
+        let stats = journal.stats();
+        serde_json::to_vec(&journal.page(offset, limit)).map(|body| (body, stats))
+    })
+    .await;
+    let (body, stats) = match rendered {
+        Ok(Ok(done)) => done,
+        Ok(Err(error)) => {
+            tracing::error!(%error, "the journal could not be serialised");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        Err(error) => {
+            tracing::error!(%error, "the journal read was cancelled");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut response = ([("content-type", "application/json")], body).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-understudy-journal-sessions", stats.sessions as u64),
+        ("x-understudy-journal-evicted", stats.evicted_sessions),
+        ("x-understudy-journal-offset", offset as u64),
+        ("x-understudy-journal-limit", limit as u64),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+    response
+}
+
+/// A whole-number query parameter, `default` when absent.
+fn number(query: Option<&str>, name: &str, default: u64) -> Result<u64, String> {
+    match state::query_map(query).get(name) {
+        None => Ok(default),
+        Some(value) => value
+            .parse::<u64>()
+            .map_err(|_| format!("`{name}` must be a whole number, not `{value}`")),
+    }
+}
+
+/// `GET /__understudy/sessions?since=&offset=&limit=`: one line per kept
+/// session numbered above `since` (tail with the last number seen), with the
+/// journal's counters.
+async fn sessions(State(state): State<AppState>, request: Request) -> Response {
+    let query = request.uri().query();
+    let read = paging(query).and_then(|page| Ok((page, number(query, "since", 0)?)));
+    let ((offset, limit), since) = match read {
+        Ok(read) => read,
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
+    };
+    let stats = state.journal.stats();
+    let sessions = state.journal.sessions(since, offset, limit);
+    Json(json!({
+        "sessions": sessions,
+        "kept": stats.sessions,
+        "evicted_sessions": stats.evicted_sessions,
+        "dropped_entries": stats.dropped_entries,
+        "offset": offset,
+        "limit": limit,
+    }))
+    .into_response()
+}
+
+/// `GET /__understudy/sessions/{id}?since=`: one session's entries (with
+/// their times), from `since` milliseconds on.
+async fn session(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    request: Request,
+) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("`{id}` is not a session number"),
+        )
+            .into_response();
+    };
+    let since = match number(request.uri().query(), "since", 0) {
+        Ok(since) => since,
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
+    };
+    let journal = state.journal.clone();
+    match tokio::task::spawn_blocking(move || journal.session(id, since)).await {
+        Ok(Some(session)) => Json(session).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            format!("session {id} is not in the journal (never opened, evicted or cleared)"),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "the session read was cancelled");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+async fn clear(State(state): State<AppState>) -> StatusCode {
+    state.journal.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn stats(State(state): State<AppState>) -> Response {
+    Json(state.journal.stats()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_defaults_caps_and_refuses_garbage() {
+        assert_eq!(paging(None), Ok((0, DEFAULT_LIMIT)));
+        assert_eq!(paging(Some("offset=5&limit=2")), Ok((5, 2)));
+        assert_eq!(paging(Some("limit=999999")), Ok((0, MAX_LIMIT)));
+        assert!(paging(Some("limit=ten")).unwrap_err().contains("limit"));
+    }
+}
