@@ -39,7 +39,7 @@ pub struct ResponderConfig {
     pub dashscope_expiry: DashScopeExpiry,
     /// Qwen-Omni: whether `session.finish` is acknowledged (default: as the
     /// model's row says) and the codes of its refusals (*unconfirmed*).
-    pub dashscope_omni: OmniSettings,
+    pub dashscope_omni: Box<OmniSettings>,
     /// Qwen-TTS realtime, `server_commit` mode: how long the mock waits after
     /// a sentence end before it cuts and speaks the buffer (divided by
     /// `speed`). A commit within it takes the whole buffer as one response,
@@ -54,7 +54,7 @@ pub struct ResponderConfig {
     pub live: Box<LiveSettings>,
     /// Qwen-Audio-Realtime: how ambient speech is told apart and how
     /// voiceprint registration ends (see [`QwenAudioSettings`]).
-    pub qwen_audio: QwenAudioSettings,
+    pub qwen_audio: Box<QwenAudioSettings>,
     /// Gemini Live: the switches for its *unconfirmed* points and
     /// field-reported refusals, each with its documented default (see
     /// [`GeminiLiveSettings`]; what differs by model is the model's row).
@@ -73,10 +73,10 @@ impl ResponderConfig {
             voice,
             session_limit: None,
             dashscope_expiry: DashScopeExpiry::default(),
-            dashscope_omni: OmniSettings::default(),
+            dashscope_omni: Box::default(),
             tts_holdback: Duration::ZERO,
             live: Box::default(),
-            qwen_audio: QwenAudioSettings::default(),
+            qwen_audio: Box::default(),
             gemini: Box::default(),
         }
     }

@@ -121,7 +121,7 @@ impl DashScopeResponder {
         fault: Option<SetupFault>,
     ) -> Self {
         let session = default_session(model, family);
-        let settings = config.dashscope_omni.clone();
+        let settings = (*config.dashscope_omni).clone();
         // The limit is enforced here, the DashScope way, not by the OpenAI engine.
         let limit = config
             .session_limit

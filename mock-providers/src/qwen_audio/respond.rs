@@ -125,7 +125,7 @@ impl QwenAudioResponder {
     /// A responder for `model`; `seed` makes its ids unique; `fault` makes set-up fail.
     pub fn new(model: &str, config: ResponderConfig, seed: u64, fault: Option<SetupFault>) -> Self {
         let family = family(model);
-        let settings = config.qwen_audio.clone();
+        let settings = (*config.qwen_audio).clone();
         let voiceprint_delay = config.delay(settings.voiceprint_delay.as_secs_f64() * 1000.0);
         let view = default_view(model, family);
         // The Omni engine's own defaults (server VAD at 0.5 / 800 ms,
