@@ -8,6 +8,7 @@
 //! reads content our mock scripts (the words its recogniser hears, the tool
 //! its responder calls) is informational there rather than a failure.
 
+mod gemini38;
 mod live;
 mod omni38;
 mod qwen_audio;
@@ -584,6 +585,7 @@ pub fn cases() -> Result<Vec<Case>, UnknownScenario> {
     all.extend(omni38::v38_cases()?);
     all.extend(qwen_audio::qwen_audio_cases()?);
     all.extend(gemini_cases()?);
+    all.extend(gemini38::gemini38_cases()?);
     Ok(all)
 }
 
@@ -805,6 +807,17 @@ mod tests {
                 ("gemini.go-away.resumed", "gemini/go-away"),
                 ("gemini.error.close", "gemini/error-close"),
                 ("gemini.truncate", "gemini/audio-turn"),
+                ("gemini.38.tool.non-blocking", "gemini/38-non-blocking"),
+                ("gemini.38.tool.scheduling-interrupt", "gemini/38-interrupt"),
+                ("gemini.38.tool.scheduling-silent", "gemini/38-silent"),
+                (
+                    "gemini.38.tool.blocking-cancelled",
+                    "gemini/38-blocking-cancelled"
+                ),
+                (
+                    "gemini.38.extended-thinking.interaction-status",
+                    "gemini/38-extended-thinking"
+                ),
             ]
         );
     }

@@ -218,6 +218,16 @@ mod tests {
             .into_iter()
             .map(|j| j.id)
             .collect();
-        assert_eq!(ids, ["gemini.tool.round-trip", "gemini.tool.cancelled"]);
+        assert_eq!(
+            ids,
+            [
+                "gemini.tool.round-trip",
+                "gemini.tool.cancelled",
+                "gemini.38.tool.non-blocking",
+                "gemini.38.tool.scheduling-interrupt",
+                "gemini.38.tool.scheduling-silent",
+                "gemini.38.tool.blocking-cancelled"
+            ]
+        );
     }
 }
