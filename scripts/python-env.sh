@@ -3,13 +3,16 @@
 # harnesses (tests/sdk/*.py) and print the venv's python path as the LAST line
 # on stdout. Everything else goes to stderr.
 #
-#   scripts/python-env.sh [--profile sdk|livekit]
+#   scripts/python-env.sh [--profile sdk|livekit|agentscope]
 #
 # Profiles (one pinned requirements file and one venv each):
 #   sdk      (default) scripts/requirements-sdk.txt: openai, dashscope, google-genai
 #            venv: UNDERSTUDY_VENV (default <repo>/.venv)
 #   livekit  scripts/requirements-livekit.txt: livekit-agents + its OpenAI plugin
 #            venv: UNDERSTUDY_LIVEKIT_VENV (default <repo>/.venv-livekit)
+#   agentscope scripts/requirements-agentscope.txt: agentscope[realtime] (its
+#            RealtimeAgent and realtime model classes)
+#            venv: UNDERSTUDY_AGENTSCOPE_VENV (default <repo>/.venv-agentscope)
 #   PYTHON            interpreter used to create the venv (default: python3, >= 3.11)
 #
 # Idempotent and fast when nothing changed: the venv holds a stamp file with the
@@ -26,15 +29,16 @@ repo_root="$(cd "$script_dir/.." && pwd)"
 profile=sdk
 while [ $# -gt 0 ]; do
   case "$1" in
-    --profile) [ $# -ge 2 ] || die "--profile needs a name (sdk or livekit)"; profile="$2"; shift 2 ;;
+    --profile) [ $# -ge 2 ] || die "--profile needs a name (sdk, livekit or agentscope)"; profile="$2"; shift 2 ;;
     --profile=*) profile="${1#--profile=}"; shift ;;
-    *) die "unknown argument '$1' (usage: python-env.sh [--profile sdk|livekit])" ;;
+    *) die "unknown argument '$1' (usage: python-env.sh [--profile sdk|livekit|agentscope])" ;;
   esac
 done
 case "$profile" in
   sdk) venv="${UNDERSTUDY_VENV:-$repo_root/.venv}" ;;
   livekit) venv="${UNDERSTUDY_LIVEKIT_VENV:-$repo_root/.venv-livekit}" ;;
-  *) die "unknown profile '$profile' (expected sdk or livekit)" ;;
+  agentscope) venv="${UNDERSTUDY_AGENTSCOPE_VENV:-$repo_root/.venv-agentscope}" ;;
+  *) die "unknown profile '$profile' (expected sdk, livekit or agentscope)" ;;
 esac
 req="$script_dir/requirements-$profile.txt"
 base_python="${PYTHON:-python3}"
@@ -109,6 +113,14 @@ import google.genai
 from openai.types.realtime import RealtimeServerEvent  # noqa: F401  (GA)
 from openai.types.beta.realtime import RealtimeServerEvent as _B  # noqa: F401  (beta)
 print(f"python-env: openai {openai.__version__}, pydantic {pydantic.VERSION}, websockets {websockets.__version__}")
+PY
+elif [ "$profile" = agentscope ]; then
+"$vpy" - >&2 <<'PY' || die "installed environment failed the import check"
+import websockets
+from importlib.metadata import version
+from agentscope.agent import RealtimeAgent  # noqa: F401
+from agentscope.realtime import DashScopeAudioRealtimeModel  # noqa: F401
+print(f"python-env: agentscope {version('agentscope')}, websockets {websockets.__version__}")
 PY
 else
 "$vpy" - >&2 <<'PY' || die "installed environment failed the import check"

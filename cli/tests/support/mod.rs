@@ -67,6 +67,13 @@ pub fn livekit_python() -> &'static Path {
     PYTHON.get_or_init(|| venv_python("livekit"))
 }
 
+/// The python of the AgentScope virtualenv
+/// (`scripts/python-env.sh --profile agentscope`).
+pub fn agentscope_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| venv_python("agentscope"))
+}
+
 fn venv_python(profile: &str) -> PathBuf {
     let out = Command::new("bash")
         .arg(repo().join("scripts/python-env.sh"))
