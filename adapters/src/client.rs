@@ -51,7 +51,8 @@ pub async fn open_socket_with_response(
         Some("wss") => Some(Connector::Rustls(trust.client_config()?)),
         _ => None,
     };
-    tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector)
+    // Realtime frames are small and latency-bound: Nagle off (`disable_nagle`).
+    tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector)
         .await
         .map_err(|source| match source {
             tungstenite::Error::Http(response) => ClientError::Rejected {

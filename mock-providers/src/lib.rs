@@ -83,6 +83,7 @@ mod openai_live;
 mod qwen_audio;
 mod responder_config;
 
+pub mod net;
 pub mod tls;
 
 pub use config::{Auth, BetaPolicy, BetaRefusal, EngineConfig, ReplayLibrary};
@@ -484,6 +485,7 @@ impl MockServerBuilder {
             None => None,
         };
         let mut stop = rx;
+        let listener = net::low_latency(listener);
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stop.changed().await;

@@ -102,7 +102,7 @@ impl TlsListener {
         let acceptor = identity.acceptor.clone();
         tokio::spawn(async move {
             loop {
-                let (stream, peer) = match tcp.accept().await {
+                let (mut stream, peer) = match tcp.accept().await {
                     Ok(accepted) => accepted,
                     Err(error) => {
                         tracing::warn!(%error, "TLS listener accept failed");
@@ -113,6 +113,7 @@ impl TlsListener {
                 if tx.is_closed() {
                     break;
                 }
+                crate::net::set_no_delay(&mut stream);
                 let acceptor = acceptor.clone();
                 let handshake_tx = tx.clone();
                 tokio::spawn(async move {

@@ -54,7 +54,6 @@ pub use understudy_adapters::registry::{provider, LookupError, ProviderSpec};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::response::Response;
-use axum::serve::ListenerExt as _;
 use axum::Router;
 use shared::Shared;
 use std::net::SocketAddr;
@@ -240,10 +239,7 @@ impl RecorderBuilder {
                 addr: self.bind,
                 source,
             })?;
-        // Realtime frames are small and latency-bound: no Nagle delay.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
+        let listener = understudy_mock::net::low_latency(listener);
         let mut servers = vec![spawn_server(listener, app.clone(), stop_rx.clone())];
         let tls = match self.tls_bind {
             Some(tls_bind) => {
@@ -265,9 +261,6 @@ impl RecorderBuilder {
                         source,
                     }
                 })?;
-                let listener = listener.tap_io(|tls| {
-                    let _ = tls.get_ref().0.set_nodelay(true);
-                });
                 servers.push(spawn_server(listener, app, stop_rx));
                 Some((bound, identity))
             }

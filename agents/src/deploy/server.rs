@@ -19,6 +19,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use axum::{Json, Router};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Map, Value};
@@ -256,6 +257,13 @@ impl DeployServer {
         let registry = config.registry.clone();
         let (stop, mut stopped) = watch::channel(false);
         let app = routes(config, stopped.clone());
+        // Realtime frames are small and latency-bound: no Nagle delay (as the
+        // mock's and the recorder's listeners, `understudy_mock::net`).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
