@@ -8,12 +8,19 @@ use understudy_adapters::{ModelEvent, WireFrame};
 use understudy_fixtures::http_audio::{response_pieces, HttpAudio, DEFAULT_HTTP_AUDIO_RATE};
 use understudy_fixtures::{
     bundled, cassette_stats_with, AudioRules, Cassette, CassetteStats, DiffOptions, Direction,
-    FrameBody, RedactOptions, TurnRange,
+    FrameBody, Origin, RedactOptions, TurnRange,
 };
 use understudy_mock::sansio::{GeminiProtocol, Protocol as _};
 
 #[derive(Debug, Subcommand)]
 pub enum FixturesCommand {
+    /// List the bundled cassettes: name, dialect, model, origin, length and
+    /// frames each way (the names `serve --engine replay` answers to with
+    /// `?cassette=`, and `conform`, `fixtures show` and `validate` take).
+    List {
+        /// Only the cassettes whose name or dialect contains this text.
+        filter: Option<String>,
+    },
     /// Check cassettes (files, folders, or bundled names like `openai/ga-text-turn`).
     Validate {
         /// Cassettes to check; none checks every bundled cassette.
@@ -104,6 +111,7 @@ pub enum FixturesCommand {
 
 pub async fn run(command: FixturesCommand) -> Result<bool> {
     match command {
+        FixturesCommand::List { filter } => list(filter.as_deref()),
         FixturesCommand::Validate { targets } => validate(&targets),
         FixturesCommand::Show { target, events } => show(&target, events).map(|()| true),
         FixturesCommand::Redact {
@@ -191,7 +199,10 @@ fn validate(targets: &[String]) -> Result<bool> {
         } else if let Some(r) = bundled::validate(target) {
             report(&format!("bundled:{target}"), r);
         } else {
-            bail!("{target}: no such file, folder or bundled cassette");
+            let meant = understudy_fixtures::suggest::closest(target, bundled::cassette_names())
+                .map(|name| format!(" (did you mean `{name}`?)"))
+                .unwrap_or_default();
+            bail!("{target}: no such file, folder or bundled cassette{meant}");
         }
     }
     if checked == 0 {
@@ -220,6 +231,40 @@ fn jsonl_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// Prints one line per bundled cassette (those matching `filter`).
+fn list(filter: Option<&str>) -> Result<bool> {
+    let mut shown = 0;
+    println!(
+        "{:<44} {:<16} {:<34} {:<11} {:>8} {:>5} {:>5}",
+        "NAME", "DIALECT", "MODEL", "ORIGIN", "SECONDS", "C2S", "S2C"
+    );
+    for name in bundled::cassette_names() {
+        let cassette = bundled::cassette(name)?;
+        let header = &cassette.header;
+        if filter.is_some_and(|f| !name.contains(f) && !header.dialect.contains(f)) {
+            continue;
+        }
+        let stats = understudy_fixtures::cassette_stats(&cassette);
+        let origin = match header.origin {
+            Origin::Recorded => "recorded",
+            Origin::Synthesized => "synthesized",
+        };
+        println!(
+            "{:<44} {:<16} {:<34} {:<11} {:>8.1} {:>5} {:>5}",
+            name,
+            header.dialect,
+            header.model,
+            origin,
+            stats.duration_ms / 1000.0,
+            stats.frames_c2s,
+            stats.frames_s2c
+        );
+        shown += 1;
+    }
+    println!("{shown} bundled cassettes");
+    Ok(true)
 }
 
 /// Loads a cassette from a path or, failing that, from the bundle.

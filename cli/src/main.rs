@@ -175,6 +175,8 @@ fn main() -> ExitCode {
             .init(),
         None => tracing_subscriber::fmt()
             .with_env_filter(filter)
+            // Colour only for a person at a terminal, not in a file or a CI log.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr)
             .init(),
     }
@@ -202,9 +204,25 @@ fn main() -> ExitCode {
         Ok(false) => ExitCode::from(1),
         Err(error) => {
             eprintln!("error: {error:#}");
+            if let Some(hint) = hint_for(&error) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// A next step for errors a user can fix from the command line.
+fn hint_for(error: &anyhow::Error) -> Option<&'static str> {
+    let port_taken = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+    });
+    port_taken.then_some(
+        "another program (or another understudy) holds that port: pick another with \
+         --port (and --tls-port), or 0 for a free one",
+    )
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
@@ -233,6 +251,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
     });
     if args.require_auth || !args.api_keys.is_empty() {
         builder = builder.require_auth(args.api_keys.clone());
+    }
+    if args.cassettes.is_some() && matches!(args.engine, EngineKind::Respond) {
+        eprintln!(
+            "warning: --cassettes is read only by the replay engine; this serves the respond \
+             engine (add --engine replay to replay them)"
+        );
     }
     builder = match args.engine {
         EngineKind::Respond => {

@@ -306,3 +306,60 @@ fn conform_list_into_a_closed_pipe_exits_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_taken_port_is_reported_once_with_a_hint_naming_the_flag() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = holder.local_addr().expect("addr").port().to_string();
+    for command in ["serve", "agent"] {
+        let (code, stderr) = understudy_exits(&[command, "--port", &port]);
+        assert_eq!(code, 2, "{command}: {stderr}");
+        assert!(
+            stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+            "{command}: {stderr}"
+        );
+        let os_error = std::io::Error::from(std::io::ErrorKind::AddrInUse).to_string();
+        let os_mentions = stderr.matches("os error").count();
+        assert_eq!(
+            os_mentions, 1,
+            "{command}: the OS error once ({os_error}):\n{stderr}"
+        );
+        let hint = stderr
+            .lines()
+            .find(|l| l.starts_with("hint:"))
+            .unwrap_or_else(|| panic!("{command}: no hint:\n{stderr}"));
+        assert!(hint.contains("--port"), "{command}: {hint}");
+    }
+}
+
+#[test]
+fn cassettes_without_the_replay_engine_are_a_warning() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["serve", "--port", "0", "--cassettes"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run understudy");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let warning = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("a line on stderr");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        warning.starts_with("warning: --cassettes is read only by the replay engine"),
+        "{warning}"
+    );
+    assert!(warning.contains("--engine replay"), "{warning}");
+}

@@ -613,3 +613,51 @@ fn show_lists_the_chunks_of_http_answers() {
     assert_eq!(code, 0);
     assert!(stdout.contains("bytes  audio "), "{stdout}");
 }
+
+#[test]
+fn fixtures_list_names_every_bundled_cassette_with_its_dialect_and_origin() {
+    let (code, stdout, stderr) = understudy(&["fixtures", "list"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .filter(|l| !l.ends_with("bundled cassettes"))
+        .collect();
+    let count = understudy_fixtures::bundled::cassette_names().len();
+    assert_eq!(rows.len(), count, "{stdout}");
+    assert!(stdout.ends_with(&format!("{count} bundled cassettes\n")));
+    let text_turn = rows
+        .iter()
+        .find(|r| r.starts_with("openai/ga-text-turn "))
+        .unwrap_or_else(|| panic!("no openai/ga-text-turn row:\n{stdout}"));
+    assert!(text_turn.contains("openai-ga"), "{text_turn}");
+    assert!(
+        text_turn.contains("synthesized") || text_turn.contains("recorded"),
+        "{text_turn}"
+    );
+    let (code, filtered, _) = understudy(&["fixtures", "list", "gemini"], &[]);
+    assert_eq!(code, 0);
+    let gemini: Vec<&str> = filtered
+        .lines()
+        .skip(1)
+        .filter(|l| !l.ends_with("bundled cassettes"))
+        .collect();
+    assert!(!gemini.is_empty() && gemini.len() < count, "{filtered}");
+    assert!(gemini.iter().all(|l| l.contains("gemini")), "{filtered}");
+}
+
+#[test]
+fn a_misspelt_bundled_name_gets_a_suggestion() {
+    let (code, _, stderr) = understudy(&["fixtures", "show", "openai/ga-text-trun"], &[]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("did you mean `openai/ga-text-turn`?"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = understudy(&["fixtures", "validate", "openai/ga-text-trun"], &[]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("did you mean `openai/ga-text-turn`?"),
+        "{stderr}"
+    );
+}

@@ -221,6 +221,35 @@ async fn an_unknown_cassette_is_a_warning_and_the_close_names_it() {
 }
 
 #[tokio::test]
+async fn a_misspelt_cassette_gets_a_suggestion_and_the_log_has_no_colour_codes() {
+    let served = Served::start(&["--engine", "replay"]);
+    let url = served.ws("/v1/realtime?model=gpt-realtime&cassette=ga-text-trun");
+    let (mut socket, _) = connect_async(url).await.unwrap();
+    let mut reason = None;
+    while let Ok(Some(Ok(message))) = timeout(Duration::from_secs(10), socket.next()).await {
+        if let Message::Close(Some(close)) = message {
+            reason = Some(close.reason.to_string());
+            break;
+        }
+    }
+    assert_eq!(
+        reason.as_deref(),
+        Some("no cassette named `ga-text-trun` (did you mean `openai/ga-text-turn`?)")
+    );
+    let log = served.log_with("ga-text-trun");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains("did you mean `openai/ga-text-turn`?")),
+        "the warn line suggests the name:\n{log}"
+    );
+    // stderr is a pipe here, not a terminal: no ANSI escapes in the log.
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a redirected log:\n{log:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_client_that_sends_something_invalid_is_a_warning() {
     let served = Served::start(&[]);
     let (mut socket, _) = connect_async(served.ws("/v1/realtime?model=gpt-realtime"))

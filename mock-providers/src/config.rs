@@ -103,6 +103,8 @@ impl ReplayLibrary {
                 .cloned()
                 .ok_or_else(|| NoCassette::Named {
                     name: name.to_owned(),
+                    suggestion: understudy_fixtures::suggest::closest(name, self.names())
+                        .map(str::to_owned),
                     loaded: loaded(),
                 }),
             None => self
@@ -125,14 +127,21 @@ fn answers_to(cassette: &str, name: &str) -> bool {
 }
 
 /// The replay engine has no cassette for a request; the text is what the
-/// client is shown.
+/// client is shown (and [`NoCassette::suggestion`] what a typo was likely
+/// meant to be).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum NoCassette {
     /// No session cassette has the name asked for.
-    #[error("no cassette named `{name}` (loaded: {})", loaded.join(", "))]
+    #[error(
+        "no cassette named `{name}`{} (loaded: {})",
+        suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(),
+        loaded.join(", ")
+    )]
     Named {
         /// The name asked for.
         name: String,
+        /// The nearest loaded name, when `name` looks like a typo of it.
+        suggestion: Option<String>,
         /// Every cassette loaded, in load order.
         loaded: Vec<String>,
     },
@@ -158,6 +167,16 @@ pub(crate) enum NoCassette {
         /// The HTTP cassettes of the dialect, in load order.
         loaded: Vec<String>,
     },
+}
+
+impl NoCassette {
+    /// The loaded cassette a misspelt name most likely meant.
+    pub(crate) fn suggestion(&self) -> Option<&str> {
+        match self {
+            NoCassette::Named { suggestion, .. } => suggestion.as_deref(),
+            NoCassette::ForDialect { .. } | NoCassette::Http { .. } => None,
+        }
+    }
 }
 
 /// Which engine answers sessions.

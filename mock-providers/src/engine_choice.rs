@@ -55,6 +55,15 @@ pub(crate) enum EngineError {
     NoCassette(#[source] NoCassette),
 }
 
+impl EngineError {
+    /// The cassette a misspelt `?cassette=` most likely meant.
+    pub(crate) fn suggestion(&self) -> Option<&str> {
+        match self {
+            EngineError::NoCassette(missing) => missing.suggestion(),
+        }
+    }
+}
+
 /// The engine for a session of `protocol`'s dialect: its responder, or the
 /// replay of the cassette `wanted` (else the first of the dialect).
 pub(crate) fn choose<P: Respond>(

@@ -132,7 +132,7 @@ pub(crate) const BUNDLED_VOICE: &str = "voice-24k.wav";
 #[derive(Debug, thiserror::Error)]
 pub enum MockError {
     /// The address could not be bound.
-    #[error("could not listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,

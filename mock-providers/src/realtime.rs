@@ -19,7 +19,7 @@
 //! gets a 400.
 
 use crate::dashscope::{self, DashScopeProtocol, SetupFault};
-use crate::engine_choice::{choose, Respond, SessionStart};
+use crate::engine_choice::{choose, EngineError, Respond, SessionStart};
 use crate::gemini::GeminiProtocol;
 use crate::journal::Journal;
 use crate::openai::{retired, OpenAiProtocol};
@@ -329,7 +329,10 @@ where
     let journal: Journal = start.state.journal.clone();
     let max_frame_bytes = start.state.config.max_frame_bytes;
     let model = start.model;
-    let reason = refusal_reason(wanted);
+    let reason = refusal_reason(
+        wanted,
+        engine.as_ref().err().and_then(EngineError::suggestion),
+    );
     upgrade
         .on_upgrade(move |socket| async move {
             let dialect = protocol.name().to_owned();
@@ -370,10 +373,14 @@ where
 }
 
 /// The close reason of a session refused for want of a cassette: it names
-/// the cassette asked for (cut to the 123 bytes a close reason may hold).
-fn refusal_reason(wanted: Option<&str>) -> String {
+/// the cassette asked for and the likely intended one (cut to the 123 bytes
+/// a close reason may hold).
+fn refusal_reason(wanted: Option<&str>, suggestion: Option<&str>) -> String {
+    let meant = suggestion
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
     match wanted {
-        Some(name) => session::close_reason(&format!("no cassette named `{name}`")),
+        Some(name) => session::close_reason(&format!("no cassette named `{name}`{meant}")),
         None => "no cassette for this session".to_owned(),
     }
 }
@@ -385,12 +392,16 @@ mod tests {
     #[test]
     fn the_refusal_names_the_cassette_within_a_close_reason() {
         assert_eq!(
-            refusal_reason(Some("greeting")),
+            refusal_reason(Some("greeting"), None),
             "no cassette named `greeting`"
         );
-        assert_eq!(refusal_reason(None), "no cassette for this session");
+        assert_eq!(
+            refusal_reason(Some("ga-text-trun"), Some("openai/ga-text-turn")),
+            "no cassette named `ga-text-trun` (did you mean `openai/ga-text-turn`?)"
+        );
+        assert_eq!(refusal_reason(None, None), "no cassette for this session");
         let long = "é".repeat(200);
-        let reason = refusal_reason(Some(&long));
+        let reason = refusal_reason(Some(&long), None);
         assert!(reason.len() <= 123 && reason.starts_with("no cassette named `é"));
     }
 

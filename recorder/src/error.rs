@@ -29,7 +29,7 @@ pub enum RecorderError {
         source: std::io::Error,
     },
     /// The listening address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,

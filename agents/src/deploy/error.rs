@@ -68,7 +68,7 @@ impl From<WireError> for ClientFault {
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
     /// The listening socket could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: std::net::SocketAddr,
