@@ -17,7 +17,9 @@ fn parse_provider(name: &str) -> Result<&'static ProviderSpec, String> {
 #[derive(Debug, clap::Args)]
 pub struct AgentArgs {
     /// Port to listen on (0 picks a free one; the URL is printed on the first line).
-    #[arg(long, default_value_t = 8766)]
+    /// Each command has its own default (serve 8765, record 8766, agent 8767) so
+    /// all three can run side by side.
+    #[arg(long, default_value_t = 8767)]
     port: u16,
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1")]

@@ -363,3 +363,30 @@ fn cassettes_without_the_replay_engine_are_a_warning() {
     );
     assert!(warning.contains("--engine replay"), "{warning}");
 }
+
+#[test]
+fn each_server_command_has_its_own_default_port() {
+    let default_port = |command: &str| -> u16 {
+        let out = Command::new(env!("CARGO_BIN_EXE_understudy"))
+            .args([command, "--help"])
+            .output()
+            .expect("run understudy");
+        let help = String::from_utf8_lossy(&out.stdout).into_owned();
+        let after = help
+            .split("--port <PORT>")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{command} --help has no --port:\n{help}"));
+        let default = after
+            .split("[default: ")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .unwrap_or_else(|| panic!("{command} --port has no default:\n{help}"));
+        default.parse().expect("a port number")
+    };
+    let ports = [
+        default_port("serve"),
+        default_port("record"),
+        default_port("agent"),
+    ];
+    assert_eq!(ports, [8765, 8766, 8767]);
+}
