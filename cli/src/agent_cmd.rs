@@ -195,6 +195,13 @@ pub async fn run(args: AgentArgs) -> Result<()> {
     }
     let mut config = DeployConfig::new(providers);
     config.connect_timeout = Duration::from_secs_f64(args.connect_timeout);
+    if let Some(warning) = crate::options::exposure_warning(
+        args.host,
+        "The agent route takes sessions without a key, and each session talks to the \
+         providers with the keys this process holds.",
+    ) {
+        eprintln!("{warning}");
+    }
     let server = DeployServer::start(SocketAddr::new(args.host, args.port), config)
         .await
         .context("starting the deployment server")?;

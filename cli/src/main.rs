@@ -281,6 +281,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
             builder.replay(&cassettes)?
         }
     };
+    let exposed = if args.require_auth || !args.api_keys.is_empty() {
+        "Every provider route and the journal need a key."
+    } else {
+        "Every provider route and the journal (instructions, transcripts, what clients \
+         sent) answer without a key: add --require-auth or --api-key KEY."
+    };
+    if let Some(warning) = options::exposure_warning(args.host, exposed) {
+        eprintln!("{warning}");
+    }
     let server = builder.start().await.context("starting the mock")?;
     if let (Some(path), Some(pem)) = (&args.ca_file, server.ca_pem()) {
         std::fs::write(path, pem)

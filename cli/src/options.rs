@@ -59,3 +59,11 @@ mod tests {
         );
     }
 }
+
+/// The warning a server prints when it binds `host` and `host` is not a
+/// loopback address: who can now reach it, and `exposed`, what they get.
+/// `None` on loopback (nothing is exposed beyond this machine).
+pub fn exposure_warning(host: std::net::IpAddr, exposed: &str) -> Option<String> {
+    (!host.is_loopback())
+        .then(|| format!("warning: listening on {host}: reachable from other machines. {exposed}"))
+}

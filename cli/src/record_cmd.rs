@@ -125,6 +125,13 @@ pub async fn run(args: RecordArgs, logs: LogScrubber) -> Result<()> {
         None => TlsTrust::System,
     };
     let labels: Vec<String> = scrubber.labels().map(str::to_owned).collect();
+    if let Some(warning) = crate::options::exposure_warning(
+        args.host,
+        "Anyone who reaches the proxy talks to the upstream through it, and what they \
+         send is recorded.",
+    ) {
+        eprintln!("{warning}");
+    }
     let mut builder = Recorder::builder(args.provider, upstream)
         .out(&args.out)
         .scrubber(scrubber)

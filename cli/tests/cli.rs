@@ -334,29 +334,9 @@ fn a_taken_port_is_reported_once_with_a_hint_naming_the_flag() {
 
 #[test]
 fn cassettes_without_the_replay_engine_are_a_warning() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(["serve", "--port", "0", "--cassettes"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run understudy");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let warning = rx
-        .recv_timeout(std::time::Duration::from_secs(20))
-        .expect("a line on stderr");
-    let _ = child.kill();
-    let _ = child.wait();
+    let folder = dir.path().to_str().expect("utf-8 path");
+    let warning = first_stderr_line(&["serve", "--port", "0", "--cassettes", folder]);
     assert!(
         warning.starts_with("warning: --cassettes is read only by the replay engine"),
         "{warning}"
@@ -389,4 +369,58 @@ fn each_server_command_has_its_own_default_port() {
         default_port("agent"),
     ];
     assert_eq!(ports, [8765, 8766, 8767]);
+}
+
+/// The first stderr line of `understudy ARGS` (a server, killed after).
+fn first_stderr_line(args: &[&str]) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run understudy");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    line
+}
+
+#[test]
+fn binding_beyond_loopback_warns_what_is_exposed() {
+    let open = first_stderr_line(&["serve", "--host", "0.0.0.0", "--port", "0"]);
+    assert!(
+        open.starts_with("warning: listening on 0.0.0.0: reachable from other machines"),
+        "{open}"
+    );
+    assert!(open.contains("--require-auth"), "{open}");
+    let keyed = first_stderr_line(&[
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "0",
+        "--api-key",
+        "sk-only",
+    ]);
+    assert!(keyed.contains("need a key"), "{keyed}");
+    let agent = first_stderr_line(&["agent", "--host", "0.0.0.0", "--port", "0"]);
+    assert!(
+        agent.starts_with("warning: listening on 0.0.0.0"),
+        "{agent}"
+    );
+    // Loopback: no warning (the first line is something else).
+    let local = first_stderr_line(&["serve", "--port", "0", "--engine", "replay"]);
+    assert!(!local.starts_with("warning:"), "{local}");
 }
