@@ -34,6 +34,14 @@ fn number(text: &str) -> Result<f64, String> {
         .map_err(|e| format!("`{text}` is not a number: {e}"))
 }
 
+/// The warning a server prints when it binds `host` and `host` is not a
+/// loopback address: who can now reach it, and `exposed`, what they get.
+/// `None` on loopback (nothing is exposed beyond this machine).
+pub fn exposure_warning(host: std::net::IpAddr, exposed: &str) -> Option<String> {
+    (!host.is_loopback())
+        .then(|| format!("warning: listening on {host}: reachable from other machines. {exposed}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,12 +66,4 @@ mod tests {
             "{error}"
         );
     }
-}
-
-/// The warning a server prints when it binds `host` and `host` is not a
-/// loopback address: who can now reach it, and `exposed`, what they get.
-/// `None` on loopback (nothing is exposed beyond this machine).
-pub fn exposure_warning(host: std::net::IpAddr, exposed: &str) -> Option<String> {
-    (!host.is_loopback())
-        .then(|| format!("warning: listening on {host}: reachable from other machines. {exposed}"))
 }
