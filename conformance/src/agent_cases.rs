@@ -667,8 +667,11 @@ async fn reconnect(provider: Provider, speed: f64) -> Outcome {
     let mut responder = voice();
     // Short lives, reached after the first turn; each mock dialect ends them
     // its provider's way (goAway then close on Gemini, session_expired on
-    // OpenAI, a close on DashScope).
-    responder.session_limit = Some(Duration::from_secs(4).div_f64(speed.max(1.0)));
+    // OpenAI, a close on DashScope). The first turn (a ~3 s clip and its
+    // answer) must be over before the end: with 4 s a loaded machine (the
+    // whole suite side by side on 2 cores) sometimes still had the answer in
+    // flight, and Gemini says a session is not resumable mid-generation.
+    responder.session_limit = Some(Duration::from_secs(8).div_f64(speed.max(1.0)));
     let server = mock(speed, responder).await?;
     let mut config = AgentConfig::new(provider.spoken());
     config.reconnect = ReconnectPolicy {
