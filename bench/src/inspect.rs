@@ -43,21 +43,17 @@ impl Inspector {
         response.json().await.map_err(fail)
     }
 
-    /// `GET {base}{path}` read to the end (body discarded): its length.
-    pub async fn get_len(&self, path: &str) -> Result<usize> {
+    /// `GET {base}{path}` read to the end (body discarded): its status and
+    /// length. Any status is an answer; only a failed exchange is an error.
+    pub async fn get_status(&self, path: &str) -> Result<(u16, usize)> {
         let url = format!("{}{path}", self.base);
         let fail = |source| BenchError::Http {
             url: url.clone(),
             source,
         };
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(fail)?;
-        Ok(response.bytes().await.map_err(fail)?.len())
+        let response = self.http.get(&url).send().await.map_err(fail)?;
+        let status = response.status().as_u16();
+        Ok((status, response.bytes().await.map_err(fail)?.len()))
     }
 
     /// `GET /__understudy/journal/stats`.

@@ -15,6 +15,7 @@ mod client;
 mod error;
 mod inspect;
 mod journal_memory;
+mod journal_reads;
 mod load;
 mod procstat;
 mod report;
@@ -45,6 +46,10 @@ enum Command {
     /// N, the difference (target: within 50 MB), and the journal's caps and
     /// evictions.
     JournalMemory(journal_memory::Args),
+    /// With N sessions journalled, live text sessions' TTFA p50/p99 alone and
+    /// while readers loop over the inspector's session routes, and the p99
+    /// difference (target: under 5 ms).
+    JournalReads(journal_reads::Args),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +82,10 @@ fn run(cli: &Cli) -> Result<report::Report> {
         Command::JournalMemory(args) => {
             let target = journal_memory::target(args)?;
             clients.block_on(journal_memory::run(args, &target))
+        }
+        Command::JournalReads(args) => {
+            let target = journal_reads::target(args)?;
+            clients.block_on(journal_reads::run(args, &target))
         }
     }
 }
