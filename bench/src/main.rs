@@ -11,6 +11,8 @@
 //! - `replay-throughput`: frames/s and CPU per frame of replay against a
 //!   no-logic WebSocket server sending the same frames.
 
+mod baseline;
+mod cassette;
 mod client;
 mod error;
 mod inspect;
@@ -18,6 +20,7 @@ mod journal_memory;
 mod journal_reads;
 mod load;
 mod procstat;
+mod replay_throughput;
 mod report;
 mod stats;
 mod target;
@@ -50,6 +53,14 @@ enum Command {
     /// while readers loop over the inspector's session routes, and the p99
     /// difference (target: under 5 ms).
     JournalReads(journal_reads::Args),
+    /// N sessions each replaying one turn of 500 audio deltas as fast as the
+    /// server sends: frames/s and server CPU µs per frame, the mock's replay
+    /// against a no-logic tokio-tungstenite server, per N; `--repeat 5` runs
+    /// the same load five times on the same servers.
+    ReplayThroughput(replay_throughput::Args),
+    /// Writes replay-throughput's synthesized cassette to a folder, for an
+    /// external `understudy serve --cassettes DIR`.
+    WriteCassette(replay_throughput::WriteArgs),
 }
 
 fn main() -> ExitCode {
@@ -87,5 +98,10 @@ fn run(cli: &Cli) -> Result<report::Report> {
             let target = journal_reads::target(args)?;
             clients.block_on(journal_reads::run(args, &target))
         }
+        Command::ReplayThroughput(args) => {
+            let target = replay_throughput::target(args)?;
+            clients.block_on(replay_throughput::run(args, &target))
+        }
+        Command::WriteCassette(args) => replay_throughput::write_cassette(args),
     }
 }
