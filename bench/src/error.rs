@@ -12,7 +12,7 @@ pub enum BenchError {
     Client(#[from] understudy_adapters::ClientError),
     /// A WebSocket read or write failed.
     #[error("websocket: {0}")]
-    Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    Ws(Box<tokio_tungstenite::tungstenite::Error>),
     /// A client input could not be encoded for the dialect.
     #[error("encoding a client frame: {0}")]
     Encode(#[from] understudy_adapters::EncodeError),
@@ -44,6 +44,13 @@ pub enum BenchError {
     /// The options do not make a runnable benchmark.
     #[error("{0}")]
     Usage(String),
+}
+
+impl From<tokio_tungstenite::tungstenite::Error> for BenchError {
+    /// Boxed: the WebSocket error is large and every result carries the enum.
+    fn from(error: tokio_tungstenite::tungstenite::Error) -> Self {
+        BenchError::Ws(Box::new(error))
+    }
 }
 
 /// Shorthand for results of the bench.

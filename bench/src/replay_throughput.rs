@@ -77,6 +77,26 @@ pub fn target(args: &Args) -> Result<Target> {
     })
 }
 
+/// Reads a server's CPU nanoseconds so far.
+type CpuReader<'a> = dyn Fn() -> Option<u64> + Sync + 'a;
+
+/// A server a load is run against.
+struct Server<'a> {
+    name: &'static str,
+    ws: String,
+    cassette: Option<&'static str>,
+    cpu: &'a CpuReader<'a>,
+}
+
+/// What one load measured.
+struct Measured {
+    failed: usize,
+    frames: u64,
+    deltas: u64,
+    secs: f64,
+    cpu_ns: Option<u64>,
+}
+
 /// One run of one load on one server.
 #[derive(Debug, Clone)]
 struct Run {
@@ -107,8 +127,8 @@ async fn load(
     cassette: Option<&'static str>,
     n: usize,
     connect_concurrency: usize,
-    cpu: &(dyn Fn() -> Option<u64> + Sync),
-) -> Result<(usize, u64, u64, f64, Option<u64>)> {
+    cpu: &CpuReader<'_>,
+) -> Result<Measured> {
     let (go_tx, go_rx) = watch::channel(false);
     let (ready_tx, mut ready_rx) = mpsc::channel::<bool>(n.max(1));
     let (done_tx, mut done_rx) = mpsc::channel::<Option<(u64, u64)>>(n.max(1));
@@ -184,7 +204,13 @@ async fn load(
     if let Some(error) = first_error {
         progress(format!("{failed} sessions failed; the first: {error}"));
     }
-    Ok((failed, frames, deltas, secs, cpu_ns))
+    Ok(Measured {
+        failed,
+        frames,
+        deltas,
+        secs,
+        cpu_ns,
+    })
 }
 
 /// Runs the benchmark against `target`.
@@ -210,20 +236,36 @@ pub async fn run(args: &Args, target: &Target) -> Result<Report> {
     let base_cpu = || crate::procstat::threads_cpu_ns(BASELINE_THREADS).ok();
     let mut runs = Vec::new();
     for &n in &args.sessions {
-        let mut servers: Vec<(
-            &'static str,
-            String,
-            Option<&'static str>,
-            &(dyn Fn() -> Option<u64> + Sync),
-        )> = vec![("replay", target.ws.clone(), Some(cassette::NAME), &mock_cpu)];
+        let mut servers = vec![Server {
+            name: "replay",
+            ws: target.ws.clone(),
+            cassette: Some(cassette::NAME),
+            cpu: &mock_cpu,
+        }];
         if let Some(b) = &baseline {
-            servers.push(("baseline", format!("ws://{}", b.addr), None, &base_cpu));
+            servers.push(Server {
+                name: "baseline",
+                ws: format!("ws://{}", b.addr),
+                cassette: None,
+                cpu: &base_cpu,
+            });
         }
-        for (server, ws, name, cpu) in servers {
+        for Server {
+            name: server,
+            ws,
+            cassette: name,
+            cpu,
+        } in servers
+        {
             for run in 1..=args.repeat {
                 progress(format!("{server}: {n} sessions, run {run}/{}", args.repeat));
-                let (failed, frames, deltas, secs, cpu_ns) =
-                    load(&ws, name, n, args.connect_concurrency, cpu).await?;
+                let Measured {
+                    failed,
+                    frames,
+                    deltas,
+                    secs,
+                    cpu_ns,
+                } = load(&ws, name, n, args.connect_concurrency, cpu).await?;
                 let r = Run {
                     server,
                     sessions: n,
@@ -376,6 +418,7 @@ pub fn write_cassette(args: &WriteArgs) -> Result<Report> {
         what: format!("writing {}", path.display()),
         source,
     };
+    progress(format!("writing {}", path.display()));
     std::fs::create_dir_all(&args.out).map_err(io)?;
     std::fs::write(&path, cassette.to_jsonl_inline()?).map_err(io)?;
     let mut table = Table::new("cassette written", &["path", "frames"]);
