@@ -37,6 +37,11 @@ pub struct Args {
     /// Concurrent readers in the second phase.
     #[arg(long, default_value_t = 40)]
     pub readers: usize,
+    /// Pause of each reader between reads (0: back to back, as fast as the
+    /// server answers). A pause tells lock contention from a machine whose
+    /// cores the reads simply fill.
+    #[arg(long, default_value_t = 0)]
+    pub read_pause_ms: u64,
     /// In-process: the mock's timing factor (1 is real time: TTFA includes
     /// the responder's 180 ms to first audio).
     #[arg(long, default_value_t = 1.0)]
@@ -81,6 +86,48 @@ struct Phase {
     connect: Summary,
     failed: u64,
     reads: ReadCounts,
+    cpu: CpuUse,
+}
+
+/// Cores in use during a phase: the server's and the whole process's
+/// (in-process, the process is the server and the clients together).
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuUse {
+    server: Option<f64>,
+    process: Option<f64>,
+}
+
+/// CPU counters at the start of a phase.
+struct CpuMeter {
+    started: Instant,
+    server: Option<u64>,
+    process: Option<u64>,
+}
+
+impl CpuMeter {
+    fn start(target: &Target) -> Self {
+        CpuMeter {
+            started: Instant::now(),
+            server: target.cpu_ns(),
+            process: crate::procstat::process_cpu_ns(std::process::id()).ok(),
+        }
+    }
+
+    fn stop(self, target: &Target) -> CpuUse {
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        let cores = |before: Option<u64>, after: Option<u64>| {
+            before
+                .zip(after)
+                .map(|(a, b)| b.saturating_sub(a) as f64 / 1e9 / secs)
+        };
+        CpuUse {
+            server: cores(self.server, target.cpu_ns()),
+            process: cores(
+                self.process,
+                crate::procstat::process_cpu_ns(std::process::id()).ok(),
+            ),
+        }
+    }
 }
 
 /// What the readers did.
@@ -154,6 +201,7 @@ async fn reader(
     inspector: Inspector,
     seed: u64,
     ids: (u64, u64),
+    pause: Duration,
     stop: Arc<AtomicBool>,
 ) -> ReadCounts {
     let mut counts = ReadCounts::default();
@@ -180,6 +228,9 @@ async fn reader(
             }
             Ok((404, _)) => counts.not_found += 1,
             Ok(_) | Err(_) => counts.failed += 1,
+        }
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
         }
     }
     counts
@@ -213,13 +264,16 @@ pub async fn run(args: &Args, target: &Target) -> Result<Report> {
         "phase 1: {} live sessions × {} turns, no readers",
         args.live, args.turns
     ));
+    let meter = CpuMeter::start(target);
     let (ttfa, connect, failed) = live_phase(&target.ws, args.live, args.turns).await;
+    let cpu = meter.stop(target);
     let alone = Phase {
         name: "alone",
         ttfa: summarise(&ttfa),
         connect: summarise(&connect),
         failed,
         reads: ReadCounts::default(),
+        cpu,
     };
 
     progress(format!("phase 2: the same with {} readers", args.readers));
@@ -236,7 +290,9 @@ pub async fn run(args: &Args, target: &Target) -> Result<Report> {
         .collect();
     // Let every reader get going before the live sessions start.
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let meter = CpuMeter::start(target);
     let (ttfa, connect, failed) = live_phase(&target.ws, args.live, args.turns).await;
+    let cpu_reads = meter.stop(target);
     stop.store(true, Ordering::Relaxed);
     let mut reads = ReadCounts::default();
     for r in readers {
@@ -253,6 +309,7 @@ pub async fn run(args: &Args, target: &Target) -> Result<Report> {
         connect: summarise(&connect),
         failed,
         reads,
+        cpu: cpu_reads,
     };
     let after = inspector.stats().await?;
     Ok(Report {
@@ -308,6 +365,8 @@ fn tables(
             ms(r.p50_ms),
             ms(r.p99_ms),
             crate::report::mib(p.reads.bytes),
+            crate::report::or_na(p.cpu.server, |c| format!("{c:.2}")),
+            crate::report::or_na(p.cpu.process, |c| format!("{c:.2}")),
         ]);
     }
     let diff = phases[1].ttfa.p99_ms - phases[0].ttfa.p99_ms;

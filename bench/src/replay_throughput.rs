@@ -325,16 +325,19 @@ fn tables(args: &Args, runs: &[Run]) -> Vec<Table> {
             or_na(r.cpu_us_per_frame(), |c| format!("{c:.2}")),
         ]);
     }
-    let mean = |server: &str, n: usize, f: &dyn Fn(&Run) -> Option<f64>| {
-        let values: Vec<f64> = runs
+    // The median, not the mean: a run that hits the ~40 ms delayed-ACK
+    // stall (N = 1, no TCP_NODELAY) would otherwise swamp the others.
+    let median = |server: &str, n: usize, f: &dyn Fn(&Run) -> Option<f64>| {
+        let mut values: Vec<f64> = runs
             .iter()
             .filter(|r| r.server == server && r.sessions == n)
             .filter_map(f)
             .collect();
-        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied()
     };
     let mut ratio = Table::new(
-        "replay against the no-logic baseline (mean of the runs)",
+        "replay against the no-logic baseline (median of the runs)",
         &[
             "sessions",
             "replay_fps",
@@ -346,10 +349,10 @@ fn tables(args: &Args, runs: &[Run]) -> Vec<Table> {
         ],
     );
     for &n in &args.sessions {
-        let rf = mean("replay", n, &|r| Some(r.fps()));
-        let bf = mean("baseline", n, &|r| Some(r.fps()));
-        let rc = mean("replay", n, &|r| r.cpu_us_per_frame());
-        let bc = mean("baseline", n, &|r| r.cpu_us_per_frame());
+        let rf = median("replay", n, &|r| Some(r.fps()));
+        let bf = median("baseline", n, &|r| Some(r.fps()));
+        let rc = median("replay", n, &|r| r.cpu_us_per_frame());
+        let bc = median("baseline", n, &|r| r.cpu_us_per_frame());
         ratio.row(vec![
             n.to_string(),
             or_na(rf, |v| format!("{v:.0}")),
