@@ -284,6 +284,7 @@ pub async fn run(args: &Args, target: &Target) -> Result<Report> {
                 inspector.clone(),
                 i as u64 + 1,
                 ids,
+                Duration::from_millis(args.read_pause_ms),
                 Arc::clone(&stop),
             ))
         })
