@@ -347,6 +347,8 @@ fn tables(
             "read_p50_ms",
             "read_p99_ms",
             "read_mib",
+            "server_cores",
+            "bench_process_cores",
         ],
     );
     for p in phases {

@@ -132,6 +132,15 @@ fn journal_reads_measures_both_phases_and_the_difference() {
         assert!(num(phase, "ttfa_p50_ms") <= num(phase, "ttfa_p99_ms"));
         assert!(num(phase, "ttfa_p99_ms") <= num(phase, "ttfa_max_ms"));
     }
+    assert_eq!(
+        &columns(main)[14..],
+        ["server_cores", "bench_process_cores"]
+    );
+    for phase in phases {
+        // The whole process includes the server's threads (give or take a
+        // 10 ms clock tick of /proc/self/stat over a short phase).
+        assert!(num(phase, "bench_process_cores") + 0.2 >= num(phase, "server_cores"));
+    }
     assert_eq!(num(&phases[0], "reads_ok"), 0.0, "no readers in phase 1");
     assert!(
         num(&phases[1], "reads_ok") > 0.0,
