@@ -333,8 +333,7 @@ fn tables(args: &Args, runs: &[Run]) -> Vec<Table> {
             .filter(|r| r.server == server && r.sessions == n)
             .filter_map(f)
             .collect();
-        values.sort_by(f64::total_cmp);
-        values.get(values.len() / 2).copied()
+        median_of(&mut values)
     };
     let mut ratio = Table::new(
         "replay against the no-logic baseline (median of the runs)",
@@ -399,6 +398,17 @@ fn tables(args: &Args, runs: &[Run]) -> Vec<Table> {
     tables
 }
 
+/// The median (the mean of the two middle values for an even count).
+fn median_of(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
 /// Options of `write-cassette`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WriteArgs {
@@ -434,4 +444,16 @@ pub fn write_cassette(args: &WriteArgs) -> Result<Report> {
         server: "none",
         tables: vec![table],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_of;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median_of(&mut []), None);
+        assert_eq!(median_of(&mut [5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(median_of(&mut [4.0, 1.0, 2.0, 3.0]), Some(2.5));
+    }
 }
