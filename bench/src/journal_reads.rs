@@ -1,0 +1,407 @@
+//! `journal-reads`: do inspector reads stall live sessions? With N sessions
+//! journalled, live text sessions measure TTFA (client's turn to first audio
+//! delta) twice in one run — alone, then while R readers loop over
+//! `GET /__understudy/sessions` and `GET /__understudy/sessions/{id}` — and
+//! the p99 difference is set against issue 18's target.
+
+use crate::client::Session;
+use crate::error::{BenchError, Result};
+use crate::inspect::Inspector;
+use crate::load::text_sessions;
+use crate::report::{progress, Report, Table};
+use crate::stats::{summarise, Summary};
+use crate::target::{ExternalArgs, InProcess, Target};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use understudy_mock::{JournalCaps, JournalMode, MockServer, ResponderConfig};
+
+/// Issue 18's target: reads move TTFA p99 by less than this.
+pub const TARGET_MS: f64 = 5.0;
+
+/// Options of `journal-reads`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Sessions journalled before measuring.
+    #[arg(long, default_value_t = 5_000)]
+    pub journalled: u64,
+    /// Sessions open at a time while filling the journal.
+    #[arg(long, default_value_t = 200)]
+    pub fill_concurrency: usize,
+    /// Live sessions open at a time in each phase.
+    #[arg(long, default_value_t = 40)]
+    pub live: usize,
+    /// Text turns per live session (TTFA samples per phase = live × turns).
+    #[arg(long, default_value_t = 5)]
+    pub turns: usize,
+    /// Concurrent readers in the second phase.
+    #[arg(long, default_value_t = 40)]
+    pub readers: usize,
+    /// Pause of each reader between reads (0: back to back, as fast as the
+    /// server answers). A pause tells lock contention from a machine whose
+    /// cores the reads simply fill.
+    #[arg(long, default_value_t = 0)]
+    pub read_pause_ms: u64,
+    /// In-process: the mock's timing factor (1 is real time: TTFA includes
+    /// the responder's 180 ms to first audio).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// In-process: what the journal keeps.
+    #[arg(long, default_value = "summary")]
+    pub journal: JournalMode,
+    /// In-process: most sessions the journal keeps (room for every session
+    /// of the run by default; an external server needs `--journal-max-sessions`).
+    #[arg(long, default_value_t = 20_000)]
+    pub journal_max_sessions: usize,
+    /// In-process: most bytes the journal keeps.
+    #[arg(long, default_value_t = 1024 * 1024 * 1024)]
+    pub journal_max_bytes: usize,
+    /// The server (external: `understudy serve` with the respond engine).
+    #[command(flatten)]
+    pub external: ExternalArgs,
+}
+
+/// Starts the target for `args`.
+pub fn target(args: &Args) -> Result<Target> {
+    Target::start(&args.external, || {
+        Ok(InProcess {
+            builder: MockServer::builder()
+                .respond(ResponderConfig::with_voice(
+                    understudy_mock::bundled_voice()?
+                ))
+                .speed(args.speed),
+            journal: args.journal,
+            caps: JournalCaps {
+                max_sessions: args.journal_max_sessions,
+                max_bytes: args.journal_max_bytes,
+            },
+        })
+    })
+}
+
+/// One phase's measurements.
+struct Phase {
+    name: &'static str,
+    ttfa: Summary,
+    connect: Summary,
+    failed: u64,
+    reads: ReadCounts,
+    cpu: CpuUse,
+}
+
+/// Cores in use during a phase: the server's and the whole process's
+/// (in-process, the process is the server and the clients together).
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuUse {
+    server: Option<f64>,
+    process: Option<f64>,
+}
+
+/// CPU counters at the start of a phase.
+struct CpuMeter {
+    started: Instant,
+    server: Option<u64>,
+    process: Option<u64>,
+}
+
+impl CpuMeter {
+    fn start(target: &Target) -> Self {
+        CpuMeter {
+            started: Instant::now(),
+            server: target.cpu_ns(),
+            process: crate::procstat::process_cpu_ns(std::process::id()).ok(),
+        }
+    }
+
+    fn stop(self, target: &Target) -> CpuUse {
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        let cores = |before: Option<u64>, after: Option<u64>| {
+            before
+                .zip(after)
+                .map(|(a, b)| b.saturating_sub(a) as f64 / 1e9 / secs)
+        };
+        CpuUse {
+            server: cores(self.server, target.cpu_ns()),
+            process: cores(
+                self.process,
+                crate::procstat::process_cpu_ns(std::process::id()).ok(),
+            ),
+        }
+    }
+}
+
+/// What the readers did.
+#[derive(Debug, Default, Clone)]
+struct ReadCounts {
+    ok: u64,
+    not_found: u64,
+    failed: u64,
+    bytes: u64,
+    latency: Vec<Duration>,
+}
+
+/// Live sessions: `live` at once, `turns` each; TTFA and connect samples.
+async fn live_phase(ws: &str, live: usize, turns: usize) -> (Vec<Duration>, Vec<Duration>, u64) {
+    let mut tasks = Vec::with_capacity(live);
+    for i in 0..live {
+        let ws = ws.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let (mut session, connect) = Session::open(&ws, None).await?;
+            let mut ttfa = Vec::with_capacity(turns);
+            for turn in 0..turns {
+                let answer = session
+                    .text_turn(&format!("Live {i}, turn {turn}: what time is it?"))
+                    .await?;
+                ttfa.push(answer.ttfa.ok_or_else(|| {
+                    BenchError::Protocol("a response ended without audio".into())
+                })?);
+            }
+            session.close().await;
+            Ok::<_, BenchError>((connect, ttfa))
+        }));
+    }
+    let (mut ttfa, mut connect, mut failed) = (Vec::new(), Vec::new(), 0);
+    for task in tasks {
+        match task.await {
+            Ok(Ok((c, t))) => {
+                connect.push(c);
+                ttfa.extend(t);
+            }
+            Ok(Err(error)) => {
+                failed += 1;
+                progress(format!("a live session failed: {error}"));
+            }
+            Err(error) => {
+                failed += 1;
+                progress(format!("a live session task ended: {error}"));
+            }
+        }
+    }
+    (ttfa, connect, failed)
+}
+
+/// A small deterministic generator (xorshift) so readers spread their reads.
+struct Spread(u64);
+
+impl Spread {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        if n == 0 {
+            0
+        } else {
+            self.0 % n
+        }
+    }
+}
+
+/// One reader: list pages and single sessions, alternately, until `stop`.
+async fn reader(
+    inspector: Inspector,
+    seed: u64,
+    ids: (u64, u64),
+    pause: Duration,
+    stop: Arc<AtomicBool>,
+) -> ReadCounts {
+    let mut counts = ReadCounts::default();
+    let mut spread = Spread(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let (first, last) = ids;
+    let kept = last.saturating_sub(first) + 1;
+    let mut list = true;
+    while !stop.load(Ordering::Relaxed) {
+        let path = if list {
+            format!(
+                "/__understudy/sessions?offset={}&limit=100",
+                spread.below(kept)
+            )
+        } else {
+            format!("/__understudy/sessions/{}", first + spread.below(kept))
+        };
+        list = !list;
+        let started = Instant::now();
+        match inspector.get_status(&path).await {
+            Ok((200, len)) => {
+                counts.ok += 1;
+                counts.bytes += len as u64;
+                counts.latency.push(started.elapsed());
+            }
+            Ok((404, _)) => counts.not_found += 1,
+            Ok(_) | Err(_) => counts.failed += 1,
+        }
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+    }
+    counts
+}
+
+/// Runs the benchmark against `target`.
+pub async fn run(args: &Args, target: &Target) -> Result<Report> {
+    let inspector = Inspector::new(&target.http)?;
+    progress(format!(
+        "filling the journal: {} sessions, {} at a time",
+        args.journalled, args.fill_concurrency
+    ));
+    let fill = text_sessions(&target.ws, 0, args.journalled, args.fill_concurrency, 1_000).await;
+    if let Some(error) = &fill.first_error {
+        progress(format!(
+            "{} fill sessions failed; the first: {error}",
+            fill.failed
+        ));
+    }
+    let before = inspector.stats().await?;
+    progress(format!(
+        "journal holds {} sessions ({} evicted)",
+        before.sessions, before.evicted_sessions
+    ));
+    let ids = (
+        before.opened + 1 - before.sessions.max(1),
+        before.opened.max(1),
+    );
+
+    progress(format!(
+        "phase 1: {} live sessions × {} turns, no readers",
+        args.live, args.turns
+    ));
+    let meter = CpuMeter::start(target);
+    let (ttfa, connect, failed) = live_phase(&target.ws, args.live, args.turns).await;
+    let cpu = meter.stop(target);
+    let alone = Phase {
+        name: "alone",
+        ttfa: summarise(&ttfa),
+        connect: summarise(&connect),
+        failed,
+        reads: ReadCounts::default(),
+        cpu,
+    };
+
+    progress(format!("phase 2: the same with {} readers", args.readers));
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..args.readers)
+        .map(|i| {
+            tokio::spawn(reader(
+                inspector.clone(),
+                i as u64 + 1,
+                ids,
+                Duration::from_millis(args.read_pause_ms),
+                Arc::clone(&stop),
+            ))
+        })
+        .collect();
+    // Let every reader get going before the live sessions start.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let meter = CpuMeter::start(target);
+    let (ttfa, connect, failed) = live_phase(&target.ws, args.live, args.turns).await;
+    let cpu_reads = meter.stop(target);
+    stop.store(true, Ordering::Relaxed);
+    let mut reads = ReadCounts::default();
+    for r in readers {
+        let c = r.await?;
+        reads.ok += c.ok;
+        reads.not_found += c.not_found;
+        reads.failed += c.failed;
+        reads.bytes += c.bytes;
+        reads.latency.extend(c.latency);
+    }
+    let with_reads = Phase {
+        name: "with_reads",
+        ttfa: summarise(&ttfa),
+        connect: summarise(&connect),
+        failed,
+        reads,
+        cpu: cpu_reads,
+    };
+    let after = inspector.stats().await?;
+    Ok(Report {
+        command: "journal-reads",
+        server: target.label(),
+        tables: tables(args, &before, &after, &[alone, with_reads]),
+    })
+}
+
+fn tables(
+    args: &Args,
+    before: &crate::inspect::JournalCounters,
+    after: &crate::inspect::JournalCounters,
+    phases: &[Phase; 2],
+) -> Vec<Table> {
+    let ms = |v: f64| format!("{v:.1}");
+    let mut main = Table::new(
+        format!(
+            "TTFA of live text sessions ({} live × {} turns) with {} sessions journalled",
+            args.live, args.turns, before.sessions
+        ),
+        &[
+            "phase",
+            "samples",
+            "failed",
+            "ttfa_p50_ms",
+            "ttfa_p99_ms",
+            "ttfa_max_ms",
+            "connect_p50_ms",
+            "connect_p99_ms",
+            "reads_ok",
+            "reads_404",
+            "reads_failed",
+            "read_p50_ms",
+            "read_p99_ms",
+            "read_mib",
+            "server_cores",
+            "bench_process_cores",
+        ],
+    );
+    for p in phases {
+        let r = summarise(&p.reads.latency);
+        main.row(vec![
+            p.name.into(),
+            p.ttfa.n.to_string(),
+            p.failed.to_string(),
+            ms(p.ttfa.p50_ms),
+            ms(p.ttfa.p99_ms),
+            ms(p.ttfa.max_ms),
+            ms(p.connect.p50_ms),
+            ms(p.connect.p99_ms),
+            p.reads.ok.to_string(),
+            p.reads.not_found.to_string(),
+            p.reads.failed.to_string(),
+            ms(r.p50_ms),
+            ms(r.p99_ms),
+            crate::report::mib(p.reads.bytes),
+            crate::report::or_na(p.cpu.server, |c| format!("{c:.2}")),
+            crate::report::or_na(p.cpu.process, |c| format!("{c:.2}")),
+        ]);
+    }
+    let diff = phases[1].ttfa.p99_ms - phases[0].ttfa.p99_ms;
+    let mut verdict = Table::new(
+        "TTFA p99 moved by the reads",
+        &[
+            "p99_alone_ms",
+            "p99_with_reads_ms",
+            "difference_ms",
+            "target_ms",
+            "within_target",
+        ],
+    );
+    verdict.row(vec![
+        ms(phases[0].ttfa.p99_ms),
+        ms(phases[1].ttfa.p99_ms),
+        format!("{diff:+.1}"),
+        format!("{TARGET_MS:.0}"),
+        if diff < TARGET_MS { "yes" } else { "no" }.into(),
+    ]);
+    let mut journal = Table::new(
+        "journal (/__understudy/journal/stats) before and after the phases",
+        &["when", "kept", "opened", "evicted", "journal_mib"],
+    );
+    for (when, s) in [("before", before), ("after", after)] {
+        journal.row(vec![
+            when.into(),
+            s.sessions.to_string(),
+            s.opened.to_string(),
+            s.evicted_sessions.to_string(),
+            crate::report::mib(s.bytes),
+        ]);
+    }
+    vec![main, verdict, journal]
+}

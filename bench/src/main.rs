@@ -1,0 +1,107 @@
+//! `understudy-bench`: load benchmarks for the mock server.
+//!
+//! Multi-session load runs that criterion's one-function loops do not fit:
+//! each subcommand starts the mock in-process (or measures an external
+//! `understudy serve` given `--server-url`), drives it with WebSocket clients
+//! that send what a real client sends, prints progress on stderr and a final
+//! table on stdout (`--json` for one JSON document).
+//!
+//! - `journal-memory`: does the journal stay bounded over many sessions?
+//! - `journal-reads`: do inspector reads move live sessions' first audio?
+//! - `replay-throughput`: frames/s and CPU per frame of replay against a
+//!   no-logic WebSocket server sending the same frames.
+
+mod baseline;
+mod cassette;
+mod client;
+mod error;
+mod inspect;
+mod journal_memory;
+mod journal_reads;
+mod load;
+mod procstat;
+mod replay_throughput;
+mod report;
+mod stats;
+mod target;
+
+use clap::{Parser, Subcommand};
+use error::Result;
+use std::process::ExitCode;
+
+/// Load benchmarks for the understudy mock server.
+#[derive(Debug, Parser)]
+#[command(name = "understudy-bench", version, about, long_about = None)]
+struct Cli {
+    /// Print the results as one JSON document instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Worker threads of the clients' runtime (default: the machine's cores).
+    #[arg(long, global = true)]
+    client_threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// N short text sessions, C at a time: server RSS after 1,000 and after
+    /// N, the difference (target: within 50 MB), and the journal's caps and
+    /// evictions.
+    JournalMemory(journal_memory::Args),
+    /// With N sessions journalled, live text sessions' TTFA p50/p99 alone and
+    /// while readers loop over the inspector's session routes, and the p99
+    /// difference (target: under 5 ms).
+    JournalReads(journal_reads::Args),
+    /// N sessions each replaying one turn of 500 audio deltas as fast as the
+    /// server sends: frames/s and server CPU µs per frame, the mock's replay
+    /// against a no-logic tokio-tungstenite server, per N; `--repeat 5` runs
+    /// the same load five times on the same servers.
+    ReplayThroughput(replay_throughput::Args),
+    /// Writes replay-throughput's synthesized cassette to a folder, for an
+    /// external `understudy serve --cassettes DIR`.
+    WriteCassette(replay_throughput::WriteArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(report) => {
+            report.print(cli.json);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("understudy-bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<report::Report> {
+    let clients = target::runtime(
+        "bench-client",
+        cli.client_threads.unwrap_or_else(target::cores),
+    )?;
+    match &cli.command {
+        Command::JournalMemory(args) => {
+            let target = journal_memory::target(args)?;
+            clients.block_on(journal_memory::run(args, &target))
+        }
+        Command::JournalReads(args) => {
+            let target = journal_reads::target(args)?;
+            clients.block_on(journal_reads::run(args, &target))
+        }
+        Command::ReplayThroughput(args) => {
+            let target = replay_throughput::target(args)?;
+            clients.block_on(replay_throughput::run(args, &target))
+        }
+        Command::WriteCassette(args) => replay_throughput::write_cassette(args),
+    }
+}

@@ -1,0 +1,266 @@
+//! Each subcommand runs with tiny numbers against the in-process mock and
+//! prints its tables; the counts in them add up. No timing is asserted:
+//! these check that the benchmark measures what it says, not how fast.
+
+use serde_json::Value;
+use std::process::Command;
+
+/// Runs the bench with `args` and `--json`, returning the document.
+fn bench(args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_understudy-bench"))
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("the bench binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "bench {args:?} failed: {stderr}");
+    assert!(
+        stderr.contains("[bench]"),
+        "no progress on stderr: {stderr}"
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")
+}
+
+/// The table whose title starts with `title`.
+fn table<'a>(doc: &'a Value, title: &str) -> &'a Value {
+    doc["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["title"].as_str().is_some_and(|s| s.starts_with(title)))
+        .unwrap_or_else(|| panic!("no table `{title}` in {doc:#}"))
+}
+
+fn columns(table: &Value) -> Vec<&str> {
+    table["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| c.as_str().expect("column name"))
+        .collect()
+}
+
+fn rows(table: &Value) -> &Vec<Value> {
+    table["rows"].as_array().expect("rows")
+}
+
+fn num(row: &Value, column: &str) -> f64 {
+    row[column]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("`{column}` is not a number in {row}"))
+}
+
+#[test]
+fn journal_memory_reads_memory_twice_and_the_journal_counts_add_up() {
+    let doc = bench(&[
+        "journal-memory",
+        "--sessions",
+        "6",
+        "--checkpoint",
+        "2",
+        "--concurrency",
+        "3",
+        "--speed",
+        "50",
+        "--journal-max-sessions",
+        "4",
+    ]);
+    assert_eq!(doc["command"], "journal-memory");
+    let readings = table(&doc, "server memory");
+    assert_eq!(
+        columns(readings),
+        [
+            "point",
+            "sessions_run",
+            "failed",
+            "rss_mib",
+            "journal_sessions",
+            "journal_mib",
+            "evicted",
+            "opened"
+        ]
+    );
+    let points = rows(readings);
+    assert_eq!(points.len(), 2);
+    for (row, run) in points.iter().zip([2.0, 6.0]) {
+        assert_eq!(num(row, "sessions_run"), run);
+        assert_eq!(num(row, "failed"), 0.0);
+        assert_eq!(num(row, "opened"), run, "every session reached the server");
+        assert_eq!(num(row, "journal_sessions") + num(row, "evicted"), run);
+        assert!(num(row, "rss_mib") > 0.0);
+    }
+    // The cap of 4 sessions evicted the 2 oldest.
+    assert_eq!(num(&points[1], "journal_sessions"), 4.0);
+    assert_eq!(num(&points[1], "evicted"), 2.0);
+    let caps = table(&doc, "journal caps");
+    assert_eq!(rows(caps)[0]["max_sessions"], "4");
+    let verdict = &rows(table(&doc, "RSS growth"))[0];
+    let growth = num(&points[1], "rss_mib") - num(&points[0], "rss_mib");
+    assert!(
+        (num(verdict, "growth_mib") - growth).abs() < 0.15,
+        "{verdict}"
+    );
+}
+
+#[test]
+fn journal_reads_measures_both_phases_and_the_difference() {
+    let doc = bench(&[
+        "journal-reads",
+        "--journalled",
+        "3",
+        "--live",
+        "2",
+        "--turns",
+        "2",
+        "--readers",
+        "2",
+        "--speed",
+        "20",
+    ]);
+    let main = table(&doc, "TTFA of live text sessions");
+    assert_eq!(
+        &columns(main)[..5],
+        ["phase", "samples", "failed", "ttfa_p50_ms", "ttfa_p99_ms"]
+    );
+    let phases = rows(main);
+    assert_eq!(phases[0]["phase"], "alone");
+    assert_eq!(phases[1]["phase"], "with_reads");
+    for phase in phases {
+        assert_eq!(num(phase, "samples"), 4.0, "2 live × 2 turns");
+        assert_eq!(num(phase, "failed"), 0.0);
+        assert!(num(phase, "ttfa_p50_ms") <= num(phase, "ttfa_p99_ms"));
+        assert!(num(phase, "ttfa_p99_ms") <= num(phase, "ttfa_max_ms"));
+    }
+    assert_eq!(
+        &columns(main)[14..],
+        ["server_cores", "bench_process_cores"]
+    );
+    for phase in phases {
+        // The whole process includes the server's threads (give or take a
+        // 10 ms clock tick of /proc/self/stat over a short phase).
+        assert!(num(phase, "bench_process_cores") + 0.2 >= num(phase, "server_cores"));
+    }
+    assert_eq!(num(&phases[0], "reads_ok"), 0.0, "no readers in phase 1");
+    assert!(
+        num(&phases[1], "reads_ok") > 0.0,
+        "the readers read in phase 2"
+    );
+    assert_eq!(num(&phases[1], "reads_failed"), 0.0);
+    let verdict = &rows(table(&doc, "TTFA p99 moved"))[0];
+    let diff = num(&phases[1], "ttfa_p99_ms") - num(&phases[0], "ttfa_p99_ms");
+    assert!(
+        (num(verdict, "difference_ms") - diff).abs() < 0.15,
+        "{verdict}"
+    );
+    let journal = rows(table(&doc, "journal"));
+    assert_eq!(
+        num(&journal[0], "kept"),
+        3.0,
+        "the fill sessions are journalled"
+    );
+    // Each phase opened 2 live sessions.
+    assert_eq!(num(&journal[1], "opened"), 3.0 + 4.0);
+}
+
+#[test]
+fn replay_throughput_counts_every_frame_of_both_servers_per_run() {
+    let doc = bench(&[
+        "replay-throughput",
+        "--sessions",
+        "1,3",
+        "--repeat",
+        "2",
+        "--deltas",
+        "20",
+    ]);
+    let each = table(&doc, "every run");
+    assert_eq!(
+        columns(each),
+        [
+            "server",
+            "sessions",
+            "run",
+            "failed",
+            "frames",
+            "deltas",
+            "secs",
+            "frames_per_s",
+            "cpu_us_per_frame"
+        ]
+    );
+    let runs = rows(each);
+    // 2 loads × 2 servers × 2 runs.
+    assert_eq!(runs.len(), 8);
+    for run in runs {
+        let sessions = num(run, "sessions");
+        assert_eq!(num(run, "failed"), 0.0);
+        assert_eq!(num(run, "deltas"), 20.0 * sessions);
+        assert_eq!(
+            num(run, "frames"),
+            22.0 * sessions,
+            "response.created + deltas + done"
+        );
+        assert!(num(run, "frames_per_s") > 0.0);
+        assert!(num(run, "cpu_us_per_frame") >= 0.0);
+    }
+    let servers: Vec<&str> = runs.iter().map(|r| r["server"].as_str().unwrap()).collect();
+    assert_eq!(servers.iter().filter(|s| **s == "replay").count(), 4);
+    assert_eq!(servers.iter().filter(|s| **s == "baseline").count(), 4);
+    let ratio = rows(table(&doc, "replay against"));
+    assert_eq!(ratio.len(), 2);
+    for row in ratio {
+        let expected = num(row, "replay_fps") / num(row, "baseline_fps");
+        assert!((num(row, "fps_ratio") - expected).abs() < 0.01, "{row}");
+    }
+    let repeat = rows(table(&doc, "the same load repeated"));
+    assert_eq!(repeat.len(), 4);
+    for row in repeat {
+        assert_eq!(
+            row["frames_per_s_by_run"]
+                .as_str()
+                .unwrap()
+                .split(" / ")
+                .count(),
+            2
+        );
+    }
+}
+
+#[test]
+fn write_cassette_writes_a_synthesized_cassette_the_fixtures_crate_reads() {
+    let dir = std::env::temp_dir().join(format!("understudy-bench-{}", std::process::id()));
+    let doc = bench(&[
+        "write-cassette",
+        "--out",
+        dir.to_str().unwrap(),
+        "--deltas",
+        "5",
+    ]);
+    let path = dir.join("bench-throughput.jsonl");
+    assert_eq!(rows(table(&doc, "cassette written"))[0]["frames"], "9");
+    let cassette = understudy_fixtures::Cassette::read(&path).expect("the cassette reads back");
+    assert_eq!(cassette.frames.len(), 9);
+    assert_eq!(
+        cassette.header.origin,
+        understudy_fixtures::Origin::Synthesized
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_names_every_subcommand() {
+    let output = Command::new(env!("CARGO_BIN_EXE_understudy-bench"))
+        .arg("--help")
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for name in [
+        "journal-memory",
+        "journal-reads",
+        "replay-throughput",
+        "write-cassette",
+    ] {
+        assert!(help.contains(name), "{name} missing from --help:\n{help}");
+    }
+}
