@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 use understudy_adapters::registry::{self, table::GEMINI_LIVE};
 use understudy_adapters::{SessionConfig, ToolBehavior, ToolResultScheduling};
 use understudy_agents::realtime::{
-    tool_fn, AgentConfig, AgentEvent, RealtimeAgent, ToolError, ToolRegistry,
+    tool_fn, AgentConfig, AgentEvent, FnTool, RealtimeAgent, ToolError, ToolRegistry,
 };
 use understudy_mock::{EntryKind, JournalMode, MockServer, ResponderConfig};
 
@@ -30,11 +30,15 @@ const WEATHER: &str = "What's the weather in Paris?";
 const OTHER: &str = "Remember that the code is 42.";
 
 async fn server() -> MockServer {
+    server_at(8.0).await
+}
+
+async fn server_at(speed: f64) -> MockServer {
     MockServer::builder()
         .respond(ResponderConfig::with_voice(
             understudy_mock::bundled_voice().unwrap(),
         ))
-        .speed(8.0)
+        .speed(speed)
         .journal(JournalMode::Full)
         .start()
         .await
@@ -42,6 +46,21 @@ async fn server() -> MockServer {
 }
 
 async fn start(server: &MockServer, model: &str, tools: ToolRegistry) -> RealtimeAgent {
+    start_with(
+        server,
+        model,
+        tools,
+        AgentConfig::new(SessionConfig::default()),
+    )
+    .await
+}
+
+async fn start_with(
+    server: &MockServer,
+    model: &str,
+    tools: ToolRegistry,
+    config: AgentConfig,
+) -> RealtimeAgent {
     let origin = server.url().replacen("http://", "ws://", 1);
     let connector = registry::ConnectOptions::new(
         &GEMINI_LIVE,
@@ -49,10 +68,9 @@ async fn start(server: &MockServer, model: &str, tools: ToolRegistry) -> Realtim
         model,
     )
     .api_key("sk-test");
-    let mut agent =
-        RealtimeAgent::start(connector, AgentConfig::new(SessionConfig::default()), tools)
-            .await
-            .unwrap_or_else(|e| panic!("{model}: {e}"));
+    let mut agent = RealtimeAgent::start(connector, config, tools)
+        .await
+        .unwrap_or_else(|e| panic!("{model}: {e}"));
     until(&mut agent, |e| matches!(e, AgentEvent::SessionReady { .. })).await;
     agent
 }
@@ -90,6 +108,31 @@ fn schema() -> Value {
     json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})
 }
 
+/// A test's weather tool: its gate (how many calls may finish) and whether
+/// a call was dropped before it finished.
+struct Weather {
+    gate: Arc<Semaphore>,
+    dropped: Arc<AtomicBool>,
+}
+
+impl Weather {
+    fn new(permits: usize) -> Self {
+        Weather {
+            gate: Arc::new(Semaphore::new(permits)),
+            dropped: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn tool(&self) -> FnTool<impl Fn(Value) -> ToolFutureOf + Send + Sync + 'static> {
+        tool_fn(
+            "get_weather",
+            "Weather for a city",
+            schema(),
+            weather(Arc::clone(&self.gate), Arc::clone(&self.dropped)),
+        )
+    }
+}
+
 /// The client frames the mock journalled whose type is `label`, whole.
 fn client_frames(server: &MockServer, label: &str) -> Vec<String> {
     server
@@ -111,14 +154,8 @@ fn started(events: &[AgentEvent]) -> usize {
 #[tokio::test]
 async fn a_slow_background_call_lets_another_question_be_answered_first() {
     let server = server().await;
-    let gate = Arc::new(Semaphore::new(0));
-    let dropped = Arc::new(AtomicBool::new(false));
-    let tools = ToolRegistry::new().with(tool_fn(
-        "get_weather",
-        "Weather for a city",
-        schema(),
-        weather(Arc::clone(&gate), Arc::clone(&dropped)),
-    ));
+    let weather = Weather::new(0);
+    let tools = ToolRegistry::new().with(weather.tool());
     let mut agent = start(&server, LIVE_38, tools).await;
     agent.input().text(WEATHER).await.unwrap();
     let events = until(&mut agent, |e| {
@@ -147,7 +184,7 @@ async fn a_slow_background_call_lets_another_question_be_answered_first() {
     );
 
     // Released, its result goes back and is spoken after.
-    gate.add_permits(1);
+    weather.gate.add_permits(1);
     until(&mut agent, |e| {
         matches!(e, AgentEvent::ToolCallFinished { .. })
     })
@@ -171,17 +208,8 @@ async fn a_slow_background_call_lets_another_question_be_answered_first() {
 #[tokio::test]
 async fn a_blocking_call_is_cancelled_by_new_input_and_its_tool_aborted() {
     let server = server().await;
-    let gate = Arc::new(Semaphore::new(0));
-    let dropped = Arc::new(AtomicBool::new(false));
-    let tools = ToolRegistry::new().with(
-        tool_fn(
-            "get_weather",
-            "Weather for a city",
-            schema(),
-            weather(Arc::clone(&gate), Arc::clone(&dropped)),
-        )
-        .with_behavior(ToolBehavior::Blocking),
-    );
+    let weather = Weather::new(0);
+    let tools = ToolRegistry::new().with(weather.tool().with_behavior(ToolBehavior::Blocking));
     let mut agent = start(&server, LIVE_38, tools).await;
     agent.input().text(WEATHER).await.unwrap();
     let events = until(&mut agent, |e| {
@@ -210,11 +238,11 @@ async fn a_blocking_call_is_cancelled_by_new_input_and_its_tool_aborted() {
     let (answer, _) = next_answer(&mut agent).await;
     assert!(answer.contains("42"), "the new input is answered: {answer}");
     assert!(
-        dropped.load(Ordering::SeqCst),
+        weather.dropped.load(Ordering::SeqCst),
         "the tool's task was aborted"
     );
     // Releasing the gate now changes nothing: the call is gone.
-    gate.add_permits(1);
+    weather.gate.add_permits(1);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let setup = client_frames(&server, "setup").join("");
     assert!(setup.contains(r#""behavior":"BLOCKING""#), "{setup}");
@@ -235,17 +263,9 @@ async fn a_blocking_call_is_cancelled_by_new_input_and_its_tool_aborted() {
 #[tokio::test]
 async fn a_silent_result_is_never_spoken() {
     let server = server().await;
-    let gate = Arc::new(Semaphore::new(1));
-    let dropped = Arc::new(AtomicBool::new(false));
-    let tools = ToolRegistry::new().with(
-        tool_fn(
-            "get_weather",
-            "Weather for a city",
-            schema(),
-            weather(Arc::clone(&gate), Arc::clone(&dropped)),
-        )
-        .with_scheduling(ToolResultScheduling::Silent),
-    );
+    let weather = Weather::new(1);
+    let tools =
+        ToolRegistry::new().with(weather.tool().with_scheduling(ToolResultScheduling::Silent));
     let mut agent = start(&server, LIVE_38, tools).await;
     agent.input().text(WEATHER).await.unwrap();
     // The call finishes at once; the filler turn ends on its own.
@@ -286,14 +306,8 @@ async fn a_silent_result_is_never_spoken() {
 #[tokio::test]
 async fn extended_thinking_is_busy_until_idle() {
     let server = server().await;
-    let gate = Arc::new(Semaphore::new(1));
-    let dropped = Arc::new(AtomicBool::new(false));
-    let tools = ToolRegistry::new().with(tool_fn(
-        "get_weather",
-        "Weather for a city",
-        schema(),
-        weather(Arc::clone(&gate), Arc::clone(&dropped)),
-    ));
+    let weather = Weather::new(1);
+    let tools = ToolRegistry::new().with(weather.tool());
     let mut agent = start(&server, EXTENDED_THINKING, tools).await;
     assert!(agent.capabilities().interaction_status);
     agent.input().text(WEATHER).await.unwrap();
@@ -327,5 +341,39 @@ async fn extended_thinking_is_busy_until_idle() {
     assert!(dones[0] < statuses[0].0 && statuses[0].0 < dones[1] && dones[1] < statuses[1].0);
     let answer = said(&events[statuses[0].0..]);
     assert!(answer.contains("clear"), "{answer}");
+    agent.close().await;
+}
+
+/// A reply is not finished at a segment's end: a move to a compacted session
+/// (the context budget is spent after the first segment) waits for `IDLE`,
+/// so the answer from the tool's result is heard in full on the old session.
+#[tokio::test]
+async fn extended_thinking_moves_to_a_new_session_only_once_idle() {
+    // Real time: the gap between the segments is long enough for the new
+    // connection to be ready in it.
+    let server = server_at(1.0).await;
+    let weather = Weather::new(1);
+    let tools = ToolRegistry::new().with(weather.tool());
+    let mut config = AgentConfig::new(SessionConfig::default());
+    config.context_budget_tokens = Some(1);
+    let mut agent = start_with(&server, EXTENDED_THINKING, tools, config).await;
+    agent.input().text(WEATHER).await.unwrap();
+    let events = until(&mut agent, |e| {
+        matches!(e, AgentEvent::SessionSwitched { .. })
+    })
+    .await;
+    let idle = events
+        .iter()
+        .position(|e| matches!(e, AgentEvent::InteractionStatus { busy: false, .. }));
+    assert!(
+        idle.is_some(),
+        "switched before the reply was finished: {:?}",
+        kinds(&events)
+    );
+    let answer = said(&events);
+    assert!(
+        answer.contains("clear"),
+        "the whole reply was heard: {answer}"
+    );
     agent.close().await;
 }
