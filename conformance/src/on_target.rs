@@ -61,6 +61,10 @@ const SCRIPTED_CHECKS: &[(&str, &str)] = &[
         "our responder delegating the order question to the client (a real model may answer it itself)",
     ),
     (
+        "kept talking while the call was pending",
+        "our responder's answer voicing the tool's result word for word (18, clear)",
+    ),
+    (
         "delegation result spoken",
         "our mock speaking the appended result word for word",
     ),

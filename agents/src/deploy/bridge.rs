@@ -398,6 +398,11 @@ pub fn translate(
         // The AgentScope vocabulary has no word for it; the front end sees
         // the session continue (SessionReady / Reconnected are translated).
         AgentEvent::SessionSwitched { .. } => return Vec::new(),
+        // Nor for a call run in the background or the model's interaction
+        // status (its tool calls and responses are translated as they come).
+        AgentEvent::ToolCallInBackground { .. } | AgentEvent::InteractionStatus { .. } => {
+            return Vec::new()
+        }
         AgentEvent::InputDropped { audio_ms } => ServerBody::AgentError {
             error_type: "warning".into(),
             code: "input_dropped".into(),

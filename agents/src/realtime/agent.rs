@@ -24,7 +24,11 @@
 //! - `outbox` and `input_buffer`: sending to the model, and holding input
 //!   (bounded) while no session is ready;
 //! - `barge_in`: what the front end has played, and cutting the agent off;
-//! - `tool_calls`: running calls, their results and the follow-up request;
+//! - `tool_calls`: running calls, their results (with the scheduling a
+//!   background call's result carries) and the follow-up request;
+//! - `interaction`: whether the model is still working on a reply (a model
+//!   that reports an interaction status is done at `IDLE`, not at a
+//!   response's end);
 //! - `delegation`: which tool answers a delegated request (a dialect that
 //!   delegates names no tool);
 //! - `silence`: keeping a session whose clock runs on input audio moving
@@ -37,6 +41,7 @@ mod front_end;
 mod handover;
 mod input;
 mod input_buffer;
+mod interaction;
 mod model_events;
 mod outbox;
 mod runner;

@@ -189,6 +189,25 @@ pub enum AgentEvent {
         /// The call.
         call_id: String,
     },
+    /// The model runs this call in the background (Gemini 3.8's
+    /// non-blocking calls): the conversation goes on while it runs, and its
+    /// result is voiced as the tool's scheduling says.
+    ToolCallInBackground {
+        /// The call.
+        call_id: String,
+    },
+
+    // ---- the model's work --------------------------------------------------------
+    /// The model says whether it is still working for the user (Gemini 3.8
+    /// Extended Thinking's `interactionStatus`): while `busy`, a finished
+    /// response is only a segment — more speech or tool calls follow; the
+    /// reply is finished when it reports not busy (`IDLE`).
+    InteractionStatus {
+        /// Still working (`IN_PROGRESS`).
+        busy: bool,
+        /// The status as the provider spelled it.
+        status: String,
+    },
 
     // ---- problems --------------------------------------------------------------
     /// Something went wrong. Non-fatal errors leave the session usable.

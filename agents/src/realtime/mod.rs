@@ -41,5 +41,7 @@ pub use config::{AgentConfig, DelegationRoute, ReconnectPolicy, SilenceFill};
 pub use connect::{connector_fn, Connector, FnConnector, SharedConnector};
 pub use events::AgentEvent;
 pub use resample::{resample_pcm16, Resampler};
-pub use tools::{tool_fn, FnTool, Tool, ToolError, ToolFuture, ToolOutput, ToolRegistry};
+pub use tools::{
+    tool_fn, FnTool, SchedulingFn, Tool, ToolError, ToolFuture, ToolOutput, ToolRegistry,
+};
 pub use transcript::{Transcript, TranscriptEntry};

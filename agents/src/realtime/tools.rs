@@ -5,6 +5,12 @@
 //! JSON, a tool error, a panic or a timeout all become an error *result* that
 //! the model is told about (`{"error": "..."}`), so the provider-side
 //! conversation never keeps a dangling call.
+//!
+//! Where the model runs calls in the background (Gemini 3.8 Live), each
+//! tool says how it wants to be run ([`Tool::behavior`]: blocking or not;
+//! by default the model's own default, read from its capabilities) and when
+//! its result is voiced ([`Tool::scheduling`], overridable per call by
+//! [`Tool::scheduling_for`]; `WHEN_IDLE` by default).
 
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -16,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
-use understudy_adapters::ToolSpec;
+use understudy_adapters::{Capabilities, ToolBehavior, ToolResultScheduling, ToolSpec};
 
 /// What a tool call returns: any JSON value. A string is sent to the model as
 /// it is; anything else as JSON text.
@@ -49,7 +55,42 @@ pub trait Tool: Send + Sync + 'static {
     fn parameters(&self) -> Value;
     /// Runs one call with the parsed arguments.
     fn call(&self, arguments: Value) -> ToolFuture;
+
+    /// How the model should run calls of this tool where it can run them in
+    /// the background: [`ToolBehavior::Blocking`] pauses the model's turn
+    /// until the result is in (and new input cancels the call),
+    /// [`ToolBehavior::NonBlocking`] lets the conversation go on. `None` (the
+    /// default): the model's default, as its capabilities say
+    /// ([`ToolRegistry::specs_for`]).
+    fn behavior(&self) -> Option<ToolBehavior> {
+        None
+    }
+
+    /// When the model voices this tool's results (a background call's
+    /// `scheduling`): the tool's default, [`ToolResultScheduling::WhenIdle`]
+    /// unless it says otherwise. Sent only where the model honours it.
+    fn scheduling(&self) -> ToolResultScheduling {
+        ToolResultScheduling::WhenIdle
+    }
+
+    /// When the model voices the result of one call, given its arguments and
+    /// what it returned (or why it failed): [`Tool::scheduling`] unless the
+    /// tool decides per call (say, `INTERRUPT` for an urgent failure,
+    /// `SILENT` for a result only the context needs).
+    fn scheduling_for(
+        &self,
+        arguments: &Value,
+        result: &Result<ToolOutput, String>,
+    ) -> ToolResultScheduling {
+        let _ = (arguments, result);
+        self.scheduling()
+    }
 }
+
+/// A per-call scheduling decision for an [`FnTool`] (see
+/// [`Tool::scheduling_for`]).
+pub type SchedulingFn =
+    Arc<dyn Fn(&Value, &Result<ToolOutput, String>) -> ToolResultScheduling + Send + Sync>;
 
 /// A [`Tool`] made of a name, a description, a schema and an async closure.
 pub struct FnTool<F> {
@@ -57,12 +98,17 @@ pub struct FnTool<F> {
     description: String,
     parameters: Value,
     call: F,
+    behavior: Option<ToolBehavior>,
+    scheduling: ToolResultScheduling,
+    scheduling_for: Option<SchedulingFn>,
 }
 
 impl<F> std::fmt::Debug for FnTool<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FnTool")
             .field("name", &self.name)
+            .field("behavior", &self.behavior)
+            .field("scheduling", &self.scheduling)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +129,37 @@ where
         description: description.into(),
         parameters,
         call,
+        behavior: None,
+        scheduling: ToolResultScheduling::WhenIdle,
+        scheduling_for: None,
+    }
+}
+
+impl<F> FnTool<F> {
+    /// Declares how the model runs this tool's calls (see [`Tool::behavior`]).
+    pub fn with_behavior(mut self, behavior: ToolBehavior) -> Self {
+        self.behavior = Some(behavior);
+        self
+    }
+
+    /// Sets when the model voices this tool's results by default (see
+    /// [`Tool::scheduling`]).
+    pub fn with_scheduling(mut self, scheduling: ToolResultScheduling) -> Self {
+        self.scheduling = scheduling;
+        self
+    }
+
+    /// Decides the scheduling per call from its arguments and result (see
+    /// [`Tool::scheduling_for`]).
+    pub fn with_scheduling_for(
+        mut self,
+        decide: impl Fn(&Value, &Result<ToolOutput, String>) -> ToolResultScheduling
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.scheduling_for = Some(Arc::new(decide));
+        self
     }
 }
 
@@ -105,6 +182,25 @@ where
 
     fn call(&self, arguments: Value) -> ToolFuture {
         Box::pin((self.call)(arguments))
+    }
+
+    fn behavior(&self) -> Option<ToolBehavior> {
+        self.behavior
+    }
+
+    fn scheduling(&self) -> ToolResultScheduling {
+        self.scheduling
+    }
+
+    fn scheduling_for(
+        &self,
+        arguments: &Value,
+        result: &Result<ToolOutput, String>,
+    ) -> ToolResultScheduling {
+        match &self.scheduling_for {
+            Some(decide) => decide(arguments, result),
+            None => self.scheduling,
+        }
     }
 }
 
@@ -152,7 +248,9 @@ impl ToolRegistry {
         self.tools.is_empty()
     }
 
-    /// The tool declarations for [`understudy_adapters::SessionConfig::tools`].
+    /// The tool declarations for [`understudy_adapters::SessionConfig::tools`],
+    /// each with the behaviour its tool asks for and no default (the
+    /// adapter's); [`ToolRegistry::specs_for`] stamps the model's default.
     pub fn specs(&self) -> Vec<ToolSpec> {
         self.tools
             .values()
@@ -160,10 +258,40 @@ impl ToolRegistry {
                 name: t.name().to_owned(),
                 description: t.description().to_owned(),
                 parameters: t.parameters(),
-                behavior: None,
+                behavior: t.behavior(),
             })
             .collect()
     }
+
+    /// The tool declarations for a session whose model has `caps`: where
+    /// the model runs calls in the background by default
+    /// (`tool_calls_non_blocking`), every declaration carries a behaviour —
+    /// the tool's own, else non-blocking — so that none relies on an
+    /// unstated default; elsewhere only what a tool asks for is declared.
+    pub fn specs_for(&self, caps: &Capabilities) -> Vec<ToolSpec> {
+        self.specs()
+            .into_iter()
+            .map(|spec| ToolSpec {
+                behavior: declared(spec.behavior, caps),
+                ..spec
+            })
+            .collect()
+    }
+
+    /// The behaviour [`ToolRegistry::specs_for`] declares for the tool
+    /// `name` to a model with `caps` (`None`: none declared, or no such tool).
+    pub fn behavior_for(&self, name: &str, caps: &Capabilities) -> Option<ToolBehavior> {
+        self.get(name).and_then(|t| declared(t.behavior(), caps))
+    }
+}
+
+/// The behaviour declared for a tool asking for `asked` to a model with
+/// `caps`: what it asks for, else non-blocking where that is the model's
+/// default.
+fn declared(asked: Option<ToolBehavior>, caps: &Capabilities) -> Option<ToolBehavior> {
+    asked.or(caps
+        .tool_calls_non_blocking
+        .then_some(ToolBehavior::NonBlocking))
 }
 
 /// The end of one call, as the runner reports it to the agent.
@@ -175,6 +303,8 @@ pub(crate) struct CallOutcome {
     pub output: String,
     /// Whether `output` describes a failure.
     pub is_error: bool,
+    /// When the model should voice it, as the tool decided for this call.
+    pub scheduling: ToolResultScheduling,
 }
 
 /// Starts one call on its own task; its outcome arrives on `done`. The
@@ -189,7 +319,11 @@ pub(crate) fn spawn_call(
 ) -> AbortHandle {
     let tool = registry.get(&name).cloned();
     let task = tokio::spawn(async move {
-        let result = run(tool, &name, &arguments, timeout).await;
+        let (parsed, result) = run(tool.clone(), &name, &arguments, timeout).await;
+        let scheduling = match &tool {
+            Some(tool) => tool.scheduling_for(&parsed, &result),
+            None => ToolResultScheduling::WhenIdle,
+        };
         let (output, is_error) = match result {
             Ok(Value::String(text)) => (text, false),
             Ok(value) => (value.to_string(), false),
@@ -203,23 +337,46 @@ pub(crate) fn spawn_call(
             name,
             output,
             is_error,
+            scheduling,
         });
     });
     task.abort_handle()
 }
 
+/// Runs one call: its parsed arguments (`null` when they are not JSON) and
+/// its result.
 async fn run(
     tool: Option<Arc<dyn Tool>>,
     name: &str,
     arguments: &str,
     timeout: Duration,
-) -> Result<ToolOutput, String> {
-    let tool = tool.ok_or_else(|| format!("no tool named `{name}`"))?;
-    let arguments: Value = if arguments.trim().is_empty() {
-        Value::Object(Default::default())
+) -> (Value, Result<ToolOutput, String>) {
+    let parsed: Result<Value, String> = if arguments.trim().is_empty() {
+        Ok(Value::Object(Default::default()))
     } else {
-        serde_json::from_str(arguments).map_err(|e| format!("arguments are not valid JSON: {e}"))?
+        serde_json::from_str(arguments).map_err(|e| format!("arguments are not valid JSON: {e}"))
     };
+    let Some(tool) = tool else {
+        return (
+            parsed.unwrap_or(Value::Null),
+            Err(format!("no tool named `{name}`")),
+        );
+    };
+    match parsed {
+        Ok(arguments) => {
+            let result = call(tool, arguments.clone(), name, timeout).await;
+            (arguments, result)
+        }
+        Err(error) => (Value::Null, Err(error)),
+    }
+}
+
+async fn call(
+    tool: Arc<dyn Tool>,
+    arguments: Value,
+    name: &str,
+    timeout: Duration,
+) -> Result<ToolOutput, String> {
     let call = AssertUnwindSafe(tool.call(arguments)).catch_unwind();
     match tokio::time::timeout(timeout, call).await {
         Err(_) => Err(format!(
@@ -284,6 +441,118 @@ mod tests {
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["boom", "echo", "fails"]);
         assert_eq!(specs[1].parameters, json!({"type": "object"}));
+    }
+
+    fn caps(non_blocking: bool) -> Capabilities {
+        let mut caps = understudy_adapters::gemini::capabilities();
+        caps.tool_calls_non_blocking = non_blocking;
+        caps
+    }
+
+    #[test]
+    fn every_tool_declares_a_behavior_where_the_model_runs_calls_in_the_background() {
+        let tools = registry().with(
+            tool_fn("pay", "Pays", json!({"type": "object"}), |_| async move {
+                Ok(json!("paid"))
+            })
+            .with_behavior(ToolBehavior::Blocking),
+        );
+        let behaviors = |caps: &Capabilities| -> Vec<(String, Option<ToolBehavior>)> {
+            tools
+                .specs_for(caps)
+                .into_iter()
+                .map(|s| (s.name, s.behavior))
+                .collect()
+        };
+        let background = behaviors(&caps(true));
+        assert!(
+            background.iter().all(|(name, b)| match name.as_str() {
+                "pay" => *b == Some(ToolBehavior::Blocking),
+                _ => *b == Some(ToolBehavior::NonBlocking),
+            }),
+            "{background:?}"
+        );
+        let plain = behaviors(&caps(false));
+        assert!(
+            plain.iter().all(|(name, b)| match name.as_str() {
+                "pay" => *b == Some(ToolBehavior::Blocking),
+                _ => b.is_none(),
+            }),
+            "only what a tool asks for: {plain:?}"
+        );
+        assert_eq!(
+            tools.behavior_for("echo", &caps(true)),
+            Some(ToolBehavior::NonBlocking)
+        );
+        assert_eq!(tools.behavior_for("nope", &caps(true)), None);
+    }
+
+    #[tokio::test]
+    async fn a_result_is_scheduled_by_its_tool_and_per_call() {
+        let tools = ToolRegistry::new()
+            .with(tool_fn(
+                "plain",
+                "Default",
+                json!({"type": "object"}),
+                |_| async move { Ok(json!(1)) },
+            ))
+            .with(
+                tool_fn(
+                    "note",
+                    "Silent",
+                    json!({"type": "object"}),
+                    |_| async move { Ok(json!(2)) },
+                )
+                .with_scheduling(ToolResultScheduling::Silent),
+            )
+            .with(
+                tool_fn(
+                    "alarm",
+                    "Per call",
+                    json!({"type": "object"}),
+                    |args| async move { Ok(args) },
+                )
+                .with_scheduling_for(|args, _| {
+                    if args["urgent"] == json!(true) {
+                        ToolResultScheduling::Interrupt
+                    } else {
+                        ToolResultScheduling::Silent
+                    }
+                }),
+            );
+        let scheduled = |name: &'static str, args: &'static str| {
+            let tools = tools.clone();
+            async move {
+                let (tx, mut rx) = mpsc::unbounded_channel();
+                spawn_call(
+                    &tools,
+                    "c1".into(),
+                    name.into(),
+                    args.into(),
+                    Duration::from_secs(5),
+                    tx,
+                );
+                rx.recv().await.expect("an outcome").scheduling
+            }
+        };
+        assert_eq!(
+            scheduled("plain", "{}").await,
+            ToolResultScheduling::WhenIdle
+        );
+        assert_eq!(scheduled("note", "{}").await, ToolResultScheduling::Silent);
+        assert_eq!(
+            scheduled("alarm", r#"{"urgent":true}"#).await,
+            ToolResultScheduling::Interrupt
+        );
+        assert_eq!(
+            scheduled("alarm", r#"{"urgent":false}"#).await,
+            ToolResultScheduling::Silent
+        );
+        assert_eq!(
+            scheduled("nope", "{}").await,
+            ToolResultScheduling::WhenIdle,
+            "an unknown tool's error result"
+        );
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@
 //! `interactionStatus: IDLE`, not at a `turnComplete`.
 
 use super::{case, ends_completed, scenario_by_id, Case, UnknownScenario};
-use crate::scenario::gemini38::gemini38_scenarios;
+use crate::scenario::gemini38::{gemini38_scenarios, WEATHER_RESULT};
 use understudy_adapters::event::InteractionState;
 use understudy_adapters::{ModelEvent, ResponseStatus};
 
@@ -39,16 +39,79 @@ fn nothing_cancelled(events: &[ModelEvent]) -> Result<(), String> {
     }
 }
 
-/// The conversation went on while the call was pending: after the call,
-/// the other question was answered and then the result was, each a response
-/// of its own, with no call cancelled on the way.
+/// The words of the tool's result (`WEATHER_RESULT`'s values: `18`,
+/// `clear`) that an answer voicing the result says.
+fn result_words() -> Vec<String> {
+    fn leaves(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => map.values().for_each(|v| leaves(v, out)),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| leaves(v, out)),
+            serde_json::Value::String(s) => out.push(s.clone()),
+            other => out.push(other.to_string()),
+        }
+    }
+    let mut words = Vec::new();
+    if let Ok(value) = serde_json::from_str(WEATHER_RESULT) {
+        leaves(&value, &mut words);
+    }
+    words
+}
+
+/// The responses that completed, in order, each with what it said.
+fn spoken_responses(events: &[ModelEvent]) -> Vec<(String, String)> {
+    let mut said: Vec<(String, String)> = Vec::new();
+    for event in events {
+        match event {
+            ModelEvent::TranscriptDelta {
+                response_id, delta, ..
+            } => match said.iter_mut().find(|(id, _)| id == response_id) {
+                Some((_, text)) => text.push_str(delta),
+                None => said.push((response_id.clone(), delta.clone())),
+            },
+            ModelEvent::ResponseDone { response_id, .. }
+                if !said.iter().any(|(id, _)| id == response_id) =>
+            {
+                said.push((response_id.clone(), String::new()));
+            }
+            _ => {}
+        }
+    }
+    said
+}
+
+/// The conversation went on while the call was pending: after the turn that
+/// made the call, another answer was spoken *before* the answer that voices
+/// the call's result, with no call cancelled on the way. A client that holds
+/// its other question back until it has sent the result (or that declares
+/// the call blocking) gets the result's answer first, and fails here.
 fn kept_talking_while_pending(events: &[ModelEvent]) -> Result<(), String> {
     let call = non_blocking_call(events)?;
     nothing_cancelled(events)?;
-    let after = responses_from(events, call);
-    if after < 2 {
+    let ModelEvent::ToolCallNonBlocking {
+        response_id: caller,
+        ..
+    } = &events[call]
+    else {
+        return Err("the non-blocking call event is not one".into());
+    };
+    let words = result_words();
+    let responses = spoken_responses(&events[call..]);
+    let answered = responses
+        .iter()
+        .position(|(id, text)| id != caller && words.iter().all(|w| text.contains(w.as_str())))
+        .ok_or_else(|| {
+            format!(
+                "no answer after the call voiced its result ({words:?}); answers: {responses:?}"
+            )
+        })?;
+    let between = responses[..answered]
+        .iter()
+        .filter(|(id, _)| id != caller)
+        .count();
+    if between == 0 {
         return Err(format!(
-            "{after} responses after the non-blocking call; expected the other question's answer and then the result's"
+            "the result was answered before anything else was: nothing was said between the call's turn and the result's answer ({:?}); the client did not keep the conversation going while the call was pending",
+            responses[answered].1
         ));
     }
     Ok(())

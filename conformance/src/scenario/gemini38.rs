@@ -5,8 +5,7 @@
 //! harness sends (`tests/sdk/gemini_live_38.py`), so those cassettes replay
 //! to the unmodified SDK.
 
-use super::{weather_tool, Scenario, Step, INSTRUCTIONS};
-use understudy_adapters::registry::table::GEMINI_LIVE;
+use super::{gemini, say, weather_tool, Scenario, Step, INSTRUCTIONS};
 use understudy_adapters::{
     ClientInput, SessionConfig, ToolBehavior, ToolResultScheduling, ToolSpec,
 };
@@ -34,10 +33,8 @@ fn session(behavior: Option<ToolBehavior>) -> SessionConfig {
     }
 }
 
-fn say(text: &str) -> Step {
-    Step::Send(ClientInput::Text { text: text.into() })
-}
-
+/// A 3.8 scenario: the session set-up (the weather tool declared with
+/// `behavior`), then `steps`, on the bundled Gemini scenarios' builder.
 fn scenario(
     name: &str,
     model: &'static str,
@@ -50,18 +47,7 @@ fn scenario(
         Step::WaitFor("session_created"),
     ];
     all.extend(steps);
-    Scenario {
-        cassette: format!("gemini/{name}"),
-        dialect: &GEMINI_LIVE,
-        setup_fault: None,
-        connection_limit: None,
-        resume: false,
-        continued_in: Vec::new(),
-        model,
-        description,
-        steps: all,
-        legacy_beta: false,
-    }
+    gemini(name, model, description, all)
 }
 
 fn answer(scheduling: ToolResultScheduling) -> Step {

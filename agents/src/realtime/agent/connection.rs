@@ -442,7 +442,8 @@ pub(super) async fn retry_timer(outage: &Option<Outage>) {
 /// into its instructions: the older turns summarised, the most recent ones
 /// verbatim. When `resending`, the unanswered user turns at the end are left
 /// out: they are sent again. Tools are declared where the dialect has
-/// function calling.
+/// function calling, each with its behaviour where the model runs calls in
+/// the background.
 pub(super) async fn compose_session(
     config: &AgentConfig,
     caps: &Capabilities,
@@ -452,7 +453,7 @@ pub(super) async fn compose_session(
 ) -> (SessionConfig, Option<usize>) {
     let mut session = config.session.clone();
     session.tools = if caps.tool_calls {
-        tools.specs()
+        tools.specs_for(caps)
     } else {
         if !tools.is_empty() {
             tracing::warn!(

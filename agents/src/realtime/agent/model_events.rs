@@ -6,6 +6,7 @@
 
 use super::connection::acknowledges_setup;
 use crate::realtime::events::AgentEvent;
+use understudy_adapters::event::InteractionState;
 use understudy_adapters::{Capabilities, ModelEvent, Pcm, ResponseStatus};
 
 /// What one model event asks of the agent.
@@ -78,6 +79,11 @@ pub(super) enum Reaction {
     },
     /// The provider withdrew these calls.
     ToolCallsCancelled(Vec<String>),
+    /// The model runs this call in the background (non-blocking): the
+    /// conversation goes on while it runs.
+    ToolCallInBackground(String),
+    /// The model reported whether it is still working for the user.
+    InteractionStatus(InteractionState),
     /// The provider cut the answer off (the user talked over it).
     Interrupted,
     /// A response ended.
@@ -278,12 +284,11 @@ pub(super) fn react(event: ModelEvent, caps: &Capabilities, barge_in: bool) -> R
             tracing::debug!(%delegation_id, ?status, "delegated work ended");
             Reaction::Nothing
         }
-        // Gemini 3.8's background calls, interaction status, reasoning and
-        // interim transcripts: reported by the adapter, not used by this agent yet.
-        ModelEvent::ToolCallNonBlocking { .. }
-        | ModelEvent::InteractionStatus { .. }
-        | ModelEvent::ThoughtDelta { .. }
-        | ModelEvent::InputTranscriptInterim { .. } => {
+        ModelEvent::ToolCallNonBlocking { call_id, .. } => Reaction::ToolCallInBackground(call_id),
+        ModelEvent::InteractionStatus { status, .. } => Reaction::InteractionStatus(status),
+        // Gemini 3.8's reasoning (never spoken) and interim transcripts (the
+        // settled one follows): reported by the adapter, not used by this agent.
+        ModelEvent::ThoughtDelta { .. } | ModelEvent::InputTranscriptInterim { .. } => {
             tracing::debug!(kind = event_kind, "not used by this agent");
             Reaction::Nothing
         }
@@ -454,6 +459,26 @@ mod tests {
                     delta: "hi".into(),
                 },
             }
+        );
+    }
+
+    #[test]
+    fn background_calls_and_interaction_status_reach_the_agent() {
+        let background = ModelEvent::ToolCallNonBlocking {
+            response_id: "r1".into(),
+            call_id: "c1".into(),
+        };
+        assert_eq!(
+            react(background, &updating(), true),
+            Reaction::ToolCallInBackground("c1".into())
+        );
+        let status = ModelEvent::InteractionStatus {
+            response_id: None,
+            status: InteractionState::Idle,
+        };
+        assert_eq!(
+            react(status, &updating(), true),
+            Reaction::InteractionStatus(InteractionState::Idle)
         );
     }
 

@@ -14,6 +14,7 @@ use super::delegation;
 use super::front_end::{refusal, UserAudio};
 use super::handover::{context_budget, conversation_chars, Handover, Lifetime};
 use super::input::Command;
+use super::interaction::Interaction;
 use super::model_events::{react, Reaction};
 use super::outbox::{unsendable, Outbox};
 use super::silence::{silence, Filler};
@@ -29,7 +30,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use understudy_adapters::{
     Capabilities, ClientError, ClientInput, ModelEvent, Pcm, RealtimeClient, ResponseOptions,
-    SessionConfig, TimedEvent,
+    SessionConfig, TimedEvent, ToolBehavior,
 };
 
 /// How long a polite goodbye (DashScope's `session.finish`) may take.
@@ -117,6 +118,8 @@ pub(super) struct Runner {
     // ---- tools (`tool_calls`) -------------------------------------------------
     /// Calls under way and the follow-up bookkeeping.
     pub(super) calls: ToolCalls,
+    /// Whether the model is still working on a reply (`interaction`).
+    pub(super) interaction: Interaction,
 }
 
 impl Runner {
@@ -152,6 +155,7 @@ impl Runner {
             outbox,
             answers: Answers::default(),
             calls: ToolCalls::new(),
+            interaction: Interaction::default(),
         }
     }
 
@@ -256,6 +260,7 @@ impl Runner {
     /// of the old connection's events can arrive any more.
     pub(super) fn new_id_space(&mut self) {
         self.answers.new_id_space();
+        self.interaction.reset();
         self.transcript().new_connection();
     }
 
@@ -565,6 +570,7 @@ impl Runner {
             }
             Reaction::ResponseStarted(response_id) => {
                 self.answers.started(&response_id);
+                self.interaction.response_started(&self.caps);
                 self.emit(AgentEvent::ResponseStarted { response_id });
             }
             Reaction::Audio {
@@ -580,6 +586,17 @@ impl Runner {
                 arguments,
             } => self.on_tool_call(call_id, name, arguments),
             Reaction::ToolCallsCancelled(call_ids) => self.on_tool_calls_cancelled(call_ids),
+            Reaction::ToolCallInBackground(call_id) => {
+                if self.calls.mark_background(&call_id) {
+                    self.emit(AgentEvent::ToolCallInBackground { call_id });
+                }
+            }
+            Reaction::InteractionStatus(status) => {
+                let event = self.interaction.reported(&status);
+                self.emit(event);
+                // The reply may be finished now: what waited for it goes.
+                self.maybe_follow_up().await;
+            }
             Reaction::Interrupted => self.barge_in(Trigger::Provider).await,
             Reaction::ResponseDone {
                 response_id,
@@ -753,7 +770,7 @@ impl Runner {
         let Some(by) = self.handover.due_at() else {
             return;
         };
-        let between_turns = !self.answers.running() && !self.calls.waiting_in(self.conn.epoch);
+        let between_turns = !self.replying() && !self.calls.waiting_in(self.conn.epoch);
         let quiet = self.conn.ready && between_turns;
         if !self.handover.switch_due(quiet) {
             return;
@@ -796,6 +813,10 @@ impl Runner {
         self.transcript().push(entry);
         self.emit(event);
         let timeout = self.config.tool_timeout;
+        // Declared non-blocking: the model goes on while it runs (the agent
+        // never holds the conversation for a call in any case).
+        let background =
+            self.tools.behavior_for(&name, &self.caps) == Some(ToolBehavior::NonBlocking);
         self.calls.start(
             &self.tools,
             call_id,
@@ -803,6 +824,7 @@ impl Runner {
             arguments,
             timeout,
             self.conn.epoch,
+            background,
         );
     }
 
@@ -827,7 +849,11 @@ impl Runner {
             return;
         }
         let call_id = outcome.call_id.clone();
-        let (entry, event, result) = tool_calls::finished(outcome);
+        // A background call's result says when it is voiced, where the model
+        // honours that.
+        let scheduled = self.caps.tool_result_scheduling
+            && matches!(finished, Finished::Send { background: true });
+        let (entry, event, result) = tool_calls::finished(outcome, scheduled);
         self.transcript().push(entry);
         self.emit(event);
         if finished == Finished::Stale {
@@ -838,10 +864,17 @@ impl Runner {
         self.maybe_follow_up().await;
     }
 
+    /// Whether the model is answering: a response is running, or (on a model
+    /// that reports its interaction status) the reply is not finished until
+    /// it says `IDLE`.
+    fn replying(&self) -> bool {
+        self.answers.running() || self.interaction.busy()
+    }
+
     /// Asks for the answer to tool results when [`ToolCalls`] says it is
     /// time.
     pub(super) async fn maybe_follow_up(&mut self) {
-        let busy = self.answers.running() || !self.conn.ready;
+        let busy = self.replying() || !self.conn.ready;
         let needs_asking = self.caps.response_after_tool_result;
         if self
             .calls

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
-use understudy_adapters::ClientInput;
+use understudy_adapters::{ClientInput, ToolResultScheduling};
 
 /// A running tool call.
 #[derive(Debug)]
@@ -23,6 +23,9 @@ struct Running {
     /// The session lineage the call belongs to (a non-resumed reconnect starts
     /// a new one, whose model never heard of the call).
     epoch: u32,
+    /// The model runs the call in the background (non-blocking): its result
+    /// may say when it is voiced.
+    background: bool,
 }
 
 /// The calls under way and the follow-up bookkeeping.
@@ -80,14 +83,20 @@ pub(super) enum Finished {
     /// The call came from a lost session lineage: record it, send nothing
     /// (the new session never saw the call).
     Stale,
-    /// Record it and send the result to the current session.
-    Send,
+    /// Record it and send the result to the current session; `background`:
+    /// the call was non-blocking, so the result may carry a scheduling.
+    Send {
+        /// The model ran the call in the background.
+        background: bool,
+    },
 }
 
 impl ToolCalls {
     /// The model called a tool in session lineage `epoch`: start it on its
     /// own task (results come back on [`ToolCalls::finished`]). A new call
     /// means the model is answering again, so a follow-up is allowed.
+    /// `background`: the tool was declared non-blocking.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn start(
         &mut self,
         tools: &ToolRegistry,
@@ -96,6 +105,7 @@ impl ToolCalls {
         arguments: String,
         timeout: Duration,
         epoch: u32,
+        background: bool,
     ) {
         self.followup_blocked = false;
         let abort = spawn_call(
@@ -106,7 +116,27 @@ impl ToolCalls {
             timeout,
             self.done.clone(),
         );
-        self.running.insert(call_id, Running { abort, epoch });
+        self.running.insert(
+            call_id,
+            Running {
+                abort,
+                epoch,
+                background,
+            },
+        );
+    }
+
+    /// The model said it runs `call_id` in the background (whatever was
+    /// declared): its result may carry a scheduling. `true` when the call
+    /// is running.
+    pub(super) fn mark_background(&mut self, call_id: &str) -> bool {
+        match self.running.get_mut(call_id) {
+            Some(call) => {
+                call.background = true;
+                true
+            }
+            None => false,
+        }
     }
 
     /// A call no tool can answer (a delegated request the route sends
@@ -121,12 +151,20 @@ impl ToolCalls {
             name,
             output: serde_json::json!({ "error": message }).to_string(),
             is_error: true,
+            scheduling: ToolResultScheduling::WhenIdle,
         };
         let abort = tokio::spawn(async move {
             let _ = done.send(outcome);
         })
         .abort_handle();
-        self.running.insert(call_id, Running { abort, epoch });
+        self.running.insert(
+            call_id,
+            Running {
+                abort,
+                epoch,
+                background: false,
+            },
+        );
     }
 
     /// The provider withdrew `call_id`: stops it; `true` when it was still
@@ -148,9 +186,11 @@ impl ToolCalls {
         match self.running.remove(call_id) {
             None => Finished::Withdrawn,
             Some(call) if call.epoch != epoch => Finished::Stale,
-            Some(_) => {
+            Some(call) => {
                 self.unanswered_results += 1;
-                Finished::Send
+                Finished::Send {
+                    background: call.background,
+                }
             }
         }
     }
@@ -193,8 +233,13 @@ pub(super) fn started(call_id: &str, name: &str, arguments: &str) -> (Transcript
 }
 
 /// A finished call, as the transcript records it, the front end hears it
-/// (`ToolCallFinished`) and the model gets it (its result).
-pub(super) fn finished(outcome: CallOutcome) -> (TranscriptEntry, AgentEvent, ClientInput) {
+/// (`ToolCallFinished`) and the model gets it (its result, with the
+/// scheduling the tool chose where `scheduled`: a background call on a model
+/// that honours it).
+pub(super) fn finished(
+    outcome: CallOutcome,
+    scheduled: bool,
+) -> (TranscriptEntry, AgentEvent, ClientInput) {
     let entry = TranscriptEntry::ToolResult {
         call_id: outcome.call_id.clone(),
         name: outcome.name.clone(),
@@ -211,7 +256,7 @@ pub(super) fn finished(outcome: CallOutcome) -> (TranscriptEntry, AgentEvent, Cl
         call_id: outcome.call_id,
         name: outcome.name,
         output: outcome.output,
-        scheduling: None,
+        scheduling: scheduled.then_some(outcome.scheduling),
     };
     (entry, event, input)
 }
@@ -223,9 +268,14 @@ mod tests {
     /// A call entry whose task never finishes by itself.
     fn running(calls: &mut ToolCalls, call_id: &str, epoch: u32) {
         let abort = tokio::spawn(std::future::pending::<()>()).abort_handle();
-        calls
-            .running
-            .insert(call_id.into(), Running { abort, epoch });
+        calls.running.insert(
+            call_id.into(),
+            Running {
+                abort,
+                epoch,
+                background: false,
+            },
+        );
     }
 
     #[tokio::test]
@@ -238,8 +288,36 @@ mod tests {
         assert!(!calls.withdraw("a"), "withdrawn once");
         assert_eq!(calls.finish("a", 1), Finished::Withdrawn);
         assert_eq!(calls.finish("b", 2), Finished::Stale);
-        assert_eq!(calls.finish("c", 1), Finished::Send);
+        assert_eq!(calls.finish("c", 1), Finished::Send { background: false });
         assert!(!calls.waiting_in(1));
+    }
+
+    #[tokio::test]
+    async fn a_background_call_is_known_by_its_declaration_or_the_models_word() {
+        let mut calls = ToolCalls::new();
+        running(&mut calls, "a", 1);
+        running(&mut calls, "b", 1);
+        assert!(calls.mark_background("a"));
+        assert!(!calls.mark_background("gone"), "not running");
+        assert_eq!(calls.finish("a", 1), Finished::Send { background: true });
+        assert_eq!(calls.finish("b", 1), Finished::Send { background: false });
+    }
+
+    #[test]
+    fn only_a_scheduled_result_carries_its_scheduling() {
+        let outcome = || CallOutcome {
+            call_id: "c1".into(),
+            name: "weather".into(),
+            output: "{}".into(),
+            is_error: false,
+            scheduling: ToolResultScheduling::Silent,
+        };
+        let scheduling = |scheduled| match finished(outcome(), scheduled).2 {
+            ClientInput::ToolResult { scheduling, .. } => scheduling,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(scheduling(true), Some(ToolResultScheduling::Silent));
+        assert_eq!(scheduling(false), None, "omitted where not honoured");
     }
 
     #[tokio::test]
@@ -248,9 +326,9 @@ mod tests {
         assert!(!calls.take_follow_up(1, true, false), "nothing sent yet");
         running(&mut calls, "a", 1);
         running(&mut calls, "b", 1);
-        assert_eq!(calls.finish("a", 1), Finished::Send);
+        assert_eq!(calls.finish("a", 1), Finished::Send { background: false });
         assert!(!calls.take_follow_up(1, true, false), "b still running");
-        assert_eq!(calls.finish("b", 1), Finished::Send);
+        assert_eq!(calls.finish("b", 1), Finished::Send { background: false });
         assert!(!calls.take_follow_up(1, true, true), "busy: later");
         assert!(calls.take_follow_up(1, true, false));
         assert!(!calls.take_follow_up(1, true, false), "asked once");
@@ -281,7 +359,7 @@ mod tests {
         let outcome = calls.finished.recv().await.expect("an outcome");
         assert!(outcome.is_error);
         assert_eq!(outcome.output, r#"{"error":"no route"}"#);
-        assert_eq!(calls.finish("d1", 1), Finished::Send);
+        assert_eq!(calls.finish("d1", 1), Finished::Send { background: false });
     }
 
     #[test]
@@ -289,12 +367,16 @@ mod tests {
         let (entry, event) = started("c1", "weather", "{}");
         assert!(matches!(entry, TranscriptEntry::ToolCall { call_id, .. } if call_id == "c1"));
         assert!(matches!(event, AgentEvent::ToolCallStarted { name, .. } if name == "weather"));
-        let (entry, event, input) = finished(CallOutcome {
-            call_id: "c1".into(),
-            name: "weather".into(),
-            output: "sunny".into(),
-            is_error: true,
-        });
+        let (entry, event, input) = finished(
+            CallOutcome {
+                call_id: "c1".into(),
+                name: "weather".into(),
+                output: "sunny".into(),
+                is_error: true,
+                scheduling: ToolResultScheduling::Silent,
+            },
+            false,
+        );
         assert!(matches!(
             entry,
             TranscriptEntry::ToolResult { is_error: true, .. }
