@@ -31,6 +31,7 @@ use super::wire::{
     ClientEvent, ResponseCancel, ResponseCreate, ServerEvent, Session, SpeechStopped,
     TranscriptionDelta, TurnDetection, TURN_INVALID, VOICEPRINT_URLS,
 };
+use crate::bounded::BoundedMap;
 use crate::capabilities::Capabilities;
 use crate::codec::{DecodeError, EncodeError};
 use crate::dashscope::core::{
@@ -40,7 +41,12 @@ use crate::dashscope::core::{
 use crate::event::{ModelEvent, VoiceprintState};
 use crate::input::{ClientInput, ResponseOptions, SessionConfig, ToolChoice};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+
+/// Most user items whose settled transcript text the decoder keeps. An
+/// item's entry goes when its transcript completes or its turn is withdrawn;
+/// the cap (oldest evicted first) bounds a session whose transcripts never
+/// complete. A late delta for an evicted item is then taken as new text.
+pub const MAX_SETTLED_ITEMS: usize = 64;
 
 /// How Qwen-Audio decodes where the family's dialects differ: flat formats
 /// only, a `server_error` ends the session, and a barge-in is known by its
@@ -55,15 +61,16 @@ const RULES: DecodeRules = DecodeRules {
 #[derive(Debug, Clone)]
 pub struct Decoder {
     core: CoreDecoder,
-    /// Settled input-transcript text per user item.
-    settled: HashMap<String, String>,
+    /// Settled input-transcript text per user item (at most
+    /// [`MAX_SETTLED_ITEMS`]).
+    settled: BoundedMap<String, String>,
 }
 
 impl Default for Decoder {
     fn default() -> Self {
         Decoder {
             core: CoreDecoder::new(RULES),
-            settled: HashMap::new(),
+            settled: BoundedMap::new(MAX_SETTLED_ITEMS),
         }
     }
 }
@@ -126,7 +133,7 @@ impl Decoder {
     fn input_delta(&mut self, d: &TranscriptionDelta) -> Vec<ModelEvent> {
         let new = match (&d.text, &d.delta) {
             (Some(text), _) => {
-                let settled = self.settled.entry(d.item_id.clone()).or_default();
+                let settled = self.settled.get_or_default(&d.item_id);
                 let new = match text.strip_prefix(settled.as_str()) {
                     Some(suffix) if !settled.is_empty() => suffix.to_owned(),
                     _ => text.clone(),
@@ -296,4 +303,45 @@ client_event_from_common!(ClientEvent);
 family_codec! {
     /// The Qwen-Audio-Realtime protocol as a [`RealtimeCodec`](crate::codec::RealtimeCodec).
     pub struct QwenAudioCodec;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delta(item: &str, text: &str) -> ServerEvent {
+        ServerEvent::InputTranscriptionDelta(TranscriptionDelta {
+            item_id: item.into(),
+            text: Some(text.into()),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn settled_text_is_kept_for_the_newest_items_only() {
+        let mut decoder = Decoder::new();
+        for n in 0..MAX_SETTLED_ITEMS + 10 {
+            decoder
+                .decode_event(&delta(&format!("item_{n}"), "hello"))
+                .expect("decodes");
+        }
+        assert_eq!(decoder.settled.len(), MAX_SETTLED_ITEMS);
+        // The oldest item was forgotten: its next cumulative delta is new text.
+        let events = decoder
+            .decode_event(&delta("item_0", "hello world"))
+            .expect("decodes");
+        assert!(matches!(
+            events.as_slice(),
+            [ModelEvent::InputTranscriptDelta { delta, .. }] if delta == "hello world"
+        ));
+        // A remembered item still reports only what is newly settled.
+        let newest = format!("item_{}", MAX_SETTLED_ITEMS + 9);
+        let events = decoder
+            .decode_event(&delta(&newest, "hello world"))
+            .expect("decodes");
+        assert!(matches!(
+            events.as_slice(),
+            [ModelEvent::InputTranscriptDelta { delta, .. }] if delta == " world"
+        ));
+    }
 }
