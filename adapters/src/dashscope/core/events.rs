@@ -4,7 +4,7 @@
 //! dialect's `ServerEvent` enum (through [`tagged_union!`](crate::tagged_union))
 //! from the shared list plus the dialect's own events, and a `shared()`
 //! method that views a shared event as a [`SharedEvent`], which
-//! [`CoreDecoder`](super::CoreDecoder) normalises. Two shared events differ in
+//! the core decoder normalises. Two shared events differ in
 //! payload between the dialects (`speech_stopped`, the input-transcription
 //! delta): the dialect names their types and decodes them itself.
 

@@ -9,9 +9,9 @@
 //!   (`dashscope_server_events!`); each
 //!   dialect names its own payloads for the two events whose shape differs
 //!   and adds its own events;
-//! - [`decode`]: the normalisation of those shared events, with the points
-//!   where the dialects disagree as [`DecodeRules`] (a row per dialect);
-//! - [`encode`]: event ids, the inputs both encode alike (audio, commit,
+//! - `decode`: the normalisation of those shared events, with the points
+//!   where the dialects disagree as `DecodeRules` (a row per dialect);
+//! - `encode`: event ids, the inputs both encode alike (audio, commit,
 //!   clear, text and tool-result items), the session parts both write, the
 //!   capabilities both start from.
 
