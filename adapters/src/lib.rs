@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod audio;
+pub mod bounded;
 pub mod capabilities;
 pub mod chat;
 pub mod client;

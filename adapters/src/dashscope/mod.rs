@@ -3,13 +3,14 @@
 //! realtime API (the `qwen-omni-realtime` WebSocket interface).
 
 pub mod codec;
+pub mod core;
 pub mod models;
 pub mod tts;
 pub mod wire;
 
 pub use codec::{DashScopeCodec, Decoder, Encoder, FormatNames, DIALECT};
 
-use crate::capabilities::{Capabilities, SessionLimits};
+use crate::capabilities::Capabilities;
 use crate::registry::ConnectOptions;
 
 /// Input audio rate: PCM16 mono at 16 kHz.
@@ -31,37 +32,16 @@ pub const DEFAULT_URL: &str = "wss://dashscope.aliyuncs.com/api-ws/v1/realtime";
 /// by `response.create` (`response_after_tool_result`).
 pub fn capabilities_for(model: &str) -> Capabilities {
     let family = models::family(model);
-    Capabilities {
-        dialect: codec::DIALECT.to_owned(),
+    core::capabilities(core::CapabilityRow {
+        dialect: codec::DIALECT,
         text_input: family.text_input,
         image_input: true,
-        truncation: false,
-        server_vad: true,
-        manual_turns: true,
         tool_calls: family.tools,
-        response_after_tool_result: true,
-        resumption: false,
         end_handshake: family.finish_ack,
-        vad_events: true,
-        session_updates: true,
-        tool_call_deltas: true,
-        inferred_turns: false,
-        delegated_tools: false,
-        continuous_input: false,
-        tool_calls_non_blocking: false,
-        tool_result_scheduling: false,
-        interaction_status: false,
-        input_sample_rate: INPUT_RATE,
-        output_sample_rate: OUTPUT_RATE,
-        limits: SessionLimits {
-            session_secs: Some(120 * 60),
-            connection_secs: None,
-            context_tokens: family.history.tokens,
-            // `expires_at` in `session.created`, as in OpenAI's beta shape.
-            announces_expiry: true,
-            warns_before_close: false,
-        },
-    }
+        context_tokens: family.history.tokens,
+        // `expires_at` in `session.created`, as in OpenAI's beta shape.
+        announces_expiry: true,
+    })
 }
 
 /// Options for `model` at `url` (the whole endpoint,

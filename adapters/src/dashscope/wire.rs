@@ -288,59 +288,12 @@ crate::tagged_union! {
     }
 }
 
-crate::tagged_union! {
-    /// Every event a Qwen-Omni server may send.
+super::core::dashscope_server_events! {
+    /// Every event a Qwen-Omni server may send: the family's shared events
+    /// (`dashscope::core::events`) and the goodbye.
     pub enum ServerEvent {
-        /// An error.
-        Error(ErrorEvent) = "error",
-        /// First frame of every session.
-        SessionCreated(SessionEvent) = "session.created",
-        /// Answer to `session.update`.
-        SessionUpdated(SessionEvent) = "session.updated",
-        /// VAD: speech started.
-        SpeechStarted(SpeechStarted) = "input_audio_buffer.speech_started",
-        /// VAD: speech stopped.
-        SpeechStopped(SpeechStopped) = "input_audio_buffer.speech_stopped",
-        /// Buffer committed as a user item.
-        InputAudioBufferCommitted(BufferCommitted) = "input_audio_buffer.committed",
-        /// Buffer cleared.
-        InputAudioBufferCleared(Opaque) = "input_audio_buffer.cleared",
-        /// An item was created.
-        ConversationItemCreated(ItemEvent) = "conversation.item.created",
-        /// Piece of a user transcript.
-        InputTranscriptionDelta(InputTranscriptionDelta) = "conversation.item.input_audio_transcription.delta",
-        /// Whole user transcript.
-        InputTranscriptionCompleted(InputTranscriptionCompleted) = "conversation.item.input_audio_transcription.completed",
-        /// User transcription failed.
-        InputTranscriptionFailed(InputTranscriptionFailed) = "conversation.item.input_audio_transcription.failed",
-        /// A response started.
-        ResponseCreated(ResponseEvent) = "response.created",
-        /// A response ended.
-        ResponseDone(ResponseEvent) = "response.done",
-        /// An output item started.
-        ResponseOutputItemAdded(OutputItemEvent) = "response.output_item.added",
-        /// An output item ended.
-        ResponseOutputItemDone(OutputItemEvent) = "response.output_item.done",
-        /// A content part started.
-        ResponseContentPartAdded(ContentPartEvent) = "response.content_part.added",
-        /// A content part ended.
-        ResponseContentPartDone(ContentPartEvent) = "response.content_part.done",
-        /// Text delta (text-only modality).
-        ResponseTextDelta(ContentDelta) = "response.text.delta",
-        /// Text done.
-        ResponseTextDone(TextDone) = "response.text.done",
-        /// Audio delta (base64 PCM 24 kHz).
-        ResponseAudioDelta(ContentDelta) = "response.audio.delta",
-        /// Audio done.
-        ResponseAudioDone(ContentRef) = "response.audio.done",
-        /// Transcript delta of the spoken answer.
-        ResponseAudioTranscriptDelta(ContentDelta) = "response.audio_transcript.delta",
-        /// Transcript of the spoken answer.
-        ResponseAudioTranscriptDone(TranscriptDone) = "response.audio_transcript.done",
-        /// Function-call arguments fragment (3.5 models).
-        FunctionCallArgumentsDelta(FunctionCallArgumentsDelta) = "response.function_call_arguments.delta",
-        /// Function call complete (3.5 models).
-        FunctionCallArgumentsDone(FunctionCallArgumentsDone) = "response.function_call_arguments.done",
+        speech_stopped: SpeechStopped,
+        transcription_delta: InputTranscriptionDelta,
         /// Answer to `session.finish`; the server closes next.
         SessionFinished(Opaque) = "session.finished",
     }

@@ -12,11 +12,11 @@ use super::wire::server::{
     TranscriptDone,
 };
 use crate::audio::Pcm;
+use crate::bounded::BoundedMap;
 use crate::codec::DecodeError;
 use crate::event::{MessagePhase, ModelEvent};
 use crate::input::TurnDetection;
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// The wire `turn_detection` for a normalised setting (`None`: manual turns,
 /// the client commits). OpenAI (both dialects) and Qwen-Omni take the same
@@ -53,13 +53,29 @@ pub(crate) fn turn_detection_wire(detection: &TurnDetection) -> Option<objects::
     }
 }
 
+/// Most output items whose tool name or phase [`Shared`] remembers: the
+/// events that read them follow their item closely, so the newest 1024 are
+/// plenty; the cap (oldest forgotten first) keeps a long session's decoder
+/// from growing with every call and message.
+pub(crate) const MAX_TRACKED_ITEMS: usize = 1024;
+
 /// The state the shared mappings need: each call's tool name, taken from its
 /// output item because a `function_call_arguments.done` may omit it, and each
-/// assistant message's phase (preamble or answer), which only its item says.
-#[derive(Debug, Clone, Default)]
+/// assistant message's phase (preamble or answer), which only its item says
+/// (each for the newest [`MAX_TRACKED_ITEMS`] items).
+#[derive(Debug, Clone)]
 pub(crate) struct Shared {
-    tool_names: HashMap<String, String>,
-    phases: HashMap<String, MessagePhase>,
+    tool_names: BoundedMap<String, String>,
+    phases: BoundedMap<String, MessagePhase>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            tool_names: BoundedMap::new(MAX_TRACKED_ITEMS),
+            phases: BoundedMap::new(MAX_TRACKED_ITEMS),
+        }
+    }
 }
 
 impl Shared {
@@ -221,5 +237,32 @@ impl Shared {
                 .unwrap_or_default(),
             arguments: d.arguments.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_names_and_phases_are_kept_for_the_newest_items_only() {
+        let mut shared = Shared::default();
+        for n in 0..MAX_TRACKED_ITEMS + 10 {
+            shared.note(&Item {
+                id: Some(format!("item_{n}")),
+                call_id: Some(format!("call_{n}")),
+                name: Some("lookup".into()),
+                phase: Some("final_answer".into()),
+                ..Default::default()
+            });
+        }
+        assert_eq!(shared.tool_names.len(), MAX_TRACKED_ITEMS);
+        assert_eq!(shared.phases.len(), MAX_TRACKED_ITEMS);
+        assert!(shared.tool_names.get("call_0").is_none());
+        let newest = format!("call_{}", MAX_TRACKED_ITEMS + 9);
+        assert_eq!(
+            shared.tool_names.get(&newest).map(String::as_str),
+            Some("lookup")
+        );
     }
 }

@@ -14,7 +14,7 @@ pub mod wire;
 pub use codec::{Decoder, Encoder, QwenAudioCodec};
 pub use models::{family, AudioFamily, FAMILIES};
 
-use crate::capabilities::{Capabilities, SessionLimits};
+use crate::capabilities::Capabilities;
 use crate::registry::ConnectOptions;
 
 /// The dialect id cassettes, reports and capabilities use.
@@ -43,36 +43,15 @@ pub fn is_audio_model(model: &str) -> bool {
 /// Qwen-Omni's 120 minutes is assumed (unconfirmed).
 pub fn capabilities(model: &str) -> Capabilities {
     let _ = model; // every family is the same on these points (see `models`)
-    Capabilities {
-        dialect: DIALECT.to_owned(),
+    crate::dashscope::core::capabilities(crate::dashscope::core::CapabilityRow {
+        dialect: DIALECT,
         text_input: true,
         image_input: false,
-        truncation: false,
-        server_vad: true,
-        manual_turns: true,
         tool_calls: true,
-        response_after_tool_result: true,
-        resumption: false,
         end_handshake: false,
-        vad_events: true,
-        session_updates: true,
-        tool_call_deltas: true,
-        inferred_turns: false,
-        delegated_tools: false,
-        continuous_input: false,
-        tool_calls_non_blocking: false,
-        tool_result_scheduling: false,
-        interaction_status: false,
-        input_sample_rate: INPUT_RATE,
-        output_sample_rate: OUTPUT_RATE,
-        limits: SessionLimits {
-            session_secs: Some(120 * 60),
-            connection_secs: None,
-            context_tokens: None,
-            announces_expiry: false,
-            warns_before_close: false,
-        },
-    }
+        context_tokens: None,
+        announces_expiry: false,
+    })
 }
 
 /// Options for `model` at `url` (the whole endpoint, the model is appended as

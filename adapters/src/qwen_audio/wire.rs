@@ -195,67 +195,22 @@ crate::tagged_union! {
     }
 }
 
-crate::tagged_union! {
-    /// Every event a Qwen-Audio-Realtime server may send.
+crate::dashscope::core::dashscope_server_events! {
+    /// Every event a Qwen-Audio-Realtime server may send: the DashScope
+    /// family's shared events (`dashscope::core::events`; `speech_stopped`
+    /// with its `reason`, the user-transcript delta with `text` and `stash`)
+    /// and its own.
     pub enum ServerEvent {
-        /// An error (`invalid_request_error` keeps the socket open).
-        Error(ErrorEvent) = "error",
-        /// First frame of every session.
-        SessionCreated(SessionEvent) = "session.created",
-        /// Answer to `session.update`.
-        SessionUpdated(SessionEvent) = "session.updated",
-        /// Speech started (server_vad, smart_turn).
-        SpeechStarted(SpeechStarted) = "input_audio_buffer.speech_started",
-        /// Speech stopped; `reason: turn_invalid` withdraws a smart-turn turn.
-        SpeechStopped(SpeechStopped) = "input_audio_buffer.speech_stopped",
-        /// Buffer committed as a user item.
-        InputAudioBufferCommitted(BufferCommitted) = "input_audio_buffer.committed",
-        /// Buffer cleared (push-to-talk).
-        InputAudioBufferCleared(Opaque) = "input_audio_buffer.cleared",
-        /// An item was created.
-        ConversationItemCreated(ItemEvent) = "conversation.item.created",
+        speech_stopped: SpeechStopped,
+        transcription_delta: TranscriptionDelta,
         /// An item was deleted.
         ConversationItemDeleted(ItemRef) = "conversation.item.deleted",
         /// An item read back.
         ConversationItemRetrieved(ItemEvent) = "conversation.item.retrieved",
-        /// The user's transcript so far: settled `text` and provisional `stash`.
-        InputTranscriptionDelta(TranscriptionDelta) = "conversation.item.input_audio_transcription.delta",
-        /// Whole user transcript.
-        InputTranscriptionCompleted(InputTranscriptionCompleted) = "conversation.item.input_audio_transcription.completed",
-        /// User transcription failed.
-        InputTranscriptionFailed(InputTranscriptionFailed) = "conversation.item.input_audio_transcription.failed",
         /// Ambient speech so far (smart_turn): never a turn, never a reply.
         AmbientTranscriptionDelta(TranscriptionDelta) = "conversation.item.ambient_audio_transcription.delta",
         /// Ambient speech, whole (smart_turn).
         AmbientTranscriptionCompleted(AmbientCompleted) = "conversation.item.ambient_audio_transcription.completed",
-        /// A response started.
-        ResponseCreated(ResponseEvent) = "response.created",
-        /// A response ended.
-        ResponseDone(ResponseEvent) = "response.done",
-        /// An output item started.
-        ResponseOutputItemAdded(OutputItemEvent) = "response.output_item.added",
-        /// An output item ended.
-        ResponseOutputItemDone(OutputItemEvent) = "response.output_item.done",
-        /// A content part started.
-        ResponseContentPartAdded(ContentPartEvent) = "response.content_part.added",
-        /// A content part ended.
-        ResponseContentPartDone(ContentPartEvent) = "response.content_part.done",
-        /// Text delta (text-only modality).
-        ResponseTextDelta(ContentDelta) = "response.text.delta",
-        /// Text done.
-        ResponseTextDone(TextDone) = "response.text.done",
-        /// Audio delta (base64 PCM 24 kHz).
-        ResponseAudioDelta(ContentDelta) = "response.audio.delta",
-        /// Audio done.
-        ResponseAudioDone(ContentRef) = "response.audio.done",
-        /// Transcript delta of the spoken answer.
-        ResponseAudioTranscriptDelta(ContentDelta) = "response.audio_transcript.delta",
-        /// Transcript of the spoken answer.
-        ResponseAudioTranscriptDone(TranscriptDone) = "response.audio_transcript.done",
-        /// Function-call arguments fragment.
-        FunctionCallArgumentsDelta(FunctionCallArgumentsDelta) = "response.function_call_arguments.delta",
-        /// Function call complete.
-        FunctionCallArgumentsDone(FunctionCallArgumentsDone) = "response.function_call_arguments.done",
         /// Voiceprint registration started (before `session.updated`).
         VoiceprintInProgress(VoiceprintEvent) = "voiceprint_audio_list.in_progress",
         /// Voiceprint registration finished.

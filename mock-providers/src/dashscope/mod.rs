@@ -2,14 +2,14 @@
 //! (`/api-ws/v1/realtime?model=…`): validation, error shape, the respond
 //! engine, set-up faults and the input-rate heuristic.
 
+pub(crate) mod layer;
 pub mod omni;
 pub mod rate_check;
 pub mod respond;
 pub mod tts;
+pub mod validate;
 
-use crate::protocol::{
-    check_envelope, serde_rejection, summarise_openai_family, FrameError, FrameSummary, Protocol,
-};
+use crate::protocol::{summarise_openai_family, FrameError, FrameSummary};
 use crate::session::rand_suffix;
 use crate::timeline::Outgoing;
 use base64::engine::general_purpose::STANDARD;
@@ -157,72 +157,22 @@ pub struct DashScopeProtocol {
     pub model: String,
 }
 
-impl Protocol for DashScopeProtocol {
+/// Qwen-Omni's rules for the DashScope family's frame check: the session
+/// (flat and nested formats), text items where the model takes none, base64
+/// audio and JPEG images.
+impl validate::DashScopeDialect for DashScopeProtocol {
     type Event = ClientEvent;
+    const NAME: &'static str = DIALECT;
+    const KNOWN_TYPES: &'static [&'static str] = ClientEvent::KNOWN_TYPES;
 
-    fn name(&self) -> &str {
-        DIALECT
-    }
-
-    fn parse(&self, text: &str, max_frame_bytes: usize) -> Result<ClientEvent, FrameError> {
-        let (event_type, map) = check_envelope(text, max_frame_bytes, ClientEvent::KNOWN_TYPES)?;
-        let event_id = map
-            .get("event_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        self.check(&event_type, map).map_err(|mut e| {
-            e.event_id = event_id;
-            e
-        })
-    }
-
-    fn summarise(&self, event: &ClientEvent) -> FrameSummary {
-        summarise_openai_family(event, INPUT_RATE)
-    }
-
-    /// DashScope's error event: `{type, code, message, param}`, no echo of the
-    /// client's event id (none is documented).
-    fn rejection(&self, rejection: &FrameError) -> Vec<Outgoing> {
-        vec![Outgoing::text("error", self.error_text(rejection))]
-    }
-
-    /// DashScope refuses a bad key at the HTTP upgrade, so nothing is sent here.
-    fn auth_failure(&self) -> Vec<Outgoing> {
-        Vec::new()
-    }
-}
-
-impl DashScopeProtocol {
-    /// The provider's `error` event for a refused frame, as text.
-    pub fn error_text(&self, rejection: &FrameError) -> String {
-        error_frame(
-            "invalid_request_error",
-            rejection.code,
-            &rejection.message,
-            rejection.param.as_deref(),
-        )
-    }
-}
-
-/// A DashScope `error` event as text.
-pub fn error_frame(kind: &str, code: &str, message: &str, param: Option<&str>) -> String {
-    json!({
-        "event_id": format!("event_{:032x}", rand_suffix()),
-        "type": "error",
-        "error": {"type": kind, "code": code, "message": message, "param": param}
-    })
-    .to_string()
-}
-
-impl DashScopeProtocol {
-    fn check(&self, event_type: &str, map: Map<String, Value>) -> Result<ClientEvent, FrameError> {
+    fn check_map(&self, event_type: &str, map: &Map<String, Value>) -> Result<(), FrameError> {
         if event_type == "session.update" {
             check_session(map.get("session"))?;
         }
         // Where the family takes no `message` item at all (3.8), the responder
         // refuses it with its own (configurable) code.
         if event_type == "conversation.item.create"
-            && is_text_message(&map)
+            && is_text_message(map)
             && family(&self.model).message_items
             && !capabilities_for(&self.model).text_input
         {
@@ -232,18 +182,12 @@ impl DashScopeProtocol {
             )
             .param("item.content"));
         }
-        let event: ClientEvent =
-            serde_json::from_value(Value::Object(map)).map_err(|e| serde_rejection(&e))?;
-        match &event {
-            ClientEvent::InputAudioBufferAppend(append)
-                if STANDARD.decode(&append.audio).is_err() =>
-            {
-                return Err(FrameError::new(
-                    "invalid_value",
-                    "Invalid 'audio'. Expected base64-encoded PCM16 audio.",
-                )
-                .param("audio"));
-            }
+        Ok(())
+    }
+
+    fn check_event(&self, event: &ClientEvent) -> Result<(), FrameError> {
+        match event {
+            ClientEvent::InputAudioBufferAppend(append) => validate::check_audio(&append.audio),
             ClientEvent::InputImageBufferAppend(image) => {
                 let is_jpeg = STANDARD
                     .decode(&image.image)
@@ -255,11 +199,25 @@ impl DashScopeProtocol {
                     )
                     .param("image"));
                 }
+                Ok(())
             }
-            _ => {}
+            _ => Ok(()),
         }
-        Ok(event)
     }
+
+    fn summary(&self, event: &ClientEvent) -> FrameSummary {
+        summarise_openai_family(event, INPUT_RATE)
+    }
+}
+
+/// A DashScope `error` event as text.
+pub fn error_frame(kind: &str, code: &str, message: &str, param: Option<&str>) -> String {
+    json!({
+        "event_id": format!("event_{:032x}", rand_suffix()),
+        "type": "error",
+        "error": {"type": kind, "code": code, "message": message, "param": param}
+    })
+    .to_string()
 }
 
 fn is_text_message(map: &Map<String, Value>) -> bool {
@@ -279,37 +237,8 @@ fn check_session(session: Option<&Value>) -> Result<(), FrameError> {
     let Some(session) = session else {
         return Ok(()); // the session object is optional on this dialect
     };
-    if let Some(modalities) = session.get("modalities").and_then(Value::as_array) {
-        let names: Vec<&str> = modalities.iter().filter_map(Value::as_str).collect();
-        let valid = matches!(
-            names.as_slice(),
-            ["text"] | ["text", "audio"] | ["audio", "text"]
-        );
-        if !valid {
-            return Err(FrameError::new(
-                "invalid_value",
-                format!("Invalid modalities: {names:?}. Supported combinations are: ['text'] and ['audio', 'text']."),
-            )
-            .param("session.modalities"));
-        }
-    }
-    for (field, allowed) in [
-        ("input_audio_format", INPUT_FORMATS),
-        ("output_audio_format", OUTPUT_FORMATS),
-    ] {
-        if let Some(name) = session.get(field).and_then(Value::as_str) {
-            if !allowed.contains(&name) {
-                return Err(FrameError::new(
-                    "invalid_value",
-                    format!(
-                        "Invalid {field}: '{name}'. Supported values are: {}.",
-                        allowed.join(", ")
-                    ),
-                )
-                .param(format!("session.{field}")));
-            }
-        }
-    }
+    validate::check_modalities(session)?;
+    validate::check_flat_formats(session, INPUT_FORMATS, OUTPUT_FORMATS)?;
     check_nested_audio(session.get("audio"))
 }
 
@@ -383,6 +312,7 @@ impl crate::engine_choice::Respond for tts::DashScopeTtsProtocol {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Protocol;
 
     fn protocol() -> DashScopeProtocol {
         DashScopeProtocol {
@@ -483,7 +413,11 @@ mod tests {
 
     #[test]
     fn errors_have_the_dashscope_shape() {
-        let frame: Value = serde_json::from_str(&protocol().error_text(&err("{nope"))).unwrap();
+        let frames = protocol().rejection(&err("{nope"));
+        let [Outgoing::Text { text, .. }] = frames.as_slice() else {
+            panic!("one text frame expected, got {frames:?}");
+        };
+        let frame: Value = serde_json::from_str(text).unwrap();
         assert_eq!(frame["type"], "error");
         assert!(frame["event_id"].as_str().unwrap().starts_with("event_"));
         assert_eq!(frame["error"]["type"], "invalid_request_error");

@@ -28,7 +28,7 @@
 
 use super::omni::{self, OmniSettings, ToolOutputs};
 use super::rate_check::{RateCheck, RateVerdict};
-use super::{error_frame, DashScopeExpiry, SetupFault, MAX_SESSION};
+use super::{error_frame, layer, DashScopeExpiry, SetupFault, MAX_SESSION};
 use crate::engine::{Note, SessionEngine};
 use crate::openai::respond::Responder;
 use crate::protocol::FrameSummary;
@@ -279,11 +279,7 @@ impl DashScopeResponder {
     }
 
     fn forward(&mut self, event: OpenAiEvent, now: Instant) {
-        let summary = FrameSummary {
-            event_type: event.event_type().to_owned(),
-            key: Value::Null,
-            audio_ms: None,
-        };
+        let summary = layer::forwarded(event.event_type());
         self.inner.on_client_event(&event, &summary, now);
     }
 
@@ -583,16 +579,11 @@ impl SessionEngine<ClientEvent> for DashScopeResponder {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        match (self.inner.next_deadline(), self.own.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        layer::earliest(self.inner.next_deadline(), self.own.next_deadline())
     }
 
     fn take_notes(&mut self) -> Vec<Note> {
-        let mut notes = std::mem::take(&mut self.notes);
-        notes.extend(self.inner.take_notes());
-        notes
+        layer::take_notes(&mut self.notes, self.inner.take_notes())
     }
 }
 
@@ -614,14 +605,7 @@ mod tests {
 
     /// Everything a responder sends up to `until`, as JSON events.
     fn sent(responder: &mut DashScopeResponder, until: Instant) -> Vec<Value> {
-        responder
-            .pop_due(until)
-            .into_iter()
-            .filter_map(|frame| match frame {
-                Outgoing::Text { text, .. } => serde_json::from_str(&text).ok(),
-                _ => None,
-            })
-            .collect()
+        layer::sent_json(responder.pop_due(until))
     }
 
     // The mock refuses text items on the wire (Qwen-Omni's capabilities say

@@ -106,4 +106,15 @@ mod tests {
         assert!(!items.delete("item_1"));
         assert!(items.retrieve("item_1").is_none() && !items.contains("item_1"));
     }
+
+    #[test]
+    fn the_oldest_items_are_forgotten_past_the_cap() {
+        let mut items = Items::default();
+        for n in 0..MAX_ITEMS + 5 {
+            items.observe(&json!({"type": "conversation.item.created", "item": {"id": format!("item_{n}"), "type": "message", "role": "user", "content": []}}));
+        }
+        assert_eq!(items.items.len(), MAX_ITEMS);
+        assert!(!items.contains("item_4") && items.contains("item_5"));
+        assert!(items.contains(&format!("item_{}", MAX_ITEMS + 4)));
+    }
 }

@@ -10,11 +10,8 @@ pub mod settings;
 
 pub use settings::QwenAudioSettings;
 
-use crate::dashscope::error_frame;
-use crate::protocol::{check_envelope, serde_rejection, FrameError, FrameSummary, Protocol};
-use crate::timeline::Outgoing;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use crate::dashscope::validate::{self, invalid};
+use crate::protocol::{FrameError, FrameSummary};
 use serde_json::{Map, Value};
 use understudy_adapters::qwen_audio::wire::{ClientEvent, VOICEPRINT_URLS};
 use understudy_adapters::qwen_audio::{family, DIALECT, INPUT_RATE};
@@ -22,6 +19,8 @@ use understudy_adapters::qwen_audio::{family, DIALECT, INPUT_RATE};
 /// Whether a model name is a Qwen-Audio-Realtime model; the adapters own the rule.
 pub use understudy_adapters::qwen_audio::is_audio_model;
 
+/// The only audio format name the service accepts, in and out.
+const FORMATS: &[&str] = &["pcm"];
 /// Most voiceprint samples one session may register (documented).
 const MAX_VOICEPRINTS: usize = 5;
 /// `max_history_turns` bounds (documented: 1–50).
@@ -38,30 +37,32 @@ pub struct QwenAudioProtocol {
     pub model: String,
 }
 
-impl Protocol for QwenAudioProtocol {
+/// Qwen-Audio's rules for the DashScope family's frame check: its session
+/// fields and base64 audio. Unknown types — `session.finish`,
+/// `input_image_buffer.append`, `conversation.item.truncate` among them —
+/// are refused as the service refuses any unknown event (its answer to
+/// `session.finish` is unconfirmed; an `invalid_value` error on the `type`
+/// keeps the socket open).
+impl validate::DashScopeDialect for QwenAudioProtocol {
     type Event = ClientEvent;
+    const NAME: &'static str = DIALECT;
+    const KNOWN_TYPES: &'static [&'static str] = ClientEvent::KNOWN_TYPES;
 
-    fn name(&self) -> &str {
-        DIALECT
+    fn check_map(&self, event_type: &str, map: &Map<String, Value>) -> Result<(), FrameError> {
+        match event_type {
+            "session.update" => self.check_session(map.get("session")),
+            _ => Ok(()),
+        }
     }
 
-    /// Unknown types — `session.finish`, `input_image_buffer.append`,
-    /// `conversation.item.truncate` among them — are refused as the service
-    /// refuses any unknown event (its answer to `session.finish` is
-    /// unconfirmed; an `invalid_value` error on the `type` keeps the socket open).
-    fn parse(&self, text: &str, max_frame_bytes: usize) -> Result<ClientEvent, FrameError> {
-        let (event_type, map) = check_envelope(text, max_frame_bytes, ClientEvent::KNOWN_TYPES)?;
-        let event_id = map
-            .get("event_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        self.check(&event_type, map).map_err(|mut e| {
-            e.event_id = event_id;
-            e
-        })
+    fn check_event(&self, event: &ClientEvent) -> Result<(), FrameError> {
+        match event {
+            ClientEvent::InputAudioBufferAppend(append) => validate::check_audio(&append.audio),
+            _ => Ok(()),
+        }
     }
 
-    fn summarise(&self, event: &ClientEvent) -> FrameSummary {
+    fn summary(&self, event: &ClientEvent) -> FrameSummary {
         let (key, audio_ms) = match event {
             ClientEvent::ConversationItemCreate(create) => (
                 serde_json::json!({"item.type": create.item.kind, "item.role": create.item.role}),
@@ -79,71 +80,15 @@ impl Protocol for QwenAudioProtocol {
             audio_ms,
         }
     }
-
-    /// DashScope's error event: `{type, code, message, param}`.
-    fn rejection(&self, rejection: &FrameError) -> Vec<Outgoing> {
-        vec![Outgoing::text(
-            "error",
-            error_frame(
-                "invalid_request_error",
-                rejection.code,
-                &rejection.message,
-                rejection.param.as_deref(),
-            ),
-        )]
-    }
-
-    /// A bad key fails the upgrade with HTTP 401 (documented), so nothing is sent here.
-    fn auth_failure(&self) -> Vec<Outgoing> {
-        Vec::new()
-    }
 }
 
 impl QwenAudioProtocol {
-    fn check(&self, event_type: &str, map: Map<String, Value>) -> Result<ClientEvent, FrameError> {
-        if event_type == "session.update" {
-            self.check_session(map.get("session"))?;
-        }
-        let event: ClientEvent =
-            serde_json::from_value(Value::Object(map)).map_err(|e| serde_rejection(&e))?;
-        if let ClientEvent::InputAudioBufferAppend(append) = &event {
-            if STANDARD.decode(&append.audio).is_err() {
-                return Err(FrameError::new(
-                    "invalid_value",
-                    "Invalid 'audio'. Expected base64-encoded PCM16 audio.",
-                )
-                .param("audio"));
-            }
-        }
-        Ok(event)
-    }
-
     fn check_session(&self, session: Option<&Value>) -> Result<(), FrameError> {
         let Some(session) = session else {
             return Ok(());
         };
-        let invalid = |param: &str, message: String| {
-            FrameError::new("invalid_value", message).param(format!("session.{param}"))
-        };
-        if let Some(modalities) = session.get("modalities").and_then(Value::as_array) {
-            let names: Vec<&str> = modalities.iter().filter_map(Value::as_str).collect();
-            if !matches!(
-                names.as_slice(),
-                ["text"] | ["text", "audio"] | ["audio", "text"]
-            ) {
-                return Err(invalid("modalities", format!("Invalid modalities: {names:?}. Supported combinations are: ['text'] and ['audio', 'text'].")));
-            }
-        }
-        for field in ["input_audio_format", "output_audio_format"] {
-            if let Some(name) = session.get(field).and_then(Value::as_str) {
-                if name != "pcm" {
-                    return Err(invalid(
-                        field,
-                        format!("Invalid {field}: '{name}'. Supported values are: pcm."),
-                    ));
-                }
-            }
-        }
+        validate::check_modalities(session)?;
+        validate::check_flat_formats(session, FORMATS, FORMATS)?;
         if let Some(turns) = session.get("max_history_turns").filter(|v| !v.is_null()) {
             if !turns.as_u64().is_some_and(|n| HISTORY_TURNS.contains(&n)) {
                 return Err(invalid(
@@ -161,10 +106,8 @@ impl QwenAudioProtocol {
     }
 
     fn check_turn_detection(&self, td: &Map<String, Value>) -> Result<(), FrameError> {
-        let invalid = |param: &str, message: String| {
-            FrameError::new("invalid_value", message)
-                .param(format!("session.turn_detection.{param}"))
-        };
+        let invalid =
+            |param: &str, message: String| invalid(&format!("turn_detection.{param}"), message);
         let kind = td.get("type").and_then(Value::as_str).unwrap_or_default();
         let rejected = family(&self.model).rejected_turn_types.contains(&kind);
         if rejected || !matches!(kind, "server_vad" | "smart_turn") {

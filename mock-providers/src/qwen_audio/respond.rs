@@ -35,7 +35,7 @@ use super::ambient::{Heard, Segmenter};
 use super::items::Items;
 use super::settings::QwenAudioSettings;
 use crate::dashscope::respond::DashScopeResponder;
-use crate::dashscope::{error_frame, SetupFault};
+use crate::dashscope::{error_frame, layer, SetupFault};
 use crate::engine::{Note, SessionEngine};
 use crate::protocol::FrameSummary;
 use crate::timeline::{Outgoing, Timeline};
@@ -187,7 +187,8 @@ impl QwenAudioResponder {
     }
 
     fn forward(&mut self, event: OmniEvent, now: Instant) {
-        self.inner.on_client_event(&event, &summary(), now);
+        self.inner
+            .on_client_event(&event, &layer::forwarded(event.event_type()), now);
     }
 
     fn on_session_update(&mut self, update: &SessionUpdate, now: Instant) {
@@ -503,14 +504,6 @@ fn inner_session(view: &Session) -> Session {
     }
 }
 
-fn summary() -> FrameSummary {
-    FrameSummary {
-        event_type: String::new(),
-        key: Value::Null,
-        audio_ms: None,
-    }
-}
-
 impl SessionEngine<ClientEvent> for QwenAudioResponder {
     fn label(&self) -> String {
         "respond".into()
@@ -593,16 +586,11 @@ impl SessionEngine<ClientEvent> for QwenAudioResponder {
         if !self.front.is_empty() {
             return Some(Instant::now());
         }
-        match (self.inner.next_deadline(), self.own.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        layer::earliest(self.inner.next_deadline(), self.own.next_deadline())
     }
 
     fn take_notes(&mut self) -> Vec<Note> {
-        let mut notes = std::mem::take(&mut self.notes);
-        notes.extend(self.inner.take_notes());
-        notes
+        layer::take_notes(&mut self.notes, self.inner.take_notes())
     }
 }
 
@@ -616,6 +604,10 @@ mod tests {
         serde_json::from_value(json).expect("a valid client event")
     }
 
+    fn summary() -> FrameSummary {
+        layer::forwarded("")
+    }
+
     fn responder() -> QwenAudioResponder {
         let voice = Arc::from(vec![500i16; 24_000]);
         let mut config = ResponderConfig::with_voice(voice);
@@ -625,14 +617,7 @@ mod tests {
 
     /// Everything sent up to `until`, as JSON events.
     fn sent(responder: &mut QwenAudioResponder, until: Instant) -> Vec<Value> {
-        responder
-            .pop_due(until)
-            .into_iter()
-            .filter_map(|frame| match frame {
-                Outgoing::Text { text, .. } => serde_json::from_str(&text).ok(),
-                _ => None,
-            })
-            .collect()
+        layer::sent_json(responder.pop_due(until))
     }
 
     fn types(events: &[Value]) -> Vec<&str> {

@@ -1,6 +1,8 @@
 //! The Qwen-Audio protocol's validation, in the service's error shape.
 
 use super::*;
+use crate::protocol::Protocol;
+use crate::timeline::Outgoing;
 
 fn protocol(model: &str) -> QwenAudioProtocol {
     QwenAudioProtocol {

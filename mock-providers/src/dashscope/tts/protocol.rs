@@ -3,7 +3,6 @@
 //! each refused with DashScope's `error` event naming the field.
 
 use super::{FORMATS, SAMPLE_RATES, SERVICE_FORMATS};
-use crate::dashscope::error_frame;
 use crate::protocol::{check_envelope, serde_rejection, FrameError, FrameSummary, Protocol};
 use crate::timeline::Outgoing;
 use serde_json::Value;
@@ -43,15 +42,7 @@ impl Protocol for DashScopeTtsProtocol {
     }
 
     fn rejection(&self, rejection: &FrameError) -> Vec<Outgoing> {
-        vec![Outgoing::text(
-            "error",
-            error_frame(
-                "invalid_request_error",
-                rejection.code,
-                &rejection.message,
-                rejection.param.as_deref(),
-            ),
-        )]
+        crate::dashscope::validate::rejection_frames(rejection)
     }
 
     /// DashScope refuses a bad key at the HTTP upgrade.
