@@ -97,8 +97,9 @@ struct ServeArgs {
     max_frame_bytes: usize,
     /// What the journal (`/__understudy/journal`) keeps of each session: `off`
     /// (nothing; the routes answer 404), `summary` (each frame's type and first 512
-    /// characters, every note: enough to debug a replay) or `full` (whole frames).
-    /// Audio is never stored, only its length.
+    /// characters, every note: enough to debug a replay) or `full` (whole frames,
+    /// audio included: the inspector plays it and exports it in cassettes).
+    /// In `summary` audio is never stored, only its length.
     #[arg(long, default_value = "summary")]
     journal: JournalMode,
     /// Most sessions the journal keeps; the oldest are evicted (and counted in
