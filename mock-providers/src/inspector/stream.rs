@@ -79,23 +79,66 @@ pub(super) async fn stream(State(state): State<AppState>, request: Request) -> R
         Ok(options) => options,
         Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
     };
-    let subscription: Subscription = state.journal.subscribe(options.frames);
+    sse(state.journal.subscribe(options.frames), options.heartbeat)
+}
+
+/// A subscription as an SSE response, with a heartbeat every `heartbeat`.
+fn sse(subscription: Subscription, heartbeat: Duration) -> Response {
     let events = futures_util::stream::unfold(subscription, |mut subscription| async move {
         let received = subscription.next().await?;
         Some((Ok::<_, Infallible>(to_event(received)), subscription))
     });
     Sse::new(events)
-        .keep_alive(
-            KeepAlive::new()
-                .interval(options.heartbeat)
-                .text("heartbeat"),
-        )
+        .keep_alive(KeepAlive::new().interval(heartbeat).text("heartbeat"))
         .into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::{EntryKind, Journal, JournalCaps, JournalEntry, JournalMode};
+    use futures_util::StreamExt;
+
+    /// The next chunk of an SSE body, as text.
+    async fn chunk(
+        body: &mut (impl futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin),
+    ) -> String {
+        let bytes = tokio::time::timeout(Duration::from_secs(5), body.next())
+            .await
+            .expect("a chunk within 5 s")
+            .expect("the stream goes on")
+            .expect("no body error");
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_lagging_subscriber_gets_a_lagged_event_then_the_rest() {
+        let journal = Journal::with_stream_buffer(JournalMode::Summary, JournalCaps::default(), 2);
+        let response = sse(journal.subscribe(false), Duration::from_secs(60));
+        let session = journal.open("openai-ga", "gpt-realtime", "respond");
+        for n in 0..5 {
+            journal.record(
+                session,
+                JournalEntry {
+                    t_ms: n,
+                    kind: EntryKind::Note,
+                    label: "vad".into(),
+                    detail: format!("note {n}"),
+                },
+            );
+        }
+        let mut body = response.into_body().into_data_stream();
+        // Six events into a buffer of two: four lost, and the reader told so.
+        assert_eq!(
+            chunk(&mut body).await,
+            "event: lagged\ndata: {\"missed\":4}\n\n"
+        );
+        let next = chunk(&mut body).await;
+        assert!(
+            next.starts_with("event: note\ndata: {") && next.contains("\"note 3\""),
+            "{next:?}"
+        );
+    }
 
     #[test]
     fn options_default_and_refuse_garbage() {
