@@ -260,6 +260,25 @@ async fn the_inspector_shows_a_live_session_its_turn_and_its_audio_in_chromium()
     ] {
         assert!(timeline.contains(expected), "{expected} in:\n{timeline}");
     }
+    // TTFA is TTFB plus leading silence, so never before it.
+    let mark = |v: serde_json::Value| -> u64 {
+        let text = v.as_str().unwrap_or_default().to_owned();
+        text.split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a latency mark: {text:?}"))
+    };
+    let ttfb = mark(
+        browser
+            .eval("document.querySelector('#timeline .ttfb').textContent")
+            .await,
+    );
+    let ttfa = mark(
+        browser
+            .eval("document.querySelector('#timeline .ttfa').textContent")
+            .await,
+    );
+    assert!(ttfa >= ttfb, "TTFA {ttfa} ms before TTFB {ttfb} ms");
     let row = browser
         .eval("document.querySelector('#sessions tbody tr').innerText")
         .await;
