@@ -97,8 +97,9 @@ struct ServeArgs {
     max_frame_bytes: usize,
     /// What the journal (`/__understudy/journal`) keeps of each session: `off`
     /// (nothing; the routes answer 404), `summary` (each frame's type and first 512
-    /// characters, every note: enough to debug a replay) or `full` (whole frames).
-    /// Audio is never stored, only its length.
+    /// characters, every note: enough to debug a replay) or `full` (whole frames,
+    /// audio included: the inspector plays it and exports it in cassettes).
+    /// In `summary` audio is never stored, only its length.
     #[arg(long, default_value = "summary")]
     journal: JournalMode,
     /// Most sessions the journal keeps; the oldest are evicted (and counted in
@@ -108,6 +109,10 @@ struct ServeArgs {
     /// Most bytes the journal keeps; the oldest sessions are evicted first.
     #[arg(long, default_value_t = JournalCaps::DEFAULT_MAX_BYTES)]
     journal_max_bytes: usize,
+    /// Events a subscriber of the live stream (`/__understudy/stream`, the
+    /// inspector page) may fall behind before it loses some and is told how many.
+    #[arg(long, default_value_t = understudy_mock::DEFAULT_STREAM_BUFFER)]
+    journal_stream_buffer: usize,
     /// End each session after this many seconds, the provider's way (respond engine):
     /// OpenAI `session_expired` then close 1001 (announced in `expires_at`), DashScope
     /// close 1001 (announced in `expires_at`), Gemini `goAway` then close (as a
@@ -234,7 +239,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .journal_caps(JournalCaps {
             max_sessions: args.journal_max_sessions,
             max_bytes: args.journal_max_bytes,
-        });
+        })
+        .journal_stream_buffer(args.journal_stream_buffer);
     if let Some(fault) = args.fault {
         builder = builder.setup_fault(fault);
     }
@@ -332,6 +338,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             format!("POST {url}/compatible-mode/v1/chat/completions"),
         ),
         ("journal", format!("{url}/__understudy/journal")),
+        ("inspector", format!("{url}/__understudy/")),
     ];
     for (name, route) in routes {
         banner.push_str(&format!("  {:<18} {route}\n", format!("{name}:")));

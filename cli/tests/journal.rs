@@ -3,108 +3,14 @@
 //! wrong (or a client that sends something invalid) is a `warn` line in the
 //! server's log, not only a journal entry.
 
+mod served;
+
 use futures_util::{SinkExt, StreamExt};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use served::Served;
+use std::time::Duration;
 use tokio::time::timeout;
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-
-/// `understudy serve` on a free port with its stderr captured; killed on drop.
-struct Served {
-    child: Child,
-    authority: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Served {
-    fn start(args: &[&str]) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
-            .args(["serve", "--port", "0"])
-            .args(args)
-            .env_remove("UNDERSTUDY_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start understudy serve");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().expect("stderr");
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("read the serving line");
-        let authority = line
-            .trim()
-            .strip_prefix("understudy serving on http://")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        Served {
-            child,
-            authority,
-            stderr,
-        }
-    }
-
-    /// The server's log once it holds `needle` (or after 10 s, whatever it holds).
-    fn log_with(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let log = self.stderr.lock().unwrap().clone();
-            if log.contains(needle) || Instant::now() > deadline {
-                return log;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// One raw HTTP/1.1 request: the status line's code and the body.
-    async fn http(&self, method: &str, path: &str, headers: &[&str]) -> (u16, String) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut stream = tokio::net::TcpStream::connect(&self.authority)
-            .await
-            .unwrap();
-        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
-        for header in headers {
-            request.push_str(header);
-            request.push_str("\r\n");
-        }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let code = response[9..12].parse().unwrap();
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (code, body)
-    }
-
-    fn ws(&self, path: &str) -> String {
-        format!("ws://{}{path}", self.authority)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test]
 async fn under_require_auth_every_journal_route_wants_a_key() {
@@ -116,6 +22,11 @@ async fn under_require_auth_every_journal_route_wants_a_key() {
         ("DELETE", "/__understudy/journal"),
         ("GET", "/__understudy/sessions"),
         ("GET", "/__understudy/sessions/1"),
+        ("GET", "/__understudy/stream"),
+        ("GET", "/__understudy/stream?frames=1"),
+        ("GET", "/__understudy/sessions/1/audio/in.wav"),
+        ("GET", "/__understudy/sessions/1/audio/out.wav"),
+        ("GET", "/__understudy/sessions/1/cassette"),
     ] {
         for refused in [&[][..], &["Authorization: Bearer sk-wrong"][..]] {
             let (code, body) = served.http(method, path, refused).await;
@@ -141,8 +52,24 @@ async fn under_require_auth_every_journal_route_wants_a_key() {
         served.http("DELETE", "/__understudy/journal", &key).await.0,
         204
     );
-    // Health stays open: it says nothing about anyone's sessions.
+    // Health stays open: it says nothing about anyone's sessions; so does
+    // the inspector page, which holds no data and asks for the key.
     assert_eq!(served.http("GET", "/__understudy/health", &[]).await.0, 200);
+    for page in ["/__understudy/", "/__understudy/inspector"] {
+        let (code, body) = served.http("GET", page, &[]).await;
+        assert_eq!(code, 200, "{page}");
+        assert!(
+            body.contains("<title>Understudy inspector</title>"),
+            "{body:.200}"
+        );
+        assert!(!body.contains("sk-journal"));
+    }
+    // With the key in the query (how the page's stream and audio send it),
+    // the data routes answer.
+    let (code, body) = served
+        .http("GET", "/__understudy/sessions?key=sk-journal", &[])
+        .await;
+    assert_eq!(code, 200, "{body}");
 }
 
 #[tokio::test]
@@ -269,6 +196,226 @@ async fn a_client_that_sends_something_invalid_is_a_warning() {
             && l.contains("response.creat")),
         "no warn line for the invalid event:\n{log}"
     );
+}
+
+#[tokio::test]
+async fn the_session_list_counts_turns_grades_replays_and_shows_evictions() {
+    let served = Served::start(&["--journal-max-sessions", "1"]);
+    for _ in 0..2 {
+        served::openai_audio_turn(&served, "").await;
+    }
+    let list = served.request("GET", "/__understudy/sessions", &[]).await;
+    assert_eq!(list.code, 200);
+    assert_eq!(
+        list.header("x-understudy-journal-evicted").as_deref(),
+        Some("1")
+    );
+    let list = list.json();
+    assert_eq!(list["evicted_sessions"], 1, "{list}");
+    assert_eq!(list["caps"]["max_sessions"], 1, "{list}");
+    let session = &list["sessions"][0];
+    assert_eq!(session["session"], 2, "{list}");
+    assert_eq!(session["turns"], 1, "{list}");
+    assert!(session["grade"].is_null(), "not a replay: {list}");
+
+    let replay = Served::start(&["--engine", "replay"]);
+    let (mut socket, _) =
+        connect_async(replay.ws("/v1/realtime?model=gpt-realtime&cassette=openai/ga-text-turn"))
+            .await
+            .unwrap();
+    first_text(&mut socket).await;
+    socket
+        .send(Message::Text(
+            r#"{"type":"input_audio_buffer.clear"}"#.into(),
+        ))
+        .await
+        .unwrap();
+    let _ = timeout(Duration::from_secs(2), socket.next()).await;
+    socket.close(None).await.unwrap();
+    let (mut refused, _) =
+        connect_async(replay.ws("/v1/realtime?model=gpt-realtime&cassette=no-such"))
+            .await
+            .unwrap();
+    while let Ok(Some(Ok(_))) = timeout(Duration::from_secs(5), refused.next()).await {}
+    let list = replay
+        .request("GET", "/__understudy/sessions", &[])
+        .await
+        .json();
+    let grades: Vec<&str> = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["grade"]["status"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(grades, ["mismatched", "refused"], "{list}");
+    assert!(
+        list["sessions"][0]["grade"]["note"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
+        "{list}"
+    );
+}
+
+#[tokio::test]
+async fn the_live_stream_tells_of_a_session_its_notes_and_its_end() {
+    let served = Served::start(&["--engine", "replay"]);
+    let mut plain = served.stream("?heartbeat=1").await;
+    let mut framed = served.stream("?frames=1").await;
+    let (mut socket, _) =
+        connect_async(served.ws("/v1/realtime?model=gpt-realtime&cassette=openai/ga-text-turn"))
+            .await
+            .unwrap();
+    first_text(&mut socket).await;
+    socket
+        .send(Message::Text(
+            r#"{"type":"input_audio_buffer.clear"}"#.into(),
+        ))
+        .await
+        .unwrap();
+    let _ = timeout(Duration::from_secs(2), socket.next()).await;
+    socket.close(None).await.unwrap();
+    let seen = plain.until("end", 1).await;
+    let names: Vec<&str> = seen
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert_eq!(names.first(), Some(&"session"), "{seen:?}");
+    assert!(names.contains(&"note"), "{seen:?}");
+    assert!(
+        !names.contains(&"frame"),
+        "frames only when asked: {seen:?}"
+    );
+    let start: serde_json::Value = serde_json::from_str(&seen[0].data).unwrap();
+    assert_eq!(
+        (
+            start["session"].as_u64(),
+            start["dialect"].as_str(),
+            start["engine"].as_str()
+        ),
+        (
+            Some(1),
+            Some("openai-ga"),
+            Some("replay:openai/ga-text-turn")
+        ),
+        "{start}"
+    );
+    let note = seen.iter().find(|e| e.name == "note").unwrap();
+    assert!(note.data.contains("replay."), "{note:?}");
+    let end: serde_json::Value = serde_json::from_str(&seen.last().unwrap().data).unwrap();
+    assert_eq!(end["grade"]["status"], "mismatched", "{end}");
+    // The heartbeat is a comment, at the interval asked for.
+    let beat = plain
+        .next(Duration::from_secs(3))
+        .await
+        .expect("a heartbeat");
+    assert_eq!(beat.raw.trim(), ": heartbeat", "{beat:?}");
+    // A subscriber that asked for frames sees them, summarised.
+    let framed_seen = framed.until("end", 1).await;
+    let frame = framed_seen
+        .iter()
+        .find(|e| e.name == "frame")
+        .unwrap_or_else(|| panic!("no frame event: {framed_seen:?}"));
+    let frame: serde_json::Value = serde_json::from_str(&frame.data).unwrap();
+    assert_eq!(frame["label"], "session.created", "{frame}");
+    assert!(frame["bytes"].as_u64().unwrap() > 0, "{frame}");
+}
+
+#[tokio::test]
+async fn full_mode_serves_each_directions_audio_and_summary_says_why_not() {
+    let served = Served::start(&["--journal", "full"]);
+    served::openai_audio_turn(&served, "").await;
+    for (file, at_least) in [("in.wav", 24 * 300), ("out.wav", 2_400)] {
+        let answer = served
+            .request(
+                "GET",
+                &format!("/__understudy/sessions/1/audio/{file}"),
+                &[],
+            )
+            .await;
+        assert_eq!(answer.code, 200, "{file}: {}", answer.text());
+        assert_eq!(answer.header("content-type").as_deref(), Some("audio/wav"));
+        let (pcm, rate) = understudy_fixtures::wav::read_pcm16(&answer.body).unwrap();
+        assert_eq!(rate, 24_000, "{file}");
+        assert!(
+            pcm.len() / 2 >= at_least,
+            "{file}: {} samples",
+            pcm.len() / 2
+        );
+        assert!(pcm.iter().any(|b| *b != 0), "{file} is not all silence");
+        if file == "in.wav" {
+            assert_eq!(pcm, served::tone(300), "the client's audio, byte for byte");
+        }
+    }
+    let (code, body) = served
+        .http("GET", "/__understudy/sessions/1/audio/sideways.wav", &[])
+        .await;
+    assert_eq!(code, 404, "{body}");
+
+    let summary = Served::start(&[]);
+    served::openai_audio_turn(&summary, "").await;
+    let (code, body) = summary
+        .http("GET", "/__understudy/sessions/1/audio/out.wav", &[])
+        .await;
+    assert_eq!(code, 404, "{body}");
+    assert!(
+        body.contains("audio not kept: run with --journal full"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_session_downloads_as_a_cassette_that_validates_and_replays() {
+    let served = Served::start(&["--journal", "full"]);
+    let live = served::openai_audio_turn(&served, "").await;
+    let answer = served
+        .request("GET", "/__understudy/sessions/1/cassette", &[])
+        .await;
+    assert_eq!(answer.code, 200, "{}", answer.text());
+    assert!(
+        answer
+            .header("content-disposition")
+            .is_some_and(|d| d.contains("session-1.jsonl")),
+        "{}",
+        answer.headers
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("inspected.jsonl");
+    std::fs::write(&file, &answer.body).unwrap();
+    let report = understudy_fixtures::validate_file(&file);
+    assert!(report.is_valid(), "{report:?}");
+    let cassette = understudy_fixtures::Cassette::read(&file).unwrap();
+    assert_eq!(
+        cassette.header.origin,
+        understudy_fixtures::Origin::Synthesized
+    );
+    let audio_deltas = cassette
+        .frames
+        .iter()
+        .filter_map(|f| f.json())
+        .filter(|j| j["type"] == "response.output_audio.delta")
+        .filter(|j| j["delta"].as_str().is_some_and(|d| d.len() > 100))
+        .count();
+    assert!(
+        audio_deltas > 0,
+        "full mode keeps the audio in the cassette"
+    );
+
+    let replay = Served::start(&[
+        "--engine",
+        "replay",
+        "--cassettes",
+        dir.path().to_str().unwrap(),
+        "--speed",
+        "10",
+    ]);
+    let replayed = served::openai_audio_turn(&replay, "&cassette=inspected").await;
+    assert_eq!(replayed, live, "the cassette replays what the session sent");
+    let list = replay
+        .request("GET", "/__understudy/sessions", &[])
+        .await
+        .json();
+    assert_eq!(list["sessions"][0]["grade"]["status"], "ok", "{list}");
 }
 
 /// The next text frame.

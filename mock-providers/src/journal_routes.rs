@@ -1,7 +1,10 @@
 //! The journal over HTTP: `GET /__understudy/journal` (paged),
 //! `DELETE /__understudy/journal` (clear), `GET /__understudy/journal/stats`,
 //! and the session list `GET /__understudy/sessions` (`?since=` to tail) with
-//! one session at `GET /__understudy/sessions/{id}` (`?since=` milliseconds).
+//! one session at `GET /__understudy/sessions/{id}` (`?since=` milliseconds),
+//! plus the inspector's data routes ([`crate::inspector`]: the live stream, a
+//! session's audio and its cassette) behind the same key check, and the
+//! inspector page, which holds no data, in front of it.
 //!
 //! Under `--require-auth`/`--api-key` every one of them wants a key the way
 //! the provider routes do (`Authorization: Bearer`, Google's
@@ -39,7 +42,9 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/__understudy/journal/stats", get(stats))
         .route("/__understudy/sessions", get(sessions))
         .route("/__understudy/sessions/{id}", get(session))
+        .merge(crate::inspector::data_routes())
         .layer(axum::middleware::from_fn_with_state(state, guard))
+        .merge(crate::inspector::page_routes())
 }
 
 /// Refuses a request without an accepted key when the mock requires one, and
@@ -143,15 +148,25 @@ async fn sessions(State(state): State<AppState>, request: Request) -> Response {
     };
     let stats = state.journal.stats();
     let sessions = state.journal.sessions(since, offset, limit);
-    Json(json!({
+    let mut response = Json(json!({
         "sessions": sessions,
         "kept": stats.sessions,
         "evicted_sessions": stats.evicted_sessions,
         "dropped_entries": stats.dropped_entries,
+        "caps": stats.caps,
+        "mode": stats.mode,
         "offset": offset,
         "limit": limit,
     }))
-    .into_response()
+    .into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-understudy-journal-sessions", stats.sessions as u64),
+        ("x-understudy-journal-evicted", stats.evicted_sessions),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+    response
 }
 
 /// `GET /__understudy/sessions/{id}?since=`: one session's entries (with

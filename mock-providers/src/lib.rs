@@ -60,6 +60,7 @@ mod state;
 mod config;
 mod engine;
 mod engine_choice;
+mod inspector;
 mod journal;
 mod journal_routes;
 mod protocol;
@@ -90,8 +91,9 @@ pub use config::{Auth, BetaPolicy, BetaRefusal, EngineConfig, ReplayLibrary};
 pub use dashscope::{DashScopeExpiry, SetupFault};
 pub use gemini::GeminiLiveSettings;
 pub use journal::{
-    EntryKind, JournalCaps, JournalEntry, JournalMode, JournalStats, SessionJournal,
-    SessionSummary, UnknownJournalMode,
+    EntryKind, ExportError, JournalCaps, JournalEntry, JournalMode, JournalStats, LiveEvent,
+    Received, ReplayGrade, SessionAudio, SessionJournal, SessionSummary, Subscription,
+    UnknownJournalMode, DEFAULT_STREAM_BUFFER,
 };
 pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
 pub use qwen_audio::QwenAudioSettings;
@@ -261,6 +263,12 @@ impl MockServer {
         self.journal.stats()
     }
 
+    /// Subscribes to the journal's live feed (what `GET /__understudy/stream`
+    /// sends): sessions opening, notes, ends, and frames if `frames`.
+    pub fn journal_subscribe(&self, frames: bool) -> Subscription {
+        self.journal.subscribe(frames)
+    }
+
     /// Stops accepting connections and waits for the server task to end.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -294,6 +302,7 @@ pub struct MockServerBuilder {
     beta: BetaPolicy,
     journal_mode: JournalMode,
     journal_caps: JournalCaps,
+    journal_stream_buffer: Option<usize>,
 }
 
 impl MockServerBuilder {
@@ -413,6 +422,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// How many events a live-feed subscriber may fall behind before it
+    /// loses some and is told how many (default [`DEFAULT_STREAM_BUFFER`]).
+    pub fn journal_stream_buffer(mut self, events: usize) -> Self {
+        self.journal_stream_buffer = Some(events);
+        self
+    }
+
     /// Listen on this address (default `127.0.0.1:0`, a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -446,7 +462,11 @@ impl MockServerBuilder {
         let addr = listener
             .local_addr()
             .map_err(|source| MockError::Bind { addr, source })?;
-        let journal = Journal::new(self.journal_mode, self.journal_caps);
+        let journal = Journal::with_stream_buffer(
+            self.journal_mode,
+            self.journal_caps,
+            self.journal_stream_buffer.unwrap_or(DEFAULT_STREAM_BUFFER),
+        );
         let app = server::router(state::AppState::new(config, journal.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);
         let tls = match self.tls_addr {

@@ -1,6 +1,7 @@
 //! The session journal: what each client sent and what the mock answered.
 //!
-//! Every mock session records its traffic (audio summarised, never stored) and
+//! Every mock session records its traffic (audio summarised unless the mode
+//! is [`JournalMode::Full`], which keeps it for the WAV and cassette routes) and
 //! the engine's notes (a replay mismatch, a VAD decision, a wrong sample rate).
 //! Tests read it in-process with `MockServer::journal()`; over HTTP it is
 //! `GET /__understudy/journal` (paged), cleared by `DELETE`, and its counters
@@ -11,12 +12,20 @@
 //! a frame carrying audio is cut down at once by a scan ([`audio`]), never
 //! parsed. It is bounded ([`JournalCaps`]): past the caps the oldest sessions
 //! are evicted and counted. A read copies `Arc`s out under the lock and builds
-//! its JSON after letting go, so reading never stalls a session.
+//! its JSON after letting go, so reading never stalls a session. A live feed
+//! ([`Journal::subscribe`], `GET /__understudy/stream`) tells subscribers of
+//! new sessions, notes and ends without ever making a session wait.
 
 mod audio;
+mod export;
+mod grade;
+mod live;
 mod mode;
 mod store;
 
+pub use export::{ExportError, SessionAudio};
+pub use grade::ReplayGrade;
+pub use live::{LiveEvent, Received, Subscription, DEFAULT_STREAM_BUFFER};
 pub use mode::{JournalCaps, JournalMode, UnknownJournalMode};
 pub use store::{JournalStats, SessionSummary};
 
@@ -102,9 +111,21 @@ impl Default for Journal {
 impl Journal {
     /// An empty journal keeping `mode`'s detail within `caps`.
     pub fn new(mode: JournalMode, caps: JournalCaps) -> Self {
+        Self::with_stream_buffer(mode, caps, DEFAULT_STREAM_BUFFER)
+    }
+
+    /// An empty journal whose live-feed subscribers may fall `buffer`
+    /// events behind before they lose some (see [`Journal::subscribe`]).
+    pub fn with_stream_buffer(mode: JournalMode, caps: JournalCaps, buffer: usize) -> Self {
         Journal {
-            store: Arc::new(Store::new(mode, caps)),
+            store: Arc::new(Store::new(mode, caps, buffer)),
         }
+    }
+
+    /// Subscribes to the live feed from now on: sessions opening, notes,
+    /// sessions ending, and (if `frames`) a one-line summary per frame.
+    pub fn subscribe(&self, frames: bool) -> Subscription {
+        self.store.subscribe(frames)
     }
 
     /// Starts a new session's journal and returns its number.
@@ -145,6 +166,25 @@ impl Journal {
         frame: Frame<'_>,
     ) {
         if self.store.mode() == JournalMode::Off {
+            return;
+        }
+        if self.store.mode() == JournalMode::Full {
+            // Full mode keeps the frame whole, audio included (for the WAV
+            // and cassette routes); it is still only an `Arc` clone here.
+            let detail = match frame {
+                Frame::Shared(text) => Detail::Shared(Arc::clone(text)),
+                Frame::SharedBytes(bytes) => Detail::Bytes(Arc::clone(bytes)),
+                Frame::Borrowed(text) => Detail::Shared(Arc::from(text)),
+            };
+            self.store.push(
+                session,
+                Stored {
+                    t_ms,
+                    kind,
+                    label: Arc::from(label),
+                    detail,
+                },
+            );
             return;
         }
         let detail = match frame {
@@ -219,6 +259,38 @@ impl Journal {
         })
     }
 
+    /// The audio one kept session carried in `direction` (client to server
+    /// is `in`), as WAV; only [`JournalMode::Full`] keeps audio.
+    pub fn audio(
+        &self,
+        session: u64,
+        direction: understudy_fixtures::Direction,
+    ) -> Result<SessionAudio, ExportError> {
+        let (header, _, entries) = self
+            .store
+            .one(session, 0)
+            .ok_or(ExportError::NotKept(session))?;
+        export::audio(session, &header.dialect, self.mode(), &entries, direction)
+    }
+
+    /// One kept session as a `synthesized` cassette v1 (audio included in
+    /// [`JournalMode::Full`] only), so that a session the respond engine
+    /// served can become a fixture.
+    pub fn cassette(&self, session: u64) -> Result<understudy_fixtures::Cassette, ExportError> {
+        let (header, _, entries) = self
+            .store
+            .one(session, 0)
+            .ok_or(ExportError::NotKept(session))?;
+        export::cassette(
+            session,
+            &header.dialect,
+            &header.model,
+            &header.engine,
+            self.mode(),
+            &entries,
+        )
+    }
+
     /// Forgets every session (numbering goes on; counters are kept).
     pub fn clear(&self) {
         self.store.clear();
@@ -262,3 +334,6 @@ pub(crate) fn summarise(text: &str) -> String {
         compact
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,8 +6,10 @@ use std::str::FromStr;
 
 /// How much of each session the journal keeps (`serve --journal`).
 ///
-/// Audio is never stored in any mode: a frame carrying audio is kept with
-/// each base64 payload replaced by `<N base64 chars>`.
+/// Audio is kept only in [`JournalMode::Full`] (for the inspector's WAV and
+/// cassette routes, counted against the byte cap); in `summary` a frame
+/// carrying audio is kept with each base64 payload replaced by
+/// `<N base64 chars>`. Entries read as JSON show audio summarised in every mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JournalMode {
@@ -17,7 +19,8 @@ pub enum JournalMode {
     /// every note in full: what a user debugging a replay needs. The default.
     #[default]
     Summary,
-    /// Every frame whole (audio still summarised) and every note.
+    /// Every frame whole, its audio included (read back through the WAV and
+    /// cassette routes; entries still show it summarised), and every note.
     Full,
 }
 

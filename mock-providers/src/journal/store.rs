@@ -5,6 +5,8 @@
 //! Past [`JournalCaps`] the oldest sessions are evicted; a read clones the
 //! sessions' `Arc`s and entries out and renders them after letting go.
 
+use super::grade::{ReplayGrade, TurnCounter};
+use super::live::{Live, LiveEvent, Subscription};
 use super::{summarise, EntryKind, JournalCaps, JournalEntry, JournalMode};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -53,7 +55,9 @@ impl Stored {
     /// The entry as readers see it, with `mode`'s detail.
     pub(super) fn render(&self, mode: JournalMode) -> JournalEntry {
         let frame = |text: &str| match mode {
-            JournalMode::Full => text.to_owned(),
+            // Full mode keeps a frame's audio (for the WAV and cassette
+            // routes) but a reader of entries still sees it summarised.
+            JournalMode::Full => super::audio::strip(text).unwrap_or_else(|| text.to_owned()),
             _ => summarise(text),
         };
         let detail = match &self.detail {
@@ -88,6 +92,10 @@ struct Log {
     closed: bool,
     entries: VecDeque<Stored>,
     bytes: usize,
+    /// Turns completed, counted as frames pass (kept when entries are trimmed).
+    turns: TurnCounter,
+    /// The first problem a replay session met, if any.
+    problem: Option<ReplayGrade>,
 }
 
 #[derive(Debug)]
@@ -144,6 +152,12 @@ pub struct SessionSummary {
     pub entries: usize,
     /// Notes among them.
     pub notes: usize,
+    /// Model responses the session completed (`response.done`,
+    /// `serverContent.turnComplete`), counted as the frames passed.
+    pub turns: u64,
+    /// For a replay session (`replay:…` engine): `ok`, `mismatched` (with
+    /// the first mismatch's note) or `refused`; `None` for other engines.
+    pub grade: Option<ReplayGrade>,
 }
 
 #[derive(Debug, Default)]
@@ -208,10 +222,11 @@ pub(super) struct Store {
     mode: JournalMode,
     caps: JournalCaps,
     inner: Mutex<Inner>,
+    live: Live,
 }
 
 impl Store {
-    pub(super) fn new(mode: JournalMode, caps: JournalCaps) -> Self {
+    pub(super) fn new(mode: JournalMode, caps: JournalCaps, stream_buffer: usize) -> Self {
         Store {
             mode,
             caps,
@@ -219,7 +234,13 @@ impl Store {
                 first: 1,
                 ..Inner::default()
             }),
+            live: Live::new(stream_buffer),
         }
+    }
+
+    /// A live-feed subscriber (frames too if `frames`).
+    pub(super) fn subscribe(&self, frames: bool) -> Subscription {
+        self.live.subscribe(frames)
     }
 
     pub(super) fn mode(&self) -> JournalMode {
@@ -240,20 +261,31 @@ impl Store {
         if inner.sessions.is_empty() {
             inner.first = session;
         }
+        let started_unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
         inner.sessions.push_back(Arc::new(Slot {
             header: Header {
                 session,
                 dialect: dialect.to_owned(),
                 model: model.to_owned(),
                 engine: engine.to_owned(),
-                started_unix_ms: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64)
-                    .unwrap_or_default(),
+                started_unix_ms,
             },
             log: Mutex::new(Log::default()),
         }));
         inner.enforce(self.caps);
+        let evicted_sessions = inner.evicted_sessions;
+        drop(inner);
+        self.live.publish(|| LiveEvent::Session {
+            session,
+            dialect: dialect.to_owned(),
+            model: model.to_owned(),
+            engine: engine.to_owned(),
+            started_unix_ms,
+            evicted_sessions,
+        });
         session
     }
 
@@ -263,14 +295,49 @@ impl Store {
             return;
         };
         let size = entry.bytes();
+        let event = self.event_for(session, &entry);
         {
             let mut log = slot.log();
+            match entry.kind {
+                EntryKind::Server => log.turns.see(&entry.label),
+                EntryKind::Note if log.problem.is_none() => {
+                    if let Detail::Text(detail) = &entry.detail {
+                        log.problem = ReplayGrade::from_note(&entry.label, detail);
+                    }
+                }
+                _ => {}
+            }
             log.entries.push_back(entry);
             log.bytes += size;
         }
         inner.bytes += size;
         if inner.bytes > self.caps.max_bytes {
             inner.enforce(self.caps);
+        }
+        drop(inner);
+        if let Some(event) = event {
+            self.live.publish(|| event);
+        }
+    }
+
+    /// What the live feed says of an entry: a note always, a frame only
+    /// while someone asked for frames.
+    fn event_for(&self, session: u64, entry: &Stored) -> Option<LiveEvent> {
+        match (&entry.kind, &entry.detail) {
+            (EntryKind::Note, Detail::Text(detail)) => Some(LiveEvent::Note {
+                session,
+                t_ms: entry.t_ms,
+                label: entry.label.to_string(),
+                detail: detail.clone(),
+            }),
+            (EntryKind::Note, _) => None,
+            (kind, detail) => self.live.wants_frames().then(|| LiveEvent::Frame {
+                session,
+                t_ms: entry.t_ms,
+                kind: *kind,
+                label: entry.label.to_string(),
+                bytes: detail.bytes(),
+            }),
         }
     }
 
@@ -282,9 +349,20 @@ impl Store {
 
     pub(super) fn close(&self, session: u64) {
         let slot = self.inner().slot(session).cloned();
-        if let Some(slot) = slot {
-            slot.log().closed = true;
-        }
+        let Some(slot) = slot else {
+            return;
+        };
+        let event = {
+            let mut log = slot.log();
+            log.closed = true;
+            LiveEvent::End {
+                session,
+                duration_ms: log.entries.back().map(|e| e.t_ms).unwrap_or(0),
+                turns: log.turns.get(),
+                grade: ReplayGrade::of(&slot.header.engine, log.problem.as_ref()),
+            }
+        };
+        self.live.publish(|| event);
     }
 
     /// Headers, closed flags and entries of a page of sessions, copied out:
@@ -352,6 +430,8 @@ impl Store {
                         .iter()
                         .filter(|e| e.kind == EntryKind::Note)
                         .count(),
+                    turns: log.turns.get(),
+                    grade: ReplayGrade::of(&header.engine, log.problem.as_ref()),
                 }
             })
             .collect()
@@ -523,7 +603,7 @@ mod tests {
     }
 
     #[test]
-    fn audio_is_never_stored_even_in_full_mode() {
+    fn audio_is_stored_only_in_full_mode_and_always_read_summarised() {
         let audio = "QUJD".repeat(2_000);
         let text: Arc<str> = Arc::from(format!(
             r#"{{"type":"response.output_audio.delta","delta":"{audio}"}}"#
@@ -531,31 +611,36 @@ mod tests {
         let bytes: Arc<[u8]> = Arc::from(
             format!(r#"{{"serverContent":{{"modelTurn":{{"parts":[{{"inlineData":{{"data":"{audio}"}}}}]}}}}}}"#).into_bytes(),
         );
-        let journal = Journal::new(JournalMode::Full, JournalCaps::default());
-        let s = journal.open("d", "m", "respond");
-        journal.record_frame(
-            s,
-            1,
-            EntryKind::Server,
-            "a",
-            super::super::Frame::Shared(&text),
-        );
-        journal.record_frame(
-            s,
-            2,
-            EntryKind::Server,
-            "b",
-            super::super::Frame::SharedBytes(&bytes),
-        );
-        // Kept bytes are the summaries', not the audio's.
-        assert!(journal.stats().bytes < 1_000, "{:?}", journal.stats());
-        for entry in &journal.snapshot()[0].entries {
-            assert!(
-                entry.detail.contains("<8000 base64 chars>"),
-                "{}",
-                entry.detail
+        for (mode, keeps_audio) in [(JournalMode::Summary, false), (JournalMode::Full, true)] {
+            let journal = Journal::new(mode, JournalCaps::default());
+            let s = journal.open("d", "m", "respond");
+            journal.record_frame(
+                s,
+                1,
+                EntryKind::Server,
+                "a",
+                super::super::Frame::Shared(&text),
             );
-            assert!(!entry.detail.contains("QUJD"));
+            journal.record_frame(
+                s,
+                2,
+                EntryKind::Server,
+                "b",
+                super::super::Frame::SharedBytes(&bytes),
+            );
+            // Summary keeps the summaries' bytes; full keeps (and counts
+            // against the byte cap) the audio too.
+            let kept = journal.stats().bytes;
+            assert_eq!(kept > 16_000, keeps_audio, "{mode}: {kept} bytes");
+            assert_eq!(kept < 1_000, !keeps_audio, "{mode}: {kept} bytes");
+            for entry in &journal.snapshot()[0].entries {
+                assert!(
+                    entry.detail.contains("<8000 base64 chars>"),
+                    "{}",
+                    entry.detail
+                );
+                assert!(!entry.detail.contains("QUJD"));
+            }
         }
     }
 

@@ -1,0 +1,126 @@
+//! `GET /__understudy/sessions/{id}/audio/{in,out}.wav` and
+//! `GET /__understudy/sessions/{id}/cassette`: a kept session's audio and
+//! the session itself, built on a blocking thread from its frames (see
+//! [`crate::journal::Journal::audio`] and [`crate::journal::Journal::cassette`]).
+
+use crate::journal::ExportError;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use understudy_fixtures::Direction;
+
+/// Why a request got no export: a status and a sentence.
+struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
+    }
+}
+
+/// A session number from the path, or the answer to a bad one.
+fn session_number(id: &str) -> Result<u64, Refused> {
+    id.parse::<u64>().map_err(|_| {
+        Refused(
+            StatusCode::BAD_REQUEST,
+            format!("`{id}` is not a session number"),
+        )
+    })
+}
+
+/// The answer to an export that could not be made.
+fn refusal(error: ExportError) -> Refused {
+    let status = match error {
+        ExportError::NotKept(_) | ExportError::AudioNotKept(_) | ExportError::NoAudio { .. } => {
+            StatusCode::NOT_FOUND
+        }
+        ExportError::NotRealtime { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        ExportError::Wav(_) | ExportError::Cassette(_) => {
+            tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "a journal export failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    Refused(status, error.to_string())
+}
+
+/// Runs an export off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ExportError> + Send + 'static,
+) -> Result<T, Refused> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(refusal),
+        Err(error) => {
+            tracing::error!(%error, "a journal export was cancelled");
+            Err(Refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the export was cancelled".into(),
+            ))
+        }
+    }
+}
+
+/// `GET /__understudy/sessions/{id}/audio/{in|out}.wav`.
+pub(super) async fn audio(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    let session = match session_number(&id) {
+        Ok(session) => session,
+        Err(refused) => return refused.into_response(),
+    };
+    let direction = match file.as_str() {
+        "in.wav" => Direction::ClientToServer,
+        "out.wav" => Direction::ServerToClient,
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                format!("no `{file}`: a session's audio is `in.wav` (what the client sent) or `out.wav` (what the mock sent)"),
+            )
+                .into_response()
+        }
+    };
+    let journal = state.journal.clone();
+    match blocking(move || journal.audio(session, direction)).await {
+        Ok(audio) => (
+            [
+                (header::CONTENT_TYPE, "audio/wav".to_owned()),
+                (
+                    header::HeaderName::from_static("x-understudy-sample-rate"),
+                    audio.sample_rate.to_string(),
+                ),
+            ],
+            audio.wav,
+        )
+            .into_response(),
+        Err(refused) => refused.into_response(),
+    }
+}
+
+/// `GET /__understudy/sessions/{id}/cassette`: a `.jsonl` download.
+pub(super) async fn cassette(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let session = match session_number(&id) {
+        Ok(session) => session,
+        Err(refused) => return refused.into_response(),
+    };
+    let journal = state.journal.clone();
+    let built = blocking(move || {
+        let cassette = journal.cassette(session)?;
+        Ok(cassette.to_jsonl_inline()?)
+    })
+    .await;
+    match built {
+        Ok(jsonl) => (
+            [
+                (header::CONTENT_TYPE, "application/x-ndjson".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"session-{session}.jsonl\""),
+                ),
+            ],
+            jsonl,
+        )
+            .into_response(),
+        Err(refused) => refused.into_response(),
+    }
+}
