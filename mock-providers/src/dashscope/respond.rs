@@ -296,6 +296,31 @@ impl DashScopeResponder {
         if let Some(update) = update {
             let mut update = update.clone();
             omni::flatten_update(&mut update);
+            let shapeless: Vec<String> = update
+                .tools
+                .iter()
+                .flatten()
+                .filter(|t| t.function.is_none())
+                .map(|t| match t.extra.get("name").and_then(Value::as_str) {
+                    Some(name) => format!("`{name}`"),
+                    None => "(unnamed)".to_owned(),
+                })
+                .collect();
+            if !shapeless.is_empty() {
+                // DashScope takes tools in the Chat-Completions shape
+                // (`{type, function: {name, …}}`, §10.5); what it does with
+                // OpenAI Realtime's flat `{type, name, parameters}` is
+                // unconfirmed. The engine cannot call them, so say so rather
+                // than drop them silently.
+                let detail = format!(
+                    "tools {} have no `function` object (OpenAI Realtime's flat shape?); \
+                     DashScope takes {{\"type\":\"function\",\"function\":{{\"name\",…}}}}: \
+                     they will never be called",
+                    shapeless.join(", ")
+                );
+                tracing::warn!(%detail, "dashscope session.update");
+                self.notes.push(Note::new("tools.shape", detail));
+            }
             if !self.family.tools && update.tools.as_ref().is_some_and(|t| !t.is_empty()) {
                 // Accepted, echoed empty, never called (§10.8).
                 self.notes.push(Note::new(
@@ -716,6 +741,37 @@ mod tests {
         assert_eq!(updated["turn_detection"]["type"], "semantic_vad");
         assert_eq!(updated["turn_detection"]["create_response"], true);
         assert_eq!(updated["turn_detection"]["interrupt_response"], true);
+    }
+
+    #[test]
+    fn tools_in_openai_realtime_flat_shape_are_noted_not_dropped_silently() {
+        let (mut r, now) = responder("qwen3.5-omni-flash-realtime");
+        send(
+            &mut r,
+            now,
+            json!({"type": "session.update", "session": {"tools": [
+                {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+            ]}}),
+        );
+        let note = r
+            .notes
+            .iter()
+            .find(|n| n.label == "tools.shape")
+            .expect("a tools.shape note");
+        assert!(note.detail.contains("`get_weather`"), "{}", note.detail);
+        // The Chat-Completions shape is not noted.
+        let (mut r, now) = responder("qwen3.5-omni-flash-realtime");
+        send(
+            &mut r,
+            now,
+            json!({"type": "session.update", "session": {"tools": weather_tool()}}),
+        );
+        assert!(r.notes.iter().all(|n| n.label != "tools.shape"));
+        assert_eq!(
+            r.session.tools.as_ref().map(Vec::len),
+            Some(1),
+            "the update applied"
+        );
     }
 
     #[test]
