@@ -124,16 +124,8 @@ async fn journal_off_keeps_nothing_and_delete_clears() {
 async fn an_unknown_cassette_is_a_warning_and_the_close_names_it() {
     let served = Served::start(&["--engine", "replay"]);
     let url = served.ws("/v1/realtime?model=gpt-realtime&cassette=no-such-cassette");
-    let (mut socket, _) = connect_async(url).await.unwrap();
-    let mut reason = None;
-    while let Ok(Some(Ok(message))) = timeout(Duration::from_secs(10), socket.next()).await {
-        if let Message::Close(Some(close)) = message {
-            reason = Some(close.reason.to_string());
-            break;
-        }
-    }
     assert_eq!(
-        reason.as_deref(),
+        close_reason(url).await.as_deref(),
         Some("no cassette named `no-such-cassette`")
     );
     let log = served.log_with("no-such-cassette");
@@ -151,16 +143,8 @@ async fn an_unknown_cassette_is_a_warning_and_the_close_names_it() {
 async fn a_misspelt_cassette_gets_a_suggestion_and_the_log_has_no_colour_codes() {
     let served = Served::start(&["--engine", "replay"]);
     let url = served.ws("/v1/realtime?model=gpt-realtime&cassette=ga-text-trun");
-    let (mut socket, _) = connect_async(url).await.unwrap();
-    let mut reason = None;
-    while let Ok(Some(Ok(message))) = timeout(Duration::from_secs(10), socket.next()).await {
-        if let Message::Close(Some(close)) = message {
-            reason = Some(close.reason.to_string());
-            break;
-        }
-    }
     assert_eq!(
-        reason.as_deref(),
+        close_reason(url).await.as_deref(),
         Some("no cassette named `ga-text-trun` (did you mean `openai/ga-text-turn`?)")
     );
     let log = served.log_with("ga-text-trun");
@@ -416,6 +400,17 @@ async fn a_session_downloads_as_a_cassette_that_validates_and_replays() {
         .await
         .json();
     assert_eq!(list["sessions"][0]["grade"]["status"], "ok", "{list}");
+}
+
+/// The reason of the close that ends a session opened at `url` (within 10 s).
+async fn close_reason(url: String) -> Option<String> {
+    let (mut socket, _) = connect_async(url).await.unwrap();
+    while let Ok(Some(Ok(message))) = timeout(Duration::from_secs(10), socket.next()).await {
+        if let Message::Close(Some(close)) = message {
+            return Some(close.reason.to_string());
+        }
+    }
+    None
 }
 
 /// The next text frame.

@@ -1,6 +1,9 @@
 //! Grading is honest: a client that does not do what the cassette expects, or
 //! events that differ from the reviewed snapshot, grade FAILED.
 
+mod support;
+
+use support::{case, failed_names, fast};
 use understudy_conformance::{cases, render, run_case, Format, Grade, RunOptions};
 
 #[tokio::test]
@@ -191,31 +194,6 @@ async fn a_speaker_that_keeps_markup_fails_the_markup_case() {
     );
 }
 
-/// The GPT-Live cases as the catalogue makes them.
-fn live_case(id: &str) -> understudy_conformance::Case {
-    cases()
-        .expect("the catalogue finds every scenario")
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("no case {id}"))
-}
-
-fn fast() -> RunOptions {
-    RunOptions {
-        speed: 8.0,
-        filter: None,
-    }
-}
-
-fn failed_checks(result: &understudy_conformance::CaseResult) -> Vec<&str> {
-    result
-        .checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| c.name.as_str())
-        .collect()
-}
-
 /// A GPT-Live client that answers a delegation it was never given (the
 /// result goes back as commentary for another delegation id) fails the
 /// delegation case: the service places the result, but for the wrong
@@ -225,7 +203,7 @@ fn failed_checks(result: &understudy_conformance::CaseResult) -> Vec<&str> {
 async fn a_client_answering_the_wrong_delegation_fails_the_live_tool_case() {
     use understudy_adapters::ClientInput;
     use understudy_conformance::scenario::Step;
-    let case = live_case("openai.live.tool.delegation");
+    let case = case("openai.live.tool.delegation");
     let right = run_case(&case, &fast()).await;
     assert_eq!(right.grade, Grade::Ok, "{:?}", right.reason);
 
@@ -244,7 +222,7 @@ async fn a_client_answering_the_wrong_delegation_fails_the_live_tool_case() {
     });
     let result = run_case(&wrong, &fast()).await;
     assert_eq!(result.grade, Grade::Failed);
-    let failed = failed_checks(&result);
+    let failed = failed_names(&result);
     assert!(failed.contains(&"delegation answered"), "{failed:?}");
     assert!(failed.contains(&"snapshot"), "{failed:?}");
     let why = &result
@@ -261,7 +239,7 @@ async fn a_client_answering_the_wrong_delegation_fails_the_live_tool_case() {
 #[tokio::test]
 async fn a_client_that_never_answers_the_delegation_fails_the_live_tool_case() {
     use understudy_conformance::scenario::Step;
-    let mut case = live_case("openai.live.tool.delegation");
+    let mut case = case("openai.live.tool.delegation");
     case.scenario
         .steps
         .retain(|s| !matches!(s, Step::AnswerLastToolCall { .. }));
@@ -283,7 +261,7 @@ async fn a_client_that_never_answers_the_delegation_fails_the_live_tool_case() {
 async fn a_model_that_talks_on_over_the_user_fails_the_live_barge_in_case() {
     use understudy_conformance::scenario::{Step, Until};
     use understudy_fixtures::{Direction, Frame};
-    let case = live_case("openai.live.barge-in");
+    let case = case("openai.live.barge-in");
     // The bundled recording passes, snapshot and all: the replay sends the
     // model's output where the client's own audio is (GPT-Live's clock is
     // the input audio), so the interrupting turn splits the same way however
@@ -291,7 +269,7 @@ async fn a_model_that_talks_on_over_the_user_fails_the_live_barge_in_case() {
     let right = run_case(&case, &fast()).await;
     assert_eq!(right.grade, Grade::Ok, "{:?}", right.reason);
     assert!(
-        !failed_checks(&right).contains(&"inferred barge-in"),
+        !failed_names(&right).contains(&"inferred barge-in"),
         "{:?}",
         right.reason
     );
@@ -362,7 +340,7 @@ async fn a_model_that_talks_on_over_the_user_fails_the_live_barge_in_case() {
         understudy_conformance::run_case_on(&talked_over, &fast(), Some(vec![(name, cassette)]))
             .await;
     assert_eq!(result.grade, Grade::Failed);
-    let failed = failed_checks(&result);
+    let failed = failed_names(&result);
     assert!(
         failed.contains(&"inferred barge-in"),
         "{failed:?} {:?}",

@@ -14,36 +14,15 @@
 use understudy_adapters::{ClientInput, SessionConfig, ToolBehavior, ToolResultScheduling};
 use understudy_conformance::scenario::gemini38::{OTHER_REQUEST, WEATHER_QUESTION, WEATHER_RESULT};
 use understudy_conformance::scenario::Step;
-use understudy_conformance::{cases, run_case, run_case_on, Case, CaseResult, Grade, RunOptions};
+mod support;
+
+use support::{case as find, failed_details as failed, fast};
+use understudy_conformance::{run_case, run_case_on, Case, CaseResult, Grade};
 
 const NON_BLOCKING: &str = "gemini.38.tool.non-blocking";
 const KEPT_TALKING: &str = "kept talking while the call was pending";
 const EXTENDED: &str = "gemini.38.extended-thinking.interaction-status";
 const STATUS: &str = "IN_PROGRESS, then IDLE once, last";
-
-fn find(id: &str) -> Case {
-    cases()
-        .expect("the catalogue finds every scenario")
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("no case {id}"))
-}
-
-fn fast() -> RunOptions {
-    RunOptions {
-        speed: 8.0,
-        filter: None,
-    }
-}
-
-fn failed(result: &CaseResult) -> Vec<String> {
-    result
-        .checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| format!("{}: {}", c.name, c.detail))
-        .collect()
-}
 
 fn say(text: &str) -> Step {
     Step::Send(ClientInput::Text { text: text.into() })

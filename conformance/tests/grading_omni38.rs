@@ -5,33 +5,12 @@
 
 use understudy_adapters::{ClientInput, ResponseOptions};
 use understudy_conformance::scenario::Step;
-use understudy_conformance::{cases, run_case, Case, CaseResult, Grade, RunOptions};
+mod support;
+
+use support::{case as find, failed_names as failed, fast};
+use understudy_conformance::{run_case, Case, CaseResult, Grade};
 
 const CASE: &str = "dashscope.v38.tool.result-as-item";
-
-fn find(id: &str) -> Case {
-    cases()
-        .expect("the catalogue finds every scenario")
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("no case {id}"))
-}
-
-fn fast() -> RunOptions {
-    RunOptions {
-        speed: 8.0,
-        filter: None,
-    }
-}
-
-fn failed(result: &CaseResult) -> Vec<&str> {
-    result
-        .checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| c.name.as_str())
-        .collect()
-}
 
 fn position(case: &Case, wanted: impl Fn(&Step) -> bool) -> usize {
     case.scenario

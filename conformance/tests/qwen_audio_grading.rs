@@ -6,38 +6,24 @@
 
 use understudy_adapters::{ClientInput, ResponseOptions};
 use understudy_conformance::scenario::Step;
-use understudy_conformance::{cases, run_case, run_case_on, Case, Grade, RunOptions};
+mod support;
+
+use support::{case, failed_details};
+use understudy_conformance::{run_case, run_case_on, Grade, RunOptions};
 
 const CASE: &str = "dashscope.qwen-audio.smart-turn.ambient";
 const CHECK: &str = "ambient speech ignored";
 
-fn smart_turn_case() -> Case {
-    cases()
-        .expect("the catalogue finds every scenario")
-        .into_iter()
-        .find(|c| c.id == CASE)
-        .expect("the smart-turn case")
-}
-
-fn failed_checks(result: &understudy_conformance::CaseResult) -> Vec<String> {
-    result
-        .checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| format!("{}: {}", c.name, c.detail))
-        .collect()
-}
-
 #[tokio::test]
 async fn the_bundled_smart_turn_run_ignores_ambient_speech() {
-    let result = run_case(&smart_turn_case(), &RunOptions::default()).await;
-    assert_eq!(result.grade, Grade::Ok, "{:?}", failed_checks(&result));
+    let result = run_case(&case(CASE), &RunOptions::default()).await;
+    assert_eq!(result.grade, Grade::Ok, "{:?}", failed_details(&result));
     assert!(result.checks.iter().any(|c| c.name == CHECK && c.passed));
 }
 
 #[tokio::test]
 async fn a_client_that_answers_ambient_speech_fails() {
-    let mut case = smart_turn_case();
+    let mut case = case(CASE);
     // After the two ambient transcripts (delta, completed), this client asks
     // for an answer — to speech nobody addressed to it.
     let at = case
@@ -65,7 +51,7 @@ async fn a_client_that_answers_ambient_speech_fails() {
     )
     .await;
     assert_eq!(result.grade, Grade::Failed);
-    let failed = failed_checks(&result);
+    let failed = failed_details(&result);
     assert!(
         failed
             .iter()
