@@ -99,7 +99,10 @@ struct ServeArgs {
     /// (nothing; the routes answer 404), `summary` (each frame's type and first 512
     /// characters, every note: enough to debug a replay) or `full` (whole frames,
     /// audio included: the inspector plays it and exports it in cassettes).
-    /// In `summary` audio is never stored, only its length.
+    /// In `summary` a frame the mock sent is held as the session held it and
+    /// cut to its summary when read (no work on the send path); what clients
+    /// sent is stored without its audio; no route serves audio. Every byte
+    /// held counts against --journal-max-bytes.
     #[arg(long, default_value = "summary")]
     journal: JournalMode,
     /// Most sessions the journal keeps; the oldest are evicted (and counted in

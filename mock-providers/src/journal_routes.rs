@@ -13,7 +13,7 @@
 //! the entries out, so it never holds the journal's lock nor a session's
 //! worker.
 
-use crate::journal::JournalMode;
+use crate::journal::{JournalMode, ReadError};
 use crate::state::{self, AppState, KeySource};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -96,22 +96,20 @@ async fn read(State(state): State<AppState>, request: Request) -> Response {
         Ok(page) => page,
         Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
     };
-    let journal = state.journal.clone();
-    let rendered = tokio::task::spawn_blocking(move || {
-        let stats = journal.stats();
-        serde_json::to_vec(&journal.page(offset, limit)).map(|body| (body, stats))
-    })
-    .await;
+    let rendered = state
+        .journal
+        .read(move |journal| {
+            let stats = journal.stats();
+            serde_json::to_vec(&journal.page(offset, limit)).map(|body| (body, stats))
+        })
+        .await;
     let (body, stats) = match rendered {
         Ok(Ok(done)) => done,
         Ok(Err(error)) => {
             tracing::error!(%error, "the journal could not be serialised");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
-        Err(error) => {
-            tracing::error!(%error, "the journal read was cancelled");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(refused) => return unread(refused),
     };
     let mut response = ([("content-type", "application/json")], body).into_response();
     let headers = response.headers_mut();
@@ -146,19 +144,28 @@ async fn sessions(State(state): State<AppState>, request: Request) -> Response {
         Ok(read) => read,
         Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
     };
-    let stats = state.journal.stats();
-    let sessions = state.journal.sessions(since, offset, limit);
-    let mut response = Json(json!({
-        "sessions": sessions,
-        "kept": stats.sessions,
-        "evicted_sessions": stats.evicted_sessions,
-        "dropped_entries": stats.dropped_entries,
-        "caps": stats.caps,
-        "mode": stats.mode,
-        "offset": offset,
-        "limit": limit,
-    }))
-    .into_response();
+    let rendered = state
+        .journal
+        .read(move |journal| {
+            let stats = journal.stats();
+            let body = json!({
+                "sessions": journal.sessions(since, offset, limit),
+                "kept": stats.sessions,
+                "evicted_sessions": stats.evicted_sessions,
+                "dropped_entries": stats.dropped_entries,
+                "caps": stats.caps,
+                "mode": stats.mode,
+                "offset": offset,
+                "limit": limit,
+            });
+            (body.to_string(), stats)
+        })
+        .await;
+    let (body, stats) = match rendered {
+        Ok(done) => done,
+        Err(refused) => return unread(refused),
+    };
+    let mut response = ([("content-type", "application/json")], body).into_response();
     let headers = response.headers_mut();
     for (name, value) in [
         ("x-understudy-journal-sessions", stats.sessions as u64),
@@ -187,19 +194,35 @@ async fn session(
         Ok(since) => since,
         Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
     };
-    let journal = state.journal.clone();
-    match tokio::task::spawn_blocking(move || journal.session(id, since)).await {
-        Ok(Some(session)) => Json(session).into_response(),
+    let rendered = state
+        .journal
+        .read(move |journal| journal.session(id, since).map(|s| serde_json::to_vec(&s)))
+        .await;
+    match rendered {
+        Ok(Some(Ok(body))) => ([("content-type", "application/json")], body).into_response(),
+        Ok(Some(Err(error))) => {
+            tracing::error!(%error, "a session could not be serialised");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
         Ok(None) => (
             StatusCode::NOT_FOUND,
             format!("session {id} is not in the journal (never opened, evicted or cleared)"),
         )
             .into_response(),
-        Err(error) => {
-            tracing::error!(%error, "the session read was cancelled");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(refused) => unread(refused),
     }
+}
+
+/// The answer to a read the journal's reader did not run: 503, and when
+/// reads are only queued too deep, a `Retry-After`.
+pub(crate) fn unread(refused: ReadError) -> Response {
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, refused.to_string()).into_response();
+    if refused == ReadError::Busy {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
+    }
+    response
 }
 
 async fn clear(State(state): State<AppState>) -> StatusCode {

@@ -3,7 +3,7 @@
 //! the session itself, built on a blocking thread from its frames (see
 //! [`crate::journal::Journal::audio`] and [`crate::journal::Journal::cassette`]).
 
-use crate::journal::ExportError;
+use crate::journal::{ExportError, Journal};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -44,19 +44,15 @@ fn refusal(error: ExportError) -> Refused {
     Refused(status, error.to_string())
 }
 
-/// Runs an export off the async workers.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ExportError> + Send + 'static,
-) -> Result<T, Refused> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result.map_err(refusal),
-        Err(error) => {
-            tracing::error!(%error, "a journal export was cancelled");
-            Err(Refused(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the export was cancelled".into(),
-            ))
-        }
+/// Runs an export on the journal's reader thread (low priority, bounded
+/// queue: see `Journal::read`), answering a refusal the routes' way.
+async fn exported<T: Send + 'static>(
+    journal: &Journal,
+    work: impl FnOnce(&Journal) -> Result<T, ExportError> + Send + 'static,
+) -> Result<T, Response> {
+    match journal.read(work).await {
+        Ok(result) => result.map_err(|error| refusal(error).into_response()),
+        Err(refused) => Err(crate::journal_routes::unread(refused)),
     }
 }
 
@@ -80,8 +76,11 @@ pub(super) async fn audio(
                 .into_response()
         }
     };
-    let journal = state.journal.clone();
-    match blocking(move || journal.audio(session, direction)).await {
+    match exported(&state.journal, move |journal| {
+        journal.audio(session, direction)
+    })
+    .await
+    {
         Ok(audio) => (
             [
                 (header::CONTENT_TYPE, "audio/wav".to_owned()),
@@ -93,7 +92,7 @@ pub(super) async fn audio(
             audio.wav,
         )
             .into_response(),
-        Err(refused) => refused.into_response(),
+        Err(response) => response,
     }
 }
 
@@ -103,8 +102,7 @@ pub(super) async fn cassette(State(state): State<AppState>, Path(id): Path<Strin
         Ok(session) => session,
         Err(refused) => return refused.into_response(),
     };
-    let journal = state.journal.clone();
-    let built = blocking(move || {
+    let built = exported(&state.journal, move |journal| {
         let cassette = journal.cassette(session)?;
         Ok(cassette.to_jsonl_inline()?)
     })
@@ -121,6 +119,6 @@ pub(super) async fn cassette(State(state): State<AppState>, Path(id): Path<Strin
             jsonl,
         )
             .into_response(),
-        Err(refused) => refused.into_response(),
+        Err(response) => response,
     }
 }

@@ -122,6 +122,15 @@ pub(super) fn audio(
     })
 }
 
+/// A frame's text as the journal's mode keeps it: whole in `full`, else
+/// with its audio cut (server frames are held whole and cut when read).
+fn as_kept(text: &str, mode: JournalMode) -> String {
+    match mode {
+        JournalMode::Full => text.to_owned(),
+        _ => super::audio::strip(text).unwrap_or_else(|| text.to_owned()),
+    }
+}
+
 /// Whether a string is the journal's stand-in for audio it did not keep.
 fn is_placeholder(s: &str) -> bool {
     s.strip_prefix('<')
@@ -186,9 +195,12 @@ pub(super) fn cassette(
             // A line its writer already summarised (a binary frame's size,
             // an unreadable frame's reason): nothing to replay.
             Detail::Text(_) => continue,
-            Detail::Shared(text) => FrameBody::from_ws_text(text.to_string()),
+            Detail::Shared(text) => FrameBody::from_ws_text(as_kept(text, mode)),
             Detail::Stripped(text) => FrameBody::from_ws_text(text.clone()),
-            Detail::Bytes(bytes) => FrameBody::from_ws_binary(bytes.to_vec()),
+            Detail::Bytes(bytes) => match (mode, std::str::from_utf8(bytes)) {
+                (JournalMode::Full, _) | (_, Err(_)) => FrameBody::from_ws_binary(bytes.to_vec()),
+                (_, Ok(text)) => FrameBody::from_ws_binary(as_kept(text, mode).into_bytes()),
+            },
         };
         let mut frame = Frame::new(t_us, dir, body);
         if let Some(json) = frame.json_mut() {

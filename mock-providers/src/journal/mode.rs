@@ -7,9 +7,11 @@ use std::str::FromStr;
 /// How much of each session the journal keeps (`serve --journal`).
 ///
 /// Audio is kept only in [`JournalMode::Full`] (for the inspector's WAV and
-/// cassette routes, counted against the byte cap); in `summary` a frame
-/// carrying audio is kept with each base64 payload replaced by
-/// `<N base64 chars>`. Entries read as JSON show audio summarised in every mode.
+/// cassette routes, counted against the byte cap); in `summary` a frame the
+/// mock sent is held by reference (counted against the byte cap too) and a
+/// client frame is copied with each base64 audio payload replaced by
+/// `<N base64 chars>`; no route serves audio. Entries read as JSON show audio
+/// summarised in every mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JournalMode {

@@ -603,7 +603,7 @@ mod tests {
     }
 
     #[test]
-    fn audio_is_stored_only_in_full_mode_and_always_read_summarised() {
+    fn server_frames_are_kept_by_reference_client_audio_only_in_full_and_read_summarised() {
         let audio = "QUJD".repeat(2_000);
         let text: Arc<str> = Arc::from(format!(
             r#"{{"type":"response.output_audio.delta","delta":"{audio}"}}"#
@@ -611,9 +611,13 @@ mod tests {
         let bytes: Arc<[u8]> = Arc::from(
             format!(r#"{{"serverContent":{{"modelTurn":{{"parts":[{{"inlineData":{{"data":"{audio}"}}}}]}}}}}}"#).into_bytes(),
         );
-        for (mode, keeps_audio) in [(JournalMode::Summary, false), (JournalMode::Full, true)] {
+        let append = format!(r#"{{"type":"input_audio_buffer.append","audio":"{audio}"}}"#);
+        for (mode, keeps_client_audio) in [(JournalMode::Summary, false), (JournalMode::Full, true)]
+        {
             let journal = Journal::new(mode, JournalCaps::default());
             let s = journal.open("d", "m", "respond");
+            // What the session holds is kept by reference in every mode (no
+            // scan on the send path), counted against the byte cap.
             journal.record_frame(
                 s,
                 1,
@@ -628,11 +632,24 @@ mod tests {
                 "b",
                 super::super::Frame::SharedBytes(&bytes),
             );
-            // Summary keeps the summaries' bytes; full keeps (and counts
-            // against the byte cap) the audio too.
-            let kept = journal.stats().bytes;
-            assert_eq!(kept > 16_000, keeps_audio, "{mode}: {kept} bytes");
-            assert_eq!(kept < 1_000, !keeps_audio, "{mode}: {kept} bytes");
+            let server = journal.stats().bytes;
+            assert!(server > 16_000, "{mode}: {server} bytes");
+            // A client frame is copied: without its audio unless in full.
+            journal.record_frame(
+                s,
+                3,
+                EntryKind::Client,
+                "c",
+                super::super::Frame::Borrowed(&append),
+            );
+            let client = journal.stats().bytes - server;
+            assert_eq!(client > 8_000, keeps_client_audio, "{mode}: {client} bytes");
+            assert_eq!(
+                client < 1_000,
+                !keeps_client_audio,
+                "{mode}: {client} bytes"
+            );
+            // Read in any mode, audio is its length.
             for entry in &journal.snapshot()[0].entries {
                 assert!(
                     entry.detail.contains("<8000 base64 chars>"),
