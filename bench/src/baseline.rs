@@ -60,6 +60,12 @@ async fn serve(
     greeting: Utf8Bytes,
     answer: Arc<[Utf8Bytes]>,
 ) -> Result<()> {
+    // The same socket option the mock sets on what it accepts
+    // (`understudy_mock::net`): the comparison is of the work per frame,
+    // not of Nagle's algorithm.
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "baseline: TCP_NODELAY refused");
+    }
     let mut socket = tokio_tungstenite::accept_async(stream).await?;
     socket.send(Message::Text(greeting)).await?;
     while let Some(message) = socket.next().await {

@@ -211,7 +211,11 @@ fn replay_throughput_counts_every_frame_of_both_servers_per_run() {
     assert_eq!(ratio.len(), 2);
     for row in ratio {
         let expected = num(row, "replay_fps") / num(row, "baseline_fps");
-        assert!((num(row, "fps_ratio") - expected).abs() < 0.01, "{row}");
+        // The table prints rounded rates; the ratio is of the unrounded ones.
+        assert!(
+            (num(row, "fps_ratio") - expected).abs() <= 0.005 * expected.max(1.0),
+            "{row}"
+        );
     }
     let repeat = rows(table(&doc, "the same load repeated"));
     assert_eq!(repeat.len(), 4);
