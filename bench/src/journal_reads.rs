@@ -42,6 +42,12 @@ pub struct Args {
     /// cores the reads simply fill.
     #[arg(long, default_value_t = 0)]
     pub read_pause_ms: u64,
+    /// Run the readers on a runtime of their own whose one thread has this
+    /// nice value (Linux; 0: on the clients' runtime, as before). 19 models
+    /// readers on another machine — a browser, a dashboard — so the CPU the
+    /// readers' own JSON parsing takes is not counted against the server.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub readers_nice: i32,
     /// In-process: the mock's timing factor (1 is real time: TTFA includes
     /// the responder's 180 ms to first audio).
     #[arg(long, default_value_t = 1.0)]
@@ -278,15 +284,29 @@ pub async fn run(args: &Args, target: &Target) -> Result<Report> {
 
     progress(format!("phase 2: the same with {} readers", args.readers));
     let stop = Arc::new(AtomicBool::new(false));
+    let reader_runtime = match args.readers_nice {
+        0 => None,
+        nice => Some(crate::target::niced_runtime("bench-readers", 1, nice)?),
+    };
+    // Readers on their own runtime get their own HTTP client: a pooled
+    // connection belongs to the runtime that opened it.
+    let reader_client = match &reader_runtime {
+        Some(_) => Inspector::new(&target.http)?,
+        None => inspector.clone(),
+    };
     let readers: Vec<_> = (0..args.readers)
         .map(|i| {
-            tokio::spawn(reader(
-                inspector.clone(),
+            let read = reader(
+                reader_client.clone(),
                 i as u64 + 1,
                 ids,
                 Duration::from_millis(args.read_pause_ms),
                 Arc::clone(&stop),
-            ))
+            );
+            match &reader_runtime {
+                Some(runtime) => runtime.spawn(read),
+                None => tokio::spawn(read),
+            }
         })
         .collect();
     // Let every reader get going before the live sessions start.
@@ -303,6 +323,9 @@ pub async fn run(args: &Args, target: &Target) -> Result<Report> {
         reads.failed += c.failed;
         reads.bytes += c.bytes;
         reads.latency.extend(c.latency);
+    }
+    if let Some(runtime) = reader_runtime {
+        runtime.shutdown_background();
     }
     let with_reads = Phase {
         name: "with_reads",

@@ -28,6 +28,32 @@ pub fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime> {
         })
 }
 
+/// [`runtime`], its threads at nice `nice` (Linux; elsewhere at normal
+/// priority): load that should yield to everything else on the machine.
+pub fn niced_runtime(name: &str, threads: usize, nice: i32) -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .thread_name(name)
+        .on_thread_start(move || lower_priority(nice))
+        .enable_all()
+        .build()
+        .map_err(|source| BenchError::Io {
+            what: format!("starting the {name} runtime"),
+            source,
+        })
+}
+
+/// Sets the calling thread's nice value.
+#[cfg(target_os = "linux")]
+fn lower_priority(nice: i32) {
+    // SAFETY: setpriority takes plain integers; with PRIO_PROCESS and who 0
+    // Linux sets the calling thread's nice value only.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority(_nice: i32) {}
+
 /// How to reach an external server, from the command line.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExternalArgs {

@@ -104,6 +104,29 @@ fn journal_memory_reads_memory_twice_and_the_journal_counts_add_up() {
 }
 
 #[test]
+fn journal_reads_can_run_its_readers_on_a_niced_runtime() {
+    let doc = bench(&[
+        "journal-reads",
+        "--journalled",
+        "3",
+        "--live",
+        "2",
+        "--turns",
+        "2",
+        "--readers",
+        "2",
+        "--speed",
+        "20",
+        "--readers-nice",
+        "19",
+    ]);
+    let phases = rows(table(&doc, "TTFA of live text sessions"));
+    assert_eq!(num(&phases[1], "samples"), 4.0);
+    assert!(num(&phases[1], "reads_ok") > 0.0, "the niced readers read");
+    assert_eq!(num(&phases[1], "reads_failed"), 0.0);
+}
+
+#[test]
 fn journal_reads_measures_both_phases_and_the_difference() {
     let doc = bench(&[
         "journal-reads",
