@@ -92,6 +92,10 @@ struct Log {
     closed: bool,
     entries: VecDeque<Stored>,
     bytes: usize,
+    /// Notes among `entries`, counted as they come and go: the session list
+    /// reads it under the session's lock, which a live session's next frame
+    /// may be waiting for, so reading it must not walk the entries.
+    notes: usize,
     /// Turns completed, counted as frames pass (kept when entries are trimmed).
     turns: TurnCounter,
     /// The first problem a replay session met, if any.
@@ -207,6 +211,7 @@ impl Inner {
                         break;
                     };
                     let size = entry.bytes();
+                    log.notes -= usize::from(entry.kind == EntryKind::Note);
                     log.bytes = log.bytes.saturating_sub(size);
                     self.bytes = self.bytes.saturating_sub(size);
                     self.dropped_entries += 1;
@@ -307,6 +312,7 @@ impl Store {
                 }
                 _ => {}
             }
+            log.notes += usize::from(entry.kind == EntryKind::Note);
             log.entries.push_back(entry);
             log.bytes += size;
         }
@@ -425,11 +431,7 @@ impl Store {
                     duration_ms: log.entries.back().map(|e| e.t_ms).unwrap_or(0),
                     closed: log.closed,
                     entries: log.entries.len(),
-                    notes: log
-                        .entries
-                        .iter()
-                        .filter(|e| e.kind == EntryKind::Note)
-                        .count(),
+                    notes: log.notes,
                     turns: log.turns.get(),
                     grade: ReplayGrade::of(&header.engine, log.problem.as_ref()),
                 }
@@ -531,6 +533,24 @@ mod tests {
         // An evicted session's late entries go nowhere and count nothing.
         note(&journal, 1, "late");
         assert_eq!(journal.stats().bytes, stats.bytes);
+    }
+
+    #[test]
+    fn the_listed_note_count_follows_entries_trimmed_by_the_byte_cap() {
+        let caps = JournalCaps {
+            max_sessions: 10,
+            max_bytes: 1_000,
+        };
+        let journal = Journal::new(JournalMode::Summary, caps);
+        let s = journal.open("d", "m", "respond");
+        for i in 0..30 {
+            note(&journal, s, &format!("{i:0>90}"));
+        }
+        let kept = journal.snapshot()[0].entries.len();
+        assert!(kept < 30, "the cap trimmed the oldest entries");
+        let listed = journal.sessions(0, 0, 10);
+        assert_eq!(listed[0].notes, kept);
+        assert_eq!(listed[0].entries, kept);
     }
 
     #[test]
