@@ -7,9 +7,9 @@ use crate::error::Result;
 use crate::inspect::{Inspector, JournalCounters};
 use crate::load::text_sessions;
 use crate::report::{mib, or_na, progress, Report, Table};
-use crate::target::{ExternalArgs, InProcess, Target};
+use crate::target::{ExternalArgs, Target};
 use std::time::Duration;
-use understudy_mock::{JournalCaps, JournalMode, MockServer, ResponderConfig};
+use understudy_mock::{JournalCaps, JournalMode};
 
 /// Issue 18's target: RSS after N within this much of RSS after 1,000.
 pub const TARGET_MIB: f64 = 50.0;
@@ -46,20 +46,15 @@ pub struct Args {
 
 /// Starts the target for `args`.
 pub fn target(args: &Args) -> Result<Target> {
-    Target::start(&args.external, || {
-        Ok(InProcess {
-            builder: MockServer::builder()
-                .respond(ResponderConfig::with_voice(
-                    understudy_mock::bundled_voice()?
-                ))
-                .speed(args.speed),
-            journal: args.journal,
-            caps: JournalCaps {
-                max_sessions: args.journal_max_sessions,
-                max_bytes: args.journal_max_bytes,
-            },
-        })
-    })
+    Target::respond(
+        &args.external,
+        args.speed,
+        args.journal,
+        JournalCaps {
+            max_sessions: args.journal_max_sessions,
+            max_bytes: args.journal_max_bytes,
+        },
+    )
 }
 
 /// One reading: after how many sessions, RSS and the journal's counters.

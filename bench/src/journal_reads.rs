@@ -10,11 +10,11 @@ use crate::inspect::Inspector;
 use crate::load::text_sessions;
 use crate::report::{progress, Report, Table};
 use crate::stats::{summarise, Summary};
-use crate::target::{ExternalArgs, InProcess, Target};
+use crate::target::{ExternalArgs, Target};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use understudy_mock::{JournalCaps, JournalMode, MockServer, ResponderConfig};
+use understudy_mock::{JournalCaps, JournalMode};
 
 /// Issue 18's target: reads move TTFA p99 by less than this.
 pub const TARGET_MS: f64 = 5.0;
@@ -69,20 +69,15 @@ pub struct Args {
 
 /// Starts the target for `args`.
 pub fn target(args: &Args) -> Result<Target> {
-    Target::start(&args.external, || {
-        Ok(InProcess {
-            builder: MockServer::builder()
-                .respond(ResponderConfig::with_voice(
-                    understudy_mock::bundled_voice()?
-                ))
-                .speed(args.speed),
-            journal: args.journal,
-            caps: JournalCaps {
-                max_sessions: args.journal_max_sessions,
-                max_bytes: args.journal_max_bytes,
-            },
-        })
-    })
+    Target::respond(
+        &args.external,
+        args.speed,
+        args.journal,
+        JournalCaps {
+            max_sessions: args.journal_max_sessions,
+            max_bytes: args.journal_max_bytes,
+        },
+    )
 }
 
 /// One phase's measurements.

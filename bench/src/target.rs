@@ -104,6 +104,27 @@ enum Kind {
 }
 
 impl Target {
+    /// The respond engine at `speed` with a journal of `journal` within
+    /// `caps` (in-process), or the external server `external` names.
+    pub fn respond(
+        external: &ExternalArgs,
+        speed: f64,
+        journal: JournalMode,
+        caps: JournalCaps,
+    ) -> Result<Target> {
+        Target::start(external, || {
+            Ok(InProcess {
+                builder: MockServer::builder()
+                    .respond(understudy_mock::ResponderConfig::with_voice(
+                        understudy_mock::bundled_voice()?,
+                    ))
+                    .speed(speed),
+                journal,
+                caps,
+            })
+        })
+    }
+
     /// Starts the in-process mock, or points at the external one.
     pub fn start(
         external: &ExternalArgs,
