@@ -30,6 +30,7 @@ pub mod qwen_audio;
 pub mod registry;
 pub mod resumption;
 pub mod round_trip;
+pub mod serve_limits;
 pub mod sse;
 pub mod tagged;
 pub mod text;
