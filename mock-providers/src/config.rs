@@ -217,6 +217,14 @@ pub(crate) struct MockConfig {
     /// What a session asking for the retired OpenAI Realtime beta gets
     /// (default: refused like the service; legacy keeps the old dialect).
     pub beta: BetaPolicy,
+    /// How long a client may take (head, body, first frame, between frames).
+    pub timeouts: understudy_adapters::serve_limits::ServeTimeouts,
+    /// Close code for a session ended by the first-frame or idle timeout
+    /// (unconfirmed for every provider; default
+    /// [`crate::limits::DEFAULT_TIMEOUT_CLOSE`]).
+    pub timeout_close: u16,
+    /// Most realtime sessions at once; past it upgrades get `429`.
+    pub max_sessions: usize,
 }
 
 impl MockConfig {
@@ -242,6 +250,9 @@ mod tests {
             setup_fault: None,
             connection_limit: None,
             beta: BetaPolicy::default(),
+            timeouts: Default::default(),
+            timeout_close: crate::limits::DEFAULT_TIMEOUT_CLOSE,
+            max_sessions: 1,
         };
         assert_eq!(config(1024).socket_limit(), 64 << 20);
         assert_eq!(config(32 << 20).socket_limit(), 128 << 20);

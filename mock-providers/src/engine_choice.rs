@@ -33,6 +33,8 @@ pub(crate) struct SessionStart<'a> {
     pub(crate) fault: Option<SetupFault>,
     /// Whether the key was accepted, for dialects whose engine refuses it.
     pub(crate) authorised: bool,
+    /// The session's slot under the cap, held until the session ends.
+    pub(crate) slot: Option<understudy_adapters::serve_limits::SessionSlot>,
 }
 
 /// How a realtime dialect builds its respond engine: implemented by each

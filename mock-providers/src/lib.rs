@@ -63,6 +63,7 @@ mod engine_choice;
 mod inspector;
 mod journal;
 mod journal_routes;
+mod limits;
 mod protocol;
 mod replay;
 mod replay_dialects;
@@ -95,9 +96,11 @@ pub use journal::{
     Received, ReplayGrade, SessionAudio, SessionJournal, SessionSummary, Subscription,
     UnknownJournalMode, DEFAULT_STREAM_BUFFER,
 };
+pub use limits::DEFAULT_TIMEOUT_CLOSE;
 pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
 pub use qwen_audio::QwenAudioSettings;
 pub use responder_config::ResponderConfig;
+pub use understudy_adapters::serve_limits::{ServeTimeouts, DEFAULT_MAX_SESSIONS};
 
 /// The sans-IO cores behind every session, for driving one without a socket
 /// (property tests, tools that read cassettes the way the mock does).
@@ -303,6 +306,9 @@ pub struct MockServerBuilder {
     journal_mode: JournalMode,
     journal_caps: JournalCaps,
     journal_stream_buffer: Option<usize>,
+    timeouts: Option<ServeTimeouts>,
+    timeout_close: Option<u16>,
+    max_sessions: Option<usize>,
 }
 
 impl MockServerBuilder {
@@ -429,6 +435,29 @@ impl MockServerBuilder {
         self
     }
 
+    /// How long clients may take (default [`ServeTimeouts::default`]: 10 s
+    /// for a request head, 30 s for a body, 30 s for the first WebSocket
+    /// frame, 300 s between frames). A late head or body gets `408`; a
+    /// quiet session is closed with [`timeout_close`](Self::timeout_close).
+    pub fn timeouts(mut self, timeouts: ServeTimeouts) -> Self {
+        self.timeouts = Some(timeouts);
+        self
+    }
+
+    /// The close code of a session ended by the first-frame or idle timeout
+    /// (default [`DEFAULT_TIMEOUT_CLOSE`], 1001: no provider documents its own).
+    pub fn timeout_close(mut self, code: u16) -> Self {
+        self.timeout_close = Some(code);
+        self
+    }
+
+    /// Most realtime sessions at once (default [`DEFAULT_MAX_SESSIONS`]);
+    /// an upgrade past it gets `429` with the provider's error body.
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.max_sessions = Some(max);
+        self
+    }
+
     /// Listen on this address (default `127.0.0.1:0`, a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -452,7 +481,11 @@ impl MockServerBuilder {
             setup_fault: self.setup_fault,
             connection_limit: self.connection_limit,
             beta: self.beta,
+            timeouts: self.timeouts.unwrap_or_default(),
+            timeout_close: self.timeout_close.unwrap_or(DEFAULT_TIMEOUT_CLOSE),
+            max_sessions: self.max_sessions.unwrap_or(DEFAULT_MAX_SESSIONS),
         };
+        let timeouts = config.timeouts;
         let addr = self
             .addr
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -479,10 +512,11 @@ impl MockServerBuilder {
                         source,
                     })?;
                 let listener =
-                    tls::TlsListener::new(tcp, &identity).map_err(|source| MockError::Bind {
-                        addr: tls_addr,
-                        source,
-                    })?;
+                    tls::TlsListener::with_header_timeout(tcp, &identity, timeouts.header)
+                        .map_err(|source| MockError::Bind {
+                            addr: tls_addr,
+                            source,
+                        })?;
                 let bound = axum::serve::Listener::local_addr(&listener).map_err(|source| {
                     MockError::Bind {
                         addr: tls_addr,
@@ -505,7 +539,8 @@ impl MockServerBuilder {
             None => None,
         };
         let mut stop = rx;
-        let listener = net::low_latency(listener);
+        let listener = limits::GatedListener::new(listener, timeouts.header)
+            .map_err(|source| MockError::Bind { addr, source })?;
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stop.changed().await;

@@ -39,6 +39,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use understudy_adapters::dashscope::DIALECT;
 use understudy_adapters::openai::Dialect;
+use understudy_adapters::serve_limits::SessionSlot;
 
 /// Where the OpenAI Realtime upgrade is mounted.
 const OPENAI: &str = "/__understudy/mount/realtime/openai";
@@ -99,12 +100,23 @@ pub(crate) struct Handshake {
     pub(crate) headers: HeaderMap,
     pub(crate) query: HashMap<String, String>,
     pub(crate) upgrade: WebSocketUpgrade,
+    /// The session's slot under `--max-sessions`.
+    pub(crate) slot: SessionSlot,
 }
 
 impl FromRequestParts<AppState> for Handshake {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        // First, and cheap: past the cap nothing is read or allocated.
+        let Some(slot) = state.slots.try_take() else {
+            let shape = crate::limits::ErrorShape::of_mount(parts.uri.path());
+            tracing::debug!(
+                max = state.slots.max(),
+                "session refused: at --max-sessions"
+            );
+            return Err(crate::limits::over_capacity(shape, state.slots.max()));
+        };
         let upgrade = WebSocketUpgrade::from_request_parts(parts, state)
             .await
             .map_err(|_| {
@@ -114,6 +126,7 @@ impl FromRequestParts<AppState> for Handshake {
             headers: parts.headers.clone(),
             query: query_map(parts.uri.query()),
             upgrade,
+            slot,
         })
     }
 }
@@ -133,6 +146,7 @@ async fn openai_upgrade(State(state): State<AppState>, handshake: Handshake) -> 
         headers,
         query,
         upgrade,
+        slot,
     } = handshake;
     let beta = headers.get("openai-beta").and_then(|v| v.to_str().ok());
     let subprotocol_beta = headers
@@ -162,6 +176,7 @@ async fn openai_upgrade(State(state): State<AppState>, handshake: Handshake) -> 
         model,
         fault: None,
         authorised,
+        slot: Some(slot),
     };
     let upgrade = accept_realtime_subprotocol(sized(upgrade, &state), &headers);
     serve_session(
@@ -205,6 +220,7 @@ async fn dashscope_upgrade(State(state): State<AppState>, handshake: Handshake) 
         headers,
         query,
         upgrade,
+        slot,
     } = handshake;
     let model = query.get("model").cloned().unwrap_or_default();
     if !state.lets_in(bearer(&headers)) {
@@ -240,6 +256,7 @@ async fn dashscope_upgrade(State(state): State<AppState>, handshake: Handshake) 
         model: model.clone(),
         fault,
         authorised: true,
+        slot: Some(slot),
     };
     let upgrade = sized(upgrade, &state);
     let wanted = wanted_cassette(&query, &headers);
@@ -275,6 +292,7 @@ async fn gemini_upgrade(State(state): State<AppState>, handshake: Handshake) -> 
         headers,
         query,
         upgrade,
+        slot,
     } = handshake;
     let authorised = state.lets_in(key_from(GEMINI_LIVE_KEY, &headers, &query));
     let start = SessionStart {
@@ -283,6 +301,7 @@ async fn gemini_upgrade(State(state): State<AppState>, handshake: Handshake) -> 
         model: String::new(),
         fault: None,
         authorised,
+        slot: Some(slot),
     };
     // Auth is the engine's to answer (after setup), so the loop lets everyone in.
     let upgrade = sized(upgrade, &state);
@@ -328,13 +347,18 @@ where
     let engine = choose(&protocol, &start, wanted);
     let journal: Journal = start.state.journal.clone();
     let max_frame_bytes = start.state.config.max_frame_bytes;
+    let timeouts = start.state.config.timeouts;
+    let timeout_close = start.state.config.timeout_close;
     let model = start.model;
+    let slot = start.slot;
     let reason = refusal_reason(
         wanted,
         engine.as_ref().err().and_then(EngineError::suggestion),
     );
     upgrade
         .on_upgrade(move |socket| async move {
+            // Held for the session's life; dropped (the slot freed) at its end.
+            let _slot = slot;
             let dialect = protocol.name().to_owned();
             match engine {
                 Ok(engine) => {
@@ -344,6 +368,8 @@ where
                         session,
                         max_frame_bytes,
                         authorised,
+                        timeouts,
+                        timeout_close,
                     };
                     session::run_session(socket, ctx, Arc::new(protocol), engine).await;
                 }

@@ -69,6 +69,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/__understudy/health", get(|| async { "ok" }))
         .merge(crate::journal_routes::routes(state.clone()))
         .fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::body_deadline,
+        ))
         .with_state(state);
     // `mount` must run before routing, so it wraps the whole family router.
     Router::new()

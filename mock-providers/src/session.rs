@@ -32,6 +32,10 @@ pub struct SessionContext {
     pub max_frame_bytes: usize,
     /// Whether the client's key was accepted.
     pub authorised: bool,
+    /// The first-frame and idle timeouts (the others are the HTTP layer's).
+    pub timeouts: understudy_adapters::serve_limits::ServeTimeouts,
+    /// Close code for a session one of those timeouts ends.
+    pub timeout_close: u16,
 }
 
 /// Runs one session until either side closes.
@@ -57,6 +61,7 @@ pub async fn run_session<P: Protocol>(
         return;
     }
     engine.on_connect(Instant::now());
+    let mut quiet = Quiet::new(&ctx);
     'session: loop {
         for note in engine.take_notes() {
             log(EntryKind::Note, &note.label, note.detail);
@@ -78,6 +83,7 @@ pub async fn run_session<P: Protocol>(
         let deadline = engine.next_deadline();
         tokio::select! {
             message = socket.recv() => {
+                quiet.heard();
                 let text = match message {
                     None => {
                         log(EntryKind::Note, "disconnect", "client went away".into());
@@ -142,12 +148,61 @@ pub async fn run_session<P: Protocol>(
                 }
             }
             _ = sleep_until(deadline), if deadline.is_some() => {}
+            _ = sleep_until(quiet.deadline), if quiet.deadline.is_some() => {
+                let reason = quiet.reason();
+                tracing::info!(session = ctx.session, %reason, "session timed out");
+                log(EntryKind::Note, "timeout", reason.clone());
+                let close = Outgoing::Close { code: ctx.timeout_close, reason };
+                send(&mut socket, close, &logger).await;
+                let _ = futures_util::SinkExt::flush(&mut socket).await;
+                break;
+            }
         }
     }
     for note in engine.take_notes() {
         log(EntryKind::Note, &note.label, note.detail);
     }
     ctx.journal.close(ctx.session);
+}
+
+/// When a session's client must next be heard from: the first-frame
+/// timeout until its first frame, the idle timeout after each one.
+struct Quiet {
+    timeouts: understudy_adapters::serve_limits::ServeTimeouts,
+    seen: bool,
+    deadline: Option<Instant>,
+}
+
+impl Quiet {
+    fn new(ctx: &SessionContext) -> Self {
+        let deadline = ctx.timeouts.next_frame(false).map(|d| Instant::now() + d);
+        Quiet {
+            timeouts: ctx.timeouts,
+            seen: false,
+            deadline,
+        }
+    }
+
+    /// A frame (of any kind) arrived: the idle clock restarts.
+    fn heard(&mut self) {
+        self.seen = true;
+        self.deadline = self.timeouts.idle.map(|d| Instant::now() + d);
+    }
+
+    /// The close reason once the deadline passed.
+    fn reason(&self) -> String {
+        match self.timeouts.next_frame(self.seen) {
+            Some(limit) if self.seen => format!(
+                "idle timeout: no client frame for {}",
+                crate::limits::seconds(limit)
+            ),
+            Some(limit) => format!(
+                "no client frame within {} of connecting",
+                crate::limits::seconds(limit)
+            ),
+            None => "timeout".to_owned(),
+        }
+    }
 }
 
 /// Answers a frame the socket could not read (see the module header): the

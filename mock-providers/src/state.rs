@@ -38,12 +38,15 @@ pub(crate) struct AppState {
     pub(crate) live_store: crate::openai_live::LiveStore,
     /// Running GPT-Live sessions sidebands may attach to.
     pub(crate) live_hub: crate::openai_live::LiveHub,
+    /// One slot per live realtime session (`--max-sessions`).
+    pub(crate) slots: understudy_adapters::serve_limits::SessionSlots,
 }
 
 impl AppState {
     /// Fresh state for a mock configured with `config`, journalling into `journal`.
     pub(crate) fn new(config: MockConfig, journal: Journal) -> Self {
         AppState {
+            slots: understudy_adapters::serve_limits::SessionSlots::new(config.max_sessions),
             config: Arc::new(config),
             journal,
             sessions: Arc::new(AtomicU64::new(0)),

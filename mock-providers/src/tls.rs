@@ -12,10 +12,12 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+use understudy_adapters::serve_limits::{read_head, Rewind};
 
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -89,14 +91,30 @@ impl TlsIdentity {
 }
 
 /// A TCP listener that hands axum TLS connections.
+///
+/// With a header timeout ([`TlsListener::with_header_timeout`]) the
+/// handshake and the first request's head must both complete within it: a
+/// stalled handshake is dropped, a stalled head answered `408` (see
+/// [`understudy_adapters::serve_limits::head`]).
 pub struct TlsListener {
     local: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Receiver<(Rewind<TlsStream<TcpStream>>, SocketAddr)>,
 }
 
 impl TlsListener {
-    /// Accepts on `tcp` and completes handshakes with `identity` in the background.
+    /// Accepts on `tcp` and completes handshakes with `identity` in the
+    /// background, without any deadline.
     pub fn new(tcp: TcpListener, identity: &TlsIdentity) -> io::Result<Self> {
+        Self::with_header_timeout(tcp, identity, None)
+    }
+
+    /// As [`TlsListener::new`], with the handshake and the first request's
+    /// head bounded by `header` (each from the connection's accept).
+    pub fn with_header_timeout(
+        tcp: TcpListener,
+        identity: &TlsIdentity,
+        header: Option<Duration>,
+    ) -> io::Result<Self> {
         let local = tcp.local_addr()?;
         let (tx, ready) = mpsc::channel(64);
         let acceptor = identity.acceptor.clone();
@@ -117,11 +135,31 @@ impl TlsListener {
                 let acceptor = acceptor.clone();
                 let handshake_tx = tx.clone();
                 tokio::spawn(async move {
-                    match acceptor.accept(stream).await {
-                        Ok(tls) => {
-                            let _ = handshake_tx.send((tls, peer)).await;
+                    let started = tokio::time::Instant::now();
+                    let handshake = acceptor.accept(stream);
+                    let tls = match header {
+                        Some(limit) => match tokio::time::timeout(limit, handshake).await {
+                            Ok(done) => done,
+                            Err(_) => {
+                                tracing::info!(%peer, ?limit, "TLS handshake timed out");
+                                return;
+                            }
+                        },
+                        None => handshake.await,
+                    };
+                    let tls = match tls {
+                        Ok(tls) => tls,
+                        Err(error) => {
+                            tracing::debug!(%error, %peer, "TLS handshake failed");
+                            return;
                         }
-                        Err(error) => tracing::debug!(%error, %peer, "TLS handshake failed"),
+                    };
+                    let left = header.map(|limit| limit.saturating_sub(started.elapsed()));
+                    match read_head(tls, left).await {
+                        Ok(rewound) => {
+                            let _ = handshake_tx.send((rewound, peer)).await;
+                        }
+                        Err(error) => tracing::info!(%error, %peer, "TLS connection dropped"),
                     }
                 });
             }
@@ -131,7 +169,7 @@ impl TlsListener {
 }
 
 impl Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Rewind<TlsStream<TcpStream>>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {

@@ -83,6 +83,7 @@
 
 mod bridge;
 mod error;
+pub mod gate;
 mod provider;
 mod registry;
 mod server;
@@ -90,6 +91,7 @@ pub mod wire;
 
 pub use bridge::{translate, DEFAULT_AGENT_NAME};
 pub use error::{ClientFault, DeployError};
+pub use gate::Gate;
 pub use provider::{ProviderChoice, ProviderEndpoint, Providers};
 pub use registry::{Registration, SessionInfo, SessionRegistry};
-pub use server::{router, DeployConfig, DeployServer};
+pub use server::{router, DeployConfig, DeployServer, TIMEOUT_CLOSE};

@@ -11,15 +11,16 @@
 
 use super::bridge::Bridge;
 use super::error::DeployError;
+use super::gate::{self, Gate, GatedListener};
 use super::provider::Providers;
 use super::registry::{SessionInfo, SessionRegistry};
 use super::wire::{ServerBody, ServerEvent};
 use crate::realtime::{AgentConfig, ToolRegistry};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::response::IntoResponse;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt as _;
 use axum::{Json, Router};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Map, Value};
@@ -28,6 +29,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use understudy_adapters::serve_limits::ServeTimeouts;
 use understudy_adapters::ws_fault::ReadFault;
 
 /// How a deployment server runs its sessions.
@@ -51,6 +54,9 @@ pub struct DeployConfig {
     pub connect_timeout: Duration,
     /// The live sessions (shared with the [`DeployServer`] handle).
     pub registry: SessionRegistry,
+    /// Auth, session cap and timeouts (default: no auth, 2,000 sockets,
+    /// the default timeouts).
+    pub gate: Gate,
 }
 
 impl std::fmt::Debug for DeployConfig {
@@ -76,6 +82,7 @@ impl DeployConfig {
             default_input_rate: 16_000,
             connect_timeout: Duration::from_secs(20),
             registry: SessionRegistry::new(),
+            gate: Gate::default(),
         }
     }
 
@@ -129,29 +136,81 @@ async fn check_models(State(AppState { config, .. }): State<AppState>) -> impl I
     Json(Value::Object(body))
 }
 
+/// The upgrade: a slot under the cap first (refused with `429` before
+/// anything else is read), then the key (`401`), then the socket.
 async fn upgrade(
     State(AppState { config, stop }): State<AppState>,
     Path((user_id, session_id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
-) -> impl IntoResponse {
-    upgrade.on_upgrade(move |socket| {
-        serve_socket(socket, Bridge::new(user_id, session_id, config), stop)
-    })
+) -> Response {
+    let gate = &config.gate;
+    let Some(slot) = gate.slots.try_take() else {
+        tracing::debug!(max = gate.slots.max(), "socket refused: at --max-sessions");
+        return gate::refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "too_many_sessions",
+            format!(
+                "this server takes at most {} sessions at once; try again later",
+                gate.slots.max()
+            ),
+        );
+    };
+    if !gate.admits(&headers, query.as_deref()) {
+        return gate::refusal(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "invalid_api_key",
+            "a key is required: `Authorization: Bearer KEY`, `?token=KEY`, or the \
+             subprotocols `understudy` and `understudy-key.KEY`"
+                .into(),
+        );
+    }
+    let upgrade = if gate::offers_subprotocol(&headers) {
+        upgrade.protocols([gate::SUBPROTOCOL])
+    } else {
+        upgrade
+    };
+    let timeouts = gate.timeouts;
+    upgrade
+        .on_upgrade(move |socket| async move {
+            // Held while the socket is open.
+            let _slot = slot;
+            let bridge = Bridge::new(user_id, session_id, config);
+            serve_socket(socket, bridge, stop, timeouts).await
+        })
+        .into_response()
 }
 
 /// Runs one front-end connection until either side goes away or the server
 /// shuts down.
-async fn serve_socket(socket: WebSocket, mut bridge: Bridge, mut stop: watch::Receiver<bool>) {
+async fn serve_socket(
+    socket: WebSocket,
+    mut bridge: Bridge,
+    mut stop: watch::Receiver<bool>,
+    timeouts: ServeTimeouts,
+) {
     let (mut sink, mut stream) = socket.split();
+    let mut quiet = Quiet::new(timeouts);
     loop {
         let out = tokio::select! {
+            _ = sleep_until(quiet.deadline), if quiet.deadline.is_some() => {
+                let reason = quiet.reason();
+                tracing::info!(%reason, "front-end socket timed out");
+                bridge.close().await;
+                let close = CloseFrame { code: TIMEOUT_CLOSE, reason: reason.into() };
+                let _ = sink.send(Message::Close(Some(close))).await;
+                return;
+            }
             _ = stopping(&mut stop) => {
                 // Close the agent first so its provider session ends cleanly.
                 bridge.close().await;
                 let _ = sink.send(Message::Close(None)).await;
                 return;
             }
-            message = stream.next() => match message {
+            message = stream.next() => match quiet.heard(message) {
                 Some(Ok(Message::Text(text))) => bridge.on_text(text.as_str()).await,
                 Some(Ok(Message::Binary(bytes))) => vec![binary_frame(bytes.len())],
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -187,6 +246,52 @@ async fn serve_socket(socket: WebSocket, mut bridge: Bridge, mut stop: watch::Re
         tracing::debug!("front end left with a live session; closing its agent");
     }
     bridge.close().await;
+}
+
+/// Close code of a socket ended by the first-frame or idle timeout: 1001
+/// ("going away"). The vocabulary is this server's own (AgentScope's server
+/// has no timeouts), so this is a choice, not a copy.
+pub const TIMEOUT_CLOSE: u16 = 1001;
+
+/// When the client must next be heard from: the first-frame timeout until
+/// its first frame, the idle timeout after each one.
+struct Quiet {
+    timeouts: ServeTimeouts,
+    seen: bool,
+    deadline: Option<Instant>,
+}
+
+impl Quiet {
+    fn new(timeouts: ServeTimeouts) -> Self {
+        Quiet {
+            timeouts,
+            seen: false,
+            deadline: timeouts.next_frame(false).map(|d| Instant::now() + d),
+        }
+    }
+
+    /// Passes `message` through, restarting the idle clock.
+    fn heard<T>(&mut self, message: T) -> T {
+        self.seen = true;
+        self.deadline = self.timeouts.idle.map(|d| Instant::now() + d);
+        message
+    }
+
+    fn reason(&self) -> String {
+        let limit = self.timeouts.next_frame(self.seen).unwrap_or_default();
+        if self.seen {
+            format!("idle timeout: no client frame for {limit:?}")
+        } else {
+            format!("no client frame within {limit:?} of connecting")
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Resolves when the server shuts down; never if nobody can shut it down.
@@ -255,17 +360,14 @@ impl DeployServer {
             .local_addr()
             .map_err(|source| DeployError::Bind { addr, source })?;
         let registry = config.registry.clone();
+        let gated = GatedListener::new(listener, &config.gate.timeouts)
+            .map_err(|source| DeployError::Bind { addr, source })?;
         let (stop, mut stopped) = watch::channel(false);
         let app = routes(config, stopped.clone());
-        // Realtime frames are small and latency-bound: no Nagle delay (as the
-        // mock's and the recorder's listeners, `understudy_mock::net`).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
+        // Heads are timed (408), and TCP_NODELAY is set: realtime frames are
+        // small and latency-bound (as the mock's listeners, `understudy_mock::net`).
         let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let serve = axum::serve(gated, app).with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
             });
             if let Err(error) = serve.await {

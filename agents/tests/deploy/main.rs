@@ -9,6 +9,7 @@ mod support;
 
 mod bad_events;
 mod lifecycle;
+mod limits;
 mod providers;
 mod socket;
 mod spoken;

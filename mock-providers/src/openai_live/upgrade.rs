@@ -33,6 +33,7 @@ pub(crate) async fn upgrade(
         headers,
         query,
         upgrade,
+        slot,
     } = handshake;
     let settings = match &state.config.engine {
         crate::config::EngineConfig::Respond(config) => (*config.live).clone(),
@@ -113,6 +114,7 @@ pub(crate) async fn upgrade(
         model: String::new(),
         fault,
         authorised,
+        slot: Some(slot),
     };
     serve_session(
         sized(upgrade, &state),

@@ -1,0 +1,209 @@
+//! The mock's side of the serving limits ([`understudy_adapters::serve_limits`]):
+//! how each provider says "too slow" and "too many", and the listener that
+//! times request heads.
+//!
+//! - A request whose head is late gets `408` before any route sees it
+//!   ([`GatedListener`]); one whose body is late gets `408` in the shape of
+//!   the provider the route speaks for ([`body_deadline`]).
+//! - A WebSocket upgrade past `--max-sessions` gets `429` with the
+//!   provider's error body ([`over_capacity`]), from the handshake
+//!   extractor, before anything is allocated for the session.
+//! - A session whose client sends nothing in time is closed by the session
+//!   loop (`session`) with [`MockConfig::timeout_close`](crate::config::MockConfig).
+
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::serve::Listener;
+use axum::Json;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use understudy_adapters::serve_limits::{GatedAccept, Rewind};
+
+/// Close code for a session closed by the first-frame or idle timeout,
+/// unless configured otherwise. No provider documents one (unconfirmed in
+/// every protocol file); 1001 ("going away") is what OpenAI sends when a
+/// session hits its maximum duration and Gemini after `goAway`, the nearest
+/// documented server-initiated ends.
+pub const DEFAULT_TIMEOUT_CLOSE: u16 = 1001;
+
+/// Whose error body a route answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorShape {
+    /// `{"error":{"message","type","param","code"}}` (OpenAI, and the
+    /// OpenAI-compatible routes).
+    OpenAi,
+    /// `{"error":{"code":<status>,"message","status"}}` (Google).
+    Gemini,
+    /// `{"code","message","request_id"}` (DashScope).
+    DashScope,
+}
+
+impl ErrorShape {
+    /// The shape of the route mounted at `mount` (a path under
+    /// `/__understudy/mount/`, which names the provider).
+    pub(crate) fn of_mount(mount: &str) -> Self {
+        if mount.contains("/gemini") {
+            ErrorShape::Gemini
+        } else if mount.contains("/dashscope") {
+            ErrorShape::DashScope
+        } else {
+            ErrorShape::OpenAi
+        }
+    }
+
+    /// `status` with this provider's error body. `openai` is the OpenAI
+    /// `(type, code)`, `google` the Google `status`, `dashscope` the
+    /// DashScope `code`.
+    fn answer(
+        self,
+        status: StatusCode,
+        openai: (&str, &str),
+        google: &str,
+        dashscope: &str,
+        message: String,
+    ) -> Response {
+        let body = match self {
+            ErrorShape::OpenAi => json!({"error": {
+                "message": message, "type": openai.0, "param": null, "code": openai.1}}),
+            ErrorShape::Gemini => json!({"error": {
+                "code": status.as_u16(), "message": message, "status": google}}),
+            ErrorShape::DashScope => json!({
+                "code": dashscope, "message": message,
+                "request_id": format!("{:032x}", crate::session::rand_suffix())}),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The `429` an upgrade past the session cap gets: OpenAI's rate-limit
+/// error (`type: requests`, `code: rate_limit_exceeded`, as its HTTP APIs
+/// send; at the realtime upgrade *unconfirmed*), Google's
+/// `RESOURCE_EXHAUSTED`, DashScope's `Throttling.RateQuota`.
+pub(crate) fn over_capacity(shape: ErrorShape, max: usize) -> Response {
+    let message = format!(
+        "Too many concurrent sessions: this server takes at most {max}. Please try again later."
+    );
+    shape.answer(
+        StatusCode::TOO_MANY_REQUESTS,
+        ("requests", "rate_limit_exceeded"),
+        "RESOURCE_EXHAUSTED",
+        "Throttling.RateQuota",
+        message,
+    )
+}
+
+/// Reads a request's body within the body timeout before the route runs;
+/// late, `408` in the route's provider shape (OpenAI `request_timeout`,
+/// Google `DEADLINE_EXCEEDED`, DashScope `RequestTimeOut`: the codes are
+/// *unconfirmed*; the status is RFC 9110's). A body over the mock's socket
+/// limit gets `413`. Requests without a body pass untouched.
+pub(crate) async fn body_deadline(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(limit) = state.config.timeouts.body else {
+        return next.run(request).await;
+    };
+    if axum::body::HttpBody::size_hint(request.body()).upper() == Some(0) {
+        return next.run(request).await;
+    }
+    let shape = ErrorShape::of_mount(request.uri().path());
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, state.config.socket_limit());
+    match tokio::time::timeout(limit, read).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "request body unreadable");
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body unreadable or too large",
+            )
+                .into_response()
+        }
+        Err(_) => {
+            tracing::info!(?limit, path = %parts.uri.path(), "request body timed out: answered 408");
+            shape.answer(
+                StatusCode::REQUEST_TIMEOUT,
+                ("invalid_request_error", "request_timeout"),
+                "DEADLINE_EXCEEDED",
+                "RequestTimeOut",
+                format!("The request body did not arrive within {}.", seconds(limit)),
+            )
+        }
+    }
+}
+
+/// `limit` as people write it (`30s`, `250ms`).
+pub(crate) fn seconds(limit: Duration) -> String {
+    if limit.subsec_millis() == 0 {
+        format!("{}s", limit.as_secs())
+    } else {
+        format!("{}ms", limit.as_millis())
+    }
+}
+
+/// A plain listener whose connections reach axum only once their request
+/// head has arrived within the header timeout (else `408`), with
+/// `TCP_NODELAY` set (see [`crate::net`]).
+pub(crate) struct GatedListener(GatedAccept);
+
+impl GatedListener {
+    /// Accepts on `tcp`, timing each connection's head by `header`.
+    pub(crate) fn new(tcp: TcpListener, header: Option<Duration>) -> std::io::Result<Self> {
+        GatedAccept::new(tcp, header).map(GatedListener)
+    }
+}
+
+impl Listener for GatedListener {
+    type Io = Rewind<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        self.0.next().await
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.0.local_addr())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mounts_name_their_provider() {
+        assert_eq!(
+            ErrorShape::of_mount("/__understudy/mount/realtime/gemini"),
+            ErrorShape::Gemini
+        );
+        assert_eq!(
+            ErrorShape::of_mount("/__understudy/mount/tts/gemini"),
+            ErrorShape::Gemini
+        );
+        assert_eq!(
+            ErrorShape::of_mount("/__understudy/mount/realtime/dashscope"),
+            ErrorShape::DashScope
+        );
+        assert_eq!(
+            ErrorShape::of_mount("/__understudy/mount/realtime/openai-live"),
+            ErrorShape::OpenAi
+        );
+    }
+
+    #[test]
+    fn seconds_read_as_written() {
+        assert_eq!(seconds(Duration::from_secs(30)), "30s");
+        assert_eq!(seconds(Duration::from_millis(250)), "250ms");
+    }
+}
