@@ -82,6 +82,19 @@ pub struct AgentArgs {
     /// Longest wait for a provider when a session is created, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0, value_parser = crate::options::seconds)]
     connect_timeout: f64,
+    /// Require this key of front ends (repeatable): `Authorization: Bearer KEY`,
+    /// `?token=KEY` in the socket URL, or the subprotocols `understudy` and
+    /// `understudy-key.KEY` (a browser's `new WebSocket(url, [...])`). A missing
+    /// or wrong key gets 401 at the upgrade. Default: no auth.
+    #[arg(
+        long = "api-key",
+        value_name = "KEY",
+        env = "UNDERSTUDY_AGENT_KEY",
+        hide_env_values = true
+    )]
+    api_keys: Vec<String>,
+    #[command(flatten)]
+    limits: crate::limit_args::LimitArgs,
 }
 
 struct ProviderArgs<'a> {
@@ -195,6 +208,12 @@ pub async fn run(args: AgentArgs) -> Result<()> {
     }
     let mut config = DeployConfig::new(providers);
     config.connect_timeout = Duration::from_secs_f64(args.connect_timeout);
+    // The agent server reads no request bodies: no body timeout.
+    config.gate = understudy_agents::deploy::Gate {
+        keys: args.api_keys.clone(),
+        slots: understudy_adapters::serve_limits::SessionSlots::new(args.limits.max_sessions),
+        timeouts: args.limits.timeouts(None),
+    };
     if let Some(warning) = crate::options::exposure_warning(
         args.host,
         "The agent route takes sessions without a key, and each session talks to the \

@@ -3,6 +3,7 @@
 mod agent_cmd;
 mod conform_cmd;
 mod fixtures_cmd;
+mod limit_args;
 mod options;
 mod record_cmd;
 
@@ -155,6 +156,17 @@ struct ServeArgs {
     /// it like the header (unconfirmed; refused by default).
     #[arg(long)]
     allow_beta_subprotocol: bool,
+    #[command(flatten)]
+    limits: limit_args::LimitArgs,
+    /// How long a request body may take to arrive once its headers have; late:
+    /// `408` with the route's provider error body. `0`/`off` disables.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = limit_args::timeout)]
+    body_timeout: limit_args::Timeout,
+    /// Close code of a session ended by --first-frame-timeout or --idle-timeout.
+    /// No provider documents one (unconfirmed); 1001 ("going away") is what
+    /// OpenAI sends at its session limit and Gemini after goAway.
+    #[arg(long, value_name = "CODE", default_value_t = understudy_mock::DEFAULT_TIMEOUT_CLOSE)]
+    timeout_close_code: u16,
 }
 
 fn main() -> ExitCode {
@@ -243,7 +255,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
             max_sessions: args.journal_max_sessions,
             max_bytes: args.journal_max_bytes,
         })
-        .journal_stream_buffer(args.journal_stream_buffer);
+        .journal_stream_buffer(args.journal_stream_buffer)
+        .timeouts(args.limits.timeouts(args.body_timeout.0))
+        .timeout_close(args.timeout_close_code)
+        .max_sessions(args.limits.max_sessions);
     if let Some(fault) = args.fault {
         builder = builder.setup_fault(fault);
     }
