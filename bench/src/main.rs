@@ -8,6 +8,8 @@
 //!
 //! - `journal-memory`: does the journal stay bounded over many sessions?
 //! - `journal-reads`: do inspector reads move live sessions' first audio?
+//! - `overload`: a burst of connects past the session cap: is every one
+//!   served or refused (429) within 1 s?
 //! - `replay-throughput`: frames/s and CPU per frame of replay against a
 //!   no-logic WebSocket server sending the same frames.
 
@@ -19,6 +21,7 @@ mod inspect;
 mod journal_memory;
 mod journal_reads;
 mod load;
+mod overload;
 mod procstat;
 mod replay_throughput;
 mod report;
@@ -58,6 +61,9 @@ enum Command {
     /// against a no-logic tokio-tungstenite server, per N; `--repeat 5` runs
     /// the same load five times on the same servers.
     ReplayThroughput(replay_throughput::Args),
+    /// 8,000 connects in 1 s against a session cap: counts served, refused
+    /// (429), timed out and reset, and the time to answer.
+    Overload(overload::Args),
     /// Writes replay-throughput's synthesized cassette to a folder, for an
     /// external `understudy serve --cassettes DIR`.
     WriteCassette(replay_throughput::WriteArgs),
@@ -101,6 +107,10 @@ fn run(cli: &Cli) -> Result<report::Report> {
         Command::ReplayThroughput(args) => {
             let target = replay_throughput::target(args)?;
             clients.block_on(replay_throughput::run(args, &target))
+        }
+        Command::Overload(args) => {
+            let target = overload::target(args)?;
+            clients.block_on(overload::run(args, &target))
         }
         Command::WriteCassette(args) => replay_throughput::write_cassette(args),
     }

@@ -291,3 +291,24 @@ fn help_names_every_subcommand() {
         assert!(help.contains(name), "{name} missing from --help:\n{help}");
     }
 }
+
+#[test]
+fn overload_serves_up_to_the_cap_and_refuses_the_rest_with_429() {
+    let doc = bench(&[
+        "overload",
+        "--connects",
+        "40",
+        "--over-ms",
+        "100",
+        "--max-sessions",
+        "10",
+    ]);
+    let table = table(&doc, "40 connects over 100 ms");
+    let row = &rows(table)[0];
+    assert_eq!(num(row, "connects"), 40.0);
+    // Served sessions are held until every connect is answered: the cap fills.
+    assert_eq!(num(row, "served"), 10.0, "{row}");
+    assert_eq!(num(row, "refused 429"), 30.0, "{row}");
+    assert_eq!(num(row, "timed out") + num(row, "reset"), 0.0, "{row}");
+    assert!(num(row, "max ms") > 0.0);
+}
