@@ -8,6 +8,28 @@
 //! with a small explicit state machine, an encoder); sockets and tasks live in the
 //! thin client layer on top. The mock providers use the same wire types, so the
 //! client and the server cannot drift apart.
+//!
+//! A codec is sans-IO: frames in, normalised events out, and the other way.
+//! Looked up by dialect id (as cassettes name it) and model:
+//!
+//! ```
+//! use understudy_adapters::{codec_for_dialect, ClientInput, ModelEvent, WireFrame};
+//!
+//! let mut codec = codec_for_dialect("openai-ga", "gpt-realtime").expect("a known dialect");
+//! // A user's typed message becomes the provider's frames ...
+//! let frames = codec.encode(&ClientInput::Text { text: "Hello".into() })?;
+//! let WireFrame::Text(first) = &frames[0] else { panic!("a JSON text frame") };
+//! assert!(first.contains(r#""type":"conversation.item.create""#), "{first}");
+//! // ... and the provider's frames become ModelEvents, the same on every provider.
+//! let delta = r#"{"type":"response.output_text.delta","event_id":"e1","response_id":"r1",
+//!     "item_id":"i1","output_index":0,"content_index":0,"delta":"Hi"}"#;
+//! let events = codec.decode(&WireFrame::Text(delta.into()))?;
+//! assert!(
+//!     matches!(&events[..], [ModelEvent::TextDelta { delta, .. }] if delta == "Hi"),
+//!     "{events:?}"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![warn(missing_docs)]
 

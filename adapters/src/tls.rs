@@ -6,10 +6,39 @@
 //! TLS (`understudy serve --tls-port`) is signed by a CA generated at start; a
 //! client trusts it by adding that CA's PEM, without touching the environment.
 
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
 use std::sync::{Arc, OnceLock};
+
+/// The crypto provider of every TLS configuration Understudy builds (its
+/// clients here, the mock's TLS listener): the process default when the
+/// application installed one (`CryptoProvider::install_default`, e.g.
+/// aws-lc-rs for post-quantum key exchange), else *ring*, the one provider
+/// this crate's rustls features enable.
+///
+/// This is the order rustls' own `ClientConfig::builder()` follows. Since
+/// 0.23.48 `rustls::crypto::ring::default_provider` is deprecated (*ring* has
+/// no post-quantum key exchange) with no *ring* replacement, and the way to
+/// choose another provider is to install it as the process default, which
+/// this honours. Only the fallback names *ring*.
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    match CryptoProvider::get_default() {
+        Some(installed) => Arc::clone(installed),
+        None => Arc::new(ring_provider()),
+    }
+}
+
+/// rustls' *ring* provider (cipher suites, key exchange groups, signature
+/// algorithms, randomness and key loading), for when no process default is
+/// installed. Deprecated in rustls 0.23.48 only for lacking post-quantum key
+/// exchange; mock and test traffic does not need it, and an application that
+/// wants it installs aws-lc-rs as the process default ([`crypto_provider`]).
+#[allow(deprecated)]
+fn ring_provider() -> CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
 
 /// The trust anchors for TLS connections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,7 +68,8 @@ pub enum TlsError {
 }
 
 impl TlsTrust {
-    /// A rustls client configuration trusting these anchors (ring provider).
+    /// A rustls client configuration trusting these anchors, on
+    /// [`crypto_provider`].
     pub fn client_config(&self) -> Result<Arc<ClientConfig>, TlsError> {
         let mut roots = RootCertStore::empty();
         if matches!(self, TlsTrust::System | TlsTrust::SystemAnd(_)) {
@@ -55,8 +85,7 @@ impl TlsTrust {
         if roots.is_empty() {
             return Err(TlsError::NoRoots);
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ClientConfig::builder_with_provider(provider)
+        let config = ClientConfig::builder_with_provider(crypto_provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Anchor(e.to_string()))?
             .with_root_certificates(roots)

@@ -24,6 +24,22 @@
 //!   that claims a dialect (`conform --target`), grading what our mock
 //!   scripts as informational; [`drift`] re-records cassettes against a
 //!   target and says what changed.
+//!
+//! One case, run in-process (what `understudy conform --filter … --speed 4` does):
+//!
+//! ```
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use understudy_conformance::{cases, passed, run_all, Grade, RunOptions};
+//!
+//! let cases = cases()?;
+//! let options = RunOptions { speed: 4.0, filter: Some("openai.ga.text.turn".into()) };
+//! let results = run_all(&cases, &options).await;
+//! assert_eq!(results.len(), 1);
+//! assert_eq!(results[0].grade, Grade::Ok, "{:?}", results[0].reason);
+//! assert!(passed(&results));
+//! # Ok(()) }
+//! ```
 
 #![warn(missing_docs)]
 

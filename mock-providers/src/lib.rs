@@ -3,20 +3,42 @@
 //! Mock realtime providers that speak each provider's exact wire protocol, so
 //! that the providers' own SDKs cannot tell them from the real service.
 //!
-//! Start one in-process from any test, point a client at it, read what happened
-//! from its journal, and drop it:
+//! Start one in-process from any test, point a client at it, send a turn,
+//! read what happened from its journal, and drop it. This example is the
+//! README's "In-process, from Rust tests" snippet, line for line (a test in
+//! `cli/tests/readme_snippets.rs` compares them); it runs as a doctest under a
+//! 60 s timeout, so a snippet that waits forever fails instead of hanging:
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), understudy_mock::MockError> {
+//! ```
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::time::timeout(std::time::Duration::from_secs(60), async {
+//! use understudy_adapters::{dashscope, openai, registry};
+//! use understudy_adapters::{ClientInput, ModelEvent, ResponseOptions};
 //! use understudy_mock::MockServer;
 //!
-//! let server = MockServer::start().await?;          // respond engine, open auth
-//! let ws_base = server.openai_base_url();            // ws://127.0.0.1:PORT/v1
-//! // ... connect a client to `{ws_base}/realtime?model=gpt-realtime` ...
-//! for session in server.journal() {
-//!     println!("{} {} entries", session.dialect, session.entries.len());
+//! let server = MockServer::start().await?;                       // respond engine, free port
+//! let mut gpt = registry::connect(&openai::connect_options(server.openai_base_url(),
+//!     openai::Dialect::Ga, "gpt-realtime").api_key("sk-test")).await?;
+//! let qwen = registry::connect(&dashscope::connect_options(server.dashscope_url(),
+//!     "qwen3-omni-flash-realtime").api_key("sk-test")).await?;  // the same client, another dialect
+//! gpt.send(&ClientInput::Text { text: "What's the weather?".into() }).await?;  // one typed turn
+//! gpt.send(&ClientInput::CreateResponse(ResponseOptions::default())).await?;
+//! let mut events = Vec::new();
+//! while let Some(event) = gpt.next_event().await {              // ModelEvent, the same vocabulary for both
+//!     let done = matches!(event, ModelEvent::ResponseDone { .. });
+//!     events.push(event);
+//!     if done { break; }                                         // the answer has ended
 //! }
-//! # Ok(()) }
+//! assert!(events.iter().any(|e| matches!(e, ModelEvent::AudioDelta { .. })));
+//! gpt.close().await?;
+//! qwen.close().await?;
+//! let journal = server.journal();                                // what clients sent, what was answered
+//! assert_eq!(journal.len(), 2);
+//! drop(server);                                                  // shuts it down
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).await.map_err(|_| "the in-process snippet did not end within 60 s")?
+//! # }
 //! ```
 //!
 //! ## The face

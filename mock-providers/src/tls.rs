@@ -71,9 +71,9 @@ impl TlsIdentity {
             CertificateDer::from(ca_cert.der().to_vec()),
         ];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
+        let mut config = rustls::ServerConfig::builder_with_provider(
+            understudy_adapters::tls::crypto_provider(),
+        )
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(chain, key)?;

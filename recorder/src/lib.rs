@@ -15,19 +15,41 @@
 //! dropped, answered garbage; client vanished) still leaves a valid cassette,
 //! marked `incomplete` with the reason.
 //!
-//! ```no_run
+//! Here the upstream is an in-process mock provider; in real use it is the
+//! provider's endpoint (`https://api.openai.com`):
+//!
+//! ```
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use understudy_adapters::{openai, registry, ClientInput, ModelEvent, ResponseOptions};
+//! use understudy_mock::MockServer;
 //! use understudy_recorder::{provider, Recorder};
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let recorder = Recorder::builder(provider("openai")?, "https://api.openai.com")
-//!     .out("recordings")
+//!
+//! let upstream = MockServer::start().await?;
+//! let out = tempfile::tempdir()?;
+//! let (written, mut sessions) = tokio::sync::mpsc::unbounded_channel();
+//! let recorder = Recorder::builder(provider("openai")?, upstream.url())
+//!     .out(out.path())
+//!     .on_session(move |session| drop(written.send(session.clone())))  // each session as it ends
 //!     .start()
 //!     .await?;
-//! println!("point the client at {}/v1", recorder.url());
-//! // … run the session …
-//! let report = recorder.shutdown().await;
-//! for session in &report.sessions {
-//!     println!("{}", session.line());
+//! // The client talks to the recorder as it would to the provider.
+//! let base = format!("{}/v1", recorder.url().replacen("http://", "ws://", 1));
+//! let options = openai::connect_options(base, openai::Dialect::Ga, "gpt-realtime");
+//! let mut client = registry::connect(&options.api_key("sk-test")).await?;
+//! client.send(&ClientInput::Text { text: "Hello".into() }).await?;
+//! client.send(&ClientInput::CreateResponse(ResponseOptions::default())).await?;
+//! while let Some(event) = client.next_event().await {
+//!     if matches!(event, ModelEvent::ResponseDone { .. }) { break; }
 //! }
+//! client.close().await?;
+//! let session = sessions.recv().await.expect("the session, once written");
+//! println!("{}", session.line());                  // as `understudy record` prints it
+//! assert!(session.complete && session.frames_s2c > 0, "{session:?}");
+//! let cassette = out.path().join(session.cassette.as_deref().expect("written"));
+//! assert!(understudy_fixtures::validate_file(&cassette).is_valid());
+//! let report = recorder.shutdown().await;          // also in record-report.json
+//! assert_eq!(report.sessions.len(), 1);
 //! # Ok(()) }
 //! ```
 
