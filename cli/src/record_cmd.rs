@@ -187,7 +187,9 @@ pub async fn run(args: RecordArgs, logs: LogScrubber) -> Result<()> {
 pub type LogScrubber = std::sync::Arc<std::sync::RwLock<Scrubber>>;
 
 /// A log writer that scrubs each formatted event before it reaches stderr, so
-/// no secret reaches the logs whatever a dependency chooses to log.
+/// no secret reaches the logs whatever a dependency chooses to log: every
+/// form of a named secret is replaced, and any piece of one at least
+/// [`understudy_fixtures::MIN_FRAGMENT_LEN`] bytes long is masked too.
 #[derive(Clone)]
 pub struct ScrubbingStderr(pub LogScrubber);
 
@@ -211,7 +213,9 @@ impl std::io::Write for ScrubbedEvent {
 impl Drop for ScrubbedEvent {
     fn drop(&mut self) {
         let scrubber = self.scrubber.read().unwrap_or_else(|e| e.into_inner());
-        let clean = scrubber.bytes(&self.buffer);
+        // Whole secrets (in any encoded form) and pieces of them: a key split
+        // across two frames reaches the log as two events, half in each.
+        let clean = scrubber.fragments(&self.buffer);
         let _ = std::io::stderr().write_all(&clean);
     }
 }

@@ -39,6 +39,7 @@ mod error;
 mod headers;
 mod http;
 mod latency;
+mod private_dir;
 mod report;
 mod shared;
 mod upstream;
@@ -162,7 +163,9 @@ impl Drop for Recorder {
 }
 
 impl RecorderBuilder {
-    /// Where cassettes and `record-report.json` go (created if missing).
+    /// Where cassettes and `record-report.json` go (created `0700` if
+    /// missing; an existing folder readable by others is kept as it is, with
+    /// a warning).
     pub fn out(mut self, dir: impl Into<PathBuf>) -> Self {
         self.out = dir.into();
         self
@@ -211,10 +214,13 @@ impl RecorderBuilder {
     /// Checks the upstream, creates the output folder and starts listening.
     pub async fn start(self) -> Result<Recorder, RecorderError> {
         let upstream = upstream::Upstream::new(&self.upstream, &self.trust)?;
-        std::fs::create_dir_all(&self.out).map_err(|source| RecorderError::OutDir {
+        let warning = private_dir::prepare(&self.out).map_err(|source| RecorderError::OutDir {
             path: self.out.clone(),
             source,
         })?;
+        if let Some(warning) = warning {
+            tracing::warn!("{warning}");
+        }
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared::new(
             self.provider,
