@@ -29,14 +29,12 @@ async fn echo_upstream() -> String {
                     return;
                 };
                 while let Some(Ok(message)) = ws.next().await {
-                    match message {
-                        Message::Text(_) | Message::Binary(_) => {
-                            if ws.send(message).await.is_err() {
-                                break;
-                            }
-                        }
-                        Message::Close(_) => break,
-                        _ => {}
+                    if message.is_close() {
+                        break;
+                    }
+                    let echo = message.is_text() || message.is_binary();
+                    if echo && ws.send(message).await.is_err() {
+                        break;
                     }
                 }
             });
@@ -182,7 +180,7 @@ fn partial_grows(out: &Path, than: u64) -> u64 {
 /// occurs in any of `paths`.
 fn assert_no_key(paths: &[PathBuf], width: usize) {
     let mut needles: Vec<Vec<u8>> = KEY.as_bytes().windows(width).map(<[u8]>::to_vec).collect();
-    needles.push(percent_all(KEY)[..24].as_bytes().to_vec());
+    needles.push(percent_all(KEY).as_bytes()[..24].to_vec());
     needles.push(percent_all(KEY)[..24].to_lowercase().into_bytes());
     needles.extend(base64_cores().into_iter().map(String::into_bytes));
     for path in paths {
