@@ -10,10 +10,14 @@
 //!
 //! Secrets never reach the disk: credential headers and query parameters, the
 //! credentials a session carried (learned from its request), and every value
-//! the caller names are scrubbed before a cassette is written, and the written
-//! files are read back to prove it. A session that ends badly (upstream refused,
-//! dropped, answered garbage; client vanished) still leaves a valid cassette,
-//! marked `incomplete` with the reason.
+//! the caller names are scrubbed before a frame is written — in their encoded
+//! forms too, across frame boundaries (a key streamed in two deltas), and
+//! inside audio (zeroed, noted in the header) — and the written files are read
+//! back to prove it. Frames are streamed to `<stem>.jsonl.partial` (files
+//! `0600`, a new output folder `0700`) as they pass, so a session is never
+//! held in memory whole. A session that ends badly (upstream refused,
+//! dropped, answered garbage; client vanished; recorder stopped) still leaves
+//! a valid cassette, marked `incomplete` with the reason.
 //!
 //! ```no_run
 //! use understudy_recorder::{provider, Recorder};
