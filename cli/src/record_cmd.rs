@@ -20,7 +20,9 @@ use understudy_recorder::{ProviderSpec, Recorder, REPORT_FILE};
 
 Each session (one WebSocket connection or one HTTP exchange) becomes
 DIR/<dialect>-NNN.jsonl (+ WAV sidecars); DIR/record-report.json lists them with the
-latency the proxy added. Stop with Ctrl-C: open sessions are written, marked incomplete.")]
+latency the proxy added. Frames go to DIR/<dialect>-NNN.jsonl.partial as they pass (files 0600;
+DIR is created 0700). Stop with Ctrl-C or SIGTERM: open sessions are written, marked
+incomplete, and the command exits 0.")]
 pub struct RecordArgs {
     /// The provider whose protocols are recorded (names the cassettes' provider
     /// and which fields hold audio).
@@ -170,7 +172,7 @@ pub async fn run(args: RecordArgs, logs: LogScrubber) -> Result<()> {
             format!(", and the values of {}", labels.join(", "))
         }
     ));
-    crate::announce_and_wait(&banner).await?;
+    announce_and_wait_for_stop(&banner).await?;
     eprintln!("stopping: writing open sessions");
     let report = recorder.shutdown().await;
     let incomplete = report.sessions.iter().filter(|s| !s.complete).count();
@@ -182,12 +184,41 @@ pub async fn run(args: RecordArgs, logs: LogScrubber) -> Result<()> {
     Ok(())
 }
 
+/// Prints the banner (its first lines are what scripts read for the address)
+/// and waits for Ctrl-C (SIGINT) or SIGTERM, which a supervisor (systemd,
+/// Docker, Kubernetes) sends: both end open sessions as incomplete cassettes.
+async fn announce_and_wait_for_stop(banner: &str) -> Result<()> {
+    // A closed stdout (a supervisor that stopped reading) must not stop the recorder.
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C"),
+            _ = term.recv() => {
+                tracing::info!("SIGTERM received");
+                Ok(())
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+    }
+}
+
 /// The log writer's scrubber, shared with the recorder so it can learn each
 /// session's credentials.
 pub type LogScrubber = std::sync::Arc<std::sync::RwLock<Scrubber>>;
 
 /// A log writer that scrubs each formatted event before it reaches stderr, so
-/// no secret reaches the logs whatever a dependency chooses to log.
+/// no secret reaches the logs whatever a dependency chooses to log: every
+/// form of a named secret is replaced, and any piece of one at least
+/// [`understudy_fixtures::MIN_FRAGMENT_LEN`] bytes long is masked too.
 #[derive(Clone)]
 pub struct ScrubbingStderr(pub LogScrubber);
 
@@ -211,7 +242,9 @@ impl std::io::Write for ScrubbedEvent {
 impl Drop for ScrubbedEvent {
     fn drop(&mut self) {
         let scrubber = self.scrubber.read().unwrap_or_else(|e| e.into_inner());
-        let clean = scrubber.bytes(&self.buffer);
+        // Whole secrets (in any encoded form) and pieces of them: a key split
+        // across two frames reaches the log as two events, half in each.
+        let clean = scrubber.fragments(&self.buffer);
         let _ = std::io::stderr().write_all(&clean);
     }
 }

@@ -1,19 +1,21 @@
 //! One session's recording: the proxy hands frames over as they pass (cheap
-//! clones, no parsing on the forwarding path), and a writer task turns them
-//! into a scrubbed cassette when the session ends.
+//! clones, no parsing on the forwarding path), and a writer task scrubs them
+//! (across frame boundaries too) and streams them to `<stem>.jsonl.partial`
+//! as they come, so memory holds a few frames, not the session; when the
+//! session ends the cassette gets its header and final name.
 
 use crate::endpoint::Endpoint;
 use crate::latency::LatencySamples;
 use crate::report::SessionSummary;
 use crate::shared::Shared;
 use bytes::Bytes;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use understudy_fixtures::stream_write::scan_file;
 use understudy_fixtures::{
-    AudioRules, Cassette, Direction, Frame, FrameBody, Header, HttpRequest, HttpResponse, Origin,
-    Scrubber,
+    AudioRules, CassetteWriter, Direction, Frame, FrameBody, Header, HttpRequest, HttpResponse,
+    Origin, Scrubber, StreamScrubber,
 };
 
 /// What passed through the proxy, before it is parsed.
@@ -120,14 +122,23 @@ async fn write_session(
     start: Instant,
     mut rx: mpsc::UnboundedReceiver<Captured>,
 ) {
-    let mut frames = vec![Frame::new(
-        0,
-        Direction::ClientToServer,
-        FrameBody::HttpRequest(request),
-    )];
+    let stem = shared.allocate_name(&endpoint.dialect);
+    let rules = AudioRules::for_provider(shared.provider.name);
+    let mut session = Session {
+        writer: CassetteWriter::create(&shared.out, &stem, rules).map_err(|e| e.to_string()),
+        stream: StreamScrubber::new(scrubber.clone()),
+        frames_c2s: 0,
+        frames_s2c: 0,
+        last_us: 0,
+    };
     let mut model = endpoint.model.clone();
     let mut incomplete: Option<String> = None;
     let mut latency = LatencySamples::default();
+    session.take(Frame::new(
+        0,
+        Direction::ClientToServer,
+        FrameBody::HttpRequest(request),
+    ));
     while let Some(captured) = rx.recv().await {
         match captured {
             Captured::Frame { at, dir, payload } => {
@@ -135,22 +146,28 @@ async fn write_session(
                 if model.is_none() && frame.is_client() {
                     model = frame.json().and_then(|json| endpoint.model_in_frame(json));
                 }
-                frames.push(frame);
+                session.take(frame);
             }
             Captured::Incomplete(reason) => {
                 incomplete.get_or_insert(reason);
             }
             Captured::Forwarded(delay) => latency.record(delay),
         }
+        if rx.is_empty() {
+            // Caught up: let the `.partial` file show what passed so far.
+            session.flush();
+        }
     }
-    frames.sort_by_key(|f| f.t_us);
+    for frame in session.stream.finish() {
+        session.write(frame);
+    }
     let mut header = Header::new(
         shared.provider.name,
         endpoint.dialect.clone(),
         model.unwrap_or_else(|| "unknown".into()),
         Origin::Recorded,
     );
-    header.upstream = Some(shared.upstream.host());
+    header.upstream = Some(scrubber.path(&shared.upstream.host()));
     // The host is in `upstream`; the description stays the same across hosts
     // so that two recordings of one scenario compare equal.
     header.description = Some(format!(
@@ -159,72 +176,111 @@ async fn write_session(
     ));
     header.incomplete = incomplete.is_some();
     header.incomplete_reason = incomplete.map(|r| scrubber.path(&scrubber.text(&r)));
-    let mut cassette = Cassette::new(header);
-    cassette.frames = frames;
-    let scrubbed = scrubber.cassette(&mut cassette);
+    header.note_scrubbed(session.stream.found());
     let mut summary = SessionSummary {
         cassette: None,
         dialect: endpoint.dialect.clone(),
-        model: cassette.header.model.clone(),
-        complete: !cassette.header.incomplete,
-        incomplete_reason: cassette.header.incomplete_reason.clone(),
-        duration_ms: last_micros(&cassette.frames) as f64 / 1000.0,
-        frames_c2s: cassette.frames.iter().filter(|f| f.is_client()).count(),
-        frames_s2c: cassette.frames.iter().filter(|f| f.is_server()).count(),
-        scrubbed: scrubbed.into_iter().collect(),
+        model: header.model.clone(),
+        complete: !header.incomplete,
+        incomplete_reason: header.incomplete_reason.clone(),
+        duration_ms: session.last_us as f64 / 1000.0,
+        frames_c2s: session.frames_c2s,
+        frames_s2c: session.frames_s2c,
+        scrubbed: header.scrubbed.clone(),
         added_latency: latency.summary(),
         write_error: None,
     };
-    let stem = shared.allocate_name(&endpoint.dialect);
-    let out = shared.out.clone();
-    let rules = AudioRules::for_provider(shared.provider.name);
-    let written = tokio::task::spawn_blocking(move || {
-        write_checked(&out, &stem, &cassette, &rules, &scrubber).map(|()| stem)
-    })
-    .await;
+    let written = match session.writer {
+        Ok(writer) => {
+            tokio::task::spawn_blocking(move || finish_checked(writer, header, &scrubber))
+                .await
+                .unwrap_or_else(|join| Err(format!("the writer task failed: {join}")))
+        }
+        Err(error) => Err(error),
+    };
     match written {
-        Ok(Ok(stem)) => summary.cassette = Some(format!("{stem}.jsonl")),
-        Ok(Err(error)) => summary.write_error = Some(error),
-        Err(join) => summary.write_error = Some(format!("the writer task failed: {join}")),
+        Ok(()) => summary.cassette = Some(format!("{stem}.jsonl")),
+        Err(error) => summary.write_error = Some(error),
     }
     shared.finish(summary);
 }
 
-/// When the last frame (or streamed body chunk) arrived, in µs since the start.
-fn last_micros(frames: &[Frame]) -> u64 {
-    frames
-        .iter()
-        .map(|frame| match &frame.body {
-            FrameBody::HttpResponse(response) => response
-                .chunks
-                .iter()
-                .map(|c| c.t_us)
-                .max()
-                .unwrap_or(frame.t_us)
-                .max(frame.t_us),
-            _ => frame.t_us,
-        })
-        .max()
-        .unwrap_or(0)
+/// A session's cassette while it is written: frames pass through the stream
+/// scrubber (which holds the few that may end with the start of a secret)
+/// and then straight to disk.
+struct Session {
+    writer: Result<CassetteWriter, String>,
+    stream: StreamScrubber,
+    frames_c2s: usize,
+    frames_s2c: usize,
+    last_us: u64,
 }
 
-/// Writes the cassette and reads back every file it made: if a named secret
-/// survived scrubbing anywhere (a sidecar's audio bytes included), the files
-/// are deleted rather than kept.
-fn write_checked(
-    out: &Path,
-    stem: &str,
-    cassette: &Cassette,
-    rules: &AudioRules,
+impl Session {
+    fn take(&mut self, frame: Frame) {
+        for frame in self.stream.push(frame) {
+            self.write(frame);
+        }
+    }
+
+    fn write(&mut self, frame: Frame) {
+        if frame.is_client() {
+            self.frames_c2s += 1;
+        } else {
+            self.frames_s2c += 1;
+        }
+        self.last_us = self.last_us.max(last_micros(&frame));
+        let failed = match &mut self.writer {
+            Ok(writer) => writer.push(&frame).err(),
+            Err(_) => None,
+        };
+        if let Some(error) = failed {
+            tracing::warn!(%error, "cannot write the cassette");
+            self.writer = Err(error.to_string());
+        }
+    }
+
+    fn flush(&mut self) {
+        let failed = match &mut self.writer {
+            Ok(writer) => writer.flush().err(),
+            Err(_) => None,
+        };
+        if let Some(error) = failed {
+            tracing::warn!(%error, "cannot write the cassette");
+            self.writer = Err(error.to_string());
+        }
+    }
+}
+
+/// When a frame (or the last chunk of its streamed body) arrived, in µs
+/// since the start.
+fn last_micros(frame: &Frame) -> u64 {
+    match &frame.body {
+        FrameBody::HttpResponse(response) => response
+            .chunks
+            .iter()
+            .map(|c| c.t_us)
+            .max()
+            .unwrap_or(frame.t_us)
+            .max(frame.t_us),
+        _ => frame.t_us,
+    }
+}
+
+/// Finishes the cassette and reads back every file it made (in chunks): if
+/// a named secret survived scrubbing anywhere, the files are deleted rather
+/// than kept. (Secrets inside audio are zeroed by the scrubber, so this is a
+/// last line of defence, not how audio is handled.)
+fn finish_checked(
+    writer: CassetteWriter,
+    header: Header,
     scrubber: &Scrubber,
 ) -> Result<(), String> {
-    let path = out.join(format!("{stem}.jsonl"));
-    let header = cassette.write(&path, rules).map_err(|e| e.to_string())?;
-    let mut files = vec![path];
-    files.extend(header.audio.iter().map(|a| out.join(&a.file)));
+    let (files, _) = writer.finish(header).map_err(|e| e.to_string())?;
+    let overlap = scrubber.longest_form();
     let leaked = files
         .iter()
-        .any(|f| std::fs::read(f).map_or(true, |bytes| scrubber.leaks(&bytes)));
+        .any(|f| scan_file(f, overlap, &|window| scrubber.leaks(window)).unwrap_or(true));
     if leaked {
         for file in &files {
             let _ = std::fs::remove_file(file);

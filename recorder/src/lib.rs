@@ -10,10 +10,14 @@
 //!
 //! Secrets never reach the disk: credential headers and query parameters, the
 //! credentials a session carried (learned from its request), and every value
-//! the caller names are scrubbed before a cassette is written, and the written
-//! files are read back to prove it. A session that ends badly (upstream refused,
-//! dropped, answered garbage; client vanished) still leaves a valid cassette,
-//! marked `incomplete` with the reason.
+//! the caller names are scrubbed before a frame is written — in their encoded
+//! forms too, across frame boundaries (a key streamed in two deltas), and
+//! inside audio (zeroed, noted in the header) — and the written files are read
+//! back to prove it. Frames are streamed to `<stem>.jsonl.partial` (files
+//! `0600`, a new output folder `0700`) as they pass, so a session is never
+//! held in memory whole. A session that ends badly (upstream refused,
+//! dropped, answered garbage; client vanished; recorder stopped) still leaves
+//! a valid cassette, marked `incomplete` with the reason.
 //!
 //! Here the upstream is an in-process mock provider; in real use it is the
 //! provider's endpoint (`https://api.openai.com`):
@@ -61,6 +65,7 @@ mod error;
 mod headers;
 mod http;
 mod latency;
+mod private_dir;
 mod report;
 mod shared;
 mod upstream;
@@ -184,7 +189,9 @@ impl Drop for Recorder {
 }
 
 impl RecorderBuilder {
-    /// Where cassettes and `record-report.json` go (created if missing).
+    /// Where cassettes and `record-report.json` go (created `0700` if
+    /// missing; an existing folder readable by others is kept as it is, with
+    /// a warning).
     pub fn out(mut self, dir: impl Into<PathBuf>) -> Self {
         self.out = dir.into();
         self
@@ -233,10 +240,13 @@ impl RecorderBuilder {
     /// Checks the upstream, creates the output folder and starts listening.
     pub async fn start(self) -> Result<Recorder, RecorderError> {
         let upstream = upstream::Upstream::new(&self.upstream, &self.trust)?;
-        std::fs::create_dir_all(&self.out).map_err(|source| RecorderError::OutDir {
+        let warning = private_dir::prepare(&self.out).map_err(|source| RecorderError::OutDir {
             path: self.out.clone(),
             source,
         })?;
+        if let Some(warning) = warning {
+            tracing::warn!("{warning}");
+        }
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared::new(
             self.provider,

@@ -88,7 +88,11 @@ impl RecordingReport {
     pub(crate) fn write_into(&self, dir: &Path) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         let tmp = dir.join(format!(".{REPORT_FILE}.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, json)?;
+        {
+            use std::io::Write as _;
+            let mut file = understudy_fixtures::stream_write::create_private(&tmp)?;
+            file.write_all(&json)?;
+        }
         std::fs::rename(&tmp, dir.join(REPORT_FILE))
     }
 }

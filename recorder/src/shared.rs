@@ -76,7 +76,12 @@ impl Shared {
             .collect();
         (1..)
             .map(|n| format!("{safe}-{n:03}"))
-            .find(|stem| !names.contains(stem) && !self.out.join(format!("{stem}.jsonl")).exists())
+            .find(|stem| {
+                // A `.partial` left by a recorder that was killed is not overwritten.
+                !names.contains(stem)
+                    && !self.out.join(format!("{stem}.jsonl")).exists()
+                    && !self.out.join(format!("{stem}.jsonl.partial")).exists()
+            })
             .inspect(|stem| {
                 names.insert(stem.clone());
             })

@@ -64,9 +64,15 @@ impl Record {
     }
 
     /// Stops with Ctrl-C; returns what it printed after the banner.
-    pub fn stop(mut self) -> String {
+    pub fn stop(self) -> String {
+        self.stop_with("-INT")
+    }
+
+    /// Stops with `signal` (`-INT`, `-TERM`), checks the exit is a success;
+    /// returns what it printed after the banner.
+    pub fn stop_with(mut self, signal: &str) -> String {
         let pid = self.child.id().to_string();
-        let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        let status = Command::new("kill").args([signal, &pid]).status().unwrap();
         assert!(status.success());
         let mut rest = String::new();
         self.stdout.read_to_string(&mut rest).unwrap();
