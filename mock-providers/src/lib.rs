@@ -561,8 +561,9 @@ impl MockServerBuilder {
             None => None,
         };
         let mut stop = rx;
-        let listener = limits::GatedListener::new(listener, timeouts.header)
-            .map_err(|source| MockError::Bind { addr, source })?;
+        let listener =
+            understudy_adapters::serve_limits::GatedAccept::new(listener, timeouts.header)
+                .map_err(|source| MockError::Bind { addr, source })?;
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stop.changed().await;

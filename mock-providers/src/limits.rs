@@ -3,7 +3,7 @@
 //! times request heads.
 //!
 //! - A request whose head is late gets `408` before any route sees it
-//!   ([`GatedListener`]); one whose body is late gets `408` in the shape of
+//!   (`GatedAccept`, served by `axum::serve` as it is); one whose body is late gets `408` in the shape of
 //!   the provider the route speaks for ([`body_deadline`]).
 //! - A WebSocket upgrade past `--max-sessions` gets `429` with the
 //!   provider's error body ([`over_capacity`]), from the handshake
@@ -17,13 +17,9 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::serve::Listener;
 use axum::Json;
 use serde_json::json;
-use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
-use understudy_adapters::serve_limits::{GatedAccept, Rewind};
 
 /// Close code for a session closed by the first-frame or idle timeout,
 /// unless configured otherwise. No provider documents one (unconfirmed in
@@ -149,31 +145,6 @@ pub(crate) fn seconds(limit: Duration) -> String {
         format!("{}s", limit.as_secs())
     } else {
         format!("{}ms", limit.as_millis())
-    }
-}
-
-/// A plain listener whose connections reach axum only once their request
-/// head has arrived within the header timeout (else `408`), with
-/// `TCP_NODELAY` set (see [`crate::net`]).
-pub(crate) struct GatedListener(GatedAccept);
-
-impl GatedListener {
-    /// Accepts on `tcp`, timing each connection's head by `header`.
-    pub(crate) fn new(tcp: TcpListener, header: Option<Duration>) -> std::io::Result<Self> {
-        GatedAccept::new(tcp, header).map(GatedListener)
-    }
-}
-
-impl Listener for GatedListener {
-    type Io = Rewind<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        self.0.next().await
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.0.local_addr())
     }
 }
 

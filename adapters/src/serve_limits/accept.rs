@@ -74,6 +74,22 @@ impl GatedAccept {
     }
 }
 
+/// Served by `axum::serve` as it is: connections reach the router once their
+/// head arrived in time (else `408`), with `TCP_NODELAY` set.
+#[cfg(feature = "axum")]
+impl axum::serve::Listener for GatedAccept {
+    type Io = Rewind<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        self.next().await
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

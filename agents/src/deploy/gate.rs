@@ -21,12 +21,9 @@
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::serve::Listener;
 use axum::Json;
 use serde_json::json;
-use std::net::SocketAddr;
-use tokio::net::{TcpListener, TcpStream};
-use understudy_adapters::serve_limits::{GatedAccept, Rewind, ServeTimeouts, SessionSlots};
+use understudy_adapters::serve_limits::{ServeTimeouts, SessionSlots};
 
 /// The subprotocol a browser offers with its key, and the server selects.
 pub const SUBPROTOCOL: &str = "understudy";
@@ -107,30 +104,6 @@ pub fn refusal(status: StatusCode, error_type: &str, code: &str, message: String
     let body = json!({"type": "server_error", "error_type": error_type, "code": code,
         "message": message});
     (status, Json(body)).into_response()
-}
-
-/// A listener whose connections reach axum once their head arrived in time
-/// (else `408`), with `TCP_NODELAY` set.
-pub struct GatedListener(GatedAccept);
-
-impl GatedListener {
-    /// Accepts on `tcp`, timing heads by `timeouts.header`.
-    pub fn new(tcp: TcpListener, timeouts: &ServeTimeouts) -> std::io::Result<Self> {
-        GatedAccept::new(tcp, timeouts.header).map(GatedListener)
-    }
-}
-
-impl Listener for GatedListener {
-    type Io = Rewind<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        self.0.next().await
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.0.local_addr())
-    }
 }
 
 #[cfg(test)]

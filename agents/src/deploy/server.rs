@@ -11,7 +11,7 @@
 
 use super::bridge::Bridge;
 use super::error::DeployError;
-use super::gate::{self, Gate, GatedListener};
+use super::gate::{self, Gate};
 use super::provider::Providers;
 use super::registry::{SessionInfo, SessionRegistry};
 use super::wire::{ServerBody, ServerEvent};
@@ -30,6 +30,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use understudy_adapters::serve_limits::GatedAccept;
 use understudy_adapters::serve_limits::ServeTimeouts;
 use understudy_adapters::ws_fault::ReadFault;
 
@@ -360,7 +361,7 @@ impl DeployServer {
             .local_addr()
             .map_err(|source| DeployError::Bind { addr, source })?;
         let registry = config.registry.clone();
-        let gated = GatedListener::new(listener, &config.gate.timeouts)
+        let gated = GatedAccept::new(listener, config.gate.timeouts.header)
             .map_err(|source| DeployError::Bind { addr, source })?;
         let (stop, mut stopped) = watch::channel(false);
         let app = routes(config, stopped.clone());
