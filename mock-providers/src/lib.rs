@@ -92,8 +92,8 @@ pub use dashscope::{DashScopeExpiry, SetupFault};
 pub use gemini::GeminiLiveSettings;
 pub use journal::{
     EntryKind, ExportError, JournalCaps, JournalEntry, JournalMode, JournalStats, LiveEvent,
-    Received, ReplayGrade, SessionAudio, SessionJournal, SessionSummary, Subscription,
-    UnknownJournalMode, DEFAULT_STREAM_BUFFER,
+    ReadLimits, Received, ReplayGrade, SessionAudio, SessionJournal, SessionSummary, Subscription,
+    TooManySubscribers, UnknownJournalMode, DEFAULT_STREAM_BUFFER,
 };
 pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
 pub use qwen_audio::QwenAudioSettings;
@@ -303,6 +303,7 @@ pub struct MockServerBuilder {
     journal_mode: JournalMode,
     journal_caps: JournalCaps,
     journal_stream_buffer: Option<usize>,
+    journal_read_limits: ReadLimits,
 }
 
 impl MockServerBuilder {
@@ -429,6 +430,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// How long a journal read may take and how many live-stream
+    /// subscribers may listen (default [`ReadLimits::default`]).
+    pub fn journal_read_limits(mut self, limits: ReadLimits) -> Self {
+        self.journal_read_limits = limits;
+        self
+    }
+
     /// Listen on this address (default `127.0.0.1:0`, a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -462,10 +470,11 @@ impl MockServerBuilder {
         let addr = listener
             .local_addr()
             .map_err(|source| MockError::Bind { addr, source })?;
-        let journal = Journal::with_stream_buffer(
+        let journal = Journal::with_limits(
             self.journal_mode,
             self.journal_caps,
             self.journal_stream_buffer.unwrap_or(DEFAULT_STREAM_BUFFER),
+            self.journal_read_limits,
         );
         let app = server::router(state::AppState::new(config, journal.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);

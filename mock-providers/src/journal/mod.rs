@@ -19,6 +19,7 @@
 mod audio;
 mod export;
 mod grade;
+mod limits;
 mod live;
 mod mode;
 mod reader;
@@ -26,6 +27,7 @@ mod store;
 
 pub use export::{ExportError, SessionAudio};
 pub use grade::ReplayGrade;
+pub use limits::{ReadLimits, TooManySubscribers};
 pub use live::{LiveEvent, Received, Subscription, DEFAULT_STREAM_BUFFER};
 pub use mode::{JournalCaps, JournalMode, UnknownJournalMode};
 pub(crate) use reader::ReadError;
@@ -102,6 +104,8 @@ pub(crate) enum Frame<'a> {
 pub struct Journal {
     store: Arc<Store>,
     reader: reader::Reader,
+    /// Most live-feed subscribers over HTTP ([`Journal::try_subscribe`]).
+    max_subscribers: usize,
 }
 
 impl Default for Journal {
@@ -120,9 +124,22 @@ impl Journal {
     /// An empty journal whose live-feed subscribers may fall `buffer`
     /// events behind before they lose some (see [`Journal::subscribe`]).
     pub fn with_stream_buffer(mode: JournalMode, caps: JournalCaps, buffer: usize) -> Self {
+        Self::with_limits(mode, caps, buffer, ReadLimits::default())
+    }
+
+    /// An empty journal whose reads and live-feed subscribers are held to
+    /// `limits` (a read past its deadline is abandoned; subscribers past the
+    /// cap are refused), with a live-feed buffer of `buffer` events.
+    pub fn with_limits(
+        mode: JournalMode,
+        caps: JournalCaps,
+        buffer: usize,
+        limits: ReadLimits,
+    ) -> Self {
         Journal {
             store: Arc::new(Store::new(mode, caps, buffer)),
-            reader: reader::Reader::default(),
+            reader: reader::Reader::new(limits.read_deadline),
+            max_subscribers: limits.max_subscribers,
         }
     }
 
@@ -142,6 +159,13 @@ impl Journal {
     /// sessions ending, and (if `frames`) a one-line summary per frame.
     pub fn subscribe(&self, frames: bool) -> Subscription {
         self.store.subscribe(frames)
+    }
+
+    /// Subscribes as [`Journal::subscribe`] does unless the feed already
+    /// has as many subscribers as [`ReadLimits::max_subscribers`] allows
+    /// (every subscriber counts, in-process ones too).
+    pub fn try_subscribe(&self, frames: bool) -> Result<Subscription, TooManySubscribers> {
+        self.store.try_subscribe(frames, self.max_subscribers)
     }
 
     /// Starts a new session's journal and returns its number.

@@ -22,6 +22,7 @@
 //!   always queue, then session).
 
 use super::grade::{ReplayGrade, TurnCounter};
+use super::limits::TooManySubscribers;
 use super::live::{Live, LiveEvent, Subscription};
 use super::{summarise, EntryKind, JournalCaps, JournalEntry, JournalMode};
 use serde::Serialize;
@@ -154,6 +155,10 @@ pub struct JournalStats {
     pub dropped_entries: u64,
     /// Sessions forgotten by `DELETE /__understudy/journal`.
     pub cleared_sessions: u64,
+    /// Subscribers of the live feed now (`/__understudy/stream`).
+    pub stream_subscribers: usize,
+    /// Events live-feed subscribers lost by falling behind, since start.
+    pub stream_lagged_events: u64,
 }
 
 /// One kept session in the list (`GET /__understudy/sessions`).
@@ -273,6 +278,15 @@ impl Store {
     /// A live-feed subscriber (frames too if `frames`).
     pub(super) fn subscribe(&self, frames: bool) -> Subscription {
         self.live.subscribe(frames)
+    }
+
+    /// A live-feed subscriber unless `max` already listen.
+    pub(super) fn try_subscribe(
+        &self,
+        frames: bool,
+        max: usize,
+    ) -> Result<Subscription, TooManySubscribers> {
+        self.live.try_subscribe(frames, max)
     }
 
     pub(super) fn mode(&self) -> JournalMode {
@@ -503,6 +517,8 @@ impl Store {
             evicted_sessions: inner.evicted_sessions,
             dropped_entries: inner.dropped_entries,
             cleared_sessions: inner.cleared_sessions,
+            stream_subscribers: self.live.subscribers(),
+            stream_lagged_events: self.live.lagged(),
         }
     }
 }
