@@ -24,6 +24,7 @@ mod live;
 mod mode;
 mod reader;
 mod store;
+mod waits;
 
 pub use export::{ExportError, SessionAudio};
 pub use grade::ReplayGrade;
@@ -104,8 +105,6 @@ pub(crate) enum Frame<'a> {
 pub struct Journal {
     store: Arc<Store>,
     reader: reader::Reader,
-    /// Most live-feed subscribers over HTTP ([`Journal::try_subscribe`]).
-    max_subscribers: usize,
 }
 
 impl Default for Journal {
@@ -137,9 +136,8 @@ impl Journal {
         limits: ReadLimits,
     ) -> Self {
         Journal {
-            store: Arc::new(Store::new(mode, caps, buffer)),
+            store: Arc::new(Store::new(mode, caps, buffer, limits.max_subscribers)),
             reader: reader::Reader::new(limits.read_deadline),
-            max_subscribers: limits.max_subscribers,
         }
     }
 
@@ -165,7 +163,7 @@ impl Journal {
     /// has as many subscribers as [`ReadLimits::max_subscribers`] allows
     /// (every subscriber counts, in-process ones too).
     pub fn try_subscribe(&self, frames: bool) -> Result<Subscription, TooManySubscribers> {
-        self.store.try_subscribe(frames, self.max_subscribers)
+        self.store.try_subscribe(frames)
     }
 
     /// Starts a new session's journal and returns its number.

@@ -52,7 +52,13 @@ pub enum ReadError {
 /// The reader thread, started on first use; cloning shares it.
 #[derive(Debug, Clone)]
 pub(crate) struct Reader {
-    jobs: Arc<OnceLock<Option<Mutex<SyncSender<Job>>>>>,
+    shared: Arc<Shared>,
+}
+
+/// What the handles of one reader share.
+#[derive(Debug)]
+struct Shared {
+    jobs: OnceLock<Option<Mutex<SyncSender<Job>>>>,
     /// How long a read may take, queue included.
     deadline: Duration,
 }
@@ -67,8 +73,10 @@ impl Reader {
     /// A reader abandoning reads that take longer than `deadline`.
     pub(crate) fn new(deadline: Duration) -> Self {
         Reader {
-            jobs: Arc::default(),
-            deadline,
+            shared: Arc::new(Shared {
+                jobs: OnceLock::new(),
+                deadline,
+            }),
         }
     }
 
@@ -90,6 +98,7 @@ impl Reader {
             let _ = done.send(work());
         });
         let sender = self
+            .shared
             .jobs
             .get_or_init(|| start().map(Mutex::new))
             .as_ref()
@@ -99,14 +108,14 @@ impl Reader {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .try_send(job);
         match sent {
-            Ok(()) => match tokio::time::timeout(self.deadline, result).await {
+            Ok(()) => match tokio::time::timeout(self.shared.deadline, result).await {
                 Ok(done) => done.map_err(|_| ReadError::Stopped),
                 Err(_) => {
                     tracing::warn!(
-                        deadline_ms = self.deadline.as_millis() as u64,
+                        deadline_ms = self.shared.deadline.as_millis() as u64,
                         "a journal read took longer than its deadline and was abandoned"
                     );
-                    Err(ReadError::TimedOut(self.deadline))
+                    Err(ReadError::TimedOut(self.shared.deadline))
                 }
             },
             Err(TrySendError::Full(_)) => Err(ReadError::Busy),
@@ -202,7 +211,7 @@ mod tests {
             tokio::spawn(async move { reader.run(move || gate.wait()).await })
         };
         // Wait until the first job is running (the queue is then empty).
-        while reader.jobs.get().is_none() {
+        while reader.shared.jobs.get().is_none() {
             tokio::task::yield_now().await;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -24,6 +24,7 @@
 use super::grade::{ReplayGrade, TurnCounter};
 use super::limits::TooManySubscribers;
 use super::live::{Live, LiveEvent, Subscription};
+use super::waits::LockWaits;
 use super::{summarise, EntryKind, JournalCaps, JournalEntry, JournalMode};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -159,6 +160,14 @@ pub struct JournalStats {
     pub stream_subscribers: usize,
     /// Events live-feed subscribers lost by falling behind, since start.
     pub stream_lagged_events: u64,
+    /// Times a session's write (open, an entry) found a journal lock held by
+    /// another thread and waited, since start: how often observers (or other
+    /// sessions) held up a live session.
+    pub write_lock_waits: u64,
+    /// Those waits added up, in microseconds.
+    pub write_lock_wait_us: u64,
+    /// The longest of them, in microseconds.
+    pub write_lock_wait_max_us: u64,
 }
 
 /// One kept session in the list (`GET /__understudy/sessions`).
@@ -259,10 +268,19 @@ pub(super) struct Store {
     /// `Log::bytes`, each change made under the changed session's lock.
     bytes: AtomicUsize,
     live: Live,
+    /// Waits of the write path (open, push) on a lock held elsewhere.
+    waits: LockWaits,
+    /// Most live-feed subscribers [`Store::try_subscribe`] lets in.
+    max_subscribers: usize,
 }
 
 impl Store {
-    pub(super) fn new(mode: JournalMode, caps: JournalCaps, stream_buffer: usize) -> Self {
+    pub(super) fn new(
+        mode: JournalMode,
+        caps: JournalCaps,
+        stream_buffer: usize,
+        max_subscribers: usize,
+    ) -> Self {
         Store {
             mode,
             caps,
@@ -271,6 +289,8 @@ impl Store {
                 ..Inner::default()
             }),
             bytes: AtomicUsize::new(0),
+            waits: LockWaits::default(),
+            max_subscribers,
             live: Live::new(stream_buffer),
         }
     }
@@ -280,13 +300,9 @@ impl Store {
         self.live.subscribe(frames)
     }
 
-    /// A live-feed subscriber unless `max` already listen.
-    pub(super) fn try_subscribe(
-        &self,
-        frames: bool,
-        max: usize,
-    ) -> Result<Subscription, TooManySubscribers> {
-        self.live.try_subscribe(frames, max)
+    /// A live-feed subscriber unless the cap's worth already listen.
+    pub(super) fn try_subscribe(&self, frames: bool) -> Result<Subscription, TooManySubscribers> {
+        self.live.try_subscribe(frames, self.max_subscribers)
     }
 
     pub(super) fn mode(&self) -> JournalMode {
@@ -298,7 +314,7 @@ impl Store {
     }
 
     pub(super) fn open(&self, dialect: &str, model: &str, engine: &str) -> u64 {
-        let mut inner = self.inner();
+        let mut inner = self.waits.lock(&self.inner);
         inner.opened += 1;
         let session = inner.opened;
         if self.mode == JournalMode::Off {
@@ -339,14 +355,14 @@ impl Store {
     /// cleared), then enforces the caps if it went past them. The queue's
     /// lock is let go before the session's is taken (see the module notes).
     pub(super) fn push(&self, session: u64, entry: Stored) {
-        let slot = self.inner().slot(session).cloned();
+        let slot = self.waits.lock(&self.inner).slot(session).cloned();
         let Some(slot) = slot else {
             return;
         };
         let size = entry.bytes();
         let event = self.event_for(session, &entry);
         {
-            let mut log = slot.log();
+            let mut log = self.waits.lock(&slot.log);
             if log.gone {
                 return;
             }
@@ -366,7 +382,7 @@ impl Store {
         }
         drop(slot);
         if self.bytes.load(Ordering::Relaxed) > self.caps.max_bytes {
-            self.inner().enforce(self.caps, &self.bytes);
+            self.waits.lock(&self.inner).enforce(self.caps, &self.bytes);
         }
         if let Some(event) = event {
             self.live.publish(|| event);
@@ -519,6 +535,9 @@ impl Store {
             cleared_sessions: inner.cleared_sessions,
             stream_subscribers: self.live.subscribers(),
             stream_lagged_events: self.live.lagged(),
+            write_lock_waits: self.waits.count(),
+            write_lock_wait_us: self.waits.total_us(),
+            write_lock_wait_max_us: self.waits.max_us(),
         }
     }
 }
@@ -834,6 +853,10 @@ mod tests {
         drop(reading);
         waiting.join().expect("joined");
         others.join().expect("joined");
+        // The frame of the session being read waited, and that was counted.
+        let stats = journal.stats();
+        assert!(stats.write_lock_waits >= 1, "{stats:?}");
+        assert!(stats.write_lock_wait_max_us >= 10_000, "{stats:?}");
         let kept = journal.snapshot();
         assert_eq!(kept.len(), 3);
         assert_eq!(kept[0].entries[0].detail, "waits for the reader");
