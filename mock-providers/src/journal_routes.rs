@@ -98,10 +98,10 @@ async fn read(State(state): State<AppState>, request: Request) -> Response {
     };
     let rendered = state
         .journal
-        .read(move |journal| {
-            let stats = journal.stats();
-            serde_json::to_vec(&journal.page(offset, limit)).map(|body| (body, stats))
-        })
+        .read(
+            |journal| (journal.stats(), journal.copy_page(offset, limit)),
+            |(stats, page)| serde_json::to_vec(&page.render()).map(|body| (body, stats)),
+        )
         .await;
     let (body, stats) = match rendered {
         Ok(Ok(done)) => done,
@@ -146,20 +146,22 @@ async fn sessions(State(state): State<AppState>, request: Request) -> Response {
     };
     let rendered = state
         .journal
-        .read(move |journal| {
-            let stats = journal.stats();
-            let body = json!({
-                "sessions": journal.sessions(since, offset, limit),
-                "kept": stats.sessions,
-                "evicted_sessions": stats.evicted_sessions,
-                "dropped_entries": stats.dropped_entries,
-                "caps": stats.caps,
-                "mode": stats.mode,
-                "offset": offset,
-                "limit": limit,
-            });
-            (body.to_string(), stats)
-        })
+        .read(
+            |journal| (journal.stats(), journal.copy_list(since, offset, limit)),
+            move |(stats, list)| {
+                let body = json!({
+                    "sessions": list.render(),
+                    "kept": stats.sessions,
+                    "evicted_sessions": stats.evicted_sessions,
+                    "dropped_entries": stats.dropped_entries,
+                    "caps": stats.caps,
+                    "mode": stats.mode,
+                    "offset": offset,
+                    "limit": limit,
+                });
+                (body.to_string(), stats)
+            },
+        )
         .await;
     let (body, stats) = match rendered {
         Ok(done) => done,
@@ -196,7 +198,10 @@ async fn session(
     };
     let rendered = state
         .journal
-        .read(move |journal| journal.session(id, since).map(|s| serde_json::to_vec(&s)))
+        .read(
+            |journal| journal.copy_session(id, since),
+            |copy| copy.map(|s| serde_json::to_vec(&s.render())),
+        )
         .await;
     match rendered {
         Ok(Some(Ok(body))) => ([("content-type", "application/json")], body).into_response(),

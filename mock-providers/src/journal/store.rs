@@ -459,8 +459,10 @@ impl Store {
     }
 
     /// One line per kept session numbered above `since`, from the
-    /// `offset`-th: counted under each session's lock, nothing cloned.
-    pub(super) fn summaries(&self, since: u64, offset: usize, limit: usize) -> Vec<SessionSummary> {
+    /// `offset`-th, copied out: the sessions' `Arc`s and
+    /// a few counters read under each session's lock; no string is copied
+    /// until [`Listed::render`], which takes no lock.
+    pub(super) fn listed(&self, since: u64, offset: usize, limit: usize) -> Vec<Listed> {
         let slots: Vec<Arc<Slot>> = {
             let inner = self.inner();
             // Sessions are numbered consecutively from `first`: those up to
@@ -477,23 +479,19 @@ impl Store {
                 .collect()
         };
         slots
-            .iter()
+            .into_iter()
             .map(|slot| {
                 let log = slot.log();
-                let header = &slot.header;
-                SessionSummary {
-                    session: header.session,
-                    dialect: header.dialect.clone(),
-                    model: header.model.clone(),
-                    engine: header.engine.clone(),
-                    started_unix_ms: header.started_unix_ms,
+                let counts = ListedCounts {
                     duration_ms: log.entries.back().map(|e| e.t_ms).unwrap_or(0),
                     closed: log.closed,
                     entries: log.entries.len(),
                     notes: log.notes,
                     turns: log.turns.get(),
-                    grade: ReplayGrade::of(&header.engine, log.problem.as_ref()),
-                }
+                    problem: log.problem.clone(),
+                };
+                drop(log);
+                Listed { slot, counts }
             })
             .collect()
     }
@@ -538,6 +536,45 @@ impl Store {
             write_lock_waits: self.waits.count(),
             write_lock_wait_us: self.waits.total_us(),
             write_lock_wait_max_us: self.waits.max_us(),
+        }
+    }
+}
+
+/// A session's counters as the list shows them, read under its lock.
+#[derive(Debug)]
+struct ListedCounts {
+    duration_ms: u64,
+    closed: bool,
+    entries: usize,
+    notes: usize,
+    turns: u64,
+    problem: Option<ReplayGrade>,
+}
+
+/// One session of the list, copied out ([`Store::listed`]).
+#[derive(Debug)]
+pub(super) struct Listed {
+    slot: Arc<Slot>,
+    counts: ListedCounts,
+}
+
+impl Listed {
+    /// The session's line; its header never changes, so no lock is taken.
+    pub(super) fn render(&self) -> SessionSummary {
+        let header = &self.slot.header;
+        let counts = &self.counts;
+        SessionSummary {
+            session: header.session,
+            dialect: header.dialect.clone(),
+            model: header.model.clone(),
+            engine: header.engine.clone(),
+            started_unix_ms: header.started_unix_ms,
+            duration_ms: counts.duration_ms,
+            closed: counts.closed,
+            entries: counts.entries,
+            notes: counts.notes,
+            turns: counts.turns,
+            grade: ReplayGrade::of(&header.engine, counts.problem.as_ref()),
         }
     }
 }

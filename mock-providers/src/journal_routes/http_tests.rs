@@ -46,7 +46,7 @@ async fn a_read_past_its_deadline_answers_503_with_a_json_error_and_the_next_one
     let stuck = {
         let gate = Arc::clone(&gate);
         let journal = server.journal.clone();
-        tokio::spawn(async move { journal.read(move |_| gate.wait()).await })
+        tokio::spawn(async move { journal.read(|_| (), move |()| gate.wait()).await })
     };
     tokio::time::sleep(Duration::from_millis(20)).await;
     let client = reqwest::Client::new();
