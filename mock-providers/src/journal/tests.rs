@@ -264,7 +264,10 @@ async fn a_read_copies_on_the_callers_thread_and_renders_on_the_reader_thread() 
         )
         .await
         .expect("the read runs");
-    assert_eq!(copied_on, caller, "the copy (the locks) on the caller's thread");
+    assert_eq!(
+        copied_on, caller,
+        "the copy (the locks) on the caller's thread"
+    );
     assert_eq!(rendered_on.as_deref(), Some("journal-reader"));
     assert_eq!(entries, Some(journal.session(s, 0).unwrap().entries.len()));
 }
