@@ -84,6 +84,13 @@ pub struct JournalCounters {
     pub dropped_entries: u64,
     /// Sessions removed by `DELETE`.
     pub cleared_sessions: u64,
+    /// Times a session's journal write waited on a lock held elsewhere
+    /// (`None` from a server that does not count them).
+    pub write_lock_waits: Option<u64>,
+    /// Those waits added up, in microseconds.
+    pub write_lock_wait_us: Option<u64>,
+    /// The longest of them, in microseconds.
+    pub write_lock_wait_max_us: Option<u64>,
 }
 
 impl JournalCounters {
@@ -114,6 +121,9 @@ impl JournalCounters {
             evicted_sessions: number("/evicted_sessions")?,
             dropped_entries: number("/dropped_entries")?,
             cleared_sessions: number("/cleared_sessions")?,
+            write_lock_waits: value.get("write_lock_waits").and_then(Value::as_u64),
+            write_lock_wait_us: value.get("write_lock_wait_us").and_then(Value::as_u64),
+            write_lock_wait_max_us: value.get("write_lock_wait_max_us").and_then(Value::as_u64),
         })
     }
 }

@@ -410,8 +410,18 @@ fn tables(
     ]);
     let mut journal = Table::new(
         "journal (/__understudy/journal/stats) before and after the phases",
-        &["when", "kept", "opened", "evicted", "journal_mib"],
+        &[
+            "when",
+            "kept",
+            "opened",
+            "evicted",
+            "journal_mib",
+            "write_lock_waits",
+            "write_lock_wait_ms",
+            "write_lock_wait_max_ms",
+        ],
     );
+    let us_as_ms = |us: u64| format!("{:.3}", us as f64 / 1_000.0);
     for (when, s) in [("before", before), ("after", after)] {
         journal.row(vec![
             when.into(),
@@ -419,6 +429,9 @@ fn tables(
             s.opened.to_string(),
             s.evicted_sessions.to_string(),
             crate::report::mib(s.bytes),
+            crate::report::or_na(s.write_lock_waits, |n| n.to_string()),
+            crate::report::or_na(s.write_lock_wait_us, us_as_ms),
+            crate::report::or_na(s.write_lock_wait_max_us, us_as_ms),
         ]);
     }
     vec![main, verdict, journal]

@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use understudy_mock::{
-    JournalCaps, JournalMode, MockServer, MockServerBuilder, ResponderConfig, SetupFault,
+    JournalCaps, JournalMode, MockServer, MockServerBuilder, ReadLimits, ResponderConfig,
+    SetupFault,
 };
 
 /// Build and test realtime voice agents without calling the providers.
@@ -117,6 +118,15 @@ struct ServeArgs {
     /// inspector page) may fall behind before it loses some and is told how many.
     #[arg(long, default_value_t = understudy_mock::DEFAULT_STREAM_BUFFER)]
     journal_stream_buffer: usize,
+    /// A journal read (list, session, page, WAV, cassette) not finished within
+    /// this many milliseconds, its wait in the reader's queue included, is
+    /// abandoned and answered 503 with a JSON error.
+    #[arg(long, value_name = "MS", default_value_t = ReadLimits::DEFAULT_READ_DEADLINE.as_millis() as u64)]
+    journal_read_deadline_ms: u64,
+    /// Most subscribers of the live stream (`/__understudy/stream`, one per
+    /// inspector tab) at once; past it a new one gets 503 with `Retry-After`.
+    #[arg(long, default_value_t = ReadLimits::DEFAULT_MAX_SUBSCRIBERS)]
+    journal_max_subscribers: usize,
     /// End each session after this many seconds, the provider's way (respond engine):
     /// OpenAI `session_expired` then close 1001 (announced in `expires_at`), DashScope
     /// close 1001 (announced in `expires_at`), Gemini `goAway` then close (as a
@@ -258,7 +268,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .journal_stream_buffer(args.journal_stream_buffer)
         .timeouts(args.limits.timeouts(args.body_timeout.0))
         .timeout_close(args.timeout_close_code)
-        .max_sessions(args.limits.max_sessions);
+        .max_sessions(args.limits.max_sessions)
+        .journal_read_limits(ReadLimits {
+            read_deadline: Duration::from_millis(args.journal_read_deadline_ms.max(1)),
+            max_subscribers: args.journal_max_subscribers,
+        });
     if let Some(fault) = args.fault {
         builder = builder.setup_fault(fault);
     }

@@ -98,10 +98,10 @@ async fn read(State(state): State<AppState>, request: Request) -> Response {
     };
     let rendered = state
         .journal
-        .read(move |journal| {
-            let stats = journal.stats();
-            serde_json::to_vec(&journal.page(offset, limit)).map(|body| (body, stats))
-        })
+        .read(
+            |journal| (journal.stats(), journal.copy_page(offset, limit)),
+            |(stats, page)| serde_json::to_vec(&page.render()).map(|body| (body, stats)),
+        )
         .await;
     let (body, stats) = match rendered {
         Ok(Ok(done)) => done,
@@ -146,20 +146,22 @@ async fn sessions(State(state): State<AppState>, request: Request) -> Response {
     };
     let rendered = state
         .journal
-        .read(move |journal| {
-            let stats = journal.stats();
-            let body = json!({
-                "sessions": journal.sessions(since, offset, limit),
-                "kept": stats.sessions,
-                "evicted_sessions": stats.evicted_sessions,
-                "dropped_entries": stats.dropped_entries,
-                "caps": stats.caps,
-                "mode": stats.mode,
-                "offset": offset,
-                "limit": limit,
-            });
-            (body.to_string(), stats)
-        })
+        .read(
+            |journal| (journal.stats(), journal.copy_list(since, offset, limit)),
+            move |(stats, list)| {
+                let body = json!({
+                    "sessions": list.render(),
+                    "kept": stats.sessions,
+                    "evicted_sessions": stats.evicted_sessions,
+                    "dropped_entries": stats.dropped_entries,
+                    "caps": stats.caps,
+                    "mode": stats.mode,
+                    "offset": offset,
+                    "limit": limit,
+                });
+                (body.to_string(), stats)
+            },
+        )
         .await;
     let (body, stats) = match rendered {
         Ok(done) => done,
@@ -196,7 +198,10 @@ async fn session(
     };
     let rendered = state
         .journal
-        .read(move |journal| journal.session(id, since).map(|s| serde_json::to_vec(&s)))
+        .read(
+            |journal| journal.copy_session(id, since),
+            |copy| copy.map(|s| serde_json::to_vec(&s.render())),
+        )
         .await;
     match rendered {
         Ok(Some(Ok(body))) => ([("content-type", "application/json")], body).into_response(),
@@ -213,11 +218,31 @@ async fn session(
     }
 }
 
-/// The answer to a read the journal's reader did not run: 503, and when
-/// reads are only queued too deep, a `Retry-After`.
+/// The answer to a read the journal's reader did not run: 503 with a JSON
+/// error saying why (`journal_busy`, `journal_read_timeout`,
+/// `journal_stopped`), and a `Retry-After` when retrying soon may work.
 pub(crate) fn unread(refused: ReadError) -> Response {
-    let mut response = (StatusCode::SERVICE_UNAVAILABLE, refused.to_string()).into_response();
-    if refused == ReadError::Busy {
+    let (code, retry) = match refused {
+        ReadError::Busy => ("journal_busy", true),
+        ReadError::TimedOut(_) => ("journal_read_timeout", true),
+        ReadError::Stopped => ("journal_stopped", false),
+    };
+    unavailable(&refused.to_string(), code, retry)
+}
+
+/// A 503 with the journal's JSON error shape (the provider routes' shape:
+/// `{"error": {"message", "type", "code"}}`) and, if `retry`, `Retry-After: 1`.
+pub(crate) fn unavailable(message: &str, code: &str, retry: bool) -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"error": {
+            "message": message,
+            "type": "service_unavailable",
+            "code": code,
+        }})),
+    )
+        .into_response();
+    if retry {
         response
             .headers_mut()
             .insert("retry-after", HeaderValue::from_static("1"));
@@ -245,4 +270,32 @@ mod tests {
         assert_eq!(paging(Some("limit=999999")), Ok((0, MAX_LIMIT)));
         assert!(paging(Some("limit=ten")).unwrap_err().contains("limit"));
     }
+
+    async fn json_of(response: Response) -> serde_json::Value {
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("a body");
+        serde_json::from_slice(&body).expect("JSON")
+    }
+
+    #[tokio::test]
+    async fn refused_reads_are_503_with_a_json_error_saying_why() {
+        let timed_out = unread(ReadError::TimedOut(std::time::Duration::from_millis(20)));
+        assert_eq!(timed_out.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(timed_out.headers()["retry-after"], "1");
+        let body = json_of(timed_out).await;
+        assert_eq!(body["error"]["code"], "journal_read_timeout");
+        assert!(body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("20 ms")));
+        let busy = unread(ReadError::Busy);
+        assert_eq!(busy.headers()["retry-after"], "1");
+        assert_eq!(json_of(busy).await["error"]["code"], "journal_busy");
+        let stopped = unread(ReadError::Stopped);
+        assert!(stopped.headers().get("retry-after").is_none());
+        assert_eq!(json_of(stopped).await["error"]["code"], "journal_stopped");
+    }
 }
+
+#[cfg(test)]
+mod http_tests;

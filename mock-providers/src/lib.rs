@@ -115,8 +115,8 @@ pub use dashscope::{DashScopeExpiry, SetupFault};
 pub use gemini::GeminiLiveSettings;
 pub use journal::{
     EntryKind, ExportError, JournalCaps, JournalEntry, JournalMode, JournalStats, LiveEvent,
-    Received, ReplayGrade, SessionAudio, SessionJournal, SessionSummary, Subscription,
-    UnknownJournalMode, DEFAULT_STREAM_BUFFER,
+    ReadLimits, Received, ReplayGrade, SessionAudio, SessionJournal, SessionSummary, Subscription,
+    TooManySubscribers, UnknownJournalMode, DEFAULT_STREAM_BUFFER,
 };
 pub use limits::DEFAULT_TIMEOUT_CLOSE;
 pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
@@ -331,6 +331,7 @@ pub struct MockServerBuilder {
     timeouts: Option<ServeTimeouts>,
     timeout_close: Option<u16>,
     max_sessions: Option<usize>,
+    journal_read_limits: ReadLimits,
 }
 
 impl MockServerBuilder {
@@ -480,6 +481,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// How long a journal read may take and how many live-stream
+    /// subscribers may listen (default [`ReadLimits::default`]).
+    pub fn journal_read_limits(mut self, limits: ReadLimits) -> Self {
+        self.journal_read_limits = limits;
+        self
+    }
+
     /// Listen on this address (default `127.0.0.1:0`, a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -517,10 +525,11 @@ impl MockServerBuilder {
         let addr = listener
             .local_addr()
             .map_err(|source| MockError::Bind { addr, source })?;
-        let journal = Journal::with_stream_buffer(
+        let journal = Journal::with_limits(
             self.journal_mode,
             self.journal_caps,
             self.journal_stream_buffer.unwrap_or(DEFAULT_STREAM_BUFFER),
+            self.journal_read_limits,
         );
         let app = server::router(state::AppState::new(config, journal.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);

@@ -66,9 +66,14 @@ pub async fn run_session<P: Protocol>(
         for note in engine.take_notes() {
             log(EntryKind::Note, &note.label, note.detail);
         }
-        for frame in engine.pop_due(Instant::now()) {
-            let closing = matches!(frame, Outgoing::Close { .. });
-            if !send(&mut socket, frame, &logger).await {
+        // Frames due now are written together and flushed once (one
+        // syscall for a burst rather than one per frame), in their order.
+        let due = engine.pop_due(Instant::now());
+        let burst = !due.is_empty();
+        let mut closing = false;
+        for frame in due {
+            closing = matches!(frame, Outgoing::Close { .. });
+            if !feed(&mut socket, frame, &logger).await {
                 log(
                     EntryKind::Note,
                     "disconnect",
@@ -77,8 +82,19 @@ pub async fn run_session<P: Protocol>(
                 break 'session;
             }
             if closing {
-                break 'session;
+                break;
             }
+        }
+        if burst && futures_util::SinkExt::flush(&mut socket).await.is_err() && !closing {
+            log(
+                EntryKind::Note,
+                "disconnect",
+                "client went away mid-stream".into(),
+            );
+            break 'session;
+        }
+        if closing {
+            break 'session;
         }
         let deadline = engine.next_deadline();
         tokio::select! {
@@ -255,27 +271,40 @@ async fn reject(socket: &mut WebSocket, frames: Vec<Outgoing>, log: &Logger<'_>)
     true
 }
 
-/// Sends one frame and journals it; false when the client is gone.
+/// Sends one frame (written and flushed) and journals it; false when the
+/// client is gone.
 async fn send(socket: &mut WebSocket, frame: Outgoing, log: &Logger<'_>) -> bool {
+    let closing = matches!(frame, Outgoing::Close { .. });
+    let fed = feed(socket, frame, log).await;
+    let flushed = futures_util::SinkExt::flush(socket).await.is_ok();
+    // A close is sent as well as it can be; the session ends either way.
+    closing || (fed && flushed)
+}
+
+/// Writes one frame into the socket's buffer without flushing it (the
+/// socket flushes by itself past its write buffer, so a burst stays
+/// bounded) and journals it; false when the client is gone.
+async fn feed(socket: &mut WebSocket, frame: Outgoing, log: &Logger<'_>) -> bool {
+    use futures_util::SinkExt;
     match frame {
         Outgoing::Text { event_type, text } => {
             log.frame(EntryKind::Server, &event_type, Frame::Shared(&text));
             socket
-                .send(Message::Text(text.as_ref().into()))
+                .feed(Message::Text(text.as_ref().into()))
                 .await
                 .is_ok()
         }
         Outgoing::Binary { event_type, data } => {
             log.frame(EntryKind::Server, &event_type, Frame::SharedBytes(&data));
             socket
-                .send(Message::Binary(data.to_vec().into()))
+                .feed(Message::Binary(data.to_vec().into()))
                 .await
                 .is_ok()
         }
         Outgoing::Close { code, reason } => {
             log.line(EntryKind::Server, "close", format!("{code} {reason}"));
             let _ = socket
-                .send(Message::Close(Some(CloseFrame {
+                .feed(Message::Close(Some(CloseFrame {
                     code,
                     reason: reason.into(),
                 })))

@@ -3,7 +3,7 @@
 //! the session itself, built on a blocking thread from its frames (see
 //! [`crate::journal::Journal::audio`] and [`crate::journal::Journal::cassette`]).
 
-use crate::journal::{ExportError, Journal};
+use crate::journal::{ExportError, Journal, SessionCopy};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -44,13 +44,21 @@ fn refusal(error: ExportError) -> Refused {
     Refused(status, error.to_string())
 }
 
-/// Runs an export on the journal's reader thread (low priority, bounded
-/// queue: see `Journal::read`), answering a refusal the routes' way.
+/// Copies session `session` out and runs an export of it on the journal's
+/// reader thread (low priority, bounded queue, no lock held there: see
+/// `Journal::read`), answering a refusal the routes' way.
 async fn exported<T: Send + 'static>(
     journal: &Journal,
-    work: impl FnOnce(&Journal) -> Result<T, ExportError> + Send + 'static,
+    session: u64,
+    work: impl FnOnce(SessionCopy) -> Result<T, ExportError> + Send + 'static,
 ) -> Result<T, Response> {
-    match journal.read(work).await {
+    let read = journal
+        .read(
+            |journal| journal.copy_session(session, 0),
+            move |copy| work(copy.ok_or(ExportError::NotKept(session))?),
+        )
+        .await;
+    match read {
         Ok(result) => result.map_err(|error| refusal(error).into_response()),
         Err(refused) => Err(crate::journal_routes::unread(refused)),
     }
@@ -76,11 +84,7 @@ pub(super) async fn audio(
                 .into_response()
         }
     };
-    match exported(&state.journal, move |journal| {
-        journal.audio(session, direction)
-    })
-    .await
-    {
+    match exported(&state.journal, session, move |copy| copy.audio(direction)).await {
         Ok(audio) => (
             [
                 (header::CONTENT_TYPE, "audio/wav".to_owned()),
@@ -102,9 +106,8 @@ pub(super) async fn cassette(State(state): State<AppState>, Path(id): Path<Strin
         Ok(session) => session,
         Err(refused) => return refused.into_response(),
     };
-    let built = exported(&state.journal, move |journal| {
-        let cassette = journal.cassette(session)?;
-        Ok(cassette.to_jsonl_inline()?)
+    let built = exported(&state.journal, session, |copy| {
+        Ok(copy.cassette()?.to_jsonl_inline()?)
     })
     .await;
     match built {

@@ -6,7 +6,9 @@
 //! many it lost (`{"missed":N}`) and goes on from the oldest event still
 //! buffered; a session never waits for a reader. A heartbeat comment
 //! (`: heartbeat`) goes out every `?heartbeat=` seconds (default 15) so that
-//! proxies and the page know the stream is alive.
+//! proxies and the page know the stream is alive. Past the journal's
+//! subscriber cap ([`crate::journal::ReadLimits::max_subscribers`]) a new
+//! subscriber gets 503 with `Retry-After` and a JSON error.
 
 use crate::journal::{Received, Subscription};
 use crate::state::{self, AppState};
@@ -79,7 +81,13 @@ pub(super) async fn stream(State(state): State<AppState>, request: Request) -> R
         Ok(options) => options,
         Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
     };
-    sse(state.journal.subscribe(options.frames), options.heartbeat)
+    match state.journal.try_subscribe(options.frames) {
+        Ok(subscription) => sse(subscription, options.heartbeat),
+        Err(full) => {
+            tracing::warn!(max = full.max, "live stream subscriber refused: at the cap");
+            crate::journal_routes::unavailable(&full.to_string(), "stream_subscribers_full", true)
+        }
+    }
 }
 
 /// A subscription as an SSE response, with a heartbeat every `heartbeat`.

@@ -12,6 +12,7 @@
 use super::store::{Detail, Stored};
 use super::{EntryKind, JournalMode};
 use serde_json::Value;
+use std::sync::Arc;
 use understudy_adapters::registry;
 use understudy_fixtures::http_audio::json_audio_pcm;
 use understudy_fixtures::{AudioRules, Cassette, Direction, Frame, FrameBody, Header, Origin};
@@ -84,7 +85,7 @@ pub(super) fn audio(
     session: u64,
     dialect: &str,
     mode: JournalMode,
-    entries: &[Stored],
+    entries: &[Arc<Stored>],
     dir: Direction,
 ) -> Result<SessionAudio, ExportError> {
     if mode != JournalMode::Full {
@@ -157,7 +158,7 @@ pub(super) fn cassette(
     model: &str,
     engine: &str,
     mode: JournalMode,
-    entries: &[Stored],
+    entries: &[Arc<Stored>],
 ) -> Result<Cassette, ExportError> {
     let spec = registry::dialect(dialect).ok();
     if !spec.is_some_and(|d| d.kind.is_websocket()) {

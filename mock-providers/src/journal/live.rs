@@ -7,11 +7,19 @@
 //! buffer behind loses the oldest events and is told how many
 //! ([`Received::Lagged`]). Frames are published only while at least one
 //! subscriber asked for them, so the hot path pays nothing otherwise.
+//!
+//! Memory stays bounded however slow a subscriber is: the channel keeps the
+//! last `buffer` events once for everyone, a subscriber that falls behind
+//! loses the oldest (the events lost are counted in [`Live::lagged`] and
+//! `/__understudy/journal/stats`), and an SSE response pulls its next event
+//! only when the connection has taken the previous one. The number of
+//! subscribers is counted, and [`Live::try_subscribe`] refuses one past a cap.
 
 use super::grade::ReplayGrade;
+use super::limits::TooManySubscribers;
 use super::EntryKind;
 use serde::Serialize;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -103,6 +111,17 @@ pub(crate) struct Live {
     sender: broadcast::Sender<LiveEvent>,
     /// Subscribers that want frames too.
     frame_subscribers: Arc<AtomicUsize>,
+    /// Every subscriber, counted by its [`Subscription`].
+    counts: Arc<Counts>,
+}
+
+/// Counters shared by the feed and its subscriptions.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Subscribers now.
+    subscribers: AtomicUsize,
+    /// Events subscribers lost by falling behind, since start.
+    lagged: AtomicU64,
 }
 
 impl Live {
@@ -112,6 +131,7 @@ impl Live {
         Live {
             sender,
             frame_subscribers: Arc::new(AtomicUsize::new(0)),
+            counts: Arc::default(),
         }
     }
 
@@ -127,14 +147,47 @@ impl Live {
         self.frame_subscribers.load(Ordering::Relaxed) > 0
     }
 
+    /// Subscribers now.
+    pub(crate) fn subscribers(&self) -> usize {
+        self.counts.subscribers.load(Ordering::Relaxed)
+    }
+
+    /// Events subscribers have lost by falling behind, since start.
+    pub(crate) fn lagged(&self) -> u64 {
+        self.counts.lagged.load(Ordering::Relaxed)
+    }
+
+    /// A new subscriber unless `max` already listen (counted atomically, so
+    /// concurrent subscribers cannot go past it together).
+    pub(crate) fn try_subscribe(
+        &self,
+        frames: bool,
+        max: usize,
+    ) -> Result<Subscription, TooManySubscribers> {
+        self.counts
+            .subscribers
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                (now < max).then_some(now + 1)
+            })
+            .map_err(|_| TooManySubscribers { max })?;
+        Ok(self.counted(frames))
+    }
+
     /// A new subscriber, seeing events from now on (frames too if `frames`).
     pub(crate) fn subscribe(&self, frames: bool) -> Subscription {
+        self.counts.subscribers.fetch_add(1, Ordering::AcqRel);
+        self.counted(frames)
+    }
+
+    /// A subscription whose place in the count is already taken.
+    fn counted(&self, frames: bool) -> Subscription {
         if frames {
             self.frame_subscribers.fetch_add(1, Ordering::Relaxed);
         }
         Subscription {
             receiver: self.sender.subscribe(),
             frames: frames.then(|| Arc::clone(&self.frame_subscribers)),
+            counts: Arc::clone(&self.counts),
         }
     }
 }
@@ -145,6 +198,8 @@ pub struct Subscription {
     receiver: broadcast::Receiver<LiveEvent>,
     /// The frame-subscriber count this one added to, if it wants frames.
     frames: Option<Arc<AtomicUsize>>,
+    /// The feed's counters (this one is among its subscribers).
+    counts: Arc<Counts>,
 }
 
 impl Subscription {
@@ -156,7 +211,9 @@ impl Subscription {
                 Ok(LiveEvent::Frame { .. }) if self.frames.is_none() => continue,
                 Ok(event) => return Some(Received::Event(event)),
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    return Some(Received::Lagged(missed))
+                    self.counts.lagged.fetch_add(missed, Ordering::Relaxed);
+                    tracing::debug!(missed, "a live-feed subscriber fell behind");
+                    return Some(Received::Lagged(missed));
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
@@ -166,6 +223,7 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        self.counts.subscribers.fetch_sub(1, Ordering::AcqRel);
         if let Some(count) = &self.frames {
             count.fetch_sub(1, Ordering::Relaxed);
         }

@@ -17,20 +17,25 @@
 //! new sessions, notes and ends without ever making a session wait.
 
 mod audio;
+mod copy;
 mod export;
 mod grade;
+mod limits;
 mod live;
 mod mode;
 mod reader;
 mod store;
+mod waits;
 
 pub use export::{ExportError, SessionAudio};
 pub use grade::ReplayGrade;
+pub use limits::{ReadLimits, TooManySubscribers};
 pub use live::{LiveEvent, Received, Subscription, DEFAULT_STREAM_BUFFER};
 pub use mode::{JournalCaps, JournalMode, UnknownJournalMode};
 pub(crate) use reader::ReadError;
 pub use store::{JournalStats, SessionSummary};
 
+pub(crate) use copy::{ListCopy, PageCopy, SessionCopy};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use store::{Detail, Store, Stored};
@@ -120,28 +125,55 @@ impl Journal {
     /// An empty journal whose live-feed subscribers may fall `buffer`
     /// events behind before they lose some (see [`Journal::subscribe`]).
     pub fn with_stream_buffer(mode: JournalMode, caps: JournalCaps, buffer: usize) -> Self {
+        Self::with_limits(mode, caps, buffer, ReadLimits::default())
+    }
+
+    /// An empty journal whose reads and live-feed subscribers are held to
+    /// `limits` (a read past its deadline is abandoned; subscribers past the
+    /// cap are refused), with a live-feed buffer of `buffer` events.
+    pub fn with_limits(
+        mode: JournalMode,
+        caps: JournalCaps,
+        buffer: usize,
+        limits: ReadLimits,
+    ) -> Self {
         Journal {
-            store: Arc::new(Store::new(mode, caps, buffer)),
-            reader: reader::Reader::default(),
+            store: Arc::new(Store::new(mode, caps, buffer, limits.max_subscribers)),
+            reader: reader::Reader::new(limits.read_deadline),
         }
     }
 
-    /// Runs `work` over this journal on the journal's own reader thread, at
+    /// Runs a read in two steps: `copy` here, on the caller's thread (it
+    /// takes the journal's locks for `Arc` clones only: see [`copy`]), then
+    /// `render` over what it copied on the journal's own reader thread, at
     /// the lowest priority, so that reading (however often) never takes CPU
-    /// a live session wants; see [`ReadError`] for when it does not run.
-    pub(crate) async fn read<T, F>(&self, work: F) -> Result<T, ReadError>
+    /// a live session wants and the low-priority thread never holds a lock a
+    /// session waits for; see [`ReadError`] for when `render` does not run.
+    pub(crate) async fn read<C, T, F>(
+        &self,
+        copy: impl FnOnce(&Journal) -> C,
+        render: F,
+    ) -> Result<T, ReadError>
     where
+        C: Send + 'static,
         T: Send + 'static,
-        F: FnOnce(&Journal) -> T + Send + 'static,
+        F: FnOnce(C) -> T + Send + 'static,
     {
-        let journal = self.clone();
-        self.reader.run(move || work(&journal)).await
+        let copied = copy(self);
+        self.reader.run(move || render(copied)).await
     }
 
     /// Subscribes to the live feed from now on: sessions opening, notes,
     /// sessions ending, and (if `frames`) a one-line summary per frame.
     pub fn subscribe(&self, frames: bool) -> Subscription {
         self.store.subscribe(frames)
+    }
+
+    /// Subscribes as [`Journal::subscribe`] does unless the feed already
+    /// has as many subscribers as [`ReadLimits::max_subscribers`] allows
+    /// (every subscriber counts, in-process ones too).
+    pub fn try_subscribe(&self, frames: bool) -> Result<Subscription, TooManySubscribers> {
+        self.store.try_subscribe(frames)
     }
 
     /// Starts a new session's journal and returns its number.
@@ -239,71 +271,68 @@ impl Journal {
 
     /// At most `limit` kept sessions from the `offset`-th, oldest first.
     pub fn page(&self, offset: usize, limit: usize) -> Vec<SessionJournal> {
+        self.copy_page(offset, limit).render()
+    }
+
+    /// What [`Journal::page`] shows, copied out (`Arc`s only), to render
+    /// without a lock.
+    pub(crate) fn copy_page(&self, offset: usize, limit: usize) -> PageCopy {
         let mode = self.store.mode();
-        self.store
-            .copy_out(offset, limit)
-            .into_iter()
-            .map(|(header, closed, entries)| SessionJournal {
-                session: header.session,
-                dialect: header.dialect.clone(),
-                model: header.model.clone(),
-                engine: header.engine.clone(),
-                closed,
-                entries: entries.iter().map(|e| e.render(mode)).collect(),
-            })
-            .collect()
+        PageCopy(
+            self.store
+                .copy_out(offset, limit)
+                .into_iter()
+                .map(|copied| SessionCopy::new(copied.0.session, mode, copied))
+                .collect(),
+        )
+    }
+
+    /// What [`Journal::sessions`] shows, copied out, to render without a lock.
+    pub(crate) fn copy_list(&self, since: u64, offset: usize, limit: usize) -> ListCopy {
+        ListCopy(self.store.listed(since, offset, limit))
+    }
+
+    /// One kept session with its entries from `since_ms` on, copied out
+    /// (`Arc`s only), to render or export without a lock.
+    pub(crate) fn copy_session(&self, session: u64, since_ms: u64) -> Option<SessionCopy> {
+        let copied = self.store.one(session, since_ms)?;
+        Some(SessionCopy::new(session, self.store.mode(), copied))
     }
 
     /// At most `limit` kept sessions numbered above `since`, from the
     /// `offset`-th, as one line each (no entries).
+    #[cfg(test)]
     pub fn sessions(&self, since: u64, offset: usize, limit: usize) -> Vec<SessionSummary> {
-        self.store.summaries(since, offset, limit)
+        self.copy_list(since, offset, limit).render()
     }
 
     /// One kept session with its entries from `since_ms` on, if it is kept.
+    #[cfg(test)]
     pub fn session(&self, session: u64, since_ms: u64) -> Option<SessionJournal> {
-        let mode = self.store.mode();
-        let (header, closed, entries) = self.store.one(session, since_ms)?;
-        Some(SessionJournal {
-            session: header.session,
-            dialect: header.dialect.clone(),
-            model: header.model.clone(),
-            engine: header.engine.clone(),
-            closed,
-            entries: entries.iter().map(|e| e.render(mode)).collect(),
-        })
+        Some(self.copy_session(session, since_ms)?.render())
     }
 
     /// The audio one kept session carried in `direction` (client to server
     /// is `in`), as WAV; only [`JournalMode::Full`] keeps audio.
+    #[cfg(test)]
     pub fn audio(
         &self,
         session: u64,
         direction: understudy_fixtures::Direction,
     ) -> Result<SessionAudio, ExportError> {
-        let (header, _, entries) = self
-            .store
-            .one(session, 0)
-            .ok_or(ExportError::NotKept(session))?;
-        export::audio(session, &header.dialect, self.mode(), &entries, direction)
+        self.copy_session(session, 0)
+            .ok_or(ExportError::NotKept(session))?
+            .audio(direction)
     }
 
     /// One kept session as a `synthesized` cassette v1 (audio included in
     /// [`JournalMode::Full`] only), so that a session the respond engine
     /// served can become a fixture.
+    #[cfg(test)]
     pub fn cassette(&self, session: u64) -> Result<understudy_fixtures::Cassette, ExportError> {
-        let (header, _, entries) = self
-            .store
-            .one(session, 0)
-            .ok_or(ExportError::NotKept(session))?;
-        export::cassette(
-            session,
-            &header.dialect,
-            &header.model,
-            &header.engine,
-            self.mode(),
-            &entries,
-        )
+        self.copy_session(session, 0)
+            .ok_or(ExportError::NotKept(session))?
+            .cassette()
     }
 
     /// Forgets every session (numbering goes on; counters are kept).

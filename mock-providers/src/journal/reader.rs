@@ -10,16 +10,25 @@
 //! (nice 19, where the OS allows it): while sessions want the CPU they get
 //! it, and reads wait. At most [`QUEUE`] reads wait; past that a read is
 //! refused at once ([`ReadError::Busy`]: the routes answer 503 with
-//! `Retry-After`) rather than queueing without bound.
+//! `Retry-After`) rather than queueing without bound. A read that has not
+//! finished within its deadline (waiting in the queue included; default
+//! [`DEFAULT_READ_DEADLINE`]) is abandoned ([`ReadError::TimedOut`]: 503) so
+//! that its requester never hangs; a read whose requester has gone is
+//! skipped if it has not started yet.
 //!
 //! The thread starts with the first read and ends when the last handle to
 //! the journal is dropped.
 
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 /// Most reads waiting for the reader thread.
 pub(crate) const QUEUE: usize = 64;
+
+/// How long a read may take, queue included, unless the journal was built
+/// with another deadline.
+pub const DEFAULT_READ_DEADLINE: Duration = Duration::from_secs(10);
 
 /// The nice value the reader thread asks for (the lowest priority).
 const NICE: i32 = 19;
@@ -35,16 +44,45 @@ pub enum ReadError {
     /// The reader thread could not be started, or stopped.
     #[error("the journal reader is not running")]
     Stopped,
+    /// The read did not finish within its deadline and was abandoned.
+    #[error("the journal read did not finish within {} ms and was abandoned; retry, or ask for a smaller page", .0.as_millis())]
+    TimedOut(Duration),
 }
 
 /// The reader thread, started on first use; cloning shares it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Reader {
-    jobs: Arc<OnceLock<Option<Mutex<SyncSender<Job>>>>>,
+    shared: Arc<Shared>,
+}
+
+/// What the handles of one reader share.
+#[derive(Debug)]
+struct Shared {
+    jobs: OnceLock<Option<Mutex<SyncSender<Job>>>>,
+    /// How long a read may take, queue included.
+    deadline: Duration,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader::new(DEFAULT_READ_DEADLINE)
+    }
 }
 
 impl Reader {
-    /// Runs `work` on the reader thread and returns what it returns.
+    /// A reader abandoning reads that take longer than `deadline`.
+    pub(crate) fn new(deadline: Duration) -> Self {
+        Reader {
+            shared: Arc::new(Shared {
+                jobs: OnceLock::new(),
+                deadline,
+            }),
+        }
+    }
+
+    /// Runs `work` on the reader thread and returns what it returns, or
+    /// [`ReadError::TimedOut`] past the deadline (the work, if it started,
+    /// runs to its end on the reader thread; its result is dropped).
     pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, ReadError>
     where
         T: Send + 'static,
@@ -52,9 +90,15 @@ impl Reader {
     {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            // Its requester gave up (deadline, closed connection) while it
+            // waited: nobody wants it, so it costs nothing.
+            if done.is_closed() {
+                return;
+            }
             let _ = done.send(work());
         });
         let sender = self
+            .shared
             .jobs
             .get_or_init(|| start().map(Mutex::new))
             .as_ref()
@@ -64,7 +108,16 @@ impl Reader {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .try_send(job);
         match sent {
-            Ok(()) => result.await.map_err(|_| ReadError::Stopped),
+            Ok(()) => match tokio::time::timeout(self.shared.deadline, result).await {
+                Ok(done) => done.map_err(|_| ReadError::Stopped),
+                Err(_) => {
+                    tracing::warn!(
+                        deadline_ms = self.shared.deadline.as_millis() as u64,
+                        "a journal read took longer than its deadline and was abandoned"
+                    );
+                    Err(ReadError::TimedOut(self.shared.deadline))
+                }
+            },
             Err(TrySendError::Full(_)) => Err(ReadError::Busy),
             Err(TrySendError::Disconnected(_)) => Err(ReadError::Stopped),
         }
@@ -158,7 +211,7 @@ mod tests {
             tokio::spawn(async move { reader.run(move || gate.wait()).await })
         };
         // Wait until the first job is running (the queue is then empty).
-        while reader.jobs.get().is_none() {
+        while reader.shared.jobs.get().is_none() {
             tokio::task::yield_now().await;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -176,5 +229,43 @@ mod tests {
             assert_eq!(read.await.expect("joined"), Ok(1));
         }
         assert_eq!(reader.run(|| 3).await, Ok(3), "free again once drained");
+    }
+
+    #[tokio::test]
+    async fn a_read_past_its_deadline_is_abandoned_and_the_next_one_skipped() {
+        let reader = Reader::new(Duration::from_millis(50));
+        let gate = Arc::new(Barrier::new(2));
+        let slow = {
+            let gate = Arc::clone(&gate);
+            reader.run(move || {
+                gate.wait();
+                "slow"
+            })
+        };
+        let answered = tokio::time::timeout(Duration::from_secs(10), slow)
+            .await
+            .expect("answered within 10 s, not a hang");
+        assert_eq!(
+            answered,
+            Err(ReadError::TimedOut(Duration::from_millis(50)))
+        );
+        assert!(answered
+            .unwrap_err()
+            .to_string()
+            .contains("did not finish within 50 ms"));
+        // Queued behind the stuck read, this one times out too, and once the
+        // thread is free it is skipped rather than run for nobody.
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let queued = {
+            let ran = Arc::clone(&ran);
+            reader.run(move || ran.store(true, std::sync::atomic::Ordering::SeqCst))
+        };
+        assert!(matches!(queued.await, Err(ReadError::TimedOut(_))));
+        gate.wait();
+        assert_eq!(reader.run(|| 7).await, Ok(7), "the reader goes on");
+        assert!(
+            !ran.load(std::sync::atomic::Ordering::SeqCst),
+            "an abandoned read still in the queue is not run"
+        );
     }
 }

@@ -3,13 +3,32 @@
 //! Sessions live in a queue, oldest first, each behind its own lock; the
 //! queue's lock is held only for O(1) work (find a session, push, evict).
 //! Past [`JournalCaps`] the oldest sessions are evicted; a read clones the
-//! sessions' `Arc`s and entries out and renders them after letting go.
+//! sessions' `Arc`s and their entries' `Arc`s out (no string is copied under
+//! a lock) and renders them after letting go.
+//!
+//! A live session must never wait on a reader, and readers run at the lowest
+//! priority (see `reader`), so a reader preempted while holding a lock would
+//! hold up whoever waits for it (priority inversion). Hence:
+//!
+//! - a reader holds a session's lock only to clone `Arc`s, and the queue's
+//!   lock only to clone the sessions' `Arc`s of one page;
+//! - [`Store::push`] finds the session under the queue's lock, lets go, and
+//!   only then takes the session's lock: it never holds the queue's lock
+//!   while it waits for a session, so a reader inside one session cannot
+//!   stall the frames of every other session;
+//! - the kept bytes are an atomic counter changed only under the lock of the
+//!   session whose bytes change, by exactly that session's change: the sum
+//!   stays exact without the queue's lock on the push path (lock order is
+//!   always queue, then session).
 
 use super::grade::{ReplayGrade, TurnCounter};
+use super::limits::TooManySubscribers;
 use super::live::{Live, LiveEvent, Subscription};
+use super::waits::LockWaits;
 use super::{summarise, EntryKind, JournalCaps, JournalEntry, JournalMode};
 use serde::Serialize;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Bytes counted for an entry on top of its label and detail.
@@ -90,7 +109,11 @@ pub(super) struct Header {
 #[derive(Debug, Default)]
 struct Log {
     closed: bool,
-    entries: VecDeque<Stored>,
+    /// Set when the session leaves the queue (evicted or cleared), under
+    /// this lock: a push that finds it set keeps and counts nothing.
+    gone: bool,
+    /// Each entry behind an `Arc`, so that a read copies pointers out.
+    entries: VecDeque<Arc<Stored>>,
     bytes: usize,
     /// Notes among `entries`, counted as they come and go: the session list
     /// reads it under the session's lock, which a live session's next frame
@@ -133,6 +156,18 @@ pub struct JournalStats {
     pub dropped_entries: u64,
     /// Sessions forgotten by `DELETE /__understudy/journal`.
     pub cleared_sessions: u64,
+    /// Subscribers of the live feed now (`/__understudy/stream`).
+    pub stream_subscribers: usize,
+    /// Events live-feed subscribers lost by falling behind, since start.
+    pub stream_lagged_events: u64,
+    /// Times a session's write (open, an entry) found a journal lock held by
+    /// another thread and waited, since start: how often observers (or other
+    /// sessions) held up a live session.
+    pub write_lock_waits: u64,
+    /// Those waits added up, in microseconds.
+    pub write_lock_wait_us: u64,
+    /// The longest of them, in microseconds.
+    pub write_lock_wait_max_us: u64,
 }
 
 /// One kept session in the list (`GET /__understudy/sessions`).
@@ -170,7 +205,6 @@ struct Inner {
     sessions: VecDeque<Arc<Slot>>,
     first: u64,
     opened: u64,
-    bytes: usize,
     evicted_sessions: u64,
     dropped_entries: u64,
     cleared_sessions: u64,
@@ -182,38 +216,41 @@ impl Inner {
         self.sessions.get(usize::try_from(index).ok()?)
     }
 
-    /// Drops the oldest session, counting its bytes out.
-    fn pop_oldest(&mut self) -> bool {
+    /// Drops the oldest session, counting its bytes out of `bytes` under
+    /// its lock and marking it gone.
+    fn pop_oldest(&mut self, bytes: &AtomicUsize) -> bool {
         let Some(slot) = self.sessions.pop_front() else {
             return false;
         };
         self.first += 1;
         let mut log = slot.log();
-        self.bytes = self.bytes.saturating_sub(log.bytes);
+        bytes.fetch_sub(log.bytes, Ordering::Relaxed);
         log.bytes = 0;
+        log.gone = true;
         true
     }
 
     /// Evicts the oldest sessions past the caps; a lone session past the
     /// byte cap loses its oldest entries.
-    fn enforce(&mut self, caps: JournalCaps) {
-        while self.sessions.len() > caps.max_sessions.max(1) && self.pop_oldest() {
+    fn enforce(&mut self, caps: JournalCaps, bytes: &AtomicUsize) {
+        let over = || bytes.load(Ordering::Relaxed) > caps.max_bytes;
+        while self.sessions.len() > caps.max_sessions.max(1) && self.pop_oldest(bytes) {
             self.evicted_sessions += 1;
         }
-        while self.bytes > caps.max_bytes && self.sessions.len() > 1 && self.pop_oldest() {
+        while over() && self.sessions.len() > 1 && self.pop_oldest(bytes) {
             self.evicted_sessions += 1;
         }
-        if self.bytes > caps.max_bytes {
+        if over() {
             if let Some(slot) = self.sessions.front().cloned() {
                 let mut log = slot.log();
-                while self.bytes > caps.max_bytes {
+                while over() {
                     let Some(entry) = log.entries.pop_front() else {
                         break;
                     };
                     let size = entry.bytes();
                     log.notes -= usize::from(entry.kind == EntryKind::Note);
-                    log.bytes = log.bytes.saturating_sub(size);
-                    self.bytes = self.bytes.saturating_sub(size);
+                    log.bytes -= size;
+                    bytes.fetch_sub(size, Ordering::Relaxed);
                     self.dropped_entries += 1;
                 }
             }
@@ -227,11 +264,23 @@ pub(super) struct Store {
     mode: JournalMode,
     caps: JournalCaps,
     inner: Mutex<Inner>,
+    /// Bytes kept, as the caps count them: the sum of the kept sessions'
+    /// `Log::bytes`, each change made under the changed session's lock.
+    bytes: AtomicUsize,
     live: Live,
+    /// Waits of the write path (open, push) on a lock held elsewhere.
+    waits: LockWaits,
+    /// Most live-feed subscribers [`Store::try_subscribe`] lets in.
+    max_subscribers: usize,
 }
 
 impl Store {
-    pub(super) fn new(mode: JournalMode, caps: JournalCaps, stream_buffer: usize) -> Self {
+    pub(super) fn new(
+        mode: JournalMode,
+        caps: JournalCaps,
+        stream_buffer: usize,
+        max_subscribers: usize,
+    ) -> Self {
         Store {
             mode,
             caps,
@@ -239,6 +288,9 @@ impl Store {
                 first: 1,
                 ..Inner::default()
             }),
+            bytes: AtomicUsize::new(0),
+            waits: LockWaits::default(),
+            max_subscribers,
             live: Live::new(stream_buffer),
         }
     }
@@ -246,6 +298,11 @@ impl Store {
     /// A live-feed subscriber (frames too if `frames`).
     pub(super) fn subscribe(&self, frames: bool) -> Subscription {
         self.live.subscribe(frames)
+    }
+
+    /// A live-feed subscriber unless the cap's worth already listen.
+    pub(super) fn try_subscribe(&self, frames: bool) -> Result<Subscription, TooManySubscribers> {
+        self.live.try_subscribe(frames, self.max_subscribers)
     }
 
     pub(super) fn mode(&self) -> JournalMode {
@@ -257,7 +314,7 @@ impl Store {
     }
 
     pub(super) fn open(&self, dialect: &str, model: &str, engine: &str) -> u64 {
-        let mut inner = self.inner();
+        let mut inner = self.waits.lock(&self.inner);
         inner.opened += 1;
         let session = inner.opened;
         if self.mode == JournalMode::Off {
@@ -280,7 +337,7 @@ impl Store {
             },
             log: Mutex::new(Log::default()),
         }));
-        inner.enforce(self.caps);
+        inner.enforce(self.caps, &self.bytes);
         let evicted_sessions = inner.evicted_sessions;
         drop(inner);
         self.live.publish(|| LiveEvent::Session {
@@ -294,15 +351,21 @@ impl Store {
         session
     }
 
+    /// Appends an entry to a kept session (nothing for one evicted or
+    /// cleared), then enforces the caps if it went past them. The queue's
+    /// lock is let go before the session's is taken (see the module notes).
     pub(super) fn push(&self, session: u64, entry: Stored) {
-        let mut inner = self.inner();
-        let Some(slot) = inner.slot(session).cloned() else {
+        let slot = self.waits.lock(&self.inner).slot(session).cloned();
+        let Some(slot) = slot else {
             return;
         };
         let size = entry.bytes();
         let event = self.event_for(session, &entry);
         {
-            let mut log = slot.log();
+            let mut log = self.waits.lock(&slot.log);
+            if log.gone {
+                return;
+            }
             match entry.kind {
                 EntryKind::Server => log.turns.see(&entry.label),
                 EntryKind::Note if log.problem.is_none() => {
@@ -313,14 +376,14 @@ impl Store {
                 _ => {}
             }
             log.notes += usize::from(entry.kind == EntryKind::Note);
-            log.entries.push_back(entry);
+            log.entries.push_back(Arc::new(entry));
             log.bytes += size;
+            self.bytes.fetch_add(size, Ordering::Relaxed);
         }
-        inner.bytes += size;
-        if inner.bytes > self.caps.max_bytes {
-            inner.enforce(self.caps);
+        drop(slot);
+        if self.bytes.load(Ordering::Relaxed) > self.caps.max_bytes {
+            self.waits.lock(&self.inner).enforce(self.caps, &self.bytes);
         }
-        drop(inner);
         if let Some(event) = event {
             self.live.publish(|| event);
         }
@@ -372,13 +435,9 @@ impl Store {
     }
 
     /// Headers, closed flags and entries of a page of sessions, copied out:
-    /// the queue's lock only while cloning `Arc`s, each session's only while
-    /// cloning its entries.
-    pub(super) fn copy_out(
-        &self,
-        offset: usize,
-        limit: usize,
-    ) -> Vec<(Arc<HeaderRef>, bool, Vec<Stored>)> {
+    /// the queue's lock only while cloning the sessions' `Arc`s, each
+    /// session's only while cloning its entries' `Arc`s.
+    pub(super) fn copy_out(&self, offset: usize, limit: usize) -> Vec<Copied> {
         let slots: Vec<Arc<Slot>> = self
             .inner()
             .sessions
@@ -400,8 +459,10 @@ impl Store {
     }
 
     /// One line per kept session numbered above `since`, from the
-    /// `offset`-th: counted under each session's lock, nothing cloned.
-    pub(super) fn summaries(&self, since: u64, offset: usize, limit: usize) -> Vec<SessionSummary> {
+    /// `offset`-th, copied out: the sessions' `Arc`s and
+    /// a few counters read under each session's lock; no string is copied
+    /// until [`Listed::render`], which takes no lock.
+    pub(super) fn listed(&self, since: u64, offset: usize, limit: usize) -> Vec<Listed> {
         let slots: Vec<Arc<Slot>> = {
             let inner = self.inner();
             // Sessions are numbered consecutively from `first`: those up to
@@ -418,33 +479,25 @@ impl Store {
                 .collect()
         };
         slots
-            .iter()
+            .into_iter()
             .map(|slot| {
                 let log = slot.log();
-                let header = &slot.header;
-                SessionSummary {
-                    session: header.session,
-                    dialect: header.dialect.clone(),
-                    model: header.model.clone(),
-                    engine: header.engine.clone(),
-                    started_unix_ms: header.started_unix_ms,
+                let counts = ListedCounts {
                     duration_ms: log.entries.back().map(|e| e.t_ms).unwrap_or(0),
                     closed: log.closed,
                     entries: log.entries.len(),
                     notes: log.notes,
                     turns: log.turns.get(),
-                    grade: ReplayGrade::of(&header.engine, log.problem.as_ref()),
-                }
+                    problem: log.problem.clone(),
+                };
+                drop(log);
+                Listed { slot, counts }
             })
             .collect()
     }
 
     /// One kept session's header, closed flag and entries from `since_ms`, copied out.
-    pub(super) fn one(
-        &self,
-        session: u64,
-        since_ms: u64,
-    ) -> Option<(Arc<HeaderRef>, bool, Vec<Stored>)> {
+    pub(super) fn one(&self, session: u64, since_ms: u64) -> Option<Copied> {
         let slot = self.inner().slot(session).cloned()?;
         let (closed, entries) = {
             let log = slot.log();
@@ -452,7 +505,7 @@ impl Store {
                 .entries
                 .iter()
                 .filter(|e| e.t_ms >= since_ms)
-                .cloned()
+                .map(Arc::clone)
                 .collect();
             (log.closed, entries)
         };
@@ -462,9 +515,8 @@ impl Store {
     pub(super) fn clear(&self) {
         let mut inner = self.inner();
         let cleared = inner.sessions.len() as u64;
-        while inner.pop_oldest() {}
+        while inner.pop_oldest(&self.bytes) {}
         inner.first = inner.opened + 1;
-        inner.bytes = 0;
         inner.cleared_sessions += cleared;
     }
 
@@ -474,14 +526,62 @@ impl Store {
             mode: self.mode,
             caps: self.caps,
             sessions: inner.sessions.len(),
-            bytes: inner.bytes,
+            bytes: self.bytes.load(Ordering::Relaxed),
             opened: inner.opened,
             evicted_sessions: inner.evicted_sessions,
             dropped_entries: inner.dropped_entries,
             cleared_sessions: inner.cleared_sessions,
+            stream_subscribers: self.live.subscribers(),
+            stream_lagged_events: self.live.lagged(),
+            write_lock_waits: self.waits.count(),
+            write_lock_wait_us: self.waits.total_us(),
+            write_lock_wait_max_us: self.waits.max_us(),
         }
     }
 }
+
+/// A session's counters as the list shows them, read under its lock.
+#[derive(Debug)]
+struct ListedCounts {
+    duration_ms: u64,
+    closed: bool,
+    entries: usize,
+    notes: usize,
+    turns: u64,
+    problem: Option<ReplayGrade>,
+}
+
+/// One session of the list, copied out ([`Store::listed`]).
+#[derive(Debug)]
+pub(super) struct Listed {
+    slot: Arc<Slot>,
+    counts: ListedCounts,
+}
+
+impl Listed {
+    /// The session's line; its header never changes, so no lock is taken.
+    pub(super) fn render(&self) -> SessionSummary {
+        let header = &self.slot.header;
+        let counts = &self.counts;
+        SessionSummary {
+            session: header.session,
+            dialect: header.dialect.clone(),
+            model: header.model.clone(),
+            engine: header.engine.clone(),
+            started_unix_ms: header.started_unix_ms,
+            duration_ms: counts.duration_ms,
+            closed: counts.closed,
+            entries: counts.entries,
+            notes: counts.notes,
+            turns: counts.turns,
+            grade: ReplayGrade::of(&header.engine, counts.problem.as_ref()),
+        }
+    }
+}
+
+/// One session as a read copies it out: its header, whether it has ended,
+/// and its entries (shared with the store, never copied).
+pub(super) type Copied = (Arc<HeaderRef>, bool, Vec<Arc<Stored>>);
 
 /// A session's header, read through its slot after the copy.
 #[derive(Debug)]
@@ -746,5 +846,144 @@ mod tests {
             super::super::Frame::Borrowed(r#"{"type": "x"}"#),
         );
         assert_eq!(journal.snapshot()[0].entries[0].detail, r#"{"type":"x"}"#);
+    }
+
+    /// A kept session's slot, to hold its lock as a reader would.
+    fn slot_of(journal: &Journal, session: u64) -> Arc<Slot> {
+        journal.store.inner().slot(session).cloned().expect("kept")
+    }
+
+    /// Waits for `done` up to a generous deadline (no timing is asserted
+    /// beyond "it did not hang").
+    fn within_deadline(done: &std::sync::mpsc::Receiver<()>, what: &str) {
+        done.recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("{what} did not finish within 10 s"));
+    }
+
+    #[test]
+    fn a_reader_inside_one_session_never_holds_up_the_others() {
+        let journal = Journal::default();
+        let a = journal.open("d", "m", "respond");
+        let b = journal.open("d", "m", "respond");
+        // A reader is inside session `a` (holding its lock, as if the OS had
+        // preempted it mid-copy), and `a` itself has a frame waiting on it.
+        let slot = slot_of(&journal, a);
+        let reading = slot.log();
+        let waiting = {
+            let journal = journal.clone();
+            std::thread::spawn(move || note(&journal, a, "waits for the reader"))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        // Every other session goes on: frames, a new session, stats.
+        let (done, finished) = std::sync::mpsc::channel();
+        let others = {
+            let journal = journal.clone();
+            std::thread::spawn(move || {
+                note(&journal, b, "goes on");
+                let c = journal.open("d", "m", "respond");
+                note(&journal, c, "goes on too");
+                let _ = journal.stats();
+                let _ = done.send(());
+            })
+        };
+        within_deadline(&finished, "sessions other than the one being read");
+        drop(reading);
+        waiting.join().expect("joined");
+        others.join().expect("joined");
+        // The frame of the session being read waited, and that was counted.
+        let stats = journal.stats();
+        assert!(stats.write_lock_waits >= 1, "{stats:?}");
+        assert!(stats.write_lock_wait_max_us >= 10_000, "{stats:?}");
+        let kept = journal.snapshot();
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept[0].entries[0].detail, "waits for the reader");
+        assert_eq!(kept[1].entries[0].detail, "goes on");
+    }
+
+    #[test]
+    fn a_read_copies_pointers_and_a_live_copy_does_not_block_pushes() {
+        let journal = Journal::default();
+        let s = journal.open("d", "m", "respond");
+        for i in 0..3 {
+            note(&journal, s, &format!("before {i}"));
+        }
+        let (_, _, copied) = journal.store.one(s, 0).expect("kept");
+        // The copy shares the stored entries: no string was cloned.
+        {
+            let log = slot_of(&journal, s).log().entries.clone();
+            assert_eq!(copied.len(), log.len());
+            assert!(copied.iter().zip(&log).all(|(c, l)| Arc::ptr_eq(c, l)));
+        }
+        // While the copy is alive (being rendered), the session goes on.
+        let (done, finished) = std::sync::mpsc::channel();
+        let pusher = {
+            let journal = journal.clone();
+            std::thread::spawn(move || {
+                for i in 0..100 {
+                    note(&journal, s, &format!("after {i}"));
+                }
+                let _ = done.send(());
+            })
+        };
+        within_deadline(&finished, "pushes while a copy is alive");
+        pusher.join().expect("joined");
+        assert_eq!(copied.len(), 3, "a copy does not see later entries");
+        assert_eq!(journal.session(s, 0).expect("kept").entries.len(), 103);
+    }
+
+    #[test]
+    fn kept_bytes_stay_exact_with_concurrent_pushes_reads_and_evictions() {
+        let caps = JournalCaps {
+            max_sessions: 8,
+            max_bytes: 6_000,
+        };
+        let journal = Journal::new(JournalMode::Summary, caps);
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let journal = journal.clone();
+                std::thread::spawn(move || {
+                    for round in 0..50 {
+                        let s = journal.open("d", "m", "respond");
+                        for n in 0..10 {
+                            note(&journal, s, &"x".repeat(10 + (w * 31 + round * 7 + n) % 90));
+                        }
+                        journal.close(s);
+                    }
+                })
+            })
+            .collect();
+        let reader = {
+            let journal = journal.clone();
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    let _ = journal.sessions(0, 0, 100);
+                    let _ = journal.page(0, 100);
+                }
+            })
+        };
+        for writer in writers {
+            writer.join().expect("joined");
+        }
+        reader.join().expect("joined");
+        let stats = journal.stats();
+        let inner = journal.store.inner();
+        let counted: usize = inner.sessions.iter().map(|slot| slot.log().bytes).sum();
+        let summed: usize = inner
+            .sessions
+            .iter()
+            .flat_map(|slot| {
+                slot.log()
+                    .entries
+                    .iter()
+                    .map(|e| e.bytes())
+                    .collect::<Vec<_>>()
+            })
+            .sum();
+        assert_eq!(stats.bytes, counted, "{stats:?}");
+        assert_eq!(stats.bytes, summed, "{stats:?}");
+        assert!(stats.bytes <= caps.max_bytes, "{stats:?}");
+        assert!(stats.sessions <= caps.max_sessions, "{stats:?}");
+        assert_eq!(stats.opened, 200);
+        assert_eq!(stats.evicted_sessions + stats.sessions as u64, 200);
     }
 }
