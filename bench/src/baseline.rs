@@ -1,12 +1,16 @@
 //! The no-logic baseline: a plain tokio-tungstenite server that greets, waits
 //! for one client frame and sends the same precomputed frames the replay
 //! cassette holds, one `send` per frame like the mock — the floor a
-//! WebSocket server on this machine can reach, for the ratio.
+//! WebSocket server on this machine can reach, for the ratio. With a
+//! schedule ([`start_paced`]) each frame waits for its offset from the
+//! client's frame (a `sleep_until` on an absolute deadline, as the mock's
+//! timeline does), for `paced-replay`.
 
 use crate::error::{BenchError, Result};
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
@@ -23,8 +27,20 @@ impl Drop for Baseline {
     }
 }
 
-/// Starts the baseline on a free loopback port, on the current runtime.
+/// Starts the baseline on a free loopback port, on the current runtime; it
+/// sends the answer as fast as it can.
 pub async fn start(greeting: String, answer: Vec<String>) -> Result<Baseline> {
+    start_paced(
+        greeting,
+        answer.into_iter().map(|f| (Duration::ZERO, f)).collect(),
+    )
+    .await
+}
+
+/// Starts the baseline on a free loopback port, on the current runtime; each
+/// answer frame goes out at its offset from the client's frame (frames at
+/// offset zero without waiting).
+pub async fn start_paced(greeting: String, answer: Vec<(Duration, String)>) -> Result<Baseline> {
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
         .map_err(|source| BenchError::Io {
@@ -36,7 +52,10 @@ pub async fn start(greeting: String, answer: Vec<String>) -> Result<Baseline> {
         source,
     })?;
     let greeting = Utf8Bytes::from(greeting);
-    let answer: Arc<[Utf8Bytes]> = answer.into_iter().map(Utf8Bytes::from).collect();
+    let answer: Arc<[(Duration, Utf8Bytes)]> = answer
+        .into_iter()
+        .map(|(at, f)| (at, Utf8Bytes::from(f)))
+        .collect();
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -54,11 +73,12 @@ pub async fn start(greeting: String, answer: Vec<String>) -> Result<Baseline> {
     Ok(Baseline { addr, task })
 }
 
-/// One connection: greet, answer each client text frame with the frames.
+/// One connection: greet, answer each client text frame with the frames,
+/// each at its offset from that client frame.
 async fn serve(
     stream: tokio::net::TcpStream,
     greeting: Utf8Bytes,
-    answer: Arc<[Utf8Bytes]>,
+    answer: Arc<[(Duration, Utf8Bytes)]>,
 ) -> Result<()> {
     // The same socket option the mock sets on what it accepts
     // (`understudy_mock::net`): the comparison is of the work per frame,
@@ -71,7 +91,11 @@ async fn serve(
     while let Some(message) = socket.next().await {
         match message? {
             Message::Text(_) => {
-                for frame in answer.iter() {
+                let trigger = tokio::time::Instant::now();
+                for (at, frame) in answer.iter() {
+                    if !at.is_zero() {
+                        tokio::time::sleep_until(trigger + *at).await;
+                    }
                     socket.send(Message::Text(frame.clone())).await?;
                 }
             }

@@ -20,9 +20,9 @@ pub const DIALECT: &str = "openai-ga";
 /// The model every bench session asks for.
 pub const MODEL: &str = "gpt-realtime";
 /// Event type of an audio chunk.
-const AUDIO_DELTA: &str = "response.output_audio.delta";
+pub const AUDIO_DELTA: &str = "response.output_audio.delta";
 /// Event type that ends a response.
-const RESPONSE_DONE: &str = "response.done";
+pub const RESPONSE_DONE: &str = "response.done";
 
 /// An open session.
 pub struct Session {
@@ -42,7 +42,7 @@ pub struct Turn {
 }
 
 /// The `type` of a JSON event, read without building the whole value.
-fn event_type(text: &str) -> Option<String> {
+pub fn event_type(text: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Head<'a> {
         #[serde(rename = "type", borrow)]
@@ -53,15 +53,19 @@ fn event_type(text: &str) -> Option<String> {
         .map(|h| h.kind.into_owned())
 }
 
+/// The connect options every bench session uses, for `ws_base`.
+fn options(ws_base: &str) -> Result<ConnectOptions> {
+    let dialect = registry::dialect(DIALECT)
+        .map_err(|e| BenchError::Protocol(format!("dialect {DIALECT}: {e}")))?;
+    Ok(ConnectOptions::new(dialect, format!("{ws_base}/v1"), MODEL).api_key("sk-bench"))
+}
+
 impl Session {
     /// Connects to the server at `ws_base` (`ws://host:port`), asking for
     /// `cassette` when given, and waits for the greeting (`session.created`).
     /// Returns the session and the time from connect to greeting.
     pub async fn open(ws_base: &str, cassette: Option<&str>) -> Result<(Session, Duration)> {
-        let dialect = registry::dialect(DIALECT)
-            .map_err(|e| BenchError::Protocol(format!("dialect {DIALECT}: {e}")))?;
-        let mut options =
-            ConnectOptions::new(dialect, format!("{ws_base}/v1"), MODEL).api_key("sk-bench");
+        let mut options = options(ws_base)?;
         if let Some(name) = cassette {
             options = options.cassette(name);
         }
@@ -146,7 +150,28 @@ impl Session {
             .await
     }
 
+    /// [`respond`](Self::respond), calling `seen` with each server frame's
+    /// type and arrival instant (read as the frame is taken off the socket).
+    pub async fn respond_observed(
+        &mut self,
+        seen: &mut (dyn FnMut(&str, Instant) + Send),
+    ) -> Result<Turn> {
+        self.turn_observed(
+            &[ClientInput::CreateResponse(ResponseOptions::default())],
+            seen,
+        )
+        .await
+    }
+
     async fn turn(&mut self, inputs: &[ClientInput]) -> Result<Turn> {
+        self.turn_observed(inputs, &mut |_, _| {}).await
+    }
+
+    async fn turn_observed(
+        &mut self,
+        inputs: &[ClientInput],
+        seen: &mut (dyn FnMut(&str, Instant) + Send),
+    ) -> Result<Turn> {
         self.send(inputs).await?;
         let sent = Instant::now();
         let mut turn = Turn::default();
@@ -158,6 +183,7 @@ impl Session {
                 )));
             };
             turn.frames += 1;
+            seen(&kind, Instant::now());
             match kind.as_str() {
                 AUDIO_DELTA => {
                     turn.audio_deltas += 1;

@@ -12,6 +12,8 @@
 //!   served or refused (429) within 1 s?
 //! - `replay-throughput`: frames/s and CPU per frame of replay against a
 //!   no-logic WebSocket server sending the same frames.
+//! - `paced-replay`: lateness of replayed audio deltas due 20 ms apart,
+//!   against the no-logic server sending on the same schedule.
 
 mod baseline;
 mod cassette;
@@ -22,6 +24,7 @@ mod journal_memory;
 mod journal_reads;
 mod load;
 mod overload;
+mod paced_replay;
 mod procstat;
 mod replay_throughput;
 mod report;
@@ -64,6 +67,10 @@ enum Command {
     /// 8,000 connects in 1 s against a session cap: counts served, refused
     /// (429), timed out and reset, and the time to answer.
     Overload(overload::Args),
+    /// N sessions each replaying one turn of 500 audio deltas due 20 ms
+    /// apart: lateness p50/p99/max of each delta against its due time, the
+    /// mock's replay against a no-logic server on the same schedule, per N.
+    PacedReplay(paced_replay::Args),
     /// Writes replay-throughput's synthesized cassette to a folder, for an
     /// external `understudy serve --cassettes DIR`.
     WriteCassette(replay_throughput::WriteArgs),
@@ -107,6 +114,10 @@ fn run(cli: &Cli) -> Result<report::Report> {
         Command::ReplayThroughput(args) => {
             let target = replay_throughput::target(args)?;
             clients.block_on(replay_throughput::run(args, &target))
+        }
+        Command::PacedReplay(args) => {
+            let target = paced_replay::target(args)?;
+            clients.block_on(paced_replay::run(args, &target))
         }
         Command::Overload(args) => {
             let target = overload::target(args)?;

@@ -286,6 +286,7 @@ fn help_names_every_subcommand() {
         "journal-memory",
         "journal-reads",
         "replay-throughput",
+        "paced-replay",
         "write-cassette",
     ] {
         assert!(help.contains(name), "{name} missing from --help:\n{help}");
@@ -311,4 +312,76 @@ fn overload_serves_up_to_the_cap_and_refuses_the_rest_with_429() {
     assert_eq!(num(row, "refused 429"), 30.0, "{row}");
     assert_eq!(num(row, "timed out") + num(row, "reset"), 0.0, "{row}");
     assert!(num(row, "max ms") > 0.0);
+}
+
+#[test]
+fn paced_replay_times_every_delta_of_both_servers() {
+    let doc = bench(&[
+        "paced-replay",
+        "--sessions",
+        "1,3",
+        "--deltas",
+        "6",
+        "--interval-ms",
+        "5",
+    ]);
+    assert_eq!(doc["command"], "paced-replay");
+    let each = table(&doc, "delta lateness");
+    assert_eq!(
+        columns(each),
+        [
+            "server",
+            "sessions",
+            "failed",
+            "deltas",
+            "late_p50_ms",
+            "late_p99_ms",
+            "late_max_ms"
+        ]
+    );
+    let loads = rows(each);
+    // 2 loads × 2 servers, replay first.
+    assert_eq!(loads.len(), 4);
+    for (load, (server, sessions)) in loads.iter().zip([
+        ("replay", 1.0),
+        ("baseline", 1.0),
+        ("replay", 3.0),
+        ("baseline", 3.0),
+    ]) {
+        assert_eq!(load["server"], server);
+        assert_eq!(num(load, "sessions"), sessions);
+        assert_eq!(num(load, "failed"), 0.0, "{load}");
+        assert_eq!(num(load, "deltas"), 6.0 * sessions, "every delta timed");
+        assert!(num(load, "late_p50_ms") >= 0.0);
+        assert!(num(load, "late_p50_ms") <= num(load, "late_p99_ms"));
+        assert!(num(load, "late_p99_ms") <= num(load, "late_max_ms"));
+    }
+    let side = rows(table(&doc, "replay against the no-logic baseline"));
+    assert_eq!(side.len(), 2);
+    for (row, pair) in side.iter().zip(loads.chunks(2)) {
+        assert_eq!(row["replay_p99_ms"], pair[0]["late_p99_ms"]);
+        assert_eq!(row["baseline_p99_ms"], pair[1]["late_p99_ms"]);
+        let diff = num(row, "replay_p99_ms") - num(row, "baseline_p99_ms");
+        assert!((num(row, "difference_ms") - diff).abs() < 0.002, "{row}");
+    }
+}
+
+#[test]
+fn paced_replay_paces_the_deltas() {
+    // 4 deltas 150 ms apart: the answer takes at least 450 ms, so a server
+    // that ignored the schedule could not make the run take that long.
+    let started = std::time::Instant::now();
+    let doc = bench(&[
+        "paced-replay",
+        "--sessions",
+        "1",
+        "--deltas",
+        "4",
+        "--interval-ms",
+        "150",
+        "--no-baseline",
+    ]);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(450));
+    let load = &rows(table(&doc, "delta lateness"))[0];
+    assert_eq!(num(load, "deltas"), 4.0);
 }
