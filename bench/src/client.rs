@@ -60,6 +60,23 @@ fn options(ws_base: &str) -> Result<ConnectOptions> {
     Ok(ConnectOptions::new(dialect, format!("{ws_base}/v1"), MODEL).api_key("sk-bench"))
 }
 
+/// The dialect's codec, for frames encoded once and sent by many sessions.
+pub fn codec() -> Result<Box<dyn RealtimeCodec>> {
+    Ok(options("ws://127.0.0.1:0")?.codec()?)
+}
+
+/// The text frames `input` encodes to (a bench sends text frames only).
+pub fn encode_text(codec: &mut dyn RealtimeCodec, input: &ClientInput) -> Result<Vec<String>> {
+    Ok(codec
+        .encode(input)?
+        .into_iter()
+        .filter_map(|frame| match frame {
+            WireFrame::Text(text) => Some(text),
+            _ => None,
+        })
+        .collect())
+}
+
 impl Session {
     /// Connects to the server at `ws_base` (`ws://host:port`), asking for
     /// `cassette` when given, and waits for the greeting (`session.created`).
@@ -161,6 +178,12 @@ impl Session {
             seen,
         )
         .await
+    }
+
+    /// The socket, for a client that reads and writes it itself (after the
+    /// greeting).
+    pub fn into_socket(self) -> Socket {
+        self.socket
     }
 
     async fn turn(&mut self, inputs: &[ClientInput]) -> Result<Turn> {

@@ -12,6 +12,9 @@
 //!   served or refused (429) within 1 s?
 //! - `replay-throughput`: frames/s and CPU per frame of replay against a
 //!   no-logic WebSocket server sending the same frames.
+//! - `respond-capacity`: real-time voice sessions against the respond
+//!   engine with VAD, ramping N until its audio deltas' lateness p99 passes
+//!   20 ms.
 //! - `paced-replay`: lateness of replayed audio deltas due 20 ms apart,
 //!   against the no-logic server sending on the same schedule.
 
@@ -28,6 +31,7 @@ mod paced_replay;
 mod procstat;
 mod replay_throughput;
 mod report;
+mod respond_capacity;
 mod stats;
 mod target;
 
@@ -71,6 +75,11 @@ enum Command {
     /// apart: lateness p50/p99/max of each delta against its due time, the
     /// mock's replay against a no-logic server on the same schedule, per N.
     PacedReplay(paced_replay::Args),
+    /// N real-time voice sessions (a speech clip, then silence, in 20 ms
+    /// chunks) against the respond engine with server VAD, N ramping until
+    /// the answers' audio deltas' lateness p99 passes 20 ms: p50/p99 per N
+    /// and the largest N within the limit.
+    RespondCapacity(respond_capacity::Args),
     /// Writes replay-throughput's synthesized cassette to a folder, for an
     /// external `understudy serve --cassettes DIR`.
     WriteCassette(replay_throughput::WriteArgs),
@@ -118,6 +127,10 @@ fn run(cli: &Cli) -> Result<report::Report> {
         Command::PacedReplay(args) => {
             let target = paced_replay::target(args)?;
             clients.block_on(paced_replay::run(args, &target))
+        }
+        Command::RespondCapacity(args) => {
+            let target = respond_capacity::target(args)?;
+            clients.block_on(respond_capacity::run(args, &target))
         }
         Command::Overload(args) => {
             let target = overload::target(args)?;

@@ -385,3 +385,80 @@ fn paced_replay_paces_the_deltas() {
     let load = &rows(table(&doc, "delta lateness"))[0];
     assert_eq!(num(load, "deltas"), 4.0);
 }
+
+#[test]
+fn respond_capacity_streams_voice_turns_and_times_every_answer() {
+    // Two steps, both run (--keep-going), answers at 5× real time so the
+    // turns end soon after the clip.
+    let doc = bench(&[
+        "respond-capacity",
+        "--sessions",
+        "1,3",
+        "--keep-going",
+        "--pace",
+        "0.2",
+    ]);
+    assert_eq!(doc["command"], "respond-capacity");
+    let each = table(&doc, "audio delta lateness per step");
+    assert_eq!(
+        columns(each),
+        [
+            "sessions",
+            "turns",
+            "failed",
+            "deltas",
+            "late_p50_ms",
+            "late_p99_ms",
+            "late_max_ms",
+            "send_late_p50_ms",
+            "send_late_p99_ms",
+            "server_cores",
+            "client_cores"
+        ]
+    );
+    let steps = rows(each);
+    assert_eq!(steps.len(), 2);
+    for (step, n) in steps.iter().zip([1.0, 3.0]) {
+        assert_eq!(num(step, "sessions"), n);
+        assert_eq!(num(step, "turns") + num(step, "failed"), n);
+        assert_eq!(num(step, "failed"), 0.0, "VAD ended every turn: {step}");
+        // Every answer is spoken: at least one delta per turn.
+        assert!(num(step, "deltas") >= n, "{step}");
+        assert!(num(step, "late_p50_ms") <= num(step, "late_p99_ms"));
+        assert!(num(step, "late_p99_ms") <= num(step, "late_max_ms"));
+        assert!(num(step, "send_late_p50_ms") <= num(step, "send_late_p99_ms"));
+        assert!(num(step, "server_cores") > 0.0, "the server worked");
+    }
+    let verdict = &rows(table(&doc, "capacity"))[0];
+    assert_eq!(num(verdict, "steps_run"), 2.0);
+    assert_eq!(num(verdict, "limit_ms"), 20.0);
+    // The largest N is one of the steps within the limit, or n/a.
+    let within: Vec<f64> = steps
+        .iter()
+        .filter(|s| num(s, "failed") == 0.0 && num(s, "late_p99_ms") <= 20.0)
+        .map(|s| num(s, "sessions"))
+        .collect();
+    match within.iter().copied().reduce(f64::max) {
+        Some(n) => assert_eq!(num(verdict, "largest_sessions"), n),
+        None => assert_eq!(verdict["largest_sessions"], "n/a"),
+    }
+}
+
+#[test]
+fn respond_capacity_stops_the_ramp_after_a_step_over_the_limit() {
+    // A limit no step can meet (lateness is never negative): the ramp stops
+    // after its first step.
+    let doc = bench(&[
+        "respond-capacity",
+        "--sessions",
+        "1,2",
+        "--limit-ms=-1",
+        "--pace",
+        "0.2",
+    ]);
+    let steps = rows(table(&doc, "audio delta lateness per step"));
+    assert_eq!(steps.len(), 1);
+    let verdict = &rows(table(&doc, "capacity"))[0];
+    assert_eq!(verdict["largest_sessions"], "n/a");
+    assert_eq!(num(verdict, "steps_run"), 1.0);
+}
