@@ -10,11 +10,16 @@
 //! Lateness is of the server's audio deltas against the engine's own
 //! schedule, seen by the client: time 0 is the arrival of `response.created`
 //! (the instant the engine lays the response out from), delta `i` is due at
-//! `first_audio_ms + i × chunk_ms × pace` after it (the respond engine's
-//! schedule, `openai/respond/schedule.rs`), and its lateness is how much later
-//! it arrived (early counts as 0). The client's own send lateness (each chunk
-//! against its 20 ms slot) is reported beside it: when it grows, the clients,
-//! not the server, are behind.
+//! `item_delay_ms + first_audio_ms + i × chunk_ms × pace` after it (the
+//! respond engine's schedule, `openai/respond/schedule.rs`: the output item
+//! is announced 20 ms after `response.created`, the first delta
+//! `first_audio_ms` after the item). A delta's lateness is how much later
+//! than due it arrived, measured from the turn's most punctual frame: when
+//! a delta arrives earlier than `response.created` predicts, the origin moves
+//! back to it (`response.created` was the late one), so lateness is never
+//! negative and a late `response.created` cannot hide late deltas. The
+//! client's own send lateness (each chunk against its 20 ms slot) is reported
+//! beside it: when it grows, the clients, not the server, are behind.
 //!
 //! In-process the mock answers at `--pace 1.0` (one millisecond of audio per
 //! wall-clock millisecond: real time; the mock's default is 0.5), with the
@@ -81,6 +86,10 @@ pub struct Args {
     /// (in-process; as `--pace`).
     #[arg(long, default_value_t = 180)]
     pub first_audio_ms: u64,
+    /// The engine's delay from `response.created` to the output item, ms
+    /// (fixed at 20 in the respond engine; only for the due times).
+    #[arg(long, default_value_t = 20)]
+    pub item_delay_ms: u64,
     /// In-process: the mock's session cap (above the largest step).
     #[arg(long, default_value_t = 10_000)]
     pub max_sessions: usize,
@@ -164,9 +173,35 @@ struct Schedule {
 impl Schedule {
     fn new(args: &Args) -> Self {
         Schedule {
-            first_audio: Duration::from_millis(args.first_audio_ms),
+            first_audio: Duration::from_millis(args.item_delay_ms + args.first_audio_ms),
             step: Duration::from_secs_f64(args.chunk_ms as f64 * args.pace.max(0.0) / 1000.0),
         }
+    }
+
+    /// Each delta's lateness from `(response.created arrival, delta arrival)`
+    /// pairs, delta `i` due at [`due`](Self::due)`(t0, i)`. The origin is the
+    /// turn's most punctual frame: `response.created` itself, or a delta that
+    /// came earlier than `response.created` predicts (then `response.created`
+    /// was the late one); a late origin cannot hide lateness that way.
+    fn lateness(&self, arrivals: &[(Instant, Instant)]) -> Vec<Duration> {
+        // Signed offsets from the due times, in nanoseconds.
+        let offsets: Vec<i128> = arrivals
+            .iter()
+            .enumerate()
+            .map(|(i, &(t0, at))| {
+                let due = self.due(t0, i as u32);
+                if at >= due {
+                    (at - due).as_nanos() as i128
+                } else {
+                    -((due - at).as_nanos() as i128)
+                }
+            })
+            .collect();
+        let origin = offsets.iter().copied().min().unwrap_or(0).min(0);
+        offsets
+            .iter()
+            .map(|o| Duration::from_nanos(u64::try_from(o - origin).unwrap_or(u64::MAX)))
+            .collect()
     }
 
     /// When delta `i` is due, from `response.created` at `t0`.
@@ -244,7 +279,7 @@ where
         > + Unpin,
 {
     let mut created = None;
-    let mut late = Vec::with_capacity(64);
+    let mut arrivals = Vec::with_capacity(64);
     while let Some(message) = stream.next().await {
         let now = Instant::now();
         let text = match message? {
@@ -260,10 +295,9 @@ where
                 let t0 = created.ok_or_else(|| {
                     BenchError::Protocol("an audio delta before response.created".into())
                 })?;
-                let due = schedule.due(t0, late.len() as u32);
-                late.push(now.saturating_duration_since(due));
+                arrivals.push((t0, now));
             }
-            RESPONSE_DONE => return Ok(late),
+            RESPONSE_DONE => return Ok(schedule.lateness(&arrivals)),
             "error" => {
                 return Err(BenchError::Protocol(format!(
                     "the server sent an error: {text:.200}"
@@ -492,6 +526,7 @@ mod tests {
             pace: 0.5,
             chunk_ms: 100,
             first_audio_ms: 180,
+            item_delay_ms: 20,
             max_sessions: 10,
             journal: JournalMode::Off,
             external: ExternalArgs {
@@ -502,9 +537,21 @@ mod tests {
         };
         let s = Schedule::new(&args);
         let t0 = Instant::now();
-        assert_eq!(s.due(t0, 0) - t0, Duration::from_millis(180));
+        // The item 20 ms after response.created, the first delta 180 ms later.
+        assert_eq!(s.due(t0, 0) - t0, Duration::from_millis(200));
         // 100 ms chunks at twice real time: 50 ms apart.
-        assert_eq!(s.due(t0, 3) - t0, Duration::from_millis(330));
+        assert_eq!(s.due(t0, 3) - t0, Duration::from_millis(350));
+        // On time, then 7 ms late: no lateness, then 7 ms.
+        let ms = Duration::from_millis;
+        assert_eq!(
+            s.lateness(&[(t0, t0 + ms(200)), (t0, t0 + ms(257))]),
+            vec![Duration::ZERO, ms(7)]
+        );
+        // A delta 5 ms early: response.created was 5 ms late; the origin moves.
+        assert_eq!(
+            s.lateness(&[(t0, t0 + ms(195)), (t0, t0 + ms(252))]),
+            vec![Duration::ZERO, ms(7)]
+        );
         let script = Script::new(&args).expect("the clip encodes");
         // 20 ms of 24 kHz PCM16 is 960 bytes: 1,280 base64 characters.
         assert!(script
