@@ -287,6 +287,7 @@ fn help_names_every_subcommand() {
         "journal-reads",
         "replay-throughput",
         "paced-replay",
+        "respond-capacity",
         "write-cassette",
     ] {
         assert!(help.contains(name), "{name} missing from --help:\n{help}");
