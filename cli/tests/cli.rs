@@ -206,6 +206,9 @@ fn speeds_and_durations_that_are_not_positive_and_finite_are_refused() {
             stderr.contains("--journal-read-deadline"),
             "{value}: {stderr}"
         );
+        if value != "soon" {
+            assert!(stderr.contains("cannot be off"), "{value}: {stderr}");
+        }
     }
     let (code, stderr) = understudy_exits(&["serve", "--port", "0", "--fault", "setup-boom"]);
     assert_eq!(code, 2, "{stderr}");
