@@ -13,6 +13,15 @@ pub fn timeout(text: &str) -> Result<Timeout, String> {
     parse_timeout(text).map(Timeout).map_err(|e| e.to_string())
 }
 
+/// Reads a deadline that cannot be switched off (`10s`, `250ms`, `1m`).
+pub fn deadline(text: &str) -> Result<Duration, String> {
+    match parse_timeout(text) {
+        Ok(Some(limit)) => Ok(limit),
+        Ok(None) => Err("a deadline cannot be off or zero: give a duration such as 10s".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Timeouts and the session cap (flattened into `serve` and `agent`).
 #[derive(Debug, clap::Args)]
 pub struct LimitArgs {

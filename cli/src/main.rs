@@ -119,10 +119,11 @@ struct ServeArgs {
     #[arg(long, default_value_t = understudy_mock::DEFAULT_STREAM_BUFFER)]
     journal_stream_buffer: usize,
     /// A journal read (list, session, page, WAV, cassette) not finished within
-    /// this many milliseconds, its wait in the reader's queue included, is
-    /// abandoned and answered 503 with a JSON error.
-    #[arg(long, value_name = "MS", default_value_t = ReadLimits::DEFAULT_READ_DEADLINE.as_millis() as u64)]
-    journal_read_deadline_ms: u64,
+    /// this time, its wait in the reader's queue included, is abandoned and
+    /// answered 503 with a JSON error. Seconds, or `250ms`, `1m`; never off
+    /// (a read must not wait forever).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = limit_args::deadline)]
+    journal_read_deadline: Duration,
     /// Most subscribers of the live stream (`/__understudy/stream`, one per
     /// inspector tab) at once; past it a new one gets 503 with `Retry-After`.
     #[arg(long, default_value_t = ReadLimits::DEFAULT_MAX_SUBSCRIBERS)]
@@ -270,7 +271,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .timeout_close(args.timeout_close_code)
         .max_sessions(args.limits.max_sessions)
         .journal_read_limits(ReadLimits {
-            read_deadline: Duration::from_millis(args.journal_read_deadline_ms.max(1)),
+            read_deadline: args.journal_read_deadline,
             max_subscribers: args.journal_max_subscribers,
         });
     if let Some(fault) = args.fault {

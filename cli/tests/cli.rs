@@ -197,6 +197,19 @@ fn speeds_and_durations_that_are_not_positive_and_finite_are_refused() {
         assert!(stderr.contains(option), "{args:?}: {stderr}");
         assert!(stderr.contains("positive, finite"), "{args:?}: {stderr}");
     }
+    // A journal read must not wait forever: its deadline cannot be off.
+    for value in ["off", "0", "soon"] {
+        let (code, stderr) =
+            understudy_exits(&["serve", "--port", "0", "--journal-read-deadline", value]);
+        assert_eq!(code, 2, "{value}: {stderr}");
+        assert!(
+            stderr.contains("--journal-read-deadline"),
+            "{value}: {stderr}"
+        );
+        if value != "soon" {
+            assert!(stderr.contains("cannot be off"), "{value}: {stderr}");
+        }
+    }
     let (code, stderr) = understudy_exits(&["serve", "--port", "0", "--fault", "setup-boom"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
