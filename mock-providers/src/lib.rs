@@ -83,9 +83,11 @@ mod config;
 mod engine;
 mod engine_choice;
 mod inspector;
+mod inspector_runtime;
 mod journal;
 mod journal_routes;
 mod limits;
+mod priority;
 mod protocol;
 mod replay;
 mod replay_dialects;
@@ -217,6 +219,8 @@ pub struct MockServer {
     journal: Journal,
     shutdown: Option<tokio::sync::watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
+    /// The inspector's low-priority thread (see `inspector_runtime`).
+    inspector: Option<std::thread::JoinHandle<()>>,
 }
 
 impl MockServer {
@@ -294,13 +298,17 @@ impl MockServer {
         self.journal.subscribe(frames)
     }
 
-    /// Stops accepting connections and waits for the server task to end.
+    /// Stops accepting connections and waits for the server task and the
+    /// inspector's thread to end.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(true);
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(thread) = self.inspector.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
     }
 }
@@ -569,10 +577,14 @@ impl MockServerBuilder {
             }
             None => None,
         };
+        let (listener, aside) = understudy_adapters::serve_limits::GatedAccept::split(
+            listener,
+            timeouts.header,
+            inspector_runtime::wants,
+        )
+        .map_err(|source| MockError::Bind { addr, source })?;
+        let inspector = inspector_runtime::start(aside, app.clone(), rx.clone());
         let mut stop = rx;
-        let listener =
-            understudy_adapters::serve_limits::GatedAccept::new(listener, timeouts.header)
-                .map_err(|source| MockError::Bind { addr, source })?;
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stop.changed().await;
@@ -588,6 +600,7 @@ impl MockServerBuilder {
             journal,
             shutdown: Some(tx),
             task: Some(task),
+            inspector,
         })
     }
 }

@@ -57,7 +57,7 @@ const FAMILIES: &[Family] = &[
 ];
 
 /// Where the families' routes live; a request reaches them only through [`mount`].
-const MOUNTS: &str = "/__understudy/mount/";
+pub(crate) const MOUNTS: &str = "/__understudy/mount/";
 
 /// Builds the app serving every family this build knows.
 pub(crate) fn router(state: AppState) -> Router {

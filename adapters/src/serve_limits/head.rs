@@ -119,6 +119,35 @@ impl<S> Rewind<S> {
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
+
+    /// The bytes still to be given back before the stream's own (the
+    /// request head, until something reads it).
+    pub fn prefix(&self) -> &[u8] {
+        &self.prefix[self.at..]
+    }
+
+    /// The bytes still to be given back, and the stream: for moving the
+    /// connection elsewhere (another runtime) and rewinding it there.
+    pub fn into_parts(self) -> (Vec<u8>, S) {
+        let Rewind {
+            mut prefix,
+            at,
+            inner,
+        } = self;
+        prefix.drain(..at);
+        (prefix, inner)
+    }
+}
+
+/// The request target of a request head (`/path?query` of
+/// `GET /path?query HTTP/1.1`), if its first line has one.
+pub fn request_target(head: &[u8]) -> Option<&str> {
+    let line_end = head.iter().position(|&b| b == b'\r' || b == b'\n')?;
+    let line = std::str::from_utf8(&head[..line_end]).ok()?;
+    let mut parts = line.split(' ');
+    let _method = parts.next().filter(|m| !m.is_empty())?;
+    let target = parts.next().filter(|t| !t.is_empty())?;
+    parts.next()?.starts_with("HTTP/").then_some(target)
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Rewind<S> {
@@ -197,6 +226,32 @@ mod tests {
         let mut got = vec![0u8; 31];
         rewound.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"GET / HTTP/1.1\r\nhost: x\r\n\r\nrest");
+    }
+
+    #[test]
+    fn the_request_target_is_the_first_lines_middle() {
+        assert_eq!(
+            request_target(b"GET /__understudy/sessions?limit=5 HTTP/1.1\r\nhost: x\r\n\r\n"),
+            Some("/__understudy/sessions?limit=5")
+        );
+        assert_eq!(request_target(b"GET / HTTP/1.1\r\n"), Some("/"));
+        assert_eq!(request_target(b"GET /no-version\r\n"), None);
+        assert_eq!(request_target(b"GET /unended HTTP/1.1"), None);
+        assert_eq!(request_target(b"\r\n"), None);
+        assert_eq!(request_target(b"GET \xff HTTP/1.1\r\n"), None);
+    }
+
+    #[tokio::test]
+    async fn parts_keep_only_what_was_not_given_back_yet() {
+        let (mut client, server) = tokio::io::duplex(4096);
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let mut rewound = read_head(server, None).await.expect("head");
+        assert_eq!(rewound.prefix(), b"GET / HTTP/1.1\r\n\r\n");
+        let mut first = [0u8; 4];
+        rewound.read_exact(&mut first).await.unwrap();
+        assert_eq!(rewound.prefix(), b"/ HTTP/1.1\r\n\r\n");
+        let (rest, _stream) = rewound.into_parts();
+        assert_eq!(rest, b"/ HTTP/1.1\r\n\r\n");
     }
 
     #[tokio::test]

@@ -10,15 +10,21 @@
 //!   server sees the connection (a client that never finishes its headers
 //!   gets `408 Request Timeout` and is closed), and [`Rewind`], the
 //!   connection with those bytes put back;
+//! - [`GatedAccept::split`]: the same accept loop handing connections whose
+//!   first request matches a predicate to a [`SideAccept`] instead, for a
+//!   second server on another runtime (the mock serves its inspector there,
+//!   at low priority, away from the live sessions);
 //! - [`SessionSlots`]: the session cap, taken at the upgrade without
 //!   allocating anything for the session, released when the session ends.
 
 mod accept;
 pub mod head;
+mod side;
 mod slots;
 mod timeouts;
 
 pub use accept::GatedAccept;
-pub use head::{read_head, HeadError, Rewind, REQUEST_TIMEOUT};
+pub use head::{read_head, request_target, HeadError, Rewind, REQUEST_TIMEOUT};
+pub use side::{SideAccept, SideConnection};
 pub use slots::{SessionSlot, SessionSlots, DEFAULT_MAX_SESSIONS};
 pub use timeouts::{parse_timeout, ServeTimeouts, TimeoutParseError};

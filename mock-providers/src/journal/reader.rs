@@ -30,9 +30,6 @@ pub(crate) const QUEUE: usize = 64;
 /// with another deadline.
 pub const DEFAULT_READ_DEADLINE: Duration = Duration::from_secs(10);
 
-/// The nice value the reader thread asks for (the lowest priority).
-const NICE: i32 = 19;
-
 type Job = Box<dyn FnOnce() + Send>;
 
 /// Why a read did not run.
@@ -130,7 +127,7 @@ fn start() -> Option<SyncSender<Job>> {
     let spawned = std::thread::Builder::new()
         .name("journal-reader".into())
         .spawn(move || {
-            lower_priority();
+            crate::priority::lower("the journal reader");
             // Ends when every sender (every journal handle) is gone.
             while let Ok(job) = queue.recv() {
                 job();
@@ -145,29 +142,13 @@ fn start() -> Option<SyncSender<Job>> {
     }
 }
 
-/// Asks the OS to run the calling thread at the lowest priority.
-#[cfg(target_os = "linux")]
-fn lower_priority() {
-    // SAFETY: setpriority takes plain integers and touches no memory of
-    // ours. On Linux, PRIO_PROCESS with who = 0 sets the nice value of the
-    // calling thread only (threads are scheduled as tasks of their own).
-    let status = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, NICE) };
-    if status != 0 {
-        tracing::debug!(
-            error = %std::io::Error::last_os_error(),
-            "the journal reader runs at normal priority"
-        );
-    }
-}
-
-/// Elsewhere the reader runs at normal priority (still one thread).
-#[cfg(not(target_os = "linux"))]
-fn lower_priority() {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Barrier;
+
+    /// The nice value the reader thread asks for (the lowest priority).
+    const NICE: i32 = crate::priority::LOWEST;
 
     #[cfg(target_os = "linux")]
     #[tokio::test]
