@@ -95,7 +95,7 @@ enum Kind {
     InProcess {
         // Dropped before the runtime (field order), so the server is told to
         // stop while its runtime still runs.
-        server: Option<MockServer>,
+        server: Option<Box<MockServer>>,
         runtime: Option<tokio::runtime::Runtime>,
     },
     External {
@@ -158,7 +158,7 @@ impl Target {
             http: server.url(),
             ws: format!("ws://{}", server.address()),
             kind: Kind::InProcess {
-                server: Some(server),
+                server: Some(Box::new(server)),
                 runtime: Some(runtime),
             },
         })
