@@ -3,10 +3,46 @@
 //! so the load itself holds little memory).
 
 use crate::client::Session;
+use crate::error::{BenchError, Result};
 use crate::report::progress;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::time::Instant;
+
+/// Opens one of a load's sessions at `ws` (replaying `cassette`) while
+/// holding a permit of `gate` (so connects are spread, not a storm), tells
+/// `ready` whether it opened, then waits until `go` names the instant the
+/// load starts, and returns the session with it.
+///
+/// The benchmarks that start every session together (replay-throughput,
+/// paced-replay, respond-capacity) open their sessions this one way, so they
+/// measure the same thing from the same start.
+pub async fn open_then_wait(
+    ws: &str,
+    cassette: Option<&str>,
+    gate: &Semaphore,
+    ready: &mpsc::Sender<bool>,
+    go: &mut watch::Receiver<Option<Instant>>,
+) -> Result<(Session, Instant)> {
+    let opened = {
+        let _permit = gate.acquire().await;
+        Session::open(ws, cassette).await
+    };
+    let session = match opened {
+        Ok((session, _)) => session,
+        Err(error) => {
+            let _ = ready.send(false).await;
+            return Err(error);
+        }
+    };
+    let _ = ready.send(true).await;
+    match go.wait_for(Option::is_some).await {
+        Ok(start) => Ok((session, start.unwrap_or_else(Instant::now))),
+        Err(_) => Err(BenchError::Protocol("the load was abandoned".into())),
+    }
+}
 
 /// How a batch of sessions went.
 #[derive(Debug, Clone, Default)]

@@ -17,8 +17,9 @@
 
 use crate::baseline::{self, Baseline};
 use crate::cassette;
-use crate::client::{Session, AUDIO_DELTA};
+use crate::client::AUDIO_DELTA;
 use crate::error::{BenchError, Result};
+use crate::load::open_then_wait;
 use crate::report::{or_na, progress, Report, Table};
 use crate::stats::{summarise, Summary};
 use crate::target::{self, ExternalArgs, InProcess, Target};
@@ -135,22 +136,8 @@ async fn load(
         );
         let phase = spread.mul_f64(k as f64 / n as f64);
         tasks.push(tokio::spawn(async move {
-            let opened = {
-                let _permit = gate.acquire().await;
-                Session::open(&ws, cassette).await
-            };
-            let mut session = match opened {
-                Ok((session, _)) => session,
-                Err(error) => {
-                    let _ = ready.send(false).await;
-                    return Err(error);
-                }
-            };
-            let _ = ready.send(true).await;
-            let start = match go.wait_for(Option::is_some).await {
-                Ok(start) => start.unwrap_or_else(Instant::now),
-                Err(_) => return Err(BenchError::Protocol("the load was abandoned".into())),
-            };
+            let (mut session, start) =
+                open_then_wait(&ws, cassette, &gate, &ready, &mut go).await?;
             tokio::time::sleep_until(start + phase).await;
             let mut arrivals = Vec::with_capacity(1024);
             session
@@ -159,7 +146,7 @@ async fn load(
                 })
                 .await?;
             session.close().await;
-            Ok(lateness(&arrivals, interval))
+            Ok::<_, BenchError>(lateness(&arrivals, interval))
         }));
     }
     drop(ready_tx);

@@ -13,8 +13,8 @@
 
 use crate::baseline::{self, Baseline};
 use crate::cassette;
-use crate::client::Session;
 use crate::error::{BenchError, Result};
+use crate::load::open_then_wait;
 use crate::report::{or_na, progress, Report, Table};
 use crate::target::{self, ExternalArgs, InProcess, Target};
 use std::sync::Arc;
@@ -129,7 +129,7 @@ async fn load(
     connect_concurrency: usize,
     cpu: &CpuReader<'_>,
 ) -> Result<Measured> {
-    let (go_tx, go_rx) = watch::channel(false);
+    let (go_tx, go_rx) = watch::channel(None);
     let (ready_tx, mut ready_rx) = mpsc::channel::<bool>(n.max(1));
     let (done_tx, mut done_rx) = mpsc::channel::<Option<(u64, u64)>>(n.max(1));
     let gate = Arc::new(Semaphore::new(connect_concurrency.max(1)));
@@ -143,19 +143,7 @@ async fn load(
             done_tx.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let opened = {
-                let _permit = gate.acquire().await;
-                Session::open(&ws, cassette).await
-            };
-            let mut session = match opened {
-                Ok((session, _)) => session,
-                Err(error) => {
-                    let _ = ready.send(false).await;
-                    return Err(error);
-                }
-            };
-            let _ = ready.send(true).await;
-            let _ = go.wait_for(|go| *go).await;
+            let (mut session, _) = open_then_wait(&ws, cassette, &gate, &ready, &mut go).await?;
             match session.respond().await {
                 Ok(turn) => {
                     let _ = done.send(Some((turn.frames, turn.audio_deltas))).await;
@@ -181,7 +169,7 @@ async fn load(
     }
     let cpu0 = cpu();
     let started = Instant::now();
-    let _ = go_tx.send(true);
+    let _ = go_tx.send(Some(tokio::time::Instant::now()));
     let (mut frames, mut deltas) = (0, 0);
     for _ in 0..connected {
         match done_rx.recv().await {

@@ -28,6 +28,7 @@
 
 use crate::client::{self, event_type, Session, AUDIO_DELTA, RESPONSE_DONE};
 use crate::error::{BenchError, Result};
+use crate::load::open_then_wait;
 use crate::procstat;
 use crate::report::{or_na, progress, Report, Table};
 use crate::stats::{summarise, Summary};
@@ -348,22 +349,7 @@ async fn step(
         );
         let phase = period.mul_f64(k as f64 / n as f64);
         tasks.push(tokio::spawn(async move {
-            let opened = {
-                let _permit = gate.acquire().await;
-                Session::open(&ws, None).await
-            };
-            let session = match opened {
-                Ok((session, _)) => session,
-                Err(error) => {
-                    let _ = ready.send(false).await;
-                    return Err(error);
-                }
-            };
-            let _ = ready.send(true).await;
-            let start = match go.wait_for(Option::is_some).await {
-                Ok(start) => start.unwrap_or_else(Instant::now),
-                Err(_) => return Err(BenchError::Protocol("the step was abandoned".into())),
-            };
+            let (session, start) = open_then_wait(&ws, None, &gate, &ready, &mut go).await?;
             converse(session, script, schedule, start + phase, period, max_chunks).await
         }));
     }
