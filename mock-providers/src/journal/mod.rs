@@ -24,6 +24,7 @@ mod limits;
 mod live;
 mod mode;
 mod reader;
+mod reclaim;
 mod store;
 mod waits;
 

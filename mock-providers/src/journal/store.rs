@@ -19,11 +19,16 @@
 //! - the kept bytes are an atomic counter changed only under the lock of the
 //!   session whose bytes change, by exactly that session's change: the sum
 //!   stays exact without the queue's lock on the push path (lock order is
-//!   always queue, then session).
+//!   always queue, then session);
+//! - what eviction and clearing let go of is taken out under the queue's
+//!   lock and freed after it, on the `journal-reclaim` thread (see
+//!   `reclaim`): freeing a large session is allocator work no live session
+//!   should wait for.
 
 use super::grade::{ReplayGrade, TurnCounter};
 use super::limits::TooManySubscribers;
 use super::live::{Live, LiveEvent, Subscription};
+use super::reclaim::Reclaimer;
 use super::waits::LockWaits;
 use super::{summarise, EntryKind, JournalCaps, JournalEntry, JournalMode};
 use serde::Serialize;
@@ -168,6 +173,10 @@ pub struct JournalStats {
     pub write_lock_wait_us: u64,
     /// The longest of them, in microseconds.
     pub write_lock_wait_max_us: u64,
+    /// Batches of evicted or cleared sessions freed by the session that
+    /// evicted them because the low-priority reclaim thread was behind
+    /// (normally 0: they are freed off the live path).
+    pub reclaimed_inline: u64,
 }
 
 /// One kept session in the list (`GET /__understudy/sessions`).
@@ -216,28 +225,31 @@ impl Inner {
         self.sessions.get(usize::try_from(index).ok()?)
     }
 
-    /// Drops the oldest session, counting its bytes out of `bytes` under
-    /// its lock and marking it gone.
-    fn pop_oldest(&mut self, bytes: &AtomicUsize) -> bool {
+    /// Takes the oldest session out into `garbage`, counting its bytes out
+    /// of `bytes` under its lock and marking it gone.
+    fn pop_oldest(&mut self, bytes: &AtomicUsize, garbage: &mut Garbage) -> bool {
         let Some(slot) = self.sessions.pop_front() else {
             return false;
         };
         self.first += 1;
-        let mut log = slot.log();
-        bytes.fetch_sub(log.bytes, Ordering::Relaxed);
-        log.bytes = 0;
-        log.gone = true;
+        {
+            let mut log = slot.log();
+            bytes.fetch_sub(log.bytes, Ordering::Relaxed);
+            log.bytes = 0;
+            log.gone = true;
+        }
+        garbage.sessions.push(slot);
         true
     }
 
-    /// Evicts the oldest sessions past the caps; a lone session past the
-    /// byte cap loses its oldest entries.
-    fn enforce(&mut self, caps: JournalCaps, bytes: &AtomicUsize) {
+    /// Evicts the oldest sessions past the caps into `garbage`; a lone
+    /// session past the byte cap loses its oldest entries (into `garbage`).
+    fn enforce(&mut self, caps: JournalCaps, bytes: &AtomicUsize, garbage: &mut Garbage) {
         let over = || bytes.load(Ordering::Relaxed) > caps.max_bytes;
-        while self.sessions.len() > caps.max_sessions.max(1) && self.pop_oldest(bytes) {
+        while self.sessions.len() > caps.max_sessions.max(1) && self.pop_oldest(bytes, garbage) {
             self.evicted_sessions += 1;
         }
-        while over() && self.sessions.len() > 1 && self.pop_oldest(bytes) {
+        while over() && self.sessions.len() > 1 && self.pop_oldest(bytes, garbage) {
             self.evicted_sessions += 1;
         }
         if over() {
@@ -252,9 +264,24 @@ impl Inner {
                     log.bytes -= size;
                     bytes.fetch_sub(size, Ordering::Relaxed);
                     self.dropped_entries += 1;
+                    garbage.entries.push(entry);
                 }
             }
         }
+    }
+}
+
+/// What eviction or clearing took out, to be freed after the queue's lock
+/// is let go (see `reclaim`).
+#[derive(Debug, Default)]
+struct Garbage {
+    sessions: Vec<Arc<Slot>>,
+    entries: Vec<Arc<Stored>>,
+}
+
+impl Garbage {
+    fn is_empty(&self) -> bool {
+        self.sessions.is_empty() && self.entries.is_empty()
     }
 }
 
@@ -272,6 +299,8 @@ pub(super) struct Store {
     waits: LockWaits,
     /// Most live-feed subscribers [`Store::try_subscribe`] lets in.
     max_subscribers: usize,
+    /// Frees evicted and cleared sessions off the live path.
+    reclaimer: Reclaimer,
 }
 
 impl Store {
@@ -292,6 +321,7 @@ impl Store {
             waits: LockWaits::default(),
             max_subscribers,
             live: Live::new(stream_buffer),
+            reclaimer: Reclaimer::default(),
         }
     }
 
@@ -311,6 +341,13 @@ impl Store {
 
     fn inner(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Frees what eviction or clearing took out; call with no lock held.
+    fn reclaim(&self, garbage: Garbage) {
+        if !garbage.is_empty() {
+            self.reclaimer.dispose(garbage);
+        }
     }
 
     pub(super) fn open(&self, dialect: &str, model: &str, engine: &str) -> u64 {
@@ -337,9 +374,11 @@ impl Store {
             },
             log: Mutex::new(Log::default()),
         }));
-        inner.enforce(self.caps, &self.bytes);
+        let mut garbage = Garbage::default();
+        inner.enforce(self.caps, &self.bytes, &mut garbage);
         let evicted_sessions = inner.evicted_sessions;
         drop(inner);
+        self.reclaim(garbage);
         self.live.publish(|| LiveEvent::Session {
             session,
             dialect: dialect.to_owned(),
@@ -382,7 +421,11 @@ impl Store {
         }
         drop(slot);
         if self.bytes.load(Ordering::Relaxed) > self.caps.max_bytes {
-            self.waits.lock(&self.inner).enforce(self.caps, &self.bytes);
+            let mut garbage = Garbage::default();
+            self.waits
+                .lock(&self.inner)
+                .enforce(self.caps, &self.bytes, &mut garbage);
+            self.reclaim(garbage);
         }
         if let Some(event) = event {
             self.live.publish(|| event);
@@ -513,11 +556,14 @@ impl Store {
     }
 
     pub(super) fn clear(&self) {
+        let mut garbage = Garbage::default();
         let mut inner = self.inner();
         let cleared = inner.sessions.len() as u64;
-        while inner.pop_oldest(&self.bytes) {}
+        while inner.pop_oldest(&self.bytes, &mut garbage) {}
         inner.first = inner.opened + 1;
         inner.cleared_sessions += cleared;
+        drop(inner);
+        self.reclaim(garbage);
     }
 
     pub(super) fn stats(&self) -> JournalStats {
@@ -536,6 +582,7 @@ impl Store {
             write_lock_waits: self.waits.count(),
             write_lock_wait_us: self.waits.total_us(),
             write_lock_wait_max_us: self.waits.max_us(),
+            reclaimed_inline: self.reclaimer.inline(),
         }
     }
 }
@@ -610,6 +657,63 @@ mod tests {
                 detail: detail.into(),
             },
         );
+    }
+
+    /// Blocks the thread that drops it until `gate` opens.
+    struct Stall(Arc<std::sync::Barrier>);
+
+    impl Drop for Stall {
+        fn drop(&mut self) {
+            self.0.wait();
+        }
+    }
+
+    fn waits_until(what: &str, done: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn evicted_and_cleared_sessions_are_freed_off_the_path_that_evicted_them() {
+        let caps = JournalCaps {
+            max_sessions: 1,
+            max_bytes: usize::MAX,
+        };
+        let store = Store::new(JournalMode::Summary, caps, 16, 4);
+        let frame: Arc<str> = Arc::from("{\"type\":\"response.done\"}");
+        let entry = || Stored {
+            t_ms: 0,
+            kind: EntryKind::Server,
+            label: Arc::from("response.done"),
+            detail: Detail::Shared(Arc::clone(&frame)),
+        };
+        // The reclaim thread is held up: what it is handed stays alive.
+        let gate = Arc::new(std::sync::Barrier::new(2));
+        store.reclaimer.dispose(Stall(Arc::clone(&gate)));
+        let first = store.open("d", "m", "respond");
+        store.push(first, entry());
+        assert_eq!(Arc::strong_count(&frame), 2);
+        // Opening a second session evicts the first: the evicting call
+        // returns without having freed it.
+        let second = store.open("d", "m", "respond");
+        assert_eq!(store.stats().evicted_sessions, 1);
+        assert_eq!(
+            Arc::strong_count(&frame),
+            2,
+            "not freed by the evicting session"
+        );
+        store.push(second, entry());
+        store.clear();
+        assert_eq!(store.stats().sessions, 0);
+        assert_eq!(Arc::strong_count(&frame), 3, "not freed by DELETE's caller");
+        gate.wait();
+        waits_until("the reclaim thread frees both", || {
+            Arc::strong_count(&frame) == 1
+        });
+        assert_eq!(store.stats().reclaimed_inline, 0);
     }
 
     #[test]
