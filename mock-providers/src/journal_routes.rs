@@ -13,7 +13,7 @@
 //! the entries out, so it never holds the journal's lock nor a session's
 //! worker.
 
-use crate::journal::{JournalMode, ReadError};
+use crate::journal::{Journal, JournalMode, ReadError};
 use crate::state::{self, AppState, KeySource};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -99,7 +99,7 @@ async fn read(State(state): State<AppState>, request: Request) -> Response {
     let rendered = state
         .journal
         .read(
-            |journal| (journal.stats(), journal.copy_page(offset, limit)),
+            move |journal| (journal.stats(), journal.copy_page(offset, limit)),
             |(stats, page)| serde_json::to_vec(&page.render()).map(|body| (body, stats)),
         )
         .await;
@@ -147,7 +147,7 @@ async fn sessions(State(state): State<AppState>, request: Request) -> Response {
     let rendered = state
         .journal
         .read(
-            |journal| (journal.stats(), journal.copy_list(since, offset, limit)),
+            move |journal| (journal.stats(), journal.copy_list(since, offset, limit)),
             move |(stats, list)| {
                 let body = json!({
                     "sessions": list.render(),
@@ -199,7 +199,7 @@ async fn session(
     let rendered = state
         .journal
         .read(
-            |journal| journal.copy_session(id, since),
+            move |journal| journal.copy_session(id, since),
             |copy| copy.map(|s| serde_json::to_vec(&s.render())),
         )
         .await;
@@ -250,13 +250,20 @@ pub(crate) fn unavailable(message: &str, code: &str, retry: bool) -> Response {
     response
 }
 
-async fn clear(State(state): State<AppState>) -> StatusCode {
-    state.journal.clear();
-    StatusCode::NO_CONTENT
+// Both take the journal's locks: on its copy thread, not on the inspector's
+// low-priority runtime (see `journal::reader`).
+async fn clear(State(state): State<AppState>) -> Response {
+    match state.journal.locked(Journal::clear).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(refused) => unread(refused),
+    }
 }
 
 async fn stats(State(state): State<AppState>) -> Response {
-    Json(state.journal.stats()).into_response()
+    match state.journal.locked(Journal::stats).await {
+        Ok(stats) => Json(stats).into_response(),
+        Err(refused) => unread(refused),
+    }
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ async fn exported<T: Send + 'static>(
 ) -> Result<T, Response> {
     let read = journal
         .read(
-            |journal| journal.copy_session(session, 0),
+            move |journal| journal.copy_session(session, 0),
             move |copy| work(copy.ok_or(ExportError::NotKept(session))?),
         )
         .await;

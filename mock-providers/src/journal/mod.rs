@@ -107,6 +107,9 @@ pub(crate) enum Frame<'a> {
 #[derive(Debug, Clone)]
 pub struct Journal {
     store: Arc<Store>,
+    /// Copies under the locks, at normal priority.
+    copier: reader::Reader,
+    /// Renders what was copied, at the lowest priority.
     reader: reader::Reader,
 }
 
@@ -140,19 +143,22 @@ impl Journal {
     ) -> Self {
         Journal {
             store: Arc::new(Store::new(mode, caps, buffer, limits.max_subscribers)),
+            copier: reader::Reader::copier(limits.read_deadline),
             reader: reader::Reader::new(limits.read_deadline),
         }
     }
 
-    /// Runs a read in two steps: `copy` here, on the caller's thread (it
-    /// takes the journal's locks for `Arc` clones only: see [`copy`]), then
-    /// `render` over what it copied on the journal's own reader thread, at
-    /// the lowest priority, so that reading (however often) never takes CPU
-    /// a live session wants and the low-priority thread never holds a lock a
-    /// session waits for; see [`ReadError`] for when `render` does not run.
+    /// Runs a read in two steps: `copy` on the journal's copy thread, at
+    /// normal priority (it takes the journal's locks for `Arc` clones only:
+    /// see [`copy`]), then `render` over what it copied on the journal's
+    /// reader thread, at the lowest priority, so that reading (however
+    /// often) never takes CPU a live session wants and no low-priority
+    /// thread — the reader, or the inspector's runtime the request came in
+    /// on — ever holds a lock a session waits for; see [`ReadError`] for
+    /// when a step does not run (each has the read deadline).
     pub(crate) async fn read<C, T, F>(
         &self,
-        copy: impl FnOnce(&Journal) -> C,
+        copy: impl FnOnce(&Journal) -> C + Send + 'static,
         render: F,
     ) -> Result<T, ReadError>
     where
@@ -160,8 +166,22 @@ impl Journal {
         T: Send + 'static,
         F: FnOnce(C) -> T + Send + 'static,
     {
-        let copied = copy(self);
+        let copied = self.locked(copy).await?;
         self.reader.run(move || render(copied)).await
+    }
+
+    /// Runs `work`, which takes the journal's locks (a copy, the stats,
+    /// clearing), on the journal's copy thread at normal priority, for
+    /// callers that may run at low priority (the inspector's runtime).
+    pub(crate) async fn locked<T>(
+        &self,
+        work: impl FnOnce(&Journal) -> T + Send + 'static,
+    ) -> Result<T, ReadError>
+    where
+        T: Send + 'static,
+    {
+        let journal = self.clone();
+        self.copier.run(move || work(&journal)).await
     }
 
     /// Subscribes to the live feed from now on: sessions opening, notes,

@@ -18,6 +18,14 @@
 //!
 //! The thread starts with the first read and ends when the last handle to
 //! the journal is dropped.
+//!
+//! The same machinery, as a [`Reader::copier`], runs the other half of a
+//! read — the copy under the journal's locks — on a thread of its own at
+//! *normal* priority: a lock held by a nice-19 thread that the OS preempts
+//! stays held until that thread runs again, and every live session that
+//! needs the lock waits that long (priority inversion). The copy cannot run
+//! on the requesting task either, because the inspector's routes are served
+//! on a nice-19 runtime of their own (`inspector_runtime`).
 
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -58,6 +66,10 @@ struct Shared {
     jobs: OnceLock<Option<Mutex<SyncSender<Job>>>>,
     /// How long a read may take, queue included.
     deadline: Duration,
+    /// The thread's name.
+    name: &'static str,
+    /// Whether the thread asks for the lowest priority.
+    lowered: bool,
 }
 
 impl Default for Reader {
@@ -67,12 +79,33 @@ impl Default for Reader {
 }
 
 impl Reader {
-    /// A reader abandoning reads that take longer than `deadline`.
+    /// A reader abandoning reads that take longer than `deadline`, on the
+    /// `journal-reader` thread at the lowest priority.
     pub(crate) fn new(deadline: Duration) -> Self {
+        Self::on_thread(deadline, "journal-reader", true)
+    }
+
+    /// The same at normal priority, on the `journal-copy` thread: for work
+    /// that takes the journal's locks (see the module notes). The thread
+    /// starts here, not on first use: a thread takes its creator's nice
+    /// value, and the first user may well be the inspector's nice-19
+    /// runtime, which could not give it back.
+    pub(crate) fn copier(deadline: Duration) -> Self {
+        let copier = Self::on_thread(deadline, "journal-copy", false);
+        copier
+            .shared
+            .jobs
+            .get_or_init(|| start("journal-copy", false).map(Mutex::new));
+        copier
+    }
+
+    fn on_thread(deadline: Duration, name: &'static str, lowered: bool) -> Self {
         Reader {
             shared: Arc::new(Shared {
                 jobs: OnceLock::new(),
                 deadline,
+                name,
+                lowered,
             }),
         }
     }
@@ -97,7 +130,7 @@ impl Reader {
         let sender = self
             .shared
             .jobs
-            .get_or_init(|| start().map(Mutex::new))
+            .get_or_init(|| start(self.shared.name, self.shared.lowered).map(Mutex::new))
             .as_ref()
             .ok_or(ReadError::Stopped)?;
         let sent = sender
@@ -121,13 +154,16 @@ impl Reader {
     }
 }
 
-/// Starts the reader thread; `None` (logged) if the OS refuses a thread.
-fn start() -> Option<SyncSender<Job>> {
+/// Starts the thread `name` (at the lowest priority if `lowered`); `None`
+/// (logged) if the OS refuses a thread.
+fn start(name: &'static str, lowered: bool) -> Option<SyncSender<Job>> {
     let (jobs, queue) = sync_channel::<Job>(QUEUE);
     let spawned = std::thread::Builder::new()
-        .name("journal-reader".into())
+        .name(name.into())
         .spawn(move || {
-            crate::priority::lower("the journal reader");
+            if lowered {
+                crate::priority::lower(name);
+            }
             // Ends when every sender (every journal handle) is gone.
             while let Ok(job) = queue.recv() {
                 job();
@@ -136,7 +172,7 @@ fn start() -> Option<SyncSender<Job>> {
     match spawned {
         Ok(_) => Some(jobs),
         Err(error) => {
-            tracing::error!(%error, "could not start the journal reader thread");
+            tracing::error!(%error, thread = name, "could not start a journal thread");
             None
         }
     }
@@ -179,6 +215,43 @@ mod tests {
             .await
             .expect("runs");
         assert_eq!(again, first);
+    }
+
+    /// The calling thread's name and nice value.
+    #[cfg(target_os = "linux")]
+    fn whoami() -> (Option<String>, i32) {
+        let name = std::thread::current().name().map(str::to_owned);
+        // SAFETY: getpriority reads a number; errno is cleared first so
+        // that -1 can be told from an error.
+        let nice = unsafe {
+            *libc::__errno_location() = 0;
+            libc::getpriority(libc::PRIO_PROCESS, 0)
+        };
+        (name, nice)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_copier_keeps_its_creators_priority_when_a_low_priority_thread_uses_it_first() {
+        let (_, creator) = whoami();
+        let copier = Reader::copier(DEFAULT_READ_DEADLINE);
+        // First used from a thread at the lowest priority, as the
+        // inspector's runtime is.
+        let (name, nice) = std::thread::spawn(move || {
+            crate::priority::lower("a test's low-priority caller");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(copier.run(whoami)).expect("the copy runs")
+        })
+        .join()
+        .expect("joined");
+        assert_eq!(name.as_deref(), Some("journal-copy"));
+        assert_eq!(
+            nice, creator,
+            "the copy thread runs at its creator's priority, not its first caller's"
+        );
     }
 
     #[tokio::test]
