@@ -147,6 +147,27 @@ fn the_dockerfile_builds_in_a_rust_bookworm_stage_and_runs_on_bookworm_slim() {
 }
 
 #[test]
+fn the_dockerfile_needs_no_frontend_image_from_docker_hub() {
+    // A `# syntax=` parser directive makes BuildKit pull that frontend image
+    // (docker/dockerfile) before anything else, so the build fails wherever
+    // Docker Hub is out of reach even with local base images; the built-in
+    // frontend has everything the recipe uses (`RUN --mount=type=cache`).
+    let text = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
+    let directive = text.lines().find(|l| {
+        let compact: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+        compact.to_ascii_lowercase().starts_with("#syntax=")
+    });
+    assert_eq!(
+        directive, None,
+        "a frontend image is pulled for {directive:?}"
+    );
+    assert!(
+        text.contains("RUN --mount=type=cache"),
+        "the cache mounts are what needs BuildKit"
+    );
+}
+
+#[test]
 fn the_image_runs_understudy_as_a_non_root_user() {
     let stages = stages(&dockerfile());
     let runtime = &stages[1];
