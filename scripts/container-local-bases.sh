@@ -30,6 +30,12 @@
 #   RUSTUP_SRC      rustup home to copy from (default ${RUSTUP_HOME:-$HOME/.rustup})
 #   TOOLCHAIN       toolchain to copy        (default: rustup's default toolchain)
 #   RUNTIME_TAG     (default debian:bookworm-slim)   BUILDER_TAG (default rust:1-bookworm)
+#   EXTRA_CA_DIR    extra CA roots (*.crt) the builder trusts, for a network whose
+#                   HTTPS goes through an intercepting proxy (cargo fetching crates
+#                   fails with "self-signed certificate in certificate chain" without
+#                   them); default /usr/local/share/ca-certificates, this machine's own
+#                   additions; empty for none. Only the builder gets them, not the
+#                   runtime image.
 #   WORK            scratch folder for the root filesystems (default: a new /tmp folder,
 #                   deleted at the end; about 1.5 GB while the builder is made)
 #   DOCKER          docker client            (default: docker)
@@ -38,6 +44,7 @@ set -euo pipefail
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 SUITE=${SUITE:-bookworm}
+EXTRA_CA_DIR=${EXTRA_CA_DIR-/usr/local/share/ca-certificates}
 RUSTUP_SRC=${RUSTUP_SRC:-${RUSTUP_HOME:-$HOME/.rustup}}
 RUNTIME_TAG=${RUNTIME_TAG:-debian:bookworm-slim}
 BUILDER_TAG=${BUILDER_TAG:-rust:1-bookworm}
@@ -114,6 +121,19 @@ EOF
   : >"$dir/etc/hostname"
 }
 
+# Adds the CA roots of $EXTRA_CA_DIR to the root filesystem $1's trust store.
+trust_extra_cas() {
+  local dir=$1 crt added=0
+  [ -n "$EXTRA_CA_DIR" ] && [ -d "$EXTRA_CA_DIR" ] || return 0
+  for crt in "$EXTRA_CA_DIR"/*.crt; do
+    [ -f "$crt" ] || continue
+    install -m 0644 "$crt" "$dir/usr/local/share/ca-certificates/"
+    echo "builder trusts $(basename "$crt") (from $EXTRA_CA_DIR)"
+    added=1
+  done
+  if [ "$added" = 1 ]; then chroot "$dir" update-ca-certificates; fi
+}
+
 # Imports the root filesystem $1 as image $2; the rest are `docker import -c` changes.
 import() {
   local dir=$1 tag=$2
@@ -155,6 +175,7 @@ build_builder() {
   local name=$version-$triple
 
   bootstrap "$dir" ca-certificates,gcc,libc6-dev,pkg-config
+  trust_extra_cas "$dir"
   # The toolchain under its version name, as the official image installs it.
   mkdir -p "$dir/usr/local/rustup/toolchains" "$dir/usr/local/cargo/bin"
   mkdir "$dir/usr/local/rustup/toolchains/$name"
