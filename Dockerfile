@@ -32,7 +32,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --user-group --create-home --home-dir /home/understudy understudy
+    && groupadd --system --gid 10001 understudy \
+    && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/understudy understudy
 COPY --from=builder /usr/local/bin/understudy /usr/local/bin/understudy
 COPY fixtures/cassettes /usr/share/understudy/cassettes
 USER 10001:10001
