@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Understudy in a container: the `understudy` binary (its bundled cassettes and
 # audio are compiled into it) on a small Debian runtime, as a non-root user.
 #
@@ -10,6 +9,13 @@
 # dependencies; the runtime keeps only the binary, CA roots (for `record`
 # and `--target` against real providers over TLS) and the cassettes as files
 # (/usr/share/understudy/cassettes, for `--cassettes` and as examples).
+#
+# Needs BuildKit (the default builder since Docker 23; DOCKER_BUILDKIT=1 on
+# 20.10) for the cache mounts. There is deliberately no `# syntax=` line: it
+# would make every build pull a frontend image (docker/dockerfile) from Docker
+# Hub, which fails where Docker Hub cannot be reached; BuildKit's built-in
+# Dockerfile frontend already has `RUN --mount`. Without Docker Hub, the two
+# base images can be made from Debian's packages: scripts/container-local-bases.sh.
 
 ARG RUST_VERSION=1
 FROM rust:${RUST_VERSION}-bookworm AS builder
@@ -26,7 +32,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --user-group --create-home --home-dir /home/understudy understudy
+    && groupadd --system --gid 10001 understudy \
+    && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/understudy understudy
 COPY --from=builder /usr/local/bin/understudy /usr/local/bin/understudy
 COPY fixtures/cassettes /usr/share/understudy/cassettes
 USER 10001:10001

@@ -147,6 +147,27 @@ fn the_dockerfile_builds_in_a_rust_bookworm_stage_and_runs_on_bookworm_slim() {
 }
 
 #[test]
+fn the_dockerfile_needs_no_frontend_image_from_docker_hub() {
+    // A `# syntax=` parser directive makes BuildKit pull that frontend image
+    // (docker/dockerfile) before anything else, so the build fails wherever
+    // Docker Hub is out of reach even with local base images; the built-in
+    // frontend has everything the recipe uses (`RUN --mount=type=cache`).
+    let text = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
+    let directive = text.lines().find(|l| {
+        let compact: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+        compact.to_ascii_lowercase().starts_with("#syntax=")
+    });
+    assert_eq!(
+        directive, None,
+        "a frontend image is pulled for {directive:?}"
+    );
+    assert!(
+        text.contains("RUN --mount=type=cache"),
+        "the cache mounts are what needs BuildKit"
+    );
+}
+
+#[test]
 fn the_image_runs_understudy_as_a_non_root_user() {
     let stages = stages(&dockerfile());
     let runtime = &stages[1];
@@ -159,6 +180,20 @@ fn the_image_runs_understudy_as_a_non_root_user() {
             && i.rest.contains(&format!("--uid {name}"))
     });
     assert!(created, "USER {user} is created by useradd --uid {name}");
+    // The group too: `useradd --user-group` picks a system gid of its own, so
+    // `USER 10001:10001` ran with a gid that no group had.
+    if let Some(group) = user.split(':').nth(1) {
+        let grouped = runtime.iter().any(|i| {
+            i.keyword == "RUN"
+                && i.rest
+                    .contains(&format!("groupadd --system --gid {group} "))
+                && i.rest.contains(&format!("--gid {group} --create-home"))
+        });
+        assert!(
+            grouped,
+            "USER {user}: group {group} is created and is the user's"
+        );
+    }
     let user_at = runtime.iter().position(|i| i.keyword == "USER");
     let entry_at = runtime.iter().position(|i| i.keyword == "ENTRYPOINT");
     assert!(user_at < entry_at, "USER comes before ENTRYPOINT");
@@ -221,6 +256,117 @@ fn every_copy_source_exists_and_the_context_leaves_out_target() {
                 "COPY {source} is excluded by .dockerignore"
             );
         }
+    }
+}
+
+/// `name` matches the glob segment `pattern` (`*` any run, `?` one character).
+fn segment_matches(pattern: &[u8], name: &[u8]) -> bool {
+    match (pattern.first(), name.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            segment_matches(&pattern[1..], name)
+                || (!name.is_empty() && segment_matches(pattern, &name[1..]))
+        }
+        (Some(b'?'), Some(_)) => segment_matches(&pattern[1..], &name[1..]),
+        (Some(p), Some(n)) if p == n => segment_matches(&pattern[1..], &name[1..]),
+        _ => false,
+    }
+}
+
+/// `path` (segments) matches the pattern (segments), `**` standing for any
+/// number of segments, as Docker reads a `.dockerignore` line.
+fn path_matches(pattern: &[&str], path: &[&str]) -> bool {
+    match pattern.split_first() {
+        None => path.is_empty(),
+        Some((&"**", rest)) => (0..=path.len()).any(|skip| path_matches(rest, &path[skip..])),
+        Some((first, rest)) => match path.split_first() {
+            Some((name, tail)) => {
+                segment_matches(first.as_bytes(), name.as_bytes()) && path_matches(rest, tail)
+            }
+            None => false,
+        },
+    }
+}
+
+/// The repository-relative path is left out of the build context: it or a
+/// folder above it matches one of the patterns.
+fn dockerignored(patterns: &[&str], relative: &str) -> bool {
+    let path: Vec<&str> = relative.split('/').collect();
+    patterns.iter().any(|p| {
+        let pattern: Vec<&str> = p.trim_matches('/').split('/').collect();
+        (1..=path.len()).any(|n| path_matches(&pattern, &path[..n]))
+    })
+}
+
+/// Every file under `dir` (repository-relative), skipping the root's
+/// `target` and `.git` (build output and history, not sources).
+fn source_files(dir: &std::path::Path, found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let path = entry.path();
+        let relative = path
+            .strip_prefix(repo())
+            .expect("under the repository")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if matches!(relative.as_str(), "target" | ".git") {
+            continue;
+        }
+        if path.is_dir() {
+            source_files(&path, found);
+        } else {
+            found.push(relative);
+        }
+    }
+}
+
+#[test]
+fn the_build_context_keeps_every_source_file() {
+    // `**/target/` once dropped conformance/src/target/ (a module) from the
+    // context, and the image's `cargo build` failed with E0583.
+    let ignore = std::fs::read_to_string(repo().join(".dockerignore")).expect(".dockerignore");
+    let patterns: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(
+        patterns.iter().all(|p| !p.starts_with('!')),
+        "the matcher here has no exceptions: {patterns:?}"
+    );
+    let mut files = Vec::new();
+    source_files(&repo(), &mut files);
+    let needed: Vec<&String> = files
+        .iter()
+        .filter(|f| f.ends_with(".rs") || f.ends_with("Cargo.toml") || *f == "Cargo.lock")
+        .collect();
+    assert!(
+        needed.iter().any(|f| *f == "conformance/src/target/mod.rs"),
+        "the walk sees the sources"
+    );
+    let dropped: Vec<&&String> = needed
+        .iter()
+        .filter(|f| dockerignored(&patterns, f))
+        .collect();
+    assert!(
+        dropped.is_empty(),
+        ".dockerignore drops sources: {dropped:?}"
+    );
+    // The matcher itself: what the recipe means to leave out is left out.
+    for (pattern, path, expected) in [
+        ("target/", "target/release/understudy", true),
+        ("*/target/", "cli/target/debug/x", true),
+        ("*/target/", "conformance/src/target/mod.rs", false),
+        ("**/target/", "conformance/src/target/mod.rs", true),
+        ("**/__pycache__/", "tests/sdk/__pycache__/a.pyc", true),
+        ("*.pyc", "a.pyc", true),
+        ("*.pyc", "tests/a.pyc", false),
+        (".venv*/", ".venv-sdk/bin/python", true),
+    ] {
+        assert_eq!(
+            dockerignored(&[pattern], path),
+            expected,
+            "{pattern} {path}"
+        );
     }
 }
 
