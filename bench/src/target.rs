@@ -184,7 +184,11 @@ impl Target {
     /// CPU nanoseconds the server has used so far, when they can be read.
     pub fn cpu_ns(&self) -> Option<u64> {
         match self.kind {
-            Kind::InProcess { .. } => procstat::threads_cpu_ns(SERVER_THREADS).ok(),
+            // The sessions' runtime and the threads that end their turns.
+            Kind::InProcess { .. } => Some(
+                procstat::threads_cpu_ns(SERVER_THREADS).ok()?
+                    + procstat::threads_cpu_ns(understudy_mock::TURN_THREADS).ok()?,
+            ),
             Kind::External { pid: Some(pid) } => procstat::process_cpu_ns(pid).ok(),
             Kind::External { pid: None } => None,
         }

@@ -87,6 +87,7 @@ mod inspector_runtime;
 mod journal;
 mod journal_routes;
 mod limits;
+mod offload;
 mod priority;
 mod protocol;
 mod replay;
@@ -121,6 +122,7 @@ pub use journal::{
     TooManySubscribers, UnknownJournalMode, DEFAULT_STREAM_BUFFER,
 };
 pub use limits::DEFAULT_TIMEOUT_CLOSE;
+pub use offload::TURN_THREADS;
 pub use openai_live::{AttachPolicy, LiveAuthRefusal, LiveSettings};
 pub use qwen_audio::QwenAudioSettings;
 pub use responder_config::ResponderConfig;

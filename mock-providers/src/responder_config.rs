@@ -59,6 +59,20 @@ pub struct ResponderConfig {
     /// field-reported refusals, each with its documented default (see
     /// [`GeminiLiveSettings`]; what differs by model is the model's row).
     pub gemini: Box<GeminiLiveSettings>,
+    /// Run just before each end-of-turn recognition; tests make recognition
+    /// slow with it (a turn's work must not hold up other sessions).
+    pub(crate) recognition_hook: Option<RecognitionHook>,
+}
+
+/// A hook run before each end-of-turn recognition (see
+/// [`ResponderConfig::recognition_hook`]).
+#[derive(Clone)]
+pub(crate) struct RecognitionHook(pub(crate) Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for RecognitionHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecognitionHook")
+    }
 }
 
 impl ResponderConfig {
@@ -78,6 +92,14 @@ impl ResponderConfig {
             live: Box::default(),
             qwen_audio: Box::default(),
             gemini: Box::default(),
+            recognition_hook: None,
+        }
+    }
+
+    /// Runs the recognition hook, if one is set (tests only).
+    pub(crate) fn before_recognition(&self) {
+        if let Some(hook) = &self.recognition_hook {
+            (hook.0)();
         }
     }
 

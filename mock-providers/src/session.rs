@@ -4,7 +4,10 @@
 //! is answered with the provider's `error` event and the session goes on),
 //! feeds valid events to the engine, sends whatever the engine has due, and
 //! records all of it in the journal. A client that vanishes ends only its own
-//! session.
+//! session. When an event leaves the engine costly work (the end of a user
+//! turn), the engine goes to the turn pool (`offload`) and back before the
+//! session reads or sends anything more, so other sessions on this worker
+//! are not held up and this one's frames keep their order.
 //!
 //! Frames the WebSocket layer itself cannot take end the session with the
 //! close RFC 6455 names, never a silent drop: a text frame that is not UTF-8
@@ -147,6 +150,21 @@ pub async fn run_session<P: Protocol>(
                         let summary = protocol.summarise(&event);
                         logger.frame(EntryKind::Client, &summary.event_type, Frame::Borrowed(text.as_str()));
                         engine.on_client_event(&event, &summary, now);
+                        if engine.has_deferred() {
+                            // The end of a turn: its work runs off this
+                            // task (see `offload`), this session waits.
+                            match crate::offload::settle(engine).await {
+                                Ok(back) => engine = back,
+                                Err(error) => {
+                                    tracing::error!(session = ctx.session, %error, "the session's engine is lost");
+                                    log(EntryKind::Note, "engine", error.to_string());
+                                    let close = Outgoing::Close { code: 1011, reason: "internal error".into() };
+                                    send(&mut socket, close, &logger).await;
+                                    ctx.journal.close(ctx.session);
+                                    return;
+                                }
+                            }
+                        }
                     }
                     Err(rejection) => {
                         tracing::warn!(

@@ -17,18 +17,33 @@ pub fn speech_ms(text: &str, bounds: (u64, u64)) -> u64 {
 
 /// `ms` of the voice (PCM16 at [`VOICE_RATE`]) looped, resampled to `rate`.
 /// An empty voice speaks silence of the same length.
+///
+/// Sample `i` is the looped recording's sample `i × VOICE_RATE / rate`
+/// (the nearest one at or before that instant), stepped without a division
+/// per sample: this runs at the end of every spoken turn.
 pub fn speak_for(voice: &[i16], ms: u64, rate: u32) -> Vec<i16> {
     let wanted = (u64::from(rate) * ms / 1000) as usize;
     if voice.is_empty() {
         return vec![0; wanted];
     }
-    (0..wanted)
-        .map(|i| {
-            // Nearest sample of the looped recording at the source rate.
-            let source = (i as u64 * u64::from(VOICE_RATE) / u64::from(rate.max(1))) as usize;
-            voice[source % voice.len()]
-        })
-        .collect()
+    let rate = u64::from(rate.max(1));
+    let step = u64::from(VOICE_RATE);
+    let mut out = Vec::with_capacity(wanted);
+    // Invariant: i × VOICE_RATE = source × rate + remainder, and `index`
+    // is `source` modulo the recording's length.
+    let (mut index, mut remainder) = (0usize, 0u64);
+    for _ in 0..wanted {
+        out.push(voice[index]);
+        remainder += step;
+        while remainder >= rate {
+            remainder -= rate;
+            index += 1;
+            if index == voice.len() {
+                index = 0;
+            }
+        }
+    }
+    out
 }
 
 /// The voice speaking `text` at `rate`, its length kept within `bounds` (ms).
@@ -56,5 +71,20 @@ mod tests {
         assert_eq!(half.len(), 12);
         assert_eq!(&half[..5], &[0, 2, 4, 6, 8]);
         assert_eq!(speak_for(&[], 10, 16_000), vec![0; 160]);
+    }
+
+    #[test]
+    fn stepping_picks_the_sample_the_division_names_at_every_rate() {
+        let voice: Vec<i16> = (0..997).map(|i| (i * 31 % 2000) as i16).collect();
+        for rate in [8_000, 11_025, 16_000, 22_050, 24_000, 44_100, 48_000] {
+            let wanted = (u64::from(rate) * 1_250 / 1000) as usize;
+            let divided: Vec<i16> = (0..wanted)
+                .map(|i| {
+                    let source = (i as u64 * u64::from(VOICE_RATE) / u64::from(rate)) as usize;
+                    voice[source % voice.len()]
+                })
+                .collect();
+            assert_eq!(speak_for(&voice, 1_250, rate), divided, "{rate} Hz");
+        }
     }
 }

@@ -550,6 +550,8 @@ impl SessionEngine<ClientEvent> for DashScopeResponder {
     }
 
     fn on_client_event(&mut self, event: &ClientEvent, _summary: &FrameSummary, now: Instant) {
+        // A turn the inner engine set aside ends before this event is read.
+        self.inner.settle();
         if self.finishing {
             self.notes.push(Note::new(
                 "after_finish",
@@ -609,6 +611,14 @@ impl SessionEngine<ClientEvent> for DashScopeResponder {
 
     fn take_notes(&mut self) -> Vec<Note> {
         layer::take_notes(&mut self.notes, self.inner.take_notes())
+    }
+
+    fn has_deferred(&self) -> bool {
+        self.inner.has_deferred()
+    }
+
+    fn run_deferred(&mut self) {
+        self.inner.settle();
     }
 }
 

@@ -22,7 +22,7 @@
 use super::calls::{Calls, PendingCall, Scheduling};
 use super::setup_rules::{self, field, Refusal};
 use super::{decode_base64, INVALID_ARGUMENT};
-use crate::engine::{Note, SessionEngine};
+use crate::engine::{Note, SessionEngine, SetAside};
 use crate::openai::reply::{decide, Reply};
 use crate::protocol::{FrameSummary, Protocol};
 use crate::speech::KnownSpeech;
@@ -125,6 +125,9 @@ pub struct GeminiResponder {
     timeline: Timeline,
     closed: bool,
     notes: Vec<Note>,
+    /// The end of a user turn, set aside for the transport to run off the
+    /// session task (see [`SessionEngine::has_deferred`]).
+    set_aside: SetAside<GeminiResponder>,
 }
 
 impl GeminiResponder {
@@ -172,6 +175,16 @@ impl GeminiResponder {
             timeline: Timeline::new(),
             closed: false,
             notes: Vec::new(),
+            set_aside: SetAside::default(),
+        }
+    }
+
+    /// Runs the end of a turn set aside by the last client event, if any,
+    /// here and now (the transport runs it off the session task first; a
+    /// driver that does not still gets the same frames).
+    fn settle(&mut self) {
+        while let Some(step) = self.set_aside.take() {
+            step(self);
         }
     }
 
@@ -406,7 +419,15 @@ impl GeminiResponder {
             Some(vad) => vad.push(&samples),
             None => return,
         };
-        for event in events {
+        self.on_vad(events, now);
+    }
+
+    /// Acts on what the VAD heard. The end of a turn (recognising the
+    /// audio, deciding and voicing the answer) and whatever follows it are
+    /// set aside for the transport to run off the session task.
+    fn on_vad(&mut self, events: Vec<VadEvent>, now: Instant) {
+        let mut events = events.into_iter();
+        while let Some(event) = events.next() {
             match event {
                 VadEvent::SpeechStarted { at_ms } => {
                     self.notes
@@ -414,9 +435,16 @@ impl GeminiResponder {
                     self.interrupt(now);
                 }
                 VadEvent::SpeechStopped { at_ms } => {
-                    self.notes
-                        .push(Note::new("vad", format!("speech stopped at {at_ms} ms")));
-                    self.end_user_turn(now);
+                    let rest: Vec<VadEvent> = events.collect();
+                    self.set_aside.push(now, move |me: &mut GeminiResponder| {
+                        me.notes
+                            .push(Note::new("vad", format!("speech stopped at {at_ms} ms")));
+                        me.end_user_turn(now);
+                        if !rest.is_empty() {
+                            me.on_vad(rest, now);
+                        }
+                    });
+                    return;
                 }
             }
         }
@@ -696,6 +724,7 @@ impl GeminiResponder {
     fn end_user_turn(&mut self, now: Instant) {
         let audio = std::mem::take(&mut self.buffer);
         let ms = pcm16_duration_ms(audio.len(), self.input_rate);
+        self.config.before_recognition();
         let heard = KnownSpeech::bundled().transcribe(&audio, self.input_rate);
         let mut parts: Vec<ContentPart> = std::iter::repeat_with(|| ContentPart {
             kind: "input_image".into(),
@@ -949,6 +978,7 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
     }
 
     fn on_client_event(&mut self, message: &ClientMessage, _summary: &FrameSummary, now: Instant) {
+        self.settle();
         if self.closed {
             return;
         }
@@ -1002,12 +1032,23 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
                 self.on_audio(blob.data.as_deref().unwrap_or(""), &mime, now);
             }
             for blob in input.media_chunks.iter().flatten() {
+                // Only the last part of a message may be set aside: what
+                // follows a turn's end must come after it.
+                self.settle();
                 let mime = blob.mime_type.clone().unwrap_or_default();
                 if mime.starts_with("audio/") {
                     self.on_audio(blob.data.as_deref().unwrap_or(""), &mime, now);
                 } else {
                     self.pending_images += 1;
                 }
+            }
+            let more = input.video.is_some()
+                || input.text.is_some()
+                || input.activity_start.is_some()
+                || input.activity_end.is_some()
+                || input.audio_stream_end == Some(true);
+            if more {
+                self.settle();
             }
             if input.video.is_some() {
                 self.pending_images += 1;
@@ -1022,7 +1063,11 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
             }
             if input.activity_end.is_some() {
                 self.in_activity = false;
-                self.end_user_turn(now);
+                self.set_aside
+                    .push(now, move |me: &mut GeminiResponder| me.end_user_turn(now));
+                if input.audio_stream_end == Some(true) {
+                    self.settle();
+                }
             }
             if input.audio_stream_end == Some(true)
                 && self.vad.as_ref().is_some_and(EnergyVad::is_speaking)
@@ -1030,23 +1075,38 @@ impl SessionEngine<ClientMessage> for GeminiResponder {
                 if let Some(vad) = self.vad.as_mut() {
                     vad.reset();
                 }
-                self.end_user_turn(now);
+                self.set_aside
+                    .push(now, move |me: &mut GeminiResponder| me.end_user_turn(now));
             }
         }
     }
 
     fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
+        self.settle();
         let due = self.timeline.pop_due(now);
         self.finish_turn_if_done(now);
         due
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.timeline.next_deadline()
+        // Work set aside is due at once: popping runs it.
+        [self.set_aside.at(), self.timeline.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn take_notes(&mut self) -> Vec<Note> {
+        self.settle();
         std::mem::take(&mut self.notes)
+    }
+
+    fn has_deferred(&self) -> bool {
+        self.set_aside.is_pending()
+    }
+
+    fn run_deferred(&mut self) {
+        self.settle();
     }
 }
 

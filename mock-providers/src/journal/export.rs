@@ -74,7 +74,6 @@ fn payload(detail: &Detail) -> Option<Value> {
     match detail {
         Detail::Shared(text) => serde_json::from_str(text).ok(),
         Detail::Bytes(bytes) => serde_json::from_slice(bytes).ok(),
-        Detail::Stripped(text) => serde_json::from_str(text).ok(),
         Detail::Text(_) => None,
     }
 }
@@ -197,7 +196,6 @@ pub(super) fn cassette(
             // an unreadable frame's reason): nothing to replay.
             Detail::Text(_) => continue,
             Detail::Shared(text) => FrameBody::from_ws_text(as_kept(text, mode)),
-            Detail::Stripped(text) => FrameBody::from_ws_text(text.clone()),
             Detail::Bytes(bytes) => match (mode, std::str::from_utf8(bytes)) {
                 (JournalMode::Full, _) | (_, Err(_)) => FrameBody::from_ws_binary(bytes.to_vec()),
                 (_, Ok(text)) => FrameBody::from_ws_binary(as_kept(text, mode).into_bytes()),

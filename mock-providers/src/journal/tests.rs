@@ -275,3 +275,38 @@ async fn a_read_copies_on_the_copy_thread_and_renders_on_the_reader_thread() {
     assert_eq!(rendered_on.as_deref(), Some("journal-reader"));
     assert_eq!(entries, Some(journal.session(s, 0).unwrap().entries.len()));
 }
+
+#[test]
+fn a_received_frame_is_kept_as_it_came_and_cut_when_read() {
+    let journal = Journal::default();
+    assert_eq!(journal.mode(), JournalMode::Summary);
+    let s = journal.open("openai-ga", "gpt-realtime", "respond");
+    let audio = b64(&pcm(4_800));
+    let text = format!(r#"{{"type": "input_audio_buffer.append", "audio": "{audio}"}}"#);
+    journal.record_frame(
+        s,
+        1,
+        EntryKind::Client,
+        "input_audio_buffer.append",
+        Frame::Borrowed(&text),
+    );
+    // Nothing was scanned out of it on the way in: the journal holds (and
+    // counts against its byte cap) the frame as it came.
+    assert!(
+        journal.stats().bytes >= text.len(),
+        "{} bytes held for a {}-byte frame",
+        journal.stats().bytes,
+        text.len()
+    );
+    // A reader sees it summarised, its audio cut.
+    let entry = journal.session(s, 0).unwrap().entries.remove(0);
+    assert_eq!(entry.kind, EntryKind::Client);
+    assert!(
+        entry
+            .detail
+            .contains(&format!("<{} base64 chars>", audio.len())),
+        "{}",
+        entry.detail
+    );
+    assert!(!entry.detail.contains(&audio[..64]));
+}

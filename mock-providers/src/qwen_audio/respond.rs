@@ -514,6 +514,8 @@ impl SessionEngine<ClientEvent> for QwenAudioResponder {
     }
 
     fn on_client_event(&mut self, event: &ClientEvent, _summary: &FrameSummary, now: Instant) {
+        // A turn the inner engine set aside ends before this event is read.
+        self.inner.run_deferred();
         match event {
             ClientEvent::SessionUpdate(update) => self.on_session_update(update, now),
             ClientEvent::InputAudioBufferAppend(append) => {
@@ -591,6 +593,14 @@ impl SessionEngine<ClientEvent> for QwenAudioResponder {
 
     fn take_notes(&mut self) -> Vec<Note> {
         layer::take_notes(&mut self.notes, self.inner.take_notes())
+    }
+
+    fn has_deferred(&self) -> bool {
+        self.inner.has_deferred()
+    }
+
+    fn run_deferred(&mut self) {
+        self.inner.run_deferred();
     }
 }
 

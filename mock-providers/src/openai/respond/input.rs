@@ -21,7 +21,7 @@ use crate::vad::{EnergyVad, VadConfig, VadEvent};
 use serde_json::json;
 use tokio::time::Instant;
 use understudy_adapters::audio::{pcm16_duration_ms, Pcm};
-use understudy_adapters::openai::wire::objects::{ContentPart, Item};
+use understudy_adapters::openai::wire::objects::{ContentPart, Item, TurnDetection};
 use understudy_adapters::openai::wire::server::{
     BufferCommitted, InputTranscriptionCompleted, Opaque, SpeechStarted, SpeechStopped,
 };
@@ -139,50 +139,71 @@ impl Responder {
         let Some(td) = self.turn_detection() else {
             return; // manual turns: the client commits
         };
-        for event in events {
+        self.on_vad(events, td, now);
+    }
+
+    /// Acts on what the VAD heard. The end of a turn (committing and
+    /// recognising the audio, starting the answer) and whatever follows it
+    /// are set aside for the transport to run off the session task.
+    fn on_vad(&mut self, events: Vec<VadEvent>, td: TurnDetection, now: Instant) {
+        let mut events = events.into_iter();
+        while let Some(event) = events.next() {
             match event {
-                VadEvent::SpeechStarted { at_ms } => {
-                    let item_id = self.ids.next("item");
-                    self.input.speech_started(item_id.clone());
-                    self.notes
-                        .push(Note::new("vad", format!("speech started at {at_ms} ms")));
-                    let started = ServerEvent::SpeechStarted(SpeechStarted {
-                        audio_start_ms: at_ms,
-                        item_id,
-                        ..Default::default()
-                    });
-                    self.emit(now, started, None);
-                    if td.interrupt_response.unwrap_or(true) && self.active.is_some() {
-                        self.notes
-                            .push(Note::new("barge_in", "user speech cancels the response"));
-                        self.cancel(now, "turn_detected");
-                    }
-                }
+                VadEvent::SpeechStarted { at_ms } => self.on_speech_started(at_ms, &td, now),
                 VadEvent::SpeechStopped { at_ms } => {
-                    let item_id = self
-                        .input
-                        .take_speech_item()
-                        .unwrap_or_else(|| self.ids.next("item"));
-                    self.notes
-                        .push(Note::new("vad", format!("speech stopped at {at_ms} ms")));
-                    let stopped = ServerEvent::SpeechStopped(SpeechStopped {
-                        audio_end_ms: at_ms,
-                        item_id: item_id.clone(),
-                        ..Default::default()
-                    });
-                    self.emit(now, stopped, None);
-                    self.commit(item_id, now);
-                    if td.create_response.unwrap_or(true) {
-                        if self.active.is_some() {
-                            self.notes.push(Note::new(
-                                "vad",
-                                "turn ended while a response is active; no new response",
-                            ));
-                        } else {
-                            self.start_response(now, None);
+                    let rest: Vec<VadEvent> = events.collect();
+                    self.set_aside.push(now, move |me: &mut Responder| {
+                        me.on_speech_stopped(at_ms, &td, now);
+                        if !rest.is_empty() {
+                            me.on_vad(rest, td, now);
                         }
-                    }
+                    });
+                    return;
                 }
+            }
+        }
+    }
+
+    fn on_speech_started(&mut self, at_ms: u64, td: &TurnDetection, now: Instant) {
+        let item_id = self.ids.next("item");
+        self.input.speech_started(item_id.clone());
+        self.notes
+            .push(Note::new("vad", format!("speech started at {at_ms} ms")));
+        let started = ServerEvent::SpeechStarted(SpeechStarted {
+            audio_start_ms: at_ms,
+            item_id,
+            ..Default::default()
+        });
+        self.emit(now, started, None);
+        if td.interrupt_response.unwrap_or(true) && self.active.is_some() {
+            self.notes
+                .push(Note::new("barge_in", "user speech cancels the response"));
+            self.cancel(now, "turn_detected");
+        }
+    }
+
+    fn on_speech_stopped(&mut self, at_ms: u64, td: &TurnDetection, now: Instant) {
+        let item_id = self
+            .input
+            .take_speech_item()
+            .unwrap_or_else(|| self.ids.next("item"));
+        self.notes
+            .push(Note::new("vad", format!("speech stopped at {at_ms} ms")));
+        let stopped = ServerEvent::SpeechStopped(SpeechStopped {
+            audio_end_ms: at_ms,
+            item_id: item_id.clone(),
+            ..Default::default()
+        });
+        self.emit(now, stopped, None);
+        self.commit(item_id, now);
+        if td.create_response.unwrap_or(true) {
+            if self.active.is_some() {
+                self.notes.push(Note::new(
+                    "vad",
+                    "turn ended while a response is active; no new response",
+                ));
+            } else {
+                self.start_response(now, None);
             }
         }
     }
@@ -202,7 +223,9 @@ impl Responder {
             .input
             .take_speech_item()
             .unwrap_or_else(|| self.ids.next("item"));
-        self.commit(item_id, now);
+        // Recognising the audio is the costly part: set aside like a VAD turn.
+        self.set_aside
+            .push(now, move |me: &mut Responder| me.commit(item_id, now));
     }
 
     /// `input_audio_buffer.clear`.
@@ -217,6 +240,7 @@ impl Responder {
 
     fn commit(&mut self, item_id: String, now: Instant) {
         let Committed { audio, ms, images } = self.input.take();
+        self.config.before_recognition();
         let heard = KnownSpeech::bundled().transcribe(&audio, self.input.rate());
         self.conversation.set_audio_ms(&item_id, ms);
         let previous = self.conversation.last_id();

@@ -32,13 +32,15 @@ mod input;
 mod output;
 mod schedule;
 mod session;
+#[cfg(test)]
+mod turn_cost;
 
 use self::conversation::Conversation;
 use self::ids::Ids;
 use self::input::InputBuffer;
 use self::schedule::Active;
 use super::plan::ResponsePlan;
-use crate::engine::{Note, SessionEngine};
+use crate::engine::{Note, SessionEngine, SetAside};
 use crate::protocol::FrameSummary;
 use crate::responder_config::{expires_at, ResponderConfig};
 use crate::timeline::{Outgoing, Timeline};
@@ -68,6 +70,9 @@ pub struct Responder {
     last_pop: Option<Instant>,
     timeline: Timeline,
     notes: Vec<Note>,
+    /// The end of a user turn, set aside for the transport to run off the
+    /// session task (see [`SessionEngine::has_deferred`]).
+    set_aside: SetAside<Responder>,
 }
 
 impl Responder {
@@ -91,6 +96,7 @@ impl Responder {
             last_pop: None,
             timeline: Timeline::new(),
             notes: Vec::new(),
+            set_aside: SetAside::default(),
         };
         responder.configure_vad();
         responder
@@ -121,6 +127,15 @@ impl Responder {
             .as_ref()
             .filter(|a| a.done_at > now)
             .map(|a| a.id.as_str())
+    }
+
+    /// Runs the end of a turn set aside by the last client event, if any,
+    /// here and now (the transport runs it off the session task first; a
+    /// driver that does not still gets the same frames).
+    pub(crate) fn settle(&mut self) {
+        while let Some(step) = self.set_aside.take() {
+            step(self);
+        }
     }
 
     /// When everything scheduled so far will have gone out.
@@ -253,6 +268,7 @@ impl SessionEngine<ClientEvent> for Responder {
     }
 
     fn on_client_event(&mut self, event: &ClientEvent, _summary: &FrameSummary, now: Instant) {
+        self.settle();
         let event_id = event.event_id().map(str::to_owned);
         let event_id = event_id.as_deref();
         match event {
@@ -295,6 +311,7 @@ impl SessionEngine<ClientEvent> for Responder {
     }
 
     fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
+        self.settle();
         self.last_pop = Some(now);
         let due = self.timeline.pop_due(now);
         if self.active.as_ref().is_some_and(|a| a.done_at <= now) {
@@ -304,10 +321,23 @@ impl SessionEngine<ClientEvent> for Responder {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.timeline.next_deadline()
+        // Work set aside is due at once: popping runs it.
+        [self.set_aside.at(), self.timeline.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn take_notes(&mut self) -> Vec<Note> {
+        self.settle();
         std::mem::take(&mut self.notes)
+    }
+
+    fn has_deferred(&self) -> bool {
+        self.set_aside.is_pending()
+    }
+
+    fn run_deferred(&mut self) {
+        self.settle();
     }
 }

@@ -38,11 +38,31 @@ pub(super) enum Heard {
         start_ms: u64,
         /// Timeline ms where its last loud window ended.
         end_ms: u64,
-        /// Its words, when it is a bundled utterance.
+        /// Its words, when a [`Heard::Recognised`] already announced them.
         text: Option<&'static str>,
         /// Whether a [`Heard::Recognised`] already announced them.
         announced: bool,
+        /// Otherwise its audio, to be recognised once more as a whole
+        /// ([`Unheard::recognise`]), off the session task with the rest of
+        /// the turn.
+        unheard: Option<Unheard>,
     },
+}
+
+/// The audio of an utterance not recognised while it was spoken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Unheard {
+    /// PCM16 bytes since the previous utterance ended.
+    audio: Vec<u8>,
+    /// Their rate.
+    rate: u32,
+}
+
+impl Unheard {
+    /// Its words, when the whole of it is a bundled utterance.
+    pub(super) fn recognise(&self) -> Option<&'static str> {
+        KnownSpeech::bundled().transcribe(&self.audio, self.rate)
+    }
 }
 
 /// The session clock, the VAD, mute and the utterance being heard.
@@ -105,15 +125,22 @@ impl Hearing {
                 }
                 VadEvent::SpeechStopped { at_ms } => {
                     let announced = self.recognised.take();
-                    let text = announced
-                        .map(|found| found.transcript)
-                        .or_else(|| KnownSpeech::bundled().transcribe(&self.heard, self.rate));
-                    self.heard.clear();
+                    let unheard = match announced {
+                        Some(_) => {
+                            self.heard.clear();
+                            None
+                        }
+                        None => Some(Unheard {
+                            audio: std::mem::take(&mut self.heard),
+                            rate: self.rate,
+                        }),
+                    };
                     out.push(Heard::Utterance {
                         start_ms: self.speech_start.take().unwrap_or(at_ms),
                         end_ms: at_ms,
-                        text,
+                        text: announced.map(|found| found.transcript),
                         announced: announced.is_some(),
+                        unheard,
                     });
                 }
             }
@@ -171,12 +198,14 @@ mod tests {
             end_ms,
             text,
             announced,
+            unheard,
         }) = heard.last().cloned()
         else {
             panic!("{heard:?}");
         };
         assert_eq!(heard.len(), 3, "{heard:?}");
         assert!(announced);
+        assert_eq!(unheard, None, "nothing left to recognise");
         assert_eq!(at, start_ms);
         assert_eq!(text, Some("What is the weather like in Paris today?"));
         assert!(

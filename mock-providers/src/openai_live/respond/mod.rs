@@ -43,7 +43,7 @@ use super::settings::LiveSettings;
 use super::sideband::{LiveHub, Mirrored, Publisher};
 use super::store::{LiveStore, StoredSession};
 use super::{error_event, Socket};
-use crate::engine::{Note, SessionEngine};
+use crate::engine::{Note, SessionEngine, SetAside};
 use crate::openai::respond::ids::Ids;
 use crate::protocol::FrameSummary;
 use crate::timeline::{Outgoing, Timeline};
@@ -109,6 +109,9 @@ pub struct Responder {
     fault: Option<crate::dashscope::SetupFault>,
     out: Timeline,
     notes: Vec<Note>,
+    /// The end of an utterance, set aside for the transport to run off the
+    /// session task (see [`SessionEngine::has_deferred`]).
+    set_aside: SetAside<Responder>,
 }
 
 impl Responder {
@@ -154,6 +157,7 @@ impl Responder {
             fault: None,
             out: Timeline::new(),
             notes: Vec::new(),
+            set_aside: SetAside::default(),
         }
     }
 
@@ -229,6 +233,30 @@ impl Responder {
 
     /// Releases everything the timeline has reached: held events, a finished
     /// fixture, output chunks and usage reports.
+    /// Runs the end of an utterance set aside by the last client event, if
+    /// any, here and now (the transport runs it off the session task first;
+    /// a driver that does not still gets the same frames).
+    fn settle(&mut self) {
+        while let Some(step) = self.set_aside.take() {
+            step(self);
+        }
+    }
+
+    /// The tick that follows a client command: after the work it set
+    /// aside, when it set some aside.
+    fn tick_after(&mut self, now: Instant) {
+        let tick = move |me: &mut Responder| {
+            if me.phase == Phase::Live {
+                me.tick(now);
+            }
+        };
+        if self.set_aside.is_pending() {
+            self.set_aside.push(now, tick);
+        } else {
+            tick(self);
+        }
+    }
+
     fn tick(&mut self, now: Instant) {
         let t = self.t_ms();
         if self
@@ -292,6 +320,8 @@ impl Responder {
                 self.notes
                     .push(Note::new("sideband", format!("command {kind}")));
                 self.on_live_command(&command, now);
+                // Polled while popping: a turn a command ends runs here.
+                self.settle();
                 if self.phase == Phase::Live {
                     self.tick(now);
                 }
@@ -345,6 +375,7 @@ impl SessionEngine<ClientEvent> for Responder {
     fn on_connect(&mut self, _now: Instant) {}
 
     fn on_client_event(&mut self, event: &ClientEvent, _summary: &FrameSummary, now: Instant) {
+        self.settle();
         match self.phase {
             Phase::Closed => return,
             Phase::Waiting => {
@@ -352,6 +383,8 @@ impl SessionEngine<ClientEvent> for Responder {
                     ClientEvent::SessionStart(start) => {
                         self.on_start(start, now);
                         for early in std::mem::take(&mut self.early) {
+                            // Only the last command may leave work aside.
+                            self.settle();
                             if self.phase == Phase::Live {
                                 self.on_live_command(&early, now);
                             }
@@ -360,20 +393,17 @@ impl SessionEngine<ClientEvent> for Responder {
                     other if self.settings.queue_before_start => self.early.push(other.clone()),
                     other => self.before_start(other, now),
                 }
-                if self.phase == Phase::Live {
-                    self.tick(now);
-                }
+                self.tick_after(now);
                 return;
             }
             Phase::Live => {}
         }
         self.on_live_command(event, now);
-        if self.phase == Phase::Live {
-            self.tick(now);
-        }
+        self.tick_after(now);
     }
 
     fn pop_due(&mut self, now: Instant) -> Vec<Outgoing> {
+        self.settle();
         self.last_pop = Some(now);
         self.poll_sidebands(now);
         if self.expiry().is_some_and(|at| at <= now) {
@@ -388,13 +418,28 @@ impl SessionEngine<ClientEvent> for Responder {
             .last_pop
             .filter(|_| self.watched())
             .map(|at| at + std::time::Duration::from_millis(20));
-        [self.out.next_deadline(), self.expiry(), poll]
-            .into_iter()
-            .flatten()
-            .min()
+        // Work set aside is due at once: popping runs it.
+        [
+            self.set_aside.at(),
+            self.out.next_deadline(),
+            self.expiry(),
+            poll,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn take_notes(&mut self) -> Vec<Note> {
+        self.settle();
         std::mem::take(&mut self.notes)
+    }
+
+    fn has_deferred(&self) -> bool {
+        self.set_aside.is_pending()
+    }
+
+    fn run_deferred(&mut self) {
+        self.settle();
     }
 }

@@ -42,8 +42,18 @@ impl Responder {
             self.mirror(&reflected);
         }
         let deaf = self.fixture_until.is_some();
-        for heard in self.hearing.hear(&samples, deaf) {
-            match heard {
+        let heard = self.hearing.hear(&samples, deaf);
+        self.on_heard(heard, now);
+    }
+
+    /// Acts on what the input side noticed. The end of an utterance
+    /// (recognising it if its words were not heard early, the model's
+    /// decision, the reply's voice) and whatever follows it are set aside
+    /// for the transport to run off the session task.
+    fn on_heard(&mut self, heard: Vec<Heard>, now: Instant) {
+        let mut heard = heard.into_iter();
+        while let Some(next) = heard.next() {
+            match next {
                 Heard::Started { at_ms } => self.on_speech_started(at_ms),
                 Heard::Recognised { start_ms, found } => {
                     let end_ms = start_ms + found.speech_ms;
@@ -54,7 +64,19 @@ impl Responder {
                     end_ms,
                     text,
                     announced,
-                } => self.on_utterance(start_ms, end_ms, text, announced, now),
+                    unheard,
+                } => {
+                    let rest: Vec<Heard> = heard.collect();
+                    self.set_aside.push(now, move |me: &mut Responder| {
+                        me.config.before_recognition();
+                        let text = text.or_else(|| unheard.and_then(|u| u.recognise()));
+                        me.on_utterance(start_ms, end_ms, text, announced, now);
+                        if !rest.is_empty() {
+                            me.on_heard(rest, now);
+                        }
+                    });
+                    return;
+                }
             }
         }
     }
