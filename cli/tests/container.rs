@@ -226,14 +226,21 @@ fn the_entrypoint_and_default_command_are_real_understudy_commands() {
     }
 }
 
-#[test]
-fn every_copy_source_exists_and_the_context_leaves_out_target() {
-    let ignore = std::fs::read_to_string(repo().join(".dockerignore")).expect(".dockerignore");
-    let patterns: Vec<&str> = ignore
+/// The `.dockerignore` patterns, comments and blank lines left out.
+fn dockerignore() -> Vec<String> {
+    std::fs::read_to_string(repo().join(".dockerignore"))
+        .expect(".dockerignore")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_copy_source_exists_and_the_context_leaves_out_target() {
+    let ignore = dockerignore();
+    let patterns: Vec<&str> = ignore.iter().map(String::as_str).collect();
     assert!(patterns.contains(&"target/"), "{patterns:?}");
     for i in dockerfile()
         .iter()
@@ -323,12 +330,8 @@ fn source_files(dir: &std::path::Path, found: &mut Vec<String>) {
 fn the_build_context_keeps_every_source_file() {
     // `**/target/` once dropped conformance/src/target/ (a module) from the
     // context, and the image's `cargo build` failed with E0583.
-    let ignore = std::fs::read_to_string(repo().join(".dockerignore")).expect(".dockerignore");
-    let patterns: Vec<&str> = ignore
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
+    let ignore = dockerignore();
+    let patterns: Vec<&str> = ignore.iter().map(String::as_str).collect();
     assert!(
         patterns.iter().all(|p| !p.starts_with('!')),
         "the matcher here has no exceptions: {patterns:?}"
