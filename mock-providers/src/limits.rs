@@ -3,8 +3,9 @@
 //! times request heads.
 //!
 //! - A request whose head is late gets `408` before any route sees it
-//!   (`GatedAccept`, served by `axum::serve` as it is); one whose body is late gets `408` in the shape of
-//!   the provider the route speaks for ([`body_deadline`]).
+//!   (`GatedAccept`; a later head on a kept-alive connection is closed by
+//!   `serve_limits::serve`); one whose body is late gets `408` in the shape
+//!   of the provider the route speaks for ([`body_deadline`]).
 //! - A WebSocket upgrade past `--max-sessions` gets `429` with the
 //!   provider's error body ([`over_capacity`]), from the handshake
 //!   extractor, before anything is allocated for the session.
@@ -141,11 +142,7 @@ pub(crate) async fn body_deadline(
 
 /// `limit` as people write it (`30s`, `250ms`).
 pub(crate) fn seconds(limit: Duration) -> String {
-    if limit.subsec_millis() == 0 {
-        format!("{}s", limit.as_secs())
-    } else {
-        format!("{}ms", limit.as_millis())
-    }
+    understudy_adapters::serve_limits::written(limit)
 }
 
 #[cfg(test)]
