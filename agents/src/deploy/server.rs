@@ -178,7 +178,9 @@ async fn upgrade(
             // Held while the socket is open.
             let _slot = slot;
             let bridge = Bridge::new(user_id, session_id, config);
-            serve_socket(socket, bridge, stop, timeouts).await
+            serve_socket(socket, bridge, stop, timeouts).await;
+            // Its memory goes back to the OS once the burst of ends is over.
+            super::trim::session_ended();
         })
         .into_response()
 }
