@@ -6,6 +6,8 @@
 //! that send what a real client sends, prints progress on stderr and a final
 //! table on stdout (`--json` for one JSON document).
 //!
+//! - `agent-memory`: does `understudy agent` give memory back once its
+//!   sessions end?
 //! - `journal-memory`: does the journal stay bounded over many sessions?
 //! - `journal-reads`: do inspector reads move live sessions' first audio?
 //! - `overload`: a burst of connects past the session cap: is every one
@@ -18,6 +20,7 @@
 //! - `paced-replay`: lateness of replayed audio deltas due 20 ms apart,
 //!   against the no-logic server sending on the same schedule.
 
+mod agent_memory;
 mod baseline;
 mod cassette;
 mod client;
@@ -55,6 +58,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// N idle agent sessions (each with its agent and provider connection)
+    /// opened, then closed: the agent server's RSS and descriptors before,
+    /// with all open, and after, and the share of the growth returned.
+    AgentMemory(agent_memory::Args),
+    /// The agent server `agent-memory` measures by default (internal).
+    #[command(hide = true)]
+    AgentServer(agent_memory::ServerArgs),
     /// N short text sessions, C at a time: server RSS after 1,000 and after
     /// N, the difference (target: within 50 MB), and the journal's caps and
     /// evictions.
@@ -94,6 +104,15 @@ fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
+    if let Command::AgentServer(args) = &cli.command {
+        return match agent_memory::serve(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("understudy-bench agent-server: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(&cli) {
         Ok(report) => {
             report.print(cli.json);
@@ -137,5 +156,10 @@ fn run(cli: &Cli) -> Result<report::Report> {
             clients.block_on(overload::run(args, &target))
         }
         Command::WriteCassette(args) => replay_throughput::write_cassette(args),
+        Command::AgentMemory(args) => clients.block_on(agent_memory::run(args)),
+        // Served by `main` (a server prints its URL, not a report).
+        Command::AgentServer(_) => Err(error::BenchError::Usage(
+            "agent-server serves; it measures nothing".into(),
+        )),
     }
 }

@@ -463,3 +463,40 @@ fn respond_capacity_stops_the_ramp_after_a_step_over_the_limit() {
     assert_eq!(verdict["largest_sessions"], "n/a");
     assert_eq!(num(verdict, "steps_run"), 1.0);
 }
+
+#[test]
+fn agent_memory_reads_the_server_process_before_while_open_and_after() {
+    let doc = bench(&[
+        "agent-memory",
+        "--sessions",
+        "4",
+        "--concurrency",
+        "2",
+        "--settle",
+        "1",
+    ]);
+    assert_eq!(doc["command"], "agent-memory");
+    let readings = rows(table(&doc, "agent server process"));
+    let points: Vec<&str> = readings
+        .iter()
+        .map(|r| r["point"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        points,
+        ["before", "all open", "closed +1s", "closed +settle"]
+    );
+    assert_eq!(num(&readings[1], "open_sessions"), 4.0);
+    assert!(num(&readings[0], "rss_mib") > 0.0);
+    // Each open session holds its front-end socket and its provider one.
+    assert!(
+        num(&readings[1], "fds") >= num(&readings[0], "fds") + 8.0,
+        "{readings:?}"
+    );
+    assert!(
+        num(&readings[3], "fds") < num(&readings[1], "fds"),
+        "descriptors came back: {readings:?}"
+    );
+    let verdict = rows(table(&doc, "memory returned after the sessions closed"));
+    assert_eq!(num(&verdict[0], "sessions"), 4.0);
+    assert_eq!(num(&verdict[0], "failed"), 0.0);
+}

@@ -26,8 +26,10 @@ pub fn deadline(text: &str) -> Result<Duration, String> {
 #[derive(Debug, clap::Args)]
 pub struct LimitArgs {
     /// How long a connection may take to send its first request's headers
-    /// (and, on TLS, its handshake); late: `408 Request Timeout`. Seconds, or
-    /// `250ms`, `5m`; `0`/`off` disables.
+    /// (and, on TLS, its handshake); late: `408 Request Timeout`. Each later
+    /// request's headers on a kept-alive connection get as long from the end
+    /// of the previous response; late (or idle that long), the connection is
+    /// closed. Seconds, or `250ms`, `5m`; `0`/`off` disables.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub header_timeout: Timeout,
     /// How long a WebSocket client may take to send its first frame after

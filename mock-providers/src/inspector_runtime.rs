@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::watch;
-use understudy_adapters::serve_limits::{request_target, SideAccept};
+use understudy_adapters::serve_limits::{self, request_target, SideAccept};
 
 /// The name of the inspector's thread (15 bytes at most: Linux's limit).
 pub(crate) const THREAD: &str = "inspector-rt";
@@ -45,13 +45,16 @@ pub(crate) fn wants(head: &[u8]) -> bool {
 }
 
 /// Serves `app` on `listener` on the inspector's thread until `stop` turns
-/// true (or its sender goes), then waits [`GRACE`] at most. If the OS will
+/// true (or its sender goes), then waits [`GRACE`] at most. `header` bounds
+/// every later request head on a kept-alive connection (the first one was
+/// read under it by the accept loop). If the OS will
 /// not give a runtime or a thread, the side is served on the calling
 /// runtime instead (logged), so the routes keep working; `None` then.
 pub(crate) fn start(
     listener: SideAccept,
     app: Router,
     stop: watch::Receiver<bool>,
+    header: Option<Duration>,
 ) -> Option<JoinHandle<()>> {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -60,20 +63,20 @@ pub(crate) fn start(
         Ok(runtime) => runtime,
         Err(error) => {
             tracing::warn!(%error, "no inspector runtime: inspector routes share the main one");
-            tokio::spawn(serve(listener, app, stop));
+            tokio::spawn(serve(listener, app, stop, header));
             return None;
         }
     };
     // Taken back if the thread cannot start.
-    let handed = Arc::new(Mutex::new(Some((listener, app, stop))));
+    let handed = Arc::new(Mutex::new(Some((listener, app, stop, header))));
     let taken = Arc::clone(&handed);
     let spawned = std::thread::Builder::new()
         .name(THREAD.into())
         .spawn(move || {
             crate::priority::lower("the inspector runtime");
             let parts = taken.lock().ok().and_then(|mut parts| parts.take());
-            if let Some((listener, app, stop)) = parts {
-                runtime.block_on(serve(listener, app, stop));
+            if let Some((listener, app, stop, header)) = parts {
+                runtime.block_on(serve(listener, app, stop, header));
             }
         });
     match spawned {
@@ -81,8 +84,8 @@ pub(crate) fn start(
         Err(error) => {
             tracing::warn!(%error, "no inspector thread: inspector routes share the main runtime");
             let parts = handed.lock().ok().and_then(|mut parts| parts.take());
-            if let Some((listener, app, stop)) = parts {
-                tokio::spawn(serve(listener, app, stop));
+            if let Some((listener, app, stop, header)) = parts {
+                tokio::spawn(serve(listener, app, stop, header));
             }
             None
         }
@@ -90,10 +93,15 @@ pub(crate) fn start(
 }
 
 /// Serves until told to stop, then [`GRACE`] at most.
-async fn serve(listener: SideAccept, app: Router, stop: watch::Receiver<bool>) {
+async fn serve(
+    listener: SideAccept,
+    app: Router,
+    stop: watch::Receiver<bool>,
+    header: Option<Duration>,
+) {
     let mut told = stop.clone();
     let mut graceful = stop;
-    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let serve = serve_limits::serve(listener, app, header, async move {
         let _ = graceful.wait_for(|stop| *stop).await;
     });
     let deadline = async move {
@@ -101,11 +109,7 @@ async fn serve(listener: SideAccept, app: Router, stop: watch::Receiver<bool>) {
         tokio::time::sleep(GRACE).await;
     };
     tokio::select! {
-        served = serve => {
-            if let Err(error) = served {
-                tracing::error!(%error, "mock inspector server stopped");
-            }
-        }
+        () = serve => tracing::debug!("mock inspector server stopped"),
         () = deadline => tracing::debug!("inspector connections cut after the grace period"),
     }
 }

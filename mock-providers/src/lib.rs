@@ -154,6 +154,7 @@ use journal::Journal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
+use understudy_adapters::serve_limits;
 use understudy_fixtures::Cassette;
 
 /// Name of the bundled voice the responder speaks with.
@@ -566,35 +567,34 @@ impl MockServerBuilder {
                 })?;
                 let app = app.clone();
                 let mut stop = rx.clone();
-                tokio::spawn(async move {
-                    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                tokio::spawn(serve_limits::serve(
+                    listener,
+                    app,
+                    timeouts.header,
+                    async move {
                         let _ = stop.changed().await;
-                    });
-                    if let Err(error) = serve.await {
-                        tracing::error!(%error, "mock TLS server stopped");
-                    }
-                });
+                    },
+                ));
                 tracing::info!(addr = %bound, "understudy mock listening (TLS)");
                 Some((bound, identity))
             }
             None => None,
         };
-        let (listener, aside) = understudy_adapters::serve_limits::GatedAccept::split(
-            listener,
-            timeouts.header,
-            inspector_runtime::wants,
-        )
-        .map_err(|source| MockError::Bind { addr, source })?;
-        let inspector = inspector_runtime::start(aside, app.clone(), rx.clone());
+        let (listener, aside) =
+            serve_limits::GatedAccept::split(listener, timeouts.header, inspector_runtime::wants)
+                .map_err(|source| MockError::Bind { addr, source })?;
+        let inspector = inspector_runtime::start(aside, app.clone(), rx.clone(), timeouts.header);
         let mut stop = rx;
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        // Every request head is timed: the first by the gate (408), later
+        // ones on a kept-alive connection by hyper (closed).
+        let task = tokio::spawn(serve_limits::serve(
+            listener,
+            app,
+            timeouts.header,
+            async move {
                 let _ = stop.changed().await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "mock server stopped");
-            }
-        });
+            },
+        ));
         tracing::info!(%addr, "understudy mock listening");
         Ok(MockServer {
             addr,

@@ -3,8 +3,10 @@
 //! times request heads.
 //!
 //! - A request whose head is late gets `408` before any route sees it
-//!   (`GatedAccept`, served by `axum::serve` as it is); one whose body is late gets `408` in the shape of
-//!   the provider the route speaks for ([`body_deadline`]).
+//!   (`GatedAccept`; a later head on a kept-alive connection is closed by
+//!   `serve_limits::serve`); one whose body is late gets `408` in the shape
+//!   of the provider the route speaks for ([`body_deadline`]), which the
+//!   route's mount carries (`server::Mount`).
 //! - A WebSocket upgrade past `--max-sessions` gets `429` with the
 //!   provider's error body ([`over_capacity`]), from the handshake
 //!   extractor, before anything is allocated for the session.
@@ -41,16 +43,14 @@ pub(crate) enum ErrorShape {
 }
 
 impl ErrorShape {
-    /// The shape of the route mounted at `mount` (a path under
-    /// `/__understudy/mount/`, which names the provider).
-    pub(crate) fn of_mount(mount: &str) -> Self {
-        if mount.contains("/gemini") {
-            ErrorShape::Gemini
-        } else if mount.contains("/dashscope") {
-            ErrorShape::DashScope
-        } else {
-            ErrorShape::OpenAi
-        }
+    /// The shape of the route a request was mounted on: the extension the
+    /// mount step (`server::mount`) put there from the route's `Mount`;
+    /// OpenAI's for the mock's own routes.
+    pub(crate) fn of_request(extensions: &axum::http::Extensions) -> Self {
+        extensions
+            .get::<ErrorShape>()
+            .copied()
+            .unwrap_or(ErrorShape::OpenAi)
     }
 
     /// `status` with this provider's error body. `openai` is the OpenAI
@@ -110,7 +110,7 @@ pub(crate) async fn body_deadline(
     if axum::body::HttpBody::size_hint(request.body()).upper() == Some(0) {
         return next.run(request).await;
     }
-    let shape = ErrorShape::of_mount(request.uri().path());
+    let shape = ErrorShape::of_request(request.extensions());
     let (parts, body) = request.into_parts();
     let read = axum::body::to_bytes(body, state.config.socket_limit());
     match tokio::time::timeout(limit, read).await {
@@ -141,11 +141,7 @@ pub(crate) async fn body_deadline(
 
 /// `limit` as people write it (`30s`, `250ms`).
 pub(crate) fn seconds(limit: Duration) -> String {
-    if limit.subsec_millis() == 0 {
-        format!("{}s", limit.as_secs())
-    } else {
-        format!("{}ms", limit.as_millis())
-    }
+    understudy_adapters::serve_limits::written(limit)
 }
 
 #[cfg(test)]
@@ -153,23 +149,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mounts_name_their_provider() {
-        assert_eq!(
-            ErrorShape::of_mount("/__understudy/mount/realtime/gemini"),
-            ErrorShape::Gemini
-        );
-        assert_eq!(
-            ErrorShape::of_mount("/__understudy/mount/tts/gemini"),
-            ErrorShape::Gemini
-        );
-        assert_eq!(
-            ErrorShape::of_mount("/__understudy/mount/realtime/dashscope"),
-            ErrorShape::DashScope
-        );
-        assert_eq!(
-            ErrorShape::of_mount("/__understudy/mount/realtime/openai-live"),
-            ErrorShape::OpenAi
-        );
+    fn a_request_takes_the_shape_its_mount_left() {
+        let mut extensions = axum::http::Extensions::new();
+        assert_eq!(ErrorShape::of_request(&extensions), ErrorShape::OpenAi);
+        extensions.insert(ErrorShape::DashScope);
+        assert_eq!(ErrorShape::of_request(&extensions), ErrorShape::DashScope);
     }
 
     #[test]

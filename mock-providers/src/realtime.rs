@@ -22,8 +22,10 @@ use crate::dashscope::{self, DashScopeProtocol, SetupFault};
 use crate::engine_choice::{choose, EngineError, Respond, SessionStart};
 use crate::gemini::GeminiProtocol;
 use crate::journal::Journal;
+use crate::limits::ErrorShape;
 use crate::openai::{retired, OpenAiProtocol};
 use crate::openai_live::route::live_path;
+use crate::server::Mount;
 use crate::session::{self, SessionContext};
 use crate::state::{
     bearer, key_from, query_map, subprotocol_key, wanted_cassette, AppState, GEMINI_LIVE_KEY,
@@ -41,20 +43,28 @@ use understudy_adapters::dashscope::DIALECT;
 use understudy_adapters::openai::Dialect;
 use understudy_adapters::serve_limits::SessionSlot;
 
-/// Where the OpenAI Realtime upgrade is mounted.
-const OPENAI: &str = "/__understudy/mount/realtime/openai";
-/// Where the DashScope realtime upgrade is mounted.
-const DASHSCOPE: &str = "/__understudy/mount/realtime/dashscope";
-/// Where the Gemini Live upgrade is mounted.
-const GEMINI_LIVE: &str = "/__understudy/mount/realtime/gemini";
-/// Where the OpenAI GPT-Live upgrade is mounted.
-const OPENAI_LIVE: &str = "/__understudy/mount/realtime/openai-live";
+/// Where the OpenAI Realtime upgrade is mounted; refusals in OpenAI's shape.
+const OPENAI: Mount = Mount::new("/__understudy/mount/realtime/openai", ErrorShape::OpenAi);
+/// Where the DashScope realtime upgrade is mounted; refusals in DashScope's shape.
+const DASHSCOPE: Mount = Mount::new(
+    "/__understudy/mount/realtime/dashscope",
+    ErrorShape::DashScope,
+);
+/// Where the Gemini Live upgrade is mounted; refusals in Google's shape.
+const GEMINI_LIVE: Mount = Mount::new("/__understudy/mount/realtime/gemini", ErrorShape::Gemini);
+/// Where the OpenAI GPT-Live upgrade is mounted; refusals in OpenAI's shape.
+const OPENAI_LIVE: Mount = Mount::new(
+    "/__understudy/mount/realtime/openai-live",
+    ErrorShape::OpenAi,
+);
 
 /// Which upgrade serves each provider's realtime dialects, by dialect id or
 /// else by provider (OpenAI GA and beta share one, as Qwen-Omni and Qwen-TTS
 /// do: the upgrade tells them apart from the headers and the model; GPT-Live,
-/// an OpenAI dialect of its own, has its own).
-const MOUNTS: &[(&str, &str)] = &[
+/// an OpenAI dialect of its own, has its own). Each mount carries the error
+/// shape of the provider it speaks for (the `429` past `--max-sessions`, the
+/// `408` of a late body), so nothing reads it back from the path.
+const MOUNTS: &[(&str, Mount)] = &[
     (understudy_adapters::openai_live::DIALECT, OPENAI_LIVE),
     ("openai", OPENAI),
     ("dashscope", DASHSCOPE),
@@ -67,30 +77,30 @@ const MOUNTS: &[(&str, &str)] = &[
 ///
 /// GPT-Live's per-session sockets (`…/live/sessions/{id}/fork` and
 /// `…/attach`) are read by its mock folder ([`live_path`]).
-pub(crate) fn claim(_method: &Method, path: &str) -> Option<&'static str> {
+pub(crate) fn claim(_method: &Method, path: &str) -> Option<&'static Mount> {
     let Some(dialect) = understudy_adapters::registry::recognise_websocket(path, &HeaderMap::new())
     else {
-        return live_path(path).map(|_| OPENAI_LIVE);
+        return live_path(path).map(|_| &OPENAI_LIVE);
     };
     mount_of(dialect)
 }
 
 /// The upgrade serving `dialect`: its own, else its provider's.
-fn mount_of(dialect: &understudy_adapters::registry::DialectSpec) -> Option<&'static str> {
+fn mount_of(dialect: &understudy_adapters::registry::DialectSpec) -> Option<&'static Mount> {
     MOUNTS
         .iter()
         .find(|(key, _)| *key == dialect.id)
         .or_else(|| MOUNTS.iter().find(|(key, _)| *key == dialect.provider))
-        .map(|(_, mount)| *mount)
+        .map(|(_, mount)| mount)
 }
 
 /// The family's routes, at the paths [`claim`] mounts requests on.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route(OPENAI, any(openai_upgrade))
-        .route(DASHSCOPE, any(dashscope_upgrade))
-        .route(GEMINI_LIVE, any(gemini_upgrade))
-        .route(OPENAI_LIVE, any(crate::openai_live::upgrade::upgrade))
+        .route(OPENAI.path, any(openai_upgrade))
+        .route(DASHSCOPE.path, any(dashscope_upgrade))
+        .route(GEMINI_LIVE.path, any(gemini_upgrade))
+        .route(OPENAI_LIVE.path, any(crate::openai_live::upgrade::upgrade))
 }
 
 /// A WebSocket handshake as every upgrade reads it: the headers, the query,
@@ -110,7 +120,7 @@ impl FromRequestParts<AppState> for Handshake {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         // First, and cheap: past the cap nothing is read or allocated.
         let Some(slot) = state.slots.try_take() else {
-            let shape = crate::limits::ErrorShape::of_mount(parts.uri.path());
+            let shape = ErrorShape::of_request(&parts.extensions);
             tracing::debug!(
                 max = state.slots.max(),
                 "session refused: at --max-sessions"
@@ -435,25 +445,49 @@ mod tests {
     fn claims_the_realtime_paths_as_before() {
         let get = Method::GET;
         let live = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
-        assert_eq!(claim(&get, live), Some(GEMINI_LIVE));
-        assert_eq!(claim(&get, &format!("/proxy{live}/")), Some(GEMINI_LIVE));
-        assert_eq!(claim(&get, "/api-ws/v1/realtime"), Some(DASHSCOPE));
-        assert_eq!(claim(&get, "/x/api-ws/v1/realtime/"), Some(DASHSCOPE));
-        assert_eq!(claim(&get, "/realtime"), Some(OPENAI));
-        assert_eq!(claim(&get, "/v1/realtime/"), Some(OPENAI));
-        assert_eq!(claim(&get, "/a/b/c/realtime"), Some(OPENAI));
+        assert_eq!(claim(&get, live), Some(&GEMINI_LIVE));
+        assert_eq!(claim(&get, &format!("/proxy{live}/")), Some(&GEMINI_LIVE));
+        assert_eq!(claim(&get, "/api-ws/v1/realtime"), Some(&DASHSCOPE));
+        assert_eq!(claim(&get, "/x/api-ws/v1/realtime/"), Some(&DASHSCOPE));
+        assert_eq!(claim(&get, "/realtime"), Some(&OPENAI));
+        assert_eq!(claim(&get, "/v1/realtime/"), Some(&OPENAI));
+        assert_eq!(claim(&get, "/a/b/c/realtime"), Some(&OPENAI));
         assert_eq!(claim(&get, "/v1/realtimex"), None);
-        assert_eq!(claim(&get, "/v1/live/sessions"), Some(OPENAI_LIVE));
-        assert_eq!(claim(&get, "/gw/v1/live/sessions/"), Some(OPENAI_LIVE));
+        assert_eq!(claim(&get, "/v1/live/sessions"), Some(&OPENAI_LIVE));
+        assert_eq!(claim(&get, "/gw/v1/live/sessions/"), Some(&OPENAI_LIVE));
         assert_eq!(
             claim(&get, "/v1/live/sessions/live_1/fork"),
-            Some(OPENAI_LIVE)
+            Some(&OPENAI_LIVE)
         );
         assert_eq!(
             claim(&get, "/v1/live/sessions/live_1/attach"),
-            Some(OPENAI_LIVE)
+            Some(&OPENAI_LIVE)
         );
         assert_eq!(claim(&get, "/"), None);
+    }
+
+    #[test]
+    fn each_mount_answers_in_its_providers_shape() {
+        for dialect in understudy_adapters::registry::dialects().filter(|d| d.kind.is_websocket()) {
+            let mount = mount_of(dialect).expect("mounted");
+            let expected = match dialect.provider {
+                "gemini" => ErrorShape::Gemini,
+                "dashscope" => ErrorShape::DashScope,
+                _ => ErrorShape::OpenAi,
+            };
+            assert_eq!(mount.shape, expected, "{}", dialect.id);
+        }
+        let live = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
+        let get = Method::GET;
+        assert_eq!(claim(&get, live).map(|m| m.shape), Some(ErrorShape::Gemini));
+        assert_eq!(
+            claim(&get, "/api-ws/v1/realtime").map(|m| m.shape),
+            Some(ErrorShape::DashScope)
+        );
+        assert_eq!(
+            claim(&get, "/v1/live/sessions/live_1/attach").map(|m| m.shape),
+            Some(ErrorShape::OpenAi)
+        );
     }
 
     #[test]

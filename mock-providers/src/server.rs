@@ -23,6 +23,7 @@
 //! `OriginalUri`. A path no family claims gets `404 understudy has no route
 //! for {path}`.
 
+use crate::limits::ErrorShape;
 use crate::state::AppState;
 use axum::extract::{OriginalUri, Request};
 use axum::http::uri::PathAndQuery;
@@ -35,7 +36,7 @@ use axum::Router;
 struct Family {
     /// The mounted route serving a request with this method and path, if the
     /// family claims it.
-    claim: fn(&Method, &str) -> Option<&'static str>,
+    claim: fn(&Method, &str) -> Option<&'static Mount>,
     /// The family's routes, at the paths `claim` returns.
     routes: fn() -> Router<AppState>,
 }
@@ -58,6 +59,29 @@ const FAMILIES: &[Family] = &[
 
 /// Where the families' routes live; a request reaches them only through [`mount`].
 pub(crate) const MOUNTS: &str = "/__understudy/mount/";
+
+/// A family's route under [`MOUNTS`], and whose error body the mock's own
+/// refusals of requests routed there take (the `429` past `--max-sessions`,
+/// the `408` of a late body): the family says so where it names the route,
+/// and [`mount`] hands it on as a request extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Mount {
+    /// The route's path.
+    pub(crate) path: &'static str,
+    /// The error shape of the provider it speaks for.
+    pub(crate) shape: ErrorShape,
+}
+
+impl Mount {
+    /// The route at `path`, refusing in `shape`.
+    pub(crate) const fn new(path: &'static str, shape: ErrorShape) -> Self {
+        Mount { path, shape }
+    }
+}
+
+/// Where a path under [`MOUNTS`] that no family claims goes: no route (a
+/// `404`; OpenAI's shape for anything the mock refuses on the way).
+const NO_ROUTE: Mount = Mount::new("/__understudy/no-route", ErrorShape::OpenAi);
 
 /// Builds the app serving every family this build knows.
 pub(crate) fn router(state: AppState) -> Router {
@@ -90,22 +114,24 @@ async fn no_route(OriginalUri(uri): OriginalUri) -> Response {
 }
 
 /// Sends a request to the route of the first family that claims its path
-/// (the query stays); any other path under [`MOUNTS`] to no route at all.
+/// (the query stays), with the mount's [`ErrorShape`] as an extension; any
+/// other path under [`MOUNTS`] to no route at all.
 async fn mount(mut request: Request) -> Request {
     if let Some(target) = mounted(request.method(), request.uri().path()) {
-        if let Some(uri) = with_path(request.uri(), target) {
+        if let Some(uri) = with_path(request.uri(), target.path) {
             *request.uri_mut() = uri;
+            request.extensions_mut().insert(target.shape);
         }
     }
     request
 }
 
 /// Where a request with this method and path is routed, if not at its own path.
-fn mounted(method: &Method, path: &str) -> Option<&'static str> {
+fn mounted(method: &Method, path: &str) -> Option<&'static Mount> {
     FAMILIES
         .iter()
         .find_map(|family| (family.claim)(method, path))
-        .or_else(|| path.starts_with(MOUNTS).then_some("/__understudy/no-route"))
+        .or_else(|| path.starts_with(MOUNTS).then_some(&NO_ROUTE))
 }
 
 /// `uri` with its path replaced (scheme, authority and query kept).
@@ -141,8 +167,47 @@ mod tests {
         assert!(mounted(&get, "/nothing/here").is_none());
         assert_eq!(
             mounted(&get, "/__understudy/mount/realtime/openai/x"),
-            Some("/__understudy/no-route")
+            Some(&NO_ROUTE)
         );
+    }
+
+    #[test]
+    fn mounts_carry_their_providers_error_shape() {
+        let post = Method::POST;
+        let get = Method::GET;
+        let shape = |method: &Method, path: &str| mounted(method, path).map(|m| m.shape);
+        let gemini_tts = "/v1beta/models/gemini-2.5-flash-preview-tts:generateContent";
+        assert_eq!(shape(&post, gemini_tts), Some(ErrorShape::Gemini));
+        assert_eq!(shape(&post, "/v1/audio/speech"), Some(ErrorShape::OpenAi));
+        assert_eq!(
+            shape(&post, "/compatible-mode/v1/chat/completions"),
+            Some(ErrorShape::OpenAi)
+        );
+        assert_eq!(
+            shape(&get, "/api-ws/v1/realtime"),
+            Some(ErrorShape::DashScope)
+        );
+        assert_eq!(shape(&get, "/nothing/here"), None);
+    }
+
+    #[tokio::test]
+    async fn the_mount_hands_its_shape_to_the_route() {
+        let request = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/v1beta/models/gemini-2.5-flash-preview-tts:generateContent?x=1")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let mounted = mount(request).await;
+        assert_eq!(mounted.uri().path(), "/__understudy/mount/tts/gemini");
+        assert_eq!(
+            mounted.extensions().get::<ErrorShape>(),
+            Some(&ErrorShape::Gemini)
+        );
+        let own = axum::http::Request::builder()
+            .uri("/__understudy/health")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert!(mount(own).await.extensions().get::<ErrorShape>().is_none());
     }
 
     #[test]

@@ -23,6 +23,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use serde_json::json;
 use std::sync::Arc;
 use tokio::time::Instant;
+use understudy_adapters::serve_limits::QuietClock;
 use understudy_adapters::ws_fault::ReadFault;
 
 /// Everything one session needs besides its engine.
@@ -64,7 +65,7 @@ pub async fn run_session<P: Protocol>(
         return;
     }
     engine.on_connect(Instant::now());
-    let mut quiet = Quiet::new(&ctx);
+    let mut quiet = QuietClock::new(ctx.timeouts);
     'session: loop {
         for note in engine.take_notes() {
             log(EntryKind::Note, &note.label, note.detail);
@@ -182,7 +183,7 @@ pub async fn run_session<P: Protocol>(
                 }
             }
             _ = sleep_until(deadline), if deadline.is_some() => {}
-            _ = sleep_until(quiet.deadline), if quiet.deadline.is_some() => {
+            _ = quiet.expired(), if quiet.deadline().is_some() => {
                 let reason = quiet.reason();
                 tracing::info!(session = ctx.session, %reason, "session timed out");
                 log(EntryKind::Note, "timeout", reason.clone());
@@ -197,46 +198,6 @@ pub async fn run_session<P: Protocol>(
         log(EntryKind::Note, &note.label, note.detail);
     }
     ctx.journal.close(ctx.session);
-}
-
-/// When a session's client must next be heard from: the first-frame
-/// timeout until its first frame, the idle timeout after each one.
-struct Quiet {
-    timeouts: understudy_adapters::serve_limits::ServeTimeouts,
-    seen: bool,
-    deadline: Option<Instant>,
-}
-
-impl Quiet {
-    fn new(ctx: &SessionContext) -> Self {
-        let deadline = ctx.timeouts.next_frame(false).map(|d| Instant::now() + d);
-        Quiet {
-            timeouts: ctx.timeouts,
-            seen: false,
-            deadline,
-        }
-    }
-
-    /// A frame (of any kind) arrived: the idle clock restarts.
-    fn heard(&mut self) {
-        self.seen = true;
-        self.deadline = self.timeouts.idle.map(|d| Instant::now() + d);
-    }
-
-    /// The close reason once the deadline passed.
-    fn reason(&self) -> String {
-        match self.timeouts.next_frame(self.seen) {
-            Some(limit) if self.seen => format!(
-                "idle timeout: no client frame for {}",
-                crate::limits::seconds(limit)
-            ),
-            Some(limit) => format!(
-                "no client frame within {} of connecting",
-                crate::limits::seconds(limit)
-            ),
-            None => "timeout".to_owned(),
-        }
-    }
 }
 
 /// Answers a frame the socket could not read (see the module header): the

@@ -101,6 +101,40 @@ async fn a_head_that_never_ends_gets_408_and_the_server_goes_on() {
     assert_eq!((status, body.as_str()), (200, "ok"));
 }
 
+/// Serves one whole request on a kept-alive connection, then sends part of
+/// a second head: the connection must be closed (hyper's header timeout
+/// answers nothing) within a few seconds, not held.
+async fn a_late_second_head_closes(addr: SocketAddr, path: &str) {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let first = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    tcp.write_all(first.as_bytes()).await.unwrap();
+    let (status, body) = read_answer(&mut tcp).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    tcp.write_all(b"GET /__understudy/health HTTP/1.1\r\nhost:")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut rest)).await;
+    assert!(
+        read.is_ok(),
+        "{path}: the partial second head is still held"
+    );
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+}
+
+#[tokio::test]
+async fn a_late_second_head_on_a_kept_alive_connection_is_closed() {
+    let server = mock(ServeTimeouts {
+        header: MS(150),
+        ..ServeTimeouts::default()
+    })
+    .await;
+    // On the main runtime, and on the inspector's (journal reads go there).
+    a_late_second_head_closes(server.address(), "/__understudy/health").await;
+    a_late_second_head_closes(server.address(), "/__understudy/sessions").await;
+    serves(&server).await;
+}
+
 #[tokio::test]
 async fn a_tls_head_that_never_ends_gets_408() {
     let server = MockServer::builder()

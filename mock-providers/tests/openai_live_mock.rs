@@ -769,3 +769,105 @@ async fn an_allowed_sideband_mirrors_the_session_and_its_commands_reach_it() {
         "session_not_found"
     );
 }
+
+/// Reads `sideband` up to its close while pinging `primary` every 100 ms
+/// (so only the sideband is quiet), and `sideband` too for its first
+/// `ping_sideband_for`; fails after 10 s without a close.
+async fn close_while_the_primary_talks(
+    sideband: &mut support::Socket,
+    primary: &mut support::Socket,
+    ping_sideband_for: std::time::Duration,
+) -> (u16, String) {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let began = std::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sideband was not closed within 10 s"
+        );
+        tokio::select! {
+            frame = support::next_frame(sideband) => {
+                if let Frame::Close(code, reason) = frame {
+                    return (code, reason);
+                }
+            }
+            () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                primary.send(Message::Ping(vec![1].into())).await.unwrap();
+                if began.elapsed() < ping_sideband_for {
+                    sideband.send(Message::Ping(vec![2].into())).await.unwrap();
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_quiet_sideband_is_closed_by_the_first_frame_then_the_idle_timeout() {
+    use futures_util::SinkExt;
+    use std::time::{Duration, Instant};
+    use tokio_tungstenite::tungstenite::Message;
+    let mut config = ResponderConfig::with_voice(understudy_mock::bundled_voice().unwrap());
+    config.live = Box::new(LiveSettings {
+        attach: understudy_mock::AttachPolicy::Observe,
+        ..quiet()
+    });
+    let server = MockServer::builder()
+        .respond(config)
+        .timeouts(understudy_mock::ServeTimeouts {
+            first_frame: Some(Duration::from_millis(400)),
+            idle: Some(Duration::from_millis(400)),
+            ..Default::default()
+        })
+        .timeout_close(4000)
+        .start()
+        .await
+        .unwrap();
+    let base = server.openai_live_url();
+    let mut primary = raw_connect(&base, &[("authorization", "Bearer k")]).await;
+    primary
+        .send(Message::Text(start(json!({})).to_string().into()))
+        .await
+        .unwrap();
+    let Frame::Json(started) = support::next_frame(&mut primary).await else {
+        panic!("the primary was closed")
+    };
+    let id = started["session"]["id"].as_str().unwrap().to_owned();
+    let attach = format!("{base}/{id}/attach");
+
+    // Never a frame: closed after the first-frame timeout.
+    let mut silent = raw_connect(&attach, &[("authorization", "Bearer k")]).await;
+    let Frame::Json(replayed) = support::next_frame(&mut silent).await else {
+        panic!("the sideband was closed at once")
+    };
+    assert_eq!(replayed["type"], "session.started");
+    let began = Instant::now();
+    let (code, reason) =
+        close_while_the_primary_talks(&mut silent, &mut primary, Duration::ZERO).await;
+    assert_eq!(code, 4000, "{reason}");
+    assert_eq!(reason, "no client frame within 400ms of connecting");
+    assert!(began.elapsed() >= Duration::from_millis(250));
+
+    // Frames keep a sideband open past the idle timeout; silence ends it.
+    let mut talker = raw_connect(&attach, &[("authorization", "Bearer k")]).await;
+    let began = Instant::now();
+    let (code, reason) =
+        close_while_the_primary_talks(&mut talker, &mut primary, Duration::from_millis(900)).await;
+    assert_eq!(code, 4000, "{reason}");
+    assert_eq!(reason, "idle timeout: no client frame for 400ms");
+    assert!(began.elapsed() >= Duration::from_millis(900));
+
+    // The session itself was not ended by its sidebands' timeouts.
+    let mut again = raw_connect(&attach, &[("authorization", "Bearer k")]).await;
+    let Frame::Json(replayed) = support::next_frame(&mut again).await else {
+        panic!("the session is gone")
+    };
+    assert_eq!(replayed["type"], "session.started");
+    let journal = server.journal();
+    let sidebands = journal
+        .iter()
+        .filter(|s| s.entries.iter().any(|e| e.label == "timeout"))
+        .count();
+    assert!(sidebands >= 2, "the timeouts are journalled");
+}

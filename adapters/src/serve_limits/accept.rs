@@ -142,7 +142,8 @@ async fn hand_aside(rewound: Rewind<TcpStream>, peer: SocketAddr, side: &Side) {
     }
 }
 
-/// Served by `axum::serve` as it is: connections reach the router once their
+/// Served by `axum::serve` or, timing later heads too, by
+/// [`serve`](super::serve()): connections reach the router once their
 /// head arrived in time (else `408`), with `TCP_NODELAY` set.
 #[cfg(feature = "axum")]
 impl axum::serve::Listener for GatedAccept {

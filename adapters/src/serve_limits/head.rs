@@ -1,8 +1,9 @@
 //! Reading a request's head under a deadline, before the HTTP server sees
 //! the connection.
 //!
-//! The HTTP servers we run on (hyper through `axum::serve`) wait for a
-//! request's headers forever and cannot be told otherwise. So each accepted
+//! hyper, as `axum::serve` runs it, waits for a request's headers forever;
+//! given a timer, it closes a connection whose head is late without a word.
+//! So each accepted
 //! connection is read here first, in its own task, until the blank line that
 //! ends the head (or [`MAX_HEAD_BYTES`], past which the HTTP server answers
 //! `431` itself). A client that does not get there in time is answered
@@ -11,7 +12,9 @@
 //! rest of the socket.
 //!
 //! Only a connection's first request is timed this way; later requests on a
-//! kept-alive connection are the HTTP server's.
+//! kept-alive connection are timed by hyper, which `serve_limits::serve`
+//! (the `axum` feature) runs with a timer and the same header timeout (a
+//! late one closes the connection, without a `408`).
 
 use std::io;
 use std::pin::Pin;

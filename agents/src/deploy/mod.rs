@@ -87,6 +87,7 @@ pub mod gate;
 mod provider;
 mod registry;
 mod server;
+pub mod trim;
 pub mod wire;
 
 pub use bridge::{translate, DEFAULT_AGENT_NAME};

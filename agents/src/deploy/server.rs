@@ -29,9 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
-use understudy_adapters::serve_limits::GatedAccept;
-use understudy_adapters::serve_limits::ServeTimeouts;
+use understudy_adapters::serve_limits::{self, GatedAccept, QuietClock, ServeTimeouts};
 use understudy_adapters::ws_fault::ReadFault;
 
 /// How a deployment server runs its sessions.
@@ -180,7 +178,9 @@ async fn upgrade(
             // Held while the socket is open.
             let _slot = slot;
             let bridge = Bridge::new(user_id, session_id, config);
-            serve_socket(socket, bridge, stop, timeouts).await
+            serve_socket(socket, bridge, stop, timeouts).await;
+            // Its memory goes back to the OS once the burst of ends is over.
+            super::trim::session_ended();
         })
         .into_response()
 }
@@ -194,10 +194,10 @@ async fn serve_socket(
     timeouts: ServeTimeouts,
 ) {
     let (mut sink, mut stream) = socket.split();
-    let mut quiet = Quiet::new(timeouts);
+    let mut quiet = QuietClock::new(timeouts);
     loop {
         let out = tokio::select! {
-            _ = sleep_until(quiet.deadline), if quiet.deadline.is_some() => {
+            _ = quiet.expired(), if quiet.deadline().is_some() => {
                 let reason = quiet.reason();
                 tracing::info!(%reason, "front-end socket timed out");
                 bridge.close().await;
@@ -211,7 +211,7 @@ async fn serve_socket(
                 let _ = sink.send(Message::Close(None)).await;
                 return;
             }
-            message = stream.next() => match quiet.heard(message) {
+            message = stream.next() => match heard(&mut quiet, message) {
                 Some(Ok(Message::Text(text))) => bridge.on_text(text.as_str()).await,
                 Some(Ok(Message::Binary(bytes))) => vec![binary_frame(bytes.len())],
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -254,45 +254,10 @@ async fn serve_socket(
 /// has no timeouts), so this is a choice, not a copy.
 pub const TIMEOUT_CLOSE: u16 = 1001;
 
-/// When the client must next be heard from: the first-frame timeout until
-/// its first frame, the idle timeout after each one.
-struct Quiet {
-    timeouts: ServeTimeouts,
-    seen: bool,
-    deadline: Option<Instant>,
-}
-
-impl Quiet {
-    fn new(timeouts: ServeTimeouts) -> Self {
-        Quiet {
-            timeouts,
-            seen: false,
-            deadline: timeouts.next_frame(false).map(|d| Instant::now() + d),
-        }
-    }
-
-    /// Passes `message` through, restarting the idle clock.
-    fn heard<T>(&mut self, message: T) -> T {
-        self.seen = true;
-        self.deadline = self.timeouts.idle.map(|d| Instant::now() + d);
-        message
-    }
-
-    fn reason(&self) -> String {
-        let limit = self.timeouts.next_frame(self.seen).unwrap_or_default();
-        if self.seen {
-            format!("idle timeout: no client frame for {limit:?}")
-        } else {
-            format!("no client frame within {limit:?} of connecting")
-        }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
+/// Passes `message` through, restarting the idle clock.
+fn heard<T>(quiet: &mut QuietClock, message: T) -> T {
+    quiet.heard();
+    message
 }
 
 /// Resolves when the server shuts down; never if nobody can shut it down.
@@ -361,20 +326,17 @@ impl DeployServer {
             .local_addr()
             .map_err(|source| DeployError::Bind { addr, source })?;
         let registry = config.registry.clone();
-        let gated = GatedAccept::new(listener, config.gate.timeouts.header)
+        let header = config.gate.timeouts.header;
+        let gated = GatedAccept::new(listener, header)
             .map_err(|source| DeployError::Bind { addr, source })?;
         let (stop, mut stopped) = watch::channel(false);
         let app = routes(config, stopped.clone());
-        // Heads are timed (408), and TCP_NODELAY is set: realtime frames are
+        // Heads are timed (the first: 408; later ones on a kept-alive
+        // connection: closed), and TCP_NODELAY is set: realtime frames are
         // small and latency-bound (as the mock's listeners, `understudy_mock::net`).
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(gated, app).with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "deployment server stopped");
-            }
-        });
+        let task = tokio::spawn(serve_limits::serve(gated, app, header, async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }));
         Ok(DeployServer {
             addr,
             registry,

@@ -195,3 +195,44 @@ async fn a_head_that_never_ends_gets_408() {
     let (mut socket, _) = connect_async(server.session_url("u", "a")).await.unwrap();
     create(&mut socket, None).await;
 }
+
+#[tokio::test]
+async fn a_late_second_head_on_a_kept_alive_connection_is_closed() {
+    let mock = mock(8.0).await;
+    let server = gated(
+        &mock,
+        Gate {
+            timeouts: ServeTimeouts {
+                header: Some(Duration::from_millis(150)),
+                ..ServeTimeouts::default()
+            },
+            ..Gate::default()
+        },
+    )
+    .await;
+    let mut tcp = TcpStream::connect(server.address()).await.unwrap();
+    tcp.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !answer.ends_with(b"\r\n\r\nok") {
+        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut chunk))
+            .await
+            .expect("the first request is answered")
+            .unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    assert!(answer.starts_with(b"HTTP/1.1 200 "));
+    // Kept alive; a second head that never ends is not held.
+    tcp.write_all(b"GET /health HTTP/1.1\r\nhost:")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the partial second head is still held");
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+    let (mut socket, _) = connect_async(server.session_url("u", "a")).await.unwrap();
+    create(&mut socket, None).await;
+}

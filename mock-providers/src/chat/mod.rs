@@ -36,6 +36,8 @@ use crate::http::plan::{self, JournalCtx};
 #[cfg(test)]
 use crate::http::plan::{Piece, Planned};
 use crate::journal::{EntryKind, JournalEntry};
+use crate::limits::ErrorShape;
+use crate::server::Mount;
 use crate::state::{bearer, query_map, AppState};
 use crate::ResponderConfig;
 use answer::{ChatFault, Identity, Pacing, Planner, Scheduled};
@@ -64,18 +66,19 @@ pub fn dialect_for_path(path: &str) -> ChatDialect {
     }
 }
 
-/// Where the chat-completions handler is mounted.
-const ROUTE: &str = "/__understudy/mount/chat/completions";
+/// Where the chat-completions handler is mounted (errors in OpenAI's shape,
+/// which DashScope's compatible mode also uses).
+const ROUTE: Mount = Mount::new("/__understudy/mount/chat/completions", ErrorShape::OpenAi);
 
 /// The route serving `path`, if it is a chat-completions path (any method:
 /// only `POST` is answered, anything else gets the provider's 405).
-pub(crate) fn claim(_method: &Method, path: &str) -> Option<&'static str> {
-    is_chat_path(path).then_some(ROUTE)
+pub(crate) fn claim(_method: &Method, path: &str) -> Option<&'static Mount> {
+    is_chat_path(path).then_some(&ROUTE)
 }
 
 /// The family's route, at the path [`claim`] mounts requests on.
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route(ROUTE, any(handle))
+    Router::new().route(ROUTE.path, any(handle))
 }
 
 /// Answers a request to `…/chat/completions` (the path as the client sent it).

@@ -29,6 +29,8 @@ use crate::config::EngineConfig;
 use crate::http::plan::{self, JournalCtx, Planned};
 use crate::http::replay::{answer as replay_answer, Incoming};
 use crate::journal::EntryKind;
+use crate::limits::ErrorShape;
+use crate::server::Mount;
 use crate::state::{bearer, key_from, query_map, AppState, GEMINI_HTTP_KEY};
 use crate::ResponderConfig;
 use axum::extract::{OriginalUri, Request, State};
@@ -73,28 +75,29 @@ impl Fault {
 /// registry owns the path shape.
 pub use understudy_adapters::registry::recognise::is_openai_speech_path;
 
-/// Where OpenAI's speech handler is mounted.
-const OPENAI_SPEECH: &str = "/__understudy/mount/tts/openai-speech";
-/// Where Gemini's `generateContent` handler is mounted.
-const GEMINI: &str = "/__understudy/mount/tts/gemini";
+/// Where OpenAI's speech handler is mounted (its errors in OpenAI's shape).
+const OPENAI_SPEECH: Mount =
+    Mount::new("/__understudy/mount/tts/openai-speech", ErrorShape::OpenAi);
+/// Where Gemini's `generateContent` handler is mounted (Google's shape).
+const GEMINI: Mount = Mount::new("/__understudy/mount/tts/gemini", ErrorShape::Gemini);
 
 /// The route serving a request, if it is a `POST` to an HTTP TTS path (any
 /// other method goes on to the other families).
-pub(crate) fn claim(method: &Method, path: &str) -> Option<&'static str> {
+pub(crate) fn claim(method: &Method, path: &str) -> Option<&'static Mount> {
     if method != Method::POST {
         None
     } else if is_openai_speech_path(path) {
-        Some(OPENAI_SPEECH)
+        Some(&OPENAI_SPEECH)
     } else {
-        gemini::route(path).map(|_| GEMINI)
+        gemini::route(path).map(|_| &GEMINI)
     }
 }
 
 /// The family's routes, at the paths [`claim`] mounts requests on.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route(OPENAI_SPEECH, post(openai_speech))
-        .route(GEMINI, post(gemini_generate))
+        .route(OPENAI_SPEECH.path, post(openai_speech))
+        .route(GEMINI.path, post(gemini_generate))
 }
 
 /// A request as the TTS handlers read it: the path the client sent, its

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{broadcast, mpsc};
 use understudy_adapters::openai_live::wire::ClientEvent;
 use understudy_adapters::openai_live::DIALECT;
+use understudy_adapters::serve_limits::{QuietClock, ServeTimeouts};
 
 /// What a sideband receives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +126,9 @@ impl LiveHub {
 /// session, bad ones answered with the service's `error`. At the session's
 /// end the socket closes with 1000 (asked for with `graceful_close=true`;
 /// without it the service's close is *unconfirmed*, and the mock closes the
-/// same way).
+/// same way). A client that sends nothing within the first-frame timeout, or
+/// nothing for the idle timeout after that (pings count), is closed with the
+/// mock's timeout close code, as a session's socket is.
 pub(crate) async fn serve(
     mut socket: WebSocket,
     attachment: Attachment,
@@ -141,7 +144,10 @@ pub(crate) async fn serve(
         journal,
         session_id,
         max_frame_bytes,
+        timeouts,
+        timeout_close,
     } = ctx;
+    let mut quiet = QuietClock::new(timeouts);
     let session = journal.open(DIALECT, "", &format!("sideband:{session_id}"));
     let began = std::time::Instant::now();
     let log = |kind: EntryKind, label: &str, detail: String| {
@@ -189,7 +195,17 @@ pub(crate) async fn serve(
                     log(EntryKind::Note, "sideband", format!("{missed} frames dropped for a slow reader"));
                 }
             },
+            () = quiet.expired(), if quiet.deadline().is_some() => {
+                let reason = quiet.reason();
+                tracing::info!(session, %reason, "sideband timed out");
+                log(EntryKind::Note, "timeout", reason.clone());
+                log(EntryKind::Server, "close", format!("{timeout_close} {reason}"));
+                let close = CloseFrame { code: timeout_close, reason: reason.into() };
+                let _ = socket.send(Message::Close(Some(close))).await;
+                break;
+            }
             message = socket.recv() => {
+                quiet.heard();
                 let text = match message {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => continue,
@@ -229,6 +245,10 @@ pub(crate) struct SidebandContext {
     pub(crate) session_id: String,
     /// Largest client frame accepted.
     pub(crate) max_frame_bytes: usize,
+    /// The first-frame and idle timeouts, as every session socket has.
+    pub(crate) timeouts: ServeTimeouts,
+    /// Close code for a sideband one of those timeouts ends.
+    pub(crate) timeout_close: u16,
 }
 
 /// The `type` of a serialised event, for the journal.

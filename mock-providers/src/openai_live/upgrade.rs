@@ -94,6 +94,8 @@ pub(crate) async fn upgrade(
                 journal,
                 session_id: id,
                 max_frame_bytes: state.config.max_frame_bytes,
+                timeouts: state.config.timeouts,
+                timeout_close: state.config.timeout_close,
             };
             return sized(upgrade, &state)
                 .on_upgrade(move |socket| {
