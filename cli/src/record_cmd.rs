@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use understudy_adapters::tls::TlsTrust;
 use understudy_fixtures::Scrubber;
-use understudy_recorder::{ProviderSpec, Recorder, REPORT_FILE};
+use understudy_recorder::{ProviderSpec, Recorder, WriteQueueLimits, REPORT_FILE};
 
 /// Arguments of `understudy record`.
 #[derive(Debug, clap::Args)]
@@ -22,7 +22,8 @@ Each session (one WebSocket connection or one HTTP exchange) becomes
 DIR/<dialect>-NNN.jsonl (+ WAV sidecars); DIR/record-report.json lists them with the
 latency the proxy added. Frames go to DIR/<dialect>-NNN.jsonl.partial as they pass (files 0600;
 DIR is created 0700). Stop with Ctrl-C or SIGTERM: open sessions are written, marked
-incomplete, and the command exits 0.")]
+incomplete, and the command exits 0. A disk slower than the network makes the proxy wait
+(see --write-queue-frames / --write-queue-mib) rather than hold frames without bound.")]
 pub struct RecordArgs {
     /// The provider whose protocols are recorded (names the cassettes' provider
     /// and which fields hold audio).
@@ -68,6 +69,16 @@ pub struct RecordArgs {
     /// Also scrub this query parameter (repeatable).
     #[arg(long = "scrub-query", value_name = "NAME")]
     scrub_query: Vec<String>,
+    /// Most frames a session may have waiting for its cassette writer. When
+    /// the disk falls behind, the proxy waits (stops reading both sides)
+    /// rather than buffering without bound or dropping frames; the waits are
+    /// counted in record-report.json (`write_queue`).
+    #[arg(long, value_name = "FRAMES", default_value_t = WriteQueueLimits::DEFAULT_FRAMES as u32, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    write_queue_frames: u32,
+    /// Most payload MiB a session may have waiting for its cassette writer
+    /// (the same backpressure; one frame larger than this passes alone).
+    #[arg(long, value_name = "MIB", default_value_t = (WriteQueueLimits::DEFAULT_BYTES >> 20) as u32, value_parser = clap::value_parser!(u32).range(1..=4095))]
+    write_queue_mib: u32,
 }
 
 /// Looks the provider up in the adapters' registry (aliases included).
@@ -139,6 +150,10 @@ pub async fn run(args: RecordArgs, logs: LogScrubber) -> Result<()> {
         .scrubber(scrubber)
         .trust(trust)
         .bind(SocketAddr::new(args.host, args.port))
+        .write_queue(WriteQueueLimits {
+            frames: args.write_queue_frames as usize,
+            bytes: (args.write_queue_mib as usize) << 20,
+        })
         .on_credentials(move |learned| {
             logs.write()
                 .unwrap_or_else(|e| e.into_inner())

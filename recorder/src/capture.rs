@@ -1,5 +1,7 @@
 //! One session's recording: the proxy hands frames over as they pass (cheap
-//! clones, no parsing on the forwarding path), and a writer task scrubs them
+//! clones, no parsing on the forwarding path) through a bounded queue (see
+//! `write_queue`: when the writer falls behind, the proxy waits rather than
+//! buffering without bound or dropping frames), and a writer task scrubs them
 //! (across frame boundaries too) and streams them to `<stem>.jsonl.partial`
 //! as they come, so memory holds a few frames, not the session; when the
 //! session ends the cassette gets its header and final name.
@@ -9,9 +11,9 @@ use crate::latency::LatencySamples;
 use crate::report::SessionSummary;
 use crate::shared::Shared;
 use bytes::Bytes;
-use std::sync::Arc;
+use crate::write_queue::{QueueReceiver, QueueSender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 use understudy_fixtures::stream_write::scan_file;
 use understudy_fixtures::{
     AudioRules, CassetteWriter, Direction, Frame, FrameBody, Header, HttpRequest, HttpResponse,
@@ -31,21 +33,57 @@ pub(crate) enum Payload {
     Response(HttpResponse),
 }
 
-enum Captured {
-    Frame {
-        at: Instant,
-        dir: Direction,
-        payload: Payload,
-    },
-    Incomplete(String),
-    Forwarded(Duration),
+impl Payload {
+    /// Roughly how many bytes of memory it holds: what the write queue's
+    /// byte budget counts.
+    fn size(&self) -> usize {
+        match self {
+            Payload::Text(bytes) | Payload::Binary(bytes) => bytes.len(),
+            Payload::Close(close) => close.as_ref().map_or(0, |(_, reason)| reason.len()),
+            Payload::Response(response) => {
+                let body = match &response.body {
+                    Some(understudy_fixtures::HttpBody::Json(json)) => json.to_string().len(),
+                    Some(understudy_fixtures::HttpBody::Text(text)) => text.len(),
+                    Some(understudy_fixtures::HttpBody::Bytes(bytes)) => bytes.len(),
+                    None => 0,
+                };
+                let chunks: usize = response
+                    .chunks
+                    .iter()
+                    .map(|chunk| match &chunk.data {
+                        understudy_fixtures::ChunkData::Text(text) => text.len(),
+                        understudy_fixtures::ChunkData::Bytes(bytes) => bytes.len(),
+                    })
+                    .sum();
+                body + chunks
+            }
+        }
+    }
+}
+
+/// A frame on its way to the writer.
+struct Captured {
+    at: Instant,
+    dir: Direction,
+    payload: Payload,
+}
+
+/// What a session's clones tell the writer besides frames: kept beside the
+/// queue so that they never wait for it.
+#[derive(Default)]
+struct Notes {
+    /// The first reason the recording is incomplete.
+    incomplete: Option<String>,
+    /// How long forwarding each frame took.
+    latency: LatencySamples,
 }
 
 /// The recording side of one session; cloned into every task that sees its frames.
 /// The cassette is written once every clone is dropped.
 #[derive(Clone)]
 pub(crate) struct Capture {
-    tx: mpsc::UnboundedSender<Captured>,
+    tx: QueueSender<Captured>,
+    notes: Arc<Mutex<Notes>>,
     start: Instant,
 }
 
@@ -58,7 +96,8 @@ impl Capture {
         request: HttpRequest,
         start: Instant,
     ) -> Capture {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = shared.write_queue();
+        let notes = Arc::new(Mutex::new(Notes::default()));
         // Learn the credentials this session carries before anything is
         // forwarded (or logged), so every later trace of them can be scrubbed.
         let scrubber = shared.scrubber.learning_from(&request);
@@ -69,10 +108,10 @@ impl Capture {
             endpoint,
             request,
             start,
-            rx,
+            (rx, Arc::clone(&notes)),
         ));
         shared.track(task);
-        Capture { tx, start }
+        Capture { tx, notes, start }
     }
 
     /// Microseconds from the session's start to `at`.
@@ -80,19 +119,24 @@ impl Capture {
         micros_between(self.start, at)
     }
 
-    /// Records a frame seen at `at`.
-    pub(crate) fn frame(&self, at: Instant, dir: Direction, payload: Payload) {
-        let _ = self.tx.send(Captured::Frame { at, dir, payload });
+    /// Records a frame seen at `at`. Waits while the session's write queue
+    /// is full (the writer is behind): backpressure, never a dropped frame.
+    pub(crate) async fn frame(&self, at: Instant, dir: Direction, payload: Payload) {
+        let size = payload.size();
+        // `false`: the writer is gone (it failed); nothing is left to record to.
+        let _ = self.tx.send(Captured { at, dir, payload }, size).await;
     }
 
     /// Marks the recording incomplete; the first reason given is kept.
     pub(crate) fn incomplete(&self, reason: impl Into<String>) {
-        let _ = self.tx.send(Captured::Incomplete(reason.into()));
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        notes.incomplete.get_or_insert_with(|| reason.into());
     }
 
     /// Notes how long forwarding one frame took.
     pub(crate) fn forwarded(&self, delay: Duration) {
-        let _ = self.tx.send(Captured::Forwarded(delay));
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        notes.latency.record(delay);
     }
 }
 
@@ -120,7 +164,7 @@ async fn write_session(
     endpoint: Endpoint,
     request: HttpRequest,
     start: Instant,
-    mut rx: mpsc::UnboundedReceiver<Captured>,
+    (mut rx, notes): (QueueReceiver<Captured>, Arc<Mutex<Notes>>),
 ) {
     let stem = shared.allocate_name(&endpoint.dialect);
     let rules = AudioRules::for_provider(shared.provider.name);
@@ -132,27 +176,20 @@ async fn write_session(
         last_us: 0,
     };
     let mut model = endpoint.model.clone();
-    let mut incomplete: Option<String> = None;
-    let mut latency = LatencySamples::default();
     session.take(Frame::new(
         0,
         Direction::ClientToServer,
         FrameBody::HttpRequest(request),
     ));
-    while let Some(captured) = rx.recv().await {
-        match captured {
-            Captured::Frame { at, dir, payload } => {
-                let frame = Frame::new(micros_between(start, at), dir, body_of(payload));
-                if model.is_none() && frame.is_client() {
-                    model = frame.json().and_then(|json| endpoint.model_in_frame(json));
-                }
-                session.take(frame);
-            }
-            Captured::Incomplete(reason) => {
-                incomplete.get_or_insert(reason);
-            }
-            Captured::Forwarded(delay) => latency.record(delay),
+    while let Some((Captured { at, dir, payload }, permit)) = rx.recv().await {
+        let frame = Frame::new(micros_between(start, at), dir, body_of(payload));
+        if model.is_none() && frame.is_client() {
+            model = frame.json().and_then(|json| endpoint.model_in_frame(json));
         }
+        session.take(frame);
+        // Written (or held by the stream scrubber, whose hold is bounded):
+        // the queue may take more.
+        drop(permit);
         if rx.is_empty() {
             // Caught up: let the `.partial` file show what passed so far.
             session.flush();
@@ -161,6 +198,13 @@ async fn write_session(
     for frame in session.stream.finish() {
         session.write(frame);
     }
+    let (incomplete, latency) = {
+        let mut notes = notes.lock().unwrap_or_else(|e| e.into_inner());
+        (
+            notes.incomplete.take(),
+            std::mem::take(&mut notes.latency),
+        )
+    };
     let mut header = Header::new(
         shared.provider.name,
         endpoint.dialect.clone(),

@@ -167,5 +167,6 @@ async fn relay_body(
             body,
             chunks: recorded_chunks,
         }),
-    );
+    )
+    .await;
 }

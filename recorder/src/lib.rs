@@ -69,6 +69,7 @@ mod private_dir;
 mod report;
 mod shared;
 mod upstream;
+mod write_queue;
 mod ws;
 
 pub use error::RecorderError;
@@ -77,6 +78,7 @@ pub use report::{RecordingReport, SessionSummary, REPORT_FILE};
 pub use shared::{CredentialHook, SessionHook};
 /// Providers are the adapters' registry entries: look one up by name or alias.
 pub use understudy_adapters::registry::{provider, LookupError, ProviderSpec};
+pub use write_queue::{WriteQueueLimits, WriteQueueStats};
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
@@ -114,6 +116,7 @@ pub struct RecorderBuilder {
     tls_bind: Option<SocketAddr>,
     hook: Option<SessionHook>,
     credential_hook: Option<CredentialHook>,
+    queue: shared::QueueSettings,
 }
 
 impl Recorder {
@@ -133,6 +136,7 @@ impl Recorder {
             tls_bind: None,
             hook: None,
             credential_hook: None,
+            queue: shared::QueueSettings::default(),
         }
     }
 
@@ -155,6 +159,13 @@ impl Recorder {
     /// The CA certificate (PEM) clients must trust for the TLS listener.
     pub fn ca_pem(&self) -> Option<&str> {
         self.tls.as_ref().map(|(_, identity)| identity.ca_pem())
+    }
+
+    /// How the write queues have behaved so far: their bounds, the most any
+    /// session's queue held, and how often and how long the proxy waited for
+    /// a writer.
+    pub fn write_queue(&self) -> WriteQueueStats {
+        self.shared.report().write_queue
     }
 
     /// The sessions written so far.
@@ -237,6 +248,24 @@ impl RecorderBuilder {
         self
     }
 
+    /// Bounds each session's queue between the proxy and its cassette writer
+    /// (default [`WriteQueueLimits::default`]). When a writer falls behind
+    /// (a disk slower than the network), the proxy stops reading from both
+    /// sides until the writer catches up: memory stays bounded and no frame
+    /// is dropped. Waits are counted in [`Recorder::write_queue`].
+    pub fn write_queue(mut self, limits: WriteQueueLimits) -> Self {
+        self.queue.limits = limits;
+        self
+    }
+
+    /// While `paused` holds `true`, session writers take no frames: stands in
+    /// for a stalled disk, to see backpressure work (tests, measurements).
+    /// [`Recorder::shutdown`] waits for writers, so resume before it.
+    pub fn pause_writing(mut self, paused: watch::Receiver<bool>) -> Self {
+        self.queue.pause = Some(paused);
+        self
+    }
+
     /// Checks the upstream, creates the output folder and starts listening.
     pub async fn start(self) -> Result<Recorder, RecorderError> {
         let upstream = upstream::Upstream::new(&self.upstream, &self.trust)?;
@@ -255,6 +284,7 @@ impl RecorderBuilder {
             self.scrubber,
             stop_rx.clone(),
             (self.hook, self.credential_hook),
+            self.queue,
         ));
         let app = Router::new()
             .fallback(handle)

@@ -2,6 +2,7 @@
 //! `record-report.json` beside the cassettes and updated as sessions end.
 
 use crate::latency::LatencySummary;
+use crate::write_queue::WriteQueueStats;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -81,6 +82,10 @@ pub struct RecordingReport {
     pub upstream: String,
     /// Sessions in the order they ended.
     pub sessions: Vec<SessionSummary>,
+    /// How the queues between the proxy and the cassette writers behaved
+    /// (whether a slow disk made the proxy wait).
+    #[serde(default)]
+    pub write_queue: WriteQueueStats,
 }
 
 impl RecordingReport {

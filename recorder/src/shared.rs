@@ -2,6 +2,7 @@
 
 use crate::report::{RecordingReport, SessionSummary};
 use crate::upstream::Upstream;
+use crate::write_queue::{self, QueueCounters, QueueReceiver, QueueSender, WriteQueueLimits};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,19 @@ pub(crate) struct Shared {
     writers: Mutex<Vec<JoinHandle<()>>>,
     hook: Option<SessionHook>,
     credential_hook: Option<CredentialHook>,
+    queue: QueueSettings,
+}
+
+/// How each session's write queue is made.
+#[derive(Default)]
+pub(crate) struct QueueSettings {
+    /// Its bounds.
+    pub(crate) limits: WriteQueueLimits,
+    /// While `true`, writers take nothing (a stalled disk, for tests and
+    /// measurements).
+    pub(crate) pause: Option<watch::Receiver<bool>>,
+    /// What every queue adds to.
+    pub(crate) counters: Arc<QueueCounters>,
 }
 
 impl Shared {
@@ -38,6 +52,7 @@ impl Shared {
         scrubber: Scrubber,
         stop: watch::Receiver<bool>,
         hooks: (Option<SessionHook>, Option<CredentialHook>),
+        queue: QueueSettings,
     ) -> Self {
         let (hook, credential_hook) = hooks;
         let report = RecordingReport {
@@ -45,6 +60,7 @@ impl Shared {
             provider: provider.name.to_owned(),
             upstream: upstream.host(),
             sessions: Vec::new(),
+            write_queue: queue.counters.stats(queue.limits),
         };
         Shared {
             provider,
@@ -57,7 +73,17 @@ impl Shared {
             writers: Mutex::new(Vec::new()),
             hook,
             credential_hook,
+            queue,
         }
+    }
+
+    /// A new session's write queue.
+    pub(crate) fn write_queue<T>(&self) -> (QueueSender<T>, QueueReceiver<T>) {
+        write_queue::queue(
+            self.queue.limits,
+            Arc::clone(&self.queue.counters),
+            self.queue.pause.clone(),
+        )
     }
 
     /// A cassette stem `<dialect>-NNN` free in the output folder and not
@@ -116,6 +142,7 @@ impl Shared {
         let report = {
             let mut report = self.report.lock().unwrap_or_else(|e| e.into_inner());
             report.sessions.push(summary.clone());
+            report.write_queue = self.queue.counters.stats(self.queue.limits);
             report.clone()
         };
         if let Err(error) = report.write_into(&self.out) {
@@ -128,9 +155,12 @@ impl Shared {
 
     /// The report so far.
     pub(crate) fn report(&self) -> RecordingReport {
-        self.report
+        let mut report = self
+            .report
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .clone();
+        report.write_queue = self.queue.counters.stats(self.queue.limits);
+        report
     }
 }

@@ -80,16 +80,18 @@ pub(crate) async fn proxy(
         Err(ts::Error::Http(refusal)) => {
             let status = refusal.status();
             let body = refusal.body().clone().unwrap_or_default();
-            capture.frame(
-                Instant::now(),
-                Direction::ServerToClient,
-                Payload::Response(HttpResponse {
-                    status: status.as_u16(),
-                    headers: recorded_headers(refusal.headers()),
-                    body: crate::headers::body_of(refusal.headers(), &body),
-                    chunks: Vec::new(),
-                }),
-            );
+            capture
+                .frame(
+                    Instant::now(),
+                    Direction::ServerToClient,
+                    Payload::Response(HttpResponse {
+                        status: status.as_u16(),
+                        headers: recorded_headers(refusal.headers()),
+                        body: crate::headers::body_of(refusal.headers(), &body),
+                        chunks: Vec::new(),
+                    }),
+                )
+                .await;
             capture.incomplete(format!(
                 "the upstream refused the WebSocket upgrade with HTTP {status}"
             ));
@@ -106,16 +108,18 @@ pub(crate) async fn proxy(
             return bad_gateway(&reason);
         }
     };
-    capture.frame(
-        Instant::now(),
-        Direction::ServerToClient,
-        Payload::Response(HttpResponse {
-            status: response.status().as_u16(),
-            headers: recorded_headers(response.headers()),
-            body: None,
-            chunks: Vec::new(),
-        }),
-    );
+    capture
+        .frame(
+            Instant::now(),
+            Direction::ServerToClient,
+            Payload::Response(HttpResponse {
+                status: response.status().as_u16(),
+                headers: recorded_headers(response.headers()),
+                body: None,
+                chunks: Vec::new(),
+            }),
+        )
+        .await;
     let mut upgrade = upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES);
@@ -185,7 +189,7 @@ async fn pump(
                 match message {
                     Some(Ok(message)) => {
                         let Some((payload, outgoing, closing)) = from_client(message) else { continue };
-                        capture.frame(at, Direction::ClientToServer, payload);
+                        capture.frame(at, Direction::ClientToServer, payload).await;
                         let sent = upstream_tx.send(outgoing).await;
                         capture.forwarded(at.elapsed());
                         if closing {
@@ -219,7 +223,7 @@ async fn pump(
                 match message {
                     Some(Ok(message)) => {
                         let Some((payload, outgoing, closing)) = from_upstream(message) else { continue };
-                        capture.frame(at, Direction::ServerToClient, payload);
+                        capture.frame(at, Direction::ServerToClient, payload).await;
                         let sent = client_tx.send(outgoing).await;
                         capture.forwarded(at.elapsed());
                         if closing {
