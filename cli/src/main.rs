@@ -194,8 +194,17 @@ fn main() -> ExitCode {
         },
         _ => None,
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    if log_scrubber.is_some() {
+        // At TRACE the WebSocket library's frame codec logs every frame's
+        // payload in hex, a form of the recorder's secrets the log scrubber
+        // does not search: while recording, that module logs at DEBUG at
+        // most (the library's message-level TRACE lines stay, scrubbed).
+        if let Ok(directive) = "tungstenite::protocol::frame=debug".parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let log_scrubber: Option<record_cmd::LogScrubber> =
         log_scrubber.map(|s| std::sync::Arc::new(std::sync::RwLock::new(s)));
     match &log_scrubber {

@@ -17,12 +17,24 @@ use support::Serve;
 
 /// Fails if any 12-byte window of the key occurs in any of `paths`.
 fn assert_no_key_bytes(paths: &[PathBuf]) {
-    let windows: Vec<&[u8]> = KEY.as_bytes().windows(12).collect();
+    // Each 12-byte piece of the key, as it is and in hex (the WebSocket
+    // library traces frame payloads in hex).
+    let hex = |bytes: &[u8]| -> Vec<u8> {
+        bytes
+            .iter()
+            .flat_map(|b| format!("{b:02x}").into_bytes())
+            .collect()
+    };
+    let windows: Vec<Vec<u8>> = KEY
+        .as_bytes()
+        .windows(12)
+        .flat_map(|w| [w.to_vec(), hex(w)])
+        .collect();
     for path in paths {
         let bytes = std::fs::read(path).unwrap();
         for window in &windows {
             assert!(
-                !bytes.windows(window.len()).any(|w| w == *window),
+                !bytes.windows(window.len()).any(|w| w == window.as_slice()),
                 "{} contains {:?}, a piece of the key",
                 path.display(),
                 String::from_utf8_lossy(window)

@@ -10,8 +10,8 @@ use crate::endpoint::Endpoint;
 use crate::latency::LatencySamples;
 use crate::report::SessionSummary;
 use crate::shared::Shared;
-use bytes::Bytes;
 use crate::write_queue::{QueueReceiver, QueueSender};
+use bytes::Bytes;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use understudy_fixtures::stream_write::scan_file;
@@ -200,10 +200,7 @@ async fn write_session(
     }
     let (incomplete, latency) = {
         let mut notes = notes.lock().unwrap_or_else(|e| e.into_inner());
-        (
-            notes.incomplete.take(),
-            std::mem::take(&mut notes.latency),
-        )
+        (notes.incomplete.take(), std::mem::take(&mut notes.latency))
     };
     let mut header = Header::new(
         shared.provider.name,

@@ -158,15 +158,16 @@ async fn relay_body(
     } else {
         (body_of(&headers, &whole), Vec::new())
     };
-    capture.frame(
-        headers_at,
-        Direction::ServerToClient,
-        Payload::Response(HttpResponse {
-            status,
-            headers: recorded_headers(&headers),
-            body,
-            chunks: recorded_chunks,
-        }),
-    )
-    .await;
+    capture
+        .frame(
+            headers_at,
+            Direction::ServerToClient,
+            Payload::Response(HttpResponse {
+                status,
+                headers: recorded_headers(&headers),
+                body,
+                chunks: recorded_chunks,
+            }),
+        )
+        .await;
 }
