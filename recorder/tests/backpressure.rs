@@ -6,36 +6,13 @@
 
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
+use support::{ws_upstream, Upstream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use understudy_fixtures::{BinaryPayload, Cassette, Direction, FrameBody};
 use understudy_recorder::{Recorder, WriteQueueLimits};
 
-/// A WebSocket upstream that echoes every text and binary message back.
-async fn echo_upstream() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                while let Some(Ok(message)) = ws.next().await {
-                    if message.is_close() {
-                        let _ = ws.close(None).await;
-                        break;
-                    }
-                    let echo = message.is_text() || message.is_binary();
-                    if echo && ws.send(message).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
-}
+mod support;
 
 const FRAMES: usize = 400;
 const FRAME_BYTES: usize = 2048;
@@ -52,7 +29,7 @@ fn payload(n: usize) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_writer_holds_the_queue_at_its_bound_and_loses_nothing_once_it_resumes() {
     let out = tempfile::tempdir().unwrap();
-    let upstream = echo_upstream().await;
+    let upstream = ws_upstream(Upstream::Echo).await;
     let (pause, paused) = tokio::sync::watch::channel(true);
     let recorder = Recorder::builder(understudy_recorder::provider("openai").unwrap(), upstream)
         .out(out.path())

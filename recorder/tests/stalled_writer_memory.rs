@@ -5,11 +5,14 @@
 //! so large it never fills (how the recorder behaved before the queue was
 //! bounded). Process-wide RSS, so it runs alone in its own test binary.
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use std::time::{Duration, Instant};
+use support::{ws_upstream, Upstream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use understudy_recorder::{Recorder, WriteQueueLimits, WriteQueueStats};
+
+mod support;
 
 const FRAME: usize = 64 << 10;
 const FRAMES: usize = 1024;
@@ -24,28 +27,6 @@ fn rss_kib() -> u64 {
         .unwrap()
 }
 
-/// An upstream that reads every message and drops it.
-async fn sink_upstream() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                while let Some(Ok(message)) = ws.next().await {
-                    if message.is_close() {
-                        let _ = ws.close(None).await;
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
 /// Streams up to 64 MiB through a recorder whose writer is stalled; returns
 /// the RSS growth in MiB, the MiB the client got through, and the queue stats.
 async fn stalled(limits: WriteQueueLimits) -> (f64, f64, WriteQueueStats) {
@@ -53,7 +34,7 @@ async fn stalled(limits: WriteQueueLimits) -> (f64, f64, WriteQueueStats) {
     let (pause, paused) = tokio::sync::watch::channel(true);
     let recorder = Recorder::builder(
         understudy_recorder::provider("openai").unwrap(),
-        sink_upstream().await,
+        ws_upstream(Upstream::Sink).await,
     )
     .out(out.path())
     .write_queue(limits)
